@@ -1,0 +1,213 @@
+"""create_app(settings): the HTTP application, its lifespan, routes and the one place errors become answers."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, ORJSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from seamline import __version__
+from seamline.config import Settings
+from seamline.core.db import create_db_engine, unit_of_work
+from seamline.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SeamlineError,
+    TooLarge,
+    Unauthorized,
+)
+from seamline.core.migrations import is_up_to_date
+from seamline.ingestion.api import IngestionContext, RateLimited, rate_limit_headers
+from seamline.ingestion.api import router as tracking_router
+from seamline.ingestion.inbox import InboxWriter
+from seamline.ingestion.ratelimit import RateLimiter
+from seamline.ingestion.service import backlog
+from seamline.ingestion.wire import Limits
+from seamline.observability.metrics import Metrics
+from seamline.worker.runner import Worker
+
+log = logging.getLogger(__name__)
+
+_STATUS: dict[type[SeamlineError], int] = {
+    InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    RateLimited: 429,
+}
+
+
+@dataclass
+class Runtime:
+    """What the lifespan owns: the engine, the inbox writer and, embedded, a worker."""
+
+    engine: Engine
+    writer: InboxWriter
+    worker: Worker | None
+
+
+def _error_body(code: str, message: str, errors: list[FieldError] | None = None) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, "errors": [e.as_dict() for e in errors or []]}}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_domain_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SeamlineError)
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+        errors: list[FieldError] = list(getattr(exc, "errors", []))
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimited):
+            headers = rate_limit_headers(exc)
+        if isinstance(exc, Unauthorized):
+            headers["WWW-Authenticate"] = 'Basic realm="seamline"'
+        return ORJSONResponse(_error_body(exc.code, exc.message, errors), status_code=status, headers=headers)
+
+    async def on_request_validation(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            FieldError(".".join(str(p) for p in err["loc"][1:]) or "body", err["type"], err["msg"])
+            for err in exc.errors()
+        ]
+        return ORJSONResponse(_error_body("invalid_input", "the request is not valid", errors), status_code=400)
+
+    async def on_http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return ORJSONResponse(
+            _error_body("http_error", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    async def on_unexpected(_request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return ORJSONResponse(_error_body("internal", "an internal error occurred; it has been logged"), 500)
+
+    app.add_exception_handler(SeamlineError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
+    """The HTTP app; with `embedded_worker` it also processes the inbox in a thread, as `seamline serve` does."""
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_db_engine(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_size=settings.db_pool_size,
+        )
+        writer = InboxWriter(engine, max_group_events=settings.inbox_group_max_events)
+        writer.start()
+        worker = Worker(engine, settings, metrics) if embedded_worker else None
+        if worker is not None:
+            worker.start()
+        app.state.runtime = Runtime(engine, writer, worker)
+        app.state.ingestion = IngestionContext(
+            engine=engine,
+            writer=writer,
+            limits=Limits(
+                settings.max_event_bytes,
+                settings.max_batch_bytes,
+                settings.max_batch_events,
+                settings.max_message_id_length,
+            ),
+            limiter=RateLimiter(),
+            metrics=metrics,
+            rate_limit_per_second=settings.rate_limit_per_second,
+            rate_limit_burst=settings.rate_limit_burst,
+        )
+
+        def read_backlog() -> int:
+            with unit_of_work(engine, write=False) as session:
+                return backlog(session)
+
+        metrics.watch_backlog(read_backlog)
+        try:
+            yield
+        finally:
+            writer.stop()
+            if worker is not None:
+                worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Seamline",
+        version=__version__,
+        description=(
+            "One identity, consent and journey foundation for every channel. The tracking API speaks the "
+            "Segment spec, so Segment and RudderStack SDKs work unchanged: point their host at this server."
+        ),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=ORJSONResponse,
+    )
+    _install_error_handlers(app)
+    app.include_router(tracking_router)
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Seamline API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database reachable and schema current")
+    async def readyz(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            with runtime.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            schema_current = is_up_to_date(runtime.engine)
+        except Exception as exc:  # any failure to reach the database means "not ready", never a 500
+            return ORJSONResponse({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
+        if not schema_current:
+            return ORJSONResponse(
+                {"status": "unavailable", "reason": "schema is behind; run `seamline db upgrade`"}, 503
+            )
+        return ORJSONResponse({"status": "ready"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (bearer token, or loopback)")
+    async def prometheus(request: Request) -> Response:
+        if settings.metrics_token:
+            given = request.headers.get("authorization", "")
+            if not secrets.compare_digest(given, f"Bearer {settings.metrics_token}"):
+                raise Unauthorized("a valid metrics bearer token is required")
+        elif not _is_loopback(request.client.host if request.client else None):
+            raise Forbidden("set SEAMLINE_METRICS_TOKEN to read metrics from another host")
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return app

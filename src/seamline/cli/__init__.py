@@ -1,0 +1,23 @@
+"""The `seamline` command line: one Typer app, one file per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from seamline.cli import db, serve, sources
+
+app = typer.Typer(
+    name="seamline",
+    help="Seamline: one connected customer experience on one self-hosted foundation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.command("worker")(serve.worker)
+app.add_typer(db.app, name="db")
+app.add_typer(sources.app, name="sources")
+
+
+def main() -> None:
+    """Entry point of the `seamline` script."""
+    app()

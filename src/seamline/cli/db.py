@@ -1,0 +1,35 @@
+"""`seamline db`: schema migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from seamline.cli.session import engine_for, load_settings
+from seamline.core.migrations import current_revision, head_revision, upgrade
+
+app = typer.Typer(help="Database schema: upgrade and status.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade_command(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    settings = load_settings()
+    engine = engine_for(settings)
+    try:
+        upgrade(engine, revision)
+        typer.echo(f"database at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@app.command("status")
+def status_command() -> None:
+    """Show the current and the newest revision; exit 1 when an upgrade is due."""
+    engine = engine_for(load_settings())
+    try:
+        current, head = current_revision(engine), head_revision()
+    finally:
+        engine.dispose()
+    typer.echo(f"current: {current or '(empty)'}\nnewest:  {head}")
+    if current != head:
+        raise typer.Exit(1)

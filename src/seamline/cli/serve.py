@@ -1,0 +1,80 @@
+"""`seamline serve` (API, worker and console in one process) and `seamline worker` (workers alone)."""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from seamline.app import create_app
+from seamline.cli.session import engine_for, err, fail, load_settings
+from seamline.core.db import unit_of_work
+from seamline.core.errors import SeamlineError
+from seamline.core.migrations import is_up_to_date, upgrade
+from seamline.demo import create_demo_sources
+from seamline.worker.runner import Worker
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")] = None,
+    demo: Annotated[bool, typer.Option(help="Create the demo workspace on first start.")] = True,
+    worker: Annotated[bool, typer.Option(help="Process the inbox in this process too.")] = True,
+) -> None:
+    """Run the API and, by default, a worker in one process. On SQLite, migrations run first."""
+    settings = load_settings()
+    updates: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = settings.model_copy(update=updates)
+    engine = engine_for(settings)
+    try:
+        if settings.is_sqlite:
+            upgrade(engine)
+        elif not is_up_to_date(engine):
+            err.print("[red]error:[/red] the schema is not current; run `seamline db upgrade` first")
+            raise typer.Exit(1)
+        if demo:
+            with unit_of_work(engine) as session:
+                created = create_demo_sources(session)
+            for name, key in created:
+                typer.echo(f"demo source {name:<13} write key: {key}")
+            if created:
+                typer.echo("(keys are shown once; `seamline sources rotate NAME` makes a new one)")
+    except SeamlineError as exc:
+        raise fail(exc) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)})")
+    uvicorn.run(
+        create_app(settings, embedded_worker=worker),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+def _where(settings: Any) -> str:
+    return str(settings.data_dir / "seamline.db") if settings.is_sqlite else "PostgreSQL"
+
+
+def worker(
+    once: Annotated[bool, typer.Option(help="Process what is pending, then exit.")] = False,
+) -> None:
+    """Run a worker alone. Start as many as you like on PostgreSQL: they share the inbox by partition locks."""
+    settings = load_settings()
+    engine = engine_for(settings)
+    try:
+        if not is_up_to_date(engine):
+            err.print("[red]error:[/red] the schema is not current; run `seamline db upgrade` first")
+            raise typer.Exit(1)
+        runner = Worker(engine, settings)
+        if once:
+            typer.echo(f"processed {runner.drain()} events")
+            return
+        signal.signal(signal.SIGTERM, lambda *_: runner.stop_soon())
+        signal.signal(signal.SIGINT, lambda *_: runner.stop_soon())
+        runner.run_forever()
+    finally:
+        engine.dispose()

@@ -1,0 +1,85 @@
+"""Settings: the only place that reads the environment or a config file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set: `SEAMLINE_*` variables, or a TOML file named by `SEAMLINE_CONFIG`."""
+
+    model_config = SettingsConfigDict(env_prefix="SEAMLINE_", extra="forbid")
+
+    data_dir: Path = Field(default=Path("seamline-data"), description="Folder for the embedded database.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite at DATA_DIR/seamline.db. PostgreSQL: postgresql+psycopg://…",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = Field(
+        default="FULL",
+        description="FULL makes every acknowledged event survive power loss, not just a process crash.",
+    )
+    db_pool_size: int = Field(default=8, ge=1)
+
+    max_event_bytes: int = Field(default=32 * 1024, ge=1)
+    max_batch_bytes: int = Field(default=500 * 1024, ge=1)
+    max_batch_events: int = Field(default=2500, ge=1)
+    max_message_id_length: int = Field(default=100, ge=1)
+
+    rate_limit_per_second: float = Field(
+        default=0.0, ge=0, description="Requests per second per source and API process; 0 turns it off."
+    )
+    rate_limit_burst: int = Field(default=0, ge=0, description="Bucket size; 0 means twice the rate.")
+
+    inbox_group_max_events: int = Field(
+        default=20_000, ge=1, description="Most events one group commit of the inbox writer takes."
+    )
+    worker_batch_size: int = Field(default=1000, ge=1)
+    worker_partitions_per_claim: int = Field(default=16, ge=1)
+    worker_idle_seconds: float = Field(default=0.2, gt=0)
+
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token for /metrics; when empty, /metrics answers loopback clients only.",
+    )
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'seamline.db'}"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)

@@ -1,0 +1,1 @@
+"""Domain-free toolkit: database, errors, clock, ids."""

@@ -1,0 +1,1 @@
+"""Ingestion: the tracking API (Segment/RudderStack wire format), the durable inbox and its worker steps."""

@@ -1,0 +1,64 @@
+"""Rules of the inbox's processing side: claim in order, process, record progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from seamline.core.clock import utcnow
+from seamline.ingestion import repository
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    processed: int
+    partitions: tuple[int, ...] | None
+
+
+def process_batch(session: Session, *, batch_size: int, partitions_per_claim: int) -> BatchResult:
+    """Process the oldest pending events of the partitions this worker can lock, in arrival order.
+
+    On PostgreSQL the partition rows stay locked until the caller commits, so no other worker touches the
+    same people's events meanwhile; on SQLite the write lock does the same for the whole inbox.
+    """
+    now = utcnow()
+    partitions = repository.claim_partitions(session, partitions_per_claim, now)
+    if partitions == []:
+        return BatchResult(0, ())
+    events = repository.pending_events(session, partitions, batch_size)
+    if not events:
+        return BatchResult(0, tuple(partitions) if partitions is not None else None)
+    counts: dict[tuple[int, str], tuple[int, int]] = {}
+    for event in events:
+        # Identity resolution will hook in here; for now the worker records what it processed per source.
+        count, last = counts.get((event.source_id, event.type), (0, 0))
+        counts[(event.source_id, event.type)] = (count + 1, max(last, event.id))
+    repository.mark_processed(session, [e.id for e in events], now)
+    repository.add_progress(session, counts, now)
+    return BatchResult(len(events), tuple(partitions) if partitions is not None else None)
+
+
+def prepare_inbox(session: Session) -> None:
+    """Make sure the partition rows that workers lock exist."""
+    repository.ensure_partitions(session)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxStatus:
+    backlog: int
+    stored_by_source: dict[int, int]
+    processed_by_source: dict[int, dict[str, int]]
+
+
+def inbox_status(session: Session) -> InboxStatus:
+    return InboxStatus(
+        backlog=repository.backlog(session),
+        stored_by_source=repository.stored_by_source(session),
+        processed_by_source=repository.progress_by_source(session),
+    )
+
+
+def backlog(session: Session) -> int:
+    """Events accepted and not yet processed."""
+    return repository.backlog(session)

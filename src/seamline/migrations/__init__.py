@@ -1,0 +1,1 @@
+"""Alembic migrations; `seamline db upgrade` runs them."""

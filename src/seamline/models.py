@@ -1,0 +1,9 @@
+"""Every domain's tables, imported in one place so that metadata (and Alembic) sees them all."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    """Import each domain's models module for its side effect of registering tables."""
+    import seamline.ingestion.models
+    import seamline.sources.models  # noqa: F401

@@ -1,0 +1,52 @@
+"""Prometheus metrics, one registry per app so that two apps in one process never mix their counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class _Backlog(Collector):
+    def __init__(self, read: Callable[[], int]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("seamline_inbox_backlog", "Events accepted but not yet processed.", self._read())
+
+
+class Metrics:
+    """The counters and histograms the API and worker update."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events_accepted = Counter(
+            "seamline_events_accepted", "Events durably accepted.", ["source"], registry=self.registry
+        )
+        self.events_rejected = Counter(
+            "seamline_events_rejected",
+            "Requests refused, by source and reason.",
+            ["source", "reason"],
+            registry=self.registry,
+        )
+        self.request_latency = Histogram(
+            "seamline_request_duration_seconds",
+            "Tracking API request latency.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.events_processed = Counter(
+            "seamline_events_processed", "Events processed by this process's worker.", registry=self.registry
+        )
+
+    def watch_backlog(self, read: Callable[[], int]) -> None:
+        """Report the inbox backlog, read at scrape time."""
+        self.registry.register(_Backlog(read))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""The worker: processes the inbox in batches, each batch its own transaction."""

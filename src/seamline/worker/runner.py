@@ -1,0 +1,75 @@
+"""The worker loop: in a thread of `seamline serve`, or alone under `seamline worker`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from seamline.config import Settings
+from seamline.core.db import unit_of_work
+from seamline.ingestion.service import process_batch
+from seamline.observability.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Runs batches until stopped; sleeps briefly when the inbox is empty."""
+
+    def __init__(self, engine: Engine, settings: Settings, metrics: Metrics | None = None) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._metrics = metrics
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.processed = 0
+
+    def run_once(self) -> int:
+        """One batch in one transaction; returns how many events it processed."""
+        with unit_of_work(self._engine) as session:
+            result = process_batch(
+                session,
+                batch_size=self._settings.worker_batch_size,
+                partitions_per_claim=self._settings.worker_partitions_per_claim,
+            )
+        self.processed += result.processed
+        if self._metrics is not None and result.processed:
+            self._metrics.events_processed.inc(result.processed)
+        return result.processed
+
+    def drain(self) -> int:
+        """Process until nothing is pending for this worker."""
+        total = 0
+        while (count := self.run_once()) > 0:
+            total += count
+        return total
+
+    def run_forever(self) -> None:
+        log.info("worker started")
+        while not self._stop.is_set():
+            try:
+                count = self.run_once()
+            except OperationalError:
+                # A lost connection or a lock timeout: nothing was committed, so the batch is simply retried.
+                log.exception("worker batch failed; retrying")
+                count = 0
+            if count == 0:
+                self._stop.wait(self._settings.worker_idle_seconds)
+        log.info("worker stopped after %d events", self.processed)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="seamline-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def stop_soon(self) -> None:
+        """Ask the loop to end after its current batch (for signal handlers)."""
+        self._stop.set()
