@@ -13,7 +13,7 @@ import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, ORJSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,6 +32,7 @@ from seamline.core.errors import (
     Unauthorized,
 )
 from seamline.core.migrations import is_up_to_date
+from seamline.core.responses import JSONResponse
 from seamline.ingestion.api import IngestionContext, RateLimited, rate_limit_headers
 from seamline.ingestion.api import router as tracking_router
 from seamline.ingestion.inbox import InboxWriter
@@ -77,7 +78,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers = rate_limit_headers(exc)
         if isinstance(exc, Unauthorized):
             headers["WWW-Authenticate"] = 'Basic realm="seamline"'
-        return ORJSONResponse(_error_body(exc.code, exc.message, errors), status_code=status, headers=headers)
+        return JSONResponse(_error_body(exc.code, exc.message, errors), status_code=status, headers=headers)
 
     async def on_request_validation(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -85,17 +86,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             FieldError(".".join(str(p) for p in err["loc"][1:]) or "body", err["type"], err["msg"])
             for err in exc.errors()
         ]
-        return ORJSONResponse(_error_body("invalid_input", "the request is not valid", errors), status_code=400)
+        return JSONResponse(_error_body("invalid_input", "the request is not valid", errors), status_code=400)
 
     async def on_http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return ORJSONResponse(
+        return JSONResponse(
             _error_body("http_error", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
     async def on_unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return ORJSONResponse(_error_body("internal", "an internal error occurred; it has been logged"), 500)
+        return JSONResponse(_error_body("internal", "an internal error occurred; it has been logged"), 500)
 
     app.add_exception_handler(SeamlineError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
@@ -165,7 +166,6 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        default_response_class=ORJSONResponse,
     )
     _install_error_handlers(app)
     app.include_router(tracking_router)
@@ -193,12 +193,10 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
                 conn.execute(text("SELECT 1"))
             schema_current = is_up_to_date(runtime.engine)
         except Exception as exc:  # any failure to reach the database means "not ready", never a 500
-            return ORJSONResponse({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
+            return JSONResponse({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
         if not schema_current:
-            return ORJSONResponse(
-                {"status": "unavailable", "reason": "schema is behind; run `seamline db upgrade`"}, 503
-            )
-        return ORJSONResponse({"status": "ready"})
+            return JSONResponse({"status": "unavailable", "reason": "schema is behind; run `seamline db upgrade`"}, 503)
+        return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (bearer token, or loopback)")
     async def prometheus(request: Request) -> Response:

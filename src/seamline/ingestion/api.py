@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import ORJSONResponse
 from sqlalchemy import Engine
 
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, Forbidden, NotFound, SeamlineError, TooLarge, Unauthorized
+from seamline.core.responses import JSONResponse
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.wire import (
@@ -126,7 +126,7 @@ async def _ingest(request: Request, event_type: str | None) -> Response:
     finally:
         ctx.metrics.request_latency.labels(route).observe(time.perf_counter() - started)
     ctx.metrics.events_accepted.labels(source_name).inc(len(envelopes))
-    response = ORJSONResponse({"success": True})
+    response = JSONResponse({"success": True})
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
@@ -248,7 +248,7 @@ async def project_settings(write_key: str, request: Request) -> Response:
     host = request.headers.get("host", f"{request.url.hostname}:{request.url.port}")
     segment_io = {"apiKey": write_key, "apiHost": f"{host}/v1", "protocol": request.url.scheme}
     plan = {"track": {"__default": {"enabled": True, "integrations": {}}}}
-    return ORJSONResponse(
+    return JSONResponse(
         {
             "integrations": {"Segment.io": segment_io},
             "plan": plan,

@@ -1,0 +1,105 @@
+"""Fixtures: every storage test runs on SQLite and on a real PostgreSQL server.
+
+PostgreSQL comes from SEAMLINE_TEST_POSTGRES_URL (scripts/test starts one cluster for the run) or, when that is
+unset, from a private cluster this session starts. Each xdist worker gets its own database, emptied before
+every test; each SQLite test gets a fresh file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from seamline.app import create_app
+from seamline.config import Settings
+from seamline.core.db import Base, create_db_engine
+from seamline.core.migrations import upgrade
+from seamline.models import import_all_models
+from tests.support.postgres import start_cluster
+
+import_all_models()
+DATABASES = ("sqlite", "postgresql")
+# Tables whose rows are reference data written by migrations, kept between tests.
+KEEP_TABLES = {"alembic_version", "inbox_partitions"}
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    url = os.environ.get("SEAMLINE_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    cluster = start_cluster()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server_url: str, worker_id: str) -> str:
+    """A migrated database of this test worker's own."""
+    name = f"seamline_test_{worker_id}"
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    engine = create_db_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _empty(engine: Engine) -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP_TABLES]
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE inbox_partitions SET claimed_at = NULL"))
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'seamline.db'}"
+        engine = create_db_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        return url
+    url = str(request.getfixturevalue("postgres_url"))
+    engine = create_db_engine(url)
+    _empty(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app over an in-process transport (lifespan included); the worker is off so tests see the inbox."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    workerinput = getattr(request.config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else "main"

@@ -1,0 +1,23 @@
+"""Typed builders for test data, through the same services the product uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+
+from seamline.core.db import unit_of_work
+from seamline.sources.service import SourceView, create_source
+
+
+def make_source(
+    engine: Engine,
+    name: str = "web",
+    kind: str = "web",
+    *,
+    origins: Sequence[str] = (),
+    rate_limit_per_second: float | None = None,
+) -> tuple[SourceView, str]:
+    """Create a source; returns it and its write key."""
+    with unit_of_work(engine) as session:
+        return create_source(session, name, kind, origins=origins, rate_limit_per_second=rate_limit_per_second)
