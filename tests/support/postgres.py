@@ -87,7 +87,7 @@ def start_cluster(*, durable: bool = False) -> Cluster:
         run_as = "postgres"
         user = pwd.getpwnam(run_as)
         os.chown(root, user.pw_uid, user.pw_gid)
-        os.chmod(root, 0o755)
+        os.chmod(root, 0o755)  # noqa: S103 (the server user must traverse the folder it owns)
     cluster = Cluster(bindir, datadir, free_port(), run_as, durable)
     cluster.start()
     return cluster
