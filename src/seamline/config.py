@@ -14,13 +14,16 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from seamline.identity.rules import IdentityConfig
+from seamline.profiles.survivorship import SurvivorshipConfig
+
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
 
 
 class Settings(BaseSettings):
     """Everything an operator can set: `SEAMLINE_*` variables, or a TOML file named by `SEAMLINE_CONFIG`."""
 
-    model_config = SettingsConfigDict(env_prefix="SEAMLINE_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="SEAMLINE_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = Field(default=Path("seamline-data"), description="Folder for the embedded database.")
     database_url: str = Field(
@@ -58,6 +61,9 @@ class Settings(BaseSettings):
         description="Bearer token for /metrics; when empty, /metrics answers loopback clients only.",
     )
     log_level: str = "info"
+
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -5,5 +5,7 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     """Import each domain's models module for its side effect of registering tables."""
+    import seamline.identity.models
     import seamline.ingestion.models
+    import seamline.profiles.models
     import seamline.sources.models  # noqa: F401

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.ingestion import repository
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """An inbox event handed to the processing steps (identity resolution and whatever follows)."""
+
+    id: int
+    source_id: int
+    type: str
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+BatchHandler = Callable[[Session, Sequence[InboxItem]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +34,9 @@ class BatchResult:
     partitions: tuple[int, ...] | None
 
 
-def process_batch(session: Session, *, batch_size: int, partitions_per_claim: int) -> BatchResult:
+def process_batch(
+    session: Session, *, batch_size: int, partitions_per_claim: int, handle: BatchHandler | None = None
+) -> BatchResult:
     """Process the oldest pending events of the partitions this worker can lock, in arrival order.
 
     On PostgreSQL the partition rows stay locked until the caller commits, so no other worker touches the
@@ -29,9 +49,13 @@ def process_batch(session: Session, *, batch_size: int, partitions_per_claim: in
     events = repository.pending_events(session, partitions, batch_size)
     if not events:
         return BatchResult(0, tuple(partitions) if partitions is not None else None)
+    if handle is not None:
+        handle(
+            session,
+            [InboxItem(e.id, e.source_id, e.type, orjson.loads(e.payload), e.received_at) for e in events],
+        )
     counts: dict[tuple[int, str], tuple[int, int]] = {}
     for event in events:
-        # Identity resolution will hook in here; for now the worker records what it processed per source.
         count, last = counts.get((event.source_id, event.type), (0, 0))
         counts[(event.source_id, event.type)] = (count + 1, max(last, event.id))
     repository.mark_processed(session, [e.id for e in events], now)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
-from seamline.ingestion.service import process_batch
+from seamline.identity.graph import StaleGraph
+from seamline.identity.service import EventInput, IdentityContext, resolve_events
+from seamline.ingestion.service import InboxItem, process_batch
 from seamline.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -25,7 +29,13 @@ class Worker:
         self._metrics = metrics
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._identity = IdentityContext(settings.identity)
         self.processed = 0
+
+    def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
+        resolve_events(
+            session, [EventInput(i.id, i.source_id, i.payload, i.received_at) for i in items], self._identity
+        )
 
     def run_once(self) -> int:
         """One batch in one transaction; returns how many events it processed."""
@@ -34,6 +44,7 @@ class Worker:
                 session,
                 batch_size=self._settings.worker_batch_size,
                 partitions_per_claim=self._settings.worker_partitions_per_claim,
+                handle=self._resolve,
             )
         self.processed += result.processed
         if self._metrics is not None and result.processed:
@@ -52,8 +63,11 @@ class Worker:
         while not self._stop.is_set():
             try:
                 count = self.run_once()
+            except StaleGraph:
+                # Another worker merged a profile this batch had loaded; nothing was committed, so run it again.
+                continue
             except OperationalError:
-                # A lost connection or a lock timeout: nothing was committed, so the batch is simply retried.
+                # A lost connection, a lock timeout or a deadlock: nothing was committed, so the batch is retried.
                 log.exception("worker batch failed; retrying")
                 count = 0
             if count == 0:

@@ -1,0 +1,1 @@
+"""Identity: typed identifiers, the identity graph, merge guards, explainable and undoable merges."""

@@ -1,0 +1,161 @@
+"""Typed identifiers: extracted from a message by the configured paths, normalized, placeholders refused.
+
+Pure and cached: the same raw values recur constantly in a stream, and email and phone parsing cost 10-20 µs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from seamline.identity.rules import IdentifierRule, IdentityConfig
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Identifier:
+    """A normalized value of one identifier type, e.g. Identifier("email", "ada@example.com")."""
+
+    type: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}"
+
+    @classmethod
+    def parse(cls, text: str) -> Identifier:
+        """'type:value' → Identifier; the value may itself contain colons."""
+        type_, sep, value = text.partition(":")
+        if not sep or not type_ or not value:
+            raise ValueError(f"{text!r} is not of the form type:value")
+        return cls(type_, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A value that was not used as an identifier, and why."""
+
+    type: str
+    raw: str
+    reason: str
+
+
+@lru_cache(maxsize=200_000)
+def normalize_email(raw: str) -> str | None:
+    """Trimmed, lower-cased, syntactically valid email, or None."""
+    candidate = raw.strip().lower()
+    if "@" not in candidate:
+        return None
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+@lru_cache(maxsize=200_000)
+def normalize_phone(raw: str, region: str) -> str | None:
+    """E.164 form of a valid phone number, or None."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class _Blocklist:
+    def __init__(self, entries: list[str]) -> None:
+        self.exact = {e.lower() for e in entries if not e.startswith("re:")}
+        self.patterns = [re.compile(e[3:], re.IGNORECASE) for e in entries if e.startswith("re:")]
+
+    def blocks(self, value: str) -> bool:
+        lowered = value.strip().lower()
+        return lowered in self.exact or any(p.search(lowered) for p in self.patterns)
+
+
+def _lookup(message: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = message
+    for part in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+        if node is None:
+            return None
+    return node
+
+
+class IdentifierExtractor:
+    """Extracts a message's identifiers by the configured rules (build once, call per message)."""
+
+    def __init__(self, config: IdentityConfig) -> None:
+        self.config = config
+        self.rules: dict[str, IdentifierRule] = {rule.type: rule for rule in config.identifiers}
+        self._paths = [(rule, tuple(path.split("."))) for rule in config.identifiers for path in rule.paths]
+        self._external = {rule.external_id_type: rule for rule in config.identifiers if rule.external_id_type}
+        self._blocklists = {rule.type: _Blocklist(rule.blocked) for rule in config.identifiers}
+        self._generic_blocklist = _Blocklist(IdentifierRule(type="ext", priority=0).blocked)
+
+    def rule(self, identifier_type: str) -> IdentifierRule:
+        """The rule of a type; unknown external id types get a generic unique rule."""
+        known = self.rules.get(identifier_type)
+        return known if known is not None else IdentifierRule(type=identifier_type, priority=40)
+
+    def normalize(self, rule: IdentifierRule, raw: Any) -> str | None:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            return None
+        text = str(raw).strip()
+        if not text:
+            return None
+        if rule.kind == "email":
+            return normalize_email(text)
+        if rule.kind == "phone":
+            return normalize_phone(text, self.config.default_region)
+        return text if rule.case_sensitive else text.lower()
+
+    def extract(self, message: Mapping[str, Any]) -> tuple[list[Identifier], list[Refusal]]:
+        """The message's distinct identifiers, strongest first, and the values refused."""
+        found: dict[Identifier, int] = {}
+        refused: list[Refusal] = []
+        for rule, path in self._paths:
+            raw = _lookup(message, path)
+            if raw is not None:
+                self._consider(rule, raw, self._blocklists[rule.type], found, refused)
+        external = _lookup(message, ("context", "externalIds"))
+        if isinstance(external, list):
+            for item in external:
+                if not isinstance(item, Mapping) or not isinstance(item.get("type"), str):
+                    continue
+                external_rule = self._external.get(item["type"])
+                if external_rule is not None:
+                    blocklist = self._blocklists[external_rule.type]
+                    self._consider(external_rule, item.get("id"), blocklist, found, refused)
+                elif self.config.accept_unknown_external_ids:
+                    generic = self.rule(f"ext:{item['type']}")
+                    self._consider(generic, item.get("id"), self._generic_blocklist, found, refused)
+        return sorted(found, key=lambda i: (found[i], i)), refused
+
+    def _consider(
+        self,
+        rule: IdentifierRule,
+        raw: Any,
+        blocklist: _Blocklist,
+        found: dict[Identifier, int],
+        refused: list[Refusal],
+    ) -> None:
+        if isinstance(raw, str | int | float) and not isinstance(raw, bool) and blocklist.blocks(str(raw)):
+            refused.append(Refusal(rule.type, str(raw)[:200], "blocked_value"))
+            return
+        value = self.normalize(rule, raw)
+        if value is None:
+            refused.append(Refusal(rule.type, str(raw)[:200], "invalid"))
+            return
+        if blocklist.blocks(value):
+            refused.append(Refusal(rule.type, value[:200], "blocked_value"))
+            return
+        found.setdefault(Identifier(rule.type, value), rule.priority)

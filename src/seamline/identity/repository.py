@@ -1,0 +1,240 @@
+"""Queries of the identity graph."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
+
+from seamline.identity.identifiers import Identifier
+from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, MergeBlock, Profile
+
+CHUNK = 900  # stays under every SQLite build's bound-parameter limit
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_identifiers(session: Session, identifiers: Iterable[Identifier]) -> None:
+    """PostgreSQL: take transaction advisory locks on the identifiers, in one global order (no deadlocks)."""
+    keys = sorted({hash_key(i) for i in identifiers})
+    if keys:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) s"),
+            {"keys": keys},
+        )
+
+
+def hash_key(identifier: Identifier) -> int:
+    """A stable 64-bit lock key for an identifier."""
+    digest = hashlib.blake2b(f"{identifier.type}\x1f{identifier.value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identifier, list[tuple[int, datetime]]]:
+    """Every active holder of each identifier with when it last used it."""
+    wanted = set(identifiers)
+    out: dict[Identifier, list[tuple[int, datetime]]] = {}
+    values = sorted({i.value for i in identifiers})
+    for chunk in _chunks(values):
+        rows = session.execute(
+            select(
+                IdentifierLink.type, IdentifierLink.value, IdentifierLink.profile_id, IdentifierLink.last_seen_at
+            ).where(IdentifierLink.value.in_(chunk))
+        ).all()
+        for type_, value, profile_id, last_seen in rows:
+            ident = Identifier(type_, value)
+            if ident in wanted:
+                out.setdefault(ident, []).append((profile_id, last_seen))
+    return out
+
+
+def identifiers_of(session: Session, profile_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = {}
+    for chunk in _chunks(list(profile_ids)):
+        rows = session.execute(
+            select(IdentifierLink.profile_id, IdentifierLink.type, IdentifierLink.value).where(
+                IdentifierLink.profile_id.in_(chunk)
+            )
+        ).all()
+        for profile_id, type_, value in rows:
+            out.setdefault(profile_id, []).append((type_, value))
+    return out
+
+
+def profile_rows(session: Session, profile_ids: Sequence[int], *, lock: bool = False) -> list[Profile]:
+    out: list[Profile] = []
+    for chunk in _chunks(sorted(profile_ids)):
+        query = select(Profile).where(Profile.id.in_(chunk)).order_by(Profile.id)
+        if lock:
+            query = query.with_for_update()
+        out.extend(session.scalars(query).all())
+    return out
+
+
+def blocks_among(session: Session, profile_ids: Sequence[int]) -> set[tuple[int, int]]:
+    out: set[tuple[int, int]] = set()
+    for chunk in _chunks(list(profile_ids)):
+        rows = session.execute(
+            select(MergeBlock.profile_a, MergeBlock.profile_b).where(
+                or_(MergeBlock.profile_a.in_(chunk), MergeBlock.profile_b.in_(chunk))
+            )
+        ).all()
+        out.update((a, b) for a, b in rows)
+    return out
+
+
+def create_profiles(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert profiles; their ids in the order given."""
+    if not rows:
+        return []
+    result = session.execute(insert(Profile).returning(Profile.id, sort_by_parameter_order=True), list(rows))
+    return [row[0] for row in result.all()]
+
+
+def reactivate(session: Session, profile_id: int, now: datetime) -> None:
+    session.execute(
+        update(Profile).where(Profile.id == profile_id).values(merged_into_id=None, merge_count=0, updated_at=now)
+    )
+
+
+def add_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(IdentifierLink), list(rows))
+
+
+def touch_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Record that a profile used a (shared) identifier again."""
+    for row in rows:
+        session.execute(
+            update(IdentifierLink)
+            .where(
+                IdentifierLink.value == row["value"],
+                IdentifierLink.type == row["type"],
+                IdentifierLink.profile_id == row["profile_id"],
+            )
+            .values(last_seen_at=row["last_seen_at"])
+        )
+
+
+def add_conflicts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(IdentityConflict), list(rows))
+
+
+def merge_profiles(session: Session, survivor: int, absorbed: int, record: dict[str, Any], now: datetime) -> int:
+    """Fold one profile into another in the graph, and record the merge. Returns the merge id."""
+    mine = aliased(IdentifierLink)
+    session.execute(
+        delete(IdentifierLink).where(
+            IdentifierLink.profile_id == absorbed,
+            exists().where(
+                and_(mine.profile_id == survivor, mine.value == IdentifierLink.value, mine.type == IdentifierLink.type)
+            ),
+        )
+    )
+    session.execute(update(IdentifierLink).where(IdentifierLink.profile_id == absorbed).values(profile_id=survivor))
+    absorbed_merges = session.scalar(select(Profile.merge_count).where(Profile.id == absorbed)) or 0
+    session.execute(update(Profile).where(Profile.merged_into_id == absorbed).values(merged_into_id=survivor))
+    session.execute(update(Profile).where(Profile.id == absorbed).values(merged_into_id=survivor, updated_at=now))
+    session.execute(
+        update(Profile)
+        .where(Profile.id == survivor)
+        .values(merge_count=Profile.merge_count + absorbed_merges + 1, updated_at=now)
+    )
+    result = session.execute(insert(Merge).returning(Merge.id), [record])
+    return int(result.scalar_one())
+
+
+def find_profile(session: Session, identifier: Identifier) -> int | None:
+    """The active profile holding an identifier (the most recent user, for a shared device)."""
+    return session.scalar(
+        select(IdentifierLink.profile_id)
+        .where(IdentifierLink.value == identifier.value, IdentifierLink.type == identifier.type)
+        .order_by(IdentifierLink.last_seen_at.desc())
+        .limit(1)
+    )
+
+
+def get_profile(session: Session, profile_id: int) -> Profile | None:
+    return session.get(Profile, profile_id)
+
+
+def links_of(session: Session, profile_id: int) -> Sequence[IdentifierLink]:
+    return session.scalars(
+        select(IdentifierLink)
+        .where(IdentifierLink.profile_id == profile_id)
+        .order_by(IdentifierLink.type, IdentifierLink.id)
+    ).all()
+
+
+def merges_of(session: Session, profile_ids: Sequence[int]) -> Sequence[Merge]:
+    return session.scalars(
+        select(Merge)
+        .where(or_(Merge.profile_id.in_(profile_ids), Merge.merged_profile_id.in_(profile_ids)))
+        .order_by(Merge.id)
+    ).all()
+
+
+def get_merge(session: Session, merge_id: int, *, lock: bool = False) -> Merge | None:
+    query = select(Merge).where(Merge.id == merge_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def absorbed_into(session: Session, root: int) -> list[int]:
+    """Every profile whose merge chain ends at `root` (pointers are kept flat by merge_profiles)."""
+    return list(session.scalars(select(Profile.id).where(Profile.merged_into_id == root).order_by(Profile.id)))
+
+
+def conflicts_of(session: Session, profile_id: int, limit: int = 100) -> Sequence[IdentityConflict]:
+    return session.scalars(
+        select(IdentityConflict)
+        .where(or_(IdentityConflict.profile_id == profile_id, IdentityConflict.other_profile_id == profile_id))
+        .order_by(IdentityConflict.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def supersede_merges(session: Session, profile_ids: Sequence[int], now: datetime, reason: str) -> None:
+    session.execute(
+        update(Merge)
+        .where(
+            Merge.undone_at.is_(None), or_(Merge.profile_id.in_(profile_ids), Merge.merged_profile_id.in_(profile_ids))
+        )
+        .values(undone_at=now, undone_by="replay", undo_reason=reason)
+    )
+
+
+def wipe_graph(session: Session, profile_ids: Sequence[int]) -> None:
+    for chunk in _chunks(list(profile_ids)):
+        session.execute(delete(IdentifierLink).where(IdentifierLink.profile_id.in_(chunk)))
+        session.execute(delete(IdentityConflict).where(IdentityConflict.profile_id.in_(chunk)))
+
+
+def add_block(session: Session, a: int, b: int, merge_id: int | None, now: datetime) -> None:
+    low, high = sorted((a, b))
+    if session.get(MergeBlock, (low, high)) is None:
+        session.add(MergeBlock(profile_a=low, profile_b=high, merge_id=merge_id, created_at=now))
+        session.flush()
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {
+        "profiles": session.scalar(select(func.count()).select_from(Profile).where(Profile.merged_into_id.is_(None)))
+        or 0,
+        "identifiers": session.scalar(select(func.count()).select_from(IdentifierLink)) or 0,
+        "merges": session.scalar(select(func.count()).select_from(Merge).where(Merge.undone_at.is_(None))) or 0,
+        "conflicts": session.scalar(select(func.count()).select_from(IdentityConflict)) or 0,
+    }

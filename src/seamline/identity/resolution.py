@@ -1,0 +1,206 @@
+"""Identity resolution for one event: which profile it belongs to, and which merges the evidence allows.
+
+Pure: it reads a `GraphView` and returns a `Resolution`; the caller applies it. The rules:
+
+- Identifiers are considered strongest first (lowest priority number).
+- A non-shareable identifier (user_id, email, phone, crm_id, …) points at one person. The first one already
+  known picks the profile; another one known on a different profile is evidence to merge the two, unless a
+  guard forbids it: the union would exceed a per-type limit (two user_ids), the pair was unmerged before
+  (blocked), or a merge or identifier cap is reached. A refused merge is a recorded conflict and the event stays
+  with the stronger profile.
+- A shareable identifier (anonymous_id, device_id) may be held by several people. It merges only profiles that
+  are still anonymous (hold no non-shareable identifier); seen with a different known person, it is a shared
+  device — a switch of person, linked to both, never merge evidence. An event that carries only shareable ids
+  goes to the person who used the device most recently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from seamline.identity.identifiers import Identifier
+from seamline.identity.rules import IdentifierRule
+
+
+@dataclass(slots=True)
+class ProfileShape:
+    """What resolution needs to know of a profile: its identifiers by type, and how many merges it absorbed."""
+
+    id: int
+    identifiers: dict[str, set[str]] = field(default_factory=dict)
+    merges: int = 0
+
+    @property
+    def size(self) -> int:
+        return sum(len(values) for values in self.identifiers.values())
+
+
+class GraphView(Protocol):
+    """Read access to the identity graph as resolution sees it."""
+
+    def holders(self, identifier: Identifier) -> Sequence[int]:
+        """Active profiles holding the identifier, most recently seen first."""
+        ...
+
+    def shape(self, profile_id: int) -> ProfileShape: ...
+
+    def is_blocked(self, a: int, b: int) -> bool:
+        """Whether an unmerge forbade these two profiles to merge again."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    identifier: Identifier
+    other_profile: int | None
+    reason: str
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Where one event goes: an existing profile (or None for a new one), what merges into it, what it links."""
+
+    profile_id: int | None = None
+    merges: list[tuple[int, Identifier, str]] = field(default_factory=list)
+    attach: list[Identifier] = field(default_factory=list)
+    touch: list[Identifier] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    shared_devices: list[Identifier] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_identifiers_per_profile: int
+    max_merges_per_profile: int
+
+
+class _Union:
+    """The identifiers the event's profile would hold: the target, what merges into it, what the event adds."""
+
+    def __init__(self, rules: Mapping[str, IdentifierRule], limits: Limits) -> None:
+        self.rules = rules
+        self.limits = limits
+        self.values: dict[str, set[str]] = {}
+        self.merges = 0
+
+    def _combined(self, adding: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+        combined = {t: set(v) for t, v in self.values.items()}
+        for t, values in adding.items():
+            combined.setdefault(t, set()).update(values)
+        return combined
+
+    def violation(self, adding: Mapping[str, Iterable[str]], extra_merges: int = 0) -> str | None:
+        """Why adding these identifiers (and merges) would break a guard, or None."""
+        combined = self._combined(adding)
+        for t, values in combined.items():
+            rule = self.rules.get(t)
+            if rule is not None and rule.max_per_profile is not None and len(values) > rule.max_per_profile:
+                return f"limit:{t}"
+        if sum(len(v) for v in combined.values()) > self.limits.max_identifiers_per_profile:
+            return "limit:identifiers_per_profile"
+        if self.merges + extra_merges > self.limits.max_merges_per_profile:
+            return "limit:merges_per_profile"
+        return None
+
+    def add(self, adding: Mapping[str, Iterable[str]], merges: int = 0) -> None:
+        self.values = self._combined(adding)
+        self.merges += merges
+
+
+def _is_anonymous(shape: ProfileShape, rules: Mapping[str, IdentifierRule]) -> bool:
+    return all(_rule_is_shareable(rules, t) for t, values in shape.identifiers.items() if values)
+
+
+def _rule_is_shareable(rules: Mapping[str, IdentifierRule], identifier_type: str) -> bool:
+    rule = rules.get(identifier_type)
+    return rule is not None and rule.is_shareable
+
+
+def resolve(
+    identifiers: Sequence[Identifier],
+    view: GraphView,
+    rules: Mapping[str, IdentifierRule],
+    limits: Limits,
+) -> Resolution:
+    """Decide where an event with these identifiers (strongest first) belongs."""
+    result = Resolution()
+    union = _Union(rules, limits)
+    members: set[int] = set()  # the target and every profile merging into it
+
+    def blocked_with_members(other: int) -> bool:
+        return any(view.is_blocked(other, m) for m in members)
+
+    strong = [i for i in identifiers if not _rule_is_shareable(rules, i.type)]
+    shareable = [i for i in identifiers if _rule_is_shareable(rules, i.type)]
+
+    for ident in strong:
+        holders = view.holders(ident)
+        owner = holders[0] if holders else None
+        if owner is None:
+            reason = union.violation({ident.type: {ident.value}})
+            if reason is None:
+                union.add({ident.type: {ident.value}})
+                result.attach.append(ident)
+            else:
+                result.conflicts.append(Conflict(ident, result.profile_id, reason))
+        elif owner in members:
+            result.touch.append(ident)
+        elif result.profile_id is None:
+            shape = view.shape(owner)
+            reason = union.violation(shape.identifiers, shape.merges)
+            if reason is None:
+                union.add(shape.identifiers, shape.merges)
+                result.profile_id = owner
+                members.add(owner)
+                result.touch.append(ident)
+            else:
+                # A stronger identifier of this event is new and cannot live with this owner's identifiers:
+                # the event is another person's, and this identifier stays where it is.
+                result.conflicts.append(Conflict(ident, owner, reason))
+        else:
+            shape = view.shape(owner)
+            reason = "blocked:unmerged_before" if blocked_with_members(owner) else None
+            reason = reason or union.violation(shape.identifiers, shape.merges + 1)
+            if reason is None:
+                union.add(shape.identifiers, shape.merges + 1)
+                members.add(owner)
+                result.merges.append((owner, ident, "shared_identifier"))
+                result.touch.append(ident)
+            else:
+                result.conflicts.append(Conflict(ident, owner, reason))
+
+    for ident in shareable:
+        holders = view.holders(ident)
+        if not holders:
+            result.attach.append(ident)
+            continue
+        if any(h in members for h in holders):
+            result.touch.append(ident)
+            continue
+        recent = holders[0]
+        shape = view.shape(recent)
+        if result.profile_id is None:
+            reason = union.violation(shape.identifiers, shape.merges)
+            if reason is None:
+                union.add(shape.identifiers, shape.merges)
+                result.profile_id = recent
+                members.add(recent)
+                result.touch.append(ident)
+            else:
+                result.attach.append(ident)
+                result.shared_devices.append(ident)
+        elif _is_anonymous(shape, rules) and not blocked_with_members(recent):
+            reason = union.violation(shape.identifiers, shape.merges + 1)
+            if reason is None:
+                union.add(shape.identifiers, shape.merges + 1)
+                members.add(recent)
+                result.merges.append((recent, ident, "anonymous_stitch"))
+                result.touch.append(ident)
+            else:
+                result.conflicts.append(Conflict(ident, recent, reason))
+        else:
+            result.attach.append(ident)
+            result.shared_devices.append(ident)
+    return result

@@ -1,0 +1,88 @@
+"""Identity configuration: which identifier types exist, where they come from, and their guards."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DEFAULT_BLOCKED = (
+    "",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "anonymous",
+    "guest",
+    "unknown",
+    "n/a",
+    "0",
+    "-1",
+    "[object Object]",
+    "test@test.com",
+    "test@example.com",
+    "re:^[0-]*$",
+)
+
+
+class IdentifierRule(BaseModel):
+    """One identifier type: its sources in a message, its normal form and its guards."""
+
+    type: str
+    kind: Literal["plain", "email", "phone"] = "plain"
+    paths: list[str] = Field(default_factory=list, description="Dotted paths in a message, e.g. traits.email.")
+    external_id_type: str | None = Field(
+        default=None, description="Also read context.externalIds items of this type (Segment's externalIds)."
+    )
+    priority: int = Field(description="Lower is stronger evidence; decides which profile an event goes to.")
+    max_per_profile: int | None = Field(default=None, ge=1, description="e.g. 1 for user_id; None = no limit.")
+    is_shareable: bool = Field(
+        default=False,
+        description="Device-like ids (anonymous_id, device_id) may be held by several people: a shared device "
+        "is never evidence to merge two known people.",
+    )
+    blocked: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BLOCKED),
+        description="Values never used as identifiers (case-insensitive); 're:' prefixes a regular expression.",
+    )
+    case_sensitive: bool = True
+
+
+def default_rules() -> list[IdentifierRule]:
+    """The identifier types Seamline knows out of the box."""
+    return [
+        IdentifierRule(type="user_id", paths=["userId"], priority=10, max_per_profile=1),
+        IdentifierRule(type="national_id", paths=["traits.national_id"], priority=5, max_per_profile=1),
+        IdentifierRule(
+            type="crm_id", external_id_type="crm_id", paths=["traits.crm_id"], priority=15, max_per_profile=1
+        ),
+        IdentifierRule(
+            type="email",
+            kind="email",
+            paths=["traits.email", "context.traits.email", "properties.email"],
+            priority=20,
+            max_per_profile=10,
+            case_sensitive=False,
+        ),
+        IdentifierRule(
+            type="phone",
+            kind="phone",
+            paths=["traits.phone", "context.traits.phone", "properties.phone"],
+            priority=30,
+            max_per_profile=10,
+        ),
+        IdentifierRule(type="device_id", paths=["context.device.id"], priority=60, is_shareable=True),
+        IdentifierRule(type="anonymous_id", paths=["anonymousId", "previousId"], priority=70, is_shareable=True),
+    ]
+
+
+class IdentityConfig(BaseModel):
+    """The identity section of the configuration (`[identity]` in the TOML file)."""
+
+    identifiers: list[IdentifierRule] = Field(default_factory=default_rules)
+    default_region: str = Field(default="US", description="Region for phone numbers written without +country.")
+    accept_unknown_external_ids: bool = Field(
+        default=True, description="context.externalIds of types without a rule become 'ext:<type>' identifiers."
+    )
+    max_identifiers_per_profile: int = Field(default=500, ge=1)
+    max_merges_per_profile: int = Field(default=100, ge=1)

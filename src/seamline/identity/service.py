@@ -1,0 +1,177 @@
+"""Identity service: resolve a batch of events into the graph, look people up, unmerge, rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from seamline.core.clock import utcnow
+from seamline.identity import repository
+from seamline.identity.graph import WorkingGraph
+from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
+from seamline.identity.resolution import Limits, resolve
+from seamline.identity.rules import IdentityConfig
+from seamline.profiles import facts as event_facts
+from seamline.profiles.service import EventFacts, move_facts, record_facts
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    """An inbox event as resolution needs it."""
+
+    id: int
+    source_id: int
+    payload: Mapping[str, Any]
+    received_at: datetime
+
+
+class IdentityContext:
+    """Built once per process from the configuration."""
+
+    def __init__(self, config: IdentityConfig) -> None:
+        self.config = config
+        self.extractor = IdentifierExtractor(config)
+        self.limits = Limits(config.max_identifiers_per_profile, config.max_merges_per_profile)
+
+    @property
+    def rules(self) -> Mapping[str, Any]:
+        return self.extractor.rules
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    events: int = 0
+    profiles_created: int = 0
+    merges: int = 0
+    conflicts: int = 0
+    assignments: dict[int, int] = field(default_factory=dict)
+
+
+def resolve_events(
+    session: Session,
+    events: Sequence[EventInput],
+    context: IdentityContext,
+    *,
+    reuse_profiles: Mapping[int, int] | None = None,
+) -> BatchOutcome:
+    """Resolve events (in the order given) into the identity graph and record their facts on their profiles.
+
+    `reuse_profiles` maps an event id to the profile id it created before; a replay passes it so that
+    re-derived profiles keep their ids.
+    """
+    outcome = BatchOutcome(events=len(events))
+    if not events:
+        return outcome
+    extracted: list[tuple[list[Identifier], list[Refusal]]] = [context.extractor.extract(e.payload) for e in events]
+    all_identifiers = sorted({i for idents, _ in extracted for i in idents})
+    graph = WorkingGraph.load(session, all_identifiers, context.rules)
+
+    pending_facts: list[EventFacts] = []
+    for event, (idents, refused) in zip(events, extracted, strict=True):
+        at = event_facts.occurred_at(event.payload, event.received_at)
+        resolution = resolve(idents, graph, context.rules, context.limits)
+        profile_id = graph.apply(resolution, event.id, event.source_id, at)
+        for refusal in refused:
+            graph.refuse(event.id, profile_id, refusal.type, refusal.raw, refusal.reason, at)
+        pending_facts.append(
+            EventFacts(
+                event_id=event.id,
+                profile_id=profile_id,
+                source_id=event.source_id,
+                type=str(event.payload.get("type")),
+                name=event_facts.event_name(event.payload),
+                channel=event_facts.channel_of(event.payload),
+                occurred_at=at,
+                traits=event_facts.trait_values(event.payload),
+                holdings=event_facts.holding_facts(event.payload),
+            )
+        )
+
+    now = utcnow()
+    real_ids = _create_profiles(session, graph, reuse_profiles or {}, now)
+
+    def real(pid: int) -> int:
+        return real_ids.get(pid, pid)
+
+    repository.add_links(session, [{**row, "profile_id": real(row["profile_id"])} for row in graph.links])
+    repository.touch_links(
+        session,
+        [
+            {"type": t, "value": v, "profile_id": real(p), "last_seen_at": at}
+            for (t, v, p), at in graph.touches.items()
+            if p > 0  # a new profile's links were just written with their last use
+        ],
+    )
+    repository.add_conflicts(
+        session,
+        [
+            {
+                **row,
+                "profile_id": real(row["profile_id"]),
+                "other_profile_id": real(row["other_profile_id"]) if row["other_profile_id"] is not None else None,
+            }
+            for row in graph.conflicts
+        ],
+    )
+    for f in pending_facts:
+        f.profile_id = real(f.profile_id)
+    record_facts(session, pending_facts)
+    for merge in graph.merges:
+        survivor, absorbed = real(merge.survivor), real(merge.absorbed)
+        repository.merge_profiles(
+            session,
+            survivor,
+            absorbed,
+            {
+                "profile_id": survivor,
+                "merged_profile_id": absorbed,
+                "event_id": merge.event_id,
+                "identifier_type": merge.identifier.type if merge.identifier else None,
+                "identifier_value": merge.identifier.value if merge.identifier else None,
+                "rule": merge.rule,
+                "created_at": merge.at,
+            },
+            now,
+        )
+        move_facts(session, absorbed, survivor)
+    final = _final_profiles(graph, real)
+    outcome.assignments = {f.event_id: final.get(f.profile_id, f.profile_id) for f in pending_facts}
+    outcome.profiles_created = len(graph.new_profiles)
+    outcome.merges = len(graph.merges)
+    outcome.conflicts = len(graph.conflicts)
+    return outcome
+
+
+def _create_profiles(session: Session, graph: WorkingGraph, reuse: Mapping[int, int], now: datetime) -> dict[int, int]:
+    real_ids: dict[int, int] = {}
+    fresh: list[tuple[int, dict[str, Any]]] = []
+    for temp, event_id, _at in graph.new_profiles:
+        reused = reuse.get(event_id)
+        if reused is not None:
+            repository.reactivate(session, reused, now)
+            real_ids[temp] = reused
+        else:
+            fresh.append(
+                (temp, {"created_at": now, "updated_at": now, "created_by_event_id": event_id, "merge_count": 0})
+            )
+    for (temp, _row), new_id in zip(fresh, repository.create_profiles(session, [r for _, r in fresh]), strict=True):
+        real_ids[temp] = new_id
+    return real_ids
+
+
+def _final_profiles(graph: WorkingGraph, real: Any) -> dict[int, int]:
+    """Where each profile of the batch ended up after the batch's merges."""
+    forward: dict[int, int] = {}
+    for merge in graph.merges:
+        forward[real(merge.absorbed)] = real(merge.survivor)
+    out: dict[int, int] = {}
+    for pid in forward:
+        target = pid
+        while target in forward:
+            target = forward[target]
+        out[pid] = target
+    return out

@@ -1,0 +1,110 @@
+"""What an event says about a person: trait values and holdings. Pure: a message in, facts out."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+# Conventional track events that open, change or close a product holding:
+# event name → (holding type, property holding the external id, status)
+HOLDING_EVENTS: dict[str, tuple[str, str, str]] = {
+    "Account Opened": ("account", "account_id", "open"),
+    "Account Closed": ("account", "account_id", "closed"),
+    "Card Issued": ("card", "card_id", "issued"),
+    "Card Activated": ("card", "card_id", "active"),
+    "Card Cancelled": ("card", "card_id", "cancelled"),
+    "Loan Approved": ("loan", "loan_id", "approved"),
+    "Mortgage Funded": ("mortgage", "loan_id", "active"),
+    "Order Completed": ("order", "order_id", "completed"),
+    "Order Refunded": ("order", "order_id", "refunded"),
+    "Subscription Started": ("subscription", "subscription_id", "active"),
+    "Subscription Cancelled": ("subscription", "subscription_id", "cancelled"),
+}
+CLOSED_STATUSES = frozenset({"closed", "cancelled", "refunded"})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingFact:
+    type: str
+    external_id: str
+    status: str
+    attributes: dict[str, Any]
+
+
+def encode_value(value: Any) -> tuple[str, str]:
+    """A trait value as canonical JSON, and a short digest to key it by."""
+    text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    return text, hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def trait_values(message: Mapping[str, Any]) -> dict[str, Any]:
+    """Traits an event states: identify's traits, or the context.traits any event may carry."""
+    traits = message.get("traits") if message.get("type") == "identify" else None
+    if not isinstance(traits, Mapping):
+        context = message.get("context")
+        traits = context.get("traits") if isinstance(context, Mapping) else None
+    if not isinstance(traits, Mapping):
+        return {}
+    return {str(k)[:200]: v for k, v in traits.items() if v is not None}
+
+
+def holding_facts(message: Mapping[str, Any]) -> list[HoldingFact]:
+    """Holdings an event reports: `group` calls (the group is the account) and conventional track events."""
+    kind = message.get("type")
+    if kind == "group":
+        group_id = message.get("groupId")
+        traits = message.get("traits") if isinstance(message.get("traits"), Mapping) else {}
+        assert isinstance(traits, Mapping)
+        holding_type = traits.get("holding_type") or traits.get("account_type") or traits.get("type") or "account"
+        status = traits.get("status") or "active"
+        return [HoldingFact(str(holding_type)[:64], str(group_id)[:200], str(status)[:32], dict(traits))]
+    if kind == "track":
+        spec = HOLDING_EVENTS.get(str(message.get("event")))
+        props = message.get("properties")
+        if spec is None or not isinstance(props, Mapping):
+            return []
+        holding_type, id_property, status = spec
+        external_id = props.get(id_property)
+        if external_id is None:
+            return []
+        refined = props.get("account_type") or props.get("product_type") or holding_type
+        return [HoldingFact(str(refined)[:64], str(external_id)[:200], status, dict(props))]
+    return []
+
+
+def occurred_at(message: Mapping[str, Any], fallback: datetime) -> datetime:
+    """The event's corrected timestamp (the inbox always writes one)."""
+    value = message.get("timestamp")
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return fallback
+    return fallback
+
+
+def event_name(message: Mapping[str, Any]) -> str | None:
+    name = message.get("event") if message.get("type") == "track" else message.get("name")
+    return str(name)[:200] if name is not None else None
+
+
+def channel_of(message: Mapping[str, Any]) -> str | None:
+    """The channel an event came through, as the SDK states it (context.channel), else by library."""
+    context = message.get("context")
+    if not isinstance(context, Mapping):
+        return None
+    channel = context.get("channel")
+    if isinstance(channel, str):
+        return channel[:32]
+    library = context.get("library")
+    name = library.get("name", "") if isinstance(library, Mapping) else ""
+    if "ios" in name or "android" in name or "react-native" in name:
+        return "mobile"
+    if "analytics.js" in name or "analytics-next" in name:
+        return "web"
+    return "server" if name else None

@@ -1,0 +1,68 @@
+"""Tables of the profiles domain. Every row names the source and event it came from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from seamline.core.db import Base
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ProfileEvent(Base):
+    """An inbox event assigned to a profile: the timeline's index (the payload stays in the inbox)."""
+
+    __tablename__ = "profile_events"
+    __table_args__ = (Index("ix_profile_events_profile_time", "profile_id", "occurred_at"),)
+
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    profile_id: Mapped[int] = mapped_column(BigInteger)
+    source_id: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TraitValue(Base):
+    """One candidate value of one trait from one source, with when it was first and last seen and how often."""
+
+    __tablename__ = "profile_traits"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "name", "source_id", "value_hash", name="uq_profile_traits_candidate"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200))
+    value_json: Mapped[str] = mapped_column(Text)
+    value_hash: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int] = mapped_column(Integer)
+    first_event_id: Mapped[int] = mapped_column(BigInteger)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    times_seen: Mapped[int] = mapped_column(Integer)
+
+
+class Holding(Base):
+    """A product the customer has in some system: account, card, mortgage, order, subscription."""
+
+    __tablename__ = "holdings"
+    __table_args__ = (UniqueConstraint("profile_id", "source_id", "type", "external_id", name="uq_holdings_identity"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    source_id: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attributes: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    first_event_id: Mapped[int] = mapped_column(BigInteger)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,198 @@
+"""Queries of the profiles domain: append facts, move them on merge, wipe them for a replay, read them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from seamline.profiles.models import Holding, ProfileEvent, TraitValue
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        stmt = _insert(session)(ProfileEvent).on_conflict_do_update(
+            index_elements=["event_id"], set_={"profile_id": _insert(session)(ProfileEvent).excluded.profile_id}
+        )
+        session.execute(stmt, list(rows))
+
+
+def upsert_traits(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add candidate values; a value seen again from the same source widens its dates and count."""
+    if not rows:
+        return
+    stmt = _insert(session)(TraitValue)
+    table = TraitValue.__table__.c
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["profile_id", "name", "source_id", "value_hash"],
+            set_={
+                "times_seen": table.times_seen + stmt.excluded.times_seen,
+                "last_seen_at": stmt.excluded.last_seen_at,
+                "last_event_id": stmt.excluded.last_event_id,
+            },
+        ),
+        list(rows),
+    )
+
+
+def upsert_holdings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add or update holdings; the latest event sets the status."""
+    if not rows:
+        return
+    stmt = _insert(session)(Holding)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["profile_id", "source_id", "type", "external_id"],
+            set_={
+                "status": stmt.excluded.status,
+                "closed_at": stmt.excluded.closed_at,
+                "attributes": stmt.excluded.attributes,
+                "last_event_id": stmt.excluded.last_event_id,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        ),
+        list(rows),
+    )
+
+
+def move_all(session: Session, from_profile: int, into_profile: int) -> None:
+    """Give every fact of one profile to another, combining duplicate candidates."""
+    session.execute(update(ProfileEvent).where(ProfileEvent.profile_id == from_profile).values(profile_id=into_profile))
+    t = TraitValue.__table__.c
+    stmt = _insert(session)(TraitValue).from_select(
+        [
+            "profile_id",
+            "name",
+            "value_json",
+            "value_hash",
+            "source_id",
+            "first_event_id",
+            "last_event_id",
+            "first_seen_at",
+            "last_seen_at",
+            "times_seen",
+        ],
+        select(
+            literal(into_profile),
+            t.name,
+            t.value_json,
+            t.value_hash,
+            t.source_id,
+            t.first_event_id,
+            t.last_event_id,
+            t.first_seen_at,
+            t.last_seen_at,
+            t.times_seen,
+        ).where(t.profile_id == from_profile, literal(True)),
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["profile_id", "name", "source_id", "value_hash"],
+            set_={
+                "times_seen": t.times_seen + stmt.excluded.times_seen,
+                "first_seen_at": func.min(t.first_seen_at, stmt.excluded.first_seen_at)
+                if session.get_bind().dialect.name == "sqlite"
+                else func.least(t.first_seen_at, stmt.excluded.first_seen_at),
+                "last_seen_at": func.max(t.last_seen_at, stmt.excluded.last_seen_at)
+                if session.get_bind().dialect.name == "sqlite"
+                else func.greatest(t.last_seen_at, stmt.excluded.last_seen_at),
+            },
+        )
+    )
+    session.execute(delete(TraitValue).where(TraitValue.profile_id == from_profile))
+    kept = (
+        select(Holding.source_id, Holding.type, Holding.external_id)
+        .where(Holding.profile_id == into_profile)
+        .subquery()
+    )
+    session.execute(
+        delete(Holding).where(
+            Holding.profile_id == from_profile,
+            select(literal(1))
+            .where(
+                and_(
+                    kept.c.source_id == Holding.source_id,
+                    kept.c.type == Holding.type,
+                    kept.c.external_id == Holding.external_id,
+                )
+            )
+            .exists(),
+        )
+    )
+    session.execute(update(Holding).where(Holding.profile_id == from_profile).values(profile_id=into_profile))
+
+
+def wipe(session: Session, profile_ids: Sequence[int]) -> None:
+    """Remove every fact of these profiles (before a replay re-derives them from the events)."""
+    for model in (ProfileEvent, TraitValue, Holding):
+        session.execute(delete(model).where(model.profile_id.in_(profile_ids)))
+
+
+def event_ids(session: Session, profile_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(ProfileEvent.event_id).where(ProfileEvent.profile_id == profile_id).order_by(ProfileEvent.event_id)
+        )
+    )
+
+
+def profile_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(ProfileEvent.event_id, ProfileEvent.profile_id).where(ProfileEvent.event_id.in_(event_ids))
+    ).all()
+    return {e: p for e, p in rows}
+
+
+def traits(session: Session, profile_id: int) -> Sequence[TraitValue]:
+    return session.scalars(
+        select(TraitValue).where(TraitValue.profile_id == profile_id).order_by(TraitValue.name, TraitValue.id)
+    ).all()
+
+
+def holdings(session: Session, profile_id: int) -> Sequence[Holding]:
+    return session.scalars(
+        select(Holding).where(Holding.profile_id == profile_id).order_by(Holding.type, Holding.external_id)
+    ).all()
+
+
+def timeline_query(
+    profile_id: int,
+    *,
+    before: tuple[datetime, int] | None,
+    source_ids: Sequence[int] | None,
+    channels: Sequence[str] | None,
+    types: Sequence[str] | None,
+) -> Select[Any]:
+    query = select(ProfileEvent).where(ProfileEvent.profile_id == profile_id)
+    if before is not None:
+        at, event_id = before
+        query = query.where(
+            or_(
+                ProfileEvent.occurred_at < at,
+                and_(ProfileEvent.occurred_at == at, ProfileEvent.event_id < event_id),
+            )
+        )
+    if source_ids:
+        query = query.where(ProfileEvent.source_id.in_(source_ids))
+    if channels:
+        query = query.where(ProfileEvent.channel.in_(channels))
+    if types:
+        query = query.where(ProfileEvent.type.in_(types))
+    return query.order_by(ProfileEvent.occurred_at.desc(), ProfileEvent.event_id.desc())
+
+
+def timeline(session: Session, query: Select[Any], limit: int) -> Sequence[ProfileEvent]:
+    return session.scalars(query.limit(limit)).all()
+
+
+def count_events(session: Session, profile_id: int) -> int:
+    return session.scalar(select(func.count()).where(ProfileEvent.profile_id == profile_id)) or 0

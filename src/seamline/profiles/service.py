@@ -1,0 +1,164 @@
+"""Rules of the profiles domain: record what events say, move it on merge, and read the golden record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from seamline.core.clock import utcnow
+from seamline.profiles import repository
+from seamline.profiles.facts import CLOSED_STATUSES, HoldingFact, encode_value
+from seamline.profiles.models import Holding, ProfileEvent
+from seamline.profiles.survivorship import Candidate, Decision, SurvivorshipConfig, choose
+
+
+@dataclass(slots=True)
+class EventFacts:
+    """What one event says, and the profile it was resolved to."""
+
+    event_id: int
+    profile_id: int
+    source_id: int
+    type: str
+    name: str | None
+    channel: str | None
+    occurred_at: datetime
+    traits: Mapping[str, Any] = field(default_factory=dict)
+    holdings: Sequence[HoldingFact] = ()
+
+
+def record_facts(session: Session, facts: Sequence[EventFacts]) -> None:
+    """Append the events to their profiles' timelines and fold their traits and holdings in, batch-wise."""
+    if not facts:
+        return
+    now = utcnow()
+    repository.add_events(
+        session,
+        [
+            {
+                "event_id": f.event_id,
+                "profile_id": f.profile_id,
+                "source_id": f.source_id,
+                "type": f.type,
+                "name": f.name,
+                "channel": f.channel,
+                "occurred_at": f.occurred_at,
+            }
+            for f in facts
+        ],
+    )
+    traits: dict[tuple[int, str, int, str], dict[str, Any]] = {}
+    holdings: dict[tuple[int, int, str, str], dict[str, Any]] = {}
+    for f in facts:
+        for name, value in f.traits.items():
+            value_json, value_hash = encode_value(value)
+            key = (f.profile_id, name, f.source_id, value_hash)
+            row = traits.get(key)
+            if row is None:
+                traits[key] = {
+                    "profile_id": f.profile_id,
+                    "name": name,
+                    "value_json": value_json,
+                    "value_hash": value_hash,
+                    "source_id": f.source_id,
+                    "first_event_id": f.event_id,
+                    "last_event_id": f.event_id,
+                    "first_seen_at": f.occurred_at,
+                    "last_seen_at": f.occurred_at,
+                    "times_seen": 1,
+                }
+            else:
+                row["times_seen"] += 1
+                if f.occurred_at >= row["last_seen_at"]:
+                    row["last_seen_at"], row["last_event_id"] = f.occurred_at, f.event_id
+        for h in f.holdings:
+            hkey = (f.profile_id, f.source_id, h.type, h.external_id)
+            is_closed = h.status in CLOSED_STATUSES
+            previous = holdings.get(hkey)
+            holdings[hkey] = {
+                "profile_id": f.profile_id,
+                "source_id": f.source_id,
+                "type": h.type,
+                "external_id": h.external_id,
+                "status": h.status,
+                "opened_at": previous["opened_at"] if previous else (None if is_closed else f.occurred_at),
+                "closed_at": f.occurred_at if is_closed else None,
+                "attributes": {**(previous["attributes"] if previous else {}), **h.attributes},
+                "first_event_id": previous["first_event_id"] if previous else f.event_id,
+                "last_event_id": f.event_id,
+                "updated_at": now,
+            }
+    repository.upsert_traits(session, list(traits.values()))
+    repository.upsert_holdings(session, list(holdings.values()))
+
+
+def move_facts(session: Session, from_profile: int, into_profile: int) -> None:
+    """On merge: everything known of one profile now belongs to the other."""
+    repository.move_all(session, from_profile, into_profile)
+
+
+def wipe_facts(session: Session, profile_ids: Sequence[int]) -> None:
+    """Before a replay re-derives these profiles from their events."""
+    repository.wipe(session, profile_ids)
+
+
+def event_ids_of(session: Session, profile_id: int) -> list[int]:
+    return repository.event_ids(session, profile_id)
+
+
+def profiles_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, int]:
+    return repository.profile_of_events(session, event_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class TraitView:
+    name: str
+    value: Any
+    decision: Decision
+
+
+def golden_traits(
+    session: Session, profile_id: int, source_names: Mapping[int, str], config: SurvivorshipConfig
+) -> list[TraitView]:
+    """Each trait's winning value, with the rule, the reason and the alternatives."""
+    grouped: dict[str, list[Candidate]] = {}
+    for row in repository.traits(session, profile_id):
+        grouped.setdefault(row.name, []).append(
+            Candidate(
+                value_json=row.value_json,
+                source=source_names.get(row.source_id, str(row.source_id)),
+                first_seen_at=row.first_seen_at,
+                last_seen_at=row.last_seen_at,
+                times_seen=row.times_seen,
+                last_event_id=row.last_event_id,
+            )
+        )
+    out = []
+    for name, candidates in sorted(grouped.items()):
+        decision = choose(name, candidates, config)
+        out.append(TraitView(name, orjson.loads(decision.winner.value_json), decision))
+    return out
+
+
+def holdings_of(session: Session, profile_id: int) -> Sequence[Holding]:
+    return repository.holdings(session, profile_id)
+
+
+def timeline(
+    session: Session,
+    profile_id: int,
+    *,
+    limit: int,
+    before: tuple[datetime, int] | None = None,
+    source_ids: Sequence[int] | None = None,
+    channels: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+) -> Sequence[ProfileEvent]:
+    """The profile's events across every source and channel, newest first (keyset-paginated)."""
+    query = repository.timeline_query(profile_id, before=before, source_ids=source_ids, channels=channels, types=types)
+    return repository.timeline(session, query, limit)
