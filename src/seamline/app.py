@@ -65,7 +65,13 @@ class Runtime:
 
 
 def _error_body(code: str, message: str, errors: list[FieldError] | None = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "errors": [e.as_dict() for e in errors or []]}}
+    # `code` and `message` also stand at the top level: SDKs such as rudder-sdk-python read them there, and
+    # without them treat a 4xx as a network failure and retry it.
+    return {
+        "code": code,
+        "message": message,
+        "error": {"code": code, "message": message, "errors": [e.as_dict() for e in errors or []]},
+    }
 
 
 def _install_error_handlers(app: FastAPI) -> None:
