@@ -40,11 +40,13 @@ class WorkingGraph:
     """Implements resolution's GraphView over a batch's slice of the graph, and records what changes."""
 
     rules: Mapping[str, IdentifierRule]
+    reuse: Mapping[int, int] = field(default_factory=dict)
     blocks: set[tuple[int, int]] = field(default_factory=set)
     _holders: dict[Identifier, list[int]] = field(default_factory=dict)
     _shapes: dict[int, ProfileShape] = field(default_factory=dict)
     _next_temp: int = -1
-    new_profiles: list[tuple[int, int, datetime]] = field(default_factory=list)  # (temp id, event id, at)
+    # (id, event id, at): a negative id is a profile to create; a positive one a replayed profile to reactivate.
+    new_profiles: list[tuple[int, int, datetime]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     touches: dict[tuple[str, str, int], datetime] = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
@@ -52,10 +54,17 @@ class WorkingGraph:
 
     @classmethod
     def load(
-        cls, session: Session, identifiers: Sequence[Identifier], rules: Mapping[str, IdentifierRule]
+        cls,
+        session: Session,
+        identifiers: Sequence[Identifier],
+        rules: Mapping[str, IdentifierRule],
+        reuse: Mapping[int, int] | None = None,
     ) -> WorkingGraph:
-        """Load the holders of these identifiers and the shapes of their profiles (locking them on PostgreSQL)."""
-        graph = cls(rules)
+        """Load the holders of these identifiers and the shapes of their profiles (locking them on PostgreSQL).
+
+        `reuse` maps an event id to the id of the profile it created before a replay wiped it.
+        """
+        graph = cls(rules, reuse or {})
         postgres = repository.is_postgres(session)
         if postgres:
             repository.lock_identifiers(session, identifiers)
@@ -72,7 +81,7 @@ class WorkingGraph:
             shape = graph._shapes[pid]
             for type_, value in pairs:
                 shape.identifiers.setdefault(type_, set()).add(value)
-        graph.blocks = repository.blocks_among(session, profile_ids)
+        graph.blocks = repository.blocks_among(session, [*profile_ids, *graph.reuse.values()])
         return graph
 
     # --- GraphView -------------------------------------------------------------------------------------------
@@ -87,11 +96,13 @@ class WorkingGraph:
 
     # --- changes ---------------------------------------------------------------------------------------------
     def new_profile(self, event_id: int, at: datetime) -> int:
-        temp = self._next_temp
-        self._next_temp -= 1
-        self._shapes[temp] = ProfileShape(temp)
-        self.new_profiles.append((temp, event_id, at))
-        return temp
+        profile_id = self.reuse.get(event_id)
+        if profile_id is None:
+            profile_id = self._next_temp
+            self._next_temp -= 1
+        self._shapes[profile_id] = ProfileShape(profile_id)
+        self.new_profiles.append((profile_id, event_id, at))
+        return profile_id
 
     def apply(self, resolution: Resolution, event_id: int, source_id: int, at: datetime) -> int:
         """Apply one event's resolution; returns the profile the event now belongs to."""

@@ -238,3 +238,33 @@ def counts(session: Session) -> dict[str, int]:
         "merges": session.scalar(select(func.count()).select_from(Merge).where(Merge.undone_at.is_(None))) or 0,
         "conflicts": session.scalar(select(func.count()).select_from(IdentityConflict)) or 0,
     }
+
+
+def detach_members(session: Session, profile_ids: Sequence[int], now: datetime) -> None:
+    """Make profiles inactive placeholders until a replay reuses them (merged into nothing yet)."""
+    for chunk in _chunks(list(profile_ids)):
+        session.execute(
+            update(Profile).where(Profile.id.in_(chunk)).values(merge_count=0, merged_into_id=None, updated_at=now)
+        )
+
+
+def retire_unused(session: Session, placed: dict[int, int | None], now: datetime) -> None:
+    """A profile a replay did not recreate points at the profile its first event went to."""
+    for profile_id, home in placed.items():
+        if home is not None and home != profile_id:
+            session.execute(
+                update(Profile)
+                .where(Profile.id == profile_id, Profile.merged_into_id.is_(None))
+                .values(merged_into_id=home, updated_at=now)
+            )
+
+
+def creators(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(Profile.created_by_event_id, Profile.id).where(Profile.created_by_event_id.is_not(None))
+    ).all()
+    return {event_id: pid for event_id, pid in rows if event_id is not None}
+
+
+def all_profile_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Profile.id).order_by(Profile.id)))

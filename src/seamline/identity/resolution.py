@@ -191,7 +191,10 @@ def resolve(
             else:
                 result.attach.append(ident)
                 result.shared_devices.append(ident)
-        elif _is_anonymous(shape, rules) and not blocked_with_members(recent):
+        elif blocked_with_members(recent):
+            # The evidence that once joined these two was judged wrong: it links neither of them again.
+            result.conflicts.append(Conflict(ident, recent, "blocked:unmerged_before"))
+        elif _is_anonymous(shape, rules):
             reason = union.violation(shape.identifiers, shape.merges + 1)
             if reason is None:
                 union.add(shape.identifiers, shape.merges + 1)

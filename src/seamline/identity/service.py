@@ -68,7 +68,7 @@ def resolve_events(
         return outcome
     extracted: list[tuple[list[Identifier], list[Refusal]]] = [context.extractor.extract(e.payload) for e in events]
     all_identifiers = sorted({i for idents, _ in extracted for i in idents})
-    graph = WorkingGraph.load(session, all_identifiers, context.rules)
+    graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles)
 
     pending_facts: list[EventFacts] = []
     for event, (idents, refused) in zip(events, extracted, strict=True):
@@ -92,7 +92,7 @@ def resolve_events(
         )
 
     now = utcnow()
-    real_ids = _create_profiles(session, graph, reuse_profiles or {}, now)
+    real_ids = _create_profiles(session, graph, now)
 
     def real(pid: int) -> int:
         return real_ids.get(pid, pid)
@@ -146,17 +146,16 @@ def resolve_events(
     return outcome
 
 
-def _create_profiles(session: Session, graph: WorkingGraph, reuse: Mapping[int, int], now: datetime) -> dict[int, int]:
+def _create_profiles(session: Session, graph: WorkingGraph, now: datetime) -> dict[int, int]:
+    """Insert the batch's new profiles (and reactivate replayed ones); maps temporary ids to real ones."""
     real_ids: dict[int, int] = {}
     fresh: list[tuple[int, dict[str, Any]]] = []
-    for temp, event_id, _at in graph.new_profiles:
-        reused = reuse.get(event_id)
-        if reused is not None:
-            repository.reactivate(session, reused, now)
-            real_ids[temp] = reused
+    for profile_id, event_id, _at in graph.new_profiles:
+        if profile_id > 0:
+            repository.reactivate(session, profile_id, now)
         else:
             fresh.append(
-                (temp, {"created_at": now, "updated_at": now, "created_by_event_id": event_id, "merge_count": 0})
+                (profile_id, {"created_at": now, "updated_at": now, "created_by_event_id": event_id, "merge_count": 0})
             )
     for (temp, _row), new_id in zip(fresh, repository.create_profiles(session, [r for _, r in fresh]), strict=True):
         real_ids[temp] = new_id

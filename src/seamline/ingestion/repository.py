@@ -49,22 +49,32 @@ def ensure_partitions(session: Session) -> None:
 
 
 def claim_partitions(session: Session, limit: int, now: datetime) -> list[int] | None:
-    """Lock up to `limit` partitions no other worker holds, least recently claimed first.
+    """Lock up to `limit` partitions no other worker holds, those with the oldest pending event first.
 
-    Returns None on SQLite, where the database-wide write lock already serializes workers.
+    Oldest first keeps one worker close to global arrival order and lets the next worker take the next
+    oldest people. Returns None on SQLite, where the database-wide write lock already serializes workers.
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
+    pending = (
+        select(func.min(InboxEvent.id))
+        .where(InboxEvent.partition == InboxPartition.partition, InboxEvent.processed_at.is_(None))
+        .correlate(InboxPartition)
+        .scalar_subquery()
+    )
     partitions = list(
         session.scalars(
             select(InboxPartition.partition)
-            .order_by(InboxPartition.claimed_at.asc().nulls_first(), InboxPartition.partition)
+            .where(pending.is_not(None))
+            .order_by(pending)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=InboxPartition)
         ).all()
     )
     if partitions:
-        session.execute(update(InboxPartition).where(InboxPartition.partition.in_(partitions)).values(claimed_at=now))
+        session.execute(
+            update(InboxPartition).where(InboxPartition.partition.in_(partitions)).values(claimed_at=now)
+        )
     return partitions
 
 
@@ -125,3 +135,20 @@ def progress_by_source(session: Session) -> dict[int, dict[str, int]]:
 def stored_by_source(session: Session) -> dict[int, int]:
     rows = session.execute(select(InboxEvent.source_id, func.count()).group_by(InboxEvent.source_id)).all()
     return {source_id: count for source_id, count in rows}
+
+
+def events_by_id(session: Session, event_ids: Sequence[int]) -> Sequence[InboxEvent]:
+    out: list[InboxEvent] = []
+    for start in range(0, len(event_ids), 900):
+        chunk = event_ids[start : start + 900]
+        out.extend(session.scalars(select(InboxEvent).where(InboxEvent.id.in_(chunk))).all())
+    return sorted(out, key=lambda e: e.id)
+
+
+def processed_after(session: Session, after_id: int, limit: int) -> Sequence[InboxEvent]:
+    return session.scalars(
+        select(InboxEvent)
+        .where(InboxEvent.id > after_id, InboxEvent.processed_at.is_not(None))
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    ).all()

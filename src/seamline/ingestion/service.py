@@ -50,10 +50,7 @@ def process_batch(
     if not events:
         return BatchResult(0, tuple(partitions) if partitions is not None else None)
     if handle is not None:
-        handle(
-            session,
-            [InboxItem(e.id, e.source_id, e.type, orjson.loads(e.payload), e.received_at) for e in events],
-        )
+        handle(session, [_item(e) for e in events])
     counts: dict[tuple[int, str], tuple[int, int]] = {}
     for event in events:
         count, last = counts.get((event.source_id, event.type), (0, 0))
@@ -86,3 +83,17 @@ def inbox_status(session: Session) -> InboxStatus:
 def backlog(session: Session) -> int:
     """Events accepted and not yet processed."""
     return repository.backlog(session)
+
+
+def _item(event: Any) -> InboxItem:
+    return InboxItem(event.id, event.source_id, event.type, orjson.loads(event.payload), event.received_at)
+
+
+def load_events(session: Session, event_ids: Sequence[int]) -> list[InboxItem]:
+    """Stored events by id, in arrival order (for a replay)."""
+    return [_item(e) for e in repository.events_by_id(session, event_ids)]
+
+
+def processed_events(session: Session, *, after_id: int, limit: int) -> list[InboxItem]:
+    """Processed events after an id, in arrival order: the log a rebuild replays."""
+    return [_item(e) for e in repository.processed_after(session, after_id, limit)]
