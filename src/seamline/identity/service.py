@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
+from seamline.core.errors import NotFound
 from seamline.identity import repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
+from seamline.identity.models import Merge
 from seamline.identity.resolution import Limits, resolve
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles import facts as event_facts
@@ -174,3 +176,38 @@ def _final_profiles(graph: WorkingGraph, real: Any) -> dict[int, int]:
             target = forward[target]
         out[pid] = target
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class FoundProfile:
+    profile_id: int
+    identifiers: tuple[str, ...]
+
+
+def parse_identifier(text: str, context: IdentityContext) -> Identifier:
+    """'type:value' normalized by its type's rule (ValueError when malformed, unknown or invalid)."""
+    ident = Identifier.parse(text)
+    if ident.type not in context.rules and not ident.type.startswith("ext:"):
+        raise ValueError(f"unknown identifier type {ident.type!r}; known: {', '.join(sorted(context.rules))}")
+    value = context.extractor.normalize(context.extractor.rule(ident.type), ident.value)
+    if value is None:
+        raise ValueError(f"{ident.value!r} is not a valid {ident.type}")
+    return Identifier(ident.type, value)
+
+
+def find_profile(session: Session, text: str, context: IdentityContext) -> FoundProfile:
+    """The active profile holding an identifier; NotFound when nobody does."""
+    ident = parse_identifier(text, context)
+    profile_id = repository.find_profile(session, ident)
+    if profile_id is None:
+        raise NotFound(f"no profile holds {ident}")
+    links = repository.links_of(session, profile_id)
+    return FoundProfile(profile_id, tuple(f"{link.type}:{link.value}" for link in links))
+
+
+def merge_history(session: Session, profile_id: int) -> list[Merge]:
+    """Every merge into or out of a profile and the profiles it absorbed, oldest first."""
+    if repository.get_profile(session, profile_id) is None:
+        raise NotFound(f"no profile {profile_id}")
+    members = [profile_id, *repository.absorbed_into(session, profile_id)]
+    return list(repository.merges_of(session, members))
