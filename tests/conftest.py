@@ -58,7 +58,8 @@ def postgres_url(postgres_server_url: str, worker_id: str) -> str:
     return url
 
 
-def _empty(engine: Engine) -> None:
+def empty_database(engine: Engine) -> None:
+    """Delete every row but the reference data migrations write."""
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP_TABLES]
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -75,7 +76,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return url
     url = str(request.getfixturevalue("postgres_url"))
     engine = create_db_engine(url)
-    _empty(engine)
+    empty_database(engine)
     engine.dispose()
     return url
 

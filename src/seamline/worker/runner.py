@@ -14,10 +14,11 @@ from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.identity.graph import StaleGraph
 from seamline.identity.service import EventInput, IdentityContext, resolve_events
-from seamline.ingestion.service import InboxItem, process_batch
+from seamline.ingestion.service import BatchResult, InboxItem, process_batch
 from seamline.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
+STALE_RETRIES = 20
 
 
 class Worker:
@@ -39,20 +40,29 @@ class Worker:
 
     def run_once(self) -> int:
         """One batch in one transaction; returns how many events it processed."""
-        with unit_of_work(self._engine) as session:
-            result = process_batch(
-                session,
-                batch_size=self._settings.worker_batch_size,
-                partitions_per_claim=self._settings.worker_partitions_per_claim,
-                handle=self._resolve,
-            )
-        self.processed += result.processed
-        if self._metrics is not None and result.processed:
-            self._metrics.events_processed.inc(result.processed)
-        return result.processed
+        return self._run_batch().processed
+
+    def _run_batch(self) -> BatchResult:
+        for _attempt in range(STALE_RETRIES):
+            try:
+                with unit_of_work(self._engine) as session:
+                    result = process_batch(
+                        session,
+                        batch_size=self._settings.worker_batch_size,
+                        partitions_per_claim=self._settings.worker_partitions_per_claim,
+                        handle=self._resolve,
+                    )
+            except StaleGraph:
+                # Another worker merged a profile this batch had loaded; nothing was committed: run it again.
+                continue
+            self.processed += result.processed
+            if self._metrics is not None and result.processed:
+                self._metrics.events_processed.inc(result.processed)
+            return result
+        raise StaleGraph(f"the batch found stale profiles {STALE_RETRIES} times in a row")
 
     def drain(self) -> int:
-        """Process until nothing is pending for this worker."""
+        """Process until nothing is pending that this worker can claim."""
         total = 0
         while (count := self.run_once()) > 0:
             total += count
@@ -63,10 +73,7 @@ class Worker:
         while not self._stop.is_set():
             try:
                 count = self.run_once()
-            except StaleGraph:
-                # Another worker merged a profile this batch had loaded; nothing was committed, so run it again.
-                continue
-            except OperationalError:
+            except (OperationalError, StaleGraph):
                 # A lost connection, a lock timeout or a deadlock: nothing was committed, so the batch is retried.
                 log.exception("worker batch failed; retrying")
                 count = 0
