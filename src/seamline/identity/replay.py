@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
-from seamline.identity.service import EventInput, IdentityContext, resolve_events
+from seamline.identity.service import EventInput, IdentityContext, resolve_events, root_of
 from seamline.ingestion.service import InboxItem, load_events, processed_events
 from seamline.profiles.service import event_ids_of, profiles_of_events, wipe_facts
 
@@ -26,24 +26,6 @@ class UnmergeResult:
 
 def _inputs(items: Sequence[InboxItem]) -> list[EventInput]:
     return [EventInput(i.id, i.source_id, i.payload, i.received_at) for i in items]
-
-
-def root_of(session: Session, profile_id: int) -> int:
-    """The active profile a (possibly merged) profile now lives in."""
-    profile = repository.get_profile(session, profile_id)
-    if profile is None:
-        raise NotFound(f"no profile {profile_id}")
-    seen = {profile_id}
-    while profile.merged_into_id is not None:
-        next_id = profile.merged_into_id
-        if next_id in seen:
-            raise Conflict(f"merge pointers loop at profile {next_id}")
-        seen.add(next_id)
-        found = repository.get_profile(session, next_id)
-        if found is None:
-            raise NotFound(f"no profile {next_id}")
-        profile = found
-    return profile.id
 
 
 def unmerge(session: Session, merge_id: int, context: IdentityContext, *, actor: str, reason: str) -> UnmergeResult:

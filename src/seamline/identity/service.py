@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
-from seamline.core.errors import NotFound
+from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
-from seamline.identity.models import Merge
+from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, Profile
 from seamline.identity.resolution import Limits, resolve
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles import facts as event_facts
@@ -211,3 +211,37 @@ def merge_history(session: Session, profile_id: int) -> list[Merge]:
         raise NotFound(f"no profile {profile_id}")
     members = [profile_id, *repository.absorbed_into(session, profile_id)]
     return list(repository.merges_of(session, members))
+
+
+def root_of(session: Session, profile_id: int) -> int:
+    """The active profile a (possibly merged) profile now lives in."""
+    profile = repository.get_profile(session, profile_id)
+    if profile is None:
+        raise NotFound(f"no profile {profile_id}")
+    seen = {profile_id}
+    while profile.merged_into_id is not None:
+        next_id = profile.merged_into_id
+        if next_id in seen:
+            raise Conflict(f"merge pointers loop at profile {next_id}")
+        seen.add(next_id)
+        found = repository.get_profile(session, next_id)
+        if found is None:
+            raise NotFound(f"no profile {next_id}")
+        profile = found
+    return profile.id
+
+
+def active_profile(session: Session, profile_id: int) -> Profile:
+    """The active profile a profile id now lives in (itself, or the one it was merged into)."""
+    root = repository.get_profile(session, root_of(session, profile_id))
+    assert root is not None
+    return root
+
+
+def identifier_links(session: Session, profile_id: int) -> Sequence[IdentifierLink]:
+    return repository.links_of(session, profile_id)
+
+
+def conflicts_for(session: Session, profile_id: int, limit: int = 100) -> Sequence[IdentityConflict]:
+    """Evidence resolution refused for or against this profile, newest first."""
+    return repository.conflicts_of(session, profile_id, limit)

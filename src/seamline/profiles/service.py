@@ -162,3 +162,7 @@ def timeline(
     """The profile's events across every source and channel, newest first (keyset-paginated)."""
     query = repository.timeline_query(profile_id, before=before, source_ids=source_ids, channels=channels, types=types)
     return repository.timeline(session, query, limit)
+
+
+def count_events(session: Session, profile_id: int) -> int:
+    return repository.count_events(session, profile_id)
