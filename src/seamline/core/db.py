@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -74,6 +74,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """The transaction boundary: commit when the block ends, roll back when it raises."""
-    bind = engine.execution_options(**{WRITE_INTENT: write})
+    # A copy of the engine with other options is cheap but not free (the API authenticates every request
+    # this way), so it is made only when the engine does not already say the same.
+    bind = engine
+    if engine.get_execution_options().get(WRITE_INTENT, False) != write:
+        bind = engine.execution_options(**{WRITE_INTENT: write})
     with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for bulk statements that skip the ORM's per-row bookkeeping."""
+    return cast(Table, model.__table__)

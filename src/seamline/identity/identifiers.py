@@ -16,6 +16,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from seamline.identity.rules import IdentifierRule, IdentityConfig
 
+MEMO_SIZE = 200_000
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Identifier:
@@ -100,6 +102,7 @@ class IdentifierExtractor:
         self._external = {rule.external_id_type: rule for rule in config.identifiers if rule.external_id_type}
         self._blocklists = {rule.type: _Blocklist(rule.blocked) for rule in config.identifiers}
         self._generic_blocklist = _Blocklist(IdentifierRule(type="ext", priority=0).blocked)
+        self._memo: dict[tuple[str, str | int | float], Identifier | str] = {}
 
     def rule(self, identifier_type: str) -> IdentifierRule:
         """The rule of a type; unknown external id types get a generic unique rule."""
@@ -148,14 +151,28 @@ class IdentifierExtractor:
         found: dict[Identifier, int],
         refused: list[Refusal],
     ) -> None:
-        if isinstance(raw, str | int | float) and not isinstance(raw, bool) and blocklist.blocks(str(raw)):
-            refused.append(Refusal(rule.type, str(raw)[:200], "blocked_value"))
-            return
-        value = self.normalize(rule, raw)
-        if value is None:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             refused.append(Refusal(rule.type, str(raw)[:200], "invalid"))
             return
+        key = (rule.type, raw)
+        decided = self._memo.get(key)
+        if decided is None:
+            decided = self._decide(rule, raw, blocklist)
+            if len(self._memo) >= MEMO_SIZE:  # a stream repeats recent values; an old one is cheap to redo
+                self._memo.clear()
+            self._memo[key] = decided
+        if isinstance(decided, Identifier):
+            found.setdefault(decided, rule.priority)
+        else:
+            refused.append(Refusal(rule.type, str(raw)[:200], decided))
+
+    def _decide(self, rule: IdentifierRule, raw: str | int | float, blocklist: _Blocklist) -> Identifier | str:
+        """The identifier a raw value makes, or the reason it makes none."""
+        if blocklist.blocks(str(raw)):
+            return "blocked_value"
+        value = self.normalize(rule, raw)
+        if value is None:
+            return "invalid"
         if blocklist.blocks(value):
-            refused.append(Refusal(rule.type, value[:200], "blocked_value"))
-            return
-        found.setdefault(Identifier(rule.type, value), rule.priority)
+            return "blocked_value"
+        return Identifier(rule.type, value)

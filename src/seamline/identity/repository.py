@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
+from seamline.core.db import table_of
 from seamline.identity.identifiers import Identifier
 from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, MergeBlock, Profile
 
@@ -98,7 +99,8 @@ def create_profiles(session: Session, rows: Sequence[dict[str, Any]]) -> list[in
     """Insert profiles; their ids in the order given."""
     if not rows:
         return []
-    result = session.execute(insert(Profile).returning(Profile.id, sort_by_parameter_order=True), list(rows))
+    table = table_of(Profile)
+    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
     return [row[0] for row in result.all()]
 
 
@@ -110,7 +112,7 @@ def reactivate(session: Session, profile_id: int, now: datetime) -> None:
 
 def add_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(IdentifierLink), list(rows))
+        session.execute(insert(table_of(IdentifierLink)), list(rows))
 
 
 def touch_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -129,21 +131,31 @@ def touch_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 def add_conflicts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(IdentityConflict), list(rows))
+        session.execute(insert(table_of(IdentityConflict)), list(rows))
 
 
-def merge_profiles(session: Session, survivor: int, absorbed: int, record: dict[str, Any], now: datetime) -> int:
-    """Fold one profile into another in the graph, and record the merge. Returns the merge id."""
-    mine = aliased(IdentifierLink)
-    session.execute(
-        delete(IdentifierLink).where(
-            IdentifierLink.profile_id == absorbed,
-            exists().where(
-                and_(mine.profile_id == survivor, mine.value == IdentifierLink.value, mine.type == IdentifierLink.type)
-            ),
+def merge_profiles(
+    session: Session, survivor: int, absorbed: int, record: dict[str, Any], now: datetime, *, move_links: bool = True
+) -> int:
+    """Fold one profile into another in the graph, and record the merge. Returns the merge id.
+
+    `move_links=False` is for a profile created in the same batch, whose links were written to the survivor.
+    """
+    if move_links:
+        mine = aliased(IdentifierLink)
+        session.execute(
+            delete(IdentifierLink).where(
+                IdentifierLink.profile_id == absorbed,
+                exists().where(
+                    and_(
+                        mine.profile_id == survivor,
+                        mine.value == IdentifierLink.value,
+                        mine.type == IdentifierLink.type,
+                    )
+                ),
+            )
         )
-    )
-    session.execute(update(IdentifierLink).where(IdentifierLink.profile_id == absorbed).values(profile_id=survivor))
+        session.execute(update(IdentifierLink).where(IdentifierLink.profile_id == absorbed).values(profile_id=survivor))
     absorbed_merges = session.scalar(select(Profile.merge_count).where(Profile.id == absorbed)) or 0
     session.execute(update(Profile).where(Profile.merged_into_id == absorbed).values(merged_into_id=survivor))
     session.execute(update(Profile).where(Profile.id == absorbed).values(merged_into_id=survivor, updated_at=now))
@@ -152,7 +164,11 @@ def merge_profiles(session: Session, survivor: int, absorbed: int, record: dict[
         .where(Profile.id == survivor)
         .values(merge_count=Profile.merge_count + absorbed_merges + 1, updated_at=now)
     )
-    result = session.execute(insert(Merge).returning(Merge.id), [record])
+    return add_merge_record(session, record)
+
+
+def add_merge_record(session: Session, record: dict[str, Any]) -> int:
+    result = session.execute(insert(table_of(Merge)).returning(table_of(Merge).c.id), [record])
     return int(result.scalar_one())
 
 

@@ -95,18 +95,22 @@ def resolve_events(
 
     now = utcnow()
     real_ids = _create_profiles(session, graph, now)
+    # A profile born in this batch and merged in it never had rows of its own: write them to where it went.
+    born_and_merged = {m.absorbed: m.survivor for m in graph.merges if m.absorbed < 0}
 
     def real(pid: int) -> int:
+        while pid in born_and_merged:
+            pid = born_and_merged[pid]
         return real_ids.get(pid, pid)
 
-    repository.add_links(session, [{**row, "profile_id": real(row["profile_id"])} for row in graph.links])
+    links: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for row in graph.links:
+        relabeled = {**row, "profile_id": real(row["profile_id"])}
+        links.setdefault((row["value"], row["type"], relabeled["profile_id"]), relabeled)
+    repository.add_links(session, list(links.values()))
     repository.touch_links(
         session,
-        [
-            {"type": t, "value": v, "profile_id": real(p), "last_seen_at": at}
-            for (t, v, p), at in graph.touches.items()
-            if p > 0  # a new profile's links were just written with their last use
-        ],
+        [{"type": t, "value": v, "profile_id": real(p), "last_seen_at": at} for (t, v, p), at in graph.touches.items()],
     )
     repository.add_conflicts(
         session,
@@ -123,7 +127,8 @@ def resolve_events(
         f.profile_id = real(f.profile_id)
     record_facts(session, pending_facts)
     for merge in graph.merges:
-        survivor, absorbed = real(merge.survivor), real(merge.absorbed)
+        survivor, absorbed = real_ids.get(merge.survivor, merge.survivor), real_ids.get(merge.absorbed, merge.absorbed)
+        is_new = merge.absorbed < 0
         repository.merge_profiles(
             session,
             survivor,
@@ -138,9 +143,11 @@ def resolve_events(
                 "created_at": merge.at,
             },
             now,
+            move_links=not is_new,
         )
-        move_facts(session, absorbed, survivor)
-    final = _final_profiles(graph, real)
+        if not is_new:
+            move_facts(session, absorbed, survivor)
+    final = _final_profiles(graph, lambda pid: real_ids.get(pid, pid))
     outcome.assignments = {f.event_id: final.get(f.profile_id, f.profile_id) for f in pending_facts}
     outcome.profiles_created = len(graph.new_profiles)
     outcome.merges = len(graph.merges)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from seamline.core.db import table_of
 from seamline.profiles.models import Holding, ProfileEvent, TraitValue
 
 
@@ -19,8 +20,9 @@ def _insert(session: Session) -> Any:
 
 def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        stmt = _insert(session)(ProfileEvent).on_conflict_do_update(
-            index_elements=["event_id"], set_={"profile_id": _insert(session)(ProfileEvent).excluded.profile_id}
+        insert = _insert(session)(table_of(ProfileEvent))
+        stmt = insert.on_conflict_do_update(
+            index_elements=["event_id"], set_={"profile_id": insert.excluded.profile_id}
         )
         session.execute(stmt, list(rows))
 
@@ -29,8 +31,8 @@ def upsert_traits(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add candidate values; a value seen again from the same source widens its dates and count."""
     if not rows:
         return
-    stmt = _insert(session)(TraitValue)
-    table = TraitValue.__table__.c
+    stmt = _insert(session)(table_of(TraitValue))
+    table = table_of(TraitValue).c
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["profile_id", "name", "source_id", "value_hash"],
@@ -48,7 +50,7 @@ def upsert_holdings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add or update holdings; the latest event sets the status."""
     if not rows:
         return
-    stmt = _insert(session)(Holding)
+    stmt = _insert(session)(table_of(Holding))
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["profile_id", "source_id", "type", "external_id"],
@@ -67,7 +69,7 @@ def upsert_holdings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 def move_all(session: Session, from_profile: int, into_profile: int) -> None:
     """Give every fact of one profile to another, combining duplicate candidates."""
     session.execute(update(ProfileEvent).where(ProfileEvent.profile_id == from_profile).values(profile_id=into_profile))
-    t = TraitValue.__table__.c
+    t = table_of(TraitValue).c
     stmt = _insert(session)(TraitValue).from_select(
         [
             "profile_id",
