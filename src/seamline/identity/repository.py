@@ -106,7 +106,9 @@ def create_profiles(session: Session, rows: Sequence[dict[str, Any]]) -> list[in
 
 def reactivate(session: Session, profile_id: int, now: datetime) -> None:
     session.execute(
-        update(Profile).where(Profile.id == profile_id).values(merged_into_id=None, merge_count=0, updated_at=now)
+        update(table_of(Profile))
+        .where(Profile.id == profile_id)
+        .values(merged_into_id=None, merge_count=0, updated_at=now)
     )
 
 
@@ -119,7 +121,7 @@ def touch_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Record that a profile used a (shared) identifier again."""
     for row in rows:
         session.execute(
-            update(IdentifierLink)
+            update(table_of(IdentifierLink))
             .where(
                 IdentifierLink.value == row["value"],
                 IdentifierLink.type == row["type"],
@@ -144,7 +146,7 @@ def merge_profiles(
     if move_links:
         mine = aliased(IdentifierLink)
         session.execute(
-            delete(IdentifierLink).where(
+            delete(table_of(IdentifierLink)).where(
                 IdentifierLink.profile_id == absorbed,
                 exists().where(
                     and_(
@@ -155,12 +157,16 @@ def merge_profiles(
                 ),
             )
         )
-        session.execute(update(IdentifierLink).where(IdentifierLink.profile_id == absorbed).values(profile_id=survivor))
+        session.execute(
+            update(table_of(IdentifierLink)).where(IdentifierLink.profile_id == absorbed).values(profile_id=survivor)
+        )
     absorbed_merges = session.scalar(select(Profile.merge_count).where(Profile.id == absorbed)) or 0
-    session.execute(update(Profile).where(Profile.merged_into_id == absorbed).values(merged_into_id=survivor))
-    session.execute(update(Profile).where(Profile.id == absorbed).values(merged_into_id=survivor, updated_at=now))
+    session.execute(update(table_of(Profile)).where(Profile.merged_into_id == absorbed).values(merged_into_id=survivor))
     session.execute(
-        update(Profile)
+        update(table_of(Profile)).where(Profile.id == absorbed).values(merged_into_id=survivor, updated_at=now)
+    )
+    session.execute(
+        update(table_of(Profile))
         .where(Profile.id == survivor)
         .values(merge_count=Profile.merge_count + absorbed_merges + 1, updated_at=now)
     )
@@ -225,7 +231,7 @@ def conflicts_of(session: Session, profile_id: int, limit: int = 100) -> Sequenc
 
 def supersede_merges(session: Session, profile_ids: Sequence[int], now: datetime, reason: str) -> None:
     session.execute(
-        update(Merge)
+        update(table_of(Merge))
         .where(
             Merge.undone_at.is_(None), or_(Merge.profile_id.in_(profile_ids), Merge.merged_profile_id.in_(profile_ids))
         )
@@ -235,8 +241,8 @@ def supersede_merges(session: Session, profile_ids: Sequence[int], now: datetime
 
 def wipe_graph(session: Session, profile_ids: Sequence[int]) -> None:
     for chunk in _chunks(list(profile_ids)):
-        session.execute(delete(IdentifierLink).where(IdentifierLink.profile_id.in_(chunk)))
-        session.execute(delete(IdentityConflict).where(IdentityConflict.profile_id.in_(chunk)))
+        session.execute(delete(table_of(IdentifierLink)).where(IdentifierLink.profile_id.in_(chunk)))
+        session.execute(delete(table_of(IdentityConflict)).where(IdentityConflict.profile_id.in_(chunk)))
 
 
 def add_block(session: Session, a: int, b: int, merge_id: int | None, now: datetime) -> None:
@@ -260,7 +266,9 @@ def detach_members(session: Session, profile_ids: Sequence[int], now: datetime) 
     """Make profiles inactive placeholders until a replay reuses them (merged into nothing yet)."""
     for chunk in _chunks(list(profile_ids)):
         session.execute(
-            update(Profile).where(Profile.id.in_(chunk)).values(merge_count=0, merged_into_id=None, updated_at=now)
+            update(table_of(Profile))
+            .where(Profile.id.in_(chunk))
+            .values(merge_count=0, merged_into_id=None, updated_at=now)
         )
 
 
@@ -269,7 +277,7 @@ def retire_unused(session: Session, placed: dict[int, int | None], now: datetime
     for profile_id, home in placed.items():
         if home is not None and home != profile_id:
             session.execute(
-                update(Profile)
+                update(table_of(Profile))
                 .where(Profile.id == profile_id, Profile.merged_into_id.is_(None))
                 .values(merged_into_id=home, updated_at=now)
             )

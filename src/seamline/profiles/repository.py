@@ -68,7 +68,9 @@ def upsert_holdings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 def move_all(session: Session, from_profile: int, into_profile: int) -> None:
     """Give every fact of one profile to another, combining duplicate candidates."""
-    session.execute(update(ProfileEvent).where(ProfileEvent.profile_id == from_profile).values(profile_id=into_profile))
+    session.execute(
+        update(table_of(ProfileEvent)).where(ProfileEvent.profile_id == from_profile).values(profile_id=into_profile)
+    )
     t = table_of(TraitValue).c
     stmt = _insert(session)(TraitValue).from_select(
         [
@@ -110,14 +112,14 @@ def move_all(session: Session, from_profile: int, into_profile: int) -> None:
             },
         )
     )
-    session.execute(delete(TraitValue).where(TraitValue.profile_id == from_profile))
+    session.execute(delete(table_of(TraitValue)).where(TraitValue.profile_id == from_profile))
     kept = (
         select(Holding.source_id, Holding.type, Holding.external_id)
         .where(Holding.profile_id == into_profile)
         .subquery()
     )
     session.execute(
-        delete(Holding).where(
+        delete(table_of(Holding)).where(
             Holding.profile_id == from_profile,
             select(literal(1))
             .where(
@@ -130,13 +132,13 @@ def move_all(session: Session, from_profile: int, into_profile: int) -> None:
             .exists(),
         )
     )
-    session.execute(update(Holding).where(Holding.profile_id == from_profile).values(profile_id=into_profile))
+    session.execute(update(table_of(Holding)).where(Holding.profile_id == from_profile).values(profile_id=into_profile))
 
 
 def wipe(session: Session, profile_ids: Sequence[int]) -> None:
     """Remove every fact of these profiles (before a replay re-derives them from the events)."""
     for model in (ProfileEvent, TraitValue, Holding):
-        session.execute(delete(model).where(model.profile_id.in_(profile_ids)))
+        session.execute(delete(table_of(model)).where(model.profile_id.in_(profile_ids)))
 
 
 def event_ids(session: Session, profile_id: int) -> list[int]:
