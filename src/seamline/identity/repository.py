@@ -96,12 +96,25 @@ def blocks_among(session: Session, profile_ids: Sequence[int]) -> set[tuple[int,
 
 
 def create_profiles(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert profiles; their ids in the order given."""
+    """Insert profiles with ids allocated up front (one statement for the batch); their ids in order.
+
+    RETURNING with row order forces one INSERT per row on SQLite; allocating first keeps it one executemany.
+    On SQLite the transaction holds the write lock, so max(id) cannot move underneath.
+    """
     if not rows:
         return []
-    table = table_of(Profile)
-    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
-    return [row[0] for row in result.all()]
+    if is_postgres(session):
+        ids = list(
+            session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence('profiles', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(rows)},
+            )
+        )
+    else:
+        start = session.scalar(select(func.coalesce(func.max(Profile.id), 0))) or 0
+        ids = list(range(start + 1, start + 1 + len(rows)))
+    session.execute(insert(table_of(Profile)), [{**row, "id": pid} for row, pid in zip(rows, ids, strict=True)])
+    return ids
 
 
 def reactivate(session: Session, profile_id: int, now: datetime) -> None:
