@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     """Import each domain's models module for its side effect of registering tables."""
+    import seamline.access.models
+    import seamline.audit.models
     import seamline.identity.models
     import seamline.ingestion.models
     import seamline.profiles.models

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seamline.cli import db, identity, serve, sources
+from seamline.cli import audit, db, identity, keys, serve, sources
 
 app = typer.Typer(
     name="seamline",
@@ -16,6 +16,8 @@ app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(sources.app, name="sources")
+app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
 app.add_typer(identity.app, name="identity")
 
 

@@ -17,7 +17,6 @@ from seamline.identity import replay
 from seamline.identity.service import IdentityContext, find_profile, merge_history
 
 app = typer.Typer(help="The identity graph: lookups, merges, unmerge, rebuild.", no_args_is_help=True)
-out = Console()
 
 
 def _actor() -> str:
@@ -55,7 +54,7 @@ def merges(profile_id: int) -> None:
             m.created_at.isoformat(timespec="seconds"),
             f"{m.undone_at:%Y-%m-%d %H:%M} by {m.undone_by}: {m.undo_reason}" if m.undone_at else "",
         )
-    out.print(table)
+    Console().print(table)  # made per command, so it sizes to the terminal it prints on
 
 
 @app.command("unmerge")

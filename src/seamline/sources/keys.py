@@ -1,27 +1,20 @@
-"""Write keys: generated from the OS's CSPRNG, stored only as a SHA-256 digest.
-
-A fast digest is the right tool here, unlike for passwords: a key has 192 random bits, so guessing from the
-digest is hopeless, and the tracking API checks a key on every request.
-"""
+"""Write keys of sources: the `wk_` prefix on the shared key toolkit of `seamline.core.secrets`."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+from seamline.core.secrets import hash_key, new_key
+from seamline.core.secrets import key_hint as _key_hint
+
+__all__ = ["KEY_PREFIX", "hash_key", "key_hint", "new_write_key"]
 
 KEY_PREFIX = "wk_"
 
 
 def new_write_key() -> str:
     """A fresh write key, 32 URL-safe characters after the prefix."""
-    return KEY_PREFIX + secrets.token_urlsafe(24)
-
-
-def hash_key(key: str) -> str:
-    """The digest under which a key is stored and looked up."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return new_key(KEY_PREFIX)
 
 
 def key_hint(key: str) -> str:
-    """The few characters an operator may see again to tell keys apart."""
-    return key[: len(KEY_PREFIX) + 4] + "…"
+    """The few characters of a write key an operator may see again to tell keys apart."""
+    return _key_hint(key, len(KEY_PREFIX))

@@ -1,0 +1,1 @@
+"""Access: API keys for server-to-server callers, each with scopes, stored only as a hash."""

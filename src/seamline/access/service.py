@@ -1,0 +1,142 @@
+"""Rules for API keys: creation with a one-time key, revocation, and authentication with a scope."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from seamline.access import repository
+from seamline.access.models import ApiKey
+from seamline.core.clock import utcnow
+from seamline.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
+from seamline.core.principal import Principal
+from seamline.core.secrets import hash_key, key_hint, new_key
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "sk_"
+SCOPES = ("profiles:read", "profiles:write", "identity:admin", "audit:read")
+# last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
+# authentication a read for nearly every request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")  # the rule for source names; fullmatch, as `$` allows a "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyView:
+    """What callers outside the domain see of an API key (never the key digest)."""
+
+    id: int
+    name: str
+    key_hint: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def is_revoked(self) -> bool:
+        """Whether the key has been revoked."""
+        return self.revoked_at is not None
+
+    @classmethod
+    def of(cls, api_key: ApiKey) -> ApiKeyView:
+        """The view of a stored key."""
+        return cls(
+            id=api_key.id,
+            name=api_key.name,
+            key_hint=api_key.key_hint,
+            scopes=tuple(api_key.scopes or ()),
+            created_at=_aware(api_key.created_at),
+            last_used_at=_aware(api_key.last_used_at) if api_key.last_used_at is not None else None,
+            revoked_at=_aware(api_key.revoked_at) if api_key.revoked_at is not None else None,
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for DateTime(timezone=True); everything stored is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _validate(name: str, scopes: Sequence[str]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not _NAME.fullmatch(name):
+        errors.append(FieldError("name", "invalid", "use 1-100 lower-case letters, digits, '.', '_' or '-'"))
+    if not scopes:
+        errors.append(FieldError("scopes", "required", f"give at least one scope: {', '.join(SCOPES)}"))
+    for i, scope in enumerate(scopes):
+        if scope not in SCOPES:
+            errors.append(FieldError("scopes", "invalid", f"{scope!r} is not a scope; use: {', '.join(SCOPES)}", i))
+    return errors
+
+
+def create_api_key(session: Session, name: str, scopes: Sequence[str]) -> tuple[ApiKeyView, str]:
+    """Create an API key; the returned key is shown this once and never stored."""
+    errors = _validate(name, scopes)
+    if errors:
+        raise InvalidInput(errors, f"API key {name!r} was not created")
+    if repository.get_by_name(session, name) is not None:
+        raise Conflict(f"an API key named {name!r} already exists")
+    key = new_key(KEY_PREFIX)
+    api_key = repository.add(
+        session,
+        ApiKey(
+            name=name,
+            key_hash=hash_key(key),
+            key_hint=key_hint(key, len(KEY_PREFIX)),
+            scopes=sorted(set(scopes), key=SCOPES.index),
+            created_at=utcnow(),
+        ),
+    )
+    return ApiKeyView.of(api_key), key
+
+
+def revoke_api_key(session: Session, name: str) -> ApiKeyView:
+    """Stop accepting an API key at once; revoking twice changes nothing."""
+    api_key = repository.get_by_name(session, name)
+    if api_key is None:
+        raise NotFound(f"no API key named {name!r}")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        session.flush()
+    return ApiKeyView.of(api_key)
+
+
+def list_api_keys(session: Session) -> list[ApiKeyView]:
+    """Every API key, revoked ones included, by name."""
+    return [ApiKeyView.of(k) for k in repository.list_all(session)]
+
+
+def authenticate_api_key(session: Session, key: str, scope: str) -> Principal:
+    """The principal an API key stands for; Unauthorized when unknown or revoked, Forbidden without `scope`."""
+    if scope not in SCOPES:
+        raise ValueError(f"{scope!r} is not a scope")  # a programming error, not a caller's
+    api_key = repository.get_by_key_hash(session, hash_key(key))
+    if api_key is None:
+        raise Unauthorized("unknown API key")
+    if api_key.revoked_at is not None:
+        raise Unauthorized("this API key has been revoked")
+    principal = Principal(name=api_key.name, kind="api_key", scopes=frozenset(api_key.scopes), surface="api")
+    _note_use(session, api_key)
+    if not principal.may(scope):
+        raise Forbidden(f"this API key lacks the scope {scope!r}")
+    return principal
+
+
+def _note_use(session: Session, api_key: ApiKey) -> None:
+    now = utcnow()
+    if api_key.last_used_at is not None and now - _aware(api_key.last_used_at) < LAST_USED_PRECISION:
+        return
+    try:
+        with session.begin_nested():
+            repository.stamp_last_used(session, api_key, now)
+    except OperationalError:
+        # On SQLite a read transaction cannot become a write one once another writer has committed since it
+        # began (SQLITE_BUSY_SNAPSHOT). The stamp is advisory; the request must not fail for it.
+        log.debug("skipped stamping last use of API key %r", api_key.name, exc_info=True)

@@ -1,0 +1,1 @@
+"""Audit: who read or changed what personal data, when, and through which surface."""

@@ -1,0 +1,53 @@
+"""Queries of the audit domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypedDict
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.orm import Session
+
+from seamline.audit.models import AuditEntry
+
+
+class AuditRow(TypedDict):
+    """The values of one audit entry, as written."""
+
+    at: datetime
+    actor: str
+    actor_kind: str
+    surface: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any]
+
+
+def insert_rows(bind: Session | Connection, rows: Sequence[AuditRow]) -> None:
+    """Append entries in one statement, through a session or (for the group committer) a bare connection."""
+    if rows:
+        bind.execute(insert(AuditEntry), list(rows))
+
+
+def find(
+    session: Session,
+    *,
+    subject_type: str | None,
+    subject_id: str | None,
+    actor: str | None,
+    limit: int,
+    before_id: int | None,
+) -> Sequence[AuditEntry]:
+    """Entries matching every given filter, newest first."""
+    query = select(AuditEntry)
+    if subject_type is not None:
+        query = query.where(AuditEntry.subject_type == subject_type)
+    if subject_id is not None:
+        query = query.where(AuditEntry.subject_id == subject_id)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)).all()

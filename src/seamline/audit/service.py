@@ -1,0 +1,149 @@
+"""Rules for the audit log: what an entry holds, writing it in the caller's transaction or by group commit, and
+reading it back newest first.
+
+A change is audited with `record`, inside the transaction that makes the change, so both commit or neither does.
+A read changes nothing, so a high-rate read API audits it with `record_async` through an `AuditWriter`: the entry
+is durable before the answer leaves, without a transaction per request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from seamline.audit import repository
+from seamline.audit.models import AuditEntry
+from seamline.audit.repository import AuditRow
+from seamline.core.clock import utcnow
+from seamline.core.errors import FieldError, InvalidInput
+from seamline.core.groupcommit import GroupCommitter
+from seamline.core.principal import Principal
+
+ACTIONS = ("read", "change")
+MAX_ENTRIES = 1000
+_SUBJECT_TYPE_LENGTH = 32
+_SUBJECT_ID_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntryView:
+    """One audit entry as callers outside the domain see it."""
+
+    id: int
+    at: datetime
+    actor: str
+    actor_kind: str
+    surface: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryView:
+        """The view of a stored entry."""
+        at = entry.at if entry.at.tzinfo is not None else entry.at.replace(tzinfo=UTC)  # SQLite gives naive UTC
+        return cls(
+            id=entry.id,
+            at=at,
+            actor=entry.actor,
+            actor_kind=entry.actor_kind,
+            surface=entry.surface,
+            action=entry.action,
+            subject_type=entry.subject_type,
+            subject_id=entry.subject_id,
+            detail=dict(entry.detail or {}),
+        )
+
+
+class AuditWriter(GroupCommitter[AuditRow]):
+    """Appends audit entries by group commit: one transaction covers every entry queued while the last one synced."""
+
+    def __init__(self, engine: Engine, *, max_items: int = 10_000) -> None:
+        super().__init__(engine, repository.insert_rows, name="audit-writer", max_items=max_items)
+
+
+def _row(
+    principal: Principal, action: str, subject_type: str, subject_id: str | int, detail: dict[str, Any] | None
+) -> AuditRow:
+    # Bad arguments here are programming errors in the calling service, never a user's input.
+    if action not in ACTIONS:
+        raise ValueError(f"audit action must be one of {ACTIONS}, not {action!r}")
+    subject = str(subject_id)
+    if not subject_type or len(subject_type) > _SUBJECT_TYPE_LENGTH:
+        raise ValueError(f"subject_type must have 1-{_SUBJECT_TYPE_LENGTH} characters, not {subject_type!r}")
+    if not subject or len(subject) > _SUBJECT_ID_LENGTH:
+        raise ValueError(f"subject_id must have 1-{_SUBJECT_ID_LENGTH} characters")
+    try:
+        # Encoding now catches what the database would refuse (PostgreSQL's JSON has no NaN) before the entry
+        # joins a group, where it would fail everyone's commit; decoding copies it away from later mutation.
+        copied = json.loads(json.dumps(detail or {}, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"audit detail is not JSON: {exc}") from exc
+    return AuditRow(
+        at=utcnow(),
+        actor=principal.name,
+        actor_kind=principal.kind,
+        surface=principal.surface,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject,
+        detail=copied,
+    )
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append an audit entry in the caller's transaction: it commits, or rolls back, with the change it records."""
+    repository.insert_rows(session, [_row(principal, action, subject_type, subject_id, detail)])
+
+
+async def record_async(
+    writer: AuditWriter,
+    principal: Principal,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append an audit entry by group commit; returns once it is committed, raises if that commit failed."""
+    await writer.submit(_row(principal, action, subject_type, subject_id, detail))
+
+
+def entries(
+    session: Session,
+    *,
+    subject_type: str | None = None,
+    subject_id: str | int | None = None,
+    actor: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[AuditEntryView]:
+    """Audit entries matching every given filter, newest first; page on with `before_id` = the last id seen."""
+    errors: list[FieldError] = []
+    if not 1 <= limit <= MAX_ENTRIES:
+        errors.append(FieldError("limit", "invalid", f"limit must be between 1 and {MAX_ENTRIES}"))
+    if subject_id is not None and subject_type is None:
+        errors.append(FieldError("subject_id", "invalid", "a subject id needs its subject type, e.g. profile:123"))
+    if errors:
+        raise InvalidInput(errors, "the audit log query is not valid")
+    rows = repository.find(
+        session,
+        subject_type=subject_type,
+        subject_id=str(subject_id) if subject_id is not None else None,
+        actor=actor,
+        limit=limit,
+        before_id=before_id,
+    )
+    return [AuditEntryView.of(row) for row in rows]

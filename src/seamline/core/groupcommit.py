@@ -1,0 +1,137 @@
+"""Group commit: many writers, one transaction per group, each writer answered only after its commit.
+
+Callers on an event loop hand items to one writer thread and await their commit. The thread takes everything that
+queued while the previous commit was syncing and writes it in one transaction, so one fsync covers many callers:
+durability per item without a transaction per item. The sqlite3 and psycopg drivers release the GIL while they
+wait on the disk, so the event loop goes on serving meanwhile. A failed transaction fails every item in it, and
+every waiter hears of it; none is left hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from seamline.core.db import WRITE_INTENT
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _Pending(Generic[T]):
+    item: T
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None] = field(repr=False)
+
+
+_STOP = object()
+
+
+class GroupCommitter(Generic[T]):
+    """One writer thread that commits queued items in groups; `submit` returns once its item is committed."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        write: Callable[[Connection, list[T]], None],
+        *,
+        name: str,
+        max_items: int,
+    ) -> None:
+        if max_items < 1:
+            raise ValueError("max_items must be at least 1")
+        self._engine = engine.execution_options(**{WRITE_INTENT: True})
+        self._write = write
+        self._name = name
+        self._max_items = max_items
+        self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        # Held while deciding whether to accept an item and while closing, so that no item can be queued
+        # behind the stop marker, where no one would ever commit or answer it.
+        self._lock = threading.Lock()
+        self.commits = 0
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the writer thread accepts items."""
+        return self._thread is not None
+
+    def start(self) -> None:
+        """Start the writer thread (once; later calls do nothing)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=f"seamline-{self._name}", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Refuse new items, commit everything already queued, then end the writer thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(_STOP)
+        if thread is not None:
+            thread.join()
+
+    async def submit(self, item: T) -> None:
+        """Queue `item` and wait until the transaction holding it has committed; raises if that commit failed.
+
+        Cancelling the wait does not withdraw the item: it is committed with its group all the same.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if self._thread is None:
+                raise RuntimeError(f"the {self._name} writer is not running")
+            self._queue.put(_Pending(item, loop, future))
+        await future
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if not isinstance(first, _Pending):  # the stop marker
+                return
+            group: list[_Pending[T]] = [first]
+            while len(group) < self._max_items:
+                try:
+                    pending = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if not isinstance(pending, _Pending):  # the stop marker: commit this group, then end
+                    stopping = True
+                    break
+                group.append(pending)
+            self._commit(group)
+
+    def _commit(self, group: list[_Pending[T]]) -> None:
+        error: BaseException | None = None
+        try:
+            with self._engine.begin() as conn:
+                self._write(conn, [pending.item for pending in group])
+            self.commits += 1
+        except Exception as exc:  # every waiter must hear of the failure, none may hang
+            log.exception("%s commit failed for %d item(s)", self._name, len(group))
+            error = exc
+        for pending in group:
+            try:
+                pending.loop.call_soon_threadsafe(_settle, pending.future, error)
+            except RuntimeError:  # the waiter's loop has closed: no one is left to answer
+                continue
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # the waiter was cancelled
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -1,0 +1,187 @@
+"""GroupCommitter on both databases: every waiter answered after its commit, groups, failures, and draining."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, func, insert, select
+
+from seamline.core.groupcommit import GroupCommitter
+
+probe_metadata = MetaData()
+probe = Table(
+    "groupcommit_probe",
+    probe_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", String(50), nullable=False),
+)
+POISON = "poison"
+
+
+class Probe:
+    """A write function that records its groups, can hold its first commit open, and fails on POISON."""
+
+    def __init__(self, *, hold_first: bool = False) -> None:
+        self.groups: list[list[str]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        if not hold_first:
+            self.release.set()
+
+    def write(self, conn: Connection, items: list[str]) -> None:
+        conn.execute(insert(probe), [{"value": item} for item in items])
+        self.groups.append(list(items))
+        self.entered.set()
+        if not self.release.wait(10):
+            raise TimeoutError("the test never released the first commit")
+        if POISON in items:
+            raise RuntimeError("the write failed")
+
+
+@pytest.fixture
+def probe_table(engine: Engine) -> Iterator[Table]:
+    probe_metadata.create_all(engine)
+    yield probe
+    probe_metadata.drop_all(engine)
+
+
+def stored(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.scalars(select(probe.c.value)).all())
+
+
+def count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(probe)) or 0)
+
+
+def committer(engine: Engine, target: Probe, max_items: int = 1000) -> GroupCommitter[str]:
+    started = GroupCommitter(engine, target.write, name="probe-writer", max_items=max_items)
+    started.start()
+    return started
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_many_concurrent_submits_from_several_loops_are_all_committed(engine: Engine) -> None:
+    target = Probe()
+    writer = committer(engine, target)
+
+    def one_loop(prefix: str) -> None:
+        async def submit_all() -> None:
+            await asyncio.gather(*(writer.submit(f"{prefix}-{i}") for i in range(100)))
+
+        asyncio.run(submit_all())
+
+    threads = [threading.Thread(target=one_loop, args=(name,)) for name in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.stop()
+    assert count(engine) == 300
+    assert sum(len(group) for group in target.groups) == 300
+    assert writer.commits == len(target.groups)
+
+
+@pytest.mark.usefixtures("probe_table")
+@pytest.mark.parametrize(
+    ("max_items", "expected"),
+    [(1000, [["a"], ["b", "c", "d", "e", "f"]]), (2, [["a"], ["b", "c"], ["d", "e"], ["f"]])],
+)
+def test_items_that_queue_during_a_commit_share_the_next_one(
+    engine: Engine, max_items: int, expected: list[list[str]]
+) -> None:
+    target = Probe(hold_first=True)
+    writer = committer(engine, target, max_items)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(writer.submit("a"))
+        assert await asyncio.to_thread(target.entered.wait, 10)
+        queued = [asyncio.create_task(writer.submit(item)) for item in "bcdef"]
+        await asyncio.sleep(0)  # each task runs to its wait, so all five are queued
+        assert not any(task.done() for task in [first, *queued])
+        target.release.set()
+        await asyncio.gather(first, *queued)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.stop()
+    assert target.groups == expected
+    assert writer.commits == len(expected)
+    assert stored(engine) == ["a", "b", "c", "d", "e", "f"]
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_submit_returns_only_after_the_commit(engine: Engine) -> None:
+    target = Probe(hold_first=True)
+    writer = committer(engine, target)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(writer.submit("a"))
+        assert await asyncio.to_thread(target.entered.wait, 10)
+        await asyncio.sleep(0.05)
+        assert not task.done()  # written but not committed: no answer yet
+        assert count(engine) == 0
+        target.release.set()
+        await task
+        assert count(engine) == 1
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.stop()
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_a_failed_write_raises_in_every_waiter_of_its_group_and_writes_nothing(engine: Engine) -> None:
+    target = Probe(hold_first=True)
+    writer = committer(engine, target)
+
+    async def scenario() -> list[BaseException | None]:
+        first = asyncio.create_task(writer.submit("a"))
+        assert await asyncio.to_thread(target.entered.wait, 10)
+        queued = [asyncio.create_task(writer.submit(item)) for item in ("b", POISON, "c")]
+        await asyncio.sleep(0)
+        target.release.set()
+        results = await asyncio.gather(first, *queued, return_exceptions=True)
+        await writer.submit("d")  # the writer goes on after a failure
+        return list(results)
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        writer.stop()
+    assert results[0] is None
+    assert all(isinstance(result, RuntimeError) for result in results[1:])
+    assert stored(engine) == ["a", "d"]
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_stop_commits_everything_queued_then_refuses_more(engine: Engine) -> None:
+    target = Probe(hold_first=True)
+    writer = committer(engine, target, max_items=7)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(writer.submit("first"))
+        assert await asyncio.to_thread(target.entered.wait, 10)
+        queued = [asyncio.create_task(writer.submit(f"item-{i}")) for i in range(20)]
+        await asyncio.sleep(0)
+        target.release.set()
+        writer.stop()  # blocks until the queue is drained
+        assert count(engine) == 21
+        await asyncio.gather(first, *queued)
+        with pytest.raises(RuntimeError, match="not running"):
+            await writer.submit("late")
+
+    asyncio.run(scenario())
+    assert not writer.is_running
+    assert count(engine) == 21
+
+
+def test_a_committer_needs_room_for_one_item(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="max_items"):
+        GroupCommitter(engine, Probe().write, name="probe-writer", max_items=0)
