@@ -19,6 +19,9 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seamline import __version__
+from seamline.api.profiles import ProfilesContext
+from seamline.api.profiles import router as profiles_router
+from seamline.audit.service import AuditWriter
 from seamline.config import Settings
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.errors import (
@@ -33,6 +36,7 @@ from seamline.core.errors import (
 )
 from seamline.core.migrations import is_up_to_date
 from seamline.core.responses import JSONResponse
+from seamline.identity.service import IdentityContext
 from seamline.ingestion.api import IngestionContext, RateLimited, rate_limit_headers
 from seamline.ingestion.api import router as tracking_router
 from seamline.ingestion.inbox import InboxWriter
@@ -130,6 +134,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         )
         writer = InboxWriter(engine, max_group_events=settings.inbox_group_max_events)
         writer.start()
+        audit = AuditWriter(engine)
+        audit.start()
         worker = Worker(engine, settings, metrics) if embedded_worker else None
         if worker is not None:
             worker.start()
@@ -153,11 +159,18 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             with unit_of_work(engine, write=False) as session:
                 return backlog(session)
 
+        app.state.profiles = ProfilesContext(
+            engine=engine,
+            identity=IdentityContext(settings.identity),
+            survivorship=settings.survivorship,
+            audit=audit,
+        )
         metrics.watch_backlog(read_backlog)
         try:
             yield
         finally:
             writer.stop()
+            audit.stop()
             if worker is not None:
                 worker.stop()
             engine.dispose()
@@ -175,6 +188,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     )
     _install_error_handlers(app)
     app.include_router(tracking_router)
+    app.include_router(profiles_router)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)

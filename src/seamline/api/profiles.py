@@ -1,0 +1,322 @@
+"""The profile API: look a customer up by any identifier, read the golden record with provenance, holdings,
+timeline and merge history, and unmerge. Server keys with scopes; every read and change is audited."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import Engine
+
+from seamline.access.service import authenticate_api_key
+from seamline.api.schemas import (
+    CandidateOut,
+    ConflictOut,
+    HoldingOut,
+    IdentifierOut,
+    MergeHistoryOut,
+    MergeOut,
+    ProfileOut,
+    TimelineEntryOut,
+    TimelineOut,
+    TraitOut,
+    UnmergeIn,
+    UnmergeOut,
+)
+from seamline.audit.service import AuditWriter, record, record_async
+from seamline.core.db import unit_of_work
+from seamline.core.errors import FieldError, InvalidInput, NotFound, Unauthorized
+from seamline.core.principal import Principal
+from seamline.identity import replay
+from seamline.identity.service import (
+    IdentityContext,
+    active_profile,
+    conflicts_for,
+    identifier_links,
+    merge_history,
+    parse_identifier,
+)
+from seamline.identity.service import find_profile as find_by_identifier
+from seamline.ingestion.service import load_events
+from seamline.profiles.service import count_events, golden_traits, holdings_of, timeline
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.sources.service import list_sources
+
+router = APIRouter(prefix="/v1", tags=["profiles"])
+
+
+@dataclass
+class ProfilesContext:
+    """What the profile API needs, built once by the app."""
+
+    engine: Engine
+    identity: IdentityContext
+    survivorship: SurvivorshipConfig
+    audit: AuditWriter
+
+
+def _context(request: Request) -> ProfilesContext:
+    ctx: ProfilesContext = request.app.state.profiles
+    return ctx
+
+
+def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+    async def authenticate(request: Request) -> Principal:
+        auth = request.headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
+        with unit_of_work(_context(request).engine, write=False) as session:
+            principal = authenticate_api_key(session, auth[7:].strip(), scope)
+        return principal
+
+    return authenticate
+
+
+Reader = Annotated[Principal, Depends(_requires("profiles:read"))]
+Writer = Annotated[Principal, Depends(_requires("profiles:write"))]
+Ctx = Annotated[ProfilesContext, Depends(_context)]
+
+
+def _source_names(session: Any) -> dict[int, str]:
+    return {s.id: s.name for s in list_sources(session)}
+
+
+def _profile_out(session: Any, ctx: ProfilesContext, requested: int) -> ProfileOut:
+    profile = active_profile(session, requested)
+    names = _source_names(session)
+    links = identifier_links(session, profile.id)
+    traits = golden_traits(session, profile.id, names, ctx.survivorship)
+    return ProfileOut(
+        id=profile.id,
+        requested_id=requested,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+        identifiers=[
+            IdentifierOut(
+                type=link.type,
+                value=link.value,
+                source=names.get(link.source_id) if link.source_id is not None else None,
+                first_seen_at=link.first_seen_at,
+                last_seen_at=link.last_seen_at,
+            )
+            for link in links
+        ],
+        traits={t.name: t.value for t in traits},
+        holdings=len(holdings_of(session, profile.id)),
+        events=count_events(session, profile.id),
+    )
+
+
+@router.get("/profiles/lookup", response_model=ProfileOut, summary="Find the profile holding an identifier")
+async def lookup(
+    request: Request,
+    principal: Reader,
+    ctx: Ctx,
+    identifier: Annotated[
+        str, Query(description="type:value, normalized like the worker does", examples=["email:ada@example.com"])
+    ],
+) -> ProfileOut:
+    try:
+        ident = parse_identifier(identifier, ctx.identity)
+    except ValueError as exc:
+        raise InvalidInput([FieldError("identifier", "invalid", str(exc))]) from None
+    with unit_of_work(ctx.engine, write=False) as session:
+        found = find_by_identifier(session, str(ident), ctx.identity)
+        out = _profile_out(session, ctx, found.profile_id)
+    await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "lookup", "by": ident.type})
+    return out
+
+
+@router.get("/profiles/{profile_id}", response_model=ProfileOut, summary="The golden record of a profile")
+async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> ProfileOut:
+    with unit_of_work(ctx.engine, write=False) as session:
+        out = _profile_out(session, ctx, profile_id)
+    await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "summary"})
+    return out
+
+
+@router.get(
+    "/profiles/{profile_id}/traits",
+    response_model=list[TraitOut],
+    summary="Each trait's winning value, why it won, and the alternatives with their sources",
+)
+async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[TraitOut]:
+    with unit_of_work(ctx.engine, write=False) as session:
+        profile = active_profile(session, profile_id)
+        traits = golden_traits(session, profile.id, _source_names(session), ctx.survivorship)
+    out = [
+        TraitOut(
+            name=t.name,
+            value=t.value,
+            rule=t.decision.rule,
+            reason=t.decision.reason,
+            source=t.decision.winner.source,
+            last_seen_at=t.decision.winner.last_seen_at,
+            alternatives=[
+                CandidateOut(
+                    value=orjson.loads(c.value_json),
+                    source=c.source,
+                    first_seen_at=c.first_seen_at,
+                    last_seen_at=c.last_seen_at,
+                    times_seen=c.times_seen,
+                )
+                for c in t.decision.alternatives
+            ],
+        )
+        for t in traits
+    ]
+    await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "traits"})
+    return out
+
+
+@router.get("/profiles/{profile_id}/holdings", response_model=list[HoldingOut], summary="Products across systems")
+async def get_holdings(profile_id: int, principal: Reader, ctx: Ctx) -> list[HoldingOut]:
+    with unit_of_work(ctx.engine, write=False) as session:
+        profile = active_profile(session, profile_id)
+        names = _source_names(session)
+        out = [
+            HoldingOut(
+                type=h.type,
+                external_id=h.external_id,
+                status=h.status,
+                source=names.get(h.source_id, str(h.source_id)),
+                opened_at=h.opened_at,
+                closed_at=h.closed_at,
+                attributes=h.attributes,
+                updated_at=h.updated_at,
+            )
+            for h in holdings_of(session, profile.id)
+        ]
+    await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "holdings"})
+    return out
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        at, event_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), int(event_id)
+    except (ValueError, TypeError):
+        raise InvalidInput([FieldError("cursor", "invalid", "cursor is not one this API gave")]) from None
+
+
+def _encode_cursor(at: datetime, event_id: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), event_id])).decode()
+
+
+@router.get(
+    "/profiles/{profile_id}/timeline",
+    response_model=TimelineOut,
+    summary="Every event from every source and channel, newest first",
+)
+async def get_timeline(
+    profile_id: int,
+    principal: Reader,
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+    channel: Annotated[list[str] | None, Query()] = None,
+    source: Annotated[list[str] | None, Query()] = None,
+    type: Annotated[list[str] | None, Query()] = None,
+) -> TimelineOut:
+    before = _decode_cursor(cursor)
+    with unit_of_work(ctx.engine, write=False) as session:
+        profile = active_profile(session, profile_id)
+        names = _source_names(session)
+        by_name = {name: sid for sid, name in names.items()}
+        unknown = [s for s in source or [] if s not in by_name]
+        if unknown:
+            raise InvalidInput(
+                [FieldError("source", "unknown", f"no source named {s!r}", source.index(s)) for s in unknown if source]
+            )
+        rows = timeline(
+            session,
+            profile.id,
+            limit=limit + 1,
+            before=before,
+            source_ids=[by_name[s] for s in source] if source else None,
+            channels=channel,
+            types=type,
+        )
+        page = list(rows[:limit])
+        messages = {item.id: item.payload for item in load_events(session, [r.event_id for r in page])}
+    entries = [
+        TimelineEntryOut(
+            event_id=r.event_id,
+            type=r.type,
+            name=r.name,
+            channel=r.channel,
+            source=names.get(r.source_id, str(r.source_id)),
+            occurred_at=r.occurred_at,
+            message=messages.get(r.event_id, {}),
+        )
+        for r in page
+    ]
+    next_cursor = _encode_cursor(page[-1].occurred_at, page[-1].event_id) if len(rows) > limit else None
+    await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "timeline", "count": len(page)})
+    return TimelineOut(profile_id=profile.id, entries=entries, next_cursor=next_cursor)
+
+
+@router.get(
+    "/profiles/{profile_id}/merges",
+    response_model=MergeHistoryOut,
+    summary="Merge history with evidence, and the evidence resolution refused",
+)
+async def get_merges(profile_id: int, principal: Reader, ctx: Ctx) -> MergeHistoryOut:
+    with unit_of_work(ctx.engine, write=False) as session:
+        profile = active_profile(session, profile_id)
+        merges = merge_history(session, profile.id)
+        conflicts = conflicts_for(session, profile.id)
+        out = MergeHistoryOut(
+            profile_id=profile.id,
+            merges=[
+                MergeOut(
+                    id=m.id,
+                    profile_id=m.profile_id,
+                    merged_profile_id=m.merged_profile_id,
+                    rule=m.rule,
+                    evidence=f"{m.identifier_type}:{m.identifier_value}" if m.identifier_type else None,
+                    event_id=m.event_id,
+                    created_at=m.created_at,
+                    undone_at=m.undone_at,
+                    undone_by=m.undone_by,
+                    undo_reason=m.undo_reason,
+                )
+                for m in merges
+            ],
+            conflicts=[
+                ConflictOut(
+                    event_id=c.event_id,
+                    profile_id=c.profile_id,
+                    other_profile_id=c.other_profile_id,
+                    identifier=f"{c.identifier_type}:{c.identifier_value}",
+                    reason=c.reason,
+                    created_at=c.created_at,
+                )
+                for c in conflicts
+            ],
+        )
+    await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "merges"})
+    return out
+
+
+@router.post(
+    "/merges/{merge_id}/unmerge",
+    response_model=UnmergeOut,
+    summary="Undo a merge exactly; the pair stays blocked from merging again",
+)
+async def post_unmerge(merge_id: int, body: UnmergeIn, principal: Writer, ctx: Ctx) -> UnmergeOut:
+    with unit_of_work(ctx.engine) as session:
+        result = replay.unmerge(session, merge_id, ctx.identity, actor=principal.name, reason=body.reason)
+        for profile_id in result.profiles:
+            record(session, principal, "change", "profile", profile_id, {"unmerge": merge_id, "reason": body.reason})
+    return UnmergeOut(merge_id=result.merge_id, profiles=list(result.profiles), events_replayed=result.events_replayed)
+
+
+__all__ = ["NotFound", "ProfilesContext", "router"]
