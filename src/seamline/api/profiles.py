@@ -35,7 +35,7 @@ from seamline.core.principal import Principal
 from seamline.identity import replay
 from seamline.identity.service import (
     IdentityContext,
-    active_profile,
+    active_header,
     conflicts_for,
     identifier_links,
     merge_history,
@@ -43,7 +43,7 @@ from seamline.identity.service import (
 )
 from seamline.identity.service import find_profile as find_by_identifier
 from seamline.ingestion.service import load_events
-from seamline.profiles.service import count_events, golden_traits, holdings_of, timeline
+from seamline.profiles.service import fact_counts, golden_traits, holdings_of, timeline
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
 
@@ -87,10 +87,11 @@ def _source_names(session: Any) -> dict[int, str]:
 
 
 def _profile_out(session: Any, ctx: ProfilesContext, requested: int) -> ProfileOut:
-    profile = active_profile(session, requested)
+    profile = active_header(session, requested)
     names = _source_names(session)
     links = identifier_links(session, profile.id)
     traits = golden_traits(session, profile.id, names, ctx.survivorship)
+    holdings, events = fact_counts(session, profile.id)
     return ProfileOut(
         id=profile.id,
         requested_id=requested,
@@ -107,8 +108,8 @@ def _profile_out(session: Any, ctx: ProfilesContext, requested: int) -> ProfileO
             for link in links
         ],
         traits={t.name: t.value for t in traits},
-        holdings=len(holdings_of(session, profile.id)),
-        events=count_events(session, profile.id),
+        holdings=holdings,
+        events=events,
     )
 
 
@@ -147,7 +148,7 @@ async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> ProfileOu
 )
 async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[TraitOut]:
     with unit_of_work(ctx.engine, write=False) as session:
-        profile = active_profile(session, profile_id)
+        profile = active_header(session, profile_id)
         traits = golden_traits(session, profile.id, _source_names(session), ctx.survivorship)
     out = [
         TraitOut(
@@ -177,7 +178,7 @@ async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[Trait
 @router.get("/profiles/{profile_id}/holdings", response_model=list[HoldingOut], summary="Products across systems")
 async def get_holdings(profile_id: int, principal: Reader, ctx: Ctx) -> list[HoldingOut]:
     with unit_of_work(ctx.engine, write=False) as session:
-        profile = active_profile(session, profile_id)
+        profile = active_header(session, profile_id)
         names = _source_names(session)
         out = [
             HoldingOut(
@@ -227,7 +228,7 @@ async def get_timeline(
 ) -> TimelineOut:
     before = _decode_cursor(cursor)
     with unit_of_work(ctx.engine, write=False) as session:
-        profile = active_profile(session, profile_id)
+        profile = active_header(session, profile_id)
         names = _source_names(session)
         by_name = {name: sid for sid, name in names.items()}
         unknown = [s for s in source or [] if s not in by_name]
@@ -270,7 +271,7 @@ async def get_timeline(
 )
 async def get_merges(profile_id: int, principal: Reader, ctx: Ctx) -> MergeHistoryOut:
     with unit_of_work(ctx.engine, write=False) as session:
-        profile = active_profile(session, profile_id)
+        profile = active_header(session, profile_id)
         merges = merge_history(session, profile.id)
         conflicts = conflicts_for(session, profile.id)
         out = MergeHistoryOut(

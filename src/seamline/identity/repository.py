@@ -191,26 +191,43 @@ def add_merge_record(session: Session, record: dict[str, Any]) -> int:
     return int(result.scalar_one())
 
 
+# Hot read paths use statements built once: building a select costs more than running it on an index.
+_FIND = text(
+    "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC LIMIT 1"
+)
+_HEADER = text("SELECT id, merged_into_id, created_at, updated_at FROM profiles WHERE id = :id").columns(
+    Profile.id, Profile.merged_into_id, Profile.created_at, Profile.updated_at
+)
+_LINKS = text(
+    "SELECT type, value, source_id, first_seen_at, last_seen_at FROM identifiers WHERE profile_id = :id "
+    "ORDER BY type, id"
+).columns(
+    IdentifierLink.type,
+    IdentifierLink.value,
+    IdentifierLink.source_id,
+    IdentifierLink.first_seen_at,
+    IdentifierLink.last_seen_at,
+)
+
+
 def find_profile(session: Session, identifier: Identifier) -> int | None:
     """The active profile holding an identifier (the most recent user, for a shared device)."""
-    return session.scalar(
-        select(IdentifierLink.profile_id)
-        .where(IdentifierLink.value == identifier.value, IdentifierLink.type == identifier.type)
-        .order_by(IdentifierLink.last_seen_at.desc())
-        .limit(1)
-    )
+    found = session.execute(_FIND, {"value": identifier.value, "type": identifier.type}).scalar()
+    return int(found) if found is not None else None
+
+
+def profile_header(session: Session, profile_id: int) -> Any:
+    """id, merged_into_id, created_at, updated_at of a profile, or None."""
+    return session.execute(_HEADER, {"id": profile_id}).first()
+
+
+def link_rows(session: Session, profile_id: int) -> Sequence[Any]:
+    """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
+    return session.execute(_LINKS, {"id": profile_id}).all()
 
 
 def get_profile(session: Session, profile_id: int) -> Profile | None:
     return session.get(Profile, profile_id)
-
-
-def links_of(session: Session, profile_id: int) -> Sequence[IdentifierLink]:
-    return session.scalars(
-        select(IdentifierLink)
-        .where(IdentifierLink.profile_id == profile_id)
-        .order_by(IdentifierLink.type, IdentifierLink.id)
-    ).all()
 
 
 def merges_of(session: Session, profile_ids: Sequence[int]) -> Sequence[Merge]:

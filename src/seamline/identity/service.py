@@ -14,7 +14,7 @@ from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
-from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, Profile
+from seamline.identity.models import IdentityConflict, Merge
 from seamline.identity.resolution import Limits, resolve
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles import facts as event_facts
@@ -208,7 +208,7 @@ def find_profile(session: Session, text: str, context: IdentityContext) -> Found
     profile_id = repository.find_profile(session, ident)
     if profile_id is None:
         raise NotFound(f"no profile holds {ident}")
-    links = repository.links_of(session, profile_id)
+    links = repository.link_rows(session, profile_id)
     return FoundProfile(profile_id, tuple(f"{link.type}:{link.value}" for link in links))
 
 
@@ -222,31 +222,29 @@ def merge_history(session: Session, profile_id: int) -> list[Merge]:
 
 def root_of(session: Session, profile_id: int) -> int:
     """The active profile a (possibly merged) profile now lives in."""
-    profile = repository.get_profile(session, profile_id)
-    if profile is None:
+    return int(active_header(session, profile_id).id)
+
+
+def active_header(session: Session, profile_id: int) -> Any:
+    """id, merged_into_id, created_at, updated_at of the active profile a profile id now lives in."""
+    header = repository.profile_header(session, profile_id)
+    if header is None:
         raise NotFound(f"no profile {profile_id}")
     seen = {profile_id}
-    while profile.merged_into_id is not None:
-        next_id = profile.merged_into_id
+    while header.merged_into_id is not None:
+        next_id = int(header.merged_into_id)
         if next_id in seen:
             raise Conflict(f"merge pointers loop at profile {next_id}")
         seen.add(next_id)
-        found = repository.get_profile(session, next_id)
-        if found is None:
+        header = repository.profile_header(session, next_id)
+        if header is None:
             raise NotFound(f"no profile {next_id}")
-        profile = found
-    return profile.id
+    return header
 
 
-def active_profile(session: Session, profile_id: int) -> Profile:
-    """The active profile a profile id now lives in (itself, or the one it was merged into)."""
-    root = repository.get_profile(session, root_of(session, profile_id))
-    assert root is not None
-    return root
-
-
-def identifier_links(session: Session, profile_id: int) -> Sequence[IdentifierLink]:
-    return repository.links_of(session, profile_id)
+def identifier_links(session: Session, profile_id: int) -> Sequence[Any]:
+    """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
+    return repository.link_rows(session, profile_id)
 
 
 def conflicts_for(session: Session, profile_id: int, limit: int = 100) -> Sequence[IdentityConflict]:

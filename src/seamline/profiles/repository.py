@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, literal, or_, select, update
+from sqlalchemy import Select, and_, delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -156,10 +156,33 @@ def profile_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, i
     return {e: p for e, p in rows}
 
 
-def traits(session: Session, profile_id: int) -> Sequence[TraitValue]:
-    return session.scalars(
-        select(TraitValue).where(TraitValue.profile_id == profile_id).order_by(TraitValue.name, TraitValue.id)
-    ).all()
+_TRAITS = text(
+    "SELECT name, value_json, source_id, first_seen_at, last_seen_at, times_seen, last_event_id "
+    "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
+).columns(
+    TraitValue.name,
+    TraitValue.value_json,
+    TraitValue.source_id,
+    TraitValue.first_seen_at,
+    TraitValue.last_seen_at,
+    TraitValue.times_seen,
+    TraitValue.last_event_id,
+)
+_COUNTS = text(
+    "SELECT (SELECT count(*) FROM holdings WHERE profile_id = :id), "
+    "(SELECT count(*) FROM profile_events WHERE profile_id = :id)"
+)
+
+
+def traits(session: Session, profile_id: int) -> Sequence[Any]:
+    """Every candidate value of every trait of a profile (built-once statement: this is a hot read)."""
+    return session.execute(_TRAITS, {"id": profile_id}).all()
+
+
+def fact_counts(session: Session, profile_id: int) -> tuple[int, int]:
+    """How many holdings and timeline events a profile has."""
+    row = session.execute(_COUNTS, {"id": profile_id}).one()
+    return int(row[0]), int(row[1])
 
 
 def holdings(session: Session, profile_id: int) -> Sequence[Holding]:
@@ -196,7 +219,3 @@ def timeline_query(
 
 def timeline(session: Session, query: Select[Any], limit: int) -> Sequence[ProfileEvent]:
     return session.scalars(query.limit(limit)).all()
-
-
-def count_events(session: Session, profile_id: int) -> int:
-    return session.scalar(select(func.count()).where(ProfileEvent.profile_id == profile_id)) or 0

@@ -164,5 +164,6 @@ def timeline(
     return repository.timeline(session, query, limit)
 
 
-def count_events(session: Session, profile_id: int) -> int:
-    return repository.count_events(session, profile_id)
+def fact_counts(session: Session, profile_id: int) -> tuple[int, int]:
+    """(holdings, timeline events) of a profile."""
+    return repository.fact_counts(session, profile_id)
