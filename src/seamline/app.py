@@ -159,11 +159,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             with unit_of_work(engine, write=False) as session:
                 return backlog(session)
 
-        app.state.profiles = ProfilesContext(
-            engine=engine,
-            identity=IdentityContext(settings.identity),
-            survivorship=settings.survivorship,
-            audit=audit,
+        app.state.profiles = ProfilesContext.build(
+            engine, IdentityContext(settings.identity), settings.survivorship, audit, settings.api_key_cache_seconds
         )
         metrics.watch_backlog(read_backlog)
         try:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     worker_partitions_per_claim: int = Field(default=16, ge=1)
     worker_idle_seconds: float = Field(default=0.2, gt=0)
 
+    api_key_cache_seconds: float = Field(
+        default=1.0, ge=0, description="How long an API process trusts a checked server key (revocation delay)."
+    )
     metrics_token: str = Field(
         default="",
         description="Bearer token for /metrics; when empty, /metrics answers loopback clients only.",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -117,16 +119,57 @@ def authenticate_api_key(session: Session, key: str, scope: str) -> Principal:
     """The principal an API key stands for; Unauthorized when unknown or revoked, Forbidden without `scope`."""
     if scope not in SCOPES:
         raise ValueError(f"{scope!r} is not a scope")  # a programming error, not a caller's
+    return require_scope(identify_api_key(session, key), scope)
+
+
+def identify_api_key(session: Session, key: str) -> Principal:
+    """The principal an API key stands for, whatever its scopes; Unauthorized when unknown or revoked."""
     api_key = repository.get_by_key_hash(session, hash_key(key))
     if api_key is None:
         raise Unauthorized("unknown API key")
     if api_key.revoked_at is not None:
         raise Unauthorized("this API key has been revoked")
-    principal = Principal(name=api_key.name, kind="api_key", scopes=frozenset(api_key.scopes), surface="api")
     _note_use(session, api_key)
+    return Principal(name=api_key.name, kind="api_key", scopes=frozenset(api_key.scopes), surface="api")
+
+
+def require_scope(principal: Principal, scope: str) -> Principal:
+    """The principal itself when it holds `scope`; Forbidden otherwise."""
     if not principal.may(scope):
         raise Forbidden(f"this API key lacks the scope {scope!r}")
     return principal
+
+
+class ApiKeyCache:
+    """Keys authenticated in the last `ttl` seconds, so a high-rate API does not read the key table per request.
+
+    A revoked or re-scoped key takes effect within `ttl` seconds on each API process. Unknown keys are never
+    cached, so a flood of guesses cannot fill memory.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def authenticate(
+        self, open_session: Callable[[], AbstractContextManager[Session]], key: str, scope: str
+    ) -> Principal:
+        """Like authenticate_api_key, answering from memory when the key was checked recently."""
+        if scope not in SCOPES:
+            raise ValueError(f"{scope!r} is not a scope")
+        digest = hash_key(key)
+        now = self._clock()
+        hit = self._entries.get(digest)
+        if hit is not None and hit[1] > now:
+            return require_scope(hit[0], scope)
+        with open_session() as session:
+            principal = identify_api_key(session, key)
+        if self._ttl > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (principal, now + self._ttl)
+        return require_scope(principal, scope)
 
 
 def _note_use(session: Session, api_key: ApiKey) -> None:

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine
 
-from seamline.access.service import authenticate_api_key
+from seamline.access.service import ApiKeyCache
 from seamline.api.schemas import (
     CandidateOut,
     ConflictOut,
@@ -32,6 +32,7 @@ from seamline.audit.service import AuditWriter, record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound, Unauthorized
 from seamline.core.principal import Principal
+from seamline.core.ttl import TtlValue
 from seamline.identity import replay
 from seamline.identity.service import (
     IdentityContext,
@@ -58,6 +59,25 @@ class ProfilesContext:
     identity: IdentityContext
     survivorship: SurvivorshipConfig
     audit: AuditWriter
+    keys: ApiKeyCache
+    source_names: TtlValue[dict[int, str]]
+
+    @classmethod
+    def build(
+        cls,
+        engine: Engine,
+        identity: IdentityContext,
+        survivorship: SurvivorshipConfig,
+        audit: AuditWriter,
+        cache_seconds: float,
+    ) -> ProfilesContext:
+        def load_names() -> dict[int, str]:
+            with unit_of_work(engine, write=False) as session:
+                return {s.id: s.name for s in list_sources(session)}
+
+        return cls(
+            engine, identity, survivorship, audit, ApiKeyCache(cache_seconds), TtlValue(load_names, cache_seconds)
+        )
 
 
 def _context(request: Request) -> ProfilesContext:
@@ -70,9 +90,8 @@ def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
         auth = request.headers.get("authorization", "")
         if not auth.lower().startswith("bearer "):
             raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
-        with unit_of_work(_context(request).engine, write=False) as session:
-            principal = authenticate_api_key(session, auth[7:].strip(), scope)
-        return principal
+        ctx = _context(request)
+        return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), scope)
 
     return authenticate
 
@@ -82,13 +101,9 @@ Writer = Annotated[Principal, Depends(_requires("profiles:write"))]
 Ctx = Annotated[ProfilesContext, Depends(_context)]
 
 
-def _source_names(session: Any) -> dict[int, str]:
-    return {s.id: s.name for s in list_sources(session)}
-
-
 def _profile_out(session: Any, ctx: ProfilesContext, requested: int) -> ProfileOut:
     profile = active_header(session, requested)
-    names = _source_names(session)
+    names = ctx.source_names.get()
     links = identifier_links(session, profile.id)
     traits = golden_traits(session, profile.id, names, ctx.survivorship)
     holdings, events = fact_counts(session, profile.id)
@@ -113,6 +128,11 @@ def _profile_out(session: Any, ctx: ProfilesContext, requested: int) -> ProfileO
     )
 
 
+def _json(model: ProfileOut) -> Response:
+    # The model was built from trusted rows just now; serializing it directly skips a second validation.
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 @router.get("/profiles/lookup", response_model=ProfileOut, summary="Find the profile holding an identifier")
 async def lookup(
     request: Request,
@@ -121,7 +141,7 @@ async def lookup(
     identifier: Annotated[
         str, Query(description="type:value, normalized like the worker does", examples=["email:ada@example.com"])
     ],
-) -> ProfileOut:
+) -> Response:
     try:
         ident = parse_identifier(identifier, ctx.identity)
     except ValueError as exc:
@@ -130,15 +150,15 @@ async def lookup(
         found = find_by_identifier(session, str(ident), ctx.identity)
         out = _profile_out(session, ctx, found.profile_id)
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "lookup", "by": ident.type})
-    return out
+    return _json(out)
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileOut, summary="The golden record of a profile")
-async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> ProfileOut:
+async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> Response:
     with unit_of_work(ctx.engine, write=False) as session:
         out = _profile_out(session, ctx, profile_id)
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "summary"})
-    return out
+    return _json(out)
 
 
 @router.get(
@@ -149,7 +169,7 @@ async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> ProfileOu
 async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[TraitOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
-        traits = golden_traits(session, profile.id, _source_names(session), ctx.survivorship)
+        traits = golden_traits(session, profile.id, ctx.source_names.get(), ctx.survivorship)
     out = [
         TraitOut(
             name=t.name,
@@ -179,7 +199,7 @@ async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[Trait
 async def get_holdings(profile_id: int, principal: Reader, ctx: Ctx) -> list[HoldingOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
-        names = _source_names(session)
+        names = ctx.source_names.get()
         out = [
             HoldingOut(
                 type=h.type,
@@ -229,7 +249,7 @@ async def get_timeline(
     before = _decode_cursor(cursor)
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
-        names = _source_names(session)
+        names = ctx.source_names.get()
         by_name = {name: sid for sid, name in names.items()}
         unknown = [s for s in source or [] if s not in by_name]
         if unknown:
