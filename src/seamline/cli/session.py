@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -32,10 +33,11 @@ def engine_for(settings: Settings) -> Engine:
 
 def fail(exc: SeamlineError) -> typer.Exit:
     """Print a domain error for a person and give the exit code scripts can branch on."""
-    err.print(f"[red]error:[/red] {exc.message}")
+    # Messages quote what the user typed, which must not be read as Rich markup (`[/x]` would crash the print).
+    err.print(f"[red]error:[/red] {escape(exc.message)}")
     for item in getattr(exc, "errors", []):
         where = f"[{item.index}] " if item.index is not None else ""
-        err.print(f"  {where}{item.field}: {item.message}")
+        err.print(escape(f"  {where}{item.field}: {item.message}"))
     return typer.Exit(2 if isinstance(exc, InvalidInput | TooLarge) else 1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ SOURCE_KINDS = (
     "core-system",
     "import",
 )
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +61,32 @@ class SourceView:
         return "*" in self.allowed_origins or origin in self.allowed_origins
 
 
+def _origin(value: str) -> str | None:
+    """The origin as a browser sends it (lower-case scheme and host, no trailing slash), or None if it is not one."""
+    if value == "*":
+        return value
+    try:
+        parts = urlsplit(value.rstrip("/"))
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    if parts.path or parts.query or parts.fragment or value != value.strip():
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def _validate(name: str, kind: str, origins: Sequence[str], rate_limit: float | None) -> list[FieldError]:
     errors: list[FieldError] = []
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         errors.append(FieldError("name", "invalid", "use 1-100 lower-case letters, digits, '.', '_' or '-'"))
     if kind not in SOURCE_KINDS:
         errors.append(FieldError("kind", "invalid", f"kind must be one of: {', '.join(SOURCE_KINDS)}"))
     for i, origin in enumerate(origins):
-        parts = urlsplit(origin)
-        if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+        if _origin(origin) is None:
             errors.append(FieldError("origins", "invalid", f"{origin!r} is not an origin like https://shop.example", i))
-    if rate_limit is not None and rate_limit <= 0:
+    if rate_limit is not None and not (math.isfinite(rate_limit) and rate_limit > 0):
         errors.append(FieldError("rate_limit", "invalid", "rate limit must be a positive number"))
     return errors
 
@@ -97,7 +113,7 @@ def create_source(
             kind=kind,
             write_key_hash=hash_key(key),
             key_hint=key_hint(key),
-            allowed_origins=[o.rstrip("/") for o in origins],
+            allowed_origins=[o for o in (_origin(o) for o in origins) if o is not None],
             rate_limit_per_second=rate_limit_per_second,
             created_at=utcnow(),
         ),
