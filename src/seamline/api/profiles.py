@@ -41,8 +41,8 @@ from seamline.identity.service import (
     identifier_links,
     merge_history,
     parse_identifier,
+    profile_holding,
 )
-from seamline.identity.service import find_profile as find_by_identifier
 from seamline.ingestion.service import load_events
 from seamline.profiles.service import fact_counts, golden_traits, holdings_of, timeline
 from seamline.profiles.survivorship import SurvivorshipConfig
@@ -147,8 +147,7 @@ async def lookup(
     except ValueError as exc:
         raise InvalidInput([FieldError("identifier", "invalid", str(exc))]) from None
     with unit_of_work(ctx.engine, write=False) as session:
-        found = find_by_identifier(session, str(ident), ctx.identity)
-        out = _profile_out(session, ctx, found.profile_id)
+        out = _profile_out(session, ctx, profile_holding(session, ident))
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "lookup", "by": ident.type})
     return _json(out)
 

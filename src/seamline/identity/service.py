@@ -202,12 +202,17 @@ def parse_identifier(text: str, context: IdentityContext) -> Identifier:
     return Identifier(ident.type, value)
 
 
-def find_profile(session: Session, text: str, context: IdentityContext) -> FoundProfile:
-    """The active profile holding an identifier; NotFound when nobody does."""
-    ident = parse_identifier(text, context)
+def profile_holding(session: Session, ident: Identifier) -> int:
+    """The active profile holding a normalized identifier; NotFound when nobody does."""
     profile_id = repository.find_profile(session, ident)
     if profile_id is None:
         raise NotFound(f"no profile holds {ident}")
+    return profile_id
+
+
+def find_profile(session: Session, text: str, context: IdentityContext) -> FoundProfile:
+    """The active profile holding an identifier given as text, with all its identifiers."""
+    profile_id = profile_holding(session, parse_identifier(text, context))
     links = repository.link_rows(session, profile_id)
     return FoundProfile(profile_id, tuple(f"{link.type}:{link.value}" for link in links))
 
