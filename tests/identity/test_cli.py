@@ -7,8 +7,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from seamline.audit.service import entries
 from seamline.cli import app
 from seamline.config import Settings
+from seamline.core.db import unit_of_work
 from tests.support.builders import make_source
 from tests.support.flows import active_profiles, drain, profile_holding, send
 
@@ -45,6 +47,9 @@ def test_lookup_normalizes_the_identifier_and_prints_the_profile(
     missing = runner.invoke(app, ["identity", "lookup", "email:nobody@example.com"])
     assert missing.exit_code == 1
     assert "no profile holds email:nobody@example.com" in missing.output
+    with unit_of_work(engine, write=False) as session:
+        audited = entries(session, subject_type="profile")
+    assert [(e.actor_kind, e.surface, e.action) for e in audited] == [("operator", "cli", "read")]
     malformed = runner.invoke(app, ["identity", "lookup", "shoe-size:9"])
     assert malformed.exit_code == 2
     assert "unknown identifier type 'shoe-size'" in malformed.output

@@ -10,17 +10,20 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from seamline.audit.service import record
 from seamline.cli.session import engine_for, fail, load_settings, transaction
 from seamline.core.db import WRITE_INTENT
 from seamline.core.errors import InvalidInput, SeamlineError
+from seamline.core.principal import Principal
 from seamline.identity import replay
 from seamline.identity.service import IdentityContext, find_profile, merge_history
 
 app = typer.Typer(help="The identity graph: lookups, merges, unmerge, rebuild.", no_args_is_help=True)
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
+def _operator() -> Principal:
+    """Whoever runs the CLI on the server: their reads and changes of personal data are audited too."""
+    return Principal(name=f"cli:{getpass.getuser()}", kind="operator", scopes=frozenset(), surface="cli")
 
 
 @app.command("lookup")
@@ -32,6 +35,7 @@ def lookup(identifier: Annotated[str, typer.Argument(help="type:value, e.g. emai
             found = find_profile(session, identifier, IdentityContext(settings.identity))
         except ValueError as exc:
             raise fail(InvalidInput(message=str(exc))) from None
+        record(session, _operator(), "read", "profile", found.profile_id, {"view": "lookup"})
     typer.echo(f"profile {found.profile_id}")
     for ident in found.identifiers:
         typer.echo(f"  {ident}")
@@ -42,6 +46,7 @@ def merges(profile_id: int) -> None:
     """Merge history of a profile: who was merged, on what evidence, and what was undone."""
     with transaction() as session:
         history = merge_history(session, profile_id)
+        record(session, _operator(), "read", "profile", profile_id, {"view": "merges"})
     table = Table("merge", "into", "merged", "rule", "evidence", "event", "at", "undone")
     for m in history:
         table.add_row(
@@ -65,7 +70,12 @@ def unmerge(
     """Undo a merge exactly; later evidence of the same pair stays blocked."""
     settings = load_settings()
     with transaction(settings) as session:
-        result = replay.unmerge(session, merge_id, IdentityContext(settings.identity), actor=_actor(), reason=reason)
+        operator = _operator()
+        result = replay.unmerge(
+            session, merge_id, IdentityContext(settings.identity), actor=operator.name, reason=reason
+        )
+        for profile_id in result.profiles:
+            record(session, operator, "change", "profile", profile_id, {"unmerge": merge_id, "reason": reason})
     typer.echo(
         f"unmerged #{result.merge_id}: profiles {', '.join(map(str, result.profiles))} "
         f"({result.events_replayed} events re-derived)"

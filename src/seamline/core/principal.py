@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PRINCIPAL_KINDS = ("api_key",)
+PRINCIPAL_KINDS = ("api_key", "operator")  # operator: a person at the CLI of the server
 SURFACES = ("api", "cli", "console")
 
 
