@@ -1,0 +1,1 @@
+"""Consent and preferences: the versioned ledger of choices, and the one policy that decides from it."""

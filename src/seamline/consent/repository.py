@@ -1,0 +1,78 @@
+"""Queries of the consent domain: append choices, read a profile's ledger, move it on merge and back on unmerge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session
+
+from seamline.consent.models import ConsentChoice
+from seamline.core.db import table_of
+
+# The columns that say what a choice is about and where it applies: versions of one choice share them.
+SUBJECT_COLUMNS = ("kind", "purpose", "channel", "topic", "product", "document_type")
+
+
+def add(session: Session, row: dict[str, Any]) -> ConsentChoice:
+    """Append one choice and give it its id."""
+    choice = ConsentChoice(**row)
+    session.add(choice)
+    session.flush()
+    return choice
+
+
+def _same_subject(subject: dict[str, str | None]) -> list[ColumnElement[bool]]:
+    columns = table_of(ConsentChoice).c
+    return [columns[name].is_(None) if value is None else columns[name] == value for name, value in subject.items()]
+
+
+def from_event(session: Session, event_id: int, subject: dict[str, str | None]) -> ConsentChoice | None:
+    """The choice an event already recorded about this subject and scope, if it did (a replayed event)."""
+    query = select(ConsentChoice).where(ConsentChoice.event_id == event_id, *_same_subject(subject))
+    return session.scalars(query.order_by(ConsentChoice.id).limit(1)).first()
+
+
+def latest_own(session: Session, profile_id: int, subject: dict[str, str | None]) -> ConsentChoice | None:
+    """The last recorded version of one choice made on this profile (not merged in from another)."""
+    query = select(ConsentChoice).where(
+        ConsentChoice.profile_id == profile_id, ConsentChoice.origin_profile_id == profile_id, *_same_subject(subject)
+    )
+    return session.scalars(query.order_by(ConsentChoice.id.desc()).limit(1)).first()
+
+
+def of_profile(
+    session: Session,
+    profile_id: int,
+    *,
+    kind: str | None = None,
+    purpose: str | None = None,
+    document_type: str | None = None,
+) -> Sequence[ConsentChoice]:
+    """A profile's choices (optionally of one kind, purpose or document type), newest recorded first."""
+    query = select(ConsentChoice).where(ConsentChoice.profile_id == profile_id)
+    if kind is not None:
+        query = query.where(ConsentChoice.kind == kind)
+    if purpose is not None:
+        query = query.where(ConsentChoice.purpose == purpose)
+    if document_type is not None:
+        query = query.where(ConsentChoice.document_type == document_type)
+    return session.scalars(query.order_by(ConsentChoice.id.desc())).all()
+
+
+def move(session: Session, from_profile: int, into_profile: int) -> None:
+    """Give every choice one profile holds to another; where each was made stays as it was."""
+    session.execute(
+        update(table_of(ConsentChoice)).where(ConsentChoice.profile_id == from_profile).values(profile_id=into_profile)
+    )
+
+
+def restore(session: Session, profile_ids: Sequence[int]) -> None:
+    """Return every choice made on one of these profiles to the profile it was made on."""
+    table = table_of(ConsentChoice)
+    session.execute(
+        update(table)
+        .where(table.c.origin_profile_id.in_(profile_ids), table.c.profile_id != table.c.origin_profile_id)
+        .values(profile_id=table.c.origin_profile_id)
+    )

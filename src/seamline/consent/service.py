@@ -1,0 +1,258 @@
+"""Rules of the consent domain: record choices as new versions, decide from a profile's ledger, follow merges.
+
+Services only flush; the caller's unit of work commits. Nothing here overwrites a choice: a change of mind is a
+new row, and a merge moves rows between profiles without changing where each was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from seamline.consent import repository
+from seamline.consent.choices import ChoiceInput, validate_choice
+from seamline.consent.config import ConsentConfig
+from seamline.consent.models import ConsentChoice
+from seamline.consent.policy import (
+    CONSENT,
+    DELIVERY,
+    Choice,
+    ContactDecision,
+    DeliveryDecision,
+    Preferences,
+    Reachability,
+    delivery_preference,
+    effective_preferences,
+    may_contact,
+)
+from seamline.consent.tracking import consent_from_message
+from seamline.core.clock import utcnow
+from seamline.core.errors import FieldError, InvalidInput
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite gives naive UTC
+
+
+def _choice(row: ConsentChoice) -> Choice:
+    return Choice(
+        id=row.id,
+        origin_profile_id=row.origin_profile_id,
+        kind=row.kind,
+        purpose=row.purpose,
+        channel=row.channel,
+        topic=row.topic,
+        product=row.product,
+        value=row.value,
+        document_type=row.document_type,
+        recorded_at=_aware(row.recorded_at),
+        effective_at=_aware(row.effective_at),
+        expires_at=_aware(row.expires_at) if row.expires_at is not None else None,
+        actor=row.actor,
+        surface=row.surface,
+        source_id=row.source_id,
+        event_id=row.event_id,
+        evidence=dict(row.evidence or {}),
+        legal_basis=row.legal_basis,
+    )
+
+
+def _subject(choice: ChoiceInput) -> dict[str, str | None]:
+    return {
+        "kind": choice.kind,
+        "purpose": choice.purpose,
+        "channel": choice.channel,
+        "topic": choice.topic,
+        "product": choice.product,
+        "document_type": choice.document_type,
+    }
+
+
+def _record(
+    session: Session, profile_id: int, choice: ChoiceInput, *, source_id: int | None, event_id: int | None
+) -> Choice | None:
+    """Append a validated choice; None when it adds nothing (a restatement of the current value)."""
+    subject = _subject(choice)
+    if event_id is not None:
+        # A replayed event (unmerge re-derives profiles from their events) must not add a second version.
+        earlier = repository.from_event(session, event_id, subject)
+        if earlier is not None:
+            return _choice(earlier)
+    if choice.is_restatement:
+        last = repository.latest_own(session, profile_id, subject)
+        if last is not None and last.value == choice.value and last.expires_at is None:
+            return None
+    now = utcnow()
+    row = repository.add(
+        session,
+        {
+            **subject,
+            "profile_id": profile_id,
+            "origin_profile_id": profile_id,
+            "value": choice.value,
+            "actor": choice.actor,
+            "surface": choice.surface,
+            "source_id": source_id,
+            "event_id": event_id,
+            "evidence": dict(choice.evidence),
+            "legal_basis": choice.legal_basis,
+            "recorded_at": now,
+            "effective_at": choice.effective_at or now,
+            "expires_at": choice.expires_at,
+        },
+    )
+    return _choice(row)
+
+
+def record_choice(
+    session: Session,
+    profile_id: int,
+    *,
+    kind: str,
+    purpose: str | None = None,
+    channel: str | None = None,
+    topic: str | None = None,
+    product: str | None = None,
+    value: str,
+    document_type: str | None = None,
+    actor: str,
+    surface: str,
+    source_id: int | None = None,
+    event_id: int | None = None,
+    evidence: Mapping[str, Any] | None = None,
+    legal_basis: str | None = None,
+    effective_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    config: ConsentConfig,
+) -> Choice:
+    """Append a new version of a choice (effective now unless said otherwise); raises InvalidInput naming the field."""
+    choice = ChoiceInput(
+        kind=kind,
+        value=value,
+        actor=actor,
+        surface=surface,
+        purpose=purpose,
+        channel=channel,
+        topic=topic,
+        product=product,
+        document_type=document_type,
+        evidence=evidence if evidence is not None else {},
+        legal_basis=legal_basis,
+        effective_at=effective_at if effective_at is not None else utcnow(),
+        expires_at=expires_at,
+    )
+    errors = validate_choice(choice, config)
+    if errors:
+        raise InvalidInput(errors, "the consent choice is not valid")
+    recorded = _record(session, profile_id, choice, source_id=source_id, event_id=event_id)
+    assert recorded is not None  # only restatements are skipped, and this is not one
+    return recorded
+
+
+@dataclass(frozen=True, slots=True)
+class MessageConsent:
+    """What a tracking message changed: the versions recorded, and the payload's problems (never raised)."""
+
+    recorded: tuple[Choice, ...]
+    errors: tuple[FieldError, ...]
+
+
+def record_from_message(
+    session: Session,
+    profile_id: int,
+    message: Mapping[str, Any],
+    *,
+    source_id: int | None,
+    event_id: int | None,
+    config: ConsentConfig,
+) -> MessageConsent:
+    """Record the choices a tracking message states; an unchanged restatement adds nothing, bad ones are reported."""
+    parsed = consent_from_message(message, config=config)
+    recorded = []
+    for choice in parsed.choices:
+        stored = _record(session, profile_id, choice, source_id=source_id, event_id=event_id)
+        if stored is not None:
+            recorded.append(stored)
+    return MessageConsent(tuple(recorded), tuple(parsed.errors))
+
+
+def history(session: Session, profile_id: int) -> list[Choice]:
+    """Every version of every choice a profile holds (its own and merged-in ones), newest recorded first."""
+    return [_choice(row) for row in repository.of_profile(session, profile_id)]
+
+
+def _check_known(checks: Sequence[tuple[str, str | None, list[str]]]) -> None:
+    errors = [
+        FieldError(name, "invalid", f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        for name, value, allowed in checks
+        if value is not None and value not in allowed
+    ]
+    if errors:
+        raise InvalidInput(errors, "the consent question is not valid")
+
+
+def may_contact_profile(
+    session: Session,
+    profile_id: int,
+    purpose: str,
+    channel: str,
+    *,
+    topic: str | None = None,
+    product: str | None = None,
+    reachability: Mapping[str, Reachability],
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> ContactDecision:
+    """The policy's answer for a stored profile; raises InvalidInput for a purpose, channel or topic not configured."""
+    _check_known(
+        [("purpose", purpose, config.purposes), ("channel", channel, config.channels), ("topic", topic, config.topics)]
+    )
+    rows = repository.of_profile(session, profile_id, kind=CONSENT, purpose=purpose)
+    return may_contact(
+        [_choice(row) for row in rows],
+        purpose,
+        channel,
+        topic=topic,
+        product=product,
+        now=now or utcnow(),
+        reachability=reachability,
+        config=config,
+    )
+
+
+def delivery_preference_for(
+    session: Session,
+    profile_id: int,
+    document_type: str,
+    *,
+    product: str | None = None,
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> DeliveryDecision:
+    """The policy's delivery answer for a stored profile; raises InvalidInput for a document type not configured."""
+    _check_known([("document_type", document_type, config.document_types)])
+    rows = repository.of_profile(session, profile_id, kind=DELIVERY, document_type=document_type)
+    return delivery_preference(
+        [_choice(row) for row in rows], document_type, product=product, now=now or utcnow(), config=config
+    )
+
+
+def preferences_for(
+    session: Session, profile_id: int, products: Sequence[str], *, config: ConsentConfig, now: datetime | None = None
+) -> Preferences:
+    """Every decision of a stored profile, customer-wide and for each of the given products (the preference page)."""
+    return effective_preferences(history(session, profile_id), products, now or utcnow(), config)
+
+
+def move_choices(session: Session, from_profile: int, into_profile: int) -> None:
+    """On merge: the absorbed profile's choices now belong to the survivor, each still naming where it was made."""
+    repository.move(session, from_profile, into_profile)
+
+
+def restore_choices(session: Session, profile_ids: Sequence[int]) -> None:
+    """On unmerge: every choice made on one of these profiles goes back to it (call before the replay re-merges)."""
+    repository.restore(session, profile_ids)
