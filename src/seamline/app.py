@@ -160,7 +160,11 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
                 return backlog(session)
 
         app.state.profiles = ProfilesContext.build(
-            engine, IdentityContext(settings.identity), settings.survivorship, audit, settings.api_key_cache_seconds
+            engine,
+            IdentityContext(settings.identity, settings.consent),
+            settings.survivorship,
+            audit,
+            settings.api_key_cache_seconds,
         )
         metrics.watch_backlog(read_backlog)
         try:

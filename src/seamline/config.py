@@ -14,6 +14,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
 
@@ -66,6 +67,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
 
     @model_validator(mode="after")

@@ -181,7 +181,9 @@ def test_a_wrong_merge_is_undone_exactly(client: TestClient, engine: Engine, set
     with unit_of_work(engine) as session:
         merge = merges_of(session, [ada])[-1]
         assert (merge.merged_profile_id, merge.rule, merge.identifier_value) == (bob, "anonymous_stitch", "bob-phone")
-        result = unmerge(session, merge.id, IdentityContext(settings.identity), actor="test", reason="wrong device")
+        result = unmerge(
+            session, merge.id, IdentityContext(settings.identity, settings.consent), actor="test", reason="wrong device"
+        )
     assert set(result.profiles) == {ada, bob}
 
     after = snapshot(engine, [ada, bob])

@@ -218,3 +218,18 @@ def consent_from_message(message: Mapping[str, Any], *, config: ConsentConfig) -
         _own_event(out, message, config, common)
     _segment(out, message, config, common)
     return out
+
+
+_CONSENT_EVENTS = frozenset({CONSENT_EVENT, DELIVERY_EVENT, SEGMENT_CONSENT_EVENT})
+
+
+def states_consent(message: Mapping[str, Any]) -> bool:
+    """Cheap test whether a message may carry consent, so ordinary events skip parsing."""
+    if message.get("type") == "track" and message.get("event") in (
+        CONSENT_EVENT,
+        DELIVERY_EVENT,
+        SEGMENT_CONSENT_EVENT,
+    ):
+        return True
+    context = message.get("context")
+    return isinstance(context, Mapping) and "consent" in context

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from seamline.consent.service import restore_choices
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
@@ -54,6 +55,7 @@ def unmerge(session: Session, merge_id: int, context: IdentityContext, *, actor:
     events = event_ids_of(session, root)
     repository.wipe_graph(session, members)
     wipe_facts(session, members)
+    restore_choices(session, members)
     repository.detach_members(session, members, now)
     resolve_events(session, _inputs(load_events(session, events)), context, reuse_profiles=reuse)
     placed = profiles_of_events(session, [row.created_by_event_id for row in rows if row.created_by_event_id])
@@ -97,6 +99,7 @@ def rebuild(session: Session, context: IdentityContext, *, batch_size: int = 200
     repository.supersede_merges(session, everyone, now, "re-derived by identity rebuild")
     repository.wipe_graph(session, everyone)
     wipe_facts(session, everyone)
+    restore_choices(session, everyone)
     repository.detach_members(session, everyone, now)
     for batch in batches:
         resolve_events(session, _inputs(batch), context, reuse_profiles=reuse)

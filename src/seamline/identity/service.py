@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from seamline.consent.config import ConsentConfig
+from seamline.consent.service import move_choices, record_from_message
+from seamline.consent.tracking import states_consent
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
@@ -34,8 +37,9 @@ class EventInput:
 class IdentityContext:
     """Built once per process from the configuration."""
 
-    def __init__(self, config: IdentityConfig) -> None:
+    def __init__(self, config: IdentityConfig, consent: ConsentConfig | None = None) -> None:
         self.config = config
+        self.consent = consent or ConsentConfig()
         self.extractor = IdentifierExtractor(config)
         self.limits = Limits(config.max_identifiers_per_profile, config.max_merges_per_profile)
 
@@ -123,6 +127,18 @@ def resolve_events(
             for row in graph.conflicts
         ],
     )
+    # Consent is recorded on the profile the event was made on (its origin), before the merges move it, so a
+    # merged profile's choices always name where they were made.
+    for event, f in zip(events, pending_facts, strict=True):
+        if states_consent(event.payload):
+            record_from_message(
+                session,
+                real_ids.get(f.profile_id, f.profile_id),
+                event.payload,
+                source_id=event.source_id,
+                event_id=event.id,
+                config=context.consent,
+            )
     for f in pending_facts:
         f.profile_id = real(f.profile_id)
     record_facts(session, pending_facts)
@@ -147,6 +163,7 @@ def resolve_events(
         )
         if not is_new:
             move_facts(session, absorbed, survivor)
+        move_choices(session, absorbed, survivor)
     final = _final_profiles(graph, lambda pid: real_ids.get(pid, pid))
     outcome.assignments = {f.event_id: final.get(f.profile_id, f.profile_id) for f in pending_facts}
     outcome.profiles_created = len(graph.new_profiles)

@@ -30,7 +30,7 @@ class Worker:
         self._metrics = metrics
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._identity = IdentityContext(settings.identity)
+        self._identity = IdentityContext(settings.identity, settings.consent)
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
