@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,9 @@ NAMING_CONVENTION = {
 # Execution option asking SQLite to take the write lock when the transaction begins, so that two writers
 # queue on busy_timeout instead of failing when a reader upgrades to a writer.
 WRITE_INTENT = "seamline_write_intent"
+
+_BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for another's transaction before giving up
+_HOLDS_WRITE_TURN = "seamline_holds_write_turn"
 
 
 class Base(DeclarativeBase):
@@ -49,16 +54,91 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
+    # SQLite's busy handler polls with sleeps of up to 100 ms, so a thread waiting for the write lock can lose
+    # every race to one that commits and begins again at once (measured: requests waiting on the inbox's group
+    # commit starved for seconds behind the embedded worker). Write transactions of this engine take turns.
+    write_turn = _WriteTurn()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(WRITE_INTENT, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get(WRITE_INTENT, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        holder = conn.connection.record_info
+        is_turn_taken = holder is not None and write_turn.take(_BUSY_TIMEOUT_SECONDS)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if is_turn_taken:
+                write_turn.give_back()
+            raise
+        if is_turn_taken:
+            assert holder is not None
+            holder[_HOLDS_WRITE_TURN] = True
+
+    def _end(conn: Connection) -> None:
+        if conn.invalidated or conn.closed:
+            return  # the pool's checkin below gives its turn back
+        holder = conn.connection.record_info
+        if holder is not None and holder.pop(_HOLDS_WRITE_TURN, False):
+            write_turn.give_back()
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # A transaction that ended without commit or rollback (a connection invalidated mid-way) gives its
+        # turn back here, so no writer waits for a turn nobody holds.
+        if record is not None and record.record_info.pop(_HOLDS_WRITE_TURN, False):
+            write_turn.give_back()
 
     return engine
+
+
+class _WriteTurn:
+    """A first-come, first-served turn for write transactions (a threading.Lock lets its releaser retake it)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._is_taken = False
+        self._holder: int | None = None
+
+    def take(self, timeout: float) -> bool:
+        """Wait for the turn; False when the wait timed out, or when this thread already holds it."""
+        me = threading.get_ident()
+        with self._mutex:
+            if self._holder == me:
+                return False  # a second write transaction of one thread: SQLite will refuse it, as before
+            if not self._is_taken:
+                self._is_taken, self._holder = True, me
+                return True
+            signal = threading.Lock()
+            signal.acquire()
+            self._waiting.append(signal)
+        if not signal.acquire(timeout=timeout):
+            with self._mutex:
+                if signal in self._waiting:
+                    self._waiting.remove(signal)
+                    return False
+            # the turn was handed over just as the wait ran out: it is ours
+        with self._mutex:
+            self._holder = me
+        return True
+
+    def give_back(self) -> None:
+        """Hand the turn to the longest waiter, if any."""
+        with self._mutex:
+            self._holder = None
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._is_taken = False
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -119,6 +119,9 @@ async def _ingest(request: Request, event_type: str | None) -> Response:
             envelopes = parse_batch(body, received_at, ctx.limits)
         else:
             envelopes = parse_single(body, event_type, received_at, ctx.limits)
+        # The parsed body is garbage now. Kept alive across the wait for the commit, every waiting request's
+        # thousands of objects would be promoted by the garbage collector and traversed again on each full pass.
+        del body
         await ctx.writer.append(source.id, received_at, envelopes)
     except SeamlineError as exc:
         ctx.metrics.events_rejected.labels(source_name, exc.code).inc()
@@ -248,7 +251,7 @@ async def project_settings(write_key: str, request: Request) -> Response:
     host = request.headers.get("host", f"{request.url.hostname}:{request.url.port}")
     segment_io = {"apiKey": write_key, "apiHost": f"{host}/v1", "protocol": request.url.scheme}
     plan = {"track": {"__default": {"enabled": True, "integrations": {}}}}
-    return JSONResponse(
+    response = JSONResponse(
         {
             "integrations": {"Segment.io": segment_io},
             "plan": plan,
@@ -261,10 +264,16 @@ async def project_settings(write_key: str, request: Request) -> Response:
             "remotePlugins": [],
         }
     )
+    # analytics.js fetches its settings from the page, cross-origin; the browser hides them without these.
+    response.headers["Vary"] = "Origin"
+    origin = request.headers.get("origin")
+    if origin is not None and source.may_receive_from(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+    return response
 
 
-@router.options("/v1/{path:path}", include_in_schema=False)
-async def preflight(path: str, request: Request) -> Response:
+async def preflight(request: Request) -> Response:
+    """Answer a CORS preflight for an origin some active source allows (a preflight carries no key)."""
     origin = request.headers.get("origin")
     if origin is None:
         return Response(status_code=204)
@@ -282,6 +291,14 @@ async def preflight(path: str, request: Request) -> Response:
             "Vary": "Origin",
         },
     )
+
+
+# Preflights are answered on the API's own paths only, so that an unknown path stays a 404 for every method.
+for _path in (
+    *(f"/v1/{name}" for name in (*_EXAMPLES, *SHORT_PATHS, "batch", "b")),
+    "/v1/projects/{write_key}/settings",
+):
+    router.add_api_route(_path, preflight, methods=["OPTIONS"], include_in_schema=False)
 
 
 def rate_limit_headers(exc: RateLimited) -> dict[str, str]:

@@ -6,6 +6,7 @@ accepted or rejected as a whole, with every item's errors reported by index.
 
 from __future__ import annotations
 
+import re
 import uuid
 import zlib
 from collections.abc import Mapping
@@ -100,7 +101,8 @@ def parse_single(body: Any, event_type: str, received_at: datetime, limits: Limi
     """One message sent to /v1/{type}."""
     if not isinstance(body, dict):
         raise InvalidInput([FieldError("body", "not_an_object", "the body must be a JSON object")])
-    envelope, errors = _normalize(body, None, event_type, received_at, limits, None, None, None)
+    errors: list[FieldError] = []
+    envelope = _normalize(body, None, event_type, _Request(received_at, limits, None, None, None), errors)
     _raise_for(errors)
     assert envelope is not None
     return [envelope]
@@ -133,27 +135,23 @@ def parse_batch(body: Any, received_at: datetime, limits: Limits) -> list[Envelo
             errors.append(FieldError(name, "not_an_object", f"batch {name} must be an object"))
         elif value:
             shared[name] = value
-    batch_sent_at = _optional_time(body, "sentAt", None, errors)
+    batch_sent_at = _message_time(body, "sentAt", None, errors)
     _raise_for(errors)
 
+    request = _Request(
+        received_at,
+        limits,
+        shared.get("context"),
+        shared.get("integrations"),
+        batch_sent_at,
+    )
     envelopes: list[Envelope] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append(FieldError("", "not_an_object", "each batch item must be an object", index))
             continue
-        envelope, item_errors = _normalize(
-            item,
-            index,
-            None,
-            received_at,
-            limits,
-            shared.get("context"),
-            shared.get("integrations"),
-            batch_sent_at,
-        )
-        if item_errors:
-            errors.extend(item_errors)
-        elif envelope is not None:
+        envelope = _normalize(item, index, None, request, errors)
+        if envelope is not None:
             envelopes.append(envelope)
     _raise_for(errors)
     return envelopes
@@ -179,6 +177,49 @@ def _identity(value: Any) -> str | None:
     return None
 
 
+class _Time:
+    """A parsed time and, once known, its Segment spelling (what `isoformat_z` writes)."""
+
+    __slots__ = ("moment", "text")
+
+    def __init__(self, moment: datetime, text: str | None) -> None:
+        self.moment = moment
+        self.text = text
+
+    def spelled(self) -> str:
+        # Formatted on first use only, where the output is built: a time that cannot be written in UTC
+        # fails there, after validation, as it always has.
+        if self.text is None:
+            self.text = isoformat_z(self.moment)
+        return self.text
+
+
+class _Request:
+    """What every message of one request shares, with the shared times formatted once, not once per message."""
+
+    __slots__ = ("batch_context", "batch_integrations", "batch_sent_at", "limits", "received_at", "received_text")
+
+    def __init__(
+        self,
+        received_at: datetime,
+        limits: Limits,
+        batch_context: dict[str, Any] | None,
+        batch_integrations: dict[str, Any] | None,
+        batch_sent_at: _Time | None,
+    ) -> None:
+        self.received_at = received_at
+        self.received_text = isoformat_z(received_at)
+        self.limits = limits
+        self.batch_context = batch_context
+        self.batch_integrations = batch_integrations
+        self.batch_sent_at = batch_sent_at
+
+
+# How `isoformat_z` writes a UTC time. A client that already wrote a valid time this way (SDKs do) gets its own
+# text back, which is exactly what formatting the parsed value would give, without the cost of formatting it.
+_SPELLED_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
+
+
 def _optional_time(item: Mapping[str, Any], name: str, index: int | None, errors: list[FieldError]) -> datetime | None:
     value = item.get(name)
     if value is None:
@@ -195,34 +236,45 @@ def _optional_time(item: Mapping[str, Any], name: str, index: int | None, errors
     return None
 
 
+def _message_time(item: Mapping[str, Any], name: str, index: int | None, errors: list[FieldError]) -> _Time | None:
+    moment = _optional_time(item, name, index, errors)
+    if moment is None:
+        return None
+    value = item[name]
+    return _Time(moment, value if _SPELLED_UTC.fullmatch(value) else None)
+
+
 def _normalize(
     item: dict[str, Any],
     index: int | None,
     path_type: str | None,
-    received_at: datetime,
-    limits: Limits,
-    batch_context: dict[str, Any] | None,
-    batch_integrations: dict[str, Any] | None,
-    batch_sent_at: datetime | None,
-) -> tuple[Envelope | None, list[FieldError]]:
-    errors: list[FieldError] = []
+    request: _Request,
+    errors: list[FieldError],
+) -> Envelope | None:
+    """The item as stored, or None after adding its problems to `errors` (shared by a whole request)."""
+    had_errors = len(errors)
     event_type = path_type or item.get("type")
     if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         errors.append(FieldError("type", "invalid", f"type must be one of {', '.join(sorted(EVENT_TYPES))}", index))
-        return None, errors
+        return None
 
-    user_id = _identity(item.get("userId"))
-    anonymous_id = _identity(item.get("anonymousId"))
+    # Most ids are plain strings: skip the call for them (this runs for every event).
+    user_id = item.get("userId")
+    user_id = (user_id or None) if type(user_id) is str else _identity(user_id)
+    anonymous_id = item.get("anonymousId")
+    anonymous_id = (anonymous_id or None) if type(anonymous_id) is str else _identity(anonymous_id)
     if user_id is None and anonymous_id is None:
         errors.append(FieldError("userId", "required", "userId or anonymousId is required", index))
-    for name, value in (("userId", user_id), ("anonymousId", anonymous_id)):
-        if value is not None and len(value) > 255:
-            errors.append(FieldError(name, "too_long", f"{name} is longer than 255 characters", index))
+    if user_id is not None and len(user_id) > 255:
+        errors.append(FieldError("userId", "too_long", "userId is longer than 255 characters", index))
+    if anonymous_id is not None and len(anonymous_id) > 255:
+        errors.append(FieldError("anonymousId", "too_long", "anonymousId is longer than 255 characters", index))
 
     required = REQUIRED_FIELDS.get(event_type)
     if required is not None and _identity(item.get(required)) is None:
         errors.append(FieldError(required, "required", f"{event_type} needs {required}", index))
 
+    limits = request.limits
     message_id = item.get("messageId")
     if message_id is None:
         message_id = str(uuid.uuid4())
@@ -238,41 +290,42 @@ def _normalize(
         if value is not None and not isinstance(value, dict):
             errors.append(FieldError(name, "not_an_object", f"{name} must be an object", index))
 
-    original = _optional_time(item, "originalTimestamp", index, errors) or _optional_time(
+    original = _message_time(item, "originalTimestamp", index, errors) or _message_time(
         item, "timestamp", index, errors
     )
-    sent_at = _optional_time(item, "sentAt", index, errors) or batch_sent_at
-    if errors:
-        return None, errors
+    sent_at = _message_time(item, "sentAt", index, errors) or request.batch_sent_at
+    if len(errors) > had_errors:
+        return None
 
+    received_at = request.received_at
     out = dict(item)
     out.pop("writeKey", None)
     out["type"] = event_type
     out["messageId"] = message_id
-    out["receivedAt"] = isoformat_z(received_at)
+    out["receivedAt"] = request.received_text
     if original is None:
-        timestamp = received_at
+        out["timestamp"] = request.received_text
     elif sent_at is not None:
         # Correct for the device's clock: the delay between the call and the send is kept, the clock's error
         # is not (timestamp = receivedAt - (sentAt - originalTimestamp)).
-        timestamp = received_at - (sent_at - original)
-        out["originalTimestamp"] = isoformat_z(original)
+        timestamp = received_at - (sent_at.moment - original.moment)
+        out["originalTimestamp"] = original.spelled()
+        out["timestamp"] = isoformat_z(timestamp)
     else:
-        timestamp = original
-        out["originalTimestamp"] = isoformat_z(original)
-    out["timestamp"] = isoformat_z(timestamp)
+        out["originalTimestamp"] = out["timestamp"] = original.spelled()
     if sent_at is not None:
-        out["sentAt"] = isoformat_z(sent_at)
-    if batch_context:
-        out["context"] = {**batch_context, **(item.get("context") or {})}
-    if batch_integrations:
-        out["integrations"] = {**batch_integrations, **(item.get("integrations") or {})}
+        out["sentAt"] = sent_at.spelled()
+    if request.batch_context:
+        out["context"] = {**request.batch_context, **(item.get("context") or {})}
+    if request.batch_integrations:
+        out["integrations"] = {**request.batch_integrations, **(item.get("integrations") or {})}
 
     payload = orjson.dumps(out)
     if len(payload) > limits.max_event_bytes:
-        return None, [
+        errors.append(
             FieldError("", "too_large", f"message is {len(payload)} bytes; at most {limits.max_event_bytes}", index)
-        ]
+        )
+        return None
     person_key = anonymous_id if anonymous_id is not None else user_id
     assert person_key is not None
-    return Envelope(message_id, event_type, user_id, anonymous_id, partition_of(person_key), payload), []
+    return Envelope(message_id, event_type, user_id, anonymous_id, partition_of(person_key), payload)
