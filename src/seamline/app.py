@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import secrets
@@ -168,6 +169,10 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             settings.api_key_cache_seconds,
         )
         metrics.watch_backlog(read_backlog)
+        # Everything allocated so far lives as long as the process: move it out of the collector's sight, so
+        # each full collection stops walking ~120k start-up objects (measured: a quarter of the ingest CPU and
+        # most of its p99 tail).
+        gc.freeze()
         try:
             yield
         finally:

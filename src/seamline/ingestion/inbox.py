@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,15 +92,29 @@ class InboxWriter:
             self._commit(group)
 
     def _commit(self, group: list[_Pending]) -> None:
-        error: BaseException | None = None
         try:
-            with self._engine.begin() as conn:
-                repository.append_events(conn, [(p.source_id, p.received_at, p.envelopes) for p in group])
-            self.commits += 1
-        except Exception as exc:  # every waiting request must hear of the failure, none may hang
-            log.exception("inbox commit failed for %d request(s)", len(group))
-            error = exc
-        for pending in group:
+            self._write(group)
+        except Exception:
+            if len(group) == 1:
+                log.exception("inbox commit failed for one request")
+                self._answer(group, sys.exc_info()[1])
+                return
+            # One request the database refuses must not fail the others that happened to share its commit:
+            # write each on its own, so only the bad one hears of the failure.
+            log.warning("inbox group commit of %d requests failed; committing them one by one", len(group))
+            for pending in group:
+                self._commit([pending])
+            return
+        self._answer(group, None)
+
+    def _write(self, group: list[_Pending]) -> None:
+        with self._engine.begin() as conn:
+            repository.append_events(conn, [(p.source_id, p.received_at, p.envelopes) for p in group])
+        self.commits += 1
+
+    @staticmethod
+    def _answer(group: list[_Pending], error: BaseException | None) -> None:
+        for pending in group:  # every waiting request must hear the outcome, none may hang
             pending.loop.call_soon_threadsafe(_settle, pending.future, error)
 
 

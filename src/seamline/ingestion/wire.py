@@ -11,7 +11,7 @@ import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -230,10 +230,21 @@ def _optional_time(item: Mapping[str, Any], name: str, index: int | None, errors
         except ValueError:
             pass
         else:
-            if moment.tzinfo is not None:
+            if moment.tzinfo is not None and _fits_in_utc(moment):
                 return moment
     errors.append(FieldError(name, "invalid_time", f"{name} must be an ISO 8601 time with a UTC offset", index))
     return None
+
+
+def _fits_in_utc(moment: datetime) -> bool:
+    """Whether the time can be written in UTC (year 1 with a positive offset, or 9999 with a negative, cannot)."""
+    if 1 < moment.year < 9999:
+        return True
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def _message_time(item: Mapping[str, Any], name: str, index: int | None, errors: list[FieldError]) -> _Time | None:
@@ -265,6 +276,10 @@ def _normalize(
     anonymous_id = (anonymous_id or None) if type(anonymous_id) is str else _identity(anonymous_id)
     if user_id is None and anonymous_id is None:
         errors.append(FieldError("userId", "required", "userId or anonymousId is required", index))
+    for name, value in (("userId", user_id), ("anonymousId", anonymous_id)):
+        if value is not None and "\x00" in value:
+            # PostgreSQL text cannot hold NUL, and on SQLite it would silently truncate lookups: refuse it.
+            errors.append(FieldError(name, "invalid", f"{name} must not contain NUL characters", index))
     if user_id is not None and len(user_id) > 255:
         errors.append(FieldError("userId", "too_long", "userId is longer than 255 characters", index))
     if anonymous_id is not None and len(anonymous_id) > 255:
@@ -280,6 +295,8 @@ def _normalize(
         message_id = str(uuid.uuid4())
     elif not isinstance(message_id, str) or not message_id:
         errors.append(FieldError("messageId", "invalid", "messageId must be a non-empty string", index))
+    elif "\x00" in message_id:
+        errors.append(FieldError("messageId", "invalid", "messageId must not contain NUL characters", index))
     elif len(message_id) > limits.max_message_id_length:
         errors.append(
             FieldError("messageId", "too_long", f"messageId is over {limits.max_message_id_length} characters", index)
@@ -308,7 +325,13 @@ def _normalize(
     elif sent_at is not None:
         # Correct for the device's clock: the delay between the call and the send is kept, the clock's error
         # is not (timestamp = receivedAt - (sentAt - originalTimestamp)).
-        timestamp = received_at - (sent_at.moment - original.moment)
+        try:
+            timestamp = received_at - (sent_at.moment - original.moment)
+        except OverflowError:
+            errors.append(
+                FieldError("sentAt", "invalid_time", "sentAt and the message's time are further apart than time", index)
+            )
+            return None
         out["originalTimestamp"] = original.spelled()
         out["timestamp"] = isoformat_z(timestamp)
     else:
@@ -320,7 +343,11 @@ def _normalize(
     if request.batch_integrations:
         out["integrations"] = {**request.batch_integrations, **(item.get("integrations") or {})}
 
-    payload = orjson.dumps(out)
+    try:
+        payload = orjson.dumps(out)
+    except TypeError:  # orjson refuses more than 254 levels of nesting (its reader accepts 1,024)
+        errors.append(FieldError("", "too_deep", "message nests deeper than 254 levels", index))
+        return None
     if len(payload) > limits.max_event_bytes:
         errors.append(
             FieldError("", "too_large", f"message is {len(payload)} bytes; at most {limits.max_event_bytes}", index)
