@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -17,6 +16,7 @@ from seamline.access import repository
 from seamline.access.models import ApiKey
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
+from seamline.core.names import name_error
 from seamline.core.principal import Principal
 from seamline.core.secrets import hash_key, key_hint, new_key
 
@@ -27,7 +27,6 @@ SCOPES = ("profiles:read", "profiles:write", "identity:admin", "audit:read")
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.
 LAST_USED_PRECISION = timedelta(minutes=1)
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")  # the rule for source names; fullmatch, as `$` allows a "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +67,8 @@ def _aware(moment: datetime) -> datetime:
 
 def _validate(name: str, scopes: Sequence[str]) -> list[FieldError]:
     errors: list[FieldError] = []
-    if not _NAME.fullmatch(name):
-        errors.append(FieldError("name", "invalid", "use 1-100 lower-case letters, digits, '.', '_' or '-'"))
+    if (problem := name_error(name)) is not None:
+        errors.append(problem)
     if not scopes:
         errors.append(FieldError("scopes", "required", f"give at least one scope: {', '.join(SCOPES)}"))
     for i, scope in enumerate(scopes):

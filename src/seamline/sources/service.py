@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
+from seamline.core.names import name_error
 from seamline.sources import repository
 from seamline.sources.keys import hash_key, key_hint, new_write_key
 from seamline.sources.models import Source
@@ -29,7 +29,6 @@ SOURCE_KINDS = (
     "core-system",
     "import",
 )
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +78,8 @@ def _origin(value: str) -> str | None:
 
 def _validate(name: str, kind: str, origins: Sequence[str], rate_limit: float | None) -> list[FieldError]:
     errors: list[FieldError] = []
-    if not _NAME.fullmatch(name):
-        errors.append(FieldError("name", "invalid", "use 1-100 lower-case letters, digits, '.', '_' or '-'"))
+    if (problem := name_error(name)) is not None:
+        errors.append(problem)
     if kind not in SOURCE_KINDS:
         errors.append(FieldError("kind", "invalid", f"kind must be one of: {', '.join(SOURCE_KINDS)}"))
     for i, origin in enumerate(origins):
