@@ -171,10 +171,20 @@ def resolve(
             else:
                 result.conflicts.append(Conflict(ident, owner, reason))
 
+    def attach_capped(ident: Identifier, *, shared: bool) -> None:
+        reason = union.violation({ident.type: {ident.value}})
+        if reason is not None:
+            result.conflicts.append(Conflict(ident, result.profile_id, reason))
+            return
+        union.add({ident.type: {ident.value}})
+        result.attach.append(ident)
+        if shared:
+            result.shared_devices.append(ident)
+
     for ident in shareable:
         holders = view.holders(ident)
         if not holders:
-            result.attach.append(ident)
+            attach_capped(ident, shared=False)
             continue
         if any(h in members for h in holders):
             result.touch.append(ident)
@@ -189,8 +199,7 @@ def resolve(
                 members.add(recent)
                 result.touch.append(ident)
             else:
-                result.attach.append(ident)
-                result.shared_devices.append(ident)
+                attach_capped(ident, shared=True)
         elif blocked_with_members(recent):
             # The evidence that once joined these two was judged wrong: it links neither of them again.
             result.conflicts.append(Conflict(ident, recent, "blocked:unmerged_before"))
@@ -204,6 +213,5 @@ def resolve(
             else:
                 result.conflicts.append(Conflict(ident, recent, reason))
         else:
-            result.attach.append(ident)
-            result.shared_devices.append(ident)
+            attach_capped(ident, shared=True)
     return result

@@ -64,12 +64,15 @@ def default_rules() -> list[IdentifierRule]:
             max_per_profile=10,
             case_sensitive=False,
         ),
+        # A phone is often a household's landline: like a device, it may be shared, so it joins a profile that is
+        # still anonymous (a call, a guest order) but never merges two people each known by something stronger.
         IdentifierRule(
             type="phone",
             kind="phone",
             paths=["traits.phone", "context.traits.phone", "properties.phone"],
             priority=30,
             max_per_profile=10,
+            is_shareable=True,
         ),
         IdentifierRule(type="device_id", paths=["context.device.id"], priority=60, is_shareable=True),
         IdentifierRule(type="anonymous_id", paths=["anonymousId", "previousId"], priority=70, is_shareable=True),

@@ -37,6 +37,14 @@ class InboxEvent(Base):
             sqlite_where=text("processed_at IS NULL"),
             postgresql_where=text("processed_at IS NULL"),
         ),
+        # The oldest pending events across all partitions (SQLite's worker, replays): without it the query walks
+        # every processed row first, and a long inbox makes each batch slower than the last.
+        Index(
+            "ix_inbox_events_pending_id",
+            "id",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
