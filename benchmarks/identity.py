@@ -29,6 +29,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 
@@ -198,7 +199,7 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {api_key}"}
-        paths = [f"/v1/profiles/lookup?identifier={t}" for t in targets]
+        paths = [f"/v1/profiles/lookup?identifier={quote(t, safe=':')}" for t in targets]
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(1) as pool:
             pool.apply(closed_loop, (base, paths, headers, 4, 3.0))  # warm up: caches, compiled statements
