@@ -98,7 +98,12 @@ class IdentifierExtractor:
     def __init__(self, config: IdentityConfig) -> None:
         self.config = config
         self.rules: dict[str, IdentifierRule] = {rule.type: rule for rule in config.identifiers}
-        self._paths = [(rule, tuple(path.split("."))) for rule in config.identifiers for path in rule.paths]
+        # Paths grouped by their first key: most messages lack traits or properties, so one miss skips a group.
+        self._plan: dict[str, list[tuple[IdentifierRule, tuple[str, ...]]]] = {}
+        for rule in config.identifiers:
+            for path in rule.paths:
+                head, *rest = path.split(".")
+                self._plan.setdefault(head, []).append((rule, tuple(rest)))
         self._external = {rule.external_id_type: rule for rule in config.identifiers if rule.external_id_type}
         self._blocklists = {rule.type: _Blocklist(rule.blocked) for rule in config.identifiers}
         self._generic_blocklist = _Blocklist(IdentifierRule(type="ext", priority=0).blocked)
@@ -125,10 +130,14 @@ class IdentifierExtractor:
         """The message's distinct identifiers, strongest first, and the values refused."""
         found: dict[Identifier, int] = {}
         refused: list[Refusal] = []
-        for rule, path in self._paths:
-            raw = _lookup(message, path)
-            if raw is not None:
-                self._consider(rule, raw, self._blocklists[rule.type], found, refused)
+        for head, entries in self._plan.items():
+            node = message.get(head)
+            if node is None:
+                continue
+            for rule, rest in entries:
+                raw = _lookup(node, rest) if rest else node
+                if raw is not None:
+                    self._consider(rule, raw, self._blocklists[rule.type], found, refused)
         external = _lookup(message, ("context", "externalIds"))
         if isinstance(external, list):
             for item in external:

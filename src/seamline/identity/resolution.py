@@ -83,29 +83,36 @@ class _Union:
         self.rules = rules
         self.limits = limits
         self.values: dict[str, set[str]] = {}
+        self.total = 0
         self.merges = 0
 
-    def _combined(self, adding: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
-        combined = {t: set(v) for t, v in self.values.items()}
+    def _new_values(self, adding: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+        """Per type, the values not held yet (checked without copying what is held: this runs per identifier)."""
+        out: dict[str, set[str]] = {}
         for t, values in adding.items():
-            combined.setdefault(t, set()).update(values)
-        return combined
+            held = self.values.get(t)
+            fresh = {v for v in values if held is None or v not in held}
+            if fresh:
+                out[t] = fresh
+        return out
 
     def violation(self, adding: Mapping[str, Iterable[str]], extra_merges: int = 0) -> str | None:
         """Why adding these identifiers (and merges) would break a guard, or None."""
-        combined = self._combined(adding)
-        for t, values in combined.items():
-            rule = self.rules.get(t)
-            if rule is not None and rule.max_per_profile is not None and len(values) > rule.max_per_profile:
+        fresh = self._new_values(adding)
+        for t, values in fresh.items():
+            limit = self.rules[t].max_per_profile if t in self.rules else None
+            if limit is not None and len(self.values.get(t, ())) + len(values) > limit:
                 return f"limit:{t}"
-        if sum(len(v) for v in combined.values()) > self.limits.max_identifiers_per_profile:
+        if self.total + sum(len(v) for v in fresh.values()) > self.limits.max_identifiers_per_profile:
             return "limit:identifiers_per_profile"
         if self.merges + extra_merges > self.limits.max_merges_per_profile:
             return "limit:merges_per_profile"
         return None
 
     def add(self, adding: Mapping[str, Iterable[str]], merges: int = 0) -> None:
-        self.values = self._combined(adding)
+        for t, values in self._new_values(adding).items():
+            self.values.setdefault(t, set()).update(values)
+            self.total += len(values)
         self.merges += merges
 
 
