@@ -91,7 +91,7 @@ class _Union:
         out: dict[str, set[str]] = {}
         for t, values in adding.items():
             held = self.values.get(t)
-            fresh = {v for v in values if held is None or v not in held}
+            fresh = set(values) if held is None else set(values).difference(held)
             if fresh:
                 out[t] = fresh
         return out

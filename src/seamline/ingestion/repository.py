@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -130,34 +131,39 @@ def mark_processed(session: Session, event_ids: Sequence[int], now: datetime) ->
     session.execute(update(table_of(InboxEvent)).where(InboxEvent.id.in_(event_ids)).values(processed_at=now))
 
 
+@functools.cache
+def _progress_upsert(dialect: str) -> Any:
+    """The progress upsert for a dialect, built once (building it per call cost more than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = table_of(InboxProgress)
+    stmt = insert(table)
+    greatest = func.max if dialect == "sqlite" else func.greatest
+    return stmt.on_conflict_do_update(
+        index_elements=["source_id", "type"],
+        set_={
+            "processed": table.c.processed + stmt.excluded.processed,
+            "last_event_id": greatest(table.c.last_event_id, stmt.excluded.last_event_id),
+            "last_processed_at": stmt.excluded.last_processed_at,
+        },
+    )
+
+
 def add_progress(session: Session, counts: dict[tuple[int, str], tuple[int, int]], now: datetime) -> None:
     """Add processed counts per (source, type); values are (count, last event id). An upsert, so that two
-    workers adding to the same row never collide."""
+    workers adding to the same row never collide (rows in key order, so they lock in one order)."""
     if not counts:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = InboxProgress.__table__  # columns for the SET expressions
-    for (source_id, event_type), (count, last_id) in sorted(counts.items()):
-        stmt = insert(table_of(InboxProgress)).values(
-            source_id=source_id,
-            type=event_type,
-            processed=count,
-            last_event_id=last_id,
-            last_processed_at=now,
-        )
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["source_id", "type"],
-                set_={
-                    "processed": table.c.processed + stmt.excluded.processed,
-                    "last_event_id": func.max(table.c.last_event_id, stmt.excluded.last_event_id)
-                    if dialect == "sqlite"
-                    else func.greatest(table.c.last_event_id, stmt.excluded.last_event_id),
-                    "last_processed_at": stmt.excluded.last_processed_at,
-                },
-            )
-        )
+    rows = [
+        {
+            "source_id": source_id,
+            "type": event_type,
+            "processed": count,
+            "last_event_id": last_id,
+            "last_processed_at": now,
+        }
+        for (source_id, event_type), (count, last_id) in sorted(counts.items())
+    ]
+    session.execute(_progress_upsert(session.get_bind().dialect.name), rows)
 
 
 def backlog(session: Session) -> int:
