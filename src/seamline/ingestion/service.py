@@ -49,13 +49,14 @@ def process_batch(
     events = repository.pending_events(session, partitions, batch_size)
     if not events:
         return BatchResult(0, tuple(partitions) if partitions is not None else None)
+    items = [_item(e) for e in events]
     if handle is not None:
-        handle(session, [_item(e) for e in events])
+        handle(session, items)
     counts: dict[tuple[int, str], tuple[int, int]] = {}
-    for event in events:
-        count, last = counts.get((event.source_id, event.type), (0, 0))
-        counts[(event.source_id, event.type)] = (count + 1, max(last, event.id))
-    repository.mark_processed(session, [e.id for e in events], now)
+    for item in items:
+        count, last = counts.get((item.source_id, item.type), (0, 0))
+        counts[(item.source_id, item.type)] = (count + 1, max(last, item.id))
+    repository.mark_processed(session, [item.id for item in items], now)
     repository.add_progress(session, counts, now)
     return BatchResult(len(events), tuple(partitions) if partitions is not None else None)
 
@@ -85,8 +86,10 @@ def backlog(session: Session) -> int:
     return repository.backlog(session)
 
 
-def _item(event: Any) -> InboxItem:
-    return InboxItem(event.id, event.source_id, event.type, orjson.loads(event.payload), event.received_at)
+def _item(row: Any) -> InboxItem:
+    # Positional unpacking: a row's attribute lookups cost more than the JSON parse at worker rates.
+    event_id, source_id, event_type, payload, received_at = row
+    return InboxItem(event_id, source_id, event_type, orjson.loads(payload), received_at)
 
 
 def load_events(session: Session, event_ids: Sequence[int]) -> list[InboxItem]:
