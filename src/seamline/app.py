@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seamline import __version__
 from seamline.api.consent import router as consent_router
+from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import ProfilesContext
 from seamline.api.profiles import router as profiles_router
 from seamline.audit.service import AuditWriter
@@ -197,6 +198,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(tracking_router)
     app.include_router(profiles_router)
     app.include_router(consent_router)
+    app.include_router(privacy_router)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,6 +55,12 @@ class BatchOutcome:
     merges: int = 0
     conflicts: int = 0
     assignments: dict[int, int] = field(default_factory=dict)
+    erased_events: list[int] = field(default_factory=list)
+
+
+ErasedCheck = Callable[[Session, Sequence[Identifier]], set[Identifier]]
+# What an event naming an erased person keeps while it is resolved (privacy's scrub keeps the same in the inbox).
+_ERASED_EVENT_KEYS = ("type", "messageId", "timestamp", "receivedAt")
 
 
 def resolve_events(
@@ -63,16 +69,33 @@ def resolve_events(
     context: IdentityContext,
     *,
     reuse_profiles: Mapping[int, int] | None = None,
+    is_erased: ErasedCheck | None = None,
 ) -> BatchOutcome:
     """Resolve events (in the order given) into the identity graph and record their facts on their profiles.
 
     `reuse_profiles` maps an event id to the profile id it created before; a replay passes it so that
-    re-derived profiles keep their ids.
+    re-derived profiles keep their ids. `is_erased` names the identifiers of erased people: an event carrying
+    any of them is resolved as an anonymous event with no facts, and its id is listed in `erased_events` for
+    the caller to scrub from the inbox, so a late or replayed event cannot bring the person back.
     """
     outcome = BatchOutcome(events=len(events))
     if not events:
         return outcome
     extracted: list[tuple[list[Identifier], list[Refusal]]] = [context.extractor.extract(e.payload) for e in events]
+    if is_erased is not None:
+        erased = is_erased(session, sorted({i for idents, _ in extracted for i in idents}))
+        hit = [any(i in erased for i in idents) for idents, _ in extracted]
+        if any(hit):
+            outcome.erased_events = [e.id for e, h in zip(events, hit, strict=True) if h]
+            events = [
+                EventInput(
+                    e.id, e.source_id, {k: e.payload[k] for k in _ERASED_EVENT_KEYS if k in e.payload}, e.received_at
+                )
+                if h
+                else e
+                for e, h in zip(events, hit, strict=True)
+            ]
+            extracted = [([], []) if h else x for x, h in zip(extracted, hit, strict=True)]
     all_identifiers = sorted({i for idents, _ in extracted for i in idents})
     graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles)
 

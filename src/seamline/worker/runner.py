@@ -16,6 +16,7 @@ from seamline.identity.graph import StaleGraph
 from seamline.identity.service import EventInput, IdentityContext, resolve_events
 from seamline.ingestion.service import BatchResult, InboxItem, process_batch
 from seamline.observability.metrics import Metrics
+from seamline.privacy.service import is_erased, scrub_events
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
@@ -34,9 +35,13 @@ class Worker:
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
-        resolve_events(
-            session, [EventInput(i.id, i.source_id, i.payload, i.received_at) for i in items], self._identity
+        outcome = resolve_events(
+            session,
+            [EventInput(i.id, i.source_id, i.payload, i.received_at) for i in items],
+            self._identity,
+            is_erased=is_erased,
         )
+        scrub_events(session, outcome.erased_events)
 
     def run_once(self) -> int:
         """One batch in one transaction; returns how many events it processed."""

@@ -1,0 +1,84 @@
+"""The privacy API: open data-subject requests (access, erasure), read them, and complete them. Scope
+identity:admin; every read and change is audited in the transaction that makes it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from seamline.api.profiles import Ctx, ProfilesContext
+from seamline.audit.service import record
+from seamline.core.db import unit_of_work
+from seamline.core.errors import Unauthorized
+from seamline.core.principal import Principal
+from seamline.privacy.service import complete_access, erase_profile, get_request, open_request
+
+router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
+
+SCOPE = "identity:admin"
+
+
+async def _admin(request: Request) -> Principal:
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
+    ctx: ProfilesContext = request.app.state.profiles
+    return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), SCOPE)
+
+
+Admin = Annotated[Principal, Depends(_admin)]
+
+
+class RequestIn(BaseModel):
+    kind: Literal["access", "erasure"]
+    profile_id: int = Field(examples=[42])
+
+
+class RequestOut(BaseModel):
+    id: int
+    kind: str
+    profile_id: int
+    status: str
+    requested_by: str
+    created_at: str | None
+    due_at: str | None
+    completed_at: str | None
+    result: dict[str, Any]
+
+
+@router.post("/requests", status_code=201, response_model=RequestOut, summary="Open a data-subject request")
+async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        view = open_request(session, body.kind, body.profile_id, requested_by=principal.name)
+        record(
+            session, principal, "change", "profile", view.profile_id, {"privacy_request": view.id, "kind": view.kind}
+        )
+    return view.as_dict()
+
+
+@router.get("/requests/{request_id}", response_model=RequestOut, summary="A data-subject request and its status")
+async def get_one(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        view = get_request(session, request_id)
+        record(session, principal, "read", "privacy_request", view.id, {"profile_id": view.profile_id})
+    return view.as_dict()
+
+
+@router.post(
+    "/requests/{request_id}/complete",
+    summary="Complete a request: an access request answers with the export, an erasure erases the person",
+)
+async def post_complete(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        view = get_request(session, request_id)
+        if view.kind == "access":
+            export = complete_access(session, request_id, survivorship=ctx.survivorship)
+            record(
+                session, principal, "read", "profile", view.profile_id, {"view": "access_export", "request": view.id}
+            )
+            return {"request": get_request(session, request_id).as_dict(), "export": export}
+        done = erase_profile(session, request_id)
+        record(session, principal, "change", "profile", view.profile_id, {"erased": True, "request": view.id})
+    return {"request": done.as_dict()}

@@ -1,0 +1,103 @@
+"""`seamline privacy`: data-subject requests — open them, complete them (export or erase), list them."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from seamline.audit.service import record
+from seamline.cli.session import load_settings, transaction
+from seamline.core.principal import Principal
+from seamline.privacy.service import (
+    complete_access,
+    erase_profile,
+    get_request,
+    list_requests,
+    open_request,
+)
+
+app = typer.Typer(help="Data-subject requests: access exports and erasure.", no_args_is_help=True)
+KINDS: dict[str, Literal["access", "erasure"]] = {"access": "access", "erase": "erasure", "erasure": "erasure"}
+
+
+def _operator() -> Principal:
+    return Principal(name=f"cli:{getpass.getuser()}", kind="operator", scopes=frozenset(), surface="cli")
+
+
+@app.command("request")
+def request(
+    kind: Annotated[str, typer.Argument(help="access or erase")],
+    profile_id: Annotated[int, typer.Argument(help="The profile the request is about (merged ids are followed).")],
+) -> None:
+    """Open a data-subject request; it is due in 30 days."""
+    if kind not in KINDS:
+        raise typer.BadParameter(f"{kind!r} is not access or erase", param_hint="KIND")
+    operator = _operator()
+    with transaction() as session:
+        view = open_request(session, KINDS[kind], profile_id, requested_by=operator.name)
+        record(session, operator, "change", "profile", view.profile_id, {"privacy_request": view.id, "kind": view.kind})
+    typer.echo(f"request {view.id}: {view.kind} of profile {view.profile_id}, due {view.due_at:%Y-%m-%d}")
+
+
+@app.command("complete")
+def complete(
+    request_id: int,
+    output: Annotated[Path | None, typer.Option(help="Write an access export to this file (default: stdout).")] = None,
+) -> None:
+    """Complete a request: print (or write) the export of an access request, or erase the person."""
+    settings = load_settings()
+    operator = _operator()
+    with transaction(settings) as session:
+        view = get_request(session, request_id)
+        if view.kind == "access":
+            export = complete_access(session, request_id, survivorship=settings.survivorship)
+            record(session, operator, "read", "profile", view.profile_id, {"view": "access_export", "request": view.id})
+            done = None
+        else:
+            done = erase_profile(session, request_id)
+            record(session, operator, "change", "profile", view.profile_id, {"erased": True, "request": view.id})
+    if done is not None:
+        typer.echo(f"request {done.id}: profile {done.profile_id} erased")
+        typer.echo(orjson.dumps(done.result, option=orjson.OPT_SORT_KEYS).decode())
+        return
+    data = orjson.dumps(export, option=orjson.OPT_INDENT_2)
+    if output is None:
+        typer.echo(data.decode())
+    else:
+        output.write_bytes(data)
+        typer.echo(f"request {view.id}: export written to {output}")
+
+
+@app.command("list")
+def list_command(
+    status: Annotated[str | None, typer.Option(help="Only requests of this status: open, done, refused.")] = None,
+    limit: Annotated[int, typer.Option(help="Most requests to show.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per line.")] = False,
+) -> None:
+    """List requests, newest first, with their status and due date."""
+    with transaction() as session:
+        found = list_requests(session, status=status, limit=limit)
+    if as_json:
+        for view in found:
+            typer.echo(orjson.dumps(view.as_dict()).decode())
+        return
+    table = Table("id", "kind", "profile", "status", "requested by", "due (UTC)", "completed (UTC)")
+    for v in found:
+        cells = (
+            str(v.id),
+            v.kind,
+            str(v.profile_id),
+            v.status,
+            v.requested_by,
+            f"{v.due_at:%Y-%m-%d}",
+            f"{v.completed_at:%Y-%m-%d %H:%M}" if v.completed_at else "",
+        )
+        table.add_row(*(Text(c) for c in cells))
+    Console().print(table)

@@ -1,0 +1,1 @@
+"""Privacy: data-subject requests (access exports, erasure) and the tombstones erasure leaves behind."""

@@ -1,0 +1,352 @@
+"""Data-subject requests: open one with its deadline, export everything held about a person, erase a person.
+
+Services only flush; the caller's unit of work commits, so an erasure happens entirely or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from seamline.audit.service import MAX_ENTRIES, entries
+from seamline.consent.service import history
+from seamline.core.clock import isoformat_z, utcnow
+from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.identity.identifiers import Identifier
+from seamline.identity.service import active_header, conflicts_for, identifier_links, merge_history
+from seamline.ingestion.service import load_events
+from seamline.privacy import repository
+from seamline.privacy.erasure import ERASED_MARK, identifier_hash, mentions, personal_strings, scrubbed_payload
+from seamline.privacy.models import PrivacyRequest
+from seamline.profiles.service import event_ids_of, golden_traits, holdings_of
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.sources.service import list_sources
+
+KINDS = ("access", "erasure")
+STATUSES = ("open", "done", "refused")
+DEFAULT_DUE_DAYS = 30  # GDPR art. 12(3): one month from receipt
+ERASED_ACTOR = "erased"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite gives naive UTC
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return isoformat_z(_aware(moment)) if moment is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """A data-subject request as callers outside the domain see it."""
+
+    id: int
+    kind: str
+    profile_id: int
+    status: str
+    requested_by: str
+    created_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
+    result: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: PrivacyRequest) -> RequestView:
+        """The view of a stored request."""
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            profile_id=row.profile_id,
+            status=row.status,
+            requested_by=row.requested_by,
+            created_at=_aware(row.created_at),
+            due_at=_aware(row.due_at),
+            completed_at=_aware(row.completed_at) if row.completed_at is not None else None,
+            result=dict(row.result or {}),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, for the API and the CLI."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "profile_id": self.profile_id,
+            "status": self.status,
+            "requested_by": self.requested_by,
+            "created_at": _iso(self.created_at),
+            "due_at": _iso(self.due_at),
+            "completed_at": _iso(self.completed_at),
+            "result": self.result,
+        }
+
+
+def open_request(
+    session: Session, kind: str, profile_id: int, *, requested_by: str, due_days: int = DEFAULT_DUE_DAYS
+) -> RequestView:
+    """Record a request about a profile (merged ids are followed to the active one), due `due_days` from now."""
+    errors = []
+    if kind not in KINDS:
+        errors.append(FieldError("kind", "invalid", f"kind must be one of {', '.join(KINDS)}, not {kind!r}"))
+    if due_days < 1:
+        errors.append(FieldError("due_days", "invalid", "due_days must be at least 1"))
+    if errors:
+        raise InvalidInput(errors, "the request is not valid")
+    root = int(active_header(session, profile_id).id)
+    now = utcnow()
+    row = repository.add_request(
+        session,
+        {
+            "kind": kind,
+            "profile_id": root,
+            "status": "open",
+            "requested_by": requested_by[:200],
+            "created_at": now,
+            "due_at": now + timedelta(days=due_days),
+            "result": {},
+        },
+    )
+    return RequestView.of(row)
+
+
+def get_request(session: Session, request_id: int) -> RequestView:
+    """One request; NotFound when there is none."""
+    return RequestView.of(_request(session, request_id))
+
+
+def list_requests(session: Session, *, status: str | None = None, limit: int = 100) -> list[RequestView]:
+    """Requests newest first, optionally of one status."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput([FieldError("status", "invalid", f"status must be one of {', '.join(STATUSES)}")])
+    return [RequestView.of(r) for r in repository.list_requests(session, status=status, limit=limit)]
+
+
+def _request(session: Session, request_id: int, *, lock: bool = False) -> PrivacyRequest:
+    row = repository.get_request(session, request_id, lock=lock)
+    if row is None:
+        raise NotFound(f"no privacy request {request_id}")
+    return row
+
+
+def _open(session: Session, request_id: int, kind: str) -> PrivacyRequest:
+    row = _request(session, request_id, lock=True)
+    if row.kind != kind:
+        raise Conflict(f"request {request_id} is an {row.kind} request, not {kind}")
+    if row.status != "open":
+        raise Conflict(f"request {request_id} is already {row.status}")
+    return row
+
+
+def _audit_of(session: Session, profile_ids: Sequence[int]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for pid in profile_ids:
+        before: int | None = None
+        while True:
+            page = entries(session, subject_type="profile", subject_id=pid, limit=MAX_ENTRIES, before_id=before)
+            out.extend(
+                {
+                    "id": e.id,
+                    "at": _iso(e.at),
+                    "actor": e.actor,
+                    "actor_kind": e.actor_kind,
+                    "surface": e.surface,
+                    "action": e.action,
+                    "subject": f"{e.subject_type}:{e.subject_id}",
+                    "detail": e.detail,
+                }
+                for e in page
+            )
+            if len(page) < MAX_ENTRIES:
+                break
+            before = page[-1].id
+    return sorted(out, key=lambda e: int(e["id"]))
+
+
+def export_profile(
+    session: Session, profile_id: int, *, survivorship: SurvivorshipConfig | None = None
+) -> dict[str, Any]:
+    """Everything Seamline holds about the person a profile id leads to, as JSON-ready data."""
+    root = int(active_header(session, profile_id).id)
+    members = repository.members(session, root)
+    names = {s.id: s.name for s in list_sources(session)}
+
+    def source(source_id: int | None) -> str | None:
+        return names.get(source_id, str(source_id)) if source_id is not None else None
+
+    traits = golden_traits(session, root, names, survivorship or SurvivorshipConfig())
+    events = load_events(session, event_ids_of(session, root))
+    return {
+        "format": "seamline.access-export/1",
+        "generated_at": _iso(utcnow()),
+        "profile_id": root,
+        "profile_ids": members,
+        "identifiers": [
+            {
+                "type": link.type,
+                "value": link.value,
+                "source": source(link.source_id),
+                "first_seen_at": _iso(link.first_seen_at),
+                "last_seen_at": _iso(link.last_seen_at),
+            }
+            for link in identifier_links(session, root)
+        ],
+        "traits": [
+            {
+                "name": t.name,
+                "value": t.value,
+                "rule": t.decision.rule,
+                "candidates": [
+                    {
+                        "value": orjson.loads(c.value_json),
+                        "source": c.source,
+                        "is_winner": c is t.decision.winner,
+                        "first_seen_at": _iso(c.first_seen_at),
+                        "last_seen_at": _iso(c.last_seen_at),
+                        "times_seen": c.times_seen,
+                    }
+                    for c in (t.decision.winner, *t.decision.alternatives)
+                ],
+            }
+            for t in traits
+        ],
+        "holdings": [
+            {
+                "type": h.type,
+                "external_id": h.external_id,
+                "status": h.status,
+                "source": source(h.source_id),
+                "opened_at": _iso(h.opened_at),
+                "closed_at": _iso(h.closed_at),
+                "attributes": h.attributes,
+                "updated_at": _iso(h.updated_at),
+            }
+            for h in holdings_of(session, root)
+        ],
+        "consent": [
+            {
+                "kind": c.kind,
+                "purpose": c.purpose,
+                "channel": c.channel,
+                "topic": c.topic,
+                "product": c.product,
+                "document_type": c.document_type,
+                "value": c.value,
+                "actor": c.actor,
+                "surface": c.surface,
+                "source": source(c.source_id),
+                "legal_basis": c.legal_basis,
+                "evidence": dict(c.evidence),
+                "recorded_at": _iso(c.recorded_at),
+                "effective_at": _iso(c.effective_at),
+                "expires_at": _iso(c.expires_at),
+            }
+            for c in history(session, root)
+        ],
+        "events": [
+            {"id": e.id, "source": source(e.source_id), "received_at": _iso(e.received_at), "message": e.payload}
+            for e in events
+        ],
+        "merges": [
+            {
+                "id": m.id,
+                "profile_id": m.profile_id,
+                "merged_profile_id": m.merged_profile_id,
+                "rule": m.rule,
+                "evidence": f"{m.identifier_type}:{m.identifier_value}" if m.identifier_value else m.identifier_type,
+                "created_at": _iso(m.created_at),
+                "undone_at": _iso(m.undone_at),
+            }
+            for m in merge_history(session, root)
+        ],
+        "refused_evidence": [
+            {
+                "identifier": f"{c.identifier_type}:{c.identifier_value}",
+                "reason": c.reason,
+                "created_at": _iso(c.created_at),
+            }
+            for c in conflicts_for(session, root, limit=1000)
+        ],
+        # Cases and communications are not stored by Seamline yet; they join this export when they are.
+        "audit": _audit_of(session, members),
+    }
+
+
+def complete_access(
+    session: Session, request_id: int, *, survivorship: SurvivorshipConfig | None = None
+) -> dict[str, Any]:
+    """Answer an open access request: the export, with the request marked done."""
+    row = _open(session, request_id, "access")
+    export = export_profile(session, row.profile_id, survivorship=survivorship)
+    row.status, row.completed_at = "done", utcnow()
+    row.result = {
+        key: len(export[key])
+        for key in ("profile_ids", "identifiers", "traits", "holdings", "consent", "events", "merges", "audit")
+    }
+    session.flush()
+    return export
+
+
+def erase_profile(session: Session, request_id: int) -> RequestView:
+    """Erase the person of an open erasure request: delete or scrub every personal field, leave tombstones."""
+    row = _open(session, request_id, "erasure")
+    now = utcnow()
+    members = repository.members(session, row.profile_id)
+    links = repository.links_of(session, members)
+    values = sorted({value for _type, value in links})
+    # A value another person also holds (a household phone, a shared device) stays theirs: no tombstone for it.
+    shared = repository.held_elsewhere(session, values, members)
+    repository.add_tombstones(
+        session,
+        [
+            {"type": t, "value_hash": identifier_hash(t, v), "erased_at": now, "request_id": row.id}
+            for t, v in links
+            if (t, v) not in shared
+        ],
+    )
+    personal = personal_strings(values, repository.trait_values(session, members))
+    event_ids = repository.event_ids_of(session, members)
+    scrubbed = scrub_events(session, event_ids)
+    counts = repository.delete_facts(session, members)
+    conflicts = repository.delete_conflicts(session, members, event_ids, values)
+    merges = repository.forget_merge_evidence(session, members)
+    # The decisions themselves (what, which channel, when, opt-in or out) are kept as proof of what was honoured;
+    # who stated them and the evidence (ip, user agent, message ids) are personal and go.
+    choices = repository.consent_rows(session, members)
+    repository.scrub_consent(session, [c[0] for c in choices], ERASED_ACTOR, dict(ERASED_MARK))
+    audit_ids = [
+        entry_id for entry_id, detail in repository.audit_details(session, members) if mentions(detail, personal)
+    ]
+    repository.replace_audit_details(session, audit_ids, dict(ERASED_MARK))
+    row.status, row.completed_at = "done", now
+    row.result = {
+        "profiles": len(members),
+        "tombstones": len(links) - len(shared),
+        "shared_identifiers_kept": len(shared),
+        "events_scrubbed": scrubbed,
+        **counts,
+        "conflicts": conflicts,
+        "merge_evidence": merges,
+        "consent_choices_scrubbed": len(choices),
+        "audit_entries_scrubbed": len(audit_ids),
+    }
+    session.flush()
+    return RequestView.of(row)
+
+
+def scrub_events(session: Session, event_ids: Sequence[int]) -> int:
+    """Reduce stored events to their minimal erased form (type, ids, times) and empty their person columns."""
+    items = load_events(session, event_ids)
+    repository.replace_payloads(session, {i.id: orjson.dumps(scrubbed_payload(i.payload)).decode() for i in items})
+    return len(items)
+
+
+def is_erased(session: Session, identifiers: Sequence[Identifier]) -> set[Identifier]:
+    """Which of these normalized identifiers belong to an erased person (one query per batch)."""
+    if not identifiers:
+        return set()
+    by_hash = {identifier_hash(i.type, i.value): i for i in identifiers}
+    return {by_hash[h] for h in repository.tombstoned(session, sorted(by_hash))}

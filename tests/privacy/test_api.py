@@ -1,0 +1,114 @@
+"""The privacy API and CLI: scopes, request lifecycle, export and erasure, each audited."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from seamline.access.service import create_api_key
+from seamline.audit.service import entries
+from seamline.cli import app
+from seamline.config import Settings
+from seamline.core.db import unit_of_work
+from tests.privacy.people import raw_mentions, world
+
+
+def _key(engine: Engine, name: str, *scopes: str) -> dict[str, str]:
+    with unit_of_work(engine) as session:
+        _view, key = create_api_key(session, name, list(scopes))
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def people(client: TestClient, engine: Engine, settings: Settings) -> dict[str, Any]:
+    return {
+        **world(client, engine, settings),
+        "admin": _key(engine, "dpo-desk", "identity:admin"),
+        "read": _key(engine, "reader", "profiles:read"),
+    }
+
+
+def test_only_identity_admin_keys_may_use_the_privacy_api(client: TestClient, people: dict[str, Any]) -> None:
+    body = {"kind": "access", "profile_id": people["ada"]}
+    assert client.post("/v1/privacy/requests", json=body).status_code == 401
+    assert client.post("/v1/privacy/requests", json=body, headers=people["read"]).status_code == 403
+    created = client.post("/v1/privacy/requests", json=body, headers=people["admin"])
+    assert created.status_code == 201, created.text
+    request_id = created.json()["id"]
+    assert client.get(f"/v1/privacy/requests/{request_id}", headers=people["read"]).status_code == 403
+    assert client.post(f"/v1/privacy/requests/{request_id}/complete", headers=people["read"]).status_code == 403
+    assert (
+        client.post("/v1/privacy/requests", json={**body, "kind": "forget"}, headers=people["admin"]).status_code == 400
+    )
+
+
+def test_access_request_through_the_api_returns_the_export_and_is_audited(
+    client: TestClient, engine: Engine, people: dict[str, Any]
+) -> None:
+    created = client.post(
+        "/v1/privacy/requests", json={"kind": "access", "profile_id": people["ada"]}, headers=people["admin"]
+    ).json()
+    assert created["status"] == "open"
+    due = datetime.fromisoformat(created["due_at"]) - datetime.fromisoformat(created["created_at"])
+    assert due == timedelta(days=30)
+    got = client.get(f"/v1/privacy/requests/{created['id']}", headers=people["admin"])
+    assert got.status_code == 200
+    assert got.json()["kind"] == "access"
+    done = client.post(f"/v1/privacy/requests/{created['id']}/complete", headers=people["admin"])
+    assert done.status_code == 200, done.text
+    assert done.json()["request"]["status"] == "done"
+    assert len(done.json()["export"]["events"]) == 6
+    again = client.post(f"/v1/privacy/requests/{created['id']}/complete", headers=people["admin"])
+    assert again.status_code == 409
+    with unit_of_work(engine, write=False) as session:
+        audited = entries(session, subject_type="profile", subject_id=people["ada"])
+    assert [(e.action, e.detail.get("view")) for e in audited][:2] == [("read", "access_export"), ("change", None)]
+
+
+def test_erasure_through_the_api(client: TestClient, engine: Engine, people: dict[str, Any]) -> None:
+    created = client.post(
+        "/v1/privacy/requests", json={"kind": "erasure", "profile_id": people["ada"]}, headers=people["admin"]
+    ).json()
+    done = client.post(f"/v1/privacy/requests/{created['id']}/complete", headers=people["admin"])
+    assert done.status_code == 200, done.text
+    assert done.json()["request"]["result"]["tombstones"] == 4
+    assert raw_mentions(engine) == []
+    assert client.get("/v1/profiles/lookup?identifier=user_id:u-lovelace", headers=people["read"]).status_code == 404
+
+
+def test_the_cli_opens_completes_and_lists_requests(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    people: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEAMLINE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SEAMLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    opened = runner.invoke(app, ["privacy", "request", "access", str(people["ada"])])
+    assert opened.exit_code == 0, opened.output
+    assert opened.output.startswith("request 1: access of profile")
+    out = tmp_path / "export.json"
+    completed = runner.invoke(app, ["privacy", "complete", "1", "--output", str(out)])
+    assert completed.exit_code == 0, completed.output
+    assert orjson.loads(out.read_bytes())["profile_id"] == people["ada"]
+    erased = runner.invoke(app, ["privacy", "request", "erase", str(people["ada"])])
+    assert erased.exit_code == 0, erased.output
+    assert runner.invoke(app, ["privacy", "complete", "2"]).exit_code == 0
+    listed = runner.invoke(app, ["privacy", "list", "--json"])
+    assert [(r["id"], r["kind"], r["status"]) for r in map(orjson.loads, listed.output.splitlines())] == [
+        (2, "erasure", "done"),
+        (1, "access", "done"),
+    ]
+    assert raw_mentions(engine) == []
+    assert runner.invoke(app, ["privacy", "complete", "2"]).exit_code == 1  # already done
