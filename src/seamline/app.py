@@ -47,6 +47,7 @@ from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog
 from seamline.ingestion.wire import Limits
 from seamline.observability.metrics import Metrics
+from seamline.preferences.api import build_router as preferences_router
 from seamline.worker.runner import Worker
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(profiles_router)
     app.include_router(consent_router)
     app.include_router(privacy_router)
+    app.include_router(preferences_router(settings))
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         default="",
         description="Bearer token for /metrics; when empty, /metrics answers loopback clients only.",
     )
+    secret_key: str = Field(
+        default="",
+        description=(
+            "Signs customer links (the preference page). Empty: one is generated on first use and kept in "
+            "DATA_DIR/secret_key; set it when several servers must accept each other's links. Changing it "
+            "invalidates every link issued before."
+        ),
+    )
     log_level: str = "info"
 
     identity: IdentityConfig = Field(default_factory=IdentityConfig)

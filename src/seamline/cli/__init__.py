@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seamline.cli import audit, db, identity, keys, privacy, serve, sources
+from seamline.cli import audit, db, identity, keys, preferences, privacy, serve, sources
 
 app = typer.Typer(
     name="seamline",
@@ -20,6 +20,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(identity.app, name="identity")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(preferences.app, name="preferences")
 
 
 def main() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PRINCIPAL_KINDS = ("api_key", "operator")  # operator: a person at the CLI of the server
-SURFACES = ("api", "cli", "console")
+# operator: a person at the CLI of the server; customer: the person themself, on their preference page
+PRINCIPAL_KINDS = ("api_key", "operator", "customer")
+SURFACES = ("api", "cli", "console", "web")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,11 @@ function (argon2id or scrypt) and a lookup by user name, never by digest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
+from pathlib import Path
 
 KEY_BYTES = 24  # 192 bits, 32 URL-safe characters
 HINT_CHARS = 4
@@ -30,3 +33,28 @@ def hash_key(key: str) -> str:
 def key_hint(key: str, prefix_len: int) -> str:
     """The prefix and first few characters of a key, which an operator may see again to tell keys apart."""
     return key[: prefix_len + HINT_CHARS] + "…"
+
+
+SECRET_FILE = "secret_key"  # noqa: S105 - the file's name, not a secret
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The server's signing secret from DATA_DIR/secret_key, made (256 random bits, mode 0600) on first use."""
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: link fails if the name exists, so
+        # when two processes start together exactly one secret wins and nobody reads a half-written file.
+        draft = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secrets.token_urlsafe(32) + "\n")
+            with contextlib.suppress(FileExistsError):  # another process linked its secret first: use that one
+                os.link(draft, path)
+        finally:
+            draft.unlink(missing_ok=True)
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise ValueError(f"{path} is empty; delete it to make a new secret (links issued so far stop working)")
+    return secret
