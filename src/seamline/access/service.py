@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -54,15 +54,10 @@ class ApiKeyView:
             name=api_key.name,
             key_hint=api_key.key_hint,
             scopes=tuple(api_key.scopes or ()),
-            created_at=_aware(api_key.created_at),
-            last_used_at=_aware(api_key.last_used_at) if api_key.last_used_at is not None else None,
-            revoked_at=_aware(api_key.revoked_at) if api_key.revoked_at is not None else None,
+            created_at=api_key.created_at,
+            last_used_at=api_key.last_used_at,
+            revoked_at=api_key.revoked_at,
         )
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for DateTime(timezone=True); everything stored is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _validate(name: str, scopes: Sequence[str]) -> list[FieldError]:
@@ -173,7 +168,7 @@ class ApiKeyCache:
 
 def _note_use(session: Session, api_key: ApiKey) -> None:
     now = utcnow()
-    if api_key.last_used_at is not None and now - _aware(api_key.last_used_at) < LAST_USED_PRECISION:
+    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_PRECISION:
         return
     try:
         with session.begin_nested():

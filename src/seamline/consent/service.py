@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,10 +34,6 @@ from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite gives naive UTC
-
-
 def _choice(row: ConsentChoice) -> Choice:
     return Choice(
         id=row.id,
@@ -49,9 +45,9 @@ def _choice(row: ConsentChoice) -> Choice:
         product=row.product,
         value=row.value,
         document_type=row.document_type,
-        recorded_at=_aware(row.recorded_at),
-        effective_at=_aware(row.effective_at),
-        expires_at=_aware(row.expires_at) if row.expires_at is not None else None,
+        recorded_at=row.recorded_at,
+        effective_at=row.effective_at,
+        expires_at=row.expires_at,
         actor=row.actor,
         surface=row.surface,
         source_id=row.source_id,

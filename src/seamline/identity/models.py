@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seamline.core.db import Base
+from seamline.core.db import Base, UtcDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -18,8 +18,8 @@ class Profile(Base):
     __tablename__ = "profiles"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by_event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"), nullable=True, index=True)
     merge_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -40,8 +40,8 @@ class IdentifierLink(Base):
     value: Mapped[str] = mapped_column(String(512))
     source_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     first_event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Merge(Base):
@@ -56,8 +56,8 @@ class Merge(Base):
     identifier_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
     identifier_value: Mapped[str | None] = mapped_column(String(512), nullable=True)
     rule: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    undone_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     undone_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     undo_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
@@ -70,7 +70,7 @@ class MergeBlock(Base):
     profile_a: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
     profile_b: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
     merge_id: Mapped[int | None] = mapped_column(ForeignKey("merges.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class IdentityConflict(Base):
@@ -85,4 +85,4 @@ class IdentityConflict(Base):
     identifier_type: Mapped[str] = mapped_column(String(64))
     identifier_value: Mapped[str] = mapped_column(String(512))
     reason: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

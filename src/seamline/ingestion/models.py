@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seamline.core.db import Base
+from seamline.core.db import Base, UtcDateTime
 
 # SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (and so auto-incrementing).
 EventId = BigInteger().with_variant(Integer(), "sqlite")
@@ -54,9 +53,9 @@ class InboxEvent(Base):
     user_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     anonymous_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     partition: Mapped[int] = mapped_column(SmallInteger)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     payload: Mapped[str] = mapped_column(Text)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class InboxPartition(Base):
@@ -65,7 +64,7 @@ class InboxPartition(Base):
     __tablename__ = "inbox_partitions"
 
     partition: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class InboxProgress(Base):
@@ -77,4 +76,4 @@ class InboxProgress(Base):
     type: Mapped[str] = mapped_column(String(16), primary_key=True)
     processed: Mapped[int] = mapped_column(BigInteger, default=0)
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_processed_at: Mapped[datetime] = mapped_column(UtcDateTime())

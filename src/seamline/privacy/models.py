@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seamline.core.db import Base
+from seamline.core.db import Base, UtcDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -23,9 +23,9 @@ class PrivacyRequest(Base):
     profile_id: Mapped[int] = mapped_column(BigInteger, index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     requested_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # Counts only: the summary of an erasure must not itself hold what was erased.
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -45,5 +45,5 @@ class ErasedIdentifier(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     type: Mapped[str] = mapped_column(String(64))
     value_hash: Mapped[str] = mapped_column(String(64))
-    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime())
     request_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -33,12 +33,8 @@ DEFAULT_DUE_DAYS = 30  # GDPR art. 12(3): one month from receipt
 ERASED_ACTOR = "erased"
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite gives naive UTC
-
-
 def _iso(moment: datetime | None) -> str | None:
-    return isoformat_z(_aware(moment)) if moment is not None else None
+    return isoformat_z(moment) if moment is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +60,9 @@ class RequestView:
             profile_id=row.profile_id,
             status=row.status,
             requested_by=row.requested_by,
-            created_at=_aware(row.created_at),
-            due_at=_aware(row.due_at),
-            completed_at=_aware(row.completed_at) if row.completed_at is not None else None,
+            created_at=row.created_at,
+            due_at=row.due_at,
+            completed_at=row.completed_at,
             result=dict(row.result or {}),
         )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seamline.core.db import Base
+from seamline.core.db import Base, UtcDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -24,7 +24,7 @@ class ProfileEvent(Base):
     type: Mapped[str] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class TraitValue(Base):
@@ -43,8 +43,8 @@ class TraitValue(Base):
     source_id: Mapped[int] = mapped_column(Integer)
     first_event_id: Mapped[int] = mapped_column(BigInteger)
     last_event_id: Mapped[int] = mapped_column(BigInteger)
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     times_seen: Mapped[int] = mapped_column(Integer)
 
 
@@ -60,9 +60,9 @@ class Holding(Base):
     type: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(32))
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     attributes: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     first_event_id: Mapped[int] = mapped_column(BigInteger)
     last_event_id: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
