@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -11,7 +14,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, text
 
 from tests.support.postgres import free_port
@@ -45,31 +47,41 @@ def test_a_killed_server_keeps_every_acknowledged_event(tmp_path: Path) -> None:
     server = _serve(tmp_path, port)
     try:
         key = _write_key(server)
-        base = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/healthz")
+                ready = probe.getresponse().status == 200
+                probe.close()
+                if ready:
                     break
-            except httpx.TransportError:
+            except OSError:
                 time.sleep(0.05)
+        auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
         acknowledged: list[str] = []
         lock = threading.Lock()
         stop = threading.Event()
 
         def send(worker: int) -> None:
-            with httpx.Client(base_url=base, auth=(key, ""), timeout=10) as client:
-                n = 0
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            headers = {"Authorization": auth, "Content-Type": "application/json"}
+            n = 0
+            try:
                 while not stop.is_set():
                     ids = [f"w{worker}-{n}-{i}" for i in range(20)]
                     batch = [{"type": "track", "userId": f"u{worker}", "event": "Tick", "messageId": m} for m in ids]
                     n += 1
                     try:
-                        response = client.post("/v1/batch", json={"batch": batch})
-                    except httpx.TransportError:
+                        conn.request("POST", "/v1/batch", body=json.dumps({"batch": batch}), headers=headers)
+                        response = conn.getresponse()
+                        response.read()
+                    except (OSError, http.client.HTTPException):
                         return  # the server died mid-request: that request was never acknowledged
-                    if response.status_code == 200:
+                    if response.status == 200:
                         with lock:
                             acknowledged.extend(ids)
+            finally:
+                conn.close()
 
         threads = [threading.Thread(target=send, args=(w,)) for w in range(4)]
         for thread in threads:
