@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seamline.cli import audit, db, identity, keys, preferences, privacy, serve, sources
+from seamline.cli import audit, db, identity, imports, keys, preferences, privacy, serve, sources
 
 app = typer.Typer(
     name="seamline",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
+app.command("import")(imports.import_command)
 app.add_typer(db.app, name="db")
 app.add_typer(sources.app, name="sources")
 app.add_typer(keys.app, name="keys")

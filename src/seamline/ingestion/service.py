@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.ingestion import repository
+from seamline.ingestion.wire import Limits, parse_batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +102,13 @@ def load_events(session: Session, event_ids: Sequence[int]) -> list[InboxItem]:
 def processed_events(session: Session, *, after_id: int, limit: int) -> list[InboxItem]:
     """Processed events after an id, in arrival order: the log a rebuild replays."""
     return [_item(e) for e in repository.processed_after(session, after_id, limit)]
+
+
+def append_messages(
+    conn: Connection, source_id: int, received_at: datetime, messages: Sequence[dict[str, Any]], limits: Limits
+) -> int:
+    """Validate messages as the tracking API does (all or none), append them, and return how many were new."""
+    if not messages:
+        return 0
+    envelopes = parse_batch({"batch": list(messages)}, received_at, limits)
+    return repository.append_events(conn, [(source_id, received_at, envelopes)])

@@ -1,0 +1,164 @@
+"""The import mapping (which columns say what) and one row turned into Segment messages. Pure: values in, values out.
+
+A row becomes one `identify` and one `group` per holding. Every message id is a digest of the source, the record
+key, the kind and the content, so importing an unchanged row again appends nothing (the inbox is idempotent on
+message id) and a changed row appends new messages, which the worker records with the new import's provenance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from seamline.core.errors import FieldError, InvalidInput
+
+FORMATS = ("csv", "jsonl")
+_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# Identifier types Segment spells as traits or as userId; every other type travels as context.externalIds.
+TRAIT_IDENTIFIERS = ("email", "phone")
+USER_ID = "user_id"
+
+
+class HoldingColumns(BaseModel):
+    """One product a row may report: its holding type (a constant) and the columns of its id and status."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, description="Column holding the account or product id.")
+    status: str | None = Field(default=None, description="Column holding the status; 'active' when absent.")
+
+
+class ImportMapping(BaseModel):
+    """What each column of a file means."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["csv", "jsonl"] | None = None
+    record_key: str = Field(min_length=1, description="Column with the source's own id for the row.")
+    identifiers: dict[str, str] = Field(default_factory=dict, description="Identifier type → column.")
+    traits: dict[str, str] = Field(default_factory=dict, description="Trait name → column.")
+    holdings: list[HoldingColumns] = Field(default_factory=list)
+
+    def columns(self) -> set[str]:
+        """Every column the mapping reads."""
+        holding_columns = {c for h in self.holdings for c in (h.id, h.status) if c is not None}
+        return {self.record_key, *self.identifiers.values(), *self.traits.values(), *holding_columns}
+
+    def format_for(self, path: Path) -> str:
+        """The file's format: the mapping's, else the file's suffix."""
+        if self.format is not None:
+            return self.format
+        found = _SUFFIXES.get(path.suffix.lower())
+        if found is None:
+            raise InvalidInput(
+                [FieldError("format", "unknown", f"say format: csv or jsonl; {path.name!r} does not tell")],
+                "the file format is unknown",
+            )
+        return found
+
+
+def load_mapping(text: str) -> ImportMapping:
+    """A mapping from its YAML text, or InvalidInput naming each problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput([FieldError("mapping", "invalid_yaml", str(exc))], "the mapping is not valid YAML") from None
+    try:
+        return ImportMapping.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            FieldError(".".join(str(p) for p in e["loc"]) or "mapping", e["type"], e["msg"]) for e in exc.errors()
+        ]
+        raise InvalidInput(errors, "the mapping is not valid") from None
+
+
+class RowProblem(Exception):
+    """A row that cannot be imported, and why."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+def missing_columns(header: Sequence[str], mapping: ImportMapping) -> list[str]:
+    """Columns the mapping names that the file's header lacks."""
+    present = set(header)
+    return sorted(c for c in mapping.columns() if c not in present)
+
+
+def _text(value: Any) -> str | None:
+    """A cell as an identifier: None when empty; numbers as their digits."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int | float | str):
+        return str(value).strip() or None
+    return None
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+def row_to_messages(row: Mapping[str, Any], mapping: ImportMapping, line: int, source: str) -> list[dict[str, Any]]:
+    """One `identify` and one `group` per holding the row reports; RowProblem when the row cannot be imported."""
+    key = _text(row.get(mapping.record_key))
+    if key is None:
+        raise RowProblem(line, f"the record key column {mapping.record_key!r} is empty")
+    person: dict[str, Any] = {"anonymousId": f"{source}:{key}"}
+    traits: dict[str, Any] = {}
+    external_ids: list[dict[str, str]] = []
+    for kind, column in mapping.identifiers.items():
+        raw = row.get(column)
+        value = _text(raw)
+        if value is None:
+            if _present(raw):
+                raise RowProblem(line, f"identifier {kind!r} (column {column!r}) must be text or a number")
+            continue
+        if kind == USER_ID:
+            person["userId"] = value
+        elif kind in TRAIT_IDENTIFIERS:
+            traits[kind] = value
+        else:
+            external_ids.append({"id": value, "type": kind, "collection": "users", "encoding": "none"})
+    for name, column in mapping.traits.items():
+        value = row.get(column)
+        if _present(value):
+            traits[name] = value
+    identify: dict[str, Any] = {"type": "identify", **person, "traits": traits}
+    if external_ids:
+        identify["context"] = {"externalIds": external_ids}
+    messages = [identify]
+    for holding in mapping.holdings:
+        raw_id = row.get(holding.id)
+        holding_id = _text(raw_id)
+        if holding_id is None:
+            if _present(raw_id):
+                raise RowProblem(line, f"holding id (column {holding.id!r}) must be text or a number")
+            continue  # this row does not hold the product
+        group_traits: dict[str, Any] = {"holding_type": holding.type}
+        status = _text(row.get(holding.status)) if holding.status is not None else None
+        if status is not None:
+            group_traits["status"] = status
+        messages.append({"type": "group", **person, "groupId": holding_id, "traits": group_traits})
+    for message in messages:
+        message["messageId"] = message_id(source, key, message)
+    return messages
+
+
+def message_id(source: str, record_key: str, message: Mapping[str, Any]) -> str:
+    """A digest of who sent it, for which record, what kind and what it says: the same row, the same id."""
+    content = orjson.dumps(
+        [source, record_key, message["type"], {k: v for k, v in message.items() if k != "messageId"}],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(content).hexdigest()

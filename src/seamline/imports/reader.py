@@ -1,0 +1,77 @@
+"""Rows of a CSV or JSON Lines file, streamed: one row in memory at a time, with its line and the bytes read."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from seamline.imports.mapping import RowProblem
+
+Row = dict[str, Any]
+
+
+class RowFile:
+    """An open file to read rows from; `header` is the CSV header (None for JSON Lines)."""
+
+    def __init__(self, path: Path, file_format: str) -> None:
+        self.format = file_format
+        self.size = path.stat().st_size
+        # Unbuffered underneath so that `position` is what was read from the disk (at most one buffer ahead).
+        self._raw = path.open("rb", buffering=0)
+        self._text = io.TextIOWrapper(io.BufferedReader(self._raw), encoding="utf-8-sig", newline="")
+        self.header: list[str] | None = None
+        self._csv: Any = None
+        if file_format == "csv":
+            self._csv = csv.reader(self._text)
+            try:
+                self.header = [name.strip() for name in next(self._csv)]
+            except StopIteration:
+                self.header = []
+
+    def position(self) -> int:
+        """Bytes read so far (for progress)."""
+        return self._raw.tell()
+
+    def rows(self) -> Iterator[tuple[int, Row | RowProblem]]:
+        """Each row with its line number, or the problem that line has; blank lines are skipped."""
+        return self._csv_rows() if self._csv is not None else self._jsonl_rows()
+
+    def _csv_rows(self) -> Iterator[tuple[int, Row | RowProblem]]:
+        header = self.header or []
+        reader = self._csv
+        line = reader.line_num + 1
+        for cells in reader:
+            if cells:
+                if len(cells) != len(header):
+                    yield line, RowProblem(line, f"{len(cells)} fields where the header has {len(header)}")
+                else:
+                    yield line, dict(zip(header, cells, strict=True))
+            line = reader.line_num + 1
+
+    def _jsonl_rows(self) -> Iterator[tuple[int, Row | RowProblem]]:
+        for line, text in enumerate(self._text, start=1):
+            if not text.strip():
+                continue
+            try:
+                value = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                yield line, RowProblem(line, f"not valid JSON: {exc}")
+                continue
+            if isinstance(value, dict):
+                yield line, value
+            else:
+                yield line, RowProblem(line, "each line must be a JSON object")
+
+    def close(self) -> None:
+        self._text.close()
+
+    def __enter__(self) -> RowFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
