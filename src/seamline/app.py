@@ -196,8 +196,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         redoc_url=None,
     )
     _install_error_handlers(app)
-    app.include_router(tracking_router)
+    # The profile API first: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(profiles_router)
+    app.include_router(tracking_router)
     app.include_router(consent_router)
     app.include_router(privacy_router)
     app.include_router(preferences_router(settings))
