@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -47,10 +47,9 @@ class AuditEntryView:
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryView:
         """The view of a stored entry."""
-        at = entry.at if entry.at.tzinfo is not None else entry.at.replace(tzinfo=UTC)  # SQLite gives naive UTC
         return cls(
             id=entry.id,
-            at=at,
+            at=entry.at,
             actor=entry.actor,
             actor_kind=entry.actor_kind,
             surface=entry.surface,
