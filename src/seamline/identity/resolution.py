@@ -139,46 +139,8 @@ def resolve(
     def blocked_with_members(other: int) -> bool:
         return any(view.is_blocked(other, m) for m in members)
 
-    strong = [i for i in identifiers if not _rule_is_shareable(rules, i.type)]
-    shareable = [i for i in identifiers if _rule_is_shareable(rules, i.type)]
-
-    for ident in strong:
-        holders = view.holders(ident)
-        owner = holders[0] if holders else None
-        if owner is None:
-            reason = union.violation({ident.type: {ident.value}})
-            if reason is None:
-                union.add({ident.type: {ident.value}})
-                result.attach.append(ident)
-            else:
-                result.conflicts.append(Conflict(ident, result.profile_id, reason))
-        elif owner in members:
-            result.touch.append(ident)
-        elif result.profile_id is None:
-            shape = view.shape(owner)
-            reason = union.violation(shape.identifiers, shape.merges)
-            if reason is None:
-                union.add(shape.identifiers, shape.merges)
-                result.profile_id = owner
-                members.add(owner)
-                result.touch.append(ident)
-            else:
-                # A stronger identifier of this event is new and cannot live with this owner's identifiers:
-                # the event is another person's, and this identifier stays where it is.
-                result.conflicts.append(Conflict(ident, owner, reason))
-        else:
-            shape = view.shape(owner)
-            reason = "blocked:unmerged_before" if blocked_with_members(owner) else None
-            reason = reason or union.violation(shape.identifiers, shape.merges + 1)
-            if reason is None:
-                union.add(shape.identifiers, shape.merges + 1)
-                members.add(owner)
-                result.merges.append((owner, ident, "shared_identifier"))
-                result.touch.append(ident)
-            else:
-                result.conflicts.append(Conflict(ident, owner, reason))
-
-    def attach_capped(ident: Identifier, *, shared: bool) -> None:
+    def attach(ident: Identifier, *, shared: bool = False) -> None:
+        """Link a new identifier to the event's profile, unless a per-profile limit forbids it."""
         reason = union.violation({ident.type: {ident.value}})
         if reason is not None:
             result.conflicts.append(Conflict(ident, result.profile_id, reason))
@@ -188,37 +150,66 @@ def resolve(
         if shared:
             result.shared_devices.append(ident)
 
+    def adopt(profile_id: int, ident: Identifier) -> str | None:
+        """Make a known profile the event's profile; the reason it cannot be, or None."""
+        shape = view.shape(profile_id)
+        reason = union.violation(shape.identifiers, shape.merges)
+        if reason is None:
+            union.add(shape.identifiers, shape.merges)
+            result.profile_id = profile_id
+            members.add(profile_id)
+            result.touch.append(ident)
+        return reason
+
+    def merge_in(profile_id: int, ident: Identifier, rule: str) -> str | None:
+        """Merge another profile into the event's profile; the reason it may not, or None."""
+        shape = view.shape(profile_id)
+        reason = union.violation(shape.identifiers, shape.merges + 1)
+        if reason is None:
+            union.add(shape.identifiers, shape.merges + 1)
+            members.add(profile_id)
+            result.merges.append((profile_id, ident, rule))
+            result.touch.append(ident)
+        return reason
+
+    strong = [i for i in identifiers if not _rule_is_shareable(rules, i.type)]
+    shareable = [i for i in identifiers if _rule_is_shareable(rules, i.type)]
+
+    for ident in strong:
+        holders = view.holders(ident)
+        owner = holders[0] if holders else None
+        if owner is None:
+            attach(ident)
+        elif owner in members:
+            result.touch.append(ident)
+        elif result.profile_id is None:
+            reason = adopt(owner, ident)
+            if reason is not None:
+                # A stronger identifier of this event is new and cannot live with this owner's identifiers:
+                # the event is another person's, and this identifier stays where it is.
+                result.conflicts.append(Conflict(ident, owner, reason))
+        else:
+            reason = "blocked:unmerged_before" if blocked_with_members(owner) else None
+            reason = reason or merge_in(owner, ident, "shared_identifier")
+            if reason is not None:
+                result.conflicts.append(Conflict(ident, owner, reason))
+
     for ident in shareable:
         holders = view.holders(ident)
         if not holders:
-            attach_capped(ident, shared=False)
-            continue
-        if any(h in members for h in holders):
+            attach(ident)
+        elif any(h in members for h in holders):
             result.touch.append(ident)
-            continue
-        recent = holders[0]
-        shape = view.shape(recent)
-        if result.profile_id is None:
-            reason = union.violation(shape.identifiers, shape.merges)
-            if reason is None:
-                union.add(shape.identifiers, shape.merges)
-                result.profile_id = recent
-                members.add(recent)
-                result.touch.append(ident)
-            else:
-                attach_capped(ident, shared=True)
-        elif blocked_with_members(recent):
+        elif result.profile_id is None:
+            if adopt(holders[0], ident) is not None:
+                attach(ident, shared=True)
+        elif blocked_with_members(holders[0]):
             # The evidence that once joined these two was judged wrong: it links neither of them again.
-            result.conflicts.append(Conflict(ident, recent, "blocked:unmerged_before"))
-        elif _is_anonymous(shape, rules):
-            reason = union.violation(shape.identifiers, shape.merges + 1)
-            if reason is None:
-                union.add(shape.identifiers, shape.merges + 1)
-                members.add(recent)
-                result.merges.append((recent, ident, "anonymous_stitch"))
-                result.touch.append(ident)
-            else:
-                result.conflicts.append(Conflict(ident, recent, reason))
+            result.conflicts.append(Conflict(ident, holders[0], "blocked:unmerged_before"))
+        elif _is_anonymous(view.shape(holders[0]), rules):
+            reason = merge_in(holders[0], ident, "anonymous_stitch")
+            if reason is not None:
+                result.conflicts.append(Conflict(ident, holders[0], reason))
         else:
-            attach_capped(ident, shared=True)
+            attach(ident, shared=True)
     return result
