@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -10,10 +11,10 @@ import uvicorn
 
 from seamline.app import create_app
 from seamline.cli.session import engine_for, err, fail, load_settings
-from seamline.core.db import unit_of_work
 from seamline.core.errors import SeamlineError
 from seamline.core.migrations import is_up_to_date, upgrade
-from seamline.demo import create_demo_sources
+from seamline.demo.feed import send, wait_until_ready
+from seamline.demo.workspace import DemoWorkspace, create_demo_workspace
 from seamline.worker.runner import Worker
 
 
@@ -34,17 +35,17 @@ def serve(
         elif not is_up_to_date(engine):
             err.print("[red]error:[/red] the schema is not current; run `seamline db upgrade` first")
             raise typer.Exit(1)
-        if demo:
-            with unit_of_work(engine) as session:
-                created = create_demo_sources(session)
-            for name, key in created:
-                typer.echo(f"demo source {name:<13} write key: {key}")
-            if created:
-                typer.echo("(keys are shown once; `seamline sources rotate NAME` makes a new one)")
+        workspace = create_demo_workspace(engine) if demo else None
+        if workspace is not None:
+            for name in ("web", "ios-app"):
+                typer.echo(f"demo source {name:<13} write key: {workspace.keys[name]}")
+            typer.echo("(keys are shown once; `seamline sources rotate NAME` makes a new one)")
     except SeamlineError as exc:
         raise fail(exc) from None
     finally:
         engine.dispose()
+    if workspace is not None:
+        _feed_when_ready(workspace, settings.host, settings.port)
     typer.echo(f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)})")
     uvicorn.run(
         create_app(settings, embedded_worker=worker),
@@ -53,6 +54,19 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
     )
+
+
+def _feed_when_ready(workspace: DemoWorkspace, host: str, port: int) -> None:
+    """Send the demo's channel traffic through the tracking API once the server answers, without delaying it."""
+    loopback = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (comparing, not binding)
+    base = f"http://{loopback}:{port}"
+
+    def feed() -> None:
+        if wait_until_ready(base):
+            accepted = send(base, workspace.keys, workspace.traffic)
+            typer.echo(f"demo: {accepted:,} web, app, call-center and product events sent through the tracking API")
+
+    threading.Thread(target=feed, name="demo-feed", daemon=True).start()
 
 
 def _where(settings: Any) -> str:
