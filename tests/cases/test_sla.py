@@ -154,7 +154,12 @@ def test_a_reopened_case_resumes_with_the_time_already_spent() -> None:
 def test_the_configuration_builds_calendars_and_refuses_nonsense() -> None:
     config = CasesConfig.model_validate(
         {
-            "calendar": {"timezone": "Europe/Berlin", "working_days": ["mon", "sat"], "opens": "08:30", "closes": "24:00"},
+            "calendar": {
+                "timezone": "Europe/Berlin",
+                "working_days": ["mon", "sat"],
+                "opens": "08:30",
+                "closes": "24:00",
+            },
             "targets": {"high": {"first_response_minutes": 15, "resolution_minutes": 120}},
         }
     )

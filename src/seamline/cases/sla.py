@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from seamline.cases.lifecycle import CLOCK_RUNS
+from seamline.core.clock import isoformat_z
 
 _MAX_DAYS = 3 * 366  # a target further than this many calendar days away is a configuration mistake
 _DAY = timedelta(days=1)
@@ -122,12 +123,12 @@ class Clock:
         """JSON-ready form (times in ISO 8601 UTC)."""
         return {
             "target_minutes": self.target_minutes,
-            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "due_at": isoformat_z(self.due_at) if self.due_at else None,
             "elapsed_minutes": round(self.elapsed_seconds / 60, 1),
             "remaining_minutes": round(self.remaining_seconds / 60, 1),
             "state": self.state,
             "is_breached": self.is_breached,
-            "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "stopped_at": isoformat_z(self.stopped_at) if self.stopped_at else None,
         }
 
 
