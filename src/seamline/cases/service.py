@@ -143,6 +143,7 @@ def _add(session: Session, case: Case, entry: EntryInput, *, surface: str, now: 
             case,
             f"{was} → open: the customer wrote",
             actor="seamline",
+            author_kind="system",
             surface=surface,
             now=now,
             status="open",

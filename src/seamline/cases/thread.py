@@ -151,6 +151,7 @@ def record_event(
     now: datetime,
     status: str | None = None,
     detail: dict[str, Any] | None = None,
+    author_kind: str = "agent",
 ) -> CaseEntry:
     """Record on the thread that something happened to the case, and who did it."""
     return append(
@@ -159,7 +160,7 @@ def record_event(
         kind="event",
         channel=surface,  # a change comes in through a surface, not a customer channel
         direction="internal",
-        author_kind="agent",
+        author_kind=author_kind,
         author_name=actor,
         body=body,
         surface=surface,
