@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seamline import __version__
+from seamline.api.cases import router as cases_router
 from seamline.api.consent import router as consent_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import ProfilesContext
@@ -196,11 +197,13 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         redoc_url=None,
     )
     _install_error_handlers(app)
+    app.state.cases = settings.cases
     # The profile API first: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(profiles_router)
     app.include_router(tracking_router)
     app.include_router(consent_router)
     app.include_router(privacy_router)
+    app.include_router(cases_router)
     app.include_router(preferences_router(settings))
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 

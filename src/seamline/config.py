@@ -14,6 +14,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from seamline.cases.config import CasesConfig
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
+    cases: CasesConfig = Field(default_factory=CasesConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

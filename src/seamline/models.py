@@ -7,6 +7,7 @@ def import_all_models() -> None:
     """Import each domain's models module for its side effect of registering tables."""
     import seamline.access.models
     import seamline.audit.models
+    import seamline.cases.models
     import seamline.consent.models
     import seamline.identity.models
     import seamline.ingestion.models

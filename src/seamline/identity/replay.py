@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from seamline.cases.service import move_cases, restore_cases
 from seamline.consent.service import restore_choices
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
@@ -56,10 +57,15 @@ def unmerge(session: Session, merge_id: int, context: IdentityContext, *, actor:
     repository.wipe_graph(session, members)
     wipe_facts(session, members)
     restore_choices(session, members)
+    restore_cases(session, members)
     repository.detach_members(session, members, now)
     resolve_events(session, _inputs(load_events(session, events)), context, reuse_profiles=reuse)
     placed = profiles_of_events(session, [row.created_by_event_id for row in rows if row.created_by_event_id])
-    repository.retire_unused(session, {row.id: placed.get(row.created_by_event_id or -1) for row in rows}, now)
+    homes = {row.id: placed.get(row.created_by_event_id or -1) for row in rows}
+    repository.retire_unused(session, homes, now)
+    for profile_id, home in homes.items():
+        if home is not None and home != profile_id:
+            move_cases(session, profile_id, home)  # a profile the replay did not recreate: its cases go where it went
     active = tuple(sorted({pid for pid in placed.values()}))
     return UnmergeResult(merge_id, active, len(events))
 
@@ -100,6 +106,7 @@ def rebuild(session: Session, context: IdentityContext, *, batch_size: int = 200
     repository.wipe_graph(session, everyone)
     wipe_facts(session, everyone)
     restore_choices(session, everyone)
+    restore_cases(session, everyone)
     repository.detach_members(session, everyone, now)
     for batch in batches:
         resolve_events(session, _inputs(batch), context, reuse_profiles=reuse)

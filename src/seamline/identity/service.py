@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from seamline.cases.service import move_cases
 from seamline.consent.config import ConsentConfig
 from seamline.consent.service import move_choices, record_from_message
 from seamline.consent.tracking import states_consent
@@ -187,6 +188,7 @@ def resolve_events(
         if not is_new:
             move_facts(session, absorbed, survivor)
         move_choices(session, absorbed, survivor)
+        move_cases(session, absorbed, survivor)
     final = _final_profiles(graph, lambda pid: real_ids.get(pid, pid))
     outcome.assignments = {f.event_id: final.get(f.profile_id, f.profile_id) for f in pending_facts}
     outcome.profiles_created = len(graph.new_profiles)

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from seamline.audit.service import MAX_ENTRIES, entries
+from seamline.cases.service import erase_cases, export_cases
 from seamline.consent.service import history
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -266,7 +267,8 @@ def export_profile(
             }
             for c in conflicts_for(session, root, limit=1000)
         ],
-        # Cases and communications are not stored by Seamline yet; they join this export when they are.
+        "cases": export_cases(session, members),
+        # Communications are not stored by Seamline yet; they join this export when they are.
         "audit": _audit_of(session, members),
     }
 
@@ -328,6 +330,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "merge_evidence": merges,
         "consent_choices_scrubbed": len(choices),
         "audit_entries_scrubbed": len(audit_ids),
+        "cases_erased": erase_cases(session, members),
     }
     session.flush()
     return RequestView.of(row)

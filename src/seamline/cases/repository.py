@@ -1,0 +1,170 @@
+"""Queries of the cases domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from seamline.cases.lifecycle import ACTIVE
+from seamline.cases.models import Case, CaseEntry, CaseHandoff
+from seamline.core.db import table_of
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """What a listing asks for; None means any."""
+
+    queue: str | None = None
+    statuses: Sequence[str] | None = None
+    assignee: str | None = None
+    profile_id: int | None = None
+    is_escalated: bool | None = None
+    is_overdue: bool | None = None
+    before_id: int | None = None
+
+
+def add(session: Session, row: Any) -> Any:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get(session: Session, case_id: int, *, lock: bool = False) -> Case | None:
+    query = select(Case).where(Case.id == case_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def entries_of(session: Session, case_id: int) -> Sequence[CaseEntry]:
+    return session.scalars(select(CaseEntry).where(CaseEntry.case_id == case_id).order_by(CaseEntry.id)).all()
+
+
+def timeline_of(session: Session, case_id: int) -> list[tuple[datetime, str]]:
+    """(time, status entered) of each status change of a case, oldest first."""
+    rows = session.execute(
+        select(CaseEntry.created_at, CaseEntry.status)
+        .where(CaseEntry.case_id == case_id, CaseEntry.status.is_not(None))
+        .order_by(CaseEntry.id)
+    ).all()
+    return [(r[0], str(r[1])) for r in rows]
+
+
+def handoffs_of(session: Session, case_id: int) -> Sequence[CaseHandoff]:
+    """Every version, newest first."""
+    return session.scalars(
+        select(CaseHandoff).where(CaseHandoff.case_id == case_id).order_by(CaseHandoff.version.desc())
+    ).all()
+
+
+def current_handoffs(session: Session, case_ids: Sequence[int]) -> dict[int, CaseHandoff]:
+    if not case_ids:
+        return {}
+    latest = (
+        select(CaseHandoff.case_id, func.max(CaseHandoff.version).label("version"))
+        .where(CaseHandoff.case_id.in_(case_ids))
+        .group_by(CaseHandoff.case_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(CaseHandoff).join(
+            latest, and_(CaseHandoff.case_id == latest.c.case_id, CaseHandoff.version == latest.c.version)
+        )
+    ).all()
+    return {row.case_id: row for row in rows}
+
+
+def latest_version(session: Session, case_id: int) -> int:
+    found = session.scalar(select(func.max(CaseHandoff.version)).where(CaseHandoff.case_id == case_id))
+    return int(found or 0)
+
+
+def routable_case(session: Session, profile_id: int, queue: str, statuses: Sequence[str]) -> Case | None:
+    """The most recently updated case of a profile in a queue (or escalated out of it) in one of `statuses`."""
+    query = (
+        select(Case)
+        .where(
+            Case.profile_id == profile_id,
+            Case.status.in_(statuses),
+            or_(Case.queue == queue, Case.escalated_from_queue == queue),
+        )
+        .order_by(Case.updated_at.desc(), Case.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalars(query).first()
+
+
+def _filtered(query: Select[Any], f: CaseFilter, now: datetime) -> Select[Any]:
+    if f.queue is not None:
+        query = query.where(Case.queue == f.queue)
+    if f.statuses:
+        query = query.where(Case.status.in_(f.statuses))
+    if f.assignee is not None:
+        query = query.where(Case.assignee == f.assignee) if f.assignee else query.where(Case.assignee.is_(None))
+    if f.profile_id is not None:
+        query = query.where(Case.profile_id == f.profile_id)
+    if f.is_escalated is not None:
+        query = query.where((Case.status == "escalated") if f.is_escalated else (Case.status != "escalated"))
+    if f.is_overdue is not None:
+        overdue = and_(
+            Case.status.in_(ACTIVE),
+            or_(
+                and_(Case.first_response_at.is_(None), Case.first_response_due_at <= now),
+                Case.resolution_due_at <= now,
+            ),
+        )
+        query = query.where(overdue if f.is_overdue else ~overdue)
+    if f.before_id is not None:
+        query = query.where(Case.id < f.before_id)
+    return query
+
+
+def find(session: Session, f: CaseFilter, now: datetime, limit: int) -> Sequence[Case]:
+    """Cases matching the filter, newest first."""
+    return session.scalars(_filtered(select(Case), f, now).order_by(Case.id.desc()).limit(limit)).all()
+
+
+def cases_of_profiles(session: Session, profile_ids: Sequence[int]) -> Sequence[Case]:
+    return session.scalars(select(Case).where(Case.profile_id.in_(profile_ids)).order_by(Case.id)).all()
+
+
+def move(session: Session, from_profile: int, into_profile: int) -> None:
+    session.execute(update(table_of(Case)).where(Case.profile_id == from_profile).values(profile_id=into_profile))
+
+
+def restore(session: Session, profile_ids: Sequence[int]) -> None:
+    table = table_of(Case)
+    session.execute(
+        update(table)
+        .where(table.c.origin_profile_id.in_(profile_ids), table.c.profile_id != table.c.origin_profile_id)
+        .values(profile_id=table.c.origin_profile_id)
+    )
+
+
+def erase(session: Session, case_ids: Sequence[int], mark: str, now: datetime) -> None:
+    """Replace every free text of these cases (subject, bodies, customer names, reasons, handoffs) with `mark`."""
+    if not case_ids:
+        return
+    session.execute(update(table_of(Case)).where(Case.id.in_(case_ids)).values(subject=mark, erased_at=now))
+    session.execute(
+        update(table_of(Case))
+        .where(Case.id.in_(case_ids), Case.escalation_reason.is_not(None))
+        .values(escalation_reason=mark)
+    )
+    session.execute(update(table_of(CaseEntry)).where(CaseEntry.case_id.in_(case_ids)).values(body=mark, detail={}))
+    session.execute(
+        update(table_of(CaseEntry))
+        .where(CaseEntry.case_id.in_(case_ids), CaseEntry.author_kind == "customer")
+        .values(author_name=mark)
+    )
+    session.execute(
+        update(table_of(CaseHandoff))
+        .where(CaseHandoff.case_id.in_(case_ids))
+        .values(verified=mark, customer_said=mark, tried=mark, next_step=mark)
+    )
