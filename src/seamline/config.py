@@ -17,6 +17,7 @@ from pydantic_settings import (
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.users.config import ConsoleConfig
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
 
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
