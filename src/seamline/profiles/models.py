@@ -75,3 +75,4 @@ VALUE_HEAD = "lower(substr(value_json, 1, 4))"
 VALUE_TAIL = "lower(substr(value_json, length(value_json) - 3))"
 Index("ix_profile_traits_value_head", text(VALUE_HEAD), TraitValue.name)
 Index("ix_profile_traits_value_tail", text(VALUE_TAIL), TraitValue.name)
+Index("ix_holdings_external_id", Holding.external_id)

@@ -72,9 +72,12 @@ def upgrade() -> None:
         "profile_traits",
         [sa.text("lower(substr(value_json, length(value_json) - 3))"), "name"],
     )
+    # Finding a customer by an account, card or order number.
+    op.create_index("ix_holdings_external_id", "holdings", ["external_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_holdings_external_id", table_name="holdings")
     op.drop_index("ix_profile_traits_value_tail", table_name="profile_traits")
     op.drop_index("ix_profile_traits_value_head", table_name="profile_traits")
     op.drop_index("ix_console_login_attempts_username_at", table_name="console_login_attempts")
