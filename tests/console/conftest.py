@@ -25,6 +25,7 @@ def csrf_of(html: str) -> str:
 
 def log_in(client: TestClient, username: str, password: str = CONSOLE_PASSWORD) -> str:
     """Sign in through the login form; returns the CSRF token of the signed-in session."""
+    client.cookies.clear()  # a fresh browser: whoever was signed in before is gone
     form = client.get("/console/login")
     response = client.post(
         "/console/login",

@@ -141,7 +141,8 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
             session, pid, [h.external_id for h in holdings], config=ctx.identity.consent, now=now
         )
     golden = {t.name: t.value for t in traits}
-    heading = next((str(golden[n]) for n in NAME_TRAITS if isinstance(golden.get(n), str) and golden[n]), "")
+    full = ("name", "full_name", "fullName")
+    heading = next((str(golden[n]) for n in full if isinstance(golden.get(n), str) and golden[n]), "")
     if not heading:
         first = golden.get("firstName") or golden.get("first_name") or ""
         last = golden.get("lastName") or golden.get("last_name") or ""
