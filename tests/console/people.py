@@ -48,7 +48,7 @@ def wrong_merge(client: TestClient, engine: Engine, settings: Settings) -> tuple
     send(
         client,
         web_key,
-        {"type": "identify", "anonymousId": "ada-laptop", "userId": "u-ada", "traits": {"name": "Ada Lovelace"}},
+        {"type": "identify", "anonymousId": "ada-laptop", "userId": "u-ada", "traits": {"name": "Augusta King"}},
         {"type": "identify", "anonymousId": "bob-phone", "traits": {"name": "Bob Builder", "city": "Leeds"}},
     )
     drain(engine, settings)

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["corrections"])
 
 
 class CorrectionIn(BaseModel):
-    traits: dict[str, Any] = Field(description="Trait name → corrected value", examples=[{"last_name": "Lovelace"}])
+    traits: dict[str, Any] = Field(description="Trait name → corrected value", examples=[{"last_name": "Smith"}])
     reason: str | None = Field(default=None, max_length=500, description="Why, in words: kept with the change")
     source: str | None = Field(
         default=None, description="The source whose records this correction comes from; default: `console`"
