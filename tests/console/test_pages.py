@@ -130,7 +130,7 @@ def test_customer_page_shows_everything_and_audits_the_view(
         "ACC-778899",
         "checking_account",
         "Statement Viewed",
-        "marketing by email",
+        "marketing",
         "crm_id",
         "<!-- ==== OPEN CASES",
     ):

@@ -77,38 +77,55 @@ def _encode_cursor(at: datetime, event_id: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PreferenceRow:
-    subject: str
-    scope: str
+class Cell:
     answer: str
     css: str
     reasons: str
 
 
-def _preference_rows(preferences: Preferences) -> list[PreferenceRow]:
-    rows = []
-    for (purpose, channel, topic), per_product in sorted(preferences.consent.items(), key=str):
+@dataclass(frozen=True, slots=True)
+class PreferenceRow:
+    """One purpose (customer-wide, or a product whose answers differ), its answer per channel."""
+
+    subject: str
+    scope: str
+    cells: tuple[Cell, ...]
+
+
+def _preference_rows(preferences: Preferences, channels: list[str]) -> list[PreferenceRow]:
+    """A compact grid: each purpose customer-wide, plus only the products whose answers differ from it."""
+    by_purpose: dict[str, dict[str | None, dict[str, Cell]]] = {}
+    for (purpose, channel, topic), per_product in preferences.consent.items():
+        if topic is not None:
+            continue  # topics show on the ledger; the grid answers the everyday question
         for product, decision in per_product.items():
+            cell = Cell(
+                "allowed" if decision.allowed else "not allowed",
+                "granted" if decision.allowed else "denied",
+                "; ".join(decision.reasons),
+            )
+            by_purpose.setdefault(purpose, {}).setdefault(product, {})[channel] = cell
+    rows = []
+    for purpose, per_product in sorted(by_purpose.items()):
+        wide = per_product.get(None, {})
+        for product, cells in sorted(per_product.items(), key=lambda item: (item[0] is not None, item[0] or "")):
+            answers = [cells.get(c) for c in channels]
+            if product is not None and [a.answer if a else "" for a in answers] == [
+                wide[c].answer if c in wide else "" for c in channels
+            ]:
+                continue
             rows.append(
                 PreferenceRow(
-                    f"{purpose} by {channel}" + (f", {topic}" if topic else ""),
+                    purpose,
                     "customer-wide" if product is None else f"product {product}",
-                    "allowed" if decision.allowed else "not allowed",
-                    "granted" if decision.allowed else "denied",
-                    "; ".join(decision.reasons),
+                    tuple(a or Cell("—", "", "") for a in answers),
                 )
             )
     for document_type, per_doc in sorted(preferences.delivery.items()):
-        for product, delivery in per_doc.items():
-            rows.append(
-                PreferenceRow(
-                    f"delivery of {document_type}",
-                    "customer-wide" if product is None else f"product {product}",
-                    delivery.value,
-                    "",
-                    "; ".join(delivery.reasons),
-                )
-            )
+        delivery = per_doc.get(None)
+        if delivery is not None:
+            cell = Cell(delivery.value, "", "; ".join(delivery.reasons))
+            rows.append(PreferenceRow(f"delivery of {document_type}", "customer-wide", (cell,)))
     return rows
 
 
@@ -178,7 +195,7 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
             }
             for h in holdings
         ],
-        "preferences": _preference_rows(preferences),
+        "preferences": _preference_rows(preferences, list(ctx.identity.consent.channels)),
         "purposes": ctx.identity.consent.purposes,
         "channels": ctx.identity.consent.channels,
         "timeline": [
