@@ -106,9 +106,9 @@ def _preference_rows(preferences: Preferences, channels: list[str]) -> list[Pref
             )
             by_purpose.setdefault(purpose, {}).setdefault(product, {})[channel] = cell
     rows = []
-    for purpose, per_product in sorted(by_purpose.items()):
-        wide = per_product.get(None, {})
-        for product, cells in sorted(per_product.items(), key=lambda item: (item[0] is not None, item[0] or "")):
+    for purpose, grid in sorted(by_purpose.items()):
+        wide = grid.get(None, {})
+        for product, cells in sorted(grid.items(), key=lambda item: (item[0] is not None, item[0] or "")):
             answers = [cells.get(c) for c in channels]
             if product is not None and [a.answer if a else "" for a in answers] == [
                 wide[c].answer if c in wide else "" for c in channels
