@@ -3,6 +3,7 @@ updates, and finding customers by name or product number. Server keys with scope
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -75,8 +76,9 @@ async def search(
             ids = profiles_holding_product(session, str(product), limit=limit)
             shown = display_names(session, ids)
             out = [MatchOut(profile_id=p, name=shown.get(p), score=100.0, matched=[str(product)]) for p in ids]
-    for m in out:
-        await record_async(ctx.audit, principal, "read", "profile", m.profile_id, {"view": "search"})
+    await asyncio.gather(
+        *(record_async(ctx.audit, principal, "read", "profile", m.profile_id, {"view": "search"}) for m in out)
+    )
     return out
 
 

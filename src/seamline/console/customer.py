@@ -3,6 +3,7 @@ reasons, the timeline with filters, merge history; and the simple changes an age
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,8 +58,14 @@ Unmerger = Annotated[SignedIn, Depends(requires(UNMERGE))]
 async def find(request: Request, user: Finder, ctx: Ctx, q: str = "") -> Response:
     with unit_of_work(ctx.engine, write=False) as session:
         results = find_customers(session, q, ctx.identity) if q.strip() else []
-    for r in results:  # names shown are personal data
-        await record_async(ctx.audit, user.user.principal, "read", "profile", r.profile_id, {"view": "console_find"})
+    # Names shown are personal data: one entry per person listed, committed together before the page leaves.
+    principal = user.user.principal
+    await asyncio.gather(
+        *(
+            record_async(ctx.audit, principal, "read", "profile", r.profile_id, {"view": "console_find"})
+            for r in results
+        )
+    )
     return render(request, "find.html", user, query=q.strip()[:200], results=results, problem="")
 
 
