@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from seamline.app import create_app
 from seamline.config import Settings
-from tests.console.conftest import CONSOLE_PASSWORD
+from tests.support.builders import CONSOLE_PASSWORD
 from tests.support.server import live_server
 
 CHROMIUM = "/usr/bin/chromium"
