@@ -14,7 +14,7 @@ import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,11 +22,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from seamline import __version__
 from seamline.api.cases import router as cases_router
 from seamline.api.consent import router as consent_router
+from seamline.api.corrections import router as corrections_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import ProfilesContext
 from seamline.api.profiles import router as profiles_router
 from seamline.audit.service import AuditWriter
 from seamline.config import Settings
+from seamline.console.context import ConsoleContext
+from seamline.console.errors import error_page, is_console
+from seamline.console.router import mount_console
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.errors import (
     Conflict,
@@ -84,8 +88,10 @@ def _error_body(code: str, message: str, errors: list[FieldError] | None = None)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    async def on_domain_error(_request: Request, exc: Exception) -> Response:
+    async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SeamlineError)
+        if is_console(request):
+            return error_page(request, exc)
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         errors: list[FieldError] = list(getattr(exc, "errors", []))
         headers: dict[str, str] = {}
@@ -95,21 +101,29 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = 'Basic realm="seamline"'
         return JSONResponse(_error_body(exc.code, exc.message, errors), status_code=status, headers=headers)
 
-    async def on_request_validation(_request: Request, exc: Exception) -> Response:
+    async def on_request_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if is_console(request):
+            # A console address with a malformed part (a profile id that is not a number) names nothing.
+            is_path = any(err["loc"][0] == "path" for err in exc.errors())
+            return error_page(request, exc, status=404 if is_path else 400)
         errors = [
             FieldError(".".join(str(p) for p in err["loc"][1:]) or "body", err["type"], err["msg"])
             for err in exc.errors()
         ]
         return JSONResponse(_error_body("invalid_input", "the request is not valid", errors), status_code=400)
 
-    async def on_http_error(_request: Request, exc: Exception) -> Response:
+    async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if is_console(request):
+            return error_page(request, exc, status=exc.status_code)
         return JSONResponse(
             _error_body("http_error", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
-    async def on_unexpected(_request: Request, exc: Exception) -> Response:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if is_console(request):
+            return error_page(request, exc, status=500)
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(_error_body("internal", "an internal error occurred; it has been logged"), 500)
 
@@ -171,6 +185,13 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             audit,
             settings.api_key_cache_seconds,
         )
+        app.state.console = ConsoleContext.build(
+            engine,
+            IdentityContext(settings.identity, settings.consent),
+            settings.survivorship,
+            audit,
+            settings.console,
+        )
         metrics.watch_backlog(read_backlog)
         # Everything allocated so far lives as long as the process: move it out of the collector's sight, so
         # each full collection stops walking ~120k start-up objects (measured: a quarter of the ingest CPU and
@@ -198,7 +219,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     )
     _install_error_handlers(app)
     app.state.cases = settings.cases
-    # The profile API first: routes are matched in order, and lookups are the latency-sensitive reads.
+    # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
+    # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
+    app.include_router(corrections_router)
     app.include_router(profiles_router)
     app.include_router(tracking_router)
     app.include_router(consent_router)
@@ -206,6 +229,11 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(preferences_router(settings))
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    mount_console(app)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/console", status_code=307)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

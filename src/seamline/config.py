@@ -18,6 +18,7 @@ from seamline.cases.config import CasesConfig
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.users.config import ConsoleConfig
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
 
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
     cases: CasesConfig = Field(default_factory=CasesConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -13,4 +13,5 @@ def import_all_models() -> None:
     import seamline.ingestion.models
     import seamline.privacy.models
     import seamline.profiles.models
-    import seamline.sources.models  # noqa: F401
+    import seamline.sources.models
+    import seamline.users.models  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seamline.cli import audit, cases, db, identity, imports, keys, preferences, privacy, serve, sources
+from seamline.cli import audit, cases, db, identity, imports, keys, preferences, privacy, serve, sources, users
 
 app = typer.Typer(
     name="seamline",
@@ -23,6 +23,7 @@ app.add_typer(identity.app, name="identity")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(preferences.app, name="preferences")
 app.add_typer(cases.app, name="cases")
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

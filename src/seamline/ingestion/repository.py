@@ -198,3 +198,12 @@ def processed_after(session: Session, after_id: int, limit: int) -> Sequence[Any
         .order_by(InboxEvent.id)
         .limit(limit)
     ).all()
+
+
+def events_by_message_id(session: Session, source_id: int, message_ids: Sequence[str]) -> Sequence[Any]:
+    """A source's stored events by message id, in arrival order."""
+    return session.execute(
+        select(*_ITEM_COLUMNS)
+        .where(InboxEvent.source_id == source_id, InboxEvent.message_id.in_(list(message_ids)))
+        .order_by(InboxEvent.id)
+    ).all()

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
+from seamline.core.errors import Conflict
 from seamline.ingestion import repository
 from seamline.ingestion.wire import Limits, parse_batch
 
@@ -112,3 +113,27 @@ def append_messages(
         return 0
     envelopes = parse_batch({"batch": list(messages)}, received_at, limits)
     return repository.append_events(conn, [(source_id, received_at, envelopes)])
+
+
+def append_processed(
+    session: Session, source_id: int, messages: Sequence[dict[str, Any]], *, limits: Limits | None = None
+) -> list[InboxItem]:
+    """Append messages that the caller processes itself in this transaction, already marked processed.
+
+    For changes a person makes and expects to see at once (a console correction): the event is kept like any
+    other, so a replay re-derives it, but it does not wait for a worker. Duplicates of stored message ids are
+    refused (Conflict), since the caller would otherwise process an event twice.
+    """
+    now = utcnow()
+    parsed = parse_batch({"batch": list(messages)}, now, limits or Limits())
+    added = repository.append_events(session.connection(), [(source_id, now, parsed)])
+    if added != len(parsed):
+        raise Conflict("a message with this id was already stored")
+    items = [_item(e) for e in repository.events_by_message_id(session, source_id, [e.message_id for e in parsed])]
+    repository.mark_processed(session, [item.id for item in items], now)
+    counts: dict[tuple[int, str], tuple[int, int]] = {}
+    for item in items:
+        count, last = counts.get((item.source_id, item.type), (0, 0))
+        counts[(item.source_id, item.type)] = (count + 1, max(last, item.id))
+    repository.add_progress(session, counts, now)
+    return items

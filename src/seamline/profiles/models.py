@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from seamline.core.db import Base, UtcDateTime
@@ -66,3 +66,13 @@ class Holding(Base):
     first_event_id: Mapped[int] = mapped_column(BigInteger)
     last_event_id: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# The console's name search (until the matcher replaces it): candidates by the first and by the last three letters
+# of a value, so a misspelt name still shares one end with the stored one. Written out as SQL so that queries
+# naming the same expression (seamline.profiles.repository.name_candidates) match it on SQLite and PostgreSQL.
+VALUE_HEAD = "lower(substr(value_json, 1, 4))"
+VALUE_TAIL = "lower(substr(value_json, length(value_json) - 3))"
+Index("ix_profile_traits_value_head", text(VALUE_HEAD), TraitValue.name)
+Index("ix_profile_traits_value_tail", text(VALUE_TAIL), TraitValue.name)
+Index("ix_holdings_external_id", Holding.external_id)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, literal, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
-from seamline.profiles.models import Holding, ProfileEvent, TraitValue
+from seamline.profiles.models import VALUE_HEAD, VALUE_TAIL, Holding, ProfileEvent, TraitValue
 
 
 def _insert(session: Session) -> Any:
@@ -219,3 +219,48 @@ def timeline_query(
 
 def timeline(session: Session, query: Select[Any], limit: int) -> Sequence[ProfileEvent]:
     return session.scalars(query.limit(limit)).all()
+
+
+def name_candidates(
+    session: Session, trait_names: Sequence[str], heads: Sequence[str], tails: Sequence[str], limit: int
+) -> list[int]:
+    """Profiles with a name trait whose value starts or ends with one of the keys (the two expression indexes)."""
+    if not heads and not tails:
+        return []
+    # The interpolated parts are the index expressions, constants of this package; every value is a parameter.
+    sql = (
+        f"SELECT profile_id FROM profile_traits WHERE name IN :names AND {VALUE_HEAD} IN :heads "  # noqa: S608
+        f"UNION SELECT profile_id FROM profile_traits WHERE name IN :names AND {VALUE_TAIL} IN :tails "
+        "LIMIT :limit"
+    )
+    statement = text(sql).bindparams(
+        bindparam("names", expanding=True), bindparam("heads", expanding=True), bindparam("tails", expanding=True)
+    )
+    params = {"names": list(trait_names), "heads": list(heads) or [""], "tails": list(tails) or [""], "limit": limit}
+    return [int(r[0]) for r in session.execute(statement, params)]
+
+
+def name_values(session: Session, profile_ids: Sequence[int], trait_names: Sequence[str]) -> Sequence[Any]:
+    """profile_id, name, value_json, last_seen_at of the name traits of these profiles."""
+    if not profile_ids:
+        return []
+    return session.execute(
+        select(TraitValue.profile_id, TraitValue.name, TraitValue.value_json, TraitValue.last_seen_at).where(
+            TraitValue.profile_id.in_(list(profile_ids)), TraitValue.name.in_(list(trait_names))
+        )
+    ).all()
+
+
+def profiles_with_holding(session: Session, external_id: str, limit: int) -> list[int]:
+    rows = session.execute(
+        select(Holding.profile_id).where(Holding.external_id == external_id).distinct().limit(limit)
+    ).all()
+    return [int(r[0]) for r in rows]
+
+
+def timeline_facets(session: Session, profile_id: int) -> Sequence[Any]:
+    return session.execute(
+        select(ProfileEvent.channel, ProfileEvent.source_id, ProfileEvent.type)
+        .where(ProfileEvent.profile_id == profile_id)
+        .distinct()
+    ).all()

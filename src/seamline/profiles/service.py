@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
-from seamline.profiles import repository
+from seamline.profiles import names, repository
 from seamline.profiles.facts import CLOSED_STATUSES, HoldingFact, encode_value
 from seamline.profiles.models import Holding, ProfileEvent
 from seamline.profiles.survivorship import Candidate, Decision, SurvivorshipConfig, choose
@@ -167,3 +167,81 @@ def timeline(
 def fact_counts(session: Session, profile_id: int) -> tuple[int, int]:
     """(holdings, timeline events) of a profile."""
     return repository.fact_counts(session, profile_id)
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A profile whose names match a search, how well (0-100), and the names it holds (most recent first)."""
+
+    profile_id: int
+    score: float
+    names: tuple[str, ...]
+
+
+MAX_NAME_CANDIDATES = 2_000
+MIN_NAME_SCORE = 75.0
+
+
+def find_by_name(session: Session, query: str, *, limit: int = 20) -> list[NameMatch]:
+    """Profiles whose name traits match a possibly misspelt name, best first (ties: lowest id)."""
+    heads, tails = names.lookup_keys(query)
+    candidates = repository.name_candidates(
+        session, names.NAME_TRAITS, sorted(heads), sorted(tails), MAX_NAME_CANDIDATES
+    )
+    held: dict[int, list[tuple[datetime, str]]] = {}
+    for row in repository.name_values(session, candidates, names.NAME_TRAITS):
+        value = orjson.loads(row.value_json)
+        if isinstance(value, str):
+            held.setdefault(int(row.profile_id), []).append((row.last_seen_at, value))
+    matches = []
+    for profile_id, values in held.items():
+        ordered = tuple(dict.fromkeys(v for _, v in sorted(values, key=lambda x: x[0], reverse=True)))
+        found = names.score(query, ordered)
+        if found >= MIN_NAME_SCORE:
+            matches.append(NameMatch(profile_id, round(found, 1), ordered))
+    matches.sort(key=lambda m: (-m.score, m.profile_id))
+    return matches[:limit]
+
+
+def display_names(session: Session, profile_ids: Sequence[int]) -> dict[int, str]:
+    """A name to show for each profile that has one: its latest full name, else its latest first and last names."""
+    latest: dict[tuple[int, str], tuple[datetime, str]] = {}
+    for row in repository.name_values(session, profile_ids, names.NAME_TRAITS):
+        value = orjson.loads(row.value_json)
+        key = (int(row.profile_id), row.name)
+        if isinstance(value, str) and value.strip() and (key not in latest or row.last_seen_at > latest[key][0]):
+            latest[key] = (row.last_seen_at, value.strip())
+    out: dict[int, str] = {}
+    for profile_id in profile_ids:
+        full = latest.get((profile_id, "name")) or latest.get((profile_id, "full_name"))
+        parts = [
+            next((latest[(profile_id, n)][1] for n in names_ if (profile_id, n) in latest), "")
+            for names_ in (("first_name", "firstName"), ("last_name", "lastName"))
+        ]
+        shown = full[1] if full else " ".join(p for p in parts if p)
+        if shown:
+            out[profile_id] = shown
+    return out
+
+
+def profiles_holding_product(session: Session, external_id: str, *, limit: int = 20) -> list[int]:
+    """Profiles holding a product (account, card, loan, order…) by its external id."""
+    return repository.profiles_with_holding(session, external_id, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineFacets:
+    """The channels, source ids and event types a profile's timeline holds (for its filters)."""
+
+    channels: tuple[str, ...]
+    source_ids: tuple[int, ...]
+    types: tuple[str, ...]
+
+
+def timeline_facets(session: Session, profile_id: int) -> TimelineFacets:
+    rows = repository.timeline_facets(session, profile_id)
+    return TimelineFacets(
+        tuple(sorted({r[0] for r in rows if r[0]})),
+        tuple(sorted({int(r[1]) for r in rows})),
+        tuple(sorted({r[2] for r in rows})),
+    )

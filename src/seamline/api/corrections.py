@@ -1,0 +1,129 @@
+"""What an agent does in the console, as API calls for other systems: corrections with provenance, identifier
+updates, and finding customers by name or product number. Server keys with scopes; the same services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from seamline.api.profiles import Ctx, Reader, Writer
+from seamline.audit.service import record_async
+from seamline.core.db import unit_of_work
+from seamline.core.errors import FieldError, InvalidInput
+from seamline.corrections.service import correct_profile
+from seamline.profiles.service import display_names, find_by_name, profiles_holding_product
+
+router = APIRouter(prefix="/v1", tags=["corrections"])
+
+
+class CorrectionIn(BaseModel):
+    traits: dict[str, Any] = Field(description="Trait name → corrected value", examples=[{"last_name": "Smith"}])
+    reason: str | None = Field(default=None, max_length=500, description="Why, in words: kept with the change")
+    source: str | None = Field(
+        default=None, description="The source whose records this correction comes from; default: `console`"
+    )
+
+
+class IdentifiersIn(BaseModel):
+    identifiers: dict[str, str] = Field(
+        description="Identifier type → value; types the profile's traits carry (email, phone, crm_id…)",
+        examples=[{"email": "ada@example.com"}],
+    )
+    reason: str | None = Field(default=None, max_length=500)
+    source: str | None = None
+
+
+class CorrectionOut(BaseModel):
+    profile_id: int
+    event_id: int
+    source: str
+    traits: dict[str, Any]
+
+
+class MatchOut(BaseModel):
+    profile_id: int
+    name: str | None
+    score: float
+    matched: list[str]
+
+
+@router.get(
+    "/profiles/search",
+    response_model=list[MatchOut],
+    summary="Find customers by a name (typos tolerated) or by a product's number",
+)
+async def search(
+    principal: Reader,
+    ctx: Ctx,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    product: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> list[MatchOut]:
+    if bool(name) == bool(product):
+        raise InvalidInput([FieldError("name", "required", "give exactly one of name or product")])
+    with unit_of_work(ctx.engine, write=False) as session:
+        if name:
+            matches = find_by_name(session, name, limit=limit)
+            shown = display_names(session, [m.profile_id for m in matches])
+            out = [
+                MatchOut(profile_id=m.profile_id, name=shown.get(m.profile_id), score=m.score, matched=list(m.names))
+                for m in matches
+            ]
+        else:
+            ids = profiles_holding_product(session, str(product), limit=limit)
+            shown = display_names(session, ids)
+            out = [MatchOut(profile_id=p, name=shown.get(p), score=100.0, matched=[str(product)]) for p in ids]
+    await asyncio.gather(
+        *(record_async(ctx.audit, principal, "read", "profile", m.profile_id, {"view": "search"}) for m in out)
+    )
+    return out
+
+
+@router.post(
+    "/profiles/{profile_id}/traits",
+    response_model=CorrectionOut,
+    status_code=201,
+    summary="Correct traits: recorded as an event of the named source (default console), shown at once",
+)
+async def post_traits(profile_id: int, body: CorrectionIn, principal: Writer, ctx: Ctx) -> CorrectionOut:
+    with unit_of_work(ctx.engine) as session:
+        done = correct_profile(
+            session,
+            profile_id,
+            body.traits,
+            actor=principal,
+            context=ctx.identity,
+            reason=body.reason,
+            source=body.source,
+        )
+    return CorrectionOut(profile_id=done.profile_id, event_id=done.event_id, source=done.source, traits=done.traits)
+
+
+@router.post(
+    "/profiles/{profile_id}/identifiers",
+    response_model=CorrectionOut,
+    status_code=201,
+    summary="Add or update contact identifiers (email, phone, crm_id…); never merges two customers",
+)
+async def post_identifiers(profile_id: int, body: IdentifiersIn, principal: Writer, ctx: Ctx) -> CorrectionOut:
+    traits: dict[str, Any] = {}
+    errors = []
+    for index, (kind, value) in enumerate(body.identifiers.items()):
+        rule = ctx.identity.extractor.rules.get(kind)
+        path = next((p for p in rule.paths if p.startswith("traits.") and p.count(".") == 1), None) if rule else None
+        if path is None:
+            errors.append(
+                FieldError("identifiers", "not_settable", f"{kind!r} is not an identifier traits carry", index)
+            )
+        else:
+            traits[path.removeprefix("traits.")] = value
+    if errors or not traits:
+        raise InvalidInput(errors or [FieldError("identifiers", "required", "give at least one identifier")])
+    with unit_of_work(ctx.engine) as session:
+        done = correct_profile(
+            session, profile_id, traits, actor=principal, context=ctx.identity, reason=body.reason, source=body.source
+        )
+    return CorrectionOut(profile_id=done.profile_id, event_id=done.event_id, source=done.source, traits=done.traits)

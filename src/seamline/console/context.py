@@ -1,0 +1,48 @@
+"""What the console's pages need, built once by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from seamline.audit.service import AuditWriter
+from seamline.core.db import unit_of_work
+from seamline.core.ttl import TtlValue
+from seamline.identity.service import IdentityContext
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.sources.service import list_sources
+from seamline.users.config import ConsoleConfig
+
+
+@dataclass
+class ConsoleContext:
+    engine: Engine
+    identity: IdentityContext
+    survivorship: SurvivorshipConfig
+    audit: AuditWriter
+    config: ConsoleConfig
+    source_names: TtlValue[dict[int, str]]
+
+    @classmethod
+    def build(
+        cls,
+        engine: Engine,
+        identity: IdentityContext,
+        survivorship: SurvivorshipConfig,
+        audit: AuditWriter,
+        config: ConsoleConfig,
+    ) -> ConsoleContext:
+        def load_names() -> dict[int, str]:
+            with unit_of_work(engine, write=False) as session:
+                return {s.id: s.name for s in list_sources(session)}
+
+        # A short cache: a source created a moment ago (the console's own, on its first correction) must show.
+        return cls(engine, identity, survivorship, audit, config, TtlValue(load_names, 1.0))
+
+
+async def console_context(request: Request) -> ConsoleContext:
+    """The dependency (async: a plain-def one would run in the thread pool)."""
+    ctx: ConsoleContext = request.app.state.console
+    return ctx

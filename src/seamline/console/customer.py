@@ -1,0 +1,310 @@
+"""Find and the customer page: the golden record with provenance, identifiers, holdings, preferences with
+reasons, the timeline with filters, merge history; and the simple changes an agent may make from it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from seamline.audit.service import record, record_async
+from seamline.consent.policy import Preferences
+from seamline.consent.service import preferences_for, record_choice
+from seamline.console.auth import Ctx, Form, requires
+from seamline.console.context import ConsoleContext
+from seamline.console.pages import HEADERS, render
+from seamline.console.search import find_customers
+from seamline.core.clock import utcnow
+from seamline.core.db import unit_of_work
+from seamline.core.errors import FieldError, InvalidInput
+from seamline.corrections.service import correct_profile, correction_source
+from seamline.identity import replay
+from seamline.identity.service import active_header, identifier_links, merge_history
+from seamline.ingestion.service import load_events
+from seamline.profiles.names import NAME_TRAITS
+from seamline.profiles.service import golden_traits, holdings_of, timeline, timeline_facets
+from seamline.users.permissions import (
+    CHANGE_PREFERENCES,
+    CORRECT_CUSTOMERS,
+    FIND_CUSTOMERS,
+    UNMERGE,
+    VIEW_CUSTOMERS,
+)
+from seamline.users.service import SignedIn
+
+router = APIRouter(prefix="/console")
+PAGE_SIZE = 50
+CONTACT_TRAITS = ("email", "phone", "address")
+SAVED = {
+    "correction": "The correction is saved.",
+    "preference": "The choice is recorded, with what the customer said.",
+    "unmerged": "The merge is undone.",
+}
+Finder = Annotated[SignedIn, Depends(requires(FIND_CUSTOMERS))]
+Viewer = Annotated[SignedIn, Depends(requires(VIEW_CUSTOMERS))]
+Corrector = Annotated[SignedIn, Depends(requires(CORRECT_CUSTOMERS))]
+Chooser = Annotated[SignedIn, Depends(requires(CHANGE_PREFERENCES))]
+Unmerger = Annotated[SignedIn, Depends(requires(UNMERGE))]
+
+
+@router.get("/find", include_in_schema=False)
+async def find(request: Request, user: Finder, ctx: Ctx, q: str = "") -> Response:
+    with unit_of_work(ctx.engine, write=False) as session:
+        results = find_customers(session, q, ctx.identity) if q.strip() else []
+    # Names shown are personal data: one entry per person listed, committed together before the page leaves.
+    principal = user.user.principal
+    await asyncio.gather(
+        *(
+            record_async(ctx.audit, principal, "read", "profile", r.profile_id, {"view": "console_find"})
+            for r in results
+        )
+    )
+    return render(request, "find.html", user, query=q.strip()[:200], results=results, problem="")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        at, event_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), int(event_id)
+    except (ValueError, TypeError):
+        raise InvalidInput([FieldError("cursor", "invalid", "this page link is damaged")]) from None
+
+
+def _encode_cursor(at: datetime, event_id: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), event_id])).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    answer: str
+    css: str
+    reasons: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceRow:
+    """One purpose (customer-wide, or a product whose answers differ), its answer per channel."""
+
+    subject: str
+    scope: str
+    cells: tuple[Cell, ...]
+
+
+def _preference_rows(preferences: Preferences, channels: list[str]) -> list[PreferenceRow]:
+    """A compact grid: each purpose customer-wide, plus only the products whose answers differ from it."""
+    by_purpose: dict[str, dict[str | None, dict[str, Cell]]] = {}
+    for (purpose, channel, topic), per_product in preferences.consent.items():
+        if topic is not None:
+            continue  # topics show on the ledger; the grid answers the everyday question
+        for product, decision in per_product.items():
+            cell = Cell(
+                "allowed" if decision.allowed else "not allowed",
+                "granted" if decision.allowed else "denied",
+                "; ".join(decision.reasons),
+            )
+            by_purpose.setdefault(purpose, {}).setdefault(product, {})[channel] = cell
+    rows = []
+    for purpose, grid in sorted(by_purpose.items()):
+        wide = grid.get(None, {})
+        for product, cells in sorted(grid.items(), key=lambda item: (item[0] is not None, item[0] or "")):
+            answers = [cells.get(c) for c in channels]
+            if product is not None and [a.answer if a else "" for a in answers] == [
+                wide[c].answer if c in wide else "" for c in channels
+            ]:
+                continue
+            rows.append(
+                PreferenceRow(
+                    purpose,
+                    "customer-wide" if product is None else f"product {product}",
+                    tuple(a or Cell("—", "", "") for a in answers),
+                )
+            )
+    for document_type, per_doc in sorted(preferences.delivery.items()):
+        delivery = per_doc.get(None)
+        if delivery is not None:
+            cell = Cell(delivery.value, "", "; ".join(delivery.reasons))
+            rows.append(PreferenceRow(f"delivery of {document_type}", "customer-wide", (cell,)))
+    return rows
+
+
+def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], cursor: str) -> dict[str, Any]:
+    names = ctx.source_names.get()
+    by_name = {name: sid for sid, name in names.items()}
+    before = _decode_cursor(cursor)
+    now = utcnow()
+    with unit_of_work(ctx.engine, write=False) as session:
+        profile = active_header(session, profile_id)
+        pid = int(profile.id)
+        traits = golden_traits(session, pid, names, ctx.survivorship)
+        holdings = holdings_of(session, pid)
+        facets = timeline_facets(session, pid)
+        source_id = by_name.get(filters["source"]) if filters["source"] else None
+        rows = timeline(
+            session,
+            pid,
+            limit=PAGE_SIZE + 1,
+            before=before,
+            source_ids=[source_id if source_id is not None else -1] if filters["source"] else None,
+            channels=[filters["channel"]] if filters["channel"] else None,
+            types=[filters["type"]] if filters["type"] else None,
+        )
+        page = list(rows[:PAGE_SIZE])
+        messages = {item.id: item.payload for item in load_events(session, [r.event_id for r in page])}
+        links = identifier_links(session, pid)
+        merges = merge_history(session, pid)
+        preferences = preferences_for(
+            session, pid, [h.external_id for h in holdings], config=ctx.identity.consent, now=now
+        )
+    golden = {t.name: t.value for t in traits}
+    full = ("name", "full_name", "fullName")
+    heading = next((str(golden[n]) for n in full if isinstance(golden.get(n), str) and golden[n]), "")
+    if not heading:
+        first = golden.get("firstName") or golden.get("first_name") or ""
+        last = golden.get("lastName") or golden.get("last_name") or ""
+        heading = f"{first} {last}".strip() or f"Profile #{pid}"
+    editable = [(n, golden[n]) for n in NAME_TRAITS if isinstance(golden.get(n), str)]
+    editable += [(n, golden.get(n, "") if isinstance(golden.get(n, ""), str) else "") for n in CONTACT_TRAITS]
+    next_page = None
+    if len(rows) > PAGE_SIZE:
+        query = {k: v for k, v in filters.items() if v}
+        query["cursor"] = _encode_cursor(page[-1].occurred_at, page[-1].event_id)
+        next_page = f"/console/customers/{pid}?{urlencode(query)}"
+    return {
+        "profile": profile,
+        "heading": heading,
+        "traits": traits,
+        "editable": editable,
+        "identifiers": [
+            {
+                "type": link.type,
+                "value": link.value,
+                "source": names.get(link.source_id, "—") if link.source_id is not None else "—",
+                "last_seen_at": link.last_seen_at,
+            }
+            for link in links
+        ],
+        "holdings": [
+            {
+                "type": h.type,
+                "external_id": h.external_id,
+                "status": h.status,
+                "source": names.get(h.source_id, str(h.source_id)),
+                "opened_at": h.opened_at,
+            }
+            for h in holdings
+        ],
+        "preferences": _preference_rows(preferences, list(ctx.identity.consent.channels)),
+        "purposes": ctx.identity.consent.purposes,
+        "channels": ctx.identity.consent.channels,
+        "timeline": [
+            {
+                "occurred_at": r.occurred_at,
+                "type": r.type,
+                "name": r.name,
+                "channel": r.channel,
+                "source": names.get(r.source_id, str(r.source_id)),
+                "message": messages.get(r.event_id, {}),
+            }
+            for r in page
+        ],
+        "filters": filters,
+        "filter_options": {
+            "channels": facets.channels,
+            "sources": sorted(names.get(s, str(s)) for s in facets.source_ids),
+            "types": facets.types,
+        },
+        "next_page": next_page,
+        "merges": merges,
+    }
+
+
+@router.get("/customers/{profile_id}", include_in_schema=False)
+async def customer(
+    request: Request,
+    profile_id: int,
+    user: Viewer,
+    ctx: Ctx,
+    channel: str = "",
+    source: str = "",
+    type: str = "",
+    cursor: str = "",
+    saved: str = "",
+) -> Response:
+    filters = {"channel": channel[:32], "source": source[:100], "type": type[:16]}
+    values = _page_values(ctx, profile_id, filters, cursor)
+    pid = int(values["profile"].id)
+    await record_async(ctx.audit, user.user.principal, "read", "profile", pid, {"view": "console"})
+    return render(request, "customer.html", user, requested=profile_id, saved=SAVED.get(saved, ""), **values)
+
+
+def _back(profile_id: int, saved: str) -> Response:
+    return RedirectResponse(f"/console/customers/{profile_id}?saved={saved}", status_code=303, headers=HEADERS)
+
+
+@router.post("/customers/{profile_id}/corrections", include_in_schema=False)
+async def post_correction(profile_id: int, user: Corrector, form: Form, ctx: Ctx) -> Response:
+    reason = form.pop("reason", "").strip() or None
+    submitted = {k.removeprefix("trait."): v.strip() for k, v in form.items() if k.startswith("trait.")}
+    with unit_of_work(ctx.engine) as session:
+        profile = active_header(session, profile_id)
+        current = {t.name: t.value for t in golden_traits(session, int(profile.id), {}, ctx.survivorship)}
+        changed = {k: v for k, v in submitted.items() if v and v != current.get(k)}
+        if not changed:
+            raise InvalidInput([FieldError("traits", "unchanged", "no value was changed")], "nothing to save")
+        done = correct_profile(
+            session, int(profile.id), changed, actor=user.user.principal, context=ctx.identity, reason=reason
+        )
+    return _back(done.profile_id, "correction")
+
+
+@router.post("/customers/{profile_id}/preferences", include_in_schema=False)
+async def post_preference(profile_id: int, user: Chooser, form: Form, ctx: Ctx) -> Response:
+    evidence = form.get("evidence", "").strip()
+    if not evidence:
+        raise InvalidInput([FieldError("evidence", "required", "write down what the customer said")])
+    principal = user.user.principal
+    with unit_of_work(ctx.engine) as session:
+        profile = active_header(session, profile_id)
+        source = correction_source(session)
+        choice = record_choice(
+            session,
+            int(profile.id),
+            kind="consent",
+            purpose=form.get("purpose") or None,
+            channel=form.get("channel") or None,
+            product=form.get("product") or None,
+            value=form.get("value", ""),
+            actor=principal.name,
+            surface=principal.surface,
+            source_id=source.id,
+            evidence={"spoken_consent": evidence[:2000], "agent": user.user.username},
+            config=ctx.identity.consent,
+        )
+        record(session, principal, "change", "profile", int(profile.id), {"consent": choice.id})
+    return _back(int(profile.id), "preference")
+
+
+@router.post("/merges/{merge_id}/unmerge", include_in_schema=False)
+async def post_unmerge(merge_id: int, user: Unmerger, form: Form, ctx: Ctx) -> Response:
+    reason = form.get("reason", "").strip()
+    if not reason:
+        raise InvalidInput([FieldError("reason", "required", "say why this merge is wrong")])
+    try:
+        back_to = int(form.get("profile_id", ""))
+    except ValueError:
+        raise InvalidInput([FieldError("profile_id", "invalid", "the form is damaged")]) from None
+    principal = user.user.principal
+    with unit_of_work(ctx.engine) as session:
+        result = replay.unmerge(session, merge_id, ctx.identity, actor=principal.name, reason=reason)
+        for pid in result.profiles:
+            record(session, principal, "change", "profile", pid, {"unmerge": merge_id, "reason": reason})
+    return _back(back_to, "unmerged")

@@ -1,0 +1,74 @@
+"""Rendering: Jinja2 templates beside this module, autoescaped, and the headers every console page carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from seamline.users.permissions import CHANGE_PREFERENCES, FIND_CUSTOMERS, MANAGE_USERS, VIEW_REPORTS, may
+from seamline.users.service import SignedIn
+
+HERE = Path(__file__).parent
+# Pages show personal data: no cache may keep them, no other site may frame them, and there is no script at all.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+}
+# (permission, path, label): the shell's navigation shows what the role may open, nothing else.
+NAVIGATION = (
+    (FIND_CUSTOMERS, "/console/find", "Find a customer"),
+    (VIEW_REPORTS, "/console/reports", "Reports"),
+    (MANAGE_USERS, "/console/users", "Users"),
+)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else "—"
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _value(value: Any) -> str:
+    """A trait value as text: strings as they are, anything else as compact JSON."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+_env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["when"] = _when
+_env.filters["json"] = _json
+_env.filters["value"] = _value
+
+
+def render(request: Request, template: str, user: SignedIn | None, *, status: int = 200, **values: Any) -> HTMLResponse:
+    """A console page inside the shell (navigation by role, the user, and the logout form)."""
+    navigation = [(path, label) for permission, path, label in NAVIGATION if user and may(user.user.role, permission)]
+    body = _env.get_template(template).render(
+        user=user,
+        navigation=navigation,
+        current=request.url.path,
+        csrf_token=user.csrf_token if user else "",
+        may=(lambda permission: bool(user) and may(user.user.role, permission)) if user else (lambda _p: False),
+        CHANGE_PREFERENCES=CHANGE_PREFERENCES,
+        **values,
+    )
+    return HTMLResponse(body, status_code=status, headers=HEADERS)

@@ -1,0 +1,56 @@
+"""What each console role may do: one table, pure. Pages and services ask `may(role, permission)`.
+
+Roles are ordered by what they touch, not by rank: an admin manages accounts but does not read customers, and an
+analyst reads aggregates but not people. See docs/console.md for why.
+"""
+
+from __future__ import annotations
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+ANALYST = "analyst"
+ADMIN = "admin"
+ROLES = (AGENT, SUPERVISOR, ANALYST, ADMIN)
+
+FIND_CUSTOMERS = "customers:find"
+VIEW_CUSTOMERS = "customers:view"  # personal data: every view is audited
+CORRECT_CUSTOMERS = "customers:correct"  # names, email, phone, address: simple corrections
+CHANGE_PREFERENCES = "preferences:change"  # with the customer's spoken consent as evidence
+UNMERGE = "merges:unmerge"
+VIEW_REPORTS = "reports:view"  # aggregates only, never a person
+MANAGE_USERS = "users:manage"
+MANAGE_KEYS = "keys:manage"
+PERMISSIONS = (
+    FIND_CUSTOMERS,
+    VIEW_CUSTOMERS,
+    CORRECT_CUSTOMERS,
+    CHANGE_PREFERENCES,
+    UNMERGE,
+    VIEW_REPORTS,
+    MANAGE_USERS,
+    MANAGE_KEYS,
+)
+
+_AGENT = frozenset({FIND_CUSTOMERS, VIEW_CUSTOMERS, CORRECT_CUSTOMERS, CHANGE_PREFERENCES})
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    AGENT: _AGENT,
+    # Merge review and escalations join the supervisor when cases and matching bring them.
+    SUPERVISOR: _AGENT | {UNMERGE, VIEW_REPORTS},
+    # Analysts answer "where does the experience break", which needs counts, not people: data minimization.
+    ANALYST: frozenset({VIEW_REPORTS}),
+    # Admins run accounts and keys. Seeing customers would let whoever holds the keys to everything read
+    # everyone unseen by the people who serve them; an admin who also serves customers gets a second account.
+    ADMIN: frozenset({MANAGE_USERS, MANAGE_KEYS}),
+}
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    """Every permission a role holds (none for an unknown role)."""
+    return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def may(role: str, permission: str) -> bool:
+    """Whether a role holds a permission."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"{permission!r} is not a permission")  # a programming error in a page or a service
+    return permission in permissions_of(role)

@@ -1,0 +1,179 @@
+"""The authorization matrix: every route of the app, who may use it, and proof that nothing leaks.
+
+A route added without an entry here fails `test_every_route_has_an_entry`: deciding who may use it is part of
+adding it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from seamline.app import create_app
+from seamline.config import Settings
+from tests.console.conftest import log_in
+from tests.console.people import wrong_merge
+from tests.support.builders import make_user
+
+ROLES = ("agent", "supervisor", "analyst", "admin")
+ANY_ROLE = frozenset(ROLES)
+PEOPLE = frozenset({"agent", "supervisor"})
+# Who needs no session or key at all, and why that is safe.
+PUBLIC = "public"  # no personal data: health, docs, the login form, stylesheets, the redirect to the console
+SERVER_KEY = "server key"  # the profile, consent and privacy APIs: Bearer sk_… with a scope
+WRITE_KEY = "write key"  # the tracking API: a source's write key
+SIGNED_LINK = "signed link"  # the customer's own preference page: the link is the credential
+LOOPBACK = "loopback or token"  # /metrics
+
+MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): LOOPBACK,
+    ("MOUNT", "/static/swagger"): PUBLIC,
+    ("MOUNT", "/console/static"): PUBLIC,
+    ("GET", "/v1/projects/{write_key}/settings"): PUBLIC,  # analytics.js settings: no personal data
+    ("GET", "/preferences/{token}"): SIGNED_LINK,
+    ("POST", "/preferences/{token}"): SIGNED_LINK,
+    ("GET", "/console/login"): PUBLIC,
+    ("POST", "/console/login"): PUBLIC,
+    ("GET", "/console"): ANY_ROLE,
+    ("POST", "/console/logout"): ANY_ROLE,
+    ("GET", "/console/reports"): frozenset({"supervisor", "analyst"}),
+    ("GET", "/console/find"): PEOPLE,
+    ("GET", "/console/customers/{profile_id}"): PEOPLE,
+    ("POST", "/console/customers/{profile_id}/corrections"): PEOPLE,
+    ("POST", "/console/customers/{profile_id}/preferences"): PEOPLE,
+    ("POST", "/console/merges/{merge_id}/unmerge"): frozenset({"supervisor"}),
+    ("GET", "/console/users"): frozenset({"admin"}),
+    ("POST", "/console/users"): frozenset({"admin"}),
+    ("POST", "/console/users/{username}/disable"): frozenset({"admin"}),
+    ("POST", "/console/users/{username}/enable"): frozenset({"admin"}),
+    ("POST", "/console/users/{username}/password"): frozenset({"admin"}),
+    ("POST", "/console/users/{username}/unlock"): frozenset({"admin"}),
+}
+for _path in ("identify", "track", "page", "screen", "group", "alias", "batch", "i", "t", "p", "s", "g", "a", "b"):
+    MATRIX[("POST", f"/v1/{_path}")] = WRITE_KEY
+    MATRIX[("OPTIONS", f"/v1/{_path}")] = PUBLIC  # CORS preflight
+MATRIX[("OPTIONS", "/v1/projects/{write_key}/settings")] = PUBLIC
+for _method, _path in (
+    ("GET", "/v1/profiles/search"),
+    ("GET", "/v1/profiles/lookup"),
+    ("GET", "/v1/profiles/{profile_id}"),
+    ("GET", "/v1/profiles/{profile_id}/traits"),
+    ("POST", "/v1/profiles/{profile_id}/traits"),
+    ("POST", "/v1/profiles/{profile_id}/identifiers"),
+    ("GET", "/v1/profiles/{profile_id}/holdings"),
+    ("GET", "/v1/profiles/{profile_id}/timeline"),
+    ("GET", "/v1/profiles/{profile_id}/merges"),
+    ("POST", "/v1/merges/{merge_id}/unmerge"),
+    ("GET", "/v1/profiles/{profile_id}/consent"),
+    ("POST", "/v1/profiles/{profile_id}/consent"),
+    ("GET", "/v1/profiles/{profile_id}/may-contact"),
+    ("GET", "/v1/profiles/{profile_id}/delivery-preference"),
+    ("POST", "/v1/privacy/requests"),
+    ("GET", "/v1/privacy/requests/{request_id}"),
+    ("POST", "/v1/privacy/requests/{request_id}/complete"),
+    ("POST", "/v1/profiles/{profile_id}/preference-link"),
+    ("POST", "/v1/cases"),
+    ("GET", "/v1/cases"),
+    ("POST", "/v1/cases/inbound"),
+    ("GET", "/v1/cases/{case_id}"),
+    ("POST", "/v1/cases/{case_id}/entries"),
+    ("PUT", "/v1/cases/{case_id}/handoff"),
+    ("GET", "/v1/cases/{case_id}/handoff/versions"),
+    ("POST", "/v1/cases/{case_id}/status"),
+    ("POST", "/v1/cases/{case_id}/resolve"),
+    ("POST", "/v1/cases/{case_id}/close"),
+    ("POST", "/v1/cases/{case_id}/reopen"),
+    ("POST", "/v1/cases/{case_id}/priority"),
+    ("POST", "/v1/cases/{case_id}/assign"),
+    ("POST", "/v1/cases/{case_id}/pick-up"),
+    ("POST", "/v1/cases/{case_id}/escalate"),
+):
+    MATRIX[(_method, _path)] = SERVER_KEY
+
+
+def app_routes(settings: Settings) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for context in iter_route_contexts(create_app(settings).routes):
+        methods = getattr(context.original_route, "methods", None)
+        if methods is None:
+            found.add(("MOUNT", str(context.path)))
+        else:
+            found.update((m, str(context.path)) for m in methods if m != "HEAD")
+    return found
+
+
+def test_every_route_has_an_entry(settings: Settings) -> None:
+    routes = app_routes(settings)
+    assert routes - MATRIX.keys() == set(), "decide who may use these routes and add them to MATRIX"
+    assert MATRIX.keys() - routes == set(), "these entries name routes that no longer exist"
+
+
+def _url(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: ids.get(m.group(1), "1"), path)
+
+
+def _console_routes() -> list[tuple[str, str, frozenset[str]]]:
+    return sorted(
+        (m, p, who) for (m, p), who in MATRIX.items() if isinstance(who, frozenset) and p != "/console/logout"
+    )
+
+
+def test_console_pages_answer_each_role_as_the_matrix_says(settings: Settings, engine: Engine) -> None:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        survivor, _merged = wrong_merge(client, engine, settings)
+        ids = {"profile_id": str(survivor), "merge_id": "1", "username": "nobody-here"}
+        for role in ROLES:
+            make_user(engine, role, role)
+        # Anonymous: every console page sends the browser to the login form, and shows nothing.
+        client.cookies.clear()
+        for method, path, _who in _console_routes():
+            response = client.request(method, _url(path, ids), follow_redirects=False)
+            assert response.status_code == 303, (method, path)
+            assert response.headers["location"].startswith("/console/login?next="), (method, path)
+        for role in ROLES:
+            token = log_in(client, role)
+            for method, path, who in _console_routes():
+                # Posts carry the session's token and a form that stops right after the permission check (an
+                # empty reason, an unknown user…), so the matrix changes nothing it tests.
+                data = {"csrf_token": token} if method == "POST" else None
+                response = client.request(method, _url(path, ids), data=data, follow_redirects=False)
+                if role in who:
+                    assert response.status_code in (200, 400, 404), (role, method, path, response.status_code)
+                else:
+                    assert response.status_code == 403, (role, method, path, response.status_code)
+                    assert "Not allowed for your role" in response.text
+                    assert "Ada" not in response.text
+
+
+PERSONAL = ("augusta king", "u-ada", "bob-phone", "bob builder")  # the people wrong_merge stores
+
+
+def test_no_api_route_answers_personal_data_without_credentials(settings: Settings, engine: Engine) -> None:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        survivor, _merged = wrong_merge(client, engine, settings)
+        ids = {
+            "profile_id": str(survivor),
+            "merge_id": "1",
+            "request_id": "1",
+            "token": "not-a-link",
+            "write_key": "wk_not_a_key",
+        }
+        for (method, path), who in MATRIX.items():
+            if method == "MOUNT" or isinstance(who, frozenset) or path.startswith("/console"):
+                continue
+            url = _url(path, ids) + ("?identifier=user_id:u-ada" if path.endswith("/lookup") else "")
+            response = client.request(method, url, json={} if method == "POST" else None, follow_redirects=False)
+            assert response.status_code < 500, (method, path)
+            if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK):
+                assert response.status_code in (401, 403), (method, path, response.status_code)
+            body = response.text.lower()
+            leaked = [p for p in PERSONAL if p in body]
+            assert not leaked, (method, path, leaked)

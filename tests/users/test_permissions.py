@@ -1,0 +1,32 @@
+"""What each role may do."""
+
+from __future__ import annotations
+
+import pytest
+
+from seamline.users.permissions import (
+    CHANGE_PREFERENCES,
+    CORRECT_CUSTOMERS,
+    MANAGE_USERS,
+    PERMISSIONS,
+    ROLES,
+    UNMERGE,
+    VIEW_CUSTOMERS,
+    VIEW_REPORTS,
+    may,
+)
+
+
+def test_the_role_table() -> None:
+    sees_people = {role for role in ROLES if may(role, VIEW_CUSTOMERS)}
+    assert sees_people == {"agent", "supervisor"}
+    assert {role for role in ROLES if may(role, UNMERGE)} == {"supervisor"}
+    assert {role for role in ROLES if may(role, MANAGE_USERS)} == {"admin"}
+    assert {role for role in ROLES if may(role, VIEW_REPORTS)} == {"supervisor", "analyst"}
+    assert all(may(role, CORRECT_CUSTOMERS) and may(role, CHANGE_PREFERENCES) for role in sees_people)
+    assert not any(may("nobody", p) for p in PERMISSIONS)
+
+
+def test_an_unknown_permission_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="not a permission"):
+        may("agent", "customers:everything")
