@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from seamline.app import create_app
@@ -11,18 +13,35 @@ from seamline.config import Settings
 from seamline.demo.bank import channel_traffic, demo_people
 from seamline.demo.feed import batches, send, wait_until_ready
 from seamline.demo.sources import DEMO_SOURCES
-from seamline.demo.workspace import create_demo_workspace
+from seamline.demo.stories import CONVERSATIONS
+from seamline.demo.workspace import DEMO_USERS, create_demo_workspace, play
 from tests.support.flows import active_profiles, drain
 from tests.support.server import live_server
 
 
-def test_first_start_creates_every_source_and_traffic_from_them(engine: Engine) -> None:
-    workspace = create_demo_workspace(engine)
+def test_first_start_creates_every_source_staff_and_traffic(engine: Engine, settings: Settings) -> None:
+    workspace = create_demo_workspace(engine, settings)
     assert workspace is not None
     assert set(workspace.keys) == {s.name for s in DEMO_SOURCES}
     assert len(workspace.traffic) > 1_000
     assert {source for source, _ in workspace.traffic} <= set(workspace.keys)
-    assert create_demo_workspace(engine) is None  # a second start leaves the workspace alone
+    assert {(login.username, login.role) for login in workspace.logins} == {
+        (name, role) for name, role, _ in DEMO_USERS
+    }
+    assert create_demo_workspace(engine, settings) is None  # a second start leaves the workspace alone
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        for login in workspace.logins:  # the printed passwords open the console
+            client.cookies.clear()
+            form = client.get("/console/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token is not None
+            answer = client.post(
+                "/console/login",
+                data={"username": login.username, "password": login.password, "csrf_token": token.group(1)},
+                follow_redirects=False,
+            )
+            assert answer.status_code == 303, (login.username, answer.text[:300])
+            assert answer.headers["location"] != "/console/login"
 
 
 def test_the_demo_bank_is_the_same_every_time() -> None:
@@ -43,7 +62,7 @@ def test_batches_keep_order_and_never_mix_sources() -> None:
 
 
 def test_traffic_sent_over_http_is_accepted_and_resolved(engine: Engine, settings: Settings) -> None:
-    workspace = create_demo_workspace(engine)
+    workspace = create_demo_workspace(engine, settings)
     assert workspace is not None
     sample = workspace.traffic[:400]
     with live_server(create_app(settings)) as url:
@@ -54,6 +73,24 @@ def test_traffic_sent_over_http_is_accepted_and_resolved(engine: Engine, setting
     assert stored == len(sample)
     assert drain(engine, settings) == len(sample)
     assert active_profiles(engine)
+
+
+def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, settings: Settings) -> None:
+    workspace = create_demo_workspace(engine, settings)
+    assert workspace is not None
+    with live_server(create_app(settings, embedded_worker=True)) as url:
+        summary = play(workspace, url, engine, settings)
+    with engine.connect() as conn:
+        pending = conn.execute(text("SELECT count(*) FROM inbox_events WHERE processed_at IS NULL")).scalar()
+        cases = conn.execute(text("SELECT count(*) FROM cases")).scalar()
+        escalated = conn.execute(text("SELECT count(*) FROM cases WHERE status = 'escalated'")).scalar()
+        handoffs = conn.execute(text("SELECT count(*) FROM case_handoffs")).scalar()
+    assert pending == 0
+    assert f"{len(workspace.traffic):,} web, app" in summary
+    assert f"; {cases} customer conversations" in summary
+    assert cases == len(CONVERSATIONS)  # every conversation's customer was known by the email they wrote from
+    assert escalated == sum(1 for c in CONVERSATIONS if c.escalation)
+    assert handoffs == sum(1 for c in CONVERSATIONS if c.handoff)
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:

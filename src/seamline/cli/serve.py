@@ -11,10 +11,10 @@ import uvicorn
 
 from seamline.app import create_app
 from seamline.cli.session import engine_for, err, fail, load_settings
+from seamline.config import Settings
 from seamline.core.errors import SeamlineError
 from seamline.core.migrations import is_up_to_date, upgrade
-from seamline.demo.feed import send, wait_until_ready
-from seamline.demo.workspace import DemoWorkspace, create_demo_workspace
+from seamline.demo.workspace import DemoWorkspace, create_demo_workspace, play
 from seamline.worker.runner import Worker
 
 
@@ -35,17 +35,15 @@ def serve(
         elif not is_up_to_date(engine):
             err.print("[red]error:[/red] the schema is not current; run `seamline db upgrade` first")
             raise typer.Exit(1)
-        workspace = create_demo_workspace(engine) if demo else None
+        workspace = create_demo_workspace(engine, settings) if demo else None
         if workspace is not None:
-            for name in ("web", "ios-app"):
-                typer.echo(f"demo source {name:<13} write key: {workspace.keys[name]}")
-            typer.echo("(keys are shown once; `seamline sources rotate NAME` makes a new one)")
+            _introduce(workspace, settings)
     except SeamlineError as exc:
         raise fail(exc) from None
     finally:
         engine.dispose()
     if workspace is not None:
-        _feed_when_ready(workspace, settings.host, settings.port)
+        _play_when_ready(workspace, settings)
     typer.echo(f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)})")
     uvicorn.run(
         create_app(settings, embedded_worker=worker),
@@ -56,17 +54,27 @@ def serve(
     )
 
 
-def _feed_when_ready(workspace: DemoWorkspace, host: str, port: int) -> None:
-    """Send the demo's channel traffic through the tracking API once the server answers, without delaying it."""
-    loopback = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (comparing, not binding)
-    base = f"http://{loopback}:{port}"
+def _introduce(workspace: DemoWorkspace, settings: Settings) -> None:
+    for name in ("web", "ios-app"):
+        typer.echo(f"demo source {name:<13} write key: {workspace.keys[name]}")
+    typer.echo("(keys are shown once; `seamline sources rotate NAME` makes a new one)")
+    typer.echo(f"demo console at http://{settings.host}:{settings.port}/console, log in as:")
+    for login in workspace.logins:
+        typer.echo(f"  {login.username:<6} ({login.role:<10}) password: {login.password}")
 
-    def feed() -> None:
-        if wait_until_ready(base):
-            accepted = send(base, workspace.keys, workspace.traffic)
-            typer.echo(f"demo: {accepted:,} web, app, call-center and product events sent through the tracking API")
 
-    threading.Thread(target=feed, name="demo-feed", daemon=True).start()
+def _play_when_ready(workspace: DemoWorkspace, settings: Settings) -> None:
+    """Send the demo's traffic and conversations once the server answers, without delaying its start."""
+    loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104 (comparing)
+
+    def run() -> None:
+        engine = engine_for(settings)
+        try:
+            typer.echo(play(workspace, f"http://{loopback}:{settings.port}", engine, settings))
+        finally:
+            engine.dispose()
+
+    threading.Thread(target=run, name="demo", daemon=True).start()
 
 
 def _where(settings: Any) -> str:

@@ -2,30 +2,85 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
+from seamline.access.service import create_api_key
+from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
+from seamline.core.principal import Principal
 from seamline.demo.bank import channel_traffic, demo_people
+from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.sources import create_demo_sources
+from seamline.demo.stories import open_conversations
+from seamline.ingestion.service import backlog
+from seamline.synthetic.people import Person
+from seamline.users.service import create_user
+
+log = logging.getLogger("seamline.demo")
+# The bank's staff: who a newcomer logs in as.
+DEMO_USERS = (("alex", "agent", "Alex Agent"), ("sam", "supervisor", "Sam Supervisor"), ("admin", "admin", "Admin"))
+_SETUP = Principal(name="demo", kind="operator", scopes=frozenset(), surface="cli")
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    username: str
+    role: str
+    password: str
 
 
 @dataclass(frozen=True, slots=True)
 class DemoWorkspace:
-    """What a first start created, and the traffic still to send once the server answers."""
+    """What a first start created, and what is still to send once the server answers."""
 
     keys: dict[str, str]
+    logins: list[Login]
+    bridge_key: str
+    people: list[Person]
     traffic: list[tuple[str, dict[str, Any]]]
 
 
-def create_demo_workspace(engine: Engine) -> DemoWorkspace | None:
+def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace | None:
     """On an empty workspace, create the demo bank; None when the workspace already has sources."""
     with unit_of_work(engine) as session:
         keys = create_demo_sources(session)
-    if not keys:
-        return None
+        if not keys:
+            return None
+        logins = []
+        for username, role, name in DEMO_USERS:
+            password = secrets.token_urlsafe(9)
+            create_user(session, username, role, password, display_name=name, actor=_SETUP, config=settings.console)
+            logins.append(Login(username, role, password))
+        _view, bridge_key = create_api_key(session, "demo-chat-and-email", ["cases:read", "cases:write"])
     people = demo_people()
-    return DemoWorkspace(keys, channel_traffic(people, utcnow()))
+    return DemoWorkspace(keys, logins, bridge_key, people, channel_traffic(people, utcnow()))
+
+
+def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
+    """Wait until the worker has processed every accepted event; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with unit_of_work(engine, write=False) as session:
+            if backlog(session) == 0:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Settings) -> str:
+    """Once the server answers: send the channel traffic, let the worker resolve it, then the conversations."""
+    if not wait_until_ready(base_url):
+        return "demo: the server did not answer; no traffic sent"
+    accepted = send(base_url, workspace.keys, workspace.traffic)
+    if not wait_for_worker(engine):
+        return f"demo: {accepted:,} events sent; the worker has not finished them (is it running?)"
+    agent = next(login.username for login in workspace.logins if login.role == "agent")
+    cases = open_conversations(base_url, workspace.bridge_key, engine, settings.cases, workspace.people, agent)
+    return f"demo: {accepted:,} web, app, call-center and product events resolved; {cases} customer conversations"
