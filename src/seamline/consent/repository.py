@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from seamline.consent.models import ConsentChoice
@@ -76,3 +76,14 @@ def restore(session: Session, profile_ids: Sequence[int]) -> None:
         .where(table.c.origin_profile_id.in_(profile_ids), table.c.profile_id != table.c.origin_profile_id)
         .values(profile_id=table.c.origin_profile_id)
     )
+
+
+def scrub(session: Session, profile_ids: Sequence[int], actor: str, evidence: dict[str, Any]) -> int:
+    """Overwrite who stated and the evidence of every choice held by or made on these profiles."""
+    table = table_of(ConsentChoice)
+    result: Any = session.execute(
+        update(table)
+        .where(or_(table.c.profile_id.in_(profile_ids), table.c.origin_profile_id.in_(profile_ids)))
+        .values(actor=actor, evidence=evidence)
+    )
+    return int(result.rowcount or 0)
