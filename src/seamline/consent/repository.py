@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from seamline.consent.models import ConsentChoice
@@ -59,6 +59,49 @@ def of_profile(
     if document_type is not None:
         query = query.where(ConsentChoice.document_type == document_type)
     return session.scalars(query.order_by(ConsentChoice.id.desc())).all()
+
+
+# The columns of a policy Choice, in its field order, and one statement built once over the Core table (not the
+# ORM entity, whose statements go through the ORM's compile and result setup): the may-contact route runs it on
+# every request, and building the query plus loading ORM objects was a third of the route's time.
+_TABLE = table_of(ConsentChoice)
+CHOICE_COLUMNS = tuple(
+    _TABLE.c[name]
+    for name in (
+        "id",
+        "origin_profile_id",
+        "kind",
+        "purpose",
+        "channel",
+        "topic",
+        "product",
+        "value",
+        "document_type",
+        "recorded_at",
+        "effective_at",
+        "expires_at",
+        "actor",
+        "surface",
+        "source_id",
+        "event_id",
+        "evidence",
+        "legal_basis",
+    )
+)
+_FOR_PURPOSE = (
+    select(*CHOICE_COLUMNS)
+    .where(
+        _TABLE.c.profile_id == bindparam("profile_id"),
+        _TABLE.c.kind == bindparam("kind"),
+        _TABLE.c.purpose == bindparam("purpose"),
+    )
+    .order_by(_TABLE.c.id.desc())
+)
+
+
+def rows_for_purpose(session: Session, profile_id: int, kind: str, purpose: str) -> Sequence[Any]:
+    """A profile's choices of one kind and purpose as plain rows of CHOICE_COLUMNS, newest recorded first."""
+    return session.execute(_FOR_PURPOSE, {"profile_id": profile_id, "kind": kind, "purpose": purpose}).all()
 
 
 def move(session: Session, from_profile: int, into_profile: int) -> None:

