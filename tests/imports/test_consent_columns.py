@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 
 from seamline.config import Settings
 from seamline.consent.policy import Reachability
 from seamline.consent.service import history, may_contact_profile
 from seamline.core.db import unit_of_work
 from seamline.imports.mapping import load_mapping
-from seamline.imports.service import ImportRefused, import_file, validate_file
+from seamline.imports.query import safe_url
+from seamline.imports.service import ImportRefused, import_file, import_query, validate_file
 from tests.support.builders import make_source
 from tests.support.flows import drain, profile_holding
 
@@ -134,3 +135,28 @@ consent:
         "mapping consent.choices.0.purpose",
         "mapping consent.choices.0.legal_basis",
     }
+
+
+def test_consent_from_a_query_names_the_database_query_and_row_as_evidence(
+    engine: Engine, settings: Settings, source_db_url: str
+) -> None:
+    make_source(engine, "crm", "import")
+    crm = create_engine(source_db_url)
+    with crm.begin() as conn:
+        conn.execute(text("CREATE TABLE consents (customer_no VARCHAR(9), email VARCHAR(99), email_ok BOOLEAN)"))
+        conn.execute(
+            text("INSERT INTO consents VALUES ('C1', 'ada@example.com', true), ('C2', 'bob@example.com', false)")
+        )
+    crm.dispose()
+    mapping = load_mapping(
+        "record_key: customer_no\nidentifiers: {email: email}\n"
+        "consent: {choices: [{column: email_ok, purpose: marketing, channel: email}]}\n"
+    )
+    query = "SELECT customer_no, email, email_ok FROM consents ORDER BY customer_no"
+    import_query(engine, "crm", source_db_url, query, mapping, consent=settings.consent)
+    drain(engine, settings)
+    assert _may(engine, settings, "email:ada@example.com", "email") is True
+    assert _may(engine, settings, "email:bob@example.com", "email") is False
+    with unit_of_work(engine, write=False) as session:
+        (bob,) = history(session, profile_holding(engine, "email:bob@example.com"))
+    assert bob.evidence["import"] == {"database": safe_url(source_db_url), "query": query, "row": 2}

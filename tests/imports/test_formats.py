@@ -143,7 +143,7 @@ def test_a_query_imports_the_same_profiles(engine: Engine, settings: Settings, s
     )
     assert (result.rows, result.messages, result.new_events) == (2, 3, 3)
     assert result.consistency.startswith("one snapshot")
-    assert ("write", 2, None) in seen  # a query's total is unknown: rows only
+    assert ("write", 2, 2) in seen  # a query's total is unknown until its end (rows only until then)
     _check_profiles(engine, settings, source.id)
 
 
@@ -219,3 +219,17 @@ def test_both_passes_of_a_query_read_one_snapshot(engine: Engine, settings: Sett
     assert result.rows == 2  # the bad row added meanwhile is not in the snapshot
     drain(engine, settings)
     assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["city"] == "London"
+
+
+def test_a_long_query_reports_rows_without_a_total_until_its_end(engine: Engine, source_db_url: str) -> None:
+    make_source(engine, "crm", "import")
+    many = [{**PEOPLE[1], "customer_no": f"C{n}", "email": f"p{n}@example.com", "phone": None} for n in range(2_500)]
+    _customers(source_db_url, many)
+    seen: list[tuple[str, int, int | None, int]] = []
+    import_query(engine, "crm", source_db_url, QUERY, _mapping(), progress=lambda *args: seen.append(args))
+    validate = [s for s in seen if s[0] == "validate"]
+    assert validate == [
+        ("validate", 1_000, None, 1_000),
+        ("validate", 2_000, None, 2_000),
+        ("validate", 2_500, 2_500, 2_500),
+    ]

@@ -124,8 +124,9 @@ def _chunks(
     if messages:
         yield messages, lines
     if progress is not None:
+        # At the end the total is known even for a query: the bar completes instead of pulsing on.
         _done, total = rows.progress()
-        progress(phase, total if total is not None else report.rows, total, report.rows)
+        progress(phase, total if total is not None else report.rows, total or report.rows, report.rows)
 
 
 def _check(messages: list[dict[str, Any]], lines: list[int], report: Report, consent: ConsentConfig) -> None:
