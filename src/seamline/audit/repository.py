@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from seamline.audit.models import AuditEntry
@@ -52,3 +52,20 @@ def find(
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)
     return session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
+
+
+def details_of(session: Session, subject_type: str, subject_ids: Sequence[str]) -> list[tuple[int, dict[str, Any]]]:
+    """(id, detail) of every entry about these subjects."""
+    rows = session.execute(
+        select(AuditEntry.id, AuditEntry.detail).where(
+            AuditEntry.subject_type == subject_type, AuditEntry.subject_id.in_(subject_ids)
+        )
+    ).all()
+    return [(int(r[0]), dict(r[1] or {})) for r in rows]
+
+
+def replace_details(session: Session, entry_ids: Sequence[int], detail: dict[str, Any]) -> None:
+    table = table_of(AuditEntry)
+    for start in range(0, len(entry_ids), 900):
+        chunk = entry_ids[start : start + 900]
+        session.execute(update(table).where(table.c.id.in_(chunk)).values(detail=detail))

@@ -9,6 +9,7 @@ is durable before the answer leaves, without a transaction per request.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -146,3 +147,19 @@ def entries(
         before_id=before_id,
     )
     return [AuditEntryView.of(row) for row in rows]
+
+
+def scrub_details(
+    session: Session,
+    subject_type: str,
+    subject_ids: Sequence[int | str],
+    *,
+    is_personal: Callable[[dict[str, Any]], bool],
+    replacement: Mapping[str, Any],
+) -> int:
+    """Erasure: replace the detail of entries about these subjects where it names the person; the entries stay
+    (who accessed what, when), so the log still proves what happened. Returns how many were replaced."""
+    found = repository.details_of(session, subject_type, [str(s) for s in subject_ids])
+    personal = [entry_id for entry_id, detail in found if is_personal(detail)]
+    repository.replace_details(session, personal, dict(replacement))
+    return len(personal)

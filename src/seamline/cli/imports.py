@@ -1,7 +1,9 @@
-"""`seamline import`: a file of a source's records (CSV, JSON Lines) into the inbox, validated first."""
+"""`seamline import`: a source's records (a CSV, JSON Lines or Parquet file, or a SQL query) into the inbox,
+validated first."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -13,22 +15,28 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
+from sqlalchemy import Engine
 
 from seamline.cli.session import engine_for, err, fail, load_settings
+from seamline.config import Settings
 from seamline.core.errors import SeamlineError
 from seamline.core.migrations import is_up_to_date
-from seamline.imports.mapping import load_mapping
+from seamline.imports.mapping import ImportMapping, load_mapping
 from seamline.imports.service import (
     ImportRefused,
+    ImportResult,
     ProgressCallback,
     Report,
     find_source,
     import_file,
+    import_query,
     refusal,
     validate_file,
+    validate_query,
 )
 
 PLAIN_EVERY_SECONDS = 5.0  # how often a log line is written when stdout is not a terminal
+SQL_URL_VARIABLE = "SEAMLINE_IMPORT_SQL_URL"  # keeps a password out of the process list and shell history
 
 
 class _RowRate(ProgressColumn):
@@ -47,17 +55,22 @@ def _plain_progress() -> ProgressCallback:
     started: dict[str, float] = {}
     previous = [time.monotonic()]  # a pass starts when the one before it last reported
 
-    def report(phase: str, done: int, total: int, rows: int) -> None:
+    def report(phase: str, done: int, total: int | None, rows: int) -> None:
         now = time.monotonic()
         started.setdefault(phase, previous[0])
         previous[0] = now
-        if done < total and now - last.get(phase, 0.0) < PLAIN_EVERY_SECONDS:
+        finished = total is not None and done >= total
+        if not finished and now - last.get(phase, 0.0) < PLAIN_EVERY_SECONDS:
             return
         last[phase] = now
         elapsed = now - started[phase]
         rate = rows / elapsed if elapsed > 0 else 0.0
+        if total is None:  # a query: no total to measure against
+            typer.echo(f"{phase}: {rows:,} rows, {rate:,.0f} rows/s")
+            return
         percent = 100.0 * done / total if total else 100.0
-        typer.echo(f"{phase}: {rows:,} rows, {percent:.0f}% of the file, {rate:,.0f} rows/s")
+        remaining = (elapsed / done) * (total - done) if done else 0.0
+        typer.echo(f"{phase}: {rows:,} rows, {percent:.0f}%, {rate:,.0f} rows/s, about {remaining:,.0f} s left")
 
     return report
 
@@ -65,24 +78,64 @@ def _plain_progress() -> ProgressCallback:
 def _print_report(report: Report) -> None:
     err.print(f"[red]error:[/red] {report.error_count} problem(s) in {report.rows:,} row(s); nothing was imported")
     for error in report.errors:
-        where = f"line {error.line}" if error.line else "file"
+        where = f"{report.unit} {error.line}" if error.line else "input"
         err.print(escape(f"  {where}: {error.reason}"))
     if report.error_count > len(report.errors):
         err.print(f"  … and {report.error_count - len(report.errors)} more")
 
 
+def _sql_url(from_sql: str | None, query: str | None, path: Path | None) -> str | None:
+    """The source database's URL when the rows come from a query; exits 2 on a mix-up of file and query."""
+    if query is None:
+        if from_sql is not None:
+            err.print("[red]error:[/red] --from-sql needs --query")
+            raise typer.Exit(2)
+        if path is None:
+            err.print("[red]error:[/red] give a file (PATH) or a query (--query with --from-sql)")
+            raise typer.Exit(2)
+        return None
+    if path is not None:
+        err.print("[red]error:[/red] give a file or a query, not both")
+        raise typer.Exit(2)
+    url = from_sql or os.environ.get(SQL_URL_VARIABLE)
+    if not url:
+        err.print(f"[red]error:[/red] --query needs the source database: --from-sql URL or {SQL_URL_VARIABLE}")
+        raise typer.Exit(2)
+    return url
+
+
 def import_command(
     source: Annotated[str, typer.Argument(help="Name of the source the records come from (it must exist).")],
-    path: Annotated[Path, typer.Argument(help="CSV or JSON Lines file.", exists=True, dir_okay=False)],
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="CSV, JSON Lines or Parquet file (or use --query).", exists=True, dir_okay=False),
+    ] = None,
     mapping: Annotated[
-        Path, typer.Option("--mapping", help="YAML file saying which columns are what.", exists=True, dir_okay=False)
-    ],
+        Path | None,
+        typer.Option("--mapping", help="YAML file saying which columns are what.", exists=True, dir_okay=False),
+    ] = None,
+    from_sql: Annotated[
+        str | None,
+        typer.Option(
+            "--from-sql",
+            help=f"SQLAlchemy URL of the source database (or set {SQL_URL_VARIABLE}), e.g. "
+            "postgresql+psycopg://user@host/crm or sqlite:///crm.db",
+        ),
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", help="SELECT whose columns the mapping names; run read-only.")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only; change nothing.")] = False,
 ) -> None:
-    """Import a file of records: every row is validated first, then all are imported in one transaction, or none.
+    """Import records: every row is validated first, then all are imported in one transaction, or none.
 
-    Exit code 2 when a row is bad (each is reported with its line); importing the same file again changes nothing.
+    Exit code 2 when a row is bad (each is reported with its line, or row number for Parquet and queries);
+    importing the same records again changes nothing.
     """
+    if mapping is None:
+        err.print("[red]error:[/red] --mapping is required")
+        raise typer.Exit(2)
+    url = _sql_url(from_sql, query, path)
     settings = load_settings()
     engine = engine_for(settings)
     try:
@@ -94,11 +147,17 @@ def import_command(
         started = time.monotonic()
         with _progress() as on_progress:
             if dry_run:
-                report = validate_file(path, columns, found.name, progress=on_progress)
+                if url is not None and query is not None:
+                    report = validate_query(
+                        url, query, columns, found.name, consent=settings.consent, progress=on_progress
+                    )
+                else:
+                    assert path is not None
+                    report = validate_file(path, columns, found.name, consent=settings.consent, progress=on_progress)
                 if not report.is_valid:
                     raise refusal(report)
             else:
-                result = import_file(engine, found.name, path, columns, progress=on_progress)
+                result = _run_import(engine, found.name, path, url, query, columns, settings, on_progress)
         elapsed = max(time.monotonic() - started, 1e-9)
     except ImportRefused as exc:
         _print_report(exc.report)
@@ -114,6 +173,24 @@ def import_command(
         f"imported {result.rows:,} rows as {result.messages:,} messages: {result.new_events:,} new, "
         f"{result.skipped_duplicates:,} already in the inbox ({result.rows / elapsed:,.0f} rows/s)"
     )
+    if query is not None:
+        typer.echo(f"both passes read {result.consistency}")
+
+
+def _run_import(
+    engine: Engine,
+    source: str,
+    path: Path | None,
+    url: str | None,
+    query: str | None,
+    mapping: ImportMapping,
+    settings: Settings,
+    progress: ProgressCallback,
+) -> ImportResult:
+    if url is not None and query is not None:
+        return import_query(engine, source, url, query, mapping, consent=settings.consent, progress=progress)
+    assert path is not None
+    return import_file(engine, source, path, mapping, consent=settings.consent, progress=progress)
 
 
 @contextmanager
@@ -126,7 +203,8 @@ def _progress() -> Iterator[ProgressCallback]:
     with Progress(*columns) as bar:
         tasks: dict[str, TaskID] = {}
 
-        def on_progress(phase: str, done: int, total: int, rows: int) -> None:
+        # A query's total is unknown (None): rich then draws a pulsing bar, and the row count and rate still show.
+        def on_progress(phase: str, done: int, total: int | None, rows: int) -> None:
             if phase not in tasks:
                 tasks[phase] = bar.add_task(phase, total=total, rows=0)
             bar.update(tasks[phase], completed=done, rows=rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from seamline.consent.models import ConsentChoice
@@ -61,6 +61,49 @@ def of_profile(
     return session.scalars(query.order_by(ConsentChoice.id.desc())).all()
 
 
+# The columns of a policy Choice, in its field order, and one statement built once over the Core table (not the
+# ORM entity, whose statements go through the ORM's compile and result setup): the may-contact route runs it on
+# every request, and building the query plus loading ORM objects was a third of the route's time.
+_TABLE = table_of(ConsentChoice)
+CHOICE_COLUMNS = tuple(
+    _TABLE.c[name]
+    for name in (
+        "id",
+        "origin_profile_id",
+        "kind",
+        "purpose",
+        "channel",
+        "topic",
+        "product",
+        "value",
+        "document_type",
+        "recorded_at",
+        "effective_at",
+        "expires_at",
+        "actor",
+        "surface",
+        "source_id",
+        "event_id",
+        "evidence",
+        "legal_basis",
+    )
+)
+_FOR_PURPOSE = (
+    select(*CHOICE_COLUMNS)
+    .where(
+        _TABLE.c.profile_id == bindparam("profile_id"),
+        _TABLE.c.kind == bindparam("kind"),
+        _TABLE.c.purpose == bindparam("purpose"),
+    )
+    .order_by(_TABLE.c.id.desc())
+)
+
+
+def rows_for_purpose(session: Session, profile_id: int, kind: str, purpose: str) -> Sequence[Any]:
+    """A profile's choices of one kind and purpose as plain rows of CHOICE_COLUMNS, newest recorded first."""
+    return session.execute(_FOR_PURPOSE, {"profile_id": profile_id, "kind": kind, "purpose": purpose}).all()
+
+
 def move(session: Session, from_profile: int, into_profile: int) -> None:
     """Give every choice one profile holds to another; where each was made stays as it was."""
     session.execute(
@@ -76,3 +119,14 @@ def restore(session: Session, profile_ids: Sequence[int]) -> None:
         .where(table.c.origin_profile_id.in_(profile_ids), table.c.profile_id != table.c.origin_profile_id)
         .values(profile_id=table.c.origin_profile_id)
     )
+
+
+def scrub(session: Session, profile_ids: Sequence[int], actor: str, evidence: dict[str, Any]) -> int:
+    """Overwrite who stated and the evidence of every choice held by or made on these profiles."""
+    table = table_of(ConsentChoice)
+    result: Any = session.execute(
+        update(table)
+        .where(or_(table.c.profile_id.in_(profile_ids), table.c.origin_profile_id.in_(profile_ids)))
+        .values(actor=actor, evidence=evidence)
+    )
+    return int(result.rowcount or 0)

@@ -57,6 +57,32 @@ def _choice(row: ConsentChoice) -> Choice:
     )
 
 
+def _plain_choice(row: Sequence[Any]) -> Choice:
+    """A Choice from a row of repository.CHOICE_COLUMNS (same order as its fields)."""
+    (id_, origin, kind, purpose, channel, topic, product, value, document_type) = row[:9]
+    (recorded_at, effective_at, expires_at, actor, surface, source_id, event_id, evidence, legal_basis) = row[9:]
+    return Choice(
+        id_,
+        origin,
+        kind,
+        purpose,
+        channel,
+        topic,
+        product,
+        value,
+        document_type,
+        recorded_at,
+        effective_at,
+        expires_at,
+        actor,
+        surface,
+        source_id,
+        event_id,
+        dict(evidence or {}),
+        legal_basis,
+    )
+
+
 def _subject(choice: ChoiceInput) -> dict[str, str | None]:
     return {
         "kind": choice.kind,
@@ -207,9 +233,9 @@ def may_contact_profile(
     _check_known(
         [("purpose", purpose, config.purposes), ("channel", channel, config.channels), ("topic", topic, config.topics)]
     )
-    rows = repository.of_profile(session, profile_id, kind=CONSENT, purpose=purpose)
+    rows = repository.rows_for_purpose(session, profile_id, CONSENT, purpose)
     return may_contact(
-        [_choice(row) for row in rows],
+        [_plain_choice(row) for row in rows],
         purpose,
         channel,
         topic=topic,
@@ -252,3 +278,9 @@ def move_choices(session: Session, from_profile: int, into_profile: int) -> None
 def restore_choices(session: Session, profile_ids: Sequence[int]) -> None:
     """On unmerge: every choice made on one of these profiles goes back to it (call before the replay re-merges)."""
     repository.restore(session, profile_ids)
+
+
+def scrub_choices(session: Session, profile_ids: Sequence[int], *, actor: str, evidence: Mapping[str, Any]) -> int:
+    """Erasure: keep each decision (what, which channel, when, granted or denied) as proof of what was honoured,
+    but replace who stated it and its evidence (ip, user agent, message ids), which are personal; returns how many."""
+    return repository.scrub(session, profile_ids, actor, dict(evidence))

@@ -195,18 +195,21 @@ def add_merge_record(session: Session, record: dict[str, Any]) -> int:
 _FIND = text(
     "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC LIMIT 1"
 )
+# Typed by the Core table's columns, not the ORM entity's: with ORM attributes a statement goes through the ORM's
+# compile and result setup on every run (a tenth of a may-contact request).
+_PROFILES, _IDENTIFIERS = table_of(Profile).c, table_of(IdentifierLink).c
 _HEADER = text("SELECT id, merged_into_id, created_at, updated_at FROM profiles WHERE id = :id").columns(
-    Profile.id, Profile.merged_into_id, Profile.created_at, Profile.updated_at
+    _PROFILES.id, _PROFILES.merged_into_id, _PROFILES.created_at, _PROFILES.updated_at
 )
 _LINKS = text(
     "SELECT type, value, source_id, first_seen_at, last_seen_at FROM identifiers WHERE profile_id = :id "
     "ORDER BY type, id"
 ).columns(
-    IdentifierLink.type,
-    IdentifierLink.value,
-    IdentifierLink.source_id,
-    IdentifierLink.first_seen_at,
-    IdentifierLink.last_seen_at,
+    _IDENTIFIERS.type,
+    _IDENTIFIERS.value,
+    _IDENTIFIERS.source_id,
+    _IDENTIFIERS.first_seen_at,
+    _IDENTIFIERS.last_seen_at,
 )
 
 
@@ -322,3 +325,68 @@ def creators(session: Session) -> dict[int, int]:
 
 def all_profile_ids(session: Session) -> list[int]:
     return list(session.scalars(select(Profile.id).order_by(Profile.id)))
+
+
+def link_pairs(session: Session, profile_ids: Sequence[int]) -> list[tuple[str, str]]:
+    """(type, value) of every identifier these profiles hold."""
+    rows = session.execute(
+        select(IdentifierLink.type, IdentifierLink.value).where(IdentifierLink.profile_id.in_(profile_ids))
+    ).all()
+    return sorted({(r[0], r[1]) for r in rows})
+
+
+def held_elsewhere(session: Session, values: Sequence[str], profile_ids: Sequence[int]) -> set[tuple[str, str]]:
+    """(type, value) of these values that a profile outside `profile_ids` also holds."""
+    out: set[tuple[str, str]] = set()
+    for chunk in _chunks(values):
+        rows = session.execute(
+            select(IdentifierLink.type, IdentifierLink.value).where(
+                IdentifierLink.value.in_(chunk), IdentifierLink.profile_id.not_in(profile_ids)
+            )
+        ).all()
+        out.update((r[0], r[1]) for r in rows)
+    return out
+
+
+def conflict_event_ids(session: Session, profile_ids: Sequence[int]) -> list[int]:
+    """Events whose refused evidence names these profiles."""
+    table = table_of(IdentityConflict)
+    found = session.scalars(
+        select(table.c.event_id).where(
+            table.c.event_id.is_not(None),
+            or_(table.c.profile_id.in_(profile_ids), table.c.other_profile_id.in_(profile_ids)),
+        )
+    )
+    return sorted({int(e) for e in found if e is not None})
+
+
+def delete_links(session: Session, profile_ids: Sequence[int]) -> int:
+    result: Any = session.execute(delete(table_of(IdentifierLink)).where(IdentifierLink.profile_id.in_(profile_ids)))
+    return int(result.rowcount or 0)
+
+
+def delete_conflicts(
+    session: Session, profile_ids: Sequence[int], event_ids: Sequence[int], values: Sequence[str]
+) -> int:
+    """Delete refused evidence about these profiles, from these events, or naming these values."""
+    table = table_of(IdentityConflict)
+    conditions = [table.c.profile_id.in_(profile_ids), table.c.other_profile_id.in_(profile_ids)]
+    result: Any = session.execute(delete(table).where(or_(*conditions)))
+    total = int(result.rowcount or 0)
+    for column, items in ((table.c.event_id, event_ids), (table.c.identifier_value, values)):
+        for chunk in _chunks(items):
+            result = session.execute(delete(table).where(column.in_(chunk)))
+            total += int(result.rowcount or 0)
+    return total
+
+
+def blank_merge_values(session: Session, profile_ids: Sequence[int]) -> int:
+    """Blank the identifier value merges of these profiles were made on; the merges themselves stay."""
+    table = table_of(Merge)
+    result: Any = session.execute(
+        update(table)
+        .where(or_(table.c.profile_id.in_(profile_ids), table.c.merged_profile_id.in_(profile_ids)))
+        .where(table.c.identifier_value.is_not(None))
+        .values(identifier_value=None)
+    )
+    return int(result.rowcount or 0)

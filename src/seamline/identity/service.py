@@ -297,3 +297,38 @@ def identifier_links(session: Session, profile_id: int) -> Sequence[Any]:
 def conflicts_for(session: Session, profile_id: int, limit: int = 100) -> Sequence[IdentityConflict]:
     """Evidence resolution refused for or against this profile, newest first."""
     return repository.conflicts_of(session, profile_id, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonIdentity:
+    """What erasure needs to know of a person's identity: their profiles and identifiers, and which are shared."""
+
+    members: list[int]  # the active profile and every profile merged into it
+    identifiers: list[tuple[str, str]]  # (type, value) the members hold
+    shared: set[tuple[str, str]]  # of those, the ones a profile outside the person also holds (a household phone)
+    refused_event_ids: list[int]  # events whose refused evidence names the members
+
+
+def profile_members(session: Session, root: int) -> list[int]:
+    """An active profile and every profile merged into it (merge pointers are kept flat)."""
+    return [root, *repository.absorbed_into(session, root)]
+
+
+def person_identity(session: Session, profile_id: int) -> PersonIdentity:
+    """The person a profile id leads to, as erasure sees them."""
+    members = profile_members(session, root_of(session, profile_id))
+    pairs = repository.link_pairs(session, members)
+    shared = repository.held_elsewhere(session, sorted({v for _t, v in pairs}), members)
+    return PersonIdentity(members, pairs, shared, repository.conflict_event_ids(session, members))
+
+
+def erase_identity(
+    session: Session, profile_ids: Sequence[int], *, event_ids: Sequence[int], values: Sequence[str]
+) -> dict[str, int]:
+    """Erasure: delete the profiles' identifier links and refused evidence (about them, from their events or
+    naming their values), and blank the values merges were made on (the merges stay, still undoable)."""
+    return {
+        "identifiers": repository.delete_links(session, profile_ids),
+        "conflicts": repository.delete_conflicts(session, profile_ids, event_ids, values),
+        "merge_evidence": repository.blank_merge_values(session, profile_ids),
+    }

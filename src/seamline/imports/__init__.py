@@ -1,1 +1,2 @@
-"""Bulk import: files of a source's records (CSV, JSON Lines) mapped to Segment messages and appended to the inbox."""
+"""Bulk import: a source's records (CSV, JSON Lines, Parquet files or a SQL query) mapped to Segment messages and
+appended to the inbox."""

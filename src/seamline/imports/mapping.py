@@ -1,8 +1,9 @@
 """The import mapping (which columns say what) and one row turned into Segment messages. Pure: values in, values out.
 
-A row becomes one `identify` and one `group` per holding. Every message id is a digest of the source, the record
-key, the kind and the content, so importing an unchanged row again appends nothing (the inbox is idempotent on
-message id) and a changed row appends new messages, which the worker records with the new import's provenance.
+A row becomes one `identify`, one `group` per holding and one `Consent Updated` per choice it states. Every
+message id is a digest of the source, the record key, the kind and the content, so importing an unchanged row
+again appends nothing (the inbox is idempotent on message id) and a changed row appends new messages, which the
+worker records with the new import's provenance.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from seamline.core.errors import FieldError, InvalidInput
+from seamline.imports.consent import ConsentMapping, consent_messages
 
-FORMATS = ("csv", "jsonl")
-_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = ("csv", "jsonl", "parquet")
+_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+# Where in the evidence of an imported consent choice the file (or query) and its line (or row) are named.
+ORIGIN_KEY = "import"
 # Identifier types Segment spells as traits or as userId; every other type travels as context.externalIds.
 TRAIT_IDENTIFIERS = ("email", "phone")
 USER_ID = "user_id"
@@ -40,16 +44,18 @@ class ImportMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal["csv", "jsonl"] | None = None
+    format: Literal["csv", "jsonl", "parquet"] | None = None
     record_key: str = Field(min_length=1, description="Column with the source's own id for the row.")
     identifiers: dict[str, str] = Field(default_factory=dict, description="Identifier type → column.")
     traits: dict[str, str] = Field(default_factory=dict, description="Trait name → column.")
     holdings: list[HoldingColumns] = Field(default_factory=list)
+    consent: ConsentMapping | None = None
 
     def columns(self) -> set[str]:
         """Every column the mapping reads."""
         holding_columns = {c for h in self.holdings for c in (h.id, h.status) if c is not None}
-        return {self.record_key, *self.identifiers.values(), *self.traits.values(), *holding_columns}
+        consent_columns = self.consent.columns() if self.consent is not None else set()
+        return {self.record_key, *self.identifiers.values(), *self.traits.values(), *holding_columns, *consent_columns}
 
     def format_for(self, path: Path) -> str:
         """The file's format: the mapping's, else the file's suffix."""
@@ -58,7 +64,7 @@ class ImportMapping(BaseModel):
         found = _SUFFIXES.get(path.suffix.lower())
         if found is None:
             raise InvalidInput(
-                [FieldError("format", "unknown", f"say format: csv or jsonl; {path.name!r} does not tell")],
+                [FieldError("format", "unknown", f"say format: csv, jsonl or parquet; {path.name!r} does not tell")],
                 "the file format is unknown",
             )
         return found
@@ -109,8 +115,16 @@ def _present(value: Any) -> bool:
     return value is not None and value != ""
 
 
-def row_to_messages(row: Mapping[str, Any], mapping: ImportMapping, line: int, source: str) -> list[dict[str, Any]]:
-    """One `identify` and one `group` per holding the row reports; RowProblem when the row cannot be imported."""
+def row_to_messages(
+    row: Mapping[str, Any],
+    mapping: ImportMapping,
+    line: int,
+    source: str,
+    origin: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """One `identify`, one `group` per holding and one `Consent Updated` per choice the row states; RowProblem when
+    the row cannot be imported. `origin` (the file or query, and the position's name) goes into consent evidence.
+    """
     key = _text(row.get(mapping.record_key))
     if key is None:
         raise RowProblem(line, f"the record key column {mapping.record_key!r} is empty")
@@ -150,8 +164,19 @@ def row_to_messages(row: Mapping[str, Any], mapping: ImportMapping, line: int, s
         if status is not None:
             group_traits["status"] = status
         messages.append({"type": "group", **person, "groupId": holding_id, "traits": group_traits})
+    if mapping.consent is not None:
+        try:
+            messages.extend(consent_messages(row, mapping.consent, person, source))
+        except ValueError as exc:
+            raise RowProblem(line, str(exc)) from None
     for message in messages:
         message["messageId"] = message_id(source, key, message)
+        if origin is not None and message["type"] == "track":
+            # After the id: where a choice was read is evidence, not content, so the same choice read again from
+            # another file (or another line) is the same message and adds no version.
+            where = {k: v for k, v in origin.items() if k != "unit"}
+            evidence = message["properties"].setdefault("evidence", {})
+            evidence[ORIGIN_KEY] = {**where, str(origin.get("unit", "line")): line}
     return messages
 
 

@@ -1,12 +1,18 @@
-"""Rows of a CSV or JSON Lines file, streamed: one row in memory at a time, with its line and the bytes read."""
+"""Rows of a CSV or JSON Lines file, streamed: one row in memory at a time, with its line and the bytes read.
+
+Every way rows come in (these files, Parquet, a SQL query) has the shape of `Rows`: the service reads them all
+the same way and only the report's word for a position ("line" or "row") and the progress total differ.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -15,8 +21,49 @@ from seamline.imports.mapping import RowProblem
 Row = dict[str, Any]
 
 
+class Rows(Protocol):
+    """An open stream of rows: what validation and writing read, twice."""
+
+    unit: str  # what a position is called in reports: "line" (text files) or "row" (Parquet, SQL)
+    header: list[str] | None  # the columns, when known before the first row (None for JSON Lines)
+
+    def rows(self) -> Iterator[tuple[int, Row | RowProblem]]:
+        """Each row with its position (1-based), or the problem at that position."""
+        ...
+
+    def progress(self) -> tuple[int, int | None]:
+        """How far reading is, and out of how much (None when the total is unknown, as for a query)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def plain_value(value: Any) -> Any:
+    """A typed cell (Parquet, SQL) as JSON can carry it; RowProblem's caller names the column for bytes."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        raise TypeError("binary data")
+    return value
+
+
+def plain_row(row: Row, position: int) -> Row | RowProblem:
+    """A typed row with every cell made plain, or the problem naming the first cell that cannot be."""
+    out: Row = {}
+    for name, value in row.items():
+        try:
+            out[name] = plain_value(value)
+        except TypeError as exc:
+            return RowProblem(position, f"column {name!r} holds {exc}, which cannot be imported")
+    return out
+
+
 class RowFile:
     """An open file to read rows from; `header` is the CSV header (None for JSON Lines)."""
+
+    unit = "line"
 
     def __init__(self, path: Path, file_format: str) -> None:
         self.format = file_format
@@ -33,9 +80,9 @@ class RowFile:
             except StopIteration:
                 self.header = []
 
-    def position(self) -> int:
-        """Bytes read so far (for progress)."""
-        return self._raw.tell()
+    def progress(self) -> tuple[int, int | None]:
+        """Bytes read so far, of the file's size."""
+        return self._raw.tell(), self.size
 
     def rows(self) -> Iterator[tuple[int, Row | RowProblem]]:
         """Each row with its line number, or the problem that line has; blank lines are skipped."""

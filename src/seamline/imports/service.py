@@ -1,7 +1,7 @@
-"""Bulk import of a file into the inbox: validate every row first, then write all of it in one transaction.
+"""Bulk import of a file or a query into the inbox: validate every row first, then write all of it in one transaction.
 
-Two streamed passes, so memory does not grow with the file: the first reads every row and reports the bad ones;
-the second reads the file again and appends its messages to the inbox, a chunk at a time, in one transaction.
+Two streamed passes, so memory does not grow with the input: the first reads every row and reports the bad ones;
+the second reads it again and appends its messages to the inbox, a chunk at a time, in one transaction.
 All or nothing: a file is one statement of a source's records, and half of it applied (some customers updated,
 the rest not, and no way to tell which) is worse than none; a failed run changes nothing, and since message ids
 are digests of the rows, running it again after a fix appends only what is new.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,35 +19,43 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
 from seamline.core.db import WRITE_INTENT
 from seamline.core.errors import FieldError, InvalidInput, NotFound, TooLarge
+from seamline.imports.consent import check_section, consent_errors
 from seamline.imports.mapping import ImportMapping, RowProblem, missing_columns, row_to_messages
-from seamline.imports.reader import RowFile
+from seamline.imports.parquet import ParquetRows
+from seamline.imports.query import snapshot
+from seamline.imports.reader import RowFile, Rows
 from seamline.ingestion import wire
 from seamline.ingestion.service import append_messages
 from seamline.sources.service import SourceView, list_sources
 
 CHUNK_ROWS = 1_000
 MAX_REPORTED = 100
+MAX_QUERY_EVIDENCE = 1_000  # characters of a query kept in an imported choice's evidence
 
-# Called as the file is read: (phase "validate" or "write", bytes read, file size, rows so far).
-ProgressCallback = Callable[[str, int, int, int], None]
+# Called as rows are read: (phase "validate" or "write", done, total or None when unknown, rows so far). `done`
+# and `total` are bytes for CSV and JSON Lines, rows for Parquet; a query's total is unknown (None).
+ProgressCallback = Callable[[str, int, int | None, int], None]
+RowOpener = Callable[[], AbstractContextManager[Rows]]
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    line: int
+    line: int  # the line of a text file, the row number of Parquet or a query; 0 for the whole input
     reason: str
 
 
 @dataclass(slots=True)
 class Report:
-    """What validation found: rows read, the first problems (with their lines) and how many there were."""
+    """What validation found: rows read, the first problems (with their positions) and how many there were."""
 
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    unit: str = "line"  # what a position is: "line" (CSV, JSON Lines) or "row" (Parquet, SQL)
 
     @property
     def is_valid(self) -> bool:
@@ -64,6 +73,7 @@ class ImportResult:
     messages: int
     new_events: int
     skipped_duplicates: int
+    consistency: str = "the file is read twice"
 
 
 def _limits(messages: int) -> wire.Limits:
@@ -72,9 +82,10 @@ def _limits(messages: int) -> wire.Limits:
 
 
 def _chunks(
-    rows: RowFile,
+    rows: Rows,
     mapping: ImportMapping,
     source: str,
+    origin: dict[str, Any],
     report: Report,
     progress: ProgressCallback | None,
     phase: str,
@@ -96,7 +107,7 @@ def _chunks(
                     raise row
                 if seen is not None and len(seen) < len(wanted):
                     seen.update(c for c in wanted if c in row)
-                produced = row_to_messages(row, mapping, line, source)
+                produced = row_to_messages(row, mapping, line, source, {**origin, "unit": rows.unit})
             except RowProblem as problem:
                 report.add(problem.line, problem.reason)
                 continue
@@ -106,46 +117,98 @@ def _chunks(
                 yield messages, lines
                 messages, lines = [], []
                 if progress is not None:
-                    progress(phase, rows.position(), rows.size, report.rows)
+                    progress(phase, *rows.progress(), report.rows)
     except (csv.Error, UnicodeDecodeError) as exc:
         # The reader cannot go on past this point, so the file stops here.
-        report.add(line + 1, f"the file cannot be read past this line: {exc}")
+        report.add(line + 1, f"the file cannot be read past this {rows.unit}: {exc}")
     if messages:
         yield messages, lines
     if progress is not None:
-        progress(phase, rows.size, rows.size, report.rows)
+        # At the end the total is known even for a query: the bar completes instead of pulsing on.
+        _done, total = rows.progress()
+        progress(phase, total if total is not None else report.rows, total or report.rows, report.rows)
 
 
-def _check(messages: list[dict[str, Any]], lines: list[int], report: Report) -> None:
-    """What the tracking API would refuse in these messages, by line."""
+def _check(messages: list[dict[str, Any]], lines: list[int], report: Report, consent: ConsentConfig) -> None:
+    """What the tracking API, and the worker's consent rules, would refuse in these messages, by line."""
     try:
         wire.parse_batch({"batch": messages}, utcnow(), _limits(len(messages)))
     except (InvalidInput, TooLarge) as exc:
         for error in exc.errors:
             line = lines[error.index] if error.index is not None else 0
             report.add(line, f"{error.field}: {error.message}")
+    _check_consent(messages, lines, report, consent)
 
 
-def validate_file(
-    path: Path, mapping: ImportMapping, source: str, *, progress: ProgressCallback | None = None
+def _check_consent(messages: list[dict[str, Any]], lines: list[int], report: Report, consent: ConsentConfig) -> None:
+    """What the worker's consent rules would refuse (it would drop those choices, not refuse the event)."""
+    for message, line in zip(messages, lines, strict=True):
+        if message["type"] == "track":
+            for error in consent_errors(message, consent):
+                report.add(line, f"consent {error.field.removeprefix('properties.')}: {error.message}")
+
+
+def validate_rows(
+    open_rows: RowOpener,
+    mapping: ImportMapping,
+    source: str,
+    *,
+    origin: dict[str, Any] | None = None,
+    consent: ConsentConfig | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
-    """Read the whole file and report every row that cannot be imported (the first 100, and the count)."""
+    """Read every row and report each that cannot be imported (the first 100, and the count)."""
     report = Report()
-    with RowFile(path, mapping.format_for(path)) as rows:
+    consent = consent or ConsentConfig()
+    if mapping.consent is not None:
+        for error in check_section(mapping.consent, consent):
+            report.add(0, f"mapping {error.field}: {error.message}")
+        if not report.is_valid:
+            return report
+    with open_rows() as rows:
+        report.unit = rows.unit
         if rows.header is not None:
             missing = missing_columns(rows.header, mapping)
             if missing:
-                report.add(1, f"the header lacks the mapped column(s) {', '.join(missing)}")
+                where = 1 if rows.unit == "line" else 0
+                report.add(where, f"the header lacks the mapped column(s) {', '.join(missing)}")
                 return report
         seen: set[str] = set()
-        for messages, lines in _chunks(rows, mapping, source, report, progress, "validate", seen):
-            _check(messages, lines, report)
+        for messages, lines in _chunks(rows, mapping, source, origin or {}, report, progress, "validate", seen):
+            _check(messages, lines, report, consent)
         if rows.header is None and report.rows:
             # JSON Lines has no header: a column the mapping names that no line holds is most likely a typo.
             for column in sorted(mapping.columns() - seen):
                 report.add(0, f"no line has the mapped column {column!r}")
     report.errors.sort(key=lambda e: e.line)
     return report
+
+
+def open_file(path: Path, mapping: ImportMapping) -> AbstractContextManager[Rows]:
+    """The file's rows, read as its format says."""
+    file_format = mapping.format_for(path)
+    if file_format == "parquet":
+        return ParquetRows(path, mapping.columns())
+    return RowFile(path, file_format)
+
+
+def validate_file(
+    path: Path,
+    mapping: ImportMapping,
+    source: str,
+    *,
+    consent: ConsentConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Read the whole file and report every row that cannot be imported (the first 100, and the count)."""
+    mapping.format_for(path)  # an unknown format is the caller's mistake, raised before any row is read
+    return validate_rows(
+        lambda: open_file(path, mapping), mapping, source, origin=_file_origin(path), consent=consent, progress=progress
+    )
+
+
+def _file_origin(path: Path) -> dict[str, Any]:
+    return {"file": path.name}
 
 
 def find_source(engine: Engine, name: str) -> SourceView:
@@ -157,36 +220,112 @@ def find_source(engine: Engine, name: str) -> SourceView:
     return found
 
 
+def import_rows(
+    engine: Engine,
+    source_name: str,
+    open_rows: RowOpener,
+    mapping: ImportMapping,
+    *,
+    origin: dict[str, Any] | None = None,
+    consent: ConsentConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Validate every row, then append every row's messages to the inbox in one transaction (all or nothing).
+
+    This is its own transaction boundary, not the caller's: validation reads every row before the write
+    transaction begins, so SQLite's write lock is held for the write pass only.
+    """
+    source = find_source(engine, source_name)
+    consent = consent or ConsentConfig()
+    origin = origin or {}
+    report = validate_rows(open_rows, mapping, source.name, origin=origin, consent=consent, progress=progress)
+    if not report.is_valid:
+        raise refusal(report)
+    received_at = utcnow()
+    written = Report(unit=report.unit)
+    messages_total = new_events = 0
+    with engine.execution_options(**{WRITE_INTENT: True}).begin() as conn, open_rows() as rows:
+        for messages, lines in _chunks(rows, mapping, source.name, origin, written, progress, "write"):
+            # The input may have changed since it was validated: appending re-checks the wire rules (and raises),
+            # consent is checked here, and a bad row refuses everything.
+            _check_consent(messages, lines, written, consent)
+            if written.is_valid:
+                new_events += append_messages(conn, source.id, received_at, messages, _limits(len(messages)))
+            messages_total += len(messages)
+        if not written.is_valid:  # the input changed between the two passes: roll back everything
+            raise refusal(written)
+    return ImportResult(written.rows, messages_total, new_events, messages_total - new_events)
+
+
 def import_file(
     engine: Engine,
     source_name: str,
     path: Path,
     mapping: ImportMapping,
     *,
+    consent: ConsentConfig | None = None,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
-    """Validate the file, then append every row's messages to the inbox in one transaction (all or nothing).
+    """Import a CSV, JSON Lines or Parquet file (see import_rows)."""
+    mapping.format_for(path)
+    return import_rows(
+        engine,
+        source_name,
+        lambda: open_file(path, mapping),
+        mapping,
+        origin=_file_origin(path),
+        consent=consent,
+        progress=progress,
+    )
 
-    This is its own transaction boundary, not the caller's: validation reads the whole file before the write
-    transaction begins, so SQLite's write lock is held for the write pass only.
-    """
-    source = find_source(engine, source_name)
-    report = validate_file(path, mapping, source.name, progress=progress)
-    if not report.is_valid:
-        raise refusal(report)
-    received_at = utcnow()
-    written = Report()
-    messages_total = new_events = 0
-    with (
-        engine.execution_options(**{WRITE_INTENT: True}).begin() as conn,
-        RowFile(path, mapping.format_for(path)) as rows,
-    ):
-        for messages, _lines in _chunks(rows, mapping, source.name, written, progress, "write"):
-            new_events += append_messages(conn, source.id, received_at, messages, _limits(len(messages)))
-            messages_total += len(messages)
-        if not written.is_valid:  # the file changed between the two passes
-            raise refusal(written)
-    return ImportResult(written.rows, messages_total, new_events, messages_total - new_events)
+
+def _query_origin(url: str, query: str) -> dict[str, Any]:
+    return {"database": url, "query": query[:MAX_QUERY_EVIDENCE]}
+
+
+def validate_query(
+    url: str,
+    query: str,
+    mapping: ImportMapping,
+    source: str,
+    *,
+    consent: ConsentConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Run the query on the source database and report every row that cannot be imported."""
+    with snapshot(url) as snap:
+        return validate_rows(
+            lambda: snap.rows(query),
+            mapping,
+            source,
+            origin=_query_origin(snap.url, query),
+            consent=consent,
+            progress=progress,
+        )
+
+
+def import_query(
+    engine: Engine,
+    source_name: str,
+    url: str,
+    query: str,
+    mapping: ImportMapping,
+    *,
+    consent: ConsentConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Import the rows a SQL query returns from a source database: both passes read one snapshot (see query.py)."""
+    with snapshot(url) as snap:
+        result = import_rows(
+            engine,
+            source_name,
+            lambda: snap.rows(query),
+            mapping,
+            origin=_query_origin(snap.url, query),
+            consent=consent,
+            progress=progress,
+        )
+    return ImportResult(result.rows, result.messages, result.new_events, result.skipped_duplicates, snap.consistency)
 
 
 @dataclass
@@ -199,7 +338,7 @@ class ImportRefused(InvalidInput):
 def refusal(report: Report) -> ImportRefused:
     """The report as the error that refuses the import."""
     return ImportRefused(
-        [FieldError(f"line {e.line}", "invalid_row", e.reason, e.line) for e in report.errors],
+        [FieldError(f"{report.unit} {e.line}", "invalid_row", e.reason, e.line) for e in report.errors],
         f"{report.error_count} problem(s) in {report.rows} row(s); nothing was imported",
         report,
     )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -207,3 +207,21 @@ def events_by_message_id(session: Session, source_id: int, message_ids: Sequence
         .where(InboxEvent.source_id == source_id, InboxEvent.message_id.in_(list(message_ids)))
         .order_by(InboxEvent.id)
     ).all()
+
+
+def replace_payloads(session: Session, payloads: dict[int, str]) -> None:
+    """Overwrite events' payloads and empty their person columns."""
+    if not payloads:
+        return
+    table = table_of(InboxEvent)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("event_id"))
+        .values(payload=bindparam("new_payload"), user_id=None, anonymous_id=None)
+    )
+    session.connection().execute(stmt, [{"event_id": k, "new_payload": v} for k, v in payloads.items()])
+
+
+def lock_all_partitions(session: Session) -> None:
+    """PostgreSQL: lock every partition row, in order, waiting for workers that hold some."""
+    session.execute(select(InboxPartition.partition).order_by(InboxPartition.partition).with_for_update()).all()

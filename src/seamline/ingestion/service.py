@@ -105,6 +105,23 @@ def processed_events(session: Session, *, after_id: int, limit: int) -> list[Inb
     return [_item(e) for e in repository.processed_after(session, after_id, limit)]
 
 
+def scrub_events(session: Session, event_ids: Sequence[int], keep: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+    """Erasure: replace stored events with what `keep` leaves of them, and empty their person columns."""
+    items = load_events(session, event_ids)
+    repository.replace_payloads(session, {i.id: orjson.dumps(keep(i.payload)).decode() for i in items})
+    return len(items)
+
+
+def hold_processing(session: Session) -> None:
+    """Stop every worker until the caller's transaction ends: waits for batches in flight to commit, then keeps
+    every partition locked, so no event is resolved meanwhile (an erasure must not race one about its person).
+
+    On SQLite the caller's write transaction already excludes every worker.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        repository.lock_all_partitions(session)
+
+
 def append_messages(
     conn: Connection, source_id: int, received_at: datetime, messages: Sequence[dict[str, Any]], limits: Limits
 ) -> int:

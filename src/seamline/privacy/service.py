@@ -13,18 +13,27 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from seamline.audit.service import MAX_ENTRIES, entries
+from seamline.audit.service import MAX_ENTRIES, entries, scrub_details
 from seamline.cases.service import erase_cases, export_cases
-from seamline.consent.service import history
+from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.identity.identifiers import Identifier
-from seamline.identity.service import active_header, conflicts_for, identifier_links, merge_history
-from seamline.ingestion.service import load_events
+from seamline.identity.service import (
+    active_header,
+    conflicts_for,
+    erase_identity,
+    identifier_links,
+    merge_history,
+    person_identity,
+    profile_members,
+)
+from seamline.ingestion.service import hold_processing, load_events
+from seamline.ingestion.service import scrub_events as scrub_inbox_events
 from seamline.privacy import repository
 from seamline.privacy.erasure import ERASED_MARK, identifier_hash, mentions, personal_strings, scrubbed_payload
 from seamline.privacy.models import PrivacyRequest
-from seamline.profiles.service import event_ids_of, golden_traits, holdings_of
+from seamline.profiles.service import erase_facts, event_ids_of, golden_traits, holdings_of, personal_facts
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
 
@@ -168,7 +177,7 @@ def export_profile(
 ) -> dict[str, Any]:
     """Everything Seamline holds about the person a profile id leads to, as JSON-ready data."""
     root = int(active_header(session, profile_id).id)
-    members = repository.members(session, root)
+    members = profile_members(session, root)
     names = {s.id: s.name for s in list_sources(session)}
 
     def source(source_id: int | None) -> str | None:
@@ -289,14 +298,20 @@ def complete_access(
 
 
 def erase_profile(session: Session, request_id: int) -> RequestView:
-    """Erase the person of an open erasure request: delete or scrub every personal field, leave tombstones."""
+    """Erase the person of an open erasure request: delete or scrub every personal field, leave tombstones.
+
+    Each domain erases its own rows through its service; this function decides what goes. Workers are held for
+    the transaction (see `hold_processing`), so no event about the person is resolved half before, half after.
+    """
     row = _open(session, request_id, "erasure")
+    # Before anything is read: an event about the person that a worker is resolving right now commits first and is
+    # erased with the rest; one resolved after this commits finds the tombstones.
+    hold_processing(session)
     now = utcnow()
-    members = repository.members(session, row.profile_id)
-    links = repository.links_of(session, members)
+    person = person_identity(session, row.profile_id)
+    members, links, shared = person.members, person.identifiers, person.shared
     values = sorted({value for _type, value in links})
     # A value another person also holds (a household phone, a shared device) stays theirs: no tombstone for it.
-    shared = repository.held_elsewhere(session, values, members)
     repository.add_tombstones(
         session,
         [
@@ -305,20 +320,17 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
             if (t, v) not in shared
         ],
     )
-    personal = personal_strings(values, repository.trait_values(session, members))
-    event_ids = repository.event_ids_of(session, members)
+    timeline_ids, trait_values = personal_facts(session, members)
+    personal = personal_strings(values, trait_values)
+    event_ids = sorted({*timeline_ids, *person.refused_event_ids})
     scrubbed = scrub_events(session, event_ids)
-    counts = repository.delete_facts(session, members)
-    conflicts = repository.delete_conflicts(session, members, event_ids, values)
-    merges = repository.forget_merge_evidence(session, members)
-    # The decisions themselves (what, which channel, when, opt-in or out) are kept as proof of what was honoured;
-    # who stated them and the evidence (ip, user agent, message ids) are personal and go.
-    choices = repository.consent_rows(session, members)
-    repository.scrub_consent(session, [c[0] for c in choices], ERASED_ACTOR, dict(ERASED_MARK))
-    audit_ids = [
-        entry_id for entry_id, detail in repository.audit_details(session, members) if mentions(detail, personal)
-    ]
-    repository.replace_audit_details(session, audit_ids, dict(ERASED_MARK))
+    counts = erase_facts(session, members)
+    identity_counts = erase_identity(session, members, event_ids=event_ids, values=values)
+    # The decisions themselves are kept as proof of what was honoured; who stated them and the evidence go.
+    choices = scrub_choices(session, members, actor=ERASED_ACTOR, evidence=ERASED_MARK)
+    audit_scrubbed = scrub_details(
+        session, "profile", members, is_personal=lambda detail: mentions(detail, personal), replacement=ERASED_MARK
+    )
     row.status, row.completed_at = "done", now
     row.result = {
         "profiles": len(members),
@@ -326,10 +338,9 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "shared_identifiers_kept": len(shared),
         "events_scrubbed": scrubbed,
         **counts,
-        "conflicts": conflicts,
-        "merge_evidence": merges,
-        "consent_choices_scrubbed": len(choices),
-        "audit_entries_scrubbed": len(audit_ids),
+        **identity_counts,
+        "consent_choices_scrubbed": choices,
+        "audit_entries_scrubbed": audit_scrubbed,
         "cases_erased": erase_cases(session, members),
     }
     session.flush()
@@ -338,9 +349,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
 
 def scrub_events(session: Session, event_ids: Sequence[int]) -> int:
     """Reduce stored events to their minimal erased form (type, ids, times) and empty their person columns."""
-    items = load_events(session, event_ids)
-    repository.replace_payloads(session, {i.id: orjson.dumps(scrubbed_payload(i.payload)).decode() for i in items})
-    return len(items)
+    return scrub_inbox_events(session, event_ids, scrubbed_payload)
 
 
 def is_erased(session: Session, identifiers: Sequence[Identifier]) -> set[Identifier]:

@@ -264,3 +264,21 @@ def timeline_facets(session: Session, profile_id: int) -> Sequence[Any]:
         .where(ProfileEvent.profile_id == profile_id)
         .distinct()
     ).all()
+
+
+def event_ids_of_profiles(session: Session, profile_ids: Sequence[int]) -> list[int]:
+    """Events on these profiles' timelines."""
+    return list(session.scalars(select(ProfileEvent.event_id).where(ProfileEvent.profile_id.in_(profile_ids))))
+
+
+def trait_values_json(session: Session, profile_ids: Sequence[int]) -> list[str]:
+    return list(session.scalars(select(TraitValue.value_json).where(TraitValue.profile_id.in_(profile_ids))))
+
+
+def erase(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
+    """Delete the profiles' timeline index, traits and holdings; rows deleted per kind."""
+    counts: dict[str, int] = {}
+    for name, model in (("events", ProfileEvent), ("traits", TraitValue), ("holdings", Holding)):
+        result: Any = session.execute(delete(table_of(model)).where(model.profile_id.in_(profile_ids)))
+        counts[name] = int(result.rowcount or 0)
+    return counts

@@ -115,6 +115,22 @@ def profiles_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, 
     return repository.profile_of_events(session, event_ids)
 
 
+def personal_facts(session: Session, profile_ids: Sequence[int]) -> tuple[list[int], list[str]]:
+    """For erasure: the events on these profiles' timelines, and every trait value they hold (as JSON)."""
+    return (
+        sorted(set(repository.event_ids_of_profiles(session, profile_ids))),
+        repository.trait_values_json(session, profile_ids),
+    )
+
+
+def erase_facts(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
+    """Erasure: delete everything recorded about these profiles (timeline, traits, holdings); counts per kind.
+
+    Nothing is re-derived afterwards, unlike `wipe_facts`: the events themselves are scrubbed by the caller.
+    """
+    return repository.erase(session, profile_ids)
+
+
 @dataclass(frozen=True, slots=True)
 class TraitView:
     name: str
