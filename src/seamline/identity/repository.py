@@ -215,18 +215,18 @@ _LINKS = text(
 
 def find_profile(session: Session, identifier: Identifier) -> int | None:
     """The active profile holding an identifier (the most recent user, for a shared device)."""
-    found = session.execute(_FIND, {"value": identifier.value, "type": identifier.type}).scalar()
+    found = session.connection().execute(_FIND, {"value": identifier.value, "type": identifier.type}).scalar()
     return int(found) if found is not None else None
 
 
 def profile_header(session: Session, profile_id: int) -> Any:
     """id, merged_into_id, created_at, updated_at of a profile, or None."""
-    return session.execute(_HEADER, {"id": profile_id}).first()
+    return session.connection().execute(_HEADER, {"id": profile_id}).first()
 
 
 def link_rows(session: Session, profile_id: int) -> Sequence[Any]:
     """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
-    return session.execute(_LINKS, {"id": profile_id}).all()
+    return session.connection().execute(_LINKS, {"id": profile_id}).all()
 
 
 def get_profile(session: Session, profile_id: int) -> Profile | None:

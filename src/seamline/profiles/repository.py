@@ -176,12 +176,12 @@ _COUNTS = text(
 
 def traits(session: Session, profile_id: int) -> Sequence[Any]:
     """Every candidate value of every trait of a profile (built-once statement: this is a hot read)."""
-    return session.execute(_TRAITS, {"id": profile_id}).all()
+    return session.connection().execute(_TRAITS, {"id": profile_id}).all()
 
 
 def fact_counts(session: Session, profile_id: int) -> tuple[int, int]:
     """How many holdings and timeline events a profile has."""
-    row = session.execute(_COUNTS, {"id": profile_id}).one()
+    row = session.connection().execute(_COUNTS, {"id": profile_id}).one()
     return int(row[0]), int(row[1])
 
 
