@@ -10,9 +10,12 @@ from seamline.users.permissions import (
     MANAGE_USERS,
     PERMISSIONS,
     ROLES,
+    SUPERVISE_CASES,
     UNMERGE,
+    VIEW_CASES,
     VIEW_CUSTOMERS,
     VIEW_REPORTS,
+    WORK_CASES,
     may,
 )
 
@@ -25,6 +28,10 @@ def test_the_role_table() -> None:
     assert {role for role in ROLES if may(role, VIEW_REPORTS)} == {"supervisor", "analyst"}
     assert all(may(role, CORRECT_CUSTOMERS) and may(role, CHANGE_PREFERENCES) for role in sees_people)
     assert not any(may("nobody", p) for p in PERMISSIONS)
+    # Cases are people's matters: only the roles that serve people see or work them.
+    assert {role for role in ROLES if may(role, VIEW_CASES) and may(role, WORK_CASES)} == sees_people
+    assert {role for role in ROLES if may(role, VIEW_CASES) or may(role, WORK_CASES)} == sees_people
+    assert {role for role in ROLES if may(role, SUPERVISE_CASES)} == {"supervisor"}
 
 
 def test_an_unknown_permission_is_a_programming_error() -> None:

@@ -15,9 +15,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from seamline.audit.service import record, record_async
+from seamline.cases.lifecycle import ACTIVE, PRIORITIES
+from seamline.cases.service import list_cases
 from seamline.consent.policy import Preferences
 from seamline.consent.service import preferences_for, record_choice
 from seamline.console.auth import Ctx, Form, requires
+from seamline.console.cases import REPLY_CHANNELS, Config, clock_lines
 from seamline.console.context import ConsoleContext
 from seamline.console.pages import HEADERS, render
 from seamline.console.search import find_customers
@@ -35,12 +38,15 @@ from seamline.users.permissions import (
     CORRECT_CUSTOMERS,
     FIND_CUSTOMERS,
     UNMERGE,
+    VIEW_CASES,
     VIEW_CUSTOMERS,
+    may,
 )
 from seamline.users.service import SignedIn
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
+OPEN_CASES_SHOWN = 20
 CONTACT_TRAITS = ("email", "phone", "address")
 SAVED = {
     "correction": "The correction is saved.",
@@ -233,6 +239,7 @@ async def customer(
     profile_id: int,
     user: Viewer,
     ctx: Ctx,
+    config: Config,
     channel: str = "",
     source: str = "",
     type: str = "",
@@ -242,8 +249,31 @@ async def customer(
     filters = {"channel": channel[:32], "source": source[:100], "type": type[:16]}
     values = _page_values(ctx, profile_id, filters, cursor)
     pid = int(values["profile"].id)
-    await record_async(ctx.audit, user.user.principal, "read", "profile", pid, {"view": "console"})
-    return render(request, "customer.html", user, requested=profile_id, saved=SAVED.get(saved, ""), **values)
+    open_cases: dict[str, Any] | None = None
+    if may(user.user.role, VIEW_CASES):
+        with unit_of_work(ctx.engine, write=False) as session:
+            found = list_cases(session, config, profile_id=pid, statuses=ACTIVE, limit=OPEN_CASES_SHOWN)
+        open_cases = {
+            "cases": [(c, clock_lines(c.sla)) for c in found.cases],
+            "is_more": found.next_before is not None,
+            "priorities": PRIORITIES,
+            "channels": REPLY_CHANNELS,
+            "default_queue": config.default_queue,
+        }
+    # One entry for the page: the open cases it lists are this customer's, read in the same view.
+    detail: dict[str, Any] = {"view": "console"}
+    if open_cases and open_cases["cases"]:
+        detail["cases"] = [c.id for c, _clocks in open_cases["cases"]]
+    await record_async(ctx.audit, user.user.principal, "read", "profile", pid, detail)
+    return render(
+        request,
+        "customer.html",
+        user,
+        requested=profile_id,
+        saved=SAVED.get(saved, ""),
+        open_cases=open_cases,
+        **values,
+    )
 
 
 def _back(profile_id: int, saved: str) -> Response:

@@ -11,7 +11,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from seamline.users.permissions import CHANGE_PREFERENCES, FIND_CUSTOMERS, MANAGE_USERS, VIEW_REPORTS, may
+from seamline.users.permissions import (
+    CHANGE_PREFERENCES,
+    FIND_CUSTOMERS,
+    MANAGE_USERS,
+    VIEW_CASES,
+    VIEW_REPORTS,
+    may,
+)
 from seamline.users.service import SignedIn
 
 HERE = Path(__file__).parent
@@ -29,6 +36,7 @@ HEADERS = {
 # (permission, path, label): the shell's navigation shows what the role may open, nothing else.
 NAVIGATION = (
     (FIND_CUSTOMERS, "/console/find", "Find a customer"),
+    (VIEW_CASES, "/console/cases", "Cases"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
     (MANAGE_USERS, "/console/users", "Users"),
 )

@@ -17,6 +17,9 @@ VIEW_CUSTOMERS = "customers:view"  # personal data: every view is audited
 CORRECT_CUSTOMERS = "customers:correct"  # names, email, phone, address: simple corrections
 CHANGE_PREFERENCES = "preferences:change"  # with the customer's spoken consent as evidence
 UNMERGE = "merges:unmerge"
+VIEW_CASES = "cases:view"  # queues and case pages: a case's thread is personal data, every view is audited
+WORK_CASES = "cases:work"  # open, write to, hand off, re-prioritize, move along, pick up and escalate cases
+SUPERVISE_CASES = "cases:supervise"  # the escalated queue, picking up escalations, reassigning anyone's case
 VIEW_REPORTS = "reports:view"  # aggregates only, never a person
 MANAGE_USERS = "users:manage"
 MANAGE_KEYS = "keys:manage"
@@ -26,16 +29,19 @@ PERMISSIONS = (
     CORRECT_CUSTOMERS,
     CHANGE_PREFERENCES,
     UNMERGE,
+    VIEW_CASES,
+    WORK_CASES,
+    SUPERVISE_CASES,
     VIEW_REPORTS,
     MANAGE_USERS,
     MANAGE_KEYS,
 )
 
-_AGENT = frozenset({FIND_CUSTOMERS, VIEW_CUSTOMERS, CORRECT_CUSTOMERS, CHANGE_PREFERENCES})
+_AGENT = frozenset({FIND_CUSTOMERS, VIEW_CUSTOMERS, CORRECT_CUSTOMERS, CHANGE_PREFERENCES, VIEW_CASES, WORK_CASES})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     AGENT: _AGENT,
-    # Merge review and escalations join the supervisor when cases and matching bring them.
-    SUPERVISOR: _AGENT | {UNMERGE, VIEW_REPORTS},
+    # Merge review joins the supervisor when matching brings it.
+    SUPERVISOR: _AGENT | {UNMERGE, SUPERVISE_CASES, VIEW_REPORTS},
     # Analysts answer "where does the experience break", which needs counts, not people: data minimization.
     ANALYST: frozenset({VIEW_REPORTS}),
     # Admins run accounts and keys. Seeing customers would let whoever holds the keys to everything read
