@@ -139,7 +139,7 @@ def test_refused_moves_and_bad_input_are_pages_that_say_why(
     before = _shape(case_of(engine, cid))
 
     for data, status, said in (
-        ({"status": "closed"}, 409, "a open case can go to pending-customer, escalated, resolved; not closed"),
+        ({"status": "closed"}, 409, "an open case can go to pending-customer, escalated, resolved; not closed"),
         ({"status": "open"}, 409, "already open"),
         ({"status": "escalated"}, 400, "escalate with a reason instead"),
         ({"status": "sleeping"}, 400, "status must be one of"),

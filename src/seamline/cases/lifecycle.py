@@ -38,7 +38,11 @@ def transition_error(current: str, wanted: str, *, field: str = "status") -> Fie
         return FieldError(field, "unchanged", f"the case is already {current}")
     if wanted not in TRANSITIONS[current]:
         allowed = ", ".join(TRANSITIONS[current]) or "nothing (closed is final)"
-        return FieldError(field, "invalid_transition", f"a {current} case can go to {allowed}; not {wanted}")
+        return FieldError(
+            field,
+            "invalid_transition",
+            f"{'an' if current[0] in 'aeiou' else 'a'} {current} case can go to {allowed}; not {wanted}",
+        )
     return None
 
 

@@ -24,6 +24,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, Forbidden, InvalidInput
 from seamline.core.principal import Principal
 from seamline.identity.service import root_of
+from seamline.profiles.service import display_names
 from seamline.users.permissions import SUPERVISE_CASES, VIEW_CASES, may
 from seamline.users.service import SignedIn, list_users
 
@@ -163,6 +164,8 @@ async def queues(
             limit=PAGE_SIZE,
             before=_int_or_none("before", before),
         )
+        # Agents work queues by who the customer is: one query names every row's customer.
+        customers = display_names(session, sorted({c.profile_id for c in page.cases}))
     await audit_listed(ctx.audit, user.user.principal, page.cases, "console_cases")
     query = {k: v for k, v in filters.items() if v}
     next_page = f"/console/cases?{urlencode({**query, 'before': page.next_before})}" if page.next_before else None
@@ -171,6 +174,7 @@ async def queues(
         "cases.html",
         user,
         cases=[(c, clock_lines(c.sla)) for c in page.cases],
+        customers=customers,
         filters=filters,
         is_filtered=bool(query.keys() - {"status"}) or status != ACTIVE_FILTER,
         statuses=STATUSES,
@@ -189,6 +193,7 @@ async def case_page(
         case = get_case(session, config, case_id)
         versions = handoff_history(session, case_id)
         workers = [u.username for u in list_users(session) if not u.is_disabled and may(u.role, VIEW_CASES)]
+        customer = display_names(session, [case.profile_id]).get(case.profile_id)
     await record_async(
         ctx.audit, user.user.principal, "read", "profile", case.profile_id, {"view": "console_case", "case": case.id}
     )
@@ -198,6 +203,7 @@ async def case_page(
         "case.html",
         user,
         case=case,
+        customer=customer,
         earlier_versions=versions[1:],
         clocks=clock_lines(case.sla),
         moves=[(s, STATUS_ACTIONS[s]) for s in moves],
