@@ -16,6 +16,7 @@ from pydantic_settings import (
 
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
+from seamline.matching.config import MatchingConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
