@@ -54,7 +54,11 @@ def _splink_level(level: Level) -> ComparisonLevelCreator:
     else:
         built = cll.DamerauLevenshteinLevel(level.column, int(level.threshold))
     if level.tf:
-        built = built.configure(tf_adjustment_column=level.column, tf_adjustment_weight=1.0)
+        # Our tf levels are exact matches themselves; Splink's detection of that parses the SQL in the backend's
+        # dialect and misses it on Spark, so say it outright.
+        built = built.configure(
+            tf_adjustment_column=level.column, tf_adjustment_weight=1.0, disable_tf_exact_match_detection=True
+        )
     return built.configure(label_for_charts=level.label)
 
 
@@ -161,11 +165,33 @@ def predict_pairs(
     records: Any, settings: Mapping[str, Any], db_api: DatabaseAPISubClass, threshold: float
 ) -> pd.DataFrame:
     """Every blocked pair scoring at least `threshold`: unique_id_l, unique_id_r, match_probability, match_weight."""
-    linker = Linker(records, dict(settings), db_api=db_api, set_up_basic_logging=False)
+    ported = for_dialect(settings, db_api.sql_dialect.sql_dialect_str)
+    linker = Linker(records, ported, db_api=db_api, set_up_basic_logging=False)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     frame: pd.DataFrame = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]  # Splink's is untyped
     columns: pd.DataFrame = frame[["unique_id_l", "unique_id_r", "match_probability", "match_weight"]]
     return columns
+
+
+def for_dialect(settings: Mapping[str, Any], dialect: str) -> dict[str, Any]:
+    """The trained parameters on comparisons written for a backend's SQL dialect.
+
+    A settings file holds its levels' SQL in the dialect it was trained on (DuckDB's `list_intersect` means nothing
+    to Spark), so a model moves to another backend as its parameters: the comparisons are rebuilt for the target
+    dialect from comparisons.py and each level takes the trained m and u of the level in the same place.
+    """
+    fresh: dict[str, Any] = settings_creator().get_settings(dialect).as_dict()
+    fresh["probability_two_random_records_match"] = settings["probability_two_random_records_match"]
+    for target, trained in zip(fresh["comparisons"], settings["comparisons"], strict=True):
+        if target["output_column_name"] != trained["output_column_name"] or len(target["comparison_levels"]) != len(
+            trained["comparison_levels"]
+        ):
+            raise ValueError(f"the model's {trained['output_column_name']} comparison is not this version's")
+        for level, learned in zip(target["comparison_levels"], trained["comparison_levels"], strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in learned:
+                    level[key] = learned[key]
+    return fresh
 
 
 def save_model(directory: Path, model: TrainedModel) -> Path:
