@@ -37,11 +37,29 @@ WILLIAM = silo(
     person="william",
 )
 BILL = silo("cards", "CRD-T1", "Bill", "Hartwell", "1970-03-14", "12 Elm St", "94107", "+14155550123", person="william")
-# The same woman after a move, her names mistyped in one system -> uncertain: review.
+# The same woman after a move (new address, new phone), her names mistyped in one system -> uncertain: review.
 KATHERINE = silo(
-    "checking", "CHK-T2", "Katherine", "Morrison", "1985-07-02", "5 Oak Avenue", "10001", person="katherine"
+    "checking",
+    "CHK-T2",
+    "Katherine",
+    "Morrison",
+    "1985-07-02",
+    "5 Oak Avenue",
+    "10001",
+    "+12125550147",
+    person="katherine",
 )
-KATHRYN = silo("mortgage", "MTG-T2", "Kathryn", "Morrisson", "1985-07-02", "77 Pine Road", "60601", person="katherine")
+KATHRYN = silo(
+    "mortgage",
+    "MTG-T2",
+    "Kathryn",
+    "Morrisson",
+    "1985-07-02",
+    "77 Pine Road",
+    "60601",
+    "+13125550199",
+    person="katherine",
+)
 # Two people who share a surname and a town and nothing else -> kept apart (never even a pair worth storing).
 JOHN = silo("checking", "CHK-T3", "John", "Prescott", "1990-01-01", "1 Main Street", "30301", person="john")
 MARY = silo("cards", "CRD-T3", "Mary", "Prescott", "1961-05-05", "9 Hill Road", "30302", person="mary")

@@ -10,11 +10,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from seamline.config import Settings
+from seamline.core.db import unit_of_work
 from seamline.identity.service import IdentityContext
 from seamline.imports.mapping import load_mapping
 from seamline.imports.service import import_file
 from seamline.matching.model import TrainedModel, save_model
 from seamline.matching.records import MatchingContext
+from seamline.sources.service import list_sources
 from seamline.synthetic.silos import SiloRecord
 from tests.support.builders import make_source
 from tests.support.flows import drain
@@ -50,9 +52,12 @@ traits: {{first_name: first_name, last_name: last_name, date_of_birth: date_of_b
 
 def import_silos(engine: Engine, settings: Settings, records: Sequence[SiloRecord], folder: Path) -> None:
     """Import every system's records through the import service, then run the worker until the inbox is empty."""
-    systems = sorted({r.system for r in records})
-    for system in systems:
-        make_source(engine, system, "import")
+    folder.mkdir(parents=True, exist_ok=True)
+    with unit_of_work(engine, write=False) as session:
+        known = {s.name for s in list_sources(session)}
+    for system in sorted({r.system for r in records}):
+        if system not in known:
+            make_source(engine, system, "import")
         path = folder / f"{system}.csv"
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from splink import DuckDBAPI
 
 from seamline.matching.decide import ScoredPair, decide
@@ -66,8 +65,12 @@ def test_spark_gives_the_same_pairs_and_clusters_as_duckdb(
     api, as_spark = spark
     on_spark = predict_pairs(as_spark(frame), trained_model.settings, api, 0.6)
 
-    weights_duckdb = {(a, b): w for a, b, w in zip(on_duckdb.unique_id_l, on_duckdb.unique_id_r, on_duckdb.match_weight)}
-    weights_spark = {(a, b): w for a, b, w in zip(on_spark.unique_id_l, on_spark.unique_id_r, on_spark.match_weight)}
+    weights_duckdb = {
+        (a, b): w for a, b, w in zip(on_duckdb.unique_id_l, on_duckdb.unique_id_r, on_duckdb.match_weight, strict=True)
+    }
+    weights_spark = {
+        (a, b): w for a, b, w in zip(on_spark.unique_id_l, on_spark.unique_id_r, on_spark.match_weight, strict=True)
+    }
     assert weights_duckdb.keys() == weights_spark.keys()
     assert all(abs(weights_duckdb[k] - weights_spark[k]) < 1e-9 for k in weights_duckdb)
     clusters = _clusters(on_duckdb, by_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seamline.cli import audit, db, identity, imports, keys, preferences, privacy, serve, sources
+from seamline.cli import audit, db, identity, imports, keys, matching, preferences, privacy, serve, sources
 
 app = typer.Typer(
     name="seamline",
@@ -22,6 +22,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(identity.app, name="identity")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(preferences.app, name="preferences")
+app.add_typer(matching.app, name="match")
 
 
 def main() -> None:

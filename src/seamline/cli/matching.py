@@ -27,7 +27,9 @@ from seamline.matching.service import (
     train_model,
 )
 
-app = typer.Typer(help="Record matching: train, run a batch, review uncertain pairs, find by record.", no_args_is_help=True)
+app = typer.Typer(
+    help="Record matching: train, run a batch, review uncertain pairs, find by record.", no_args_is_help=True
+)
 
 
 def _operator() -> Principal:
@@ -36,7 +38,10 @@ def _operator() -> Principal:
 
 def _context(settings: Settings) -> MatchingContext:
     return MatchingContext.build(
-        settings.matching, IdentityContext(settings.identity, settings.consent), settings.survivorship, settings.data_dir
+        settings.matching,
+        IdentityContext(settings.identity, settings.consent),
+        settings.survivorship,
+        settings.data_dir,
     )
 
 

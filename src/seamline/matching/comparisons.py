@@ -103,12 +103,13 @@ BLOCKING_KEYS: Final[tuple[tuple[str, ...], ...]] = (
     ("national_id",),
 )
 # Training blocks: expectation-maximisation learns m of the fields outside each rule from the pairs inside it.
-# Address blocks are left out on purpose: they hold mostly household members, and EM would learn "a household"
-# as the match class (first names agreeing a third of the time). National ids and emails hold nearly only matches.
+# Each block holds nearly only true matches and leaves some fields free to learn from. Address-only blocks are left
+# out on purpose: they hold mostly household members, and EM would learn "a household" as the match class. Nor
+# national id or email: in a database the identity graph has already merged records sharing those.
 TRAINING_BLOCKS: Final[tuple[tuple[str, ...], ...]] = (
     ("date_of_birth", "first_name_metaphone"),
-    ("national_id",),
-    ("email",),
+    ("date_of_birth", "last_name_metaphone"),
+    ("first_name_metaphone", "last_name_metaphone", "postcode_district"),
 )
 # Rules that hardly ever join two people, used to estimate how many records are duplicates.
 DETERMINISTIC_KEYS: Final[tuple[tuple[str, ...], ...]] = (
