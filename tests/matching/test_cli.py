@@ -67,6 +67,6 @@ def test_train_run_review_and_find(runner: CliRunner, engine: Engine, settings: 
         app, ["match", "find", "--first-name", "Wiliam", "--last-name", "Hartwel", "--dob", "1970-03-14"]
     )
     assert found.exit_code == 0, found.output
-    assert "first_name sounds alike" in found.output
+    assert "first_name one typo" in found.output
     bad = runner.invoke(app, ["match", "find", "--dob", "1970-03-14", "--limit", "0"])
     assert bad.exit_code == 2

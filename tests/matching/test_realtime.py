@@ -37,7 +37,7 @@ def test_a_misspelt_name_finds_the_right_profile_first(engine: Engine, ctx: Matc
     assert found[0].profile_id == _profile(engine, "CHK-T1", "checking")
     assert found[0].probability > 0.9
     reasons = {f.field: f for f in found[0].fields}
-    assert reasons["first_name"].level == "sounds alike"
+    assert reasons["first_name"].level == "one typo"
     assert reasons["last_name"].level == "one typo"
     assert reasons["date_of_birth"].level == "exact"
     assert reasons["address"].level == "missing"

@@ -46,6 +46,7 @@ COMPARISONS: Final = (
         (
             Level("exact", "exact", "first_name", tf=True),
             Level("nickname", "forms", "first_name_forms"),
+            Level("one typo", "edits", "first_name", 1),
             Level("sounds alike", "exact", "first_name_metaphone"),
             Level("similar spelling (Jaro-Winkler >= 0.88)", "jaro_winkler", "first_name", 0.88),
         ),
@@ -64,6 +65,7 @@ COMPARISONS: Final = (
         (
             Level("exact", "exact", "date_of_birth"),
             Level("one digit differs", "edits", "date_of_birth", 1),
+            Level("day and month swapped", "exact", "birth_date_unordered"),
             Level("same year", "exact", "birth_year"),
         ),
     ),

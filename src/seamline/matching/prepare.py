@@ -29,6 +29,7 @@ COLUMNS: Final = (
     "last_name_metaphone",
     "date_of_birth",
     "birth_year",
+    "birth_date_unordered",
     "street",
     "city",
     "postcode",
@@ -166,6 +167,8 @@ def prepare(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]:
     if dob is not None:
         out["date_of_birth"] = dob
         out["birth_year"] = dob[:4]
+        month, day = sorted((dob[5:7], dob[8:10]))
+        out["birth_date_unordered"] = f"{dob[:4]}-{month}-{day}"  # equal when only day and month were swapped
     street = _text(record.get("street"))
     if street is not None:
         out["street"] = street_form(street)
