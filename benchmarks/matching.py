@@ -24,10 +24,9 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from splink import DuckDBAPI
-
+from seamline.matching.config import MatchingConfig
 from seamline.matching.decide import ScoredPair, decide
-from seamline.matching.model import TrainedModel, predict_pairs, records_frame, train_settings
+from seamline.matching.model import TrainedModel, duckdb_api, predict_pairs, records_frame, train_settings
 from seamline.matching.prepare import prepare
 from seamline.matching.realtime import MatchIndex
 from seamline.synthetic.names import NICKNAMES
@@ -36,8 +35,9 @@ from seamline.synthetic.silos import SiloRecord, generate_silo_records
 from seamline.synthetic.truth import pairwise_scores
 
 RECORDS_PER_PERSON = 1.62  # what generate_silo_records gives on average
-MERGE_THRESHOLD = 0.995
-REVIEW_THRESHOLD = 0.6
+MERGE_THRESHOLD = MatchingConfig().merge_threshold
+REVIEW_THRESHOLD = MatchingConfig().review_threshold
+MEMORY_LIMIT = "1GB"  # DuckDB's share; it spills to disk beyond it
 
 
 def _count(text: str) -> int:
@@ -55,17 +55,20 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def batch(n_records: int) -> None:
+def batch(n_records: int, thresholds: list[float]) -> None:
     """One size, in this process: print one line of figures."""
     records = _records(n_records, seed=101)
     truth = {f"{r.system}:{r.record_key}": r.person_key for r in records}
+    n_records = len(records)
     started = time.perf_counter()
     prepared = [{"unique_id": f"{r.system}:{r.record_key}", **prepare(r.fields())} for r in records]
+    del records
     frame = records_frame(prepared)
     prepared_at = time.perf_counter()
-    settings = train_settings(frame, u_max_pairs=2e6)
+    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(MEMORY_LIMIT))
     trained_at = time.perf_counter()
-    predictions = predict_pairs(frame, settings, DuckDBAPI(), REVIEW_THRESHOLD)
+    predictions = predict_pairs(frame, settings, duckdb_api(MEMORY_LIMIT), REVIEW_THRESHOLD)
+    del frame
     predicted_at = time.perf_counter()
     pairs = [
         ScoredPair(a, b, p, w)
@@ -82,8 +85,12 @@ def batch(n_records: int) -> None:
     decided = decide(pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD)
     done = time.perf_counter()
     scores = pairwise_scores({uid: decided.clusters.get(uid, uid) for uid in truth}, truth)
+    for threshold in thresholds:
+        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD)
+        alt = pairwise_scores({uid: other.clusters.get(uid, uid) for uid in truth}, truth)
+        print(f"    merge threshold {threshold}: P {alt.precision:.4f} R {alt.recall:.4f} F1 {alt.f1:.4f}")
     print(
-        f"{len(records):>9,} records | P {scores.precision:.4f} R {scores.recall:.4f} F1 {scores.f1:.4f} | "
+        f"{n_records:>9,} records | P {scores.precision:.4f} R {scores.recall:.4f} F1 {scores.f1:.4f} | "
         f"prepare {prepared_at - started:6.1f}s train {trained_at - prepared_at:6.1f}s "
         f"predict {predicted_at - trained_at:6.1f}s decide {done - predicted_at:5.1f}s "
         f"total {done - started:6.1f}s | pairs {len(pairs):,} merges {len(decided.merges):,} "
@@ -148,14 +155,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="10k", help="comma-separated record counts, e.g. 10k,100k,1m")
     parser.add_argument("--realtime-profiles", default="50k", help="profiles in the real-time index (0: skip)")
     parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--thresholds", default="", help="also score these merge thresholds, e.g. 0.95,0.99")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    thresholds = [float(t) for t in args.thresholds.split(",") if t]
     if args.one:
-        batch(_count(args.one))
+        batch(_count(args.one), thresholds)
         return
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
     for size in args.sizes.split(","):
-        subprocess.run([sys.executable, __file__, "--one", size], check=True)
+        subprocess.run([sys.executable, __file__, "--one", size, "--thresholds", args.thresholds], check=True)
     if _count(args.realtime_profiles):
         realtime(_count(args.realtime_profiles), args.queries)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 import pandas as pd
 import splink
@@ -153,9 +154,22 @@ def estimated_prior(records: pd.DataFrame, recall: float = 0.8) -> float:
     return float(min(max(expected / (n * (n - 1) / 2), 1e-12), 0.5))
 
 
-def train_settings(records: pd.DataFrame, *, u_max_pairs: float, seed: int = 7) -> dict[str, Any]:
+def duckdb_api(memory_limit: str | None = None) -> DuckDBAPI:
+    """An in-process DuckDB for Splink, its memory bounded (DuckDB's own default is 80% of the machine)."""
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
+    return DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
+
+
+def train_settings(
+    records: pd.DataFrame, *, u_max_pairs: float, seed: int = 7, db_api: DuckDBAPI | None = None
+) -> dict[str, Any]:
     """Train without labels on DuckDB: the prior from near-certain rules, u from random pairs, m by EM."""
-    linker = Linker(records, settings_creator(estimated_prior(records)), db_api=DuckDBAPI(), set_up_basic_logging=False)
+    linker = Linker(
+        records,
+        settings_creator(estimated_prior(records)),
+        db_api=db_api or duckdb_api(),
+        set_up_basic_logging=False,
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     for keys in TRAINING_BLOCKS:
         # A small table may hold no pair in a block. Skipped before, not caught after: a failed EM session leaves

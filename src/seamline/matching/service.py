@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from splink import DuckDBAPI
 from splink.internals.database_api import DatabaseAPISubClass
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,7 @@ from seamline.matching.message import chosen_identifier, match_message
 from seamline.matching.model import (
     TrainedModel,
     apply_labels,
+    duckdb_api,
     load_model,
     model_versions,
     predict_pairs,
@@ -128,7 +128,11 @@ def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
     records = profile_records(session, ctx)
     if len(records) < MIN_TRAINING_RECORDS:
         raise Conflict(f"{len(records)} profile(s) with a name; training needs at least {MIN_TRAINING_RECORDS}")
-    settings = train_settings(records_frame(records), u_max_pairs=ctx.config.u_max_pairs)
+    settings = train_settings(
+        records_frame(records),
+        u_max_pairs=ctx.config.u_max_pairs,
+        db_api=duckdb_api(ctx.config.duckdb_memory_limit),
+    )
     accepted = repository.pairs(session, ["accepted"])
     if accepted:
         settings = apply_labels(settings, label_level_counts([(p.left_values, p.right_values) for p in accepted]))
@@ -158,7 +162,7 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
     started = time.perf_counter()
     model = current_model(ctx) or train_model(session, ctx)
     records = profile_records(session, ctx)
-    db_api, as_input = backend or (DuckDBAPI(), lambda frame: frame)
+    db_api, as_input = backend or (duckdb_api(ctx.config.duckdb_memory_limit), lambda frame: frame)
     predictions = predict_pairs(as_input(records_frame(records)), model.settings, db_api, ctx.config.review_threshold)
     scored = [
         ScoredPair(str(a), str(b), float(p), float(w))
