@@ -153,3 +153,14 @@ def test_accepting_a_review_merges_and_rejecting_keeps_apart(
             decide_review(session, ctx, reject.id, "accept", "bob", None)
         with pytest.raises(InvalidInput):
             decide_review(session, ctx, accept.id, "maybe", "bob", None)
+
+
+def test_a_second_run_before_the_worker_sends_nothing_twice(
+    engine: Engine, settings: Settings, trained_model: TrainedModel, tmp_path: Path
+) -> None:
+    import_silos(engine, settings, [*HANDMADE, *background()], tmp_path)
+    ctx = matching_context(settings, trained_model)
+    first = _run(engine, ctx)
+    second = _run(engine, ctx)
+    assert first.merges > 0
+    assert (second.merges, second.reviews) == (0, 0)

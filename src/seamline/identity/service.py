@@ -328,3 +328,23 @@ def graph_changes(session: Session, after_link: int, after_merge: int) -> tuple[
 def identifiers_by_profile(session: Session, profile_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
     """(type, value) of every identifier each of these profiles holds."""
     return repository.identifiers_of(session, profile_ids)
+
+
+def roots_of(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
+    """The active profile each of these (possibly merged) profiles now lives in, in bulk."""
+    out: dict[int, int] = {}
+    pending = {pid: pid for pid in set(profile_ids)}
+    for _ in range(64):  # merge pointers are kept flat; a few hops at most after replays
+        if not pending:
+            break
+        rows = {row.id: row.merged_into_id for row in repository.profile_rows(session, sorted(set(pending.values())))}
+        following: dict[int, int] = {}
+        for pid, current in pending.items():
+            parent = rows.get(current)
+            if parent is None:
+                out[pid] = current
+            else:
+                following[pid] = int(parent)
+        pending = following
+    out.update(pending)
+    return out

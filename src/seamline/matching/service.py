@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from seamline.identity.service import identifiers_by_profile, root_of
+from seamline.identity.service import identifiers_by_profile, root_of, roots_of
 from seamline.ingestion.service import append_messages
 from seamline.ingestion.wire import Limits
 from seamline.matching import repository
@@ -175,24 +175,28 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         )
     ]
     by_id = {r["unique_id"]: r for r in records}
-    rejected = [
-        (str(root_of(session, a)), str(root_of(session, b)))
-        for _, a, b in repository.profile_pairs(session, ["rejected"])
-    ]
+    earlier = {status: repository.profile_pairs(session, [status]) for status in ("rejected", "pending", "merged")}
+    roots = roots_of(session, [pid for rows in earlier.values() for _, a, b in rows for pid in (a, b)])
+
+    def current(rows: Sequence[tuple[int, int, int]]) -> set[frozenset[int]]:
+        return {frozenset((roots[a], roots[b])) for _, a, b in rows if roots[a] != roots[b]}
+
+    rejected = [tuple(str(pid) for pid in pair) for pair in current(earlier["rejected"])]
     decisions = decide(
         scored,
         by_id,
         merge_threshold=ctx.config.merge_threshold,
         review_threshold=ctx.config.review_threshold,
-        rejected=rejected,
+        rejected=[(a, b) for a, b in rejected],
     )
     writer = _PairWriter(session, ctx, model, by_id, str(uuid.uuid4()))
-    open_pairs = {
-        frozenset((root_of(session, a), root_of(session, b)))
-        for _, a, b in repository.profile_pairs(session, ["pending"])
-    }
+    # A merge sent earlier that the worker has not applied yet, or a pair already waiting for a reviewer, is not
+    # written again.
+    open_pairs = current(earlier["pending"]) | current(earlier["merged"])
     merged = apart = 0
     for pair in decisions.merges:
+        if frozenset((int(pair.left), int(pair.right))) in open_pairs:
+            continue
         if writer.write(pair, "merge"):
             merged += 1
         else:
