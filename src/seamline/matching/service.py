@@ -194,6 +194,7 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
     # written again.
     open_pairs = current(earlier["pending"]) | current(earlier["merged"])
     merged = apart = 0
+    writer.prefetch(decisions.merges)
     for pair in decisions.merges:
         if frozenset((int(pair.left), int(pair.right))) in open_pairs:
             continue
@@ -235,6 +236,13 @@ class _PairWriter:
         self.scorer = Scorer(model.settings)
         self.tf = term_frequencies(list(records.values()))
         self.messages: list[dict[str, Any]] = []
+        self.links: dict[int, list[tuple[str, str]]] = {}
+
+    def prefetch(self, pairs: Sequence[ScoredPair]) -> None:
+        """Read the identifiers of every profile these merges touch in one pass (they are all active now)."""
+        ids = sorted({int(pid) for pair in pairs for pid in (pair.left, pair.right)})
+        self.links = {pid: [] for pid in ids}
+        self.links.update(identifiers_by_profile(self.session, ids))
 
     def write(self, pair: ScoredPair, outcome: str) -> bool:
         """Store the pair; for a merge, queue its event. False when identity would refuse the merge."""
@@ -256,7 +264,7 @@ class _PairWriter:
             created_at=utcnow(),
         )
         if outcome == "merge":
-            message = merge_message(self.session, self.ctx, row, decided_by="model")
+            message = merge_message(self.session, self.ctx, row, decided_by="model", known_links=self.links)
             if message is None:
                 row.status, row.note = "rejected", "identity would refuse: the profiles hold different unique ids"
                 return False
@@ -268,10 +276,23 @@ class _PairWriter:
         self.messages = []
 
 
-def merge_message(session: Session, ctx: MatchingContext, row: MatchPair, *, decided_by: str) -> dict[str, Any] | None:
-    """The match event for a pair (and its message id on the row); None when the two hold different unique ids."""
-    left, right = root_of(session, row.left_profile_id), root_of(session, row.right_profile_id)
-    links = identifiers_by_profile(session, [left, right])
+def merge_message(
+    session: Session,
+    ctx: MatchingContext,
+    row: MatchPair,
+    *,
+    decided_by: str,
+    known_links: Mapping[int, list[tuple[str, str]]] | None = None,
+) -> dict[str, Any] | None:
+    """The match event for a pair (and its message id on the row); None when the two hold different unique ids.
+
+    `known_links` are the identifiers of active profiles read in bulk beforehand (a batch run's merges).
+    """
+    if known_links is not None and row.left_profile_id in known_links and row.right_profile_id in known_links:
+        left, right, links = row.left_profile_id, row.right_profile_id, known_links
+    else:
+        left, right = root_of(session, row.left_profile_id), root_of(session, row.right_profile_id)
+        links = identifiers_by_profile(session, [left, right])
     rules = ctx.identity.rules
     left_links, right_links = links.get(left, []), links.get(right, [])
     if _unique_conflict(left_links, right_links, rules):
