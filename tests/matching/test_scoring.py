@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from splink import DuckDBAPI
 
 from seamline.matching.model import TrainedModel, predict_pairs, records_frame
 from seamline.matching.prepare import prepare
-from seamline.matching.scoring import Scorer, probability, term_frequencies
+from seamline.matching.scoring import Scorer, fill_untrained, probability, term_frequencies
 from seamline.synthetic.people import generate_people
 from seamline.synthetic.silos import generate_silo_records
 
@@ -35,3 +37,18 @@ def test_each_field_explains_its_part(trained_model: TrainedModel) -> None:
     assert fields["email"].weight == 0
     assert score.weight == pytest.approx(scorer.prior_weight + sum(f.weight for f in score.fields))
     assert score.probability == probability(score.weight)
+
+
+def test_levels_training_never_saw_count_for_a_match_not_against_it(trained_model: TrainedModel) -> None:
+    """In a database the identity graph merged every shared email before training: the email's exact level has no
+    m and no u. It must still count for a match (as rare as anything unsampled), never against it."""
+    settings = json.loads(json.dumps(trained_model.settings))
+    email = next(c for c in settings["comparisons"] if c["output_column_name"] == "email")
+    exact = next(lv for lv in email["comparison_levels"] if not lv.get("is_null_level"))
+    exact["m_probability"], exact["u_probability"] = None, None
+    filled = fill_untrained(settings, 2e6)
+    scorer = Scorer(filled)
+    same = prepare({"first_name": "Ada", "email": "ada@example.com"})
+    field = next(f for f in scorer.score(same, same).fields if f.field == "email")
+    assert field.level == "exact"
+    assert field.weight > 15

@@ -35,7 +35,7 @@ from seamline.matching.comparisons import (
     Level,
 )
 from seamline.matching.prepare import COLUMNS
-from seamline.matching.scoring import floor_m
+from seamline.matching.scoring import fill_untrained
 
 FILE_PREFIX = "model-"
 # Pseudo-count of the trained m values when labels update them: ten reviewed pairs move m a third of the way.
@@ -177,7 +177,7 @@ def train_settings(
         if pairs_in_block(records, keys) > 0:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
 
-    return floor_m(linker.misc.save_model_to_json())
+    return fill_untrained(linker.misc.save_model_to_json(), u_max_pairs)
 
 
 def apply_labels(settings: dict[str, Any], level_counts: Sequence[Sequence[int]]) -> dict[str, Any]:

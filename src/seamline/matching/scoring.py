@@ -18,6 +18,7 @@ from seamline.matching.comparisons import COMPARISONS, Comparison, level_of, pre
 
 # A level no training pair landed on has no m; it counts as rare, not impossible (Splink would divide by zero).
 M_FLOOR = 1e-6
+STRONGEST_M = 0.9
 TermFrequency = Callable[[str, Any], float | None]
 
 
@@ -57,15 +58,24 @@ class _LevelParams:
     tf_weight: float
 
 
-def floor_m(settings: dict[str, Any]) -> dict[str, Any]:
-    """Give every untrained or zero m the floor, in place (a level training never saw is rare, not impossible)."""
+def fill_untrained(settings: dict[str, Any], sampled_pairs: float) -> dict[str, Any]:
+    """Give the levels training could not estimate a value, in place.
+
+    In a database the identity graph has already merged the records sharing an email or a national id, so no
+    training pair agrees on them: their exact levels get neither u (no random pair agreed either) nor m. Such a
+    level's u is taken as rarer than anything the random sample saw (1 / pairs sampled), and a strongest level's m
+    as 0.9, the usual share of true matches agreeing exactly; any other untrained or zero m gets the floor (a level
+    training never saw is rare, not impossible). Without this an exact email would count against a match.
+    """
     for comparison in settings["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
-            m = level.get("m_probability")
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for index, level in enumerate(levels):
+            is_else = index == len(levels) - 1
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if u is None or u <= 0:
+                level["u_probability"] = 1.0 if is_else else 1.0 / sampled_pairs
             if m is None or m < M_FLOOR:
-                level["m_probability"] = M_FLOOR
+                level["m_probability"] = STRONGEST_M if index == 0 and not is_else and u is None else M_FLOOR
     return settings
 
 
@@ -85,7 +95,7 @@ class Scorer:
                 _LevelParams(
                     label=str(lv.get("label_for_charts", "")),
                     m=max(float(lv.get("m_probability") or M_FLOOR), M_FLOOR),
-                    u=float(lv.get("u_probability") or 1.0),
+                    u=float(lv.get("u_probability") or M_FLOOR),
                     tf_column=lv.get("tf_adjustment_column"),
                     tf_weight=float(lv.get("tf_adjustment_weight", 1.0)),
                 )
