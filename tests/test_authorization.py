@@ -105,6 +105,10 @@ for _method, _path in (
     ("POST", "/v1/cases/{case_id}/assign"),
     ("POST", "/v1/cases/{case_id}/pick-up"),
     ("POST", "/v1/cases/{case_id}/escalate"),
+    ("POST", "/v1/match"),
+    ("GET", "/v1/matching/reviews"),
+    ("GET", "/v1/matching/reviews/{review_id}"),
+    ("POST", "/v1/matching/reviews/{review_id}/decision"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

@@ -23,6 +23,8 @@ from seamline import __version__
 from seamline.api.cases import router as cases_router
 from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
+from seamline.api.matching import MatchingApi
+from seamline.api.matching import router as matching_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import ProfilesContext
 from seamline.api.profiles import router as profiles_router
@@ -51,6 +53,8 @@ from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog
 from seamline.ingestion.wire import Limits
+from seamline.matching.realtime import MatchIndex
+from seamline.matching.records import MatchingContext
 from seamline.observability.metrics import Metrics
 from seamline.preferences.api import build_router as preferences_router
 from seamline.worker.runner import Worker
@@ -192,6 +196,13 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             audit,
             settings.console,
         )
+        # The real-time index fills on the first match request (and refreshes on later ones), not at start-up.
+        app.state.matching = MatchingApi(
+            MatchingContext.build(
+                settings.matching, app.state.profiles.identity, settings.survivorship, settings.data_dir
+            ),
+            MatchIndex(),
+        )
         metrics.watch_backlog(read_backlog)
         # Everything allocated so far lives as long as the process: move it out of the collector's sight, so
         # each full collection stops walking ~120k start-up objects (measured: a quarter of the ingest CPU and
@@ -227,6 +238,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(consent_router)
     app.include_router(privacy_router)
     app.include_router(cases_router)
+    app.include_router(matching_router)
     app.include_router(preferences_router(settings))
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     mount_console(app)

@@ -17,6 +17,7 @@ from pydantic_settings import (
 from seamline.cases.config import CasesConfig
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
+from seamline.matching.config import MatchingConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.users.config import ConsoleConfig
 
@@ -81,6 +82,7 @@ class Settings(BaseSettings):
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
     cases: CasesConfig = Field(default_factory=CasesConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

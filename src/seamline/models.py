@@ -11,6 +11,7 @@ def import_all_models() -> None:
     import seamline.consent.models
     import seamline.identity.models
     import seamline.ingestion.models
+    import seamline.matching.models
     import seamline.privacy.models
     import seamline.profiles.models
     import seamline.sources.models

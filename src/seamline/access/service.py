@@ -23,7 +23,16 @@ from seamline.core.secrets import hash_key, key_hint, new_key
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "sk_"
-SCOPES = ("profiles:read", "profiles:write", "identity:admin", "audit:read", "cases:read", "cases:write")
+SCOPES = (
+    "profiles:read",
+    "profiles:write",
+    "identity:admin",
+    "audit:read",
+    "cases:read",
+    "cases:write",
+    "matching:read",
+    "matching:write",
+)
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.
 LAST_USED_PRECISION = timedelta(minutes=1)

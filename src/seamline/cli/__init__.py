@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from seamline.cli import audit, cases, db, identity, imports, keys, preferences, privacy, serve, sources, users
+from seamline.cli import (
+    audit,
+    cases,
+    db,
+    identity,
+    imports,
+    keys,
+    matching,
+    preferences,
+    privacy,
+    serve,
+    sources,
+    users,
+)
 
 app = typer.Typer(
     name="seamline",
@@ -24,6 +37,7 @@ app.add_typer(privacy.app, name="privacy")
 app.add_typer(preferences.app, name="preferences")
 app.add_typer(cases.app, name="cases")
 app.add_typer(users.app, name="users")
+app.add_typer(matching.app, name="match")
 
 
 def main() -> None:

@@ -390,3 +390,47 @@ def blank_merge_values(session: Session, profile_ids: Sequence[int]) -> int:
         .values(identifier_value=None)
     )
     return int(result.rowcount or 0)
+
+
+def latest_values(
+    session: Session, types: Sequence[str], profile_ids: Sequence[int] | None
+) -> list[tuple[int, str, str]]:
+    """(profile, type, value) of these identifier types, oldest seen first (so the last one per type is newest)."""
+    query = select(IdentifierLink.profile_id, IdentifierLink.type, IdentifierLink.value).where(
+        IdentifierLink.type.in_(list(types))
+    )
+    order = (IdentifierLink.last_seen_at, IdentifierLink.id)
+    if profile_ids is None:
+        return [(r[0], r[1], r[2]) for r in session.execute(query.order_by(*order))]
+    out: list[tuple[int, str, str]] = []
+    for chunk in _chunks(list(profile_ids)):
+        out.extend((r[0], r[1], r[2]) for r in session.execute(query.where(IdentifierLink.profile_id.in_(chunk))))
+    return out
+
+
+def active_ids(session: Session, profile_ids: Sequence[int] | None = None) -> list[int]:
+    """Profiles not merged into another (of these, or all)."""
+    query = select(Profile.id).where(Profile.merged_into_id.is_(None))
+    if profile_ids is None:
+        return list(session.scalars(query.order_by(Profile.id)))
+    out: list[int] = []
+    for chunk in _chunks(list(profile_ids)):
+        out.extend(session.scalars(query.where(Profile.id.in_(chunk))))
+    return out
+
+
+def graph_changes(session: Session, after_link: int, after_merge: int) -> tuple[int, int, set[int]]:
+    """Profiles that gained identifiers or took part in merges since these ids, and the new high-water marks."""
+    touched: set[int] = set()
+    last_link, last_merge = after_link, after_merge
+    for link_id, profile_id in session.execute(
+        select(IdentifierLink.id, IdentifierLink.profile_id).where(IdentifierLink.id > after_link)
+    ):
+        touched.add(profile_id)
+        last_link = max(last_link, link_id)
+    for merge_id, survivor, absorbed in session.execute(
+        select(Merge.id, Merge.profile_id, Merge.merged_profile_id).where(Merge.id > after_merge)
+    ):
+        touched.update((survivor, absorbed))
+        last_merge = max(last_merge, merge_id)
+    return last_link, last_merge, touched

@@ -59,6 +59,7 @@ class BatchOutcome:
     erased_events: list[int] = field(default_factory=list)
 
 
+MATCH_RULE = "match"
 ErasedCheck = Callable[[Session, Sequence[Identifier]], set[Identifier]]
 # What an event naming an erased person keeps while it is resolved (privacy's scrub keeps the same in the inbox).
 _ERASED_EVENT_KEYS = ("type", "messageId", "timestamp", "receivedAt")
@@ -166,6 +167,8 @@ def resolve_events(
     for f in pending_facts:
         f.profile_id = real(f.profile_id)
     record_facts(session, pending_facts)
+    # An accepted match (record matching) travels as an event with context.match: its merges say so.
+    matches = {e.id for e in events if _is_match(e.payload)}
     for merge in graph.merges:
         survivor, absorbed = real_ids.get(merge.survivor, merge.survivor), real_ids.get(merge.absorbed, merge.absorbed)
         is_new = merge.absorbed < 0
@@ -179,7 +182,7 @@ def resolve_events(
                 "event_id": merge.event_id,
                 "identifier_type": merge.identifier.type if merge.identifier else None,
                 "identifier_value": merge.identifier.value if merge.identifier else None,
-                "rule": merge.rule,
+                "rule": MATCH_RULE if merge.event_id in matches else merge.rule,
                 "created_at": merge.at,
             },
             now,
@@ -195,6 +198,11 @@ def resolve_events(
     outcome.merges = len(graph.merges)
     outcome.conflicts = len(graph.conflicts)
     return outcome
+
+
+def _is_match(payload: Mapping[str, Any]) -> bool:
+    context = payload.get("context")
+    return isinstance(context, Mapping) and isinstance(context.get("match"), Mapping)
 
 
 def _create_profiles(session: Session, graph: WorkingGraph, now: datetime) -> dict[int, int]:
@@ -332,3 +340,48 @@ def erase_identity(
         "conflicts": repository.delete_conflicts(session, profile_ids, event_ids, values),
         "merge_evidence": repository.blank_merge_values(session, profile_ids),
     }
+
+
+def identifier_values(
+    session: Session, types: Sequence[str], profile_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, str]]:
+    """Per profile, the most recently seen value of each of these identifier types (all profiles when None)."""
+    out: dict[int, dict[str, str]] = {}
+    for profile_id, type_, value in repository.latest_values(session, types, profile_ids):
+        out.setdefault(profile_id, {})[type_] = value
+    return out
+
+
+def active_profiles(session: Session, profile_ids: Sequence[int] | None = None) -> list[int]:
+    """Ids of profiles that are not merged into another (of these, or all)."""
+    return repository.active_ids(session, profile_ids)
+
+
+def graph_changes(session: Session, after_link: int, after_merge: int) -> tuple[int, int, set[int]]:
+    """(link mark, merge mark, profiles touched): what changed in the graph since the given marks."""
+    return repository.graph_changes(session, after_link, after_merge)
+
+
+def identifiers_by_profile(session: Session, profile_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """(type, value) of every identifier each of these profiles holds."""
+    return repository.identifiers_of(session, profile_ids)
+
+
+def roots_of(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
+    """The active profile each of these (possibly merged) profiles now lives in, in bulk."""
+    out: dict[int, int] = {}
+    pending = {pid: pid for pid in set(profile_ids)}
+    for _ in range(64):  # merge pointers are kept flat; a few hops at most after replays
+        if not pending:
+            break
+        rows = {row.id: row.merged_into_id for row in repository.profile_rows(session, sorted(set(pending.values())))}
+        following: dict[int, int] = {}
+        for pid, current in pending.items():
+            parent = rows.get(current)
+            if parent is None:
+                out[pid] = current
+            else:
+                following[pid] = int(parent)
+        pending = following
+    out.update(pending)
+    return out

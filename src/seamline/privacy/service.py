@@ -30,6 +30,7 @@ from seamline.identity.service import (
 )
 from seamline.ingestion.service import hold_processing, load_events
 from seamline.ingestion.service import scrub_events as scrub_inbox_events
+from seamline.matching.service import erase_pairs
 from seamline.privacy import repository
 from seamline.privacy.erasure import ERASED_MARK, identifier_hash, mentions, personal_strings, scrubbed_payload
 from seamline.privacy.models import PrivacyRequest
@@ -342,6 +343,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "consent_choices_scrubbed": choices,
         "audit_entries_scrubbed": audit_scrubbed,
         "cases_erased": erase_cases(session, members),
+        "match_pairs_erased": erase_pairs(session, members),
     }
     session.flush()
     return RequestView.of(row)

@@ -282,3 +282,35 @@ def erase(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
         result: Any = session.execute(delete(table_of(model)).where(model.profile_id.in_(profile_ids)))
         counts[name] = int(result.rowcount or 0)
     return counts
+
+
+def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequence[int] | None) -> list[Any]:
+    """profile_id, name, value_json, source_id, first/last_seen_at, times_seen, last_event_id of these traits."""
+    query = select(
+        TraitValue.profile_id,
+        TraitValue.name,
+        TraitValue.value_json,
+        TraitValue.source_id,
+        TraitValue.first_seen_at,
+        TraitValue.last_seen_at,
+        TraitValue.times_seen,
+        TraitValue.last_event_id,
+    ).where(TraitValue.name.in_(list(names)))
+    if profile_ids is None:
+        return list(session.execute(query))
+    out: list[Any] = []
+    ids = list(profile_ids)
+    for start in range(0, len(ids), 900):
+        out.extend(session.execute(query.where(TraitValue.profile_id.in_(ids[start : start + 900]))))
+    return out
+
+
+def traits_changed(session: Session, after_id: int) -> tuple[int, set[int]]:
+    """Profiles with trait candidates added since a row id, and the new high-water mark."""
+    last, touched = after_id, set()
+    for row_id, profile_id in session.execute(
+        select(TraitValue.id, TraitValue.profile_id).where(TraitValue.id > after_id)
+    ):
+        touched.add(int(profile_id))
+        last = max(last, int(row_id))
+    return last, touched

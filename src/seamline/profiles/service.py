@@ -261,3 +261,35 @@ def timeline_facets(session: Session, profile_id: int) -> TimelineFacets:
         tuple(sorted({int(r[1]) for r in rows})),
         tuple(sorted({r[2] for r in rows})),
     )
+
+
+def golden_values(
+    session: Session,
+    names: Sequence[str],
+    source_names: Mapping[int, str],
+    config: SurvivorshipConfig,
+    profile_ids: Sequence[int] | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Per profile, the winning value of each of these traits (all profiles when None), in bulk."""
+    grouped: dict[tuple[int, str], list[Candidate]] = {}
+    for row in repository.trait_candidates(session, names, profile_ids):
+        grouped.setdefault((row.profile_id, row.name), []).append(
+            Candidate(
+                value_json=row.value_json,
+                source=source_names.get(row.source_id, str(row.source_id)),
+                first_seen_at=row.first_seen_at,
+                last_seen_at=row.last_seen_at,
+                times_seen=row.times_seen,
+                last_event_id=row.last_event_id,
+            )
+        )
+    out: dict[int, dict[str, Any]] = {}
+    for (profile_id, name), candidates in grouped.items():
+        winner = candidates[0] if len(candidates) == 1 else choose(name, candidates, config).winner
+        out.setdefault(profile_id, {})[name] = orjson.loads(winner.value_json)
+    return out
+
+
+def traits_changed(session: Session, after_id: int) -> tuple[int, set[int]]:
+    """(new mark, profiles touched): trait candidates added since a mark (merges and replays add them too)."""
+    return repository.traits_changed(session, after_id)

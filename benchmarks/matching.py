@@ -1,0 +1,174 @@
+"""Matching benchmark: accuracy against the synthetic truth, batch time and peak memory, and real-time latency.
+
+Batch, per size (records across the silo systems): prepare the records, train the model (u by random sampling, m by
+EM), predict every blocked pair on in-process DuckDB, decide and cluster; then pairwise precision, recall and F1 of
+the automatic merges against the truth. Each size runs in a child process, so its peak RSS is its own.
+
+Real time: an index of N profiles (the synthetic records, one profile each), a model trained on a 100k sample of
+them, and queries made from stored records with a typo in the last name and half of them with a nickname; p50/p99
+of `MatchIndex.match` and how often the right person comes first.
+
+    .venv/bin/python benchmarks/matching.py                       # 10k records, real time over 50k profiles
+    .venv/bin/python benchmarks/matching.py --sizes 10k,100k,1m --realtime-profiles 500k
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from seamline.matching.config import MatchingConfig
+from seamline.matching.decide import ScoredPair, decide
+from seamline.matching.model import TrainedModel, duckdb_api, predict_pairs, records_frame, train_settings
+from seamline.matching.prepare import prepare
+from seamline.matching.realtime import MatchIndex
+from seamline.synthetic.names import NICKNAMES
+from seamline.synthetic.people import generate_people
+from seamline.synthetic.silos import SiloRecord, generate_silo_records
+from seamline.synthetic.truth import pairwise_scores
+
+RECORDS_PER_PERSON = 1.62  # what generate_silo_records gives on average
+MERGE_THRESHOLD = MatchingConfig().merge_threshold
+REVIEW_THRESHOLD = MatchingConfig().review_threshold
+MEMORY_LIMIT = "1GB"  # DuckDB's share; it spills to disk beyond it
+
+
+def _count(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
+def _records(n_records: int, seed: int) -> list[SiloRecord]:
+    people = generate_people(int(n_records / RECORDS_PER_PERSON), seed=seed)
+    return generate_silo_records(people, seed=seed + 1)[:n_records]
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def batch(n_records: int, thresholds: list[float]) -> None:
+    """One size, in this process: print one line of figures."""
+    records = _records(n_records, seed=101)
+    truth = {f"{r.system}:{r.record_key}": r.person_key for r in records}
+    n_records = len(records)
+    started = time.perf_counter()
+    prepared = [{"unique_id": f"{r.system}:{r.record_key}", **prepare(r.fields())} for r in records]
+    del records
+    frame = records_frame(prepared)
+    prepared_at = time.perf_counter()
+    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(MEMORY_LIMIT))
+    trained_at = time.perf_counter()
+    predictions = predict_pairs(frame, settings, duckdb_api(MEMORY_LIMIT), REVIEW_THRESHOLD)
+    del frame
+    predicted_at = time.perf_counter()
+    pairs = [
+        ScoredPair(a, b, p, w)
+        for a, b, p, w in zip(
+            predictions.unique_id_l,
+            predictions.unique_id_r,
+            predictions.match_probability,
+            predictions.match_weight,
+            strict=True,
+        )
+    ]
+    del predictions
+    by_id = {r["unique_id"]: r for r in prepared}
+    decided = decide(pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD)
+    done = time.perf_counter()
+    scores = pairwise_scores({uid: decided.clusters.get(uid, uid) for uid in truth}, truth)
+    for threshold in thresholds:
+        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD)
+        alt = pairwise_scores({uid: other.clusters.get(uid, uid) for uid in truth}, truth)
+        print(f"    merge threshold {threshold}: P {alt.precision:.4f} R {alt.recall:.4f} F1 {alt.f1:.4f}")
+    print(
+        f"{n_records:>9,} records | P {scores.precision:.4f} R {scores.recall:.4f} F1 {scores.f1:.4f} | "
+        f"prepare {prepared_at - started:6.1f}s train {trained_at - prepared_at:6.1f}s "
+        f"predict {predicted_at - trained_at:6.1f}s decide {done - predicted_at:5.1f}s "
+        f"total {done - started:6.1f}s | pairs {len(pairs):,} merges {len(decided.merges):,} "
+        f"reviews {len(decided.reviews):,} | peak RSS {_peak_mb():,.0f} MB",
+        flush=True,
+    )
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    """Two neighbouring letters swapped (never the first)."""
+    if len(text) < 4:
+        return text
+    i = 1 + rng.randrange(len(text) - 2)
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+
+
+def realtime(n_profiles: int, n_queries: int) -> None:
+    records = _records(n_profiles, seed=202)
+    prepared = [prepare(r.fields()) for r in records]
+    sample = random.Random(1).sample(range(len(prepared)), min(100_000, len(prepared)))
+    settings = train_settings(records_frame([{"unique_id": str(i), **prepared[i]} for i in sample]), u_max_pairs=2e6)
+    index = MatchIndex()
+    index.use_model(TrainedModel(settings, 1, datetime.now(UTC), len(sample), 0))
+    started = time.perf_counter()
+    for profile_id, record in enumerate(prepared):
+        index.put(profile_id, record)
+    built = time.perf_counter() - started
+    rng = random.Random(2)
+    latencies: list[float] = []
+    right_first = 0
+    for _ in range(n_queries):
+        target = rng.randrange(len(records))
+        source = records[target]
+        first = source.first_name or "Ann"
+        if rng.random() < 0.5:
+            first = NICKNAMES.get(first, first)
+        query = prepare(
+            {
+                "first_name": first,
+                "last_name": _typo(rng, source.last_name or "Smithers"),
+                "date_of_birth": source.date_of_birth,
+                "postcode": source.postcode,
+            }
+        )
+        began = time.perf_counter()
+        found = index.match(query, 10)
+        latencies.append((time.perf_counter() - began) * 1000)
+        if found and records[found[0].profile_id].person_key == source.person_key:
+            right_first += 1
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(
+        f"real time over {len(records):,} profiles (index built in {built:.1f}s): {n_queries:,} queries "
+        f"p50 {statistics.median(latencies):.2f} ms p99 {p99:.2f} ms max {latencies[-1]:.2f} ms | "
+        f"right person first {right_first / n_queries:.1%} | peak RSS {_peak_mb():,.0f} MB",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10k", help="comma-separated record counts, e.g. 10k,100k,1m")
+    parser.add_argument("--realtime-profiles", default="50k", help="profiles in the real-time index (0: skip)")
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--thresholds", default="", help="also score these merge thresholds, e.g. 0.95,0.99")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    thresholds = [float(t) for t in args.thresholds.split(",") if t]
+    if args.one:
+        batch(_count(args.one), thresholds)
+        return
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
+    for size in args.sizes.split(","):
+        subprocess.run([sys.executable, __file__, "--one", size, "--thresholds", args.thresholds], check=True)
+    if _count(args.realtime_profiles):
+        realtime(_count(args.realtime_profiles), args.queries)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The matching API: real-time match of one record against every profile, and the review queue of uncertain pairs.
+Server keys with scopes matching:read / matching:write; every read and change of personal data is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from seamline.api.profiles import Ctx, ProfilesContext
+from seamline.audit.service import record, record_async
+from seamline.core.db import unit_of_work
+from seamline.core.errors import Unauthorized
+from seamline.core.principal import Principal
+from seamline.matching.realtime import MatchIndex, match_record
+from seamline.matching.records import MatchingContext
+from seamline.matching.service import decide_review, get_review, list_reviews
+
+router = APIRouter(prefix="/v1", tags=["matching"])
+
+
+@dataclass
+class MatchingApi:
+    """What the matching API keeps per process: the context and the real-time index."""
+
+    ctx: MatchingContext
+    index: MatchIndex
+
+
+def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+    async def authenticate(request: Request) -> Principal:
+        auth = request.headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
+        ctx: ProfilesContext = request.app.state.profiles
+        return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), scope)
+
+    return authenticate
+
+
+async def _matching(request: Request) -> MatchingApi:
+    api: MatchingApi = request.app.state.matching
+    return api
+
+
+Reader = Annotated[Principal, Depends(_requires("matching:read"))]
+Writer = Annotated[Principal, Depends(_requires("matching:write"))]
+Matching = Annotated[MatchingApi, Depends(_matching)]
+
+
+class MatchIn(BaseModel):
+    record: dict[str, Any] = Field(
+        description="first_name, last_name, date_of_birth (YYYY-MM-DD), street, city, postcode, phone, email, "
+        "national_id: any of them, as text",
+        examples=[{"first_name": "Jon", "last_name": "Smiht", "date_of_birth": "1980-04-02", "postcode": "94107"}],
+    )
+    limit: int | None = Field(default=None, description="How many candidates at most (1-100; default from config).")
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["accept", "reject"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/match", summary="Candidate profiles for a record, best first, with per-field reasons")
+async def post_match(body: MatchIn, principal: Reader, ctx: Ctx, matching: Matching) -> dict[str, Any]:
+    with unit_of_work(ctx.engine, write=False) as session:
+        found = match_record(session, matching.ctx, matching.index, body.record, limit=body.limit)
+    model = matching.index.model
+    await record_async(ctx.audit, principal, "read", "match", "realtime", {"candidates": [c.profile_id for c in found]})
+    return {"model_version": model.version if model else None, "candidates": [c.as_dict() for c in found]}
+
+
+@router.get("/matching/reviews", summary="The review queue (or pairs in another status), oldest first")
+async def get_reviews(
+    principal: Reader,
+    ctx: Ctx,
+    status: Annotated[str, Query(description="pending, accepted, rejected or merged")] = "pending",
+    limit: Annotated[int, Query()] = 50,
+    after: Annotated[int, Query(description="Id of the last pair of the previous page")] = 0,
+) -> dict[str, Any]:
+    with unit_of_work(ctx.engine, write=False) as session:
+        views = list_reviews(session, status=status, limit=limit, after_id=after)
+    await record_async(ctx.audit, principal, "read", "match_pair", "list", {"ids": [v.id for v in views]})
+    return {"reviews": [v.as_dict() for v in views], "next": views[-1].id if len(views) == limit else None}
+
+
+@router.get("/matching/reviews/{review_id}", summary="One pair with its field-by-field comparison")
+async def get_one(review_id: int, principal: Reader, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine, write=False) as session:
+        view = get_review(session, review_id)
+    await record_async(ctx.audit, principal, "read", "match_pair", view.id, {})
+    return view.as_dict()
+
+
+@router.post("/matching/reviews/{review_id}/decision", summary="Accept (merge) or reject (keep apart) a pair")
+async def post_decision(
+    review_id: int, body: DecisionIn, principal: Writer, ctx: Ctx, matching: Matching
+) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        view = decide_review(session, matching.ctx, review_id, body.decision, principal.name, body.note)
+        for profile_id in (view.left_profile_id, view.right_profile_id):
+            record(session, principal, "change", "profile", profile_id, {"match": view.id, "decision": body.decision})
+    return view.as_dict()

@@ -1,0 +1,264 @@
+"""The Fellegi-Sunter model in Splink: its settings from our comparisons, unsupervised training, label updates,
+batch prediction on any Splink backend, and the versioned model file.
+
+Splink (v4) is the field's maintained implementation of Fellegi-Sunter at scale: the same settings run as SQL on
+DuckDB in-process and on Spark, with term-frequency adjustment, u by random sampling and m by expectation-
+maximisation. The model file is Splink's own settings JSON (so `Linker(df, settings)` loads it anywhere) beside
+our version metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pandas as pd
+import splink
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.database_api import DatabaseAPISubClass
+
+from seamline.matching.comparisons import (
+    BLOCKING_KEYS,
+    COMPARISONS,
+    DETERMINISTIC_KEYS,
+    TRAINING_BLOCKS,
+    Comparison,
+    Level,
+)
+from seamline.matching.prepare import COLUMNS
+from seamline.matching.scoring import fill_untrained
+
+FILE_PREFIX = "model-"
+# Pseudo-count of the trained m values when labels update them: ten reviewed pairs move m a third of the way.
+LABEL_PRIOR_PAIRS = 20.0
+# Splink logs every training step at INFO; an operator's terminal wants the result, not the iterations.
+logging.getLogger("splink").setLevel(logging.WARNING)
+
+
+def _splink_level(level: Level) -> ComparisonLevelCreator:
+    built: ComparisonLevelCreator
+    if level.kind == "exact":
+        built = cll.ExactMatchLevel(level.column)
+    elif level.kind == "forms":
+        built = cll.ArrayIntersectLevel(level.column, min_intersection=1)
+    elif level.kind == "jaro_winkler":
+        built = cll.JaroWinklerLevel(level.column, level.threshold)
+    else:
+        built = cll.DamerauLevenshteinLevel(level.column, int(level.threshold))
+    if level.tf:
+        # Our tf levels are exact matches themselves; Splink's detection of that parses the SQL in the backend's
+        # dialect and misses it on Spark, so say it outright.
+        built = built.configure(
+            tf_adjustment_column=level.column, tf_adjustment_weight=1.0, disable_tf_exact_match_detection=True
+        )
+    return built.configure(label_for_charts=level.label)
+
+
+def _splink_comparison(comparison: Comparison) -> Any:
+    return cl.CustomComparison(
+        output_column_name=comparison.field,
+        comparison_levels=[
+            cll.NullLevel(comparison.missing_when),
+            *(_splink_level(level) for level in comparison.levels),
+            cll.ElseLevel().configure(label_for_charts="differs"),
+        ],
+        comparison_description=comparison.field,
+    )
+
+
+def settings_creator(prior: float = 0.0001) -> SettingsCreator:
+    """Untrained settings: dedupe of one table of prepared records keyed by `unique_id`."""
+    return SettingsCreator(
+        probability_two_random_records_match=prior,
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[_splink_comparison(c) for c in COMPARISONS],
+        blocking_rules_to_generate_predictions=[block_on(*keys) for keys in BLOCKING_KEYS],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def records_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Prepared records (with `unique_id`) as the table Splink reads; every column is text (or a list of text)."""
+    frame = pd.DataFrame.from_records(list(records), columns=["unique_id", *COLUMNS])
+    return frame.astype({c: "object" for c in frame.columns})
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedModel:
+    """A trained model: Splink's settings dict, and our metadata."""
+
+    settings: dict[str, Any]
+    version: int
+    trained_at: datetime
+    records: int
+    labels: int
+
+    def as_json(self) -> bytes:
+        meta = {
+            "version": self.version,
+            "trained_at": self.trained_at.isoformat(),
+            "records": self.records,
+            "labels": self.labels,
+            "splink_version": splink.__version__,
+            "engine": "seamline.matching",
+        }
+        return orjson.dumps({"seamline": meta, "splink_settings": self.settings}, option=orjson.OPT_INDENT_2)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TrainedModel:
+        body = orjson.loads(data)
+        meta = body["seamline"]
+        return cls(
+            settings=body["splink_settings"],
+            version=int(meta["version"]),
+            trained_at=datetime.fromisoformat(meta["trained_at"]),
+            records=int(meta["records"]),
+            labels=int(meta["labels"]),
+        )
+
+    @property
+    def name(self) -> str:
+        return f"v{self.version}"
+
+
+def pairs_in_block(records: pd.DataFrame, keys: Sequence[str]) -> int:
+    """How many pairs of records agree on all these columns (none missing)."""
+    sizes = records.dropna(subset=list(keys)).groupby(list(keys)).size()
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def estimated_prior(records: pd.DataFrame, recall: float = 0.8) -> float:
+    """How likely two random records are one person: pairs agreeing on a near-certain key (national id, email, full
+    name and birth date), scaled up by the keys' assumed recall, over all pairs.
+
+    Splink's own estimate does the same but gives 0 when no such pair exists, which is the normal state of a
+    database whose identity graph already merged records sharing a national id or an email: then every second
+    record is assumed to have a duplicate somewhere.
+    """
+    n = len(records)
+    if n < 2:
+        return 0.5
+    observed = sum(pairs_in_block(records, keys) for keys in DETERMINISTIC_KEYS)
+    expected = observed / recall if observed else n / 2
+    return float(min(max(expected / (n * (n - 1) / 2), 1e-12), 0.5))
+
+
+def duckdb_api(memory_limit: str | None = None) -> DuckDBAPI:
+    """An in-process DuckDB for Splink, its memory bounded (DuckDB's own default is 80% of the machine)."""
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
+    return DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
+
+
+def train_settings(
+    records: pd.DataFrame, *, u_max_pairs: float, seed: int = 7, db_api: DuckDBAPI | None = None
+) -> dict[str, Any]:
+    """Train without labels on DuckDB: the prior from near-certain rules, u from random pairs, m by EM."""
+    linker = Linker(
+        records,
+        settings_creator(estimated_prior(records)),
+        db_api=db_api or duckdb_api(),
+        set_up_basic_logging=False,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for keys in TRAINING_BLOCKS:
+        # A small table may hold no pair in a block. Skipped before, not caught after: a failed EM session leaves
+        # the linker's comparisons filtered to that session's.
+        if pairs_in_block(records, keys) > 0:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
+
+    return fill_untrained(linker.misc.save_model_to_json(), u_max_pairs)
+
+
+def apply_labels(settings: dict[str, Any], level_counts: Sequence[Sequence[int]]) -> dict[str, Any]:
+    """Update m with reviewers' accepted pairs: per comparison, the count of accepted pairs at each level (null level
+    excluded, "differs" last) is added to the trained m as a Dirichlet prior worth LABEL_PRIOR_PAIRS pairs.
+
+    Splink's `estimate_m_from_pairwise_labels` replaces m outright; with the tens of labels a review queue makes,
+    every level no accepted pair landed on would get m = 0, an infinite penalty. Blending keeps what EM learned.
+    """
+    updated: dict[str, Any] = orjson.loads(orjson.dumps(settings))
+    for comparison, counts in zip(updated["comparisons"], level_counts, strict=True):
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        total = sum(counts)
+        if total == 0:
+            continue
+        for level, count in zip(levels, counts, strict=True):
+            prior = float(level.get("m_probability") or 0.0)
+            level["m_probability"] = (count + LABEL_PRIOR_PAIRS * prior) / (total + LABEL_PRIOR_PAIRS)
+    return updated
+
+
+def predict_pairs(
+    records: Any, settings: Mapping[str, Any], db_api: DatabaseAPISubClass, threshold: float
+) -> pd.DataFrame:
+    """Every blocked pair scoring at least `threshold`: unique_id_l, unique_id_r, match_probability, match_weight."""
+    ported = for_dialect(settings, db_api.sql_dialect.sql_dialect_str)
+    linker = Linker(records, ported, db_api=db_api, set_up_basic_logging=False)
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    frame: pd.DataFrame = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]  # Splink's is untyped
+    columns: pd.DataFrame = frame[["unique_id_l", "unique_id_r", "match_probability", "match_weight"]]
+    return columns
+
+
+def for_dialect(settings: Mapping[str, Any], dialect: str) -> dict[str, Any]:
+    """The trained parameters on comparisons written for a backend's SQL dialect.
+
+    A settings file holds its levels' SQL in the dialect it was trained on (DuckDB's `list_intersect` means nothing
+    to Spark), so a model moves to another backend as its parameters: the comparisons are rebuilt for the target
+    dialect from comparisons.py and each level takes the trained m and u of the level in the same place.
+    """
+    fresh: dict[str, Any] = settings_creator().get_settings(dialect).as_dict()  # type: ignore[no-untyped-call]
+    fresh["probability_two_random_records_match"] = settings["probability_two_random_records_match"]
+    for target, trained in zip(fresh["comparisons"], settings["comparisons"], strict=True):
+        if target["output_column_name"] != trained["output_column_name"] or len(target["comparison_levels"]) != len(
+            trained["comparison_levels"]
+        ):
+            raise ValueError(f"the model's {trained['output_column_name']} comparison is not this version's")
+        for level, learned in zip(target["comparison_levels"], trained["comparison_levels"], strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in learned:
+                    level[key] = learned[key]
+    return fresh
+
+
+def save_model(directory: Path, model: TrainedModel) -> Path:
+    """Write the model as the next versioned file; never overwrites an older version."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{FILE_PREFIX}{model.version:04d}.json"
+    with path.open("xb") as out:
+        out.write(model.as_json())
+    return path
+
+
+def model_versions(directory: Path) -> list[int]:
+    if not directory.is_dir():
+        return []
+    versions = []
+    for path in directory.glob(f"{FILE_PREFIX}*.json"):
+        digits = path.stem.removeprefix(FILE_PREFIX)
+        if digits.isdigit():
+            versions.append(int(digits))
+    return sorted(versions)
+
+
+def load_model(directory: Path, version: int | None = None) -> TrainedModel | None:
+    """A model by version, or the newest; None when none was trained."""
+    versions = model_versions(directory)
+    if not versions:
+        return None
+    chosen = versions[-1] if version is None else version
+    path = directory / f"{FILE_PREFIX}{chosen:04d}.json"
+    if not path.is_file():
+        return None
+    return TrainedModel.from_json(path.read_bytes())

@@ -1,0 +1,54 @@
+"""From scored pairs to outcomes: the bands, the household guard, national ids and reviewers' rejections. Pure."""
+
+from __future__ import annotations
+
+from seamline.matching.decide import ScoredPair, decide
+from seamline.matching.prepare import prepare
+
+RECORDS = {
+    "a": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "1"}),
+    "b": prepare({"first_name": "Anne", "last_name": "Lee", "date_of_birth": "1980-01-02"}),
+    "c": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "2"}),
+    "d": prepare({"first_name": "Tom", "last_name": "Lee", "date_of_birth": "1979-05-05"}),
+    "e": prepare({"first_name": "Tom", "last_name": "Lee", "date_of_birth": "1979-05-05", "email": "t@x.io"}),
+    "f": prepare({"first_name": "Ted", "last_name": "Lee", "date_of_birth": "1950-05-05", "email": "t@x.io"}),
+}
+
+
+def _decide(*pairs: tuple[str, str, float], rejected: tuple[tuple[str, str], ...] = ()) -> object:
+    return decide(
+        [ScoredPair(a, b, p, 0.0) for a, b, p in pairs],
+        RECORDS,
+        merge_threshold=0.99,
+        review_threshold=0.5,
+        rejected=rejected,
+    )
+
+
+def test_bands() -> None:
+    out = _decide(("a", "b", 0.999), ("d", "e", 0.7), ("b", "d", 0.2))
+    assert [(p.left, p.right) for p in out.merges] == [("a", "b")]
+    assert [(p.left, p.right) for p in out.reviews] == [("d", "e")]
+    assert out.clusters["a"] == out.clusters["b"]
+
+
+def test_two_national_ids_never_share_a_cluster() -> None:
+    out = _decide(("a", "b", 0.9999), ("b", "c", 0.999))
+    assert len(out.merges) == 1
+    assert out.apart == 1
+    assert out.clusters["a"] == out.clusters["b"]
+
+
+def test_household_guard_holds_plainly_different_people_for_review_unless_an_email_agrees() -> None:
+    out = _decide(("a", "d", 0.9999), ("e", "f", 0.9999))
+    assert [(p.left, p.right) for p in out.reviews] == [("a", "d")]
+    assert out.guarded == 1
+    assert [(p.left, p.right) for p in out.merges] == [("e", "f")]
+
+
+def test_rejected_pairs_stay_apart_even_through_a_third() -> None:
+    out = _decide(("a", "b", 0.999), ("b", "d", 0.999), rejected=(("a", "b"),))
+    assert not out.merges or all({p.left, p.right} != {"a", "b"} for p in out.merges)
+    out = _decide(("b", "e", 0.999), ("a", "b", 0.998), rejected=(("a", "e"),))
+    assert len(out.merges) == 1
+    assert out.clusters.get("a") != out.clusters.get("e")
