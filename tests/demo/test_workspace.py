@@ -29,6 +29,10 @@ def test_first_start_creates_every_source_staff_and_traffic(engine: Engine, sett
         (name, role) for name, role, _ in DEMO_USERS
     }
     assert create_demo_workspace(engine, settings) is None  # a second start leaves the workspace alone
+    # The silo exports and their mappings stay on disk, for a newcomer to read and re-import.
+    for system in ("checking", "cards", "mortgage"):
+        assert (settings.data_dir / "demo" / f"{system}.csv").stat().st_size > 0
+        assert "record_key: customer_no" in (settings.data_dir / "demo" / f"{system}.mapping.yaml").read_text()
     with TestClient(create_app(settings), base_url="http://localhost") as client:
         for login in workspace.logins:  # the printed passwords open the console
             client.cookies.clear()
@@ -65,13 +69,16 @@ def test_traffic_sent_over_http_is_accepted_and_resolved(engine: Engine, setting
     workspace = create_demo_workspace(engine, settings)
     assert workspace is not None
     sample = workspace.traffic[:400]
+    with engine.connect() as conn:
+        imported = int(conn.execute(text("SELECT count(*) FROM inbox_events")).scalar() or 0)
+    assert imported >= workspace.silo_rows  # an identify per silo record, a group per account it names
     with live_server(create_app(settings)) as url:
         assert wait_until_ready(url, timeout=10)
         assert send(url, workspace.keys, sample) == len(sample)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM inbox_events")).scalar()
-    assert stored == len(sample)
-    assert drain(engine, settings) == len(sample)
+    assert stored == imported + len(sample)
+    assert drain(engine, settings) == imported + len(sample)
     assert active_profiles(engine)
 
 
@@ -85,10 +92,15 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
         cases = conn.execute(text("SELECT count(*) FROM cases")).scalar()
         escalated = conn.execute(text("SELECT count(*) FROM cases WHERE status = 'escalated'")).scalar()
         handoffs = conn.execute(text("SELECT count(*) FROM case_handoffs")).scalar()
+        merges = conn.execute(text("SELECT count(*) FROM merges WHERE rule = 'match'")).scalar()
+        merged_pairs = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'merged'")).scalar()
+        to_review = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'pending'")).scalar()
     assert pending == 0
-    assert f"{len(workspace.traffic):,} web, app" in summary
+    assert f"{workspace.silo_rows:,} silo records imported and {len(workspace.traffic):,} web, app" in summary
+    assert merges  # silo records of one customer joined by matching, through the identity graph
+    assert f"matching merged {merged_pairs} pairs and sent {to_review} to review" in summary
     assert f"; {cases} customer conversations" in summary
-    assert cases == len(CONVERSATIONS)  # every conversation's customer was known by the email they wrote from
+    assert cases == len(CONVERSATIONS)  # each conversation found a customer the bank knows by email
     assert escalated == sum(1 for c in CONVERSATIONS if c.escalation)
     assert handoffs == sum(1 for c in CONVERSATIONS if c.handoff)
 

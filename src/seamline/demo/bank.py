@@ -9,7 +9,7 @@ from seamline.synthetic.events import generate_events
 from seamline.synthetic.people import Person, generate_people
 
 DEMO_SEED = 20261122
-DEMO_PEOPLE = 300
+DEMO_PEOPLE = 1_000
 DEMO_EVENTS = 6_000
 DEMO_DAYS = 30.0
 

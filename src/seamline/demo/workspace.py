@@ -15,11 +15,15 @@ from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
-from seamline.demo.bank import channel_traffic, demo_people
+from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
 from seamline.demo.feed import send, wait_until_ready
+from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
 from seamline.demo.stories import open_conversations
+from seamline.identity.service import IdentityContext
 from seamline.ingestion.service import backlog
+from seamline.matching.records import MatchingContext
+from seamline.matching.service import RunSummary, run_batch
 from seamline.synthetic.people import Person
 from seamline.users.service import create_user
 
@@ -44,6 +48,7 @@ class DemoWorkspace:
     logins: list[Login]
     bridge_key: str
     people: list[Person]
+    silo_rows: int
     traffic: list[tuple[str, dict[str, Any]]]
 
 
@@ -60,7 +65,9 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
             logins.append(Login(username, role, password))
         _view, bridge_key = create_api_key(session, "demo-chat-and-email", ["cases:read", "cases:write"])
     people = demo_people()
-    return DemoWorkspace(keys, logins, bridge_key, people, channel_traffic(people, utcnow()))
+    # The silo exports go into the inbox now; the worker resolves them once the server runs.
+    rows = import_silos(engine, people, DEMO_SEED, settings.data_dir / "demo")
+    return DemoWorkspace(keys, logins, bridge_key, people, rows, channel_traffic(people, utcnow()))
 
 
 def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
@@ -74,13 +81,33 @@ def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
     return False
 
 
+def match_silos(engine: Engine, settings: Settings) -> RunSummary:
+    """Train a matching model on the profiles the silos and channels made, and run it: sure matches merge through
+    the identity graph, uncertain ones wait for a supervisor's review."""
+    context = MatchingContext.build(
+        settings.matching,
+        IdentityContext(settings.identity, settings.consent),
+        settings.survivorship,
+        settings.data_dir,
+    )
+    with unit_of_work(engine) as session:
+        return run_batch(session, context)
+
+
 def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Settings) -> str:
-    """Once the server answers: send the channel traffic, let the worker resolve it, then the conversations."""
+    """Once the server answers: send the channel traffic, let the worker resolve it and the silo imports, match
+    the silos, then the customers' conversations."""
     if not wait_until_ready(base_url):
         return "demo: the server did not answer; no traffic sent"
     accepted = send(base_url, workspace.keys, workspace.traffic)
     if not wait_for_worker(engine):
         return f"demo: {accepted:,} events sent; the worker has not finished them (is it running?)"
+    matched = match_silos(engine, settings)
+    wait_for_worker(engine)
     agent = next(login.username for login in workspace.logins if login.role == "agent")
     cases = open_conversations(base_url, workspace.bridge_key, engine, settings.cases, workspace.people, agent)
-    return f"demo: {accepted:,} web, app, call-center and product events resolved; {cases} customer conversations"
+    return (
+        f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
+        f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review; "
+        f"{cases} customer conversations"
+    )
