@@ -5,7 +5,6 @@ Server keys with `cases:read` / `cases:write`; every read and change of a case i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,7 +27,7 @@ from seamline.api.cases_schemas import (
     ReasonIn,
     StatusIn,
 )
-from seamline.api.profiles import Ctx, ProfilesContext
+from seamline.api.profiles import Ctx, ProfilesContext, requires_key
 from seamline.audit.service import record, record_async
 from seamline.cases.config import CasesConfig
 from seamline.cases.service import (
@@ -44,22 +43,11 @@ from seamline.cases.thread import EntryInput
 from seamline.cases.views import CaseView
 from seamline.cases.workflow import assign, change_priority, change_status, escalate, pick_up
 from seamline.core.db import unit_of_work
-from seamline.core.errors import FieldError, InvalidInput, NotFound, Unauthorized
+from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.principal import Principal
 from seamline.identity.service import find_profile, root_of
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-
-
-def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
-    async def authenticate(request: Request) -> Principal:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
-        ctx: ProfilesContext = request.app.state.profiles
-        return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), scope)
-
-    return authenticate
 
 
 async def _config(request: Request) -> CasesConfig:
@@ -67,8 +55,8 @@ async def _config(request: Request) -> CasesConfig:
     return config
 
 
-Reader = Annotated[Principal, Depends(_requires("cases:read"))]
-Writer = Annotated[Principal, Depends(_requires("cases:write"))]
+Reader = Annotated[Principal, Depends(requires_key("cases:read"))]
+Writer = Annotated[Principal, Depends(requires_key("cases:write"))]
 Config = Annotated[CasesConfig, Depends(_config)]
 
 

@@ -3,17 +3,15 @@ Server keys with scopes matching:read / matching:write; every read and change of
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from seamline.api.profiles import Ctx, ProfilesContext
+from seamline.api.profiles import Ctx, requires_key
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
-from seamline.core.errors import Unauthorized
 from seamline.core.principal import Principal
 from seamline.matching.realtime import MatchIndex, match_record
 from seamline.matching.records import MatchingContext
@@ -30,24 +28,13 @@ class MatchingApi:
     index: MatchIndex
 
 
-def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
-    async def authenticate(request: Request) -> Principal:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
-        ctx: ProfilesContext = request.app.state.profiles
-        return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), scope)
-
-    return authenticate
-
-
 async def _matching(request: Request) -> MatchingApi:
     api: MatchingApi = request.app.state.matching
     return api
 
 
-Reader = Annotated[Principal, Depends(_requires("matching:read"))]
-Writer = Annotated[Principal, Depends(_requires("matching:write"))]
+Reader = Annotated[Principal, Depends(requires_key("matching:read"))]
+Writer = Annotated[Principal, Depends(requires_key("matching:write"))]
 Matching = Annotated[MatchingApi, Depends(_matching)]
 
 

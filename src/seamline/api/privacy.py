@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from seamline.api.profiles import Ctx, ProfilesContext
+from seamline.api.profiles import Ctx, requires_key
 from seamline.audit.service import record
 from seamline.core.db import unit_of_work
-from seamline.core.errors import Unauthorized
 from seamline.core.principal import Principal
 from seamline.privacy.service import complete_access, erase_profile, get_request, open_request
 
@@ -20,15 +19,7 @@ router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
 SCOPE = "identity:admin"
 
 
-async def _admin(request: Request) -> Principal:
-    auth = request.headers.get("authorization", "")
-    if not auth.lower().startswith("bearer "):
-        raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
-    ctx: ProfilesContext = request.app.state.profiles
-    return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), SCOPE)
-
-
-Admin = Annotated[Principal, Depends(_admin)]
+Admin = Annotated[Principal, Depends(requires_key(SCOPE))]
 
 
 class RequestIn(BaseModel):

@@ -90,7 +90,9 @@ async def _context(request: Request) -> ProfilesContext:
     return _state(request)
 
 
-def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+def requires_key(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+    """The dependency every server-key route uses: a Bearer sk_… key holding `scope` (checked keys cached)."""
+
     async def authenticate(request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
         if not auth.lower().startswith("bearer "):
@@ -101,8 +103,8 @@ def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     return authenticate
 
 
-Reader = Annotated[Principal, Depends(_requires("profiles:read"))]
-Writer = Annotated[Principal, Depends(_requires("profiles:write"))]
+Reader = Annotated[Principal, Depends(requires_key("profiles:read"))]
+Writer = Annotated[Principal, Depends(requires_key("profiles:write"))]
 Ctx = Annotated[ProfilesContext, Depends(_context)]
 
 
