@@ -4,7 +4,6 @@ Server keys with scopes matching:read / matching:write; every read and change of
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,19 +14,14 @@ from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Unauthorized
 from seamline.core.principal import Principal
-from seamline.matching.realtime import MatchIndex, match_record
-from seamline.matching.records import MatchingContext
+from seamline.matching.realtime import Matcher, match_record
 from seamline.matching.service import decide_review, get_review, list_reviews
 
 router = APIRouter(prefix="/v1", tags=["matching"])
 
 
-@dataclass
-class MatchingApi:
-    """What the matching API keeps per process: the context and the real-time index."""
-
-    ctx: MatchingContext
-    index: MatchIndex
+# What the app keeps per process (app.state.matching): shared with the console's pages.
+MatchingApi = Matcher
 
 
 def _requires(scope: str) -> Callable[[Request], Awaitable[Principal]]:
@@ -74,16 +68,19 @@ async def post_match(body: MatchIn, principal: Reader, ctx: Ctx, matching: Match
     return {"model_version": model.version if model else None, "candidates": [c.as_dict() for c in found]}
 
 
-@router.get("/matching/reviews", summary="The review queue (or pairs in another status), oldest first")
+@router.get("/matching/reviews", summary="The review queue (or pairs in another status), oldest or likeliest first")
 async def get_reviews(
     principal: Reader,
     ctx: Ctx,
     status: Annotated[str, Query(description="pending, accepted, rejected or merged")] = "pending",
     limit: Annotated[int, Query()] = 50,
     after: Annotated[int, Query(description="Id of the last pair of the previous page")] = 0,
+    order: Annotated[str, Query(description="oldest (first found first) or likeliest (highest probability)")] = (
+        "oldest"
+    ),
 ) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
-        views = list_reviews(session, status=status, limit=limit, after_id=after)
+        views = list_reviews(session, status=status, limit=limit, after_id=after, order=order)
     await record_async(ctx.audit, principal, "read", "match_pair", "list", {"ids": [v.id for v in views]})
     return {"reviews": [v.as_dict() for v in views], "next": views[-1].id if len(views) == limit else None}
 
