@@ -24,6 +24,7 @@ from seamline.models import import_all_models
 from tests.support.postgres import start_cluster
 
 import_all_models()
+pytest_plugins = ("tests.support.matching",)  # the session's trained matching model, for any test package
 DATABASES = ("sqlite", "postgresql")
 # Tables whose rows are reference data written by migrations, kept between tests.
 KEEP_TABLES = {"alembic_version", "inbox_partitions"}

@@ -115,3 +115,21 @@ def test_review_queue_over_http(client: TestClient, engine: Engine, world: dict[
         f"/v1/matching/reviews/{pair['id']}/decision", json={"decision": "reject"}, headers=world["writer"]
     )
     assert again.status_code == 409
+
+
+def test_the_queue_pages_likeliest_first(client: TestClient, world: dict[str, dict[str, str]]) -> None:
+    everything = client.get("/v1/matching/reviews?order=likeliest&limit=500", headers=world["reader"]).json()
+    probabilities = [r["probability"] for r in everything["reviews"]]
+    assert len(probabilities) >= 2
+    assert probabilities == sorted(probabilities, reverse=True)
+    paged, after = [], 0
+    while True:
+        page = client.get(f"/v1/matching/reviews?order=likeliest&limit=1&after={after}", headers=world["reader"])
+        paged += [r["id"] for r in page.json()["reviews"]]
+        if page.json()["next"] is None:
+            break
+        after = page.json()["next"]
+    assert paged == [r["id"] for r in everything["reviews"]]
+    bad = client.get("/v1/matching/reviews?order=newest", headers=world["reader"])
+    assert bad.status_code == 400
+    assert bad.json()["error"]["errors"][0]["field"] == "order"

@@ -4,17 +4,19 @@ updates, and finding customers by name or product number. Server keys with scope
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from seamline.api.matching import Matching
 from seamline.api.profiles import Ctx, Reader, Writer
 from seamline.audit.service import record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.corrections.service import correct_profile
-from seamline.profiles.service import display_names, find_by_name, profiles_holding_product
+from seamline.matching.lookup import find_by_name
+from seamline.profiles.service import display_names, profiles_holding_product
 
 router = APIRouter(prefix="/v1", tags=["corrections"])
 
@@ -46,14 +48,17 @@ class CorrectionOut(BaseModel):
 class MatchOut(BaseModel):
     profile_id: int
     name: str | None
-    score: float
-    matched: list[str]
+    score: float = Field(description="0-100: the match probability (matcher), or how alike the names are (plain)")
+    matched: list[str] = Field(description="matcher: each name field's level; plain: the names the profile holds")
+    method: Literal["matcher", "plain", "product"] = Field(
+        description="matcher when a model is trained and it found the name, else plain; product for ?product="
+    )
 
 
 @router.get(
     "/profiles/search",
     response_model=list[MatchOut],
-    summary="Find customers by a name (typos tolerated) or by a product's number",
+    summary="Find customers by a name (typos tolerated: the matcher when a model is trained) or a product's number",
 )
 async def search(
     principal: Reader,
@@ -61,21 +66,32 @@ async def search(
     name: Annotated[str | None, Query(max_length=200)] = None,
     product: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    *,
+    matcher: Matching,
 ) -> list[MatchOut]:
     if bool(name) == bool(product):
         raise InvalidInput([FieldError("name", "required", "give exactly one of name or product")])
     with unit_of_work(ctx.engine, write=False) as session:
         if name:
-            matches = find_by_name(session, name, limit=limit)
-            shown = display_names(session, [m.profile_id for m in matches])
+            hits = find_by_name(session, matcher, name, limit=limit)
+            shown = display_names(session, [h.profile_id for h in hits])
             out = [
-                MatchOut(profile_id=m.profile_id, name=shown.get(m.profile_id), score=m.score, matched=list(m.names))
-                for m in matches
+                MatchOut(
+                    profile_id=h.profile_id,
+                    name=shown.get(h.profile_id),
+                    score=h.score,
+                    matched=list(h.matched),
+                    method=h.method,
+                )
+                for h in hits
             ]
         else:
             ids = profiles_holding_product(session, str(product), limit=limit)
             shown = display_names(session, ids)
-            out = [MatchOut(profile_id=p, name=shown.get(p), score=100.0, matched=[str(product)]) for p in ids]
+            out = [
+                MatchOut(profile_id=p, name=shown.get(p), score=100.0, matched=[str(product)], method="product")
+                for p in ids
+            ]
     await asyncio.gather(
         *(record_async(ctx.audit, principal, "read", "profile", m.profile_id, {"view": "search"}) for m in out)
     )

@@ -3,7 +3,6 @@ Server keys with scopes matching:read / matching:write; every read and change of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,19 +12,14 @@ from seamline.api.profiles import Ctx, requires_key
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
-from seamline.matching.realtime import MatchIndex, match_record
-from seamline.matching.records import MatchingContext
+from seamline.matching.realtime import Matcher, match_record
 from seamline.matching.service import decide_review, get_review, list_reviews
 
 router = APIRouter(prefix="/v1", tags=["matching"])
 
 
-@dataclass
-class MatchingApi:
-    """What the matching API keeps per process: the context and the real-time index."""
-
-    ctx: MatchingContext
-    index: MatchIndex
+# What the app keeps per process (app.state.matching): shared with the console's pages.
+MatchingApi = Matcher
 
 
 async def _matching(request: Request) -> MatchingApi:
@@ -61,16 +55,19 @@ async def post_match(body: MatchIn, principal: Reader, ctx: Ctx, matching: Match
     return {"model_version": model.version if model else None, "candidates": [c.as_dict() for c in found]}
 
 
-@router.get("/matching/reviews", summary="The review queue (or pairs in another status), oldest first")
+@router.get("/matching/reviews", summary="The review queue (or pairs in another status), oldest or likeliest first")
 async def get_reviews(
     principal: Reader,
     ctx: Ctx,
     status: Annotated[str, Query(description="pending, accepted, rejected or merged")] = "pending",
     limit: Annotated[int, Query()] = 50,
     after: Annotated[int, Query(description="Id of the last pair of the previous page")] = 0,
+    order: Annotated[str, Query(description="oldest (first found first) or likeliest (highest probability)")] = (
+        "oldest"
+    ),
 ) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
-        views = list_reviews(session, status=status, limit=limit, after_id=after)
+        views = list_reviews(session, status=status, limit=limit, after_id=after, order=order)
     await record_async(ctx.audit, principal, "read", "match_pair", "list", {"ids": [v.id for v in views]})
     return {"reviews": [v.as_dict() for v in views], "next": views[-1].id if len(views) == limit else None}
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from seamline.audit.service import AuditWriter
 from seamline.core.db import unit_of_work
 from seamline.core.ttl import TtlValue
 from seamline.identity.service import IdentityContext
+from seamline.matching.realtime import Matcher
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
 from seamline.users.config import ConsoleConfig
@@ -46,3 +48,12 @@ async def console_context(request: Request) -> ConsoleContext:
     """The dependency (async: a plain-def one would run in the thread pool)."""
     ctx: ConsoleContext = request.app.state.console
     return ctx
+
+
+async def console_matcher(request: Request) -> Matcher:
+    """The process's real-time matcher, the one the matching API uses (its index is built once per process)."""
+    matcher: Matcher = request.app.state.matching
+    return matcher
+
+
+Match = Annotated[Matcher, Depends(console_matcher)]

@@ -21,7 +21,7 @@ from seamline.consent.policy import Preferences
 from seamline.consent.service import preferences_for, record_choice
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.cases import REPLY_CHANNELS, Config, clock_lines
-from seamline.console.context import ConsoleContext
+from seamline.console.context import ConsoleContext, Match
 from seamline.console.pages import HEADERS, render
 from seamline.console.search import find_customers
 from seamline.core.clock import utcnow
@@ -61,9 +61,9 @@ Unmerger = Annotated[SignedIn, Depends(requires(UNMERGE))]
 
 
 @router.get("/find", include_in_schema=False)
-async def find(request: Request, user: Finder, ctx: Ctx, q: str = "") -> Response:
+async def find(request: Request, user: Finder, ctx: Ctx, matcher: Match, q: str = "") -> Response:
     with unit_of_work(ctx.engine, write=False) as session:
-        results = find_customers(session, q, ctx.identity) if q.strip() else []
+        results = find_customers(session, q, ctx.identity, matcher) if q.strip() else []
     # Names shown are personal data: one entry per person listed, committed together before the page leaves.
     principal = user.user.principal
     await asyncio.gather(

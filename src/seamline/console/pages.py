@@ -15,6 +15,7 @@ from seamline.users.permissions import (
     CHANGE_PREFERENCES,
     FIND_CUSTOMERS,
     MANAGE_USERS,
+    REVIEW_MATCHES,
     VIEW_CASES,
     VIEW_REPORTS,
     may,
@@ -37,6 +38,7 @@ HEADERS = {
 NAVIGATION = (
     (FIND_CUSTOMERS, "/console/find", "Find a customer"),
     (VIEW_CASES, "/console/cases", "Cases"),
+    (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
     (MANAGE_USERS, "/console/users", "Users"),
 )

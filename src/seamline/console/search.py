@@ -1,6 +1,6 @@
-"""Find a customer: by any identifier (typed or bare), by a product's number, or by a name with typos.
-
-One function, `find_customers`, so the matcher can replace the plain name search when it lands.
+"""Find a customer: by any identifier (typed or bare), by a product's number, or by a name with typos (through
+the real-time matcher when a model is trained, the plain name search before: `matching.lookup.find_by_name`, which
+the profile search API calls too).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from seamline.core.errors import NotFound
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import IdentityContext, parse_identifier, profile_holding, root_of
-from seamline.profiles.service import display_names, find_by_name, profiles_holding_product
+from seamline.matching.lookup import NameHit, find_by_name
+from seamline.matching.realtime import Matcher
+from seamline.profiles.service import display_names, profiles_holding_product
 
 MAX_QUERY = 200
 MAX_RESULTS = 20
@@ -52,8 +54,17 @@ def _by_identifier(session: Session, text: str, context: IdentityContext) -> dic
     return found
 
 
+def name_reason(hit: NameHit) -> str:
+    """Why a name search listed a profile, in the agent's words."""
+    if hit.method == "matcher":
+        # The probability of a bare name is no measure of a search hit (a common name is a weak match): the levels
+        # say how the name was found.
+        return f"name: {', '.join(hit.matched)}"
+    return f"name {hit.matched[0]} ({hit.score:.0f}% alike)"
+
+
 def find_customers(
-    session: Session, query: str, context: IdentityContext, *, limit: int = MAX_RESULTS
+    session: Session, query: str, context: IdentityContext, matcher: Matcher, *, limit: int = MAX_RESULTS
 ) -> list[FoundCustomer]:
     """Customers matching a query, exact identifier and product matches first, then names by closeness."""
     text = query.strip()[:MAX_QUERY]
@@ -63,8 +74,8 @@ def find_customers(
     for profile_id in profiles_holding_product(session, text):
         found.setdefault(root_of(session, profile_id), f"product {text}")
     if _HAS_LETTER.search(text) and "@" not in text and ":" not in text:
-        for match in find_by_name(session, text, limit=limit):
-            found.setdefault(match.profile_id, f"name {match.names[0]} ({match.score:.0f}% alike)")
+        for hit in find_by_name(session, matcher, text, limit=limit):
+            found.setdefault(hit.profile_id, name_reason(hit))
     ids = list(found)[:limit]
     shown = display_names(session, ids)
     return [FoundCustomer(pid, shown.get(pid, f"Profile #{pid} (no name on record)"), found[pid]) for pid in ids]

@@ -136,6 +136,15 @@ class MatchIndex:
         return scored[:limit]
 
 
+@dataclass
+class Matcher:
+    """A process's real-time matcher: the context and the index every edge of the process shares (the API's match
+    and review routes, the console's find and review pages), so the index is built and refreshed once."""
+
+    ctx: MatchingContext
+    index: MatchIndex
+
+
 def build_index(session: Session, ctx: MatchingContext) -> MatchIndex:
     """An index of every active profile under the newest model."""
     index = MatchIndex()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from seamline.matching.models import MatchPair
@@ -30,6 +30,19 @@ def pairs(session: Session, statuses: Sequence[str], *, limit: int | None = None
     query = query.order_by(MatchPair.id)
     if limit is not None:
         query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def pairs_by_probability(session: Session, status: str, *, limit: int, after_id: int = 0) -> list[MatchPair]:
+    """Pairs in a status, likeliest first (ties: lowest id), keyset-paginated after the pair `after_id`."""
+    query = select(MatchPair).where(MatchPair.status == status)
+    if after_id:
+        last = session.scalar(select(MatchPair.probability).where(MatchPair.id == after_id))
+        if last is not None:
+            query = query.where(
+                or_(MatchPair.probability < last, and_(MatchPair.probability == last, MatchPair.id > after_id))
+            )
+    query = query.order_by(MatchPair.probability.desc(), MatchPair.id).limit(limit)
     return list(session.scalars(query))
 
 

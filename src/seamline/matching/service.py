@@ -43,6 +43,7 @@ from seamline.sources.service import create_source, list_sources
 MIN_TRAINING_RECORDS = 20
 DECISIONS = ("accept", "reject")
 STATUSES = ("pending", "accepted", "rejected", "merged")
+ORDERS = ("oldest", "likeliest")
 # A backend turns the prepared records into what its Splink API reads (DuckDB reads pandas as it is).
 Backend = tuple[DatabaseAPISubClass, Callable[[pd.DataFrame], Any]]
 
@@ -343,16 +344,25 @@ def send_messages(session: Session, ctx: MatchingContext, messages: Sequence[dic
     append_messages(session.connection(), source.id, utcnow(), list(messages), limits)
 
 
-def list_reviews(session: Session, *, status: str = "pending", limit: int = 50, after_id: int = 0) -> list[ReviewView]:
-    """Pairs in a status (pending: the review queue), oldest first, keyset-paginated by id."""
+def list_reviews(
+    session: Session, *, status: str = "pending", limit: int = 50, after_id: int = 0, order: str = "oldest"
+) -> list[ReviewView]:
+    """Pairs in a status (pending: the review queue), keyset-paginated after the pair `after_id`: oldest first, or
+    (order "likeliest") highest probability first, so a reviewer clears the near-certain pairs first."""
     errors = []
     if status not in STATUSES:
         errors.append(FieldError("status", "invalid", f"status must be one of: {', '.join(STATUSES)}"))
     if not 1 <= limit <= 500:
         errors.append(FieldError("limit", "invalid", "limit must be between 1 and 500"))
+    if order not in ORDERS:
+        errors.append(FieldError("order", "invalid", f"order must be one of: {', '.join(ORDERS)}"))
     if errors:
         raise InvalidInput(errors, "the review listing was not valid")
-    return [ReviewView.of(p) for p in repository.pairs(session, [status], limit=limit, after_id=after_id)]
+    if order == "likeliest":
+        found = repository.pairs_by_probability(session, status, limit=limit, after_id=after_id)
+    else:
+        found = repository.pairs(session, [status], limit=limit, after_id=after_id)
+    return [ReviewView.of(p) for p in found]
 
 
 def get_review(session: Session, review_id: int) -> ReviewView:

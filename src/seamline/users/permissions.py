@@ -17,6 +17,7 @@ VIEW_CUSTOMERS = "customers:view"  # personal data: every view is audited
 CORRECT_CUSTOMERS = "customers:correct"  # names, email, phone, address: simple corrections
 CHANGE_PREFERENCES = "preferences:change"  # with the customer's spoken consent as evidence
 UNMERGE = "merges:unmerge"
+REVIEW_MATCHES = "matches:review"  # the match review queue: both people side by side, accept (merge) or reject
 VIEW_CASES = "cases:view"  # queues and case pages: a case's thread is personal data, every view is audited
 WORK_CASES = "cases:work"  # open, write to, hand off, re-prioritize, move along, pick up and escalate cases
 SUPERVISE_CASES = "cases:supervise"  # the escalated queue, picking up escalations, reassigning anyone's case
@@ -29,6 +30,7 @@ PERMISSIONS = (
     CORRECT_CUSTOMERS,
     CHANGE_PREFERENCES,
     UNMERGE,
+    REVIEW_MATCHES,
     VIEW_CASES,
     WORK_CASES,
     SUPERVISE_CASES,
@@ -40,8 +42,9 @@ PERMISSIONS = (
 _AGENT = frozenset({FIND_CUSTOMERS, VIEW_CUSTOMERS, CORRECT_CUSTOMERS, CHANGE_PREFERENCES, VIEW_CASES, WORK_CASES})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     AGENT: _AGENT,
-    # Merge review joins the supervisor when matching brings it.
-    SUPERVISOR: _AGENT | {UNMERGE, SUPERVISE_CASES, VIEW_REPORTS},
+    # Merging two customers (or refusing to) decides whose data the next caller sees: a supervisor's call, like
+    # undoing a merge.
+    SUPERVISOR: _AGENT | {UNMERGE, REVIEW_MATCHES, SUPERVISE_CASES, VIEW_REPORTS},
     # Analysts answer "where does the experience break", which needs counts, not people: data minimization.
     ANALYST: frozenset({VIEW_REPORTS}),
     # Admins run accounts and keys. Seeing customers would let whoever holds the keys to everything read

@@ -1,4 +1,6 @@
-"""A matching model trained once per test session on synthetic silo records (training takes seconds)."""
+"""A matching model trained once per test session on synthetic silo records (training takes seconds).
+
+A plugin of the root conftest, so every test package (matching, console, e2e) shares the one fixture."""
 
 from __future__ import annotations
 
