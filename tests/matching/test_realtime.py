@@ -4,18 +4,21 @@ profile created after the index was built is found without a restart."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.app import create_app
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
 from seamline.matching.model import TrainedModel
 from seamline.matching.realtime import MatchIndex, match_record
 from seamline.matching.records import MatchingContext
-from tests.matching.people import HANDMADE, background, silo
+from tests.matching.people import HANDMADE, KATHERINE, background, silo
 from tests.matching.silos import import_silos, matching_context
 from tests.matching.test_batch import _profile
 
@@ -77,3 +80,16 @@ def test_bad_records_are_refused_naming_the_field(engine: Engine, ctx: MatchingC
             with pytest.raises(InvalidInput) as refused:
                 match_record(session, ctx, MatchIndex(), record)
             assert refused.value.errors[0].field == field
+
+
+def test_an_app_started_with_a_model_fills_its_index_before_the_first_search(
+    engine: Engine, settings: Settings, ctx: MatchingContext
+) -> None:
+    katherine = _profile(engine, KATHERINE.record_key, "checking")
+    with TestClient(create_app(settings)) as client:
+        index: MatchIndex = client.app.state.matching.index
+        deadline = time.monotonic() + 30
+        while katherine not in index.records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert katherine in index.records  # filled by the start-up thread: nobody has searched
+        assert index.model is not None

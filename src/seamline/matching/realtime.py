@@ -17,8 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.core.db import unit_of_work
 from seamline.core.errors import Conflict, FieldError, InvalidInput
 from seamline.identity.service import active_profiles, graph_changes
 from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS
@@ -75,6 +77,12 @@ class MatchIndex:
     marks: tuple[int, int, int] = (0, 0, 0)
     refreshed_at: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # One refresh at a time: requests that find the index stale while another refresh (or the start-up warm-up)
+    # runs wait for it instead of reading the same changes again.
+    refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def is_stale(self, max_age: float) -> bool:
+        return time.monotonic() - self.refreshed_at >= max_age
 
     def use_model(self, model: TrainedModel | None) -> None:
         self.model = model
@@ -145,6 +153,13 @@ class Matcher:
     index: MatchIndex
 
 
+def warm_index(engine: Engine, matcher: Matcher) -> None:
+    """Fill a process's index from every active profile, off the request path (start-up, in a thread), so the
+    first search after a start does not build it while a caller waits."""
+    with matcher.index.refresh_lock, unit_of_work(engine, write=False) as session:
+        refresh_index(session, matcher.ctx, matcher.index, full=True)
+
+
 def build_index(session: Session, ctx: MatchingContext) -> MatchIndex:
     """An index of every active profile under the newest model."""
     index = MatchIndex()
@@ -211,7 +226,9 @@ def match_record(
     if not 1 <= wanted <= 100:
         raise InvalidInput([FieldError("limit", "invalid", "limit must be between 1 and 100")])
     record = prepare(validate_record(raw), ctx.region)
-    if time.monotonic() - index.refreshed_at >= ctx.config.realtime_refresh_seconds:
-        refresh_index(session, ctx, index)
+    if index.is_stale(ctx.config.realtime_refresh_seconds):
+        with index.refresh_lock:
+            if index.is_stale(ctx.config.realtime_refresh_seconds):
+                refresh_index(session, ctx, index)
     with index.lock:
         return index.match(record, wanted)
