@@ -3,7 +3,6 @@ timeline and merge history, and unmerge. Server keys with scopes; every read and
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +43,7 @@ from seamline.identity.service import (
     profile_holding,
 )
 from seamline.ingestion.service import load_events
+from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.service import fact_counts, golden_traits, holdings_of, timeline
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
@@ -224,17 +224,10 @@ async def get_holdings(profile_id: int, principal: Reader, ctx: Ctx) -> list[Hol
 
 
 def _decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    if not cursor:
-        return None
     try:
-        at, event_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), int(event_id)
-    except (ValueError, TypeError):
+        return decode_cursor(cursor)
+    except ValueError:
         raise InvalidInput([FieldError("cursor", "invalid", "cursor is not one this API gave")]) from None
-
-
-def _encode_cursor(at: datetime, event_id: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), event_id])).decode()
 
 
 @router.get(
@@ -285,7 +278,7 @@ async def get_timeline(
         )
         for r in page
     ]
-    next_cursor = _encode_cursor(page[-1].occurred_at, page[-1].event_id) if len(rows) > limit else None
+    next_cursor = encode_cursor(page[-1].occurred_at, page[-1].event_id) if len(rows) > limit else None
     await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "timeline", "count": len(page)})
     return TimelineOut(profile_id=profile.id, entries=entries, next_cursor=next_cursor)
 

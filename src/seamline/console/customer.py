@@ -4,13 +4,11 @@ reasons, the timeline with filters, merge history; and the simple changes an age
 from __future__ import annotations
 
 import asyncio
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -31,6 +29,7 @@ from seamline.corrections.service import correct_profile, correction_source
 from seamline.identity import replay
 from seamline.identity.service import active_header, identifier_links, merge_history
 from seamline.ingestion.service import load_events
+from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.names import NAME_TRAITS
 from seamline.profiles.service import golden_traits, holdings_of, timeline, timeline_facets
 from seamline.users.permissions import (
@@ -75,18 +74,11 @@ async def find(request: Request, user: Finder, ctx: Ctx, matcher: Match, q: str 
     return render(request, "find.html", user, query=q.strip()[:200], results=results, problem="")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    if not cursor:
-        return None
+def _decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     try:
-        at, event_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), int(event_id)
-    except (ValueError, TypeError):
+        return decode_cursor(cursor)
+    except ValueError:
         raise InvalidInput([FieldError("cursor", "invalid", "this page link is damaged")]) from None
-
-
-def _encode_cursor(at: datetime, event_id: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), event_id])).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +174,7 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
     next_page = None
     if len(rows) > PAGE_SIZE:
         query = {k: v for k, v in filters.items() if v}
-        query["cursor"] = _encode_cursor(page[-1].occurred_at, page[-1].event_id)
+        query["cursor"] = encode_cursor(page[-1].occurred_at, page[-1].event_id)
         next_page = f"/console/customers/{pid}?{urlencode(query)}"
     return {
         "profile": profile,
