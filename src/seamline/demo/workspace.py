@@ -27,7 +27,6 @@ from seamline.matching.service import RunSummary, run_batch
 from seamline.synthetic.people import Person
 from seamline.users.service import create_user
 
-log = logging.getLogger("seamline.demo")
 # The bank's staff: who a newcomer logs in as.
 DEMO_USERS = (("alex", "agent", "Alex Agent"), ("sam", "supervisor", "Sam Supervisor"), ("admin", "admin", "Admin"))
 _SETUP = Principal(name="demo", kind="operator", scopes=frozenset(), surface="cli")
@@ -84,12 +83,11 @@ def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
 def match_silos(engine: Engine, settings: Settings) -> RunSummary:
     """Train a matching model on the profiles the silos and channels made, and run it: sure matches merge through
     the identity graph, uncertain ones wait for a supervisor's review."""
-    context = MatchingContext.build(
-        settings.matching,
-        IdentityContext(settings.identity, settings.consent),
-        settings.survivorship,
-        settings.data_dir,
-    )
+    identity = IdentityContext(settings.identity, settings.consent)
+    context = MatchingContext.build(settings.matching, identity, settings.survivorship, settings.data_dir)
+    # A small bank leaves some comparison levels unseen in training; Splink warns once per level, which in a
+    # newcomer's first run reads like something broke.
+    logging.getLogger("splink").setLevel(logging.ERROR)
     with unit_of_work(engine) as session:
         return run_batch(session, context)
 
