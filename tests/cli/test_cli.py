@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -206,3 +207,14 @@ def test_help_lists_the_command_groups(database_url: str, tmp_path: Path) -> Non
     out = _ok(_run(database_url, tmp_path, "--help"))
     for command in ("serve", "worker", "db", "sources"):
         assert command in out
+
+
+def test_serve_on_a_taken_port_is_exit_1_and_creates_nothing(database_url: str, tmp_path: Path, engine: Engine) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = _run(database_url, tmp_path, "serve", "--host", "127.0.0.1", "--port", str(port))
+    _fails(result, 1, f"cannot listen on 127.0.0.1:{port}", "--port")
+    with engine.connect() as conn:  # no demo workspace half made: its traffic could never have been sent
+        assert conn.execute(text("SELECT count(*) FROM sources")).scalar() == 0

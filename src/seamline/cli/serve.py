@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 from typing import Annotated, Any
 
@@ -28,6 +29,11 @@ def serve(
     settings = load_settings()
     updates: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
+    if (problem := _listen_problem(settings.host, settings.port)) is not None:
+        # Before anything is created: a demo made now could not be fed, and its traffic would go to whoever holds
+        # the port.
+        err.print(f"[red]error:[/red] {problem}; choose another with --port")
+        raise typer.Exit(1)
     engine = engine_for(settings)
     try:
         if settings.is_sqlite:
@@ -52,6 +58,18 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
     )
+
+
+def _listen_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (another process holds it, say), or None when it can."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        return f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+    return None
 
 
 def _introduce(workspace: DemoWorkspace, settings: Settings) -> None:
