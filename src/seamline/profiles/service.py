@@ -138,22 +138,25 @@ class TraitView:
     decision: Decision
 
 
+def _candidate(row: Any, source_names: Mapping[int, str]) -> Candidate:
+    """A stored trait value as a survivorship candidate, its source named."""
+    return Candidate(
+        value_json=row.value_json,
+        source=source_names.get(row.source_id, str(row.source_id)),
+        first_seen_at=row.first_seen_at,
+        last_seen_at=row.last_seen_at,
+        times_seen=row.times_seen,
+        last_event_id=row.last_event_id,
+    )
+
+
 def golden_traits(
     session: Session, profile_id: int, source_names: Mapping[int, str], config: SurvivorshipConfig
 ) -> list[TraitView]:
     """Each trait's winning value, with the rule, the reason and the alternatives."""
     grouped: dict[str, list[Candidate]] = {}
     for row in repository.traits(session, profile_id):
-        grouped.setdefault(row.name, []).append(
-            Candidate(
-                value_json=row.value_json,
-                source=source_names.get(row.source_id, str(row.source_id)),
-                first_seen_at=row.first_seen_at,
-                last_seen_at=row.last_seen_at,
-                times_seen=row.times_seen,
-                last_event_id=row.last_event_id,
-            )
-        )
+        grouped.setdefault(row.name, []).append(_candidate(row, source_names))
     out = []
     for name, candidates in sorted(grouped.items()):
         decision = choose(name, candidates, config)
@@ -273,16 +276,7 @@ def golden_values(
     """Per profile, the winning value of each of these traits (all profiles when None), in bulk."""
     grouped: dict[tuple[int, str], list[Candidate]] = {}
     for row in repository.trait_candidates(session, names, profile_ids):
-        grouped.setdefault((row.profile_id, row.name), []).append(
-            Candidate(
-                value_json=row.value_json,
-                source=source_names.get(row.source_id, str(row.source_id)),
-                first_seen_at=row.first_seen_at,
-                last_seen_at=row.last_seen_at,
-                times_seen=row.times_seen,
-                last_event_id=row.last_event_id,
-            )
-        )
+        grouped.setdefault((row.profile_id, row.name), []).append(_candidate(row, source_names))
     out: dict[int, dict[str, Any]] = {}
     for (profile_id, name), candidates in grouped.items():
         winner = candidates[0] if len(candidates) == 1 else choose(name, candidates, config).winner
