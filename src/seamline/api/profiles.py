@@ -46,7 +46,7 @@ from seamline.ingestion.service import load_events
 from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.service import fact_counts, golden_traits, holdings_of, timeline
 from seamline.profiles.survivorship import SurvivorshipConfig
-from seamline.sources.service import list_sources
+from seamline.sources.service import source_names
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
 
@@ -71,13 +71,8 @@ class ProfilesContext:
         audit: AuditWriter,
         cache_seconds: float,
     ) -> ProfilesContext:
-        def load_names() -> dict[int, str]:
-            with unit_of_work(engine, write=False) as session:
-                return {s.id: s.name for s in list_sources(session)}
-
-        return cls(
-            engine, identity, survivorship, audit, ApiKeyCache(cache_seconds), TtlValue(load_names, cache_seconds)
-        )
+        keys, names = ApiKeyCache(cache_seconds), source_names(engine, cache_seconds)
+        return cls(engine, identity, survivorship, audit, keys, names)
 
 
 def _state(request: Request) -> ProfilesContext:

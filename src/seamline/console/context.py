@@ -9,12 +9,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from seamline.audit.service import AuditWriter
-from seamline.core.db import unit_of_work
 from seamline.core.ttl import TtlValue
 from seamline.identity.service import IdentityContext
 from seamline.matching.realtime import Matcher
 from seamline.profiles.survivorship import SurvivorshipConfig
-from seamline.sources.service import list_sources
+from seamline.sources.service import source_names
 from seamline.users.config import ConsoleConfig
 
 
@@ -36,12 +35,8 @@ class ConsoleContext:
         audit: AuditWriter,
         config: ConsoleConfig,
     ) -> ConsoleContext:
-        def load_names() -> dict[int, str]:
-            with unit_of_work(engine, write=False) as session:
-                return {s.id: s.name for s in list_sources(session)}
-
         # A short cache: a source created a moment ago (the console's own, on its first correction) must show.
-        return cls(engine, identity, survivorship, audit, config, TtlValue(load_names, 1.0))
+        return cls(engine, identity, survivorship, audit, config, source_names(engine, 1.0))
 
 
 async def console_context(request: Request) -> ConsoleContext:

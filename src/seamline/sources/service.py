@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
+from seamline.core.db import unit_of_work
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from seamline.core.names import name_error
+from seamline.core.ttl import TtlValue
 from seamline.sources import repository
 from seamline.sources.keys import hash_key, key_hint, new_write_key
 from seamline.sources.models import Source
@@ -170,3 +173,14 @@ def find_by_key(session: Session, key: str) -> SourceView | None:
 def is_origin_allowed_anywhere(session: Session, origin: str) -> bool:
     """Whether any active source accepts `origin`: what a CORS preflight (which carries no key) can know."""
     return any("*" in origins or origin in origins for origins in repository.active_origins(session))
+
+
+def source_names(engine: Engine, ttl: float) -> TtlValue[dict[int, str]]:
+    """Every source's name by id, read again at most once per `ttl` seconds: facts name their source by id, and
+    hot reads (profile cards, console pages) show its name."""
+
+    def load() -> dict[int, str]:
+        with unit_of_work(engine, write=False) as session:
+            return {s.id: s.name for s in list_sources(session)}
+
+    return TtlValue(load, ttl)
