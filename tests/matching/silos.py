@@ -17,22 +17,11 @@ from seamline.imports.service import import_file
 from seamline.matching.model import TrainedModel, save_model
 from seamline.matching.records import MatchingContext
 from seamline.sources.service import list_sources
-from seamline.synthetic.silos import SiloRecord
+from seamline.synthetic.silos import SILO_FIELDS, SiloRecord
 from tests.support.builders import make_source
 from tests.support.flows import drain
 
-COLUMNS = (
-    "record_key",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "street",
-    "city",
-    "postcode",
-    "phone",
-    "email",
-    "national_id",
-)
+COLUMNS = ("record_key", *SILO_FIELDS)
 
 
 def mapping_yaml(system: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from seamline.imports.mapping import load_mapping
 from seamline.imports.service import import_file
 from seamline.synthetic.people import Person
-from seamline.synthetic.silos import SiloRecord, generate_silo_records
+from seamline.synthetic.silos import SILO_FIELDS, SiloRecord, generate_silo_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +30,7 @@ SILOS = (
     Silo("cards", "cards-system", "credit_card"),
     Silo("mortgage", "mortgage-system", "mortgage"),
 )
-COLUMNS = (
-    "customer_no",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "street",
-    "city",
-    "postcode",
-    "phone",
-    "email",
-    "national_id",
-    "account_no",
-    "account_status",
-)
+COLUMNS = ("customer_no", *SILO_FIELDS, "account_no", "account_status")
 
 
 def mapping_text(silo: Silo) -> str:

@@ -70,6 +70,20 @@ _KEYBOARD_NEIGHBOURS: Final = dict(
 )
 
 
+# The columns of a silo's export besides its record key, in order.
+SILO_FIELDS: Final = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "street",
+    "city",
+    "postcode",
+    "phone",
+    "email",
+    "national_id",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SiloRecord:
     """One customer record as a silo system holds it, with the truth beside it."""
@@ -89,18 +103,8 @@ class SiloRecord:
     household_key: str
 
     def fields(self) -> dict[str, str | None]:
-        """What the silo's export says (the truth left out)."""
-        return {
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "date_of_birth": self.date_of_birth,
-            "street": self.street,
-            "city": self.city,
-            "postcode": self.postcode,
-            "phone": self.phone,
-            "email": self.email,
-            "national_id": self.national_id,
-        }
+        """What the silo's export says (the truth left out), in `SILO_FIELDS` order."""
+        return {name: getattr(self, name) for name in SILO_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
