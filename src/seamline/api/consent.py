@@ -19,6 +19,7 @@ from seamline.consent.service import (
     record_choice,
 )
 from seamline.core.db import unit_of_work
+from seamline.core.prepared import Reads, read_snapshot
 from seamline.identity.service import active_header, identifier_links
 
 router = APIRouter(prefix="/v1", tags=["consent"])
@@ -102,9 +103,9 @@ def _out(choice: Choice) -> ChoiceOut:
     )
 
 
-def reachability(session: Any, profile_id: int, channels: list[str]) -> dict[str, Reachability]:
+def reachability(reads: Reads, profile_id: int, channels: list[str]) -> dict[str, Reachability]:
     """Whether each channel can reach the person at all, from the identifiers on file."""
-    held = {link.type for link in identifier_links(session, profile_id)}
+    held = {link.type for link in identifier_links(reads, profile_id)}
     out: dict[str, Reachability] = {}
     for channel in channels:
         needed = REACHED_BY.get(channel)
@@ -183,11 +184,11 @@ async def get_may_contact(
     topic: str | None = None,
     product: str | None = None,
 ) -> DecisionOut:
-    with unit_of_work(ctx.engine, write=False) as session:
-        profile = active_header(session, profile_id)
-        reach = reachability(session, profile.id, [channel])
+    with read_snapshot(ctx.engine) as reads:
+        profile = active_header(reads, profile_id)
+        reach = reachability(reads, profile.id, [channel])
         decision = may_contact_profile(
-            session,
+            reads,
             profile.id,
             purpose,
             channel,

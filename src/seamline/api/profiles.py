@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -30,6 +30,7 @@ from seamline.api.schemas import (
 from seamline.audit.service import AuditWriter, record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound, Unauthorized
+from seamline.core.prepared import Reads, read_snapshot
 from seamline.core.principal import Principal
 from seamline.core.ttl import TtlValue
 from seamline.identity import replay
@@ -103,12 +104,12 @@ Writer = Annotated[Principal, Depends(requires_key("profiles:write"))]
 Ctx = Annotated[ProfilesContext, Depends(_context)]
 
 
-def _profile_out(session: Any, ctx: ProfilesContext, requested: int) -> ProfileOut:
-    profile = active_header(session, requested)
+def _profile_out(reads: Reads, ctx: ProfilesContext, requested: int) -> ProfileOut:
+    profile = active_header(reads, requested)
     names = ctx.source_names.get()
-    links = identifier_links(session, profile.id)
-    traits = golden_traits(session, profile.id, names, ctx.survivorship)
-    holdings, events = fact_counts(session, profile.id)
+    links = identifier_links(reads, profile.id)
+    traits = golden_traits(reads, profile.id, names, ctx.survivorship)
+    holdings, events = fact_counts(reads, profile.id)
     return ProfileOut(
         id=profile.id,
         requested_id=requested,
@@ -148,16 +149,16 @@ async def lookup(
         ident = parse_identifier(identifier, ctx.identity)
     except ValueError as exc:
         raise InvalidInput([FieldError("identifier", "invalid", str(exc))]) from None
-    with unit_of_work(ctx.engine, write=False) as session:
-        out = _profile_out(session, ctx, profile_holding(session, ident))
+    with read_snapshot(ctx.engine) as reads:
+        out = _profile_out(reads, ctx, profile_holding(reads, ident))
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "lookup", "by": ident.type})
     return _json(out)
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileOut, summary="The golden record of a profile")
 async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> Response:
-    with unit_of_work(ctx.engine, write=False) as session:
-        out = _profile_out(session, ctx, profile_id)
+    with read_snapshot(ctx.engine) as reads:
+        out = _profile_out(reads, ctx, profile_id)
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "summary"})
     return _json(out)
 
@@ -168,9 +169,9 @@ async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> Response:
     summary="Each trait's winning value, why it won, and the alternatives with their sources",
 )
 async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[TraitOut]:
-    with unit_of_work(ctx.engine, write=False) as session:
-        profile = active_header(session, profile_id)
-        traits = golden_traits(session, profile.id, ctx.source_names.get(), ctx.survivorship)
+    with read_snapshot(ctx.engine) as reads:
+        profile = active_header(reads, profile_id)
+        traits = golden_traits(reads, profile.id, ctx.source_names.get(), ctx.survivorship)
     out = [
         TraitOut(
             name=t.name,

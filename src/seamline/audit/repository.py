@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from seamline.audit.models import AuditEntry
 from seamline.core.db import table_of
+from seamline.core.prepared import Prepared
 
 
 class AuditRow(TypedDict):
@@ -26,10 +27,14 @@ class AuditRow(TypedDict):
     detail: dict[str, Any]
 
 
+_COLUMNS = ("at", "actor", "actor_kind", "surface", "action", "subject_type", "subject_id", "detail")
+# Every API read appends one entry: a prepared insert on the driver, its values converted by the columns' types.
+_INSERT = Prepared(insert(table_of(AuditEntry)).inline().values({name: bindparam(name) for name in _COLUMNS}))
+
+
 def insert_rows(bind: Session | Connection, rows: Sequence[AuditRow]) -> None:
-    """Append entries in one statement, through a session or (for the group committer) a bare connection."""
-    if rows:
-        bind.execute(insert(table_of(AuditEntry)), list(rows))  # Core: the ORM bulk path costs more than the SQL
+    """Append entries in one driver call, through a session or (for the group committer) a bare connection."""
+    _INSERT.run_many(bind, rows)
 
 
 def find(

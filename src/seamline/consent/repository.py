@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from seamline.consent.models import ConsentChoice
 from seamline.core.db import table_of
+from seamline.core.prepared import Prepared, Reads
 
 # The columns that say what a choice is about and where it applies: versions of one choice share them.
 SUBJECT_COLUMNS = ("kind", "purpose", "channel", "topic", "product", "document_type")
@@ -88,7 +89,7 @@ CHOICE_COLUMNS = tuple(
         "legal_basis",
     )
 )
-_FOR_PURPOSE = (
+_FOR_PURPOSE = Prepared(
     select(*CHOICE_COLUMNS)
     .where(
         _TABLE.c.profile_id == bindparam("profile_id"),
@@ -99,9 +100,9 @@ _FOR_PURPOSE = (
 )
 
 
-def rows_for_purpose(session: Session, profile_id: int, kind: str, purpose: str) -> Sequence[Any]:
+def rows_for_purpose(reads: Reads, profile_id: int, kind: str, purpose: str) -> Sequence[Any]:
     """A profile's choices of one kind and purpose as plain rows of CHOICE_COLUMNS, newest recorded first."""
-    return session.execute(_FOR_PURPOSE, {"profile_id": profile_id, "kind": kind, "purpose": purpose}).all()
+    return _FOR_PURPOSE.all(reads, profile_id=profile_id, kind=kind, purpose=purpose)
 
 
 def move(session: Session, from_profile: int, into_profile: int) -> None:

@@ -32,6 +32,7 @@ from seamline.consent.policy import (
 from seamline.consent.tracking import consent_from_message
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
+from seamline.core.prepared import Reads
 
 
 def _choice(row: ConsentChoice) -> Choice:
@@ -218,7 +219,7 @@ def _check_known(checks: Sequence[tuple[str, str | None, list[str]]]) -> None:
 
 
 def may_contact_profile(
-    session: Session,
+    reads: Reads,
     profile_id: int,
     purpose: str,
     channel: str,
@@ -233,7 +234,7 @@ def may_contact_profile(
     _check_known(
         [("purpose", purpose, config.purposes), ("channel", channel, config.channels), ("topic", topic, config.topics)]
     )
-    rows = repository.rows_for_purpose(session, profile_id, CONSENT, purpose)
+    rows = repository.rows_for_purpose(reads, profile_id, CONSENT, purpose)
     return may_contact(
         [_plain_choice(row) for row in rows],
         purpose,

@@ -121,17 +121,23 @@ class GroupCommitter(Generic[T]):
         except Exception as exc:  # every waiter must hear of the failure, none may hang
             log.exception("%s commit failed for %d item(s)", self._name, len(group))
             error = exc
+        # One wake-up per event loop for the whole group, not one per item: each is a write to the loop's wake-up
+        # descriptor and a turn of the loop.
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         for pending in group:
+            by_loop.setdefault(pending.loop, []).append(pending.future)
+        for loop, futures in by_loop.items():
             try:
-                pending.loop.call_soon_threadsafe(_settle, pending.future, error)
-            except RuntimeError:  # the waiter's loop has closed: no one is left to answer
+                loop.call_soon_threadsafe(_settle, futures, error)
+            except RuntimeError:  # the waiters' loop has closed: no one is left to answer
                 continue
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():  # the waiter was cancelled
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # the waiter was cancelled
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

@@ -15,6 +15,7 @@ from seamline.consent.service import move_choices, record_from_message
 from seamline.consent.tracking import states_consent
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
+from seamline.core.prepared import Reads
 from seamline.identity import repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
@@ -252,9 +253,9 @@ def parse_identifier(text: str, context: IdentityContext) -> Identifier:
     return Identifier(ident.type, value)
 
 
-def profile_holding(session: Session, ident: Identifier) -> int:
+def profile_holding(reads: Reads, ident: Identifier) -> int:
     """The active profile holding a normalized identifier; NotFound when nobody does."""
-    profile_id = repository.find_profile(session, ident)
+    profile_id = repository.find_profile(reads, ident)
     if profile_id is None:
         raise NotFound(f"no profile holds {ident}")
     return profile_id
@@ -280,9 +281,9 @@ def root_of(session: Session, profile_id: int) -> int:
     return int(active_header(session, profile_id).id)
 
 
-def active_header(session: Session, profile_id: int) -> Any:
+def active_header(reads: Reads, profile_id: int) -> Any:
     """id, merged_into_id, created_at, updated_at of the active profile a profile id now lives in."""
-    header = repository.profile_header(session, profile_id)
+    header = repository.profile_header(reads, profile_id)
     if header is None:
         raise NotFound(f"no profile {profile_id}")
     seen = {profile_id}
@@ -291,15 +292,15 @@ def active_header(session: Session, profile_id: int) -> Any:
         if next_id in seen:
             raise Conflict(f"merge pointers loop at profile {next_id}")
         seen.add(next_id)
-        header = repository.profile_header(session, next_id)
+        header = repository.profile_header(reads, next_id)
         if header is None:
             raise NotFound(f"no profile {next_id}")
     return header
 
 
-def identifier_links(session: Session, profile_id: int) -> Sequence[Any]:
+def identifier_links(reads: Reads, profile_id: int) -> Sequence[Any]:
     """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
-    return repository.link_rows(session, profile_id)
+    return repository.link_rows(reads, profile_id)
 
 
 def conflicts_for(session: Session, profile_id: int, limit: int = 100) -> Sequence[IdentityConflict]:

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, literal, or_, select, text, update
+from sqlalchemy import Integer, Select, and_, bindparam, delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
+from seamline.core.prepared import Prepared, Reads
 from seamline.profiles.models import VALUE_HEAD, VALUE_TAIL, Holding, ProfileEvent, TraitValue
 
 
@@ -156,33 +157,37 @@ def profile_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, i
     return {e: p for e, p in rows}
 
 
-_TRAITS = text(
-    "SELECT name, value_json, source_id, first_seen_at, last_seen_at, times_seen, last_event_id "
-    "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
-).columns(
-    TraitValue.name,
-    TraitValue.value_json,
-    TraitValue.source_id,
-    TraitValue.first_seen_at,
-    TraitValue.last_seen_at,
-    TraitValue.times_seen,
-    TraitValue.last_event_id,
+_TRAITS = Prepared(
+    text(
+        "SELECT name, value_json, source_id, first_seen_at, last_seen_at, times_seen, last_event_id "
+        "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
+    ).columns(
+        TraitValue.name,
+        TraitValue.value_json,
+        TraitValue.source_id,
+        TraitValue.first_seen_at,
+        TraitValue.last_seen_at,
+        TraitValue.times_seen,
+        TraitValue.last_event_id,
+    )
 )
-_COUNTS = text(
-    "SELECT (SELECT count(*) FROM holdings WHERE profile_id = :id), "
-    "(SELECT count(*) FROM profile_events WHERE profile_id = :id)"
+_COUNTS = Prepared(
+    text(
+        "SELECT (SELECT count(*) FROM holdings WHERE profile_id = :id) AS holdings, "
+        "(SELECT count(*) FROM profile_events WHERE profile_id = :id) AS events"
+    ).columns(holdings=Integer(), events=Integer())
 )
 
 
-def traits(session: Session, profile_id: int) -> Sequence[Any]:
-    """Every candidate value of every trait of a profile (built-once statement: this is a hot read)."""
-    return session.connection().execute(_TRAITS, {"id": profile_id}).all()
+def traits(reads: Reads, profile_id: int) -> Sequence[Any]:
+    """Every candidate value of every trait of a profile (a prepared statement: this is a hot read)."""
+    return _TRAITS.all(reads, id=profile_id)
 
 
-def fact_counts(session: Session, profile_id: int) -> tuple[int, int]:
+def fact_counts(reads: Reads, profile_id: int) -> tuple[int, int]:
     """How many holdings and timeline events a profile has."""
-    row = session.connection().execute(_COUNTS, {"id": profile_id}).one()
-    return int(row[0]), int(row[1])
+    row = _COUNTS.first(reads, id=profile_id)
+    return int(row.holdings), int(row.events)
 
 
 def holdings(session: Session, profile_id: int) -> Sequence[Holding]:

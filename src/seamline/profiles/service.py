@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
+from seamline.core.prepared import Reads
 from seamline.profiles import names, repository
 from seamline.profiles.facts import CLOSED_STATUSES, HoldingFact, encode_value
 from seamline.profiles.models import Holding, ProfileEvent
@@ -151,11 +152,11 @@ def _candidate(row: Any, source_names: Mapping[int, str]) -> Candidate:
 
 
 def golden_traits(
-    session: Session, profile_id: int, source_names: Mapping[int, str], config: SurvivorshipConfig
+    reads: Reads, profile_id: int, source_names: Mapping[int, str], config: SurvivorshipConfig
 ) -> list[TraitView]:
     """Each trait's winning value, with the rule, the reason and the alternatives."""
     grouped: dict[str, list[Candidate]] = {}
-    for row in repository.traits(session, profile_id):
+    for row in repository.traits(reads, profile_id):
         grouped.setdefault(row.name, []).append(_candidate(row, source_names))
     out = []
     for name, candidates in sorted(grouped.items()):
@@ -183,9 +184,9 @@ def timeline(
     return repository.timeline(session, query, limit)
 
 
-def fact_counts(session: Session, profile_id: int) -> tuple[int, int]:
+def fact_counts(reads: Reads, profile_id: int) -> tuple[int, int]:
     """(holdings, timeline events) of a profile."""
-    return repository.fact_counts(session, profile_id)
+    return repository.fact_counts(reads, profile_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,95 @@
+"""Prepared statements on both databases: the same rows and types as SQLAlchemy gives, in a snapshot or a session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import JSON, Boolean, Column, Engine, Integer, MetaData, String, Table, bindparam, insert, select, text
+
+from seamline.core.db import UtcDateTime, unit_of_work
+from seamline.core.prepared import Prepared, read_snapshot
+
+probe_metadata = MetaData()
+probe = Table(
+    "prepared_probe",
+    probe_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("at", UtcDateTime(), nullable=True),
+    Column("detail", JSON, nullable=True),
+    Column("flag", Boolean, nullable=True),
+)
+AT = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
+ROWS = [
+    {"id": 1, "name": "ada", "at": AT, "detail": {"tier": "gold", "n": [1, 2]}, "flag": True},
+    {"id": 2, "name": "ada", "at": None, "detail": None, "flag": False},
+    {"id": 3, "name": "bob", "at": AT, "detail": {}, "flag": None},
+]
+BY_NAME = select(probe).where(probe.c.name == bindparam("name")).order_by(probe.c.id)
+AFTER = text("SELECT id, at FROM prepared_probe WHERE at >= :since AND name = :name ORDER BY id").columns(
+    probe.c.id, probe.c.at
+)
+
+
+@pytest.fixture
+def stored(engine: Engine) -> Iterator[None]:
+    probe_metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(probe), ROWS)
+    yield
+    probe_metadata.drop_all(engine)
+
+
+@pytest.mark.usefixtures("stored")
+def test_rows_and_types_are_what_sqlalchemy_gives_in_a_snapshot_and_in_a_session(engine: Engine) -> None:
+    prepared = Prepared(BY_NAME)
+    with engine.connect() as conn:
+        expected = [tuple(row) for row in conn.execute(BY_NAME, {"name": "ada"})]
+    with read_snapshot(engine) as reads:
+        from_snapshot = prepared.all(reads, name="ada")
+    with unit_of_work(engine, write=False) as session:
+        from_session = prepared.all(session, name="ada")
+    assert [tuple(row) for row in from_snapshot] == expected == [tuple(row) for row in from_session]
+    first = from_snapshot[0]
+    assert first.at == AT
+    assert first.at.tzinfo is not None
+    assert first.detail == {"tier": "gold", "n": [1, 2]}
+    assert first.flag is True
+    assert from_snapshot[1].flag is False
+    assert from_snapshot[1].at is None
+    assert from_snapshot[1].detail is None
+
+
+@pytest.mark.usefixtures("stored")
+def test_parameters_are_converted_by_their_types_and_bound_by_name(engine: Engine) -> None:
+    prepared = Prepared(AFTER.bindparams(bindparam("since", type_=UtcDateTime())))
+    with read_snapshot(engine) as reads:
+        assert [row.id for row in prepared.all(reads, since=AT, name="ada")] == [1]
+        assert prepared.all(reads, name="bob", since=datetime(2027, 1, 1, tzinfo=UTC)) == []
+        assert prepared.first(reads, since=AT, name="bob").id == 3
+        assert prepared.first(reads, since=AT, name="nobody") is None
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_snapshot_sees_one_state_and_changes_nothing(engine: Engine) -> None:
+    prepared = Prepared(BY_NAME)
+    with read_snapshot(engine) as reads:
+        before = prepared.all(reads, name="bob")
+        with engine.begin() as conn:
+            conn.execute(insert(probe), [{"id": 4, "name": "bob"}])
+        during = prepared.all(reads, name="bob")
+    with read_snapshot(engine) as reads:
+        after = prepared.all(reads, name="bob")
+    assert [row.id for row in after] == [3, 4]
+    if engine.dialect.name == "sqlite":
+        assert [row.id for row in during] == [row.id for row in before] == [3]  # one view for the whole read
+    else:
+        assert [row.id for row in during] == [3, 4]  # read committed, like a unit of work's session
+
+
+def test_a_statement_with_an_expanding_list_is_refused_when_first_run(engine: Engine) -> None:
+    prepared = Prepared(select(probe.c.id).where(probe.c.name.in_(bindparam("names", expanding=True))))
+    with read_snapshot(engine) as reads, pytest.raises(ValueError, match="IN-list"):
+        prepared.all(reads, names=["ada"])
