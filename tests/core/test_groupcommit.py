@@ -7,9 +7,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, bindparam, func, insert, select
 
 from seamline.core.groupcommit import GroupCommitter
+from seamline.core.prepared import DriverTransaction, Prepared
 
 probe_metadata = MetaData()
 probe = Table(
@@ -19,6 +20,7 @@ probe = Table(
     Column("value", String(50), nullable=False),
 )
 POISON = "poison"
+INSERT = Prepared(insert(probe).inline().values(value=bindparam("value")))
 
 
 class Probe:
@@ -31,8 +33,8 @@ class Probe:
         if not hold_first:
             self.release.set()
 
-    def write(self, conn: Connection, items: list[str]) -> None:
-        conn.execute(insert(probe), [{"value": item} for item in items])
+    def write(self, transaction: DriverTransaction, items: list[str]) -> None:
+        INSERT.run_many(transaction, [{"value": item} for item in items])
         self.groups.append(list(items))
         self.entered.set()
         if not self.release.wait(10):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import JSON, Boolean, Column, Engine, Integer, MetaData, String, Table, bindparam, insert, select, text
 
 from seamline.core.db import UtcDateTime, unit_of_work
-from seamline.core.prepared import Prepared, read_snapshot
+from seamline.core.prepared import Prepared, read_snapshot, write_transaction
 
 probe_metadata = MetaData()
 probe = Table(
@@ -93,3 +94,56 @@ def test_a_statement_with_an_expanding_list_is_refused_when_first_run(engine: En
     prepared = Prepared(select(probe.c.id).where(probe.c.name.in_(bindparam("names", expanding=True))))
     with read_snapshot(engine) as reads, pytest.raises(ValueError, match="IN-list"):
         prepared.all(reads, names=["ada"])
+
+
+INSERT = Prepared(insert(probe).inline().values(id=bindparam("id"), name=bindparam("name"), at=bindparam("at")))
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_write_transaction_commits_when_its_block_ends_and_rolls_back_when_it_raises(engine: Engine) -> None:
+    with write_transaction(engine) as transaction:
+        INSERT.run_many(transaction, [{"id": 10, "name": "cy", "at": AT}, {"id": 11, "name": "cy", "at": None}])
+
+    def fail_half_way() -> None:
+        with write_transaction(engine) as transaction:
+            INSERT.run_many(transaction, [{"id": 12, "name": "cy", "at": AT}])
+            raise RuntimeError("the writer failed half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        fail_half_way()
+    with engine.connect() as conn:
+        rows = conn.execute(select(probe.c.id, probe.c.at).where(probe.c.name == "cy").order_by(probe.c.id)).all()
+    assert [tuple(row) for row in rows] == [(10, AT), (11, None)]  # the timestamp stored as SQLAlchemy stores it
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_write_transaction_takes_its_turn_with_the_units_of_work_that_write(engine: Engine) -> None:
+    entered, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def hold_a_write() -> None:
+        with unit_of_work(engine) as session:
+            session.execute(insert(probe), [{"id": 20, "name": "held"}])
+            entered.set()
+            release.wait(10)
+        finished.append("unit of work")
+
+    def append() -> None:
+        with write_transaction(engine) as transaction:
+            INSERT.run_many(transaction, [{"id": 21, "name": "queued", "at": None}])
+        finished.append("write transaction")
+
+    holder = threading.Thread(target=hold_a_write)
+    holder.start()
+    assert entered.wait(10)
+    writer = threading.Thread(target=append)
+    writer.start()
+    writer.join(0.3)
+    if engine.dialect.name == "sqlite":
+        assert writer.is_alive()  # it waits for its turn instead of failing on SQLite's lock
+    release.set()
+    holder.join(10)
+    writer.join(10)
+    assert sorted(finished) == ["unit of work", "write transaction"]
+    with engine.connect() as conn:
+        assert sorted(conn.scalars(select(probe.c.id).where(probe.c.id >= 20)).all()) == [20, 21]

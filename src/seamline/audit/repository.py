@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from seamline.audit.models import AuditEntry
 from seamline.core.db import table_of
-from seamline.core.prepared import Prepared
+from seamline.core.prepared import DriverTransaction, Prepared
 
 
 class AuditRow(TypedDict):
@@ -32,8 +32,8 @@ _COLUMNS = ("at", "actor", "actor_kind", "surface", "action", "subject_type", "s
 _INSERT = Prepared(insert(table_of(AuditEntry)).inline().values({name: bindparam(name) for name in _COLUMNS}))
 
 
-def insert_rows(bind: Session | Connection, rows: Sequence[AuditRow]) -> None:
-    """Append entries in one driver call, through a session or (for the group committer) a bare connection."""
+def insert_rows(bind: Session | DriverTransaction, rows: Sequence[AuditRow]) -> None:
+    """Append entries in one driver call, in a unit of work's session or (the group committer's) driver transaction."""
     _INSERT.run_many(bind, rows)
 
 

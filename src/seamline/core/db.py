@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import Pool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,7 +28,7 @@ NAMING_CONVENTION = {
 # queue on busy_timeout instead of failing when a reader upgrades to a writer.
 WRITE_INTENT = "seamline_write_intent"
 
-_BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for another's transaction before giving up
+BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for another's transaction before giving up
 _HOLDS_WRITE_TURN = "seamline_holds_write_turn"
 
 
@@ -55,7 +57,7 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
@@ -63,6 +65,7 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
     # every race to one that commits and begins again at once (measured: requests waiting on the inbox's group
     # commit starved for seconds behind the embedded worker). Write transactions of this engine take turns.
     write_turn = _WriteTurn()
+    _WRITE_TURNS[engine.pool] = write_turn
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -70,7 +73,7 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
             conn.exec_driver_sql("BEGIN")
             return
         holder = conn.connection.record_info
-        is_turn_taken = holder is not None and write_turn.take(_BUSY_TIMEOUT_SECONDS)
+        is_turn_taken = holder is not None and write_turn.take(BUSY_TIMEOUT_SECONDS)
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -99,6 +102,11 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
             write_turn.give_back()
 
     return engine
+
+
+def write_turn_of(engine: Engine) -> _WriteTurn | None:
+    """The turn this engine's write transactions take (SQLite), for a writer that begins on the driver itself."""
+    return _WRITE_TURNS.get(engine.pool)
 
 
 class _WriteTurn:
@@ -140,6 +148,10 @@ class _WriteTurn:
                 self._waiting.popleft().release()
             else:
                 self._is_taken = False
+
+
+# Each SQLite engine's turn, by its pool (engines made with execution_options share their pool and their turn).
+_WRITE_TURNS: weakref.WeakKeyDictionary[Pool, _WriteTurn] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from seamline.core.db import WRITE_INTENT
+from seamline.core.prepared import DriverTransaction, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,14 @@ class GroupCommitter(Generic[T]):
     def __init__(
         self,
         engine: Engine,
-        write: Callable[[Connection, list[T]], None],
+        write: Callable[[DriverTransaction, list[T]], None],
         *,
         name: str,
         max_items: int,
     ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
-        self._engine = engine.execution_options(**{WRITE_INTENT: True})
+        self._engine = engine
         self._write = write
         self._name = name
         self._max_items = max_items
@@ -115,8 +115,8 @@ class GroupCommitter(Generic[T]):
     def _commit(self, group: list[_Pending[T]]) -> None:
         error: BaseException | None = None
         try:
-            with self._engine.begin() as conn:
-                self._write(conn, [pending.item for pending in group])
+            with write_transaction(self._engine) as transaction:
+                self._write(transaction, [pending.item for pending in group])
             self.commits += 1
         except Exception as exc:  # every waiter must hear of the failure, none may hang
             log.exception("%s commit failed for %d item(s)", self._name, len(group))

@@ -7,9 +7,10 @@ columns, or Core), so its SQL, placeholders and type conversions stay SQLAlchemy
 statement is compiled once per dialect, and its columns' and parameters' processors are taken from their types.
 Only running it skips the machinery.
 
-A `Snapshot` is a read-only transaction on a pooled driver connection, for requests that read and change nothing;
-`Prepared` also runs inside a unit of work's session or on a connection, in their own transaction: that is how a
-hot write (the audit log's group commit) appends many rows with one driver call.
+A `read_snapshot` is a read-only transaction on a pooled driver connection, for requests that read and change
+nothing; a `write_transaction` is its writing twin, for a hot writer (the audit log's group commit appends many
+rows with one driver call). `Prepared` also runs inside a unit of work's session or on a connection, in their
+transaction.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.selectable import Select, TextualSelect
 
+from seamline.core.db import BUSY_TIMEOUT_SECONDS, write_turn_of
+
 Processor = Callable[[Any], Any]
 
 
-class Snapshot:
-    """A read-only transaction on one pooled driver connection (see `read_snapshot`)."""
+class DriverTransaction:
+    """A transaction on one pooled driver connection: a read snapshot or a write (see the functions below)."""
 
     __slots__ = ("dialect", "driver")
 
@@ -38,13 +41,13 @@ class Snapshot:
         self.driver = driver
 
 
-Reads = Session | Snapshot
+Reads = Session | DriverTransaction
 """What a hot read runs in: a unit of work's session, or a read snapshot."""
 Statement = Select[Any] | TextualSelect | Insert
 
 
 @contextmanager
-def read_snapshot(engine: Engine) -> Iterator[Snapshot]:
+def read_snapshot(engine: Engine) -> Iterator[DriverTransaction]:
     """A read transaction for `Prepared` statements: one consistent view on SQLite, the same isolation as a unit of
     work's on PostgreSQL. It changes nothing, so it ends by rolling back."""
     proxied = engine.raw_connection()
@@ -53,10 +56,38 @@ def read_snapshot(engine: Engine) -> Iterator[Snapshot]:
         if engine.dialect.name == "sqlite":
             # The engine runs pysqlite in autocommit mode and begins explicitly (see create_db_engine).
             driver.execute("BEGIN")  # type: ignore[union-attr]
-        yield Snapshot(engine.dialect, driver)  # type: ignore[arg-type]
+        yield DriverTransaction(engine.dialect, driver)  # type: ignore[arg-type]
     finally:
         proxied.rollback()
         proxied.close()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[DriverTransaction]:
+    """A write transaction for `Prepared` statements, committed when the block ends and rolled back when it raises.
+
+    On SQLite it takes the engine's write turn and begins IMMEDIATE, as a unit of work that writes does, so it
+    queues fairly with the process's other writers instead of polling SQLite's lock."""
+    turn = write_turn_of(engine)
+    is_turn_taken = turn is not None and turn.take(BUSY_TIMEOUT_SECONDS)
+    try:
+        proxied = engine.raw_connection()
+        try:
+            driver = proxied.driver_connection
+            if engine.dialect.name == "sqlite":
+                driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+            yield DriverTransaction(engine.dialect, driver)  # type: ignore[arg-type]
+        except BaseException:
+            proxied.rollback()
+            raise
+        else:
+            proxied.commit()
+        finally:
+            proxied.close()
+    finally:
+        if is_turn_taken:
+            assert turn is not None
+            turn.give_back()
 
 
 class _Compiled:
@@ -112,7 +143,7 @@ class Prepared:
         row = driver.execute(compiled.sql, compiled.parameters(values)).fetchone()
         return None if row is None else _converted(compiled, row)
 
-    def run_many(self, bind: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    def run_many(self, bind: Session | Connection | DriverTransaction, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a write once per row, in one driver call, in the caller's transaction."""
         if rows:
             compiled, driver = self._prepare(bind)
@@ -124,7 +155,7 @@ class Prepared:
 
     def _prepare(self, bind: Reads | Connection) -> tuple[_Compiled, Any]:
         driver: Any
-        if isinstance(bind, Snapshot):
+        if isinstance(bind, DriverTransaction):
             dialect, driver = bind.dialect, bind.driver
         else:
             # A session's connection joins (or begins) its transaction.
