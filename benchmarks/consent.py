@@ -41,6 +41,7 @@ from seamline.consent.policy import Reachability, may_contact
 from seamline.consent.service import history, may_contact_profile, record_choice
 from seamline.core.db import create_db_engine, table_of, unit_of_work
 from seamline.core.migrations import upgrade
+from seamline.core.prepared import read_snapshot
 from seamline.identity.models import IdentifierLink, Profile
 from seamline.identity.service import active_header
 
@@ -131,13 +132,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(database_url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(database_url: str, data_dir: Path, port: int, *, read_audit_fsync: bool) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "SEAMLINE_DATABASE_URL": database_url,
         "SEAMLINE_DATA_DIR": str(data_dir),
         "SEAMLINE_PORT": str(port),
         "SEAMLINE_LOG_LEVEL": "warning",
+        "SEAMLINE_READ_AUDIT_FSYNC": "true" if read_audit_fsync else "false",
     }
     seamline = shutil.which("seamline") or str(Path(sys.executable).parent / "seamline")
     server = subprocess.Popen([seamline, "serve", "--no-worker", "--no-demo"], env=env)
@@ -171,8 +173,25 @@ def http_runs(database_url: str, workdir: Path, profile_id: int, args: argparse.
         for product in (None, *PRODUCTS)
     ]
     paths = [f"/v1/profiles/{profile_id}/may-contact?{q}" for q in questions]
+    for read_audit_fsync in (False, True):
+        if read_audit_fsync:
+            print(
+                "the same, each read's audit entry flushed to disk before the answer (SEAMLINE_READ_AUDIT_FSYNC=true):"
+            )
+        steady_runs(database_url, workdir, api_key, paths, args, read_audit_fsync=read_audit_fsync)
+
+
+def steady_runs(
+    database_url: str,
+    workdir: Path,
+    api_key: str,
+    paths: list[str],
+    args: argparse.Namespace,
+    *,
+    read_audit_fsync: bool,
+) -> None:
     port = 18000 + os.getpid() % 1000
-    server = serve(database_url, workdir, port)
+    server = serve(database_url, workdir, port, read_audit_fsync=read_audit_fsync)
     try:
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {api_key}"}
@@ -202,12 +221,10 @@ def route_body_cpu_us(engine: Engine, profile_id: int, config: ConsentConfig, re
     questions = [(p, c, pr) for p in ("marketing", "analytics") for c in ("email", "sms") for pr in (None, "CC-9")]
 
     def once(purpose: str, channel: str, product: str | None) -> None:
-        with unit_of_work(engine, write=False) as session:
-            profile = active_header(session, profile_id)
-            reach = reachability(session, profile.id, [channel])
-            may_contact_profile(
-                session, profile.id, purpose, channel, product=product, reachability=reach, config=config
-            )
+        with read_snapshot(engine) as reads:
+            profile = active_header(reads, profile_id)
+            reach = reachability(reads, profile.id, [channel])
+            may_contact_profile(reads, profile.id, purpose, channel, product=product, reachability=reach, config=config)
 
     for n in range(300):  # warm up
         once(*questions[n % len(questions)])

@@ -129,13 +129,14 @@ def lookup_targets(engine: Engine, count: int, seed: int) -> list[str]:
     return [f"{t}:{v}" for t, v in picks]
 
 
-def serve(database_url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(database_url: str, data_dir: Path, port: int, *, read_audit_fsync: bool = False) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "SEAMLINE_DATABASE_URL": database_url,
         "SEAMLINE_DATA_DIR": str(data_dir),
         "SEAMLINE_PORT": str(port),
         "SEAMLINE_LOG_LEVEL": "warning",
+        "SEAMLINE_READ_AUDIT_FSYNC": "true" if read_audit_fsync else "false",
     }
     seamline = shutil.which("seamline") or str(Path(sys.executable).parent / "seamline")
     return subprocess.Popen([seamline, "serve", "--no-worker", "--no-demo"], env=env)
@@ -194,36 +195,64 @@ def main() -> None:
     targets = lookup_targets(engine, 20_000, args.seed)
     engine.dispose()
 
+    base_paths = [f"/v1/profiles/lookup?identifier={quote(t, safe=':')}" for t in targets]
+    try:
+        print(f"lookup over HTTP with {profiles:,} profiles stored (every answer audited):")
+        lookups(database_url, workdir, api_key, base_paths, args, read_audit_fsync=False)
+        print("  the same, each read's audit entry flushed to disk before the answer (SEAMLINE_READ_AUDIT_FSYNC=true):")
+        lookups(database_url, workdir, api_key, base_paths, args, read_audit_fsync=True, peak=False)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def lookups(
+    database_url: str,
+    workdir: Path,
+    api_key: str,
+    paths: list[str],
+    args: argparse.Namespace,
+    *,
+    read_audit_fsync: bool,
+    peak: bool = True,
+) -> None:
+    """Start a server, drive lookups at it from a separate process, print figures with the server's CPU per answer."""
     port = 18000 + os.getpid() % 1000
-    server = serve(database_url, workdir, port)
+    server = serve(database_url, workdir, port, read_audit_fsync=read_audit_fsync)
     try:
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {api_key}"}
-        paths = [f"/v1/profiles/lookup?identifier={quote(t, safe=':')}" for t in targets]
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(1) as pool:
             pool.apply(closed_loop, (base, paths, headers, 4, 3.0))  # warm up: caches, compiled statements
-            peak = pool.apply(closed_loop, (base, paths, headers, args.connections, args.seconds))
-            steady = {
-                rate: pool.apply(open_loop, (base, paths, headers, rate, args.seconds, args.connections))
-                for rate in (int(r) for r in args.rates.split(","))
-            }
-        print(f"lookup over HTTP with {profiles:,} profiles stored:")
-        print(
-            f"  peak: {peak['ok'] / peak['seconds']:,.0f} requests/s from {args.connections} connections "
-            f"(p50 {percentile(peak['latencies'], 50):.2f} ms, p99 {percentile(peak['latencies'], 99):.2f} ms, "
-            f"{peak['errors']} errors)"
-        )
-        for rate, run in steady.items():
-            print(
-                f"  steady {rate}/s: p50 {percentile(run['latencies'], 50):.2f} ms, "
-                f"p99 {percentile(run['latencies'], 99):.2f} ms ({run['ok']:,} requests, {run['errors']} errors, "
-                f"achieved {run['ok'] / run['seconds']:,.0f}/s)"
-            )
+            if peak:
+                run = pool.apply(closed_loop, (base, paths, headers, args.connections, args.seconds))
+                print(
+                    f"  peak: {run['ok'] / run['seconds']:,.0f} requests/s from {args.connections} connections "
+                    f"(p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f} ms, "
+                    f"{run['errors']} errors)"
+                )
+            for rate in (int(r) for r in args.rates.split(",")):
+                cpu_before = cpu_seconds(server.pid)
+                run = pool.apply(open_loop, (base, paths, headers, rate, args.seconds, args.connections))
+                cpu_us = (cpu_seconds(server.pid) - cpu_before) / max(run["ok"], 1) * 1e6
+                print(
+                    f"  steady {rate}/s: p50 {percentile(run['latencies'], 50):.2f} ms, "
+                    f"p99 {percentile(run['latencies'], 99):.2f} ms ({run['ok']:,} requests, {run['errors']} errors, "
+                    f"achieved {run['ok'] / run['seconds']:,.0f}/s; server CPU {cpu_us:,.0f} us per answer; "
+                    f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
+                )
     finally:
         server.terminate()
         server.wait(30)
-        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

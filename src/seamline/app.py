@@ -166,7 +166,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         )
         writer = InboxWriter(engine, max_group_events=settings.inbox_group_max_events)
         writer.start()
-        audit = AuditWriter(engine)
+        audit = AuditWriter(engine, flush=settings.read_audit_fsync)
         audit.start()
         worker = Worker(engine, settings, metrics) if embedded_worker else None
         if worker is not None:

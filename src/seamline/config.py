@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         description="FULL makes every acknowledged event survive power loss, not just a process crash.",
     )
     db_pool_size: int = Field(default=8, ge=1)
+    read_audit_fsync: bool = Field(
+        default=False,
+        description=(
+            "Flush each read's audit entry to disk before the answer leaves. Off, the entry is still committed "
+            "before the answer (a read whose entry cannot be written is refused, and a crash of Seamline loses "
+            "none) and reaches the disk with the next flush: only an OS crash or power loss in between can lose "
+            "it. Changes are audited in their own transaction and always flushed."
+        ),
+    )
 
     max_event_bytes: int = Field(default=32 * 1024, ge=1)
     max_batch_bytes: int = Field(default=500 * 1024, ge=1)

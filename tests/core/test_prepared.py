@@ -147,3 +147,19 @@ def test_a_write_transaction_takes_its_turn_with_the_units_of_work_that_write(en
     assert sorted(finished) == ["unit of work", "write transaction"]
     with engine.connect() as conn:
         assert sorted(conn.scalars(select(probe.c.id).where(probe.c.id >= 20)).all()) == [20, 21]
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_write_that_does_not_wait_for_the_disk_is_committed_and_leaves_the_connection_as_configured(
+    engine: Engine,
+) -> None:
+    setting = "PRAGMA synchronous" if engine.dialect.name == "sqlite" else "SHOW synchronous_commit"
+    with engine.connect() as conn:
+        configured = conn.exec_driver_sql(setting).scalar()
+    with write_transaction(engine, flush=False) as transaction:
+        INSERT.run_many(transaction, [{"id": 30, "name": "lazy", "at": AT}])
+        during = transaction.driver.execute(setting).fetchone()[0]
+    assert during in (1, "off")  # NORMAL on SQLite's WAL, off on PostgreSQL: the commit does not wait for the disk
+    with engine.connect() as conn:
+        assert conn.scalar(select(probe.c.name).where(probe.c.id == 30)) == "lazy"
+        assert conn.exec_driver_sql(setting).scalar() == configured  # the next writer flushes as configured

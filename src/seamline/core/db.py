@@ -30,6 +30,7 @@ WRITE_INTENT = "seamline_write_intent"
 
 BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for another's transaction before giving up
 _HOLDS_WRITE_TURN = "seamline_holds_write_turn"
+SYNCHRONOUS = "seamline_synchronous"  # a SQLite connection's configured synchronous level, in its pool record
 
 
 class Base(DeclarativeBase):
@@ -49,13 +50,14 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
     engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Autocommit at the driver level: SQLAlchemy's "begin" hook below issues BEGIN itself, which is
         # the documented way to get real transactions (and BEGIN IMMEDIATE) from pysqlite.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+        record.info[SYNCHRONOUS] = sqlite_synchronous  # what a write that flushes lazily restores afterwards
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA cache_size=-65536")

@@ -46,6 +46,7 @@ class GroupCommitter(Generic[T]):
         *,
         name: str,
         max_items: int,
+        flush: bool = True,
     ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
@@ -53,6 +54,7 @@ class GroupCommitter(Generic[T]):
         self._write = write
         self._name = name
         self._max_items = max_items
+        self._flush = flush
         self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Held while deciding whether to accept an item and while closing, so that no item can be queued
@@ -115,7 +117,7 @@ class GroupCommitter(Generic[T]):
     def _commit(self, group: list[_Pending[T]]) -> None:
         error: BaseException | None = None
         try:
-            with write_transaction(self._engine) as transaction:
+            with write_transaction(self._engine, flush=self._flush) as transaction:
                 self._write(transaction, [pending.item for pending in group])
             self.commits += 1
         except Exception as exc:  # every waiter must hear of the failure, none may hang

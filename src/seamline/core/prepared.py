@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.selectable import Select, TextualSelect
 
-from seamline.core.db import BUSY_TIMEOUT_SECONDS, write_turn_of
+from seamline.core.db import BUSY_TIMEOUT_SECONDS, SYNCHRONOUS, write_turn_of
 
 Processor = Callable[[Any], Any]
 
@@ -63,26 +63,35 @@ def read_snapshot(engine: Engine) -> Iterator[DriverTransaction]:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[DriverTransaction]:
+def write_transaction(engine: Engine, *, flush: bool = True) -> Iterator[DriverTransaction]:
     """A write transaction for `Prepared` statements, committed when the block ends and rolled back when it raises.
 
     On SQLite it takes the engine's write turn and begins IMMEDIATE, as a unit of work that writes does, so it
-    queues fairly with the process's other writers instead of polling SQLite's lock."""
+    queues fairly with the process's other writers instead of polling SQLite's lock. With `flush=False` the commit
+    does not wait for the disk (SQLite's WAL at synchronous=NORMAL, PostgreSQL's synchronous_commit=off): it is
+    committed, visible and safe from a crash of this process, and reaches the disk with the next flush."""
     turn = write_turn_of(engine)
     is_turn_taken = turn is not None and turn.take(BUSY_TIMEOUT_SECONDS)
     try:
         proxied = engine.raw_connection()
+        driver: Any = proxied.driver_connection
+        is_sqlite = engine.dialect.name == "sqlite"
         try:
-            driver = proxied.driver_connection
-            if engine.dialect.name == "sqlite":
-                driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-            yield DriverTransaction(engine.dialect, driver)  # type: ignore[arg-type]
+            if is_sqlite:
+                if not flush:
+                    driver.execute("PRAGMA synchronous=NORMAL")
+                driver.execute("BEGIN IMMEDIATE")
+            elif not flush:
+                driver.execute("SET LOCAL synchronous_commit TO OFF")
+            yield DriverTransaction(engine.dialect, driver)
         except BaseException:
             proxied.rollback()
             raise
         else:
             proxied.commit()
         finally:
+            if is_sqlite and not flush:
+                driver.execute(f"PRAGMA synchronous={proxied.info.get(SYNCHRONOUS, 'FULL')}")
             proxied.close()
     finally:
         if is_turn_taken:
