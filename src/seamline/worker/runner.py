@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -20,6 +22,34 @@ from seamline.privacy.service import is_erased, scrub_events
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_was_enabled = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while a batch runs, and let it run between batches.
+
+    A batch keeps tens of thousands of objects alive for its whole length, so collections during it promote them
+    and end in full collections walking the whole heap (measured: a quarter of the worker's CPU). Between batches
+    the young generation holds little, so the collection that follows is cheap. Process-wide, counted across
+    threads: the collector comes back when the last batch in flight ends.
+    """
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
 
 
 class Worker:
@@ -50,7 +80,7 @@ class Worker:
     def _run_batch(self) -> BatchResult:
         for _attempt in range(STALE_RETRIES):
             try:
-                with unit_of_work(self._engine) as session:
+                with collector_paused(), unit_of_work(self._engine) as session:
                     result = process_batch(
                         session,
                         batch_size=self._settings.worker_batch_size,
