@@ -99,6 +99,9 @@ def resolve_events(
             ]
             extracted = [([], []) if h else x for x, h in zip(extracted, hit, strict=True)]
     all_identifiers = sorted({i for idents, _ in extracted for i in idents})
+    # The batch reads and writes through the session's connection, past the ORM: whatever the caller changed
+    # through the ORM must be in the database first.
+    session.flush()
     graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles)
 
     pending_facts: list[EventFacts] = []
