@@ -12,6 +12,7 @@ Prints figures; asserts nothing. Steps:
 
     python benchmarks/identity.py                      # 1M events over 100k people, lookups over 1M profiles
     python benchmarks/identity.py --quick              # a small run, for a smoke test
+    python benchmarks/identity.py --no-lookups         # steps 1-4 only: the worker's rate and accuracy
 """
 
 from __future__ import annotations
@@ -66,9 +67,15 @@ def load_inbox(engine: Engine, events: list[SyntheticEvent], sources: dict[str, 
 
 def resolve_all(engine: Engine, settings: Settings) -> tuple[int, float]:
     worker = Worker(engine, settings)
-    started = time.perf_counter()
+    started, cpu, load = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     count = worker.drain()
-    return count, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if count:
+        print(
+            f"  (drain: {time.process_time() - cpu:.1f} s of CPU in {seconds:.1f} s; "
+            f"load average {load:.2f} -> {os.getloadavg()[0]:.2f})"
+        )
+    return count, seconds
 
 
 def score(engine: Engine, events: list[SyntheticEvent]) -> dict[str, Any]:
@@ -154,6 +161,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each lookup run")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="10k events over 1k people, 20k profiles, 3 s runs")
+    parser.add_argument(
+        "--no-lookups", action="store_true", help="stop after the worker's figures and accuracy (no top-up, no HTTP)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.people, args.events, args.lookup_profiles, args.seconds = 1_000, 10_000, 20_000, 3.0
@@ -185,6 +195,10 @@ def main() -> None:
     )
     print(f"graph: {result['profiles']:,} active profiles, {result['merges']:,} merges")
     print(f"events in profiles that mix people, by scenario: {result['mixed_by_scenario'] or 'none'}")
+    if args.no_lookups:
+        engine.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
 
     added, seconds = top_up(engine, settings, bench_source, args.lookup_profiles, args.seed)
     if added:
