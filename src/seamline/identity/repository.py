@@ -119,7 +119,7 @@ def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identif
     values = sorted({i.value for i in identifiers})
     conn = session.connection()
     for chunk in _chunks(values):
-        for type_, value, profile_id, last_seen in conn.execute(_HOLDERS, {"values": chunk}):
+        for type_, value, profile_id, last_seen in conn.execute(_HOLDERS, {"values": chunk}).all():
             ident = Identifier(type_, value)
             if ident in wanted:
                 out.setdefault(ident, []).append((profile_id, last_seen))
@@ -130,7 +130,7 @@ def identifiers_of(session: Session, profile_ids: Sequence[int]) -> dict[int, li
     out: dict[int, list[tuple[str, str]]] = {}
     conn = session.connection()
     for chunk in _chunks(list(profile_ids)):
-        for profile_id, type_, value in conn.execute(_LINKS_OF, {"ids": chunk}):
+        for profile_id, type_, value in conn.execute(_LINKS_OF, {"ids": chunk}).all():
             out.setdefault(profile_id, []).append((type_, value))
     return out
 
@@ -152,9 +152,8 @@ def profile_states(
     out: list[tuple[int, int | None, int]] = []
     conn = session.connection()
     for chunk in _chunks(sorted(profile_ids)):
-        out.extend(
-            (pid, into, count) for pid, into, count in conn.execute(_STATES_LOCKED if lock else _STATES, {"ids": chunk})
-        )
+        rows = conn.execute(_STATES_LOCKED if lock else _STATES, {"ids": chunk}).all()
+        out.extend((pid, into, count) for pid, into, count in rows)
     return out
 
 
@@ -162,7 +161,7 @@ def blocks_among(session: Session, profile_ids: Sequence[int]) -> set[tuple[int,
     out: set[tuple[int, int]] = set()
     conn = session.connection()
     for chunk in _chunks(list(profile_ids)):
-        out.update((a, b) for a, b in conn.execute(_BLOCKS, {"ids": chunk}))
+        out.update((a, b) for a, b in conn.execute(_BLOCKS, {"ids": chunk}).all())
     return out
 
 
