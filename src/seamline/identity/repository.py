@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
 from seamline.identity.identifiers import Identifier
 from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, MergeBlock, Profile
@@ -110,6 +111,21 @@ _GROW = (
     .values(merge_count=_PROFILES_T.c.merge_count + bindparam("added"), updated_at=bindparam("now"))
 )
 _ADD_MERGE = insert(_MERGES_T).returning(_MERGES_T.c.id)
+_ADD_PROFILES = BulkInsert(
+    _PROFILES_T,
+    ["id", "created_at", "updated_at", "created_by_event_id", "merge_count"],
+    lambda _d: insert(_PROFILES_T),
+)
+_ADD_LINKS = BulkInsert(
+    _LINKS_T,
+    ["profile_id", "type", "value", "source_id", "first_event_id", "first_seen_at", "last_seen_at"],
+    lambda _d: insert(_LINKS_T),
+)
+_ADD_CONFLICTS = BulkInsert(
+    table_of(IdentityConflict),
+    ["event_id", "profile_id", "other_profile_id", "identifier_type", "identifier_value", "reason", "created_at"],
+    lambda _d: insert(table_of(IdentityConflict)),
+)
 
 
 def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identifier, list[tuple[int, datetime]]]:
@@ -184,7 +200,7 @@ def create_profiles(session: Session, rows: Sequence[dict[str, Any]]) -> list[in
     else:
         start = conn.execute(_LAST_PROFILE_ID).scalar() or 0
         ids = list(range(start + 1, start + 1 + len(rows)))
-    conn.execute(insert(_PROFILES_T), [{**row, "id": pid} for row, pid in zip(rows, ids, strict=True)])
+    _ADD_PROFILES.run_mappings(conn, [{**row, "id": pid} for row, pid in zip(rows, ids, strict=True)])
     return ids
 
 
@@ -193,8 +209,7 @@ def reactivate(session: Session, profile_id: int, now: datetime) -> None:
 
 
 def add_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.connection().execute(insert(_LINKS_T), list(rows))
+    _ADD_LINKS.run_mappings(session.connection(), rows)
 
 
 def touch_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -206,8 +221,7 @@ def touch_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def add_conflicts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.connection().execute(insert(table_of(IdentityConflict)), list(rows))
+    _ADD_CONFLICTS.run_mappings(session.connection(), rows)
 
 
 def merge_profiles(

@@ -11,26 +11,95 @@ from sqlalchemy import BigInteger, Select, and_, bindparam, delete, func, litera
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
 from seamline.profiles.models import VALUE_HEAD, VALUE_TAIL, Holding, ProfileEvent, TraitValue
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _upsert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-# The worker's writes: one statement of each per dialect, built once and run on the session's connection (built
-# per call through the ORM, each cost more than SQLite's work for it; a merge moved facts with five of them).
+def _events_upsert(dialect: str) -> Any:
+    stmt = _upsert(dialect)(table_of(ProfileEvent))
+    return stmt.on_conflict_do_update(index_elements=["event_id"], set_={"profile_id": stmt.excluded.profile_id})
+
+
+def _traits_upsert(dialect: str) -> Any:
+    stmt = _upsert(dialect)(table_of(TraitValue))
+    return stmt.on_conflict_do_update(
+        index_elements=["profile_id", "name", "source_id", "value_hash"],
+        set_={
+            "times_seen": table_of(TraitValue).c.times_seen + stmt.excluded.times_seen,
+            "last_seen_at": stmt.excluded.last_seen_at,
+            "last_event_id": stmt.excluded.last_event_id,
+        },
+    )
+
+
+def _holdings_upsert(dialect: str) -> Any:
+    stmt = _upsert(dialect)(table_of(Holding))
+    return stmt.on_conflict_do_update(
+        index_elements=["profile_id", "source_id", "type", "external_id"],
+        set_={
+            "status": stmt.excluded.status,
+            "closed_at": stmt.excluded.closed_at,
+            "attributes": stmt.excluded.attributes,
+            "last_event_id": stmt.excluded.last_event_id,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+# The worker writes a timeline row per event, and trait and holding rows per batch: plain rows to the driver.
+_ADD_EVENTS = BulkInsert(
+    table_of(ProfileEvent),
+    ["event_id", "profile_id", "source_id", "type", "name", "channel", "occurred_at"],
+    _events_upsert,
+)
+_UPSERT_TRAITS = BulkInsert(
+    table_of(TraitValue),
+    [
+        "profile_id",
+        "name",
+        "value_json",
+        "value_hash",
+        "source_id",
+        "first_event_id",
+        "last_event_id",
+        "first_seen_at",
+        "last_seen_at",
+        "times_seen",
+    ],
+    _traits_upsert,
+)
+_UPSERT_HOLDINGS = BulkInsert(
+    table_of(Holding),
+    [
+        "profile_id",
+        "source_id",
+        "type",
+        "external_id",
+        "status",
+        "opened_at",
+        "closed_at",
+        "attributes",
+        "first_event_id",
+        "last_event_id",
+        "updated_at",
+    ],
+    _holdings_upsert,
+)
+
+
+# Moving facts on merge: statements built once per dialect, run on the session's connection (built per call
+# through the ORM, each cost more than SQLite's work for it, and a merge runs five).
 @functools.cache
-def _writes(dialect: str) -> dict[str, Any]:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _moves(dialect: str) -> tuple[Any, ...]:
     least, greatest = (func.min, func.max) if dialect == "sqlite" else (func.least, func.greatest)
     events, traits, holdings = table_of(ProfileEvent), table_of(TraitValue), table_of(Holding)
-    add_events = insert(events)
-    upsert_traits = insert(traits)
-    upsert_holdings = insert(holdings)
-    t = traits.c
-    move_traits = insert(traits).from_select(
+    t, h = traits.c, holdings.c
+    move_traits = _upsert(dialect)(traits).from_select(
         [
             "profile_id",
             "name",
@@ -56,34 +125,10 @@ def _writes(dialect: str) -> dict[str, Any]:
             t.times_seen,
         ).where(t.profile_id == bindparam("from_"), literal(True)),
     )
-    h = holdings.c
     kept = select(h.source_id, h.type, h.external_id).where(h.profile_id == bindparam("into")).subquery()
-    return {
-        "add_events": add_events.on_conflict_do_update(
-            index_elements=["event_id"], set_={"profile_id": add_events.excluded.profile_id}
-        ),
-        "upsert_traits": upsert_traits.on_conflict_do_update(
-            index_elements=["profile_id", "name", "source_id", "value_hash"],
-            set_={
-                "times_seen": t.times_seen + upsert_traits.excluded.times_seen,
-                "last_seen_at": upsert_traits.excluded.last_seen_at,
-                "last_event_id": upsert_traits.excluded.last_event_id,
-            },
-        ),
-        "upsert_holdings": upsert_holdings.on_conflict_do_update(
-            index_elements=["profile_id", "source_id", "type", "external_id"],
-            set_={
-                "status": upsert_holdings.excluded.status,
-                "closed_at": upsert_holdings.excluded.closed_at,
-                "attributes": upsert_holdings.excluded.attributes,
-                "last_event_id": upsert_holdings.excluded.last_event_id,
-                "updated_at": upsert_holdings.excluded.updated_at,
-            },
-        ),
-        "move_events": update(events)
-        .where(events.c.profile_id == bindparam("from_"))
-        .values(profile_id=bindparam("into")),
-        "move_traits": move_traits.on_conflict_do_update(
+    return (
+        update(events).where(events.c.profile_id == bindparam("from_")).values(profile_id=bindparam("into")),
+        move_traits.on_conflict_do_update(
             index_elements=["profile_id", "name", "source_id", "value_hash"],
             set_={
                 "times_seen": t.times_seen + move_traits.excluded.times_seen,
@@ -91,8 +136,8 @@ def _writes(dialect: str) -> dict[str, Any]:
                 "last_seen_at": greatest(t.last_seen_at, move_traits.excluded.last_seen_at),
             },
         ),
-        "drop_moved_traits": delete(traits).where(t.profile_id == bindparam("from_")),
-        "drop_held_holdings": delete(holdings).where(
+        delete(traits).where(t.profile_id == bindparam("from_")),
+        delete(holdings).where(
             h.profile_id == bindparam("from_"),
             select(literal(1))
             .where(
@@ -104,38 +149,30 @@ def _writes(dialect: str) -> dict[str, Any]:
             )
             .exists(),
         ),
-        "move_holdings": update(holdings)
-        .where(h.profile_id == bindparam("from_"))
-        .values(profile_id=bindparam("into")),
-    }
-
-
-def _write(session: Session, name: str, params: Any) -> None:
-    session.connection().execute(_writes(session.get_bind().dialect.name)[name], params)
+        update(holdings).where(h.profile_id == bindparam("from_")).values(profile_id=bindparam("into")),
+    )
 
 
 def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        _write(session, "add_events", list(rows))
+    _ADD_EVENTS.run_mappings(session.connection(), rows)
 
 
 def upsert_traits(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add candidate values; a value seen again from the same source widens its dates and count."""
-    if rows:
-        _write(session, "upsert_traits", list(rows))
+    _UPSERT_TRAITS.run_mappings(session.connection(), rows)
 
 
 def upsert_holdings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add or update holdings; the latest event sets the status."""
-    if rows:
-        _write(session, "upsert_holdings", list(rows))
+    _UPSERT_HOLDINGS.run_mappings(session.connection(), rows)
 
 
 def move_all(session: Session, from_profile: int, into_profile: int) -> None:
     """Give every fact of one profile to another, combining duplicate candidates."""
+    conn = session.connection()
     pair = {"from_": from_profile, "into": into_profile}
-    for name in ("move_events", "move_traits", "drop_moved_traits", "drop_held_holdings", "move_holdings"):
-        _write(session, name, pair)
+    for statement in _moves(conn.dialect.name):
+        conn.execute(statement, pair)
 
 
 def wipe(session: Session, profile_ids: Sequence[int]) -> None:
