@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
@@ -47,9 +48,14 @@ def hash_key(identifier: Identifier) -> int:
 # through the ORM, each cost ~130 µs of Python against ~10 µs for SQLite's own work (a merge ran a dozen).
 _PROFILES_T, _LINKS_T = table_of(Profile), table_of(IdentifierLink)
 _BLOCKS_T, _MERGES_T = table_of(MergeBlock), table_of(Merge)
-_HOLDERS = select(_LINKS_T.c.type, _LINKS_T.c.value, _LINKS_T.c.profile_id, _LINKS_T.c.last_seen_at).where(
-    _LINKS_T.c.value.in_(bindparam("values", expanding=True))
-)
+# last_seen_at only orders a shared identifier's holders: read as the driver returns it (text in SQLite's fixed
+# format, which sorts as the times do; a timestamp on PostgreSQL) rather than parsed row by row.
+_HOLDERS = select(
+    _LINKS_T.c.type,
+    _LINKS_T.c.value,
+    _LINKS_T.c.profile_id,
+    type_coerce(_LINKS_T.c.last_seen_at, NullType()).label("last_seen_at"),
+).where(_LINKS_T.c.value.in_(bindparam("values", expanding=True)))
 _LINKS_OF = select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(
     _LINKS_T.c.profile_id.in_(bindparam("ids", expanding=True))
 )
@@ -128,10 +134,10 @@ _ADD_CONFLICTS = BulkInsert(
 )
 
 
-def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identifier, list[tuple[int, datetime]]]:
-    """Every active holder of each identifier with when it last used it."""
+def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identifier, list[tuple[int, Any]]]:
+    """Every active holder of each identifier with when it last used it (a value that sorts as the time does)."""
     wanted = set(identifiers)
-    out: dict[Identifier, list[tuple[int, datetime]]] = {}
+    out: dict[Identifier, list[tuple[int, Any]]] = {}
     values = sorted({i.value for i in identifiers})
     conn = session.connection()
     for chunk in _chunks(values):
