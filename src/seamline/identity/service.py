@@ -205,7 +205,10 @@ def resolve_events(
 
 def _is_match(payload: Mapping[str, Any]) -> bool:
     context = payload.get("context")
-    return isinstance(context, Mapping) and isinstance(context.get("match"), Mapping)
+    if type(context) is not dict and not isinstance(context, Mapping):
+        return False
+    match = context.get("match")
+    return match is not None and isinstance(match, Mapping)
 
 
 def _create_profiles(session: Session, graph: WorkingGraph, now: datetime) -> dict[int, int]:
