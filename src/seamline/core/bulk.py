@@ -31,6 +31,8 @@ class BulkInsert:
     def __init__(self, table: Table, columns: Sequence[str], build: Callable[[str], ValuesBase]) -> None:
         self.table = table
         self.columns = tuple(columns)
+        if self.columns != tuple(column.key for column in table.columns if column.key in self.columns):
+            raise ValueError(f"{table.name}: give the columns in the table's order, not {self.columns}")
         self._pick = itemgetter(*self.columns)
         self._build = build
         self._compiled: dict[str, tuple[str, bool, tuple[tuple[int, Processor, dict[Any, Any] | None], ...]]] = {}
