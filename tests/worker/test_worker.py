@@ -233,3 +233,13 @@ def test_a_batch_gives_the_collector_back(client: TestClient, engine: Engine, se
     _send(client, key, [_item(i, "a-1") for i in range(3)])
     assert Worker(engine, settings).run_once() == 3
     assert gc.isenabled()
+
+
+def test_a_batch_takes_up_to_5000_events_on_sqlite_and_1000_on_postgresql(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    _source, key = make_source(engine, "cards", "core-system")
+    _send(client, key, [_item(i, "a-1") for i in range(1200)])  # one person: one partition
+    assert settings.worker_batch_size is None
+    expected = 1200 if engine.dialect.name == "sqlite" else 1000
+    assert Worker(engine, settings).run_once() == expected

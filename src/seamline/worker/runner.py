@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seamline.config import Settings
-from seamline.core.db import unit_of_work
+from seamline.core.db import is_sqlite, unit_of_work
 from seamline.identity.graph import StaleGraph
 from seamline.identity.service import EventInput, IdentityContext, resolve_events
 from seamline.ingestion.service import BatchResult, InboxItem, process_batch
@@ -22,6 +22,12 @@ from seamline.privacy.service import is_erased, scrub_events
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
+# On SQLite a batch is the oldest events of the whole inbox, so its size changes only the cost: each batch ends in
+# a synced commit (1M events over 100k people: 14.0k events/s at 1,000, 16.1k at 5,000). On PostgreSQL a batch is
+# the oldest events of the partitions a worker claimed, so a bigger one runs further ahead of the other partitions
+# (and holds its locks longer): it keeps the size it had.
+SQLITE_BATCH_SIZE = 5000
+POSTGRES_BATCH_SIZE = 1000
 
 _pause_lock = threading.Lock()
 _pauses = 0
@@ -62,6 +68,8 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._identity = IdentityContext(settings.identity, settings.consent)
+        default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
+        self._batch_size = settings.worker_batch_size or default_size
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
@@ -83,7 +91,7 @@ class Worker:
                 with collector_paused(), unit_of_work(self._engine) as session:
                     result = process_batch(
                         session,
-                        batch_size=self._settings.worker_batch_size,
+                        batch_size=self._batch_size,
                         partitions_per_claim=self._settings.worker_partitions_per_claim,
                         handle=self._resolve,
                     )
