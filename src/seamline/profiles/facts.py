@@ -108,6 +108,8 @@ def channel_of(message: Mapping[str, Any]) -> str | None:
         return channel[:32]
     library = context.get("library")
     name = library.get("name", "") if _is_mapping(library) else ""
+    if not isinstance(name, str):  # the tracking API stores context as sent: a number here stopped the worker
+        return None
     if "ios" in name or "android" in name or "react-native" in name:
         return "mobile"
     if "analytics.js" in name or "analytics-next" in name:
