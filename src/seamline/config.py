@@ -65,7 +65,11 @@ class Settings(BaseSettings):
     inbox_group_max_events: int = Field(
         default=20_000, ge=1, description="Most events one group commit of the inbox writer takes."
     )
-    worker_batch_size: int = Field(default=1000, ge=1)
+    worker_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most events one worker transaction takes; by default 5000 on SQLite, 1000 on PostgreSQL.",
+    )
     worker_partitions_per_claim: int = Field(default=16, ge=1)
     worker_idle_seconds: float = Field(default=0.2, gt=0)
 

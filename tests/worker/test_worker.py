@@ -8,6 +8,7 @@ recorded before it is sent, so the log's order is the order in which each person
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import defaultdict
@@ -18,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, event, text
 
 from seamline.config import Settings
-from seamline.worker.runner import Worker
+from seamline.worker.runner import Worker, collector_paused
 from tests.support.builders import make_source
 
 
@@ -205,3 +206,40 @@ def test_concurrent_workers_process_each_event_once_and_each_person_in_order(
     assert len(busy) >= 2, f"the workers did not share the inbox: {[w.processed for w in workers]}"
     assert all(e["processed_at"] is not None for e in _events(engine))
     assert _progress(engine) == {(source.id, "track"): (4000, events[-1]["id"])}
+
+
+def test_the_collector_is_held_off_only_while_batches_run() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # another worker thread's batch
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "the first batch is still running"
+    assert gc.isenabled()
+
+
+def test_a_collector_the_process_turned_off_stays_off() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_batch_gives_the_collector_back(client: TestClient, engine: Engine, settings: Settings) -> None:
+    _source, key = make_source(engine, "cards", "core-system")
+    _send(client, key, [_item(i, "a-1") for i in range(3)])
+    assert Worker(engine, settings).run_once() == 3
+    assert gc.isenabled()
+
+
+def test_a_batch_takes_up_to_5000_events_on_sqlite_and_1000_on_postgresql(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    _source, key = make_source(engine, "cards", "core-system")
+    _send(client, key, [_item(i, "a-1") for i in range(1200)])  # one person: one partition
+    assert settings.worker_batch_size is None
+    expected = 1200 if engine.dialect.name == "sqlite" else 1000
+    assert Worker(engine, settings).run_once() == expected

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from seamline.cases.lifecycle import ACTIVE
@@ -134,8 +134,14 @@ def cases_of_profiles(session: Session, profile_ids: Sequence[int]) -> Sequence[
     return session.scalars(select(Case).where(Case.profile_id.in_(profile_ids)).order_by(Case.id)).all()
 
 
+# Built once and run on the connection: the worker runs it for every merge.
+_MOVE = (
+    update(table_of(Case)).where(table_of(Case).c.profile_id == bindparam("from_")).values(profile_id=bindparam("into"))
+)
+
+
 def move(session: Session, from_profile: int, into_profile: int) -> None:
-    session.execute(update(table_of(Case)).where(Case.profile_id == from_profile).values(profile_id=into_profile))
+    session.connection().execute(_MOVE, {"from_": from_profile, "into": into_profile})
 
 
 def restore(session: Session, profile_ids: Sequence[int]) -> None:

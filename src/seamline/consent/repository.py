@@ -105,11 +105,17 @@ def rows_for_purpose(reads: Reads, profile_id: int, kind: str, purpose: str) -> 
     return _FOR_PURPOSE.all(reads, profile_id=profile_id, kind=kind, purpose=purpose)
 
 
+# Built once and run on the connection: the worker runs it for every merge.
+_MOVE = (
+    update(table_of(ConsentChoice))
+    .where(table_of(ConsentChoice).c.profile_id == bindparam("from_"))
+    .values(profile_id=bindparam("into"))
+)
+
+
 def move(session: Session, from_profile: int, into_profile: int) -> None:
     """Give every choice one profile holds to another; where each was made stays as it was."""
-    session.execute(
-        update(table_of(ConsentChoice)).where(ConsentChoice.profile_id == from_profile).values(profile_id=into_profile)
-    )
+    session.connection().execute(_MOVE, {"from_": from_profile, "into": into_profile})
 
 
 def restore(session: Session, profile_ids: Sequence[int]) -> None:

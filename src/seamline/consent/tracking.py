@@ -232,4 +232,4 @@ def states_consent(message: Mapping[str, Any]) -> bool:
     ):
         return True
     context = message.get("context")
-    return isinstance(context, Mapping) and "consent" in context
+    return (type(context) is dict or isinstance(context, Mapping)) and "consent" in context

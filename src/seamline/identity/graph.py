@@ -72,11 +72,11 @@ class WorkingGraph:
         for ident, holders in found.items():
             graph._holders[ident] = [pid for pid, _seen in sorted(holders, key=lambda h: (h[1], h[0]), reverse=True)]
         profile_ids = sorted({pid for holders in graph._holders.values() for pid in holders})
-        rows = repository.profile_rows(session, profile_ids, lock=postgres)
-        if any(row.merged_into_id is not None for row in rows) or len(rows) != len(profile_ids):
+        states = repository.profile_states(session, profile_ids, lock=postgres)
+        if any(merged_into is not None for _pid, merged_into, _count in states) or len(states) != len(profile_ids):
             raise StaleGraph("a loaded profile was merged meanwhile")
-        for row in rows:
-            graph._shapes[row.id] = ProfileShape(row.id, {}, row.merge_count)
+        for pid, _merged_into, merge_count in states:
+            graph._shapes[pid] = ProfileShape(pid, {}, merge_count)
         for pid, pairs in repository.identifiers_of(session, profile_ids).items():
             shape = graph._shapes[pid]
             for type_, value in pairs:

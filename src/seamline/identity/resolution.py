@@ -96,24 +96,49 @@ class _Union:
                 out[t] = fresh
         return out
 
-    def violation(self, adding: Mapping[str, Iterable[str]], extra_merges: int = 0) -> str | None:
-        """Why adding these identifiers (and merges) would break a guard, or None."""
+    def join(self, adding: Mapping[str, Iterable[str]], extra_merges: int = 0) -> str | None:
+        """Take these identifiers (and merges) in unless a guard forbids it; the guard it would break, or None."""
         fresh = self._new_values(adding)
+        added = 0
         for t, values in fresh.items():
             limit = self.rules[t].max_per_profile if t in self.rules else None
             if limit is not None and len(self.values.get(t, ())) + len(values) > limit:
                 return f"limit:{t}"
-        if self.total + sum(len(v) for v in fresh.values()) > self.limits.max_identifiers_per_profile:
+            added += len(values)
+        if self.total + added > self.limits.max_identifiers_per_profile:
             return "limit:identifiers_per_profile"
         if self.merges + extra_merges > self.limits.max_merges_per_profile:
             return "limit:merges_per_profile"
+        for t, values in fresh.items():  # the fresh sets are new: the union may keep them
+            held = self.values.get(t)
+            if held is None:
+                self.values[t] = values
+            else:
+                held.update(values)
+        self.total += added
+        self.merges += extra_merges
         return None
 
-    def add(self, adding: Mapping[str, Iterable[str]], merges: int = 0) -> None:
-        for t, values in self._new_values(adding).items():
-            self.values.setdefault(t, set()).update(values)
-            self.total += len(values)
-        self.merges += merges
+    def join_one(self, ident: Identifier) -> str | None:
+        """`join` of a single identifier (the event's own new ones), without building the mapping."""
+        held = self.values.get(ident.type)
+        added = 0 if held is not None and ident.value in held else 1
+        if added:
+            rule = self.rules.get(ident.type)
+            limit = rule.max_per_profile if rule is not None else None
+            if limit is not None and (len(held) if held is not None else 0) + 1 > limit:
+                return f"limit:{ident.type}"
+        if self.total + added > self.limits.max_identifiers_per_profile:
+            return "limit:identifiers_per_profile"
+        if self.merges > self.limits.max_merges_per_profile:
+            return "limit:merges_per_profile"
+        if added:
+            if held is None:
+                self.values[ident.type] = {ident.value}
+            else:
+                held.add(ident.value)
+            self.total += 1
+        return None
 
 
 def _is_anonymous(shape: ProfileShape, rules: Mapping[str, IdentifierRule]) -> bool:
@@ -141,11 +166,10 @@ def resolve(
 
     def attach(ident: Identifier, *, shared: bool = False) -> None:
         """Link a new identifier to the event's profile, unless a per-profile limit forbids it."""
-        reason = union.violation({ident.type: {ident.value}})
+        reason = union.join_one(ident)
         if reason is not None:
             result.conflicts.append(Conflict(ident, result.profile_id, reason))
             return
-        union.add({ident.type: {ident.value}})
         result.attach.append(ident)
         if shared:
             result.shared_devices.append(ident)
@@ -153,9 +177,8 @@ def resolve(
     def adopt(profile_id: int, ident: Identifier) -> str | None:
         """Make a known profile the event's profile; the reason it cannot be, or None."""
         shape = view.shape(profile_id)
-        reason = union.violation(shape.identifiers, shape.merges)
+        reason = union.join(shape.identifiers, shape.merges)
         if reason is None:
-            union.add(shape.identifiers, shape.merges)
             result.profile_id = profile_id
             members.add(profile_id)
             result.touch.append(ident)
@@ -164,9 +187,8 @@ def resolve(
     def merge_in(profile_id: int, ident: Identifier, rule: str) -> str | None:
         """Merge another profile into the event's profile; the reason it may not, or None."""
         shape = view.shape(profile_id)
-        reason = union.violation(shape.identifiers, shape.merges + 1)
+        reason = union.join(shape.identifiers, shape.merges + 1)
         if reason is None:
-            union.add(shape.identifiers, shape.merges + 1)
             members.add(profile_id)
             result.merges.append((profile_id, ident, rule))
             result.touch.append(ident)

@@ -85,8 +85,8 @@ def resolve_events(
     if not events:
         return outcome
     extracted: list[tuple[list[Identifier], list[Refusal]]] = [context.extractor.extract(e.payload) for e in events]
-    if is_erased is not None:
-        erased = is_erased(session, sorted({i for idents, _ in extracted for i in idents}))
+    all_identifiers = list({i for idents, _ in extracted for i in idents})
+    if is_erased is not None and (erased := is_erased(session, all_identifiers)):
         hit = [any(i in erased for i in idents) for idents, _ in extracted]
         if any(hit):
             outcome.erased_events = [e.id for e, h in zip(events, hit, strict=True) if h]
@@ -99,7 +99,10 @@ def resolve_events(
                 for e, h in zip(events, hit, strict=True)
             ]
             extracted = [([], []) if h else x for x, h in zip(extracted, hit, strict=True)]
-    all_identifiers = sorted({i for idents, _ in extracted for i in idents})
+            all_identifiers = list({i for idents, _ in extracted for i in idents})
+    # The batch reads and writes through the session's connection, past the ORM: whatever the caller changed
+    # through the ORM must be in the database first.
+    session.flush()
     graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles)
 
     pending_facts: list[EventFacts] = []
@@ -203,7 +206,10 @@ def resolve_events(
 
 def _is_match(payload: Mapping[str, Any]) -> bool:
     context = payload.get("context")
-    return isinstance(context, Mapping) and isinstance(context.get("match"), Mapping)
+    if type(context) is not dict and not isinstance(context, Mapping):
+        return False
+    match = context.get("match")
+    return match is not None and isinstance(match, Mapping)
 
 
 def _create_profiles(session: Session, graph: WorkingGraph, now: datetime) -> dict[int, int]:

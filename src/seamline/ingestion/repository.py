@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Dialect, bindparam, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from seamline.core.db import table_of
 from seamline.ingestion.models import InboxEvent, InboxPartition, InboxProgress
@@ -119,16 +120,54 @@ def claim_partitions(session: Session, limit: int, now: datetime) -> list[int] |
 _ITEM_COLUMNS = (InboxEvent.id, InboxEvent.source_id, InboxEvent.type, InboxEvent.payload, InboxEvent.received_at)
 
 
-def pending_events(session: Session, partitions: list[int] | None, limit: int) -> Sequence[Any]:
-    """The oldest unprocessed events, in arrival order, of the given partitions (all when None)."""
-    query = select(*_ITEM_COLUMNS).where(InboxEvent.processed_at.is_(None))
+# The worker's read: Core columns on the connection (no ORM result setup), and received_at as the driver returns
+# it, converted once per distinct value (one request's events share it) rather than once per row.
+_EVENTS = table_of(InboxEvent).c
+_PENDING_COLUMNS = (
+    _EVENTS.id,
+    _EVENTS.source_id,
+    _EVENTS.type,
+    _EVENTS.payload,
+    type_coerce(_EVENTS.received_at, NullType()).label("received_at"),
+)
+
+
+@functools.cache
+def _received_at_reader(dialect: Dialect) -> Callable[[Any], Any]:
+    process = _EVENTS.received_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else (lambda value: value)
+
+
+def pending_events(
+    session: Session, partitions: list[int] | None, limit: int
+) -> list[tuple[int, int, str, str, datetime]]:
+    """(id, source_id, type, payload, received_at) of the oldest unprocessed events, in arrival order, of the
+    given partitions (all when None)."""
+    query = select(*_PENDING_COLUMNS).where(_EVENTS.processed_at.is_(None))
     if partitions is not None:
-        query = query.where(InboxEvent.partition.in_(partitions))
-    return session.execute(query.order_by(InboxEvent.id).limit(limit)).all()
+        query = query.where(_EVENTS.partition.in_(partitions))
+    conn = session.connection()
+    rows = conn.execute(query.order_by(_EVENTS.id).limit(limit)).all()
+    read = _received_at_reader(conn.dialect)
+    times: dict[Any, datetime] = {}
+    out = []
+    for event_id, source_id, event_type, payload, raw in rows:
+        at = times.get(raw)
+        if at is None:
+            at = times[raw] = read(raw)
+        out.append((event_id, source_id, event_type, payload, at))
+    return out
+
+
+_MARK_PROCESSED = (
+    update(table_of(InboxEvent))
+    .where(_EVENTS.id.in_(bindparam("ids", expanding=True)))
+    .values(processed_at=bindparam("now"))
+)
 
 
 def mark_processed(session: Session, event_ids: Sequence[int], now: datetime) -> None:
-    session.execute(update(table_of(InboxEvent)).where(InboxEvent.id.in_(event_ids)).values(processed_at=now))
+    session.connection().execute(_MARK_PROCESSED, {"ids": list(event_ids), "now": now})
 
 
 @functools.cache

@@ -6,10 +6,10 @@ Erasure reaches other domains' rows through their services (`erase_facts`, `eras
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,9 +54,19 @@ def add_tombstones(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.execute(stmt, list(rows))
 
 
-def tombstoned(session: Session, hashes: Sequence[str]) -> set[str]:
-    """Which of these identifier hashes are tombstoned."""
+# Run for every worker batch, by type: the (type, value_hash) unique index then finds each hash (by the hash
+# alone every chunk scanned the whole table).
+_TOMBSTONED = select(table_of(ErasedIdentifier).c.value_hash).where(
+    table_of(ErasedIdentifier).c.type == bindparam("type"),
+    table_of(ErasedIdentifier).c.value_hash.in_(bindparam("hashes", expanding=True)),
+)
+
+
+def tombstoned(session: Session, hashes_by_type: Mapping[str, Sequence[str]]) -> set[str]:
+    """Which of these identifier hashes, given per identifier type, are tombstoned."""
     out: set[str] = set()
-    for chunk in _chunks(hashes):
-        out.update(session.scalars(select(ErasedIdentifier.value_hash).where(ErasedIdentifier.value_hash.in_(chunk))))
+    conn = session.connection()
+    for type_, hashes in sorted(hashes_by_type.items()):
+        for chunk in _chunks(sorted(hashes)):
+            out.update(conn.execute(_TOMBSTONED, {"type": type_, "hashes": list(chunk)}).scalars().all())
     return out

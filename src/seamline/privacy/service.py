@@ -355,8 +355,13 @@ def scrub_events(session: Session, event_ids: Sequence[int]) -> int:
 
 
 def is_erased(session: Session, identifiers: Sequence[Identifier]) -> set[Identifier]:
-    """Which of these normalized identifiers belong to an erased person (one query per batch)."""
+    """Which of these normalized identifiers belong to an erased person (one query per identifier type)."""
     if not identifiers:
         return set()
-    by_hash = {identifier_hash(i.type, i.value): i for i in identifiers}
-    return {by_hash[h] for h in repository.tombstoned(session, sorted(by_hash))}
+    by_hash: dict[str, Identifier] = {}
+    by_type: dict[str, list[str]] = {}
+    for i in identifiers:
+        digest = identifier_hash(i.type, i.value)
+        by_hash[digest] = i
+        by_type.setdefault(i.type, []).append(digest)
+    return {by_hash[h] for h in repository.tombstoned(session, by_type)}

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -42,13 +42,18 @@ def encode_value(value: Any) -> tuple[str, str]:
     return text, hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    # Parsed JSON is made of dicts: the exact-type test spares the ABC check on the worker's per-event path.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def trait_values(message: Mapping[str, Any]) -> dict[str, Any]:
     """Traits an event states: identify's traits, or the context.traits any event may carry."""
     traits = message.get("traits") if message.get("type") == "identify" else None
-    if not isinstance(traits, Mapping):
+    if not _is_mapping(traits):
         context = message.get("context")
-        traits = context.get("traits") if isinstance(context, Mapping) else None
-    if not isinstance(traits, Mapping):
+        traits = context.get("traits") if _is_mapping(context) else None
+    if not _is_mapping(traits):
         return {}
     return {str(k)[:200]: v for k, v in traits.items() if v is not None}
 
@@ -96,13 +101,15 @@ def event_name(message: Mapping[str, Any]) -> str | None:
 def channel_of(message: Mapping[str, Any]) -> str | None:
     """The channel an event came through, as the SDK states it (context.channel), else by library."""
     context = message.get("context")
-    if not isinstance(context, Mapping):
+    if not _is_mapping(context):
         return None
     channel = context.get("channel")
     if isinstance(channel, str):
         return channel[:32]
     library = context.get("library")
-    name = library.get("name", "") if isinstance(library, Mapping) else ""
+    name = library.get("name", "") if _is_mapping(library) else ""
+    if not isinstance(name, str):  # the tracking API stores context as sent: a number here stopped the worker
+        return None
     if "ios" in name or "android" in name or "react-native" in name:
         return "mobile"
     if "analytics.js" in name or "analytics-next" in name:

@@ -2,78 +2,105 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, delete, func, literal, or_, select, text, update
+from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
 from seamline.core.prepared import Prepared, Reads
 from seamline.profiles.models import VALUE_HEAD, VALUE_TAIL, Holding, ProfileEvent, TraitValue
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _upsert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        insert = _insert(session)(table_of(ProfileEvent))
-        stmt = insert.on_conflict_do_update(
-            index_elements=["event_id"], set_={"profile_id": insert.excluded.profile_id}
-        )
-        session.execute(stmt, list(rows))
+def _events_upsert(dialect: str) -> Any:
+    stmt = _upsert(dialect)(table_of(ProfileEvent))
+    return stmt.on_conflict_do_update(index_elements=["event_id"], set_={"profile_id": stmt.excluded.profile_id})
 
 
-def upsert_traits(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Add candidate values; a value seen again from the same source widens its dates and count."""
-    if not rows:
-        return
-    stmt = _insert(session)(table_of(TraitValue))
-    table = table_of(TraitValue).c
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["profile_id", "name", "source_id", "value_hash"],
-            set_={
-                "times_seen": table.times_seen + stmt.excluded.times_seen,
-                "last_seen_at": stmt.excluded.last_seen_at,
-                "last_event_id": stmt.excluded.last_event_id,
-            },
-        ),
-        list(rows),
+def _traits_upsert(dialect: str) -> Any:
+    stmt = _upsert(dialect)(table_of(TraitValue))
+    return stmt.on_conflict_do_update(
+        index_elements=["profile_id", "name", "source_id", "value_hash"],
+        set_={
+            "times_seen": table_of(TraitValue).c.times_seen + stmt.excluded.times_seen,
+            "last_seen_at": stmt.excluded.last_seen_at,
+            "last_event_id": stmt.excluded.last_event_id,
+        },
     )
 
 
-def upsert_holdings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Add or update holdings; the latest event sets the status."""
-    if not rows:
-        return
-    stmt = _insert(session)(table_of(Holding))
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["profile_id", "source_id", "type", "external_id"],
-            set_={
-                "status": stmt.excluded.status,
-                "closed_at": stmt.excluded.closed_at,
-                "attributes": stmt.excluded.attributes,
-                "last_event_id": stmt.excluded.last_event_id,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        ),
-        list(rows),
+def _holdings_upsert(dialect: str) -> Any:
+    stmt = _upsert(dialect)(table_of(Holding))
+    return stmt.on_conflict_do_update(
+        index_elements=["profile_id", "source_id", "type", "external_id"],
+        set_={
+            "status": stmt.excluded.status,
+            "closed_at": stmt.excluded.closed_at,
+            "attributes": stmt.excluded.attributes,
+            "last_event_id": stmt.excluded.last_event_id,
+            "updated_at": stmt.excluded.updated_at,
+        },
     )
 
 
-def move_all(session: Session, from_profile: int, into_profile: int) -> None:
-    """Give every fact of one profile to another, combining duplicate candidates."""
-    session.execute(
-        update(table_of(ProfileEvent)).where(ProfileEvent.profile_id == from_profile).values(profile_id=into_profile)
-    )
-    t = table_of(TraitValue).c
-    stmt = _insert(session)(TraitValue).from_select(
+# The worker writes a timeline row per event, and trait and holding rows per batch: plain rows to the driver.
+_ADD_EVENTS = BulkInsert(
+    table_of(ProfileEvent),
+    ["event_id", "profile_id", "source_id", "type", "name", "channel", "occurred_at"],
+    _events_upsert,
+)
+_UPSERT_TRAITS = BulkInsert(
+    table_of(TraitValue),
+    [
+        "profile_id",
+        "name",
+        "value_json",
+        "value_hash",
+        "source_id",
+        "first_event_id",
+        "last_event_id",
+        "first_seen_at",
+        "last_seen_at",
+        "times_seen",
+    ],
+    _traits_upsert,
+)
+_UPSERT_HOLDINGS = BulkInsert(
+    table_of(Holding),
+    [
+        "profile_id",
+        "source_id",
+        "type",
+        "external_id",
+        "status",
+        "opened_at",
+        "closed_at",
+        "attributes",
+        "first_event_id",
+        "last_event_id",
+        "updated_at",
+    ],
+    _holdings_upsert,
+)
+
+
+# Moving facts on merge: statements built once per dialect, run on the session's connection (built per call
+# through the ORM, each cost more than SQLite's work for it, and a merge runs five).
+@functools.cache
+def _moves(dialect: str) -> tuple[Any, ...]:
+    least, greatest = (func.min, func.max) if dialect == "sqlite" else (func.least, func.greatest)
+    events, traits, holdings = table_of(ProfileEvent), table_of(TraitValue), table_of(Holding)
+    t, h = traits.c, holdings.c
+    move_traits = _upsert(dialect)(traits).from_select(
         [
             "profile_id",
             "name",
@@ -87,7 +114,7 @@ def move_all(session: Session, from_profile: int, into_profile: int) -> None:
             "times_seen",
         ],
         select(
-            literal(into_profile),
+            bindparam("into", type_=BigInteger()),
             t.name,
             t.value_json,
             t.value_hash,
@@ -97,43 +124,56 @@ def move_all(session: Session, from_profile: int, into_profile: int) -> None:
             t.first_seen_at,
             t.last_seen_at,
             t.times_seen,
-        ).where(t.profile_id == from_profile, literal(True)),
+        ).where(t.profile_id == bindparam("from_"), literal(True)),
     )
-    session.execute(
-        stmt.on_conflict_do_update(
+    kept = select(h.source_id, h.type, h.external_id).where(h.profile_id == bindparam("into")).subquery()
+    return (
+        update(events).where(events.c.profile_id == bindparam("from_")).values(profile_id=bindparam("into")),
+        move_traits.on_conflict_do_update(
             index_elements=["profile_id", "name", "source_id", "value_hash"],
             set_={
-                "times_seen": t.times_seen + stmt.excluded.times_seen,
-                "first_seen_at": func.min(t.first_seen_at, stmt.excluded.first_seen_at)
-                if session.get_bind().dialect.name == "sqlite"
-                else func.least(t.first_seen_at, stmt.excluded.first_seen_at),
-                "last_seen_at": func.max(t.last_seen_at, stmt.excluded.last_seen_at)
-                if session.get_bind().dialect.name == "sqlite"
-                else func.greatest(t.last_seen_at, stmt.excluded.last_seen_at),
+                "times_seen": t.times_seen + move_traits.excluded.times_seen,
+                "first_seen_at": least(t.first_seen_at, move_traits.excluded.first_seen_at),
+                "last_seen_at": greatest(t.last_seen_at, move_traits.excluded.last_seen_at),
             },
-        )
-    )
-    session.execute(delete(table_of(TraitValue)).where(TraitValue.profile_id == from_profile))
-    kept = (
-        select(Holding.source_id, Holding.type, Holding.external_id)
-        .where(Holding.profile_id == into_profile)
-        .subquery()
-    )
-    session.execute(
-        delete(table_of(Holding)).where(
-            Holding.profile_id == from_profile,
+        ),
+        delete(traits).where(t.profile_id == bindparam("from_")),
+        delete(holdings).where(
+            h.profile_id == bindparam("from_"),
             select(literal(1))
             .where(
                 and_(
-                    kept.c.source_id == Holding.source_id,
-                    kept.c.type == Holding.type,
-                    kept.c.external_id == Holding.external_id,
+                    kept.c.source_id == h.source_id,
+                    kept.c.type == h.type,
+                    kept.c.external_id == h.external_id,
                 )
             )
             .exists(),
-        )
+        ),
+        update(holdings).where(h.profile_id == bindparam("from_")).values(profile_id=bindparam("into")),
     )
-    session.execute(update(table_of(Holding)).where(Holding.profile_id == from_profile).values(profile_id=into_profile))
+
+
+def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    _ADD_EVENTS.run_mappings(session.connection(), rows)
+
+
+def upsert_traits(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add candidate values; a value seen again from the same source widens its dates and count."""
+    _UPSERT_TRAITS.run_mappings(session.connection(), rows)
+
+
+def upsert_holdings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add or update holdings; the latest event sets the status."""
+    _UPSERT_HOLDINGS.run_mappings(session.connection(), rows)
+
+
+def move_all(session: Session, from_profile: int, into_profile: int) -> None:
+    """Give every fact of one profile to another, combining duplicate candidates."""
+    conn = session.connection()
+    pair = {"from_": from_profile, "into": into_profile}
+    for statement in _moves(conn.dialect.name):
+        conn.execute(statement, pair)
 
 
 def wipe(session: Session, profile_ids: Sequence[int]) -> None:

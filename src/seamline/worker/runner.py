@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seamline.config import Settings
-from seamline.core.db import unit_of_work
+from seamline.core.db import is_sqlite, unit_of_work
 from seamline.identity.graph import StaleGraph
 from seamline.identity.service import EventInput, IdentityContext, resolve_events
 from seamline.ingestion.service import BatchResult, InboxItem, process_batch
@@ -20,6 +22,40 @@ from seamline.privacy.service import is_erased, scrub_events
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
+# On SQLite a batch is the oldest events of the whole inbox, so its size changes only the cost: each batch ends in
+# a synced commit (1M events over 100k people: 14.0k events/s at 1,000, 16.1k at 5,000). On PostgreSQL a batch is
+# the oldest events of the partitions a worker claimed, so a bigger one runs further ahead of the other partitions
+# (and holds its locks longer): it keeps the size it had.
+SQLITE_BATCH_SIZE = 5000
+POSTGRES_BATCH_SIZE = 1000
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_was_enabled = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while a batch runs, and let it run between batches.
+
+    A batch keeps tens of thousands of objects alive for its whole length, so collections during it promote them
+    and end in full collections walking the whole heap (measured: a quarter of the worker's CPU). Between batches
+    the young generation holds little, so the collection that follows is cheap. Process-wide, counted across
+    threads: the collector comes back when the last batch in flight ends.
+    """
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
 
 
 class Worker:
@@ -32,6 +68,8 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._identity = IdentityContext(settings.identity, settings.consent)
+        default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
+        self._batch_size = settings.worker_batch_size or default_size
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
@@ -50,10 +88,10 @@ class Worker:
     def _run_batch(self) -> BatchResult:
         for _attempt in range(STALE_RETRIES):
             try:
-                with unit_of_work(self._engine) as session:
+                with collector_paused(), unit_of_work(self._engine) as session:
                     result = process_batch(
                         session,
-                        batch_size=self._settings.worker_batch_size,
+                        batch_size=self._batch_size,
                         partitions_per_claim=self._settings.worker_partitions_per_claim,
                         handle=self._resolve,
                     )
