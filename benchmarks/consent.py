@@ -22,14 +22,11 @@ import multiprocessing
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.error import URLError
 
 from sqlalchemy import Engine, func, insert, select
 
@@ -46,7 +43,7 @@ from seamline.identity.models import IdentifierLink, Profile
 from seamline.identity.service import active_header
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import open_loop, percentile
+from loadgen import load, open_loop, serve, steady
 
 PRODUCTS = ["CHK-1", "CC-9", "MTG-3", "SAV-7", "LOAN-2"]
 FILL_CHUNK = 50_000
@@ -123,41 +120,6 @@ def fill(database_url: str, target: int, profiles: int) -> float:
     return time.perf_counter() - started
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def serve(database_url: str, data_dir: Path, port: int, *, read_audit_fsync: bool) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SEAMLINE_DATABASE_URL": database_url,
-        "SEAMLINE_DATA_DIR": str(data_dir),
-        "SEAMLINE_PORT": str(port),
-        "SEAMLINE_LOG_LEVEL": "warning",
-        "SEAMLINE_READ_AUDIT_FSYNC": "true" if read_audit_fsync else "false",
-    }
-    seamline = shutil.which("seamline") or str(Path(sys.executable).parent / "seamline")
-    server = subprocess.Popen([seamline, "serve", "--no-worker", "--no-demo"], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return server
-        except (URLError, OSError):
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the server did not start")
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def http_runs(database_url: str, workdir: Path, profile_id: int, args: argparse.Namespace) -> None:
     """The may-contact route over HTTP at steady rates, with `args.profiles` profiles stored."""
     seconds = fill(database_url, profile_id, args.profiles)
@@ -173,11 +135,9 @@ def http_runs(database_url: str, workdir: Path, profile_id: int, args: argparse.
         for product in (None, *PRODUCTS)
     ]
     paths = [f"/v1/profiles/{profile_id}/may-contact?{q}" for q in questions]
-    for read_audit_fsync in (False, True):
-        if read_audit_fsync:
-            print(
-                "the same, each read's audit entry flushed to disk before the answer (SEAMLINE_READ_AUDIT_FSYNC=true):"
-            )
+    for read_audit_fsync in (True, False):
+        if not read_audit_fsync:
+            print("the same, audit commits not waiting for the disk (SEAMLINE_READ_AUDIT_FSYNC=false):")
         steady_runs(database_url, workdir, api_key, paths, args, read_audit_fsync=read_audit_fsync)
 
 
@@ -199,16 +159,8 @@ def steady_runs(
         with ctx.Pool(1) as pool:
             pool.apply(open_loop, (base, paths, headers, 200, 3.0, 8))  # warm up: caches, compiled statements
             for rate in (int(r) for r in args.rates.split(",")):
-                cpu_before = cpu_seconds(server.pid)
-                run = pool.apply(open_loop, (base, paths, headers, rate, args.http_seconds, args.connections))
-                # The server's own CPU per answer: what the route costs whatever else the machine is doing.
-                cpu_us = (cpu_seconds(server.pid) - cpu_before) / max(run["ok"], 1) * 1e6
-                print(
-                    f"may-contact over HTTP, {args.profiles:,} profiles stored, steady {rate}/s: "
-                    f"p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f} ms "
-                    f"({run['ok']:,} requests, {run['errors']} errors, achieved {run['ok'] / run['seconds']:,.0f}/s; "
-                    f"server CPU {cpu_us:,.0f} us per request; load {load()})"
-                )
+                line = steady(pool, server.pid, base, paths, headers, rate, args.http_seconds, args.connections)
+                print(f"may-contact over HTTP, {args.profiles:,} profiles stored, {line}")
     finally:
         server.terminate()
         server.wait(30)

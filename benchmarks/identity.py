@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +47,7 @@ from seamline.synthetic.truth import pairwise_scores
 from seamline.worker.runner import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import closed_loop, open_loop, percentile
+from loadgen import closed_loop, percentile, serve, steady
 
 
 def load_inbox(engine: Engine, events: list[SyntheticEvent], sources: dict[str, int]) -> float:
@@ -68,13 +67,13 @@ def load_inbox(engine: Engine, events: list[SyntheticEvent], sources: dict[str, 
 
 def resolve_all(engine: Engine, settings: Settings) -> tuple[int, float]:
     worker = Worker(engine, settings)
-    started, cpu, load = time.perf_counter(), time.process_time(), os.getloadavg()[0]
+    started, cpu, load_before = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     count = worker.drain()
     seconds = time.perf_counter() - started
     if count:
         print(
             f"  (drain: {time.process_time() - cpu:.1f} s of CPU in {seconds:.1f} s; "
-            f"load average {load:.2f} -> {os.getloadavg()[0]:.2f})"
+            f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f})"
         )
     return count, seconds
 
@@ -134,19 +133,6 @@ def lookup_targets(engine: Engine, count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     picks = rng.sample(rows, min(count, len(rows)))
     return [f"{t}:{v}" for t, v in picks]
-
-
-def serve(database_url: str, data_dir: Path, port: int, *, read_audit_fsync: bool = False) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SEAMLINE_DATABASE_URL": database_url,
-        "SEAMLINE_DATA_DIR": str(data_dir),
-        "SEAMLINE_PORT": str(port),
-        "SEAMLINE_LOG_LEVEL": "warning",
-        "SEAMLINE_READ_AUDIT_FSYNC": "true" if read_audit_fsync else "false",
-    }
-    seamline = shutil.which("seamline") or str(Path(sys.executable).parent / "seamline")
-    return subprocess.Popen([seamline, "serve", "--no-worker", "--no-demo"], env=env)
 
 
 def main() -> None:
@@ -221,9 +207,9 @@ def main() -> None:
     base_paths = [f"/v1/profiles/lookup?identifier={quote(t, safe=':')}" for t in targets]
     try:
         print(f"lookup over HTTP with {profiles:,} profiles stored (every answer audited):")
-        lookups(database_url, workdir, api_key, base_paths, args, read_audit_fsync=False)
-        print("  the same, each read's audit entry flushed to disk before the answer (SEAMLINE_READ_AUDIT_FSYNC=true):")
-        lookups(database_url, workdir, api_key, base_paths, args, read_audit_fsync=True, peak=False)
+        lookups(database_url, workdir, api_key, base_paths, args, read_audit_fsync=True)
+        print("  the same, audit commits not waiting for the disk (SEAMLINE_READ_AUDIT_FSYNC=false):")
+        lookups(database_url, workdir, api_key, base_paths, args, read_audit_fsync=False, peak=False)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -255,27 +241,10 @@ def lookups(
                     f"{run['errors']} errors)"
                 )
             for rate in (int(r) for r in args.rates.split(",")):
-                cpu_before = cpu_seconds(server.pid)
-                run = pool.apply(open_loop, (base, paths, headers, rate, args.seconds, args.connections))
-                cpu_us = (cpu_seconds(server.pid) - cpu_before) / max(run["ok"], 1) * 1e6
-                print(
-                    f"  steady {rate}/s: p50 {percentile(run['latencies'], 50):.2f} ms, "
-                    f"p99 {percentile(run['latencies'], 99):.2f} ms ({run['ok']:,} requests, {run['errors']} errors, "
-                    f"achieved {run['ok'] / run['seconds']:,.0f}/s; server CPU {cpu_us:,.0f} us per answer; "
-                    f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
-                )
+                print("  " + steady(pool, server.pid, base, paths, headers, rate, args.seconds, args.connections))
     finally:
         server.terminate()
         server.wait(30)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,23 @@
 (a fixed arrival rate, latency measured from each request's scheduled time, so a stall is not hidden).
 
 Runs in its own process (the benchmarks start it with multiprocessing) so it does not share the server's GIL.
+Also what the HTTP benchmarks share around it: starting `seamline serve` on a database, and the server's CPU.
 """
 
 from __future__ import annotations
 
 import http.client
+import os
 import queue
+import shutil
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
+from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import urlsplit
 
 
@@ -115,3 +123,62 @@ def open_loop(
     for t in threads:
         t.join()
     return {"ok": len(latencies), "errors": errors[0], "seconds": time.perf_counter() - started, "latencies": latencies}
+
+
+def serve(database_url: str, data_dir: Path, port: int, *, read_audit_fsync: bool) -> subprocess.Popen[bytes]:
+    """`seamline serve --no-worker` on a database, once it answers /healthz."""
+    env = {
+        **os.environ,
+        "SEAMLINE_DATABASE_URL": database_url,
+        "SEAMLINE_DATA_DIR": str(data_dir),
+        "SEAMLINE_PORT": str(port),
+        "SEAMLINE_LOG_LEVEL": "warning",
+        "SEAMLINE_READ_AUDIT_FSYNC": "true" if read_audit_fsync else "false",
+    }
+    seamline = shutil.which("seamline") or str(Path(sys.executable).parent / "seamline")
+    server = subprocess.Popen([seamline, "serve", "--no-worker", "--no-demo"], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return server
+        except (URLError, OSError):
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("the server did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    """The load averages, as printed beside every latency."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def steady(
+    pool: Any,
+    server_pid: int,
+    base: str,
+    paths: list[str],
+    headers: dict[str, str],
+    rate: int,
+    seconds: float,
+    connections: int,
+) -> str:
+    """One open-loop run at `rate` from the pool's process, described with the server's CPU per answer (what the
+    route costs whatever else the machine is doing) and the load average."""
+    cpu_before = cpu_seconds(server_pid)
+    run = pool.apply(open_loop, (base, paths, headers, rate, seconds, connections))
+    cpu_us = (cpu_seconds(server_pid) - cpu_before) / max(run["ok"], 1) * 1e6
+    return (
+        f"steady {rate}/s: p50 {percentile(run['latencies'], 50):.2f} ms, "
+        f"p99 {percentile(run['latencies'], 99):.2f} ms ({run['ok']:,} requests, {run['errors']} errors, "
+        f"achieved {run['ok'] / run['seconds']:,.0f}/s; server CPU {cpu_us:,.0f} us per answer; load {load()})"
+    )

@@ -64,8 +64,8 @@ class AuditEntryView:
 class AuditWriter(GroupCommitter[AuditRow]):
     """Appends audit entries by group commit: one transaction covers every entry queued while the last one synced.
 
-    Every entry is committed before its caller goes on. With `flush=False` (reads, by default: settings'
-    `read_audit_fsync`) the commit does not wait for the disk; see `write_transaction`."""
+    Every entry is committed before its caller goes on; with `flush=False` (settings' `read_audit_fsync`) the
+    commit does not wait for the disk, see `write_transaction`."""
 
     def __init__(self, engine: Engine, *, max_items: int = 10_000, flush: bool = True) -> None:
         super().__init__(engine, repository.insert_rows, name="audit-writer", max_items=max_items, flush=flush)

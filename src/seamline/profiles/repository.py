@@ -58,20 +58,22 @@ _ADD_EVENTS = BulkInsert(
     ["event_id", "profile_id", "source_id", "type", "name", "channel", "occurred_at"],
     _events_upsert,
 )
+# A trait candidate's stored columns, as the worker appends them and as a merge moves them.
+_TRAIT_COLUMNS = (
+    "profile_id",
+    "name",
+    "value_json",
+    "value_hash",
+    "source_id",
+    "first_event_id",
+    "last_event_id",
+    "first_seen_at",
+    "last_seen_at",
+    "times_seen",
+)
 _UPSERT_TRAITS = BulkInsert(
     table_of(TraitValue),
-    [
-        "profile_id",
-        "name",
-        "value_json",
-        "value_hash",
-        "source_id",
-        "first_event_id",
-        "last_event_id",
-        "first_seen_at",
-        "last_seen_at",
-        "times_seen",
-    ],
+    _TRAIT_COLUMNS,
     _traits_upsert,
 )
 _UPSERT_HOLDINGS = BulkInsert(
@@ -101,18 +103,7 @@ def _moves(dialect: str) -> tuple[Any, ...]:
     events, traits, holdings = table_of(ProfileEvent), table_of(TraitValue), table_of(Holding)
     t, h = traits.c, holdings.c
     move_traits = _upsert(dialect)(traits).from_select(
-        [
-            "profile_id",
-            "name",
-            "value_json",
-            "value_hash",
-            "source_id",
-            "first_event_id",
-            "last_event_id",
-            "first_seen_at",
-            "last_seen_at",
-            "times_seen",
-        ],
+        list(_TRAIT_COLUMNS),
         select(
             bindparam("into", type_=BigInteger()),
             t.name,
