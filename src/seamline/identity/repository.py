@@ -13,7 +13,6 @@ from sqlalchemy.types import NullType
 
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
-from seamline.core.prepared import Prepared, Reads
 from seamline.identity.identifiers import Identifier
 from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, MergeBlock, Profile
 
@@ -252,50 +251,6 @@ def merge_profiles(
 
 def add_merge_record(session: Session, record: dict[str, Any]) -> int:
     return int(session.connection().execute(_ADD_MERGE, record).scalar_one())
-
-
-# Hot read paths run as prepared statements on the driver (see core.prepared): building a select costs more than
-# running it on an index, and SQLAlchemy's execution machinery several times more again. Typed by the Core table's
-# columns, so timestamps come back as the ORM would give them.
-_PROFILES, _IDENTIFIERS = table_of(Profile).c, table_of(IdentifierLink).c
-_FIND = Prepared(
-    text(
-        "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC LIMIT 1"
-    ).columns(_IDENTIFIERS.profile_id)
-)
-_HEADER = Prepared(
-    text("SELECT id, merged_into_id, created_at, updated_at FROM profiles WHERE id = :id").columns(
-        _PROFILES.id, _PROFILES.merged_into_id, _PROFILES.created_at, _PROFILES.updated_at
-    )
-)
-_LINKS = Prepared(
-    text(
-        "SELECT type, value, source_id, first_seen_at, last_seen_at FROM identifiers WHERE profile_id = :id "
-        "ORDER BY type, id"
-    ).columns(
-        _IDENTIFIERS.type,
-        _IDENTIFIERS.value,
-        _IDENTIFIERS.source_id,
-        _IDENTIFIERS.first_seen_at,
-        _IDENTIFIERS.last_seen_at,
-    )
-)
-
-
-def find_profile(reads: Reads, identifier: Identifier) -> int | None:
-    """The active profile holding an identifier (the most recent user, for a shared device)."""
-    found = _FIND.first(reads, value=identifier.value, type=identifier.type)
-    return int(found.profile_id) if found is not None else None
-
-
-def profile_header(reads: Reads, profile_id: int) -> Any:
-    """id, merged_into_id, created_at, updated_at of a profile, or None."""
-    return _HEADER.first(reads, id=profile_id)
-
-
-def link_rows(reads: Reads, profile_id: int) -> Sequence[Any]:
-    """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
-    return _LINKS.all(reads, id=profile_id)
 
 
 def get_profile(session: Session, profile_id: int) -> Profile | None:

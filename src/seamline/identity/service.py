@@ -16,7 +16,7 @@ from seamline.consent.tracking import states_consent
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
 from seamline.core.prepared import Reads
-from seamline.identity import repository
+from seamline.identity import card_reads, repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
 from seamline.identity.models import IdentityConflict, Merge
@@ -261,7 +261,7 @@ def parse_identifier(text: str, context: IdentityContext) -> Identifier:
 
 def profile_holding(reads: Reads, ident: Identifier) -> int:
     """The active profile holding a normalized identifier; NotFound when nobody does."""
-    profile_id = repository.find_profile(reads, ident)
+    profile_id = card_reads.find_profile(reads, ident)
     if profile_id is None:
         raise NotFound(f"no profile holds {ident}")
     return profile_id
@@ -270,7 +270,7 @@ def profile_holding(reads: Reads, ident: Identifier) -> int:
 def find_profile(session: Session, text: str, context: IdentityContext) -> FoundProfile:
     """The active profile holding an identifier given as text, with all its identifiers."""
     profile_id = profile_holding(session, parse_identifier(text, context))
-    links = repository.link_rows(session, profile_id)
+    links = card_reads.link_rows(session, profile_id)
     return FoundProfile(profile_id, tuple(f"{link.type}:{link.value}" for link in links))
 
 
@@ -289,7 +289,7 @@ def root_of(session: Session, profile_id: int) -> int:
 
 def active_header(reads: Reads, profile_id: int) -> Any:
     """id, merged_into_id, created_at, updated_at of the active profile a profile id now lives in."""
-    header = repository.profile_header(reads, profile_id)
+    header = card_reads.profile_header(reads, profile_id)
     if header is None:
         raise NotFound(f"no profile {profile_id}")
     seen = {profile_id}
@@ -298,7 +298,7 @@ def active_header(reads: Reads, profile_id: int) -> Any:
         if next_id in seen:
             raise Conflict(f"merge pointers loop at profile {next_id}")
         seen.add(next_id)
-        header = repository.profile_header(reads, next_id)
+        header = card_reads.profile_header(reads, next_id)
         if header is None:
             raise NotFound(f"no profile {next_id}")
     return header
@@ -306,7 +306,7 @@ def active_header(reads: Reads, profile_id: int) -> Any:
 
 def identifier_links(reads: Reads, profile_id: int) -> Sequence[Any]:
     """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
-    return repository.link_rows(reads, profile_id)
+    return card_reads.link_rows(reads, profile_id)
 
 
 def conflicts_for(session: Session, profile_id: int, limit: int = 100) -> Sequence[IdentityConflict]:

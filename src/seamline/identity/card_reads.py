@@ -1,0 +1,58 @@
+"""The profile card's hot reads: which profile holds an identifier, a profile's header, its identifiers.
+
+They run as prepared statements on the driver (see core.prepared), in a read snapshot or a unit of work's session:
+building a select costs more than running it on an index, and SQLAlchemy's execution machinery several times more
+again. Typed by the Core tables' columns, so timestamps come back as the ORM would give them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+
+from seamline.core.db import table_of
+from seamline.core.prepared import Prepared, Reads
+from seamline.identity.identifiers import Identifier
+from seamline.identity.models import IdentifierLink, Profile
+
+_PROFILES, _IDENTIFIERS = table_of(Profile).c, table_of(IdentifierLink).c
+_FIND = Prepared(
+    text(
+        "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC LIMIT 1"
+    ).columns(_IDENTIFIERS.profile_id)
+)
+_HEADER = Prepared(
+    text("SELECT id, merged_into_id, created_at, updated_at FROM profiles WHERE id = :id").columns(
+        _PROFILES.id, _PROFILES.merged_into_id, _PROFILES.created_at, _PROFILES.updated_at
+    )
+)
+_LINKS = Prepared(
+    text(
+        "SELECT type, value, source_id, first_seen_at, last_seen_at FROM identifiers WHERE profile_id = :id "
+        "ORDER BY type, id"
+    ).columns(
+        _IDENTIFIERS.type,
+        _IDENTIFIERS.value,
+        _IDENTIFIERS.source_id,
+        _IDENTIFIERS.first_seen_at,
+        _IDENTIFIERS.last_seen_at,
+    )
+)
+
+
+def find_profile(reads: Reads, identifier: Identifier) -> int | None:
+    """The active profile holding an identifier (the most recent user, for a shared device)."""
+    found = _FIND.first(reads, value=identifier.value, type=identifier.type)
+    return int(found.profile_id) if found is not None else None
+
+
+def profile_header(reads: Reads, profile_id: int) -> Any:
+    """id, merged_into_id, created_at, updated_at of a profile, or None."""
+    return _HEADER.first(reads, id=profile_id)
+
+
+def link_rows(reads: Reads, profile_id: int) -> Sequence[Any]:
+    """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
+    return _LINKS.all(reads, id=profile_id)
