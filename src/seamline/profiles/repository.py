@@ -188,19 +188,21 @@ def profile_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, i
     return {e: p for e, p in rows}
 
 
+# What survivorship needs of each stored candidate value of a trait.
+_CANDIDATE_COLUMNS = (
+    TraitValue.name,
+    TraitValue.value_json,
+    TraitValue.source_id,
+    TraitValue.first_seen_at,
+    TraitValue.last_seen_at,
+    TraitValue.times_seen,
+    TraitValue.last_event_id,
+)
 _TRAITS = Prepared(
     text(
         "SELECT name, value_json, source_id, first_seen_at, last_seen_at, times_seen, last_event_id "
         "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
-    ).columns(
-        TraitValue.name,
-        TraitValue.value_json,
-        TraitValue.source_id,
-        TraitValue.first_seen_at,
-        TraitValue.last_seen_at,
-        TraitValue.times_seen,
-        TraitValue.last_event_id,
-    )
+    ).columns(*_CANDIDATE_COLUMNS)
 )
 _COUNTS = Prepared(
     text(
@@ -322,16 +324,7 @@ def erase(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
 
 def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequence[int] | None) -> list[Any]:
     """profile_id, name, value_json, source_id, first/last_seen_at, times_seen, last_event_id of these traits."""
-    query = select(
-        TraitValue.profile_id,
-        TraitValue.name,
-        TraitValue.value_json,
-        TraitValue.source_id,
-        TraitValue.first_seen_at,
-        TraitValue.last_seen_at,
-        TraitValue.times_seen,
-        TraitValue.last_event_id,
-    ).where(TraitValue.name.in_(list(names)))
+    query = select(TraitValue.profile_id, *_CANDIDATE_COLUMNS).where(TraitValue.name.in_(list(names)))
     if profile_ids is None:
         return list(session.execute(query))
     out: list[Any] = []
