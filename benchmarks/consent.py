@@ -18,7 +18,6 @@ matters is that those tables and indexes hold a million people; the worker's own
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import random
 import shutil
@@ -43,7 +42,7 @@ from seamline.identity.models import IdentifierLink, Profile
 from seamline.identity.service import active_header
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import load, open_loop, serve, steady
+from loadgen import load, open_loop, serving, steady
 
 PRODUCTS = ["CHK-1", "CC-9", "MTG-3", "SAV-7", "LOAN-2"]
 FILL_CHUNK = 50_000
@@ -150,20 +149,11 @@ def steady_runs(
     *,
     read_audit_fsync: bool,
 ) -> None:
-    port = 18000 + os.getpid() % 1000
-    server = serve(database_url, workdir, port, read_audit_fsync=read_audit_fsync)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {api_key}"}
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(1) as pool:
-            pool.apply(open_loop, (base, paths, headers, 200, 3.0, 8))  # warm up: caches, compiled statements
-            for rate in (int(r) for r in args.rates.split(",")):
-                line = steady(pool, server.pid, base, paths, headers, rate, args.http_seconds, args.connections)
-                print(f"may-contact over HTTP, {args.profiles:,} profiles stored, {line}")
-    finally:
-        server.terminate()
-        server.wait(30)
+    with serving(database_url, workdir, api_key, read_audit_fsync=read_audit_fsync) as (pool, server, base, headers):
+        pool.apply(open_loop, (base, paths, headers, 200, 3.0, 8))  # warm up: caches, compiled statements
+        for rate in (int(r) for r in args.rates.split(",")):
+            line = steady(pool, server.pid, base, paths, headers, rate, args.http_seconds, args.connections)
+            print(f"may-contact over HTTP, {args.profiles:,} profiles stored, {line}")
 
 
 def route_body_cpu_us(engine: Engine, profile_id: int, config: ConsentConfig, requests: int = 3_000) -> float:

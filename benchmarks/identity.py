@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing
 import os
 import random
 import shutil
@@ -47,7 +46,7 @@ from seamline.synthetic.truth import pairwise_scores
 from seamline.worker.runner import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import closed_loop, percentile, serve, steady
+from loadgen import closed_loop, percentile, serving, steady
 
 
 def load_inbox(engine: Engine, events: list[SyntheticEvent], sources: dict[str, int]) -> float:
@@ -225,26 +224,17 @@ def lookups(
     peak: bool = True,
 ) -> None:
     """Start a server, drive lookups at it from a separate process, print figures with the server's CPU per answer."""
-    port = 18000 + os.getpid() % 1000
-    server = serve(database_url, workdir, port, read_audit_fsync=read_audit_fsync)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {api_key}"}
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(1) as pool:
-            pool.apply(closed_loop, (base, paths, headers, 4, 3.0))  # warm up: caches, compiled statements
-            if peak:
-                run = pool.apply(closed_loop, (base, paths, headers, args.connections, args.seconds))
-                print(
-                    f"  peak: {run['ok'] / run['seconds']:,.0f} requests/s from {args.connections} connections "
-                    f"(p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f} ms, "
-                    f"{run['errors']} errors)"
-                )
-            for rate in (int(r) for r in args.rates.split(",")):
-                print("  " + steady(pool, server.pid, base, paths, headers, rate, args.seconds, args.connections))
-    finally:
-        server.terminate()
-        server.wait(30)
+    with serving(database_url, workdir, api_key, read_audit_fsync=read_audit_fsync) as (pool, server, base, headers):
+        pool.apply(closed_loop, (base, paths, headers, 4, 3.0))  # warm up: caches, compiled statements
+        if peak:
+            run = pool.apply(closed_loop, (base, paths, headers, args.connections, args.seconds))
+            print(
+                f"  peak: {run['ok'] / run['seconds']:,.0f} requests/s from {args.connections} connections "
+                f"(p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f} ms, "
+                f"{run['errors']} errors)"
+            )
+        for rate in (int(r) for r in args.rates.split(",")):
+            print("  " + steady(pool, server.pid, base, paths, headers, rate, args.seconds, args.connections))
 
 
 if __name__ == "__main__":

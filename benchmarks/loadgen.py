@@ -8,6 +8,7 @@ Also what the HTTP benchmarks share around it: starting `seamline serve` on a da
 from __future__ import annotations
 
 import http.client
+import multiprocessing
 import os
 import queue
 import shutil
@@ -16,6 +17,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
@@ -182,3 +185,18 @@ def steady(
         f"p99 {percentile(run['latencies'], 99):.2f} ms ({run['ok']:,} requests, {run['errors']} errors, "
         f"achieved {run['ok'] / run['seconds']:,.0f}/s; server CPU {cpu_us:,.0f} us per answer; load {load()})"
     )
+
+
+@contextmanager
+def serving(
+    database_url: str, data_dir: Path, api_key: str, *, read_audit_fsync: bool
+) -> Iterator[tuple[Any, subprocess.Popen[bytes], str, dict[str, str]]]:
+    """A server on the database and a one-process pool to load it from: (pool, server, base URL, auth headers)."""
+    port = 18000 + os.getpid() % 1000
+    server = serve(database_url, data_dir, port, read_audit_fsync=read_audit_fsync)
+    try:
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            yield pool, server, f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {api_key}"}
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from seamline.matching.prepare import FIELDS
 from seamline.synthetic.draw import below, pick
 from seamline.synthetic.names import GB_STREET_SUFFIXES, NICKNAMES, STREET_NAMES, US_STREET_SUFFIXES
 from seamline.synthetic.people import Person
@@ -70,18 +71,8 @@ _KEYBOARD_NEIGHBOURS: Final = dict(
 )
 
 
-# The columns of a silo's export besides its record key, in order.
-SILO_FIELDS: Final = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "street",
-    "city",
-    "postcode",
-    "phone",
-    "email",
-    "national_id",
-)
+# The columns of a silo's export besides its record key, in order: the fields the matcher compares.
+SILO_FIELDS: Final = FIELDS
 
 
 @dataclass(frozen=True, slots=True)
