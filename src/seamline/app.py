@@ -47,17 +47,17 @@ from seamline.core.errors import (
 )
 from seamline.core.migrations import is_up_to_date
 from seamline.core.responses import JSONResponse
-from seamline.identity.service import IdentityContext
 from seamline.ingestion.api import IngestionContext, RateLimited, rate_limit_headers
 from seamline.ingestion.api import router as tracking_router
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
-from seamline.ingestion.service import backlog
+from seamline.ingestion.service import backlog, quarantine_size
 from seamline.ingestion.wire import Limits
 from seamline.matching.realtime import Matcher, MatchIndex, warm_index
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import current_model
 from seamline.observability.metrics import Metrics
+from seamline.pipeline.registry import Pipeline
 from seamline.preferences.api import build_router as preferences_router
 from seamline.worker.runner import Worker
 
@@ -191,16 +191,20 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             with unit_of_work(engine, write=False) as session:
                 return backlog(session)
 
+        def read_quarantine() -> int:
+            with unit_of_work(engine, write=False) as session:
+                return quarantine_size(session)
+
         app.state.profiles = ProfilesContext.build(
             engine,
-            IdentityContext(settings.identity, settings.consent),
+            Pipeline(settings.identity, settings.consent),
             settings.survivorship,
             audit,
             settings.api_key_cache_seconds,
         )
         app.state.console = ConsoleContext.build(
             engine,
-            IdentityContext(settings.identity, settings.consent),
+            Pipeline(settings.identity, settings.consent),
             settings.survivorship,
             audit,
             settings.console,
@@ -217,6 +221,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.
             threading.Thread(target=_warm, args=(engine, matcher), name="match-index", daemon=True).start()
         metrics.watch_backlog(read_backlog)
+        metrics.watch_quarantine(read_quarantine)
         # Everything allocated so far lives as long as the process: move it out of the collector's sight, so
         # each full collection stops walking ~120k start-up objects (measured: a quarter of the ingest CPU and
         # most of its p99 tail).

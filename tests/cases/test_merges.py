@@ -9,9 +9,10 @@ from seamline.cases.config import CasesConfig
 from seamline.cases.service import list_cases, open_case
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
-from seamline.identity.replay import unmerge
 from seamline.identity.repository import merges_of
-from seamline.identity.service import IdentityContext, root_of
+from seamline.identity.service import root_of
+from seamline.pipeline.registry import Pipeline
+from seamline.pipeline.replay import unmerge
 from tests.support.builders import make_source
 from tests.support.flows import active_profiles, drain, profile_holding, send
 
@@ -56,7 +57,7 @@ def test_cases_follow_a_merge_and_an_unmerge_gives_each_side_its_own_cases_back(
 
     with unit_of_work(engine) as session:
         merge = merges_of(session, [root])[-1]
-        unmerge(session, merge.id, IdentityContext(settings.identity, settings.consent), actor="dpo", reason="shared")
+        unmerge(session, merge.id, Pipeline(settings.identity, settings.consent), actor="dpo", reason="shared")
     assert sorted(active_profiles(engine)) == sorted([tablet, ann])
     expected = {tablet: ["Loan question from the tablet"], ann: ["Card blocked"]}
     expected[absorbed] = sorted([*expected[absorbed], "Opened on the merged id"])

@@ -9,8 +9,9 @@ from seamline.config import Settings
 from seamline.consent.policy import Reachability
 from seamline.consent.service import history, may_contact_profile
 from seamline.core.db import unit_of_work
-from seamline.identity.replay import unmerge
-from seamline.identity.service import IdentityContext, merge_history
+from seamline.identity.service import merge_history
+from seamline.pipeline.registry import Pipeline
+from seamline.pipeline.replay import unmerge
 from tests.support.builders import make_source
 from tests.support.flows import drain, profile_holding, send
 
@@ -55,7 +56,7 @@ def test_a_merge_never_grants_and_an_unmerge_gives_each_side_its_own_choices(
         merge = merge_history(session, ada)[-1]
 
     with unit_of_work(engine) as session:
-        unmerge(session, merge.id, IdentityContext(settings.identity, config), actor="test", reason="wrong device")
+        unmerge(session, merge.id, Pipeline(settings.identity, config), actor="test", reason="wrong device")
     with unit_of_work(engine, write=False) as session:
         assert [(c.id, c.value) for c in history(session, bob)] == bob_history
         assert may_contact_profile(session, bob, "marketing", "email", reachability=EMAIL_OK, config=config).allowed

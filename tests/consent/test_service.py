@@ -9,24 +9,29 @@ import pytest
 from sqlalchemy import Engine, select
 
 from seamline.consent.config import ConsentConfig
+from seamline.consent.consumer import ConsentConsumer
 from seamline.consent.models import ConsentChoice
 from seamline.consent.policy import Choice, Reachability
 from seamline.consent.service import (
     delivery_preference_for,
     history,
     may_contact_profile,
-    move_choices,
     preferences_for,
     record_choice,
     record_from_message,
-    restore_choices,
 )
 from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
+from seamline.core.pipeline import MergeNotice, ResolvedBatch
 
 CONFIG = ConsentConfig()
 ANNA, BEN = 101, 202
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+CONSUMER = ConsentConsumer(CONFIG)
+# Ben merged into Anna, as the pipeline tells consent of a merge made by an event.
+BEN_INTO_ANNA = ResolvedBatch(
+    events=(), merges=(MergeNotice(survivor=ANNA, absorbed=BEN, event_id=1, absorbed_is_new=False),)
+)
 REACHABLE = {"email": Reachability(True, "address on file"), "sms": Reachability(True, "mobile on file")}
 
 
@@ -143,7 +148,7 @@ def test_move_then_restore_gives_each_side_its_exact_history_back(engine: Engine
     anna_and_ben(engine)
     anna_before, ben_before = read_history(engine, ANNA), read_history(engine, BEN)
     with unit_of_work(engine) as session:
-        move_choices(session, BEN, ANNA)
+        CONSUMER.take(session, BEN_INTO_ANNA)
     merged = read_history(engine, ANNA)
     assert read_history(engine, BEN) == []
     assert sorted(c.id for c in merged) == sorted(c.id for c in anna_before + ben_before)
@@ -152,7 +157,7 @@ def test_move_then_restore_gives_each_side_its_exact_history_back(engine: Engine
         **{c.id: BEN for c in ben_before},
     }
     with unit_of_work(engine) as session:
-        restore_choices(session, [ANNA, BEN])
+        CONSUMER.rederive(session, [ANNA, BEN])
     assert read_history(engine, ANNA) == anna_before
     assert read_history(engine, BEN) == ben_before
 
@@ -160,7 +165,7 @@ def test_move_then_restore_gives_each_side_its_exact_history_back(engine: Engine
 def test_a_merged_profile_is_decided_most_restrictively_until_unmerged(engine: Engine) -> None:
     anna_and_ben(engine)
     with unit_of_work(engine) as session:
-        move_choices(session, BEN, ANNA)
+        CONSUMER.take(session, BEN_INTO_ANNA)
         marketing = may_contact_profile(session, ANNA, "marketing", "email", reachability=REACHABLE, config=CONFIG)
         card = delivery_preference_for(session, ANNA, "statements", product="CC-9", config=CONFIG)
         checking = delivery_preference_for(session, ANNA, "statements", product="CHK-1", config=CONFIG)
@@ -171,7 +176,7 @@ def test_a_merged_profile_is_decided_most_restrictively_until_unmerged(engine: E
     assert (checking.value, checking.conflict) == ("electronic", False)
     assert (analytics.allowed, analytics.conflict) == (False, False)
     with unit_of_work(engine) as session:
-        restore_choices(session, [ANNA, BEN])
+        CONSUMER.rederive(session, [ANNA, BEN])
         ben = may_contact_profile(session, BEN, "marketing", "email", reachability=REACHABLE, config=CONFIG)
         anna = may_contact_profile(session, ANNA, "analytics", "email", reachability=REACHABLE, config=CONFIG)
     assert (ben.allowed, ben.conflict) == (True, False)

@@ -12,7 +12,8 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
 from seamline.core.principal import Principal
 from seamline.corrections.service import correct_profile
-from seamline.identity.service import IdentityContext, identifier_links
+from seamline.identity.service import identifier_links
+from seamline.pipeline.registry import Pipeline
 from seamline.profiles.service import golden_traits
 from tests.support.builders import make_source
 from tests.support.flows import drain, profile_holding, send
@@ -46,7 +47,7 @@ def test_a_correction_shows_at_once_with_the_console_as_its_source(
     engine: Engine, settings: Settings, people: tuple[int, int]
 ) -> None:
     jon, _mary = people
-    context = IdentityContext(settings.identity, settings.consent)
+    context = Pipeline(settings.identity, settings.consent)
     with unit_of_work(engine) as session:
         done = correct_profile(
             session,
@@ -72,7 +73,7 @@ def test_an_email_of_another_customer_is_refused_and_nothing_changes(
     engine: Engine, settings: Settings, people: tuple[int, int]
 ) -> None:
     jon, _mary = people
-    context = IdentityContext(settings.identity, settings.consent)
+    context = Pipeline(settings.identity, settings.consent)
     with pytest.raises(InvalidInput) as caught, unit_of_work(engine) as session:
         correct_profile(session, jon, {"email": "MARY@example.com", "name": "X"}, actor=AGENT, context=context)
     assert [(e.field, e.code) for e in caught.value.errors] == [("traits.email", "held_by_another_profile")]

@@ -7,9 +7,9 @@ from sqlalchemy import Engine
 
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
-from seamline.identity.replay import unmerge
 from seamline.identity.repository import merges_of
-from seamline.identity.service import IdentityContext
+from seamline.pipeline.registry import Pipeline
+from seamline.pipeline.replay import unmerge
 from seamline.profiles.service import event_ids_of
 from tests.support.builders import make_source
 from tests.support.flows import (
@@ -182,7 +182,7 @@ def test_a_wrong_merge_is_undone_exactly(client: TestClient, engine: Engine, set
         merge = merges_of(session, [ada])[-1]
         assert (merge.merged_profile_id, merge.rule, merge.identifier_value) == (bob, "anonymous_stitch", "bob-phone")
         result = unmerge(
-            session, merge.id, IdentityContext(settings.identity, settings.consent), actor="test", reason="wrong device"
+            session, merge.id, Pipeline(settings.identity, settings.consent), actor="test", reason="wrong device"
         )
     assert set(result.profiles) == {ada, bob}
 

@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
-from seamline.identity.service import IdentityContext
 from seamline.imports.mapping import load_mapping
 from seamline.imports.service import import_file
 from seamline.matching.model import TrainedModel, save_model
 from seamline.matching.records import MatchingContext
+from seamline.pipeline.registry import Pipeline
 from seamline.sources.service import list_sources
 from seamline.synthetic.silos import SILO_FIELDS, SiloRecord
 from tests.support.builders import make_source
@@ -62,7 +62,7 @@ def matching_context(settings: Settings, model: TrainedModel | None = None) -> M
     """The context the CLI and API build, with the session's trained model installed as version 1."""
     ctx = MatchingContext.build(
         settings.matching,
-        IdentityContext(settings.identity, settings.consent),
+        Pipeline(settings.identity, settings.consent),
         settings.survivorship,
         settings.data_dir,
     )

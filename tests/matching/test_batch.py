@@ -11,11 +11,12 @@ from sqlalchemy import Engine, text
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Conflict, InvalidInput
-from seamline.identity import replay
-from seamline.identity.service import IdentityContext, merge_history, root_of
+from seamline.identity.service import merge_history, root_of
 from seamline.matching.model import TrainedModel
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import RunSummary, decide_review, get_review, list_reviews, run_batch
+from seamline.pipeline import replay
+from seamline.pipeline.registry import Pipeline
 from tests.matching.people import BILL, HANDMADE, JOHN, KATHERINE, KATHRYN, MARY, PAUL, PETER, WILLIAM, background
 from tests.matching.silos import import_silos, matching_context
 from tests.support.flows import drain, snapshot
@@ -102,9 +103,7 @@ def test_automatic_merge_is_undone_exactly_by_unmerge(
     with unit_of_work(engine, write=False) as session:
         merge = next(m for m in merge_history(session, root) if m.rule == "match")
     with unit_of_work(engine) as session:
-        replay.unmerge(
-            session, merge.id, IdentityContext(settings.identity, settings.consent), actor="test", reason="wrong"
-        )
+        replay.unmerge(session, merge.id, Pipeline(settings.identity, settings.consent), actor="test", reason="wrong")
     after = snapshot(engine, [william, bill])
     # Both sides exactly as before; the match event itself stays on the log, on one side's timeline.
     match_events = {merge.event_id}

@@ -33,9 +33,7 @@ from seamline.core.errors import FieldError, InvalidInput, NotFound, Unauthorize
 from seamline.core.prepared import Reads, read_snapshot
 from seamline.core.principal import Principal
 from seamline.core.ttl import TtlValue
-from seamline.identity import replay
 from seamline.identity.service import (
-    IdentityContext,
     active_header,
     conflicts_for,
     identifier_links,
@@ -44,6 +42,8 @@ from seamline.identity.service import (
     profile_holding,
 )
 from seamline.ingestion.service import load_events
+from seamline.pipeline import replay
+from seamline.pipeline.registry import Pipeline
 from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.service import fact_counts, golden_traits, holdings_of, timeline
 from seamline.profiles.survivorship import SurvivorshipConfig
@@ -57,7 +57,7 @@ class ProfilesContext:
     """What the profile API needs, built once by the app."""
 
     engine: Engine
-    identity: IdentityContext
+    identity: Pipeline
     survivorship: SurvivorshipConfig
     audit: AuditWriter
     keys: ApiKeyCache
@@ -67,7 +67,7 @@ class ProfilesContext:
     def build(
         cls,
         engine: Engine,
-        identity: IdentityContext,
+        identity: Pipeline,
         survivorship: SurvivorshipConfig,
         audit: AuditWriter,
         cache_seconds: float,

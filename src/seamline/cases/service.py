@@ -333,16 +333,6 @@ def list_cases(
     return CasePage(views, page[-1].id if len(rows) > limit else None)
 
 
-def move_cases(session: Session, from_profile: int, into_profile: int) -> None:
-    """On merge: the absorbed profile's cases now live on the survivor; where each was opened stays."""
-    repository.move(session, from_profile, into_profile)
-
-
-def restore_cases(session: Session, profile_ids: Sequence[int]) -> None:
-    """On unmerge: every case opened on one of these profiles goes back to it (call before the replay re-merges)."""
-    repository.restore(session, profile_ids)
-
-
 def export_cases(session: Session, profile_ids: Sequence[int]) -> list[dict[str, Any]]:
     """Every case of these profiles with its whole thread and every handoff version, JSON-ready (access requests).
 

@@ -8,6 +8,7 @@ from seamline.cli import (
     audit,
     cases,
     db,
+    events,
     identity,
     imports,
     keys,
@@ -38,6 +39,7 @@ app.add_typer(preferences.app, name="preferences")
 app.add_typer(cases.app, name="cases")
 app.add_typer(users.app, name="users")
 app.add_typer(matching.app, name="match")
+app.add_typer(events.app, name="events")
 
 
 def main() -> None:

@@ -15,8 +15,9 @@ from seamline.cli.session import engine_for, fail, load_settings, transaction
 from seamline.core.db import WRITE_INTENT
 from seamline.core.errors import InvalidInput, SeamlineError
 from seamline.core.principal import Principal
-from seamline.identity import replay
-from seamline.identity.service import IdentityContext, find_profile, merge_history
+from seamline.identity.service import find_profile, merge_history
+from seamline.pipeline import replay
+from seamline.pipeline.registry import Pipeline
 
 app = typer.Typer(help="The identity graph: lookups, merges, unmerge, rebuild.", no_args_is_help=True)
 
@@ -32,7 +33,7 @@ def lookup(identifier: Annotated[str, typer.Argument(help="type:value, e.g. emai
     settings = load_settings()
     with transaction(settings) as session:
         try:
-            found = find_profile(session, identifier, IdentityContext(settings.identity, settings.consent))
+            found = find_profile(session, identifier, Pipeline(settings.identity, settings.consent))
         except ValueError as exc:
             raise fail(InvalidInput(message=str(exc))) from None
         record(session, _operator(), "read", "profile", found.profile_id, {"view": "lookup"})
@@ -72,7 +73,7 @@ def unmerge(
     with transaction(settings) as session:
         operator = _operator()
         result = replay.unmerge(
-            session, merge_id, IdentityContext(settings.identity, settings.consent), actor=operator.name, reason=reason
+            session, merge_id, Pipeline(settings.identity, settings.consent), actor=operator.name, reason=reason
         )
         for profile_id in result.profiles:
             record(session, operator, "change", "profile", profile_id, {"unmerge": merge_id, "reason": reason})
@@ -93,7 +94,7 @@ def rebuild(
         with Session(engine.execution_options(**{WRITE_INTENT: True})) as session:
             session.begin()
             try:
-                report = replay.rebuild(session, IdentityContext(settings.identity, settings.consent))
+                report = replay.rebuild(session, Pipeline(settings.identity, settings.consent))
             except SeamlineError as exc:
                 session.rollback()
                 raise fail(exc) from None

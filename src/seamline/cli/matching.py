@@ -14,7 +14,6 @@ from seamline.audit.service import record
 from seamline.cli.session import load_settings, transaction
 from seamline.config import Settings
 from seamline.core.principal import Principal
-from seamline.identity.service import IdentityContext
 from seamline.matching.realtime import build_index, match_record
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import (
@@ -26,6 +25,7 @@ from seamline.matching.service import (
     run_batch,
     train_model,
 )
+from seamline.pipeline.registry import Pipeline
 
 app = typer.Typer(
     help="Record matching: train, run a batch, review uncertain pairs, find by record.", no_args_is_help=True
@@ -39,7 +39,7 @@ def _operator() -> Principal:
 def _context(settings: Settings) -> MatchingContext:
     return MatchingContext.build(
         settings.matching,
-        IdentityContext(settings.identity, settings.consent),
+        Pipeline(settings.identity, settings.consent),
         settings.survivorship,
         settings.data_dir,
     )

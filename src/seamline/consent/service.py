@@ -271,16 +271,6 @@ def preferences_for(
     return effective_preferences(history(session, profile_id), products, now or utcnow(), config)
 
 
-def move_choices(session: Session, from_profile: int, into_profile: int) -> None:
-    """On merge: the absorbed profile's choices now belong to the survivor, each still naming where it was made."""
-    repository.move(session, from_profile, into_profile)
-
-
-def restore_choices(session: Session, profile_ids: Sequence[int]) -> None:
-    """On unmerge: every choice made on one of these profiles goes back to it (call before the replay re-merges)."""
-    repository.restore(session, profile_ids)
-
-
 def scrub_choices(session: Session, profile_ids: Sequence[int], *, actor: str, evidence: Mapping[str, Any]) -> int:
     """Erasure: keep each decision (what, which channel, when, granted or denied) as proof of what was honoured,
     but replace who stated it and its evidence (ip, user agent, message ids), which are personal; returns how many."""

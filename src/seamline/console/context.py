@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from seamline.audit.service import AuditWriter
 from seamline.core.ttl import TtlValue
-from seamline.identity.service import IdentityContext
 from seamline.matching.realtime import Matcher
+from seamline.pipeline.registry import Pipeline
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import source_names
 from seamline.users.config import ConsoleConfig
@@ -20,7 +20,7 @@ from seamline.users.config import ConsoleConfig
 @dataclass
 class ConsoleContext:
     engine: Engine
-    identity: IdentityContext
+    identity: Pipeline
     survivorship: SurvivorshipConfig
     audit: AuditWriter
     config: ConsoleConfig
@@ -30,7 +30,7 @@ class ConsoleContext:
     def build(
         cls,
         engine: Engine,
-        identity: IdentityContext,
+        identity: Pipeline,
         survivorship: SurvivorshipConfig,
         audit: AuditWriter,
         config: ConsoleConfig,

@@ -26,9 +26,9 @@ from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.corrections.service import correct_profile, correction_source
-from seamline.identity import replay
 from seamline.identity.service import active_header, identifier_links, merge_history
 from seamline.ingestion.service import load_events
+from seamline.pipeline import replay
 from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.names import NAME_TRAITS
 from seamline.profiles.service import golden_traits, holdings_of, timeline, timeline_facets

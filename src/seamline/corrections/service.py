@@ -25,17 +25,10 @@ from seamline.corrections.message import (
     trait_errors,
 )
 from seamline.identity.identifiers import Identifier
-from seamline.identity.service import (
-    EventInput,
-    IdentityContext,
-    active_header,
-    identifier_links,
-    profile_holding,
-    resolve_events,
-    root_of,
-)
+from seamline.identity.service import IdentityContext, active_header, identifier_links, profile_holding, root_of
 from seamline.ingestion.service import append_processed
-from seamline.privacy.service import is_erased, scrub_events
+from seamline.pipeline.registry import Pipeline
+from seamline.pipeline.service import process_events
 from seamline.sources.service import SourceView, create_source, list_sources
 
 CONSOLE_SOURCE = "console"
@@ -110,7 +103,7 @@ def correct_profile(
     traits: Mapping[str, Any],
     *,
     actor: Principal,
-    context: IdentityContext,
+    context: Pipeline,
     reason: str | None = None,
     source: str | None = None,
 ) -> Correction:
@@ -138,10 +131,7 @@ def correct_profile(
     _refuse_other_profiles(session, {"traits": dict(traits)}, pid, context)
     written_as = correction_source(session, source)
     [item] = append_processed(session, written_as.id, [message])
-    outcome = resolve_events(
-        session, [EventInput(item.id, item.source_id, item.payload, item.received_at)], context, is_erased=is_erased
-    )
-    scrub_events(session, outcome.erased_events)
+    outcome = process_events(session, [item], context)
     landed = root_of(session, outcome.assignments.get(item.id, pid))
     detail = {"corrected": sorted(traits), "event_id": item.id, "source": written_as.name, "reason": reason}
     record(session, actor, "change", "profile", landed, detail)

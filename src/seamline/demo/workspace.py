@@ -20,10 +20,10 @@ from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
 from seamline.demo.stories import open_conversations
-from seamline.identity.service import IdentityContext
 from seamline.ingestion.service import backlog
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import RunSummary, run_batch
+from seamline.pipeline.registry import Pipeline
 from seamline.synthetic.people import Person
 from seamline.users.service import create_user
 
@@ -83,7 +83,7 @@ def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
 def match_silos(engine: Engine, settings: Settings) -> RunSummary:
     """Train a matching model on the profiles the silos and channels made, and run it: sure matches merge through
     the identity graph, uncertain ones wait for a supervisor's review."""
-    identity = IdentityContext(settings.identity, settings.consent)
+    identity = Pipeline(settings.identity, settings.consent)
     context = MatchingContext.build(settings.matching, identity, settings.survivorship, settings.data_dir)
     # A small bank leaves some comparison levels unseen in training; Splink warns once per level, which in a
     # newcomer's first run reads like something broke.

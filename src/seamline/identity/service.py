@@ -1,20 +1,17 @@
-"""Identity service: resolve a batch of events into the graph, look people up, unmerge, rebuild."""
+"""Identity service: resolve a batch of events into the graph, look people up, answer erasure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from seamline.cases.service import move_cases
-from seamline.consent.config import ConsentConfig
-from seamline.consent.service import move_choices, record_from_message
-from seamline.consent.tracking import states_consent
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
+from seamline.core.pipeline import MergeNotice, ResolvedBatch, ResolvedEvent, occurred_at
 from seamline.core.prepared import Reads
 from seamline.identity import card_reads, repository
 from seamline.identity.graph import WorkingGraph
@@ -22,8 +19,6 @@ from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refus
 from seamline.identity.models import IdentityConflict, Merge
 from seamline.identity.resolution import Limits, resolve
 from seamline.identity.rules import IdentityConfig
-from seamline.profiles import facts as event_facts
-from seamline.profiles.service import EventFacts, move_facts, record_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +34,8 @@ class EventInput:
 class IdentityContext:
     """Built once per process from the configuration."""
 
-    def __init__(self, config: IdentityConfig, consent: ConsentConfig | None = None) -> None:
+    def __init__(self, config: IdentityConfig) -> None:
         self.config = config
-        self.consent = consent or ConsentConfig()
         self.extractor = IdentifierExtractor(config)
         self.limits = Limits(config.max_identifiers_per_profile, config.max_merges_per_profile)
 
@@ -60,71 +54,56 @@ class BatchOutcome:
     erased_events: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A batch resolved into the graph: what the consumers take, and the figures of the outcome."""
+
+    batch: ResolvedBatch
+    outcome: BatchOutcome
+
+
 MATCH_RULE = "match"
-ErasedCheck = Callable[[Session, Sequence[Identifier]], set[Identifier]]
-# What an event naming an erased person keeps while it is resolved (privacy's scrub keeps the same in the inbox).
-_ERASED_EVENT_KEYS = ("type", "messageId", "timestamp", "receivedAt")
+Extracted = tuple[list[Identifier], list[Refusal]]
 
 
-def resolve_events(
+def read_identifiers(events: Sequence[EventInput], context: IdentityContext) -> list[Extracted]:
+    """Each event's identifiers and refused values, in the order given."""
+    return [context.extractor.extract(e.payload) for e in events]
+
+
+def resolve_batch(
     session: Session,
     events: Sequence[EventInput],
     context: IdentityContext,
     *,
+    extracted: Sequence[Extracted] | None = None,
     reuse_profiles: Mapping[int, int] | None = None,
-    is_erased: ErasedCheck | None = None,
-) -> BatchOutcome:
-    """Resolve events (in the order given) into the identity graph and record their facts on their profiles.
+) -> Resolved:
+    """Resolve events (in the order given) into the identity graph: profiles, identifier links, conflicts, merges.
 
-    `reuse_profiles` maps an event id to the profile id it created before; a replay passes it so that
-    re-derived profiles keep their ids. `is_erased` names the identifiers of erased people: an event carrying
-    any of them is resolved as an anonymous event with no facts, and its id is listed in `erased_events` for
-    the caller to scrub from the inbox, so a late or replayed event cannot bring the person back.
+    Identity writes only its own tables; the resolved batch it returns is what the pipeline hands its consumers.
+    `extracted` is `read_identifiers(events)` when the caller has it already. `reuse_profiles` maps an event id
+    to the profile id it created before; a replay passes it so that re-derived profiles keep their ids.
     """
     outcome = BatchOutcome(events=len(events))
     if not events:
-        return outcome
-    extracted: list[tuple[list[Identifier], list[Refusal]]] = [context.extractor.extract(e.payload) for e in events]
+        return Resolved(ResolvedBatch((), ()), outcome)
+    if extracted is None:
+        extracted = read_identifiers(events, context)
     all_identifiers = list({i for idents, _ in extracted for i in idents})
-    if is_erased is not None and (erased := is_erased(session, all_identifiers)):
-        hit = [any(i in erased for i in idents) for idents, _ in extracted]
-        if any(hit):
-            outcome.erased_events = [e.id for e, h in zip(events, hit, strict=True) if h]
-            events = [
-                EventInput(
-                    e.id, e.source_id, {k: e.payload[k] for k in _ERASED_EVENT_KEYS if k in e.payload}, e.received_at
-                )
-                if h
-                else e
-                for e, h in zip(events, hit, strict=True)
-            ]
-            extracted = [([], []) if h else x for x, h in zip(extracted, hit, strict=True)]
-            all_identifiers = list({i for idents, _ in extracted for i in idents})
     # The batch reads and writes through the session's connection, past the ORM: whatever the caller changed
     # through the ORM must be in the database first.
     session.flush()
     graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles)
 
-    pending_facts: list[EventFacts] = []
+    placed: list[tuple[int, datetime]] = []
     for event, (idents, refused) in zip(events, extracted, strict=True):
-        at = event_facts.occurred_at(event.payload, event.received_at)
+        at = occurred_at(event.payload, event.received_at)
         resolution = resolve(idents, graph, context.rules, context.limits)
         profile_id = graph.apply(resolution, event.id, event.source_id, at)
         for refusal in refused:
             graph.refuse(event.id, profile_id, refusal.type, refusal.raw, refusal.reason, at)
-        pending_facts.append(
-            EventFacts(
-                event_id=event.id,
-                profile_id=profile_id,
-                source_id=event.source_id,
-                type=str(event.payload.get("type")),
-                name=event_facts.event_name(event.payload),
-                channel=event_facts.channel_of(event.payload),
-                occurred_at=at,
-                traits=event_facts.trait_values(event.payload),
-                holdings=event_facts.holding_facts(event.payload),
-            )
-        )
+        placed.append((profile_id, at))
 
     now = utcnow()
     real_ids = _create_profiles(session, graph, now)
@@ -156,23 +135,9 @@ def resolve_events(
             for row in graph.conflicts
         ],
     )
-    # Consent is recorded on the profile the event was made on (its origin), before the merges move it, so a
-    # merged profile's choices always name where they were made.
-    for event, f in zip(events, pending_facts, strict=True):
-        if states_consent(event.payload):
-            record_from_message(
-                session,
-                real_ids.get(f.profile_id, f.profile_id),
-                event.payload,
-                source_id=event.source_id,
-                event_id=event.id,
-                config=context.consent,
-            )
-    for f in pending_facts:
-        f.profile_id = real(f.profile_id)
-    record_facts(session, pending_facts)
     # An accepted match (record matching) travels as an event with context.match: its merges say so.
     matches = {e.id for e in events if _is_match(e.payload)}
+    notices: list[MergeNotice] = []
     for merge in graph.merges:
         survivor, absorbed = real_ids.get(merge.survivor, merge.survivor), real_ids.get(merge.absorbed, merge.absorbed)
         is_new = merge.absorbed < 0
@@ -192,16 +157,18 @@ def resolve_events(
             now,
             move_links=not is_new,
         )
-        if not is_new:
-            move_facts(session, absorbed, survivor)
-        move_choices(session, absorbed, survivor)
-        move_cases(session, absorbed, survivor)
+        notices.append(MergeNotice(survivor, absorbed, merge.event_id, is_new))
+    resolved = [
+        ResolvedEvent(e.id, e.source_id, e.payload, e.received_at, at, real_ids.get(pid, pid))
+        for e, (pid, at) in zip(events, placed, strict=True)
+    ]
     final = _final_profiles(graph, lambda pid: real_ids.get(pid, pid))
-    outcome.assignments = {f.event_id: final.get(f.profile_id, f.profile_id) for f in pending_facts}
+    homes = [real(pid) for pid, _at in placed]
+    outcome.assignments = {e.id: final.get(home, home) for e, home in zip(events, homes, strict=True)}
     outcome.profiles_created = len(graph.new_profiles)
     outcome.merges = len(graph.merges)
     outcome.conflicts = len(graph.conflicts)
-    return outcome
+    return Resolved(ResolvedBatch(resolved, notices), outcome)
 
 
 def _is_match(payload: Mapping[str, Any]) -> bool:

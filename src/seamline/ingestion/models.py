@@ -77,3 +77,15 @@ class InboxProgress(Base):
     processed: Mapped[int] = mapped_column(BigInteger, default=0)
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class QuarantinedEvent(Base):
+    """An event that failed the pipeline repeatedly: kept out of the worker's batches, with the reason, until an
+    operator replays or discards it. Its person's later events (same user id or anonymous id) wait behind it."""
+
+    __tablename__ = "inbox_quarantine"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("inbox_events.id"), primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(String(2000))
+    attempts: Mapped[int] = mapped_column(Integer)
+    quarantined_at: Mapped[datetime] = mapped_column(UtcDateTime())

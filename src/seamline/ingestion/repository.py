@@ -8,13 +8,26 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, bindparam, func, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from seamline.core.db import table_of
-from seamline.ingestion.models import InboxEvent, InboxPartition, InboxProgress
+from seamline.ingestion.models import InboxEvent, InboxPartition, InboxProgress, QuarantinedEvent
 from seamline.ingestion.wire import PARTITIONS, Envelope
 
 
@@ -96,12 +109,13 @@ def claim_partitions(session: Session, limit: int, now: datetime) -> list[int] |
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    pending = (
-        select(func.min(InboxEvent.id))
-        .where(InboxEvent.partition == InboxPartition.partition, InboxEvent.processed_at.is_(None))
-        .correlate(InboxPartition)
-        .scalar_subquery()
+    waiting = select(func.min(InboxEvent.id)).where(
+        InboxEvent.partition == InboxPartition.partition, InboxEvent.processed_at.is_(None)
     )
+    if has_quarantine(session):
+        # A partition whose only pending events wait behind a quarantined one has nothing to give.
+        waiting = waiting.where(_not_held(table_of(InboxEvent).c))
+    pending = waiting.correlate(InboxPartition).scalar_subquery()
     partitions = list(
         session.scalars(
             select(InboxPartition.partition)
@@ -146,6 +160,8 @@ def pending_events(
     query = select(*_PENDING_COLUMNS).where(_EVENTS.processed_at.is_(None))
     if partitions is not None:
         query = query.where(_EVENTS.partition.in_(partitions))
+    if has_quarantine(session):
+        query = query.where(_not_held(_EVENTS))
     conn = session.connection()
     rows = conn.execute(query.order_by(_EVENTS.id).limit(limit)).all()
     read = _received_at_reader(conn.dialect)
@@ -264,3 +280,70 @@ def replace_payloads(session: Session, payloads: dict[int, str]) -> None:
 def lock_all_partitions(session: Session) -> None:
     """PostgreSQL: lock every partition row, in order, waiting for workers that hold some."""
     session.execute(select(InboxPartition.partition).order_by(InboxPartition.partition).with_for_update()).all()
+
+
+# The quarantine. Empty in normal running, so the worker's reads check that first and keep their plain form.
+_QUARANTINE = table_of(QuarantinedEvent)
+_HELD = table_of(InboxEvent).alias("held")
+
+
+def has_quarantine(session: Session) -> bool:
+    return session.connection().execute(select(exists().select_from(_QUARANTINE))).scalar() is True
+
+
+def _not_held(events: Any) -> ColumnElement[bool]:
+    """Neither quarantined nor behind a quarantined event of the same person (user id or anonymous id)."""
+    behind = (
+        select(_QUARANTINE.c.event_id)
+        .join(_HELD, _HELD.c.id == _QUARANTINE.c.event_id)
+        .where(
+            _QUARANTINE.c.event_id <= events.id,
+            or_(
+                _QUARANTINE.c.event_id == events.id,
+                and_(_HELD.c.user_id.is_not(None), _HELD.c.user_id == events.user_id),
+                and_(_HELD.c.anonymous_id.is_not(None), _HELD.c.anonymous_id == events.anonymous_id),
+            ),
+        )
+        .correlate_except(_QUARANTINE, _HELD)
+    )
+    return ~behind.exists()
+
+
+def add_quarantined(session: Session, event_id: int, reason: str, attempts: int, now: datetime) -> None:
+    session.add(QuarantinedEvent(event_id=event_id, reason=reason, attempts=attempts, quarantined_at=now))
+    session.flush()
+
+
+def quarantined(session: Session) -> list[tuple[QuarantinedEvent, int, str, int]]:
+    """Each quarantined event with its source id, type, and how many of its person's events wait behind it."""
+    later = _EVENTS
+    waiting = (
+        select(func.count())
+        .select_from(table_of(InboxEvent))
+        .where(
+            later.processed_at.is_(None),
+            later.id > _HELD.c.id,
+            or_(
+                and_(_HELD.c.user_id.is_not(None), later.user_id == _HELD.c.user_id),
+                and_(_HELD.c.anonymous_id.is_not(None), later.anonymous_id == _HELD.c.anonymous_id),
+            ),
+        )
+        .correlate(_HELD)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(QuarantinedEvent, _HELD.c.source_id, _HELD.c.type, waiting)
+        .join(_HELD, _HELD.c.id == QuarantinedEvent.event_id)
+        .order_by(QuarantinedEvent.event_id)
+    ).all()
+    return [(q, int(source_id), str(type_), int(count)) for q, source_id, type_, count in rows]
+
+
+def release_quarantined(session: Session, event_ids: Sequence[int]) -> int:
+    """Take events out of the quarantine (they and their person's events go back to the worker); how many."""
+    result: Any = session.execute(delete(_QUARANTINE).where(_QUARANTINE.c.event_id.in_(event_ids)))
+    return int(result.rowcount)
+
+
+def count_quarantined(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(_QUARANTINE)) or 0

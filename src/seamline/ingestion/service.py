@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
-from seamline.core.errors import Conflict
+from seamline.core.errors import Conflict, NotFound
 from seamline.ingestion import repository
 from seamline.ingestion.wire import Limits, parse_batch
 
@@ -82,6 +82,67 @@ def inbox_status(session: Session) -> InboxStatus:
         stored_by_source=repository.stored_by_source(session),
         processed_by_source=repository.progress_by_source(session),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """An event the worker set aside after it failed repeatedly, and its person's events that wait behind it."""
+
+    event_id: int
+    source_id: int
+    type: str
+    reason: str
+    attempts: int
+    quarantined_at: datetime
+    waiting: int
+
+
+MAX_REASON = 2000
+
+
+def quarantine_event(session: Session, event_id: int, reason: str, attempts: int) -> None:
+    """Set an event aside with why it failed; its person's later events wait behind it until it is released."""
+    repository.add_quarantined(session, event_id, reason[:MAX_REASON], attempts, utcnow())
+
+
+def quarantined_events(session: Session) -> list[Quarantined]:
+    """Every quarantined event, oldest first."""
+    return [
+        Quarantined(q.event_id, source_id, type_, q.reason, q.attempts, q.quarantined_at, waiting)
+        for q, source_id, type_, waiting in repository.quarantined(session)
+    ]
+
+
+def _chosen(session: Session, event_ids: Sequence[int] | None) -> list[int]:
+    known = [q.event_id for q in quarantined_events(session)]
+    if event_ids is None:
+        return known
+    missing = sorted(set(event_ids) - set(known))
+    if missing:
+        raise NotFound(f"not in the quarantine: {', '.join(map(str, missing))}")
+    return list(event_ids)
+
+
+def replay_quarantined(session: Session, event_ids: Sequence[int] | None = None) -> list[int]:
+    """Give quarantined events (all when None) back to the worker, in their place in arrival order."""
+    chosen = _chosen(session, event_ids)
+    repository.release_quarantined(session, chosen)
+    return chosen
+
+
+def discard_quarantined(session: Session, event_ids: Sequence[int]) -> list[int]:
+    """Mark quarantined events processed without processing them: their person's events go on without them.
+
+    The events stay in the inbox (a rebuild would run them again)."""
+    chosen = _chosen(session, event_ids)
+    repository.release_quarantined(session, chosen)
+    repository.mark_processed(session, chosen, utcnow())
+    return chosen
+
+
+def quarantine_size(session: Session) -> int:
+    """How many events are quarantined (a gauge read at scrape time)."""
+    return repository.count_quarantined(session)
 
 
 def backlog(session: Session) -> int:

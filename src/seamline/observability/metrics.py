@@ -11,12 +11,14 @@ from prometheus_client.registry import Collector
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-class _Backlog(Collector):
-    def __init__(self, read: Callable[[], int]) -> None:
-        self._read = read
+class _Gauge(Collector):
+    """A gauge read at scrape time (from the database)."""
+
+    def __init__(self, name: str, documentation: str, read: Callable[[], int]) -> None:
+        self._name, self._documentation, self._read = name, documentation, read
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield GaugeMetricFamily("seamline_inbox_backlog", "Events accepted but not yet processed.", self._read())
+        yield GaugeMetricFamily(self._name, self._documentation, self._read())
 
 
 class Metrics:
@@ -43,10 +45,21 @@ class Metrics:
         self.events_processed = Counter(
             "seamline_events_processed", "Events processed by this process's worker.", registry=self.registry
         )
+        self.event_failures = Counter(
+            "seamline_event_failures",
+            "Batches or single events this process's worker failed to process (retried, then quarantined).",
+            registry=self.registry,
+        )
 
     def watch_backlog(self, read: Callable[[], int]) -> None:
         """Report the inbox backlog, read at scrape time."""
-        self.registry.register(_Backlog(read))
+        self.registry.register(_Gauge("seamline_inbox_backlog", "Events accepted but not yet processed.", read))
+
+    def watch_quarantine(self, read: Callable[[], int]) -> None:
+        """Report how many events are quarantined, read at scrape time."""
+        self.registry.register(
+            _Gauge("seamline_events_quarantined", "Events set aside after failing repeatedly (seamline events).", read)
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

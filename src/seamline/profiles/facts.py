@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeGuard
 
 import orjson
@@ -80,17 +79,6 @@ def holding_facts(message: Mapping[str, Any]) -> list[HoldingFact]:
         refined = props.get("account_type") or props.get("product_type") or holding_type
         return [HoldingFact(str(refined)[:64], str(external_id)[:200], status, dict(props))]
     return []
-
-
-def occurred_at(message: Mapping[str, Any], fallback: datetime) -> datetime:
-    """The event's corrected timestamp (the inbox always writes one)."""
-    value = message.get("timestamp")
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return fallback
-    return fallback
 
 
 def event_name(message: Mapping[str, Any]) -> str | None:

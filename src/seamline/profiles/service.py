@@ -98,16 +98,6 @@ def record_facts(session: Session, facts: Sequence[EventFacts]) -> None:
     repository.upsert_holdings(session, list(holdings.values()))
 
 
-def move_facts(session: Session, from_profile: int, into_profile: int) -> None:
-    """On merge: everything known of one profile now belongs to the other."""
-    repository.move_all(session, from_profile, into_profile)
-
-
-def wipe_facts(session: Session, profile_ids: Sequence[int]) -> None:
-    """Before a replay re-derives these profiles from their events."""
-    repository.wipe(session, profile_ids)
-
-
 def event_ids_of(session: Session, profile_id: int) -> list[int]:
     return repository.event_ids(session, profile_id)
 
@@ -127,7 +117,7 @@ def personal_facts(session: Session, profile_ids: Sequence[int]) -> tuple[list[i
 def erase_facts(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
     """Erasure: delete everything recorded about these profiles (timeline, traits, holdings); counts per kind.
 
-    Nothing is re-derived afterwards, unlike `wipe_facts`: the events themselves are scrubbed by the caller.
+    Nothing is re-derived afterwards, unlike a replay's wipe: the events themselves are scrubbed by the caller.
     """
     return repository.erase(session, profile_ids)
 

@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 from seamline.config import Settings
 from seamline.core.db import is_sqlite, unit_of_work
 from seamline.identity.graph import StaleGraph
-from seamline.identity.service import EventInput, IdentityContext, resolve_events
-from seamline.ingestion.service import BatchResult, InboxItem, process_batch
+from seamline.ingestion.service import BatchResult, InboxItem, process_batch, quarantine_event
 from seamline.observability.metrics import Metrics
-from seamline.privacy.service import is_erased, scrub_events
+from seamline.pipeline.registry import Pipeline
+from seamline.pipeline.service import process_events
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
+# A batch that fails is run again one event at a time; an event that fails this many times in a row is quarantined.
+QUARANTINE_AFTER = 3
 # On SQLite a batch is the oldest events of the whole inbox, so its size changes only the cost: each batch ends in
 # a synced commit (1M events over 100k people: 14.0k events/s at 1,000, 16.1k at 5,000). On PostgreSQL a batch is
 # the oldest events of the partitions a worker claimed, so a bigger one runs further ahead of the other partitions
@@ -58,40 +60,84 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+class EventsFailed(Exception):
+    """The pipeline failed on these events (their transaction was rolled back)."""
+
+    def __init__(self, event_ids: Sequence[int], cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.event_ids = list(event_ids)
+        self.reason = f"{type(cause).__name__}: {cause}"
+
+
 class Worker:
     """Runs batches until stopped; sleeps briefly when the inbox is empty."""
 
-    def __init__(self, engine: Engine, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, metrics: Metrics | None = None, pipeline: Pipeline | None = None
+    ) -> None:
         self._engine = engine
         self._settings = settings
         self._metrics = metrics
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._identity = IdentityContext(settings.identity, settings.consent)
+        self._pipeline = pipeline or Pipeline(settings.identity, settings.consent)
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
-        outcome = resolve_events(
-            session,
-            [EventInput(i.id, i.source_id, i.payload, i.received_at) for i in items],
-            self._identity,
-            is_erased=is_erased,
-        )
-        scrub_events(session, outcome.erased_events)
+        try:
+            process_events(session, items, self._pipeline)
+        except (OperationalError, StaleGraph):
+            raise
+        except Exception as exc:
+            raise EventsFailed([i.id for i in items], exc) from exc
 
     def run_once(self) -> int:
-        """One batch in one transaction; returns how many events it processed."""
-        return self._run_batch().processed
+        """One batch in one transaction; returns how many events it handled (processed, or quarantined).
 
-    def _run_batch(self) -> BatchResult:
+        A batch that fails is not lost: nothing of it was committed, and its events are run again one at a time,
+        so the one that fails is found and, after QUARANTINE_AFTER failures, quarantined with its reason.
+        """
+        try:
+            return self._run_batch(self._batch_size).processed
+        except EventsFailed as failed:
+            log.warning("a batch of %d events failed (%s); running them one at a time", len(failed.event_ids), failed)
+            if self._metrics is not None:
+                self._metrics.event_failures.inc()
+            return self._isolate(len(failed.event_ids))
+
+    def _isolate(self, count: int) -> int:
+        """Run up to `count` events one per transaction, quarantining each that keeps failing; returns how many
+        were handled (processed or set aside), so that a drain goes on past them."""
+        handled = 0
+        failures: dict[int, int] = {}
+        while handled < count:
+            try:
+                processed = self._run_batch(1).processed
+            except EventsFailed as failed:
+                [event_id] = failed.event_ids
+                failures[event_id] = failures.get(event_id, 0) + 1
+                if self._metrics is not None:
+                    self._metrics.event_failures.inc()
+                if failures[event_id] >= QUARANTINE_AFTER:
+                    log.error("event %d failed %d times (%s); quarantined", event_id, QUARANTINE_AFTER, failed.reason)
+                    with unit_of_work(self._engine) as session:
+                        quarantine_event(session, event_id, failed.reason, failures[event_id])
+                    handled += 1
+                continue
+            if processed == 0:
+                break
+            handled += processed
+        return handled
+
+    def _run_batch(self, batch_size: int) -> BatchResult:
         for _attempt in range(STALE_RETRIES):
             try:
                 with collector_paused(), unit_of_work(self._engine) as session:
                     result = process_batch(
                         session,
-                        batch_size=self._batch_size,
+                        batch_size=batch_size,
                         partitions_per_claim=self._settings.worker_partitions_per_claim,
                         handle=self._resolve,
                     )
