@@ -1,45 +1,94 @@
-"""The `seamline` command line: one Typer app, one file per command group."""
+"""The `seamline` command line: one Typer app, one file per command group, each imported only when it runs.
+
+`seamline --help` and every command start without importing the parts they do not use: a command group's module
+(and so its services, SQLAlchemy models, and for matching pandas, DuckDB and Splink) is imported when that group
+is invoked, not when the CLI starts. The summaries shown in `seamline --help` are kept here; a test checks that
+each matches its command's own help.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import NamedTuple
 
-from seamline.cli import (
-    audit,
-    cases,
-    db,
-    events,
-    identity,
-    imports,
-    keys,
-    matching,
-    preferences,
-    privacy,
-    serve,
-    sources,
-    users,
-)
+import typer
+from typer import _click as click  # typer vendors click: its group API is typed with its own copy
+from typer.core import TyperCommand, TyperGroup
+
+
+class Entry(NamedTuple):
+    module: str  # under seamline.cli
+    attribute: str  # a Typer app (a group) or a function (one command)
+    summary: str  # the first line of its help
+
+
+COMMANDS: dict[str, Entry] = {
+    "serve": Entry("serve", "serve", "Run the API and, by default, a worker in one process."),
+    "worker": Entry("serve", "worker", "Run a worker alone."),
+    "import": Entry(
+        "imports",
+        "import_command",
+        "Import records: every row is validated first, then all are imported in one transaction, or none.",
+    ),
+    "db": Entry("db", "app", "Database schema: upgrade and status."),
+    "sources": Entry("sources", "app", "Sources and their write keys."),
+    "keys": Entry("keys", "app", "API keys for the profile and admin APIs, with their scopes."),
+    "audit": Entry("audit", "app", "The audit log of reads and changes of personal data."),
+    "identity": Entry("identity", "app", "The identity graph: lookups, merges, unmerge, rebuild."),
+    "privacy": Entry("privacy", "app", "Data-subject requests: access exports and erasure."),
+    "preferences": Entry("preferences", "app", "The customer's own preference page."),
+    "cases": Entry("cases", "app", "Cases: queues, a case's thread and handoff, opening and escalating."),
+    "users": Entry("users", "app", "Console users: create, list, disable, enable, set-password, unlock."),
+    "match": Entry("matching", "app", "Record matching: train, run a batch, review uncertain pairs, find by record."),
+    "events": Entry("events", "app", "The event pipeline: its quarantine of events that failed repeatedly."),
+}
+
+
+def load(name: str) -> click.Command:
+    """The real command behind a name: its module is imported now."""
+    entry = COMMANDS[name]
+    found = getattr(importlib.import_module(f"seamline.cli.{entry.module}"), entry.attribute)
+    if isinstance(found, typer.Typer):
+        # A group even when it holds one command (`seamline audit list`).
+        command: click.Command = typer.main.get_group(found)
+    else:
+        single = typer.Typer()
+        single.command(name)(found)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyCommands(TyperGroup):
+    """Lists every command from COMMANDS, and imports one only when it is the command being run."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # For help listings and completion: a summary that imports nothing.
+        entry = COMMANDS.get(cmd_name)
+        return None if entry is None else TyperCommand(cmd_name, help=entry.summary, short_help=entry.summary)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        return name, (load(name) if name in COMMANDS else command), rest
+
 
 app = typer.Typer(
     name="seamline",
+    cls=LazyCommands,
     help="Seamline: one connected customer experience on one self-hosted foundation.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.command("serve")(serve.serve)
-app.command("worker")(serve.worker)
-app.command("import")(imports.import_command)
-app.add_typer(db.app, name="db")
-app.add_typer(sources.app, name="sources")
-app.add_typer(keys.app, name="keys")
-app.add_typer(audit.app, name="audit")
-app.add_typer(identity.app, name="identity")
-app.add_typer(privacy.app, name="privacy")
-app.add_typer(preferences.app, name="preferences")
-app.add_typer(cases.app, name="cases")
-app.add_typer(users.app, name="users")
-app.add_typer(matching.app, name="match")
-app.add_typer(events.app, name="events")
+
+
+@app.callback()
+def _root() -> None:
+    """Seamline: one connected customer experience on one self-hosted foundation."""
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from seamline.identity.service import (
 )
 from seamline.ingestion.service import hold_processing, load_events
 from seamline.ingestion.service import scrub_events as scrub_inbox_events
-from seamline.matching.service import erase_pairs
+from seamline.matching.erasure import erase_pairs
 from seamline.privacy import repository
 from seamline.privacy.erasure import ERASED_MARK, identifier_hash, mentions, personal_strings, scrubbed_payload
 from seamline.privacy.models import PrivacyRequest
