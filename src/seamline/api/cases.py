@@ -1,6 +1,7 @@
 """The cases API: open cases, add to their thread from any channel, route inbound messages by customer
 identifier, keep the handoff summary, and move cases along (status, priority, assignment, escalation).
-Server keys with `cases:read` / `cases:write`; every read and change of a case is audited under its profile."""
+Server keys with `cases:read` / `cases:write` (and `cases:supervise` to move an escalated case on); every read and
+change of a case is audited under its profile."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ async def _config(request: Request) -> CasesConfig:
     return config
 
 
+SUPERVISE = "cases:supervise"  # settling an escalation (moving an escalated case on), as a console supervisor does
 Reader = Annotated[Principal, Depends(requires_key("cases:read"))]
 Writer = Annotated[Principal, Depends(requires_key("cases:write"))]
 Config = Annotated[CasesConfig, Depends(_config)]
@@ -234,7 +236,16 @@ def _status(
     case_id: int, status: str, reason: str | None, principal: Principal, ctx: ProfilesContext, config: CasesConfig
 ) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
-        view = change_status(session, config, case_id, status, reason=reason, actor=principal.name, surface="api")
+        view = change_status(
+            session,
+            config,
+            case_id,
+            status,
+            reason=reason,
+            may_supervise=principal.may(SUPERVISE),
+            actor=principal.name,
+            surface="api",
+        )
         return _changed(session, principal, view, "status", status=status)
 
 

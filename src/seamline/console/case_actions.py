@@ -51,10 +51,12 @@ def _audited(session: Session, user: SignedIn, view: CaseView, action: str, **de
 
 @router.post("/customers/{profile_id}/cases", include_in_schema=False)
 async def post_open(profile_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
-    """Open a case for the customer on the line, with what they said as its first note."""
+    """Open a case for the customer on the line, with what they said as its first note. It is the agent's own
+    case unless they send it to a queue, so a case someone opened is never nobody's."""
     name = user.user.username
     note = form.get("note", "")
     channel = form.get("channel", "phone")
+    queue = form.get("queue", "").strip() or None
     with unit_of_work(ctx.engine) as session:
         profile = active_header(session, profile_id)
         view = open_case(
@@ -65,7 +67,8 @@ async def post_open(profile_id: Id, user: Worker, form: Form, ctx: Ctx, config: 
             subject=form.get("subject", ""),
             channel=channel,
             priority=form.get("priority", "normal"),
-            queue=form.get("queue", "").strip() or None,
+            queue=queue,
+            assignee=name if queue is None else None,
             first_entry=EntryInput(SURFACE, "internal", note, "agent", name) if note.strip() else None,
             actor=name,
             surface=SURFACE,
@@ -106,7 +109,8 @@ async def post_handoff(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: 
 
 @router.post("/cases/{case_id}/status", include_in_schema=False)
 async def post_status(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
-    """Pending customer, resolve, reopen, close: as the state machine allows from where the case is."""
+    """Pending customer, resolve, reopen, close: as the state machine allows from where the case is; an escalated
+    case is moved on (its escalation settled) by a supervisor only."""
     status = form.get("status", "")
     if not status:
         raise InvalidInput([FieldError("status", "required", "choose a status")])
@@ -117,6 +121,7 @@ async def post_status(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: C
             case_id,
             status,
             reason=form.get("reason") or None,
+            may_supervise=may(user.user.role, SUPERVISE_CASES),
             actor=user.user.username,
             surface=SURFACE,
         )

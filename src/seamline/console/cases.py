@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from seamline.audit.service import AuditWriter, record_async
 from seamline.cases.config import CasesConfig
-from seamline.cases.lifecycle import ACTIVE, CHANNELS, PRIORITIES, STATUSES, TRANSITIONS
+from seamline.cases.lifecycle import ACTIVE, CHANNELS, PRIORITIES, STATUSES, TRANSITIONS, moves_from
 from seamline.cases.service import get_case, handoff_history, list_cases
 from seamline.cases.sla import Clock
 from seamline.cases.views import CaseView, SlaView
@@ -189,7 +189,7 @@ async def case_page(
     await record_async(
         ctx.audit, user.user.principal, "read", "profile", case.profile_id, {"view": "console_case", "case": case.id}
     )
-    moves = [s for s in TRANSITIONS[case.status] if s != "escalated"]
+    moves = moves_from(case.status, may_supervise=may(user.user.role, SUPERVISE_CASES))
     return render(
         request,
         "case.html",
