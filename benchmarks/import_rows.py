@@ -40,7 +40,7 @@ def _row(n: int) -> tuple[str, ...]:
     return (
         f"C{n}",
         f"p{n}@example.com",
-        f"+1415{n % 10_000_000:07d}",
+        f"+1415{200 + n % 800:03d}{n % 10_000:04d}",  # a valid number: exchanges start at 2
         f"Given{n}",
         f"Family{n}",
         f"City{n % 97}",

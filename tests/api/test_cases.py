@@ -84,7 +84,17 @@ def test_a_case_through_the_api_from_opening_to_closing(client: TestClient, engi
     )
     assert client.post(f"/v1/cases/{cid}/priority", headers=writer, json={"priority": "urgent"}).status_code == 200
     assert client.post(f"/v1/cases/{cid}/assign", headers=writer, json={"assignee": "sam"}).json()["assignee"] == "sam"
-    assert client.post(f"/v1/cases/{cid}/resolve", headers=writer, json={}).json()["status"] == "resolved"
+    # Settling an escalation is a supervisor's: the bridge's key may not, a key with cases:supervise may.
+    refused = client.post(f"/v1/cases/{cid}/resolve", headers=writer, json={})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+    supervisor = _key(engine, "team-leads", "cases:read", "cases:write", "cases:supervise")
+    settled = client.post(f"/v1/cases/{cid}/resolve", headers=supervisor, json={}).json()
+    assert (settled["status"], settled["queue"], settled["assignee"], settled["escalation"]) == (
+        "resolved",
+        "support",
+        "sam",
+        None,
+    )
     assert client.post(f"/v1/cases/{cid}/reopen", headers=writer, json={"reason": "again"}).json()["status"] == "open"
     assert client.post(f"/v1/cases/{cid}/status", headers=writer, json={"status": "resolved"}).status_code == 200
     assert client.post(f"/v1/cases/{cid}/close", headers=writer, json={}).json()["status"] == "closed"
@@ -106,7 +116,8 @@ def test_a_case_through_the_api_from_opening_to_closing(client: TestClient, engi
     assert actions[:3] == [("change", "open"), ("change", "inbound"), ("change", "entry")]
     assert ("read", "case") in actions
     assert ("read", "cases") in actions
-    assert all(e.actor == "chat-bridge" and e.surface == "api" for e in audited)
+    assert {e.actor for e in audited} == {"chat-bridge", "team-leads"}
+    assert all(e.surface == "api" for e in audited)
 
 
 def test_keys_need_the_cases_scopes(client: TestClient, engine: Engine, ann: int) -> None:

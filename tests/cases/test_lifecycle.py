@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from seamline.cases.lifecycle import STATUSES, TRANSITIONS, transition_error
+from seamline.cases.lifecycle import STATUSES, TRANSITIONS, is_deescalation, moves_from, transition_error
 from seamline.config import Settings
 
 
@@ -23,6 +23,20 @@ def test_every_status_has_its_moves_and_closed_is_final() -> None:
                 assert problem.field == "status"
                 assert problem.code == ("unchanged" if wanted == current else "invalid_transition")
     assert transition_error("open", "archived") is not None
+
+
+def test_only_a_supervisor_moves_an_escalated_case_on() -> None:
+    assert [w for w in STATUSES if is_deescalation("escalated", w)] == [
+        "open",
+        "pending-customer",
+        "resolved",
+        "closed",
+    ]
+    assert not any(is_deescalation(c, w) for c in STATUSES if c != "escalated" for w in STATUSES)
+    assert moves_from("escalated", may_supervise=False) == ()
+    assert moves_from("escalated", may_supervise=True) == ("open", "pending-customer", "resolved")
+    assert moves_from("open", may_supervise=False) == ("pending-customer", "resolved")
+    assert moves_from("closed", may_supervise=True) == ()
 
 
 def test_the_cases_section_comes_from_toml_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

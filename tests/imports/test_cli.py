@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +16,7 @@ from seamline.config import Settings
 from tests.imports.test_formats import PEOPLE, QUERY, _customers
 from tests.imports.test_service import HEADER, MAPPING_YAML, ROWS
 from tests.support.builders import make_source
+from tests.support.flows import drain
 
 
 @pytest.fixture
@@ -119,3 +121,66 @@ def test_a_file_and_a_query_together_or_neither_are_refused(runner: CliRunner, f
     neither = runner.invoke(app, ["import", "crm", "--mapping", str(mapping)])
     assert neither.exit_code == 2
     assert "give a file (PATH) or a query" in neither.output
+
+
+def _traits_of(engine: Engine, name: str) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT value_json FROM profile_traits WHERE name = :n"), {"n": name}).all()
+    return {str(r[0]) for r in rows}
+
+
+def test_a_file_in_another_encoding_is_refused_with_its_line_and_imports_once_named(
+    engine: Engine, settings: Settings, runner: CliRunner, files: tuple[Path, Path]
+) -> None:
+    make_source(engine, "crm", "import")
+    data, mapping = files
+    data.write_bytes((HEADER + "".join(ROWS) + "C3,zoe@example.com,,Zoë,Köln,,\n").encode("latin-1"))
+    refused = runner.invoke(app, ["import", "crm", str(data), "--mapping", str(mapping)])
+    assert refused.exit_code == 2, refused.output
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)  # a message, not a traceback
+    assert "line 4: the file is not utf-8 here (0xeb): name its encoding, e.g. --encoding cp1252" in refused.output
+    assert _inbox(engine) == 0
+    named = runner.invoke(app, ["import", "crm", str(data), "--mapping", str(mapping), "--encoding", "latin-1"])
+    assert named.exit_code == 0, named.output
+    drain(engine, settings)
+    assert '"Köln"' in _traits_of(engine, "city")
+    unknown = runner.invoke(app, ["import", "crm", str(data), "--mapping", str(mapping), "--encoding", "klingon"])
+    assert unknown.exit_code == 2
+    assert "'klingon' is not an encoding" in unknown.output
+
+
+def test_a_utf16_file_with_a_byte_order_mark_imports_as_it_is(
+    engine: Engine, runner: CliRunner, files: tuple[Path, Path]
+) -> None:
+    make_source(engine, "crm", "import")
+    data, mapping = files
+    data.write_bytes(codecs.BOM_UTF16_LE + (HEADER + "".join(ROWS)).replace("\n", "\r\n").encode("utf-16-le"))
+    result = runner.invoke(app, ["import", "crm", str(data), "--mapping", str(mapping)])
+    assert result.exit_code == 0, result.output
+    assert "imported 2 rows as 3 messages: 3 new" in result.output
+    data.write_bytes((HEADER + "".join(ROWS)).encode("utf-16-le"))  # no mark: the hint says what to name
+    orderless = runner.invoke(app, ["import", "crm", str(data), "--mapping", str(mapping)])
+    assert orderless.exit_code == 2
+    assert "looks like UTF-16 without a byte-order mark" in orderless.output
+
+
+def test_every_bad_cell_of_a_row_is_reported_by_the_line_its_record_starts_on(
+    engine: Engine, runner: CliRunner, files: tuple[Path, Path]
+) -> None:
+    make_source(engine, "crm", "import")
+    data, mapping = files
+    mapping.write_text(MAPPING_YAML.replace("city: city}", "city: city, birthday: dob}"), encoding="utf-8")
+    header = HEADER.replace("\n", ",dob\n")
+    rows = [
+        "C1,ada@example.com,+14155550101,Ada,London,A-1,open,1815-12-10\n",
+        'C2,bob@,12,"Bob\nthe second",Paris,,,1980-13-40\n',  # the record spans lines 3 and 4
+        "C3,cy@example.com,,Cy,Rome,,,\n",
+    ]
+    data.write_text(header + "".join(rows), encoding="utf-8")
+    result = runner.invoke(app, ["import", "crm", str(data), "--mapping", str(mapping), "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "3 problem(s) in 3 row(s); nothing was imported" in result.output
+    assert "line 3: email (column 'email'): 'bob@' is not a valid email address" in result.output
+    assert "line 3: phone (column 'phone'): '12' is not a valid phone number (default region US)" in result.output
+    assert "line 3: birthday (column 'dob'): '1980-13-40' is not a date (YYYY-MM-DD)" in result.output
+    assert "all valid" not in result.output

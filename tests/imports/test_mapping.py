@@ -63,6 +63,25 @@ def test_a_row_without_its_key_or_holding_is_handled() -> None:
     assert [m["type"] for m in only_identify] == ["identify"]
 
 
+def test_every_problem_of_a_row_is_named_not_only_the_first() -> None:
+    mapping = load_mapping(
+        """
+record_key: customer_no
+identifiers: {email: email, crm_id: customer_no}
+holdings:
+  - {type: checking_account, id: account_no}
+"""
+    )
+    with pytest.raises(RowProblem) as caught:
+        row_to_messages({"customer_no": "", "email": ["a@example.com"], "account_no": {"n": 1}}, mapping, 9, "crm")
+    assert caught.value.reasons == (
+        "the record key column 'customer_no' is empty",
+        "identifier 'email' (column 'email') must be text or a number",
+        "holding id (column 'account_no') must be text or a number",
+    )
+    assert caught.value.reason == caught.value.reasons[0]
+
+
 def test_mapping_problems_are_named() -> None:
     with pytest.raises(InvalidInput) as caught:
         load_mapping("record_key: id\ntraits: {a: b}\nextra: 1\n")

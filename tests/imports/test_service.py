@@ -159,3 +159,32 @@ def test_twenty_thousand_rows_import(engine: Engine, tmp_path: Path) -> None:
     assert _inbox_count(engine) == 40_000
     assert ("validate", 20_000) in seen
     assert ("write", 20_000) in seen
+
+
+def test_a_file_changed_between_validation_and_writing_is_refused_whole(engine: Engine, tmp_path: Path) -> None:
+    make_source(engine, "crm", "import")
+    path = _csv(tmp_path, ROWS)
+
+    def swap_after_validation(phase: str, done: int, total: int | None, rows: int) -> None:
+        if phase == "validate" and total is not None and done >= total:
+            # The write pass trusts the validated cells; the changed file must not get a bad email in.
+            path.write_text(HEADER + "".join(ROWS) + "C3,not-an-email,,Cy,Rome,,\n", encoding="utf-8")
+
+    with pytest.raises(ImportRefused) as caught:
+        import_file(engine, "crm", path, _mapping(), progress=swap_after_validation)
+    assert [(e.line, e.reason) for e in caught.value.report.errors] == [
+        (0, "the input changed while it was imported; import it again")
+    ]
+    assert _inbox_count(engine) == 0
+
+
+def test_an_invalid_email_phone_or_date_refuses_the_row_with_every_problem(engine: Engine, tmp_path: Path) -> None:
+    make_source(engine, "crm", "import")
+    path = _csv(tmp_path, [*ROWS, "C3,cy@example,555,Cy,Rome,,\n"])
+    with pytest.raises(ImportRefused) as caught:
+        import_file(engine, "crm", path, _mapping())
+    assert [(e.line, e.reason) for e in caught.value.report.errors] == [
+        (4, "email (column 'email'): 'cy@example' is not a valid email address"),
+        (4, "phone (column 'phone'): '555' is not a valid phone number (default region US)"),
+    ]
+    assert _inbox_count(engine) == 0

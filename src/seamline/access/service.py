@@ -30,6 +30,7 @@ SCOPES = (
     "audit:read",
     "cases:read",
     "cases:write",
+    "cases:supervise",
     "matching:read",
     "matching:write",
 )

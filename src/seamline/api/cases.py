@@ -1,6 +1,7 @@
 """The cases API: open cases, add to their thread from any channel, route inbound messages by customer
 identifier, keep the handoff summary, and move cases along (status, priority, assignment, escalation).
-Server keys with `cases:read` / `cases:write`; every read and change of a case is audited under its profile."""
+Server keys with `cases:read` / `cases:write` (and `cases:supervise` to move an escalated case on); every read and
+change of a case is audited under its profile."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from seamline.cases.views import CaseView
 from seamline.cases.workflow import assign, change_priority, change_status, escalate, pick_up
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
+from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.identity.service import find_profile, root_of
 
@@ -55,6 +57,7 @@ async def _config(request: Request) -> CasesConfig:
     return config
 
 
+SUPERVISE = "cases:supervise"  # settling an escalation (moving an escalated case on), as a console supervisor does
 Reader = Annotated[Principal, Depends(requires_key("cases:read"))]
 Writer = Annotated[Principal, Depends(requires_key("cases:write"))]
 Config = Annotated[CasesConfig, Depends(_config)]
@@ -104,11 +107,11 @@ async def get_cases(
     queue: str | None = None,
     status: Annotated[list[str] | None, Query(description="Any of these statuses")] = None,
     assignee: Annotated[str | None, Query(description="A console user name; empty for unassigned cases")] = None,
-    profile_id: Annotated[int | None, Query(description="The customer's cases, merged profiles' included")] = None,
+    profile_id: Annotated[Id | None, Query(description="The customer's cases, merged profiles' included")] = None,
     escalated: bool | None = None,
     overdue: Annotated[bool | None, Query(description="An SLA clock that still matters is past due")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(description="`next_before` of the previous page")] = None,
+    before: Annotated[Id | None, Query(description="`next_before` of the previous page")] = None,
 ) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
         page = list_cases(
@@ -167,7 +170,7 @@ async def post_inbound(body: InboundIn, principal: Writer, ctx: Ctx, config: Con
 
 
 @router.get("/{case_id}", response_model=CaseOut, summary="A case: current handoff first, SLA state, whole thread")
-async def get_one(case_id: int, principal: Reader, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def get_one(case_id: Id, principal: Reader, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
         view = get_case(session, config, case_id)
     await record_async(ctx.audit, principal, "read", "profile", view.profile_id, {"view": "case", "case": view.id})
@@ -175,7 +178,7 @@ async def get_one(case_id: int, principal: Reader, ctx: Ctx, config: Config) -> 
 
 
 @router.post("/{case_id}/entries", status_code=201, response_model=EntryOut, summary="Add a message or note")
-async def post_entry(case_id: int, body: EntryIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_entry(case_id: Id, body: EntryIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         entry = add_entry(session, config, case_id, _entry(body), actor=principal.name, surface="api")
         view = get_case(session, config, case_id)
@@ -184,7 +187,7 @@ async def post_entry(case_id: int, body: EntryIn, principal: Writer, ctx: Ctx, c
 
 
 @router.put("/{case_id}/handoff", response_model=HandoffOut, summary="Write a new version of the handoff summary")
-async def put_handoff(case_id: int, body: HandoffIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def put_handoff(case_id: Id, body: HandoffIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         handoff = update_handoff(
             session,
@@ -201,7 +204,7 @@ async def put_handoff(case_id: int, body: HandoffIn, principal: Writer, ctx: Ctx
 
 
 @router.get("/{case_id}/handoff/versions", response_model=list[HandoffOut], summary="Every handoff version")
-async def get_handoffs(case_id: int, principal: Reader, ctx: Ctx, config: Config) -> list[dict[str, Any]]:
+async def get_handoffs(case_id: Id, principal: Reader, ctx: Ctx, config: Config) -> list[dict[str, Any]]:
     with unit_of_work(ctx.engine, write=False) as session:
         versions = handoff_history(session, case_id)
         profile_id = get_case(session, config, case_id).profile_id
@@ -210,22 +213,22 @@ async def get_handoffs(case_id: int, principal: Reader, ctx: Ctx, config: Config
 
 
 @router.post("/{case_id}/status", response_model=CaseOut, summary="Change the status (not to escalated)")
-async def post_status(case_id: int, body: StatusIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_status(case_id: Id, body: StatusIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, body.status, body.reason, principal, ctx, config)
 
 
 @router.post("/{case_id}/resolve", response_model=CaseOut, summary="Resolve a case")
-async def post_resolve(case_id: int, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_resolve(case_id: Id, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "resolved", body.reason, principal, ctx, config)
 
 
 @router.post("/{case_id}/close", response_model=CaseOut, summary="Close a resolved case (final)")
-async def post_close(case_id: int, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_close(case_id: Id, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "closed", body.reason, principal, ctx, config)
 
 
 @router.post("/{case_id}/reopen", response_model=CaseOut, summary="Reopen a resolved case")
-async def post_reopen(case_id: int, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_reopen(case_id: Id, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "open", body.reason, principal, ctx, config)
 
 
@@ -233,12 +236,21 @@ def _status(
     case_id: int, status: str, reason: str | None, principal: Principal, ctx: ProfilesContext, config: CasesConfig
 ) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
-        view = change_status(session, config, case_id, status, reason=reason, actor=principal.name, surface="api")
+        view = change_status(
+            session,
+            config,
+            case_id,
+            status,
+            reason=reason,
+            may_supervise=principal.may(SUPERVISE),
+            actor=principal.name,
+            surface="api",
+        )
         return _changed(session, principal, view, "status", status=status)
 
 
 @router.post("/{case_id}/priority", response_model=CaseOut, summary="Change the priority; the SLA follows")
-async def post_priority(case_id: int, body: PriorityIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_priority(case_id: Id, body: PriorityIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = change_priority(
             session, config, case_id, body.priority, reason=body.reason, actor=principal.name, surface="api"
@@ -247,14 +259,14 @@ async def post_priority(case_id: int, body: PriorityIn, principal: Writer, ctx: 
 
 
 @router.post("/{case_id}/assign", response_model=CaseOut, summary="Assign to an agent (or nobody), optionally move")
-async def post_assign(case_id: int, body: AssignIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_assign(case_id: Id, body: AssignIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = assign(session, config, case_id, body.assignee, queue=body.queue, actor=principal.name, surface="api")
         return _changed(session, principal, view, "assign", assignee=body.assignee)
 
 
 @router.post("/{case_id}/pick-up", response_model=CaseOut, summary="An agent takes an unassigned case")
-async def post_pick_up(case_id: int, body: PickUpIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_pick_up(case_id: Id, body: PickUpIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     if not body.agent.strip() or len(body.agent) > 200:
         raise InvalidInput([FieldError("agent", "invalid", "an agent's user name: 1-200 characters")])
     with unit_of_work(ctx.engine) as session:
@@ -265,7 +277,7 @@ async def post_pick_up(case_id: int, body: PickUpIn, principal: Writer, ctx: Ctx
 @router.post(
     "/{case_id}/escalate", response_model=CaseOut, summary="Escalate to the supervisors' queue (reason required)"
 )
-async def post_escalate(case_id: int, body: EscalateIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
+async def post_escalate(case_id: Id, body: EscalateIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = escalate(
             session, config, case_id, reason=body.reason, queue=body.queue, actor=principal.name, surface="api"

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from seamline.core.ids import Id
+
 
 class AuthorIn(BaseModel):
     kind: str = Field(description="customer, agent or system", examples=["agent"])
@@ -37,7 +39,7 @@ class EntryIn(BaseModel):
 
 
 class CaseIn(BaseModel):
-    profile_id: int = Field(description="Any id of the customer's profile; merged ids are followed.")
+    profile_id: Id = Field(description="Any id of the customer's profile; merged ids are followed.")
     subject: str = Field(max_length=300)
     channel: str = Field(description="The channel the matter came in on.")
     priority: str = Field(default="normal", description="urgent, high, normal or low")

@@ -19,6 +19,7 @@ from seamline.consent.service import (
     record_choice,
 )
 from seamline.core.db import unit_of_work
+from seamline.core.ids import Id
 from seamline.core.prepared import Reads, read_snapshot
 from seamline.identity.service import active_header, identifier_links
 
@@ -121,7 +122,7 @@ def reachability(reads: Reads, profile_id: int, channels: list[str]) -> dict[str
 @router.get(
     "/profiles/{profile_id}/consent", response_model=list[ChoiceOut], summary="The consent ledger, newest first"
 )
-async def get_consent(profile_id: int, principal: Reader, ctx: Ctx) -> list[ChoiceOut]:
+async def get_consent(profile_id: Id, principal: Reader, ctx: Ctx) -> list[ChoiceOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
         out = [_out(c) for c in history(session, profile.id)]
@@ -135,7 +136,7 @@ async def get_consent(profile_id: int, principal: Reader, ctx: Ctx) -> list[Choi
     status_code=201,
     summary="Record a choice: a new version, never an overwrite",
 )
-async def post_consent(profile_id: int, body: ChoiceIn, principal: Writer, ctx: Ctx) -> ChoiceOut:
+async def post_consent(profile_id: Id, body: ChoiceIn, principal: Writer, ctx: Ctx) -> ChoiceOut:
     with unit_of_work(ctx.engine) as session:
         profile = active_header(session, profile_id)
         choice = record_choice(
@@ -176,7 +177,7 @@ def _decision(profile_id: int, decision: ContactDecision) -> DecisionOut:
     summary="The one policy: may this person be contacted for this purpose on this channel, and why",
 )
 async def get_may_contact(
-    profile_id: int,
+    profile_id: Id,
     principal: Reader,
     ctx: Ctx,
     purpose: Annotated[str, Query(examples=["marketing"])],
@@ -207,7 +208,7 @@ async def get_may_contact(
     summary="Paper or electronic for a document type (and product), and why",
 )
 async def get_delivery_preference(
-    profile_id: int,
+    profile_id: Id,
     principal: Reader,
     ctx: Ctx,
     document_type: Annotated[str, Query(examples=["statements"])],

@@ -14,6 +14,7 @@ from seamline.api.profiles import Ctx, Reader, Writer
 from seamline.audit.service import record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
+from seamline.core.ids import Id
 from seamline.corrections.service import correct_profile
 from seamline.matching.lookup import find_by_name
 from seamline.profiles.service import display_names, profiles_holding_product
@@ -104,7 +105,7 @@ async def search(
     status_code=201,
     summary="Correct traits: recorded as an event of the named source (default console), shown at once",
 )
-async def post_traits(profile_id: int, body: CorrectionIn, principal: Writer, ctx: Ctx) -> CorrectionOut:
+async def post_traits(profile_id: Id, body: CorrectionIn, principal: Writer, ctx: Ctx) -> CorrectionOut:
     with unit_of_work(ctx.engine) as session:
         done = correct_profile(
             session,
@@ -124,7 +125,7 @@ async def post_traits(profile_id: int, body: CorrectionIn, principal: Writer, ct
     status_code=201,
     summary="Add or update contact identifiers (email, phone, crm_id…); never merges two customers",
 )
-async def post_identifiers(profile_id: int, body: IdentifiersIn, principal: Writer, ctx: Ctx) -> CorrectionOut:
+async def post_identifiers(profile_id: Id, body: IdentifiersIn, principal: Writer, ctx: Ctx) -> CorrectionOut:
     traits: dict[str, Any] = {}
     errors = []
     for index, (kind, value) in enumerate(body.identifiers.items()):

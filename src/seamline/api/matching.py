@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from seamline.api.profiles import Ctx, requires_key
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
+from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.matching.realtime import Matcher, match_record
 from seamline.matching.service import decide_review, get_review, list_reviews
@@ -61,7 +62,7 @@ async def get_reviews(
     ctx: Ctx,
     status: Annotated[str, Query(description="pending, accepted, rejected or merged")] = "pending",
     limit: Annotated[int, Query()] = 50,
-    after: Annotated[int, Query(description="Id of the last pair of the previous page")] = 0,
+    after: Annotated[Id, Query(description="Id of the last pair of the previous page")] = 0,
     order: Annotated[str, Query(description="oldest (first found first) or likeliest (highest probability)")] = (
         "oldest"
     ),
@@ -73,7 +74,7 @@ async def get_reviews(
 
 
 @router.get("/matching/reviews/{review_id}", summary="One pair with its field-by-field comparison")
-async def get_one(review_id: int, principal: Reader, ctx: Ctx) -> dict[str, Any]:
+async def get_one(review_id: Id, principal: Reader, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
         view = get_review(session, review_id)
     await record_async(ctx.audit, principal, "read", "match_pair", view.id, {})
@@ -82,7 +83,7 @@ async def get_one(review_id: int, principal: Reader, ctx: Ctx) -> dict[str, Any]
 
 @router.post("/matching/reviews/{review_id}/decision", summary="Accept (merge) or reject (keep apart) a pair")
 async def post_decision(
-    review_id: int, body: DecisionIn, principal: Writer, ctx: Ctx, matching: Matching
+    review_id: Id, body: DecisionIn, principal: Writer, ctx: Ctx, matching: Matching
 ) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = decide_review(session, matching.ctx, review_id, body.decision, principal.name, body.note)

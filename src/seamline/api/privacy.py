@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from seamline.api.profiles import Ctx, requires_key
 from seamline.audit.service import record
 from seamline.core.db import unit_of_work
+from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.privacy.service import complete_access, erase_profile, get_request, open_request
 
@@ -24,7 +25,7 @@ Admin = Annotated[Principal, Depends(requires_key(SCOPE))]
 
 class RequestIn(BaseModel):
     kind: Literal["access", "erasure"]
-    profile_id: int = Field(examples=[42])
+    profile_id: Id = Field(examples=[42])
 
 
 class RequestOut(BaseModel):
@@ -50,7 +51,7 @@ async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str,
 
 
 @router.get("/requests/{request_id}", response_model=RequestOut, summary="A data-subject request and its status")
-async def get_one(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]:
+async def get_one(request_id: Id, principal: Admin, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = get_request(session, request_id)
         record(session, principal, "read", "privacy_request", view.id, {"profile_id": view.profile_id})
@@ -61,7 +62,7 @@ async def get_one(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]
     "/requests/{request_id}/complete",
     summary="Complete a request: an access request answers with the export, an erasure erases the person",
 )
-async def post_complete(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]:
+async def post_complete(request_id: Id, principal: Admin, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = get_request(session, request_id)
         if view.kind == "access":

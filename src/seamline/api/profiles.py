@@ -30,6 +30,7 @@ from seamline.api.schemas import (
 from seamline.audit.service import AuditWriter, record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound, Unauthorized
+from seamline.core.ids import Id
 from seamline.core.prepared import Reads, read_snapshot
 from seamline.core.principal import Principal
 from seamline.core.ttl import TtlValue
@@ -156,7 +157,7 @@ async def lookup(
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileOut, summary="The golden record of a profile")
-async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> Response:
+async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
     with read_snapshot(ctx.engine) as reads:
         out = _profile_out(reads, ctx, profile_id)
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "summary"})
@@ -168,7 +169,7 @@ async def get_profile(profile_id: int, principal: Reader, ctx: Ctx) -> Response:
     response_model=list[TraitOut],
     summary="Each trait's winning value, why it won, and the alternatives with their sources",
 )
-async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[TraitOut]:
+async def get_traits(profile_id: Id, principal: Reader, ctx: Ctx) -> list[TraitOut]:
     with read_snapshot(ctx.engine) as reads:
         profile = active_header(reads, profile_id)
         traits = golden_traits(reads, profile.id, ctx.source_names.get(), ctx.survivorship)
@@ -198,7 +199,7 @@ async def get_traits(profile_id: int, principal: Reader, ctx: Ctx) -> list[Trait
 
 
 @router.get("/profiles/{profile_id}/holdings", response_model=list[HoldingOut], summary="Products across systems")
-async def get_holdings(profile_id: int, principal: Reader, ctx: Ctx) -> list[HoldingOut]:
+async def get_holdings(profile_id: Id, principal: Reader, ctx: Ctx) -> list[HoldingOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
         names = ctx.source_names.get()
@@ -232,7 +233,7 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     summary="Every event from every source and channel, newest first",
 )
 async def get_timeline(
-    profile_id: int,
+    profile_id: Id,
     principal: Reader,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -284,7 +285,7 @@ async def get_timeline(
     response_model=MergeHistoryOut,
     summary="Merge history with evidence, and the evidence resolution refused",
 )
-async def get_merges(profile_id: int, principal: Reader, ctx: Ctx) -> MergeHistoryOut:
+async def get_merges(profile_id: Id, principal: Reader, ctx: Ctx) -> MergeHistoryOut:
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
         merges = merge_history(session, profile.id)
@@ -327,7 +328,7 @@ async def get_merges(profile_id: int, principal: Reader, ctx: Ctx) -> MergeHisto
     response_model=UnmergeOut,
     summary="Undo a merge exactly; the pair stays blocked from merging again",
 )
-async def post_unmerge(merge_id: int, body: UnmergeIn, principal: Writer, ctx: Ctx) -> UnmergeOut:
+async def post_unmerge(merge_id: Id, body: UnmergeIn, principal: Writer, ctx: Ctx) -> UnmergeOut:
     with unit_of_work(ctx.engine) as session:
         result = replay.unmerge(session, merge_id, ctx.identity, actor=principal.name, reason=body.reason)
         for profile_id in result.profiles:

@@ -23,6 +23,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "resolved": ("open", "closed"),
     "closed": (),
 }
+# Leaving `escalated` (to open, pending-customer or resolved) settles an escalation: only someone who supervises
+# cases may do it (the console's `cases:supervise` permission, a key's `cases:supervise` scope). An agent who
+# could undo their own escalation would take the case out of the supervisors' view with nobody's name on it.
+SUPERVISED_FROM = ("escalated",)
 # Statuses in which someone still owes the customer something; an inbound message appends to such a case.
 ACTIVE = ("open", "pending-customer", "escalated")
 # Statuses in which the SLA clocks run. Pending-customer pauses them (the wait is the customer's), resolved and
@@ -44,6 +48,18 @@ def transition_error(current: str, wanted: str, *, field: str = "status") -> Fie
             f"{'an' if current[0] in 'aeiou' else 'a'} {current} case can go to {allowed}; not {wanted}",
         )
     return None
+
+
+def is_deescalation(current: str, wanted: str) -> bool:
+    """Whether moving a case from `current` to `wanted` settles an escalation (a supervisor's move)."""
+    return current in SUPERVISED_FROM and wanted != current
+
+
+def moves_from(current: str, *, may_supervise: bool) -> tuple[str, ...]:
+    """The statuses someone may move a case to by a status change (escalation has its own action)."""
+    if current in SUPERVISED_FROM and not may_supervise:
+        return ()
+    return tuple(s for s in TRANSITIONS[current] if s != "escalated")
 
 
 def choice_error(field: str, value: str, allowed: tuple[str, ...], index: int | None = None) -> FieldError | None:

@@ -55,6 +55,17 @@ def timeline_of(session: Session, case_id: int) -> list[tuple[datetime, str]]:
     return [(r[0], str(r[1])) for r in rows]
 
 
+def last_entering(session: Session, case_id: int, status: str) -> CaseEntry | None:
+    """The latest entry with which the case entered `status`."""
+    query = (
+        select(CaseEntry)
+        .where(CaseEntry.case_id == case_id, CaseEntry.status == status)
+        .order_by(CaseEntry.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
 def handoffs_of(session: Session, case_id: int) -> Sequence[CaseHandoff]:
     """Every version, newest first."""
     return session.scalars(

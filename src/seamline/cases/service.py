@@ -28,6 +28,7 @@ from seamline.cases.thread import (
     append,
     check_actor,
     locked,
+    name_error,
     raise_if,
     record_event,
     refresh_due,
@@ -56,9 +57,11 @@ def open_case(
     queue: str | None = None,
     origin_profile_id: int | None = None,
     first_entry: EntryInput | None = None,
+    assignee: str | None = None,
     now: datetime | None = None,
 ) -> CaseView:
-    """Open a case for a customer, optionally with the first message or note of its thread."""
+    """Open a case for a customer, optionally with the first message or note of its thread, and optionally
+    assigned to someone (the console gives an agent the case they open unless they send it to a queue)."""
     check_actor(actor, surface)
     queue = queue or config.default_queue
     errors = [
@@ -66,6 +69,7 @@ def open_case(
         choice_error("priority", priority, PRIORITIES),
         queue_error(queue),
         choice_error("channel", channel, CHANNELS),
+        name_error("assignee", assignee) if assignee is not None else None,
     ]
     if first_entry is not None:
         errors.extend(first_entry.errors("entry."))
@@ -82,11 +86,14 @@ def open_case(
             queue=queue,
             channel=channel,
             opened_by=actor[:200],
+            assignee=assignee,
             opened_at=now,
             updated_at=now,
         ),
     )
-    record_event(session, case, f"opened in {queue} ({priority})", actor=actor, surface=surface, now=now, status="open")
+    body = f"opened in {queue} ({priority})" + (f", assigned to {assignee}" if assignee else "")
+    detail = {"assignee": [None, assignee]} if assignee else None
+    record_event(session, case, body, actor=actor, surface=surface, now=now, status="open", detail=detail)
     if first_entry is not None:
         _add(session, case, first_entry, surface=surface, now=now)
     refresh_due(session, config, case, now)

@@ -91,6 +91,13 @@ def text_error(field: str, value: str | None, limit: int, *, is_required: bool =
     return None
 
 
+def name_error(field: str, value: str) -> FieldError | None:
+    """Why a console user name (an assignee) is not acceptable, or None."""
+    if not value.strip() or len(value) > MAX_NAME or value != value.strip():
+        return FieldError(field, "invalid", f"an agent's user name: 1-{MAX_NAME} characters")
+    return None
+
+
 def raise_if(errors: list[FieldError | None], message: str) -> None:
     found = [e for e in errors if e is not None]
     if found:

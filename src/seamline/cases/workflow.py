@@ -5,25 +5,29 @@ recorded on the thread with who made it, and re-times the SLA clocks."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from seamline.cases import repository
 from seamline.cases.config import CasesConfig
-from seamline.cases.lifecycle import PRIORITIES, choice_error, queue_error, transition_error
+from seamline.cases.lifecycle import PRIORITIES, choice_error, is_deescalation, queue_error, transition_error
+from seamline.cases.models import Case
 from seamline.cases.service import get_case
 from seamline.cases.thread import (
     MAX_NAME,
     TransitionRefused,
     check_actor,
     locked,
+    name_error,
     raise_if,
     record_event,
     refresh_due,
     text_error,
 )
 from seamline.cases.views import CaseView
-from seamline.core.clock import utcnow
-from seamline.core.errors import FieldError
+from seamline.core.clock import isoformat_z, utcnow
+from seamline.core.errors import FieldError, Forbidden
 
 MAX_REASON = 2_000
 
@@ -37,11 +41,14 @@ def change_status(
     actor: str,
     surface: str,
     reason: str | None = None,
+    may_supervise: bool = False,
     now: datetime | None = None,
 ) -> CaseView:
     """Move a case to another status: open (a reopen, from resolved), pending-customer, resolved or closed.
 
-    Escalation has its own function, because it needs a reason and a queue.
+    Escalation has its own function, because it needs a reason and a queue. Moving an escalated case on settles
+    its escalation, which only a supervisor may do (`may_supervise`, decided by the caller's role or scope): the
+    case goes back to the queue it was escalated from, keeps its assignee, and is no longer escalated anywhere.
     """
     check_actor(actor, surface)
     raise_if([text_error("reason", reason, MAX_REASON, is_required=False)], "the status was not changed")
@@ -52,6 +59,8 @@ def change_status(
         if problem.code == "invalid":
             raise_if([problem], "the status was not changed")
         raise TransitionRefused(problem)
+    if is_deescalation(case.status, status) and not may_supervise:
+        raise Forbidden(f"case {case.id} is escalated: a supervisor settles it (pick it up, resolve or reopen it)")
     now = now or utcnow()
     was, case.status = case.status, status
     if status == "resolved":
@@ -61,12 +70,35 @@ def change_status(
     elif status == "open":
         case.resolved_at = None
     verb = "reopened" if was == "resolved" and status == "open" else f"{was} → {status}"
+    detail: dict[str, Any] = {"from": was, "to": status}
+    if is_deescalation(was, status):
+        verb += _settle_escalation(session, config, case, detail)
     body = f"{verb}: {reason.strip()}" if reason and reason.strip() else verb
-    record_event(
-        session, case, body, actor=actor, surface=surface, now=now, status=status, detail={"from": was, "to": status}
-    )
+    record_event(session, case, body, actor=actor, surface=surface, now=now, status=status, detail=detail)
     refresh_due(session, config, case, now)
     return get_case(session, config, case.id, now=now)
+
+
+def _settle_escalation(session: Session, config: CasesConfig, case: Case, detail: dict[str, Any]) -> str:
+    """Clear a settled escalation from the case (its thread keeps it, and `detail` carries it) and send the case
+    back to the queue it came from, unless a supervisor has moved it elsewhere since; returns words for the thread.
+    """
+    entered = repository.last_entering(session, case.id, "escalated")
+    escalated_to = (entered.detail or {}).get("queue", [None, None])[1] if entered is not None else None
+    detail["escalation"] = {
+        "at": isoformat_z(case.escalated_at) if case.escalated_at else None,
+        "by": case.escalated_by,
+        "reason": case.escalation_reason,
+        "from_queue": case.escalated_from_queue,
+    }
+    words = ""
+    back = case.escalated_from_queue
+    if back is not None and back != case.queue and case.queue in (escalated_to, config.supervisor_queue):
+        detail["queue"] = [case.queue, back]
+        words = f"; back to {back}"
+        case.queue = back
+    case.escalated_at = case.escalated_by = case.escalation_reason = case.escalated_from_queue = None
+    return words
 
 
 def change_priority(
@@ -114,8 +146,8 @@ def assign(
     """Give a case to an agent (a console user name), or to nobody with None; `queue` also moves it there."""
     check_actor(actor, surface)
     errors = [queue_error(queue) if queue is not None else None]
-    if assignee is not None and (not assignee.strip() or len(assignee) > MAX_NAME or assignee != assignee.strip()):
-        errors.append(FieldError("assignee", "invalid", f"an agent's user name: 1-{MAX_NAME} characters"))
+    if assignee is not None:
+        errors.append(name_error("assignee", assignee))
     raise_if(errors, "the case was not assigned")
     case = locked(session, case_id)
     if case.status == "closed":

@@ -21,6 +21,8 @@ from seamline.cli.session import engine_for, err, fail, load_settings
 from seamline.config import Settings
 from seamline.core.errors import SeamlineError
 from seamline.core.migrations import is_up_to_date
+from seamline.imports.cells import CellRules
+from seamline.imports.encoding import DEFAULT as DEFAULT_ENCODING
 from seamline.imports.mapping import ImportMapping, load_mapping
 from seamline.imports.service import (
     ImportRefused,
@@ -126,11 +128,19 @@ def import_command(
         str | None, typer.Option("--query", help="SELECT whose columns the mapping names; run read-only.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only; change nothing.")] = False,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            "--encoding",
+            help="Encoding of a CSV or JSON Lines file, e.g. utf-8, cp1252, latin-1, utf-16-le. A byte-order mark "
+            "in the file (UTF-8, UTF-16, UTF-32) wins.",
+        ),
+    ] = DEFAULT_ENCODING,
 ) -> None:
     """Import records: every row is validated first, then all are imported in one transaction, or none.
 
-    Exit code 2 when a row is bad (each is reported with its line, or row number for Parquet and queries);
-    importing the same records again changes nothing.
+    Exit code 2 when a row is bad (each problem is reported with the line where its record starts, or the row
+    number for Parquet and queries) or the file does not decode; importing the same records again changes nothing.
     """
     if mapping is None:
         err.print("[red]error:[/red] --mapping is required")
@@ -144,20 +154,31 @@ def import_command(
             raise typer.Exit(1)
         columns = load_mapping(mapping.read_text(encoding="utf-8"))
         found = find_source(engine, source)
+        cells = CellRules.of(settings.identity)
         started = time.monotonic()
         with _progress() as on_progress:
             if dry_run:
                 if url is not None and query is not None:
                     report = validate_query(
-                        url, query, columns, found.name, consent=settings.consent, progress=on_progress
+                        url, query, columns, found.name, consent=settings.consent, cells=cells, progress=on_progress
                     )
                 else:
                     assert path is not None
-                    report = validate_file(path, columns, found.name, consent=settings.consent, progress=on_progress)
+                    report = validate_file(
+                        path,
+                        columns,
+                        found.name,
+                        encoding=encoding,
+                        consent=settings.consent,
+                        cells=cells,
+                        progress=on_progress,
+                    )
                 if not report.is_valid:
                     raise refusal(report)
             else:
-                result = _run_import(engine, found.name, path, url, query, columns, settings, on_progress)
+                result = _run_import(
+                    engine, found.name, path, url, query, columns, settings, encoding, cells, on_progress
+                )
         elapsed = max(time.monotonic() - started, 1e-9)
     except ImportRefused as exc:
         _print_report(exc.report)
@@ -185,12 +206,18 @@ def _run_import(
     query: str | None,
     mapping: ImportMapping,
     settings: Settings,
+    encoding: str,
+    cells: CellRules,
     progress: ProgressCallback,
 ) -> ImportResult:
     if url is not None and query is not None:
-        return import_query(engine, source, url, query, mapping, consent=settings.consent, progress=progress)
+        return import_query(
+            engine, source, url, query, mapping, consent=settings.consent, cells=cells, progress=progress
+        )
     assert path is not None
-    return import_file(engine, source, path, mapping, consent=settings.consent, progress=progress)
+    return import_file(
+        engine, source, path, mapping, encoding=encoding, consent=settings.consent, cells=cells, progress=progress
+    )
 
 
 @contextmanager

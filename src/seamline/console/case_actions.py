@@ -24,6 +24,7 @@ from seamline.console.cases import Config
 from seamline.console.pages import HEADERS
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, Forbidden, InvalidInput, NotFound
+from seamline.core.ids import Id
 from seamline.identity.service import active_header
 from seamline.users.permissions import SUPERVISE_CASES, VIEW_CASES, WORK_CASES, may
 from seamline.users.service import SignedIn, get_user
@@ -49,11 +50,13 @@ def _audited(session: Session, user: SignedIn, view: CaseView, action: str, **de
 
 
 @router.post("/customers/{profile_id}/cases", include_in_schema=False)
-async def post_open(profile_id: int, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
-    """Open a case for the customer on the line, with what they said as its first note."""
+async def post_open(profile_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
+    """Open a case for the customer on the line, with what they said as its first note. It is the agent's own
+    case unless they send it to a queue, so a case someone opened is never nobody's."""
     name = user.user.username
     note = form.get("note", "")
     channel = form.get("channel", "phone")
+    queue = form.get("queue", "").strip() or None
     with unit_of_work(ctx.engine) as session:
         profile = active_header(session, profile_id)
         view = open_case(
@@ -64,7 +67,8 @@ async def post_open(profile_id: int, user: Worker, form: Form, ctx: Ctx, config:
             subject=form.get("subject", ""),
             channel=channel,
             priority=form.get("priority", "normal"),
-            queue=form.get("queue", "").strip() or None,
+            queue=queue,
+            assignee=name if queue is None else None,
             first_entry=EntryInput(SURFACE, "internal", note, "agent", name) if note.strip() else None,
             actor=name,
             surface=SURFACE,
@@ -73,7 +77,7 @@ async def post_open(profile_id: int, user: Worker, form: Form, ctx: Ctx, config:
 
 
 @router.post("/cases/{case_id}/entries", include_in_schema=False)
-async def post_entry(case_id: int, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
+async def post_entry(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
     """A note for colleagues (internal), or a reply the agent gave the customer on a channel (outbound)."""
     kind = form.get("kind", "note")
     if kind not in ("note", "reply"):
@@ -87,7 +91,7 @@ async def post_entry(case_id: int, user: Worker, form: Form, ctx: Ctx, config: C
 
 
 @router.post("/cases/{case_id}/handoff", include_in_schema=False)
-async def post_handoff(case_id: int, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
+async def post_handoff(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
     """A new version of the handoff summary; the earlier ones stay readable."""
     with unit_of_work(ctx.engine) as session:
         written = update_handoff(
@@ -104,8 +108,9 @@ async def post_handoff(case_id: int, user: Worker, form: Form, ctx: Ctx, config:
 
 
 @router.post("/cases/{case_id}/status", include_in_schema=False)
-async def post_status(case_id: int, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
-    """Pending customer, resolve, reopen, close: as the state machine allows from where the case is."""
+async def post_status(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
+    """Pending customer, resolve, reopen, close: as the state machine allows from where the case is; an escalated
+    case is moved on (its escalation settled) by a supervisor only."""
     status = form.get("status", "")
     if not status:
         raise InvalidInput([FieldError("status", "required", "choose a status")])
@@ -116,6 +121,7 @@ async def post_status(case_id: int, user: Worker, form: Form, ctx: Ctx, config: 
             case_id,
             status,
             reason=form.get("reason") or None,
+            may_supervise=may(user.user.role, SUPERVISE_CASES),
             actor=user.user.username,
             surface=SURFACE,
         )
@@ -123,7 +129,7 @@ async def post_status(case_id: int, user: Worker, form: Form, ctx: Ctx, config: 
 
 
 @router.post("/cases/{case_id}/priority", include_in_schema=False)
-async def post_priority(case_id: int, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
+async def post_priority(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
     priority = form.get("priority", "")
     with unit_of_work(ctx.engine) as session:
         view = change_priority(
@@ -139,7 +145,7 @@ async def post_priority(case_id: int, user: Worker, form: Form, ctx: Ctx, config
 
 
 @router.post("/cases/{case_id}/pick-up", include_in_schema=False)
-async def post_pick_up(case_id: int, user: Worker, _form: Form, ctx: Ctx, config: Config) -> Response:
+async def post_pick_up(case_id: Id, user: Worker, _form: Form, ctx: Ctx, config: Config) -> Response:
     """Take an unassigned case. An escalated one waits for a supervisor: picking it up is theirs."""
     with unit_of_work(ctx.engine) as session:
         if get_case(session, config, case_id).status == "escalated" and not may(user.user.role, SUPERVISE_CASES):
@@ -149,7 +155,7 @@ async def post_pick_up(case_id: int, user: Worker, _form: Form, ctx: Ctx, config
 
 
 @router.post("/cases/{case_id}/assign", include_in_schema=False)
-async def post_assign(case_id: int, user: Supervisor, form: Form, ctx: Ctx, config: Config) -> Response:
+async def post_assign(case_id: Id, user: Supervisor, form: Form, ctx: Ctx, config: Config) -> Response:
     """A supervisor gives a case to a colleague who works cases (or to nobody), optionally moving its queue."""
     assignee = form.get("assignee", "").strip() or None
     queue = form.get("queue", "").strip() or None
@@ -167,7 +173,7 @@ async def post_assign(case_id: int, user: Supervisor, form: Form, ctx: Ctx, conf
 
 
 @router.post("/cases/{case_id}/escalate", include_in_schema=False)
-async def post_escalate(case_id: int, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
+async def post_escalate(case_id: Id, user: Worker, form: Form, ctx: Ctx, config: Config) -> Response:
     """To the supervisors' queue, unassigned, with the reason on the case (required)."""
     with unit_of_work(ctx.engine) as session:
         view = escalate(

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from seamline.audit.service import AuditWriter, record_async
 from seamline.cases.config import CasesConfig
-from seamline.cases.lifecycle import ACTIVE, CHANNELS, PRIORITIES, STATUSES, TRANSITIONS
+from seamline.cases.lifecycle import ACTIVE, CHANNELS, PRIORITIES, STATUSES, TRANSITIONS, moves_from
 from seamline.cases.service import get_case, handoff_history, list_cases
 from seamline.cases.sla import Clock
 from seamline.cases.views import CaseView, SlaView
@@ -22,6 +22,7 @@ from seamline.console.auth import Ctx, requires
 from seamline.console.pages import render
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, Forbidden, InvalidInput
+from seamline.core.ids import Id, parse_id
 from seamline.core.principal import Principal
 from seamline.identity.service import root_of
 from seamline.profiles.service import display_names
@@ -111,15 +112,6 @@ async def audit_listed(audit: AuditWriter, principal: Principal, cases: list[Cas
     )
 
 
-def _int_or_none(field: str, value: str) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput([FieldError(field, "invalid", f"{field} must be a number")]) from None
-
-
 @router.get("/cases", include_in_schema=False)
 async def queues(
     request: Request,
@@ -151,7 +143,7 @@ async def queues(
         "profile": profile.strip()[:20],
     }
     with unit_of_work(ctx.engine, write=False) as session:
-        profile_id = _int_or_none("profile", filters["profile"])
+        profile_id = parse_id("profile", filters["profile"])
         page = list_cases(
             session,
             config,
@@ -162,7 +154,7 @@ async def queues(
             is_escalated=True if is_escalated else None,
             is_overdue=True if filters["overdue"] else None,
             limit=PAGE_SIZE,
-            before=_int_or_none("before", before),
+            before=parse_id("before", before),
         )
         # Agents work queues by who the customer is: one query names every row's customer.
         customers = display_names(session, sorted({c.profile_id for c in page.cases}))
@@ -186,7 +178,7 @@ async def queues(
 
 @router.get("/cases/{case_id}", include_in_schema=False)
 async def case_page(
-    request: Request, case_id: int, user: CaseViewer, ctx: Ctx, config: Config, saved: str = ""
+    request: Request, case_id: Id, user: CaseViewer, ctx: Ctx, config: Config, saved: str = ""
 ) -> Response:
     """One case: the handoff summary first, then where the case stands and its clocks, then the whole thread."""
     with unit_of_work(ctx.engine, write=False) as session:
@@ -197,7 +189,7 @@ async def case_page(
     await record_async(
         ctx.audit, user.user.principal, "read", "profile", case.profile_id, {"view": "console_case", "case": case.id}
     )
-    moves = [s for s in TRANSITIONS[case.status] if s != "escalated"]
+    moves = moves_from(case.status, may_supervise=may(user.user.role, SUPERVISE_CASES))
     return render(
         request,
         "case.html",

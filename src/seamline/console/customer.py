@@ -25,6 +25,7 @@ from seamline.console.search import find_customers
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
+from seamline.core.ids import Id, parse_id
 from seamline.corrections.service import correct_profile, correction_source
 from seamline.identity.service import active_header, identifier_links, merge_history
 from seamline.ingestion.service import load_events
@@ -228,7 +229,7 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
 @router.get("/customers/{profile_id}", include_in_schema=False)
 async def customer(
     request: Request,
-    profile_id: int,
+    profile_id: Id,
     user: Viewer,
     ctx: Ctx,
     config: Config,
@@ -273,7 +274,7 @@ def _back(profile_id: int, saved: str) -> Response:
 
 
 @router.post("/customers/{profile_id}/corrections", include_in_schema=False)
-async def post_correction(profile_id: int, user: Corrector, form: Form, ctx: Ctx) -> Response:
+async def post_correction(profile_id: Id, user: Corrector, form: Form, ctx: Ctx) -> Response:
     reason = form.pop("reason", "").strip() or None
     submitted = {k.removeprefix("trait."): v.strip() for k, v in form.items() if k.startswith("trait.")}
     with unit_of_work(ctx.engine) as session:
@@ -289,7 +290,7 @@ async def post_correction(profile_id: int, user: Corrector, form: Form, ctx: Ctx
 
 
 @router.post("/customers/{profile_id}/preferences", include_in_schema=False)
-async def post_preference(profile_id: int, user: Chooser, form: Form, ctx: Ctx) -> Response:
+async def post_preference(profile_id: Id, user: Chooser, form: Form, ctx: Ctx) -> Response:
     evidence = form.get("evidence", "").strip()
     if not evidence:
         raise InvalidInput([FieldError("evidence", "required", "write down what the customer said")])
@@ -316,14 +317,13 @@ async def post_preference(profile_id: int, user: Chooser, form: Form, ctx: Ctx) 
 
 
 @router.post("/merges/{merge_id}/unmerge", include_in_schema=False)
-async def post_unmerge(merge_id: int, user: Unmerger, form: Form, ctx: Ctx) -> Response:
+async def post_unmerge(merge_id: Id, user: Unmerger, form: Form, ctx: Ctx) -> Response:
     reason = form.get("reason", "").strip()
     if not reason:
         raise InvalidInput([FieldError("reason", "required", "say why this merge is wrong")])
-    try:
-        back_to = int(form.get("profile_id", ""))
-    except ValueError:
-        raise InvalidInput([FieldError("profile_id", "invalid", "the form is damaged")]) from None
+    back_to = parse_id("profile_id", form.get("profile_id", ""))
+    if back_to is None:
+        raise InvalidInput([FieldError("profile_id", "required", "the form is damaged")])
     principal = user.user.principal
     with unit_of_work(ctx.engine) as session:
         result = replay.unmerge(session, merge_id, ctx.identity, actor=principal.name, reason=reason)

@@ -22,6 +22,7 @@ from seamline.console.context import Match
 from seamline.console.pages import HEADERS, render
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
+from seamline.core.ids import Id, parse_id
 from seamline.identity.service import roots_of
 from seamline.matching.service import (
     DECISIONS,
@@ -116,15 +117,6 @@ async def _audit_people(ctx: Ctx, user: SignedIn, views: list[ReviewView], sides
     )
 
 
-def _after(value: str) -> int:
-    if not value:
-        return 0
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput([FieldError("after", "invalid", "this page link is damaged")]) from None
-
-
 @router.get("/matches", include_in_schema=False)
 async def queue(
     request: Request, user: Reviewer, ctx: Ctx, matcher: Match, status: str = "pending", after: str = ""
@@ -133,7 +125,9 @@ async def queue(
     if status not in STATUSES:
         raise InvalidInput([FieldError("status", "invalid", f"status must be one of {', '.join(STATUSES)}")])
     with unit_of_work(ctx.engine, write=False) as session:
-        views = list_reviews(session, status=status, limit=PAGE_SIZE, after_id=_after(after), order="likeliest")
+        views = list_reviews(
+            session, status=status, limit=PAGE_SIZE, after_id=parse_id("after", after) or 0, order="likeliest"
+        )
         sides = _sides(session, views)
     await _audit_people(ctx, user, views, sides, "console_matches")
     # Only an empty first page needs to know whether a model exists (reading it parses its file).
@@ -156,7 +150,7 @@ async def queue(
 
 
 @router.get("/matches/{match_id}", include_in_schema=False)
-async def pair_page(request: Request, match_id: int, user: Reviewer, ctx: Ctx, decided: str = "") -> Response:
+async def pair_page(request: Request, match_id: Id, user: Reviewer, ctx: Ctx, decided: str = "") -> Response:
     """One pair: both people side by side, each field's level and weight, the total; the decision forms."""
     with unit_of_work(ctx.engine, write=False) as session:
         view = get_review(session, match_id)
@@ -182,7 +176,7 @@ async def pair_page(request: Request, match_id: int, user: Reviewer, ctx: Ctx, d
 
 
 @router.post("/matches/{match_id}/decision", include_in_schema=False)
-async def post_decision(match_id: int, user: Reviewer, form: Form, ctx: Ctx, matcher: Match) -> Response:
+async def post_decision(match_id: Id, user: Reviewer, form: Form, ctx: Ctx, matcher: Match) -> Response:
     """Accept (the match event goes to the log; the worker merges the two) or reject (they stay apart)."""
     decision = form.get("decision", "")
     if decision not in DECISIONS:

@@ -86,12 +86,13 @@ def load_mapping(text: str) -> ImportMapping:
 
 
 class RowProblem(Exception):
-    """A row that cannot be imported, and why."""
+    """A row that cannot be imported, and why: every reason it has, the first as `reason`."""
 
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
+    def __init__(self, line: int, reason: str, *more: str) -> None:
+        super().__init__(f"line {line}: {'; '.join((reason, *more))}")
         self.line = line
         self.reason = reason
+        self.reasons = (reason, *more)
 
 
 def missing_columns(header: Sequence[str], mapping: ImportMapping) -> list[str]:
@@ -123,11 +124,14 @@ def row_to_messages(
     origin: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One `identify`, one `group` per holding and one `Consent Updated` per choice the row states; RowProblem when
-    the row cannot be imported. `origin` (the file or query, and the position's name) goes into consent evidence.
+    the row cannot be imported, with every reason. `origin` (the file or query, and the position's name) goes into
+    consent evidence.
     """
+    problems: list[str] = []
     key = _text(row.get(mapping.record_key))
     if key is None:
-        raise RowProblem(line, f"the record key column {mapping.record_key!r} is empty")
+        problems.append(f"the record key column {mapping.record_key!r} is empty")
+        key = ""
     person: dict[str, Any] = {"anonymousId": f"{source}:{key}"}
     traits: dict[str, Any] = {}
     external_ids: list[dict[str, str]] = []
@@ -136,7 +140,7 @@ def row_to_messages(
         value = _text(raw)
         if value is None:
             if _present(raw):
-                raise RowProblem(line, f"identifier {kind!r} (column {column!r}) must be text or a number")
+                problems.append(f"identifier {kind!r} (column {column!r}) must be text or a number")
             continue
         if kind == USER_ID:
             person["userId"] = value
@@ -157,7 +161,7 @@ def row_to_messages(
         holding_id = _text(raw_id)
         if holding_id is None:
             if _present(raw_id):
-                raise RowProblem(line, f"holding id (column {holding.id!r}) must be text or a number")
+                problems.append(f"holding id (column {holding.id!r}) must be text or a number")
             continue  # this row does not hold the product
         group_traits: dict[str, Any] = {"holding_type": holding.type}
         status = _text(row.get(holding.status)) if holding.status is not None else None
@@ -168,7 +172,9 @@ def row_to_messages(
         try:
             messages.extend(consent_messages(row, mapping.consent, person, source))
         except ValueError as exc:
-            raise RowProblem(line, str(exc)) from None
+            problems.append(str(exc))
+    if problems:
+        raise RowProblem(line, *problems)
     for message in messages:
         message["messageId"] = message_id(source, key, message)
         if origin is not None and message["type"] == "track":

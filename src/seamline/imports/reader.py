@@ -16,6 +16,13 @@ from typing import Any, Protocol
 
 import orjson
 
+from seamline.imports.encoding import (
+    DEFAULT,
+    UTF16_HINT,
+    decoding_for,
+    undecodable_line,
+    undecodable_reason,
+)
 from seamline.imports.mapping import RowProblem
 
 Row = dict[str, Any]
@@ -61,16 +68,24 @@ def plain_row(row: Row, position: int) -> Row | RowProblem:
 
 
 class RowFile:
-    """An open file to read rows from; `header` is the CSV header (None for JSON Lines)."""
+    """An open file to read rows from; `header` is the CSV header (None for JSON Lines).
+
+    Text is decoded as `encoding` says (UTF-8 by default) unless the file starts with a byte-order mark. Bytes that
+    do not decode, and CSV the reader cannot parse, end the rows with a RowProblem at the file's own line: raised
+    here when the header cannot be read, yielded by `rows()` otherwise.
+    """
 
     unit = "line"
 
-    def __init__(self, path: Path, file_format: str) -> None:
+    def __init__(self, path: Path, file_format: str, encoding: str = DEFAULT) -> None:
         self.format = file_format
+        self.path = path
         self.size = path.stat().st_size
+        self.decoding = decoding_for(path, encoding)
         # Unbuffered underneath so that `position` is what was read from the disk (at most one buffer ahead).
         self._raw = path.open("rb", buffering=0)
-        self._text = io.TextIOWrapper(io.BufferedReader(self._raw), encoding="utf-8-sig", newline="")
+        self._raw.seek(self.decoding.skip)
+        self._text = io.TextIOWrapper(io.BufferedReader(self._raw), encoding=self.decoding.codec, newline="")
         self.header: list[str] | None = None
         self._csv: Any = None
         if file_format == "csv":
@@ -79,6 +94,19 @@ class RowFile:
                 self.header = [name.strip() for name in next(self._csv)]
             except StopIteration:
                 self.header = []
+            except (UnicodeDecodeError, csv.Error) as exc:
+                self.close()
+                raise self._unreadable(exc, 1) from None
+            if any("\x00" in name for name in self.header):
+                self.close()
+                raise RowProblem(1, f"the header holds NUL characters: {UTF16_HINT}")
+
+    def _unreadable(self, exc: UnicodeDecodeError | csv.Error, line: int) -> RowProblem:
+        """The problem that stops reading: undecodable bytes (found by the file's line) or CSV past parsing."""
+        if isinstance(exc, UnicodeDecodeError):
+            where, culprit = undecodable_line(self.path, self.decoding)
+            return RowProblem(where, undecodable_reason(self.decoding, culprit))
+        return RowProblem(line, f"the file cannot be read past this line: {exc}")
 
     def progress(self) -> tuple[int, int | None]:
         """Bytes read so far, of the file's size."""
@@ -91,28 +119,36 @@ class RowFile:
     def _csv_rows(self) -> Iterator[tuple[int, Row | RowProblem]]:
         header = self.header or []
         reader = self._csv
-        line = reader.line_num + 1
-        for cells in reader:
-            if cells:
-                if len(cells) != len(header):
-                    yield line, RowProblem(line, f"{len(cells)} fields where the header has {len(header)}")
-                else:
-                    yield line, dict(zip(header, cells, strict=True))
-            line = reader.line_num + 1
+        line = reader.line_num + 1  # where the next record starts: a quoted field may span lines
+        try:
+            for cells in reader:
+                if cells:
+                    if len(cells) != len(header):
+                        yield line, RowProblem(line, f"{len(cells)} fields where the header has {len(header)}")
+                    else:
+                        yield line, dict(zip(header, cells, strict=True))
+                line = reader.line_num + 1
+        except (UnicodeDecodeError, csv.Error) as exc:
+            problem = self._unreadable(exc, line)
+            yield problem.line, problem
 
     def _jsonl_rows(self) -> Iterator[tuple[int, Row | RowProblem]]:
-        for line, text in enumerate(self._text, start=1):
-            if not text.strip():
-                continue
-            try:
-                value = orjson.loads(text)
-            except orjson.JSONDecodeError as exc:
-                yield line, RowProblem(line, f"not valid JSON: {exc}")
-                continue
-            if isinstance(value, dict):
-                yield line, value
-            else:
-                yield line, RowProblem(line, "each line must be a JSON object")
+        try:
+            for line, text in enumerate(self._text, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    value = orjson.loads(text)
+                except orjson.JSONDecodeError as exc:
+                    yield line, RowProblem(line, f"not valid JSON: {exc}")
+                    continue
+                if isinstance(value, dict):
+                    yield line, value
+                else:
+                    yield line, RowProblem(line, "each line must be a JSON object")
+        except UnicodeDecodeError as exc:
+            problem = self._unreadable(exc, 0)  # located by the bytes themselves
+            yield problem.line, problem
 
     def close(self) -> None:
         self._text.close()

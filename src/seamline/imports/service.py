@@ -9,7 +9,6 @@ are digests of the rows, running it again after a fix appends only what is new.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -23,7 +22,11 @@ from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
 from seamline.core.db import WRITE_INTENT
 from seamline.core.errors import FieldError, InvalidInput, NotFound, TooLarge
+from seamline.identity.rules import IdentityConfig
+from seamline.imports.cells import CellRules, cell_problems
 from seamline.imports.consent import check_section, consent_errors
+from seamline.imports.encoding import DEFAULT as DEFAULT_ENCODING
+from seamline.imports.encoding import decoding_for
 from seamline.imports.mapping import ImportMapping, RowProblem, missing_columns, row_to_messages
 from seamline.imports.parquet import ParquetRows
 from seamline.imports.query import snapshot
@@ -40,6 +43,8 @@ MAX_QUERY_EVIDENCE = 1_000  # characters of a query kept in an imported choice's
 # and `total` are bytes for CSV and JSON Lines, rows for Parquet; a query's total is unknown (None).
 ProgressCallback = Callable[[str, int, int | None, int], None]
 RowOpener = Callable[[], AbstractContextManager[Rows]]
+# A value that changes when the input does (compared before validation and after the write pass).
+InputStamp = Callable[[], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,38 +94,41 @@ def _chunks(
     report: Report,
     progress: ProgressCallback | None,
     phase: str,
+    cells: CellRules | None,
     seen: set[str] | None = None,
 ) -> Iterator[tuple[list[dict[str, Any]], list[int]]]:
-    """Messages of up to CHUNK_ROWS rows and the line of each message; problems go to the report.
+    """Messages of up to CHUNK_ROWS rows and the line of each message; every problem of a row goes to the report
+    with the row's position (where a CSV record starts).
 
-    `seen`, when given, collects the mapped columns rows hold (for files without a header).
+    `cells` None skips the cell checks (a write pass over input known unchanged); `seen`, when given, collects the
+    mapped columns rows hold (for files without a header).
     """
     wanted = mapping.columns()
     messages: list[dict[str, Any]] = []
     lines: list[int] = []
-    line = 1
-    try:
-        for line, row in rows.rows():
-            report.rows += 1
-            try:
-                if isinstance(row, RowProblem):
-                    raise row
-                if seen is not None and len(seen) < len(wanted):
-                    seen.update(c for c in wanted if c in row)
-                produced = row_to_messages(row, mapping, line, source, {**origin, "unit": rows.unit})
-            except RowProblem as problem:
-                report.add(problem.line, problem.reason)
-                continue
-            messages.extend(produced)
-            lines.extend([line] * len(produced))
-            if report.rows % CHUNK_ROWS == 0:
-                yield messages, lines
-                messages, lines = [], []
-                if progress is not None:
-                    progress(phase, *rows.progress(), report.rows)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        # The reader cannot go on past this point, so the file stops here.
-        report.add(line + 1, f"the file cannot be read past this {rows.unit}: {exc}")
+    for line, row in rows.rows():
+        report.rows += 1
+        if isinstance(row, RowProblem):
+            report.add(row.line, row.reason)
+            continue
+        if seen is not None and len(seen) < len(wanted):
+            seen.update(c for c in wanted if c in row)
+        problems = cell_problems(row, mapping, cells) if cells is not None else []
+        try:
+            produced = row_to_messages(row, mapping, line, source, {**origin, "unit": rows.unit})
+        except RowProblem as problem:
+            problems[:0] = problem.reasons
+        if problems:
+            for reason in problems:
+                report.add(line, reason)
+            continue
+        messages.extend(produced)
+        lines.extend([line] * len(produced))
+        if report.rows % CHUNK_ROWS == 0:
+            yield messages, lines
+            messages, lines = [], []
+            if progress is not None:
+                progress(phase, *rows.progress(), report.rows)
     if messages:
         yield messages, lines
     if progress is not None:
@@ -155,9 +163,13 @@ def validate_rows(
     *,
     origin: dict[str, Any] | None = None,
     consent: ConsentConfig | None = None,
+    cells: CellRules | None = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
-    """Read every row and report each that cannot be imported (the first 100, and the count)."""
+    """Read every row and report each problem a row has (the first 100, and the count).
+
+    `cells` says what email, phone and date cells must be (by default: the default identity configuration's).
+    """
     report = Report()
     consent = consent or ConsentConfig()
     if mapping.consent is not None:
@@ -165,7 +177,12 @@ def validate_rows(
             report.add(0, f"mapping {error.field}: {error.message}")
         if not report.is_valid:
             return report
-    with open_rows() as rows:
+    try:
+        opened = open_rows()
+    except RowProblem as problem:  # the file cannot even be read (its header does not decode)
+        report.add(problem.line, problem.reason)
+        return report
+    with opened as rows:
         report.unit = rows.unit
         if rows.header is not None:
             missing = missing_columns(rows.header, mapping)
@@ -174,7 +191,8 @@ def validate_rows(
                 report.add(where, f"the header lacks the mapped column(s) {', '.join(missing)}")
                 return report
         seen: set[str] = set()
-        for messages, lines in _chunks(rows, mapping, source, origin or {}, report, progress, "validate", seen):
+        cells = cells or CellRules.of(IdentityConfig())
+        for messages, lines in _chunks(rows, mapping, source, origin or {}, report, progress, "validate", cells, seen):
             _check(messages, lines, report, consent)
         if rows.header is None and report.rows:
             # JSON Lines has no header: a column the mapping names that no line holds is most likely a typo.
@@ -184,12 +202,12 @@ def validate_rows(
     return report
 
 
-def open_file(path: Path, mapping: ImportMapping) -> AbstractContextManager[Rows]:
-    """The file's rows, read as its format says."""
+def open_file(path: Path, mapping: ImportMapping, encoding: str = DEFAULT_ENCODING) -> AbstractContextManager[Rows]:
+    """The file's rows, read as its format says; a text file decoded as `encoding` (or its byte-order mark) says."""
     file_format = mapping.format_for(path)
     if file_format == "parquet":
         return ParquetRows(path, mapping.columns())
-    return RowFile(path, file_format)
+    return RowFile(path, file_format, encoding)
 
 
 def validate_file(
@@ -197,14 +215,28 @@ def validate_file(
     mapping: ImportMapping,
     source: str,
     *,
+    encoding: str = DEFAULT_ENCODING,
     consent: ConsentConfig | None = None,
+    cells: CellRules | None = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
-    """Read the whole file and report every row that cannot be imported (the first 100, and the count)."""
-    mapping.format_for(path)  # an unknown format is the caller's mistake, raised before any row is read
+    """Read the whole file and report every problem of its rows (the first 100, and the count)."""
+    _check_file(path, mapping, encoding)
     return validate_rows(
-        lambda: open_file(path, mapping), mapping, source, origin=_file_origin(path), consent=consent, progress=progress
+        lambda: open_file(path, mapping, encoding),
+        mapping,
+        source,
+        origin=_file_origin(path),
+        consent=consent,
+        cells=cells,
+        progress=progress,
     )
+
+
+def _check_file(path: Path, mapping: ImportMapping, encoding: str) -> None:
+    """The caller's mistakes (a format nothing tells, an encoding no codec has), raised before any row is read."""
+    if mapping.format_for(path) != "parquet":
+        decoding_for(path, encoding)
 
 
 def _file_origin(path: Path) -> dict[str, Any]:
@@ -228,30 +260,41 @@ def import_rows(
     *,
     origin: dict[str, Any] | None = None,
     consent: ConsentConfig | None = None,
+    cells: CellRules | None = None,
+    stamp: InputStamp | None = None,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Validate every row, then append every row's messages to the inbox in one transaction (all or nothing).
 
     This is its own transaction boundary, not the caller's: validation reads every row before the write
-    transaction begins, so SQLite's write lock is held for the write pass only.
+    transaction begins, so SQLite's write lock is held for the write pass only. With a `stamp` of the input, the
+    write pass trusts the validation's cell checks (emails, phones and dates cost more than the rest of a row) and
+    refuses everything if the stamp changed by its end; without one it checks every cell again.
     """
     source = find_source(engine, source_name)
     consent = consent or ConsentConfig()
+    cells = cells or CellRules.of(IdentityConfig())
     origin = origin or {}
-    report = validate_rows(open_rows, mapping, source.name, origin=origin, consent=consent, progress=progress)
+    before = stamp() if stamp is not None else None
+    report = validate_rows(
+        open_rows, mapping, source.name, origin=origin, consent=consent, cells=cells, progress=progress
+    )
     if not report.is_valid:
         raise refusal(report)
     received_at = utcnow()
     written = Report(unit=report.unit)
     messages_total = new_events = 0
+    recheck = cells if stamp is None else None
     with engine.execution_options(**{WRITE_INTENT: True}).begin() as conn, open_rows() as rows:
-        for messages, lines in _chunks(rows, mapping, source.name, origin, written, progress, "write"):
+        for messages, lines in _chunks(rows, mapping, source.name, origin, written, progress, "write", recheck):
             # The input may have changed since it was validated: appending re-checks the wire rules (and raises),
             # consent is checked here, and a bad row refuses everything.
             _check_consent(messages, lines, written, consent)
             if written.is_valid:
                 new_events += append_messages(conn, source.id, received_at, messages, _limits(len(messages)))
             messages_total += len(messages)
+        if stamp is not None and stamp() != before:
+            written.add(0, "the input changed while it was imported; import it again")
         if not written.is_valid:  # the input changed between the two passes: roll back everything
             raise refusal(written)
     return ImportResult(written.rows, messages_total, new_events, messages_total - new_events)
@@ -263,20 +306,30 @@ def import_file(
     path: Path,
     mapping: ImportMapping,
     *,
+    encoding: str = DEFAULT_ENCODING,
     consent: ConsentConfig | None = None,
+    cells: CellRules | None = None,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
-    """Import a CSV, JSON Lines or Parquet file (see import_rows)."""
-    mapping.format_for(path)
+    """Import a CSV, JSON Lines or Parquet file (see import_rows); text files decoded as `encoding` says."""
+    _check_file(path, mapping, encoding)
     return import_rows(
         engine,
         source_name,
-        lambda: open_file(path, mapping),
+        lambda: open_file(path, mapping, encoding),
         mapping,
         origin=_file_origin(path),
         consent=consent,
+        cells=cells,
+        stamp=lambda: _file_stamp(path),
         progress=progress,
     )
+
+
+def _file_stamp(path: Path) -> object:
+    """What changes when a file is written to or replaced: its inode, size and modification time."""
+    found = path.stat()
+    return found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def _query_origin(url: str, query: str) -> dict[str, Any]:
@@ -290,6 +343,7 @@ def validate_query(
     source: str,
     *,
     consent: ConsentConfig | None = None,
+    cells: CellRules | None = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
     """Run the query on the source database and report every row that cannot be imported."""
@@ -300,6 +354,7 @@ def validate_query(
             source,
             origin=_query_origin(snap.url, query),
             consent=consent,
+            cells=cells,
             progress=progress,
         )
 
@@ -312,6 +367,7 @@ def import_query(
     mapping: ImportMapping,
     *,
     consent: ConsentConfig | None = None,
+    cells: CellRules | None = None,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Import the rows a SQL query returns from a source database: both passes read one snapshot (see query.py)."""
@@ -323,9 +379,16 @@ def import_query(
             mapping,
             origin=_query_origin(snap.url, query),
             consent=consent,
+            cells=cells,
+            stamp=_one_snapshot,
             progress=progress,
         )
     return ImportResult(result.rows, result.messages, result.new_events, result.skipped_duplicates, snap.consistency)
+
+
+def _one_snapshot() -> object:
+    """A query's stamp: both passes read one snapshot, so what was validated is what is written."""
+    return None
 
 
 @dataclass

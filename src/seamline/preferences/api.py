@@ -23,6 +23,7 @@ from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput, NotFound, SeamlineError, Unauthorized
+from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.preferences.links import EXPIRED, form_nonce, is_fresh_nonce, link_expiry, verify_link
 from seamline.preferences.page import render_error, render_page
@@ -110,7 +111,7 @@ def build_router(settings: Settings) -> APIRouter:
         summary="A signed, expiring link to the person's own preference page",
     )
     async def post_preference_link(
-        profile_id: int,
+        profile_id: Id,
         principal: Writer,
         ctx: Ctx,
         days: Annotated[int, Query(ge=1, le=MAX_LINK_DAYS)] = DEFAULT_LINK_DAYS,

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import orjson
 
+from seamline.core.ids import is_storable
+
 
 def encode_cursor(at: datetime, event_id: int) -> str:
     """A token for the page after the event at `at` with id `event_id`."""
@@ -19,6 +21,9 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         at, event_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), int(event_id)
+        moment = datetime.fromisoformat(at)
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise ValueError("not a timeline cursor") from None
+    if type(event_id) is not int or not is_storable(event_id):  # a forged token: no event has that id
+        raise ValueError("not a timeline cursor")
+    return moment, event_id
