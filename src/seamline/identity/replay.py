@@ -14,7 +14,7 @@ from seamline.consent.service import restore_choices
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
-from seamline.identity.service import EventInput, IdentityContext, resolve_events, root_of
+from seamline.identity.service import EventInput, IdentityContext, note_changes, resolve_events, root_of
 from seamline.ingestion.service import InboxItem, load_events, processed_events
 from seamline.profiles.service import event_ids_of, profiles_of_events, wipe_facts
 
@@ -67,6 +67,7 @@ def unmerge(session: Session, merge_id: int, context: IdentityContext, *, actor:
         if home is not None and home != profile_id:
             move_cases(session, profile_id, home)  # a profile the replay did not recreate: its cases go where it went
     active = tuple(sorted({pid for pid in placed.values()}))
+    note_changes(session, "unmerge", members)  # the replay named where events went; this names who was split
     return UnmergeResult(merge_id, active, len(events))
 
 
@@ -113,6 +114,7 @@ def rebuild(session: Session, context: IdentityContext, *, batch_size: int = 200
     after = profiles_of_events(session, event_ids)
     placed = profiles_of_events(session, list(reuse))
     repository.retire_unused(session, {pid: placed.get(event_id) for event_id, pid in reuse.items()}, now)
+    note_changes(session, "rebuild", [])  # every profile may have changed: views reload everything
     after_counts = repository.counts(session)
     moved, changed = _compare(before, after)
     return RebuildReport(
