@@ -176,6 +176,10 @@ def erase_wal(engine: Engine, *, timeout: float = BUSY_TIMEOUT_SECONDS) -> bool:
     if not is_sqlite(engine):
         return True
     deadline = time.monotonic() + timeout
+    # The write turn first: a busy worker that commits and begins again at once would otherwise win every race for
+    # the lock the checkpoint waits on (see _WriteTurn); with the turn, its next batch waits for the checkpoint.
+    turn = write_turn_of(engine)
+    is_turn_taken = turn is not None and turn.take(timeout)
     # On the driver, outside any transaction: a checkpoint cannot finish past the snapshot of its own connection.
     proxied = engine.raw_connection()
     try:
@@ -192,6 +196,9 @@ def erase_wal(engine: Engine, *, timeout: float = BUSY_TIMEOUT_SECONDS) -> bool:
             time.sleep(0.01)
     finally:
         proxied.close()
+        if is_turn_taken:
+            assert turn is not None
+            turn.give_back()
 
 
 def is_sqlite(engine: Engine) -> bool:
