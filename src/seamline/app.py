@@ -39,6 +39,7 @@ from seamline.core.errors import (
     Conflict,
     FieldError,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     SeamlineError,
@@ -53,12 +54,13 @@ from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size
 from seamline.ingestion.wire import Limits
-from seamline.matching.realtime import Matcher, MatchIndex, warm_index
+from seamline.matching.realtime import Matcher, MatchIndex, forget_profiles, warm_index
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import current_model
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
 from seamline.preferences.api import build_router as preferences_router
+from seamline.privacy.forgetting import ErasureFollower
 from seamline.worker.runner import Worker
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ _STATUS: dict[type[SeamlineError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
     TooLarge: 413,
     RateLimited: 429,
 }
@@ -103,9 +106,9 @@ def _warm(engine: Engine, matcher: Matcher) -> None:
 def _install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SeamlineError)
-        if is_console(request):
-            return error_page(request, exc)
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+        if is_console(request):
+            return error_page(request, exc, status=410 if isinstance(exc, Gone) else None)
         errors: list[FieldError] = list(getattr(exc, "errors", []))
         headers: dict[str, str] = {}
         if isinstance(exc, RateLimited):
@@ -220,6 +223,10 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.
             threading.Thread(target=_warm, args=(engine, matcher), name="match-index", daemon=True).start()
+        # An erasure made by any process empties this one's caches and match index within a second, even when no
+        # search comes (a search reads the change feed itself before it answers).
+        follower = ErasureFollower(engine, on_erased=lambda ids: forget_profiles(matcher.index, ids))
+        follower.start()
         metrics.watch_backlog(read_backlog)
         metrics.watch_quarantine(read_quarantine)
         # Everything allocated so far lives as long as the process: move it out of the collector's sight, so
@@ -229,6 +236,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         try:
             yield
         finally:
+            follower.stop()
             writer.stop()
             audit.stop()
             if worker is not None:

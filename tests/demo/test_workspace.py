@@ -95,6 +95,7 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
         merges = conn.execute(text("SELECT count(*) FROM merges WHERE rule = 'match'")).scalar()
         merged_pairs = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'merged'")).scalar()
         to_review = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'pending'")).scalar()
+        requests = conn.execute(text("SELECT kind, status FROM privacy_requests ORDER BY id")).all()
     assert pending == 0
     assert f"{workspace.silo_rows:,} silo records imported and {len(workspace.traffic):,} web, app" in summary
     assert merges  # silo records of one customer joined by matching, through the identity graph
@@ -103,6 +104,8 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
     assert cases == len(CONVERSATIONS)  # each conversation found a customer the bank knows by email
     assert escalated == sum(1 for c in CONVERSATIONS if c.escalation)
     assert handoffs == sum(1 for c in CONVERSATIONS if c.handoff)
+    assert [tuple(r) for r in requests] == [("access", "open"), ("erasure", "open")]  # for the privacy officer
+    assert "; 2 data-subject requests waiting" in summary
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:

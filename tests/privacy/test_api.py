@@ -112,3 +112,48 @@ def test_the_cli_opens_completes_and_lists_requests(
     ]
     assert raw_mentions(engine) == []
     assert runner.invoke(app, ["privacy", "complete", "2"]).exit_code == 1  # already done
+
+
+def test_an_erased_profile_answers_410_naming_the_erasure(client: TestClient, people: dict[str, Any]) -> None:
+    ada = people["ada"]
+    assert client.get(f"/v1/profiles/{ada}", headers=people["read"]).status_code == 200
+    created = client.post(
+        "/v1/privacy/requests", json={"kind": "erasure", "profile_id": ada}, headers=people["admin"]
+    ).json()
+    assert client.post(f"/v1/privacy/requests/{created['id']}/complete", headers=people["admin"]).status_code == 200
+    for path in (f"/v1/profiles/{ada}", f"/v1/profiles/{ada}/traits", f"/v1/profiles/{ada}/timeline"):
+        gone = client.get(path, headers=people["read"])
+        assert gone.status_code == 410, (path, gone.text)
+        assert gone.json()["error"]["code"] == "gone"
+        assert f"privacy request {created['id']}" in gone.json()["error"]["message"]
+    # A second request about the same person is refused the same way, and Grace is served as before.
+    again = client.post("/v1/privacy/requests", json={"kind": "erasure", "profile_id": ada}, headers=people["admin"])
+    assert again.status_code == 410
+    assert client.get(f"/v1/profiles/{people['grace']}", headers=people["read"]).status_code == 200
+
+
+def test_requests_are_listed_through_the_api_newest_first_and_audited(
+    client: TestClient, engine: Engine, people: dict[str, Any]
+) -> None:
+    def open_one(kind: str, profile_id: int) -> int:
+        body = {"kind": kind, "profile_id": profile_id}
+        made = client.post("/v1/privacy/requests", json=body, headers=people["admin"])
+        return int(made.json()["id"])
+
+    access, erasure = open_one("access", people["grace"]), open_one("erasure", people["ada"])
+    assert client.post(f"/v1/privacy/requests/{erasure}/complete", headers=people["admin"]).status_code == 200
+    listed = client.get("/v1/privacy/requests", headers=people["admin"])
+    assert listed.status_code == 200, listed.text
+    assert [(r["id"], r["kind"], r["status"]) for r in listed.json()["requests"]] == [
+        (erasure, "erasure", "done"),
+        (access, "access", "open"),
+    ]
+    opened = client.get("/v1/privacy/requests?status=open&limit=5", headers=people["admin"]).json()["requests"]
+    assert [r["id"] for r in opened] == [access]
+    bad = client.get("/v1/privacy/requests?status=pending", headers=people["admin"])
+    assert bad.status_code == 400
+    assert bad.json()["error"]["errors"][0]["field"] == "status"
+    assert client.get("/v1/privacy/requests", headers=people["read"]).status_code == 403
+    with unit_of_work(engine, write=False) as session:
+        audited = entries(session, subject_type="privacy_request", subject_id="list")
+    assert [e.detail for e in audited][:1] == [{"status": "open", "count": 1}]

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from seamline.audit.service import record
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
-from seamline.core.errors import Conflict, InvalidInput, NotFound
+from seamline.core.errors import Conflict, Gone, InvalidInput, NotFound
 from seamline.core.principal import Principal
 from seamline.identity.identifiers import Identifier
 from seamline.privacy.service import (
@@ -109,8 +109,8 @@ def test_after_erasure_no_table_holds_the_persons_email_phone_or_name(
     assert [tuple(r) for r in kept] == [("marketing", "email", "denied", "erased")]
     # Grace is untouched.
     assert profile_holding(engine, "email:grace@example.com") == people["grace"]
-    with unit_of_work(engine) as session:
-        assert export_profile(session, people["ada"])["identifiers"] == []
+    with unit_of_work(engine) as session, pytest.raises(Gone, match="erased"):
+        export_profile(session, people["ada"])  # nothing is served about an erased person, not even emptiness
 
 
 def test_a_replayed_or_late_event_with_the_old_email_does_not_recreate_the_person(

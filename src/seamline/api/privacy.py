@@ -1,19 +1,24 @@
-"""The privacy API: open data-subject requests (access, erasure), read them, and complete them. Scope
-identity:admin; every read and change is audited in the transaction that makes it."""
+"""The privacy API: open data-subject requests (access, erasure), list and read them, and complete them. Scope
+identity:admin; every read and change is audited in the transaction that makes it.
+
+An erasure's answer leaves only once no copy of the person is left behind it: after the commit the SQLite WAL is
+checkpointed and truncated (the page images written before the erasure would otherwise linger there) and this
+process's caches are emptied; other processes follow the change feed (see privacy/forgetting.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from seamline.api.profiles import Ctx, requires_key
 from seamline.audit.service import record
-from seamline.core.db import unit_of_work
+from seamline.core.db import erase_wal, unit_of_work
+from seamline.core.forgetting import forget_personal_data
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
-from seamline.privacy.service import complete_access, erase_profile, get_request, open_request
+from seamline.privacy.service import STATUSES, complete_access, erase_profile, get_request, list_requests, open_request
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
 
@@ -50,6 +55,23 @@ async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str,
     return view.as_dict()
 
 
+class RequestListOut(BaseModel):
+    requests: list[RequestOut]
+
+
+@router.get("/requests", response_model=RequestListOut, summary="Data-subject requests, newest first")
+async def get_list(
+    principal: Admin,
+    ctx: Ctx,
+    status: Annotated[str | None, Query(description=f"Only requests of this status: {', '.join(STATUSES)}.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most requests to return.")] = 100,
+) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        found = list_requests(session, status=status, limit=limit)
+        record(session, principal, "read", "privacy_request", "list", {"status": status, "count": len(found)})
+    return {"requests": [view.as_dict() for view in found]}
+
+
 @router.get("/requests/{request_id}", response_model=RequestOut, summary="A data-subject request and its status")
 async def get_one(request_id: Id, principal: Admin, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
@@ -73,4 +95,6 @@ async def post_complete(request_id: Id, principal: Admin, ctx: Ctx) -> dict[str,
             return {"request": get_request(session, request_id).as_dict(), "export": export}
         done = erase_profile(session, request_id)
         record(session, principal, "change", "profile", view.profile_id, {"erased": True, "request": view.id})
+    forget_personal_data()
+    erase_wal(ctx.engine)
     return {"request": done.as_dict()}

@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from seamline.audit.service import record
-from seamline.cli.session import load_settings, transaction
+from seamline.cli.session import engine_for, load_settings, transaction
+from seamline.core.db import erase_wal
 from seamline.core.principal import Principal
 from seamline.privacy.service import (
     complete_access,
@@ -64,6 +65,16 @@ def complete(
             done = erase_profile(session, request_id)
             record(session, operator, "change", "profile", view.profile_id, {"erased": True, "request": view.id})
     if done is not None:
+        engine = engine_for(settings)
+        try:
+            if not erase_wal(engine):
+                typer.echo(
+                    "warning: a reader kept the SQLite WAL from being truncated; stop the server and run "
+                    "`seamline privacy complete` again, or wait for its next erasure",
+                    err=True,
+                )
+        finally:
+            engine.dispose()
         typer.echo(f"request {done.id}: profile {done.profile_id} erased")
         typer.echo(orjson.dumps(done.result, option=orjson.OPT_SORT_KEYS).decode())
         return

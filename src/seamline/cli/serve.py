@@ -16,6 +16,7 @@ from seamline.config import Settings
 from seamline.core.errors import SeamlineError
 from seamline.core.migrations import is_up_to_date, upgrade
 from seamline.demo.workspace import DemoWorkspace, create_demo_workspace, play
+from seamline.privacy.forgetting import ErasureFollower
 from seamline.worker.runner import Worker
 
 
@@ -115,6 +116,11 @@ def worker(
             return
         signal.signal(signal.SIGTERM, lambda *_: runner.stop_soon())
         signal.signal(signal.SIGINT, lambda *_: runner.stop_soon())
-        runner.run_forever()
+        follower = ErasureFollower(engine)  # an erasure made elsewhere empties this worker's caches too
+        follower.start()
+        try:
+            runner.run_forever()
+        finally:
+            follower.stop()
     finally:
         engine.dispose()

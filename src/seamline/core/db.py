@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ NAMING_CONVENTION = {
 # queue on busy_timeout instead of failing when a reader upgrades to a writer.
 WRITE_INTENT = "seamline_write_intent"
 
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes a SQLite WAL keeps after a checkpoint (above wal_autocheckpoint's ~40 MB)
 BUSY_TIMEOUT_SECONDS = 30.0  # how long a SQLite writer waits for another's transaction before giving up
 _HOLDS_WRITE_TURN = "seamline_holds_write_turn"
 SYNCHRONOUS = "seamline_synchronous"  # a SQLite connection's configured synchronous level, in its pool record
@@ -66,6 +68,11 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
         # synced it; fewer checkpoints write pages touched by several commits once (measured: -8% worker CPU,
         # +11% events/s at 1M events). Commits are synced to the WAL as before, so durability is unchanged.
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
+        # Erasure: deleted and overwritten content is zeroed in the database file rather than left in free space
+        # (set here, not left to how the distribution compiled SQLite: Debian's default is off), and a checkpoint
+        # shrinks the WAL back to this size, so copies of old pages do not linger in a long file (see erase_wal).
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cursor.close()
 
     # SQLite's busy handler polls with sleeps of up to 100 ms, so a thread waiting for the write lock can lose
@@ -159,6 +166,39 @@ class _WriteTurn:
 
 # Each SQLite engine's turn, by its pool (engines made with execution_options share their pool and their turn).
 _WRITE_TURNS: weakref.WeakKeyDictionary[Pool, _WriteTurn] = weakref.WeakKeyDictionary()
+
+
+def erase_wal(engine: Engine, *, timeout: float = BUSY_TIMEOUT_SECONDS) -> bool:
+    """SQLite: copy every committed page into the database file and truncate the WAL to nothing, so the page
+    images written before an erasure (whole events, names, emails) are gone from the WAL file. Call right after
+    the erasure commits. False when readers kept it from finishing within `timeout` (the next call finishes it);
+    True at once on PostgreSQL, whose WAL is the database server's, not in Seamline's data folder."""
+    if not is_sqlite(engine):
+        return True
+    deadline = time.monotonic() + timeout
+    # The write turn first: a busy worker that commits and begins again at once would otherwise win every race for
+    # the lock the checkpoint waits on (see _WriteTurn); with the turn, its next batch waits for the checkpoint.
+    turn = write_turn_of(engine)
+    is_turn_taken = turn is not None and turn.take(timeout)
+    # On the driver, outside any transaction: a checkpoint cannot finish past the snapshot of its own connection.
+    proxied = engine.raw_connection()
+    try:
+        while True:
+            # TRUNCATE waits for writers through the busy handler; a reader still on an old snapshot makes it
+            # report busy, so it is retried until that reader is done.
+            cursor = proxied.cursor()
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            cursor.close()
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+    finally:
+        proxied.close()
+        if is_turn_taken:
+            assert turn is not None
+            turn.give_back()
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -66,3 +66,9 @@ class Unauthorized(SeamlineError):
 
 class Forbidden(SeamlineError):
     code = "forbidden"
+
+
+class Gone(SeamlineError):
+    """What was asked for existed and was removed for good (an erased profile)."""
+
+    code = "gone"

@@ -24,8 +24,15 @@ _FIND = Prepared(
     ).columns(_IDENTIFIERS.profile_id)
 )
 _HEADER = Prepared(
-    text("SELECT id, merged_into_id, created_at, updated_at FROM profiles WHERE id = :id").columns(
-        _PROFILES.id, _PROFILES.merged_into_id, _PROFILES.created_at, _PROFILES.updated_at
+    text(
+        "SELECT id, merged_into_id, created_at, updated_at, erased_at, erasure_request_id FROM profiles WHERE id = :id"
+    ).columns(
+        _PROFILES.id,
+        _PROFILES.merged_into_id,
+        _PROFILES.created_at,
+        _PROFILES.updated_at,
+        _PROFILES.erased_at,
+        _PROFILES.erasure_request_id,
     )
 )
 _LINKS = Prepared(
@@ -49,7 +56,7 @@ def find_profile(reads: Reads, identifier: Identifier) -> int | None:
 
 
 def profile_header(reads: Reads, profile_id: int) -> Any:
-    """id, merged_into_id, created_at, updated_at of a profile, or None."""
+    """id, merged_into_id, created_at, updated_at, erased_at, erasure_request_id of a profile, or None."""
     return _HEADER.first(reads, id=profile_id)
 
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from seamline.core.forgetting import register, register_holder
 from seamline.identity.rules import IdentifierRule, IdentityConfig
 
 MEMO_SIZE = 200_000
@@ -74,6 +75,10 @@ def normalize_phone(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+register(normalize_email.cache_clear)
+register(normalize_phone.cache_clear)
+
+
 class _Blocklist:
     def __init__(self, entries: list[str]) -> None:
         self.exact = {e.lower() for e in entries if not e.startswith("re:")}
@@ -112,6 +117,11 @@ class IdentifierExtractor:
         self._blocklists = {rule.type: _Blocklist(rule.blocked) for rule in config.identifiers}
         self._generic_blocklist = _Blocklist(IdentifierRule(type="ext", priority=0).blocked)
         self._memo: dict[tuple[str, str | int | float], Identifier | str] = {}
+        register_holder(self)
+
+    def forget(self) -> None:
+        """Empty the memo of raw values (an erasure forgets them; see core.forgetting)."""
+        self._memo.clear()
 
     def rule(self, identifier_type: str) -> IdentifierRule:
         """The rule of a type; unknown external id types get a generic unique rule."""

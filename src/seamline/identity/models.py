@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from seamline.core.db import Base, UtcDateTime
@@ -23,6 +23,10 @@ class Profile(Base):
     created_by_event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"), nullable=True, index=True)
     merge_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by an erasure, with the data-subject request that asked for it: the row stays (merges and events still
+    # point at it) but the profile is never served again; readers answer "gone, erased by request N".
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    erasure_request_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class IdentifierLink(Base):
@@ -85,4 +89,19 @@ class IdentityConflict(Base):
     identifier_type: Mapped[str] = mapped_column(String(64))
     identifier_value: Mapped[str] = mapped_column(String(512))
     reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProfileChange(Base):
+    """One transaction's change to what profiles hold, naming them: the change feed that every process's in-memory
+    views (the real-time match index) read as "changes since my mark" (see identity/feed.py)."""
+
+    __tablename__ = "profile_changes"
+    __table_args__ = {"sqlite_autoincrement": True}  # a pruned or rolled-back seq is never handed out again
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # PostgreSQL: the writing transaction's id (rows commit out of seq order there); SQLite: none.
+    txid: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    profile_ids: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

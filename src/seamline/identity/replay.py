@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
-from seamline.identity.service import root_of
+from seamline.identity.service import note_changes, root_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,7 @@ def open_unmerge(session: Session, merge_id: int, *, actor: str, reason: str) ->
     merge.undone_at, merge.undone_by, merge.undo_reason = now, actor[:200], reason[:500]
     repository.add_block(session, merge.profile_id, merge.merged_profile_id, merge.id, now)
     repository.supersede_merges(session, members, now, f"re-derived after unmerge of #{merge_id}")
+    note_changes(session, "unmerge", members)  # the replay names where events went; this names who was split
     return Replay(members, reuse, now), root
 
 
@@ -49,6 +50,7 @@ def open_rebuild(session: Session) -> Replay:
     everyone = repository.all_profile_ids(session)
     now = utcnow()
     repository.supersede_merges(session, everyone, now, "re-derived by identity rebuild")
+    note_changes(session, "rebuild", [])  # every profile may have changed: views reload everything
     return Replay(everyone, reuse, now)
 
 

@@ -441,20 +441,3 @@ def active_ids(session: Session, profile_ids: Sequence[int] | None = None) -> li
     for chunk in _chunks(list(profile_ids)):
         out.extend(session.scalars(query.where(Profile.id.in_(chunk))))
     return out
-
-
-def graph_changes(session: Session, after_link: int, after_merge: int) -> tuple[int, int, set[int]]:
-    """Profiles that gained identifiers or took part in merges since these ids, and the new high-water marks."""
-    touched: set[int] = set()
-    last_link, last_merge = after_link, after_merge
-    for link_id, profile_id in session.execute(
-        select(IdentifierLink.id, IdentifierLink.profile_id).where(IdentifierLink.id > after_link)
-    ):
-        touched.add(profile_id)
-        last_link = max(last_link, link_id)
-    for merge_id, survivor, absorbed in session.execute(
-        select(Merge.id, Merge.profile_id, Merge.merged_profile_id).where(Merge.id > after_merge)
-    ):
-        touched.update((survivor, absorbed))
-        last_merge = max(last_merge, merge_id)
-    return last_link, last_merge, touched

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from seamline.core.clock import utcnow
-from seamline.core.errors import Conflict, NotFound
+from seamline.core.clock import isoformat_z, utcnow
+from seamline.core.errors import Conflict, Gone, NotFound
 from seamline.core.pipeline import MergeNotice, ResolvedBatch, ResolvedEvent, occurred_at
 from seamline.core.prepared import Reads
-from seamline.identity import card_reads, repository
+from seamline.identity import card_reads, feed, repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
 from seamline.identity.models import IdentityConflict, Merge
@@ -165,6 +165,8 @@ def resolve_batch(
     final = _final_profiles(graph, lambda pid: real_ids.get(pid, pid))
     homes = [real(pid) for pid, _at in placed]
     outcome.assignments = {e.id: final.get(home, home) for e, home in zip(events, homes, strict=True)}
+    merged = [real_ids.get(pid, pid) for m in graph.merges for pid in (m.survivor, m.absorbed)]
+    note_changes(session, "events", [*outcome.assignments.values(), *merged])
     outcome.profiles_created = len(graph.new_profiles)
     outcome.merges = len(graph.merges)
     outcome.conflicts = len(graph.conflicts)
@@ -255,7 +257,8 @@ def root_of(session: Session, profile_id: int) -> int:
 
 
 def active_header(reads: Reads, profile_id: int) -> Any:
-    """id, merged_into_id, created_at, updated_at of the active profile a profile id now lives in."""
+    """id, merged_into_id, created_at, updated_at, erased_at, erasure_request_id of the active profile a profile id
+    now lives in; Gone when that profile was erased (every reader of a profile comes through here)."""
     header = card_reads.profile_header(reads, profile_id)
     if header is None:
         raise NotFound(f"no profile {profile_id}")
@@ -268,6 +271,11 @@ def active_header(reads: Reads, profile_id: int) -> Any:
         header = card_reads.profile_header(reads, next_id)
         if header is None:
             raise NotFound(f"no profile {next_id}")
+    if header.erased_at is not None:
+        raise Gone(
+            f"profile {profile_id} was erased on {isoformat_z(header.erased_at)} "
+            f"by privacy request {header.erasure_request_id}"
+        )
     return header
 
 
@@ -305,15 +313,20 @@ def person_identity(session: Session, profile_id: int) -> PersonIdentity:
 
 
 def erase_identity(
-    session: Session, profile_ids: Sequence[int], *, event_ids: Sequence[int], values: Sequence[str]
+    session: Session, profile_ids: Sequence[int], *, event_ids: Sequence[int], values: Sequence[str], request_id: int
 ) -> dict[str, int]:
     """Erasure: delete the profiles' identifier links and refused evidence (about them, from their events or
-    naming their values), and blank the values merges were made on (the merges stay, still undoable)."""
-    return {
+    naming their values), blank the values merges were made on (the merges stay), mark the profiles erased by the
+    request, and tell every process's in-memory views to drop them (the change feed)."""
+    counts = {
         "identifiers": repository.delete_links(session, profile_ids),
         "conflicts": repository.delete_conflicts(session, profile_ids, event_ids, values),
         "merge_evidence": repository.blank_merge_values(session, profile_ids),
     }
+    now = utcnow()
+    feed.mark_erased(session, profile_ids, request_id, now)
+    note_changes(session, "erasure", profile_ids)
+    return counts
 
 
 def identifier_values(
@@ -331,9 +344,47 @@ def active_profiles(session: Session, profile_ids: Sequence[int] | None = None) 
     return repository.active_ids(session, profile_ids)
 
 
-def graph_changes(session: Session, after_link: int, after_merge: int) -> tuple[int, int, set[int]]:
-    """(link mark, merge mark, profiles touched): what changed in the graph since the given marks."""
-    return repository.graph_changes(session, after_link, after_merge)
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """What the change feed says happened after a mark: profiles erased, profiles whose data changed otherwise,
+    and whether a rebuild re-derived every profile."""
+
+    mark: int
+    erased: frozenset[int]
+    changed: frozenset[int]
+    is_rebuilt: bool
+
+
+def note_changes(session: Session, kind: str, profile_ids: Sequence[int]) -> None:
+    """Tell every process's in-memory views (the real-time match index) that these profiles changed: one row of the
+    change feed, in the caller's transaction. `kind` says why (events, unmerge, rebuild, erasure)."""
+    ids = sorted(set(profile_ids))
+    if ids or kind == "rebuild":
+        feed.add_change(session, kind, ids, utcnow())
+
+
+def changes_mark(session: Session) -> int:
+    """The change feed's mark now: read it before loading a full view, then follow `profile_changes` from it."""
+    return feed.current_mark(session)
+
+
+def profile_changes(session: Session, mark: int) -> ProfileChanges:
+    """The changes after a mark, summed up, and the mark to ask from next time."""
+    new_mark, rows = feed.changes_since(session, mark)
+    erased = {pid for kind, ids in rows if kind == "erasure" for pid in ids}
+    changed = {pid for kind, ids in rows if kind != "erasure" for pid in ids} - erased
+    return ProfileChanges(new_mark, frozenset(erased), frozenset(changed), any(k == "rebuild" for k, _ in rows))
+
+
+def erasures_since(session: Session, mark: int) -> tuple[int, set[int]]:
+    """(new mark, profiles erased after a mark): the change feed read by a process that only forgets."""
+    new_mark, rows = feed.changes_since(session, mark, "erasure")
+    return new_mark, {pid for _kind, ids in rows for pid in ids}
+
+
+def erased_profiles(session: Session, profile_ids: Sequence[int]) -> set[int]:
+    """Which of these profiles were erased (a guard for views that may lag the change feed)."""
+    return feed.erased_among(session, profile_ids)
 
 
 def identifiers_by_profile(session: Session, profile_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:

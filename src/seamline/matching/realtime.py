@@ -3,10 +3,13 @@ trained model's m and u and explained field by field, fast enough for a live cal
 
 No Splink pipeline per request: an in-process index maps blocking keys (the batch's, plus name-only keys for a
 caller who knows no birth date) to profile ids; a request looks its keys up, scores the few candidates in Python
-(scoring.py: the same levels and weights as the batch) and ranks them. The index refreshes incrementally: a request
-finding it older than `realtime_refresh_seconds` first reads what changed since its high-water marks (new trait
-candidates, new identifier links, new merges: a merge, unmerge or replay always writes one of these) and reloads
-just those profiles. So a new profile is found within that interval, with no restart.
+(scoring.py: the same levels and weights as the batch) and ranks them.
+
+The index follows the profile change feed (identity's `profile_changes`), which every process's changes write to:
+before each answer it reads what changed since its mark (one indexed query that finds nothing most of the time).
+Erased profiles leave the index at once; the others (new events, merges, unmerges, corrections, imports) are
+reloaded when the index is older than `realtime_refresh_seconds`, so a burst of worker batches costs one reload.
+As a second guard, an answer's candidates are checked against the erasure mark in the database before they leave.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from sqlalchemy.orm import Session
 
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Conflict, FieldError, InvalidInput
-from seamline.identity.service import active_profiles, graph_changes
+from seamline.core.forgetting import register
+from seamline.identity.service import changes_mark, erased_profiles, profile_changes
 from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS
 from seamline.matching.model import TrainedModel, load_model
-from seamline.matching.prepare import FIELDS, prepare
+from seamline.matching.prepare import FIELDS, metaphone, name_form, nickname_forms, prepare, street_form
 from seamline.matching.records import MatchingContext, profile_records
 from seamline.matching.scoring import FieldScore, Scorer
-from seamline.profiles.service import traits_changed
 
 # Keys only the real-time path uses: a caller often knows a name and a postcode or city, but no birth date.
 REALTIME_KEYS: Final = (
@@ -38,6 +41,8 @@ REALTIME_KEYS: Final = (
     ("last_name_metaphone", "postcode_district"),
 )
 MAX_CANDIDATES: Final = 5_000
+for _cached in (name_form, metaphone, nickname_forms, street_form):  # names and streets people typed: see forgetting
+    register(_cached.cache_clear)
 _TF_COLUMNS: Final = tuple(sorted({lv.column for c in COMPARISONS for lv in c.levels if lv.tf}))
 
 
@@ -66,7 +71,8 @@ def _keys(record: Mapping[str, Any]) -> Iterable[tuple[Any, ...]]:
 
 @dataclass
 class MatchIndex:
-    """Prepared records of every active profile by blocking key, with term-frequency counts. Thread-safe."""
+    """Prepared records of every active profile by blocking key, with term-frequency counts, and where it stands in
+    the profile change feed. Thread-safe."""
 
     model: TrainedModel | None = None
     scorer: Scorer | None = None
@@ -74,7 +80,9 @@ class MatchIndex:
     buckets: dict[tuple[Any, ...], set[int]] = field(default_factory=dict)
     counts: dict[str, dict[Any, int]] = field(default_factory=lambda: {c: {} for c in _TF_COLUMNS})
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_TF_COLUMNS, 0))
-    marks: tuple[int, int, int] = (0, 0, 0)
+    mark: int | None = None  # the change feed's mark; None until the first full load
+    pending: set[int] = field(default_factory=set)  # profiles the feed named, reloaded at the next refresh
+    must_reload: bool = False  # a rebuild re-derived every profile
     refreshed_at: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
     # One refresh at a time: requests that find the index stale while another refresh (or the start-up warm-up)
@@ -167,35 +175,62 @@ def build_index(session: Session, ctx: MatchingContext) -> MatchIndex:
     return index
 
 
-def refresh_index(session: Session, ctx: MatchingContext, index: MatchIndex, *, full: bool = False) -> int:
-    """Bring the index up to date with what changed since its marks (everything when `full`); returns how many
-    profiles were reloaded. A newer model file is picked up too."""
-    trait_mark, link_mark, merge_mark = (0, 0, 0) if full else index.marks
-    new_trait_mark, touched = traits_changed(session, trait_mark)
-    new_link_mark, new_merge_mark, graph_touched = graph_changes(session, link_mark, merge_mark)
-    touched |= graph_touched
+def forget_profiles(index: MatchIndex, profile_ids: set[int]) -> None:
+    """Drop profiles from the index at once (erased ones, told by the process's erasure follower)."""
+    with index.lock:
+        for profile_id in profile_ids:
+            index.drop(profile_id)
+        index.pending -= profile_ids
+
+
+def _use_newest_model(ctx: MatchingContext, index: MatchIndex) -> None:
     model = load_model(ctx.model_dir)
     with index.lock:
         if model is not None and (index.model is None or index.model.version != model.version):
             index.use_model(model)
-    if full:
-        records = profile_records(session, ctx)
-        touched = set(active_profiles(session))
-    else:
-        records = profile_records(session, ctx, sorted(touched)) if touched else []
-    fresh = {int(r["unique_id"]): r for r in records}
+
+
+def follow_changes(session: Session, index: MatchIndex) -> None:
+    """Read the change feed after the index's mark: erased profiles leave the index now, the rest wait for the
+    next refresh. Call with `refresh_lock` held."""
+    if index.mark is None:
+        return
+    changes = profile_changes(session, index.mark)
+    forget_profiles(index, set(changes.erased))
     with index.lock:
-        if full:
+        index.pending |= changes.changed
+        index.must_reload = index.must_reload or changes.is_rebuilt
+        index.mark = changes.mark
+
+
+def refresh_index(session: Session, ctx: MatchingContext, index: MatchIndex, *, full: bool = False) -> int:
+    """Bring the index up to date with the change feed (everything when `full`, never loaded, or after a rebuild);
+    returns how many profiles were reloaded. A newer model file is picked up too."""
+    follow_changes(session, index)
+    _use_newest_model(ctx, index)
+    if full or index.mark is None or index.must_reload:
+        mark = changes_mark(session)  # before the read: a change made meanwhile is read again from the feed
+        fresh = {int(r["unique_id"]): r for r in profile_records(session, ctx)}
+        with index.lock:
             index.records.clear()
             index.buckets.clear()
             index.counts = {c: {} for c in _TF_COLUMNS}
             index.totals = dict.fromkeys(_TF_COLUMNS, 0)
+            for profile_id, record in fresh.items():
+                index.put(profile_id, record)
+            index.mark, index.pending, index.must_reload = mark, set(), False
+            index.refreshed_at = time.monotonic()
+        return len(fresh)
+    with index.lock:
+        touched, index.pending = index.pending, set()
+    records = profile_records(session, ctx, sorted(touched)) if touched else []
+    fresh = {int(r["unique_id"]): r for r in records}
+    with index.lock:
         for profile_id in touched:
             if profile_id in fresh:
                 index.put(profile_id, fresh[profile_id])
             else:
                 index.drop(profile_id)  # merged away, erased, or no longer has a name
-        index.marks = (new_trait_mark, new_link_mark, new_merge_mark)
         index.refreshed_at = time.monotonic()
     return len(touched)
 
@@ -226,9 +261,18 @@ def match_record(
     if not 1 <= wanted <= 100:
         raise InvalidInput([FieldError("limit", "invalid", "limit must be between 1 and 100")])
     record = prepare(validate_record(raw), ctx.region)
-    if index.is_stale(ctx.config.realtime_refresh_seconds):
-        with index.refresh_lock:
-            if index.is_stale(ctx.config.realtime_refresh_seconds):
-                refresh_index(session, ctx, index)
+    with index.refresh_lock:
+        if index.mark is None or index.is_stale(ctx.config.realtime_refresh_seconds):
+            refresh_index(session, ctx, index)
+        else:
+            follow_changes(session, index)  # every answer: an erasure made by any process is seen first
     with index.lock:
-        return index.match(record, wanted)
+        found = index.match(record, wanted)
+    # The second guard: a profile erased by a transaction the feed read above could not see yet never leaves.
+    erased = erased_profiles(session, [c.profile_id for c in found])
+    if erased:
+        with index.lock:
+            for profile_id in erased:
+                index.drop(profile_id)
+        found = [c for c in found if c.profile_id not in erased]
+    return found

@@ -326,7 +326,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
     event_ids = sorted({*timeline_ids, *person.refused_event_ids})
     scrubbed = scrub_events(session, event_ids)
     counts = erase_facts(session, members)
-    identity_counts = erase_identity(session, members, event_ids=event_ids, values=values)
+    identity_counts = erase_identity(session, members, event_ids=event_ids, values=values, request_id=row.id)
     # The decisions themselves are kept as proof of what was honoured; who stated them and the evidence go.
     choices = scrub_choices(session, members, actor=ERASED_ACTOR, evidence=ERASED_MARK)
     audit_scrubbed = scrub_details(

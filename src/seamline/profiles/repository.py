@@ -332,14 +332,3 @@ def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequen
     for start in range(0, len(ids), 900):
         out.extend(session.execute(query.where(TraitValue.profile_id.in_(ids[start : start + 900]))))
     return out
-
-
-def traits_changed(session: Session, after_id: int) -> tuple[int, set[int]]:
-    """Profiles with trait candidates added since a row id, and the new high-water mark."""
-    last, touched = after_id, set()
-    for row_id, profile_id in session.execute(
-        select(TraitValue.id, TraitValue.profile_id).where(TraitValue.id > after_id)
-    ):
-        touched.add(int(profile_id))
-        last = max(last, int(row_id))
-    return last, touched

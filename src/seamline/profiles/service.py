@@ -273,8 +273,3 @@ def golden_values(
         winner = candidates[0] if len(candidates) == 1 else choose(name, candidates, config).winner
         out.setdefault(profile_id, {})[name] = orjson.loads(winner.value_json)
     return out
-
-
-def traits_changed(session: Session, after_id: int) -> tuple[int, set[int]]:
-    """(new mark, profiles touched): trait candidates added since a mark (merges and replays add them too)."""
-    return repository.traits_changed(session, after_id)
