@@ -12,6 +12,7 @@ from seamline.cli import (
     imports,
     keys,
     matching,
+    outbox,
     preferences,
     privacy,
     serve,
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
+app.command("dispatcher")(outbox.dispatcher)
 app.command("import")(imports.import_command)
 app.add_typer(db.app, name="db")
 app.add_typer(sources.app, name="sources")
@@ -38,6 +40,7 @@ app.add_typer(preferences.app, name="preferences")
 app.add_typer(cases.app, name="cases")
 app.add_typer(users.app, name="users")
 app.add_typer(matching.app, name="match")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:
