@@ -4,7 +4,7 @@ every outcome, read the log. Services only flush; the caller's unit of work comm
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -283,6 +283,20 @@ def communications_of(session: Session, profile_id: int, *, limit: int = 50) -> 
     """A person's communications (every profile merged into them too), newest first."""
     root = int(active_header(session, profile_id).id)
     return _with_outcomes(session, repository.of_profiles(session, profile_members(session, root), limit))
+
+
+def export_person(session: Session, profile_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Every communication of these profiles with its outcomes, for an access request's export."""
+    rows = repository.of_profiles(session, profile_ids, 100_000)
+    return [
+        {
+            **{k: v for k, v in asdict(c).items() if k not in ("id", "outcomes")},
+            "created_at": c.created_at.isoformat(),
+            "sent_at": c.sent_at.isoformat() if c.sent_at else None,
+            "outcomes": [{**asdict(o), "occurred_at": o.occurred_at.isoformat()} for o in c.outcomes],
+        }
+        for c in _with_outcomes(session, rows)
+    ]
 
 
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
