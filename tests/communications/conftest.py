@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from seamline.communications.config import EmailConfig
@@ -17,8 +16,6 @@ from seamline.core.db import unit_of_work
 from seamline.outbox.config import OutboxConfig
 from seamline.preferences.service import unsubscribe_link
 from seamline.worker.dispatcher import Dispatcher, build_dispatcher
-from tests.support.builders import make_source
-from tests.support.flows import drain, profile_holding, send
 from tests.support.smtp import Mailbox, smtp_server
 
 
@@ -50,16 +47,6 @@ def deliver(engine: Engine, settings: Settings) -> int:
         return runner.drain()
     finally:
         runner.stop()
-
-
-def person(
-    client: TestClient, engine: Engine, settings: Settings, *, user_id: str = "u-ada", email: str = "ada@example.com"
-) -> int:
-    """A profile holding a user id and an email address, made through the tracking API and the worker."""
-    _, key = make_source(engine, f"web-{user_id}", "web")
-    send(client, key, {"type": "identify", "userId": user_id, "traits": {"email": email, "first_name": "Ada"}})
-    drain(engine, settings)
-    return profile_holding(engine, f"user_id:{user_id}")
 
 
 def queue(

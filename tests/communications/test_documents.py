@@ -12,7 +12,8 @@ from seamline.communications.service import view
 from seamline.config import Settings
 from seamline.consent.service import record_choice
 from seamline.core.db import unit_of_work
-from tests.communications.conftest import deliver, person, queue
+from tests.communications.conftest import deliver, queue
+from tests.support.people import person
 from tests.support.smtp import Mailbox
 
 

@@ -28,4 +28,7 @@ class OutboxConfig(BaseModel):
     breaker_cooldown_seconds: float = Field(
         default=30.0, gt=0, description="How long an open circuit waits before one trial delivery."
     )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a webhook may take to answer before it counts as failed (retried)."
+    )
     send_threads: int = Field(default=8, ge=1, description="Deliveries one dispatcher makes at once (webhooks).")

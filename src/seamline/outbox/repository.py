@@ -99,3 +99,17 @@ def counts(session: Session) -> dict[str, int]:
 def delete_of_profiles(session: Session, profile_ids: Sequence[int]) -> int:
     result = session.execute(delete(_T).where(_T.c.profile_id.in_(profile_ids)))
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of a DELETE
+
+
+def of_target(session: Session, target: str, since: datetime, statuses: Sequence[str]) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.target == target, OutboxMessage.created_at >= since, OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.id)
+    )
+    return list(session.scalars(query))
+
+
+def release_target(session: Session, target: str, now: datetime) -> None:
+    """Make a target's waiting rows due now (a resumed destination)."""
+    session.execute(update(_T).where(_T.c.target == target, _T.c.status == PENDING).values(next_attempt_at=now))

@@ -209,6 +209,20 @@ def discard(session: Session, ids: Sequence[int]) -> list[int]:
     return _of_dead(session, ids, {"status": DISCARDED, "settled_at": utcnow()})
 
 
+def replay_target(session: Session, target: str, since: datetime) -> int:
+    """Send again every settled message to a target made since a time: each as a new message (a new delivery id)
+    with the same payload, after everything already waiting. Returns how many."""
+    settled = repository.of_target(session, target, since, [SENT, FAILED, DEAD, DISCARDED, SUPPRESSED])
+    for row in settled:
+        enqueue(session, row.kind, row.target, row.payload, profile_id=row.profile_id)
+    return len(settled)
+
+
+def release_target(session: Session, target: str) -> None:
+    """Make every message waiting for a target due now (it was paused, or its outage is over)."""
+    repository.release_target(session, target, utcnow())
+
+
 def counts(session: Session) -> dict[str, int]:
     """How many entries are in each status."""
     return repository.counts(session)

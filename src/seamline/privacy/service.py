@@ -20,6 +20,7 @@ from seamline.communications.service import export_person as export_communicatio
 from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.destinations.service import announce_erasure
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import (
     active_header,
@@ -349,6 +350,8 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "match_pairs_erased": erase_pairs(session, members),
         "communications_erased": erase_communications(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
+        # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
+        "destinations_notified": announce_erasure(session, members),
     }
     session.flush()
     return RequestView.of(row)

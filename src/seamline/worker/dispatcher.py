@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from seamline.communications.delivery import EmailHandler, PaperHandler, UnsubscribeLink
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
+from seamline.destinations.delivery import WebhookHandler
 from seamline.outbox.breaker import Breakers
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.handlers import Handler
@@ -155,5 +156,6 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
     handlers: list[Handler] = [
         EmailHandler(settings.email, settings.consent, unsubscribe_url),
         PaperHandler(settings.data_dir / "print"),
+        WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
     ]
     return Dispatcher(engine, settings.outbox, handlers)

@@ -1,4 +1,5 @@
-"""The outbox (messages and calls waiting to leave), the communications log and unreachable contact points.
+"""The outbox (messages and calls waiting to leave), the communications log, unreachable contact points and
+destinations (webhook receivers).
 
 Revision ID: 0015
 Revises: 0009
@@ -100,9 +101,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unreachable_contacts")),
         sa.UniqueConstraint("channel", "address", name="uq_unreachable_contacts_channel_address"),
     )
+    op.create_table(
+        "destinations",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column("purpose", sa.String(length=32), nullable=False),
+        sa.Column("subscriptions", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("changed_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_destinations")),
+        sa.UniqueConstraint("name", name=op.f("uq_destinations_name")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("destinations")
     op.drop_table("unreachable_contacts")
     op.drop_index("ix_communication_outcomes_communication", table_name="communication_outcomes")
     op.drop_table("communication_outcomes")
