@@ -58,6 +58,7 @@ class CommunicationOutcome(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     origin: Mapped[str] = mapped_column(String(32))  # smtp, dispatcher, callback, event, import
+    event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)  # a tracking event's, once
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -101,3 +101,11 @@ def by_public_ids(session: Session, communication_ids: Sequence[str]) -> dict[st
         return {}
     query = select(Communication).where(Communication.communication_id.in_(list(set(communication_ids))))
     return {c.communication_id: c for c in session.scalars(query)}
+
+
+def seen_events(session: Session, event_ids: Sequence[int]) -> set[int]:
+    """Which of these tracking events have already been logged (a replay after an unmerge sends them again)."""
+    if not event_ids:
+        return set()
+    rows = session.execute(select(_O.c.event_id).where(_O.c.event_id.in_(list(event_ids))))
+    return {int(r[0]) for r in rows}

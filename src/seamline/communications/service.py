@@ -38,11 +38,13 @@ UNSUBSCRIBED = "unsubscribed"
 SUPPRESSED = "suppressed"
 FAILED = "failed"
 PRINTED = "printed"
+SENT = "sent"  # another platform says it sent it
 OUTCOMES = (
-    QUEUED, ACCEPTED, DELIVERED, DEFERRED, BOUNCED_HARD, BOUNCED_SOFT, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED,
+    SENT, QUEUED, ACCEPTED, DELIVERED, DEFERRED, BOUNCED_HARD, BOUNCED_SOFT, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED,
     SUPPRESSED, FAILED, PRINTED,
 )  # fmt: skip
 CLOSING = (BOUNCED_HARD, COMPLAINED)  # outcomes that make the contact point unreachable
+EARLY = (QUEUED, SENT, ACCEPTED)  # outcomes that say a communication left, before anything came of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,68 @@ def queue_message(
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalCommunication:
+    """A communication another platform sent, as its events or send log describe it."""
+
+    communication_id: str
+    profile_id: int | None
+    type: str
+    channel: str
+    platform: str
+    template: str | None = None
+    template_version: str | None = None
+    batch: str | None = None
+    campaign: str | None = None
+    source_system: str | None = None
+    address: str | None = None
+    subject: str | None = None
+    fields: Mapping[str, Any] | None = None
+    occurred_at: datetime | None = None
+
+
+def log_external(session: Session, items: Sequence[ExternalCommunication]) -> int:
+    """Add other platforms' communications to the log (ones already there are completed, never duplicated);
+    returns how many were new."""
+    known = repository.by_public_ids(session, [i.communication_id for i in items])
+    now = utcnow()
+    added = 0
+    for item in items:
+        row = known.get(item.communication_id)
+        described = {
+            "type": item.type, "template": item.template, "template_version": item.template_version,
+            "batch": item.batch, "campaign": item.campaign, "source_system": item.source_system,
+            "platform": item.platform, "channel": item.channel, "address": item.address, "subject": item.subject,
+        }  # fmt: skip
+        if row is None:
+            known[item.communication_id] = repository.add(
+                session,
+                {
+                    **described,
+                    "communication_id": item.communication_id,
+                    "profile_id": item.profile_id,
+                    "fields": dict(item.fields or {}),
+                    "status": SENT,
+                    "created_at": item.occurred_at or now,
+                    "updated_at": now,
+                },
+            )
+            added += 1
+        else:
+            # A stub made by an outcome that arrived first learns what the send said.
+            filled: dict[str, Any] = {
+                k: v for k, v in described.items() if v is not None and k not in ("type", "platform", "channel")
+            }
+            if row.type == "unknown":
+                filled.update(type=item.type, platform=item.platform, channel=item.channel)
+            if item.fields:
+                filled["fields"] = dict(item.fields)
+            if filled:
+                repository.set_status(session, row.id, filled)
+    session.flush()
+    return added
+
+
+@dataclass(frozen=True, slots=True)
 class SendCheck:
     """The answer at send time: go to `address`, or not, with the reasons in words."""
 
@@ -220,6 +284,7 @@ class Happened:
     origin: str = "seamline"
     address: str | None = None
     occurred_at: datetime | None = None
+    event_id: int | None = None
 
 
 def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
@@ -239,12 +304,15 @@ def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
                 "detail": item.detail[:1000] if item.detail else None,
                 "origin": item.origin,
                 "occurred_at": at,
+                "event_id": item.event_id,
             }
         )
-        values: dict[str, Any] = {"status": item.outcome, "updated_at": now}
+        values: dict[str, Any] = {"updated_at": now}
+        if item.outcome not in EARLY or row.status in EARLY:
+            values["status"] = item.outcome  # a late "sent" never hides a delivery or a bounce already known
         if item.address is not None:
             values["address"] = item.address
-        if item.outcome in (ACCEPTED, PRINTED) and row.sent_at is None:
+        if item.outcome in (ACCEPTED, PRINTED, SENT) and row.sent_at is None:
             values["sent_at"] = at
         repository.set_status(session, row.id, values)
         address = item.address or row.address

@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=32), nullable=False),
         sa.Column("detail", sa.String(length=1000), nullable=True),
         sa.Column("origin", sa.String(length=32), nullable=False),
+        sa.Column("event_id", sa.BigInteger(), nullable=True),
         sa.Column("occurred_at", WHEN, nullable=False),
         sa.ForeignKeyConstraint(
             ["communication_row_id"],
@@ -89,6 +90,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_communication_outcomes")),
     )
     op.create_index("ix_communication_outcomes_communication", "communication_outcomes", ["communication_row_id", "id"])
+    op.create_index(op.f("ix_communication_outcomes_event_id"), "communication_outcomes", ["event_id"])
     op.create_table(
         "unreachable_contacts",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -120,6 +122,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("destinations")
     op.drop_table("unreachable_contacts")
+    op.drop_index(op.f("ix_communication_outcomes_event_id"), table_name="communication_outcomes")
     op.drop_index("ix_communication_outcomes_communication", table_name="communication_outcomes")
     op.drop_table("communication_outcomes")
     op.drop_index("ix_communications_batch", table_name="communications")
