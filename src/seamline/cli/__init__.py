@@ -8,6 +8,7 @@ from seamline.cli import (
     audit,
     cases,
     db,
+    destinations,
     identity,
     imports,
     keys,
@@ -41,6 +42,7 @@ app.add_typer(cases.app, name="cases")
 app.add_typer(users.app, name="users")
 app.add_typer(matching.app, name="match")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(destinations.app, name="destinations")
 
 
 def main() -> None:
