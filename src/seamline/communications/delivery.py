@@ -7,6 +7,7 @@ every attempt lands in the communications log: accepted, bounced, deferred, supp
 from __future__ import annotations
 
 import csv
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,13 +64,23 @@ class EmailHandler:
     """Email: consent at send time, then SMTP."""
 
     kind = EMAIL_KIND
-    is_concurrent = False  # one kept-open SMTP connection
+    is_concurrent = True  # one kept-open SMTP connection per send thread: round trips overlap
 
     def __init__(self, config: EmailConfig, consent: ConsentConfig, unsubscribe_url: UnsubscribeLink | None) -> None:
         self._config = config
         self._consent = consent
         self._unsubscribe_url = unsubscribe_url
-        self._transport = email.SmtpTransport(config)
+        self._local = threading.local()
+        self._transports: list[email.SmtpTransport] = []
+        self._lock = threading.Lock()
+
+    def _transport(self) -> email.SmtpTransport:
+        transport: email.SmtpTransport | None = getattr(self._local, "transport", None)
+        if transport is None:
+            transport = self._local.transport = email.SmtpTransport(self._config)
+            with self._lock:
+                self._transports.append(transport)
+        return transport
 
     def check(self, session: Session, entries: Sequence[Entry]) -> Mapping[int, Attempt | Any]:
         checks = check_sends(session, [e.delivery_id for e in entries], "email", self._consent)
@@ -103,7 +114,7 @@ class EmailHandler:
 
     def send(self, entry: Entry, plan: Any) -> Attempt:
         assert isinstance(plan, _EmailPlan)
-        sent = self._transport.send(plan.message, plan.to)
+        sent = self._transport().send(plan.message, plan.to)
         if sent.outcome == email.ACCEPTED:
             return Attempt(entry.id, DELIVERED, sent.detail, outcome=ACCEPTED, address=plan.to)
         if sent.outcome == email.HARD_BOUNCE:
@@ -114,7 +125,11 @@ class EmailHandler:
         _log_attempts(session, done, statuses)
 
     def close(self) -> None:
-        self._transport.close()
+        with self._lock:
+            for transport in self._transports:
+                transport.close()
+            self._transports.clear()
+        self._local = threading.local()
 
 
 PRINT_COLUMNS = ("communication_id", "profile_id", "subject", "text")

@@ -45,6 +45,7 @@ OUTCOMES = (
 )  # fmt: skip
 CLOSING = (BOUNCED_HARD, COMPLAINED)  # outcomes that make the contact point unreachable
 EARLY = (QUEUED, SENT, ACCEPTED)  # outcomes that say a communication left, before anything came of it
+LATER = (DELIVERED, BOUNCED_HARD, BOUNCED_SOFT, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED)  # what came of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +309,7 @@ def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
             }
         )
         values: dict[str, Any] = {"updated_at": now}
-        if item.outcome not in EARLY or row.status in EARLY:
+        if item.outcome not in EARLY or row.status not in LATER:
             values["status"] = item.outcome  # a late "sent" never hides a delivery or a bounce already known
         if item.address is not None:
             values["address"] = item.address

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import Template as JinjaTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
 from seamline.core.errors import FieldError, InvalidInput, NotFound
@@ -44,6 +45,7 @@ class Template:
     fields: tuple[str, ...]
     document_type: str | None
     sources: Mapping[str, str]  # subject, text, html (email); text (sms, push, in_app, paper)
+    compiled: Mapping[str, JinjaTemplate]  # each source compiled once, when the template is loaded
 
     @property
     def needs_consent(self) -> bool:
@@ -95,10 +97,12 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
         raise _problem(name, "text", "required", "a template has a text body")
     if "email" in channels and "subject" not in sources:
         raise _problem(name, "subject", "required", "an email template has a subject")
+    compiled: dict[str, JinjaTemplate] = {}
     for key, source in sources.items():
         env = _HTML_ENV if key == "html" else _TEXT_ENV
         try:
             used = meta.find_undeclared_variables(env.parse(source))
+            compiled[key] = env.from_string(source)
         except TemplateError as exc:
             raise _problem(name, key, "syntax", f"{key}: {exc}") from exc
         undeclared = sorted(used - set(fields) - set(PROVIDED))
@@ -121,6 +125,7 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
         fields=fields,
         document_type=text("document_type"),
         sources=sources,
+        compiled=compiled,
     )
 
 
@@ -162,10 +167,9 @@ def render(template: Template, data: Mapping[str, Any], provided: Mapping[str, A
         )
     context = {**{k: v for k, v in provided.items() if k in PROVIDED}, **{f: data[f] for f in template.fields}}
     out: dict[str, str] = {}
-    for key, source in template.sources.items():
-        env = _HTML_ENV if key == "html" else _TEXT_ENV
+    for key, compiled in template.compiled.items():
         try:
-            out[key] = env.from_string(source).render(context)
+            out[key] = compiled.render(context)
         except TemplateError as exc:
             raise _problem(template.name, key, "render", f"{key}: {exc}") from exc
     fields = {f: data[f] for f in template.fields}

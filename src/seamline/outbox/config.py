@@ -16,7 +16,9 @@ class OutboxConfig(BaseModel):
     lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claim holds; a dispatcher killed mid-run frees its rows then."
     )
-    idle_seconds: float = Field(default=0.2, gt=0, description="Sleep between polls when nothing is due.")
+    idle_seconds: float = Field(
+        default=0.05, gt=0, description="Sleep between polls when nothing is due (the floor of a quiet latency)."
+    )
     retry_schedule_seconds: list[float] = Field(
         default_factory=lambda: list(STANDARD_WEBHOOKS_SCHEDULE),
         description="Delay before each retry; when they run out the message goes to the dead letters.",

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
@@ -64,15 +64,20 @@ def claim(
 
 def settle(session: Session, token: str, changes: Sequence[Mapping[str, Any]]) -> int:
     """Apply each change (`id` and new values) to a row this claim still holds; returns how many held."""
-    held = 0
+    # Rows that change the same columns go in one executemany: a batch settles in a few driver calls.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for change in changes:
-        values = {k: v for k, v in change.items() if k != "id"}
-        result = session.execute(
+        columns = tuple(sorted(k for k in change if k != "id"))
+        groups.setdefault(columns, []).append({f"v_{k}": v for k, v in change.items()})
+    held = 0
+    for columns, rows in groups.items():
+        statement = (
             update(_T)
-            .where(_T.c.id == change["id"], _T.c.claim_token == token, _T.c.status == PENDING)
-            .values(**values, claim_token=None, claimed_until=None)
+            .where(_T.c.id == bindparam("v_id"), _T.c.claim_token == token, _T.c.status == PENDING)
+            .values({**{c: bindparam(f"v_{c}") for c in columns}, "claim_token": None, "claimed_until": None})
         )
-        held += result.rowcount  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+        result = session.connection().execute(statement, rows)
+        held += result.rowcount
     return held
 
 
