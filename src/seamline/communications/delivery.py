@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ UnsubscribeLink = Callable[[int], str]
 @dataclass(frozen=True, slots=True)
 class _EmailPlan:
     to: str
-    message: EmailMessage
+    message: Message
 
 
 def _log_attempts(session: Session, done: Sequence[tuple[Entry, Attempt]], statuses: Mapping[int, str]) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from seamline.communications.models import Communication, CommunicationOutcome, UnreachableContact
@@ -41,6 +41,17 @@ def add_outcomes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def set_status(session: Session, row_id: int, values: Mapping[str, Any]) -> None:
     session.execute(update(_C).where(_C.c.id == row_id).values(**values))
+
+
+def set_many(session: Session, changes: Sequence[Mapping[str, Any]]) -> None:
+    """Apply each change (`id` and new values); rows changing the same columns go in one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        columns = tuple(sorted(k for k in change if k != "id"))
+        groups.setdefault(columns, []).append({f"v_{k}": v for k, v in change.items()})
+    for columns, rows in groups.items():
+        statement = update(_C).where(_C.c.id == bindparam("v_id")).values({c: bindparam(f"v_{c}") for c in columns})
+        session.connection().execute(statement, rows)
 
 
 def of_profiles(session: Session, profile_ids: Sequence[int], limit: int) -> list[Communication]:

@@ -293,6 +293,7 @@ def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
     rows = repository.by_public_ids(session, [h.communication_id for h in happened])
     now = utcnow()
     outcomes = []
+    changes: dict[int, dict[str, Any]] = {}
     for item in happened:
         row = rows.get(item.communication_id)
         if row is None:
@@ -308,14 +309,14 @@ def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
                 "event_id": item.event_id,
             }
         )
-        values: dict[str, Any] = {"updated_at": now}
-        if item.outcome not in EARLY or row.status not in LATER:
+        values = changes.setdefault(row.id, {"id": row.id, "updated_at": now})
+        status, sent_at = values.get("status", row.status), values.get("sent_at", row.sent_at)
+        if item.outcome not in EARLY or status not in LATER:
             values["status"] = item.outcome  # a late "sent" never hides a delivery or a bounce already known
         if item.address is not None:
             values["address"] = item.address
-        if item.outcome in (ACCEPTED, PRINTED, SENT) and row.sent_at is None:
+        if item.outcome in (ACCEPTED, PRINTED, SENT) and sent_at is None:
             values["sent_at"] = at
-        repository.set_status(session, row.id, values)
         address = item.address or row.address
         if item.outcome in CLOSING and address:
             repository.mark_unreachable(
@@ -329,6 +330,7 @@ def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
                     "recorded_at": at,
                 },
             )
+    repository.set_many(session, list(changes.values()))
     repository.add_outcomes(session, outcomes)
     return len(outcomes)
 
