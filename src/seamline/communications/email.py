@@ -8,9 +8,9 @@ import ssl
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
-from email.policy import compat32
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formatdate
 
 from seamline.communications.config import EmailConfig
