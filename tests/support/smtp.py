@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refused: set[str] = set()
+        self.delay_seconds = 0.0  # how long each DATA takes to be answered (a slow server)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook names
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -34,6 +36,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook names
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
