@@ -25,6 +25,7 @@ from seamline.api.cases import router as cases_router
 from seamline.api.communications import router as communications_router
 from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
+from seamline.api.destinations import router as destinations_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
 from seamline.api.privacy import router as privacy_router
@@ -267,6 +268,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(privacy_router)
     app.include_router(cases_router)
     app.include_router(communications_router)
+    app.include_router(destinations_router)
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
