@@ -15,6 +15,7 @@ from seamline.consent.service import record_choice
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
+from seamline.destinations.consumer import ResolvedEvent, publish_events
 from seamline.destinations.service import create_destination, publish, replay_since, set_paused
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.service import DEAD, entries, replay
@@ -210,3 +211,26 @@ def test_a_destination_must_name_a_known_purpose_and_real_subscriptions(engine: 
         create_destination(session, "x", "ftp://nowhere", purpose="spying", subscriptions=["everything"],
                            consent=settings.consent)  # fmt: skip
     assert sorted(e.field for e in caught.value.errors) == ["purpose", "subscriptions", "url"]
+
+
+def test_tracked_events_reach_the_destinations_subscribed_to_them(
+    client: TestClient, engine: Engine, hook_settings: Settings, receiver: Receiver
+) -> None:
+    ada = person(client, engine, hook_settings)
+    with unit_of_work(engine) as session:
+        _view, receiver.secret = create_destination(
+            session, "shop", receiver.url, purpose="analytics", subscriptions=["event.Order Completed"],
+            consent=hook_settings.consent,
+        )  # fmt: skip
+        events = [
+            ResolvedEvent(1, ada, {"type": "track", "event": "Order Completed", "properties": {"total": 12},
+                                   "context": {"ip": "203.0.113.9"}}, utcnow()),
+            ResolvedEvent(2, ada, {"type": "track", "event": "Page Viewed"}, utcnow()),
+            ResolvedEvent(3, ada, {"type": "identify", "traits": {}}, utcnow()),
+        ]  # fmt: skip
+        assert publish_events(session, events, consent=hook_settings.consent) == 1
+    _deliver(engine, hook_settings)
+    [body] = receiver.received
+    assert body["type"] == "event.Order Completed"
+    assert body["data"]["properties"] == {"total": 12}
+    assert "context" not in body["data"]  # the IP address stays in Seamline

@@ -126,6 +126,11 @@ def replay_since(session: Session, name: str, since: datetime) -> int:
     return replay_target(session, target_of(_named(session, name).name), since)
 
 
+def has_event_subscribers(session: Session) -> bool:
+    """Whether any destination subscribes to events (so a batch with none skips the work)."""
+    return any(s.startswith("event.") for d in repository.listed(session) for s in d.subscriptions)
+
+
 def _subscribes(destination: Destination, type_: str) -> bool:
     subs = destination.subscriptions
     return type_ in subs or (type_.startswith("event.") and "event.*" in subs)
