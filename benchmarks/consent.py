@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, select
 
 from seamline.access.service import create_api_key
-from seamline.api.consent import reachability
+from seamline.communications.reachability import reachability
 from seamline.consent.config import ConsentConfig
 from seamline.consent.models import ConsentChoice
 from seamline.consent.policy import Reachability, may_contact

@@ -40,6 +40,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/v1/projects/{write_key}/settings"): PUBLIC,  # analytics.js settings: no personal data
     ("GET", "/preferences/{token}"): SIGNED_LINK,
     ("POST", "/preferences/{token}"): SIGNED_LINK,
+    ("POST", "/preferences/{token}/unsubscribe"): SIGNED_LINK,  # RFC 8058 one-click, from a marketing email
     ("GET", "/console/login"): PUBLIC,
     ("POST", "/console/login"): PUBLIC,
     ("GET", "/console"): ANY_ROLE,
@@ -69,6 +70,10 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/users/{username}/enable"): frozenset({"admin"}),
     ("POST", "/console/users/{username}/password"): frozenset({"admin"}),
     ("POST", "/console/users/{username}/unlock"): frozenset({"admin"}),
+    ("GET", "/console/outbox"): frozenset({"admin"}),
+    ("POST", "/console/outbox/{entry_id}/replay"): frozenset({"admin"}),
+    ("POST", "/console/outbox/{entry_id}/discard"): frozenset({"admin"}),
+    ("POST", "/console/destinations/{name}/{action}"): frozenset({"admin"}),
 }
 for _path in ("identify", "track", "page", "screen", "group", "alias", "batch", "i", "t", "p", "s", "g", "a", "b"):
     MATRIX[("POST", f"/v1/{_path}")] = WRITE_KEY
@@ -109,6 +114,14 @@ for _method, _path in (
     ("POST", "/v1/cases/{case_id}/pick-up"),
     ("POST", "/v1/cases/{case_id}/escalate"),
     ("POST", "/v1/match"),
+    ("POST", "/v1/profiles/{profile_id}/communications"),
+    ("GET", "/v1/profiles/{profile_id}/communications"),
+    ("GET", "/v1/communications/{communication_id}"),
+    ("POST", "/v1/destinations"),
+    ("GET", "/v1/destinations"),
+    ("POST", "/v1/destinations/{name}/pause"),
+    ("POST", "/v1/destinations/{name}/resume"),
+    ("POST", "/v1/destinations/{name}/replay"),
     ("GET", "/v1/matching/reviews"),
     ("GET", "/v1/matching/reviews/{review_id}"),
     ("POST", "/v1/matching/reviews/{review_id}/decision"),

@@ -22,14 +22,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seamline import __version__
 from seamline.api.cases import router as cases_router
+from seamline.api.communications import router as communications_router
 from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
+from seamline.api.destinations import router as destinations_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import ProfilesContext
 from seamline.api.profiles import router as profiles_router
 from seamline.audit.service import AuditWriter
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.console.context import ConsoleContext
 from seamline.console.errors import error_page, is_console
@@ -60,7 +63,9 @@ from seamline.matching.service import current_model
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
 from seamline.preferences.api import build_router as preferences_router
+from seamline.preferences.service import unsubscribe_link
 from seamline.privacy.forgetting import ErasureFollower
+from seamline.worker.dispatcher import build_dispatcher
 from seamline.worker.runner import Worker
 
 log = logging.getLogger(__name__)
@@ -156,8 +161,9 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
-    """The HTTP app; with `embedded_worker` it also processes the inbox in a thread, as `seamline serve` does."""
+def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_dispatcher: bool = False) -> FastAPI:
+    """The HTTP app; with `embedded_worker` it also processes the inbox in a thread, and with `embedded_dispatcher`
+    it delivers the outbox in another, as `seamline serve` does."""
     metrics = Metrics()
 
     @asynccontextmanager
@@ -174,6 +180,13 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         worker = Worker(engine, settings, metrics) if embedded_worker else None
         if worker is not None:
             worker.start()
+        dispatcher = (
+            build_dispatcher(engine, settings, unsubscribe_url=unsubscribe_link(settings))
+            if embedded_dispatcher
+            else None
+        )
+        if dispatcher is not None:
+            dispatcher.start()
         app.state.runtime = Runtime(engine, writer, worker)
         app.state.ingestion = IngestionContext(
             engine=engine,
@@ -241,6 +254,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             audit.stop()
             if worker is not None:
                 worker.stop()
+            if dispatcher is not None:
+                dispatcher.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -256,6 +271,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     )
     _install_error_handlers(app)
     app.state.cases = settings.cases
+    app.state.templates = Catalog(settings.email.templates_dir)
     # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
     # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(corrections_router)
@@ -264,6 +280,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(consent_router)
     app.include_router(privacy_router)
     app.include_router(cases_router)
+    app.include_router(communications_router)
+    app.include_router(destinations_router)
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")

@@ -15,9 +15,11 @@ from pydantic_settings import (
 )
 
 from seamline.cases.config import CasesConfig
+from seamline.communications.config import EmailConfig
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.matching.config import MatchingConfig
+from seamline.outbox.config import OutboxConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.users.config import ConsoleConfig
 
@@ -97,6 +99,8 @@ class Settings(BaseSettings):
     cases: CasesConfig = Field(default_factory=CasesConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    email: EmailConfig = Field(default_factory=EmailConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

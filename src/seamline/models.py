@@ -8,10 +8,13 @@ def import_all_models() -> None:
     import seamline.access.models
     import seamline.audit.models
     import seamline.cases.models
+    import seamline.communications.models
     import seamline.consent.models
+    import seamline.destinations.models
     import seamline.identity.models
     import seamline.ingestion.models
     import seamline.matching.models
+    import seamline.outbox.models
     import seamline.privacy.models
     import seamline.profiles.models
     import seamline.sources.models

@@ -33,6 +33,7 @@ SCOPES = (
     "cases:supervise",
     "matching:read",
     "matching:write",
+    "destinations:admin",
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from seamline.api.profiles import Ctx, Reader, Writer
 from seamline.audit.service import record, record_async
-from seamline.consent.policy import Choice, ContactDecision, Reachability
+from seamline.communications.reachability import reachability
+from seamline.consent.policy import Choice, ContactDecision
 from seamline.consent.service import (
     delivery_preference_for,
     history,
@@ -20,21 +21,10 @@ from seamline.consent.service import (
 )
 from seamline.core.db import unit_of_work
 from seamline.core.ids import Id
-from seamline.core.prepared import Reads, read_snapshot
-from seamline.identity.service import active_header, identifier_links
+from seamline.core.prepared import read_snapshot
+from seamline.identity.service import active_header
 
 router = APIRouter(prefix="/v1", tags=["consent"])
-
-# Which identifier makes a channel reachable at all (bounces and opt-outs of the channel itself come with the
-# communications outcomes; until then an address on file is what "reachable" means).
-REACHED_BY = {
-    "email": "email",
-    "sms": "phone",
-    "phone": "phone",
-    "push": "device_id",
-    "in_app": "device_id",
-    "web": "anonymous_id",
-}
 
 
 class ChoiceIn(BaseModel):
@@ -102,21 +92,6 @@ def _out(choice: Choice) -> ChoiceOut:
         evidence=dict(choice.evidence),
         legal_basis=choice.legal_basis,
     )
-
-
-def reachability(reads: Reads, profile_id: int, channels: list[str]) -> dict[str, Reachability]:
-    """Whether each channel can reach the person at all, from the identifiers on file."""
-    held = {link.type for link in identifier_links(reads, profile_id)}
-    out: dict[str, Reachability] = {}
-    for channel in channels:
-        needed = REACHED_BY.get(channel)
-        if needed is None:
-            out[channel] = Reachability(True, f"{channel}: no address check for this channel")
-        elif needed in held:
-            out[channel] = Reachability(True, f"{channel}: {needed} on file")
-        else:
-            out[channel] = Reachability(False, f"{channel}: no {needed} on file")
-    return out
 
 
 @router.get(

@@ -25,6 +25,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")] = None,
     demo: Annotated[bool, typer.Option(help="Create the demo workspace on first start.")] = True,
     worker: Annotated[bool, typer.Option(help="Process the inbox in this process too.")] = True,
+    dispatcher: Annotated[bool, typer.Option(help="Deliver the outbox in this process too.")] = True,
 ) -> None:
     """Run the API and, by default, a worker in one process. On SQLite, migrations run first."""
     settings = load_settings()
@@ -53,7 +54,7 @@ def serve(
         _play_when_ready(workspace, settings)
     typer.echo(f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)})")
     uvicorn.run(
-        create_app(settings, embedded_worker=worker),
+        create_app(settings, embedded_worker=worker, embedded_dispatcher=dispatcher),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

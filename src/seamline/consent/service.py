@@ -247,6 +247,20 @@ def may_contact_profile(
     )
 
 
+def may_process_profile(
+    reads: Reads, profile_id: int, purpose: str, *, config: ConsentConfig, now: datetime | None = None
+) -> ContactDecision:
+    """Whether a person's data may be used for a purpose at all (sharing with a destination, say): the policy asked
+    for no particular channel, so only choices about every channel count. Raises InvalidInput for an unknown
+    purpose."""
+    _check_known([("purpose", purpose, config.purposes)])
+    rows = repository.rows_for_purpose(reads, profile_id, CONSENT, purpose)
+    reach = {"*": Reachability(True, "no channel: data use, not contact")}
+    return may_contact(
+        [_plain_choice(row) for row in rows], purpose, "*", now=now or utcnow(), reachability=reach, config=config
+    )
+
+
 def delivery_preference_for(
     session: Session,
     profile_id: int,

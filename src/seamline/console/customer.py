@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from seamline.audit.service import record, record_async
 from seamline.cases.lifecycle import ACTIVE, PRIORITIES
 from seamline.cases.service import list_cases
+from seamline.communications.service import communications_of
 from seamline.consent.policy import Preferences
 from seamline.consent.service import preferences_for, record_choice
 from seamline.console.auth import Ctx, Form, requires
@@ -44,6 +45,7 @@ from seamline.users.permissions import (
 )
 from seamline.users.service import SignedIn
 
+COMMUNICATIONS_SHOWN = 20  # the newest; the API pages through the rest
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
 OPEN_CASES_SHOWN = 20
@@ -253,6 +255,8 @@ async def customer(
             "channels": REPLY_CHANNELS,
             "default_queue": config.default_queue,
         }
+    with unit_of_work(ctx.engine, write=False) as session:
+        communications = communications_of(session, pid, limit=COMMUNICATIONS_SHOWN)
     # One entry for the page: the open cases it lists are this customer's, read in the same view.
     detail: dict[str, Any] = {"view": "console"}
     if open_cases and open_cases["cases"]:
@@ -265,6 +269,7 @@ async def customer(
         requested=profile_id,
         saved=SAVED.get(saved, ""),
         open_cases=open_cases,
+        communications=communications,
         **values,
     )
 

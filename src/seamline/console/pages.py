@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from seamline.users.permissions import (
     CHANGE_PREFERENCES,
     FIND_CUSTOMERS,
+    MANAGE_OUTBOX,
     MANAGE_USERS,
     REVIEW_MATCHES,
     VIEW_CASES,
@@ -41,6 +42,7 @@ NAVIGATION = (
     (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
     (MANAGE_USERS, "/console/users", "Users"),
+    (MANAGE_OUTBOX, "/console/outbox", "Outbox"),
 )
 
 

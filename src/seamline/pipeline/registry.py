@@ -7,6 +7,7 @@ A new capability that reacts to events is a `consumer.py` in its domain (impleme
 from __future__ import annotations
 
 from seamline.cases.consumer import CasesConsumer
+from seamline.communications.consumer import CommunicationsConsumer
 from seamline.consent.config import ConsentConfig
 from seamline.consent.consumer import ConsentConsumer
 from seamline.core.pipeline import Consumer
@@ -22,6 +23,7 @@ def _registered(consent: ConsentConfig) -> tuple[Consumer, ...]:
         ConsentConsumer(consent),
         FactsConsumer(),
         CasesConsumer(),
+        CommunicationsConsumer(),
     )
 
 

@@ -35,6 +35,7 @@ from seamline.preferences.service import (
     load_page,
     save_page,
     signing_secret,
+    unsubscribe,
 )
 
 MAX_FORM_FIELDS = 20_000  # one radio group per purpose, channel and product: more than Starlette's default 1000
@@ -181,5 +182,22 @@ def build_router(settings: Settings) -> APIRouter:
         except SeamlineError as exc:
             return _error_page(exc)
         return RedirectResponse(f"/preferences/{token}?saved=1", status_code=303, headers=PAGE_HEADERS)
+
+    @router.post("/preferences/{token}/unsubscribe", include_in_schema=False)
+    async def post_unsubscribe(token: str, request: Request, ctx: Ctx) -> Response:
+        """RFC 8058 one-click unsubscribe: a mail client POSTs `List-Unsubscribe=One-Click` to the address in a
+        marketing email's List-Unsubscribe header; marketing by email is then denied, customer-wide."""
+        try:
+            profile_id = verify_link(token, secret(), utcnow())
+            form = await request.form()
+            if form.get("List-Unsubscribe") != "One-Click":
+                raise InvalidInput([], "a one-click unsubscribe posts List-Unsubscribe=One-Click")
+            with unit_of_work(ctx.engine) as session:
+                choice = unsubscribe(session, profile_id, config=ctx.identity.consent)
+                record(session, _customer(choice.origin_profile_id), "change", "profile", choice.origin_profile_id,
+                       {"consent": [choice.id], "view": "one-click unsubscribe"})  # fmt: skip
+        except SeamlineError as exc:
+            return _error_page(exc)
+        return _html(render_error("You are unsubscribed", "We will send you no more marketing email.", ""))
 
     return router

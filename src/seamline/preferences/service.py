@@ -5,7 +5,7 @@ Only flushes; the request or CLI command that calls it commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from seamline.config import Settings
 from seamline.consent.config import ConsentConfig
 from seamline.consent.policy import Choice
 from seamline.consent.service import preferences_for, record_choice
+from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.core.secrets import load_or_create_secret
 from seamline.identity.service import active_header
@@ -106,3 +107,36 @@ def save_page(
             )
         )
     return recorded
+
+
+UNSUBSCRIBE_LINK_DAYS = MAX_LINK_DAYS
+
+
+def unsubscribe_link(settings: Settings) -> Callable[[int], str]:
+    """Makes one-click unsubscribe addresses (RFC 8058) for marketing email: the preference link, signed for
+    UNSUBSCRIBE_LINK_DAYS days, with `/unsubscribe` after it."""
+    base = settings.email.public_url.rstrip("/")
+    secret = signing_secret(settings)
+
+    def link(profile_id: int) -> str:
+        expires_at = (utcnow() + timedelta(days=UNSUBSCRIBE_LINK_DAYS)).replace(microsecond=0)
+        return f"{base}/preferences/{sign_link(profile_id, expires_at, secret)}/unsubscribe"
+
+    return link
+
+
+def unsubscribe(session: Session, profile_id: int, *, config: ConsentConfig) -> Choice:
+    """A one-click unsubscribe from a marketing email: marketing by email denied, customer-wide, as a new version."""
+    profile = active_header(session, profile_id)
+    return record_choice(
+        session,
+        int(profile.id),
+        kind="consent",
+        purpose="marketing",
+        channel="email",
+        value="denied",
+        actor=ACTOR,
+        surface="email",
+        evidence={"method": "RFC 8058 one-click unsubscribe"},
+        config=config,
+    )

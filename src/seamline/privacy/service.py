@@ -15,9 +15,12 @@ from sqlalchemy.orm import Session
 
 from seamline.audit.service import MAX_ENTRIES, entries, scrub_details
 from seamline.cases.service import erase_cases, export_cases
+from seamline.communications.service import erase_person as erase_communications
+from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.destinations.service import announce_erasure
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import (
     active_header,
@@ -31,6 +34,7 @@ from seamline.identity.service import (
 from seamline.ingestion.service import hold_processing, load_events
 from seamline.ingestion.service import scrub_events as scrub_inbox_events
 from seamline.matching.erasure import erase_pairs
+from seamline.outbox.service import erase_person as erase_outbox
 from seamline.privacy import repository
 from seamline.privacy.erasure import ERASED_MARK, identifier_hash, mentions, personal_strings, scrubbed_payload
 from seamline.privacy.models import PrivacyRequest
@@ -278,7 +282,7 @@ def export_profile(
             for c in conflicts_for(session, root, limit=1000)
         ],
         "cases": export_cases(session, members),
-        # Communications are not stored by Seamline yet; they join this export when they are.
+        "communications": export_communications(session, members),
         "audit": _audit_of(session, members),
     }
 
@@ -344,6 +348,10 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "audit_entries_scrubbed": audit_scrubbed,
         "cases_erased": erase_cases(session, members),
         "match_pairs_erased": erase_pairs(session, members),
+        "communications_erased": erase_communications(session, members),
+        "outbox_messages_erased": erase_outbox(session, members),
+        # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
+        "destinations_notified": announce_erasure(session, members),
     }
     session.flush()
     return RequestView.of(row)

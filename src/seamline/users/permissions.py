@@ -24,6 +24,7 @@ SUPERVISE_CASES = "cases:supervise"  # the escalated queue, picking up escalatio
 VIEW_REPORTS = "reports:view"  # aggregates only, never a person
 MANAGE_USERS = "users:manage"
 MANAGE_KEYS = "keys:manage"
+MANAGE_OUTBOX = "outbox:manage"  # dead letters (replay, discard) and destinations (pause, resume): no person shown
 PERMISSIONS = (
     FIND_CUSTOMERS,
     VIEW_CUSTOMERS,
@@ -37,6 +38,7 @@ PERMISSIONS = (
     VIEW_REPORTS,
     MANAGE_USERS,
     MANAGE_KEYS,
+    MANAGE_OUTBOX,
 )
 
 _AGENT = frozenset({FIND_CUSTOMERS, VIEW_CUSTOMERS, CORRECT_CUSTOMERS, CHANGE_PREFERENCES, VIEW_CASES, WORK_CASES})
@@ -49,7 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ANALYST: frozenset({VIEW_REPORTS}),
     # Admins run accounts and keys. Seeing customers would let whoever holds the keys to everything read
     # everyone unseen by the people who serve them; an admin who also serves customers gets a second account.
-    ADMIN: frozenset({MANAGE_USERS, MANAGE_KEYS}),
+    ADMIN: frozenset({MANAGE_USERS, MANAGE_KEYS, MANAGE_OUTBOX}),
 }
 
 

@@ -1,0 +1,156 @@
+"""The communications API: queue a templated message for a person (with an idempotency key), read a person's
+communications and one communication with its outcome history. Every read and change is audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field
+
+from seamline.api.profiles import Ctx, Reader, Writer
+from seamline.audit.service import record, record_async
+from seamline.communications.service import CommunicationView, communications_of, queue_message, view
+from seamline.communications.templates import Catalog
+from seamline.core.db import unit_of_work
+from seamline.identity.service import active_header
+
+router = APIRouter(prefix="/v1", tags=["communications"])
+
+
+async def _catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.templates
+    return catalog
+
+
+Templates = Annotated[Catalog, Depends(_catalog)]
+
+
+class MessageIn(BaseModel):
+    template: str = Field(examples=["statement_ready"])
+    data: dict[str, Any] = Field(default_factory=dict, description="The values of the fields the template declares")
+    product: str | None = Field(default=None, description="The holding it is about (delivery preference per product)")
+    batch: str | None = None
+    campaign: str | None = None
+    source_system: str | None = Field(default=None, description="The system whose data fed it", examples=["cards"])
+
+
+class OutcomeOut(BaseModel):
+    outcome: str
+    detail: str | None
+    origin: str
+    occurred_at: datetime
+
+
+class CommunicationOut(BaseModel):
+    communication_id: str
+    profile_id: int | None
+    type: str
+    template: str | None
+    template_version: str | None
+    batch: str | None
+    campaign: str | None
+    source_system: str | None
+    platform: str
+    channel: str
+    purpose: str | None
+    topic: str | None
+    priority: str | None
+    product: str | None
+    address: str | None
+    subject: str | None
+    fields: dict[str, Any]
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    outcomes: list[OutcomeOut]
+
+
+def _out(item: CommunicationView) -> CommunicationOut:
+    return CommunicationOut(
+        communication_id=item.communication_id,
+        profile_id=item.profile_id,
+        type=item.type,
+        template=item.template,
+        template_version=item.template_version,
+        batch=item.batch,
+        campaign=item.campaign,
+        source_system=item.source_system,
+        platform=item.platform,
+        channel=item.channel,
+        purpose=item.purpose,
+        topic=item.topic,
+        priority=item.priority,
+        product=item.product,
+        address=item.address,
+        subject=item.subject,
+        fields=dict(item.fields),
+        status=item.status,
+        created_at=item.created_at,
+        sent_at=item.sent_at,
+        outcomes=[
+            OutcomeOut(outcome=o.outcome, detail=o.detail, origin=o.origin, occurred_at=o.occurred_at)
+            for o in item.outcomes
+        ],
+    )
+
+
+@router.post(
+    "/profiles/{profile_id}/communications",
+    response_model=CommunicationOut,
+    status_code=202,
+    summary="Queue a templated message; it leaves through the outbox, consent asked again when it is sent",
+)
+async def post_communication(
+    profile_id: int,
+    body: MessageIn,
+    principal: Writer,
+    ctx: Ctx,
+    templates: Templates,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CommunicationOut:
+    with unit_of_work(ctx.engine) as session:
+        item, created = queue_message(
+            session,
+            profile_id,
+            body.template,
+            body.data,
+            catalog=templates,
+            consent=ctx.identity.consent,
+            source_system=body.source_system,
+            batch=body.batch,
+            campaign=body.campaign,
+            product=body.product,
+            idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
+        )
+        if created:
+            detail = {"communication": item.communication_id, "template": body.template}
+            record(session, principal, "change", "profile", item.profile_id or profile_id, detail)
+    return _out(item)
+
+
+@router.get(
+    "/profiles/{profile_id}/communications",
+    response_model=list[CommunicationOut],
+    summary="A person's communications, ours and other systems', newest first",
+)
+async def get_communications(profile_id: int, principal: Reader, ctx: Ctx, limit: int = 50) -> list[CommunicationOut]:
+    with unit_of_work(ctx.engine, write=False) as session:
+        profile = active_header(session, profile_id)
+        found = [_out(c) for c in communications_of(session, profile.id, limit=min(max(limit, 1), 500))]
+    await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "communications"})
+    return found
+
+
+@router.get(
+    "/communications/{communication_id}",
+    response_model=CommunicationOut,
+    summary="One communication and its outcome history",
+)
+async def get_communication(communication_id: str, principal: Reader, ctx: Ctx) -> CommunicationOut:
+    with unit_of_work(ctx.engine, write=False) as session:
+        item = view(session, communication_id)
+    if item.profile_id is not None:
+        await record_async(ctx.audit, principal, "read", "profile", item.profile_id, {"view": "communication"})
+    return _out(item)

@@ -1,0 +1,122 @@
+"""Queries of the communications log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import Session
+
+from seamline.communications.models import Communication, CommunicationOutcome, UnreachableContact
+from seamline.core.db import table_of
+
+_C = table_of(Communication)
+_O = table_of(CommunicationOutcome)
+_U = table_of(UnreachableContact)
+
+
+def add(session: Session, row: Mapping[str, Any]) -> Communication:
+    communication = Communication(**row)
+    session.add(communication)
+    session.flush()
+    return communication
+
+
+def by_public_id(session: Session, communication_id: str) -> Communication | None:
+    return session.scalars(select(Communication).where(Communication.communication_id == communication_id)).first()
+
+
+def by_ids(session: Session, ids: Sequence[int]) -> dict[int, Communication]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Communication).where(Communication.id.in_(ids)))}
+
+
+def add_outcomes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        session.execute(_O.insert(), list(rows))
+
+
+def set_status(session: Session, row_id: int, values: Mapping[str, Any]) -> None:
+    session.execute(update(_C).where(_C.c.id == row_id).values(**values))
+
+
+def set_many(session: Session, changes: Sequence[Mapping[str, Any]]) -> None:
+    """Apply each change (`id` and new values); rows changing the same columns go in one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        columns = tuple(sorted(k for k in change if k != "id"))
+        groups.setdefault(columns, []).append({f"v_{k}": v for k, v in change.items()})
+    for columns, rows in groups.items():
+        statement = update(_C).where(_C.c.id == bindparam("v_id")).values({c: bindparam(f"v_{c}") for c in columns})
+        session.connection().execute(statement, rows)
+
+
+def of_profiles(session: Session, profile_ids: Sequence[int], limit: int) -> list[Communication]:
+    query = (
+        select(Communication)
+        .where(Communication.profile_id.in_(profile_ids))
+        .order_by(Communication.created_at.desc(), Communication.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def outcomes_of(session: Session, row_ids: Sequence[int]) -> list[CommunicationOutcome]:
+    if not row_ids:
+        return []
+    query = (
+        select(CommunicationOutcome)
+        .where(CommunicationOutcome.communication_row_id.in_(row_ids))
+        .order_by(CommunicationOutcome.id)
+    )
+    return list(session.scalars(query))
+
+
+def unreachable(session: Session, channel: str, addresses: Sequence[str]) -> dict[str, str]:
+    if not addresses:
+        return {}
+    rows = session.execute(
+        select(_U.c.address, _U.c.reason).where(_U.c.channel == channel, _U.c.address.in_(addresses))
+    )
+    return {str(a): str(r) for a, r in rows}
+
+
+def mark_unreachable(session: Session, row: Mapping[str, Any]) -> bool:
+    """Add a contact point to the unreachable list; False when it was there already."""
+    found = session.execute(
+        select(_U.c.id).where(_U.c.channel == row["channel"], _U.c.address == row["address"])
+    ).first()
+    if found is not None:
+        return False
+    session.execute(_U.insert().values(**row))
+    return True
+
+
+def erase(session: Session, profile_ids: Sequence[int], now: datetime) -> int:
+    """Empty the personal columns of these profiles' communications; returns how many."""
+    result = session.execute(
+        update(_C).where(_C.c.profile_id.in_(profile_ids)).values(address=None, subject=None, fields={}, updated_at=now)
+    )
+    ids = list(session.execute(select(_C.c.id).where(_C.c.profile_id.in_(profile_ids))).scalars())
+    if ids:
+        session.execute(update(_O).where(_O.c.communication_row_id.in_(ids)).values(detail=None))
+    session.execute(delete(_U).where(_U.c.profile_id.in_(profile_ids)))
+    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+
+def by_public_ids(session: Session, communication_ids: Sequence[str]) -> dict[str, Communication]:
+    if not communication_ids:
+        return {}
+    query = select(Communication).where(Communication.communication_id.in_(list(set(communication_ids))))
+    return {c.communication_id: c for c in session.scalars(query)}
+
+
+def seen_events(session: Session, event_ids: Sequence[int]) -> set[int]:
+    """Which of these tracking events have already been logged (a replay after an unmerge sends them again)."""
+    if not event_ids:
+        return set()
+    rows = session.execute(select(_O.c.event_id).where(_O.c.event_id.in_(list(event_ids))))
+    return {int(r[0]) for r in rows}

@@ -1,0 +1,176 @@
+"""Templates are files: YAML declarations around Jinja2 sources, rendered in a sandboxed, autoescaping environment.
+
+A template declares its communication type, the purpose and topic consent is asked for, its priority class, its
+owner and the data fields it uses. Using a field it did not declare, or lacking a declared one, is an error at
+render time (never a silent blank): undeclared names are refused when the template is loaded, and the render
+itself runs with StrictUndefined.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import Template as JinjaTemplate
+from jinja2.sandbox import SandboxedEnvironment
+
+from seamline.core.errors import FieldError, InvalidInput, NotFound
+
+TYPES = ("statement", "notice", "service", "marketing", "regulatory", "survey")
+PRIORITIES = ("critical", "service", "marketing")
+CHANNELS = ("email", "sms", "push", "paper", "in_app")
+# Names Seamline fills itself, which a template may use without declaring.
+PROVIDED = ("preferences_url", "communication_id")
+BUILTIN_DIR = Path(__file__).parent / "templates"
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A loaded, checked template."""
+
+    name: str
+    version: str
+    type: str
+    purpose: str
+    topic: str | None
+    priority: str
+    owner: str
+    channels: tuple[str, ...]
+    fields: tuple[str, ...]
+    document_type: str | None
+    sources: Mapping[str, str]  # subject, text, html (email); text (sms, push, in_app, paper)
+    compiled: Mapping[str, JinjaTemplate]  # each source compiled once, when the template is loaded
+
+    @property
+    def needs_consent(self) -> bool:
+        """Critical and regulatory messages pass a purpose opt-out (never an unreachable channel)."""
+        return not (self.priority == "critical" or self.type == "regulatory")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    template: Template
+    subject: str
+    text: str
+    html: str | None
+    fields: Mapping[str, Any]
+
+
+def _problem(name: str, field: str, code: str, message: str) -> InvalidInput:
+    return InvalidInput([FieldError(field, code, message)], f"template {name!r} cannot be used")
+
+
+_TEXT_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_HTML_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+
+
+def _parse(name: str, raw: Mapping[str, Any]) -> Template:
+    def text(key: str, default: str | None = None) -> str | None:
+        value = raw.get(key, default)
+        if value is not None and not isinstance(value, str | int | float):
+            raise _problem(name, key, "invalid", f"{key} must be text")
+        return None if value is None else str(value)
+
+    kind, priority, purpose = text("type"), text("priority"), text("purpose")
+    if kind not in TYPES:
+        raise _problem(name, "type", "invalid", f"type must be one of {', '.join(TYPES)}, not {kind!r}")
+    if priority not in PRIORITIES:
+        raise _problem(name, "priority", "invalid", f"priority must be one of {', '.join(PRIORITIES)}")
+    if not purpose:
+        raise _problem(name, "purpose", "required", "a template declares the consent purpose it is sent for")
+    owner = text("owner")
+    if not owner:
+        raise _problem(name, "owner", "required", "a template declares its owner")
+    channels = tuple(raw.get("channels") or ["email"])
+    bad = [c for c in channels if c not in CHANNELS]
+    if bad:
+        raise _problem(name, "channels", "invalid", f"unknown channels {bad}; known: {', '.join(CHANNELS)}")
+    fields = tuple(str(f) for f in raw.get("fields") or [])
+    sources = {key: str(raw[key]) for key in ("subject", "text", "html") if raw.get(key) is not None}
+    if "text" not in sources:
+        raise _problem(name, "text", "required", "a template has a text body")
+    if "email" in channels and "subject" not in sources:
+        raise _problem(name, "subject", "required", "an email template has a subject")
+    compiled: dict[str, JinjaTemplate] = {}
+    for key, source in sources.items():
+        env = _HTML_ENV if key == "html" else _TEXT_ENV
+        try:
+            used = meta.find_undeclared_variables(env.parse(source))
+            compiled[key] = env.from_string(source)
+        except TemplateError as exc:
+            raise _problem(name, key, "syntax", f"{key}: {exc}") from exc
+        undeclared = sorted(used - set(fields) - set(PROVIDED))
+        if undeclared:
+            raise _problem(
+                name,
+                key,
+                "undeclared_field",
+                f"{key} uses {', '.join(undeclared)}, which the template does not declare",
+            )
+    return Template(
+        name=name,
+        version=text("version", "1") or "1",
+        type=kind,
+        purpose=purpose,
+        topic=text("topic"),
+        priority=priority,
+        owner=owner,
+        channels=channels,
+        fields=fields,
+        document_type=text("document_type"),
+        sources=sources,
+        compiled=compiled,
+    )
+
+
+class Catalog:
+    """The templates of one folder (`NAME.yaml`), loaded and checked on first use."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._loaded: dict[str, Template] = {}
+
+    def get(self, name: str) -> Template:
+        """The template `name`; NotFound when there is no such file, InvalidInput when it is not valid."""
+        found = self._loaded.get(name)
+        if found is not None:
+            return found
+        path = self.directory / f"{name}.yaml"
+        if not _NAME.fullmatch(name) or not path.is_file():
+            raise NotFound(f"no template {name!r} in {self.directory}")
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise _problem(name, "template", "syntax", f"not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise _problem(name, "template", "invalid", "a template file is a mapping of declarations")
+        template = self._loaded[name] = _parse(name, raw)
+        return template
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.directory.glob("*.yaml"))
+
+
+def render(template: Template, data: Mapping[str, Any], provided: Mapping[str, Any]) -> Rendered:
+    """Render with exactly the declared fields; a missing one is an InvalidInput naming it."""
+    missing = [f for f in template.fields if f not in data]
+    if missing:
+        raise InvalidInput(
+            [FieldError(f"data.{f}", "missing", f"template {template.name!r} declares {f}") for f in missing],
+            f"data for template {template.name!r} lacks declared fields",
+        )
+    context = {**{k: v for k, v in provided.items() if k in PROVIDED}, **{f: data[f] for f in template.fields}}
+    out: dict[str, str] = {}
+    for key, compiled in template.compiled.items():
+        try:
+            out[key] = compiled.render(context)
+        except TemplateError as exc:
+            raise _problem(template.name, key, "render", f"{key}: {exc}") from exc
+    fields = {f: data[f] for f in template.fields}
+    return Rendered(template, out.get("subject", "").strip(), out["text"], out.get("html"), fields)

@@ -1,0 +1,100 @@
+"""The outbox handler of destinations: signed webhooks over HTTP (urllib3 keep-alive pools, thread-safe).
+
+At send time: a paused destination defers (nothing is lost, nothing counted), a person whose consent to the
+destination's purpose was withdrawn since is skipped. Any 2xx is delivered; 410 Gone is refused for good;
+anything else, a timeout or a refused connection is retried on the schedule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import urllib3
+from sqlalchemy.orm import Session
+
+from seamline.consent.config import ConsentConfig
+from seamline.consent.service import may_process_profile
+from seamline.core.clock import utcnow
+from seamline.destinations import repository
+from seamline.destinations.service import ERASED, PAUSED, WEBHOOK_KIND
+from seamline.destinations.signing import headers
+from seamline.identity.service import active_header
+from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, SKIPPED, Attempt, Entry
+
+PAUSED_RECHECK_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    url: str
+    secret: str
+    body: bytes
+
+
+class WebhookHandler:
+    """Webhooks to destinations, several at once from the dispatcher's threads."""
+
+    kind = WEBHOOK_KIND
+    is_concurrent = True
+
+    def __init__(self, consent: ConsentConfig, timeout_seconds: float, connections: int) -> None:
+        self._consent = consent
+        self._http = urllib3.PoolManager(
+            num_pools=64,
+            maxsize=connections,
+            block=False,
+            retries=False,
+            timeout=urllib3.Timeout(connect=min(timeout_seconds, 5.0), read=timeout_seconds),
+        )
+
+    def check(self, session: Session, entries: Sequence[Entry]) -> Mapping[int, Attempt | Any]:
+        ids = sorted({int(e.payload.get("destination_id", 0)) for e in entries})
+        destinations = repository.by_ids(session, ids)
+        out: dict[int, Attempt | Any] = {}
+        for entry in entries:
+            destination = destinations.get(int(entry.payload.get("destination_id", 0)))
+            body = entry.payload.get("body") or {}
+            if destination is None:
+                out[entry.id] = Attempt(entry.id, REFUSED, "the destination no longer exists")
+            elif destination.status == PAUSED:
+                later = utcnow() + timedelta(seconds=PAUSED_RECHECK_SECONDS)
+                out[entry.id] = Attempt(entry.id, DEFERRED, "destination paused", retry_at=later)
+            elif (
+                body.get("type") != ERASED
+                and entry.profile_id is not None
+                and not self._may(session, entry, destination.purpose)
+            ):
+                reason = f"no consent to {destination.purpose} at send time"
+                out[entry.id] = Attempt(entry.id, SKIPPED, reason)
+            else:
+                out[entry.id] = _Call(destination.url, destination.secret, orjson.dumps(body))
+        return out
+
+    def _may(self, session: Session, entry: Entry, purpose: str) -> bool:
+        assert entry.profile_id is not None
+        root = int(active_header(session, entry.profile_id).id)
+        return may_process_profile(session, root, purpose, config=self._consent).allowed
+
+    def send(self, entry: Entry, plan: Any) -> Attempt:
+        assert isinstance(plan, _Call)
+        signed = headers(plan.secret, entry.delivery_id, int(time.time()), plan.body)
+        try:
+            answer = self._http.request("POST", plan.url, body=plan.body, headers=signed, preload_content=True)
+        except urllib3.exceptions.HTTPError as exc:
+            return Attempt(entry.id, RETRY, f"{type(exc).__name__}: {exc}")
+        if 200 <= answer.status < 300:
+            return Attempt(entry.id, DELIVERED, f"HTTP {answer.status}")
+        if answer.status == 410:
+            return Attempt(entry.id, REFUSED, "HTTP 410 Gone: the receiver no longer wants these")
+        return Attempt(entry.id, RETRY, f"HTTP {answer.status}")
+
+    def record(self, session: Session, done: Sequence[tuple[Entry, Attempt]], statuses: Mapping[int, str]) -> None:
+        return None  # webhooks are not communications to a person: the outbox row is their record
+
+    def close(self) -> None:
+        self._http.clear()

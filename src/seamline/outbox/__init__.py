@@ -1,0 +1,1 @@
+"""The outbox: side effects written in the caller's transaction, delivered after commit by dispatchers."""

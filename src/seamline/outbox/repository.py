@@ -1,0 +1,120 @@
+"""Queries of the outbox. Claims take row locks on PostgreSQL (SKIP LOCKED, so dispatchers on many machines
+never wait for each other) and a lease on both databases (a dispatcher killed mid-run frees its rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from seamline.core.db import table_of
+from seamline.outbox.models import OutboxMessage
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"  # refused for good by the far side (an unknown mailbox): not retried, not a dead letter
+SUPPRESSED = "suppressed"  # consent or reachability said no at the moment of sending
+DEAD = "dead"
+DISCARDED = "discarded"
+
+_T = table_of(OutboxMessage)
+
+
+def add(session: Session, row: Mapping[str, Any]) -> OutboxMessage:
+    message = OutboxMessage(**row)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def by_idempotency_key(session: Session, key: str) -> OutboxMessage | None:
+    return session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+
+
+def get(session: Session, message_id: int) -> OutboxMessage | None:
+    return session.get(OutboxMessage, message_id)
+
+
+def claim(
+    session: Session, *, kinds: Sequence[str], limit: int, now: datetime, token: str, lease_until: datetime
+) -> list[OutboxMessage]:
+    """Take up to `limit` due rows of these kinds for this dispatcher, oldest due first."""
+    due = (
+        select(_T.c.id)
+        .where(
+            _T.c.status == PENDING,
+            _T.c.kind.in_(kinds),
+            _T.c.next_attempt_at <= now,
+            or_(_T.c.claimed_until.is_(None), _T.c.claimed_until < now),
+        )
+        .order_by(_T.c.next_attempt_at, _T.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # ignored by SQLite, whose writers take turns (BEGIN IMMEDIATE)
+    )
+    ids = list(session.execute(due).scalars())
+    if not ids:
+        return []
+    session.execute(update(_T).where(_T.c.id.in_(ids)).values(claim_token=token, claimed_until=lease_until))
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
+    return list(rows)
+
+
+def settle(session: Session, token: str, changes: Sequence[Mapping[str, Any]]) -> int:
+    """Apply each change (`id` and new values) to a row this claim still holds; returns how many held."""
+    # Rows that change the same columns go in one executemany: a batch settles in a few driver calls.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        columns = tuple(sorted(k for k in change if k != "id"))
+        groups.setdefault(columns, []).append({f"v_{k}": v for k, v in change.items()})
+    held = 0
+    for columns, rows in groups.items():
+        statement = (
+            update(_T)
+            .where(_T.c.id == bindparam("v_id"), _T.c.claim_token == token, _T.c.status == PENDING)
+            .values({**{c: bindparam(f"v_{c}") for c in columns}, "claim_token": None, "claimed_until": None})
+        )
+        result = session.connection().execute(statement, rows)
+        held += result.rowcount
+    return held
+
+
+def listed(session: Session, status: str, limit: int, kind: str | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.status == status)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def set_status(session: Session, ids: Sequence[int], from_status: str, values: Mapping[str, Any]) -> list[int]:
+    """Change rows in `from_status`; returns the ids that were."""
+    found = list(session.execute(select(_T.c.id).where(_T.c.id.in_(ids), _T.c.status == from_status)).scalars())
+    if found:
+        session.execute(update(_T).where(_T.c.id.in_(found)).values(**values))
+    return found
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(_T.c.status, func.count()).group_by(_T.c.status)).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+def delete_of_profiles(session: Session, profile_ids: Sequence[int]) -> int:
+    result = session.execute(delete(_T).where(_T.c.profile_id.in_(profile_ids)))
+    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of a DELETE
+
+
+def of_target(session: Session, target: str, since: datetime, statuses: Sequence[str]) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.target == target, OutboxMessage.created_at >= since, OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.id)
+    )
+    return list(session.scalars(query))
+
+
+def release_target(session: Session, target: str, now: datetime) -> None:
+    """Make a target's waiting rows due now (a resumed destination)."""
+    session.execute(update(_T).where(_T.c.target == target, _T.c.status == PENDING).values(next_attempt_at=now))

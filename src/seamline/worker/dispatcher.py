@@ -1,0 +1,161 @@
+"""The dispatcher loop: claim due outbox messages, check and deliver them through their kind's handler, settle.
+
+Runs as a thread of `seamline serve` or alone under `seamline dispatcher` (start several on PostgreSQL: claims
+skip rows another dispatcher has locked). Three short transactions per round: claim (committed, so the lease
+holds if this process dies), the send-time checks, and settling with the communications log. Nothing is sent
+inside a transaction. A crash between sending and settling sends the message again after the lease, with the
+same delivery id (Message-ID, webhook-id): a repeat the receiver can recognise, never a second distinct message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from seamline.communications.delivery import EmailHandler, PaperHandler, UnsubscribeLink
+from seamline.config import Settings
+from seamline.core.db import unit_of_work
+from seamline.destinations.delivery import WebhookHandler
+from seamline.outbox.breaker import Breakers
+from seamline.outbox.config import OutboxConfig
+from seamline.outbox.handlers import Handler
+from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt, Entry, claim, settle
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Delivers the outbox with a set of handlers, one per kind."""
+
+    def __init__(self, engine: Engine, config: OutboxConfig, handlers: Sequence[Handler]) -> None:
+        self._engine = engine
+        self._config = config
+        self._handlers: dict[str, Handler] = {h.kind: h for h in handlers}
+        self._breakers = Breakers(config.breaker_failures, config.breaker_cooldown_seconds)
+        self._rng = random.Random()
+        self._pool = ThreadPoolExecutor(config.send_threads, thread_name_prefix="seamline-send")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.delivered = 0
+
+    def run_once(self) -> int:
+        """One round: returns how many messages it settled (0 when nothing was due)."""
+        with unit_of_work(self._engine) as session:
+            claimed = claim(session, list(self._handlers), self._config)
+        if not claimed.entries:
+            return 0
+        by_kind: dict[str, list[Entry]] = {}
+        for entry in claimed.entries:
+            by_kind.setdefault(entry.kind, []).append(entry)
+        done: dict[str, list[tuple[Entry, Attempt]]] = {}
+        for kind, entries in by_kind.items():
+            done[kind] = self._deliver(self._handlers[kind], entries)
+        with unit_of_work(self._engine) as session:
+            attempts = [a for pairs in done.values() for _, a in pairs]
+            statuses = settle(session, claimed, attempts, self._config, self._rng)
+            for kind, pairs in done.items():
+                self._handlers[kind].record(session, pairs, statuses)
+        self.delivered += sum(1 for a in attempts if a.result == DELIVERED)
+        return len(attempts)
+
+    def _deliver(self, handler: Handler, entries: Sequence[Entry]) -> list[tuple[Entry, Attempt]]:
+        with unit_of_work(self._engine, write=False) as session:
+            plans = handler.check(session, entries)
+        ready: list[tuple[Entry, Any]] = []
+        out: list[tuple[Entry, Attempt]] = []
+        for entry in entries:
+            plan = plans[entry.id]
+            if isinstance(plan, Attempt):
+                out.append((entry, plan))
+            else:
+                ready.append((entry, plan))
+        if handler.is_concurrent and len(ready) > 1:
+            out.extend(
+                zip([e for e, _ in ready], self._pool.map(lambda p: self._attempt(handler, *p), ready), strict=True)
+            )
+        else:
+            out.extend((entry, self._attempt(handler, entry, plan)) for entry, plan in ready)
+        return out
+
+    def _attempt(self, handler: Handler, entry: Entry, plan: Any) -> Attempt:
+        now = time.time()
+        if not self._breakers.allows(entry.target, now):
+            reopens = self._breakers.reopens_at(entry.target) or now
+            return Attempt(
+                entry.id,
+                DEFERRED,
+                f"circuit open for {entry.target}: too many failures in a row",
+                retry_at=datetime.fromtimestamp(reopens, UTC),
+            )
+        try:
+            attempt = handler.send(entry, plan)
+        except Exception as exc:  # a handler's bug must cost one retry, never the dispatcher
+            log.exception("delivering outbox message %s failed", entry.id)
+            attempt = Attempt(entry.id, RETRY, f"{type(exc).__name__}: {exc}")
+        if attempt.result == RETRY:
+            self._breakers.failed(entry.target, time.time())
+        elif attempt.result in (DELIVERED, REFUSED):
+            self._breakers.succeeded(entry.target)
+        return attempt
+
+    def drain(self, *, rounds: int = 1000) -> int:
+        """Run rounds until nothing is due (messages waiting for a retry are not due); returns how many settled."""
+        total = 0
+        for _ in range(rounds):
+            count = self.run_once()
+            if count == 0:
+                break
+            total += count
+        return total
+
+    def run_forever(self) -> None:
+        log.info("dispatcher started for %s", ", ".join(self._handlers))
+        while not self._stop.is_set():
+            try:
+                count = self.run_once()
+            except OperationalError:
+                # A lost connection or a lock timeout: claims not settled come back when their lease ends.
+                log.exception("dispatcher round failed; retrying")
+                count = 0
+            except Exception:
+                log.exception("dispatcher round failed unexpectedly; retrying")
+                count = 0
+            if count == 0:
+                self._stop.wait(self._config.idle_seconds)
+        log.info("dispatcher stopped after %d deliveries", self.delivered)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="seamline-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        for handler in self._handlers.values():
+            handler.close()
+        self._pool.shutdown(wait=False)
+
+    def stop_soon(self) -> None:
+        """Ask the loop to end after its current round (for signal handlers)."""
+        self._stop.set()
+
+
+def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: UnsubscribeLink | None) -> Dispatcher:
+    """A dispatcher for every kind Seamline delivers, configured from settings."""
+    handlers: list[Handler] = [
+        EmailHandler(settings.email, settings.consent, unsubscribe_url),
+        PaperHandler(settings.data_dir / "print"),
+        WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
+    ]
+    return Dispatcher(engine, settings.outbox, handlers)
