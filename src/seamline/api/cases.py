@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from seamline.api.cases_schemas import (
+from seamline.api.profiles import Ctx, ProfilesContext, requires_key
+from seamline.api.schemas.cases import (
     AssignIn,
     CaseIn,
     CaseOut,
@@ -27,7 +28,6 @@ from seamline.api.cases_schemas import (
     ReasonIn,
     StatusIn,
 )
-from seamline.api.profiles import Ctx, ProfilesContext, requires_key
 from seamline.audit.service import record, record_async
 from seamline.cases.config import CasesConfig
 from seamline.cases.service import (

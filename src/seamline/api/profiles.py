@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine
 
 from seamline.access.service import ApiKeyCache
-from seamline.api.schemas import (
+from seamline.api.schemas.profiles import (
     CandidateOut,
     ConflictOut,
     HoldingOut,
