@@ -24,11 +24,11 @@ from seamline import __version__
 from seamline.api.cases import router as cases_router
 from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
+from seamline.api.deps import ProfilesContext
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
 from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
-from seamline.api.profiles import ProfilesContext
 from seamline.api.profiles import router as profiles_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from seamline.api.profiles import Ctx, ProfilesContext, requires_key
+from seamline.api.deps import Ctx, ProfilesContext, requires_key
 from seamline.api.schemas.cases import (
     AssignIn,
     CaseIn,
