@@ -1,5 +1,9 @@
 """Fixtures: every storage test runs on SQLite and on a real PostgreSQL server.
 
+The app's client (tests/support/app.py) and the trained matching model (tests/support/matching.py) are plugins
+that import the app and the matcher only when a test asks for them: a test file that needs neither starts
+without FastAPI, pandas or Splink.
+
 PostgreSQL comes from SEAMLINE_TEST_POSTGRES_URL (scripts/test starts one cluster for the run) or, when that is
 unset, from a private cluster this session starts. Each xdist worker gets its own database, emptied before
 every test; each SQLite test gets a fresh copy of a file migrated once per worker.
@@ -13,11 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from seamline.app import create_app
 from seamline.config import Settings
 from seamline.core.db import Base, create_db_engine
 from seamline.core.migrations import upgrade
@@ -25,7 +27,7 @@ from seamline.models import import_all_models
 from tests.support.postgres import start_cluster
 
 import_all_models()
-pytest_plugins = ("tests.support.matching",)  # the session's trained matching model, for any test package
+pytest_plugins = ("tests.support.app", "tests.support.matching")
 DATABASES = ("sqlite", "postgresql")
 # Tables whose rows are reference data written by migrations, kept between tests.
 KEEP_TABLES = {"alembic_version", "inbox_partitions"}
@@ -104,13 +106,6 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine = create_db_engine(settings.database_url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """The app over an in-process transport (lifespan included); the worker is off so tests see the inbox."""
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="session")
