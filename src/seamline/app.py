@@ -25,12 +25,15 @@ from seamline.api.cases import router as cases_router
 from seamline.api.communications import router as communications_router
 from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
+from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
+from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
-from seamline.api.profiles import ProfilesContext
 from seamline.api.profiles import router as profiles_router
+from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
+from seamline.api.tracking import router as tracking_router
 from seamline.audit.service import AuditWriter
 from seamline.communications.templates import Catalog
 from seamline.config import Settings
@@ -51,8 +54,6 @@ from seamline.core.errors import (
 )
 from seamline.core.migrations import is_up_to_date
 from seamline.core.responses import JSONResponse
-from seamline.ingestion.api import IngestionContext, RateLimited, rate_limit_headers
-from seamline.ingestion.api import router as tracking_router
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size
@@ -62,7 +63,6 @@ from seamline.matching.records import MatchingContext
 from seamline.matching.service import current_model
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
-from seamline.preferences.api import build_router as preferences_router
 from seamline.preferences.service import unsubscribe_link
 from seamline.privacy.forgetting import ErasureFollower
 from seamline.worker.dispatcher import build_dispatcher

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from seamline.api.cases_schemas import (
+from seamline.api.deps import Ctx, ProfilesContext, requires_key
+from seamline.api.schemas.cases import (
     AssignIn,
     CaseIn,
     CaseOut,
@@ -28,7 +29,6 @@ from seamline.api.cases_schemas import (
     ReasonIn,
     StatusIn,
 )
-from seamline.api.profiles import Ctx, ProfilesContext, requires_key
 from seamline.audit.service import record, record_async
 from seamline.cases.config import CasesConfig
 from seamline.cases.service import (

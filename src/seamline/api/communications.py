@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
-from seamline.api.profiles import Ctx, Reader, Writer
+from seamline.api.deps import Ctx, Reader, Writer
 from seamline.audit.service import record, record_async
 from seamline.communications.service import CommunicationView, communications_of, queue_message, view
 from seamline.communications.templates import Catalog

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from seamline.api.profiles import Ctx, Reader, Writer
+from seamline.api.deps import Ctx, Reader, Writer
 from seamline.audit.service import record, record_async
 from seamline.communications.reachability import reachability
 from seamline.consent.policy import Choice, ContactDecision

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from seamline.api.deps import Ctx, Reader, Writer
 from seamline.api.matching import Matching
-from seamline.api.profiles import Ctx, Reader, Writer
 from seamline.audit.service import record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput

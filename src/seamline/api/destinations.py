@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from seamline.api.profiles import Ctx, requires_key
+from seamline.api.deps import Ctx, requires_key
 from seamline.audit.service import record
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from seamline.api.profiles import Ctx, requires_key
+from seamline.api.deps import Ctx, requires_key
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.ids import Id

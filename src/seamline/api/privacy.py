@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from seamline.api.profiles import Ctx, requires_key
+from seamline.api.deps import Ctx, requires_key
 from seamline.audit.service import record
 from seamline.core.db import erase_wal, unit_of_work
 from seamline.core.forgetting import forget_personal_data

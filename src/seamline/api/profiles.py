@@ -3,17 +3,14 @@ timeline and merge history, and unmerge. Server keys with scopes; every read and
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import Engine
+from fastapi import APIRouter, Query, Request, Response
 
-from seamline.access.service import ApiKeyCache
-from seamline.api.schemas import (
+from seamline.api.deps import Ctx, ProfilesContext, Reader, Writer
+from seamline.api.schemas.profiles import (
     CandidateOut,
     ConflictOut,
     HoldingOut,
@@ -27,13 +24,11 @@ from seamline.api.schemas import (
     UnmergeIn,
     UnmergeOut,
 )
-from seamline.audit.service import AuditWriter, record, record_async
+from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
-from seamline.core.errors import FieldError, InvalidInput, NotFound, Unauthorized
+from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.ids import Id
 from seamline.core.prepared import Reads, read_snapshot
-from seamline.core.principal import Principal
-from seamline.core.ttl import TtlValue
 from seamline.identity.service import (
     active_header,
     conflicts_for,
@@ -44,65 +39,10 @@ from seamline.identity.service import (
 )
 from seamline.ingestion.service import load_events
 from seamline.pipeline import replay
-from seamline.pipeline.registry import Pipeline
 from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.service import fact_counts, golden_traits, holdings_of, timeline
-from seamline.profiles.survivorship import SurvivorshipConfig
-from seamline.sources.service import source_names
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
-
-
-@dataclass
-class ProfilesContext:
-    """What the profile API needs, built once by the app."""
-
-    engine: Engine
-    identity: Pipeline
-    survivorship: SurvivorshipConfig
-    audit: AuditWriter
-    keys: ApiKeyCache
-    source_names: TtlValue[dict[int, str]]
-
-    @classmethod
-    def build(
-        cls,
-        engine: Engine,
-        identity: Pipeline,
-        survivorship: SurvivorshipConfig,
-        audit: AuditWriter,
-        cache_seconds: float,
-    ) -> ProfilesContext:
-        keys, names = ApiKeyCache(cache_seconds), source_names(engine, cache_seconds)
-        return cls(engine, identity, survivorship, audit, keys, names)
-
-
-def _state(request: Request) -> ProfilesContext:
-    ctx: ProfilesContext = request.app.state.profiles
-    return ctx
-
-
-async def _context(request: Request) -> ProfilesContext:
-    # async on purpose: FastAPI runs a plain-def dependency in its thread pool, a hand-off that cost ~7% of a lookup.
-    return _state(request)
-
-
-def requires_key(scope: str) -> Callable[[Request], Awaitable[Principal]]:
-    """The dependency every server-key route uses: a Bearer sk_… key holding `scope` (checked keys cached)."""
-
-    async def authenticate(request: Request) -> Principal:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
-        ctx = _state(request)
-        return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), scope)
-
-    return authenticate
-
-
-Reader = Annotated[Principal, Depends(requires_key("profiles:read"))]
-Writer = Annotated[Principal, Depends(requires_key("profiles:write"))]
-Ctx = Annotated[ProfilesContext, Depends(_context)]
 
 
 def _profile_out(reads: Reads, ctx: ProfilesContext, requested: int) -> ProfileOut:

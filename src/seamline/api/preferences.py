@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from seamline.api.profiles import Ctx, Writer
+from seamline.api.deps import Ctx, Writer
 from seamline.audit.service import record, record_async
 from seamline.config import Settings
 from seamline.core.clock import utcnow
