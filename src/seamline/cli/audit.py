@@ -6,12 +6,12 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from seamline.audit import service
 from seamline.audit.service import AuditEntryView
+from seamline.cli.output import console
 from seamline.cli.session import transaction
 from seamline.core.clock import isoformat_z
 
@@ -76,4 +76,4 @@ def list_command(
             orjson.dumps(entry.detail).decode() if entry.detail else "",
         )
         table.add_row(*(Text(cell) for cell in cells))  # stored values are shown as they are, never read as markup
-    Console().print(table)  # made here, so it takes the width COLUMNS gives at the time
+    console().print(table)  # made here, so it takes the width COLUMNS gives at the time

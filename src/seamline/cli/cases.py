@@ -11,13 +11,13 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from seamline.audit.service import record
 from seamline.cases.service import get_case, list_cases, open_case
 from seamline.cases.workflow import escalate
+from seamline.cli.output import console
 from seamline.cli.session import load_settings, transaction
 from seamline.core.principal import Principal
 from seamline.identity.service import root_of
@@ -77,7 +77,7 @@ def list_command(
             "yes" if v.sla.is_overdue else "",
         )
         table.add_row(*(Text(c) for c in cells))
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("show")
@@ -94,7 +94,7 @@ def show(
     if as_json:
         typer.echo(orjson.dumps(view.as_dict(), option=orjson.OPT_INDENT_2).decode())
         return
-    out = Console(highlight=False)
+    out = console(highlight=False)
     out.print(Text(f"case {view.id} · {view.subject}", style="bold"))
     out.print(Text(f"{view.priority} · {view.status} · {view.queue} · assignee {view.assignee or '-'}"))
     if view.handoff is not None:

@@ -6,11 +6,11 @@ import getpass
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from seamline.audit.service import record
+from seamline.cli.output import console
 from seamline.cli.session import engine_for, fail, load_settings, transaction
 from seamline.core.db import WRITE_INTENT
 from seamline.core.errors import InvalidInput, SeamlineError
@@ -59,7 +59,7 @@ def merges(profile_id: int) -> None:
             m.created_at.isoformat(timespec="seconds"),
             f"{m.undone_at:%Y-%m-%d %H:%M} by {m.undone_by}: {m.undo_reason}" if m.undone_at else "",
         )
-    Console().print(table)  # made per command, so it sizes to the terminal it prints on
+    console().print(table)  # made per command, so it sizes to the terminal it prints on
 
 
 @app.command("unmerge")

@@ -7,10 +7,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from seamline.audit.service import record
+from seamline.cli.output import console
 from seamline.cli.session import load_settings, transaction
 from seamline.config import Settings
 from seamline.core.principal import Principal
@@ -83,7 +83,7 @@ def _print_fields(view: ReviewView) -> None:
     table = Table("field", f"profile {view.left_profile_id}", f"profile {view.right_profile_id}", "level", "weight")
     for f in view.fields:
         table.add_row(f["field"], str(f["left"] or "-"), str(f["right"] or "-"), f["level"], f"{f['weight']:+.2f}")
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("reviews")
@@ -111,7 +111,7 @@ def reviews(
             v.status,
             v.created_at.isoformat(timespec="seconds"),
         )
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("show")

@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 
 import orjson
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from seamline.audit.service import record
+from seamline.cli.output import console
 from seamline.cli.session import err, load_settings, transaction
 from seamline.core.principal import Principal
 from seamline.privacy.service import (
@@ -123,4 +123,4 @@ def list_command(
             f"{v.completed_at:%Y-%m-%d %H:%M}" if v.completed_at else "",
         )
         table.add_row(*(Text(c) for c in cells))
-    Console().print(table)
+    console().print(table)
