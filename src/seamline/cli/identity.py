@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from seamline.audit.service import record
 from seamline.cli.output import console
+from seamline.cli.params import id_argument
 from seamline.cli.session import engine_for, fail, load_settings, transaction
 from seamline.core.db import WRITE_INTENT
 from seamline.core.errors import InvalidInput, SeamlineError
@@ -42,7 +43,7 @@ def lookup(identifier: Annotated[str, typer.Argument(help="type:value, e.g. emai
 
 
 @app.command("merges")
-def merges(profile_id: int) -> None:
+def merges(profile_id: Annotated[int, id_argument()]) -> None:
     """Merge history of a profile: who was merged, on what evidence, and what was undone."""
     with transaction() as session:
         history = merge_history(session, profile_id)
@@ -64,7 +65,7 @@ def merges(profile_id: int) -> None:
 
 @app.command("unmerge")
 def unmerge(
-    merge_id: int,
+    merge_id: Annotated[int, id_argument()],
     reason: Annotated[str, typer.Option(help="Why the merge was wrong (kept with the merge record).")],
 ) -> None:
     """Undo a merge exactly; later evidence of the same pair stays blocked."""

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from seamline.audit.service import record
 from seamline.cli.output import console
+from seamline.cli.params import id_argument
 from seamline.cli.session import load_settings, transaction
 from seamline.config import Settings
 from seamline.core.principal import Principal
@@ -115,7 +116,7 @@ def reviews(
 
 
 @app.command("show")
-def show(pair_id: int) -> None:
+def show(pair_id: Annotated[int, id_argument()]) -> None:
     """One pair, field by field: both values, the level they met and its weight in the score."""
     with transaction() as session:
         view = get_review(session, pair_id)
@@ -135,13 +136,19 @@ def _decide(pair_id: int, decision: str, note: str | None) -> None:
 
 
 @app.command("accept")
-def accept(pair_id: int, note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None) -> None:
+def accept(
+    pair_id: Annotated[int, id_argument()],
+    note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None,
+) -> None:
     """Accept a pair: merge it through the identity graph, as an automatic merge is."""
     _decide(pair_id, "accept", note)
 
 
 @app.command("reject")
-def reject(pair_id: int, note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None) -> None:
+def reject(
+    pair_id: Annotated[int, id_argument()],
+    note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None,
+) -> None:
     """Reject a pair: keep the two apart in later runs."""
     _decide(pair_id, "reject", note)
 

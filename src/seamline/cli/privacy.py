@@ -15,6 +15,7 @@ from rich.text import Text
 
 from seamline.audit.service import record
 from seamline.cli.output import console
+from seamline.cli.params import id_argument
 from seamline.cli.session import err, load_settings, transaction
 from seamline.core.principal import Principal
 from seamline.privacy.service import (
@@ -36,7 +37,7 @@ def _operator() -> Principal:
 @app.command("request")
 def request(
     kind: Annotated[str, typer.Argument(help="access or erase")],
-    profile_id: Annotated[int, typer.Argument(help="The profile the request is about (merged ids are followed).")],
+    profile_id: Annotated[int, id_argument("The profile the request is about (merged ids are followed).")],
 ) -> None:
     """Open a data-subject request; it is due in 30 days."""
     if kind not in KINDS:
@@ -50,7 +51,7 @@ def request(
 
 @app.command("complete")
 def complete(
-    request_id: int,
+    request_id: Annotated[int, id_argument()],
     output: Annotated[Path | None, typer.Option(help="Write an access export to this file (default: stdout).")] = None,
 ) -> None:
     """Complete a request: print (or write) the export of an access request, or erase the person.
