@@ -47,3 +47,12 @@ def test_unknown_keys_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SEAMLINE_CONFIG", str(config))
     with pytest.raises(ValidationError, match="prot"):
         Settings()
+
+
+def test_the_public_url_is_an_http_address_and_defaults_to_where_serve_listens() -> None:
+    assert Settings().public_base_url == "http://127.0.0.1:8000"
+    assert Settings(host="::1", port=9000).public_base_url == "http://[::1]:9000"
+    assert Settings(public_url="https://cdp.example.com/").public_base_url == "https://cdp.example.com"
+    for bad in ("cdp.example.com", "ftp://cdp.example.com", "https://cdp.example.com/?x=1", "https://u:p@cdp.example"):
+        with pytest.raises(ValueError, match="public_url"):
+            Settings(public_url=bad)

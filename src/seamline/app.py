@@ -201,6 +201,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             metrics=metrics,
             rate_limit_per_second=settings.rate_limit_per_second,
             rate_limit_burst=settings.rate_limit_burst,
+            public_url=settings.public_base_url,
         )
 
         def read_backlog() -> int:

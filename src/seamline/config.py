@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = Field(
+        default="",
+        description=(
+            "The address browsers and SDKs reach Seamline at, e.g. https://cdp.example.com (behind a proxy, its "
+            "public name; a path prefix is kept). The analytics.js settings answer names it as the API host, never "
+            "a request's Host header, which the client chooses. Empty: http://HOST:PORT."
+        ),
+    )
 
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = Field(
         default="FULL",
@@ -107,6 +116,26 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'seamline.db'}"
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"public_url must be an http or https address such as https://cdp.example.com: {value!r}")
+        if parts.username or parts.password:
+            raise ValueError("public_url must not hold a user name or password")
+        return value.rstrip("/")
+
+    @property
+    def public_base_url(self) -> str:
+        """Where clients reach this server: `public_url`, else the address `serve` listens on."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:

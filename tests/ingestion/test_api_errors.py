@@ -392,9 +392,23 @@ def test_settings_answer_what_analytics_next_needs(client: TestClient, key: str)
     response = client.get(f"/v1/projects/{key}/settings")
     assert response.status_code == 200
     body = response.json()
-    assert body["integrations"]["Segment.io"] == {"apiKey": key, "apiHost": "testserver/v1", "protocol": "http"}
+    # No public URL configured: the address serve listens on.
+    assert body["integrations"]["Segment.io"] == {"apiKey": key, "apiHost": "127.0.0.1:8000/v1", "protocol": "http"}
     assert body["analyticsNextEnabled"] is True
     assert body["plan"]["track"]["__default"]["enabled"] is True
+
+
+def test_settings_name_the_public_url_never_the_requests_host(settings: Settings, key: str) -> None:
+    public = settings.model_copy(update={"public_url": "https://cdp.example.com/seamline"})
+    with TestClient(create_app(public), raise_server_exceptions=False) as client:
+        for host in ("evil.example", "cdp.example.com:9999", "127.0.0.1"):
+            response = client.get(f"/v1/projects/{key}/settings", headers={"Host": host})
+            assert response.status_code == 200
+            assert response.json()["integrations"]["Segment.io"] == {
+                "apiKey": key,
+                "apiHost": "cdp.example.com/seamline/v1",
+                "protocol": "https",
+            }
 
 
 def test_settings_for_an_unknown_key_are_404(client: TestClient, key: str) -> None:

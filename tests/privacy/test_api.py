@@ -66,10 +66,16 @@ def test_access_request_through_the_api_returns_the_export_and_is_audited(
     assert done.json()["request"]["status"] == "done"
     assert len(done.json()["export"]["events"]) == 6
     again = client.post(f"/v1/privacy/requests/{created['id']}/complete", headers=people["admin"])
-    assert again.status_code == 409
+    assert again.status_code == 200  # a done access request is exported again, and stays done as it was
+    assert again.json()["request"] == done.json()["request"]
+    assert len(again.json()["export"]["events"]) == 6
     with unit_of_work(engine, write=False) as session:
         audited = entries(session, subject_type="profile", subject_id=people["ada"])
-    assert [(e.action, e.detail.get("view")) for e in audited][:2] == [("read", "access_export"), ("change", None)]
+    assert [(e.action, e.detail.get("view")) for e in audited][:3] == [
+        ("read", "access_export"),
+        ("read", "access_export"),
+        ("change", None),
+    ]
 
 
 def test_erasure_through_the_api(client: TestClient, engine: Engine, people: dict[str, Any]) -> None:
@@ -157,3 +163,41 @@ def test_requests_are_listed_through_the_api_newest_first_and_audited(
     with unit_of_work(engine, write=False) as session:
         audited = entries(session, subject_type="privacy_request", subject_id="list")
     assert [e.detail for e in audited][:1] == [{"status": "open", "count": 1}]
+
+
+def test_an_export_that_cannot_be_written_leaves_the_request_open_and_a_done_one_exports_again(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    people: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEAMLINE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SEAMLINE_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(app, ["privacy", "request", "access", str(people["ada"])]).exit_code == 0
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    for unwritable in (blocker / "export.json", tmp_path / "missing" / "export.json", tmp_path):
+        failed = runner.invoke(app, ["privacy", "complete", "1", "--output", str(unwritable)])
+        assert failed.exit_code == 2, failed.output
+        assert "cannot write the export" in failed.output
+        assert "the request was not completed" in failed.output
+        listed = orjson.loads(runner.invoke(app, ["privacy", "list", "--json"]).output)
+        assert (listed["status"], listed["completed_at"]) == ("open", None)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")) == []
+    with unit_of_work(engine, write=False) as session:
+        reads = [e for e in entries(session, subject_type="profile", subject_id=people["ada"]) if e.action == "read"]
+    assert reads == []  # nothing was exported, so nothing was read
+
+    out = tmp_path / "export.json"
+    assert runner.invoke(app, ["privacy", "complete", "1", "--output", str(out)]).exit_code == 0
+    first = orjson.loads(out.read_bytes())
+    done = orjson.loads(runner.invoke(app, ["privacy", "list", "--json"]).output)
+    assert done["status"] == "done"
+    out.unlink()  # the copy is lost: export it again
+    again = runner.invoke(app, ["privacy", "complete", "1", "--output", str(out)])
+    assert again.exit_code == 0, again.output
+    assert orjson.loads(out.read_bytes())["events"] == first["events"]
+    assert orjson.loads(runner.invoke(app, ["privacy", "list", "--json"]).output) == done

@@ -83,8 +83,12 @@ def test_requests_have_a_status_and_a_due_date_and_complete_once(engine: Engine,
     with unit_of_work(engine) as session:
         assert [r.id for r in list_requests(session, status="open")] == [later.id, request.id]
         complete_access(session, request.id)
+    with unit_of_work(engine) as session:
+        done = get_request(session, request.id)
+        assert complete_access(session, request.id)["profile_id"] == people["ada"]  # exported again
+        assert get_request(session, request.id) == done  # still done, as it was
     with unit_of_work(engine) as session, pytest.raises(Conflict):
-        complete_access(session, request.id)
+        complete_access(session, later.id)  # an erasure request is not an access request
     with unit_of_work(engine) as session, pytest.raises(Conflict):
         erase_profile(session, request.id)  # an access request is not an erasure
     with unit_of_work(engine) as session, pytest.raises(InvalidInput):

@@ -8,6 +8,7 @@ import math
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
@@ -48,6 +49,7 @@ class IngestionContext:
     metrics: Metrics
     rate_limit_per_second: float
     rate_limit_burst: int
+    public_url: str = "http://127.0.0.1:8000"  # where SDKs reach Seamline: the settings answer names it
 
 
 class RateLimited(SeamlineError):
@@ -248,8 +250,10 @@ async def project_settings(write_key: str, request: Request) -> Response:
         source = find_by_key(session, write_key)
     if source is None:
         raise NotFound("no active source has this write key")
-    host = request.headers.get("host", f"{request.url.hostname}:{request.url.port}")
-    segment_io = {"apiKey": write_key, "apiHost": f"{host}/v1", "protocol": request.url.scheme}
+    # The configured address, not the request's Host header: anyone can send any Host, and a cached answer that
+    # names their host would send a site's events to them.
+    public = urlsplit(_context(request).public_url)
+    segment_io = {"apiKey": write_key, "apiHost": f"{public.netloc}{public.path}/v1", "protocol": public.scheme}
     plan = {"track": {"__default": {"enabled": True, "integrations": {}}}}
     response = JSONResponse(
         {

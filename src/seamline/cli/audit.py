@@ -6,12 +6,13 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from seamline.audit import service
 from seamline.audit.service import AuditEntryView
+from seamline.cli.output import console
+from seamline.cli.params import id_option
 from seamline.cli.session import transaction
 from seamline.core.clock import isoformat_z
 
@@ -50,7 +51,7 @@ def list_command(
     ] = None,
     actor: Annotated[str | None, typer.Option(help="Only entries by this actor (an API key or user name).")] = None,
     limit: Annotated[int, typer.Option(help=f"Most entries to show (1-{service.MAX_ENTRIES}).")] = 100,
-    before: Annotated[int | None, typer.Option(help="Only entries older than this id, to page on.")] = None,
+    before: Annotated[int | None, id_option("Only entries older than this id, to page on.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per line.")] = False,
 ) -> None:
     """List audit entries, newest first."""
@@ -76,4 +77,4 @@ def list_command(
             orjson.dumps(entry.detail).decode() if entry.detail else "",
         )
         table.add_row(*(Text(cell) for cell in cells))  # stored values are shown as they are, never read as markup
-    Console().print(table)  # made here, so it takes the width COLUMNS gives at the time
+    console().print(table)  # made here, so it takes the width COLUMNS gives at the time

@@ -11,13 +11,14 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from seamline.audit.service import record
 from seamline.cases.service import get_case, list_cases, open_case
 from seamline.cases.workflow import escalate
+from seamline.cli.output import console
+from seamline.cli.params import id_argument, id_option
 from seamline.cli.session import load_settings, transaction
 from seamline.core.principal import Principal
 from seamline.identity.service import root_of
@@ -34,7 +35,7 @@ def list_command(
     queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
     status: Annotated[list[str] | None, typer.Option(help="Only these statuses (repeat the option).")] = None,
     assignee: Annotated[str | None, typer.Option(help="Only this agent's cases; '' for unassigned ones.")] = None,
-    profile: Annotated[int | None, typer.Option(help="Only this customer's cases (merged profiles included).")] = None,
+    profile: Annotated[int | None, id_option("Only this customer's cases (merged profiles included).")] = None,
     escalated: Annotated[bool | None, typer.Option("--escalated/--not-escalated", help="Escalated or not.")] = None,
     overdue: Annotated[bool | None, typer.Option("--overdue/--on-time", help="Past an SLA due time or not.")] = None,
     limit: Annotated[int, typer.Option(help="Most cases to show (1-200).")] = 50,
@@ -77,12 +78,12 @@ def list_command(
             "yes" if v.sla.is_overdue else "",
         )
         table.add_row(*(Text(c) for c in cells))
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("show")
 def show(
-    case_id: int,
+    case_id: Annotated[int, id_argument()],
     as_json: Annotated[bool, typer.Option("--json", help="Print the case as JSON.")] = False,
 ) -> None:
     """Show a case: its handoff summary first, then its SLA clocks and whole thread."""
@@ -94,7 +95,7 @@ def show(
     if as_json:
         typer.echo(orjson.dumps(view.as_dict(), option=orjson.OPT_INDENT_2).decode())
         return
-    out = Console(highlight=False)
+    out = console(highlight=False)
     out.print(Text(f"case {view.id} · {view.subject}", style="bold"))
     out.print(Text(f"{view.priority} · {view.status} · {view.queue} · assignee {view.assignee or '-'}"))
     if view.handoff is not None:
@@ -114,7 +115,7 @@ def show(
 
 @app.command("open")
 def open_command(
-    profile_id: Annotated[int, typer.Argument(help="Any id of the customer's profile (merged ids are followed).")],
+    profile_id: Annotated[int, id_argument("Any id of the customer's profile (merged ids are followed).")],
     subject: Annotated[str, typer.Option(help="What the case is about.")],
     channel: Annotated[str, typer.Option(help="The channel it came in on: phone, email, chat, branch…")] = "phone",
     priority: Annotated[str, typer.Option(help="urgent, high, normal or low.")] = "normal",
@@ -142,7 +143,7 @@ def open_command(
 
 @app.command("escalate")
 def escalate_command(
-    case_id: int,
+    case_id: Annotated[int, id_argument()],
     reason: Annotated[str, typer.Option(help="Why the case needs a supervisor (required).")],
     queue: Annotated[str | None, typer.Option(help="Default: the configured supervisor queue.")] = None,
 ) -> None:

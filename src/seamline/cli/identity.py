@@ -6,11 +6,12 @@ import getpass
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from seamline.audit.service import record
+from seamline.cli.output import console
+from seamline.cli.params import id_argument
 from seamline.cli.session import engine_for, fail, load_settings, transaction
 from seamline.core.db import WRITE_INTENT
 from seamline.core.errors import InvalidInput, SeamlineError
@@ -43,7 +44,7 @@ def lookup(identifier: Annotated[str, typer.Argument(help="type:value, e.g. emai
 
 
 @app.command("merges")
-def merges(profile_id: int) -> None:
+def merges(profile_id: Annotated[int, id_argument()]) -> None:
     """Merge history of a profile: who was merged, on what evidence, and what was undone."""
     with transaction() as session:
         history = merge_history(session, profile_id)
@@ -60,12 +61,12 @@ def merges(profile_id: int) -> None:
             m.created_at.isoformat(timespec="seconds"),
             f"{m.undone_at:%Y-%m-%d %H:%M} by {m.undone_by}: {m.undo_reason}" if m.undone_at else "",
         )
-    Console().print(table)  # made per command, so it sizes to the terminal it prints on
+    console().print(table)  # made per command, so it sizes to the terminal it prints on
 
 
 @app.command("unmerge")
 def unmerge(
-    merge_id: int,
+    merge_id: Annotated[int, id_argument()],
     reason: Annotated[str, typer.Option(help="Why the merge was wrong (kept with the merge record).")],
 ) -> None:
     """Undo a merge exactly; later evidence of the same pair stays blocked."""

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from seamline.access import service
 from seamline.access.service import SCOPES
+from seamline.cli.output import console
 from seamline.cli.session import transaction
 
 app = typer.Typer(help="API keys for the profile and admin APIs, with their scopes.", no_args_is_help=True)
@@ -51,7 +51,7 @@ def list_command() -> None:
             _when(k.created_at),
             _when(k.last_used_at),
         )
-    Console().print(table)  # made here, so it takes the width COLUMNS gives at the time
+    console().print(table)  # made here, so it takes the width COLUMNS gives at the time
 
 
 @app.command("revoke")

@@ -7,10 +7,11 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from seamline.audit.service import record
+from seamline.cli.output import console
+from seamline.cli.params import id_argument
 from seamline.cli.session import load_settings, transaction
 from seamline.config import Settings
 from seamline.core.principal import Principal
@@ -83,7 +84,7 @@ def _print_fields(view: ReviewView) -> None:
     table = Table("field", f"profile {view.left_profile_id}", f"profile {view.right_profile_id}", "level", "weight")
     for f in view.fields:
         table.add_row(f["field"], str(f["left"] or "-"), str(f["right"] or "-"), f["level"], f"{f['weight']:+.2f}")
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("reviews")
@@ -111,11 +112,11 @@ def reviews(
             v.status,
             v.created_at.isoformat(timespec="seconds"),
         )
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("show")
-def show(pair_id: int) -> None:
+def show(pair_id: Annotated[int, id_argument()]) -> None:
     """One pair, field by field: both values, the level they met and its weight in the score."""
     with transaction() as session:
         view = get_review(session, pair_id)
@@ -135,13 +136,19 @@ def _decide(pair_id: int, decision: str, note: str | None) -> None:
 
 
 @app.command("accept")
-def accept(pair_id: int, note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None) -> None:
+def accept(
+    pair_id: Annotated[int, id_argument()],
+    note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None,
+) -> None:
     """Accept a pair: merge it through the identity graph, as an automatic merge is."""
     _decide(pair_id, "accept", note)
 
 
 @app.command("reject")
-def reject(pair_id: int, note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None) -> None:
+def reject(
+    pair_id: Annotated[int, id_argument()],
+    note: Annotated[str | None, typer.Option(help="Why (kept with the label).")] = None,
+) -> None:
     """Reject a pair: keep the two apart in later runs."""
     _decide(pair_id, "reject", note)
 

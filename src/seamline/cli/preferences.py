@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from seamline.audit.service import record
+from seamline.cli.params import id_argument
 from seamline.cli.session import load_settings, transaction
 from seamline.core.clock import utcnow
 from seamline.core.principal import Principal
@@ -18,7 +19,7 @@ app = typer.Typer(help="The customer's own preference page.", no_args_is_help=Tr
 
 @app.command("link")
 def link(
-    profile_id: Annotated[int, typer.Argument(help="The profile (a merged-away id leads to the surviving profile).")],
+    profile_id: Annotated[int, id_argument("The profile (a merged-away id leads to the surviving profile).")],
     days: Annotated[
         int, typer.Option("--days", min=1, max=MAX_LINK_DAYS, help="How many days the link works.")
     ] = DEFAULT_LINK_DAYS,

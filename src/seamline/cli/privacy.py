@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 from pathlib import Path
 from typing import Annotated, Literal
 
 import orjson
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from seamline.audit.service import record
-from seamline.cli.session import engine_for, load_settings, transaction
+from seamline.cli.output import console
+from seamline.cli.params import id_argument
+from seamline.cli.session import engine_for, err, load_settings, transaction
 from seamline.core.db import erase_wal
 from seamline.core.principal import Principal
 from seamline.privacy.service import (
@@ -35,7 +38,7 @@ def _operator() -> Principal:
 @app.command("request")
 def request(
     kind: Annotated[str, typer.Argument(help="access or erase")],
-    profile_id: Annotated[int, typer.Argument(help="The profile the request is about (merged ids are followed).")],
+    profile_id: Annotated[int, id_argument("The profile the request is about (merged ids are followed).")],
 ) -> None:
     """Open a data-subject request; it is due in 30 days."""
     if kind not in KINDS:
@@ -49,21 +52,27 @@ def request(
 
 @app.command("complete")
 def complete(
-    request_id: int,
+    request_id: Annotated[int, id_argument()],
     output: Annotated[Path | None, typer.Option(help="Write an access export to this file (default: stdout).")] = None,
 ) -> None:
-    """Complete a request: print (or write) the export of an access request, or erase the person."""
+    """Complete a request: print (or write) the export of an access request, or erase the person.
+
+    The export is written before the request is marked done, so a file that cannot be written leaves the request
+    open (exit 2); a done access request is exported again.
+    """
     settings = load_settings()
     operator = _operator()
     with transaction(settings) as session:
         view = get_request(session, request_id)
-        if view.kind == "access":
-            export = complete_access(session, request_id, survivorship=settings.survivorship)
-            record(session, operator, "read", "profile", view.profile_id, {"view": "access_export", "request": view.id})
-            done = None
-        else:
+        if view.kind != "access":
             done = erase_profile(session, request_id)
             record(session, operator, "change", "profile", view.profile_id, {"erased": True, "request": view.id})
+        else:
+            export = complete_access(session, request_id, survivorship=settings.survivorship)
+            record(session, operator, "read", "profile", view.profile_id, {"view": "access_export", "request": view.id})
+            # Inside the transaction: it commits (the request done, the read audited) only once the export is out.
+            _deliver(orjson.dumps(export, option=orjson.OPT_INDENT_2), output)
+            done = None
     if done is not None:
         engine = engine_for(settings)
         try:
@@ -77,13 +86,28 @@ def complete(
             engine.dispose()
         typer.echo(f"request {done.id}: profile {done.profile_id} erased")
         typer.echo(orjson.dumps(done.result, option=orjson.OPT_SORT_KEYS).decode())
-        return
-    data = orjson.dumps(export, option=orjson.OPT_INDENT_2)
+    elif output is not None:
+        typer.echo(f"request {view.id}: export written to {output}")
+
+
+def _deliver(data: bytes, output: Path | None) -> None:
+    """Print the export, or write it whole to `output` (a temporary file renamed over it: never half a file);
+    exit 2 when it cannot be written."""
     if output is None:
         typer.echo(data.decode())
-    else:
-        output.write_bytes(data)
-        typer.echo(f"request {view.id}: export written to {output}")
+        return
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(output)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # nothing may be left behind; there may be nothing to remove
+            partial.unlink()
+        err.print(
+            f"[red]error:[/red] cannot write the export to {escape(str(output))}: {escape(exc.strerror or str(exc))}"
+        )
+        err.print("the request was not completed; run the command again with a path that can be written")
+        raise typer.Exit(2) from None
 
 
 @app.command("list")
@@ -111,4 +135,4 @@ def list_command(
             f"{v.completed_at:%Y-%m-%d %H:%M}" if v.completed_at else "",
         )
         table.add_row(*(Text(c) for c in cells))
-    Console().print(table)
+    console().print(table)

@@ -6,17 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.cli.output import console
 from seamline.config import Settings
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.errors import InvalidInput, SeamlineError, TooLarge
 from seamline.core.migrations import is_up_to_date
 
-err = Console(stderr=True)
+err = console(stderr=True)
 
 
 def load_settings() -> Settings:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from seamline.cli.output import console
 from seamline.cli.session import transaction
 from seamline.ingestion.service import inbox_status
 from seamline.sources import service
 from seamline.sources.service import SOURCE_KINDS
 
 app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
-out = Console()
 
 
 @app.command("create")
@@ -55,6 +54,7 @@ def list_command() -> None:
             str(status.stored_by_source.get(s.id, 0)),
             str(processed),
         )
+    out = console()  # made here, so it takes the width of where it prints at the time
     out.print(table)
     out.print(f"inbox backlog: {status.backlog}")
 

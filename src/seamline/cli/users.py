@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from seamline.cli.output import console
 from seamline.cli.session import load_settings, transaction
 from seamline.core.clock import utcnow
 from seamline.core.principal import Principal
@@ -76,7 +76,7 @@ def list_command() -> None:
         lock = locks[u.username]
         status = "disabled" if u.is_disabled else (f"locked until {lock:%H:%M} UTC" if lock else "active")
         table.add_row(u.username, u.display_name, u.role, status, _when(u.created_at), _when(u.password_changed_at))
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("disable")

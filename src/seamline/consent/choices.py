@@ -17,6 +17,14 @@ MAX_PRODUCT = 200
 MAX_ACTOR = 200
 MAX_SURFACE = 64
 MAX_EVIDENCE_BYTES = 16 * 1024
+# A choice the person states themself (on a banner, to an agent on the phone) rests on their consent: GDPR art.
+# 6(1)(a), the configured basis named "consent".
+STATED_BASIS = "consent"
+
+
+def stated_basis(config: ConsentConfig) -> str | None:
+    """The legal basis of a choice the person states themself, when the configuration has it."""
+    return STATED_BASIS if STATED_BASIS in config.legal_bases else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from seamline.consent.choices import MAX_ACTOR, MAX_SURFACE, ChoiceInput, validate_choice
+from seamline.consent.choices import MAX_ACTOR, MAX_SURFACE, ChoiceInput, stated_basis, validate_choice
 from seamline.consent.config import ConsentConfig
 from seamline.consent.policy import CONSENT, DELIVERY, DENIED, GRANTED
 from seamline.core.errors import FieldError
@@ -200,7 +200,7 @@ def _segment(out: ParsedConsent, message: Mapping[str, Any], config: ConsentConf
             surface=common.surface,
             purpose=purpose,
             evidence={**common.evidence, "segment_category": str(category)},
-            legal_basis="consent" if "consent" in config.legal_bases else None,
+            legal_basis=stated_basis(config),
             effective_at=common.effective_at,
             is_restatement=is_restatement,
         )

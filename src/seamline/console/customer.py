@@ -16,6 +16,7 @@ from seamline.audit.service import record, record_async
 from seamline.cases.lifecycle import ACTIVE, PRIORITIES
 from seamline.cases.service import list_cases
 from seamline.communications.service import communications_of
+from seamline.consent.choices import stated_basis
 from seamline.consent.policy import Preferences
 from seamline.consent.service import preferences_for, record_choice
 from seamline.console.auth import Ctx, Form, requires
@@ -315,6 +316,7 @@ async def post_preference(profile_id: Id, user: Chooser, form: Form, ctx: Ctx) -
             surface=principal.surface,
             source_id=source.id,
             evidence={"spoken_consent": evidence[:2000], "agent": user.user.username},
+            legal_basis=stated_basis(ctx.identity.consent),
             config=ctx.identity.consent,
         )
         record(session, principal, "change", "profile", int(profile.id), {"consent": choice.id})

@@ -290,9 +290,16 @@ def export_profile(
 def complete_access(
     session: Session, request_id: int, *, survivorship: SurvivorshipConfig | None = None
 ) -> dict[str, Any]:
-    """Answer an open access request: the export, with the request marked done."""
-    row = _open(session, request_id, "access")
+    """Answer an access request: the export, with an open request marked done. A done one is exported again (a
+    copy lost, or sent anew) and stays done as it was; the caller audits each export."""
+    row = _request(session, request_id, lock=True)
+    if row.kind != "access":
+        raise Conflict(f"request {request_id} is an {row.kind} request, not access")
+    if row.status == "refused":
+        raise Conflict(f"request {request_id} was refused")
     export = export_profile(session, row.profile_id, survivorship=survivorship)
+    if row.status == "done":
+        return export
     row.status, row.completed_at = "done", utcnow()
     row.result = {
         key: len(export[key])
