@@ -7,6 +7,7 @@ import typer
 from seamline.cli import (
     audit,
     cases,
+    communications,
     db,
     destinations,
     identity,
@@ -43,6 +44,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(matching.app, name="match")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(destinations.app, name="destinations")
+app.add_typer(communications.app, name="communications")
 
 
 def main() -> None:
