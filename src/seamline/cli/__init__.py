@@ -44,6 +44,7 @@ COMMANDS: dict[str, Entry] = {
     "dispatcher": Entry("outbox", "dispatcher", "Deliver the outbox: claim due messages, send them, record outcomes."),
     "outbox": Entry("outbox", "app", "The outbox: status and the dead-letter list."),
     "destinations": Entry("destinations", "app", "Destinations: outbound webhooks to other systems."),
+    "communications": Entry("communications", "app", "The communications log: import other platforms' send logs."),
 }
 
 

@@ -38,18 +38,26 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
+def _due(kinds: Sequence[str], now: datetime) -> Any:
+    return (
+        _T.c.status == PENDING,
+        _T.c.kind.in_(kinds),
+        _T.c.next_attempt_at <= now,
+        or_(_T.c.claimed_until.is_(None), _T.c.claimed_until < now),
+    )
+
+
+def is_any_due(session: Session, kinds: Sequence[str], now: datetime) -> bool:
+    return session.execute(select(_T.c.id).where(*_due(kinds, now)).limit(1)).first() is not None
+
+
 def claim(
     session: Session, *, kinds: Sequence[str], limit: int, now: datetime, token: str, lease_until: datetime
 ) -> list[OutboxMessage]:
     """Take up to `limit` due rows of these kinds for this dispatcher, oldest due first."""
     due = (
         select(_T.c.id)
-        .where(
-            _T.c.status == PENDING,
-            _T.c.kind.in_(kinds),
-            _T.c.next_attempt_at <= now,
-            or_(_T.c.claimed_until.is_(None), _T.c.claimed_until < now),
-        )
+        .where(*_due(kinds, now))
         .order_by(_T.c.next_attempt_at, _T.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # ignored by SQLite, whose writers take turns (BEGIN IMMEDIATE)

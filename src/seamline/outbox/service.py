@@ -103,6 +103,11 @@ def enqueue(
     return Entry.of(row), True
 
 
+def is_any_due(session: Session, kinds: Sequence[str]) -> bool:
+    """Whether a claim would find anything: a read, so an idle dispatcher's polls never take SQLite's write lock."""
+    return repository.is_any_due(session, kinds, utcnow())
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """Rows one dispatcher holds until `until`, under `token`."""

@@ -28,7 +28,7 @@ from seamline.destinations.delivery import WebhookHandler
 from seamline.outbox.breaker import Breakers
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.handlers import Handler
-from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt, Entry, claim, settle
+from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt, Entry, claim, is_any_due, settle
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ class Dispatcher:
 
     def run_once(self) -> int:
         """One round: returns how many messages it settled (0 when nothing was due)."""
+        with unit_of_work(self._engine, write=False) as session:
+            if not is_any_due(session, list(self._handlers)):
+                return 0
         with unit_of_work(self._engine) as session:
             claimed = claim(session, list(self._handlers), self._config)
         if not claimed.entries:
