@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +13,30 @@ import pytest
 from typer import Typer
 from typer.testing import CliRunner
 
-from seamline.cli import app
+from seamline.cli import COMMANDS, app
 from seamline.config import Settings
 from seamline.core.ids import MAX_ID, MIN_ID
 
 ID_NAMES = ("profile", "before", "after")  # ids whose names do not end in _id
+
+
+def _ids_of(callback: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    for param, hint in typing.get_type_hints(callback, include_extras=True).items():
+        if typing.get_origin(hint) is not typing.Annotated or param == "return":
+            continue
+        base, *info = typing.get_args(hint)
+        if base in (int, int | None) and (param.endswith("_id") or param in ID_NAMES):
+            yield path, param, info[0]
+
+
+def _every_command() -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    """Every top-level command, its module imported as running it would (the CLI lists them lazily)."""
+    for name, entry in COMMANDS.items():
+        found = getattr(importlib.import_module(f"seamline.cli.{entry.module}"), entry.attribute)
+        if isinstance(found, Typer):
+            yield from _id_params(found, (name,))
+        else:
+            yield from _ids_of(found, (name,))
 
 
 def _id_params(typer_app: Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, Any]]:
@@ -24,12 +44,7 @@ def _id_params(typer_app: Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[t
     for command in typer_app.registered_commands:
         assert command.callback is not None
         name = command.name or command.callback.__name__
-        for param, hint in typing.get_type_hints(command.callback, include_extras=True).items():
-            if typing.get_origin(hint) is not typing.Annotated or param == "return":
-                continue
-            base, *info = typing.get_args(hint)
-            if base in (int, int | None) and (param.endswith("_id") or param in ID_NAMES):
-                yield (*path, name), param, info[0]
+        yield from _ids_of(command.callback, (*path, name))
     for group in typer_app.registered_groups:
         assert group.typer_instance is not None
         assert group.name is not None
@@ -37,7 +52,7 @@ def _id_params(typer_app: Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[t
 
 
 def test_every_id_a_command_takes_is_bounded() -> None:
-    found = list(_id_params(app))
+    found = list(_every_command())
     assert (("cases", "show"), "case_id") in [(p, n) for p, n, _ in found]
     assert len(found) >= 12
     for path, name, info in found:

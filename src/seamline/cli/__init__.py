@@ -41,10 +41,12 @@ COMMANDS: dict[str, Entry] = {
     "users": Entry("users", "app", "Console users: create, list, disable, enable, set-password, unlock."),
     "match": Entry("matching", "app", "Record matching: train, run a batch, review uncertain pairs, find by record."),
     "events": Entry("events", "app", "The event pipeline: its quarantine of events that failed repeatedly."),
-    "dispatcher": Entry("outbox", "dispatcher", "Deliver the outbox: claim due messages, send them, record outcomes."),
-    "outbox": Entry("outbox", "app", "The outbox: status and the dead-letter list."),
-    "destinations": Entry("destinations", "app", "Destinations: outbound webhooks to other systems."),
-    "communications": Entry("communications", "app", "The communications log: import other platforms' send logs."),
+    "dispatcher": Entry("outbox", "dispatcher", "Deliver the outbox (email, paper…)."),
+    "outbox": Entry("outbox", "app", "The outbox: what waits to leave, and the dead letters."),
+    "destinations": Entry(
+        "destinations", "app", "Other systems that receive profile changes and events as signed webhooks."
+    ),
+    "communications": Entry("communications", "app", "The communications log: other platforms' send logs."),
 }
 
 
