@@ -95,6 +95,7 @@ for _method, _path in (
     ("GET", "/v1/profiles/{profile_id}/may-contact"),
     ("GET", "/v1/profiles/{profile_id}/delivery-preference"),
     ("POST", "/v1/privacy/requests"),
+    ("GET", "/v1/privacy/requests"),
     ("GET", "/v1/privacy/requests/{request_id}"),
     ("POST", "/v1/privacy/requests/{request_id}/complete"),
     ("POST", "/v1/profiles/{profile_id}/preference-link"),
