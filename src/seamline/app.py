@@ -193,14 +193,14 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
 
         app.state.profiles = ProfilesContext.build(
             engine,
-            IdentityContext(settings.identity, settings.consent),
+            IdentityContext(settings.identity, settings.consent, settings.traits),
             settings.survivorship,
             audit,
             settings.api_key_cache_seconds,
         )
         app.state.console = ConsoleContext.build(
             engine,
-            IdentityContext(settings.identity, settings.consent),
+            IdentityContext(settings.identity, settings.consent, settings.traits),
             settings.survivorship,
             audit,
             settings.console,

@@ -19,6 +19,7 @@ from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.matching.config import MatchingConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.profiles.vocabulary import VocabularyConfig
 from seamline.users.config import ConsoleConfig
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
@@ -94,6 +95,7 @@ class Settings(BaseSettings):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
+    traits: VocabularyConfig = Field(default_factory=VocabularyConfig)
     cases: CasesConfig = Field(default_factory=CasesConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)

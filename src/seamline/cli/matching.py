@@ -39,7 +39,7 @@ def _operator() -> Principal:
 def _context(settings: Settings) -> MatchingContext:
     return MatchingContext.build(
         settings.matching,
-        IdentityContext(settings.identity, settings.consent),
+        IdentityContext(settings.identity, settings.consent, settings.traits),
         settings.survivorship,
         settings.data_dir,
     )

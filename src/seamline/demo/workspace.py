@@ -83,7 +83,7 @@ def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
 def match_silos(engine: Engine, settings: Settings) -> RunSummary:
     """Train a matching model on the profiles the silos and channels made, and run it: sure matches merge through
     the identity graph, uncertain ones wait for a supervisor's review."""
-    identity = IdentityContext(settings.identity, settings.consent)
+    identity = IdentityContext(settings.identity, settings.consent, settings.traits)
     context = MatchingContext.build(settings.matching, identity, settings.survivorship, settings.data_dir)
     # A small bank leaves some comparison levels unseen in training; Splink warns once per level, which in a
     # newcomer's first run reads like something broke.

@@ -24,6 +24,7 @@ from seamline.identity.resolution import Limits, resolve
 from seamline.identity.rules import IdentityConfig
 from seamline.profiles import facts as event_facts
 from seamline.profiles.service import EventFacts, move_facts, record_facts
+from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +40,12 @@ class EventInput:
 class IdentityContext:
     """Built once per process from the configuration."""
 
-    def __init__(self, config: IdentityConfig, consent: ConsentConfig | None = None) -> None:
+    def __init__(
+        self, config: IdentityConfig, consent: ConsentConfig | None = None, traits: VocabularyConfig | None = None
+    ) -> None:
         self.config = config
         self.consent = consent or ConsentConfig()
+        self.vocabulary = Vocabulary(traits)  # the canonical customer model facts are recorded in
         self.extractor = IdentifierExtractor(config)
         self.limits = Limits(config.max_identifiers_per_profile, config.max_merges_per_profile)
 
@@ -170,7 +174,7 @@ def resolve_events(
             )
     for f in pending_facts:
         f.profile_id = real(f.profile_id)
-    record_facts(session, pending_facts)
+    record_facts(session, pending_facts, context.vocabulary)
     # An accepted match (record matching) travels as an event with context.match: its merges say so.
     matches = {e.id for e in events if _is_match(e.payload)}
     for merge in graph.merges:
@@ -265,6 +269,18 @@ def profile_holding(reads: Reads, ident: Identifier) -> int:
     if profile_id is None:
         raise NotFound(f"no profile holds {ident}")
     return profile_id
+
+
+def profiles_holding(reads: Reads, ident: Identifier, *, limit: int = 20) -> list[int]:
+    """Every active profile holding a normalized identifier, most recent user first: one for a login, several
+    for a household's shared phone."""
+    return card_reads.holder_ids(reads, ident, limit)
+
+
+def external_id_holders(reads: Reads, value: str, *, limit: int = 20) -> list[tuple[Identifier, int]]:
+    """The profiles any product system knows by this customer number (an `ext:<system>` identifier), with the
+    identifier that matched."""
+    return [(Identifier(t, value), pid) for t, pid in card_reads.external_holders(reads, value.strip(), limit)]
 
 
 def find_profile(session: Session, text: str, context: IdentityContext) -> FoundProfile:
