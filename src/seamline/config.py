@@ -19,7 +19,7 @@ from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.matching.config import MatchingConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
-from seamline.profiles.vocabulary import VocabularyConfig
+from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 from seamline.users.config import ConsoleConfig
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     def _default_database(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'seamline.db'}"
+        return self
+
+    @model_validator(mode="after")
+    def _canonical_survivorship(self) -> Settings:
+        # A rule named by a source's name (`date_of_birth`) applies to the canonical trait it is recorded as.
+        vocabulary = Vocabulary(self.traits)
+        self.survivorship.traits = {vocabulary.canonical_name(k): v for k, v in self.survivorship.traits.items()}
         return self
 
     @property

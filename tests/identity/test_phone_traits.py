@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 from seamline.config import Settings
 from seamline.identity.identifiers import Identifier, IdentifierExtractor
 from seamline.identity.rules import IdentityConfig
+from seamline.identity.service import IdentityContext
+from seamline.profiles.vocabulary import VocabularyConfig
 from tests.support.builders import make_source
 from tests.support.flows import active_profiles, drain, identifiers_by_profile, profile_holding, send
 
@@ -65,3 +67,12 @@ def test_a_household_landline_is_held_by_both_but_joins_no_two_records(
     drain(engine, settings)
     assert profile_holding(engine, "anonymous_id:call-1") in {ann, bo}
     assert len(active_profiles(engine)) == 2
+
+
+def test_a_configured_alias_of_phone_is_read_as_a_phone_too() -> None:
+    context = IdentityContext(IdentityConfig(), traits=VocabularyConfig(aliases={"handy": "phone"}))
+    found, _refused = context.extractor.extract(
+        {"type": "identify", "anonymousId": "a", "traits": {"handy": "+4915112345678"}}
+    )
+    assert Identifier("phone", "+4915112345678") in found
+    assert context.vocabulary.canonical_name("handy") == "phone"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
+from seamline.config import Settings
+from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.profiles.vocabulary import DEFAULT_VOCABULARY, Vocabulary, VocabularyConfig, address_text
 
 
@@ -106,3 +110,11 @@ def test_labels_and_order_are_for_people() -> None:
     assert (
         address_text({"city": "Leeds", "postal_code": "LS1 4AB", "street": "1 Main St"}) == "1 Main St, Leeds, LS1 4AB"
     )
+
+
+def test_a_survivorship_rule_named_by_a_sources_name_applies_to_the_canonical_trait(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        survivorship=SurvivorshipConfig(traits={"date_of_birth": "first_seen", "email": "source_priority"}),
+    )
+    assert settings.survivorship.traits == {"birthday": "first_seen", "email": "source_priority"}

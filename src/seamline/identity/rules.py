@@ -107,3 +107,14 @@ class IdentityConfig(BaseModel):
     )
     max_identifiers_per_profile: int = Field(default=500, ge=1)
     max_merges_per_profile: int = Field(default=100, ge=1)
+
+    def with_phone_traits(self, names: list[str]) -> IdentityConfig:
+        """This configuration with phones also read from these trait names (aliases of `phone` configured in
+        `[traits]`), so a phone under a source's own name is an identifier too."""
+        rules = []
+        for rule in self.identifiers:
+            if rule.kind == "phone":
+                added = [f"{head}.{n}" for head in ("traits", "context.traits") for n in names]
+                rule = rule.model_copy(update={"paths": [*rule.paths, *(p for p in added if p not in rule.paths)]})
+            rules.append(rule)
+        return self.model_copy(update={"identifiers": rules})

@@ -43,11 +43,12 @@ class IdentityContext:
     def __init__(
         self, config: IdentityConfig, consent: ConsentConfig | None = None, traits: VocabularyConfig | None = None
     ) -> None:
-        self.config = config
-        self.consent = consent or ConsentConfig()
         self.vocabulary = Vocabulary(traits)  # the canonical customer model facts are recorded in
-        self.extractor = IdentifierExtractor(config)
-        self.limits = Limits(config.max_identifiers_per_profile, config.max_merges_per_profile)
+        phone_aliases = [alias for alias, target in (traits.aliases if traits else {}).items() if target == "phone"]
+        self.config = config.with_phone_traits(phone_aliases) if phone_aliases else config
+        self.consent = consent or ConsentConfig()
+        self.extractor = IdentifierExtractor(self.config)
+        self.limits = Limits(self.config.max_identifiers_per_profile, self.config.max_merges_per_profile)
 
     @property
     def rules(self) -> Mapping[str, Any]:
