@@ -214,14 +214,14 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
 
         app.state.profiles = ProfilesContext.build(
             engine,
-            Pipeline(settings.identity, settings.consent),
+            Pipeline(settings.identity, settings.consent, settings.traits),
             settings.survivorship,
             audit,
             settings.api_key_cache_seconds,
         )
         app.state.console = ConsoleContext.build(
             engine,
-            Pipeline(settings.identity, settings.consent),
+            Pipeline(settings.identity, settings.consent, settings.traits),
             settings.survivorship,
             audit,
             settings.console,

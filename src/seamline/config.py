@@ -22,6 +22,7 @@ from seamline.identity.rules import IdentityConfig
 from seamline.matching.config import MatchingConfig
 from seamline.outbox.config import OutboxConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 from seamline.users.config import ConsoleConfig
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
+    traits: VocabularyConfig = Field(default_factory=VocabularyConfig)
     cases: CasesConfig = Field(default_factory=CasesConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
@@ -136,6 +138,13 @@ class Settings(BaseSettings):
             return self.public_url
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @model_validator(mode="after")
+    def _canonical_survivorship(self) -> Settings:
+        # A rule named by a source's name (`date_of_birth`) applies to the canonical trait it is recorded as.
+        vocabulary = Vocabulary(self.traits)
+        self.survivorship.traits = {vocabulary.canonical_name(k): v for k, v in self.survivorship.traits.items()}
+        return self
 
     @property
     def is_sqlite(self) -> bool:

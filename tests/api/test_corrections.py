@@ -35,8 +35,8 @@ def test_corrections_identifiers_and_search(client: TestClient, engine: Engine, 
     assert done.status_code == 201, done.text
     assert done.json()["source"] == "crm"
     traits = {t["name"]: t for t in client.get(f"/v1/profiles/{ada}/traits", headers=headers).json()}
-    assert traits["lastName"]["value"] == "Lovelace-King"
-    assert traits["lastName"]["source"] == "crm"
+    assert traits["last_name"]["value"] == "Lovelace-King"
+    assert traits["last_name"]["source"] == "crm"
 
     added = client.post(
         f"/v1/profiles/{ada}/identifiers", json={"identifiers": {"phone": "+44 20 7946 0958"}}, headers=headers

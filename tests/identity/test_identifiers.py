@@ -77,7 +77,12 @@ def test_phone_region_is_configurable() -> None:
 
 
 def test_identifier_text_form_round_trips_and_rejects_bad_input() -> None:
-    assert Identifier.parse("ext:loyalty:L-5") == Identifier("ext", "loyalty:L-5")
+    # An external system's id is stored as type `ext:<system>`: its text form parses back to it.
+    assert Identifier.parse("ext:loyalty:L-5") == Identifier("ext:loyalty", "L-5")
+    assert Identifier.parse(str(Identifier("ext:loyalty", "L:5"))) == Identifier("ext:loyalty", "L:5")
+    assert Identifier.parse("crm_id:C:1") == Identifier("crm_id", "C:1")
+    with pytest.raises(ValueError, match="ext:system:value"):
+        Identifier.parse("ext:loyalty")
     assert Identifier.parse("email:a@b.co") == Identifier("email", "a@b.co")
     with pytest.raises(ValueError, match="type:value"):
         Identifier.parse("no-colon")

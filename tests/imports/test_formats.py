@@ -86,7 +86,7 @@ def test_parquet_typed_cells_import_as_plain_values(engine: Engine, settings: Se
     import_file(engine, "crm", _parquet(tmp_path, typed), _mapping())
     drain(engine, settings)
     ada = profile_holding(engine, "crm_id:1001")
-    assert _traits(engine, ada, 1)["city"] == "2020-05-17"
+    assert _traits(engine, ada, 1)["address"]["city"] == "2020-05-17"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT external_id FROM holdings")).scalar_one() == "42"
 
@@ -126,7 +126,7 @@ def test_parquet_reimport_changes_nothing_and_a_changed_row_updates_facts(
     changed = import_file(engine, "crm", _parquet(tmp_path, moved, "moved.parquet"), _mapping())
     assert (changed.new_events, changed.skipped_duplicates) == (1, 2)
     drain(engine, settings)
-    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["city"] == "Leeds"
+    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["address"]["city"] == "Leeds"
 
 
 def test_a_query_imports_the_same_profiles(engine: Engine, settings: Settings, source_db_url: str) -> None:
@@ -160,7 +160,7 @@ def test_a_query_reimport_changes_nothing_and_a_changed_row_updates_facts(
     changed = import_query(engine, "crm", source_db_url, QUERY, _mapping())
     assert (changed.new_events, changed.skipped_duplicates) == (1, 2)
     drain(engine, settings)
-    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["city"] == "Leeds"
+    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["address"]["city"] == "Leeds"
 
 
 def test_a_query_with_bad_rows_names_their_row_numbers_and_writes_nothing(engine: Engine, source_db_url: str) -> None:
@@ -218,7 +218,7 @@ def test_both_passes_of_a_query_read_one_snapshot(engine: Engine, settings: Sett
     assert changed
     assert result.rows == 2  # the bad row added meanwhile is not in the snapshot
     drain(engine, settings)
-    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["city"] == "London"
+    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["address"]["city"] == "London"
 
 
 def test_a_long_query_reports_rows_without_a_total_until_its_end(engine: Engine, source_db_url: str) -> None:

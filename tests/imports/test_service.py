@@ -59,7 +59,7 @@ def _check_profiles(engine: Engine, settings: Settings, source_id: int) -> None:
     assert profile_holding(engine, "phone:+14155550101") == ada
     assert profile_holding(engine, "crm_id:C1") == ada
     assert profile_holding(engine, "email:bob@example.com") != ada
-    assert _traits(engine, ada, source_id)["city"] == "London"
+    assert _traits(engine, ada, source_id)["address"]["city"] == "London"
     with engine.connect() as conn:
         sources = {
             r[0] for r in conn.execute(text("SELECT source_id FROM profile_traits WHERE profile_id = :p"), {"p": ada})
@@ -136,7 +136,7 @@ def test_reimport_changes_nothing_and_a_changed_row_updates_its_facts(
         newest = conn.execute(text("SELECT anonymous_id, type FROM inbox_events ORDER BY id DESC LIMIT 1")).one()
     assert tuple(newest) == ("crm:C1", "identify")
     drain(engine, settings)
-    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["city"] == "Leeds"
+    assert _traits(engine, profile_holding(engine, "email:ada@example.com"), source.id)["address"]["city"] == "Leeds"
 
 
 def test_an_unknown_source_is_refused(engine: Engine, tmp_path: Path) -> None:

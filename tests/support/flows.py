@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from seamline.config import Settings
+from seamline.identity.identifiers import Identifier
 from seamline.worker.runner import Worker
 
 
@@ -37,7 +38,8 @@ def identifiers_by_profile(engine: Engine) -> dict[int, set[str]]:
 
 
 def profile_holding(engine: Engine, identifier: str) -> int:
-    type_, _, value = identifier.partition(":")
+    type_, value = Identifier.parse(identifier)  # 'ext:<system>:value' is type 'ext:<system>'
+
     with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT profile_id FROM identifiers WHERE type = :t AND value = :v ORDER BY last_seen_at DESC"),

@@ -112,19 +112,22 @@ async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
 async def get_traits(profile_id: Id, principal: Reader, ctx: Ctx) -> list[TraitOut]:
     with read_snapshot(ctx.engine) as reads:
         profile = active_header(reads, profile_id)
-        traits = golden_traits(reads, profile.id, ctx.source_names.get(), ctx.survivorship)
+        traits = golden_traits(reads, profile.id, ctx.source_names.get(), ctx.survivorship, ctx.identity.vocabulary)
     out = [
         TraitOut(
             name=t.name,
+            label=t.label,
             value=t.value,
             rule=t.decision.rule,
             reason=t.decision.reason,
             source=t.decision.winner.source,
+            source_field=t.decision.winner.source_field,
             last_seen_at=t.decision.winner.last_seen_at,
             alternatives=[
                 CandidateOut(
                     value=orjson.loads(c.value_json),
                     source=c.source,
+                    source_field=c.source_field,
                     first_seen_at=c.first_seen_at,
                     last_seen_at=c.last_seen_at,
                     times_seen=c.times_seen,

@@ -34,7 +34,7 @@ def lookup(identifier: Annotated[str, typer.Argument(help="type:value, e.g. emai
     settings = load_settings()
     with transaction(settings) as session:
         try:
-            found = find_profile(session, identifier, Pipeline(settings.identity, settings.consent))
+            found = find_profile(session, identifier, Pipeline(settings.identity, settings.consent, settings.traits))
         except ValueError as exc:
             raise fail(InvalidInput(message=str(exc))) from None
         record(session, _operator(), "read", "profile", found.profile_id, {"view": "lookup"})
@@ -74,7 +74,11 @@ def unmerge(
     with transaction(settings) as session:
         operator = _operator()
         result = replay.unmerge(
-            session, merge_id, Pipeline(settings.identity, settings.consent), actor=operator.name, reason=reason
+            session,
+            merge_id,
+            Pipeline(settings.identity, settings.consent, settings.traits),
+            actor=operator.name,
+            reason=reason,
         )
         for profile_id in result.profiles:
             record(session, operator, "change", "profile", profile_id, {"unmerge": merge_id, "reason": reason})
@@ -95,7 +99,7 @@ def rebuild(
         with Session(engine.execution_options(**{WRITE_INTENT: True})) as session:
             session.begin()
             try:
-                report = replay.rebuild(session, Pipeline(settings.identity, settings.consent))
+                report = replay.rebuild(session, Pipeline(settings.identity, settings.consent, settings.traits))
             except SeamlineError as exc:
                 session.rollback()
                 raise fail(exc) from None

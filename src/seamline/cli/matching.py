@@ -40,7 +40,7 @@ def _operator() -> Principal:
 def _context(settings: Settings) -> MatchingContext:
     return MatchingContext.build(
         settings.matching,
-        Pipeline(settings.identity, settings.consent),
+        Pipeline(settings.identity, settings.consent, settings.traits),
         settings.survivorship,
         settings.data_dir,
     )

@@ -35,6 +35,7 @@ from seamline.pipeline import replay
 from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.names import NAME_TRAITS
 from seamline.profiles.service import golden_traits, holdings_of, timeline, timeline_facets
+from seamline.profiles.vocabulary import ADDRESS, ADDRESS_PARTS, part_label
 from seamline.users.permissions import (
     CHANGE_PREFERENCES,
     CORRECT_CUSTOMERS,
@@ -50,7 +51,7 @@ COMMUNICATIONS_SHOWN = 20  # the newest; the API pages through the rest
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
 OPEN_CASES_SHOWN = 20
-CONTACT_TRAITS = ("email", "phone", "address")
+CONTACT_TRAITS = ("email", "phone")
 SAVED = {
     "correction": "The correction is saved.",
     "preference": "The choice is recorded, with what the customer said.",
@@ -146,7 +147,7 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
         pid = int(profile.id)
-        traits = golden_traits(session, pid, names, ctx.survivorship)
+        traits = golden_traits(session, pid, names, ctx.survivorship, ctx.identity.vocabulary)
         holdings = holdings_of(session, pid)
         facets = timeline_facets(session, pid)
         source_id = by_name.get(filters["source"]) if filters["source"] else None
@@ -173,8 +174,16 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
         first = golden.get("firstName") or golden.get("first_name") or ""
         last = golden.get("lastName") or golden.get("last_name") or ""
         heading = f"{first} {last}".strip() or f"Profile #{pid}"
-    editable = [(n, golden[n]) for n in NAME_TRAITS if isinstance(golden.get(n), str)]
-    editable += [(n, golden.get(n, "") if isinstance(golden.get(n, ""), str) else "") for n in CONTACT_TRAITS]
+    vocabulary = ctx.identity.vocabulary
+    editable = [(n, vocabulary.label(n), golden[n]) for n in NAME_TRAITS if isinstance(golden.get(n), str)]
+    editable += [
+        (n, vocabulary.label(n), golden.get(n, "") if isinstance(golden.get(n, ""), str) else "")
+        for n in CONTACT_TRAITS
+    ]
+    # The address is one value: its parts are edited together and saved as a whole new address.
+    held = golden.get(ADDRESS)
+    address: dict[str, Any] = held if isinstance(held, dict) else {}
+    editable += [(f"{ADDRESS}.{p}", f"Address: {part_label(p)}", str(address.get(p) or "")) for p in ADDRESS_PARTS]
     next_page = None
     if len(rows) > PAGE_SIZE:
         query = {k: v for k, v in filters.items() if v}
@@ -201,6 +210,7 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
                 "status": h.status,
                 "source": names.get(h.source_id, str(h.source_id)),
                 "opened_at": h.opened_at,
+                "balance": h.attributes.get("balance") if isinstance(h.attributes, dict) else None,
             }
             for h in holdings
         ],
@@ -282,7 +292,19 @@ def _back(profile_id: int, saved: str) -> Response:
 @router.post("/customers/{profile_id}/corrections", include_in_schema=False)
 async def post_correction(profile_id: Id, user: Corrector, form: Form, ctx: Ctx) -> Response:
     reason = form.pop("reason", "").strip() or None
-    submitted = {k.removeprefix("trait."): v.strip() for k, v in form.items() if k.startswith("trait.")}
+    submitted: dict[str, Any] = {}
+    address: dict[str, str] = {}
+    for key, value in form.items():
+        name = key.removeprefix("trait.")
+        if not key.startswith("trait."):
+            continue
+        if name.startswith(f"{ADDRESS}."):
+            if value.strip():
+                address[name.removeprefix(f"{ADDRESS}.")] = value.strip()
+        else:
+            submitted[name] = value.strip()
+    if address:
+        submitted[ADDRESS] = address  # whole: the parts left empty are not part of the corrected address
     with unit_of_work(ctx.engine) as session:
         profile = active_header(session, profile_id)
         current = {t.name: t.value for t in golden_traits(session, int(profile.id), {}, ctx.survivorship)}

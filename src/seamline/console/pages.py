@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from seamline.profiles.vocabulary import ADDRESS_PARTS, address_text
 from seamline.users.permissions import (
     CHANGE_PREFERENCES,
     FIND_CUSTOMERS,
@@ -55,7 +56,9 @@ def _json(value: Any) -> str:
 
 
 def _value(value: Any) -> str:
-    """A trait value as text: strings as they are, anything else as compact JSON."""
+    """A trait value as text: strings as they are, an address on one line, anything else as compact JSON."""
+    if isinstance(value, dict) and value and all(k in ADDRESS_PARTS for k in value):
+        return address_text(value)
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 

@@ -1,6 +1,7 @@
-"""Find a customer: by any identifier (typed or bare), by a product's number, or by a name with typos (through
-the real-time matcher when a model is trained, the plain name search before: `matching.lookup.find_by_name`, which
-the profile search API calls too).
+"""Find a customer: by any identifier (typed or bare), by any product system's customer number, by a product's
+number, or by a name with typos (through the real-time matcher when a model is trained, the plain name search
+before: `matching.lookup.find_by_name`, which the profile search API calls too). Each result says which field
+matched, and shows what tells namesakes apart: the birth date, the postcode and the city.
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from seamline.core.errors import NotFound
 from seamline.identity.identifiers import Identifier
-from seamline.identity.service import IdentityContext, parse_identifier, profile_holding, root_of
+from seamline.identity.service import (
+    IdentityContext,
+    external_id_holders,
+    parse_identifier,
+    profiles_holding,
+    root_of,
+)
 from seamline.matching.lookup import NameHit, find_by_name
 from seamline.matching.realtime import Matcher
-from seamline.profiles.service import display_names, profiles_holding_product
+from seamline.profiles.service import display_names, golden_values, products_numbered
+from seamline.profiles.vocabulary import ADDRESS
+from seamline.sources.service import list_sources
 
 MAX_QUERY = 200
 MAX_RESULTS = 20
@@ -27,13 +35,21 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 class FoundCustomer:
     profile_id: int
     label: str
-    reason: str
+    reason: str  # the field that matched, and its value
+    details: tuple[str, ...] = ()  # what tells namesakes apart: birth date, postcode, city
+
+
+def _field_name(identifier_type: str) -> str:
+    """An identifier type in an agent's words: 'ext:checking_customer' → 'checking_customer number'."""
+    if identifier_type.startswith("ext:"):
+        return f"{identifier_type[4:]} number"
+    return identifier_type.replace("_", " ")
 
 
 def _guesses(text: str, context: IdentityContext) -> list[str]:
     """The identifiers a query may be: itself when typed (type:value), else what its shape suggests."""
     kind, sep, _value = text.partition(":")
-    if sep and (kind in context.rules or kind.startswith("ext:")):
+    if sep and (kind in context.rules or kind == "ext"):
         return [text]
     if "@" in text:
         return [f"email:{text}"]
@@ -48,10 +64,30 @@ def _by_identifier(session: Session, text: str, context: IdentityContext) -> dic
     for guess in _guesses(text, context):
         try:
             ident: Identifier = parse_identifier(guess, context)
-            found.setdefault(profile_holding(session, ident), f"{ident.type} {ident.value}")
-        except (ValueError, NotFound):
+        except ValueError:
             continue
+        for profile_id in profiles_holding(session, ident, limit=MAX_RESULTS):
+            found.setdefault(profile_id, f"{_field_name(ident.type)} {ident.value}")
+    if ":" not in text:
+        for ident, profile_id in external_id_holders(session, text, limit=MAX_RESULTS):
+            found.setdefault(profile_id, f"{_field_name(ident.type)} {ident.value}")
     return found
+
+
+def _details(session: Session, profile_ids: list[int], matcher: Matcher) -> dict[int, tuple[str, ...]]:
+    """Per profile, what tells namesakes apart: its birth date, postcode and city (the golden record's)."""
+    if not profile_ids:
+        return {}
+    names = {s.id: s.name for s in list_sources(session)}
+    golden = golden_values(session, ["birthday", ADDRESS], names, matcher.ctx.survivorship, profile_ids)
+    out: dict[int, tuple[str, ...]] = {}
+    for profile_id, values in golden.items():
+        address = values.get(ADDRESS)
+        parts = [f"born {values['birthday']}" if values.get("birthday") else ""]
+        if isinstance(address, dict):
+            parts += [str(address.get("postal_code") or ""), str(address.get("city") or "")]
+        out[profile_id] = tuple(p for p in parts if p)
+    return out
 
 
 def name_reason(hit: NameHit) -> str:
@@ -71,11 +107,15 @@ def find_customers(
     if not text:
         return []
     found = _by_identifier(session, text, context)
-    for profile_id in profiles_holding_product(session, text):
-        found.setdefault(root_of(session, profile_id), f"product {text}")
+    for profile_id, product in products_numbered(session, text):
+        found.setdefault(root_of(session, profile_id), f"{product.replace('_', ' ')} number {text}")
     if _HAS_LETTER.search(text) and "@" not in text and ":" not in text:
         for hit in find_by_name(session, matcher, text, limit=limit):
             found.setdefault(hit.profile_id, name_reason(hit))
     ids = list(found)[:limit]
     shown = display_names(session, ids)
-    return [FoundCustomer(pid, shown.get(pid, f"Profile #{pid} (no name on record)"), found[pid]) for pid in ids]
+    details = _details(session, ids, matcher)
+    return [
+        FoundCustomer(pid, shown.get(pid, f"Profile #{pid} (no name on record)"), found[pid], details.get(pid, ()))
+        for pid in ids
+    ]

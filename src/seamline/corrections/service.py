@@ -29,6 +29,7 @@ from seamline.identity.service import IdentityContext, active_header, identifier
 from seamline.ingestion.service import append_processed
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
+from seamline.profiles.vocabulary import ADDRESS, ADDRESS_PARTS
 from seamline.sources.service import SourceView, create_source, list_sources
 
 CONSOLE_SOURCE = "console"
@@ -112,6 +113,24 @@ def correct_profile(
     for name in traits:
         if name in SYSTEM_OWNED or name in ("userId", "anonymousId"):
             errors.append(FieldError(f"traits.{name}", "system_owned", f"{name} is set by the system that owns it"))
+        elif name != ADDRESS and context.vocabulary.canonical_name(name) == ADDRESS:
+            # A part alone would become a whole address of one part, dropping the rest: the address is one value.
+            errors.append(
+                FieldError(
+                    f"traits.{name}",
+                    "address_part",
+                    f"{name} is part of the address, which is corrected whole: send address with all its parts "
+                    f"({', '.join(ADDRESS_PARTS)})",
+                )
+            )
+        elif name == ADDRESS and not isinstance(traits[name], Mapping):
+            errors.append(
+                FieldError(
+                    "traits.address",
+                    "invalid",
+                    f"an address is an object of its parts ({', '.join(ADDRESS_PARTS)})",
+                )
+            )
     if reason is not None and len(reason) > MAX_REASON:
         errors.append(FieldError("reason", "too_long", f"a reason has at most {MAX_REASON} characters"))
     if errors:

@@ -4,15 +4,17 @@ different people over the years. Their exports go in through `seamline import`, 
 from __future__ import annotations
 
 import csv
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from seamline.imports.mapping import load_mapping
 from seamline.imports.service import import_file
-from seamline.synthetic.people import Person
+from seamline.synthetic.people import Holding, Person
 from seamline.synthetic.silos import SILO_FIELDS, SiloRecord, generate_silo_records
 
 
@@ -30,14 +32,23 @@ SILOS = (
     Silo("cards", "cards-system", "credit_card"),
     Silo("mortgage", "mortgage-system", "mortgage"),
 )
-COLUMNS = ("customer_no", *SILO_FIELDS, "account_no", "account_status")
+COLUMNS = ("customer_no", *SILO_FIELDS, "account_no", "account_status", "account_opened", "balance")
+# A product a record names beside the person's own (a second customer number is opened for a second product):
+# its status, and the range of its balance (a card's and a mortgage's balance is what is owed).
+_OTHER_PRODUCT: dict[str, tuple[str, float, float]] = {
+    "checking_account": ("open", 0.0, 8_000.0),
+    "credit_card": ("active", -3_000.0, 0.0),
+    "mortgage": ("active", -400_000.0, -40_000.0),
+}
 
 
 def mapping_text(silo: Silo) -> str:
-    """The import mapping of a silo's export: its own customer number, the person's fields, the product held.
+    """The import mapping of a silo's export: its own customer number, the person's fields in the silo's own names
+    (Seamline maps them onto its canonical customer model: `telephone` is the phone, `date_of_birth` the birthday,
+    `street`, `city` and `postcode` one address), and the product the record holds.
 
-    The phone goes in as a trait (`telephone`, which matching compares), not as an identifier: a household's
-    landline is on several people's records, and identity would join them at import.
+    The phone goes in as a trait: identity reads it as a phone identifier (so search finds it) that never joins
+    two silo records at import, since a household's landline is on several people's records; matching weighs it.
     """
     return f"""# {silo.source}: the {silo.system} system's customer export
 format: csv
@@ -46,20 +57,41 @@ identifiers: {{{silo.system}_customer: customer_no, email: email}}
 traits: {{first_name: first_name, last_name: last_name, date_of_birth: date_of_birth, street: street,
           city: city, postcode: postcode, national_id: national_id, telephone: phone}}
 holdings:
-  - {{type: {silo.holding_type}, id: account_no, status: account_status}}
+  - {{type: {silo.holding_type}, id: account_no, status: account_status, opened: account_opened, balance: balance}}
 """
 
 
+def _product(silo: Silo, record: SiloRecord, held: Holding | None) -> list[str]:
+    """The product a silo record is kept for: the person's own, else one numbered under the record's customer
+    number (a second record opened for a second product). Balances are drawn per record, the same every time."""
+    rng = random.Random(record.record_key)
+    status, low, high = _OTHER_PRODUCT[silo.holding_type]
+    if held is not None:
+        number, status, opened = held.external_id, held.status, held.opened_on
+    else:
+        number = f"{record.record_key}-01"
+        opened = date(2008, 1, 1) + timedelta(days=rng.randrange(6_000))
+    balance = 0.0 if status in ("closed", "repaid") else round(rng.uniform(low, high), 2)
+    return [number, status, opened.isoformat(), f"{balance:.2f}"]
+
+
 def silo_rows(silo: Silo, records: Sequence[SiloRecord], people: Sequence[Person]) -> list[list[str]]:
-    """A silo's export rows: each record with the account the person holds in that system (if any)."""
+    """A silo's export rows: each record with the product it is kept for (the person's own of that kind first)."""
     by_key = {p.person_key: p for p in people}
+    used: set[tuple[str, str]] = set()  # (person, product): a joint mortgage is on both people's records
     rows = []
     for record in records:
         if record.system != silo.system:
             continue
-        held = [h for h in by_key[record.person_key].holdings if h.kind == silo.holding_type]
-        account = [held[0].external_id, held[0].status] if held else ["", ""]
-        rows.append([record.record_key, *(v or "" for v in record.fields().values()), *account])
+        own = [
+            h
+            for h in by_key[record.person_key].holdings
+            if h.kind == silo.holding_type and (record.person_key, h.external_id) not in used
+        ]
+        held = own[0] if own else None
+        if held is not None:
+            used.add((record.person_key, held.external_id))
+        rows.append([record.record_key, *(v or "" for v in record.fields().values()), *_product(silo, record, held)])
     return rows
 
 

@@ -84,7 +84,7 @@ def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
 def match_silos(engine: Engine, settings: Settings) -> RunSummary:
     """Train a matching model on the profiles the silos and channels made, and run it: sure matches merge through
     the identity graph, uncertain ones wait for a supervisor's review."""
-    identity = Pipeline(settings.identity, settings.consent)
+    identity = Pipeline(settings.identity, settings.consent, settings.traits)
     context = MatchingContext.build(settings.matching, identity, settings.survivorship, settings.data_dir)
     # A small bank leaves some comparison levels unseen in training; Splink warns once per level, which in a
     # newcomer's first run reads like something broke.
@@ -105,7 +105,9 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     wait_for_worker(engine)
     agent = next(login.username for login in workspace.logins if login.role == "agent")
     cases = open_conversations(base_url, workspace.bridge_key, engine, settings.cases, workspace.people, agent)
-    requests = open_privacy_requests(engine, Pipeline(settings.identity, settings.consent), workspace.people)
+    requests = open_privacy_requests(
+        engine, Pipeline(settings.identity, settings.consent, settings.traits), workspace.people
+    )
     return (
         f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
         f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review; "

@@ -23,6 +23,20 @@ _FIND = Prepared(
         "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC LIMIT 1"
     ).columns(_IDENTIFIERS.profile_id)
 )
+_HOLDERS = Prepared(
+    text(
+        "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC "
+        "LIMIT :limit"
+    ).columns(_IDENTIFIERS.profile_id)
+)
+# A product system's customer number typed bare: every `ext:` type holding the value (the unique index on
+# (value, type, profile_id) answers it by its first column).
+_EXTERNAL = Prepared(
+    text(
+        "SELECT type, profile_id FROM identifiers WHERE value = :value AND type LIKE 'ext:%' "
+        "ORDER BY last_seen_at DESC LIMIT :limit"
+    ).columns(_IDENTIFIERS.type, _IDENTIFIERS.profile_id)
+)
 _HEADER = Prepared(
     text(
         "SELECT id, merged_into_id, created_at, updated_at, erased_at, erasure_request_id FROM profiles WHERE id = :id"
@@ -53,6 +67,16 @@ def find_profile(reads: Reads, identifier: Identifier) -> int | None:
     """The active profile holding an identifier (the most recent user, for a shared device)."""
     found = _FIND.first(reads, value=identifier.value, type=identifier.type)
     return int(found.profile_id) if found is not None else None
+
+
+def holder_ids(reads: Reads, identifier: Identifier, limit: int) -> list[int]:
+    """Every profile holding an identifier (a household's phone has several), the most recent user first."""
+    return [int(r.profile_id) for r in _HOLDERS.all(reads, value=identifier.value, type=identifier.type, limit=limit)]
+
+
+def external_holders(reads: Reads, value: str, limit: int) -> list[tuple[str, int]]:
+    """(type, profile) of every external system id (`ext:<system>`) with this value."""
+    return [(str(r.type), int(r.profile_id)) for r in _EXTERNAL.all(reads, value=value, limit=limit)]
 
 
 def profile_header(reads: Reads, profile_id: int) -> Any:

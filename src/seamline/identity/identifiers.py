@@ -35,7 +35,13 @@ class Identifier(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> Identifier:
-        """'type:value' → Identifier; the value may itself contain colons."""
+        """'type:value' → Identifier; the value may itself contain colons. An external system's id is typed
+        'ext:<system>:value' (as it is stored: type 'ext:<system>')."""
+        if text.startswith("ext:"):
+            system, sep, value = text[4:].partition(":")
+            if not sep or not system or not value:
+                raise ValueError(f"{text!r} is not of the form ext:system:value")
+            return cls(f"ext:{system}", value)
         type_, sep, value = text.partition(":")
         if not sep or not type_ or not value:
             raise ValueError(f"{text!r} is not of the form type:value")

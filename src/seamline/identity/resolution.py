@@ -11,7 +11,9 @@ Pure: it reads a `GraphView` and returns a `Resolution`; the caller applies it. 
 - A shareable identifier (anonymous_id, device_id) may be held by several people. It merges only profiles that
   are still anonymous (hold no non-shareable identifier); seen with a different known person, it is a shared
   device — a switch of person, linked to both, never merge evidence. An event that carries only shareable ids
-  goes to the person who used the device most recently.
+  goes to the person who used the device most recently. A phone (a rule that may not join a known person) never
+  takes an event with new strong identifiers of its own to the known person holding it: the event is a new person
+  who shares the number, as a household shares a landline.
 """
 
 from __future__ import annotations
@@ -223,7 +225,13 @@ def resolve(
         elif any(h in members for h in holders):
             result.touch.append(ident)
         elif result.profile_id is None:
-            if adopt(holders[0], ident) is not None:
+            if (
+                strong
+                and not rules[ident.type].may_join_known_person
+                and not _is_anonymous(view.shape(holders[0]), rules)
+            ):
+                attach(ident, shared=True)  # the event's own new identifiers say who it is: a new person
+            elif adopt(holders[0], ident) is not None:
                 attach(ident, shared=True)
         elif blocked_with_members(holders[0]):
             # The evidence that once joined these two was judged wrong: it links neither of them again.

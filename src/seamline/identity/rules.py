@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from seamline.profiles.vocabulary import DEFAULT_ALIASES
+
 DEFAULT_BLOCKED = (
     "",
     "null",
@@ -25,6 +27,10 @@ DEFAULT_BLOCKED = (
 )
 
 
+# Trait names that hold a phone number: the canonical model's `phone` and the aliases it knows by default.
+PHONE_TRAITS = ("phone", *(alias for alias, target in DEFAULT_ALIASES.items() if target == "phone"))
+
+
 class IdentifierRule(BaseModel):
     """One identifier type: its sources in a message, its normal form and its guards."""
 
@@ -40,6 +46,12 @@ class IdentifierRule(BaseModel):
         default=False,
         description="Device-like ids (anonymous_id, device_id) may be held by several people: a shared device "
         "is never evidence to merge two known people.",
+    )
+    may_join_known_person: bool = Field(
+        default=True,
+        description="Whether this shareable identifier may take an event that brings new strong identifiers of its "
+        "own (a first login, another system's customer number) to the known person already holding it. A device "
+        "may; a phone may not: a household's landline is on several people's records.",
     )
     blocked: list[str] = Field(
         default_factory=lambda: list(DEFAULT_BLOCKED),
@@ -65,14 +77,20 @@ def default_rules() -> list[IdentifierRule]:
             case_sensitive=False,
         ),
         # A phone is often a household's landline: like a device, it may be shared, so it joins a profile that is
-        # still anonymous (a call, a guest order) but never merges two people each known by something stronger.
+        # still anonymous (a call, a guest order) but never merges two people each known by something stronger,
+        # nor takes a record with its own new customer number to the person already holding the number. It is
+        # read under the trait names sources give it (the canonical model's phone aliases), so search finds it.
         IdentifierRule(
             type="phone",
             kind="phone",
-            paths=["traits.phone", "context.traits.phone", "properties.phone"],
+            paths=[
+                *(f"{head}.{name}" for head in ("traits", "context.traits") for name in PHONE_TRAITS),
+                "properties.phone",
+            ],
             priority=30,
             max_per_profile=10,
             is_shareable=True,
+            may_join_known_person=False,
         ),
         IdentifierRule(type="device_id", paths=["context.device.id"], priority=60, is_shareable=True),
         IdentifierRule(type="anonymous_id", paths=["anonymousId", "previousId"], priority=70, is_shareable=True),
@@ -89,3 +107,14 @@ class IdentityConfig(BaseModel):
     )
     max_identifiers_per_profile: int = Field(default=500, ge=1)
     max_merges_per_profile: int = Field(default=100, ge=1)
+
+    def with_phone_traits(self, names: list[str]) -> IdentityConfig:
+        """This configuration with phones also read from these trait names (aliases of `phone` configured in
+        `[traits]`), so a phone under a source's own name is an identifier too."""
+        rules = []
+        for rule in self.identifiers:
+            if rule.kind == "phone":
+                added = [f"{head}.{n}" for head in ("traits", "context.traits") for n in names]
+                rule = rule.model_copy(update={"paths": [*rule.paths, *(p for p in added if p not in rule.paths)]})
+            rules.append(rule)
+        return self.model_copy(update={"identifiers": rules})

@@ -34,10 +34,11 @@ class EventInput:
 class IdentityContext:
     """Built once per process from the configuration."""
 
-    def __init__(self, config: IdentityConfig) -> None:
-        self.config = config
-        self.extractor = IdentifierExtractor(config)
-        self.limits = Limits(config.max_identifiers_per_profile, config.max_merges_per_profile)
+    def __init__(self, config: IdentityConfig, *, phone_traits: Sequence[str] = ()) -> None:
+        # Traits a configuration names as phones (`handy`, `portable`) are read as phone identifiers too.
+        self.config = config.with_phone_traits(list(phone_traits)) if phone_traits else config
+        self.extractor = IdentifierExtractor(self.config)
+        self.limits = Limits(self.config.max_identifiers_per_profile, self.config.max_merges_per_profile)
 
     @property
     def rules(self) -> Mapping[str, Any]:
@@ -234,6 +235,18 @@ def profile_holding(reads: Reads, ident: Identifier) -> int:
     if profile_id is None:
         raise NotFound(f"no profile holds {ident}")
     return profile_id
+
+
+def profiles_holding(reads: Reads, ident: Identifier, *, limit: int = 20) -> list[int]:
+    """Every active profile holding a normalized identifier, most recent user first: one for a login, several
+    for a household's shared phone."""
+    return card_reads.holder_ids(reads, ident, limit)
+
+
+def external_id_holders(reads: Reads, value: str, *, limit: int = 20) -> list[tuple[Identifier, int]]:
+    """The profiles any product system knows by this customer number (an `ext:<system>` identifier), with the
+    identifier that matched."""
+    return [(Identifier(t, value), pid) for t, pid in card_reads.external_holders(reads, value.strip(), limit)]
 
 
 def find_profile(session: Session, text: str, context: IdentityContext) -> FoundProfile:

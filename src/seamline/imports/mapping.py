@@ -9,7 +9,9 @@ worker records with the new import's provenance.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,13 +32,20 @@ USER_ID = "user_id"
 
 
 class HoldingColumns(BaseModel):
-    """One product a row may report: its holding type (a constant) and the columns of its id and status."""
+    """One product a row may report: its holding type (a constant) and the columns of its number, status, opening
+    date and balance."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str = Field(min_length=1, max_length=64)
-    id: str = Field(min_length=1, description="Column holding the account or product id.")
+    id: str = Field(min_length=1, description="Column holding the account or product number.")
     status: str | None = Field(default=None, description="Column holding the status; 'active' when absent.")
+    opened: str | None = Field(default=None, description="Column holding the date it was opened (ISO 8601).")
+    balance: str | None = Field(default=None, description="Column holding its balance (a number).")
+
+    def columns(self) -> set[str]:
+        """The columns this product reads."""
+        return {c for c in (self.id, self.status, self.opened, self.balance) if c is not None}
 
 
 class ImportMapping(BaseModel):
@@ -53,7 +62,7 @@ class ImportMapping(BaseModel):
 
     def columns(self) -> set[str]:
         """Every column the mapping reads."""
-        holding_columns = {c for h in self.holdings for c in (h.id, h.status) if c is not None}
+        holding_columns = {c for h in self.holdings for c in h.columns()}
         consent_columns = self.consent.columns() if self.consent is not None else set()
         return {self.record_key, *self.identifiers.values(), *self.traits.values(), *holding_columns, *consent_columns}
 
@@ -116,6 +125,41 @@ def _present(value: Any) -> bool:
     return value is not None and value != ""
 
 
+def _product_details(row: Mapping[str, Any], holding: HoldingColumns, line: int) -> dict[str, Any]:
+    """The opening date and balance a row gives its product (as `opened_at` and `balance` of the holding)."""
+    details: dict[str, Any] = {}
+    if holding.opened is not None:
+        opened = _text(row.get(holding.opened))
+        if opened is not None:
+            try:
+                details["opened_at"] = date.fromisoformat(opened[:10]).isoformat()
+            except ValueError:
+                raise RowProblem(
+                    line, f"opening date (column {holding.opened!r}) must be a date like 2024-03-31, not {opened!r}"
+                ) from None
+    if holding.balance is not None:
+        raw = row.get(holding.balance)
+        if _present(raw):
+            balance = _number(raw)
+            if balance is None:
+                raise RowProblem(line, f"balance (column {holding.balance!r}) must be a number, not {raw!r}")
+            details["balance"] = balance
+    return details
+
+
+def _number(value: Any) -> int | float | None:
+    """A cell as a finite number ('1,234.50' reads as 1234.5), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value) if isinstance(value, float) else float(str(value).replace(",", "").strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def row_to_messages(
     row: Mapping[str, Any],
     mapping: ImportMapping,
@@ -167,6 +211,7 @@ def row_to_messages(
         status = _text(row.get(holding.status)) if holding.status is not None else None
         if status is not None:
             group_traits["status"] = status
+        group_traits.update(_product_details(row, holding, line))
         messages.append({"type": "group", **person, "groupId": holding_id, "traits": group_traits})
     if mapping.consent is not None:
         try:

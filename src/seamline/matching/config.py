@@ -8,12 +8,14 @@ from pydantic import BaseModel, Field, model_validator
 
 # Matching field -> trait names that may hold it on a profile, first found wins (Segment's spec names included).
 DEFAULT_TRAITS: dict[str, list[str]] = {
+    # The canonical model's names first (profiles.vocabulary: every source's names are recorded under them); the
+    # rest read traits recorded before it.
     "first_name": ["first_name", "firstName", "given_name"],
     "last_name": ["last_name", "lastName", "family_name", "surname"],
-    "date_of_birth": ["date_of_birth", "birthday", "dob"],
-    "street": ["street", "address.street", "address_line1"],
-    "city": ["city", "address.city"],
-    "postcode": ["postcode", "postal_code", "zip", "address.postalCode"],
+    "date_of_birth": ["birthday", "date_of_birth", "dob"],
+    "street": ["address.street", "street", "address_line1"],
+    "city": ["address.city", "city"],
+    "postcode": ["address.postal_code", "postcode", "postal_code", "zip", "address.postalCode"],
     "phone": ["phone", "telephone", "phone_number"],
     "email": ["email"],
     "national_id": ["national_id"],

@@ -14,14 +14,15 @@ from seamline.core.pipeline import Consumer
 from seamline.identity.rules import IdentityConfig
 from seamline.identity.service import IdentityContext
 from seamline.profiles.consumer import FactsConsumer
+from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 
 
-def _registered(consent: ConsentConfig) -> tuple[Consumer, ...]:
+def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consumer, ...]:
     # Order matters only where one consumer reads what another wrote; none does yet. Consent first: a choice is
     # recorded on the profile the event was made on, before the merges move it.
     return (
         ConsentConsumer(consent),
-        FactsConsumer(),
+        FactsConsumer(vocabulary),
         CasesConsumer(),
         CommunicationsConsumer(),
     )
@@ -30,7 +31,12 @@ def _registered(consent: ConsentConfig) -> tuple[Consumer, ...]:
 class Pipeline(IdentityContext):
     """The identity context plus the registered consumers: built once per process from the configuration."""
 
-    def __init__(self, config: IdentityConfig, consent: ConsentConfig | None = None) -> None:
-        super().__init__(config)
+    def __init__(
+        self, config: IdentityConfig, consent: ConsentConfig | None = None, traits: VocabularyConfig | None = None
+    ) -> None:
+        # A configured alias of `phone` (`[traits]`) is a phone identifier too.
+        phones = [alias for alias, target in (traits.aliases if traits else {}).items() if target == "phone"]
+        super().__init__(config, phone_traits=phones)
         self.consent = consent or ConsentConfig()
-        self.consumers = _registered(self.consent)
+        self.vocabulary = Vocabulary(traits)  # the canonical customer model the facts are recorded in
+        self.consumers = _registered(self.consent, self.vocabulary)

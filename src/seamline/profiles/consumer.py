@@ -9,10 +9,14 @@ from sqlalchemy.orm import Session
 from seamline.core.pipeline import Consumer, ResolvedBatch
 from seamline.profiles import facts, repository
 from seamline.profiles.service import EventFacts, record_facts
+from seamline.profiles.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 
 class FactsConsumer(Consumer):
     name = "profiles"
+
+    def __init__(self, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> None:
+        self.vocabulary = vocabulary  # traits are recorded under the canonical customer model's names
 
     def take(self, session: Session, batch: ResolvedBatch) -> None:
         # A profile born in this batch and merged in it never had rows of its own: its events' facts are written
@@ -40,6 +44,7 @@ class FactsConsumer(Consumer):
                 )
                 for event in batch.events
             ],
+            self.vocabulary,
         )
         for merge in batch.merges:
             if not merge.absorbed_is_new:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 import orjson
@@ -33,6 +34,19 @@ class HoldingFact:
     external_id: str
     status: str
     attributes: dict[str, Any]
+    opened_at: datetime | None = None  # when the product system says it was opened; else the first event's time
+
+
+def _opened_at(attributes: Mapping[str, Any]) -> datetime | None:
+    """The opening date a product record states (`opened_at` or `opened`, ISO 8601), as a UTC time."""
+    value = attributes.get("opened_at") or attributes.get("opened")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def encode_value(value: Any) -> tuple[str, str]:
@@ -66,7 +80,9 @@ def holding_facts(message: Mapping[str, Any]) -> list[HoldingFact]:
         assert isinstance(traits, Mapping)
         holding_type = traits.get("holding_type") or traits.get("account_type") or traits.get("type") or "account"
         status = traits.get("status") or "active"
-        return [HoldingFact(str(holding_type)[:64], str(group_id)[:200], str(status)[:32], dict(traits))]
+        return [
+            HoldingFact(str(holding_type)[:64], str(group_id)[:200], str(status)[:32], dict(traits), _opened_at(traits))
+        ]
     if kind == "track":
         spec = HOLDING_EVENTS.get(str(message.get("event")))
         props = message.get("properties")
@@ -77,7 +93,7 @@ def holding_facts(message: Mapping[str, Any]) -> list[HoldingFact]:
         if external_id is None:
             return []
         refined = props.get("account_type") or props.get("product_type") or holding_type
-        return [HoldingFact(str(refined)[:64], str(external_id)[:200], status, dict(props))]
+        return [HoldingFact(str(refined)[:64], str(external_id)[:200], status, dict(props), _opened_at(props))]
     return []
 
 

@@ -46,6 +46,9 @@ class TraitValue(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     times_seen: Mapped[int] = mapped_column(Integer)
+    # The name the source gave this trait when the canonical model renamed it (`telephone` for phone, `street,
+    # postcode` for an address gathered from parts); None when the source used the canonical name.
+    source_field: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Holding(Base):

@@ -34,6 +34,7 @@ def _traits_upsert(dialect: str) -> Any:
             "times_seen": table_of(TraitValue).c.times_seen + stmt.excluded.times_seen,
             "last_seen_at": stmt.excluded.last_seen_at,
             "last_event_id": stmt.excluded.last_event_id,
+            "source_field": stmt.excluded.source_field,
         },
     )
 
@@ -70,6 +71,7 @@ _TRAIT_COLUMNS = (
     "first_seen_at",
     "last_seen_at",
     "times_seen",
+    "source_field",
 )
 _UPSERT_TRAITS = BulkInsert(
     table_of(TraitValue),
@@ -115,6 +117,7 @@ def _moves(dialect: str) -> tuple[Any, ...]:
             t.first_seen_at,
             t.last_seen_at,
             t.times_seen,
+            t.source_field,
         ).where(t.profile_id == bindparam("from_"), literal(True)),
     )
     kept = select(h.source_id, h.type, h.external_id).where(h.profile_id == bindparam("into")).subquery()
@@ -197,10 +200,11 @@ _CANDIDATE_COLUMNS = (
     TraitValue.last_seen_at,
     TraitValue.times_seen,
     TraitValue.last_event_id,
+    TraitValue.source_field,
 )
 _TRAITS = Prepared(
     text(
-        "SELECT name, value_json, source_id, first_seen_at, last_seen_at, times_seen, last_event_id "
+        "SELECT name, value_json, source_id, first_seen_at, last_seen_at, times_seen, last_event_id, source_field "
         "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
     ).columns(*_CANDIDATE_COLUMNS)
 )
@@ -296,6 +300,14 @@ def profiles_with_holding(session: Session, external_id: str, limit: int) -> lis
     return [int(r[0]) for r in rows]
 
 
+def holdings_numbered(session: Session, external_id: str, limit: int) -> list[tuple[int, str]]:
+    """(profile, product type) of the holdings with this number."""
+    rows = session.execute(
+        select(Holding.profile_id, Holding.type).where(Holding.external_id == external_id).distinct().limit(limit)
+    ).all()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
 def timeline_facets(session: Session, profile_id: int) -> Sequence[Any]:
     return session.execute(
         select(ProfileEvent.channel, ProfileEvent.source_id, ProfileEvent.type)
@@ -323,7 +335,7 @@ def erase(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
 
 
 def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequence[int] | None) -> list[Any]:
-    """profile_id, name, value_json, source_id, first/last_seen_at, times_seen, last_event_id of these traits."""
+    """profile_id, name, value_json, source_id, first/last_seen_at, times_seen, last_event_id, source_field."""
     query = select(TraitValue.profile_id, *_CANDIDATE_COLUMNS).where(TraitValue.name.in_(list(names)))
     if profile_ids is None:
         return list(session.execute(query))

@@ -16,6 +16,7 @@ from seamline.profiles import names, repository
 from seamline.profiles.facts import CLOSED_STATUSES, HoldingFact, encode_value
 from seamline.profiles.models import Holding, ProfileEvent
 from seamline.profiles.survivorship import Candidate, Decision, SurvivorshipConfig, choose
+from seamline.profiles.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 
 @dataclass(slots=True)
@@ -33,8 +34,9 @@ class EventFacts:
     holdings: Sequence[HoldingFact] = ()
 
 
-def record_facts(session: Session, facts: Sequence[EventFacts]) -> None:
-    """Append the events to their profiles' timelines and fold their traits and holdings in, batch-wise."""
+def record_facts(session: Session, facts: Sequence[EventFacts], vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> None:
+    """Append the events to their profiles' timelines and fold their traits (in the canonical vocabulary, each
+    with the name its source gave it) and holdings in, batch-wise."""
     if not facts:
         return
     now = utcnow()
@@ -56,7 +58,10 @@ def record_facts(session: Session, facts: Sequence[EventFacts]) -> None:
     traits: dict[tuple[int, str, int, str], dict[str, Any]] = {}
     holdings: dict[tuple[int, int, str, str], dict[str, Any]] = {}
     for f in facts:
-        for name, value in f.traits.items():
+        if not f.traits:
+            continue
+        canonical = vocabulary.canonicalize(f.traits)
+        for name, value in canonical.values.items():
             value_json, value_hash = encode_value(value)
             key = (f.profile_id, name, f.source_id, value_hash)
             row = traits.get(key)
@@ -72,11 +77,14 @@ def record_facts(session: Session, facts: Sequence[EventFacts]) -> None:
                     "first_seen_at": f.occurred_at,
                     "last_seen_at": f.occurred_at,
                     "times_seen": 1,
+                    "source_field": canonical.source_names.get(name),
                 }
             else:
                 row["times_seen"] += 1
                 if f.occurred_at >= row["last_seen_at"]:
                     row["last_seen_at"], row["last_event_id"] = f.occurred_at, f.event_id
+                    row["source_field"] = canonical.source_names.get(name)
+    for f in facts:
         for h in f.holdings:
             hkey = (f.profile_id, f.source_id, h.type, h.external_id)
             is_closed = h.status in CLOSED_STATUSES
@@ -87,7 +95,8 @@ def record_facts(session: Session, facts: Sequence[EventFacts]) -> None:
                 "type": h.type,
                 "external_id": h.external_id,
                 "status": h.status,
-                "opened_at": previous["opened_at"] if previous else (None if is_closed else f.occurred_at),
+                "opened_at": h.opened_at
+                or (previous["opened_at"] if previous else (None if is_closed else f.occurred_at)),
                 "closed_at": f.occurred_at if is_closed else None,
                 "attributes": {**(previous["attributes"] if previous else {}), **h.attributes},
                 "first_event_id": previous["first_event_id"] if previous else f.event_id,
@@ -127,6 +136,7 @@ class TraitView:
     name: str
     value: Any
     decision: Decision
+    label: str = ""  # the canonical model's human label
 
 
 def _candidate(row: Any, source_names: Mapping[int, str]) -> Candidate:
@@ -138,20 +148,25 @@ def _candidate(row: Any, source_names: Mapping[int, str]) -> Candidate:
         last_seen_at=row.last_seen_at,
         times_seen=row.times_seen,
         last_event_id=row.last_event_id,
+        source_field=row.source_field,
     )
 
 
 def golden_traits(
-    reads: Reads, profile_id: int, source_names: Mapping[int, str], config: SurvivorshipConfig
+    reads: Reads,
+    profile_id: int,
+    source_names: Mapping[int, str],
+    config: SurvivorshipConfig,
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY,
 ) -> list[TraitView]:
-    """Each trait's winning value, with the rule, the reason and the alternatives."""
+    """Each trait's winning value with its human label, the rule, the reason and the alternatives."""
     grouped: dict[str, list[Candidate]] = {}
     for row in repository.traits(reads, profile_id):
         grouped.setdefault(row.name, []).append(_candidate(row, source_names))
     out = []
-    for name, candidates in sorted(grouped.items()):
+    for name, candidates in sorted(grouped.items(), key=lambda item: vocabulary.order(item[0])):
         decision = choose(name, candidates, config)
-        out.append(TraitView(name, orjson.loads(decision.winner.value_json), decision))
+        out.append(TraitView(name, orjson.loads(decision.winner.value_json), decision, vocabulary.label(name)))
     return out
 
 
@@ -237,6 +252,11 @@ def display_names(session: Session, profile_ids: Sequence[int]) -> dict[int, str
 def profiles_holding_product(session: Session, external_id: str, *, limit: int = 20) -> list[int]:
     """Profiles holding a product (account, card, loan, order…) by its external id."""
     return repository.profiles_with_holding(session, external_id, limit)
+
+
+def products_numbered(session: Session, external_id: str, *, limit: int = 20) -> list[tuple[int, str]]:
+    """(profile, product type) of every holding with this number (account, card, loan, order…)."""
+    return repository.holdings_numbered(session, external_id, limit)
 
 
 @dataclass(frozen=True, slots=True)

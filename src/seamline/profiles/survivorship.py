@@ -30,6 +30,7 @@ class Candidate:
     last_seen_at: datetime
     times_seen: int
     last_event_id: int
+    source_field: str | None = None  # the name the source gave the trait, when the canonical model renamed it
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,7 @@ class Worker:
         self._metrics = metrics
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pipeline = pipeline or Pipeline(settings.identity, settings.consent)
+        self._pipeline = pipeline or Pipeline(settings.identity, settings.consent, settings.traits)
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
         self.processed = 0

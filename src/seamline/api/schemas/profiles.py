@@ -30,17 +30,22 @@ class ProfileOut(BaseModel):
 class CandidateOut(BaseModel):
     value: Any
     source: str
+    source_field: str | None = Field(default=None, description="The source's own name for it, when renamed.")
     first_seen_at: datetime
     last_seen_at: datetime
     times_seen: int
 
 
 class TraitOut(BaseModel):
-    name: str
+    name: str = Field(description="The canonical customer model's name (see docs/identity.md).")
+    label: str = Field(description="Its human label, e.g. 'Date of birth'.")
     value: Any
     rule: str
     reason: str
     source: str
+    source_field: str | None = Field(
+        default=None, description="The name the winning value's source gave it (e.g. 'telephone'), when renamed."
+    )
     last_seen_at: datetime
     alternatives: list[CandidateOut]
 
