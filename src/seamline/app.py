@@ -60,6 +60,7 @@ from seamline.matching.service import current_model
 from seamline.observability.metrics import Metrics
 from seamline.preferences.api import build_router as preferences_router
 from seamline.worker.runner import Worker
+from seamline.worker.supervisor import WorkerHealth, WorkerSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,18 @@ _STATUS: dict[type[SeamlineError], int] = {
 
 @dataclass
 class Runtime:
-    """What the lifespan owns: the engine, the inbox writer and, embedded, a worker."""
+    """What the lifespan owns: the engine, the inbox writer and, embedded, a worker (a child process or a thread)."""
 
     engine: Engine
     writer: InboxWriter
-    worker: Worker | None
+    worker: WorkerSupervisor | Worker | None
+
+    def worker_health(self) -> WorkerHealth:
+        if isinstance(self.worker, WorkerSupervisor):
+            return self.worker.health()
+        if self.worker is None:
+            return WorkerHealth(mode="off", is_alive=False)
+        return WorkerHealth(mode="thread", is_alive=self.worker.is_running, processed=self.worker.processed)
 
 
 def _error_body(code: str, message: str, errors: list[FieldError] | None = None) -> dict[str, object]:
@@ -154,7 +162,8 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
-    """The HTTP app; with `embedded_worker` it also processes the inbox in a thread, as `seamline serve` does."""
+    """The HTTP app; with `embedded_worker` it also processes the inbox, as `seamline serve` does: in a child
+    process it supervises, or in a thread when `settings.serve_worker` says so."""
     metrics = Metrics()
 
     @asynccontextmanager
@@ -168,10 +177,15 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
         writer.start()
         audit = AuditWriter(engine, flush=settings.read_audit_fsync)
         audit.start()
-        worker = Worker(engine, settings, metrics) if embedded_worker else None
-        if worker is not None:
+        worker: WorkerSupervisor | Worker | None = None
+        if embedded_worker:
+            if settings.serve_worker == "process":
+                worker = WorkerSupervisor(settings, metrics)
+            else:
+                worker = Worker(engine, settings, metrics)
             worker.start()
-        app.state.runtime = Runtime(engine, writer, worker)
+        runtime = Runtime(engine, writer, worker)
+        app.state.runtime = runtime
         app.state.ingestion = IngestionContext(
             engine=engine,
             writer=writer,
@@ -217,6 +231,13 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.
             threading.Thread(target=_warm, args=(engine, matcher), name="match-index", daemon=True).start()
         metrics.watch_backlog(read_backlog)
+        if worker is not None:
+
+            def read_worker() -> tuple[bool, int]:
+                health = runtime.worker_health()
+                return health.is_alive, health.restarts
+
+            metrics.watch_worker(read_worker)
         # Everything allocated so far lives as long as the process: move it out of the collector's sight, so
         # each full collection stops walking ~120k start-up objects (measured: a quarter of the ingest CPU and
         # most of its p99 tail).
@@ -270,9 +291,12 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> FastAPI:
             swagger_favicon_url="/static/swagger/favicon-32x32.png",
         )
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers; how its worker is")
+    async def healthz(request: Request) -> dict[str, object]:
+        # The API's liveness does not hang on the worker's: events are accepted into the durable inbox either way,
+        # and a dead worker child is restarted by the supervisor. `worker.alive` is there for whoever watches it.
+        runtime: Runtime = request.app.state.runtime
+        return {"status": "ok", "worker": runtime.worker_health().as_dict()}
 
     @app.get("/readyz", tags=["operations"], summary="Readiness: database reachable and schema current")
     async def readyz(request: Request) -> Response:

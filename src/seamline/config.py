@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     )
     worker_partitions_per_claim: int = Field(default=16, ge=1)
     worker_idle_seconds: float = Field(default=0.2, gt=0)
+    serve_worker: Literal["process", "thread"] = Field(
+        default="process",
+        description=(
+            "Where `seamline serve` runs its worker (unless --no-worker): a child process it supervises, so the "
+            "API and identity resolution each have a core and a GIL, or a thread of the API process."
+        ),
+    )
 
     api_key_cache_seconds: float = Field(
         default=1.0, ge=0, description="How long an API process trusts a checked server key (revocation delay)."

@@ -1,4 +1,4 @@
-"""`seamline serve` (API, worker and console in one process) and `seamline worker` (workers alone)."""
+"""`seamline serve` (API and console, with its worker in a child process) and `seamline worker` (workers alone)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")] = None,
     demo: Annotated[bool, typer.Option(help="Create the demo workspace on first start.")] = True,
-    worker: Annotated[bool, typer.Option(help="Process the inbox in this process too.")] = True,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Process the inbox too: in a child process that serve starts, restarts and stops "
+            "(SEAMLINE_SERVE_WORKER=thread: in a thread of this process)."
+        ),
+    ] = True,
 ) -> None:
-    """Run the API and, by default, a worker in one process. On SQLite, migrations run first."""
+    """Run the API and, by default, a worker beside it. On SQLite, migrations run first."""
     settings = load_settings()
     updates: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)

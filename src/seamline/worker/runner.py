@@ -1,4 +1,4 @@
-"""The worker loop: in a thread of `seamline serve`, or alone under `seamline worker`."""
+"""The worker loop: in `seamline serve`'s child process (or a thread of it), or alone under `seamline worker`."""
 
 from __future__ import annotations
 
@@ -123,6 +123,11 @@ class Worker:
             if count == 0:
                 self._stop.wait(self._settings.worker_idle_seconds)
         log.info("worker stopped after %d events", self.processed)
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the thread `start` began is still running."""
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="seamline-worker", daemon=True)
