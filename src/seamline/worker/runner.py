@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -19,6 +20,7 @@ from seamline.identity.service import EventInput, IdentityContext, resolve_event
 from seamline.ingestion.service import BatchResult, InboxItem, process_batch
 from seamline.observability.metrics import Metrics
 from seamline.privacy.service import is_erased, scrub_events
+from seamline.worker.pacing import BatchPacer
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
@@ -70,6 +72,7 @@ class Worker:
         self._identity = IdentityContext(settings.identity, settings.consent)
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
+        self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
@@ -86,18 +89,28 @@ class Worker:
         return self._run_batch().processed
 
     def _run_batch(self) -> BatchResult:
+        size = self._pacer.size if self._pacer is not None else self._batch_size
+        holding: list[float] = []  # when the batch had its events: its transaction holds the write lock by then
+
+        def handle(session: Session, items: Sequence[InboxItem]) -> None:
+            holding.append(time.perf_counter())
+            self._resolve(session, items)
+
         for _attempt in range(STALE_RETRIES):
+            holding.clear()
             try:
                 with collector_paused(), unit_of_work(self._engine) as session:
                     result = process_batch(
                         session,
-                        batch_size=self._batch_size,
+                        batch_size=size,
                         partitions_per_claim=self._settings.worker_partitions_per_claim,
-                        handle=self._resolve,
+                        handle=handle,
                     )
             except StaleGraph:
                 # Another worker merged a profile this batch had loaded; nothing was committed: run it again.
                 continue
+            if self._pacer is not None and holding:
+                self._pacer.record(result.processed, time.perf_counter() - holding[0], size)
             self.processed += result.processed
             if self._metrics is not None and result.processed:
                 self._metrics.events_processed.inc(result.processed)
@@ -112,6 +125,9 @@ class Worker:
         return total
 
     def run_forever(self) -> None:
+        if is_sqlite(self._engine) and self._settings.worker_batch_seconds > 0:
+            # Beside a live API, whose writes wait for each of this worker's transactions (worker.pacing).
+            self._pacer = BatchPacer(self._settings.worker_batch_seconds, self._batch_size)
         log.info("worker started")
         while not self._stop.is_set():
             try:
