@@ -56,7 +56,13 @@ def serve(
         engine.dispose()
     if workspace is not None:
         _play_when_ready(workspace, settings)
-    typer.echo(f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)})")
+    where_worker = (
+        {"process": "in a child process", "thread": "in this process"}[settings.serve_worker] if worker else "off"
+    )
+    typer.echo(
+        f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)}, "
+        f"worker {where_worker}; /healthz says how it is)"
+    )
     uvicorn.run(
         create_app(settings, embedded_worker=worker),
         host=settings.host,
