@@ -1,30 +1,27 @@
-"""How many events per second a real `seamline serve` durably accepts, against what its database can take.
+"""How many events per second a real `seamline serve` durably accepts, with and without its worker, against what its
+database can take.
 
-Starts `seamline serve` on loopback (SQLite in a temporary folder unless --database-url or --postgres),
-drives POST /v1/batch from a separate process with keep-alive connections, each sending batches of
-realistic events back to back, then counts the stored rows to check that every 200 is in the database.
-Then it measures the ceiling: the same kind of rows, parsed by the same code, appended with
-`repository.append_events` to a fresh database of the same kind with the same settings, one transaction per
-group. Prints figures only; exits 1 only when the server fails or the stored rows do not match the 200s.
+Starts `seamline serve --no-demo` on loopback (SQLite in a temporary folder unless --database-url or --postgres)
+with a source made by `seamline sources create`, drives POST /v1/batch from a separate process with keep-alive
+connections, then counts the stored rows to check that every 200 is in the database. By default, in one run:
+the server with its worker off (the API's ceiling), the embedded default (worker on, in its own process), both
+sending back to back, and the embedded default at a paced rate (--rate, 15,000 events/s), where the question is
+whether p99 stays low and the worker keeps up. For each worker run it reports the events the worker processed
+while the load ran, the backlog left at the end and how long it took to drain. Then it measures the database's
+ceiling: the same kind of rows, parsed by the same code, appended with `repository.append_events` to a fresh
+database of the same kind with the same settings, one transaction per group. Prints figures only; exits 1 only
+when the server fails or the stored rows do not match the 200s.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import multiprocessing
-import multiprocessing.connection
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +29,8 @@ import orjson
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ingest_load import LoadPlan, LoadResult, make_templates, request_body, run_load
+from ingest_load import LoadPlan, make_templates, request_body
+from ingest_serve import HOST, ServedRun, serve_and_drive
 from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import WRITE_INTENT, create_db_engine, unit_of_work
@@ -41,7 +39,6 @@ from seamline.ingestion import repository
 from seamline.ingestion.wire import Limits, parse_batch
 from seamline.sources.service import create_source
 
-HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -51,7 +48,9 @@ class Options:
     seconds: float
     warmup: float
     batch_size: int
-    workers: tuple[bool, ...]
+    workers: tuple[str, ...]
+    rate: float
+    drain_timeout: float
     ceiling_events: int
     database_url: str | None
     postgres: bool
@@ -70,9 +69,20 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--batch-size", type=int, default=100, help="events per request (100)")
     parser.add_argument(
         "--worker",
-        choices=("on", "off", "both"),
-        default="on",
-        help="the embedded worker of `seamline serve`: on (as users run it), off, or both runs (on)",
+        default="off,process",
+        help="comma-separated runs of `seamline serve`: off (--no-worker: the API's ceiling), process (the embedded "
+        "default: its worker in a child process), thread (SEAMLINE_SERVE_WORKER=thread: in the API's process); "
+        "`on` means process, `both` off,process (off,process)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=15_000,
+        help="after the back-to-back runs, one more run of each worker mode at this many events/s on a fixed "
+        "schedule (latency counted from each request's due time); 0 for none (15000)",
+    )
+    parser.add_argument(
+        "--drain-timeout", type=float, default=120.0, help="most seconds to wait for the worker's backlog (120)"
     )
     parser.add_argument(
         "--ceiling-events", type=int, default=200_000, help="at most this many events for the ceiling (200000)"
@@ -89,13 +99,18 @@ def parse_options(argv: list[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup, args.ceiling_events = 2.0, 0.5, min(args.ceiling_events, 20_000)
-    workers = {"on": (True,), "off": (False,), "both": (True, False)}[args.worker]
+    aliases = {"on": ("process",), "both": ("off", "process")}
+    workers = tuple(m for part in args.worker.split(",") for m in aliases.get(part.strip(), (part.strip(),)))
+    if not workers or any(m not in ("off", "process", "thread") for m in workers):
+        parser.error(f"--worker takes off, process, thread (comma-separated), not {args.worker!r}")
     return Options(
         connections=args.connections,
         seconds=args.seconds,
         warmup=args.warmup,
         batch_size=args.batch_size,
         workers=workers,
+        rate=args.rate,
+        drain_timeout=args.drain_timeout,
         ceiling_events=args.ceiling_events,
         database_url=args.database_url,
         postgres=args.postgres,
@@ -146,150 +161,6 @@ class Databases:
         admin.dispose()
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    write_key: str
-    log: Path
-
-    def cpu_seconds(self) -> float:
-        """User plus system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def libraries(self) -> str:
-        """Which event loop and HTTP parser the server loaded (uvicorn picks uvloop and httptools when present)."""
-        maps = Path(f"/proc/{self.process.pid}/maps").read_text()
-        loop = "uvloop" if "/uvloop/" in maps else "asyncio"
-        parser = "httptools" if "/httptools/" in maps else "h11"
-        return f"{loop} + {parser}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def running_server(folder: Path, database_url: str, *, worker: bool) -> Iterator[Server]:
-    """`seamline serve` as a user starts it, on a free loopback port, until the block ends."""
-    port = _free_port()
-    # Other SEAMLINE_* variables pass through, so that the server and the ceiling read the same settings.
-    env = os.environ | {
-        "SEAMLINE_DATA_DIR": str(folder),
-        "SEAMLINE_DATABASE_URL": database_url,
-        "SEAMLINE_HOST": HOST,
-        "SEAMLINE_PORT": str(port),
-        "SEAMLINE_LOG_LEVEL": "warning",
-        "PYTHONUNBUFFERED": "1",
-    }
-    seamline = Path(sys.executable).parent / "seamline"
-    command = [str(seamline) if seamline.exists() else "seamline", "serve", "--worker" if worker else "--no-worker"]
-    log = folder / f"serve-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_up(process, port, log)
-        key = next(
-            line.split("write key:")[1].strip()
-            for line in log.read_text().splitlines()
-            if line.startswith("demo source web ")
-        )
-        yield Server(process, port, key, log)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"seamline serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        with suppress(OSError):
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"seamline serve did not answer within 60 s:\n{log.read_text()[-3000:]}")
-
-
-def _drive_in_child(plan: LoadPlan, conn: multiprocessing.connection.Connection) -> None:
-    conn.send(run_load(plan, on_start=lambda: conn.send(None)))
-    conn.close()
-
-
-def drive(plan: LoadPlan, server: Server) -> tuple[LoadResult, float, float]:
-    """Run the load generator in its own process, so it never shares a GIL with the server or this script.
-
-    Returns its result, and the server's CPU seconds and the wall seconds while it ran.
-    """
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_drive_in_child, args=(plan, child), name="seamline-bench-load")
-    process.start()
-    child.close()
-    parent.recv()  # the generator has built its bodies and starts now
-    cpu, wall = server.cpu_seconds(), time.perf_counter()
-    result: LoadResult = parent.recv()
-    cpu, wall = server.cpu_seconds() - cpu, time.perf_counter() - wall
-    process.join()
-    return result, cpu, wall
-
-
-def count_rows(database_url: str) -> tuple[int, int]:
-    """Rows in the inbox, and how many of them the worker has processed."""
-    engine = create_db_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            stored, processed = conn.execute(text("SELECT count(*), count(processed_at) FROM inbox_events")).one()
-            return int(stored), int(processed)
-    finally:
-        engine.dispose()
-
-
-@dataclass(frozen=True)
-class ServedRun:
-    worker: bool
-    libraries: str
-    load: LoadResult
-    stored_rows: int
-    processed_rows: int
-    server_cpu_seconds: float
-    wall_seconds: float
-
-
-def serve_and_drive(options: Options, databases: Databases, *, worker: bool, prefix: str, seed: int) -> ServedRun:
-    name = "serve-worker" if worker else "serve-no-worker"
-    url = databases.fresh(name)
-    folder = databases.folder / name
-    folder.mkdir(parents=True, exist_ok=True)
-    with running_server(folder, url, worker=worker) as server:
-        plan = LoadPlan(
-            HOST,
-            server.port,
-            server.write_key,
-            options.connections,
-            options.warmup,
-            options.seconds,
-            seed,
-            prefix,
-            options.batch_size,
-        )
-        load, cpu, wall = drive(plan, server)
-        libraries = server.libraries()
-        stored, processed = count_rows(url)
-    return ServedRun(worker, libraries, load, stored, processed, cpu, wall)
-
-
 def measure_ceiling(
     databases: Databases, name: str, templates: list[bytes], requests: int, group: int, batch_size: int
 ) -> float:
@@ -328,32 +199,86 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def report_run(run: ServedRun, batch_size: int) -> tuple[float, bool]:
-    """Print one served run; returns its accepted events per second and whether the stored rows match."""
+GOAL_EVENTS_PER_SECOND = 15_000
+GOAL_P99_MS = 100.0
+KEPT_UP_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One served run in the figures the goal speaks of."""
+
+    run: ServedRun
+    accepted_per_second: float
+    p99_ms: float
+    is_consistent: bool  # the stored rows are exactly the acknowledged events
+
+    @property
+    def label(self) -> str:
+        pace = f"paced {self.run.rate:,.0f}/s" if self.run.rate else "back to back"
+        return f"worker {self.run.worker}, {pace}"
+
+    @property
+    def has_kept_up(self) -> bool | None:
+        """Whether the worker kept up: what waited when the load stopped (the batch in hand, the last requests)
+        drained within KEPT_UP_SECONDS."""
+        if self.run.worker == "off":
+            return None
+        return self.run.drain_seconds is not None and self.run.drain_seconds <= KEPT_UP_SECONDS
+
+
+def report_run(run: ServedRun, batch_size: int) -> Figures:
+    """Print one served run and return its figures."""
     load = run.load
     rate = load.measured_ok_requests * batch_size / load.measured_seconds
     acknowledged = load.ok_requests * batch_size
-    is_consistent = acknowledged == run.stored_rows
-    label = "worker on " if run.worker else "worker off"
+    figures = Figures(run, rate, _percentile(load.latencies_ms, 0.99), acknowledged == run.stored_rows)
     print(
-        f"  {label}: {rate:>9,.0f} events/s accepted ({load.measured_ok_requests / load.measured_seconds:,.0f} "
-        f"requests/s)   latency p50 {_percentile(load.latencies_ms, 0.5):.1f} ms, "
-        f"p99 {_percentile(load.latencies_ms, 0.99):.1f} ms"
+        f"  {figures.label}: {rate:,.0f} events/s accepted ({load.measured_ok_requests / load.measured_seconds:,.0f} "
+        f"requests/s)   latency p50 {_percentile(load.latencies_ms, 0.5):.1f} ms, p99 {figures.p99_ms:.1f} ms, "
+        f"max {max(load.latencies_ms, default=float('nan')):.1f} ms   (load average {run.loads[0]:.2f} -> "
+        f"{run.loads[1]:.2f})"
     )
     refused = ", ".join(f"{n} x HTTP {s}" for s, n in sorted(load.statuses.items())) or "none"
     failed = ", ".join(f"{n} x {e}" for e, n in sorted(load.errors.items())) or "none"
-    print(f"              refused: {refused}; connection errors: {failed}")
+    print(f"      refused: {refused}; connection errors: {failed}")
     print(
-        f"              stored: {run.stored_rows:,} rows for {acknowledged:,} acknowledged events "
-        f"({'match' if is_consistent else 'MISMATCH'}); {run.processed_rows:,} processed by the worker "
-        f"({run.processed_rows / run.wall_seconds:,.0f}/s)"
+        f"      stored: {run.stored_rows:,} rows for {acknowledged:,} acknowledged events "
+        f"({'match' if figures.is_consistent else 'MISMATCH'})"
     )
-    per_event = run.server_cpu_seconds / max(1, acknowledged) * 1e6
+    if run.worker != "off":
+        drained = f"drained {run.drain_seconds:.1f} s later" if run.drain_seconds is not None else "NOT drained"
+        print(
+            f"      worker: {run.processed_in_window / run.window_seconds:,.0f} events/s processed while the load ran; "
+            f"{run.backlog_at_end:,} waiting when it stopped, {drained}: "
+            f"{'kept up' if figures.has_kept_up else 'did NOT keep up'}; {run.processed_rows:,} processed in all"
+        )
+    cores = [f"API process {run.api_cpu_seconds / run.wall_seconds:.2f}"]
+    if run.worker == "process":
+        cores.append(f"worker process {run.worker_cpu_seconds / run.wall_seconds:.2f}")
+    per_event = run.api_cpu_seconds / max(1, acknowledged) * 1e6
     print(
-        f"              CPU: server {run.server_cpu_seconds / run.wall_seconds:.2f} cores ({per_event:.1f} us per "
-        f"event), load generator {load.cpu_seconds / run.wall_seconds:.2f} cores; server runs {run.libraries}"
+        f"      CPU cores: {', '.join(cores)} ({per_event:.1f} us of API CPU per event), load generator "
+        f"{load.cpu_seconds / run.wall_seconds:.2f}; server runs {run.libraries}"
     )
-    return rate, is_consistent and load.ok_requests > 0
+    return figures
+
+
+def report_goal(figures: list[Figures]) -> None:
+    """The embedded default beside the ceiling, and whether it meets the goal."""
+    print(
+        f"goal, worker on in its own process: >= {GOAL_EVENTS_PER_SECOND:,} events/s accepted with the worker "
+        f"keeping up, p99 < {GOAL_P99_MS:.0f} ms"
+    )
+    for f in figures:
+        kept = {None: "", True: ", worker kept up", False: ", worker did NOT keep up"}[f.has_kept_up]
+        meets = (
+            f.accepted_per_second >= GOAL_EVENTS_PER_SECOND * 0.995  # a paced run delivers its rate give or take
+            and f.p99_ms < GOAL_P99_MS
+            and f.has_kept_up is True
+        )
+        verdict = "" if f.run.worker == "off" else ("  -> meets the goal" if meets else "  -> short of the goal")
+        print(f"  {f.label:<34} {f.accepted_per_second:>9,.0f} events/s, p99 {f.p99_ms:7.1f} ms{kept}{verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -375,28 +300,37 @@ def main(argv: list[str] | None = None) -> int:
         templates = make_templates(seed, prefix, options.batch_size)
         event_bytes = sum(len(t) for t in templates) / (len(templates) * options.batch_size)
         print(
-            f"Seamline ingest: {databases.kind}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start"
+            f"Seamline ingest: {databases.kind}, {os.cpu_count()} cores, load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at start"
         )
         print(
             f"load: {options.connections} keep-alive connections from a separate process, POST /v1/batch of "
             f"{options.batch_size} events (~{event_bytes:.0f} bytes each), {options.seconds:g} s measured after "
             f"{options.warmup:g} s warm-up"
         )
-        rates = []
-        for worker in options.workers:
-            run = serve_and_drive(options, databases, worker=worker, prefix=prefix, seed=seed)
-            rate, is_run_ok = report_run(run, options.batch_size)
-            rates.append((run, rate))
-            is_ok = is_ok and is_run_ok
-        accepted_requests = max(r.load.ok_requests for r, _ in rates)
+        runs = [(worker, 0.0) for worker in options.workers]
+        if options.rate > 0:
+            runs += [(worker, options.rate) for worker in options.workers if worker != "off"]
+        figures = []
+        for number, (worker, rate) in enumerate(runs):
+            name = f"serve-{number}-{worker}"
+            plan = LoadPlan(
+                HOST, 0, "", options.connections, options.warmup, options.seconds, seed, f"{prefix}{number}",
+                options.batch_size, rate,
+            )  # fmt: skip
+            run = serve_and_drive(
+                plan, databases.fresh(name), databases.folder / name, worker=worker, drain_timeout=options.drain_timeout
+            )
+            figures.append(report_run(run, options.batch_size))
+            is_ok = is_ok and figures[-1].is_consistent and run.load.ok_requests > 0
+        accepted_requests = max(f.run.load.ok_requests for f in figures)
         requests = max(1, min(accepted_requests, options.ceiling_events // options.batch_size))
         print(
-            f"ceiling: repository.append_events into a fresh database of the same kind and settings, "
+            f"database ceiling: repository.append_events into a fresh database of the same kind and settings, "
             f"{requests * options.batch_size:,} events parsed beforehand (untimed)"
         )
-        groups = (1, options.connections)
         ceilings = {}
-        for group in groups:
+        for group in (1, options.connections):
             ceilings[group] = measure_ceiling(
                 databases, f"ceiling-{group}", templates, requests, group, options.batch_size
             )
@@ -404,14 +338,15 @@ def main(argv: list[str] | None = None) -> int:
             what = "one request's events" if group == 1 else f"all {group} connections' requests at once"
             print(f"  {events:>6,} events per transaction ({what}): {ceilings[group]:>9,.0f} events/s")
         best = ceilings[options.connections]
-        for run, rate in rates:
-            label = "worker on " if run.worker else "worker off"
+        for f in figures:
             grouped = options.connections * options.batch_size
             print(
-                f"ratio accepted/ceiling, {label}: {rate / best:.2f} of the {grouped:,}-event-transaction ceiling "
-                f"(the most the server can group), {rate / ceilings[1]:.2f} of the {options.batch_size}-event one"
+                f"ratio accepted/database ceiling, {f.label}: {f.accepted_per_second / best:.2f} of the "
+                f"{grouped:,}-event-transaction ceiling, {f.accepted_per_second / ceilings[1]:.2f} of the "
+                f"{options.batch_size}-event one"
             )
-        print(f"load average {os.getloadavg()[0]:.2f} at end")
+        report_goal(figures)
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at end")
     finally:
         if not options.keep:
             databases.drop_all()

@@ -155,6 +155,7 @@ class LoadPlan:
     seed: int
     prefix: str
     batch_size: int
+    rate: float = 0.0  # events per second offered on a fixed schedule; 0: each connection sends back to back
 
 
 @dataclass
@@ -169,7 +170,9 @@ class LoadResult:
     event_bytes: float = 0.0
 
 
-async def _connection(plan: LoadPlan, templates: list[bytes], numbers: Iterator[int], result: LoadResult) -> None:
+async def _connection(
+    plan: LoadPlan, templates: list[bytes], numbers: Iterator[int], result: LoadResult, started: float
+) -> None:
     auth = base64.b64encode(f"{plan.write_key}:".encode()).decode()
     heads = [
         (
@@ -178,8 +181,11 @@ async def _connection(plan: LoadPlan, templates: list[bytes], numbers: Iterator[
         ).encode()
         for template in templates
     ]
-    window_start = time.perf_counter() + plan.warmup_seconds
+    window_start = started + plan.warmup_seconds
     deadline = window_start + plan.seconds
+    # Paced: request n is due at started + n / requests_per_second, and its latency counts from then, so time spent
+    # queued behind slow answers counts too (no coordinated omission).
+    requests_per_second = plan.rate / plan.batch_size
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     while time.perf_counter() < deadline:
@@ -189,6 +195,13 @@ async def _connection(plan: LoadPlan, templates: list[bytes], numbers: Iterator[
             number = next(numbers)
             body = request_body(templates, number)
             sent = time.perf_counter()
+            if requests_per_second > 0:
+                due = started + number / requests_per_second
+                if due > deadline:
+                    break
+                if due > sent:
+                    await asyncio.sleep(due - sent)
+                sent = due
             writer.writelines((heads[number % len(heads)], body))
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
@@ -218,7 +231,8 @@ async def _connection(plan: LoadPlan, templates: list[bytes], numbers: Iterator[
 async def _drive(plan: LoadPlan, templates: list[bytes]) -> LoadResult:
     result = LoadResult(measured_seconds=plan.seconds)
     numbers = iter(range(1 << 40))  # one event loop thread: a plain iterator is a safe shared counter
-    await asyncio.gather(*(_connection(plan, templates, numbers, result) for _ in range(plan.connections)))
+    started = time.perf_counter()
+    await asyncio.gather(*(_connection(plan, templates, numbers, result, started) for _ in range(plan.connections)))
     return result
 
 

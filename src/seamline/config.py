@@ -83,8 +83,23 @@ class Settings(BaseSettings):
         ge=1,
         description="Most events one worker transaction takes; by default 5000 on SQLite, 1000 on PostgreSQL.",
     )
+    worker_batch_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        description=(
+            "On SQLite, a running worker sizes its batches (up to worker_batch_size) so that each transaction holds "
+            "the write lock about this long: the API's writes wait for it. 0: always full batches."
+        ),
+    )
     worker_partitions_per_claim: int = Field(default=16, ge=1)
     worker_idle_seconds: float = Field(default=0.2, gt=0)
+    serve_worker: Literal["process", "thread"] = Field(
+        default="process",
+        description=(
+            "Where `seamline serve` runs its worker (unless --no-worker): a child process it supervises, so the "
+            "API and identity resolution each have a core and a GIL, or a thread of the API process."
+        ),
+    )
 
     api_key_cache_seconds: float = Field(
         default=1.0, ge=0, description="How long an API process trusts a checked server key (revocation delay)."

@@ -85,7 +85,8 @@ def test_traffic_sent_over_http_is_accepted_and_resolved(engine: Engine, setting
 def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, settings: Settings) -> None:
     workspace = create_demo_workspace(engine, settings)
     assert workspace is not None
-    with live_server(create_app(settings, embedded_worker=True)) as url:
+    in_process = settings.model_copy(update={"serve_worker": "thread"})  # the child process has tests of its own
+    with live_server(create_app(in_process, embedded_worker=True)) as url:
         summary = play(workspace, url, engine, settings)
     with engine.connect() as conn:
         pending = conn.execute(text("SELECT count(*) FROM inbox_events WHERE processed_at IS NULL")).scalar()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-import orjson
 import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner

@@ -247,7 +247,18 @@ def test_batch_context_and_integrations_are_merged_into_stored_items(
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "worker": {
+            "mode": "off",
+            "alive": False,
+            "pid": None,
+            "restarts": 0,
+            "processed": 0,
+            "heartbeat_age_seconds": None,
+            "last_exit_code": None,
+        },
+    }
     ready = client.get("/readyz")
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
 

@@ -1,4 +1,4 @@
-"""`seamline serve` (API, worker and console in one process) and `seamline worker` (workers alone)."""
+"""`seamline serve` (API and console, with its worker in a child process) and `seamline worker` (workers alone)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,16 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")] = None,
     demo: Annotated[bool, typer.Option(help="Create the demo workspace on first start.")] = True,
-    worker: Annotated[bool, typer.Option(help="Process the inbox in this process too.")] = True,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Process the inbox too: in a child process that serve starts, restarts and stops "
+            "(SEAMLINE_SERVE_WORKER=thread: in a thread of this process)."
+        ),
+    ] = True,
     dispatcher: Annotated[bool, typer.Option(help="Deliver the outbox in this process too.")] = True,
 ) -> None:
-    """Run the API and, by default, a worker in one process. On SQLite, migrations run first."""
+    """Run the API and, by default, a worker beside it. On SQLite, migrations run first."""
     settings = load_settings()
     updates: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
@@ -52,7 +58,13 @@ def serve(
         engine.dispose()
     if workspace is not None:
         _play_when_ready(workspace, settings)
-    typer.echo(f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)})")
+    where_worker = (
+        {"process": "in a child process", "thread": "in this process"}[settings.serve_worker] if worker else "off"
+    )
+    typer.echo(
+        f"Seamline on http://{settings.host}:{settings.port}  (API docs at /docs, database {_where(settings)}, "
+        f"worker {where_worker}; /healthz says how it is)"
+    )
     uvicorn.run(
         create_app(settings, embedded_worker=worker, embedded_dispatcher=dispatcher),
         host=settings.host,

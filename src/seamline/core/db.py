@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import Pool
 
+from seamline.core.sharedturn import SharedTurn
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -77,8 +79,13 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
 
     # SQLite's busy handler polls with sleeps of up to 100 ms, so a thread waiting for the write lock can lose
     # every race to one that commits and begins again at once (measured: requests waiting on the inbox's group
-    # commit starved for seconds behind the embedded worker). Write transactions of this engine take turns.
-    write_turn = _WriteTurn()
+    # commit starved for seconds behind the embedded worker). Write transactions of this engine take turns, and
+    # with the other processes on the same file too (`serve` and its worker child: core.sharedturn).
+    is_file = bool(parsed.database) and parsed.database != ":memory:" and "mode=memory" not in str(parsed)
+    across = SharedTurn(Path(str(parsed.database))) if is_file else None
+    write_turn = _WriteTurn(across)
+    if across is not None:
+        weakref.finalize(write_turn, across.close)  # the engine's listeners hold the turn: it goes with the engine
     _WRITE_TURNS[engine.pool] = write_turn
 
     @event.listens_for(engine, "begin")
@@ -126,14 +133,31 @@ def write_turn_of(engine: Engine) -> _WriteTurn | None:
 class _WriteTurn:
     """A first-come, first-served turn for write transactions (a threading.Lock lets its releaser retake it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, across: SharedTurn | None = None) -> None:
         self._mutex = threading.Lock()
         self._waiting: deque[threading.Lock] = deque()
         self._is_taken = False
         self._holder: int | None = None
+        self._across = across  # the turn among processes, taken by whichever thread holds this one
 
     def take(self, timeout: float) -> bool:
-        """Wait for the turn; False when the wait timed out, or when this thread already holds it."""
+        """Wait for the turn (this process's, then the file's); False when a wait timed out, or when this thread
+        already holds it."""
+        started = time.monotonic()
+        if not self._take_here(timeout):
+            return False
+        if self._across is not None and not self._across.take(timeout - (time.monotonic() - started)):
+            self._give_back_here()
+            return False
+        return True
+
+    def give_back(self) -> None:
+        """Hand the turn to the longest waiter, if any."""
+        if self._across is not None:
+            self._across.give_back()
+        self._give_back_here()
+
+    def _take_here(self, timeout: float) -> bool:
         me = threading.get_ident()
         with self._mutex:
             if self._holder == me:
@@ -154,8 +178,7 @@ class _WriteTurn:
             self._holder = me
         return True
 
-    def give_back(self) -> None:
-        """Hand the turn to the longest waiter, if any."""
+    def _give_back_here(self) -> None:
         with self._mutex:
             self._holder = None
             if self._waiting:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -19,6 +19,18 @@ class _Gauge(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily(self._name, self._documentation, self._read())
+
+
+class _Worker(Collector):
+    def __init__(self, read: Callable[[], tuple[bool, int]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        is_alive, restarts = self._read()
+        yield GaugeMetricFamily("seamline_worker_up", "1 when the embedded worker is alive, else 0.", int(is_alive))
+        yield CounterMetricFamily(
+            "seamline_worker_restarts", "Times the embedded worker process was started again.", restarts
+        )
 
 
 class Metrics:
@@ -43,7 +55,7 @@ class Metrics:
             registry=self.registry,
         )
         self.events_processed = Counter(
-            "seamline_events_processed", "Events processed by this process's worker.", registry=self.registry
+            "seamline_events_processed", "Events processed by this server's embedded worker.", registry=self.registry
         )
         self.event_failures = Counter(
             "seamline_event_failures",
@@ -60,6 +72,10 @@ class Metrics:
         self.registry.register(
             _Gauge("seamline_events_quarantined", "Events set aside after failing repeatedly (seamline events).", read)
         )
+
+    def watch_worker(self, read: Callable[[], tuple[bool, int]]) -> None:
+        """Report whether the embedded worker is alive and how often it was restarted, read at scrape time."""
+        self.registry.register(_Worker(read))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,10 +1,11 @@
-"""The worker loop: in a thread of `seamline serve`, or alone under `seamline worker`."""
+"""The worker loop: in `seamline serve`'s child process (or a thread of it), or alone under `seamline worker`."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -19,6 +20,7 @@ from seamline.ingestion.service import BatchResult, InboxItem, process_batch, qu
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
+from seamline.worker.pacing import BatchPacer
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
@@ -83,6 +85,7 @@ class Worker:
         self._pipeline = pipeline or Pipeline(settings.identity, settings.consent, settings.traits)
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
+        self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
@@ -100,7 +103,7 @@ class Worker:
         so the one that fails is found and, after QUARANTINE_AFTER failures, quarantined with its reason.
         """
         try:
-            return self._run_batch(self._batch_size).processed
+            return self._run_batch(self._pacer.size if self._pacer is not None else self._batch_size).processed
         except EventsFailed as failed:
             log.warning("a batch of %d events failed (%s); running them one at a time", len(failed.event_ids), failed)
             if self._metrics is not None:
@@ -132,18 +135,27 @@ class Worker:
         return handled
 
     def _run_batch(self, batch_size: int) -> BatchResult:
+        holding: list[float] = []  # when the batch had its events: its transaction holds the write lock by then
+
+        def handle(session: Session, items: Sequence[InboxItem]) -> None:
+            holding.append(time.perf_counter())
+            self._resolve(session, items)
+
         for _attempt in range(STALE_RETRIES):
+            holding.clear()
             try:
                 with collector_paused(), unit_of_work(self._engine) as session:
                     result = process_batch(
                         session,
                         batch_size=batch_size,
                         partitions_per_claim=self._settings.worker_partitions_per_claim,
-                        handle=self._resolve,
+                        handle=handle,
                     )
             except StaleGraph:
                 # Another worker merged a profile this batch had loaded; nothing was committed: run it again.
                 continue
+            if self._pacer is not None and holding and batch_size > 1:  # one event at a time is isolation, not pace
+                self._pacer.record(result.processed, time.perf_counter() - holding[0], batch_size)
             self.processed += result.processed
             if self._metrics is not None and result.processed:
                 self._metrics.events_processed.inc(result.processed)
@@ -158,6 +170,9 @@ class Worker:
         return total
 
     def run_forever(self) -> None:
+        if is_sqlite(self._engine) and self._settings.worker_batch_seconds > 0:
+            # Beside a live API, whose writes wait for each of this worker's transactions (worker.pacing).
+            self._pacer = BatchPacer(self._settings.worker_batch_seconds, self._batch_size)
         log.info("worker started")
         while not self._stop.is_set():
             try:
@@ -169,6 +184,11 @@ class Worker:
             if count == 0:
                 self._stop.wait(self._settings.worker_idle_seconds)
         log.info("worker stopped after %d events", self.processed)
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the thread `start` began is still running."""
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="seamline-worker", daemon=True)
