@@ -27,6 +27,7 @@ from seamline.api.cases_schemas import (
     ReasonIn,
     StatusIn,
 )
+from seamline.api.openapi import errors
 from seamline.api.profiles import Ctx, ProfilesContext, requires_key
 from seamline.audit.service import record, record_async
 from seamline.cases.config import CasesConfig
@@ -77,7 +78,13 @@ def _changed(session: Session, principal: Principal, view: CaseView, action: str
     return view.as_dict()
 
 
-@router.post("", status_code=201, response_model=CaseOut, summary="Open a case for a customer")
+@router.post(
+    "",
+    responses=errors(400, 401, 403, 404),
+    status_code=201,
+    response_model=CaseOut,
+    summary="Open a case for a customer",
+)
 async def post_case(body: CaseIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = open_case(
@@ -96,7 +103,12 @@ async def post_case(body: CaseIn, principal: Writer, ctx: Ctx, config: Config) -
         return _changed(session, principal, view, "open")
 
 
-@router.get("", response_model=CasePageOut, summary="List cases: queues, my cases, escalated or overdue ones")
+@router.get(
+    "",
+    responses=errors(400, 401, 403),
+    response_model=CasePageOut,
+    summary="List cases: queues, my cases, escalated or overdue ones",
+)
 async def get_cases(
     principal: Reader,
     ctx: Ctx,
@@ -137,6 +149,7 @@ async def get_cases(
 
 @router.post(
     "/inbound",
+    responses=errors(400, 401, 403),
     response_model=InboundOut,
     summary="A customer's message from a channel: joins their open case in the queue, or opens one",
 )
@@ -166,7 +179,12 @@ async def post_inbound(body: InboundIn, principal: Writer, ctx: Ctx, config: Con
     return {"is_new_case": routed.is_new, "case": case, "entry": routed.entry.as_dict()}
 
 
-@router.get("/{case_id}", response_model=CaseOut, summary="A case: current handoff first, SLA state, whole thread")
+@router.get(
+    "/{case_id}",
+    responses=errors(400, 401, 403, 404),
+    response_model=CaseOut,
+    summary="A case: current handoff first, SLA state, whole thread",
+)
 async def get_one(case_id: int, principal: Reader, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
         view = get_case(session, config, case_id)
@@ -174,7 +192,13 @@ async def get_one(case_id: int, principal: Reader, ctx: Ctx, config: Config) -> 
     return view.as_dict()
 
 
-@router.post("/{case_id}/entries", status_code=201, response_model=EntryOut, summary="Add a message or note")
+@router.post(
+    "/{case_id}/entries",
+    responses=errors(400, 401, 403, 404, 409),
+    status_code=201,
+    response_model=EntryOut,
+    summary="Add a message or note",
+)
 async def post_entry(case_id: int, body: EntryIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         entry = add_entry(session, config, case_id, _entry(body), actor=principal.name, surface="api")
@@ -183,7 +207,12 @@ async def post_entry(case_id: int, body: EntryIn, principal: Writer, ctx: Ctx, c
     return entry.as_dict()
 
 
-@router.put("/{case_id}/handoff", response_model=HandoffOut, summary="Write a new version of the handoff summary")
+@router.put(
+    "/{case_id}/handoff",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=HandoffOut,
+    summary="Write a new version of the handoff summary",
+)
 async def put_handoff(case_id: int, body: HandoffIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         handoff = update_handoff(
@@ -200,7 +229,12 @@ async def put_handoff(case_id: int, body: HandoffIn, principal: Writer, ctx: Ctx
     return handoff.as_dict()
 
 
-@router.get("/{case_id}/handoff/versions", response_model=list[HandoffOut], summary="Every handoff version")
+@router.get(
+    "/{case_id}/handoff/versions",
+    responses=errors(400, 401, 403, 404),
+    response_model=list[HandoffOut],
+    summary="Every handoff version",
+)
 async def get_handoffs(case_id: int, principal: Reader, ctx: Ctx, config: Config) -> list[dict[str, Any]]:
     with unit_of_work(ctx.engine, write=False) as session:
         versions = handoff_history(session, case_id)
@@ -209,22 +243,39 @@ async def get_handoffs(case_id: int, principal: Reader, ctx: Ctx, config: Config
     return [v.as_dict() for v in versions]
 
 
-@router.post("/{case_id}/status", response_model=CaseOut, summary="Change the status (not to escalated)")
+@router.post(
+    "/{case_id}/status",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Change the status (not to escalated)",
+)
 async def post_status(case_id: int, body: StatusIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, body.status, body.reason, principal, ctx, config)
 
 
-@router.post("/{case_id}/resolve", response_model=CaseOut, summary="Resolve a case")
+@router.post(
+    "/{case_id}/resolve", responses=errors(400, 401, 403, 404, 409), response_model=CaseOut, summary="Resolve a case"
+)
 async def post_resolve(case_id: int, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "resolved", body.reason, principal, ctx, config)
 
 
-@router.post("/{case_id}/close", response_model=CaseOut, summary="Close a resolved case (final)")
+@router.post(
+    "/{case_id}/close",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Close a resolved case (final)",
+)
 async def post_close(case_id: int, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "closed", body.reason, principal, ctx, config)
 
 
-@router.post("/{case_id}/reopen", response_model=CaseOut, summary="Reopen a resolved case")
+@router.post(
+    "/{case_id}/reopen",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Reopen a resolved case",
+)
 async def post_reopen(case_id: int, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "open", body.reason, principal, ctx, config)
 
@@ -237,7 +288,12 @@ def _status(
         return _changed(session, principal, view, "status", status=status)
 
 
-@router.post("/{case_id}/priority", response_model=CaseOut, summary="Change the priority; the SLA follows")
+@router.post(
+    "/{case_id}/priority",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Change the priority; the SLA follows",
+)
 async def post_priority(case_id: int, body: PriorityIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = change_priority(
@@ -246,14 +302,24 @@ async def post_priority(case_id: int, body: PriorityIn, principal: Writer, ctx: 
         return _changed(session, principal, view, "priority", priority=body.priority)
 
 
-@router.post("/{case_id}/assign", response_model=CaseOut, summary="Assign to an agent (or nobody), optionally move")
+@router.post(
+    "/{case_id}/assign",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Assign to an agent (or nobody), optionally move",
+)
 async def post_assign(case_id: int, body: AssignIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = assign(session, config, case_id, body.assignee, queue=body.queue, actor=principal.name, surface="api")
         return _changed(session, principal, view, "assign", assignee=body.assignee)
 
 
-@router.post("/{case_id}/pick-up", response_model=CaseOut, summary="An agent takes an unassigned case")
+@router.post(
+    "/{case_id}/pick-up",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="An agent takes an unassigned case",
+)
 async def post_pick_up(case_id: int, body: PickUpIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     if not body.agent.strip() or len(body.agent) > 200:
         raise InvalidInput([FieldError("agent", "invalid", "an agent's user name: 1-200 characters")])
@@ -263,7 +329,10 @@ async def post_pick_up(case_id: int, body: PickUpIn, principal: Writer, ctx: Ctx
 
 
 @router.post(
-    "/{case_id}/escalate", response_model=CaseOut, summary="Escalate to the supervisors' queue (reason required)"
+    "/{case_id}/escalate",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Escalate to the supervisors' queue (reason required)",
 )
 async def post_escalate(case_id: int, body: EscalateIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from seamline.api.openapi import errors
 from seamline.api.profiles import Ctx, Reader, Writer
 from seamline.audit.service import record, record_async
 from seamline.consent.policy import Choice, ContactDecision, Reachability
@@ -119,7 +120,10 @@ def reachability(reads: Reads, profile_id: int, channels: list[str]) -> dict[str
 
 
 @router.get(
-    "/profiles/{profile_id}/consent", response_model=list[ChoiceOut], summary="The consent ledger, newest first"
+    "/profiles/{profile_id}/consent",
+    responses=errors(400, 401, 403, 404),
+    response_model=list[ChoiceOut],
+    summary="The consent ledger, newest first",
 )
 async def get_consent(profile_id: int, principal: Reader, ctx: Ctx) -> list[ChoiceOut]:
     with unit_of_work(ctx.engine, write=False) as session:
@@ -131,6 +135,7 @@ async def get_consent(profile_id: int, principal: Reader, ctx: Ctx) -> list[Choi
 
 @router.post(
     "/profiles/{profile_id}/consent",
+    responses=errors(400, 401, 403, 404),
     response_model=ChoiceOut,
     status_code=201,
     summary="Record a choice: a new version, never an overwrite",
@@ -172,6 +177,7 @@ def _decision(profile_id: int, decision: ContactDecision) -> DecisionOut:
 
 @router.get(
     "/profiles/{profile_id}/may-contact",
+    responses=errors(400, 401, 403, 404),
     response_model=DecisionOut,
     summary="The one policy: may this person be contacted for this purpose on this channel, and why",
 )
@@ -203,6 +209,7 @@ async def get_may_contact(
 
 @router.get(
     "/profiles/{profile_id}/delivery-preference",
+    responses=errors(400, 401, 403, 404),
     response_model=DecisionOut,
     summary="Paper or electronic for a document type (and product), and why",
 )

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from seamline.api.openapi import errors
 from seamline.api.profiles import Ctx, requires_key
 from seamline.audit.service import record
 from seamline.core.db import unit_of_work
@@ -39,7 +40,13 @@ class RequestOut(BaseModel):
     result: dict[str, Any]
 
 
-@router.post("/requests", status_code=201, response_model=RequestOut, summary="Open a data-subject request")
+@router.post(
+    "/requests",
+    responses=errors(400, 401, 403, 404),
+    status_code=201,
+    response_model=RequestOut,
+    summary="Open a data-subject request",
+)
 async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = open_request(session, body.kind, body.profile_id, requested_by=principal.name)
@@ -49,7 +56,12 @@ async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str,
     return view.as_dict()
 
 
-@router.get("/requests/{request_id}", response_model=RequestOut, summary="A data-subject request and its status")
+@router.get(
+    "/requests/{request_id}",
+    responses=errors(400, 401, 403, 404),
+    response_model=RequestOut,
+    summary="A data-subject request and its status",
+)
 async def get_one(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = get_request(session, request_id)
@@ -59,6 +71,7 @@ async def get_one(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]
 
 @router.post(
     "/requests/{request_id}/complete",
+    responses=errors(400, 401, 403, 404, 409),
     summary="Complete a request: an access request answers with the export, an erasure erases the person",
 )
 async def post_complete(request_id: int, principal: Admin, ctx: Ctx) -> dict[str, Any]:
