@@ -46,7 +46,7 @@ PAGE = """<!doctype html>
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  # the base class's parameter name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -88,9 +88,7 @@ def test_analytics_next_in_a_real_browser_sends_to_seamline(
     outside: list[str] = []
     page.on(
         "request",
-        lambda r: outside.append(r.url)
-        if not r.url.startswith((base_url, page_server, "data:", "about:"))
-        else None,
+        lambda r: outside.append(r.url) if not r.url.startswith((base_url, page_server, "data:", "about:")) else None,
     )
     page.goto(f"{page_server}/index.html")
     page.wait_for_function("window.sdkDone === true", timeout=20_000)
