@@ -12,10 +12,13 @@ from sqlalchemy import Engine
 from seamline.app import create_app
 from seamline.audit.service import entries
 from seamline.config import Settings
+from seamline.console.pages import HERE
 from seamline.core.db import unit_of_work
 from tests.console.conftest import SignIn, log_in
 from tests.console.people_more import NATIONAL_ID, RTL_NAME, noor
 from tests.support.builders import make_user
+
+TEMPLATES = HERE / "templates"
 
 
 def _section(html: str, heading_id: str) -> str:
@@ -113,11 +116,18 @@ def test_times_show_in_the_console_time_zone(tokyo: TestClient, engine: Engine, 
     assert "UTC" not in timeline
 
 
+def test_no_roadmap_wording_in_any_template() -> None:
+    for template in sorted(TEMPLATES.glob("*.html")):
+        text = template.read_text(encoding="utf-8").lower()
+        for phrase in ("reporting work", "communications work", "to come", "arrive with", "coming soon"):
+            assert phrase not in text, (template.name, phrase)
+
+
 def test_no_roadmap_wording_on_the_pages(console: TestClient, sign_in: SignIn) -> None:
     sign_in("supervisor")
     for path in ("/console", "/console/reports"):
         text = console.get(path).text.lower()
-        for phrase in ("reporting work", "to come", "arrive with", "coming soon"):
+        for phrase in ("reporting work", "to come", "arrive with", "coming soon", "comes with the"):
             assert phrase not in text, (path, phrase)
 
 

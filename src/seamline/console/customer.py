@@ -254,6 +254,7 @@ async def customer(
         user,
         requested=profile_id,
         saved=SAVED.get(saved, ""),
+        saved_kind=saved if saved in SAVED else "",
         open_cases=open_cases,
         **values,
     )
