@@ -10,11 +10,14 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import swagger_ui_bundle
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
@@ -29,6 +32,7 @@ from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
+from seamline.api.openapi import DESCRIPTION, document, errors
 from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
@@ -70,6 +74,7 @@ from seamline.worker.runner import Worker
 from seamline.worker.supervisor import WorkerHealth, WorkerSupervisor
 
 log = logging.getLogger(__name__)
+SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 
 _STATUS: dict[type[SeamlineError], int] = {
     InvalidInput: 400,
@@ -283,10 +288,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app = FastAPI(
         title="Seamline",
         version=__version__,
-        description=(
-            "One identity, consent and journey foundation for every channel. The tracking API speaks the "
-            "Segment spec, so Segment and RudderStack SDKs work unchanged: point their host at this server."
-        ),
+        description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -306,7 +308,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(destinations_router)
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     mount_console(app)
 
     @app.get("/", include_in_schema=False)
@@ -320,8 +323,17 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             title="Seamline API",
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            swagger_favicon_url="/static/swagger/favicon.png",
         )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(
+                get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers; how its worker is")
     async def healthz(request: Request) -> dict[str, object]:
@@ -330,7 +342,12 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         runtime: Runtime = request.app.state.runtime
         return {"status": "ok", "worker": runtime.worker_health().as_dict()}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: database reachable and schema current")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: database reachable and schema current",
+        responses=errors(503),
+    )
     async def readyz(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
@@ -343,7 +360,17 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             return JSONResponse({"status": "unavailable", "reason": "schema is behind; run `seamline db upgrade`"}, 503)
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (bearer token, or loopback)")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics (bearer token, or loopback)",
+        responses=errors(
+            401,
+            403,
+            s401="`SEAMLINE_METRICS_TOKEN` is set and the request's bearer token is not it.",
+            s403="No metrics token is configured and the client is not on loopback.",
+        ),
+    )
     async def prometheus(request: Request) -> Response:
         if settings.metrics_token:
             given = request.headers.get("authorization", "")

@@ -34,6 +34,7 @@ def test_agent_finds_reads_and_corrects(
     expect(timeline.locator("summary", has_text="Statement Viewed")).to_have_count(0)
     shoot("customer")
 
+    page.get_by_text("Correct details").click()  # the form waits behind its heading until needed
     page.get_by_label("email").fill("ada.lovelace@example.com")
     page.get_by_label("Reason").fill("customer spelled it out on the call")
     page.get_by_role("button", name="Save corrections").click()

@@ -182,3 +182,18 @@ def test_hostile_names_and_products_render_as_text(client: TestClient, engine: E
     assert "<script" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert re.search(r"•••• ipt&gt;", html)
+
+
+def test_the_choices_are_grouped_under_plain_questions(
+    client: TestClient, engine: Engine, settings: Settings, ada: int
+) -> None:
+    html = client.get(_link(client, engine, ada)).text
+    assert '<h2 id="h-marketing">May we send you offers and news?</h2>' in html
+    group = html.split('<h2 id="h-marketing">', 1)[1].split("<h2 id=", 1)[0]
+    assert (  # the question is read out with each group; sighted readers have it as the heading just above
+        '<legend><span class="visually-hidden">May we send you offers and news? </span>For all my products</legend>'
+        in group
+    )
+    assert "<legend>Email</legend>" in group  # each channel is one answer inside the question's group
+    assert "<legend>Text message (SMS)</legend>" in group
+    assert "Profiling to tailor offers by" not in html  # no purpose-by-channel jargon

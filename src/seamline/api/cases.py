@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from seamline.api.deps import Ctx, ProfilesContext, requires_key
+from seamline.api.openapi import errors
 from seamline.api.schemas.cases import (
     AssignIn,
     CaseIn,
@@ -80,7 +81,13 @@ def _changed(session: Session, principal: Principal, view: CaseView, action: str
     return view.as_dict()
 
 
-@router.post("", status_code=201, response_model=CaseOut, summary="Open a case for a customer")
+@router.post(
+    "",
+    responses=errors(400, 401, 403, 404),
+    status_code=201,
+    response_model=CaseOut,
+    summary="Open a case for a customer",
+)
 async def post_case(body: CaseIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = open_case(
@@ -99,7 +106,12 @@ async def post_case(body: CaseIn, principal: Writer, ctx: Ctx, config: Config) -
         return _changed(session, principal, view, "open")
 
 
-@router.get("", response_model=CasePageOut, summary="List cases: queues, my cases, escalated or overdue ones")
+@router.get(
+    "",
+    responses=errors(400, 401, 403),
+    response_model=CasePageOut,
+    summary="List cases: queues, my cases, escalated or overdue ones",
+)
 async def get_cases(
     principal: Reader,
     ctx: Ctx,
@@ -140,6 +152,7 @@ async def get_cases(
 
 @router.post(
     "/inbound",
+    responses=errors(400, 401, 403),
     response_model=InboundOut,
     summary="A customer's message from a channel: joins their open case in the queue, or opens one",
 )
@@ -169,7 +182,12 @@ async def post_inbound(body: InboundIn, principal: Writer, ctx: Ctx, config: Con
     return {"is_new_case": routed.is_new, "case": case, "entry": routed.entry.as_dict()}
 
 
-@router.get("/{case_id}", response_model=CaseOut, summary="A case: current handoff first, SLA state, whole thread")
+@router.get(
+    "/{case_id}",
+    responses=errors(400, 401, 403, 404),
+    response_model=CaseOut,
+    summary="A case: current handoff first, SLA state, whole thread",
+)
 async def get_one(case_id: Id, principal: Reader, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
         view = get_case(session, config, case_id)
@@ -177,7 +195,13 @@ async def get_one(case_id: Id, principal: Reader, ctx: Ctx, config: Config) -> d
     return view.as_dict()
 
 
-@router.post("/{case_id}/entries", status_code=201, response_model=EntryOut, summary="Add a message or note")
+@router.post(
+    "/{case_id}/entries",
+    responses=errors(400, 401, 403, 404, 409),
+    status_code=201,
+    response_model=EntryOut,
+    summary="Add a message or note",
+)
 async def post_entry(case_id: Id, body: EntryIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         entry = add_entry(session, config, case_id, _entry(body), actor=principal.name, surface="api")
@@ -186,7 +210,12 @@ async def post_entry(case_id: Id, body: EntryIn, principal: Writer, ctx: Ctx, co
     return entry.as_dict()
 
 
-@router.put("/{case_id}/handoff", response_model=HandoffOut, summary="Write a new version of the handoff summary")
+@router.put(
+    "/{case_id}/handoff",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=HandoffOut,
+    summary="Write a new version of the handoff summary",
+)
 async def put_handoff(case_id: Id, body: HandoffIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         handoff = update_handoff(
@@ -203,7 +232,12 @@ async def put_handoff(case_id: Id, body: HandoffIn, principal: Writer, ctx: Ctx,
     return handoff.as_dict()
 
 
-@router.get("/{case_id}/handoff/versions", response_model=list[HandoffOut], summary="Every handoff version")
+@router.get(
+    "/{case_id}/handoff/versions",
+    responses=errors(400, 401, 403, 404),
+    response_model=list[HandoffOut],
+    summary="Every handoff version",
+)
 async def get_handoffs(case_id: Id, principal: Reader, ctx: Ctx, config: Config) -> list[dict[str, Any]]:
     with unit_of_work(ctx.engine, write=False) as session:
         versions = handoff_history(session, case_id)
@@ -212,22 +246,39 @@ async def get_handoffs(case_id: Id, principal: Reader, ctx: Ctx, config: Config)
     return [v.as_dict() for v in versions]
 
 
-@router.post("/{case_id}/status", response_model=CaseOut, summary="Change the status (not to escalated)")
+@router.post(
+    "/{case_id}/status",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Change the status (not to escalated)",
+)
 async def post_status(case_id: Id, body: StatusIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, body.status, body.reason, principal, ctx, config)
 
 
-@router.post("/{case_id}/resolve", response_model=CaseOut, summary="Resolve a case")
+@router.post(
+    "/{case_id}/resolve", responses=errors(400, 401, 403, 404, 409), response_model=CaseOut, summary="Resolve a case"
+)
 async def post_resolve(case_id: Id, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "resolved", body.reason, principal, ctx, config)
 
 
-@router.post("/{case_id}/close", response_model=CaseOut, summary="Close a resolved case (final)")
+@router.post(
+    "/{case_id}/close",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Close a resolved case (final)",
+)
 async def post_close(case_id: Id, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "closed", body.reason, principal, ctx, config)
 
 
-@router.post("/{case_id}/reopen", response_model=CaseOut, summary="Reopen a resolved case")
+@router.post(
+    "/{case_id}/reopen",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Reopen a resolved case",
+)
 async def post_reopen(case_id: Id, body: ReasonIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     return _status(case_id, "open", body.reason, principal, ctx, config)
 
@@ -249,7 +300,12 @@ def _status(
         return _changed(session, principal, view, "status", status=status)
 
 
-@router.post("/{case_id}/priority", response_model=CaseOut, summary="Change the priority; the SLA follows")
+@router.post(
+    "/{case_id}/priority",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Change the priority; the SLA follows",
+)
 async def post_priority(case_id: Id, body: PriorityIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = change_priority(
@@ -258,14 +314,24 @@ async def post_priority(case_id: Id, body: PriorityIn, principal: Writer, ctx: C
         return _changed(session, principal, view, "priority", priority=body.priority)
 
 
-@router.post("/{case_id}/assign", response_model=CaseOut, summary="Assign to an agent (or nobody), optionally move")
+@router.post(
+    "/{case_id}/assign",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Assign to an agent (or nobody), optionally move",
+)
 async def post_assign(case_id: Id, body: AssignIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = assign(session, config, case_id, body.assignee, queue=body.queue, actor=principal.name, surface="api")
         return _changed(session, principal, view, "assign", assignee=body.assignee)
 
 
-@router.post("/{case_id}/pick-up", response_model=CaseOut, summary="An agent takes an unassigned case")
+@router.post(
+    "/{case_id}/pick-up",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="An agent takes an unassigned case",
+)
 async def post_pick_up(case_id: Id, body: PickUpIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     if not body.agent.strip() or len(body.agent) > 200:
         raise InvalidInput([FieldError("agent", "invalid", "an agent's user name: 1-200 characters")])
@@ -275,7 +341,10 @@ async def post_pick_up(case_id: Id, body: PickUpIn, principal: Writer, ctx: Ctx,
 
 
 @router.post(
-    "/{case_id}/escalate", response_model=CaseOut, summary="Escalate to the supervisors' queue (reason required)"
+    "/{case_id}/escalate",
+    responses=errors(400, 401, 403, 404, 409),
+    response_model=CaseOut,
+    summary="Escalate to the supervisors' queue (reason required)",
 )
 async def post_escalate(case_id: Id, body: EscalateIn, principal: Writer, ctx: Ctx, config: Config) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:

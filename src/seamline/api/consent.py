@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, Reader, Writer
+from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.communications.reachability import reachability
 from seamline.consent.policy import Choice, ContactDecision
@@ -95,7 +96,10 @@ def _out(choice: Choice) -> ChoiceOut:
 
 
 @router.get(
-    "/profiles/{profile_id}/consent", response_model=list[ChoiceOut], summary="The consent ledger, newest first"
+    "/profiles/{profile_id}/consent",
+    responses=errors(400, 401, 403, 404),
+    response_model=list[ChoiceOut],
+    summary="The consent ledger, newest first",
 )
 async def get_consent(profile_id: Id, principal: Reader, ctx: Ctx) -> list[ChoiceOut]:
     with unit_of_work(ctx.engine, write=False) as session:
@@ -107,6 +111,7 @@ async def get_consent(profile_id: Id, principal: Reader, ctx: Ctx) -> list[Choic
 
 @router.post(
     "/profiles/{profile_id}/consent",
+    responses=errors(400, 401, 403, 404),
     response_model=ChoiceOut,
     status_code=201,
     summary="Record a choice: a new version, never an overwrite",
@@ -148,6 +153,7 @@ def _decision(profile_id: int, decision: ContactDecision) -> DecisionOut:
 
 @router.get(
     "/profiles/{profile_id}/may-contact",
+    responses=errors(400, 401, 403, 404),
     response_model=DecisionOut,
     summary="The one policy: may this person be contacted for this purpose on this channel, and why",
 )
@@ -179,6 +185,7 @@ async def get_may_contact(
 
 @router.get(
     "/profiles/{profile_id}/delivery-preference",
+    responses=errors(400, 401, 403, 404),
     response_model=DecisionOut,
     summary="Paper or electronic for a document type (and product), and why",
 )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, Reader, Writer
 from seamline.api.matching import Matching
+from seamline.api.openapi import errors
 from seamline.audit.service import record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
@@ -58,6 +59,7 @@ class MatchOut(BaseModel):
 
 @router.get(
     "/profiles/search",
+    responses=errors(400, 401, 403),
     response_model=list[MatchOut],
     summary="Find customers by a name (typos tolerated: the matcher when a model is trained) or a product's number",
 )
@@ -101,6 +103,7 @@ async def search(
 
 @router.post(
     "/profiles/{profile_id}/traits",
+    responses=errors(400, 401, 403, 404, 409),
     response_model=CorrectionOut,
     status_code=201,
     summary="Correct traits: recorded as an event of the named source (default console), shown at once",
@@ -121,6 +124,7 @@ async def post_traits(profile_id: Id, body: CorrectionIn, principal: Writer, ctx
 
 @router.post(
     "/profiles/{profile_id}/identifiers",
+    responses=errors(400, 401, 403, 404, 409),
     response_model=CorrectionOut,
     status_code=201,
     summary="Add or update contact identifiers (email, phone, crm_id…); never merges two customers",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, requires_key
+from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.ids import Id
@@ -47,7 +48,11 @@ class DecisionIn(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-@router.post("/match", summary="Candidate profiles for a record, best first, with per-field reasons")
+@router.post(
+    "/match",
+    responses=errors(400, 401, 403, 409),
+    summary="Candidate profiles for a record, best first, with per-field reasons",
+)
 async def post_match(body: MatchIn, principal: Reader, ctx: Ctx, matching: Matching) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
         found = match_record(session, matching.ctx, matching.index, body.record, limit=body.limit)
@@ -56,7 +61,11 @@ async def post_match(body: MatchIn, principal: Reader, ctx: Ctx, matching: Match
     return {"model_version": model.version if model else None, "candidates": [c.as_dict() for c in found]}
 
 
-@router.get("/matching/reviews", summary="The review queue (or pairs in another status), oldest or likeliest first")
+@router.get(
+    "/matching/reviews",
+    responses=errors(400, 401, 403),
+    summary="The review queue (or pairs in another status), oldest or likeliest first",
+)
 async def get_reviews(
     principal: Reader,
     ctx: Ctx,
@@ -73,7 +82,11 @@ async def get_reviews(
     return {"reviews": [v.as_dict() for v in views], "next": views[-1].id if len(views) == limit else None}
 
 
-@router.get("/matching/reviews/{review_id}", summary="One pair with its field-by-field comparison")
+@router.get(
+    "/matching/reviews/{review_id}",
+    responses=errors(400, 401, 403, 404),
+    summary="One pair with its field-by-field comparison",
+)
 async def get_one(review_id: Id, principal: Reader, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
         view = get_review(session, review_id)
@@ -81,7 +94,11 @@ async def get_one(review_id: Id, principal: Reader, ctx: Ctx) -> dict[str, Any]:
     return view.as_dict()
 
 
-@router.post("/matching/reviews/{review_id}/decision", summary="Accept (merge) or reject (keep apart) a pair")
+@router.post(
+    "/matching/reviews/{review_id}/decision",
+    responses=errors(400, 401, 403, 404, 409),
+    summary="Accept (merge) or reject (keep apart) a pair",
+)
 async def post_decision(
     review_id: Id, body: DecisionIn, principal: Writer, ctx: Ctx, matching: Matching
 ) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from seamline.api.deps import Ctx, Writer
+from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.config import Settings
 from seamline.core.clock import utcnow
@@ -106,6 +107,7 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.post(
         "/v1/profiles/{profile_id}/preference-link",
+        responses=errors(400, 401, 403, 404),
         response_model=LinkOut,
         status_code=201,
         tags=["consent"],

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, requires_key
+from seamline.api.openapi import errors
 from seamline.audit.service import record
 from seamline.core.db import erase_wal, unit_of_work
 from seamline.core.forgetting import forget_personal_data
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
-from seamline.privacy.service import STATUSES, complete_access, erase_profile, get_request, list_requests, open_request
+from seamline.privacy.service import complete_access, erase_profile, get_request, open_request
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
 
@@ -45,7 +46,13 @@ class RequestOut(BaseModel):
     result: dict[str, Any]
 
 
-@router.post("/requests", status_code=201, response_model=RequestOut, summary="Open a data-subject request")
+@router.post(
+    "/requests",
+    responses=errors(400, 401, 403, 404),
+    status_code=201,
+    response_model=RequestOut,
+    summary="Open a data-subject request",
+)
 async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = open_request(session, body.kind, body.profile_id, requested_by=principal.name)
@@ -55,24 +62,12 @@ async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str,
     return view.as_dict()
 
 
-class RequestListOut(BaseModel):
-    requests: list[RequestOut]
-
-
-@router.get("/requests", response_model=RequestListOut, summary="Data-subject requests, newest first")
-async def get_list(
-    principal: Admin,
-    ctx: Ctx,
-    status: Annotated[str | None, Query(description=f"Only requests of this status: {', '.join(STATUSES)}.")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Most requests to return.")] = 100,
-) -> dict[str, Any]:
-    with unit_of_work(ctx.engine) as session:
-        found = list_requests(session, status=status, limit=limit)
-        record(session, principal, "read", "privacy_request", "list", {"status": status, "count": len(found)})
-    return {"requests": [view.as_dict() for view in found]}
-
-
-@router.get("/requests/{request_id}", response_model=RequestOut, summary="A data-subject request and its status")
+@router.get(
+    "/requests/{request_id}",
+    responses=errors(400, 401, 403, 404),
+    response_model=RequestOut,
+    summary="A data-subject request and its status",
+)
 async def get_one(request_id: Id, principal: Admin, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         view = get_request(session, request_id)
@@ -82,6 +77,7 @@ async def get_one(request_id: Id, principal: Admin, ctx: Ctx) -> dict[str, Any]:
 
 @router.post(
     "/requests/{request_id}/complete",
+    responses=errors(400, 401, 403, 404, 409),
     summary="Complete a request: an access request answers with the export, an erasure erases the person",
 )
 async def post_complete(request_id: Id, principal: Admin, ctx: Ctx) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from seamline.api.deps import Ctx, ProfilesContext, Reader, Writer
+from seamline.api.openapi import errors
 from seamline.api.schemas.profiles import (
     CandidateOut,
     ConflictOut,
@@ -77,7 +78,12 @@ def _json(model: ProfileOut) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-@router.get("/profiles/lookup", response_model=ProfileOut, summary="Find the profile holding an identifier")
+@router.get(
+    "/profiles/lookup",
+    responses=errors(400, 401, 403, 404),
+    response_model=ProfileOut,
+    summary="Find the profile holding an identifier",
+)
 async def lookup(
     request: Request,
     principal: Reader,
@@ -96,7 +102,12 @@ async def lookup(
     return _json(out)
 
 
-@router.get("/profiles/{profile_id}", response_model=ProfileOut, summary="The golden record of a profile")
+@router.get(
+    "/profiles/{profile_id}",
+    responses=errors(400, 401, 403, 404),
+    response_model=ProfileOut,
+    summary="The golden record of a profile",
+)
 async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
     with read_snapshot(ctx.engine) as reads:
         out = _profile_out(reads, ctx, profile_id)
@@ -106,6 +117,7 @@ async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
 
 @router.get(
     "/profiles/{profile_id}/traits",
+    responses=errors(400, 401, 403, 404),
     response_model=list[TraitOut],
     summary="Each trait's winning value, why it won, and the alternatives with their sources",
 )
@@ -141,7 +153,12 @@ async def get_traits(profile_id: Id, principal: Reader, ctx: Ctx) -> list[TraitO
     return out
 
 
-@router.get("/profiles/{profile_id}/holdings", response_model=list[HoldingOut], summary="Products across systems")
+@router.get(
+    "/profiles/{profile_id}/holdings",
+    responses=errors(400, 401, 403, 404),
+    response_model=list[HoldingOut],
+    summary="Products across systems",
+)
 async def get_holdings(profile_id: Id, principal: Reader, ctx: Ctx) -> list[HoldingOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
@@ -172,6 +189,7 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
 
 @router.get(
     "/profiles/{profile_id}/timeline",
+    responses=errors(400, 401, 403, 404),
     response_model=TimelineOut,
     summary="Every event from every source and channel, newest first",
 )
@@ -225,6 +243,7 @@ async def get_timeline(
 
 @router.get(
     "/profiles/{profile_id}/merges",
+    responses=errors(400, 401, 403, 404),
     response_model=MergeHistoryOut,
     summary="Merge history with evidence, and the evidence resolution refused",
 )
@@ -268,6 +287,7 @@ async def get_merges(profile_id: Id, principal: Reader, ctx: Ctx) -> MergeHistor
 
 @router.post(
     "/merges/{merge_id}/unmerge",
+    responses=errors(400, 401, 403, 404, 409),
     response_model=UnmergeOut,
     summary="Undo a merge exactly; the pair stays blocked from merging again",
 )

@@ -244,7 +244,11 @@ async def batch_short(request: Request) -> Response:
     return await _ingest(request, None)
 
 
-@router.get("/v1/projects/{write_key}/settings", summary="Minimal settings analytics.js (analytics-next) asks for")
+@router.get(
+    "/v1/projects/{write_key}/settings",
+    summary="Minimal settings analytics.js (analytics-next) asks for",
+    responses={404: {"description": "No active source has this write key."}},
+)
 async def project_settings(write_key: str, request: Request) -> Response:
     with unit_of_work(_context(request).engine, write=False) as session:
         source = find_by_key(session, write_key)

@@ -4,7 +4,6 @@ reasons, the timeline with filters, merge history; and the simple changes an age
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,16 +16,26 @@ from seamline.cases.lifecycle import ACTIVE, PRIORITIES
 from seamline.cases.service import list_cases
 from seamline.communications.service import communications_of
 from seamline.consent.choices import stated_basis
-from seamline.consent.policy import Preferences
 from seamline.consent.service import preferences_for, record_choice
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.cases import REPLY_CHANNELS, Config, clock_lines
 from seamline.console.context import ConsoleContext, Match
+from seamline.console.customer_view import (
+    LAST_CONTACTS,
+    SUMMARY_HOLDINGS,
+    preference_lines,
+    preference_rows,
+    timeline_entry,
+    trait_rows,
+    who,
+)
+from seamline.console.masking import is_national_id, mask
 from seamline.console.pages import HEADERS, render
 from seamline.console.search import find_customers
+from seamline.console.timeline_words import CUSTOMER_EVENTS
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
-from seamline.core.errors import FieldError, InvalidInput
+from seamline.core.errors import FieldError, Forbidden, InvalidInput
 from seamline.core.ids import Id, parse_id
 from seamline.corrections.service import correct_profile, correction_source
 from seamline.identity.service import active_header, identifier_links, merge_history
@@ -40,6 +49,7 @@ from seamline.users.permissions import (
     CHANGE_PREFERENCES,
     CORRECT_CUSTOMERS,
     FIND_CUSTOMERS,
+    REVEAL_NATIONAL_IDS,
     UNMERGE,
     VIEW_CASES,
     VIEW_CUSTOMERS,
@@ -86,64 +96,16 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         raise InvalidInput([FieldError("cursor", "invalid", "this page link is damaged")]) from None
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    answer: str
-    css: str
-    reasons: str
-
-
-@dataclass(frozen=True, slots=True)
-class PreferenceRow:
-    """One purpose (customer-wide, or a product whose answers differ), its answer per channel."""
-
-    subject: str
-    scope: str
-    cells: tuple[Cell, ...]
-
-
-def _preference_rows(preferences: Preferences, channels: list[str]) -> list[PreferenceRow]:
-    """A compact grid: each purpose customer-wide, plus only the products whose answers differ from it."""
-    by_purpose: dict[str, dict[str | None, dict[str, Cell]]] = {}
-    for (purpose, channel, topic), per_product in preferences.consent.items():
-        if topic is not None:
-            continue  # topics show on the ledger; the grid answers the everyday question
-        for product, decision in per_product.items():
-            cell = Cell(
-                "allowed" if decision.allowed else "not allowed",
-                "granted" if decision.allowed else "denied",
-                "; ".join(decision.reasons),
-            )
-            by_purpose.setdefault(purpose, {}).setdefault(product, {})[channel] = cell
-    rows = []
-    for purpose, grid in sorted(by_purpose.items()):
-        wide = grid.get(None, {})
-        for product, cells in sorted(grid.items(), key=lambda item: (item[0] is not None, item[0] or "")):
-            answers = [cells.get(c) for c in channels]
-            if product is not None and [a.answer if a else "" for a in answers] == [
-                wide[c].answer if c in wide else "" for c in channels
-            ]:
-                continue
-            rows.append(
-                PreferenceRow(
-                    purpose,
-                    "customer-wide" if product is None else f"product {product}",
-                    tuple(a or Cell("—", "", "") for a in answers),
-                )
-            )
-    for document_type, per_doc in sorted(preferences.delivery.items()):
-        delivery = per_doc.get(None)
-        if delivery is not None:
-            cell = Cell(delivery.value, "", "; ".join(delivery.reasons))
-            rows.append(PreferenceRow(f"delivery of {document_type}", "customer-wide", (cell,)))
-    return rows
-
-
-def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], cursor: str) -> dict[str, Any]:
+def _page_values(
+    ctx: ConsoleContext, profile_id: int, filters: dict[str, str], cursor: str, *, reveal: bool
+) -> dict[str, Any]:
     names = ctx.source_names.get()
     by_name = {name: sid for sid, name in names.items()}
     before = _decode_cursor(cursor)
     now = utcnow()
+    # System events (identify, group, alias) show through the golden record, holdings and merges: the timeline
+    # lists what the person did unless the agent asks for everything or for one type.
+    types = [filters["type"]] if filters["type"] else (None if filters["system"] else list(CUSTOMER_EVENTS))
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
         pid = int(profile.id)
@@ -158,10 +120,16 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
             before=before,
             source_ids=[source_id if source_id is not None else -1] if filters["source"] else None,
             channels=[filters["channel"]] if filters["channel"] else None,
-            types=[filters["type"]] if filters["type"] else None,
+            types=types,
         )
         page = list(rows[:PAGE_SIZE])
-        messages = {item.id: item.payload for item in load_events(session, [r.event_id for r in page])}
+        contacts = (
+            page[:LAST_CONTACTS]
+            if types == list(CUSTOMER_EVENTS) and before is None and not (filters["source"] or filters["channel"])
+            else timeline(session, pid, limit=LAST_CONTACTS, types=list(CUSTOMER_EVENTS))
+        )
+        wanted = {r.event_id for r in page} | {r.event_id for r in contacts}
+        messages = {item.id: item.payload for item in load_events(session, sorted(wanted))}
         links = identifier_links(session, pid)
         merges = merge_history(session, pid)
         preferences = preferences_for(
@@ -189,45 +157,51 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
         query = {k: v for k, v in filters.items() if v}
         query["cursor"] = encode_cursor(page[-1].occurred_at, page[-1].event_id)
         next_page = f"/console/customers/{pid}?{urlencode(query)}"
+    shown_traits = trait_rows(traits, reveal=reveal)
+    channels = list(ctx.identity.consent.channels)
+    grid = preference_rows(preferences, channels)
+
+    def entry(r: Any) -> Any:
+        source = names.get(r.source_id, str(r.source_id))
+        message = messages.get(r.event_id, {})
+        return timeline_entry(r.occurred_at, r.type, r.name, r.channel, source, message, reveal=reveal)
+
+    holding_rows = [
+        {
+            "type": h.type,
+            "external_id": h.external_id,
+            "status": h.status,
+            "source": names.get(h.source_id, str(h.source_id)),
+            "opened_at": h.opened_at,
+            "balance": h.attributes.get("balance") if isinstance(h.attributes, dict) else None,
+        }
+        for h in holdings
+    ]
     return {
         "profile": profile,
         "heading": heading,
-        "traits": traits,
+        "traits": shown_traits,
+        "who": who(shown_traits),
+        "has_national_id": any(is_national_id(t.name) for t in traits)
+        or any(is_national_id(link.type) for link in links),
         "editable": editable,
         "identifiers": [
             {
                 "type": link.type,
-                "value": link.value,
+                "value": mask(link.value) if is_national_id(link.type) and not reveal else link.value,
                 "source": names.get(link.source_id, "—") if link.source_id is not None else "—",
                 "last_seen_at": link.last_seen_at,
             }
             for link in links
         ],
-        "holdings": [
-            {
-                "type": h.type,
-                "external_id": h.external_id,
-                "status": h.status,
-                "source": names.get(h.source_id, str(h.source_id)),
-                "opened_at": h.opened_at,
-                "balance": h.attributes.get("balance") if isinstance(h.attributes, dict) else None,
-            }
-            for h in holdings
-        ],
-        "preferences": _preference_rows(preferences, list(ctx.identity.consent.channels)),
+        "holdings": holding_rows,
+        "summary_holdings": holding_rows[:SUMMARY_HOLDINGS],
+        "preferences": grid,
+        "preference_lines": preference_lines(grid, channels),
         "purposes": ctx.identity.consent.purposes,
         "channels": ctx.identity.consent.channels,
-        "timeline": [
-            {
-                "occurred_at": r.occurred_at,
-                "type": r.type,
-                "name": r.name,
-                "channel": r.channel,
-                "source": names.get(r.source_id, str(r.source_id)),
-                "message": messages.get(r.event_id, {}),
-            }
-            for r in page
-        ],
+        "timeline": [entry(r) for r in page],
+        "last_contacts": [entry(r) for r in contacts],
         "filters": filters,
         "filter_options": {
             "channels": facets.channels,
@@ -235,7 +209,16 @@ def _page_values(ctx: ConsoleContext, profile_id: int, filters: dict[str, str], 
             "types": facets.types,
         },
         "next_page": next_page,
-        "merges": merges,
+        "merges": [
+            {
+                "merge": m,
+                "value": mask(m.identifier_value or "")
+                if m.identifier_type and is_national_id(m.identifier_type) and not reveal
+                else m.identifier_value,
+            }
+            for m in merges
+        ],
+        "revealed": reveal,
     }
 
 
@@ -251,9 +234,14 @@ async def customer(
     type: str = "",
     cursor: str = "",
     saved: str = "",
+    system: str = "",
+    reveal: str = "",
 ) -> Response:
-    filters = {"channel": channel[:32], "source": source[:100], "type": type[:16]}
-    values = _page_values(ctx, profile_id, filters, cursor)
+    is_reveal = reveal == "national_id"
+    if is_reveal and not may(user.user.role, REVEAL_NATIONAL_IDS):
+        raise Forbidden("your role may not reveal national ids")
+    filters = {"channel": channel[:32], "source": source[:100], "type": type[:16], "system": "1" if system else ""}
+    values = _page_values(ctx, profile_id, filters, cursor, reveal=is_reveal)
     pid = int(values["profile"].id)
     open_cases: dict[str, Any] | None = None
     if may(user.user.role, VIEW_CASES):
@@ -273,12 +261,16 @@ async def customer(
     if open_cases and open_cases["cases"]:
         detail["cases"] = [c.id for c, _clocks in open_cases["cases"]]
     await record_async(ctx.audit, user.user.principal, "read", "profile", pid, detail)
+    if is_reveal:
+        # Its own entry, so `seamline audit list` shows every reveal of a national id on its own line.
+        await record_async(ctx.audit, user.user.principal, "read", "profile", pid, {"reveal": "national_id"})
     return render(
         request,
         "customer.html",
         user,
         requested=profile_id,
         saved=SAVED.get(saved, ""),
+        saved_kind=saved if saved in SAVED else "",
         open_cases=open_cases,
         communications=communications,
         **values,

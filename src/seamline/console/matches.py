@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from seamline.audit.service import record, record_async
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.context import Match
+from seamline.console.masking import is_national_id, mask
 from seamline.console.pages import HEADERS, render
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
@@ -88,12 +89,13 @@ def field_lines(view: ReviewView) -> list[FieldLine]:
     lines = []
     for item in view.fields:
         weight = float(item.get("weight") or 0.0)
+        field = str(item.get("field", ""))  # a national id shows masked: its level says whether the two agree
         bar = round(abs(weight) / largest * BAR_STEPS)
         lines.append(
             FieldLine(
-                str(item.get("field", "")),
-                item.get("left"),
-                item.get("right"),
+                field,
+                mask(str(item["left"])) if is_national_id(field) and item.get("left") else item.get("left"),
+                mask(str(item["right"])) if is_national_id(field) and item.get("right") else item.get("right"),
                 str(item.get("level", "")),
                 weight,
                 max(bar, 1) if weight else 0,

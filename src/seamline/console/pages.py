@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from seamline.console.labels import trait_label
 from seamline.profiles.vocabulary import ADDRESS_PARTS, address_text
 from seamline.users.permissions import (
     CHANGE_PREFERENCES,
@@ -47,8 +51,14 @@ NAVIGATION = (
 )
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else "—"
+@pass_context
+def _when(context: Context, moment: datetime | None) -> str:
+    """A time in the console's time zone (stored times are UTC; a naive one is read as UTC)."""
+    if moment is None:
+        return "—"
+    zone: ZoneInfo = context.get("time_zone") or ZoneInfo("UTC")
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def _json(value: Any) -> str:
@@ -72,6 +82,17 @@ _env = Environment(
 _env.filters["when"] = _when
 _env.filters["json"] = _json
 _env.filters["value"] = _value
+_env.filters["label"] = trait_label
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _zone_name(request: Request) -> str:
+    console = getattr(request.app.state, "console", None)  # absent only before the lifespan has started
+    return str(console.config.time_zone) if console is not None else "UTC"
 
 
 def render(request: Request, template: str, user: SignedIn | None, *, status: int = 200, **values: Any) -> HTMLResponse:
@@ -84,6 +105,7 @@ def render(request: Request, template: str, user: SignedIn | None, *, status: in
         csrf_token=user.csrf_token if user else "",
         may=(lambda permission: bool(user) and may(user.user.role, permission)) if user else (lambda _p: False),
         CHANGE_PREFERENCES=CHANGE_PREFERENCES,
+        time_zone=_zone(_zone_name(request)),
         **values,
     )
     return HTMLResponse(body, status_code=status, headers=HEADERS)

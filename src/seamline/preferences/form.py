@@ -25,6 +25,22 @@ PURPOSE_TITLES = {
     "personalization": "Personalised content",
     "profiling": "Profiling to tailor offers",
 }
+# Each purpose asked as a person would ask it, with what saying yes means; its channels are the answers under it.
+PURPOSE_QUESTIONS = {
+    "marketing": ("May we send you offers and news?", "About our products and services. You can say no at any time."),
+    "analytics": (
+        "May we count how you use our website and app?",
+        "We use the counts to find what is hard to use and fix it.",
+    ),
+    "personalization": (
+        "May we choose what we show you from what you do with us?",
+        "For example, putting the help you looked for last time first.",
+    ),
+    "profiling": (
+        "May we use what we know about you to pick offers for you?",
+        "Offers chosen from your products and how you use them, rather than the same offers for everyone.",
+    ),
+}
 CHANNEL_TITLES = {
     "email": "Email",
     "sms": "Text message (SMS)",
@@ -86,6 +102,7 @@ class Question:
     document_type: str | None = None
     product: Product | None = None
     follows: str | None = None  # the customer-wide question's field, for a product's question
+    short: str = ""  # the answer's name inside its group (the channel: "Email"); the legend is the whole question
 
     def label(self, option: str) -> str:
         return dict(self.options).get(option, option)
@@ -99,6 +116,8 @@ class Section:
     title: str
     overall: tuple[Question, ...]
     per_product: tuple[tuple[Product, tuple[Question, ...]], ...]
+    question: str = ""  # the section asked in plain words
+    hint: str = ""  # what saying yes means
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +151,7 @@ def _product_question(base: Question, product: Product, value: str) -> Question:
         document_type=base.document_type,
         product=product,
         follows=base.field,
+        short=base.short,
     )
 
 
@@ -154,6 +174,7 @@ def build_form(preferences: Preferences, products: Sequence[Product], config: Co
                     value=value,
                     purpose=purpose,
                     channel=channel,
+                    short=_title(channel, CHANNEL_TITLES),
                 )
             )
         per_product = tuple(
@@ -172,7 +193,9 @@ def build_form(preferences: Preferences, products: Sequence[Product], config: Co
             )
             for product in products
         )
-        consent.append(Section(purpose, _title(purpose, PURPOSE_TITLES), tuple(overall), per_product))
+        title = _title(purpose, PURPOSE_TITLES)
+        question, hint = PURPOSE_QUESTIONS.get(purpose, (f"{title}: may we contact you?", ""))
+        consent.append(Section(purpose, title, tuple(overall), per_product, question, hint))
     delivery: list[Section] = []
     for document_type in config.document_types:
         delivery_decisions = preferences.delivery[document_type]

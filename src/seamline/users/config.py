@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class ConsoleConfig(BaseModel):
@@ -23,3 +24,16 @@ class ConsoleConfig(BaseModel):
             "so https deployments and proxies get Secure cookies and a local `seamline serve` still works."
         ),
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="The IANA time zone the console shows times in (e.g. Europe/London): the agents' own.",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (such as Europe/London or UTC)") from None
+        return value

@@ -17,6 +17,7 @@ VIEW_CUSTOMERS = "customers:view"  # personal data: every view is audited
 CORRECT_CUSTOMERS = "customers:correct"  # names, email, phone, address: simple corrections
 CHANGE_PREFERENCES = "preferences:change"  # with the customer's spoken consent as evidence
 UNMERGE = "merges:unmerge"
+REVEAL_NATIONAL_IDS = "national-ids:reveal"  # see a national id whole (others see its last four characters); audited
 REVIEW_MATCHES = "matches:review"  # the match review queue: both people side by side, accept (merge) or reject
 VIEW_CASES = "cases:view"  # queues and case pages: a case's thread is personal data, every view is audited
 WORK_CASES = "cases:work"  # open, write to, hand off, re-prioritize, move along, pick up and escalate cases
@@ -31,6 +32,7 @@ PERMISSIONS = (
     CORRECT_CUSTOMERS,
     CHANGE_PREFERENCES,
     UNMERGE,
+    REVEAL_NATIONAL_IDS,
     REVIEW_MATCHES,
     VIEW_CASES,
     WORK_CASES,
@@ -46,7 +48,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     AGENT: _AGENT,
     # Merging two customers (or refusing to) decides whose data the next caller sees: a supervisor's call, like
     # undoing a merge.
-    SUPERVISOR: _AGENT | {UNMERGE, REVIEW_MATCHES, SUPERVISE_CASES, VIEW_REPORTS},
+    # Seeing a national id whole is needed when a case is escalated (a fraud check, a regulator's request), not on
+    # an everyday call, where its last four characters let an agent check what the caller says.
+    SUPERVISOR: _AGENT | {UNMERGE, REVEAL_NATIONAL_IDS, REVIEW_MATCHES, SUPERVISE_CASES, VIEW_REPORTS},
     # Analysts answer "where does the experience break", which needs counts, not people: data minimization.
     ANALYST: frozenset({VIEW_REPORTS}),
     # Admins run accounts and keys. Seeing customers would let whoever holds the keys to everything read
