@@ -72,7 +72,7 @@ def test_the_timeline_says_events_in_words_and_hides_system_events_until_asked(
     assert "<details>" in timeline  # the raw message is behind a toggle
     assert "Details received" not in timeline  # the identify is a system event
     everything = _section(console.get(f"/console/customers/{profile}", params={"system": "1"}).text, "timeline")
-    assert "Details received: name, email, national id" in everything
+    assert "Details received: full name, email, national id" in everything
     assert "Product CARD-4242" in everything
 
 

@@ -58,5 +58,5 @@ holdings:
     page = console.get(f"/console/customers/{ada}")
     assert page.status_code == 200
     assert "No products on record" not in page.text
-    for shown in ("CHK-1", "CC-7", "MTG-3", "1,234.50", "-250.00", "-180,000.00", "2019-03-31", "credit card"):
+    for shown in ("CHK-1", "CC-7", "MTG-3", "1,234.50", "-250.00", "-180,000.00", "2019-03-31", "Credit card"):
         assert shown in page.text

@@ -17,7 +17,7 @@ from tests.support.builders import make_source
 from tests.support.flows import drain, profile_holding, send
 
 _ROW = re.compile(
-    r'<tr>\s*<td><a href="/console/customers/(\d+)">([^<]*)</a></td>\s*'
+    r'<tr>\s*<td><a href="/console/customers/(\d+)"><bdi>([^<]*)</bdi></a></td>\s*'
     r'<td class="details">([^<]*)</td>\s*<td>([^<]*)</td>'
 )
 

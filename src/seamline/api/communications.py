@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, Reader, Writer
+from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.communications.service import CommunicationView, communications_of, queue_message, view
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
+from seamline.core.ids import Id
 from seamline.identity.service import active_header
 
 router = APIRouter(prefix="/v1", tags=["communications"])
@@ -98,12 +100,13 @@ def _out(item: CommunicationView) -> CommunicationOut:
 
 @router.post(
     "/profiles/{profile_id}/communications",
+    responses=errors(400, 401, 403, 404, 409, 410),
     response_model=CommunicationOut,
     status_code=202,
     summary="Queue a templated message; it leaves through the outbox, consent asked again when it is sent",
 )
 async def post_communication(
-    profile_id: int,
+    profile_id: Id,
     body: MessageIn,
     principal: Writer,
     ctx: Ctx,
@@ -132,19 +135,26 @@ async def post_communication(
 
 @router.get(
     "/profiles/{profile_id}/communications",
+    responses=errors(400, 401, 403, 404, 410),
     response_model=list[CommunicationOut],
     summary="A person's communications, ours and other systems', newest first",
 )
-async def get_communications(profile_id: int, principal: Reader, ctx: Ctx, limit: int = 50) -> list[CommunicationOut]:
+async def get_communications(
+    profile_id: Id,
+    principal: Reader,
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=500, description="Most communications to return.")] = 50,
+) -> list[CommunicationOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         profile = active_header(session, profile_id)
-        found = [_out(c) for c in communications_of(session, profile.id, limit=min(max(limit, 1), 500))]
+        found = [_out(c) for c in communications_of(session, profile.id, limit=limit)]
     await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "communications"})
     return found
 
 
 @router.get(
     "/communications/{communication_id}",
+    responses=errors(401, 403, 404),
     response_model=CommunicationOut,
     summary="One communication and its outcome history",
 )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, requires_key
+from seamline.api.openapi import errors
 from seamline.audit.service import record
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
@@ -61,7 +62,13 @@ def _out(view: DestinationView, secret: str | None = None) -> DestinationOut:
     )
 
 
-@router.post("", response_model=DestinationOut, status_code=201, summary="Register a destination")
+@router.post(
+    "",
+    responses=errors(400, 401, 403, 409),
+    response_model=DestinationOut,
+    status_code=201,
+    summary="Register a destination",
+)
 async def post_destination(body: DestinationIn, principal: Admin, ctx: Ctx) -> DestinationOut:
     with unit_of_work(ctx.engine) as session:
         view, secret = create_destination(
@@ -76,13 +83,18 @@ async def post_destination(body: DestinationIn, principal: Admin, ctx: Ctx) -> D
     return _out(view, secret)
 
 
-@router.get("", response_model=list[DestinationOut], summary="Every destination")
+@router.get("", responses=errors(401, 403), response_model=list[DestinationOut], summary="Every destination")
 async def get_destinations(principal: Admin, ctx: Ctx) -> list[DestinationOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         return [_out(v) for v in list_destinations(session)]
 
 
-@router.post("/{name}/pause", response_model=DestinationOut, summary="Hold deliveries (nothing is dropped)")
+@router.post(
+    "/{name}/pause",
+    responses=errors(401, 403, 404),
+    response_model=DestinationOut,
+    summary="Hold deliveries (nothing is dropped)",
+)
 async def post_pause(name: str, principal: Admin, ctx: Ctx) -> DestinationOut:
     with unit_of_work(ctx.engine) as session:
         view = set_paused(session, name, is_paused=True)
@@ -90,7 +102,12 @@ async def post_pause(name: str, principal: Admin, ctx: Ctx) -> DestinationOut:
     return _out(view)
 
 
-@router.post("/{name}/resume", response_model=DestinationOut, summary="Deliver again, what waited first")
+@router.post(
+    "/{name}/resume",
+    responses=errors(401, 403, 404),
+    response_model=DestinationOut,
+    summary="Deliver again, what waited first",
+)
 async def post_resume(name: str, principal: Admin, ctx: Ctx) -> DestinationOut:
     with unit_of_work(ctx.engine) as session:
         view = set_paused(session, name, is_paused=False)
@@ -98,7 +115,12 @@ async def post_resume(name: str, principal: Admin, ctx: Ctx) -> DestinationOut:
     return _out(view)
 
 
-@router.post("/{name}/replay", response_model=ReplayOut, summary="Send again everything settled since a time")
+@router.post(
+    "/{name}/replay",
+    responses=errors(400, 401, 403, 404),
+    response_model=ReplayOut,
+    summary="Send again everything settled since a time",
+)
 async def post_replay(name: str, body: ReplayIn, principal: Admin, ctx: Ctx) -> ReplayOut:
     with unit_of_work(ctx.engine) as session:
         queued = replay_since(session, name, body.since)

@@ -37,6 +37,7 @@ _MEANING: dict[int, str] = {
     401: "No credentials, or unknown or revoked ones (`WWW-Authenticate` says which scheme).",
     403: "The credentials are valid but do not allow this: a server key without the route's scope.",
     404: "Nothing with this id (a merged profile id answers with the profile it lives in, never 404).",
+    410: "The profile was erased: the message names the erasure's privacy request. Nothing about the person is served.",
     409: "The change conflicts with the current state (the message says which move is allowed). Nothing changed.",
     413: "A size or count limit was exceeded. Nothing was stored.",
     429: "Rate limit; `Retry-After` and `X-RateLimit-Reset` say when to come back.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, requires_key
@@ -19,7 +19,7 @@ from seamline.core.db import erase_wal, unit_of_work
 from seamline.core.forgetting import forget_personal_data
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
-from seamline.privacy.service import complete_access, erase_profile, get_request, open_request
+from seamline.privacy.service import STATUSES, complete_access, erase_profile, get_request, list_requests, open_request
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
 
@@ -60,6 +60,28 @@ async def post_request(body: RequestIn, principal: Admin, ctx: Ctx) -> dict[str,
             session, principal, "change", "profile", view.profile_id, {"privacy_request": view.id, "kind": view.kind}
         )
     return view.as_dict()
+
+
+class RequestListOut(BaseModel):
+    requests: list[RequestOut]
+
+
+@router.get(
+    "/requests",
+    responses=errors(400, 401, 403),
+    response_model=RequestListOut,
+    summary="Data-subject requests, newest first",
+)
+async def get_list(
+    principal: Admin,
+    ctx: Ctx,
+    status: Annotated[str | None, Query(description=f"Only requests of this status: {', '.join(STATUSES)}.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most requests to return.")] = 100,
+) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        found = list_requests(session, status=status, limit=limit)
+        record(session, principal, "read", "privacy_request", "list", {"status": status, "count": len(found)})
+    return {"requests": [view.as_dict() for view in found]}
 
 
 @router.get(

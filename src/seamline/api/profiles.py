@@ -104,7 +104,7 @@ async def lookup(
 
 @router.get(
     "/profiles/{profile_id}",
-    responses=errors(400, 401, 403, 404),
+    responses=errors(400, 401, 403, 404, 410),
     response_model=ProfileOut,
     summary="The golden record of a profile",
 )
@@ -117,7 +117,7 @@ async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
 
 @router.get(
     "/profiles/{profile_id}/traits",
-    responses=errors(400, 401, 403, 404),
+    responses=errors(400, 401, 403, 404, 410),
     response_model=list[TraitOut],
     summary="Each trait's winning value, why it won, and the alternatives with their sources",
 )
@@ -155,7 +155,7 @@ async def get_traits(profile_id: Id, principal: Reader, ctx: Ctx) -> list[TraitO
 
 @router.get(
     "/profiles/{profile_id}/holdings",
-    responses=errors(400, 401, 403, 404),
+    responses=errors(400, 401, 403, 404, 410),
     response_model=list[HoldingOut],
     summary="Products across systems",
 )
@@ -189,7 +189,7 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
 
 @router.get(
     "/profiles/{profile_id}/timeline",
-    responses=errors(400, 401, 403, 404),
+    responses=errors(400, 401, 403, 404, 410),
     response_model=TimelineOut,
     summary="Every event from every source and channel, newest first",
 )
@@ -243,7 +243,7 @@ async def get_timeline(
 
 @router.get(
     "/profiles/{profile_id}/merges",
-    responses=errors(400, 401, 403, 404),
+    responses=errors(400, 401, 403, 404, 410),
     response_model=MergeHistoryOut,
     summary="Merge history with evidence, and the evidence resolution refused",
 )
