@@ -55,6 +55,7 @@ def _clients(settings: Settings, engine: Engine) -> tuple[TestClient, dict[str, 
     with unit_of_work(engine) as session:
         _view, key = create_api_key(session, "everything", list(SCOPES))
     make_user(engine, "sam", "supervisor")
+    make_user(engine, "root", "admin")  # the outbox's dead letters are an admin's
     return client, {"Authorization": f"Bearer {key}"}
 
 
@@ -69,9 +70,12 @@ def test_the_walk_finds_the_id_parameters(settings: Settings) -> None:
 def test_an_id_no_row_can_have_is_refused_as_input_on_every_route(settings: Settings, engine: Engine) -> None:
     client, key = _clients(settings, engine)
     with client:
-        token = log_in(client, "sam")
+        signed_in, token = "sam", log_in(client, "sam")
         params = list(_int_params(settings))
         for method, path, where, name in params:
+            who = "root" if path.startswith("/console/outbox") else "sam"
+            if path.startswith("/console") and who != signed_in:
+                signed_in, token = who, log_in(client, who)
             for value in TOO_BIG:
                 url = _url(path, value, name) if where == "path" else f"{_url(path, '1')}?{name}={value}"
                 if path.startswith("/console"):

@@ -12,6 +12,7 @@ from seamline.console.auth import Ctx, Form, requires
 from seamline.console.pages import HEADERS, render
 from seamline.core.db import unit_of_work
 from seamline.core.errors import NotFound
+from seamline.core.ids import Id
 from seamline.destinations.service import list_destinations, set_paused
 from seamline.outbox.service import DEAD, counts, discard, entries, replay
 from seamline.users.permissions import MANAGE_OUTBOX
@@ -44,7 +45,7 @@ async def outbox(request: Request, user: Operator, ctx: Ctx, saved: str = "") ->
 
 
 @router.post("/outbox/{entry_id}/replay", include_in_schema=False)
-async def post_replay(entry_id: int, user: Operator, _form: Form, ctx: Ctx) -> Response:
+async def post_replay(entry_id: Id, user: Operator, _form: Form, ctx: Ctx) -> Response:
     with unit_of_work(ctx.engine) as session:
         replay(session, [entry_id])
         record(session, user.user.principal, "change", "outbox", entry_id, {"replayed": True})
@@ -52,7 +53,7 @@ async def post_replay(entry_id: int, user: Operator, _form: Form, ctx: Ctx) -> R
 
 
 @router.post("/outbox/{entry_id}/discard", include_in_schema=False)
-async def post_discard(entry_id: int, user: Operator, _form: Form, ctx: Ctx) -> Response:
+async def post_discard(entry_id: Id, user: Operator, _form: Form, ctx: Ctx) -> Response:
     with unit_of_work(ctx.engine) as session:
         discard(session, [entry_id])
         record(session, user.user.principal, "change", "outbox", entry_id, {"discarded": True})
