@@ -4,6 +4,7 @@ pipe (rich would otherwise wrap and cut tables and messages at 80 columns, which
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from rich.console import Console
 
@@ -19,3 +20,11 @@ def console(*, stderr: bool = False, highlight: bool = True) -> Console:
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = UNBOUNDED
     return out
+
+
+class Messages:
+    """Where errors and notices go (stderr). Its console is made at each print, so it takes the width of where and
+    when it prints: a console made at import would keep the width of a moment long gone."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        console(stderr=True).print(*objects, **options)

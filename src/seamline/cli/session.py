@@ -10,13 +10,13 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from seamline.cli.output import console
+from seamline.cli.output import Messages
 from seamline.config import Settings
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.errors import InvalidInput, SeamlineError, TooLarge
 from seamline.core.migrations import is_up_to_date
 
-err = console(stderr=True)
+err = Messages()
 
 
 def load_settings() -> Settings:
