@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from seamline.config import Settings
 from seamline.core.db import is_sqlite, unit_of_work
 from seamline.identity.graph import StaleGraph
-from seamline.ingestion.service import BatchResult, InboxItem, process_batch, quarantine_event
+from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
@@ -100,7 +100,7 @@ class Worker:
         so the one that fails is found and, after QUARANTINE_AFTER failures, quarantined with its reason.
         """
         try:
-            return self._run_batch(self._batch_size).processed
+            return self._run_batch(self._batch_size)
         except EventsFailed as failed:
             log.warning("a batch of %d events failed (%s); running them one at a time", len(failed.event_ids), failed)
             if self._metrics is not None:
@@ -114,7 +114,7 @@ class Worker:
         failures: dict[int, int] = {}
         while handled < count:
             try:
-                processed = self._run_batch(1).processed
+                processed = self._run_batch(1)
             except EventsFailed as failed:
                 [event_id] = failed.event_ids
                 failures[event_id] = failures.get(event_id, 0) + 1
@@ -131,23 +131,26 @@ class Worker:
             handled += processed
         return handled
 
-    def _run_batch(self, batch_size: int) -> BatchResult:
+    def _run_batch(self, batch_size: int) -> int:
+        """Claim a batch, run it through the pipeline and mark it processed, in one transaction; how many."""
         for _attempt in range(STALE_RETRIES):
             try:
                 with collector_paused(), unit_of_work(self._engine) as session:
-                    result = process_batch(
+                    items = claim_batch(
                         session,
                         batch_size=batch_size,
                         partitions_per_claim=self._settings.worker_partitions_per_claim,
-                        handle=self._resolve,
-                    )
+                    ).items
+                    if items:
+                        self._resolve(session, items)
+                        finish_batch(session, items)
             except StaleGraph:
                 # Another worker merged a profile this batch had loaded; nothing was committed: run it again.
                 continue
-            self.processed += result.processed
-            if self._metrics is not None and result.processed:
-                self._metrics.events_processed.inc(result.processed)
-            return result
+            self.processed += len(items)
+            if self._metrics is not None and items:
+                self._metrics.events_processed.inc(len(items))
+            return len(items)
         raise StaleGraph(f"the batch found stale profiles {STALE_RETRIES} times in a row")
 
     def drain(self) -> int:
