@@ -28,40 +28,39 @@ class InboxItem:
     received_at: datetime
 
 
-BatchHandler = Callable[[Session, Sequence[InboxItem]], None]
-
-
 @dataclass(frozen=True, slots=True)
-class BatchResult:
-    processed: int
+class Claimed:
+    """A worker's batch: the oldest pending events of the partitions it locked (None on SQLite: the whole inbox)."""
+
+    items: list[InboxItem]
     partitions: tuple[int, ...] | None
 
 
-def process_batch(
-    session: Session, *, batch_size: int, partitions_per_claim: int, handle: BatchHandler | None = None
-) -> BatchResult:
-    """Process the oldest pending events of the partitions this worker can lock, in arrival order.
-
-    On PostgreSQL the partition rows stay locked until the caller commits, so no other worker touches the
-    same people's events meanwhile; on SQLite the write lock does the same for the whole inbox.
-    """
-    now = utcnow()
-    partitions = repository.claim_partitions(session, partitions_per_claim, now)
+def claim_batch(session: Session, *, batch_size: int, partitions_per_claim: int) -> Claimed:
+    """Lock the partitions with the oldest pending events no other worker holds and read those events, in arrival
+    order. On PostgreSQL the partition rows stay locked until the caller commits, so no other worker touches the
+    same people's events meanwhile; on SQLite the write lock does the same for the whole inbox."""
+    partitions = repository.claim_partitions(session, partitions_per_claim, utcnow())
     if partitions == []:
-        return BatchResult(0, ())
+        return Claimed([], ())
     events = repository.pending_events(session, partitions, batch_size)
-    if not events:
-        return BatchResult(0, tuple(partitions) if partitions is not None else None)
-    items = [_item(e) for e in events]
-    if handle is not None:
-        handle(session, items)
+    return Claimed([_item(e) for e in events], tuple(partitions) if partitions is not None else None)
+
+
+def finish_batch(session: Session, items: Sequence[InboxItem]) -> None:
+    """Mark a processed batch's events processed and add them to the progress counts."""
+    now = utcnow()
+    repository.mark_processed(session, [item.id for item in items], now)
+    repository.add_progress(session, _progress_counts(items), now)
+
+
+def _progress_counts(items: Sequence[InboxItem]) -> dict[tuple[int, str], tuple[int, int]]:
+    """Per (source, type): how many, and the last event id."""
     counts: dict[tuple[int, str], tuple[int, int]] = {}
     for item in items:
         count, last = counts.get((item.source_id, item.type), (0, 0))
         counts[(item.source_id, item.type)] = (count + 1, max(last, item.id))
-    repository.mark_processed(session, [item.id for item in items], now)
-    repository.add_progress(session, counts, now)
-    return BatchResult(len(events), tuple(partitions) if partitions is not None else None)
+    return counts
 
 
 def prepare_inbox(session: Session) -> None:
@@ -209,9 +208,5 @@ def append_processed(
         raise Conflict("a message with this id was already stored")
     items = [_item(e) for e in repository.events_by_message_id(session, source_id, [e.message_id for e in parsed])]
     repository.mark_processed(session, [item.id for item in items], now)
-    counts: dict[tuple[int, str], tuple[int, int]] = {}
-    for item in items:
-        count, last = counts.get((item.source_id, item.type), (0, 0))
-        counts[(item.source_id, item.type)] = (count + 1, max(last, item.id))
-    repository.add_progress(session, counts, now)
+    repository.add_progress(session, _progress_counts(items), now)
     return items

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from seamline.config import Settings
 from seamline.core.db import is_sqlite, unit_of_work
 from seamline.identity.graph import StaleGraph
-from seamline.ingestion.service import BatchResult, InboxItem, process_batch, quarantine_event
+from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
@@ -103,7 +103,7 @@ class Worker:
         so the one that fails is found and, after QUARANTINE_AFTER failures, quarantined with its reason.
         """
         try:
-            return self._run_batch(self._pacer.size if self._pacer is not None else self._batch_size).processed
+            return self._run_batch(self._pacer.size if self._pacer is not None else self._batch_size)
         except EventsFailed as failed:
             log.warning("a batch of %d events failed (%s); running them one at a time", len(failed.event_ids), failed)
             if self._metrics is not None:
@@ -117,7 +117,7 @@ class Worker:
         failures: dict[int, int] = {}
         while handled < count:
             try:
-                processed = self._run_batch(1).processed
+                processed = self._run_batch(1)
             except EventsFailed as failed:
                 [event_id] = failed.event_ids
                 failures[event_id] = failures.get(event_id, 0) + 1
@@ -134,32 +134,31 @@ class Worker:
             handled += processed
         return handled
 
-    def _run_batch(self, batch_size: int) -> BatchResult:
+    def _run_batch(self, batch_size: int) -> int:
+        """Claim a batch, run it through the pipeline and mark it processed, in one transaction; how many."""
         holding: list[float] = []  # when the batch had its events: its transaction holds the write lock by then
-
-        def handle(session: Session, items: Sequence[InboxItem]) -> None:
-            holding.append(time.perf_counter())
-            self._resolve(session, items)
-
         for _attempt in range(STALE_RETRIES):
             holding.clear()
             try:
                 with collector_paused(), unit_of_work(self._engine) as session:
-                    result = process_batch(
+                    items = claim_batch(
                         session,
                         batch_size=batch_size,
                         partitions_per_claim=self._settings.worker_partitions_per_claim,
-                        handle=handle,
-                    )
+                    ).items
+                    if items:
+                        holding.append(time.perf_counter())
+                        self._resolve(session, items)
+                        finish_batch(session, items)
             except StaleGraph:
                 # Another worker merged a profile this batch had loaded; nothing was committed: run it again.
                 continue
             if self._pacer is not None and holding and batch_size > 1:  # one event at a time is isolation, not pace
-                self._pacer.record(result.processed, time.perf_counter() - holding[0], batch_size)
-            self.processed += result.processed
-            if self._metrics is not None and result.processed:
-                self._metrics.events_processed.inc(result.processed)
-            return result
+                self._pacer.record(len(items), time.perf_counter() - holding[0], batch_size)
+            self.processed += len(items)
+            if self._metrics is not None and items:
+                self._metrics.events_processed.inc(len(items))
+            return len(items)
         raise StaleGraph(f"the batch found stale profiles {STALE_RETRIES} times in a row")
 
     def drain(self) -> int:
