@@ -18,10 +18,10 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
 from seamline.core.principal import Principal
 from seamline.corrections.service import correct_profile
-from seamline.identity.service import IdentityContext
 from seamline.matching.model import TrainedModel
 from seamline.matching.realtime import MatchIndex, match_record
 from seamline.matching.records import MatchingContext, profile_records
+from seamline.pipeline.registry import Pipeline
 from seamline.privacy.service import erase_profile, open_request
 from seamline.profiles.service import golden_values
 from tests.matching.people import HANDMADE, KATHERINE, KATHRYN, background, silo
@@ -152,7 +152,7 @@ def test_a_correction_in_one_process_reaches_another_processs_index(
     engine: Engine, settings: Settings, ctx: MatchingContext
 ) -> None:
     katherine = _profile(engine, "CHK-T2", "checking")
-    context = IdentityContext(settings.identity, settings.consent)
+    context = Pipeline(settings.identity, settings.consent)
     other = MatchIndex()
     with unit_of_work(engine, write=False) as session:
         match_record(session, ctx, other, KATHERINE_QUERY)

@@ -23,7 +23,7 @@ class Entry(NamedTuple):
 
 
 COMMANDS: dict[str, Entry] = {
-    "serve": Entry("serve", "serve", "Run the API and, by default, a worker in one process."),
+    "serve": Entry("serve", "serve", "Run the API and, by default, a worker beside it."),
     "worker": Entry("serve", "worker", "Run a worker alone."),
     "import": Entry(
         "imports",
