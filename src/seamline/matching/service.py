@@ -38,6 +38,7 @@ from seamline.matching.model import (
 from seamline.matching.models import MatchPair
 from seamline.matching.records import MatchingContext, profile_records
 from seamline.matching.scoring import Scorer, term_frequencies
+from seamline.matching.training import TrainingRefused
 from seamline.sources.service import create_source, list_sources
 
 MIN_TRAINING_RECORDS = 20
@@ -132,11 +133,14 @@ def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
     records = profile_records(session, ctx)
     if len(records) < MIN_TRAINING_RECORDS:
         raise Conflict(f"{len(records)} profile(s) with a name; training needs at least {MIN_TRAINING_RECORDS}")
-    settings = train_settings(
-        records_frame(records),
-        u_max_pairs=ctx.config.u_max_pairs,
-        db_api=duckdb_api(ctx.config.duckdb_memory_limit),
-    )
+    try:
+        settings = train_settings(
+            records_frame(records),
+            u_max_pairs=ctx.config.u_max_pairs,
+            db_api=duckdb_api(ctx.config.duckdb_memory_limit),
+        )
+    except TrainingRefused as refused:
+        raise Conflict(f"no model was saved: {refused}") from None
     accepted = repository.pairs(session, ["accepted"])
     if accepted:
         settings = apply_labels(settings, label_level_counts([(p.left_values, p.right_values) for p in accepted]))
