@@ -144,7 +144,8 @@ def public_set(spec: str) -> None:
     print(
         f"{spec:>16} | seamline P {ours.precision:.4f} R {ours.recall:.4f} F1 {ours.f1:.4f} | "
         f"{len(labelled.records):,} records, {len(profiles):,} profiles after import | "
-        f"reviews {len(decided.reviews):,} (ids one typo apart: {len(decided.id_typos):,}) | train {trained_at - started:5.1f}s run {done - trained_at:5.1f}s | peak RSS {_peak_mb():,.0f} MB",
+        f"reviews {len(decided.reviews):,} (ids one typo apart: {len(decided.id_typos):,}) | "
+        f"train {trained_at - started:5.1f}s run {done - trained_at:5.1f}s | peak RSS {_peak_mb():,.0f} MB",
         flush=True,
     )
     began = time.perf_counter()
