@@ -117,9 +117,14 @@ class RunSummary:
     apart: int
     guarded: int
     seconds: float
+    id_typos: int = 0  # reviews whose national ids differ by one typo: data-quality findings
 
 
 ERASED = "[erased]"
+ID_TYPO_NOTE = (
+    "data-quality finding: the national ids differ by one typo; correct the mistyped one in its source system "
+    "(the identity graph holds one national id per person)"
+)
 
 
 def current_model(ctx: MatchingContext) -> TrainedModel | None:
@@ -211,9 +216,10 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         else:
             apart += 1
     reviews = 0
+    typos = {(p.left, p.right) for p in decisions.id_typos}
     for pair in decisions.reviews:
         if frozenset((int(pair.left), int(pair.right))) not in open_pairs:
-            writer.write(pair, "review")
+            writer.write(pair, "review", ID_TYPO_NOTE if (pair.left, pair.right) in typos else None)
             reviews += 1
     writer.flush()
     return RunSummary(
@@ -226,6 +232,7 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         apart=decisions.apart + apart,
         guarded=decisions.guarded,
         seconds=time.perf_counter() - started,
+        id_typos=len(typos),
     )
 
 
@@ -252,7 +259,7 @@ class _PairWriter:
         self.links = {pid: [] for pid in ids}
         self.links.update(identifiers_by_profile(self.session, ids))
 
-    def write(self, pair: ScoredPair, outcome: str) -> bool:
+    def write(self, pair: ScoredPair, outcome: str, note: str | None = None) -> bool:
         """Store the pair; for a merge, queue its event. False when identity would refuse the merge."""
         left, right = self.records[pair.left], self.records[pair.right]
         explained = self.scorer.score(left, right, self.tf)
@@ -270,6 +277,7 @@ class _PairWriter:
             left_values=dict(left),
             right_values=dict(right),
             created_at=utcnow(),
+            note=note,
         )
         if outcome == "merge":
             message = merge_message(self.session, self.ctx, row, decided_by="model", known_links=self.links)
