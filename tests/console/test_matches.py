@@ -61,7 +61,7 @@ def test_the_queue_names_both_customers_likeliest_first(
     pair = _pair_of(engine, katherine, kathryn)
     assert f'href="/console/matches/{pair}"' in page.text
     assert f"<bdi>Katherine Morrison</bdi> #{katherine}" in page.text  # names isolated for bidi text
-    assert f"<bdi>Kathryn Morrisson</bdi> #{kathryn}" in page.text
+    assert f"<bdi>Katharine Morrisson</bdi> #{kathryn}" in page.text
     shown = [float(p) for p in re.findall(r"<td>([\d.]+)%</td>", page.text)]
     assert shown == sorted(shown, reverse=True)
     assert shown

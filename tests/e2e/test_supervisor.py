@@ -66,7 +66,7 @@ def test_supervisor_reviews_a_match(
     expect(page.get_by_role("heading", name="Match review")).to_be_visible()
     shoot("queue")
 
-    row = page.get_by_role("row").filter(has_text="Kathryn Morrisson")
+    row = page.get_by_role("row").filter(has_text="Katharine Morrisson")
     row.get_by_role("link", name="Compare").click()
     expect(page.get_by_role("heading", name="Are these one person?")).to_be_visible()
     comparison = page.get_by_role("table")

@@ -18,9 +18,10 @@ def silo(
     email: str | None = None,
     national_id: str | None = None,
     person: str = "x",
+    city: str = "Springfield",
 ) -> SiloRecord:
     return SiloRecord(
-        system, key, first, last, dob, street, "Springfield", postcode, phone, email, national_id, person, "h-" + person
+        system, key, first, last, dob, street, city, postcode, phone, email, national_id, person, "h-" + person
     )
 
 
@@ -37,7 +38,8 @@ WILLIAM = silo(
     person="william",
 )
 BILL = silo("cards", "CRD-T1", "Bill", "Hartwell", "1970-03-14", "12 Elm St", "94107", "+14155550123", person="william")
-# The same woman after a move, her names mistyped in one system -> uncertain: review.
+# The same woman after a move to another town, her names mistyped in one system -> uncertain: review. (A move
+# within the town is merged: the same city is evidence.)
 KATHERINE = silo(
     "checking",
     "CHK-T2",
@@ -51,12 +53,13 @@ KATHERINE = silo(
 KATHRYN = silo(
     "mortgage",
     "MTG-T2",
-    "Kathryn",
+    "Katharine",
     "Morrisson",
     "1985-07-02",
     "77 Pine Road",
     "60601",
     person="katherine",
+    city="Shelbyville",
 )
 # Two people who share a surname and a town and nothing else -> kept apart (never even a pair worth storing).
 JOHN = silo("checking", "CHK-T3", "John", "Prescott", "1990-01-01", "1 Main Street", "30301", person="john")

@@ -17,7 +17,19 @@ from seamline.matching.records import MatchingContext
 from seamline.matching.service import RunSummary, decide_review, get_review, list_reviews, run_batch
 from seamline.pipeline import replay
 from seamline.pipeline.registry import Pipeline
-from tests.matching.people import BILL, HANDMADE, JOHN, KATHERINE, KATHRYN, MARY, PAUL, PETER, WILLIAM, background
+from tests.matching.people import (
+    BILL,
+    HANDMADE,
+    JOHN,
+    KATHERINE,
+    KATHRYN,
+    MARY,
+    PAUL,
+    PETER,
+    WILLIAM,
+    background,
+    silo,
+)
 from tests.matching.silos import import_silos, matching_context
 from tests.support.flows import drain, snapshot
 
@@ -163,3 +175,19 @@ def test_a_second_run_before_the_worker_sends_nothing_twice(
     second = _run(engine, ctx)
     assert first.merges > 0
     assert (second.merges, second.reviews) == (0, 0)
+
+
+def test_national_ids_one_typo_apart_wait_in_review_as_a_data_quality_finding(
+    engine: Engine, settings: Settings, trained_model: TrainedModel, tmp_path: Path
+) -> None:
+    ada = silo("checking", "CHK-T9", "Ada", "Lovelace", "1815-12-10", "12 Elm Street", "94107", national_id="900123456")
+    typo = silo("cards", "CRD-T9", "Ada", "Lovelace", "1815-12-10", "12 Elm Street", "94107", national_id="900123465")
+    import_silos(engine, settings, [ada, typo, *background()], tmp_path)
+    summary = _run(engine, matching_context(settings, trained_model))
+    assert summary.id_typos == 1
+    left, right = _profile(engine, ada.record_key, "checking"), _profile(engine, typo.record_key, "cards")
+    with unit_of_work(engine, write=False) as session:
+        review = next(r for r in list_reviews(session) if {r.left_profile_id, r.right_profile_id} == {left, right})
+    assert review.note is not None
+    assert review.note.startswith("data-quality finding")
+    assert review.probability >= 0.95  # certain on everything else, yet never merged automatically

@@ -6,9 +6,28 @@ from seamline.matching.decide import ScoredPair, decide
 from seamline.matching.prepare import prepare
 
 RECORDS = {
-    "a": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "1"}),
+    "a": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "123456789"}),
     "b": prepare({"first_name": "Anne", "last_name": "Lee", "date_of_birth": "1980-01-02"}),
-    "c": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "2"}),
+    "c": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "987654321"}),
+    # the same id with two digits swapped: a typo in one silo
+    "g": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "123456798"}),
+    # twins at home: one birth date, one landline, two first names
+    "p": prepare(
+        {"first_name": "Peter", "last_name": "Quennell", "date_of_birth": "1975-06-30", "phone": "+16175550188"}
+    ),
+    "q": prepare(
+        {"first_name": "Paul", "last_name": "Quennell", "date_of_birth": "1975-06-30", "phone": "+16175550188"}
+    ),
+    # a first name replaced in one silo, everything else the same and no shared phone: the score decides
+    "r": prepare(
+        {"first_name": "Dylan", "last_name": "Ploughman", "date_of_birth": "1948-01-28", "street": "16 Barron St"}
+    ),
+    "s": prepare(
+        {"first_name": "Mitchell", "last_name": "Ploughman", "date_of_birth": "1948-01-28", "street": "16 Barron St"}
+    ),
+    # first and last names swapped: not a different first name
+    "t": prepare({"first_name": "Tom", "last_name": "Lee", "date_of_birth": "1950-05-05"}),
+    "u": prepare({"first_name": "Lee", "last_name": "Tom", "date_of_birth": "1979-05-05"}),
     "d": prepare({"first_name": "Tom", "last_name": "Lee", "date_of_birth": "1979-05-05"}),
     "e": prepare({"first_name": "Tom", "last_name": "Lee", "date_of_birth": "1979-05-05", "email": "t@x.io"}),
     "f": prepare({"first_name": "Ted", "last_name": "Lee", "date_of_birth": "1950-05-05", "email": "t@x.io"}),
@@ -39,11 +58,26 @@ def test_two_national_ids_never_share_a_cluster() -> None:
     assert out.clusters["a"] == out.clusters["b"]
 
 
+def test_national_ids_one_typo_apart_go_to_review_as_a_finding_never_to_a_merge() -> None:
+    out = _decide(("a", "g", 0.99999))
+    assert not out.merges
+    assert [(p.left, p.right) for p in out.reviews] == [("a", "g")]
+    assert [(p.left, p.right) for p in out.id_typos] == [("a", "g")]
+    rejected = _decide(("a", "g", 0.99999), rejected=(("a", "g"),))
+    assert not rejected.reviews
+
+
 def test_household_guard_holds_plainly_different_people_for_review_unless_an_email_agrees() -> None:
     out = _decide(("a", "d", 0.9999), ("e", "f", 0.9999))
     assert [(p.left, p.right) for p in out.reviews] == [("a", "d")]
     assert out.guarded == 1
     assert [(p.left, p.right) for p in out.merges] == [("e", "f")]
+
+
+def test_the_guard_tells_relatives_apart_by_evidence_not_by_any_first_name_difference() -> None:
+    out = _decide(("p", "q", 0.9999), ("r", "s", 0.9999), ("t", "u", 0.9999))
+    assert [(p.left, p.right) for p in out.reviews] == [("p", "q")]  # twins: one birth date and one landline
+    assert {(p.left, p.right) for p in out.merges} == {("r", "s"), ("t", "u")}
 
 
 def test_rejected_pairs_stay_apart_even_through_a_third() -> None:

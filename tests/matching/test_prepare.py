@@ -24,6 +24,8 @@ def test_dates_postcodes_phones_and_emails() -> None:
     assert birth_date("1980-02-30") is None
     assert birth_date("1980/2/3") == "1980-02-03"
     assert birth_date(19800203) is None
+    assert birth_date("19800203") == "1980-02-03"  # YYYYMMDD, as exports imported before dates were read write it
+    assert postcode_parts("3212") == ("3212", "321")  # four-digit postcodes: the first three digits
     assert postcode_parts("sw1a 1aa") == ("SW1A1AA", "SW1A")
     assert postcode_parts("94107-1234") == ("94107", "941")
     out = prepare(

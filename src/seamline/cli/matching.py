@@ -77,6 +77,8 @@ def run(
     typer.echo(f"records: {summary.records}   pairs scored: {summary.pairs_scored}")
     typer.echo(f"merged: {summary.merges}   to review: {summary.reviews}   kept apart: {summary.apart}")
     typer.echo(f"held by the household guard: {summary.guarded}")
+    if summary.id_typos:
+        typer.echo(f"national ids one typo apart (in review, to correct at the source): {summary.id_typos}")
     typer.echo("merges are events in the inbox: the worker applies them.")
 
 

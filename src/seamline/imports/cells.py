@@ -95,6 +95,7 @@ def cell_problems(row: Mapping[str, Any], mapping: ImportMapping, rules: CellRul
         value = row.get(column)
         if name in rules.kinds:  # a trait named like an identifier (traits.email) is one to identity
             found.append(identifier_problem(rules.kinds[name], name, column, value, rules.region))
-        if name in rules.dates:
+        if name in rules.dates and mapping.date_format(name) is None:
+            # A date the mapping reads (declared, or a birth date) is checked as it is read, in its own format.
             found.append(date_problem(name, column, value, rules.dates[name]))
     return [p for p in found if p is not None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -17,10 +18,11 @@ from typing import Any, Literal
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.imports.consent import ConsentMapping, consent_messages
+from seamline.imports.dates import BIRTH_DATE_TRAITS, DateFormat, describe, parse_date
 
 FORMATS = ("csv", "jsonl", "parquet")
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
@@ -29,6 +31,8 @@ ORIGIN_KEY = "import"
 # Identifier types Segment spells as traits or as userId; every other type travels as context.externalIds.
 TRAIT_IDENTIFIERS = ("email", "phone")
 USER_ID = "user_id"
+# A trait's source may be a template of columns: "{street_number} {address_1}".
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 class HoldingColumns(BaseModel):
@@ -56,15 +60,33 @@ class ImportMapping(BaseModel):
     format: Literal["csv", "jsonl", "parquet"] | None = None
     record_key: str = Field(min_length=1, description="Column with the source's own id for the row.")
     identifiers: dict[str, str] = Field(default_factory=dict, description="Identifier type → column.")
-    traits: dict[str, str] = Field(default_factory=dict, description="Trait name → column.")
+    traits: dict[str, str] = Field(
+        default_factory=dict, description='Trait name → column, or a template of columns: "{number} {street}".'
+    )
+    dates: dict[str, DateFormat] = Field(
+        default_factory=dict,
+        description="Trait name → how its dates are written: iso, yyyymmdd, day-first, month-first (or auto).",
+    )
     holdings: list[HoldingColumns] = Field(default_factory=list)
     consent: ConsentMapping | None = None
+
+    @model_validator(mode="after")
+    def _dates_are_traits(self) -> ImportMapping:
+        unknown = sorted(set(self.dates) - set(self.traits))
+        if unknown:
+            raise ValueError(f"dates names traits the mapping does not map: {', '.join(unknown)}")
+        return self
 
     def columns(self) -> set[str]:
         """Every column the mapping reads."""
         holding_columns = {c for h in self.holdings for c in h.columns()}
         consent_columns = self.consent.columns() if self.consent is not None else set()
-        return {self.record_key, *self.identifiers.values(), *self.traits.values(), *holding_columns, *consent_columns}
+        trait_columns = {c for source in self.traits.values() for c in template_columns(source)}
+        return {self.record_key, *self.identifiers.values(), *trait_columns, *holding_columns, *consent_columns}
+
+    def date_format(self, trait: str) -> DateFormat | None:
+        """How the trait's dates are written: declared, else "auto" for a birth date, else not a date."""
+        return self.dates.get(trait) or ("auto" if trait in BIRTH_DATE_TRAITS else None)
 
     def format_for(self, path: Path) -> str:
         """The file's format: the mapping's, else the file's suffix."""
@@ -160,6 +182,44 @@ def _number(value: Any) -> int | float | None:
     return number if math.isfinite(number) else None
 
 
+def template_columns(source: str) -> list[str]:
+    """The columns a trait's source reads: the placeholders of a template, else the column itself."""
+    names = _PLACEHOLDER.findall(source)
+    return [n.strip() for n in names] if names else [source]
+
+
+def fill_template(source: str, row: Mapping[str, Any]) -> Any:
+    """A trait's value from its row: the column's cell, or the template with each placeholder's cell (a missing
+    cell leaves its placeholder out; None when every one is missing)."""
+    if not _PLACEHOLDER.search(source):
+        return row.get(source)
+    found = False
+
+    def cell(match: re.Match[str]) -> str:
+        nonlocal found
+        text = _text(row.get(match.group(1).strip())) or ""
+        found = found or bool(text)
+        return text
+
+    filled = " ".join(_PLACEHOLDER.sub(cell, source).split())
+    return filled if found and filled else None
+
+
+def trait_value(row: Mapping[str, Any], mapping: ImportMapping, trait: str, line: int) -> Any:
+    """A trait's value in a row (a date read into ISO), or RowProblem naming the line and column."""
+    source = mapping.traits[trait]
+    value = fill_template(source, row)
+    fmt = mapping.date_format(trait)
+    if fmt is None or not _present(value):
+        return value
+    parsed = parse_date(str(value), fmt) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    if parsed is None:
+        raise RowProblem(
+            line, f"column {source!r} ({trait}): {str(value)[:40]!r} is not a date written {describe(fmt)}"
+        )
+    return parsed
+
+
 def row_to_messages(
     row: Mapping[str, Any],
     mapping: ImportMapping,
@@ -192,8 +252,8 @@ def row_to_messages(
             traits[kind] = value
         else:
             external_ids.append({"id": value, "type": kind, "collection": "users", "encoding": "none"})
-    for name, column in mapping.traits.items():
-        value = row.get(column)
+    for name in mapping.traits:
+        value = trait_value(row, mapping, name, line)
         if _present(value):
             traits[name] = value
     identify: dict[str, Any] = {"type": "identify", **person, "traits": traits}

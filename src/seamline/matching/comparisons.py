@@ -14,19 +14,22 @@ from typing import Any, Final, Literal
 
 import jellyfish
 
-LevelKind = Literal["exact", "forms", "jaro_winkler", "edits"]
+LevelKind = Literal["exact", "forms", "jaro_winkler", "edits", "levenshtein", "swapped"]
 
 
 @dataclass(frozen=True, slots=True)
 class Level:
     """One way two values may agree: `exact` equality, shared nickname `forms`, Jaro-Winkler at least
-    `threshold`, or at most `threshold` Damerau-Levenshtein `edits`, on `column`."""
+    `threshold`, at most `threshold` Damerau-Levenshtein `edits` (a transposition is one) or `levenshtein` edits (a
+    transposition is two), on `column`; or `swapped`: `column` of each
+    side within `threshold` edits of `other` of the other side, both ways (first and last names swapped)."""
 
     label: str
     kind: LevelKind
     column: str
     threshold: float = 0.0
     tf: bool = False  # adjust the weight by how common the value is (a shared "smith" says less than "kowalski")
+    other: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ COMPARISONS: Final = (
         "first_name",
         (
             Level("exact", "exact", "first_name", tf=True),
+            Level("first and last names swapped", "swapped", "first_name", 1, other="last_name"),
             Level("nickname", "forms", "first_name_forms"),
             Level("one typo", "edits", "first_name", 1),
             Level("sounds alike", "exact", "first_name_metaphone"),
@@ -55,6 +59,7 @@ COMPARISONS: Final = (
         "last_name",
         (
             Level("exact", "exact", "last_name", tf=True),
+            Level("first and last names swapped", "swapped", "last_name", 1, other="first_name"),
             Level("one typo", "edits", "last_name", 1),
             Level("sounds alike", "exact", "last_name_metaphone"),
             Level("similar spelling (Jaro-Winkler >= 0.88)", "jaro_winkler", "last_name", 0.88),
@@ -69,8 +74,8 @@ COMPARISONS: Final = (
             Level("same year", "exact", "birth_year"),
         ),
     ),
-    # Street and postcode are one comparison: they agree and differ together (a household, a move), and two
-    # comparisons would count one fact twice.
+    # Street, postcode and city are one comparison: they agree and differ together (a household, a move), and
+    # separate comparisons would count one fact twice. Missing only when all three are.
     Comparison(
         "address",
         (
@@ -78,8 +83,9 @@ COMPARISONS: Final = (
             Level("similar street (Jaro-Winkler >= 0.9)", "jaro_winkler", "street", 0.9),
             Level("same postcode", "exact", "postcode", tf=True),
             Level("same district", "exact", "postcode_district"),
+            Level("same city", "exact", "city"),
         ),
-        null_column="postcode",
+        null_column="address_known",
     ),
     Comparison("phone", (Level("exact", "exact", "phone", tf=True),)),
     Comparison(
@@ -89,29 +95,52 @@ COMPARISONS: Final = (
             Level("same user name", "exact", "email_local"),
         ),
     ),
-    Comparison("national_id", (Level("exact", "exact", "national_id"),)),
+    # A national id is evidence as well as a key: the identity graph merges exact ids at import; a mistyped id (one
+    # digit, or two digits swapped) beside an otherwise certain pair is a duplicate with a data-quality problem.
+    Comparison(
+        "national_id",
+        (
+            Level("exact", "exact", "national_id"),
+            Level("one digit differs", "levenshtein", "national_id", 1),
+            Level("two digits transposed", "edits", "national_id", 1),
+        ),
+    ),
 )
 
 # Pairs are only compared when they agree on at least one of these keys (the batch's blocking rules; the real-time
-# index's lookup keys). Each tolerates different errors: a typo in a name, a move, a missing birth date.
+# index's lookup keys): a union that compares every pair agreeing strongly on any two of name, birth date,
+# address, phone, email or national id (the last three alone suffice). "Name" is both name sounds in either order
+# (`name_sounds`), or one name's sound beside a birth date or postcode, so a typo, swapped first and last names, a
+# missing birth date or a postcode typo each leave another key to meet on.
 BLOCKING_KEYS: Final[tuple[tuple[str, ...], ...]] = (
     ("date_of_birth", "last_name_metaphone"),
     ("date_of_birth", "first_name_metaphone"),
     ("date_of_birth", "postcode"),
+    ("date_of_birth", "street"),
     ("last_name_metaphone", "postcode"),
-    ("first_name_metaphone", "last_name_metaphone", "birth_year"),
+    ("last_name_metaphone", "street"),
+    ("first_name_metaphone", "street"),
+    ("name_sounds", "postcode"),
+    ("name_sounds", "city"),
+    ("name_sounds", "birth_year"),
+    ("first_name", "last_name"),
     ("phone",),
     ("email",),
     ("national_id",),
 )
-# Training blocks: expectation-maximisation learns m of the fields outside each rule from the pairs inside it.
-# Each block holds nearly only true matches and leaves some fields free to learn from. Address-only blocks are left
-# out on purpose: they hold mostly household members, and EM would learn "a household" as the match class. Nor
-# national id or email: in a database the identity graph has already merged records sharing those.
+# Training blocks, in order of preference: expectation-maximisation learns the m of every comparison that does not
+# use a block's columns from the pairs inside it (Splink's own rule), and averages over blocks. Each block holds
+# nearly only true matches. Which ones run is chosen from the fields the data has (model.py), so that every
+# comparison with data is learned by a block that leaves it free; the last two are for data without an address.
+# Address-only blocks are left out on purpose: they hold mostly household members, and EM would learn "a household"
+# as the match class. Nor national id or email: the identity graph has already merged records sharing those.
 TRAINING_BLOCKS: Final[tuple[tuple[str, ...], ...]] = (
     ("date_of_birth", "first_name_metaphone"),
     ("date_of_birth", "last_name_metaphone"),
+    ("date_of_birth", "postcode"),
     ("first_name_metaphone", "last_name_metaphone", "postcode_district"),
+    ("first_name_metaphone", "last_name_metaphone", "phone"),
+    ("first_name_metaphone", "last_name_metaphone"),
 )
 # Rules that hardly ever join two people, used to estimate how many records are duplicates.
 DETERMINISTIC_KEYS: Final[tuple[tuple[str, ...], ...]] = (
@@ -119,6 +148,12 @@ DETERMINISTIC_KEYS: Final[tuple[tuple[str, ...], ...]] = (
     ("email",),
     ("first_name", "last_name", "date_of_birth"),
 )
+
+
+def columns_of(comparison: Comparison) -> frozenset[str]:
+    """Every prepared column the comparison reads (a training block using one of them cannot learn it)."""
+    levels = comparison.levels
+    return frozenset({comparison.missing_when, *(lv.column for lv in levels), *(lv.other for lv in levels if lv.other)})
 
 
 def _exact(left: Any, right: Any) -> bool:
@@ -137,6 +172,28 @@ def _edits(threshold: float) -> Callable[[Any, Any], bool]:
     return lambda left, right: jellyfish.damerau_levenshtein_distance(left, right) <= threshold
 
 
+def _levenshtein(threshold: float) -> Callable[[Any, Any], bool]:
+    return lambda left, right: jellyfish.levenshtein_distance(left, right) <= threshold
+
+
+def _swapped(threshold: float) -> Callable[[Any, Any], bool]:
+    def test(left: Any, right: Any) -> bool:
+        (a, a_other), (b, b_other) = left, right
+        distance = jellyfish.damerau_levenshtein_distance
+        return distance(a, b_other) <= threshold and distance(a_other, b) <= threshold
+
+    return test
+
+
+def _values(level: Level, record: Mapping[str, Any]) -> Any:
+    """The level's value of one side: its column, or (column, other) for a swap; None when any is missing."""
+    value = record.get(level.column)
+    if not level.other or value is None:
+        return value
+    other = record.get(level.other)
+    return None if other is None else (value, other)
+
+
 def predicate(level: Level) -> Callable[[Any, Any], bool]:
     """The level's test in Python: the same as the SQL Splink runs for it."""
     if level.kind == "exact":
@@ -145,6 +202,10 @@ def predicate(level: Level) -> Callable[[Any, Any], bool]:
         return _forms
     if level.kind == "jaro_winkler":
         return _jaro_winkler(level.threshold)
+    if level.kind == "swapped":
+        return _swapped(level.threshold)
+    if level.kind == "levenshtein":
+        return _levenshtein(level.threshold)
     return _edits(level.threshold)
 
 
@@ -158,7 +219,7 @@ def level_of(
     if left.get(comparison.missing_when) is None or right.get(comparison.missing_when) is None:
         return None
     for index, (level, test) in enumerate(zip(comparison.levels, tests, strict=True)):
-        a, b = left.get(level.column), right.get(level.column)
+        a, b = _values(level, left), _values(level, right)
         if a is not None and b is not None and test(a, b):
             return index
     return len(comparison.levels)

@@ -3,11 +3,20 @@ make. Pure: pairs and records in, decisions out.
 
 The rules, in order:
 - A pair a reviewer rejected stays apart, and so do two clusters holding different national ids (the identity
-  graph refuses such a merge anyway: one person has one national id).
+  graph refuses such a merge anyway: one person has one national id) — except ids that differ by one typo (one
+  digit, or two digits swapped): such a pair, however certain, goes to review, never to an automatic merge, and
+  is counted as a data-quality finding (`id_typos`): one of the two source systems holds a mistyped id, which a
+  person must correct there before the identity graph can join the two.
 - Household guard: a household shares an address, a landline and usually a last name, which Fellegi-Sunter
-  counts as independent evidence. So a pair whose first names or birth dates plainly differ never merges
-  automatically, whatever its score (at most it goes to review), unless it agrees on something no household
-  shares: a national id or an email address.
+  counts as independent evidence. It is kept apart by what tells its members apart: first names that plainly
+  differ (not a typo, a nickname, a sound-alike or the names swapped) beside birth dates that differ (at most the
+  same year: partners, parents and children) or are missing, or beside one birth date and one phone (twins at
+  home).
+  Such a pair never merges automatically, whatever its score (at most it goes to review), unless it agrees on
+  something no household shares: a national id or an email address. One personal field alone does not hold a
+  pair: a mistyped birth date beside the same name, or a first name replaced in one silo beside the same birth
+  date, street and surname and no shared phone, is a duplicate far more often than a relative, and the score
+  weighs it.
 - Merges are taken strongest first (Kruskal), so every merge in a cluster is explained by a real pair's score and
   a cluster is never joined through a weaker pair when a stronger one already connects it.
 - A review is asked once per pair of clusters: the strongest pair between them.
@@ -18,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+import jellyfish
 
 from seamline.matching.comparisons import COMPARISONS, level_of, predicate
 
@@ -42,20 +53,30 @@ class Decisions:
     reviews: list[ScoredPair] = field(default_factory=list)
     apart: int = 0
     guarded: int = 0
+    id_typos: list[ScoredPair] = field(default_factory=list)  # reviews whose national ids differ by one typo
     clusters: dict[str, str] = field(default_factory=dict)  # record -> its cluster's representative
 
 
 def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | None:
-    """The personal field on which two prepared records plainly differ (when nothing personal agrees), or None."""
+    """Why two prepared records look like two members of one household ("first_name and date_of_birth": the first
+    names plainly differ and the birth dates differ or are missing; "first_name beside one birth date and phone":
+    twins), or None (also when something no household shares agrees)."""
     for unique in PERSONAL_IDS:
         value = left.get(unique)
         if value is not None and value == right.get(unique):
             return None
-    for name, (comparison, tests) in _GUARDED.items():
-        level = level_of(comparison, tests, left, right)
-        # "same year" is as good as differing for a birth date: partners are often born in one year.
-        if level is not None and level >= len(comparison.levels) - (1 if name == "date_of_birth" else 0):
-            return name
+    first, first_tests = _GUARDED["first_name"]
+    level = level_of(first, first_tests, left, right)
+    if level is None or level < len(first.levels):
+        return None
+    dob, dob_tests = _GUARDED["date_of_birth"]
+    born = level_of(dob, dob_tests, left, right)
+    # "same year" is as good as differing for a birth date: partners are often born in one year.
+    if born is None or born >= len(dob.levels) - 1:
+        return "first_name and date_of_birth"
+    phone = left.get("phone")
+    if phone is not None and phone == right.get("phone"):
+        return "first_name beside one birth date and phone"
     return None
 
 
@@ -90,11 +111,22 @@ class _Clusters:
             self.ids[root] = found
         return found
 
+    def id_typo(self, a: str, b: str) -> bool:
+        """Whether clusters a and b each hold one national id, and the two differ by one typo."""
+        left, right = self.held(a), self.held(b)
+        if len(left) != 1 or len(right) != 1 or left == right:
+            return False
+        return jellyfish.damerau_levenshtein_distance(next(iter(left)), next(iter(right))) <= 1
+
     def conflict(self, a: str, b: str) -> bool:
         """Whether clusters a and b hold different national ids, or a pair a reviewer rejected."""
         left, right = self.held(a), self.held(b)
         if left and right and left != right:
             return True
+        return self.is_refused(a, b)
+
+    def is_refused(self, a: str, b: str) -> bool:
+        """Whether clusters a and b hold a pair a reviewer rejected."""
         return any(self.find(x) == b for x in self.refused.get(a, ())) or any(
             self.find(x) == a for x in self.refused.get(b, ())
         )
@@ -141,20 +173,26 @@ def decide(
         if a == b:
             continue
         if clusters.conflict(a, b):
-            out.apart += 1
+            if clusters.id_typo(a, b) and not clusters.is_refused(a, b):
+                maybe.append(pair)
+            else:
+                out.apart += 1
             continue
         clusters.union(a, b)
         out.merges.append(pair)
     asked: set[frozenset[str]] = set()
-    for pair in maybe:
+    for pair in sorted(maybe, key=lambda p: (-p.probability, p.left, p.right)):
         a, b = clusters.find(pair.left), clusters.find(pair.right)
         key = frozenset((a, b))
         if a == b or key in asked:
             continue
-        if clusters.conflict(a, b):
+        typo = clusters.id_typo(a, b) and not clusters.is_refused(a, b)
+        if clusters.conflict(a, b) and not typo:
             out.apart += 1
             continue
         asked.add(key)
         out.reviews.append(pair)
+        if typo:
+            out.id_typos.append(pair)
     out.clusters = {uid: clusters.find(uid) for uid in clusters.parent}
     return out

@@ -25,17 +25,19 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.database_api import DatabaseAPISubClass
+from splink.internals.dialects import SplinkDialect
 
-from seamline.matching.comparisons import (
-    BLOCKING_KEYS,
-    COMPARISONS,
-    DETERMINISTIC_KEYS,
-    TRAINING_BLOCKS,
-    Comparison,
-    Level,
-)
+from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS, Comparison, Level
 from seamline.matching.prepare import COLUMNS
 from seamline.matching.scoring import fill_untrained
+from seamline.matching.training import (
+    check_trained,
+    estimated_prior,
+    measured_prior,
+    pairs_in_block,
+    present_fields,
+    training_blocks,
+)
 
 FILE_PREFIX = "model-"
 # Pseudo-count of the trained m values when labels update them: ten reviewed pairs move m a third of the way.
@@ -44,14 +46,34 @@ LABEL_PRIOR_PAIRS = 20.0
 logging.getLogger("splink").setLevel(logging.WARNING)
 
 
+class _SwappedLevel(ComparisonLevelCreator):
+    """Each side's `column` within `edits` of the other side's `other`, both ways (first and last names swapped),
+    in the backend's own Damerau-Levenshtein function."""
+
+    def __init__(self, column: str, other: str, edits: int) -> None:
+        self.column, self.other, self.edits = column, other, edits
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        distance = sql_dialect.damerau_levenshtein_function_name
+        a, b, n = self.column, self.other, self.edits
+        return f"{distance}({a}_l, {b}_r) <= {n} AND {distance}({b}_l, {a}_r) <= {n}"
+
+    def create_label_for_charts(self) -> str:
+        return f"{self.column} and {self.other} swapped"
+
+
 def _splink_level(level: Level) -> ComparisonLevelCreator:
     built: ComparisonLevelCreator
-    if level.kind == "exact":
+    if level.kind == "swapped":
+        built = _SwappedLevel(level.column, level.other, int(level.threshold))
+    elif level.kind == "exact":
         built = cll.ExactMatchLevel(level.column)
     elif level.kind == "forms":
         built = cll.ArrayIntersectLevel(level.column, min_intersection=1)
     elif level.kind == "jaro_winkler":
         built = cll.JaroWinklerLevel(level.column, level.threshold)
+    elif level.kind == "levenshtein":
+        built = cll.LevenshteinLevel(level.column, int(level.threshold))
     else:
         built = cll.DamerauLevenshteinLevel(level.column, int(level.threshold))
     if level.tf:
@@ -132,28 +154,6 @@ class TrainedModel:
         return f"v{self.version}"
 
 
-def pairs_in_block(records: pd.DataFrame, keys: Sequence[str]) -> int:
-    """How many pairs of records agree on all these columns (none missing)."""
-    sizes = records.dropna(subset=list(keys)).groupby(list(keys)).size()
-    return int((sizes * (sizes - 1) // 2).sum())
-
-
-def estimated_prior(records: pd.DataFrame, recall: float = 0.8) -> float:
-    """How likely two random records are one person: pairs agreeing on a near-certain key (national id, email, full
-    name and birth date), scaled up by the keys' assumed recall, over all pairs.
-
-    Splink's own estimate does the same but gives 0 when no such pair exists, which is the normal state of a
-    database whose identity graph already merged records sharing a national id or an email: then every second
-    record is assumed to have a duplicate somewhere.
-    """
-    n = len(records)
-    if n < 2:
-        return 0.5
-    observed = sum(pairs_in_block(records, keys) for keys in DETERMINISTIC_KEYS)
-    expected = observed / recall if observed else n / 2
-    return float(min(max(expected / (n * (n - 1) / 2), 1e-12), 0.5))
-
-
 def duckdb_api(memory_limit: str | None = None) -> DuckDBAPI:
     """An in-process DuckDB for Splink, its memory bounded (DuckDB's own default is 80% of the machine)."""
     config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
@@ -163,21 +163,19 @@ def duckdb_api(memory_limit: str | None = None) -> DuckDBAPI:
 def train_settings(
     records: pd.DataFrame, *, u_max_pairs: float, seed: int = 7, db_api: DuckDBAPI | None = None
 ) -> dict[str, Any]:
-    """Train without labels on DuckDB: the prior from near-certain rules, u from random pairs, m by EM."""
-    linker = Linker(
-        records,
-        settings_creator(estimated_prior(records)),
-        db_api=db_api or duckdb_api(),
-        set_up_basic_logging=False,
-    )
+    """Train without labels on DuckDB: the prior from near-certain rules, u from random pairs, m by EM over blocks
+    chosen from the fields the data has. TrainingRefused (saying why and what to map) for a degenerate model."""
+    present = present_fields(records)
+    blocks = training_blocks(present, lambda keys: pairs_in_block(records, keys))
+    prior = estimated_prior(records)
+    linker = Linker(records, settings_creator(prior), db_api=db_api or duckdb_api(), set_up_basic_logging=False)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for keys in TRAINING_BLOCKS:
-        # A small table may hold no pair in a block. Skipped before, not caught after: a failed EM session leaves
-        # the linker's comparisons filtered to that session's.
-        if pairs_in_block(records, keys) > 0:
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
-
-    return fill_untrained(linker.misc.save_model_to_json(), u_max_pairs)
+    for keys in blocks:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
+    trained = linker.misc.save_model_to_json()
+    trained["probability_two_random_records_match"] = measured_prior(records, trained) or prior
+    check_trained(trained, present, len(records))
+    return fill_untrained(trained, u_max_pairs)
 
 
 def apply_labels(settings: dict[str, Any], level_counts: Sequence[Sequence[int]]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ COLUMNS: Final = (
     "first_name_forms",
     "last_name",
     "last_name_metaphone",
+    "name_sounds",
     "date_of_birth",
     "birth_year",
     "birth_date_unordered",
@@ -35,6 +36,7 @@ COLUMNS: Final = (
     "postcode",
     "postcode_district",
     "address",
+    "address_known",
     "phone",
     "email",
     "email_local",
@@ -57,6 +59,7 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _DATE_FORMATS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})"),  # ISO, possibly with a time after it
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),  # YYYYMMDD, as many exports write it
 )
 _STREET_WORDS: Final = {
     "street": "st",
@@ -130,6 +133,8 @@ def postcode_parts(raw: str) -> tuple[str | None, str | None]:
     elif text[:5].isdigit():
         text = text[:5]
         district = text[:3]
+    elif text.isdigit() and len(text) == 4:  # Australia, New Zealand, much of Europe: the first three digits
+        district = text[:3]
     else:
         district = text[:-3] or text
     return text.replace(" ", ""), district
@@ -163,6 +168,9 @@ def prepare(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]:
     if last is not None and (form := name_form(last)) is not None:
         out["last_name"] = form
         out["last_name_metaphone"] = metaphone(form)
+    if out["first_name"] is not None and out["last_name"] is not None:
+        # Both name sounds in either order, so first and last names swapped still meet in blocking.
+        out["name_sounds"] = "|".join(sorted((out["first_name_metaphone"], out["last_name_metaphone"])))
     dob = birth_date(record.get("date_of_birth"))
     if dob is not None:
         out["date_of_birth"] = dob
@@ -180,6 +188,8 @@ def prepare(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]:
         out["postcode"], out["postcode_district"] = postcode_parts(postcode)
     if out["street"] is not None and out["postcode"] is not None:
         out["address"] = f"{out['street']}|{out['postcode']}"
+    if out["street"] is not None or out["postcode"] is not None or out["city"] is not None:
+        out["address_known"] = "yes"
     out["phone"] = phone_form(record.get("phone"), region)
     email = _text(record.get("email"))
     if email is not None and (normal := normalize_email(email)) is not None:

@@ -16,8 +16,13 @@ from typing import Any
 
 from seamline.matching.comparisons import COMPARISONS, Comparison, level_of, predicate
 
-# A level no training pair landed on has no m; it counts as rare, not impossible (Splink would divide by zero).
-M_FLOOR = 1e-6
+# The smallest m training gives a level: one true match in a thousand lands on it. A level no training pair landed
+# on (a birth date that differs, when every training pair agreed on it) is rare among true matches, not impossible:
+# at 1e-6 a mistyped birth date cost -20 bits and vetoed a pair identical in every other field; at 1e-3 it costs
+# about -10, which the other fields' agreement outweighs and a household's does not.
+M_FLOOR = 1e-3
+# What the scorer takes for an m a model file lacks or gives as 0 (older files; Splink divides by zero).
+_M_MISSING = 1e-6
 STRONGEST_M = 0.9
 TermFrequency = Callable[[str, Any], float | None]
 
@@ -94,8 +99,8 @@ class Scorer:
             params = [
                 _LevelParams(
                     label=str(lv.get("label_for_charts", "")),
-                    m=max(float(lv.get("m_probability") or M_FLOOR), M_FLOOR),
-                    u=float(lv.get("u_probability") or M_FLOOR),
+                    m=max(float(lv.get("m_probability") or _M_MISSING), _M_MISSING),
+                    u=float(lv.get("u_probability") or _M_MISSING),
                     tf_column=lv.get("tf_adjustment_column"),
                     tf_weight=float(lv.get("tf_adjustment_weight", 1.0)),
                 )
@@ -137,8 +142,8 @@ def _larger(a: float | None, b: float | None) -> float | None:
 
 def _shown(comparison: Comparison, record: Mapping[str, Any]) -> Any:
     if comparison.field == "address":
-        street, postcode = record.get("street"), record.get("postcode")
-        return ", ".join(v for v in (street, postcode) if v) or None
+        parts = (record.get("street"), record.get("postcode"), record.get("city"))
+        return ", ".join(v for v in parts if v) or None
     return record.get(comparison.field)
 
 

@@ -38,6 +38,7 @@ from seamline.matching.model import (
 from seamline.matching.models import MatchPair
 from seamline.matching.records import MatchingContext, profile_records
 from seamline.matching.scoring import Scorer, term_frequencies
+from seamline.matching.training import TrainingRefused
 from seamline.sources.service import create_source, list_sources
 
 MIN_TRAINING_RECORDS = 20
@@ -116,6 +117,13 @@ class RunSummary:
     apart: int
     guarded: int
     seconds: float
+    id_typos: int = 0  # reviews whose national ids differ by one typo: data-quality findings
+
+
+ID_TYPO_NOTE = (
+    "data-quality finding: the national ids differ by one typo; correct the mistyped one in its source system "
+    "(the identity graph holds one national id per person)"
+)
 
 
 def current_model(ctx: MatchingContext) -> TrainedModel | None:
@@ -129,11 +137,14 @@ def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
     records = profile_records(session, ctx)
     if len(records) < MIN_TRAINING_RECORDS:
         raise Conflict(f"{len(records)} profile(s) with a name; training needs at least {MIN_TRAINING_RECORDS}")
-    settings = train_settings(
-        records_frame(records),
-        u_max_pairs=ctx.config.u_max_pairs,
-        db_api=duckdb_api(ctx.config.duckdb_memory_limit),
-    )
+    try:
+        settings = train_settings(
+            records_frame(records),
+            u_max_pairs=ctx.config.u_max_pairs,
+            db_api=duckdb_api(ctx.config.duckdb_memory_limit),
+        )
+    except TrainingRefused as refused:
+        raise Conflict(f"no model was saved: {refused}") from None
     accepted = repository.pairs(session, ["accepted"])
     if accepted:
         settings = apply_labels(settings, label_level_counts([(p.left_values, p.right_values) for p in accepted]))
@@ -204,9 +215,10 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         else:
             apart += 1
     reviews = 0
+    typos = {(p.left, p.right) for p in decisions.id_typos}
     for pair in decisions.reviews:
         if frozenset((int(pair.left), int(pair.right))) not in open_pairs:
-            writer.write(pair, "review")
+            writer.write(pair, "review", ID_TYPO_NOTE if (pair.left, pair.right) in typos else None)
             reviews += 1
     writer.flush()
     return RunSummary(
@@ -219,6 +231,7 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         apart=decisions.apart + apart,
         guarded=decisions.guarded,
         seconds=time.perf_counter() - started,
+        id_typos=len(typos),
     )
 
 
@@ -245,7 +258,7 @@ class _PairWriter:
         self.links = {pid: [] for pid in ids}
         self.links.update(identifiers_by_profile(self.session, ids))
 
-    def write(self, pair: ScoredPair, outcome: str) -> bool:
+    def write(self, pair: ScoredPair, outcome: str, note: str | None = None) -> bool:
         """Store the pair; for a merge, queue its event. False when identity would refuse the merge."""
         left, right = self.records[pair.left], self.records[pair.right]
         explained = self.scorer.score(left, right, self.tf)
@@ -263,6 +276,7 @@ class _PairWriter:
             left_values=dict(left),
             right_values=dict(right),
             created_at=utcnow(),
+            note=note,
         )
         if outcome == "merge":
             message = merge_message(self.session, self.ctx, row, decided_by="model", known_links=self.links)

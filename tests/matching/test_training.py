@@ -1,0 +1,108 @@
+"""Training that learns every comparison, refuses a degenerate model, and blocking that covers missing and swapped
+values."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from seamline.matching.comparisons import BLOCKING_KEYS
+from seamline.matching.model import TrainedModel, duckdb_api, predict_pairs, records_frame, train_settings
+from seamline.matching.prepare import prepare
+from seamline.matching.scoring import M_FLOOR, Scorer
+from seamline.matching.training import TrainingRefused, learns, training_blocks
+from seamline.synthetic.people import generate_people
+from seamline.synthetic.silos import generate_silo_records
+
+# One person's strong agreement on each field, and another person's values of it.
+STRONG: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "name": ({"first_name": "Ada", "last_name": "Lovelace"}, {"first_name": "Grace", "last_name": "Hopper"}),
+    "birth date": ({"date_of_birth": "1815-12-10"}, {"date_of_birth": "1906-12-09"}),
+    "address": ({"street": "12 St James Square", "postcode": "SW1Y 4JH"}, {"street": "1 Elm St", "postcode": "90210"}),
+    "phone": ({"phone": "+442079460000"}, {"phone": "+14155550123"}),
+    "email": ({"email": "ada@example.org"}, {"email": "grace@example.org"}),
+    "national id": ({"national_id": "AB123456C"}, {"national_id": "ZX987654A"}),
+}
+
+
+def _records(fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    records = generate_silo_records(generate_people(700, seed=71), seed=72)
+    return [
+        {"unique_id": f"{r.system}:{r.record_key}", **prepare({k: v for k, v in r.fields().items() if k in fields})}
+        for r in records
+    ]
+
+
+def _blocked(left: dict[str, Any], right: dict[str, Any]) -> bool:
+    return any(all(left.get(c) is not None and left.get(c) == right.get(c) for c in keys) for keys in BLOCKING_KEYS)
+
+
+@pytest.mark.parametrize("pair", list(itertools.combinations(STRONG, 2)), ids=" + ".join)
+def test_any_two_strongly_agreeing_fields_are_compared(pair: tuple[str, str]) -> None:
+    """Every pair agreeing on two of the six fields meets on a blocking key, whatever else is missing or differs —
+    names included when one record has first and last swapped."""
+    same = {k: v for field in pair for k, v in STRONG[field][0].items()}
+    for missing in [f for f in STRONG if f not in pair]:
+        other = {**same, **STRONG[missing][1]}
+        assert _blocked(prepare(same), prepare(other)), (pair, missing)
+    if "name" in pair:
+        swapped = {**same, "first_name": "Lovelace", "last_name": "Ada"}
+        assert _blocked(prepare(same), prepare(swapped)), pair
+
+
+def _pairs_without(*absent: str) -> Callable[[Sequence[str]], int]:
+    """Pairs per block when the data lacks these columns: none in a block using one, some in any other."""
+    return lambda keys: 0 if set(absent) & set(keys) else 10
+
+
+def test_blocks_are_chosen_so_every_comparison_is_learned_where_it_is_free() -> None:
+    everything = {"first_name", "last_name", "date_of_birth", "address", "phone"}
+    chosen = training_blocks(everything, lambda keys: 10)
+    for field in everything:
+        assert any(field in learns(keys, everything) for keys in chosen), field
+    # no address: the birth date is learned among pairs agreeing on both name sounds
+    names_and_dob = {"first_name", "last_name", "date_of_birth"}
+    chosen = training_blocks(names_and_dob, _pairs_without("postcode", "postcode_district", "phone"))
+    assert ("first_name_metaphone", "last_name_metaphone") in chosen
+    # nothing but names: nothing can teach how often a true pair's names differ
+    with pytest.raises(TrainingRefused, match="date_of_birth"):
+        training_blocks({"first_name", "last_name"}, _pairs_without("date_of_birth", "postcode", "phone"))
+    with pytest.raises(TrainingRefused, match="no pairs to learn from"):
+        training_blocks(everything, lambda keys: 0)
+
+
+def test_names_and_birth_dates_alone_train_a_model_that_finds_pairs() -> None:
+    """The set that once trained silently into a model scoring nothing: no address, no contact details."""
+    prepared = _records(("first_name", "last_name", "date_of_birth"))
+    frame = records_frame(prepared)
+    settings = train_settings(frame, u_max_pairs=2e5, db_api=duckdb_api())
+    dob = next(c for c in settings["comparisons"] if c["output_column_name"] == "date_of_birth")
+    assert all(lv["m_probability"] >= M_FLOOR for lv in dob["comparison_levels"] if not lv.get("is_null_level"))
+    assert len(predict_pairs(frame, settings, duckdb_api(), 0.95)) > 100
+
+
+def test_birth_dates_imported_as_text_are_refused_with_what_to_map() -> None:
+    """Birth dates written as something matching cannot read are missing; with no address either, the model would
+    have no block to learn from: it is refused, not saved to score nothing."""
+    prepared = _records(("first_name", "last_name", "email"))
+    with pytest.raises(TrainingRefused, match="date_of_birth"):
+        train_settings(records_frame(prepared), u_max_pairs=2e5, db_api=duckdb_api())
+
+
+def test_a_mistyped_birth_date_costs_what_it_should_not_a_veto(trained_model: TrainedModel) -> None:
+    scorer = Scorer(trained_model.settings)
+    ada = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1815-12-10"}
+    ada |= {"street": "12 St James Square", "postcode": "SW1Y 4JH", "phone": "+442079460000"}
+    mistyped = prepare({**ada, "date_of_birth": "1851-02-01"})
+    score = scorer.score(prepare(ada), mistyped)
+    dob = next(f for f in score.fields if f.field == "date_of_birth")
+    assert dob.level == "differs"
+    assert -15 < dob.weight < 0
+    assert score.probability > 0.99
+    swapped = scorer.score(prepare(ada), prepare({**ada, "first_name": "Lovelace", "last_name": "Ada"}))
+    names = {f.field: f for f in swapped.fields if f.field in ("first_name", "last_name")}
+    assert {f.level for f in names.values()} == {"first and last names swapped"}
+    assert all(f.weight > 0 for f in names.values())
