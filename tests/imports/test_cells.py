@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
 from seamline.identity.rules import IdentityConfig
 from seamline.imports.cells import DATE_TRAITS, CellRules, cell_problems, date_problem, iso_date
-from seamline.imports.mapping import load_mapping
+from seamline.imports.mapping import RowProblem, load_mapping, row_to_messages
 
 MAPPING = load_mapping(
     """
@@ -37,22 +39,27 @@ def test_every_problem_of_a_row_is_named_with_its_column() -> None:
     assert cell_problems(bad, MAPPING, RULES) == [
         "email (column 'email'): 'ada@' is not a valid email address",
         "phone (column 'phone'): '12' is not a valid phone number (default region GB)",
-        "birthday (column 'dob'): '1815-13-40' is not a date (YYYY-MM-DD)",
         "email (column 'work_email'): 'not an address' is not a valid email address",
     ]
-    assert cell_problems({**GOOD, "dob": 18151210.5}, MAPPING, RULES) == [
-        "birthday (column 'dob'): '18151210.5' is not a date (YYYY-MM-DD)"
-    ]
+    # A birth date is read in the mapping's date format as the row becomes messages, and refused there with its
+    # line and column, beside the cells' problems (one check per date, in the format it is written in).
+    with pytest.raises(RowProblem) as refused:
+        row_to_messages(bad, MAPPING, 7, "crm")
+    assert any("column 'dob' (birthday): '1815-13-40' is not a date" in r for r in refused.value.reasons)
+    with pytest.raises(RowProblem):
+        row_to_messages({**GOOD, "dob": 18151210.5}, MAPPING, 7, "crm")
 
 
 def test_a_declared_date_format_plugs_in_as_a_parser() -> None:
     def day_first(text: str) -> date:
         return datetime.strptime(text, "%d/%m/%Y").date()
 
-    rules = CellRules.of(IdentityConfig(), dates={"birthday": day_first})
-    assert cell_problems({**GOOD, "phone": "", "dob": "10/12/1815"}, MAPPING, rules) == []
-    assert cell_problems({**GOOD, "phone": "", "dob": "1815-12-10"}, MAPPING, rules) == [
-        "birthday (column 'dob'): '1815-12-10' is not a date"
+    # A date trait the mapping does not read as a date (not a birth date, no `dates:` entry) is the cells' to check.
+    mapping = load_mapping("record_key: customer_no\ntraits: {customer_since: since}\n")
+    rules = CellRules.of(IdentityConfig(), dates={"customer_since": day_first})
+    assert cell_problems({"customer_no": "C1", "since": "10/12/1815"}, mapping, rules) == []
+    assert cell_problems({"customer_no": "C1", "since": "1815-12-10"}, mapping, rules) == [
+        "customer_since (column 'since'): '1815-12-10' is not a date"
     ]
     assert date_problem("birthday", "dob", "2026-02-29") is not None
     assert iso_date("2024-02-29") == date(2024, 2, 29)
