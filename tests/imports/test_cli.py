@@ -184,5 +184,5 @@ def test_every_bad_cell_of_a_row_is_reported_by_the_line_its_record_starts_on(
     assert "3 problem(s) in 3 row(s); nothing was imported" in result.output
     assert "line 3: email (column 'email'): 'bob@' is not a valid email address" in result.output
     assert "line 3: phone (column 'phone'): '12' is not a valid phone number (default region US)" in result.output
-    assert "line 3: birthday (column 'dob'): '1980-13-40' is not a date (YYYY-MM-DD)" in result.output
+    assert "line 3: column 'dob' (birthday): '1980-13-40' is not a date written YYYY-MM-DD or YYYYMMDD" in result.output
     assert "all valid" not in result.output

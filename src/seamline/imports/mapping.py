@@ -253,7 +253,11 @@ def row_to_messages(
         else:
             external_ids.append({"id": value, "type": kind, "collection": "users", "encoding": "none"})
     for name in mapping.traits:
-        value = trait_value(row, mapping, name, line)
+        try:
+            value = trait_value(row, mapping, name, line)
+        except RowProblem as problem:  # every problem of the row is reported, not only the first
+            problems.extend(problem.reasons)
+            continue
         if _present(value):
             traits[name] = value
     identify: dict[str, Any] = {"type": "identify", **person, "traits": traits}
