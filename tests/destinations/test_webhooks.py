@@ -19,8 +19,12 @@ from seamline.destinations.consumer import ResolvedEvent, publish_events
 from seamline.destinations.service import create_destination, publish, replay_since, set_paused
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.service import DEAD, entries, replay
+from seamline.pipeline.registry import Pipeline
+from seamline.pipeline.replay import rebuild
 from seamline.privacy.service import erase_profile, open_request
 from seamline.worker.dispatcher import build_dispatcher
+from tests.support.builders import make_source
+from tests.support.flows import drain, send
 from tests.support.people import person
 from tests.support.webhooks import Receiver, webhook_receiver
 
@@ -234,3 +238,34 @@ def test_tracked_events_reach_the_destinations_subscribed_to_them(
     assert body["type"] == "event.Order Completed"
     assert body["data"]["properties"] == {"total": 12}
     assert "context" not in body["data"]  # the IP address stays in Seamline
+
+
+def _outbox_size(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM outbox_messages")).scalar_one())
+
+
+def test_the_worker_sends_tracked_events_to_subscribers_once_and_a_rebuild_announces_nothing(
+    client: TestClient, engine: Engine, hook_settings: Settings, receiver: Receiver
+) -> None:
+    person(client, engine, hook_settings)
+    with unit_of_work(engine) as session:
+        _view, receiver.secret = create_destination(
+            session, "shop", receiver.url, purpose="analytics", subscriptions=["event.Order Completed"],
+            consent=hook_settings.consent,
+        )  # fmt: skip
+    _, key = make_source(engine, "shop-web", "web")
+    send(
+        client,
+        key,
+        {"type": "track", "userId": "u-ada", "event": "Order Completed", "properties": {"total": 30}},
+        {"type": "track", "userId": "u-ada", "event": "Page Viewed", "properties": {}},
+    )
+    drain(engine, hook_settings)  # the real worker: the pipeline's destinations consumer queues the webhook
+    assert _outbox_size(engine) == 1
+    _deliver(engine, hook_settings)
+    [body] = receiver.received
+    assert (body["type"], body["data"]["properties"]) == ("event.Order Completed", {"total": 30})
+    with unit_of_work(engine) as session:  # a replay re-derives the graph from every event: it announces nothing
+        rebuild(session, Pipeline(hook_settings.identity, hook_settings.consent))
+    assert _outbox_size(engine) == 1

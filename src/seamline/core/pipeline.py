@@ -51,6 +51,9 @@ class ResolvedBatch:
 
     events: Sequence[ResolvedEvent]
     merges: Sequence[MergeNotice]
+    # A replay (unmerge, rebuild) runs events that were taken before: consumers re-derive state from them, but one
+    # that announces events to the outside (destinations) must not announce them twice.
+    is_replay: bool = False
 
     def born_and_merged(self) -> dict[int, int]:
         """Profiles created in this batch and merged in it, to where they went (one hop)."""

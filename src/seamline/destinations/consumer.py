@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seamline.consent.config import ConsentConfig
+from seamline.core.pipeline import Consumer, ResolvedBatch
 from seamline.destinations.service import has_event_subscribers, publish
 
 # What a destination receives of an event: the Segment fields that say what happened, never the whole context
@@ -41,3 +42,25 @@ def publish_events(session: Session, events: Sequence[ResolvedEvent], *, consent
             session, f"event.{payload['event']}", event.profile_id, data, consent=consent, occurred_at=event.occurred_at
         )
     return queued
+
+
+class DestinationsConsumer(Consumer):
+    """Registered in the event pipeline: each batch's tracked events go to the destinations subscribed to them.
+
+    A replay (unmerge, rebuild) announces nothing: its events reached the destinations when they were first taken.
+    """
+
+    name = "destinations"
+
+    def __init__(self, consent: ConsentConfig) -> None:
+        self.consent = consent  # a destination receives only the people who consented to its purpose
+
+    def take(self, session: Session, batch: ResolvedBatch) -> None:
+        if batch.is_replay:
+            return
+        tracked = [
+            ResolvedEvent(e.id, e.profile_id, e.payload, e.occurred_at)
+            for e in batch.events
+            if e.payload.get("type") == "track"
+        ]
+        publish_events(session, tracked, consent=self.consent)

@@ -11,6 +11,7 @@ from seamline.communications.consumer import CommunicationsConsumer
 from seamline.consent.config import ConsentConfig
 from seamline.consent.consumer import ConsentConsumer
 from seamline.core.pipeline import Consumer
+from seamline.destinations.consumer import DestinationsConsumer
 from seamline.identity.rules import IdentityConfig
 from seamline.identity.service import IdentityContext
 from seamline.profiles.consumer import FactsConsumer
@@ -25,6 +26,7 @@ def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consume
         FactsConsumer(vocabulary),
         CasesConsumer(),
         CommunicationsConsumer(),
+        DestinationsConsumer(consent),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
@@ -38,8 +39,9 @@ def process_events(
         events = [_withheld(e) if h else e for e, h in zip(events, hit, strict=True)]
         extracted = [([], []) if h else x for x, h in zip(extracted, hit, strict=True)]
     resolved = resolve_batch(session, events, pipeline, extracted=extracted, reuse_profiles=reuse_profiles)
+    batch = replace(resolved.batch, is_replay=True) if reuse_profiles is not None else resolved.batch
     for consumer in pipeline.consumers:
-        consumer.take(session, resolved.batch)
+        consumer.take(session, batch)
     resolved.outcome.erased_events = erased_ids
     scrub_events(session, erased_ids)
     return resolved.outcome
