@@ -70,32 +70,8 @@ class CommunicationOut(BaseModel):
 
 
 def _out(item: CommunicationView) -> CommunicationOut:
-    return CommunicationOut(
-        communication_id=item.communication_id,
-        profile_id=item.profile_id,
-        type=item.type,
-        template=item.template,
-        template_version=item.template_version,
-        batch=item.batch,
-        campaign=item.campaign,
-        source_system=item.source_system,
-        platform=item.platform,
-        channel=item.channel,
-        purpose=item.purpose,
-        topic=item.topic,
-        priority=item.priority,
-        product=item.product,
-        address=item.address,
-        subject=item.subject,
-        fields=dict(item.fields),
-        status=item.status,
-        created_at=item.created_at,
-        sent_at=item.sent_at,
-        outcomes=[
-            OutcomeOut(outcome=o.outcome, detail=o.detail, origin=o.origin, occurred_at=o.occurred_at)
-            for o in item.outcomes
-        ],
-    )
+    # The wire shape is the view's fields under the same names (the view's row id stays inside).
+    return CommunicationOut.model_validate(item, from_attributes=True)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from seamline.api.deps import Ctx, requires_key
+from seamline.api.deps import Ctx, ProfilesContext, requires_key
 from seamline.api.openapi import errors
 from seamline.audit.service import record
 from seamline.core.db import unit_of_work
@@ -96,10 +96,7 @@ async def get_destinations(principal: Admin, ctx: Ctx) -> list[DestinationOut]:
     summary="Hold deliveries (nothing is dropped)",
 )
 async def post_pause(name: str, principal: Admin, ctx: Ctx) -> DestinationOut:
-    with unit_of_work(ctx.engine) as session:
-        view = set_paused(session, name, is_paused=True)
-        record(session, principal, "change", "destination", name, {"status": "paused"})
-    return _out(view)
+    return _set_paused(name, True, principal, ctx)
 
 
 @router.post(
@@ -109,9 +106,13 @@ async def post_pause(name: str, principal: Admin, ctx: Ctx) -> DestinationOut:
     summary="Deliver again, what waited first",
 )
 async def post_resume(name: str, principal: Admin, ctx: Ctx) -> DestinationOut:
+    return _set_paused(name, False, principal, ctx)
+
+
+def _set_paused(name: str, is_paused: bool, principal: Principal, ctx: ProfilesContext) -> DestinationOut:
     with unit_of_work(ctx.engine) as session:
-        view = set_paused(session, name, is_paused=False)
-        record(session, principal, "change", "destination", name, {"status": "active"})
+        view = set_paused(session, name, is_paused=is_paused)
+        record(session, principal, "change", "destination", name, {"status": "paused" if is_paused else "active"})
     return _out(view)
 
 
