@@ -56,8 +56,8 @@ from seamline.core.errors import (
     TooLarge,
     Unauthorized,
 )
-from seamline.core.migrations import is_up_to_date
 from seamline.core.responses import JSONResponse
+from seamline.core.schema import is_up_to_date
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size

@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from seamline.cli import app
 from seamline.core.db import unit_of_work
-from seamline.core.migrations import head_revision
+from seamline.core.schema import expected_revision as head_revision
 from seamline.sources.service import authenticate_write_key, find_by_key, revoke_source
 from tests.support.builders import make_source
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from seamline.communications.templates import BUILTIN_DIR, Catalog, render
+from seamline.communications.config import BUILTIN_DIR
+from seamline.communications.templates import Catalog, render
 from seamline.core.errors import InvalidInput, NotFound
 
 GOOD = """

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from seamline.cli.session import engine_for, err, fail, load_settings
 from seamline.config import Settings
 from seamline.core.errors import SeamlineError
-from seamline.core.migrations import is_up_to_date
+from seamline.core.schema import is_up_to_date
 from seamline.imports.cells import CellRules
 from seamline.imports.encoding import DEFAULT as DEFAULT_ENCODING
 from seamline.imports.mapping import ImportMapping, load_mapping

@@ -13,8 +13,8 @@ from rich.table import Table
 from seamline.audit.service import record
 from seamline.cli.session import engine_for, err, fail, load_settings, transaction
 from seamline.core.errors import SeamlineError
-from seamline.core.migrations import is_up_to_date
 from seamline.core.principal import Principal
+from seamline.core.schema import is_up_to_date
 from seamline.outbox.service import DEAD, counts, discard, entries, replay
 from seamline.preferences.service import unsubscribe_link
 from seamline.worker.dispatcher import build_dispatcher

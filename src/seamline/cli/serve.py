@@ -14,7 +14,8 @@ from seamline.app import create_app
 from seamline.cli.session import engine_for, err, fail, load_settings
 from seamline.config import Settings
 from seamline.core.errors import SeamlineError
-from seamline.core.migrations import is_up_to_date, upgrade
+from seamline.core.migrations import upgrade
+from seamline.core.schema import is_up_to_date
 from seamline.demo.workspace import DemoWorkspace, create_demo_workspace, play
 from seamline.privacy.forgetting import ErasureFollower
 from seamline.worker.runner import Worker

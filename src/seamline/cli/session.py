@@ -14,7 +14,7 @@ from seamline.cli.output import Messages
 from seamline.config import Settings
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.errors import InvalidInput, SeamlineError, TooLarge
-from seamline.core.migrations import is_up_to_date
+from seamline.core.schema import is_up_to_date
 
 err = Messages()
 

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from seamline.communications.templates import BUILTIN_DIR
+# The templates that ship with Seamline. Named here, not in templates.py, so reading settings does not load Jinja.
+BUILTIN_DIR = Path(__file__).parent / "templates"
 
 
 class EmailConfig(BaseModel):

@@ -26,7 +26,6 @@ PRIORITIES = ("critical", "service", "marketing")
 CHANNELS = ("email", "sms", "push", "paper", "in_app")
 # Names Seamline fills itself, which a template may use without declaring.
 PROVIDED = ("preferences_url", "communication_id")
-BUILTIN_DIR = Path(__file__).parent / "templates"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
 
 

@@ -35,10 +35,6 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
-def is_up_to_date(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()
-
-
 def revision_autogenerate(engine: Engine, message: str) -> None:
     """Write a new migration from the difference between the models and the database (developers only)."""
     config = _config()
