@@ -18,4 +18,4 @@ def import_all_models() -> None:
     import seamline.privacy.models
     import seamline.profiles.models
     import seamline.sources.models
-    import seamline.users.models  # noqa: F401
+    import seamline.users.models  # noqa: F401  # imported for the tables it registers

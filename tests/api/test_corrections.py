@@ -58,7 +58,10 @@ def test_corrections_identifiers_and_search(client: TestClient, engine: Engine, 
     )
     assert taken.status_code == 400
     assert taken.json()["error"]["errors"][0]["code"] == "held_by_another_profile"
-    assert grace
+    # Refused means unchanged: the email still points at Grace, and Ada got no user id from the refused batch.
+    holder = client.get("/v1/profiles/lookup", params={"identifier": "email:grace@example.com"}, headers=headers)
+    assert holder.json()["id"] == grace != ada
+    assert client.get("/v1/profiles/lookup", params={"identifier": "user_id:u-9"}, headers=headers).status_code == 404
 
 
 def test_corrections_need_the_write_scope(client: TestClient, engine: Engine, settings: Settings) -> None:

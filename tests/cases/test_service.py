@@ -33,7 +33,7 @@ def _open(engine: Engine, **kwargs: object) -> int:
     args: dict[str, object] = {"profile_id": ANN, "subject": "Card blocked abroad", "channel": "phone"}
     args.update(kwargs)
     with unit_of_work(engine) as session:
-        return open_case(session, CONFIG, actor="maria", surface="console", now=MONDAY, **args).id  # type: ignore[arg-type]
+        return open_case(session, CONFIG, actor="maria", surface="console", now=MONDAY, **args).id  # type: ignore[arg-type]  # overrides of any field
 
 
 def _count(engine: Engine, model: type[Case] | type[CaseEntry] | type[CaseHandoff]) -> int:

@@ -23,7 +23,7 @@ def office(zone: ZoneInfo = LONDON, *, holidays: frozenset[date] = frozenset()) 
 
 
 def local(zone: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=zone)  # type: ignore[misc]
+    return datetime(*args, tzinfo=zone)  # type: ignore[misc]  # year, month, day… as positionals
 
 
 def test_time_inside_one_day_counts_in_full_and_evenings_do_not_count() -> None:

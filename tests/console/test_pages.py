@@ -12,7 +12,7 @@ from seamline.core.db import unit_of_work
 from tests.console.conftest import SignIn, csrf_of, log_in
 from tests.console.people import ada_and_grace, wrong_merge
 from tests.support.builders import make_source, make_user
-from tests.support.flows import drain, send
+from tests.support.flows import drain, profile_holding, send
 
 
 def test_login_flow_cookie_and_logout(console: TestClient, engine: Engine) -> None:
@@ -192,7 +192,7 @@ def test_agent_corrects_the_email_and_a_preference_with_evidence(
         changes = [e for e in entries(session, subject_type="profile", subject_id=ada) if e.action == "change"]
     assert len(changes) == 2
     assert {e.actor for e in changes} == {"console:agent"}
-    assert grace
+    assert profile_holding(engine, "email:grace@example.com") == grace  # the refused correction moved nothing
 
 
 def test_supervisor_unmerges_a_wrong_merge(

@@ -39,7 +39,7 @@ def test_a_signed_link_names_its_profile_until_it_expires() -> None:
 def test_a_changed_link_is_not_valid(tamper: object) -> None:
     token = sign_link(42, NOW + timedelta(days=1), SECRET)
     with pytest.raises(Unauthorized, match="this link is not valid"):
-        verify_link(tamper(token), SECRET, NOW)  # type: ignore[operator]
+        verify_link(tamper(token), SECRET, NOW)  # type: ignore[operator]  # a parametrized function
 
 
 def test_a_link_signed_under_another_secret_is_not_valid() -> None:

@@ -44,7 +44,7 @@ def _people(first: int, count: int) -> list[dict[str, Any]]:
 def _inbox(engine: Engine) -> tuple[int, int, int, int]:
     """(events stored, events waiting, timeline entries, events counted by the worker's progress)."""
     with engine.connect() as conn:
-        return tuple(  # type: ignore[return-value]
+        return tuple(  # type: ignore[return-value]  # four counts, one per query below
             int(conn.execute(text(sql)).scalar() or 0)
             for sql in (
                 "SELECT count(*) FROM inbox_events",

@@ -55,8 +55,8 @@ def read_snapshot(engine: Engine) -> Iterator[DriverTransaction]:
         driver = proxied.driver_connection
         if engine.dialect.name == "sqlite":
             # The engine runs pysqlite in autocommit mode and begins explicitly (see create_db_engine).
-            driver.execute("BEGIN")  # type: ignore[union-attr]
-        yield DriverTransaction(engine.dialect, driver)  # type: ignore[arg-type]
+            driver.execute("BEGIN")  # type: ignore[union-attr]  # DBAPI connections are typed as Any-or-None
+        yield DriverTransaction(engine.dialect, driver)  # type: ignore[arg-type]  # a live driver connection, never None here
     finally:
         proxied.rollback()
         proxied.close()

@@ -123,7 +123,7 @@ def _inbound(base_url: str, key: str, person: Person, conversation: Conversation
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310  # our own server, an http(s) URL
             routed: dict[str, Any] = orjson.loads(answer.read())
     except urllib.error.HTTPError as exc:
         log.debug("demo message from %s refused: %s %s", person.emails[0], exc.code, exc.read()[:300])

@@ -216,7 +216,7 @@ def for_dialect(settings: Mapping[str, Any], dialect: str) -> dict[str, Any]:
     to Spark), so a model moves to another backend as its parameters: the comparisons are rebuilt for the target
     dialect from comparisons.py and each level takes the trained m and u of the level in the same place.
     """
-    fresh: dict[str, Any] = settings_creator().get_settings(dialect).as_dict()  # type: ignore[no-untyped-call]
+    fresh: dict[str, Any] = settings_creator().get_settings(dialect).as_dict()  # type: ignore[no-untyped-call]  # Splink is untyped
     fresh["probability_two_random_records_match"] = settings["probability_two_random_records_match"]
     for target, trained in zip(fresh["comparisons"], settings["comparisons"], strict=True):
         if target["output_column_name"] != trained["output_column_name"] or len(target["comparison_levels"]) != len(

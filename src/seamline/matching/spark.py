@@ -50,7 +50,7 @@ def spark_backend(master: str = "local[2]") -> tuple[SparkAPI, Any]:
         return spark.createDataFrame(rows, schema=_SCHEMA)
 
     # Splink's SparkAPI is untyped; persisting (not checkpointing to disk) suits local mode and small clusters.
-    api = SparkAPI(  # type: ignore[no-untyped-call]
+    api = SparkAPI(  # type: ignore[no-untyped-call]  # untyped, as said above
         spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=2
     )
     return api, as_spark

@@ -271,7 +271,7 @@ def name_candidates(
         return []
     # The interpolated parts are the index expressions, constants of this package; every value is a parameter.
     sql = (
-        f"SELECT profile_id FROM profile_traits WHERE name IN :names AND {VALUE_HEAD} IN :heads "  # noqa: S608
+        f"SELECT profile_id FROM profile_traits WHERE name IN :names AND {VALUE_HEAD} IN :heads "  # noqa: S608  # constants interpolated, values bound
         f"UNION SELECT profile_id FROM profile_traits WHERE name IN :names AND {VALUE_TAIL} IN :tails "
         "LIMIT :limit"
     )

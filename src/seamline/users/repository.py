@@ -63,7 +63,7 @@ def revoke_sessions_of(session: Session, user_id: int, at: datetime) -> int:
         .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
         .values(revoked_at=at)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE answers a CursorResult; Result hides rowcount
 
 
 def add_attempt(session: Session, username: str, at: datetime, outcome: str, ip: str | None) -> None:
