@@ -30,6 +30,7 @@ from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
+from seamline.api.links import build_router as links_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
 from seamline.api.openapi import DESCRIPTION, document, errors
@@ -308,6 +309,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(destinations_router)
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
+    app.include_router(links_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     mount_console(app)

@@ -3,6 +3,8 @@ on loopback, and every step in the communications log."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -189,3 +191,41 @@ def test_a_person_sees_their_communications_newest_first(
         found = communications_of(session, ada)
     assert {c.communication_id for c in found} == {first.communication_id, second.communication_id}
     assert found[0].created_at >= found[1].created_at
+
+
+def test_a_click_on_a_tracked_link_redirects_to_the_offer_and_is_logged_with_the_open(
+    client: TestClient, engine: Engine, mail_settings: Settings, smtp: tuple[Mailbox, int]
+) -> None:
+    ada = person(client, engine, mail_settings)
+    _choose(engine, mail_settings, ada, "marketing", "granted")
+    queued = queue(
+        engine,
+        mail_settings,
+        ada,
+        "savings_offer",
+        {"first_name": "Ada"},
+        preferences_url="https://bank.example/preferences/t",
+    )
+    deliver(engine, mail_settings)
+
+    [mail] = smtp[0].messages
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    plain = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "https://bank.example/savings" not in html  # the offer's link goes through our redirect
+    assert 'href="https://bank.example/preferences/t"' in html  # the preference page is ours: left as it is
+    [click] = re.findall(r'href="https://bank\.example(/t/c/[^"]+)"', html)
+    [pixel] = re.findall(r'src="https://bank\.example(/t/o/[^"]+)"', html)
+    assert re.search(r"https://bank\.example/t/c/\S+\.", plain)  # the text part's address too, its full stop kept
+
+    assert client.get(click[:-3] + "AAA", follow_redirects=False).status_code == 404  # altered: nothing logged
+    answer = client.get(click, follow_redirects=False)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == "https://bank.example/savings?from=email&offer=rate"
+    shown = client.get(pixel)
+    assert (shown.status_code, shown.headers["content-type"]) == (200, "image/gif")
+
+    with unit_of_work(engine, write=False) as session:
+        logged = view(session, queued.communication_id)
+    assert [o.outcome for o in logged.outcomes] == ["queued", "accepted", "clicked", "opened"]
+    assert (logged.outcomes[2].detail or "").startswith("https://bank.example/savings?from=email&offer=rate")
+    assert logged.status == "opened"

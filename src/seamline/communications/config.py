@@ -30,3 +30,10 @@ class EmailConfig(BaseModel):
         default="http://127.0.0.1:8000",
         description="Where customers reach this server: the base of unsubscribe and preference links.",
     )
+    track_links: bool = Field(
+        default=True,
+        description="Send an email's links through a signed redirect at PUBLIC_URL, so clicks reach the log.",
+    )
+    track_opens: bool = Field(
+        default=True, description="Add an open pixel to HTML email (opens are approximate: clients block images)."
+    )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from seamline.communications import email
 from seamline.communications.config import EmailConfig
+from seamline.communications.links import LinkTracker
 from seamline.communications.service import (
     ACCEPTED,
     BOUNCED_HARD,
@@ -66,10 +67,17 @@ class EmailHandler:
     kind = EMAIL_KIND
     is_concurrent = True  # one kept-open SMTP connection per send thread: round trips overlap
 
-    def __init__(self, config: EmailConfig, consent: ConsentConfig, unsubscribe_url: UnsubscribeLink | None) -> None:
+    def __init__(
+        self,
+        config: EmailConfig,
+        consent: ConsentConfig,
+        unsubscribe_url: UnsubscribeLink | None,
+        tracker: LinkTracker | None = None,
+    ) -> None:
         self._config = config
         self._consent = consent
         self._unsubscribe_url = unsubscribe_url
+        self._tracker = tracker
         self._local = threading.local()
         self._transports: list[email.SmtpTransport] = []
         self._lock = threading.Lock()
@@ -100,13 +108,17 @@ class EmailHandler:
                 if check.is_marketing and self._unsubscribe_url is not None and check.profile_id is not None:
                     link = self._unsubscribe_url(check.profile_id)
                 payload = entry.payload
+                text, html = str(payload.get("text", "")), payload.get("html")
+                if self._tracker is not None:  # links through the signed redirect, so clicks and opens come back
+                    text = self._tracker.text(text, entry.delivery_id)
+                    html = self._tracker.html(html, entry.delivery_id) if html else html
                 message = email.compose(
                     self._config,
                     delivery_id=entry.delivery_id,
                     to=check.address,
                     subject=str(payload.get("subject", "")),
-                    text=str(payload.get("text", "")),
-                    html=payload.get("html"),
+                    text=text,
+                    html=html,
                     unsubscribe_url=link,
                 )
                 out[entry.id] = _EmailPlan(check.address, message)

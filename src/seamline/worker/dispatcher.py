@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from seamline.communications.delivery import EmailHandler, PaperHandler, UnsubscribeLink
+from seamline.communications.links import LinkTracker
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.destinations.delivery import WebhookHandler
@@ -29,6 +30,7 @@ from seamline.outbox.breaker import Breakers
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.handlers import Handler
 from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt, Entry, claim, is_any_due, settle
+from seamline.preferences.service import signing_secret
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +158,11 @@ class Dispatcher:
 
 def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: UnsubscribeLink | None) -> Dispatcher:
     """A dispatcher for every kind Seamline delivers, configured from settings."""
+    tracker = None
+    if settings.email.track_links:
+        tracker = LinkTracker(settings.email.public_url, signing_secret(settings), settings.email.track_opens)
     handlers: list[Handler] = [
-        EmailHandler(settings.email, settings.consent, unsubscribe_url),
+        EmailHandler(settings.email, settings.consent, unsubscribe_url, tracker),
         PaperHandler(settings.data_dir / "print"),
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
     ]
