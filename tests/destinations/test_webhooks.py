@@ -17,14 +17,15 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
 from seamline.destinations.consumer import ResolvedEvent, publish_events
 from seamline.destinations.service import create_destination, publish, replay_since, set_paused
+from seamline.identity.service import merge_history
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.service import DEAD, entries, replay
 from seamline.pipeline.registry import Pipeline
-from seamline.pipeline.replay import rebuild
+from seamline.pipeline.replay import rebuild, unmerge
 from seamline.privacy.service import erase_profile, open_request
 from seamline.worker.dispatcher import build_dispatcher
 from tests.support.builders import make_source
-from tests.support.flows import drain, send
+from tests.support.flows import drain, profile_holding, send
 from tests.support.people import person
 from tests.support.webhooks import Receiver, webhook_receiver
 
@@ -269,3 +270,43 @@ def test_the_worker_sends_tracked_events_to_subscribers_once_and_a_rebuild_annou
     with unit_of_work(engine) as session:  # a replay re-derives the graph from every event: it announces nothing
         rebuild(session, Pipeline(hook_settings.identity, hook_settings.consent))
     assert _outbox_size(engine) == 1
+
+
+def test_the_worker_publishes_trait_changes_in_canonical_names_a_merge_and_its_undoing(
+    client: TestClient, engine: Engine, hook_settings: Settings, receiver: Receiver
+) -> None:
+    with unit_of_work(engine) as session:
+        _view, receiver.secret = create_destination(
+            session, "crm", receiver.url, purpose="analytics",
+            subscriptions=["profile.trait_changed", "profile.merged", "profile.unmerged"],
+            consent=hook_settings.consent,
+        )  # fmt: skip
+    _, key = make_source(engine, "web", "web")
+    send(
+        client,
+        key,
+        {"type": "identify", "anonymousId": "ada-laptop", "userId": "u-ada", "traits": {"firstName": "Ada"}},
+        {"type": "identify", "anonymousId": "bob-phone", "traits": {"name": "Bob Builder", "city": "Leeds"}},
+    )
+    drain(engine, hook_settings)
+    ada, bob = profile_holding(engine, "user_id:u-ada"), profile_holding(engine, "anonymous_id:bob-phone")
+    send(client, key, {"type": "track", "anonymousId": "bob-phone", "userId": "u-ada", "event": "Signed In"})
+    drain(engine, hook_settings)  # a wrong stitch: Bob's phone joins Ada
+    _deliver(engine, hook_settings)
+    by_type: dict[str, list[dict[str, object]]] = {}
+    for body in receiver.received:
+        by_type.setdefault(str(body["type"]), []).append(body["data"])
+    traits = {d["profile_id"]: d["traits"] for d in by_type["profile.trait_changed"]}
+    assert traits[ada] == {"first_name": "Ada"}  # the canonical model's name, not the source's `firstName`
+    assert traits[bob] == {"name": "Bob Builder", "address": {"city": "Leeds"}}
+    [merged] = by_type["profile.merged"]
+    assert (merged["profile_id"], merged["absorbed_profile_id"]) == (ada, bob)
+
+    with unit_of_work(engine) as session:
+        [merge] = [m for m in merge_history(session, ada) if m.merged_profile_id == bob]
+        unmerge(session, merge.id, Pipeline(hook_settings.identity, hook_settings.consent), actor="t", reason="wrong")
+    receiver.received.clear()
+    _deliver(engine, hook_settings)
+    undone = [b["data"] for b in receiver.received if b["type"] == "profile.unmerged"]
+    assert sorted(d["profile_id"] for d in undone) == sorted(undone[0]["profile_ids"]) == sorted([ada, bob])
+    assert {b["type"] for b in receiver.received} == {"profile.unmerged"}  # the replay announced nothing else

@@ -1,10 +1,12 @@
 """Destinations' consumer of resolved events: each tracked event goes to the destinations subscribed to
-`event.<Event Name>` (or `event.*`), for the people who consented to their purpose, through the outbox in the
-batch's own transaction. Profile changes (`profile.*`) are published by the steps that make them."""
+`event.<Event Name>` (or `event.*`), and the batch's profile changes to those subscribed to them
+(`profile.trait_changed` for traits an event states, in the canonical model's names; `profile.merged` for each
+merge of two existing profiles), for the people who consented to their purpose, through the outbox in the batch's
+own transaction. An unmerge and an erasure publish theirs from the steps that make them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from seamline.consent.config import ConsentConfig
 from seamline.core.pipeline import Consumer, ResolvedBatch
-from seamline.destinations.service import has_event_subscribers, publish
+from seamline.destinations.service import MERGED, TRAIT_CHANGED, has_event_subscribers, publish, subscribed_types
+
+Canonical = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # a source's traits in the canonical model's names
 
 # What a destination receives of an event: the Segment fields that say what happened, never the whole context
 # (IP addresses, user agents and library details stay in Seamline).
@@ -52,15 +56,49 @@ class DestinationsConsumer(Consumer):
 
     name = "destinations"
 
-    def __init__(self, consent: ConsentConfig) -> None:
+    def __init__(self, consent: ConsentConfig, canonical: Canonical | None = None) -> None:
         self.consent = consent  # a destination receives only the people who consented to its purpose
+        self.canonical = canonical or dict
 
     def take(self, session: Session, batch: ResolvedBatch) -> None:
         if batch.is_replay:
             return
-        tracked = [
-            ResolvedEvent(e.id, e.profile_id, e.payload, e.occurred_at)
-            for e in batch.events
-            if e.payload.get("type") == "track"
-        ]
-        publish_events(session, tracked, consent=self.consent)
+        wanted = subscribed_types(session)
+        if not wanted:
+            return
+        if any(t.startswith("event.") for t in wanted):
+            tracked = [
+                ResolvedEvent(e.id, e.profile_id, e.payload, e.occurred_at)
+                for e in batch.events
+                if e.payload.get("type") == "track"
+            ]
+            publish_events(session, tracked, consent=self.consent)
+        if TRAIT_CHANGED in wanted:
+            self._traits(session, batch)
+        if MERGED in wanted:
+            for merge in batch.merges:
+                if merge.absorbed_is_new:  # a profile born in this batch and joined at once: nothing outside knew it
+                    continue
+                data = {"absorbed_profile_id": merge.absorbed, "event_id": merge.event_id}
+                publish(session, MERGED, merge.survivor, data, consent=self.consent)
+
+    def _traits(self, session: Session, batch: ResolvedBatch) -> None:
+        home = _homes(batch)
+        for event in batch.events:
+            traits = event.payload.get("traits") if event.payload.get("type") == "identify" else None
+            if not isinstance(traits, Mapping) or not traits:
+                continue
+            data = {"traits": dict(self.canonical(traits)), "source_id": event.source_id, "event_id": event.id}
+            profile_id = home.get(event.profile_id, event.profile_id)
+            publish(session, TRAIT_CHANGED, profile_id, data, consent=self.consent, occurred_at=event.occurred_at)
+
+
+def _homes(batch: ResolvedBatch) -> dict[int, int]:
+    """Where each profile the batch merged away ended up (following merges made later in the batch)."""
+    home: dict[int, int] = {}
+    for merge in batch.merges:
+        home[merge.absorbed] = merge.survivor
+        for absorbed, survivor in home.items():
+            if survivor == merge.absorbed:
+                home[absorbed] = merge.survivor
+    return home

@@ -32,6 +32,7 @@ PROFILE_CHANGES = (
     "profile.erased",
 )
 ERASED = "profile.erased"
+TRAIT_CHANGED, MERGED, UNMERGED = "profile.trait_changed", "profile.merged", "profile.unmerged"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
@@ -126,9 +127,14 @@ def replay_since(session: Session, name: str, since: datetime) -> int:
     return replay_target(session, target_of(_named(session, name).name), since)
 
 
+def subscribed_types(session: Session) -> frozenset[str]:
+    """Everything some destination subscribes to (so a batch nobody listens to skips the work)."""
+    return frozenset(s for d in repository.listed(session) for s in d.subscriptions)
+
+
 def has_event_subscribers(session: Session) -> bool:
-    """Whether any destination subscribes to events (so a batch with none skips the work)."""
-    return any(s.startswith("event.") for d in repository.listed(session) for s in d.subscriptions)
+    """Whether any destination subscribes to events."""
+    return any(s.startswith("event.") for s in subscribed_types(session))
 
 
 def _subscribes(destination: Destination, type_: str) -> bool:

@@ -26,7 +26,7 @@ def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consume
         FactsConsumer(vocabulary),
         CasesConsumer(),
         CommunicationsConsumer(),
-        DestinationsConsumer(consent),
+        DestinationsConsumer(consent, lambda traits: vocabulary.canonicalize(traits).values),
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from seamline.destinations.service import UNMERGED, publish
 from seamline.identity import replay as graph
 from seamline.ingestion.service import InboxItem, load_events, processed_events
 from seamline.pipeline.registry import Pipeline
@@ -51,7 +52,12 @@ def unmerge(session: Session, merge_id: int, pipeline: Pipeline, *, actor: str, 
     _rederive(session, pipeline, replay)
     process_events(session, load_events(session, events), pipeline, reuse_profiles=replay.reuse)
     placed = _retire(session, pipeline, replay)
-    return UnmergeResult(merge_id, tuple(sorted(set(placed.values()))), len(events))
+    profiles = tuple(sorted(set(placed.values())))
+    # Receivers that were told of the merge hear of its undoing, once per profile it left behind.
+    for profile_id in profiles:
+        data = {"merge_id": merge_id, "profile_ids": list(profiles)}
+        publish(session, UNMERGED, profile_id, data, consent=pipeline.consent)
+    return UnmergeResult(merge_id, profiles, len(events))
 
 
 @dataclass(frozen=True, slots=True)
