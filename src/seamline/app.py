@@ -67,6 +67,8 @@ from seamline.matching.realtime import Matcher, MatchIndex, forget_profiles, war
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import current_model
 from seamline.observability.metrics import Metrics
+from seamline.outbox.service import counts as outbox_counts
+from seamline.outbox.service import lag_seconds
 from seamline.pipeline.registry import Pipeline
 from seamline.preferences.service import unsubscribe_link
 from seamline.privacy.forgetting import ErasureFollower
@@ -232,6 +234,10 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             with unit_of_work(engine, write=False) as session:
                 return quarantine_size(session)
 
+        def read_outbox() -> tuple[dict[str, int], dict[str, float]]:
+            with unit_of_work(engine, write=False) as session:
+                return outbox_counts(session), lag_seconds(session)
+
         app.state.profiles = ProfilesContext.build(
             engine,
             Pipeline(settings.identity, settings.consent, settings.traits),
@@ -263,6 +269,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         follower.start()
         metrics.watch_backlog(read_backlog)
         metrics.watch_quarantine(read_quarantine)
+        metrics.watch_outbox(read_outbox, (lambda: dispatcher.attempts) if dispatcher is not None else None)
         if worker is not None:
 
             def read_worker() -> tuple[bool, int]:

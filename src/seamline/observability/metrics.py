@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -31,6 +31,41 @@ class _Worker(Collector):
         yield CounterMetricFamily(
             "seamline_worker_restarts", "Times the embedded worker process was started again.", restarts
         )
+
+
+class _Outbox(Collector):
+    """The outbox as every dispatcher left it (read from the database), and this process's dispatcher attempts."""
+
+    def __init__(
+        self,
+        read: Callable[[], tuple[Mapping[str, int], Mapping[str, float]]],
+        attempts: Callable[[], Mapping[tuple[str, str], int]] | None,
+    ) -> None:
+        self._read, self._attempts = read, attempts
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        statuses, lag = self._read()
+        messages = GaugeMetricFamily("seamline_outbox_messages", "Outbox messages by status.", labels=["status"])
+        for status, count in sorted(statuses.items()):
+            messages.add_metric([status], count)
+        yield messages
+        waiting = GaugeMetricFamily(
+            "seamline_outbox_lag_seconds",
+            "How long the longest-waiting due message of each kind has waited for a dispatcher.",
+            labels=["kind"],
+        )
+        for kind, seconds in sorted(lag.items()):
+            waiting.add_metric([kind], seconds)
+        yield waiting
+        if self._attempts is not None:
+            tried = CounterMetricFamily(
+                "seamline_outbox_attempts",
+                "Delivery attempts by this process's dispatcher, by kind and result.",
+                labels=["kind", "result"],
+            )
+            for (kind, result), count in sorted(self._attempts().items()):
+                tried.add_metric([kind, result], count)
+            yield tried
 
 
 class Metrics:
@@ -76,6 +111,15 @@ class Metrics:
     def watch_worker(self, read: Callable[[], tuple[bool, int]]) -> None:
         """Report whether the embedded worker is alive and how often it was restarted, read at scrape time."""
         self.registry.register(_Worker(read))
+
+    def watch_outbox(
+        self,
+        read: Callable[[], tuple[Mapping[str, int], Mapping[str, float]]],
+        attempts: Callable[[], Mapping[tuple[str, str], int]] | None = None,
+    ) -> None:
+        """Report the outbox (counts by status, lag by kind: read at scrape time) and, when this process runs a
+        dispatcher, its attempts."""
+        self.registry.register(_Outbox(read, attempts))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

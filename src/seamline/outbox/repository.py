@@ -109,6 +109,16 @@ def counts(session: Session) -> dict[str, int]:
     return {str(status): int(n) for status, n in rows}
 
 
+def oldest_due(session: Session, now: datetime) -> dict[str, datetime]:
+    """Per kind, when the longest-waiting due pending message became due."""
+    query = (
+        select(_T.c.kind, func.min(_T.c.next_attempt_at))
+        .where(_T.c.status == PENDING, _T.c.next_attempt_at <= now)
+        .group_by(_T.c.kind)
+    )
+    return {str(kind): at for kind, at in session.execute(query).all()}
+
+
 def delete_of_profiles(session: Session, profile_ids: Sequence[int]) -> int:
     result = session.execute(delete(_T).where(_T.c.profile_id.in_(profile_ids)))
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of a DELETE

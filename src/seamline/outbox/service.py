@@ -233,6 +233,13 @@ def counts(session: Session) -> dict[str, int]:
     return repository.counts(session)
 
 
+def lag_seconds(session: Session, *, now: datetime | None = None) -> dict[str, float]:
+    """Per kind, how long the longest-waiting due message has waited for a dispatcher (0 for none waiting): the
+    figure that says the dispatchers are behind, whichever process runs them."""
+    now = now or utcnow()
+    return {kind: max(0.0, (now - at).total_seconds()) for kind, at in repository.oldest_due(session, now).items()}
+
+
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
     """Erasure: delete every message about these profiles, sent or waiting (their content is personal)."""
     return repository.delete_of_profiles(session, profile_ids) if profile_ids else 0

@@ -13,6 +13,7 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -48,6 +49,8 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.delivered = 0
+        # Attempts by (kind, result) since start: what /metrics reports of the dispatcher in this process.
+        self.attempts: Counter[tuple[str, str]] = Counter()
 
     def run_once(self) -> int:
         """One round: returns how many messages it settled (0 when nothing was due)."""
@@ -70,6 +73,8 @@ class Dispatcher:
             for kind, pairs in done.items():
                 self._handlers[kind].record(session, pairs, statuses)
         self.delivered += sum(1 for a in attempts if a.result == DELIVERED)
+        for kind, pairs in done.items():
+            self.attempts.update((kind, attempt.result) for _, attempt in pairs)
         return len(attempts)
 
     def _deliver(self, handler: Handler, entries: Sequence[Entry]) -> list[tuple[Entry, Attempt]]:
