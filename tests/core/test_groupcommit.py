@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, bindparam, func, insert, select
@@ -60,8 +60,10 @@ def count(engine: Engine) -> int:
         return int(conn.scalar(select(func.count()).select_from(probe)) or 0)
 
 
-def committer(engine: Engine, target: Probe, max_items: int = 1000) -> GroupCommitter[str]:
-    started = GroupCommitter(engine, target.write, name="probe-writer", max_items=max_items)
+def committer(
+    engine: Engine, target: Probe, max_items: int = 1000, weigh: Callable[[str], int] = lambda _: 1
+) -> GroupCommitter[str, DriverTransaction]:
+    started = GroupCommitter(engine, target.write, name="probe-writer", max_items=max_items, weigh=weigh)
     started.start()
     return started
 
@@ -118,6 +120,27 @@ def test_items_that_queue_during_a_commit_share_the_next_one(
 
 
 @pytest.mark.usefixtures("probe_table")
+def test_a_group_holds_up_to_max_items_of_weight(engine: Engine) -> None:
+    target = Probe(hold_first=True)
+    writer = committer(engine, target, max_items=10, weigh=len)  # an item weighs its length, as a request its events
+
+    async def scenario() -> None:
+        first = asyncio.create_task(writer.submit("a"))
+        assert await asyncio.to_thread(target.entered.wait, 10)
+        queued = [asyncio.create_task(writer.submit(item)) for item in ("bbbb", "cccc", "dddd", "ee")]
+        await asyncio.sleep(0)
+        target.release.set()
+        await asyncio.gather(first, *queued)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.stop()
+    # A group closes once it reaches ten: 4 + 4 + 4 goes over by one item, never by more.
+    assert target.groups == [["a"], ["bbbb", "cccc", "dddd"], ["ee"]]
+
+
+@pytest.mark.usefixtures("probe_table")
 def test_submit_returns_only_after_the_commit(engine: Engine) -> None:
     target = Probe(hold_first=True)
     writer = committer(engine, target)
@@ -139,7 +162,7 @@ def test_submit_returns_only_after_the_commit(engine: Engine) -> None:
 
 
 @pytest.mark.usefixtures("probe_table")
-def test_a_failed_write_raises_in_every_waiter_of_its_group_and_writes_nothing(engine: Engine) -> None:
+def test_an_item_the_database_refuses_fails_alone_and_its_group_is_committed_without_it(engine: Engine) -> None:
     target = Probe(hold_first=True)
     writer = committer(engine, target)
 
@@ -158,8 +181,10 @@ def test_a_failed_write_raises_in_every_waiter_of_its_group_and_writes_nothing(e
     finally:
         writer.stop()
     assert results[0] is None
-    assert all(isinstance(result, RuntimeError) for result in results[1:])
-    assert stored(engine) == ["a", "d"]
+    assert [type(result) for result in results[1:]] == [type(None), RuntimeError, type(None)]
+    assert stored(engine) == ["a", "b", "c", "d"]
+    # The failed group, then each of its items on its own: only the poisoned one failed.
+    assert target.groups[1:] == [["b", POISON, "c"], ["b"], [POISON], ["c"], ["d"]]
 
 
 @pytest.mark.usefixtures("probe_table")

@@ -23,6 +23,7 @@ from seamline.audit.repository import AuditRow
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.core.groupcommit import GroupCommitter
+from seamline.core.prepared import DriverTransaction
 from seamline.core.principal import Principal
 
 ACTIONS = ("read", "change")
@@ -61,7 +62,7 @@ class AuditEntryView:
         )
 
 
-class AuditWriter(GroupCommitter[AuditRow]):
+class AuditWriter(GroupCommitter[AuditRow, DriverTransaction]):
     """Appends audit entries by group commit: one transaction covers every entry queued while the last one synced.
 
     Every entry is committed before its caller goes on; with `flush=False` (settings' `read_audit_fsync`) the

@@ -3,8 +3,12 @@
 Callers on an event loop hand items to one writer thread and await their commit. The thread takes everything that
 queued while the previous commit was syncing and writes it in one transaction, so one fsync covers many callers:
 durability per item without a transaction per item. The sqlite3 and psycopg drivers release the GIL while they
-wait on the disk, so the event loop goes on serving meanwhile. A failed transaction fails every item in it, and
-every waiter hears of it; none is left hanging.
+wait on the disk, so the event loop goes on serving meanwhile. When a group's transaction fails, its items are
+committed again one by one, so one item the database refuses fails only its own waiter; every waiter hears of its
+outcome, none is left hanging.
+
+The one mechanism of its kind: the inbox writer (requests of events, weighed by their event count, in a SQLAlchemy
+connection) and the audit writer (entries, on the driver's own connection) are both GroupCommitters.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 
-from seamline.core.prepared import DriverTransaction, write_transaction
+from seamline.core.prepared import write_transaction
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Tx = TypeVar("Tx")
 
 
 @dataclass(slots=True)
@@ -36,25 +42,38 @@ class _Pending(Generic[T]):
 _STOP = object()
 
 
-class GroupCommitter(Generic[T]):
-    """One writer thread that commits queued items in groups; `submit` returns once its item is committed."""
+def _one(_item: Any) -> int:
+    return 1
+
+
+class GroupCommitter(Generic[T, Tx]):
+    """One writer thread that commits queued items in groups; `submit` returns once its item is committed.
+
+    `write(transaction, items)` writes a group in the transaction `begin()` opens (by default a driver-level
+    `write_transaction`); a group holds up to `max_items` of weight, each item weighing `weigh(item)` (one by
+    default; the inbox weighs a request by its events).
+    """
 
     def __init__(
         self,
         engine: Engine,
-        write: Callable[[DriverTransaction, list[T]], None],
+        write: Callable[[Tx, list[T]], None],
         *,
         name: str,
         max_items: int,
         flush: bool = True,
+        begin: Callable[[], AbstractContextManager[Tx]] | None = None,
+        weigh: Callable[[T], int] = _one,
     ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
-        self._engine = engine
         self._write = write
         self._name = name
         self._max_items = max_items
-        self._flush = flush
+        self._begin: Callable[[], AbstractContextManager[Any]] = begin or (
+            lambda: write_transaction(engine, flush=flush)
+        )
+        self._weigh = weigh
         self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Held while deciding whether to accept an item and while closing, so that no item can be queued
@@ -103,7 +122,8 @@ class GroupCommitter(Generic[T]):
             if not isinstance(first, _Pending):  # the stop marker
                 return
             group: list[_Pending[T]] = [first]
-            while len(group) < self._max_items:
+            weight = self._weigh(first.item)
+            while weight < self._max_items:
                 try:
                     pending = self._queue.get_nowait()
                 except queue.Empty:
@@ -112,16 +132,23 @@ class GroupCommitter(Generic[T]):
                     stopping = True
                     break
                 group.append(pending)
+                weight += self._weigh(pending.item)
             self._commit(group)
 
     def _commit(self, group: list[_Pending[T]]) -> None:
         error: BaseException | None = None
         try:
-            with write_transaction(self._engine, flush=self._flush) as transaction:
+            with self._begin() as transaction:
                 self._write(transaction, [pending.item for pending in group])
             self.commits += 1
         except Exception as exc:  # every waiter must hear of the failure, none may hang
-            log.exception("%s commit failed for %d item(s)", self._name, len(group))
+            if len(group) > 1:
+                # One item the database refuses must not fail the others that happened to share its commit.
+                log.warning("%s group commit of %d items failed; committing them one by one", self._name, len(group))
+                for pending in group:
+                    self._commit([pending])
+                return
+            log.exception("%s commit failed for one item", self._name)
             error = exc
         # One wake-up per event loop for the whole group, not one per item: each is a write to the loop's wake-up
         # descriptor and a turn of the loop.
