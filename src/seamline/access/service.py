@@ -19,6 +19,7 @@ from seamline.core.errors import Conflict, FieldError, Forbidden, InvalidInput, 
 from seamline.core.names import name_error
 from seamline.core.principal import Principal
 from seamline.core.secrets import hash_key, key_hint, new_key
+from seamline.core.views import view_of
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,7 @@ class ApiKeyView:
     @classmethod
     def of(cls, api_key: ApiKey) -> ApiKeyView:
         """The view of a stored key."""
-        return cls(
-            id=api_key.id,
-            name=api_key.name,
-            key_hint=api_key.key_hint,
-            scopes=tuple(api_key.scopes or ()),
-            created_at=api_key.created_at,
-            last_used_at=api_key.last_used_at,
-            revoked_at=api_key.revoked_at,
-        )
+        return view_of(cls, api_key, scopes=tuple(api_key.scopes or ()))
 
 
 def _validate(name: str, scopes: Sequence[str]) -> list[FieldError]:

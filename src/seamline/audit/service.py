@@ -25,6 +25,7 @@ from seamline.core.errors import FieldError, InvalidInput
 from seamline.core.groupcommit import GroupCommitter
 from seamline.core.prepared import DriverTransaction
 from seamline.core.principal import Principal
+from seamline.core.views import view_of
 
 ACTIONS = ("read", "change")
 MAX_ENTRIES = 1000
@@ -49,17 +50,7 @@ class AuditEntryView:
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryView:
         """The view of a stored entry."""
-        return cls(
-            id=entry.id,
-            at=entry.at,
-            actor=entry.actor,
-            actor_kind=entry.actor_kind,
-            surface=entry.surface,
-            action=entry.action,
-            subject_type=entry.subject_type,
-            subject_id=entry.subject_id,
-            detail=dict(entry.detail or {}),
-        )
+        return view_of(cls, entry, detail=dict(entry.detail or {}))
 
 
 class AuditWriter(GroupCommitter[AuditRow, DriverTransaction]):

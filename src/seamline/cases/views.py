@@ -9,6 +9,7 @@ from typing import Any
 from seamline.cases.models import Case, CaseEntry, CaseHandoff
 from seamline.cases.sla import Clock
 from seamline.core.clock import isoformat_z
+from seamline.core.views import view_of
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -31,19 +32,7 @@ class EntryView:
 
     @classmethod
     def of(cls, row: CaseEntry) -> EntryView:
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            channel=row.channel,
-            direction=row.direction,
-            author_kind=row.author_kind,
-            author_name=row.author_name,
-            body=row.body,
-            status=row.status,
-            detail=dict(row.detail or {}),
-            surface=row.surface,
-            created_at=row.created_at,
-        )
+        return view_of(cls, row, detail=dict(row.detail or {}))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,16 +62,7 @@ class HandoffView:
 
     @classmethod
     def of(cls, row: CaseHandoff) -> HandoffView:
-        return cls(
-            version=row.version,
-            verified=row.verified,
-            customer_said=row.customer_said,
-            tried=row.tried,
-            next_step=row.next_step,
-            author=row.author,
-            surface=row.surface,
-            created_at=row.created_at,
-        )
+        return view_of(cls, row)
 
     def as_dict(self) -> dict[str, Any]:
         return {

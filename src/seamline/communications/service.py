@@ -19,6 +19,7 @@ from seamline.consent.policy import PAPER
 from seamline.consent.service import delivery_preference_for, may_contact_profile
 from seamline.core.clock import utcnow
 from seamline.core.errors import NotFound
+from seamline.core.views import view_of
 from seamline.identity.service import active_header, profile_members
 from seamline.outbox.service import enqueue, new_delivery_id
 
@@ -85,12 +86,7 @@ class CommunicationView:
 
     @classmethod
     def of(cls, row: Communication, outcomes: Sequence[OutcomeView] = ()) -> CommunicationView:
-        return cls(
-            row.id, row.communication_id, row.profile_id, row.type, row.template, row.template_version, row.batch,
-            row.campaign, row.source_system, row.platform, row.channel, row.purpose, row.topic, row.priority,
-            row.product, row.address, row.subject, dict(row.fields or {}), row.status, row.created_at, row.sent_at,
-            tuple(outcomes),
-        )  # fmt: skip
+        return view_of(cls, row, fields=dict(row.fields or {}), outcomes=tuple(outcomes))
 
 
 def queue_message(

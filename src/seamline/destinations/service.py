@@ -16,6 +16,7 @@ from seamline.consent.config import ConsentConfig
 from seamline.consent.service import may_process_profile
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.core.views import view_of
 from seamline.destinations import repository
 from seamline.destinations.models import Destination
 from seamline.destinations.signing import new_secret
@@ -53,7 +54,7 @@ class DestinationView:
 
     @classmethod
     def of(cls, row: Destination) -> DestinationView:
-        return cls(row.id, row.name, row.url, row.purpose, tuple(row.subscriptions), row.status, row.created_at)
+        return view_of(cls, row, subscriptions=tuple(row.subscriptions))
 
 
 def target_of(name: str) -> str:

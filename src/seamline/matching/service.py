@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.core.views import view_of
 from seamline.identity.service import identifiers_by_profile, root_of, roots_of
 from seamline.ingestion.service import append_messages
 from seamline.ingestion.wire import Limits
@@ -70,22 +71,7 @@ class ReviewView:
 
     @classmethod
     def of(cls, pair: MatchPair) -> ReviewView:
-        return cls(
-            id=pair.id,
-            left_profile_id=pair.left_profile_id,
-            right_profile_id=pair.right_profile_id,
-            probability=pair.probability,
-            match_weight=pair.match_weight,
-            model_version=pair.model_version,
-            outcome=pair.outcome,
-            status=pair.status,
-            fields=list(pair.comparison or []),
-            created_at=pair.created_at,
-            decided_at=pair.decided_at,
-            decided_by=pair.decided_by,
-            note=pair.note,
-            message_id=pair.message_id,
-        )
+        return view_of(cls, pair, fields=list(pair.comparison or []))
 
     def as_dict(self) -> dict[str, Any]:
         return {

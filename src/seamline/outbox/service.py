@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.core.views import view_of
 from seamline.outbox import repository
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.models import OutboxMessage
@@ -44,20 +45,7 @@ class Entry:
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Entry:
-        return cls(
-            row.id,
-            row.delivery_id,
-            row.kind,
-            row.target,
-            dict(row.payload),
-            row.profile_id,
-            row.status,
-            row.attempts,
-            row.next_attempt_at,
-            row.last_error,
-            row.created_at,
-            row.settled_at,
-        )
+        return view_of(cls, row, payload=dict(row.payload))
 
 
 def new_delivery_id() -> str:

@@ -20,6 +20,7 @@ from seamline.communications.service import export_person as export_communicatio
 from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.core.views import view_of
 from seamline.destinations.service import announce_erasure
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import (
@@ -69,17 +70,7 @@ class RequestView:
     @classmethod
     def of(cls, row: PrivacyRequest) -> RequestView:
         """The view of a stored request."""
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            profile_id=row.profile_id,
-            status=row.status,
-            requested_by=row.requested_by,
-            created_at=row.created_at,
-            due_at=row.due_at,
-            completed_at=row.completed_at,
-            result=dict(row.result or {}),
-        )
+        return view_of(cls, row, result=dict(row.result or {}))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, for the API and the CLI."""

@@ -15,6 +15,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from seamline.core.names import name_error
 from seamline.core.ttl import TtlValue
+from seamline.core.views import view_of
 from seamline.sources import repository
 from seamline.sources.keys import hash_key, key_hint, new_write_key
 from seamline.sources.models import Source
@@ -48,14 +49,8 @@ class SourceView:
 
     @classmethod
     def of(cls, source: Source) -> SourceView:
-        return cls(
-            id=source.id,
-            name=source.name,
-            kind=source.kind,
-            key_hint=source.key_hint,
-            allowed_origins=tuple(source.allowed_origins or ()),
-            rate_limit_per_second=source.rate_limit_per_second,
-            is_revoked=source.revoked_at is not None,
+        return view_of(
+            cls, source, allowed_origins=tuple(source.allowed_origins or ()), is_revoked=source.revoked_at is not None
         )
 
     def may_receive_from(self, origin: str) -> bool:

@@ -18,6 +18,7 @@ from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.core.names import name_error
 from seamline.core.principal import Principal
 from seamline.core.secrets import hash_key
+from seamline.core.views import view_of
 from seamline.users import repository
 from seamline.users.config import ConsoleConfig
 from seamline.users.lockout import FAILURE, SUCCESS, UNLOCK, Attempt, locked_until, lookback
@@ -58,15 +59,7 @@ class UserView:
 
     @classmethod
     def of(cls, user: ConsoleUser) -> UserView:
-        return cls(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            role=user.role,
-            created_at=user.created_at,
-            password_changed_at=user.password_changed_at,
-            disabled_at=user.disabled_at,
-        )
+        return view_of(cls, user)
 
 
 def _password_errors(password: str, config: ConsoleConfig) -> list[FieldError]:
