@@ -4,7 +4,8 @@ Callers on an event loop hand items to one writer thread and await their commit.
 queued while the previous commit was syncing and writes it in one transaction, so one fsync covers many callers:
 durability per item without a transaction per item. The sqlite3 and psycopg drivers release the GIL while they
 wait on the disk, so the event loop goes on serving meanwhile. A failed transaction fails every item in it, and
-every waiter hears of it; none is left hanging.
+every waiter hears of it; none is left hanging. The writer thread keeps one connection for its life
+(`core.held.HeldWriter`), so a commit costs no pool checkout.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 
-from seamline.core.prepared import DriverTransaction, write_transaction
+from seamline.core.held import HeldWriter
+from seamline.core.prepared import DriverTransaction
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,10 @@ class GroupCommitter(Generic[T]):
     ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
-        self._engine = engine
+        self._connection = HeldWriter(engine, flush=flush)
         self._write = write
         self._name = name
         self._max_items = max_items
-        self._flush = flush
         self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Held while deciding whether to accept an item and while closing, so that no item can be queued
@@ -82,6 +83,7 @@ class GroupCommitter(Generic[T]):
                 self._queue.put(_STOP)
         if thread is not None:
             thread.join()
+            self._connection.close()
 
     async def submit(self, item: T) -> None:
         """Queue `item` and wait until the transaction holding it has committed; raises if that commit failed.
@@ -117,7 +119,7 @@ class GroupCommitter(Generic[T]):
     def _commit(self, group: list[_Pending[T]]) -> None:
         error: BaseException | None = None
         try:
-            with write_transaction(self._engine, flush=self._flush) as transaction:
+            with self._connection.transaction() as transaction:
                 self._write(transaction, [pending.item for pending in group])
             self.commits += 1
         except Exception as exc:  # every waiter must hear of the failure, none may hang
