@@ -85,23 +85,25 @@ def closed_loop(
 
 
 def open_loop(
-    base: str, paths: list[str], headers: dict[str, str], rate: float, seconds: float, connections: int
+    base: str | list[str], paths: list[str], headers: dict[str, str], rate: float, seconds: float, connections: int
 ) -> dict[str, Any]:
-    """Requests scheduled at `rate` per second; latency counts from the scheduled time."""
+    """Requests scheduled at `rate` per second; latency counts from the scheduled time. Given several base URLs
+    (several API processes), the connections are spread over them evenly."""
+    bases = [base] if isinstance(base, str) else base
     jobs: queue.Queue[tuple[float, str] | None] = queue.Queue()
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
 
-    def run() -> None:
-        conn = _connection(base)
+    def run(target: str) -> None:
+        conn = _connection(target)
         while (job := jobs.get()) is not None:
             scheduled, path = job
             try:
                 status = _get(conn, path, headers)
             except (OSError, http.client.HTTPException):
                 conn.close()
-                conn = _connection(base)
+                conn = _connection(target)
                 status = 0
             done = time.perf_counter()
             with lock:
@@ -110,7 +112,7 @@ def open_loop(
                 else:
                     errors[0] += 1
 
-    threads = [threading.Thread(target=run) for _ in range(connections)]
+    threads = [threading.Thread(target=run, args=(bases[n % len(bases)],)) for n in range(connections)]
     for t in threads:
         t.start()
     started = time.perf_counter()

@@ -291,6 +291,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
                 worker.stop()
             if dispatcher is not None:
                 dispatcher.stop()
+            app.state.profiles.close()
             engine.dispose()
 
     app = FastAPI(

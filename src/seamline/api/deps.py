@@ -13,6 +13,7 @@ from seamline.access.service import ApiKeyCache
 from seamline.audit.service import AuditWriter
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Unauthorized
+from seamline.core.held import HeldReader
 from seamline.core.principal import Principal
 from seamline.core.ttl import TtlValue
 from seamline.pipeline.registry import Pipeline
@@ -30,6 +31,7 @@ class ProfilesContext:
     audit: AuditWriter
     keys: ApiKeyCache
     source_names: TtlValue[dict[int, str]]
+    reads: HeldReader  # the hot reads' snapshots, on a connection the process keeps (core.held)
 
     @classmethod
     def build(
@@ -41,7 +43,11 @@ class ProfilesContext:
         cache_seconds: float,
     ) -> ProfilesContext:
         keys, names = ApiKeyCache(cache_seconds), source_names(engine, cache_seconds)
-        return cls(engine, identity, survivorship, audit, keys, names)
+        return cls(engine, identity, survivorship, audit, keys, names, HeldReader(engine))
+
+    def close(self) -> None:
+        """Give back what the context holds (before the engine is disposed)."""
+        self.reads.close()
 
 
 def _state(request: Request) -> ProfilesContext:

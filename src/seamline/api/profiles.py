@@ -29,7 +29,7 @@ from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.ids import Id
-from seamline.core.prepared import Reads, read_snapshot
+from seamline.core.prepared import Reads
 from seamline.identity.service import (
     active_header,
     conflicts_for,
@@ -96,7 +96,7 @@ async def lookup(
         ident = parse_identifier(identifier, ctx.identity)
     except ValueError as exc:
         raise InvalidInput([FieldError("identifier", "invalid", str(exc))]) from None
-    with read_snapshot(ctx.engine) as reads:
+    with ctx.reads.snapshot() as reads:
         out = _profile_out(reads, ctx, profile_holding(reads, ident))
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "lookup", "by": ident.type})
     return _json(out)
@@ -109,7 +109,7 @@ async def lookup(
     summary="The golden record of a profile",
 )
 async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
-    with read_snapshot(ctx.engine) as reads:
+    with ctx.reads.snapshot() as reads:
         out = _profile_out(reads, ctx, profile_id)
     await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "summary"})
     return _json(out)
@@ -122,7 +122,7 @@ async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
     summary="Each trait's winning value, why it won, and the alternatives with their sources",
 )
 async def get_traits(profile_id: Id, principal: Reader, ctx: Ctx) -> list[TraitOut]:
-    with read_snapshot(ctx.engine) as reads:
+    with ctx.reads.snapshot() as reads:
         profile = active_header(reads, profile_id)
         traits = golden_traits(reads, profile.id, ctx.source_names.get(), ctx.survivorship, ctx.identity.vocabulary)
     out = [

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import JSON, Dialect, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from seamline.audit.models import AuditEntry
 from seamline.core.db import table_of
@@ -24,12 +25,26 @@ class AuditRow(TypedDict):
     action: str
     subject_type: str
     subject_id: str
-    detail: dict[str, Any]
+    detail: str  # the detail encoded as JSON, once, by the service that checked it
 
 
-_COLUMNS = ("at", "actor", "actor_kind", "surface", "action", "subject_type", "subject_id", "detail")
+class _EncodedJson(TypeDecorator[str]):
+    """A JSON column's value handed over already encoded: written as it is (cast to JSON on PostgreSQL)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+_COLUMNS = ("at", "actor", "actor_kind", "surface", "action", "subject_type", "subject_id")
 # Every API read appends one entry: a prepared insert on the driver, its values converted by the columns' types.
-_INSERT = Prepared(insert(table_of(AuditEntry)).inline().values({name: bindparam(name) for name in _COLUMNS}))
+_INSERT = Prepared(
+    insert(table_of(AuditEntry))
+    .inline()
+    .values({**{name: bindparam(name) for name in _COLUMNS}, "detail": bindparam("detail", type_=_EncodedJson())})
+)
 
 
 def insert_rows(bind: Session | DriverTransaction, rows: Sequence[AuditRow]) -> None:

@@ -76,8 +76,9 @@ def _row(
         raise ValueError(f"subject_id must have 1-{_SUBJECT_ID_LENGTH} characters")
     try:
         # Encoding now catches what the database would refuse (PostgreSQL's JSON has no NaN) before the entry
-        # joins a group, where it would fail everyone's commit; decoding copies it away from later mutation.
-        copied = json.loads(json.dumps(detail or {}, allow_nan=False))
+        # joins a group, where it would fail everyone's commit; the encoded text is what is written, so later
+        # changes to `detail` cannot reach it and the writer does not encode it again.
+        encoded = json.dumps(detail or {}, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"audit detail is not JSON: {exc}") from exc
     return AuditRow(
@@ -88,7 +89,7 @@ def _row(
         action=action,
         subject_type=subject_type,
         subject_id=subject,
-        detail=copied,
+        detail=encoded,
     )
 
 

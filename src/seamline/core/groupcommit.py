@@ -8,7 +8,8 @@ committed again one by one, so one item the database refuses fails only its own 
 outcome, none is left hanging.
 
 The one mechanism of its kind: the inbox writer (requests of events, weighed by their event count, in a SQLAlchemy
-connection) and the audit writer (entries, on the driver's own connection) are both GroupCommitters.
+connection) and the audit writer (entries, on the driver's own connection) are both GroupCommitters. By default the
+writer thread keeps one driver connection for its life (`core.held.HeldWriter`), so a commit costs no pool checkout.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 
-from seamline.core.prepared import write_transaction
+from seamline.core.held import HeldWriter
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ class GroupCommitter(Generic[T, Tx]):
     """One writer thread that commits queued items in groups; `submit` returns once its item is committed.
 
     `write(transaction, items)` writes a group in the transaction `begin()` opens (by default a driver-level
-    `write_transaction`); a group holds up to `max_items` of weight, each item weighing `weigh(item)` (one by
-    default; the inbox weighs a request by its events).
+    write transaction on the connection the thread keeps); a group holds up to `max_items` of weight, each item
+    weighing `weigh(item)` (one by default; the inbox weighs a request by its events).
     """
 
     def __init__(
@@ -70,9 +71,11 @@ class GroupCommitter(Generic[T, Tx]):
         self._write = write
         self._name = name
         self._max_items = max_items
-        self._begin: Callable[[], AbstractContextManager[Any]] = begin or (
-            lambda: write_transaction(engine, flush=flush)
-        )
+        self._held: HeldWriter | None = None
+        if begin is None:
+            held = self._held = HeldWriter(engine, flush=flush)
+            begin = held.transaction
+        self._begin: Callable[[], AbstractContextManager[Any]] = begin
         self._weigh = weigh
         self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -101,6 +104,8 @@ class GroupCommitter(Generic[T, Tx]):
                 self._queue.put(_STOP)
         if thread is not None:
             thread.join()
+            if self._held is not None:
+                self._held.close()
 
     async def submit(self, item: T) -> None:
         """Queue `item` and wait until the transaction holding it has committed; raises if that commit failed.
