@@ -72,10 +72,12 @@ class GroupCommitter(Generic[T, Tx]):
         self._name = name
         self._max_items = max_items
         self._held: HeldWriter | None = None
+        self._begin: Callable[[], AbstractContextManager[Any]]
         if begin is None:
             held = self._held = HeldWriter(engine, flush=flush)
-            begin = held.transaction
-        self._begin: Callable[[], AbstractContextManager[Any]] = begin
+            self._begin = held.transaction
+        else:
+            self._begin = begin
         self._weigh = weigh
         self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
