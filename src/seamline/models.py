@@ -11,7 +11,9 @@ def import_all_models() -> None:
     import seamline.communications.models
     import seamline.consent.models
     import seamline.destinations.models
+    import seamline.core.jobs
     import seamline.identity.models
+    import seamline.journeys.models
     import seamline.ingestion.models
     import seamline.matching.models
     import seamline.outbox.models

@@ -14,6 +14,7 @@ from seamline.core.pipeline import Consumer
 from seamline.destinations.consumer import DestinationsConsumer
 from seamline.identity.rules import IdentityConfig
 from seamline.identity.service import IdentityContext
+from seamline.journeys.consumer import JourneysConsumer
 from seamline.profiles.consumer import FactsConsumer
 from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 
@@ -27,6 +28,7 @@ def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consume
         CasesConsumer(),
         CommunicationsConsumer(),
         DestinationsConsumer(consent),
+        JourneysConsumer(),
     )
 
 
