@@ -106,9 +106,7 @@ def _view(session: Session, row: JourneyInstance, api: JourneysApi) -> dict[str,
 
 
 def _audited(session: Session, who: Principal, kind: str, row: JourneyInstance, **detail: Any) -> None:
-    record(
-        session, who, action, "profile", row.profile_id, {"journey": row.journey, "instance": row.public_id, **detail}
-    )
+    record(session, who, kind, "profile", row.profile_id, {"journey": row.journey, "instance": row.public_id, **detail})
 
 
 @router.get("/resume", responses=errors(401), summary="Read the journey a resume token opens")

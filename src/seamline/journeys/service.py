@@ -217,7 +217,7 @@ def refresh(session: Session, definition: JourneyDef, keeper: JourneyInstance, a
         return
     state = state_of(session, keeper)
     current = progress.current_step(definition, state.done, state.values)
-    if current is None and definition.completes_on is None:
+    if current is None:
         finish(keeper, at)
         return
     if current != keeper.current_step:

@@ -22,13 +22,15 @@ from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consumer, ...]:
     # Order matters only where one consumer reads what another wrote; none does yet. Consent first: a choice is
     # recorded on the profile the event was made on, before the merges move it.
+    # Journeys before profiles' facts: a field a journey collects counts as redundant when the golden record held it
+    # before this batch, not because the same event just recorded it.
     return (
         ConsentConsumer(consent),
+        JourneysConsumer(),
         FactsConsumer(vocabulary),
         CasesConsumer(),
         CommunicationsConsumer(),
         DestinationsConsumer(consent),
-        JourneysConsumer(),
     )
 
 
