@@ -25,7 +25,7 @@ def load_demo_definitions(engine: Engine) -> list[str]:
 def journey_key(engine: Engine, scopes: tuple[str, ...] = ("journeys:read", "journeys:write")) -> dict[str, str]:
     """Headers carrying a new server key with these scopes."""
     with unit_of_work(engine) as session:
-        _view, key = create_api_key(session, "bank-backend", list(scopes))
+        _view, key = create_api_key(session, "backend-" + "-".join(s.replace(":", "-") for s in scopes), list(scopes))
     return {"Authorization": f"Bearer {key}"}
 
 
