@@ -22,6 +22,7 @@ from seamline.audit.service import record
 from seamline.cases.sla import BusinessCalendar
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.db import unit_of_work
+from seamline.core.errors import Unauthorized
 from seamline.core.principal import Principal
 from seamline.journeys import actions, service, tokens
 from seamline.journeys.config import JourneysConfig
@@ -63,6 +64,16 @@ async def _api(request: Request) -> JourneysApi:
 
 
 Api = Annotated[JourneysApi, Depends(_api)]
+
+
+async def _resume_token(x_resume_token: Annotated[str, Header(description="A resume token (jrt_…).")] = "") -> str:
+    # A dependency, so a request without a token is refused before its body is read.
+    if not x_resume_token.startswith(tokens.PREFIX):
+        raise Unauthorized(tokens.NOT_VALID)
+    return x_resume_token
+
+
+ResumeToken = Annotated[str, Depends(_resume_token)]
 
 
 class Person(BaseModel):
@@ -110,7 +121,7 @@ def _audited(session: Session, who: Principal, kind: str, row: JourneyInstance, 
 
 
 @router.get("/resume", responses=errors(401), summary="Read the journey a resume token opens")
-async def resume_by_token(api: Api, ctx: Ctx, x_resume_token: Annotated[str, Header()] = "") -> dict[str, Any]:
+async def resume_by_token(api: Api, ctx: Ctx, x_resume_token: ResumeToken) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         row = tokens.redeem(session, x_resume_token, secret=api.secret, now=utcnow())
         _audited(session, TOKEN_HOLDER, "read", row, via="resume token")
@@ -130,15 +141,13 @@ async def _save_by_token(
 
 
 @router.put("/resume/steps/{step}/draft", responses=errors(400, 401), summary="Save a draft with a resume token")
-async def draft_by_token(
-    step: str, body: FieldsIn, api: Api, ctx: Ctx, x_resume_token: Annotated[str, Header()] = ""
-) -> dict[str, Any]:
+async def draft_by_token(step: str, body: FieldsIn, api: Api, ctx: Ctx, x_resume_token: ResumeToken) -> dict[str, Any]:
     return await _save_by_token(api, ctx, x_resume_token, step, body, complete=False)
 
 
 @router.post("/resume/steps/{step}/complete", responses=errors(400, 401), summary="Complete a step with a resume token")
 async def complete_by_token(
-    step: str, body: FieldsIn, api: Api, ctx: Ctx, x_resume_token: Annotated[str, Header()] = ""
+    step: str, body: FieldsIn, api: Api, ctx: Ctx, x_resume_token: ResumeToken
 ) -> dict[str, Any]:
     return await _save_by_token(api, ctx, x_resume_token, step, body, complete=True)
 
