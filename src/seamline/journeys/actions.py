@@ -19,7 +19,7 @@ from seamline.ingestion.service import append_processed
 from seamline.journeys import family, progress, service
 from seamline.journeys.definitions import JourneyDef, StepDef
 from seamline.journeys.models import JourneyInstance
-from seamline.journeys.stalls import _person
+from seamline.journeys.stalls import people
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
 from seamline.sources.service import create_source, list_sources
@@ -132,7 +132,7 @@ def save(
             errors.append(FieldError("step", "not_for_agents", f"step {step!r} may not be completed by an agent"))
     if errors:
         raise InvalidInput(errors, "nothing was saved")
-    who = dict(person) if person else _person(session, instance.profile_id)
+    who = dict(person) if person else people(session, [instance.profile_id]).get(instance.profile_id)
     if not who:
         raise NotFound(f"the customer of journey {public_id} has no user or anonymous id to write as")
     traits = {f.trait: fields[f.key] for f in step_def.fields if f.trait and f.key in fields}

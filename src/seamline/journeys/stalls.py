@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from seamline.identity.service import identifier_links
+from seamline.identity.service import identifiers_by_profile
 from seamline.ingestion.service import append_messages
 from seamline.ingestion.wire import Limits
 from seamline.journeys import family, progress, repository, service
@@ -19,6 +19,9 @@ from seamline.sources.service import create_source, list_sources
 INTERNAL_SOURCE = "seamline"
 INTERNAL_KIND = "server"
 BATCH = 5000
+# One run's transaction holds the rows it changes (on SQLite, the write lock): more quiet journeys than this wait
+# for the next run.
+MAX_CHANGES = 50_000
 _PERSON_KEYS = {"user_id": "userId", "anonymous_id": "anonymousId"}
 
 
@@ -31,17 +34,29 @@ def internal_source(session: Session) -> int:
     return source.id
 
 
-def _person(session: Session, profile_id: int) -> dict[str, str] | None:
-    """How an event names the profile: its user id, else an anonymous id."""
-    links = {link.type: link.value for link in identifier_links(session, profile_id) if link.type in _PERSON_KEYS}
-    for kind in ("user_id", "anonymous_id"):
-        if kind in links:
-            return {_PERSON_KEYS[kind]: str(links[kind])}
-    return None
+def people(session: Session, profile_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """How an event names each profile: its user id, else an anonymous id (profiles with neither are left out)."""
+    out: dict[int, dict[str, str]] = {}
+    for profile_id, held in identifiers_by_profile(session, profile_ids).items():
+        links = {kind: value for kind, value in held if kind in _PERSON_KEYS}
+        for kind in ("user_id", "anonymous_id"):
+            if kind in links:
+                out[profile_id] = {_PERSON_KEYS[kind]: str(links[kind])}
+                break
+    return out
 
 
-def scan(session: Session, now: datetime, *, limit: int = BATCH) -> int:
+def scan(session: Session, now: datetime, *, limit: int = BATCH, max_changes: int = MAX_CHANGES) -> int:
     """Mark quiet journeys stalled or abandoned and announce each; returns how many changed."""
+    changed = 0
+    while True:
+        found = _scan_once(session, now, limit)
+        changed += found
+        if found == 0 or changed >= max_changes:
+            return changed
+
+
+def _scan_once(session: Session, now: datetime, limit: int) -> int:
     changed = 0
     messages: list[dict[str, Any]] = []
     for definition in service.running_definitions(session).values():
@@ -55,8 +70,9 @@ def scan(session: Session, now: datetime, *, limit: int = BATCH) -> int:
                 continue
             repository.set_status(session, [r[0] for r in rows], status, now)
             changed += len(rows)
+            named = people(session, sorted({r[2] for r in rows}))
             for _id, public_id, profile_id, step in rows:
-                person = _person(session, profile_id)
+                person = named.get(profile_id)
                 if person is None:
                     continue
                 messages.append(
