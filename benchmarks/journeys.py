@@ -124,7 +124,7 @@ def main() -> None:
         engine = create_db_engine(url)
         upgrade(engine)
         began = time.perf_counter()
-        populate(engine, args.profiles, 0, rng)
+        populate(engine, args.profiles, 1, rng)
         with unit_of_work(engine) as session:
             load_definitions(session, DEFINITIONS, utcnow())
             _view, key = create_api_key(session, "bench", ["journeys:read", "journeys:write"])
