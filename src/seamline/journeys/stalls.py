@@ -22,6 +22,7 @@ BATCH = 5000
 # One run's transaction holds the rows it changes (on SQLite, the write lock): more quiet journeys than this wait
 # for the next run.
 MAX_CHANGES = 50_000
+ANNOUNCE_BATCH = 500
 _PERSON_KEYS = {"user_id": "userId", "anonymous_id": "anonymousId"}
 
 
@@ -81,5 +82,7 @@ def _scan_once(session: Session, now: datetime, limit: int) -> int:
                     )
                 )
     if messages:
-        append_messages(session.connection(), internal_source(session), now, messages, Limits())
+        source = internal_source(session)
+        for start in range(0, len(messages), ANNOUNCE_BATCH):  # within the tracking API's batch limits
+            append_messages(session.connection(), source, now, messages[start : start + ANNOUNCE_BATCH], Limits())
     return changed
