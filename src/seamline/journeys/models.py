@@ -41,6 +41,7 @@ class JourneyInstance(Base):
         Index("ix_journey_instances_origin", "origin_profile_id"),
         Index("ix_journey_instances_quiet", "status", "last_activity_at"),
         Index("ix_journey_instances_board", "journey", "status", "current_step"),
+        Index("ix_journey_instances_joined", "joined_into"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

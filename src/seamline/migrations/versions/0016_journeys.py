@@ -52,6 +52,7 @@ def upgrade() -> None:
     op.create_index("ix_journey_instances_origin", "journey_instances", ["origin_profile_id"])
     op.create_index("ix_journey_instances_quiet", "journey_instances", ["status", "last_activity_at"])
     op.create_index("ix_journey_instances_board", "journey_instances", ["journey", "status", "current_step"])
+    op.create_index("ix_journey_instances_joined", "journey_instances", ["joined_into"])
     op.create_table(
         "journey_entries",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -104,7 +105,7 @@ def downgrade() -> None:
     op.drop_index("ix_journey_entries_collection", table_name="journey_entries")
     op.drop_index("ix_journey_entries_instance", table_name="journey_entries")
     op.drop_table("journey_entries")
-    for index in ("board", "quiet", "origin", "profile"):
+    for index in ("joined", "board", "quiet", "origin", "profile"):
         op.drop_index(f"ix_journey_instances_{index}", table_name="journey_instances")
     op.drop_table("journey_instances")
     op.drop_table("journey_definitions")
