@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seamline.core.errors import FieldError, InvalidInput, NotFound
+from seamline.identity.service import root_of
 from seamline.ingestion.service import append_processed
 from seamline.journeys import family, progress, service
 from seamline.journeys.definitions import JourneyDef, StepDef
@@ -130,9 +131,13 @@ def save(
         ]
         if actor.agent and not step_def.agent:
             errors.append(FieldError("step", "not_for_agents", f"step {step!r} may not be completed by an agent"))
+    named = service.profile_of_event_person(session, person) if person else None
+    if named is not None and named != root_of(session, instance.profile_id):
+        errors.append(FieldError("user_id", "another_customer", f"journey {public_id} belongs to another customer"))
     if errors:
         raise InvalidInput(errors, "nothing was saved")
-    who = dict(person) if person else people(session, [instance.profile_id]).get(instance.profile_id)
+    # Written as the journey's own person, so the event lands on the instance's profile.
+    who = people(session, [instance.profile_id]).get(instance.profile_id)
     if not who:
         raise NotFound(f"the customer of journey {public_id} has no user or anonymous id to write as")
     traits = {f.trait: fields[f.key] for f in step_def.fields if f.trait and f.key in fields}

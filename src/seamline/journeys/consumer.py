@@ -114,6 +114,8 @@ def _take_event(
         at=event.occurred_at,
     )
     found = service.find_instance(session, definition, profile_id, message.instance_id)
+    if found is not None and found.profile_id != profile_id:
+        return  # another person's instance id: one person's events never write into someone else's journey
     if found is None or (name == family.STARTED and definition.multiple and message.instance_id is None):
         if name not in _CREATES:
             return
