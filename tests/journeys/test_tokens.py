@@ -9,12 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Unauthorized
 from seamline.journeys import tokens
 from tests.journeys.support import journey_key, load_demo_definitions, ok, start, steps_by_key
 from tests.support.builders import make_source
+from tests.support.flows import drain, send
 
 
 def _draft(client: TestClient, headers: dict[str, str], instance: str, fields: dict[str, object]) -> None:
@@ -100,3 +102,24 @@ def test_bad_input_names_the_field_and_changes_nothing(client: TestClient, engin
     unknown = client.post("/v1/journeys", json={"journey": "nope", "user_id": "u", "channel": "web"}, headers=headers)
     assert unknown.status_code == 400
     assert unknown.json()["error"]["errors"][0]["field"] == "journey"
+
+
+def test_an_event_naming_someone_elses_instance_changes_nothing(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    load_demo_definitions(engine)
+    headers = journey_key(engine)
+    theirs = start(client, headers, "go_paperless", user_id="u-victim", channel="web")["instance_id"]
+    _, web = make_source(engine, "web", "web")
+    props = {"journey": "go_paperless", "step": "confirm_email", "instance_id": theirs, "email": "evil@example.com"}
+    send(client, web, {"type": "track", "userId": "u-mallory", "event": "Journey Step Completed", "properties": props})
+    drain(engine, settings)
+    after = ok(client.get(f"/v1/journeys/{theirs}", headers=headers))
+    assert after["current_step"] == "confirm_email"
+    assert steps_by_key(after)["confirm_email"]["fields"][0]["value"] is None
+    # Through the API, naming another customer is refused by field.
+    url = f"/v1/journeys/{theirs}/steps/confirm_email/draft"
+    body = {"fields": {"email": "evil@example.com"}, "channel": "web", "user_id": "u-mallory"}
+    refused = client.put(url, json=body, headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["errors"][0]["field"] == "user_id"
