@@ -16,7 +16,7 @@ from seamline.core.clock import isoformat_z
 from seamline.core.errors import NotFound
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import profile_holding, root_of
-from seamline.journeys import family, progress, repository
+from seamline.journeys import progress, repository
 from seamline.journeys.definitions import JourneyDef, as_json, from_json, load_folder
 from seamline.journeys.models import JourneyEntry, JourneyInstance
 from seamline.profiles.service import golden_traits
@@ -263,11 +263,6 @@ def journeys_of(session: Session, profile_id: int) -> Sequence[JourneyInstance]:
 
 def iso(moment: datetime | None) -> str | None:
     return isoformat_z(moment) if moment is not None else None
-
-
-def as_event_kind(name: str) -> str | None:
-    """Which family member an event name is."""
-    return name if name in family.FAMILY else None
 
 
 @dataclass(frozen=True, slots=True)
