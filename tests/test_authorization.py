@@ -27,6 +27,7 @@ SERVER_KEY = "server key"  # the profile, consent and privacy APIs: Bearer sk_â€
 WRITE_KEY = "write key"  # the tracking API: a source's write key
 SIGNED_LINK = "signed link"  # the customer's own preference page: the link is the credential
 LOOPBACK = "loopback or token"  # /metrics
+RESUME_TOKEN = "resume token"  # a customer continuing one journey: the token is the credential (X-Resume-Token)
 
 MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/"): PUBLIC,
@@ -46,6 +47,11 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/console"): ANY_ROLE,
     ("POST", "/console/logout"): ANY_ROLE,
     ("GET", "/console/reports"): frozenset({"supervisor", "analyst"}),
+    ("GET", "/console/journeys"): frozenset({"supervisor", "analyst"}),  # counts; instances only with customers:view
+    ("POST", "/console/customers/{profile_id}/journeys/{instance_id}/steps/{step}"): PEOPLE,
+    ("GET", "/v1/journeys/resume"): RESUME_TOKEN,
+    ("PUT", "/v1/journeys/resume/steps/{step}/draft"): RESUME_TOKEN,
+    ("POST", "/v1/journeys/resume/steps/{step}/complete"): RESUME_TOKEN,
     ("GET", "/console/find"): PEOPLE,
     ("GET", "/console/customers/{profile_id}"): PEOPLE,
     ("POST", "/console/customers/{profile_id}/corrections"): PEOPLE,
@@ -126,6 +132,14 @@ for _method, _path in (
     ("GET", "/v1/matching/reviews"),
     ("GET", "/v1/matching/reviews/{review_id}"),
     ("POST", "/v1/matching/reviews/{review_id}/decision"),
+    ("POST", "/v1/journeys"),
+    ("GET", "/v1/journeys"),
+    ("GET", "/v1/journeys/{instance_id}"),
+    ("GET", "/v1/journeys/{instance_id}/steps/{step}/prefill"),
+    ("PUT", "/v1/journeys/{instance_id}/steps/{step}/draft"),
+    ("POST", "/v1/journeys/{instance_id}/steps/{step}/complete"),
+    ("POST", "/v1/journeys/{instance_id}/resume-tokens"),
+    ("DELETE", "/v1/journeys/{instance_id}/resume-tokens"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 
@@ -203,7 +217,7 @@ def test_no_api_route_answers_personal_data_without_credentials(settings: Settin
             url = _url(path, ids) + ("?identifier=user_id:u-ada" if path.endswith("/lookup") else "")
             response = client.request(method, url, json={} if method == "POST" else None, follow_redirects=False)
             assert response.status_code < 500, (method, path)
-            if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK):
+            if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK, RESUME_TOKEN):
                 assert response.status_code in (401, 403), (method, path, response.status_code)
             body = response.text.lower()
             leaked = [p for p in PERSONAL if p in body]

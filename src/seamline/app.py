@@ -30,6 +30,8 @@ from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
+from seamline.api.journeys import JourneysApi, load_configured_definitions
+from seamline.api.journeys import router as journeys_router
 from seamline.api.links import build_router as links_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
@@ -70,7 +72,7 @@ from seamline.observability.metrics import Metrics
 from seamline.outbox.service import counts as outbox_counts
 from seamline.outbox.service import lag_seconds
 from seamline.pipeline.registry import Pipeline
-from seamline.preferences.service import unsubscribe_link
+from seamline.preferences.service import signing_secret, unsubscribe_link
 from seamline.privacy.forgetting import ErasureFollower
 from seamline.worker.dispatcher import build_dispatcher
 from seamline.worker.runner import Worker
@@ -245,6 +247,10 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             audit,
             settings.api_key_cache_seconds,
         )
+        app.state.journeys = JourneysApi(
+            settings.journeys, settings.cases.calendar.calendar(), signing_secret(settings)
+        )
+        load_configured_definitions(engine, settings.journeys)
         app.state.console = ConsoleContext.build(
             engine,
             Pipeline(settings.identity, settings.consent, settings.traits),
@@ -315,6 +321,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(cases_router)
     app.include_router(communications_router)
     app.include_router(destinations_router)
+    app.include_router(journeys_router)
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
     app.include_router(links_router(settings))

@@ -19,6 +19,7 @@ from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
+from seamline.journeys.config import JourneysConfig
 from seamline.matching.config import MatchingConfig
 from seamline.outbox.config import OutboxConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
+    journeys: JourneysConfig = Field(default_factory=JourneysConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -10,9 +10,11 @@ def import_all_models() -> None:
     import seamline.cases.models
     import seamline.communications.models
     import seamline.consent.models
+    import seamline.core.jobs
     import seamline.destinations.models
     import seamline.identity.models
     import seamline.ingestion.models
+    import seamline.journeys.models
     import seamline.matching.models
     import seamline.outbox.models
     import seamline.privacy.models

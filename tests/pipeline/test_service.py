@@ -35,6 +35,7 @@ class Recorder(Consumer):
 def test_the_consumers_are_the_registered_ones_in_their_stated_order(settings: Settings) -> None:
     assert [c.name for c in Pipeline(settings.identity, settings.consent).consumers] == [
         "consent",
+        "journeys",
         "profiles",
         "cases",
         "communications",

@@ -35,6 +35,8 @@ SCOPES = (
     "matching:read",
     "matching:write",
     "destinations:admin",
+    "journeys:read",
+    "journeys:write",
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

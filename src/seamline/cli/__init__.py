@@ -47,6 +47,7 @@ COMMANDS: dict[str, Entry] = {
         "destinations", "app", "Other systems that receive profile changes and events as signed webhooks."
     ),
     "communications": Entry("communications", "app", "The communications log: other platforms' send logs."),
+    "journeys": Entry("journeys", "app", "Journeys: definitions, the board, the stall scan, redundant collection."),
 }
 
 

@@ -29,6 +29,7 @@ from seamline.console.customer_view import (
     trait_rows,
     who,
 )
+from seamline.console.journeys import open_journeys_of
 from seamline.console.masking import is_national_id, mask
 from seamline.console.pages import HEADERS, render
 from seamline.console.search import find_customers
@@ -66,6 +67,7 @@ SAVED = {
     "correction": "The correction is saved.",
     "preference": "The choice is recorded, with what the customer said.",
     "unmerged": "The merge is undone.",
+    "journey": "The step is completed, recorded as done by you through the call center.",
 }
 Finder = Annotated[SignedIn, Depends(requires(FIND_CUSTOMERS))]
 Viewer = Annotated[SignedIn, Depends(requires(VIEW_CUSTOMERS))]
@@ -256,6 +258,7 @@ async def customer(
         }
     with unit_of_work(ctx.engine, write=False) as session:
         communications = communications_of(session, pid, limit=COMMUNICATIONS_SHOWN)
+        journeys = open_journeys_of(session, request, pid)  # first on the page: what the customer is in the middle of
     # One entry for the page: the open cases it lists are this customer's, read in the same view.
     detail: dict[str, Any] = {"view": "console"}
     if open_cases and open_cases["cases"]:
@@ -273,6 +276,7 @@ async def customer(
         saved_kind=saved if saved in SAVED else "",
         open_cases=open_cases,
         communications=communications,
+        journeys=journeys,
         **values,
     )
 

@@ -23,6 +23,7 @@ from seamline.users.permissions import (
     MANAGE_USERS,
     REVIEW_MATCHES,
     VIEW_CASES,
+    VIEW_JOURNEYS,
     VIEW_REPORTS,
     may,
 )
@@ -44,6 +45,7 @@ HEADERS = {
 NAVIGATION = (
     (FIND_CUSTOMERS, "/console/find", "Find a customer"),
     (VIEW_CASES, "/console/cases", "Cases"),
+    (VIEW_JOURNEYS, "/console/journeys", "Journeys"),
     (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
     (MANAGE_USERS, "/console/users", "Users"),

@@ -17,6 +17,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
 from seamline.demo.feed import send, wait_until_ready
+from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
@@ -64,6 +65,7 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
             create_user(session, username, role, password, display_name=name, actor=_SETUP, config=settings.console)
             logins.append(Login(username, role, password))
         _view, bridge_key = create_api_key(session, "demo-chat-and-email", ["cases:read", "cases:write"])
+    load_demo_journeys(engine)
     people = demo_people()
     # The silo exports go into the inbox now; the worker resolves them once the server runs.
     rows = import_silos(engine, people, DEMO_SEED, settings.data_dir / "demo")
@@ -108,8 +110,12 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     requests = open_privacy_requests(
         engine, Pipeline(settings.identity, settings.consent, settings.traits), workspace.people
     )
+    journeys = start_demo_journeys(
+        engine, Pipeline(settings.identity, settings.consent, settings.traits), workspace.people
+    )
     return (
         f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
         f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review; "
-        f"{cases} customer conversations; {requests} data-subject requests waiting (`seamline privacy list`)"
+        f"{cases} customer conversations; {journeys} customers part-way through a journey (console: Journeys); "
+        f"{requests} data-subject requests waiting (`seamline privacy list`)"
     )

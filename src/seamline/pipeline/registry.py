@@ -14,6 +14,7 @@ from seamline.core.pipeline import Consumer
 from seamline.destinations.consumer import DestinationsConsumer
 from seamline.identity.rules import IdentityConfig
 from seamline.identity.service import IdentityContext
+from seamline.journeys.consumer import JourneysConsumer
 from seamline.profiles.consumer import FactsConsumer
 from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 
@@ -21,8 +22,11 @@ from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consumer, ...]:
     # Order matters only where one consumer reads what another wrote; none does yet. Consent first: a choice is
     # recorded on the profile the event was made on, before the merges move it.
+    # Journeys before profiles' facts: a field a journey collects counts as redundant when the golden record held it
+    # before this batch, not because the same event just recorded it.
     return (
         ConsentConsumer(consent),
+        JourneysConsumer(),
         FactsConsumer(vocabulary),
         CasesConsumer(),
         CommunicationsConsumer(),

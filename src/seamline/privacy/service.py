@@ -34,6 +34,8 @@ from seamline.identity.service import (
 )
 from seamline.ingestion.service import hold_processing, load_events
 from seamline.ingestion.service import scrub_events as scrub_inbox_events
+from seamline.journeys.service import erase_person as erase_journeys
+from seamline.journeys.service import export_person as export_journeys
 from seamline.matching.erasure import erase_pairs
 from seamline.outbox.service import erase_person as erase_outbox
 from seamline.privacy import repository
@@ -274,6 +276,7 @@ def export_profile(
         ],
         "cases": export_cases(session, members),
         "communications": export_communications(session, members),
+        "journeys": export_journeys(session, members),
         "audit": _audit_of(session, members),
     }
 
@@ -347,6 +350,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "cases_erased": erase_cases(session, members),
         "match_pairs_erased": erase_pairs(session, members),
         "communications_erased": erase_communications(session, members),
+        "journey_entries_erased": erase_journeys(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
         # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
         "destinations_notified": announce_erasure(session, members),

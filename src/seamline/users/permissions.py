@@ -26,6 +26,8 @@ VIEW_REPORTS = "reports:view"  # aggregates only, never a person
 MANAGE_USERS = "users:manage"
 MANAGE_KEYS = "keys:manage"
 MANAGE_OUTBOX = "outbox:manage"  # dead letters (replay, discard) and destinations (pause, resume): no person shown
+VIEW_JOURNEYS = "journeys:view"  # the journeys board: open, stalled, abandoned by definition and step (counts)
+WORK_JOURNEYS = "journeys:work"  # complete a journey step an agent is allowed to, with the customer on the line
 PERMISSIONS = (
     FIND_CUSTOMERS,
     VIEW_CUSTOMERS,
@@ -41,18 +43,22 @@ PERMISSIONS = (
     MANAGE_USERS,
     MANAGE_KEYS,
     MANAGE_OUTBOX,
+    VIEW_JOURNEYS,
+    WORK_JOURNEYS,
 )
 
-_AGENT = frozenset({FIND_CUSTOMERS, VIEW_CUSTOMERS, CORRECT_CUSTOMERS, CHANGE_PREFERENCES, VIEW_CASES, WORK_CASES})
+_AGENT = frozenset(
+    {FIND_CUSTOMERS, VIEW_CUSTOMERS, CORRECT_CUSTOMERS, CHANGE_PREFERENCES, VIEW_CASES, WORK_CASES, WORK_JOURNEYS}
+)
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     AGENT: _AGENT,
     # Merging two customers (or refusing to) decides whose data the next caller sees: a supervisor's call, like
     # undoing a merge.
     # Seeing a national id whole is needed when a case is escalated (a fraud check, a regulator's request), not on
     # an everyday call, where its last four characters let an agent check what the caller says.
-    SUPERVISOR: _AGENT | {UNMERGE, REVEAL_NATIONAL_IDS, REVIEW_MATCHES, SUPERVISE_CASES, VIEW_REPORTS},
+    SUPERVISOR: _AGENT | {UNMERGE, REVEAL_NATIONAL_IDS, REVIEW_MATCHES, SUPERVISE_CASES, VIEW_REPORTS, VIEW_JOURNEYS},
     # Analysts answer "where does the experience break", which needs counts, not people: data minimization.
-    ANALYST: frozenset({VIEW_REPORTS}),
+    ANALYST: frozenset({VIEW_REPORTS, VIEW_JOURNEYS}),
     # Admins run accounts and keys. Seeing customers would let whoever holds the keys to everything read
     # everyone unseen by the people who serve them; an admin who also serves customers gets a second account.
     ADMIN: frozenset({MANAGE_USERS, MANAGE_KEYS, MANAGE_OUTBOX}),

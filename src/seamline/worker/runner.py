@@ -21,6 +21,7 @@ from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
 from seamline.worker.pacing import BatchPacer
+from seamline.worker.schedule import Schedule, default_jobs
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
@@ -86,6 +87,7 @@ class Worker:
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
         self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
+        self.schedule = Schedule(engine, default_jobs(settings))  # periodic jobs, run between batches
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
@@ -180,6 +182,10 @@ class Worker:
                 # A lost connection, a lock timeout or a deadlock: nothing was committed, so the batch is retried.
                 log.exception("worker batch failed; retrying")
                 count = 0
+            try:
+                self.schedule.run_due()
+            except Exception:  # a failing job rolled back whole; it is tried again when next due
+                log.exception("a periodic job failed")
             if count == 0:
                 self._stop.wait(self._settings.worker_idle_seconds)
         log.info("worker stopped after %d events", self.processed)

@@ -1,0 +1,247 @@
+"""The journey API, for a company's backends (server keys with `journeys:read` / `journeys:write`): start a
+journey for a person, read it, save a step's fields as a draft, complete a step, resume (a person's open
+journeys), prefill (what the golden record already knows), and issue or revoke resume tokens. The `/resume`
+routes take a resume token (header `X-Resume-Token`) instead of a server key: the token opens one journey of one
+person, and never the golden record's values. A browser's public write key opens none of these routes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from seamline.api.deps import Ctx, ProfilesContext, requires_key
+from seamline.api.openapi import errors
+from seamline.audit.service import record
+from seamline.cases.sla import BusinessCalendar
+from seamline.core.clock import isoformat_z, utcnow
+from seamline.core.db import unit_of_work
+from seamline.core.errors import Unauthorized
+from seamline.core.principal import Principal
+from seamline.journeys import actions, service, tokens
+from seamline.journeys.config import JourneysConfig
+from seamline.journeys.definitions import DefinitionsInvalid
+from seamline.journeys.models import JourneyInstance
+from seamline.journeys.views import prefill, view_of
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
+Reader = Annotated[Principal, Depends(requires_key("journeys:read"))]
+Writer = Annotated[Principal, Depends(requires_key("journeys:write"))]
+TOKEN_HOLDER = Principal(name="resume token", kind="customer", scopes=frozenset(), surface="web")
+
+
+@dataclass
+class JourneysApi:
+    """What the journey API needs beyond the profile context, built once by the app."""
+
+    config: JourneysConfig
+    calendar: BusinessCalendar
+    secret: str
+
+
+def load_configured_definitions(engine: Engine, config: JourneysConfig) -> list[str]:
+    """At start: load the configured definitions folder; a bad file is logged and the running ones stay."""
+    if config.definitions_dir is None:
+        return []
+    try:
+        with unit_of_work(engine) as session:
+            return service.load_definitions(session, config.definitions_dir, utcnow())
+    except DefinitionsInvalid as bad:
+        log.error("journey definitions not loaded; the running ones stay: %s", bad)
+        return []
+
+
+async def _api(request: Request) -> JourneysApi:
+    found: JourneysApi = request.app.state.journeys
+    return found
+
+
+Api = Annotated[JourneysApi, Depends(_api)]
+
+
+async def _resume_token(x_resume_token: Annotated[str, Header(description="A resume token (jrt_…).")] = "") -> str:
+    # A dependency, so a request without a token is refused before its body is read.
+    if not x_resume_token.startswith(tokens.PREFIX):
+        raise Unauthorized(tokens.NOT_VALID)
+    return x_resume_token
+
+
+ResumeToken = Annotated[str, Depends(_resume_token)]
+
+
+class Person(BaseModel):
+    user_id: str | None = Field(default=None, max_length=200, description="The signed-in customer's user id.")
+    anonymous_id: str | None = Field(default=None, max_length=200, description="The device's anonymous id.")
+
+    def person(self) -> dict[str, str]:
+        out = {}
+        if self.user_id:
+            out["userId"] = self.user_id
+        if self.anonymous_id:
+            out["anonymousId"] = self.anonymous_id
+        return out
+
+
+class Where(BaseModel):
+    channel: str = Field(min_length=1, max_length=32, description="web, mobile, call-center, branch, …")
+    device: str | None = Field(default=None, max_length=100, description="phone, laptop, tablet, …")
+
+
+class StartIn(Person, Where):
+    journey: str = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _someone(self) -> StartIn:
+        if not self.person():
+            raise ValueError("name the customer: user_id or anonymous_id")
+        return self
+
+
+class FieldsIn(Person, Where):
+    fields: dict[str, Any] = Field(default_factory=dict, description="The step's fields: field key -> value.")
+
+
+class TokenIn(BaseModel):
+    hours: int | None = Field(default=None, description="How long the token lives (default from the config).")
+
+
+def _view(session: Session, row: JourneyInstance, api: JourneysApi) -> dict[str, Any]:
+    return view_of(session, row, service.running_definitions(session)).as_dict(api.calendar, utcnow())
+
+
+def _audited(session: Session, who: Principal, kind: str, row: JourneyInstance, **detail: Any) -> None:
+    record(session, who, kind, "profile", row.profile_id, {"journey": row.journey, "instance": row.public_id, **detail})
+
+
+@router.get("/resume", responses=errors(401), summary="Read the journey a resume token opens")
+async def resume_by_token(api: Api, ctx: Ctx, x_resume_token: ResumeToken) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        row = tokens.redeem(session, x_resume_token, secret=api.secret, now=utcnow())
+        _audited(session, TOKEN_HOLDER, "read", row, via="resume token")
+        return _view(session, row, api)
+
+
+async def _save_by_token(
+    api: JourneysApi, ctx: ProfilesContext, token: str, step: str, body: FieldsIn, *, complete: bool
+) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        row = tokens.redeem(session, token, secret=api.secret, now=utcnow())
+        actor = actions.Actor(body.channel, body.device)
+        # The token holder writes as the journey's person, never as someone they name.
+        row = actions.save(session, ctx.identity, row.public_id, step, body.fields, actor, complete=complete)
+        _audited(session, TOKEN_HOLDER, "change", row, step=step, completed=complete)
+        return _view(session, row, api)
+
+
+@router.put("/resume/steps/{step}/draft", responses=errors(400, 401), summary="Save a draft with a resume token")
+async def draft_by_token(step: str, body: FieldsIn, api: Api, ctx: Ctx, x_resume_token: ResumeToken) -> dict[str, Any]:
+    return await _save_by_token(api, ctx, x_resume_token, step, body, complete=False)
+
+
+@router.post("/resume/steps/{step}/complete", responses=errors(400, 401), summary="Complete a step with a resume token")
+async def complete_by_token(
+    step: str, body: FieldsIn, api: Api, ctx: Ctx, x_resume_token: ResumeToken
+) -> dict[str, Any]:
+    return await _save_by_token(api, ctx, x_resume_token, step, body, complete=True)
+
+
+@router.post("", status_code=201, responses=errors(400, 401, 403), summary="Start a journey for a customer")
+async def start(body: StartIn, principal: Writer, api: Api, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        actor = actions.Actor(body.channel, body.device)
+        row = actions.start(session, ctx.identity, body.journey, body.person(), actor)
+        _audited(session, principal, "change", row, action="start")
+        return _view(session, row, api)
+
+
+@router.get("", responses=errors(400, 401, 403), summary="Resume: a signed-in customer's open journeys")
+async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anonymous_id: str = "") -> dict[str, Any]:
+    person = Person(user_id=user_id or None, anonymous_id=anonymous_id or None).person()
+    with unit_of_work(ctx.engine) as session:
+        profile = service.profile_of_event_person(session, person) if person else None
+        rows = service.open_journeys(session, profile) if profile is not None else []
+        if profile is not None:
+            record(session, principal, "read", "profile", profile, {"view": "journeys"})
+        return {"journeys": [_view(session, r, api) for r in rows]}
+
+
+@router.get("/{instance_id}", responses=errors(401, 403, 404), summary="Read a journey instance")
+async def read(instance_id: str, principal: Reader, api: Api, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        row = service.instance(session, instance_id)
+        _audited(session, principal, "read", row)
+        return _view(session, row, api)
+
+
+@router.get(
+    "/{instance_id}/steps/{step}/prefill",
+    responses=errors(401, 403, 404),
+    summary="Which fields of a step are already known (value, source, age)",
+)
+async def read_prefill(instance_id: str, step: str, principal: Reader, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        row = service.instance(session, instance_id)
+        view = view_of(session, row, service.running_definitions(session))
+        fields = prefill(
+            session, view, step, survivorship=ctx.survivorship, source_names=ctx.source_names.get(), now=utcnow()
+        )
+        _audited(session, principal, "read", row, view="prefill", step=step)
+        return {"instance_id": row.public_id, "step": step, "fields": fields}
+
+
+async def _save(
+    instance_id: str, step: str, body: FieldsIn, principal: Principal, api: JourneysApi, ctx: ProfilesContext, *,
+    complete: bool,
+) -> dict[str, Any]:  # fmt: skip
+    with unit_of_work(ctx.engine) as session:
+        actor = actions.Actor(body.channel, body.device)
+        row = actions.save(
+            session, ctx.identity, instance_id, step, body.fields, actor, complete=complete, person=body.person()
+        )
+        _audited(session, principal, "change", row, step=step, completed=complete)
+        return _view(session, row, api)
+
+
+@router.put("/{instance_id}/steps/{step}/draft", responses=errors(400, 401, 403, 404), summary="Save a draft")
+async def draft(instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx) -> dict[str, Any]:
+    return await _save(instance_id, step, body, principal, api, ctx, complete=False)
+
+
+@router.post("/{instance_id}/steps/{step}/complete", responses=errors(400, 401, 403, 404), summary="Complete a step")
+async def complete(
+    instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx
+) -> dict[str, Any]:
+    return await _save(instance_id, step, body, principal, api, ctx, complete=True)
+
+
+@router.post(
+    "/{instance_id}/resume-tokens", status_code=201, responses=errors(400, 401, 403, 404), summary="Issue a token"
+)
+async def issue_token(instance_id: str, body: TokenIn, principal: Writer, api: Api, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        now: datetime = utcnow()
+        issued = tokens.issue(
+            session,
+            instance_id,
+            hours=body.hours or api.config.resume_token_hours,
+            secret=api.secret,
+            issued_by=principal.name,
+            now=now,
+        )
+        _audited(session, principal, "change", service.instance(session, instance_id), action="issue token")
+        return {"token": issued.token, "instance_id": issued.instance_id, "expires_at": isoformat_z(issued.expires_at)}
+
+
+@router.delete("/{instance_id}/resume-tokens", responses=errors(401, 403, 404), summary="Revoke its tokens")
+async def revoke_tokens(instance_id: str, principal: Writer, ctx: Ctx) -> dict[str, Any]:
+    with unit_of_work(ctx.engine) as session:
+        revoked = tokens.revoke(session, instance_id, utcnow())
+        _audited(session, principal, "change", service.instance(session, instance_id), action="revoke tokens")
+        return {"revoked": revoked}

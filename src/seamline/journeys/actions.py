@@ -1,0 +1,158 @@
+"""What the journey API and the console do to a journey: each is a `Journey …` event of the family, appended to
+the inbox and resolved at once through the same pipeline the worker runs (as corrections are), so a change made
+through the API, the console or an SDK is one code path, and an unmerge or rebuild re-derives it exactly.
+
+Rules checked here, before the event is written (bad input changes nothing): the step exists and applies, the
+fields are the step's, completing needs the step's required fields, an agent completes only steps that allow it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from seamline.core.errors import FieldError, InvalidInput, NotFound
+from seamline.identity.service import root_of
+from seamline.ingestion.service import append_processed
+from seamline.journeys import family, progress, service
+from seamline.journeys.definitions import JourneyDef, StepDef
+from seamline.journeys.models import JourneyInstance
+from seamline.journeys.stalls import people
+from seamline.pipeline.registry import Pipeline
+from seamline.pipeline.service import process_events
+from seamline.sources.service import create_source, list_sources
+
+API_SOURCE, API_KIND = "journeys-api", "server"
+CONSOLE_SOURCE, CONSOLE_KIND = "console", "call-center"
+MAX_VALUE_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who writes: through which channel and device, and the agent's name when an agent does it."""
+
+    channel: str
+    device: str | None = None
+    agent: str | None = None
+
+    @property
+    def source(self) -> tuple[str, str]:
+        return (CONSOLE_SOURCE, CONSOLE_KIND) if self.agent else (API_SOURCE, API_KIND)
+
+
+def _source_id(session: Session, name: str, kind: str) -> int:
+    found = next((s for s in list_sources(session) if s.name == name), None)
+    if found is not None:
+        return found.id
+    source, _key = create_source(session, name, kind)  # nothing sends as it: its write key is not kept
+    return source.id
+
+
+def _write(session: Session, pipeline: Pipeline, actor: Actor, message: dict[str, Any]) -> None:
+    [item] = append_processed(session, _source_id(session, *actor.source), [message])
+    process_events(session, [item], pipeline)
+
+
+def _definition(definitions: Mapping[str, JourneyDef], journey: str) -> JourneyDef:
+    found = definitions.get(journey)
+    if found is None:
+        known = ", ".join(sorted(definitions)) or "none loaded"
+        raise InvalidInput([FieldError("journey", "unknown", f"no journey {journey!r}; known: {known}")])
+    return found
+
+
+def start(
+    session: Session, pipeline: Pipeline, journey: str, person: Mapping[str, str], actor: Actor
+) -> JourneyInstance:
+    """Start a journey for a person (userId and/or anonymousId), or return their open instance of it."""
+    definitions = service.running_definitions(session)
+    _definition(definitions, journey)
+    public_id = family.new_instance_id()
+    message = family.message(
+        family.STARTED, person, journey=journey, instance_id=public_id, channel=actor.channel, device=actor.device
+    )
+    _write(session, pipeline, actor, message)
+    found = service.instance_or_none(session, public_id)
+    if found is None:  # the person already had an open instance of a one-at-a-time journey: that one
+        profile = service.profile_of_event_person(session, person)
+        open_ones = [i for i in service.open_journeys(session, profile) if i.journey == journey] if profile else []
+        if not open_ones:
+            raise NotFound("the journey could not be started")
+        return open_ones[0]
+    return found
+
+
+def _step(definition: JourneyDef, step: str) -> StepDef:
+    found = definition.step(step)
+    if found is None:
+        steps = ", ".join(s.key for s in definition.steps)
+        raise InvalidInput([FieldError("step", "unknown", f"no step {step!r} in {definition.key}; steps: {steps}")])
+    return found
+
+
+def save(
+    session: Session,
+    pipeline: Pipeline,
+    public_id: str,
+    step: str,
+    fields: Mapping[str, Any],
+    actor: Actor,
+    *,
+    complete: bool,
+    person: Mapping[str, str] | None = None,
+) -> JourneyInstance:
+    """Save fields of a step (a draft, field by field), or complete the step with them."""
+    definitions = service.running_definitions(session)
+    instance = service.instance(session, public_id)
+    definition = _definition(definitions, instance.journey)
+    step_def = _step(definition, step)
+    if instance.status not in progress.RESUMABLE:
+        raise InvalidInput([FieldError("instance_id", "not_open", f"the journey is {instance.status}")])
+    errors = [
+        FieldError(f"fields.{name}", "unknown", f"step {step!r} does not collect {name!r}")
+        for name in progress.unknown_fields(step_def, list(fields))
+    ]
+    errors += [
+        FieldError(f"fields.{name}", "too_long", f"a value has at most {MAX_VALUE_CHARS} characters")
+        for name, value in fields.items()
+        if len(str(value)) > MAX_VALUE_CHARS
+    ]
+    state = service.state_of(session, instance)
+    values = {**state.values, **fields}
+    if not progress.applies(step_def, values):
+        errors.append(FieldError("step", "does_not_apply", f"step {step!r} does not apply to this journey"))
+    if complete:
+        errors += [
+            FieldError(f"fields.{name}", "required", f"{name!r} is required to complete {step!r}")
+            for name in progress.missing_fields(step_def, values)
+        ]
+        if actor.agent and not step_def.agent:
+            errors.append(FieldError("step", "not_for_agents", f"step {step!r} may not be completed by an agent"))
+    named = service.profile_of_event_person(session, person) if person else None
+    if named is not None and named != root_of(session, instance.profile_id):
+        errors.append(FieldError("user_id", "another_customer", f"journey {public_id} belongs to another customer"))
+    if errors:
+        raise InvalidInput(errors, "nothing was saved")
+    # Written as the journey's own person, so the event lands on the instance's profile.
+    who = people(session, [instance.profile_id]).get(instance.profile_id)
+    if not who:
+        raise NotFound(f"the customer of journey {public_id} has no user or anonymous id to write as")
+    traits = {f.trait: fields[f.key] for f in step_def.fields if f.trait and f.key in fields}
+    name = family.STEP_COMPLETED if complete else family.SAVED
+    message = family.message(
+        name,
+        who,
+        journey=definition.key,
+        instance_id=instance.public_id,
+        step=step,
+        fields=fields,
+        traits=traits,
+        channel=actor.channel,
+        device=actor.device,
+        agent=actor.agent,
+    )
+    _write(session, pipeline, actor, message)
+    return service.instance(session, instance.public_id)

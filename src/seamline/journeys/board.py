@@ -1,0 +1,43 @@
+"""The journeys board: how many instances of each definition are open, stalled, abandoned or completed, at
+which step; and the instances behind one of those counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from seamline.journeys import progress, repository
+from seamline.journeys.models import JourneyInstance
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    journey: str
+    name: str
+    step: str | None
+    counts: dict[str, int]  # status -> instances
+
+
+def board(session: Session) -> list[BoardRow]:
+    """One row per (definition, current step), in the definition's step order; completed ones on a row of their own."""
+    definitions = {row.key: row for row in repository.definitions(session)}
+    grouped: dict[tuple[str, str | None], dict[str, int]] = {}
+    for journey, status, step, count in repository.board(session):
+        grouped.setdefault((str(journey), step), {})[str(status)] = int(count)
+    out = []
+    for key, definition in definitions.items():
+        order = [s["key"] for s in definition.body["steps"]]
+        for step in [*order, None]:
+            counts = grouped.get((key, step))
+            if counts:
+                out.append(BoardRow(key, definition.name, step, {s: counts.get(s, 0) for s in progress.STATUSES}))
+    return out
+
+
+def listing(
+    session: Session, journey: str | None, status: str | None, step: str | None, limit: int
+) -> Sequence[JourneyInstance]:
+    """The instances behind a count, most recently active first."""
+    return repository.listing(session, journey, status, step, limit)

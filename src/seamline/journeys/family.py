@@ -1,0 +1,117 @@
+"""The tracking event family that feeds journeys, read from and written as Segment `track` messages. Pure.
+
+Any Segment/RudderStack SDK sends them (`analytics.track("Journey Step Completed", {...})`); the journey API and
+the console write the same messages, so every way in is one code path. Properties: `journey`, `step`,
+`instance_id` (optional: without it, the person's open instance of the journey), and the step's fields — either
+as properties of their own or under `fields`. `context.channel` and `context.device` say where it happened;
+`context.agent` (the console) says an agent did it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+STARTED = "Journey Started"
+SAVED = "Journey Step Saved"  # a draft: fields saved without completing the step
+STEP_COMPLETED = "Journey Step Completed"
+COMPLETED = "Journey Completed"
+STALLED = "Journey Stalled"
+ABANDONED = "Journey Abandoned"
+FAMILY = (STARTED, SAVED, STEP_COMPLETED, COMPLETED, STALLED, ABANDONED)
+_RESERVED = frozenset({"journey", "step", "instance_id", "fields", "reason"})
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyMessage:
+    """What one event says about a journey."""
+
+    name: str
+    journey: str
+    step: str | None
+    instance_id: str | None
+    fields: dict[str, Any] = field(default_factory=dict)
+    channel: str | None = None
+    device: str | None = None
+    agent: str | None = None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip()[:MAX_TEXT] if isinstance(value, str) and value.strip() else None
+
+
+def event_name(payload: Mapping[str, Any]) -> str | None:
+    """The name of a track event."""
+    if payload.get("type") != "track":
+        return None
+    return _text(payload.get("event"))
+
+
+def read(payload: Mapping[str, Any], name: str) -> JourneyMessage | None:
+    """A family event as a journey message; None when it names no journey."""
+    props = payload.get("properties")
+    props = props if isinstance(props, Mapping) else {}
+    journey = _text(props.get("journey"))
+    if journey is None:
+        return None
+    given = props.get("fields")
+    fields = dict(given) if isinstance(given, Mapping) else {k: v for k, v in props.items() if k not in _RESERVED}
+    context = payload.get("context")
+    context = context if isinstance(context, Mapping) else {}
+    device = context.get("device")
+    agent = context.get("agent")
+    return JourneyMessage(
+        name=name,
+        journey=journey,
+        step=_text(props.get("step")),
+        instance_id=_text(props.get("instance_id")),
+        fields=fields,
+        channel=_text(context.get("channel")) or _text(payload.get("channel")),
+        device=_text(device.get("type") or device.get("model")) if isinstance(device, Mapping) else None,
+        agent=_text(agent.get("name")) if isinstance(agent, Mapping) else None,
+    )
+
+
+def new_instance_id() -> str:
+    """A public instance id: random, so it names an instance without telling anything about it."""
+    return "ji_" + uuid.uuid4().hex
+
+
+def message(
+    name: str,
+    person: Mapping[str, str],
+    *,
+    journey: str,
+    instance_id: str,
+    step: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    traits: Mapping[str, Any] | None = None,
+    channel: str,
+    device: str | None = None,
+    agent: str | None = None,
+) -> dict[str, Any]:
+    """A family event as the journey API and console write it. `person` is `userId` and/or `anonymousId`; fields
+    that map to traits of the golden record go in `context.traits` too, so the record learns them."""
+    props: dict[str, Any] = {"journey": journey, "instance_id": instance_id}
+    if step is not None:
+        props["step"] = step
+    if fields:
+        props["fields"] = dict(fields)
+    context: dict[str, Any] = {"channel": channel}
+    if device:
+        context["device"] = {"type": device}
+    if agent:
+        context["agent"] = {"name": agent}
+    if traits:
+        context["traits"] = dict(traits)
+    return {
+        "type": "track",
+        "event": name,
+        "messageId": "journey-" + uuid.uuid4().hex,
+        **person,
+        "properties": props,
+        "context": context,
+    }

@@ -1,0 +1,184 @@
+"""Queries of the journeys domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from seamline.journeys.models import JourneyDefinitionRow, JourneyEntry, JourneyInstance, JourneyToken
+
+
+def add(session: Session, row: Any) -> Any:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def definitions(session: Session) -> Sequence[JourneyDefinitionRow]:
+    return session.scalars(select(JourneyDefinitionRow).order_by(JourneyDefinitionRow.key)).all()
+
+
+def replace_definition(session: Session, key: str, name: str, body: dict[str, Any], now: datetime) -> None:
+    """Insert or overwrite one definition, counting its revisions."""
+    row = session.get(JourneyDefinitionRow, key)
+    if row is None:
+        session.add(JourneyDefinitionRow(key=key, name=name, body=body, revision=1, loaded_at=now))
+    elif row.body != body:
+        row.name, row.body, row.revision, row.loaded_at = name, body, row.revision + 1, now
+    session.flush()
+
+
+def by_public_id(session: Session, public_id: str, *, lock: bool = False) -> JourneyInstance | None:
+    query = select(JourneyInstance).where(JourneyInstance.public_id == public_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def get(session: Session, instance_id: int) -> JourneyInstance | None:
+    return session.get(JourneyInstance, instance_id)
+
+
+def resumable(session: Session, profile_id: int, journey: str, statuses: Sequence[str]) -> Sequence[JourneyInstance]:
+    """A profile's instances of a journey in these statuses, oldest first."""
+    query = select(JourneyInstance).where(
+        JourneyInstance.profile_id == profile_id,
+        JourneyInstance.journey == journey,
+        JourneyInstance.status.in_(statuses),
+    )
+    return session.scalars(query.order_by(JourneyInstance.id)).all()
+
+
+def of_profile(session: Session, profile_id: int, statuses: Sequence[str]) -> Sequence[JourneyInstance]:
+    query = select(JourneyInstance).where(
+        JourneyInstance.profile_id == profile_id, JourneyInstance.status.in_(statuses)
+    )
+    return session.scalars(query.order_by(JourneyInstance.last_activity_at.desc(), JourneyInstance.id.desc())).all()
+
+
+def joined_to(session: Session, keeper_ids: Sequence[int]) -> Sequence[JourneyInstance]:
+    return session.scalars(select(JourneyInstance).where(JourneyInstance.joined_into.in_(keeper_ids))).all()
+
+
+def entries(session: Session, instance_ids: Sequence[int]) -> Sequence[JourneyEntry]:
+    query = select(JourneyEntry).where(JourneyEntry.instance_id.in_(instance_ids)).order_by(JourneyEntry.id)
+    return session.scalars(query).all()
+
+
+def move(session: Session, from_profile: int, into_profile: int) -> None:
+    session.execute(
+        update(JourneyInstance).where(JourneyInstance.profile_id == from_profile).values(profile_id=into_profile)
+    )
+
+
+def rejoin(session: Session, from_keeper: int, into_keeper: int) -> None:
+    session.execute(
+        update(JourneyInstance).where(JourneyInstance.joined_into == from_keeper).values(joined_into=into_keeper)
+    )
+
+
+def wipe(session: Session, origin_profiles: Sequence[int]) -> None:
+    """Forget the instances begun on these profiles and their entries: a replay derives them again."""
+    ids = select(JourneyInstance.id).where(JourneyInstance.origin_profile_id.in_(origin_profiles))
+    session.execute(delete(JourneyEntry).where(JourneyEntry.instance_id.in_(ids)))
+    session.execute(delete(JourneyInstance).where(JourneyInstance.origin_profile_id.in_(origin_profiles)))
+
+
+def quiet(
+    session: Session, journey: str, statuses: Sequence[str], before: datetime, limit: int
+) -> list[tuple[Any, ...]]:
+    """(id, public id, profile, current step) of a journey's instances in `statuses` with no activity since `before`."""
+    query = (
+        select(JourneyInstance.id, JourneyInstance.public_id, JourneyInstance.profile_id, JourneyInstance.current_step)
+        .where(
+            JourneyInstance.journey == journey,
+            JourneyInstance.status.in_(statuses),
+            JourneyInstance.last_activity_at <= before,
+        )
+        .order_by(JourneyInstance.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [tuple(r) for r in session.execute(query).all()]
+
+
+def set_status(session: Session, instance_ids: Sequence[int], status: str, at: datetime) -> None:
+    session.execute(
+        update(JourneyInstance).where(JourneyInstance.id.in_(instance_ids)).values(status=status, quiet_since=at)
+    )
+
+
+def board(session: Session) -> list[tuple[Any, ...]]:
+    """(journey, status, current step, count) over every instance that is not joined into another."""
+    query = (
+        select(JourneyInstance.journey, JourneyInstance.status, JourneyInstance.current_step, func.count())
+        .where(JourneyInstance.joined_into.is_(None))
+        .group_by(JourneyInstance.journey, JourneyInstance.status, JourneyInstance.current_step)
+    )
+    return [tuple(r) for r in session.execute(query).all()]
+
+
+def listing(
+    session: Session, journey: str | None, status: str | None, step: str | None, limit: int
+) -> Sequence[JourneyInstance]:
+    query = select(JourneyInstance).where(JourneyInstance.joined_into.is_(None))
+    if journey is not None:
+        query = query.where(JourneyInstance.journey == journey)
+    if status is not None:
+        query = query.where(JourneyInstance.status == status)
+    if step is not None:
+        query = query.where(JourneyInstance.current_step == step)
+    return session.scalars(query.order_by(JourneyInstance.last_activity_at.desc()).limit(limit)).all()
+
+
+def collection(session: Session) -> list[tuple[Any, ...]]:
+    """(journey, step, field, asked, already held, disagreed) over every field given."""
+    query = (
+        select(
+            JourneyEntry.journey,
+            JourneyEntry.step,
+            JourneyEntry.field,
+            func.count(),
+            func.sum(case((JourneyEntry.already_held, 1), else_=0)),
+            func.sum(case((JourneyEntry.disagreed, 1), else_=0)),
+        )
+        .where(JourneyEntry.kind == "field")
+        .group_by(JourneyEntry.journey, JourneyEntry.step, JourneyEntry.field)
+        .order_by(JourneyEntry.journey, JourneyEntry.step, JourneyEntry.field)
+    )
+    return [tuple(r) for r in session.execute(query).all()]
+
+
+def instances_of_profiles(session: Session, profile_ids: Sequence[int]) -> Sequence[JourneyInstance]:
+    query = select(JourneyInstance).where(
+        JourneyInstance.profile_id.in_(profile_ids) | JourneyInstance.origin_profile_id.in_(profile_ids)
+    )
+    return session.scalars(query.order_by(JourneyInstance.id)).all()
+
+
+def erase(session: Session, instance_ids: Sequence[int], public_ids: Sequence[str], profile_ids: Sequence[int]) -> int:
+    """Delete what was entered in these instances and every resume token of them or of these profiles."""
+    result: Any = session.execute(delete(JourneyEntry).where(JourneyEntry.instance_id.in_(instance_ids)))
+    session.execute(
+        delete(JourneyToken).where(
+            JourneyToken.instance_public_id.in_(public_ids) | JourneyToken.profile_id.in_(profile_ids)
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def token_by_digest(session: Session, digest: str) -> JourneyToken | None:
+    return session.scalars(select(JourneyToken).where(JourneyToken.digest == digest)).one_or_none()
+
+
+def revoke_tokens(session: Session, public_id: str, now: datetime) -> int:
+    result: Any = session.execute(
+        update(JourneyToken)
+        .where(JourneyToken.instance_public_id == public_id, JourneyToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)

@@ -1,0 +1,337 @@
+"""Journeys' rules and transaction steps: running definitions, recording what an event says about an instance,
+joining instances on a merge, and reading an instance as callers see it. Only flushes; the boundary commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from seamline.core.clock import isoformat_z
+from seamline.core.errors import NotFound
+from seamline.identity.identifiers import Identifier
+from seamline.identity.service import profile_holding, root_of
+from seamline.journeys import progress, repository
+from seamline.journeys.definitions import JourneyDef, as_json, from_json, load_folder
+from seamline.journeys.models import JourneyEntry, JourneyInstance
+from seamline.profiles.service import golden_traits
+from seamline.profiles.survivorship import SurvivorshipConfig
+
+_SURVIVORSHIP = SurvivorshipConfig()
+
+
+def running_definitions(session: Session) -> dict[str, JourneyDef]:
+    """The loaded definitions, by key."""
+    return {row.key: from_json(row.body) for row in repository.definitions(session)}
+
+
+def install_definitions(session: Session, definitions: Sequence[JourneyDef], now: datetime) -> list[str]:
+    """Make these (already validated) definitions the running ones for their keys; others stay as they are."""
+    for definition in definitions:
+        repository.replace_definition(session, definition.key, definition.name, as_json(definition), now)
+    return [d.key for d in definitions]
+
+
+def load_definitions(session: Session, folder: Path, now: datetime) -> list[str]:
+    """Read every definition file of a folder and make them the running ones, all or none: a bad file raises
+    DefinitionsInvalid (each problem with file, line and field) and leaves the running definitions unchanged."""
+    return install_definitions(session, load_folder(folder), now)
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Who did something in a journey, through what."""
+
+    channel: str
+    device: str | None
+    actor_kind: str  # customer | agent | system
+    actor: str | None
+    event_id: int
+    at: datetime
+
+
+def keeper_of(session: Session, instance: JourneyInstance) -> JourneyInstance:
+    """The instance whose state an instance is read through (itself, unless a merge joined it into another)."""
+    seen = 0
+    while instance.joined_into is not None and seen < 100:
+        found = repository.get(session, instance.joined_into)
+        if found is None:
+            break
+        instance, seen = found, seen + 1
+    return instance
+
+
+def find_instance(
+    session: Session, definition: JourneyDef, profile_id: int, public_id: str | None
+) -> JourneyInstance | None:
+    """The instance an event means: by its public id, else the person's resumable instance of the journey."""
+    if public_id is not None:
+        found = repository.by_public_id(session, public_id)
+        return keeper_of(session, found) if found is not None else None
+    if definition.multiple:
+        return None
+    open_ones = repository.resumable(session, profile_id, definition.key, progress.RESUMABLE)
+    return open_ones[0] if open_ones else None
+
+
+def begin(session: Session, definition: JourneyDef, profile_id: int, public_id: str, where: Where) -> JourneyInstance:
+    """A new instance of a journey for a profile, at its first step."""
+    first = progress.current_step(definition, (), {})
+    row = JourneyInstance(
+        public_id=public_id,
+        journey=definition.key,
+        profile_id=profile_id,
+        origin_profile_id=profile_id,
+        status=progress.OPEN,
+        current_step=first,
+        step_since=where.at,
+        started_at=where.at,
+        started_channel=where.channel,
+        last_activity_at=where.at,
+        event_id=where.event_id,
+    )
+    return repository.add(session, row)  # type: ignore[no-any-return]
+
+
+def held_traits(session: Session, profile_id: int) -> dict[str, Any]:
+    """The golden record's value of each trait (the default survivorship rules)."""
+    return {t.name: t.value for t in golden_traits(session, profile_id, {}, _SURVIVORSHIP)}
+
+
+def save_fields(
+    session: Session,
+    definition: JourneyDef,
+    instance: JourneyInstance,
+    step: str,
+    fields: Mapping[str, Any],
+    where: Where,
+) -> None:
+    """Record the fields given for a step (unknown ones are left out), each counted if the record held it."""
+    step_def = definition.step(step)
+    if step_def is None:
+        return
+    known = [(step_def.field_named(name), value) for name, value in fields.items()]
+    held = held_traits(session, instance.profile_id) if any(f and f.trait for f, _ in known) else {}
+    for field_def, value in known:
+        if field_def is None:
+            continue
+        had = field_def.trait is not None and field_def.trait in held
+        differs = had and not progress.same_value(value, held[field_def.trait or ""])
+        session.add(
+            JourneyEntry(
+                instance_id=instance.id,
+                journey=definition.key,
+                step=step,
+                kind="field",
+                field=field_def.key,
+                value_json=orjson.dumps(value).decode(),
+                channel=where.channel,
+                device=where.device,
+                actor_kind=where.actor_kind,
+                actor=where.actor,
+                event_id=where.event_id,
+                at=where.at,
+                already_held=had,
+                disagreed=differs,
+            )
+        )
+    _touch(instance, where.at)
+
+
+def complete_step(session: Session, definition: JourneyDef, instance: JourneyInstance, step: str, where: Where) -> None:
+    """Record a step as done, by whom and through what."""
+    if definition.step(step) is None:
+        return
+    session.add(
+        JourneyEntry(
+            instance_id=instance.id,
+            journey=definition.key,
+            step=step,
+            kind="step",
+            field=None,
+            value_json=None,
+            channel=where.channel,
+            device=where.device,
+            actor_kind=where.actor_kind,
+            actor=where.actor,
+            event_id=where.event_id,
+            at=where.at,
+            already_held=False,
+            disagreed=False,
+        )
+    )
+    _touch(instance, where.at)
+
+
+def _touch(instance: JourneyInstance, at: datetime) -> None:
+    instance.last_activity_at = max(instance.last_activity_at, at)
+    if instance.status == progress.STALLED or instance.status == progress.ABANDONED:
+        instance.status, instance.quiet_since = progress.OPEN, None
+
+
+def finish(instance: JourneyInstance, at: datetime) -> None:
+    """The whole journey is complete (counted once: a second completion changes nothing)."""
+    if instance.status != progress.COMPLETED:
+        instance.status, instance.completed_at, instance.current_step = progress.COMPLETED, at, None
+
+
+def go_quiet(instance: JourneyInstance, status: str, at: datetime) -> None:
+    """Stalled or abandoned, unless there was activity after `at` (a late notice) or it is finished."""
+    if instance.status in progress.RESUMABLE and instance.last_activity_at <= at:
+        instance.status, instance.quiet_since = status, at
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """An instance's state read over it and every instance joined into it."""
+
+    values: dict[str, Any]  # field -> latest value
+    given: dict[str, tuple[str, Any, JourneyEntry]]  # field -> (step, value, the entry that gave it)
+    done: dict[str, JourneyEntry]  # step -> the entry that completed it
+
+
+def state_of(session: Session, keeper: JourneyInstance) -> State:
+    group = [keeper.id, *(i.id for i in repository.joined_to(session, [keeper.id]))]
+    values: dict[str, Any] = {}
+    given: dict[str, tuple[str, Any, JourneyEntry]] = {}
+    done: dict[str, JourneyEntry] = {}
+    for entry in sorted(repository.entries(session, group), key=lambda e: (e.at, e.id)):
+        if entry.kind == "field" and entry.field is not None and entry.value_json is not None:
+            value = orjson.loads(entry.value_json)
+            values[entry.field] = value
+            given[entry.field] = (entry.step, value, entry)
+        elif entry.kind == "step":
+            done.setdefault(entry.step, entry)
+    return State(values, given, done)
+
+
+def refresh(session: Session, definition: JourneyDef, keeper: JourneyInstance, at: datetime) -> None:
+    """Recompute the current step (and completion) from what the instance's group holds."""
+    session.flush()
+    if keeper.status == progress.COMPLETED:
+        return
+    state = state_of(session, keeper)
+    current = progress.current_step(definition, state.done, state.values)
+    if current is None:
+        finish(keeper, at)
+        return
+    if current != keeper.current_step:
+        keeper.current_step, keeper.step_since = current, at
+
+
+def follow_merge(session: Session, definitions: Mapping[str, JourneyDef], absorbed: int, survivor: int) -> None:
+    """Everything of `absorbed` now belongs to `survivor`; two open instances of a journey become one."""
+    repository.move(session, absorbed, survivor)
+    by_journey: dict[str, list[JourneyInstance]] = {}
+    for instance in repository.of_profile(session, survivor, progress.RESUMABLE):
+        by_journey.setdefault(instance.journey, []).append(instance)
+    for journey, instances in by_journey.items():
+        definition = definitions.get(journey)
+        if definition is None or definition.multiple or len(instances) < 2:
+            continue
+        instances.sort(key=lambda i: (i.started_at, i.id))
+        keeper = instances[0]
+        for other in instances[1:]:
+            repository.rejoin(session, other.id, keeper.id)
+            other.joined_into, other.status = keeper.id, progress.JOINED
+            keeper.last_activity_at = max(keeper.last_activity_at, other.last_activity_at)
+        refresh(session, definition, keeper, keeper.last_activity_at)
+
+
+def instance(session: Session, public_id: str) -> JourneyInstance:
+    """An instance by its public id, read through the instance it was joined into; NotFound otherwise."""
+    found = repository.by_public_id(session, public_id)
+    if found is None:
+        raise NotFound(f"no journey instance {public_id}")
+    return keeper_of(session, found)
+
+
+def open_journeys(session: Session, profile_id: int) -> Sequence[JourneyInstance]:
+    """A profile's open and stalled journeys, most recently active first."""
+    return repository.of_profile(session, profile_id, progress.RESUMABLE)
+
+
+def journeys_of(session: Session, profile_id: int) -> Sequence[JourneyInstance]:
+    """Every journey of a profile that is not joined into another."""
+    return repository.of_profile(session, profile_id, [s for s in progress.STATUSES if s != progress.JOINED])
+
+
+def iso(moment: datetime | None) -> str | None:
+    return isoformat_z(moment) if moment is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionCount:
+    """Redundant collection of one field of one step: how often it was given, how often the record already held
+    a value for it, and how often the value given disagreed with the one held."""
+
+    journey: str
+    step: str
+    field: str
+    asked: int
+    already_held: int
+    disagreed: int
+
+
+def collection_counts(session: Session) -> list[CollectionCount]:
+    """Per (journey, step, field): asked, already held, disagreed (for the communications assessment)."""
+    return [
+        CollectionCount(str(j), str(s), str(f), int(a), int(h or 0), int(d or 0))
+        for j, s, f, a, h, d in repository.collection(session)
+    ]
+
+
+def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
+    """Erasure: delete every value entered in the person's journeys (drafts included) and their resume tokens.
+
+    The instances stay as bare progress (journey, step, times) with no personal data; returns entries deleted."""
+    instances = repository.instances_of_profiles(session, profile_ids)
+    return repository.erase(session, [i.id for i in instances], [i.public_id for i in instances], profile_ids)
+
+
+def export_person(session: Session, profile_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Everything entered in the person's journeys, for an access request."""
+    out: list[dict[str, Any]] = []
+    for row in repository.instances_of_profiles(session, profile_ids):
+        out.append(
+            {
+                "instance_id": row.public_id,
+                "journey": row.journey,
+                "status": row.status,
+                "current_step": row.current_step,
+                "started_at": iso(row.started_at),
+                "entries": [
+                    {
+                        "step": e.step,
+                        "kind": e.kind,
+                        "field": e.field,
+                        "value": orjson.loads(e.value_json) if e.value_json is not None else None,
+                        "channel": e.channel,
+                        "at": iso(e.at),
+                    }
+                    for e in repository.entries(session, [row.id])
+                ],
+            }
+        )
+    return out
+
+
+def instance_or_none(session: Session, public_id: str) -> JourneyInstance | None:
+    found = repository.by_public_id(session, public_id)
+    return keeper_of(session, found) if found is not None else None
+
+
+def profile_of_event_person(session: Session, person: Mapping[str, str]) -> int | None:
+    """The active profile a person named by userId/anonymousId lives in, if any."""
+    for key, kind in (("userId", "user_id"), ("anonymousId", "anonymous_id")):
+        if key in person:
+            try:
+                return root_of(session, profile_holding(session, Identifier(kind, person[key])))
+            except NotFound:
+                continue
+    return None

@@ -1,0 +1,88 @@
+"""The stall scan: journeys with no activity for their definition's `stall_after` become stalled, and after
+`abandon_after` abandoned; each change is announced as a `Journey Stalled` / `Journey Abandoned` event in the
+inbox (from the internal `seamline` source), so rules act on it like on any event and a replay re-derives it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from seamline.identity.service import identifiers_by_profile
+from seamline.ingestion.service import append_messages
+from seamline.ingestion.wire import Limits
+from seamline.journeys import family, progress, repository, service
+from seamline.sources.service import create_source, list_sources
+
+INTERNAL_SOURCE = "seamline"
+INTERNAL_KIND = "server"
+BATCH = 5000
+# One run's transaction holds the rows it changes (on SQLite, the write lock): more quiet journeys than this wait
+# for the next run.
+MAX_CHANGES = 50_000
+ANNOUNCE_BATCH = 500
+_PERSON_KEYS = {"user_id": "userId", "anonymous_id": "anonymousId"}
+
+
+def internal_source(session: Session) -> int:
+    """The reserved source Seamline's own events come from (made on first use; its write key is not kept)."""
+    found = next((s for s in list_sources(session) if s.name == INTERNAL_SOURCE), None)
+    if found is not None:
+        return found.id
+    source, _key = create_source(session, INTERNAL_SOURCE, INTERNAL_KIND)
+    return source.id
+
+
+def people(session: Session, profile_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """How an event names each profile: its user id, else an anonymous id (profiles with neither are left out)."""
+    out: dict[int, dict[str, str]] = {}
+    for profile_id, held in identifiers_by_profile(session, profile_ids).items():
+        links = {kind: value for kind, value in held if kind in _PERSON_KEYS}
+        for kind in ("user_id", "anonymous_id"):
+            if kind in links:
+                out[profile_id] = {_PERSON_KEYS[kind]: str(links[kind])}
+                break
+    return out
+
+
+def scan(session: Session, now: datetime, *, limit: int = BATCH, max_changes: int = MAX_CHANGES) -> int:
+    """Mark quiet journeys stalled or abandoned and announce each; returns how many changed."""
+    changed = 0
+    while True:
+        found = _scan_once(session, now, limit)
+        changed += found
+        if found == 0 or changed >= max_changes:
+            return changed
+
+
+def _scan_once(session: Session, now: datetime, limit: int) -> int:
+    changed = 0
+    messages: list[dict[str, Any]] = []
+    for definition in service.running_definitions(session).values():
+        steps: Sequence[tuple[str, Sequence[str], datetime, str]] = (
+            (progress.ABANDONED, progress.RESUMABLE, now - definition.abandon_after, family.ABANDONED),
+            (progress.STALLED, (progress.OPEN,), now - definition.stall_after, family.STALLED),
+        )
+        for status, before, cutoff, event in steps:
+            rows = repository.quiet(session, definition.key, before, cutoff, limit)
+            if not rows:
+                continue
+            repository.set_status(session, [r[0] for r in rows], status, now)
+            changed += len(rows)
+            named = people(session, sorted({r[2] for r in rows}))
+            for _id, public_id, profile_id, step in rows:
+                person = named.get(profile_id)
+                if person is None:
+                    continue
+                messages.append(
+                    family.message(
+                        event, person, journey=definition.key, instance_id=public_id, step=step, channel="seamline"
+                    )
+                )
+    if messages:
+        source = internal_source(session)
+        for start in range(0, len(messages), ANNOUNCE_BATCH):  # within the tracking API's batch limits
+            append_messages(session.connection(), source, now, messages[start : start + ANNOUNCE_BATCH], Limits())
+    return changed

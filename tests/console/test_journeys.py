@@ -1,0 +1,72 @@
+"""Journeys in the console: open journeys on the customer page, an agent completing only the steps agents may,
+and the journeys board — counts for analysts, the instances behind them for supervisors."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from seamline.config import Settings
+from seamline.core.db import unit_of_work
+from seamline.journeys import actions
+from seamline.pipeline.registry import Pipeline
+from tests.console.conftest import SignIn
+from tests.journeys.support import load_demo_definitions
+from tests.support.flows import profile_holding
+
+ABOUT = {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"}
+
+
+def _ann_mid_mortgage(engine: Engine, settings: Settings) -> tuple[int, str]:
+    load_demo_definitions(engine)
+    pipeline = Pipeline(settings.identity, settings.consent, settings.traits)
+    phone = actions.Actor("mobile", "phone")
+    with unit_of_work(engine) as session:
+        row = actions.start(session, pipeline, "apply_for_mortgage", {"userId": "u-ann"}, phone)
+        actions.save(session, pipeline, row.public_id, "about_you", ABOUT, phone, complete=True)
+        public_id = row.public_id
+    return profile_holding(engine, "user_id:u-ann"), public_id
+
+
+def test_an_agent_sees_open_journeys_first_and_completes_only_agent_steps(
+    console: TestClient, engine: Engine, settings: Settings, sign_in: SignIn
+) -> None:
+    ann, instance = _ann_mid_mortgage(engine, settings)
+    token = sign_in("agent")
+    page = console.get(f"/console/customers/{ann}").text
+    assert page.index("Open journeys") < page.index("Golden record")
+    assert "Now: The property" in page
+    assert "mobile (phone)" in page
+    assert "ann@example.com" in page  # the data already given, with where
+
+    refused = console.post(
+        f"/console/customers/{ann}/journeys/{instance}/steps/offer",
+        data={"csrf_token": token, "field.offer_accepted": "yes"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 400
+    assert "may not be completed by an agent" in refused.text
+    done = console.post(
+        f"/console/customers/{ann}/journeys/{instance}/steps/property",
+        data={"csrf_token": token, "field.property_value": "450000", "field.loan_amount": "300000"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = console.get(done.headers["location"]).text
+    assert "Now: Your income" in page
+    assert "call-center by agent agent" in page
+    assert console.get("/console/journeys").status_code == 403  # the board is for supervisors and analysts
+
+
+def test_the_board_counts_for_analysts_and_lists_people_for_supervisors(
+    console: TestClient, engine: Engine, settings: Settings, sign_in: SignIn
+) -> None:
+    ann, _instance = _ann_mid_mortgage(engine, settings)
+    query = "/console/journeys?journey=apply_for_mortgage&status=open&step=property"
+    sign_in("analyst")
+    board = console.get(query)
+    assert board.status_code == 200
+    assert "Apply for a mortgage" in board.text
+    assert f"Profile #{ann}" not in board.text
+    sign_in("supervisor")
+    assert f"Profile #{ann}" in console.get(query).text
