@@ -18,4 +18,6 @@ def import_all_models() -> None:
     import seamline.privacy.models
     import seamline.profiles.models
     import seamline.sources.models
+    import seamline.tasks.models
+    import seamline.triggers.models
     import seamline.users.models  # noqa: F401
