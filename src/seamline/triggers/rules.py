@@ -113,7 +113,8 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> _Lines:
     out.line = node.start_mark.line + 1
     out.lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        # Keys as written: YAML 1.1 would read the key `on` as the boolean true.
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else loader.construct_object(key_node)
         out[str(key)] = loader.construct_object(value_node, deep=True)
         out.lines[str(key)] = key_node.start_mark.line + 1
     return out
