@@ -85,7 +85,9 @@ def test_going_on_before_the_reminder_is_due_cancels_it_and_other_applications_a
     world.send("u-2", "Journey Stalled", {"journey": "mortgage-application", "step": "income", "instance_id": "a"})
     world.send("u-2", "Journey Stalled", {"journey": "mortgage-application", "step": "income", "instance_id": "b"})
     world.now = START + timedelta(hours=3)
-    world.send("u-2", "Journey Step Completed", {"journey": "mortgage-application", "step": "income", "instance_id": "a"})
+    world.send(
+        "u-2", "Journey Step Completed", {"journey": "mortgage-application", "step": "income", "instance_id": "a"}
+    )
     assert world.run_due(START + timedelta(days=2)) == 1
     [sent] = world.communications("u-2")
     statuses = sorted((s.status, s.result or "") for s in world.steps("u-2"))
@@ -173,7 +175,9 @@ def test_moments_that_matter_make_tasks_and_a_step_is_followed_by_what_happens_n
     world.send("u-4", "Payment Failed", {"amount": 120})  # not vulnerable: for automation
     assert [t.queue for t in world.tasks()] == ["vulnerable-customers", "retention"]  # soonest due first
 
-    world.send("u-5", "Journey Step Completed", {"journey": "mortgage-application", "step": "income", "instance_id": "x"})
+    world.send(
+        "u-5", "Journey Step Completed", {"journey": "mortgage-application", "step": "income", "instance_id": "x"}
+    )
     [told] = world.communications("u-5")  # at once: no delay
     assert told.template == "journey_next_step"
     assert told.fields["next_step"] == "an underwriter checks them"
