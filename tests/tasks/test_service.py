@@ -50,7 +50,8 @@ def test_a_task_is_routed_due_on_the_clock_picked_up_and_completed_with_a_follow
             now=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
         )  # fmt: skip
     assert (done.status, done.outcome, done.completed_by) == ("done", "resolved", "alex")
-    assert follow is not None and follow.follow_up_of == made.id
+    assert follow is not None
+    assert follow.follow_up_of == made.id
     assert (follow.queue, follow.due_at) == ("mortgages", datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
     assert follow.communication_ids == ("msg_1",)
     with unit_of_work(engine, write=False) as session:

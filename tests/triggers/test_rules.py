@@ -76,7 +76,8 @@ def test_a_good_rule_reads_its_key_on_as_written_and_its_conditions() -> None:
 def test_rules_are_found_by_what_starts_them() -> None:
     rules = [parse_rule(GOOD.replace("name: stall", f"name: r{i}"), f"r{i}.yaml") for i in range(3)]
     index = RuleIndex(rules)
-    assert "Journey Stalled" in index.events and "Page Viewed" not in index.events
+    assert "Journey Stalled" in index.events
+    assert "Page Viewed" not in index.events
 
 
 def test_a_send_window_moves_a_step_to_the_next_opening() -> None:
@@ -96,10 +97,13 @@ def test_a_folder_with_a_bad_file_keeps_the_running_rules(tmp_path: Path) -> Non
     (tmp_path / "broken.yaml").write_text("on: {event: X}\ndo: {send: 3}\n", encoding="utf-8")
     book.refresh()
     assert [r.name for r in book.index.rules] == ["stall"]
-    assert book.error is not None and book.error.file.endswith("broken.yaml") and book.error.line == 2
+    assert book.error is not None
+    assert book.error.file.endswith("broken.yaml")
+    assert book.error.line == 2
     (tmp_path / "broken.yaml").write_text(GOOD.replace("name: stall", "name: second"), encoding="utf-8")
     book.refresh()
-    assert sorted(r.name for r in book.index.rules) == ["second", "stall"] and book.error is None
+    assert sorted(r.name for r in book.index.rules) == ["second", "stall"]
+    assert book.error is None
 
 
 def test_two_files_may_not_name_the_same_rule(tmp_path: Path) -> None:
