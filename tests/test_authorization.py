@@ -126,6 +126,12 @@ for _method, _path in (
     ("GET", "/v1/matching/reviews"),
     ("GET", "/v1/matching/reviews/{review_id}"),
     ("POST", "/v1/matching/reviews/{review_id}/decision"),
+    ("POST", "/v1/tasks"),
+    ("GET", "/v1/tasks"),
+    ("GET", "/v1/tasks/{task_id}"),
+    ("GET", "/v1/profiles/{profile_id}/tasks"),
+    ("POST", "/v1/tasks/{task_id}/pick-up"),
+    ("POST", "/v1/tasks/{task_id}/complete"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

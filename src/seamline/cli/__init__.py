@@ -47,6 +47,8 @@ COMMANDS: dict[str, Entry] = {
         "destinations", "app", "Other systems that receive profile changes and events as signed webhooks."
     ),
     "communications": Entry("communications", "app", "The communications log: other platforms' send logs."),
+    "tasks": Entry("tasks", "app", "Tasks: work queues, a task's context, picking up and completing."),
+    "triggers": Entry("triggers", "app", "Trigger rules: check the files, list the rules, run the due steps."),
 }
 
 
