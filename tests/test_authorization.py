@@ -64,6 +64,9 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/cases/{case_id}/pick-up"): PEOPLE,  # an escalated case: supervisors only (tests/console)
     ("POST", "/console/cases/{case_id}/escalate"): PEOPLE,
     ("POST", "/console/cases/{case_id}/assign"): frozenset({"supervisor"}),
+    ("GET", "/console/tasks"): PEOPLE,
+    ("POST", "/console/tasks/{task_id}/pick-up"): PEOPLE,
+    ("POST", "/console/tasks/{task_id}/complete"): PEOPLE,
     ("GET", "/console/users"): frozenset({"admin"}),
     ("POST", "/console/users"): frozenset({"admin"}),
     ("POST", "/console/users/{username}/disable"): frozenset({"admin"}),
