@@ -95,6 +95,7 @@ class Rule:
     exits: tuple[Exit, ...] = ()
     description: str = ""
     templates: frozenset[str] = field(default_factory=frozenset)
+    trait_names: frozenset[str] = field(default_factory=frozenset)  # traits its conditions or steps read
 
 
 class _Lines(dict[str, Any]):
@@ -319,6 +320,8 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
         name=name, file=file, kind=kind, subject=subject.strip(), where=where, traits=traits, steps=steps,
         count=count, once="" if once == "person" else once, once_every=once_every, exits=tuple(exits),
         description=str(description), templates=frozenset(s.target for s in steps if s.action == "send"),
+        trait_names=frozenset({c.path[7:] for c in traits} | {r[7:] for r in references([s.data for s in steps])
+                                                               if r.startswith("traits.")}),
     )  # fmt: skip
 
 

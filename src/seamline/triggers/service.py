@@ -29,7 +29,7 @@ from seamline.triggers.matching import (
     render,
 )
 from seamline.triggers.models import TriggerStep
-from seamline.triggers.rules import Rule, references
+from seamline.triggers.rules import Rule
 
 MAX_RESULT = 500
 
@@ -69,13 +69,6 @@ def occurrences(payload: Mapping[str, Any], index: RuleIndex) -> Iterator[Occurr
         for fact in holding_facts(payload):
             props = {**fact.attributes, "type": fact.type, "id": fact.external_id, "status": fact.status}
             yield Occurrence("holding", fact.type, props)
-
-
-def _trait_names(rule: Rule) -> set[str]:
-    named = {c.path[7:] for c in rule.traits}
-    for step in rule.steps:
-        named |= {r[7:] for r in references(step.data) if r.startswith("traits.")}
-    return named
 
 
 class TriggerEngine:
@@ -127,10 +120,11 @@ class TriggerEngine:
         if not all_hold(rule.where, lookup(props, {})):
             return 0
         profile_id, at = event.profile_id, event.occurred_at
-        names = _trait_names(rule)
-        traits = read_traits(session, profile_id, names, self.actions) if names else {}
-        read = lookup(props, traits)
-        if not all_hold(rule.traits, read):
+        # The golden record is read only for a rule that needs it: before the firing when a condition asks about
+        # it, after the firing (so only once per occurrence) when only the steps' data name a trait.
+        names = rule.trait_names
+        traits = read_traits(session, profile_id, names, self.actions) if rule.traits else {}
+        if not all_hold(rule.traits, lookup(props, traits)):
             return 0
         if rule.count is not None:
             grouping = str(props.get(rule.count.by, ""))[:200] if rule.count.by else ""
@@ -139,9 +133,13 @@ class TriggerEngine:
             since = at - rule.count.within if rule.count.within is not None else None
             if repository.count_hits(session, rule.name, profile_id, grouping, since) < rule.count.at_least:
                 return 0
-        firing = repository.fire(session, rule.name, profile_id, occurrence_key(rule, read, at), event.id, now)
+        key = occurrence_key(rule, lookup(props, traits), at)
+        firing = repository.fire(session, rule.name, profile_id, key, event.id, now)
         if firing is None:
             return 0  # fired before for this person and occurrence: here, after a retry, or in another worker
+        if names and not rule.traits:
+            traits = read_traits(session, profile_id, names, self.actions)
+        read = lookup(props, traits)
         fired_with = {"event": occurrence.subject, "kind": occurrence.kind, "properties": dict(props)}
         for number, step in enumerate(rule.steps):
             due = in_window(at + step.delay, step.window, self.actions.zone)
