@@ -3,8 +3,9 @@ the caller's transaction; a step that cannot be done raises a domain error, whic
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,15 @@ class Actions:
     tasks: TasksConfig
     calendar: BusinessCalendar
     survivorship: SurvivorshipConfig
+    _sources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def source_names(self, session: Session) -> Mapping[int, str]:
+        """Source ids and names (the golden record's rules name sources), read at most once a minute."""
+        now = time.monotonic()
+        if self._sources.get("until", 0.0) < now:
+            self._sources.update(names={s.id: s.name for s in list_sources(session)}, until=now + 60.0)
+        names: Mapping[int, str] = self._sources["names"]
+        return names
 
     @property
     def zone(self) -> ZoneInfo:
@@ -50,7 +60,7 @@ class Actions:
 class Work:
     """One step to do now."""
 
-    step_id: int
+    step: str  # firing id and step number: the idempotency key of what the step makes
     rule: str
     profile_id: int
     action: str
@@ -63,8 +73,7 @@ def read_traits(session: Session, profile_id: int, names: Collection[str], actio
     """The golden values of these traits of a person (read only when a matched rule needs them)."""
     if not names:
         return {}
-    sources = {s.id: s.name for s in list_sources(session)}
-    found = golden_values(session, sorted(names), sources, actions.survivorship, [profile_id])
+    found = golden_values(session, sorted(names), actions.source_names(session), actions.survivorship, [profile_id])
     return found.get(profile_id, {})
 
 
@@ -74,7 +83,7 @@ def _int(value: Any) -> int | None:
 
 def perform(session: Session, work: Work, actions: Actions, now: datetime) -> str:
     """Do one step; what it made (a communication id, `task:ID`, a webhook's delivery id) or why it did nothing."""
-    key = f"trigger-step:{work.step_id}"  # a step done twice (a retried transaction) makes one message
+    key = f"trigger-step:{work.step}"  # a step done twice (a retried transaction) makes one message
     if work.action == "send":
         view, _ = queue_message(
             session, work.profile_id, work.target, work.data, catalog=actions.catalog, consent=actions.consent,

@@ -47,11 +47,8 @@ def count_hits(session: Session, rule: str, profile_id: int, grouping: str, sinc
     return int(session.execute(query).scalar_one())
 
 
-def add_step(session: Session, row: Mapping[str, Any]) -> TriggerStep:
-    step = TriggerStep(**row)
-    session.add(step)
-    session.flush()
-    return step
+def add_step(session: Session, row: Mapping[str, Any]) -> None:
+    session.execute(insert(_S).values(dict(row)))
 
 
 def pending_of(session: Session, rule: str, profile_id: int) -> Sequence[TriggerStep]:

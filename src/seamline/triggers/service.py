@@ -4,11 +4,13 @@ only flush; the batch's or the job's transaction commits."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
@@ -32,6 +34,7 @@ from seamline.triggers.models import TriggerStep
 from seamline.triggers.rules import Rule
 
 MAX_RESULT = 500
+REMEMBERED = 200_000  # committed firings kept in memory (a few tens of MB at most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,11 @@ class TriggerEngine:
         self, book: RuleBook, actions: Actions, *, clock: Callable[[], datetime] = utcnow, due_batch: int = 200
     ) -> None:
         self.book, self.actions, self.clock, self.due_batch = book, actions, clock, due_batch
+        # Firings known to be committed: a once-per-person rule on a frequent event then costs no statement after
+        # its first firing. Only what a committed transaction wrote is remembered (a rolled-back batch that fired
+        # must fire again when it is retried); bounded, oldest forgotten first.
+        self._fired: OrderedDict[tuple[str, int, str], None] = OrderedDict()
+        self._seen: list[tuple[str, int, str]] = []
 
     def take(self, session: Session, batch: ResolvedBatch) -> int:
         """Evaluate the rules on a batch's events (never a replay's: they fired the first time); how many fired."""
@@ -87,8 +95,12 @@ class TriggerEngine:
             index = self.book.index
             if len(index):
                 now = self.clock()
+                self._seen = []
                 for event in batch.events:
                     fired += self._event(session, index, event, now)
+                if self._seen:
+                    seen = self._seen
+                    sqlalchemy_events.listen(session, "after_commit", lambda _s: self._remember(seen), once=True)
         for merge in batch.merges:
             repository.move(session, merge.absorbed, merge.survivor)
         return fired
@@ -133,8 +145,11 @@ class TriggerEngine:
             since = at - rule.count.within if rule.count.within is not None else None
             if repository.count_hits(session, rule.name, profile_id, grouping, since) < rule.count.at_least:
                 return 0
-        key = occurrence_key(rule, lookup(props, traits), at)
-        firing = repository.fire(session, rule.name, profile_id, key, event.id, now)
+        once = (rule.name, profile_id, occurrence_key(rule, lookup(props, traits), at))
+        if once in self._fired:
+            return 0
+        firing = repository.fire(session, rule.name, profile_id, once[2], event.id, now)
+        self._seen.append(once)
         if firing is None:
             return 0  # fired before for this person and occurrence: here, after a retry, or in another worker
         if names and not rule.traits:
@@ -143,27 +158,34 @@ class TriggerEngine:
         fired_with = {"event": occurrence.subject, "kind": occurrence.kind, "properties": dict(props)}
         for number, step in enumerate(rule.steps):
             due = in_window(at + step.delay, step.window, self.actions.zone)
-            row = repository.add_step(session, {
+            row: dict[str, Any] = {
                 "firing_id": firing, "rule": rule.name, "profile_id": profile_id, "step": number,
                 "action": step.action, "target": step.target, "data": render(dict(step.data), read),
                 "fired_with": fired_with, "due_at": due, "status": repository.PENDING,
-            })  # fmt: skip
-            if due <= now:
-                self._do(session, row, now)
+            }  # fmt: skip
+            if due <= now:  # done now, and recorded as done: one statement for the step
+                work = Work(f"{firing}:{number}", rule.name, profile_id, step.action, step.target, row["data"],
+                            fired_with)  # fmt: skip
+                row["status"], row["result"] = self._attempt(session, work, now)
+                row["settled_at"] = now
+            repository.add_step(session, row)
         return 1
 
-    def _do(self, session: Session, row: TriggerStep, now: datetime) -> None:
-        """Do one step in a savepoint: a step that cannot be done is recorded as failed, the batch goes on."""
-        work = Work(row.id, row.rule, row.profile_id, row.action, row.target, row.data or {}, row.fired_with or {})
+    def _remember(self, keys: Sequence[tuple[str, int, str]]) -> None:
+        for key in keys:
+            self._fired[key] = None
+        while len(self._fired) > REMEMBERED:
+            self._fired.popitem(last=False)
+
+    def _attempt(self, session: Session, work: Work, now: datetime) -> tuple[str, str]:
+        """Do one step in a savepoint: (status, result). A step that cannot be done is recorded as failed with its
+        reason, and the batch goes on."""
         try:
             with session.begin_nested():
                 result = perform(session, work, self.actions, now)
         except SeamlineError as exc:
-            row.status, row.result = repository.FAILED, f"{type(exc).__name__}: {exc.message}"[:MAX_RESULT]
-        else:
-            row.status, row.result = repository.DONE, result[:MAX_RESULT]
-        row.settled_at = now
-        session.flush()
+            return repository.FAILED, f"{type(exc).__name__}: {exc.message}"[:MAX_RESULT]
+        return repository.DONE, result[:MAX_RESULT]
 
     def run_due(self, session: Session, now: datetime) -> int:
         """Do the waiting steps due by `now` (claimed with row locks, so workers never do one twice); how many.
@@ -174,7 +196,10 @@ class TriggerEngine:
             if row.rule not in loaded:
                 row.status, row.result, row.settled_at = repository.CANCELLED, "rule removed", now
                 continue
-            self._do(session, row, now)
+            work = Work(f"{row.firing_id}:{row.step}", row.rule, row.profile_id, row.action, row.target,
+                        row.data or {}, row.fired_with or {})  # fmt: skip
+            row.status, row.result = self._attempt(session, work, now)
+            row.settled_at = now
         session.flush()
         return len(rows)
 
