@@ -22,14 +22,11 @@ app = typer.Typer(help="Trigger rules: check the files, list the rules, run the 
 
 @app.command("check")
 def check(
-    folder: Annotated[Path | None, typer.Argument(help="Default: the configured [triggers] rules_dir.")] = None,
+    folder: Annotated[Path | None, typer.Argument(help="Default: [triggers] rules_dir, or DATA_DIR/rules.")] = None,
 ) -> None:
     """Check a folder of rule files as the worker loads them; list them, or name the file, line and field at fault."""
     settings = load_settings()
-    folder = folder or settings.triggers.rules_dir
-    if folder is None:
-        typer.echo("no folder given and no [triggers] rules_dir configured", err=True)
-        raise typer.Exit(2)
+    folder = folder or settings.triggers.rules_dir or settings.data_dir / "rules"
     templates = frozenset(Catalog(settings.email.templates_dir).names())
     try:
         rules = load_rules(folder, templates=templates)
@@ -49,9 +46,6 @@ def run_due() -> None:
     """Do the waiting steps that are due now, once (the worker does this between batches)."""
     settings = load_settings()
     engine = trigger_engine(settings)
-    if engine is None:
-        typer.echo("no [triggers] rules_dir configured", err=True)
-        raise typer.Exit(2)
     with transaction(settings) as session:
         count = engine.run_due(session, utcnow())
     typer.echo(f"{count} steps taken")

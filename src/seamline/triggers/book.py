@@ -37,15 +37,15 @@ class RuleBook:
         self.directory, self.templates, self.reload_seconds = directory, templates, reload_seconds
         self.index = RuleIndex(rules or [])
         self.error: RuleError | None = None
-        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._signature: tuple[tuple[str, int, int], ...] | None = ()
         self._checked = 0.0
         if directory is not None:
             self.reload()
 
-    def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
+    def _current_signature(self) -> tuple[tuple[str, int, int], ...] | None:
         assert self.directory is not None
         if not self.directory.is_dir():
-            return ()
+            return None
         found = [*self.directory.glob("*.yaml"), *self.directory.glob("*.yml")]
         return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in found))
 
@@ -55,6 +55,11 @@ class RuleBook:
         if self.directory is None:
             return False
         self._signature = self._current_signature()
+        if not self.directory.is_dir():
+            changed = len(self.index) > 0
+            self.index, self.error = RuleIndex([]), None
+            log.info("no trigger rules: %s is not a folder", self.directory)
+            return changed
         try:
             rules = load_rules(self.directory, templates=self.templates)
         except (RuleError, OSError) as exc:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 class TriggersConfig(BaseModel):
     rules_dir: Path | None = Field(
-        default=None, description="Folder of rule files (NAME.yaml); none: no rules are loaded."
+        default=None, description="Folder of rule files (NAME.yaml); by default DATA_DIR/rules, if it exists."
     )
     reload_seconds: float = Field(
         default=5.0, ge=0, description="How often the worker checks the folder for changed files (0: every batch)."

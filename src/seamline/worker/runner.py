@@ -167,7 +167,11 @@ class Worker:
 
     def run_due(self) -> int:
         """Do the trigger steps due now, in one transaction; how many were taken."""
-        if self._pipeline.triggers.engine is None:
+        engine = self._pipeline.triggers.engine
+        if engine is None:
+            return 0
+        engine.book.refresh()  # a rule folder made or changed while the inbox is quiet
+        if not len(engine.book.index):
             return 0
         with unit_of_work(self._engine) as session:
             return self._pipeline.triggers.run_due(session, utcnow())

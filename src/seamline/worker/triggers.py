@@ -9,14 +9,16 @@ from seamline.triggers.book import RuleBook
 from seamline.triggers.service import TriggerEngine
 
 
-def trigger_engine(settings: Settings) -> TriggerEngine | None:
-    """The engine of `[triggers] rules_dir`, or None when no rule folder is configured."""
+def trigger_engine(settings: Settings) -> TriggerEngine:
+    """The engine of `[triggers] rules_dir`, by default DATA_DIR/rules (a folder that may come later)."""
     config = settings.triggers
-    if config.rules_dir is None:
-        return None
     catalog = Catalog(settings.email.templates_dir)
     actions = Actions(
         catalog, settings.consent, settings.tasks, settings.cases.calendar.calendar(), settings.survivorship
     )
-    book = RuleBook(config.rules_dir, templates=frozenset(catalog.names()), reload_seconds=config.reload_seconds)
+    book = RuleBook(
+        config.rules_dir or settings.data_dir / "rules",
+        templates=frozenset(catalog.names()),
+        reload_seconds=config.reload_seconds,
+    )
     return TriggerEngine(book, actions, due_batch=config.due_batch)
