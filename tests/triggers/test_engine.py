@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
+from seamline.ingestion.service import append_processed
+from seamline.pipeline.service import process_events
 from seamline.privacy.service import erase_profile, open_request
 from seamline.tasks.service import tasks_of
 from tests.triggers.world import START, World, rule_folder
@@ -202,3 +204,33 @@ def test_replays_fire_nothing_and_erasure_removes_the_persons_tasks_and_trigger_
     with unit_of_work(world.engine, write=False) as session:
         assert tasks_of(session, [profile]) == []
     assert world.steps(profile) == []
+
+
+BEREAVEMENT = """
+name: bereavement-notice
+on: {event: Bereavement Notified}
+do:
+  task: {title: "Bereavement notice", queue: bereavement, priority: urgent}
+"""
+
+
+def test_a_batch_rolled_back_fires_again_when_retried_and_only_once(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    world = World(engine, settings, rule_folder(tmp_path, {"bereavement": BEREAVEMENT}))
+    world.customer("u-7")
+    message = {"type": "track", "messageId": "retry-1", "userId": "u-7", "event": "Bereavement Notified",
+               "timestamp": START.isoformat()}  # fmt: skip
+
+    def failing_batch() -> None:
+        with unit_of_work(engine) as session:
+            items = append_processed(session, world.source.id, [message])
+            process_events(session, items, world.pipeline)
+            raise RuntimeError("the batch fails after the rule fired: nothing of it is committed")
+
+    with pytest.raises(RuntimeError):
+        failing_batch()
+    assert world.tasks() == []
+    world.process([message])  # the retry
+    world.process([{**message, "messageId": "retry-2"}])  # a second notice: the rule fired for this person already
+    assert [t.title for t in world.tasks()] == ["Bereavement notice"]
