@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
+from seamline.destinations.service import create_destination
 from seamline.ingestion.service import append_processed
 from seamline.pipeline.service import process_events
 from seamline.privacy.service import erase_profile, open_request
@@ -234,3 +236,51 @@ def test_a_batch_rolled_back_fires_again_when_retried_and_only_once(
     world.process([message])  # the retry
     world.process([{**message, "messageId": "retry-2"}])  # a second notice: the rule fired for this person already
     assert [t.title for t in world.tasks()] == ["Bereavement notice"]
+
+
+SOURCES = {
+    "flagged": """
+name: flagged-vulnerable
+on:
+  trait: vulnerable
+  where: {value: true}
+do:
+  call: crm
+  data: {reason: vulnerable}
+""",
+    "card": """
+name: card-opened
+on:
+  holding: credit_card
+  where: {status: active}
+do:
+  task: {title: "Welcome call for the new card {id}", queue: cards}
+""",
+}
+
+
+def test_a_trait_change_calls_a_destination_and_a_holding_makes_a_task(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    world = World(engine, settings, rule_folder(tmp_path, SOURCES))
+    with unit_of_work(engine) as session:
+        create_destination(session, "crm", "https://crm.example/hooks", purpose="analytics",
+                           subscriptions=["profile.erased"], consent=settings.consent)  # fmt: skip
+    world.customer("u-8")
+    world.send("u-8", traits={"vulnerable": False})
+    world.send("u-8", traits={"vulnerable": True})
+    card = {"holding_type": "credit_card", "status": "active"}
+    world.process([{"type": "group", "messageId": "g-1", "userId": "u-8", "groupId": "CARD-42", "traits": card,
+                    "timestamp": START.isoformat()}])  # fmt: skip
+    [called] = [s for s in world.steps("u-8") if s.action == "call"]
+    assert (called.status, called.target) == ("done", "crm")
+    with engine.connect() as conn:
+        [payload] = conn.execute(text("SELECT payload FROM outbox_messages WHERE target = 'destination:crm'")).scalars()
+    body = (orjson.loads(payload) if isinstance(payload, str) else payload)["body"]
+    assert (body["type"], body["data"]["rule"], body["data"]["data"]) == (
+        "trigger.fired",
+        "flagged-vulnerable",
+        {"reason": "vulnerable"},
+    )
+    [task] = world.tasks()
+    assert task.title == "Welcome call for the new card CARD-42"
