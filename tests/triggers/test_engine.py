@@ -17,7 +17,7 @@ from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
 from seamline.destinations.service import create_destination
 from seamline.ingestion.service import append_processed
 from seamline.pipeline.service import process_events
-from seamline.privacy.service import erase_profile, open_request
+from seamline.privacy.service import complete_access, erase_profile, open_request
 from seamline.tasks.service import tasks_of
 from tests.triggers.world import START, World, rule_folder
 
@@ -200,6 +200,10 @@ def test_replays_fire_nothing_and_erasure_removes_the_persons_tasks_and_trigger_
         assert world.triggers.take(session, replay) == 0
     world.send("u-6", "Journey Stalled", stall)
     assert len(world.tasks()) == 1
+    with unit_of_work(world.engine) as session:
+        access = open_request(session, "access", profile, requested_by="dpo")
+        export = complete_access(session, access.id)
+    assert [t["rule"] for t in export["tasks"]] == ["journey-second-stall"]
     with unit_of_work(world.engine) as session:
         request = open_request(session, "erasure", profile, requested_by="dpo")
         erase_profile(session, request.id)

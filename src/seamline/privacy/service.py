@@ -42,6 +42,7 @@ from seamline.profiles.service import erase_facts, event_ids_of, golden_traits, 
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
 from seamline.tasks.service import erase_person as erase_tasks
+from seamline.tasks.service import export_person as export_tasks
 from seamline.triggers.service import erase_person as erase_triggers
 
 KINDS = ("access", "erasure")
@@ -285,6 +286,7 @@ def export_profile(
         ],
         "cases": export_cases(session, members),
         "communications": export_communications(session, members),
+        "tasks": export_tasks(session, members),
         "audit": _audit_of(session, members),
     }
 

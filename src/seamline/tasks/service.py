@@ -5,7 +5,7 @@ caller's unit of work commits."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -232,6 +232,17 @@ def complete(
         made = create_task(session, spec, config=config, calendar=calendar, created_by=actor, now=now,
                            follow_up_of=row.id)  # fmt: skip
     return TaskView.of(row, now), made
+
+
+def export_person(session: Session, profile_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Every task about these profiles, for an access request's export (times in ISO 8601)."""
+    now = utcnow()
+    rows = repository.of_profiles(session, profile_ids, 100_000) if profile_ids else []
+    return [
+        {k: (v.isoformat() if isinstance(v, datetime) else list(v) if isinstance(v, tuple) else v)
+         for k, v in asdict(TaskView.of(r, now)).items()}
+        for r in rows
+    ]  # fmt: skip
 
 
 def follow_merge(session: Session, absorbed: int, survivor: int) -> None:
