@@ -70,6 +70,9 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/cases/{case_id}/pick-up"): PEOPLE,  # an escalated case: supervisors only (tests/console)
     ("POST", "/console/cases/{case_id}/escalate"): PEOPLE,
     ("POST", "/console/cases/{case_id}/assign"): frozenset({"supervisor"}),
+    ("GET", "/console/tasks"): PEOPLE,
+    ("POST", "/console/tasks/{task_id}/pick-up"): PEOPLE,
+    ("POST", "/console/tasks/{task_id}/complete"): PEOPLE,
     ("GET", "/console/users"): frozenset({"admin"}),
     ("POST", "/console/users"): frozenset({"admin"}),
     ("POST", "/console/users/{username}/disable"): frozenset({"admin"}),
@@ -140,6 +143,12 @@ for _method, _path in (
     ("POST", "/v1/journeys/{instance_id}/steps/{step}/complete"),
     ("POST", "/v1/journeys/{instance_id}/resume-tokens"),
     ("DELETE", "/v1/journeys/{instance_id}/resume-tokens"),
+    ("POST", "/v1/tasks"),
+    ("GET", "/v1/tasks"),
+    ("GET", "/v1/tasks/{task_id}"),
+    ("GET", "/v1/profiles/{profile_id}/tasks"),
+    ("POST", "/v1/tasks/{task_id}/pick-up"),
+    ("POST", "/v1/tasks/{task_id}/complete"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

@@ -39,6 +39,7 @@ from seamline.api.openapi import DESCRIPTION, document, errors
 from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
+from seamline.api.tasks import router as tasks_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
 from seamline.audit.service import AuditWriter
@@ -311,6 +312,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     _install_error_handlers(app)
     app.state.cases = settings.cases
     app.state.templates = Catalog(settings.email.templates_dir)
+    app.state.tasks = settings.tasks
     # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
     # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(corrections_router)
@@ -323,6 +325,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(destinations_router)
     app.include_router(journeys_router)
     app.include_router(matching_router)
+    app.include_router(tasks_router)
     app.include_router(preferences_router(settings))
     app.include_router(links_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.

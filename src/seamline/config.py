@@ -24,6 +24,8 @@ from seamline.matching.config import MatchingConfig
 from seamline.outbox.config import OutboxConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
+from seamline.tasks.config import TasksConfig
+from seamline.triggers.config import TriggersConfig
 from seamline.users.config import ConsoleConfig
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
@@ -129,6 +131,8 @@ class Settings(BaseSettings):
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
     journeys: JourneysConfig = Field(default_factory=JourneysConfig)
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
+    triggers: TriggersConfig = Field(default_factory=TriggersConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

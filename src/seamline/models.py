@@ -20,4 +20,6 @@ def import_all_models() -> None:
     import seamline.privacy.models
     import seamline.profiles.models
     import seamline.sources.models
-    import seamline.users.models  # noqa: F401  # imported for the tables it registers
+    import seamline.tasks.models
+    import seamline.triggers.models
+    import seamline.users.models  # noqa: F401  # imported for the tables it registers  # noqa: F401

@@ -37,6 +37,8 @@ SCOPES = (
     "destinations:admin",
     "journeys:read",
     "journeys:write",
+    "tasks:read",
+    "tasks:write",
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

@@ -48,6 +48,8 @@ COMMANDS: dict[str, Entry] = {
     ),
     "communications": Entry("communications", "app", "The communications log: other platforms' send logs."),
     "journeys": Entry("journeys", "app", "Journeys: definitions, the board, the stall scan, redundant collection."),
+    "tasks": Entry("tasks", "app", "Tasks: work queues, a task's context, picking up and completing."),
+    "triggers": Entry("triggers", "app", "Trigger rules: check the files, list the rules, run the due steps."),
 }
 
 

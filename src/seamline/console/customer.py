@@ -39,13 +39,15 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, Forbidden, InvalidInput
 from seamline.core.ids import Id, parse_id
 from seamline.corrections.service import correct_profile, correction_source
-from seamline.identity.service import active_header, identifier_links, merge_history
+from seamline.identity.service import active_header, identifier_links, merge_history, profile_members
 from seamline.ingestion.service import load_events
 from seamline.pipeline import replay
 from seamline.profiles.cursor import decode_cursor, encode_cursor
 from seamline.profiles.names import NAME_TRAITS
 from seamline.profiles.service import golden_traits, holdings_of, timeline, timeline_facets
 from seamline.profiles.vocabulary import ADDRESS, ADDRESS_PARTS, part_label
+from seamline.tasks.lifecycle import OUTCOMES
+from seamline.tasks.service import TaskView, tasks_of
 from seamline.users.permissions import (
     CHANGE_PREFERENCES,
     CORRECT_CUSTOMERS,
@@ -62,6 +64,7 @@ COMMUNICATIONS_SHOWN = 20  # the newest; the API pages through the rest
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
 OPEN_CASES_SHOWN = 20
+TASKS_SHOWN = 20
 CONTACT_TRAITS = ("email", "phone")
 SAVED = {
     "correction": "The correction is saved.",
@@ -256,13 +259,18 @@ async def customer(
             "channels": REPLY_CHANNELS,
             "default_queue": config.default_queue,
         }
+    tasks: list[TaskView] | None = None  # the people who work cases work tasks (the same roles see them)
     with unit_of_work(ctx.engine, write=False) as session:
         communications = communications_of(session, pid, limit=COMMUNICATIONS_SHOWN)
         journeys = open_journeys_of(session, request, pid)  # first on the page: what the customer is in the middle of
+        if may(user.user.role, VIEW_CASES):
+            tasks = tasks_of(session, profile_members(session, pid), limit=TASKS_SHOWN)
     # One entry for the page: the open cases it lists are this customer's, read in the same view.
     detail: dict[str, Any] = {"view": "console"}
     if open_cases and open_cases["cases"]:
         detail["cases"] = [c.id for c, _clocks in open_cases["cases"]]
+    if tasks:
+        detail["tasks"] = [t.id for t in tasks]
     await record_async(ctx.audit, user.user.principal, "read", "profile", pid, detail)
     if is_reveal:
         # Its own entry, so `seamline audit list` shows every reveal of a national id on its own line.
@@ -277,6 +285,9 @@ async def customer(
         open_cases=open_cases,
         communications=communications,
         journeys=journeys,
+        tasks=tasks,
+        outcomes=OUTCOMES,
+        back=f"/console/customers/{pid}",
         **values,
     )
 

@@ -46,6 +46,7 @@ NAVIGATION = (
     (FIND_CUSTOMERS, "/console/find", "Find a customer"),
     (VIEW_CASES, "/console/cases", "Cases"),
     (VIEW_JOURNEYS, "/console/journeys", "Journeys"),
+    (VIEW_CASES, "/console/tasks", "Tasks"),
     (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
     (MANAGE_USERS, "/console/users", "Users"),

@@ -18,6 +18,7 @@ from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
+from seamline.demo.moments import install_rules, moments_traffic
 from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
@@ -69,7 +70,9 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
     people = demo_people()
     # The silo exports go into the inbox now; the worker resolves them once the server runs.
     rows = import_silos(engine, people, DEMO_SEED, settings.data_dir / "demo")
-    return DemoWorkspace(keys, logins, bridge_key, people, rows, channel_traffic(people, utcnow()))
+    install_rules(settings.data_dir / "rules")  # the moments that go to a person (seamline.demo.moments)
+    traffic = channel_traffic(people, utcnow()) + moments_traffic(people, utcnow())
+    return DemoWorkspace(keys, logins, bridge_key, people, rows, traffic)
 
 
 def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:

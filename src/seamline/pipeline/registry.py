@@ -17,9 +17,11 @@ from seamline.identity.service import IdentityContext
 from seamline.journeys.consumer import JourneysConsumer
 from seamline.profiles.consumer import FactsConsumer
 from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
+from seamline.triggers.consumer import TriggersConsumer
+from seamline.triggers.service import TriggerEngine
 
 
-def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consumer, ...]:
+def _registered(consent: ConsentConfig, vocabulary: Vocabulary, triggers: TriggersConsumer) -> tuple[Consumer, ...]:
     # Order matters only where one consumer reads what another wrote; none does yet. Consent first: a choice is
     # recorded on the profile the event was made on, before the merges move it.
     # Journeys before profiles' facts: a field a journey collects counts as redundant when the golden record held it
@@ -31,6 +33,7 @@ def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consume
         CasesConsumer(),
         CommunicationsConsumer(),
         DestinationsConsumer(consent, lambda traits: vocabulary.canonicalize(traits).values),
+        triggers,
     )
 
 
@@ -38,11 +41,16 @@ class Pipeline(IdentityContext):
     """The identity context plus the registered consumers: built once per process from the configuration."""
 
     def __init__(
-        self, config: IdentityConfig, consent: ConsentConfig | None = None, traits: VocabularyConfig | None = None
+        self,
+        config: IdentityConfig,
+        consent: ConsentConfig | None = None,
+        traits: VocabularyConfig | None = None,
+        triggers: TriggerEngine | None = None,
     ) -> None:
         # A configured alias of `phone` (`[traits]`) is a phone identifier too.
         phones = [alias for alias, target in (traits.aliases if traits else {}).items() if target == "phone"]
         super().__init__(config, phone_traits=phones)
         self.consent = consent or ConsentConfig()
         self.vocabulary = Vocabulary(traits)  # the canonical customer model the facts are recorded in
-        self.consumers = _registered(self.consent, self.vocabulary)
+        self.triggers = TriggersConsumer(triggers)  # rules, if any; the worker also runs its waiting steps
+        self.consumers = _registered(self.consent, self.vocabulary, self.triggers)

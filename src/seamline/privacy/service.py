@@ -44,6 +44,9 @@ from seamline.privacy.models import PrivacyRequest
 from seamline.profiles.service import erase_facts, event_ids_of, golden_traits, holdings_of, personal_facts
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
+from seamline.tasks.service import erase_person as erase_tasks
+from seamline.tasks.service import export_person as export_tasks
+from seamline.triggers.service import erase_person as erase_triggers
 
 KINDS = ("access", "erasure")
 STATUSES = ("open", "done", "refused")
@@ -277,6 +280,7 @@ def export_profile(
         "cases": export_cases(session, members),
         "communications": export_communications(session, members),
         "journeys": export_journeys(session, members),
+        "tasks": export_tasks(session, members),
         "audit": _audit_of(session, members),
     }
 
@@ -352,6 +356,8 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "communications_erased": erase_communications(session, members),
         "journey_entries_erased": erase_journeys(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
+        "tasks_erased": erase_tasks(session, members),
+        "trigger_rows_erased": erase_triggers(session, members),
         # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
         "destinations_notified": announce_erasure(session, members),
     }

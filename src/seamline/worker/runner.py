@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seamline.config import Settings
+from seamline.core.clock import utcnow
 from seamline.core.db import is_sqlite, unit_of_work
 from seamline.identity.graph import StaleGraph
 from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
@@ -22,6 +23,7 @@ from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
 from seamline.worker.pacing import BatchPacer
 from seamline.worker.schedule import Schedule, default_jobs
+from seamline.worker.triggers import trigger_engine
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
@@ -83,7 +85,9 @@ class Worker:
         self._metrics = metrics
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pipeline = pipeline or Pipeline(settings.identity, settings.consent, settings.traits)
+        self._pipeline = pipeline or Pipeline(
+            settings.identity, settings.consent, settings.traits, triggers=trigger_engine(settings)
+        )
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
         self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
@@ -163,6 +167,17 @@ class Worker:
             return len(items)
         raise StaleGraph(f"the batch found stale profiles {STALE_RETRIES} times in a row")
 
+    def run_due(self) -> int:
+        """Do the trigger steps due now, in one transaction; how many were taken."""
+        engine = self._pipeline.triggers.engine
+        if engine is None:
+            return 0
+        engine.book.refresh()  # a rule folder made or changed while the inbox is quiet
+        if not len(engine.book.index):
+            return 0
+        with unit_of_work(self._engine) as session:
+            return self._pipeline.triggers.run_due(session, utcnow())
+
     def drain(self) -> int:
         """Process until nothing is pending that this worker can claim."""
         total = 0
@@ -177,7 +192,8 @@ class Worker:
         log.info("worker started")
         while not self._stop.is_set():
             try:
-                count = self.run_once()
+                # Between batches, the triggers' waiting steps that are due (a periodic-job registry will own this).
+                count = self.run_once() or self.run_due()
             except (OperationalError, StaleGraph):
                 # A lost connection, a lock timeout or a deadlock: nothing was committed, so the batch is retried.
                 log.exception("worker batch failed; retrying")

@@ -1,0 +1,128 @@
+"""What a trigger step does: send a template through the outbox, make a task, or call a destination. Each runs in
+the caller's transaction; a step that cannot be done raises a domain error, which the caller records on the step."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from seamline.cases.sla import BusinessCalendar
+from seamline.communications.service import queue_message
+from seamline.communications.templates import Catalog
+from seamline.consent.config import ConsentConfig
+from seamline.consent.service import may_process_profile
+from seamline.core.clock import isoformat_z
+from seamline.core.errors import NotFound
+from seamline.destinations.service import WEBHOOK_KIND, list_destinations
+from seamline.outbox.service import enqueue
+from seamline.profiles.service import golden_values
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.sources.service import list_sources
+from seamline.tasks.config import TasksConfig
+from seamline.tasks.service import TaskInput, create_task
+from seamline.triggers import repository
+
+CONTEXT_COMMUNICATIONS = 5  # the communications triggers sent the person, shown with a task they make
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """What steps need from the rest of Seamline: templates, the consent rules, where tasks go and their clock."""
+
+    catalog: Catalog
+    consent: ConsentConfig
+    tasks: TasksConfig
+    calendar: BusinessCalendar
+    survivorship: SurvivorshipConfig
+    _sources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def source_names(self, session: Session) -> Mapping[int, str]:
+        """Source ids and names (the golden record's rules name sources), read at most once a minute."""
+        now = time.monotonic()
+        if self._sources.get("until", 0.0) < now:
+            self._sources.update(names={s.id: s.name for s in list_sources(session)}, until=now + 60.0)
+        names: Mapping[int, str] = self._sources["names"]
+        return names
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone of send windows that name none: the business calendar's."""
+        return self.calendar.zone
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One step to do now."""
+
+    step: str  # firing id and step number: the idempotency key of what the step makes
+    rule: str
+    profile_id: int
+    action: str
+    target: str
+    data: Mapping[str, Any]
+    fired_with: Mapping[str, Any]  # {"event": name, "properties": {...}} of the event that fired the rule
+
+
+def read_traits(session: Session, profile_id: int, names: Collection[str], actions: Actions) -> dict[str, Any]:
+    """The golden values of these traits of a person (read only when a matched rule needs them)."""
+    if not names:
+        return {}
+    found = golden_values(session, sorted(names), actions.source_names(session), actions.survivorship, [profile_id])
+    return found.get(profile_id, {})
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def perform(session: Session, work: Work, actions: Actions, now: datetime) -> str:
+    """Do one step; what it made (a communication id, `task:ID`, a webhook's delivery id) or why it did nothing."""
+    key = f"trigger-step:{work.step}"  # a step done twice (a retried transaction) makes one message
+    if work.action == "send":
+        view, _ = queue_message(
+            session, work.profile_id, work.target, work.data, catalog=actions.catalog, consent=actions.consent,
+            batch=f"trigger:{work.rule}"[:100], campaign=work.rule, idempotency_key=key,
+        )  # fmt: skip
+        return view.communication_id
+    properties = work.fired_with.get("properties") or {}
+    if work.action == "task":
+        data = work.data
+        spec = TaskInput(
+            profile_id=work.profile_id,
+            title=str(data.get("title", "")),
+            queue=work.target or None,
+            skills=[str(s) for s in data.get("skills", [])],
+            priority=str(data.get("priority", "normal")),
+            detail=str(data.get("detail", "")),
+            due_minutes=_int(data.get("due_minutes")),
+            rule=work.rule,
+            journey_instance_id=str(properties["instance_id"]) if properties.get("instance_id") else None,
+            case_id=_int(properties.get("case_id")),
+            communication_ids=repository.sent_by_triggers(session, work.profile_id, CONTEXT_COMMUNICATIONS),
+            context=dict(work.fired_with),
+        )
+        made = create_task(session, spec, config=actions.tasks, calendar=actions.calendar,
+                           created_by=f"rule:{work.rule}", now=now)  # fmt: skip
+        return f"task:{made.id}"
+    destination = next((d for d in list_destinations(session) if d.name == work.target), None)
+    if destination is None:
+        raise NotFound(f"no destination {work.target!r}")
+    decision = may_process_profile(session, work.profile_id, destination.purpose, config=actions.consent)
+    if not decision.allowed:
+        return f"not sent: no consent to {destination.purpose}"
+    body = {
+        "type": "trigger.fired",
+        "timestamp": isoformat_z(now),
+        "data": {"profile_id": work.profile_id, "rule": work.rule, **work.fired_with, "data": dict(work.data)},
+    }
+    entry, _ = enqueue(
+        session, WEBHOOK_KIND, destination.target, {"destination_id": destination.id, "body": body},
+        profile_id=work.profile_id, idempotency_key=key,
+    )  # fmt: skip
+    return str(entry.delivery_id)

@@ -1,0 +1,18 @@
+"""Triggers configuration (`[triggers]`, `SEAMLINE_TRIGGERS__…`): where the rule files are, how often the worker
+looks for changes to them, and how many due steps it takes at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class TriggersConfig(BaseModel):
+    rules_dir: Path | None = Field(
+        default=None, description="Folder of rule files (NAME.yaml); by default DATA_DIR/rules, if it exists."
+    )
+    reload_seconds: float = Field(
+        default=5.0, ge=0, description="How often the worker checks the folder for changed files (0: every batch)."
+    )
+    due_batch: int = Field(default=200, ge=1, description="Most due steps one worker transaction takes.")
