@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from seamline.communications.config import EmailConfig
+from seamline.communications.config import BUILTIN_DIR, EmailConfig
 from seamline.communications.models import Communication
 from seamline.communications.service import check_sends, queue_message
-from seamline.communications.templates import BUILTIN_DIR, Catalog
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.consent.policy import Choice, Reachability, may_contact
 from seamline.core.db import create_db_engine, table_of, unit_of_work

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from seamline.communications.templates import BUILTIN_DIR, Catalog
+from seamline.communications.config import BUILTIN_DIR
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.migrations import upgrade

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from seamline.communications.templates import BUILTIN_DIR, Catalog
+from seamline.communications.config import BUILTIN_DIR
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.demo.moments import RULES, install_rules, moments_traffic
 from seamline.synthetic.people import generate_people

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from seamline.communications.config import BUILTIN_DIR
 from seamline.communications.service import CommunicationView, communications_of
-from seamline.communications.templates import BUILTIN_DIR, Catalog
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.core.clock import isoformat_z
 from seamline.core.db import unit_of_work
