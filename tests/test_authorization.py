@@ -27,6 +27,7 @@ SERVER_KEY = "server key"  # the profile, consent and privacy APIs: Bearer sk_â€
 WRITE_KEY = "write key"  # the tracking API: a source's write key
 SIGNED_LINK = "signed link"  # the customer's own preference page: the link is the credential
 LOOPBACK = "loopback or token"  # /metrics
+TRACKED_LINK = "tracked link"  # an email's redirect and open pixel: the signature is the credential; forged = 404
 RESUME_TOKEN = "resume token"  # a customer continuing one journey: the token is the credential (X-Resume-Token)
 
 MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
@@ -42,6 +43,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/preferences/{token}"): SIGNED_LINK,
     ("POST", "/preferences/{token}"): SIGNED_LINK,
     ("POST", "/preferences/{token}/unsubscribe"): SIGNED_LINK,  # RFC 8058 one-click, from a marketing email
+    ("GET", "/t/c/{token}"): TRACKED_LINK,
+    ("GET", "/t/o/{token}"): TRACKED_LINK,
     ("GET", "/console/login"): PUBLIC,
     ("POST", "/console/login"): PUBLIC,
     ("GET", "/console"): ANY_ROLE,
@@ -228,6 +231,8 @@ def test_no_api_route_answers_personal_data_without_credentials(settings: Settin
             assert response.status_code < 500, (method, path)
             if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK, RESUME_TOKEN):
                 assert response.status_code in (401, 403), (method, path, response.status_code)
+            if who == TRACKED_LINK:  # a redirect never leads anywhere on a token we did not sign
+                assert response.status_code == 404, (method, path, response.status_code)
             body = response.text.lower()
             leaked = [p for p in PERSONAL if p in body]
             assert not leaked, (method, path, leaked)
