@@ -19,6 +19,7 @@ from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
+from seamline.errors.service import erase_person as erase_comm_errors
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.destinations.service import announce_erasure
 from seamline.identity.identifiers import Identifier
@@ -356,6 +357,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "cases_erased": erase_cases(session, members),
         "match_pairs_erased": erase_pairs(session, members),
         "communications_erased": erase_communications(session, members),
+        "communication_errors_erased": erase_comm_errors(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
         # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
         "destinations_notified": announce_erasure(session, members),
