@@ -126,6 +126,20 @@ for _method, _path in (
     ("GET", "/v1/matching/reviews"),
     ("GET", "/v1/matching/reviews/{review_id}"),
     ("POST", "/v1/matching/reviews/{review_id}/decision"),
+    ("POST", "/v1/communication-errors"),
+    ("POST", "/v1/communication-errors/batch"),
+    ("GET", "/v1/communication-errors"),
+    ("GET", "/v1/communication-errors/{error_id}"),
+    ("POST", "/v1/communication-errors/{error_id}/acknowledge"),
+    ("POST", "/v1/communication-errors/{error_id}/resolve"),
+    ("POST", "/v1/communication-errors/{error_id}/regulatory"),
+    ("POST", "/v1/communication-errors/{error_id}/fix"),
+    ("GET", "/v1/communication-problems/{problem_id}"),
+    ("GET", "/v1/communication-problems/{problem_id}/blast-radius"),
+    ("POST", "/v1/communication-problems/{problem_id}/close"),
+    ("POST", "/v1/communication-problems/{problem_id}/link"),
+    ("POST", "/v1/communication-problems/{problem_id}/split"),
+    ("POST", "/v1/communication-problems/{problem_id}/notify"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

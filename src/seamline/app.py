@@ -30,6 +30,7 @@ from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
+from seamline.api.errors import router as errors_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
 from seamline.api.openapi import DESCRIPTION, document, errors
@@ -57,6 +58,7 @@ from seamline.core.errors import (
     Unauthorized,
 )
 from seamline.core.migrations import is_up_to_date
+from seamline.errors.config import PolicyStore
 from seamline.core.responses import JSONResponse
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
@@ -296,6 +298,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     _install_error_handlers(app)
     app.state.cases = settings.cases
     app.state.templates = Catalog(settings.email.templates_dir)
+    app.state.errors_policy = PolicyStore(settings.errors.policy_file)  # a bad policy file stops the start
     # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
     # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(corrections_router)
@@ -306,6 +309,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(cases_router)
     app.include_router(communications_router)
     app.include_router(destinations_router)
+    app.include_router(errors_router)
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.

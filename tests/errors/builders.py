@@ -55,6 +55,10 @@ def report(engine: Engine, communication_ids: Sequence[str], field: str, **optio
     """Report one error through the service, as an agent on the console."""
     with unit_of_work(engine) as session:
         [view] = report_errors(
-            session, POLICY, [Report(communication_ids, field, **options)], actor=AGENT, intake="console"  # type: ignore[arg-type]
+            session,
+            POLICY,
+            [Report(communication_ids, field, **options)],
+            actor=AGENT,
+            intake="console",  # type: ignore[arg-type]
         )
     return view

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.communications.service import ExternalCommunication, log_external
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Conflict, InvalidInput
@@ -18,7 +19,6 @@ from seamline.errors.service import acknowledge, view
 from seamline.outbox.service import PENDING, entries
 from seamline.pipeline.registry import Pipeline
 from seamline.profiles.service import golden_traits
-from seamline.communications.service import ExternalCommunication, log_external
 from tests.errors.builders import AGENT, POLICY, log_run, report
 from tests.support.people import person
 
