@@ -58,8 +58,8 @@ from seamline.core.errors import (
     Unauthorized,
 )
 from seamline.core.migrations import is_up_to_date
-from seamline.errors.config import PolicyStore
 from seamline.core.responses import JSONResponse
+from seamline.errors.config import PolicyStore
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size

@@ -19,9 +19,9 @@ from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
-from seamline.errors.service import erase_person as erase_comm_errors
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.destinations.service import announce_erasure
+from seamline.errors.service import erase_person as erase_comm_errors
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import (
     active_header,

@@ -14,7 +14,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seamline.config import Settings
+from seamline.core.clock import utcnow
 from seamline.core.db import is_sqlite, unit_of_work
+from seamline.errors.config import ErrorsConfig, PolicyStore
+from seamline.errors.escalation import run_due
 from seamline.identity.graph import StaleGraph
 from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
 from seamline.observability.metrics import Metrics
@@ -62,6 +65,30 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+class ErrorClocks:
+    """The communication errors' escalation clocks, checked every `check_seconds` from the worker loop."""
+
+    def __init__(self, engine: Engine, config: ErrorsConfig) -> None:
+        self._engine = engine
+        self._config = config
+        self._policy: PolicyStore | None = None  # read on the first check: a worker that never checks never reads it
+        self._next = 0.0
+
+    def run_if_due(self) -> int:
+        """Check the clocks if the interval has passed; returns how many notices were queued."""
+        if time.monotonic() < self._next:
+            return 0
+        self._next = time.monotonic() + self._config.check_seconds
+        try:
+            if self._policy is None:
+                self._policy = PolicyStore(self._config.policy_file)
+            with unit_of_work(self._engine) as session:
+                return run_due(session, utcnow(), self._policy)
+        except Exception:  # a clock check never stops the event pipeline; it runs again next interval
+            log.exception("communication error clock check failed")
+            return 0
+
+
 class EventsFailed(Exception):
     """The pipeline failed on these events (their transaction was rolled back)."""
 
@@ -87,6 +114,7 @@ class Worker:
         self._batch_size = settings.worker_batch_size or default_size
         self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
         self.processed = 0
+        self._clocks = ErrorClocks(engine, settings.errors)
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
         try:
@@ -181,6 +209,8 @@ class Worker:
                 log.exception("worker batch failed; retrying")
                 count = 0
             if count == 0:
+                # Between batches: the periodic clock checks (the lead folds this into worker/schedule.py).
+                self._clocks.run_if_due()
                 self._stop.wait(self._settings.worker_idle_seconds)
         log.info("worker stopped after %d events", self.processed)
 

@@ -82,7 +82,9 @@ def upgrade() -> None:
         sa.Column("communication_id", sa.String(length=100), nullable=False),
         sa.Column("profile_id", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["error_id"], ["comm_errors.id"], name=op.f("fk_comm_error_communications_error_id_comm_errors"),
+            ["error_id"],
+            ["comm_errors.id"],
+            name=op.f("fk_comm_error_communications_error_id_comm_errors"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comm_error_communications")),
