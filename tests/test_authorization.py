@@ -74,6 +74,14 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/outbox/{entry_id}/replay"): frozenset({"admin"}),
     ("POST", "/console/outbox/{entry_id}/discard"): frozenset({"admin"}),
     ("POST", "/console/destinations/{name}/{action}"): frozenset({"admin"}),
+    ("GET", "/console/errors"): PEOPLE,
+    ("GET", "/console/errors/new"): PEOPLE,
+    ("POST", "/console/errors"): PEOPLE,
+    ("GET", "/console/errors/{error_id}"): PEOPLE,
+    ("POST", "/console/errors/{error_id}/{action}"): PEOPLE,
+    ("GET", "/console/problems/{problem_id}"): PEOPLE,
+    ("POST", "/console/problems/{problem_id}/{action}"): frozenset({"supervisor"}),
+    ("GET", "/console/error-reports"): frozenset({"supervisor", "analyst"}),
 }
 for _path in ("identify", "track", "page", "screen", "group", "alias", "batch", "i", "t", "p", "s", "g", "a", "b"):
     MATRIX[("POST", f"/v1/{_path}")] = WRITE_KEY

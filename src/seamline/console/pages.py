@@ -44,6 +44,7 @@ HEADERS = {
 NAVIGATION = (
     (FIND_CUSTOMERS, "/console/find", "Find a customer"),
     (VIEW_CASES, "/console/cases", "Cases"),
+    (VIEW_CASES, "/console/errors", "Errors"),
     (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
     (MANAGE_USERS, "/console/users", "Users"),
