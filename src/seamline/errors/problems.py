@@ -24,10 +24,11 @@ OPEN = "open"
 CLOSED = "closed"
 # What errors may share, strongest cause first: the first kind an error has every value of, and shares with
 # another error, groups it.
+# Each names the wrong field too: a misspelt name and a wrong balance in one batch have two causes.
 CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("template_batch", ("template", "template_version", "batch")),
+    ("template_batch", ("template", "template_version", "batch", "field")),
     ("feed_field", ("source_system", "field")),
-    ("template", ("template", "template_version")),
+    ("template", ("template", "template_version", "field")),
     ("field", ("field",)),
 )
 NOTIFIED = "notified"
@@ -41,9 +42,10 @@ def _signature(kind: str, values: Sequence[str | None]) -> str:
 
 def _title(kind: str, values: dict[str, str | None]) -> str:
     words = {
-        "template_batch": f"{values.get('template')} v{values.get('template_version')} in batch {values.get('batch')}",
+        "template_batch": f"{values.get('field')} in {values.get('template')} v{values.get('template_version')}, "
+        f"batch {values.get('batch')}",
         "feed_field": f"{values.get('field')} fed by {values.get('source_system')}",
-        "template": f"{values.get('template')} v{values.get('template_version')}",
+        "template": f"{values.get('field')} in {values.get('template')} v{values.get('template_version')}",
         "field": f"field {values.get('field')}",
     }
     return words.get(kind, "linked by hand")[:300]
