@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from seamline.communications.service import ExternalCommunication, log_external
 from seamline.communications.templates import Catalog
@@ -13,7 +13,8 @@ from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
 from seamline.errors.problems import blast_radius, close_problem, notify_recipients, problem_view, split
-from seamline.errors.service import erase_person, view
+from seamline.errors.service import view
+from seamline.privacy.service import erase_profile, open_request
 from tests.errors.builders import AGENT, log_run, report
 from tests.support.people import person
 
@@ -115,12 +116,28 @@ def test_everyone_else_is_sent_a_notice_once_and_its_outcome_is_tracked(
     assert (told.member.communication_id, told.action, told.notice_status) == ("c2", "notified", "queued")
 
 
-def test_erasure_empties_what_a_report_said(engine: Engine) -> None:
-    ids = log_run(engine, "b", 2)
-    error = report(engine, [ids[0]], "balance", shown="£12.00", expected="£1,200.00", description="on the phone")
-    assert error.profile_id is not None
+def test_erasure_through_a_privacy_request_empties_what_a_report_said(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    ada = person(client, engine, settings)
     with unit_of_work(engine) as session:
-        assert erase_person(session, [error.profile_id]) == 1
+        log_external(session, [ExternalCommunication("s-1", ada, "statement", "email", "print-house")])
+    error = report(engine, ["s-1"], "balance", shown="£12.00", expected="£1,200.00", description="on the phone")
+    with unit_of_work(engine) as session:
+        request = open_request(session, "erasure", ada, requested_by="dpo")
+        result = erase_profile(session, request.id).result
+    assert result["communication_errors_erased"] == 1
     with unit_of_work(engine, write=False) as session:
         gone = view(session, error.id)
-    assert (gone.shown, gone.expected, gone.description, gone.field) == (None, None, None, "balance")
+    assert (gone.shown, gone.expected, gone.description, gone.field, gone.harm) == (
+        None,
+        None,
+        None,
+        "balance",
+        "financial",
+    )
+    with engine.connect() as conn:
+        dumped = " ".join(str(r) for r in conn.execute(text("SELECT * FROM comm_errors")))
+        dumped += " ".join(str(r) for r in conn.execute(text("SELECT * FROM comm_error_events")))
+    assert "1,200" not in dumped
+    assert "on the phone" not in dumped

@@ -15,6 +15,7 @@ from seamline.core.errors import Conflict, InvalidInput
 from seamline.errors.escalation import NOTICE_KIND, run_due
 from seamline.errors.fixing import fix_at_contact
 from seamline.errors.problems import error_blast_radius
+from seamline.errors.reports import clock_report, counts
 from seamline.errors.service import acknowledge, view
 from seamline.outbox.service import PENDING, entries
 from seamline.pipeline.registry import Pipeline
@@ -153,3 +154,19 @@ def test_a_financial_error_is_not_fixed_at_contact(
     error = report(engine, ["s-1"], "balance")
     with unit_of_work(engine) as session, pytest.raises(Conflict, match="escalated to operations"):
         fix_at_contact(session, POLICY, error.id, {"first_name": "Ada"}, actor=AGENT, pipeline=pipeline)
+
+
+def test_reports_count_by_dimension_and_clocks_against_policy(engine: Engine) -> None:
+    ids = log_run(engine, "b6", 3)
+    quick, slow = report(engine, [ids[0]], "balance"), report(engine, [ids[1]], "balance")
+    report(engine, [ids[2]], "first_name")
+    with unit_of_work(engine) as session:
+        acknowledge(session, quick.id, actor=AGENT, now=quick.reported_at + timedelta(minutes=10))
+        acknowledge(session, slow.id, actor=AGENT, now=slow.acknowledge_due_at + timedelta(minutes=50))
+    with unit_of_work(engine, write=False) as session:
+        by_harm = dict(counts(session, "harm", quick.reported_at - timedelta(days=1)))
+        high = next(c for c in clock_report(session, quick.reported_at - timedelta(days=1)) if c.severity == "high")
+    assert by_harm == {"financial": 2, "cosmetic": 1}
+    assert (high.errors, high.acknowledged, high.acknowledged_in_time) == (2, 2, 1)
+    slow_minutes = (slow.acknowledge_due_at + timedelta(minutes=50) - slow.reported_at).total_seconds() / 60
+    assert high.median_acknowledge_minutes == round((10 + slow_minutes) / 2, 1)  # wall-clock minutes
