@@ -96,8 +96,12 @@ def test_an_agent_fixes_a_misspelt_name_through_the_api(client: TestClient, engi
         log_external(session, [ExternalCommunication("l-1", ada, "notice", "paper", "print-house")])
     writer = key(engine, "errors:write")
     made = client.post(
-        "/v1/communication-errors", json={"communication_ids": ["l-1"], "field": "first_name"}, headers=writer
+        "/v1/communication-errors", json={"communication_ids": ["l-1", "l-1"], "field": "first_name"}, headers=writer
     ).json()
+    assert made["communication_ids"] == ["l-1"]
+    fixing = {"traits": {"first_name": "Ada"}}
+    assert client.post(f"/v1/communication-errors/{made['id']}/fix", json=fixing, headers=writer).status_code == 403
+    writer = key(engine, "errors:write", "profiles:write")
     fixed = client.post(
         f"/v1/communication-errors/{made['id']}/fix", json={"traits": {"first_name": "Ada"}}, headers=writer
     )

@@ -31,6 +31,7 @@ from seamline.api.schemas.errors import (
 from seamline.audit.service import record_async
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
+from seamline.core.errors import Forbidden
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.errors.config import PolicyStore
@@ -196,9 +197,11 @@ async def post_regulatory(
     "/v1/communication-errors/{error_id}/fix",
     responses=answers(400, 401, 403, 404, 409),
     response_model=ErrorOut,
-    summary="Fix a simple error at first contact through a correction, and close it",
+    summary="Fix a simple error at first contact through a correction and close it (also needs profiles:write)",
 )
 async def post_fix(error_id: Id, body: FixIn, principal: Writer, ctx: Ctx, store: Policies) -> dict[str, Any]:
+    if "profiles:write" not in principal.scopes:
+        raise Forbidden("fixing an error corrects the customer's record: the key also needs profiles:write")
     with unit_of_work(ctx.engine) as session:
         fixed = fix_at_contact(
             session, store.current(), error_id, body.traits, actor=principal, pipeline=ctx.identity, reason=body.reason

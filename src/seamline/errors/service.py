@@ -19,7 +19,7 @@ from seamline.core.principal import Principal
 from seamline.errors import repository
 from seamline.errors.escalation import next_check, notify_level, notify_regulatory
 from seamline.errors.models import CommError
-from seamline.errors.policy import RANK, Policy, classify, deadlines, harm_for
+from seamline.errors.policy import RANK, SEVERITIES, Policy, classify, deadlines, harm_for
 from seamline.errors.problems import attach
 from seamline.errors.views import ACKNOWLEDGED, FIXED, INTAKES, OPEN, RESOLVED, ErrorView, EventView
 
@@ -120,7 +120,8 @@ def report_errors(
     now = now or utcnow()
     views = []
     for report in reports:
-        views.append(_take(session, policy, report, [found[c] for c in report.communication_ids], actor, intake, now))
+        named = [found[c] for c in dict.fromkeys(report.communication_ids)]  # each once, in the order given
+        views.append(_take(session, policy, report, named, actor, intake, now))
     return views
 
 
@@ -282,8 +283,13 @@ def error_queue(
     offset: int = 0,
 ) -> list[ErrorView]:
     """The errors queue: most severe first, then the soonest resolution deadline."""
+    errors = []
     if not 1 <= limit <= QUEUE_LIMIT:
-        raise InvalidInput([FieldError("limit", "invalid", f"limit is 1-{QUEUE_LIMIT}")])
+        errors.append(FieldError("limit", "invalid", f"limit is 1-{QUEUE_LIMIT}"))
+    if severity is not None and severity not in SEVERITIES:
+        errors.append(FieldError("severity", "invalid", f"severity is one of {', '.join(SEVERITIES)}"))
+    if errors:
+        raise InvalidInput(errors)
     rows = repository.queue(
         session, is_open=is_open, severity=severity, harm=harm, problem_id=problem_id, profile_id=profile_id,
         limit=limit, offset=max(offset, 0),
