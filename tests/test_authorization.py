@@ -86,6 +86,14 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/outbox/{entry_id}/replay"): frozenset({"admin"}),
     ("POST", "/console/outbox/{entry_id}/discard"): frozenset({"admin"}),
     ("POST", "/console/destinations/{name}/{action}"): frozenset({"admin"}),
+    ("GET", "/console/errors"): PEOPLE,
+    ("GET", "/console/errors/new"): PEOPLE,
+    ("POST", "/console/errors"): PEOPLE,
+    ("GET", "/console/errors/{error_id}"): PEOPLE,
+    ("POST", "/console/errors/{error_id}/{action}"): PEOPLE,
+    ("GET", "/console/problems/{problem_id}"): PEOPLE,
+    ("POST", "/console/problems/{problem_id}/{action}"): frozenset({"supervisor"}),
+    ("GET", "/console/error-reports"): frozenset({"supervisor", "analyst"}),
 }
 for _path in ("identify", "track", "page", "screen", "group", "alias", "batch", "i", "t", "p", "s", "g", "a", "b"):
     MATRIX[("POST", f"/v1/{_path}")] = WRITE_KEY
@@ -152,6 +160,20 @@ for _method, _path in (
     ("GET", "/v1/profiles/{profile_id}/tasks"),
     ("POST", "/v1/tasks/{task_id}/pick-up"),
     ("POST", "/v1/tasks/{task_id}/complete"),
+    ("POST", "/v1/communication-errors"),
+    ("POST", "/v1/communication-errors/batch"),
+    ("GET", "/v1/communication-errors"),
+    ("GET", "/v1/communication-errors/{error_id}"),
+    ("POST", "/v1/communication-errors/{error_id}/acknowledge"),
+    ("POST", "/v1/communication-errors/{error_id}/resolve"),
+    ("POST", "/v1/communication-errors/{error_id}/regulatory"),
+    ("POST", "/v1/communication-errors/{error_id}/fix"),
+    ("GET", "/v1/communication-problems/{problem_id}"),
+    ("GET", "/v1/communication-problems/{problem_id}/blast-radius"),
+    ("POST", "/v1/communication-problems/{problem_id}/close"),
+    ("POST", "/v1/communication-problems/{problem_id}/link"),
+    ("POST", "/v1/communication-problems/{problem_id}/split"),
+    ("POST", "/v1/communication-problems/{problem_id}/notify"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

@@ -30,6 +30,7 @@ from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
+from seamline.api.errors import router as errors_router
 from seamline.api.journeys import JourneysApi, load_configured_definitions
 from seamline.api.journeys import router as journeys_router
 from seamline.api.links import build_router as links_router
@@ -62,6 +63,7 @@ from seamline.core.errors import (
 )
 from seamline.core.responses import JSONResponse
 from seamline.core.schema import is_up_to_date
+from seamline.errors.config import PolicyStore
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size
@@ -313,6 +315,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.state.cases = settings.cases
     app.state.templates = Catalog(settings.email.templates_dir)
     app.state.tasks = settings.tasks
+    app.state.errors_policy = PolicyStore(settings.errors.policy_file)  # a bad policy file stops the start
     # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
     # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(corrections_router)
@@ -324,6 +327,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(communications_router)
     app.include_router(destinations_router)
     app.include_router(journeys_router)
+    app.include_router(errors_router)
     app.include_router(matching_router)
     app.include_router(tasks_router)
     app.include_router(preferences_router(settings))

@@ -18,6 +18,7 @@ from pydantic_settings import (
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig
 from seamline.consent.config import ConsentConfig
+from seamline.errors.config import ErrorsConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.journeys.config import JourneysConfig
 from seamline.matching.config import MatchingConfig
@@ -133,6 +134,7 @@ class Settings(BaseSettings):
     journeys: JourneysConfig = Field(default_factory=JourneysConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     triggers: TriggersConfig = Field(default_factory=TriggersConfig)
+    errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -12,6 +12,7 @@ def import_all_models() -> None:
     import seamline.consent.models
     import seamline.core.jobs
     import seamline.destinations.models
+    import seamline.errors.models
     import seamline.identity.models
     import seamline.ingestion.models
     import seamline.journeys.models

@@ -39,6 +39,8 @@ SCOPES = (
     "journeys:write",
     "tasks:read",
     "tasks:write",
+    "errors:read",
+    "errors:write",
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

@@ -50,6 +50,7 @@ COMMANDS: dict[str, Entry] = {
     "journeys": Entry("journeys", "app", "Journeys: definitions, the board, the stall scan, redundant collection."),
     "tasks": Entry("tasks", "app", "Tasks: work queues, a task's context, picking up and completing."),
     "triggers": Entry("triggers", "app", "Trigger rules: check the files, list the rules, run the due steps."),
+    "errors": Entry("errors", "app", "Communication errors: sampling files, the policy file, escalation clocks."),
 }
 
 

@@ -21,6 +21,8 @@ class Communication(Base):
     __table_args__ = (
         Index("ix_communications_profile", "profile_id", "created_at"),
         Index("ix_communications_batch", "batch"),
+        # Blast radius of a communication error: everyone a run reached (migration 0019, the errors domain's).
+        Index("ix_communications_run", "batch", "template", "template_version", "source_system", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from seamline.communications.models import Communication, CommunicationOutcome, UnreachableContact
@@ -120,3 +120,36 @@ def seen_events(session: Session, event_ids: Sequence[int]) -> set[int]:
         return set()
     rows = session.execute(select(_O.c.event_id).where(_O.c.event_id.in_(list(event_ids))))
     return {int(r[0]) for r in rows}
+
+
+def _run_filter(run: Mapping[str, str | None]) -> list[ColumnElement[bool]]:
+    """A run: one batch of one template version; the source system too when it is known."""
+    where = [_C.c.batch == run["batch"], _C.c.template == run["template"]]
+    for column in ("template_version", "source_system"):
+        if run.get(column) is not None:
+            where.append(_C.c[column] == run[column])
+    return where
+
+
+def run_size(session: Session, run: Mapping[str, str | None]) -> int:
+    return int(session.execute(select(func.count()).select_from(_C).where(*_run_filter(run))).scalar_one())
+
+
+def run_members(
+    session: Session, run: Mapping[str, str | None], *, after_id: int, limit: int
+) -> list[tuple[int, str, int | None, str, str]]:
+    """(row id, public id, profile id, channel, status) of a run's communications after `after_id`, by id."""
+    query = (
+        select(_C.c.id, _C.c.communication_id, _C.c.profile_id, _C.c.channel, _C.c.status)
+        .where(*_run_filter(run), _C.c.id > after_id)
+        .order_by(_C.c.id)
+        .limit(limit)
+    )
+    return [(int(a), str(b), c, str(d), str(e)) for a, b, c, d, e in session.execute(query)]
+
+
+def statuses(session: Session, communication_ids: Sequence[str]) -> dict[str, str]:
+    if not communication_ids:
+        return {}
+    query = select(_C.c.communication_id, _C.c.status).where(_C.c.communication_id.in_(list(set(communication_ids))))
+    return {str(a): str(b) for a, b in session.execute(query)}

@@ -371,3 +371,44 @@ def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
     carried, outcome details) and forget their closed contact points; the fact that a communication was sent stays.
     Returns how many communications were emptied."""
     return repository.erase(session, profile_ids, utcnow()) if profile_ids else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run of a template: a batch of one template (and version), fed by one source system when known."""
+
+    batch: str
+    template: str
+    template_version: str | None = None
+    source_system: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunMember:
+    """One communication of a run: who received it, how, and how it stands."""
+
+    row_id: int
+    communication_id: str
+    profile_id: int | None
+    channel: str
+    status: str
+
+
+def run_size(session: Session, run: Run) -> int:
+    """How many communications a run sent (from the log's index of runs)."""
+    return repository.run_size(session, asdict(run))
+
+
+def run_members(session: Session, run: Run, *, after_id: int = 0, limit: int = 100) -> list[RunMember]:
+    """A page of a run's communications, in log order after `after_id` (the last row id of the page before)."""
+    return [RunMember(*row) for row in repository.run_members(session, asdict(run), after_id=after_id, limit=limit)]
+
+
+def described(session: Session, communication_ids: Sequence[str]) -> dict[str, CommunicationView]:
+    """Communications by public id (without their outcome history); ids not in the log are left out."""
+    return {k: CommunicationView.of(v) for k, v in repository.by_public_ids(session, communication_ids).items()}
+
+
+def statuses_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str]:
+    """Where each of these communications stands now (queued, accepted, bounced…), by public id."""
+    return repository.statuses(session, communication_ids)

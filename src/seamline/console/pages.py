@@ -47,6 +47,7 @@ NAVIGATION = (
     (VIEW_CASES, "/console/cases", "Cases"),
     (VIEW_JOURNEYS, "/console/journeys", "Journeys"),
     (VIEW_CASES, "/console/tasks", "Tasks"),
+    (VIEW_CASES, "/console/errors", "Errors"),
     (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
     (MANAGE_USERS, "/console/users", "Users"),

@@ -16,6 +16,7 @@ from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
+from seamline.demo.comm_errors import STATEMENTS, known_profiles, report_demo_errors
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.moments import install_rules, moments_traffic
@@ -23,6 +24,7 @@ from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
 from seamline.demo.stories import open_conversations
+from seamline.errors.policy import read_policy
 from seamline.ingestion.service import backlog
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import RunSummary, run_batch
@@ -110,15 +112,15 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     wait_for_worker(engine)
     agent = next(login.username for login in workspace.logins if login.role == "agent")
     cases = open_conversations(base_url, workspace.bridge_key, engine, settings.cases, workspace.people, agent)
-    requests = open_privacy_requests(
-        engine, Pipeline(settings.identity, settings.consent, settings.traits), workspace.people
-    )
-    journeys = start_demo_journeys(
-        engine, Pipeline(settings.identity, settings.consent, settings.traits), workspace.people
-    )
+    pipeline = Pipeline(settings.identity, settings.consent, settings.traits)
+    requests = open_privacy_requests(engine, pipeline, workspace.people)
+    journeys = start_demo_journeys(engine, pipeline, workspace.people)
+    customers = known_profiles(engine, pipeline, workspace.people[len(workspace.people) // 2 :], STATEMENTS)
+    errors = report_demo_errors(engine, read_policy(settings.errors.policy_file), customers)
     return (
         f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
         f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review; "
         f"{cases} customer conversations; {journeys} customers part-way through a journey (console: Journeys); "
-        f"{requests} data-subject requests waiting (`seamline privacy list`)"
+        f"{requests} data-subject requests waiting (`seamline privacy list`); "
+        f"{errors} communication errors reported (/console/errors)"
     )

@@ -22,6 +22,7 @@ from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.core.views import view_of
 from seamline.destinations.service import announce_erasure
+from seamline.errors.service import erase_person as erase_comm_errors
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import (
     active_header,
@@ -355,6 +356,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "match_pairs_erased": erase_pairs(session, members),
         "communications_erased": erase_communications(session, members),
         "journey_entries_erased": erase_journeys(session, members),
+        "communication_errors_erased": erase_comm_errors(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
         "tasks_erased": erase_tasks(session, members),
         "trigger_rows_erased": erase_triggers(session, members),

@@ -27,6 +27,7 @@ from seamline.communications.links import LinkTracker
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.destinations.delivery import WebhookHandler
+from seamline.errors.delivery import NoticeHandler
 from seamline.outbox.breaker import Breakers
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.handlers import Handler
@@ -170,5 +171,6 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
         EmailHandler(settings.email, settings.consent, unsubscribe_url, tracker),
         PaperHandler(settings.data_dir / "print"),
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
+        NoticeHandler(settings.email),
     ]
     return Dispatcher(engine, settings.outbox, handlers)

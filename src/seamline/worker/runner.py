@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import is_sqlite, unit_of_work
+from seamline.errors.config import ErrorsConfig, PolicyStore
+from seamline.errors.escalation import run_due
 from seamline.identity.graph import StaleGraph
 from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
 from seamline.observability.metrics import Metrics
@@ -65,6 +67,30 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+class ErrorClocks:
+    """The communication errors' escalation clocks, checked every `check_seconds` from the worker loop."""
+
+    def __init__(self, engine: Engine, config: ErrorsConfig) -> None:
+        self._engine = engine
+        self._config = config
+        self._policy: PolicyStore | None = None  # read on the first check: a worker that never checks never reads it
+        self._next = 0.0
+
+    def run_if_due(self) -> int:
+        """Check the clocks if the interval has passed; returns how many notices were queued."""
+        if time.monotonic() < self._next:
+            return 0
+        self._next = time.monotonic() + self._config.check_seconds
+        try:
+            if self._policy is None:
+                self._policy = PolicyStore(self._config.policy_file)
+            with unit_of_work(self._engine) as session:
+                return run_due(session, utcnow(), self._policy)
+        except Exception:  # a clock check never stops the event pipeline; it runs again next interval
+            log.exception("communication error clock check failed")
+            return 0
+
+
 class EventsFailed(Exception):
     """The pipeline failed on these events (their transaction was rolled back)."""
 
@@ -93,6 +119,7 @@ class Worker:
         self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
         self.schedule = Schedule(engine, default_jobs(settings))  # periodic jobs, run between batches
         self.processed = 0
+        self._clocks = ErrorClocks(engine, settings.errors)
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
         try:
@@ -203,6 +230,8 @@ class Worker:
             except Exception:  # a failing job rolled back whole; it is tried again when next due
                 log.exception("a periodic job failed")
             if count == 0:
+                # Between batches: the periodic clock checks (the lead folds this into worker/schedule.py).
+                self._clocks.run_if_due()
                 self._stop.wait(self._settings.worker_idle_seconds)
         log.info("worker stopped after %d events", self.processed)
 
