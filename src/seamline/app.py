@@ -39,6 +39,7 @@ from seamline.api.profiles import router as profiles_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
 from seamline.audit.service import AuditWriter
+from seamline.assessment.service import Assessment
 from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.console.context import ConsoleContext
@@ -252,6 +253,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             MatchIndex(),
         )
         app.state.matching = matcher
+        app.state.assessment = Assessment(engine, app.state.templates, settings.assessment)
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.

@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from seamline.assessment.config import AssessmentConfig
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig
 from seamline.consent.config import ConsentConfig
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
+    assessment: AssessmentConfig = Field(default_factory=AssessmentConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

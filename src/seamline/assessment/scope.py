@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 # The four columns of the flow map, left to right, as the facts name them.
 STAGES = ("source_system", "platform", "communication", "channel")
@@ -60,3 +60,20 @@ class Scope:
         if self.type:
             out["type"] = self.type
         return out
+
+
+def scope_of(
+    since: date | None = None,
+    until: date | None = None,
+    product: str | None = None,
+    type: str | None = None,
+    focus: dict[str, str | None] | None = None,
+) -> Scope:
+    """A scope from what a form or a query string gives: whole days, `until` included."""
+    return Scope(
+        since=datetime.combine(since, time.min, UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None,
+        product=product or None,
+        type=type or None,
+        focus={k: v for k, v in (focus or {}).items() if v and k in STAGES},
+    )

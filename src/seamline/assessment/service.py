@@ -5,7 +5,7 @@ templates' declarations beside the log. One `Assessment` per process (the API, t
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -45,6 +45,26 @@ class Bottlenecks:
     paths: tuple[bottlenecks.PathLatency, ...]
 
 
+# Where collection points outside trait provenance come from: a function of a read session returning rows of
+# (journey, step, field, asked, already_held, disagreed) — `seamline.journeys.service.collection_counts`, wired
+# in by the app when journeys exist.
+CollectionCounts = Callable[[Session], Sequence[Sequence[object]]]
+
+
+def collection_points(rows: Sequence[Sequence[object]]) -> list[redundancy.CollectionPoint]:
+    """Rows of (journey, step, field, asked, already_held, disagreed), or objects with those attributes."""
+    out = []
+    for row in rows:
+        values = (
+            [getattr(row, k) for k in ("journey", "step", "field", "asked", "already_held", "disagreed")]
+            if hasattr(row, "already_held")
+            else list(row)
+        )
+        j, s, f, asked, held, disagreed = values
+        out.append(redundancy.CollectionPoint(str(j), str(s), str(f), int(asked), int(held), int(disagreed)))  # type: ignore[call-overload]
+    return out
+
+
 @dataclass
 class Assessment:
     """The reports of one store, over a columnar copy kept in this process."""
@@ -52,6 +72,7 @@ class Assessment:
     engine: Engine
     catalog: Catalog
     config: AssessmentConfig = field(default_factory=AssessmentConfig)
+    collection_counts: CollectionCounts | None = None
     replica: Replica = field(init=False)
 
     def __post_init__(self) -> None:
@@ -111,7 +132,11 @@ class Assessment:
         """Every place collecting a field already held elsewhere, most effort wasted first; `points` adds places
         outside trait provenance (journey steps with their prefill counters)."""
         declared = declarations(self.catalog)
+        extra = list(points)
+        if self.collection_counts is not None:
+            with self._open() as session:
+                extra.extend(collection_points(self.collection_counts(session)))
         with self.replica.reading(self._open, self._goals(declared)) as con:
             collected = queries.collections(con)
             names = dict(self.replica.sources)
-        return redundancy.build(collected, names, points)
+        return redundancy.build(collected, names, extra)
