@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seamline import __version__
+from seamline.api.assessment import router as assessment_router
 from seamline.api.cases import router as cases_router
 from seamline.api.communications import router as communications_router
 from seamline.api.consent import router as consent_router
@@ -309,6 +310,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(communications_router)
     app.include_router(destinations_router)
     app.include_router(matching_router)
+    app.include_router(assessment_router)
     app.include_router(preferences_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")

@@ -47,6 +47,9 @@ COMMANDS: dict[str, Entry] = {
         "destinations", "app", "Other systems that receive profile changes and events as signed webhooks."
     ),
     "communications": Entry("communications", "app", "The communications log: other platforms' send logs."),
+    "assess": Entry(
+        "assess", "assess", "Write the communications assessment as files for a steering meeting (CSV, JSON and an SVG flow map)."
+    ),
 }
 
 

@@ -8,8 +8,6 @@ this server (and the inline styles plotly sets on its SVG); every other console 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -18,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
+from seamline.assessment.export import REPORTS, csv_text, report_records
 from seamline.assessment.scope import STAGE_LABELS, STAGES, Scope, scope_of
 from seamline.assessment.service import Assessment
 from seamline.console import charts
@@ -39,7 +38,6 @@ TABS = (
     ("bottlenecks", "/console/communications/bottlenecks", "Bottlenecks"),
     ("redundancy", "/console/communications/redundancy", "Redundant collection"),
 )
-REPORTS = ("inventory", "flow", "effectiveness", "bottlenecks", "redundancy")
 
 
 async def _assessment(request: Request) -> Assessment:
@@ -146,29 +144,6 @@ async def redundancy_page(request: Request, user: Assessor, reports: Reports, sc
         horizontal=True,
     )
     return _page(request, "communications_redundancy.html", user, "redundancy", scope, rows=rows, figure=figure)
-
-
-def report_records(reports: Assessment, report: str, scope: Scope) -> list[dict[str, Any]]:
-    """A report's rows as flat records (CSV and JSON export share them)."""
-    if report == "inventory":
-        return [r.as_record() for r in reports.inventory(scope)]
-    if report == "flow":
-        return reports.flow_map(scope).edge_rows()
-    if report == "effectiveness":
-        return [r.as_record() for r in reports.effectiveness(scope)]
-    if report == "bottlenecks":
-        return [b.as_record() for b in reports.bottlenecks(scope).breaks]
-    return [r.as_record() for r in reports.redundancy()]
-
-
-def csv_text(records: list[dict[str, Any]]) -> str:
-    """Records as CSV (header from the first record's keys)."""
-    out = io.StringIO()
-    if records:
-        writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-    return out.getvalue()
 
 
 @router.get("/communications/export/{report}", include_in_schema=False)
