@@ -48,7 +48,7 @@ def sankey(flow: FlowMap, *, title: str = "Data sources → platforms → commun
         "data": [
             {
                 "type": "sankey",
-                "arrangement": "snap",
+                "arrangement": "fixed",
                 "valueformat": ",d",
                 "node": {
                     "label": [n.name for n in nodes],

@@ -11,10 +11,14 @@
     window.location.href = el.dataset.base + "?" + new URLSearchParams(query).toString();
   }
 
-  function onClick(el, event) {
+  function onClick(el, figure, event) {
     var point = event && event.points && event.points[0];
-    if (!point || !point.customdata) { return; }
-    var c = point.customdata;
+    if (!point) { return; }
+    var trace = figure.data[0];
+    var isLink = point.source !== undefined && point.target !== undefined;
+    var number = point.pointNumber !== undefined ? point.pointNumber : point.index;
+    var c = point.customdata || (isLink ? trace.link.customdata : trace.node.customdata)[number];
+    if (!c) { return; }
     if (c.length === 3) { focusOn(el, [[c[0], c[1]]]); }  // a node: stage, name
     else if (c.length >= 4) { focusOn(el, [[c[0], c[1]], [c[2], c[3]]]); }  // an edge: both ends
   }
@@ -23,7 +27,7 @@
     var figure = JSON.parse(el.dataset.figure);
     Plotly.newPlot(el, figure.data, figure.layout, CONFIG).then(function (gd) {
       el.setAttribute("data-drawn", "yes");
-      if (el.dataset.filter === "flow") { gd.on("plotly_click", function (event) { onClick(el, event); }); }
+      if (el.dataset.filter === "flow") { gd.on("plotly_click", function (event) { onClick(el, figure, event); }); }
     });
   });
 
