@@ -39,8 +39,8 @@ from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
-from seamline.audit.service import AuditWriter
 from seamline.assessment.service import Assessment
+from seamline.audit.service import AuditWriter
 from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.console.context import ConsoleContext

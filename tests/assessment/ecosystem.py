@@ -1,16 +1,16 @@
 """A small communications ecosystem whose every figure is computed by hand in the tests.
 
-| communication | source → platform → channel | messages (profiles) | what came of them |
-| --- | --- | --- | --- |
-| stmt (declared, paper, 0.80 each) | core-banking → print-vendor → paper | s1–s4 (1–4) | printed; s3 returned (bounced_hard) |
-| card_notice (declared, goal "Card Activated" within 2 days) | cards → mailer → email | c1–c5 (1–5) | c1 delivered +300 s, opened; c2 delivered +900 s, opened, clicked; c3 delivered +3600 s; c4 bounced_hard; c5 held (quiet hours) |
-| promo-x (NOT declared) | crm → martech → sms | p1–p2 (1, 2) | p2 failed |
-| survey (declared, never sent) | | | |
+- stmt (declared; 0.80 a message): core-banking -> print-vendor -> paper; s1..s4 to profiles 1..4, all printed,
+  s3 returned (bounced_hard).
+- card_notice (declared; goal "Card Activated" within 2 days): cards -> mailer -> email; c1..c5 to profiles 1..5,
+  each sent 60 s after it was logged; c1 delivered after 300 s and opened, c2 after 900 s, opened and clicked,
+  c3 after 3600 s; c4 bounced_hard; c5 held (quiet hours).
+- promo-x (NOT declared): crm -> martech -> sms; p1, p2 to profiles 1, 2; p2 failed.
+- survey: declared, never sent.
 
-Every card notice is logged at created + 60 s ("sent"). Profile 1 activates its card a day after c1 (a
-conversion); profile 2 three days after c2 (outside the window); profile 4 opens a case a day after c4 (and
-three days after s4: a contact after both). Trait provenance: branch holds the address of profiles 1–4 first;
-mortgage-app collects it later for 1, 2, 3 (2 disagreeing) and for 5 (new).
+Profile 1 activates its card a day after c1 (a conversion); profile 2 three days after c2 (outside the window);
+profile 4 opens a case a day after c4 (and three days after s4: a contact after both). Trait provenance: branch
+holds the address of profiles 1..4 first; mortgage-app collects it later for 1, 2, 3 (2 disagreeing) and 5 (new).
 """
 
 from __future__ import annotations
@@ -81,18 +81,39 @@ def build(engine: Engine, tmp_path: Path, config: AssessmentConfig | None = None
     sends: list[ExternalCommunication] = []
     happened: list[Happened] = []
     for i in range(1, 5):
-        sends.append(ExternalCommunication(f"s{i}", i, "statement", "paper", "print-vendor", template="stmt",
-                                           batch="stmt-2026-12", source_system="core-banking", occurred_at=T0))
+        sends.append(
+            ExternalCommunication(
+                f"s{i}",
+                i,
+                "statement",
+                "paper",
+                "print-vendor",
+                template="stmt",
+                batch="stmt-2026-12",
+                source_system="core-banking",
+                occurred_at=T0,
+            )
+        )
         happened.append(Happened(f"s{i}", "printed", origin="import", occurred_at=T0))
     happened.append(Happened("s3", "bounced_hard", "returned mail", "import", occurred_at=T0 + timedelta(days=5)))
     for i in range(1, 6):
-        sends.append(ExternalCommunication(f"c{i}", i, "notice", "email", "mailer", template="card_notice",
-                                           template_version="3", batch=f"cards-{i}", source_system="cards",
-                                           occurred_at=T1))
+        sends.append(
+            ExternalCommunication(
+                f"c{i}",
+                i,
+                "notice",
+                "email",
+                "mailer",
+                template="card_notice",
+                template_version="3",
+                batch=f"cards-{i}",
+                source_system="cards",
+                occurred_at=T1,
+            )
+        )
     for i, delay in ((1, 300), (2, 900), (3, 3600)):
         happened.append(Happened(f"c{i}", "sent", origin="event", occurred_at=T1 + timedelta(seconds=60)))
-        happened.append(Happened(f"c{i}", "delivered", origin="event",
-                                 occurred_at=T1 + timedelta(seconds=60 + delay)))
+        happened.append(Happened(f"c{i}", "delivered", origin="event", occurred_at=T1 + timedelta(seconds=60 + delay)))
     happened.append(Happened("c4", "sent", origin="event", occurred_at=T1 + timedelta(seconds=60)))
     happened.append(Happened("c4", "bounced_hard", "550 no such user", "event", occurred_at=T1 + timedelta(minutes=2)))
     happened.append(Happened("c5", "suppressed", "quiet hours", "event", occurred_at=T1 + timedelta(seconds=60)))
@@ -100,8 +121,11 @@ def build(engine: Engine, tmp_path: Path, config: AssessmentConfig | None = None
         happened.append(Happened(who, "opened", origin="event", occurred_at=T1 + timedelta(hours=2)))
     happened.append(Happened("c2", "clicked", origin="event", occurred_at=T1 + timedelta(hours=3)))
     for i in (1, 2):
-        sends.append(ExternalCommunication(f"p{i}", i, "marketing", "sms", "martech", template="promo-x",
-                                           source_system="crm", occurred_at=T1))
+        sends.append(
+            ExternalCommunication(
+                f"p{i}", i, "marketing", "sms", "martech", template="promo-x", source_system="crm", occurred_at=T1
+            )
+        )
         happened.append(Happened(f"p{i}", "sent", origin="import", occurred_at=T1))
     happened.append(Happened("p2", "failed", "carrier refused", "import", occurred_at=T1))
     with unit_of_work(engine) as session:

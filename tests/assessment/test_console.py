@@ -52,9 +52,11 @@ def test_pages_show_the_figures_and_export_them(
     _use(console, engine, tmp_path)
     sign_in("analyst")
     inventory = console.get("/console/communications").text
-    assert "declared, never sent" in inventory and "undeclared" in inventory
+    assert "declared, never sent" in inventory
+    assert "undeclared" in inventory
     flow = console.get("/console/communications/flow", params={"channel": "sms"}).text
-    assert "promo-x" in flow and "card_notice" not in flow.split("Every edge")[1]
+    assert "promo-x" in flow
+    assert "card_notice" not in flow.split("Every edge")[1]
     assert "50.0%" in flow  # promo-x: one of two failed
     bottlenecks = console.get("/console/communications/bottlenecks").text
     assert "quiet hours" in bottlenecks
@@ -65,7 +67,8 @@ def test_pages_show_the_figures_and_export_them(
         "card_notice": "", "stmt": "", "promo-x": "undeclared", "survey": "never_sent",
     }  # fmt: skip
     data = orjson.loads(console.get("/console/communications/export/flow", params={"format": "json"}).content)
-    assert data["total"] == 11 and len(data["edges"]) == 9
+    assert data["total"] == 11
+    assert len(data["edges"]) == 9
     edges = console.get("/console/communications/export/flow", params={"format": "csv", "channel": "paper"}).text
     assert edges.splitlines()[0] == "from,to,volume,failed,failure_share"
     assert len(edges.splitlines()) == 4

@@ -28,7 +28,9 @@ def test_the_flow_map_is_drawn_filters_on_click_and_exports(
     problems: list[str] = []
     # A script refused by the page's CSP, or failing, says so on the console; a failed load (but the browser's own
     # favicon probe, which has no response event) is a response of 400 or more.
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "load resource" not in m.text else None)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type == "error" and "load resource" not in m.text else None
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     with live_server(create_app(ecosystem)) as url:
@@ -48,7 +50,8 @@ def test_the_flow_map_is_drawn_filters_on_click_and_exports(
         picture = svg_download.value
         assert picture.suggested_filename == "flow-map.svg"
         saved = Path(picture.path()).read_text(encoding="utf-8")
-        assert saved.startswith("<svg") and "card_notice" in saved
+        assert saved.startswith("<svg")
+        assert "card_notice" in saved
 
         with page.expect_download() as csv_download:
             page.get_by_role("link", name="Data as CSV").click()

@@ -24,11 +24,13 @@ def test_inventory_counts_each_communication_and_flags_undeclared_and_never_sent
     )  # fmt: skip
     assert (card.owner, card.consent_basis, card.may_opt_out) == ("cards-team", "consent for service", True)
     assert (stmt.volume, stmt.error_rate, stmt.batches, stmt.cadence) == (4, 0.25, 1, "once")
-    assert stmt.first_sent is not None and stmt.first_sent.isoformat() == "2026-12-01T08:00:00+00:00"
+    assert stmt.first_sent is not None
+    assert stmt.first_sent.isoformat() == "2026-12-01T08:00:00+00:00"
     assert (promo.flags, promo.volume, promo.error_rate, promo.owner) == ((UNDECLARED,), 2, 0.5, None)
     assert (survey.flags, survey.volume) == ((NEVER_SENT,), 0)
     record = card.as_record()
-    assert record["channels"] == "email" and record["flags"] == ""
+    assert record["channels"] == "email"
+    assert record["flags"] == ""
 
 
 def test_flow_map_sums_volumes_and_failures_on_every_edge(engine: Engine, tmp_path: Path) -> None:
@@ -78,7 +80,10 @@ def test_bottlenecks_give_latency_percentiles_and_rank_the_worst_break_first(eng
 
 
 def test_redundancy_finds_the_planted_double_collection(engine: Engine, tmp_path: Path) -> None:
-    journeys = [CollectionPoint("mortgage", "2", "address", 10, 8, 1), CollectionPoint("mortgage", "3", "email", 10, 0, 0)]
+    journeys = [
+        CollectionPoint("mortgage", "2", "address", 10, 8, 1),
+        CollectionPoint("mortgage", "3", "email", 10, 0, 0),
+    ]
     found = build(engine, tmp_path).redundancy(journeys)
     assert [(r.place, r.field, r.asked, r.already_held, r.disagreed) for r in found] == [
         ("the mortgage journey at step 2", "address", 10, 8, 1),
@@ -86,5 +91,8 @@ def test_redundancy_finds_the_planted_double_collection(engine: Engine, tmp_path
     ]
     app = found[1]
     assert app.first_holder == "branch"
-    assert app.sentence == "mortgage-app asks for the address; 75% already gave it to branch, and for 33% of them the two disagree."
+    assert (
+        app.sentence
+        == "mortgage-app asks for the address; 75% already gave it to branch, and for 33% of them the two disagree."
+    )
     assert found[0].sentence.startswith("the mortgage journey at step 2 asks for the address; 80% already gave it")

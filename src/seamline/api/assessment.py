@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from seamline.api.deps import requires_key
 from seamline.api.openapi import errors
 from seamline.assessment.bottlenecks import Break, PathLatency
-from seamline.assessment.export import csv_text
 from seamline.assessment.effectiveness import EffectivenessRow
+from seamline.assessment.export import csv_text
 from seamline.assessment.inventory import InventoryRow
 from seamline.assessment.redundancy import Redundancy
 from seamline.assessment.scope import Scope, scope_of
@@ -97,7 +97,7 @@ async def flow_map(_key: Analyst, reports: Reports, scope: Scoped) -> FlowMapOut
 async def effectiveness(
     _key: Analyst, reports: Reports, scope: Scoped, segment: Literal["product"] | None = None
 ) -> list[EffectivenessRow]:
-    """Per channel × communication (× product): delivery, engagement, conversion, complaints, cost, contacts after."""
+    """Per channel x communication (x product): delivery, engagement, conversion, complaints, cost, contacts after."""
     return await run_in_threadpool(lambda: reports.effectiveness(scope, segment=segment))
 
 

@@ -70,10 +70,22 @@ def paths(rows: Sequence[Mapping[str, Any]], dead: Sequence[Mapping[str, Any]]) 
         key = tuple(str(r[s]) for s in STAGES)
         out.append(
             PathLatency(
-                *key, int(r["volume"]), _round(r["send_p50"]), _round(r["send_p95"]), _round(r["deliver_p50"]),
-                _round(r["deliver_p95"]), int(r["failed"]), int(r["bounced"]), dead_by.get(key, 0), int(r["held"]),
-                r["held_reason"] or None, int(r["late"]),
-            )  # fmt: skip
+                key[0],
+                key[1],
+                key[2],
+                key[3],
+                int(r["volume"]),
+                _round(r["send_p50"]),
+                _round(r["send_p95"]),
+                _round(r["deliver_p50"]),
+                _round(r["deliver_p95"]),
+                int(r["failed"]),
+                int(r["bounced"]),
+                dead_by.get(key, 0),
+                int(r["held"]),
+                r["held_reason"] or None,
+                int(r["late"]),
+            )
         )
     return sorted(out, key=lambda p: -p.volume)
 
@@ -88,32 +100,43 @@ def _hours(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _share(count: int, whole: int) -> str:
+    return f"{count / whole:.0%}" if whole else "—"
+
+
+def _path_breaks(p: PathLatency, late_hours: float) -> list[Break]:
+    reason = f": {p.held_reason}" if p.held_reason else ""
+    candidates = (
+        (FAILURES, p.failed, f"{p.failed} of {p.volume} {p.communication} messages failed on {p.channel} "
+                             f"through {p.platform} ({_share(p.failed, p.volume)})."),
+        (BOUNCES, p.bounced, f"{p.bounced} {p.communication} messages bounced on {p.channel} "
+                             f"({_share(p.bounced, p.volume)})."),
+        (DEAD_LETTERS, p.dead, f"{p.dead} {p.communication} messages gave up after every retry (dead letters)."),
+        (HELD, p.held, f"{p.held} {p.communication} messages were held at send time{reason}."),
+        (LATE, p.late, f"{p.late} {p.communication} messages on {p.channel} arrived more than {late_hours:g} h "
+                       f"after sending (p95 {_hours(p.delivery_p95_seconds)})."),
+    )  # fmt: skip
+    return [
+        Break(kind, p.path, count, round(count / p.volume, 4) if p.volume else None, sentence)
+        for kind, count, sentence in candidates
+        if count
+    ]
+
+
 def breaks(latencies: Sequence[PathLatency], queues: Sequence[Mapping[str, Any]], late_hours: float) -> list[Break]:
     """Every break found, worst (most messages touched) first."""
-    found: list[Break] = []
-    for p in latencies:
-        def add(kind: str, count: int, sentence: str, p: PathLatency = p) -> None:
-            if count:
-                share = round(count / p.volume, 4) if p.volume else None
-                found.append(Break(kind, p.path, count, share, sentence))
-
-        pct = lambda n: f"{n / p.volume:.0%}" if p.volume else "—"  # noqa: E731
-        add(FAILURES, p.failed, f"{p.failed} of {p.volume} {p.communication} messages failed on {p.channel} "
-            f"through {p.platform} ({pct(p.failed)}).")
-        add(BOUNCES, p.bounced, f"{p.bounced} {p.communication} messages bounced on {p.channel} ({pct(p.bounced)}).")
-        add(DEAD_LETTERS, p.dead, f"{p.dead} {p.communication} messages gave up after every retry (dead letters).")
-        reason = f": {p.held_reason}" if p.held_reason else ""
-        add(HELD, p.held, f"{p.held} {p.communication} messages were held at send time{reason}.")
-        add(LATE, p.late, f"{p.late} {p.communication} messages on {p.channel} arrived more than {late_hours:g} h "
-            f"after sending (p95 {_hours(p.delivery_p95_seconds)}).")  # fmt: skip
+    found: list[Break] = [b for p in latencies for b in _path_breaks(p, late_hours)]
     for q in queues:
         last, before = int(q["last_day"]), int(q["day_before"])
         if last > before:
             found.append(
                 Break(
-                    QUEUE, f"outbox → {q['target']}", int(q["waiting"]), None,
+                    QUEUE,
+                    f"outbox → {q['target']}",
+                    int(q["waiting"]),
+                    None,
                     f"{q['waiting']} messages wait for {q['target']}; {last} arrived in the last day against "
                     f"{before} the day before (oldest {_hours(float(q['oldest_seconds'] or 0))}).",
-                )  # fmt: skip
+                )
             )
     return sorted(found, key=lambda b: (-b.messages, b.kind, b.where))

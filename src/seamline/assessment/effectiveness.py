@@ -1,4 +1,4 @@
-"""Channel effectiveness per channel × communication (× segment): delivery, engagement, conversion against the
+"""Channel effectiveness per channel x communication (x segment): delivery, engagement, conversion against the
 declared goal event, complaints, unsubscribes, cost, and contacts after. Pure.
 
 Rates are shares of the messages that went (held ones, suppressed at send time, are counted apart): delivery,

@@ -34,5 +34,7 @@ def csv_text(records: list[dict[str, Any]]) -> str:
         writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
         writer.writeheader()
         for record in records:
-            writer.writerow({k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in record.items()})
+            writer.writerow(
+                {k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in record.items()}
+            )
     return out.getvalue()

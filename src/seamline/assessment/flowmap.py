@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from seamline.assessment.scope import STAGE_LABELS, STAGES
@@ -84,7 +85,7 @@ def build(paths: Sequence[Mapping[str, Any]]) -> FlowMap:
         keys = [(stage, str(path[stage])) for stage in STAGES]
         for key in keys:
             volume[key] = volume.get(key, 0) + count
-        for left, right in zip(keys, keys[1:], strict=False):
+        for left, right in pairwise(keys):
             figures = edges.setdefault((left, right), [0, 0])
             figures[0] += count
             figures[1] += failed

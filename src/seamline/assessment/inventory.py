@@ -146,8 +146,25 @@ def build(seen: Sequence[Mapping[str, Any]], declared: Mapping[str, Declaration]
         basis, opt_out = _basis(d)
         rows.append(
             InventoryRow(
-                name, d.type, d.purpose, d.topic, d.owner, (d.version,), d.source_systems, (d.platform,),
-                d.channels, 0, 0, "never sent", None, None, basis, opt_out, None, 0, (NEVER_SENT,),
-            )  # fmt: skip
+                name,
+                d.type,
+                d.purpose,
+                d.topic,
+                d.owner,
+                (d.version,),
+                d.source_systems,
+                (d.platform,),
+                d.channels,
+                0,
+                0,
+                "never sent",
+                None,
+                None,
+                basis,
+                opt_out,
+                None,
+                0,
+                (NEVER_SENT,),
+            )
         )
     return rows

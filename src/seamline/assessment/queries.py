@@ -3,6 +3,9 @@
 Every query takes the scope's WHERE clause with bound values; the clause names only the flow map's known stages.
 """
 
+# ruff: noqa: S608  # the only text spliced into these queries is the scope's WHERE clause, built from the known stage
+# names; every value is bound as a parameter.
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -57,10 +60,13 @@ def paths(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
 
 
 def effectiveness(
-    con: duckdb.DuckDBPyConnection, scope: Scope, goals: Sequence[tuple[str, str, float]], contact_seconds: float,
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    goals: Sequence[tuple[str, str, float]],
+    contact_seconds: float,
     segment: str | None,
 ) -> list[Row]:
-    """Per channel × communication (× product when segmented): delivery, engagement, conversion, complaints,
+    """Per channel x communication (x product when segmented): delivery, engagement, conversion, complaints,
     unsubscribes, and contacts after (a case opened within `contact_seconds` of the message)."""
     where, params = scope.where()
     con.register("goals", pa.table({

@@ -72,15 +72,31 @@ def build(
         holder = sources.get(int(r["holder"])) if r["holder"] is not None else None
         asked, disagreed, field = int(r["asked"]), int(r["disagreed"]), str(r["name"])
         out.append(
-            Redundancy(place, "source", field, asked, held, disagreed, holder,
-                       sentence(place, field, asked, held, disagreed, holder))  # fmt: skip
+            Redundancy(
+                place,
+                "source",
+                field,
+                asked,
+                held,
+                disagreed,
+                holder,
+                sentence(place, field, asked, held, disagreed, holder),
+            )
         )
     for p in points:
         if not p.already_held:
             continue
         place = f"the {p.journey} journey at step {p.step}"
         out.append(
-            Redundancy(place, "journey", p.field, p.asked, p.already_held, p.disagreed, None,
-                       sentence(place, p.field, p.asked, p.already_held, p.disagreed, None))  # fmt: skip
+            Redundancy(
+                place,
+                "journey",
+                p.field,
+                p.asked,
+                p.already_held,
+                p.disagreed,
+                None,
+                sentence(place, p.field, p.asked, p.already_held, p.disagreed, None),
+            )
         )
     return sorted(out, key=lambda r: (-r.already_held, -r.held_share, r.place, r.field))

@@ -12,6 +12,9 @@ systems and templates, outcomes, times and value hashes. It lives in this proces
 One row per communication (`facts`) carries its outcome flags and times, so every report is one scan of it.
 """
 
+# ruff: noqa: S608  # the only text spliced into these statements is a fixed table name or the facts' fixed WHERE
+# clause; no value from outside.
+
 from __future__ import annotations
 
 import threading
@@ -142,10 +145,10 @@ class Replica:
                 con.execute("DELETE FROM communications WHERE id IN (SELECT id FROM incoming)")
                 con.execute("INSERT INTO communications SELECT * FROM incoming")
                 con.unregister("incoming")
-                touched.update(table.column("id").to_pylist())
+                touched.update(int(i) for i in table.column("id").to_pylist() if i is not None)
         if outcomes.num_rows:
             _append(con, "outcomes", outcomes)
-            touched.update(outcomes.column("row_id").to_pylist())
+            touched.update(int(i) for i in outcomes.column("row_id").to_pylist() if i is not None)
         if touched:
             con.register("touched", pa.table({"id": pa.array(sorted(touched), pa.int64())}))
             con.execute("DELETE FROM facts WHERE id IN (SELECT id FROM touched)")

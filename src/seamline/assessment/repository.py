@@ -21,7 +21,12 @@ from seamline.outbox.models import OutboxMessage
 from seamline.profiles.models import ProfileEvent, TraitValue
 from seamline.sources.models import Source
 
+AnySelect = Select[*tuple[Any, ...]]
 CHUNK = 200_000  # rows per Arrow batch: a few tens of MB at most
+
+
+def _schema(fields: list[tuple[str, pa.DataType]]) -> pa.Schema:
+    return pa.schema([pa.field(name, kind) for name, kind in fields])
 
 
 def _epoch(session: Session, column: Any) -> ColumnElement[float]:
@@ -32,18 +37,20 @@ def _epoch(session: Session, column: Any) -> ColumnElement[float]:
     return cast(func.extract("epoch", column), Float)
 
 
-def _batches(session: Session, query: Select[Any], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+def _batches(session: Session, query: AnySelect, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     result = session.execute(query.execution_options(stream_results=True))
     for rows in result.partitions(CHUNK):
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-        yield pa.RecordBatch.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
+        )
 
 
-def _table(session: Session, query: Select[Any], schema: pa.Schema) -> pa.Table:
+def _table(session: Session, query: AnySelect, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_batches(list(_batches(session, query, schema)), schema=schema)
 
 
-COMMUNICATIONS = pa.schema(
+COMMUNICATIONS = _schema(
     [
         ("id", pa.int64()), ("communication_id", pa.string()), ("profile_id", pa.int64()), ("type", pa.string()),
         ("template", pa.string()), ("template_version", pa.string()), ("batch", pa.string()),
@@ -67,7 +74,7 @@ def communications(session: Session, *, after_id: int = 0, changed_since: float 
     return _table(session, query, COMMUNICATIONS)
 
 
-OUTCOMES = pa.schema(
+OUTCOMES = _schema(
     [("id", pa.int64()), ("row_id", pa.int64()), ("outcome", pa.string()), ("detail", pa.string()),
      ("occurred_at", pa.float64())]
 )  # fmt: skip
@@ -83,9 +90,7 @@ def outcomes(session: Session, *, after_id: int = 0) -> pa.Table:
     return _table(session, query, OUTCOMES)
 
 
-CASES = pa.schema(
-    [("id", pa.int64()), ("profile_id", pa.int64()), ("channel", pa.string()), ("opened_at", pa.float64())]
-)
+CASES = _schema([("id", pa.int64()), ("profile_id", pa.int64()), ("channel", pa.string()), ("opened_at", pa.float64())])
 
 
 def cases(session: Session, *, after_id: int = 0) -> pa.Table:
@@ -94,9 +99,7 @@ def cases(session: Session, *, after_id: int = 0) -> pa.Table:
     return _table(session, query.order_by(Case.id), CASES)
 
 
-EVENTS = pa.schema(
-    [("id", pa.int64()), ("profile_id", pa.int64()), ("name", pa.string()), ("occurred_at", pa.float64())]
-)
+EVENTS = _schema([("id", pa.int64()), ("profile_id", pa.int64()), ("name", pa.string()), ("occurred_at", pa.float64())])
 
 
 def goal_events(session: Session, names: Sequence[str], *, after_id: int = 0) -> pa.Table:
@@ -110,7 +113,7 @@ def goal_events(session: Session, names: Sequence[str], *, after_id: int = 0) ->
     return _table(session, query.order_by(e.event_id), EVENTS)
 
 
-TRAITS = pa.schema(
+TRAITS = _schema(
     [("id", pa.int64()), ("profile_id", pa.int64()), ("name", pa.string()), ("source_id", pa.int64()),
      ("value_hash", pa.string()), ("first_seen_at", pa.float64())]
 )  # fmt: skip
@@ -130,7 +133,7 @@ def source_names(session: Session) -> dict[int, str]:
     return {int(i): str(n) for i, n in session.execute(select(Source.id, Source.name))}
 
 
-OUTBOX = pa.schema(
+OUTBOX = _schema(
     [("delivery_id", pa.string()), ("kind", pa.string()), ("target", pa.string()), ("status", pa.string()),
      ("attempts", pa.int64()), ("created_at", pa.float64())]
 )  # fmt: skip

@@ -60,8 +60,8 @@ def collection_points(rows: Sequence[Sequence[object]]) -> list[redundancy.Colle
             if hasattr(row, "already_held")
             else list(row)
         )
-        j, s, f, asked, held, disagreed = values
-        out.append(redundancy.CollectionPoint(str(j), str(s), str(f), int(asked), int(held), int(disagreed)))  # type: ignore[call-overload]
+        j, s, f, asked, held, disagreed = (str(v) for v in values)
+        out.append(redundancy.CollectionPoint(j, s, f, int(asked), int(held), int(disagreed)))
     return out
 
 
@@ -105,7 +105,7 @@ class Assessment:
     def effectiveness(
         self, scope: Scope | None = None, *, segment: str | None = None
     ) -> list[effectiveness.EffectivenessRow]:
-        """Per channel × communication (× product): delivery, engagement, conversion, complaints, contacts after."""
+        """Per channel x communication (x product): delivery, engagement, conversion, complaints, contacts after."""
         if segment is not None and segment not in SEGMENTS:
             raise ValueError(f"{segment!r} is not a segment")  # the edges check before
         scope = scope or Scope()

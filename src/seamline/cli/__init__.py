@@ -48,7 +48,9 @@ COMMANDS: dict[str, Entry] = {
     ),
     "communications": Entry("communications", "app", "The communications log: other platforms' send logs."),
     "assess": Entry(
-        "assess", "assess", "Write the communications assessment as files for a steering meeting (CSV, JSON and an SVG flow map)."
+        "assess",
+        "assess",
+        "Write the communications assessment as files for a steering meeting (CSV, JSON and an SVG flow map).",
     ),
 }
 

@@ -9,16 +9,16 @@ same flow map as SVG from its own layout, so no headless renderer is needed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import plotly
-
 from seamline.assessment.flowmap import FlowMap
 from seamline.assessment.scope import STAGE_LABELS, STAGES
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+_PLOTLY = find_spec("plotly")  # found, not imported: its Python side is not used
+PLOTLY_JS = Path(_PLOTLY.origin if _PLOTLY and _PLOTLY.origin else "plotly").parent / "package_data" / "plotly.min.js"
 Figure = dict[str, Any]
 
 # One colour per flow-map stage, and for failure the console's "bad" red.
@@ -64,10 +64,16 @@ def sankey(flow: FlowMap, *, title: str = "Data sources → platforms → commun
                     "value": [e.volume for e in flow.edges],
                     "color": [_link_colour(e.failure_share) for e in flow.edges],
                     "customdata": [
-                        [nodes[e.source].stage, nodes[e.source].name, nodes[e.target].stage, nodes[e.target].name,
-                         e.failed, f"{e.failure_share:.1%}"]
+                        [
+                            nodes[e.source].stage,
+                            nodes[e.source].name,
+                            nodes[e.target].stage,
+                            nodes[e.target].name,
+                            e.failed,
+                            f"{e.failure_share:.1%}",
+                        ]
                         for e in flow.edges
-                    ],  # fmt: skip
+                    ],
                     "hovertemplate": (
                         "%{customdata[1]} → %{customdata[3]}<br>%{value:,d} messages, %{customdata[4]:,d} failed "
                         "(%{customdata[5]})<extra></extra>"
@@ -75,12 +81,21 @@ def sankey(flow: FlowMap, *, title: str = "Data sources → platforms → commun
                 },
             }
         ],
-        "layout": {"title": {"text": title}, "font": FONT, "height": 560, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}},
+        "layout": {
+            "title": {"text": title},
+            "font": FONT,
+            "height": 560,
+            "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+        },
     }
 
 
 def bars(
-    categories: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str, percent: bool = False,
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    percent: bool = False,
     horizontal: bool = False,
 ) -> Figure:
     """Grouped bars, one trace per series (rates shown as percentages when `percent`)."""
@@ -105,7 +120,9 @@ def bars(
 
 def lines(x: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str) -> Figure:
     """Lines over time, one trace per series."""
-    data = [{"type": "scatter", "mode": "lines+markers", "name": n, "x": list(x), "y": list(v)} for n, v in series.items()]
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "name": n, "x": list(x), "y": list(v)} for n, v in series.items()
+    ]
     return {"data": data, "layout": {"title": {"text": title}, "font": FONT, "height": 380}}
 
 
