@@ -16,11 +16,13 @@ from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
+from seamline.demo.communications import communication_events, import_print_log, print_send_log
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
 from seamline.demo.stories import open_conversations
+from seamline.identity.service import IdentityContext
 from seamline.ingestion.service import backlog
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import RunSummary, run_batch
@@ -29,7 +31,12 @@ from seamline.synthetic.people import Person
 from seamline.users.service import create_user
 
 # The bank's staff: who a newcomer logs in as.
-DEMO_USERS = (("alex", "agent", "Alex Agent"), ("sam", "supervisor", "Sam Supervisor"), ("admin", "admin", "Admin"))
+DEMO_USERS = (
+    ("alex", "agent", "Alex Agent"),
+    ("sam", "supervisor", "Sam Supervisor"),
+    ("admin", "admin", "Admin"),
+    ("cora", "communications", "Cora Communications"),  # owns what the bank sends: the Communications area
+)
 _SETUP = Principal(name="demo", kind="operator", scopes=frozenset(), surface="cli")
 
 
@@ -108,8 +115,14 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     requests = open_privacy_requests(
         engine, Pipeline(settings.identity, settings.consent, settings.traits), workspace.people
     )
+    # The other platforms' sends, reported by their events and the print vendor's log: the Communications area.
+    told = send(base_url, workspace.keys, communication_events(workspace.people, utcnow()))
+    wait_for_worker(engine)
+    printed = import_print_log(engine, IdentityContext(settings.identity), print_send_log(workspace.people, utcnow()))
     return (
         f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
         f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review; "
-        f"{cases} customer conversations; {requests} data-subject requests waiting (`seamline privacy list`)"
+        f"{cases} customer conversations; {requests} data-subject requests waiting (`seamline privacy list`); "
+        f"{told:,} communication events from five platforms and {printed.added:,} printed letters in the "
+        "communications log (console: Communications)"
     )
