@@ -22,5 +22,7 @@ class AssessmentConfig(BaseModel):
         default=5.0, ge=0, description="A report within this many seconds of the last one reuses the columnar copy."
     )
     rebuild_seconds: float = Field(
-        default=600.0, gt=0, description="The columnar copy is rebuilt whole this often (erasures, edits in place)."
+        default=86_400.0,
+        gt=0,
+        description="The columnar copy is rebuilt whole this often; between builds it catches up on what changed.",
     )

@@ -5,9 +5,11 @@ four keys, take p50/p95 latencies and join messages to later events and cases by
 column store does in a fraction of a second, which SQLite cannot (no percentiles) and a row store does slowly.
 DuckDB cannot read the store itself here (its sqlite_scanner and postgres extensions are not installable), so the
 copy is loaded from the store as Arrow batches: whole on the first report, then only what changed (rows above
-each table's watermark, communications updated since the last read), and rebuilt whole every `rebuild_seconds`
-so erasures and edits in place are never kept longer than that. It holds no personal content: ids, names of
-systems and templates, outcomes, times and value hashes. It lives in this process's memory only.
+each table's watermark, communications updated since the last read, and the trait candidates again when an
+erasure deleted some), and rebuilt whole every `rebuild_seconds`. It holds no personal content: ids, names of
+systems and templates, outcomes, times and value hashes (erasure empties a communication's content, which the copy
+never reads, and deletes trait candidates, which the copy drops at its next catch-up). It lives in this process's
+memory only.
 
 One row per communication (`facts`) carries its outcome flags and times, so every report is one scan of it.
 """
@@ -159,6 +161,12 @@ class Replica:
         traits = repository.traits(session, after_id=marks.trait)
         for name, table in (("cases", cases), ("events", events), ("traits", traits)):
             _append(con, name, table)
+        [(held,)] = con.execute("SELECT count(*) FROM traits").fetchall()
+        if int(held) != repository.trait_count(session):
+            # An erasure deleted trait candidates: the copy forgets them now, not at the next whole build.
+            con.register("incoming", repository.traits(session))
+            con.execute("CREATE OR REPLACE TABLE traits AS SELECT * FROM incoming")
+            con.unregister("incoming")
         con.register("incoming", repository.outbox_open(session))
         con.execute("CREATE OR REPLACE TABLE outbox AS SELECT * FROM incoming")
         con.unregister("incoming")

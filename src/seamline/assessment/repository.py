@@ -128,6 +128,11 @@ def traits(session: Session, *, after_id: int = 0) -> pa.Table:
     return _table(session, query.order_by(t.id), TRAITS)
 
 
+def trait_count(session: Session) -> int:
+    """How many trait candidates the store holds (fewer than the copy holds: some were erased)."""
+    return int(session.scalar(select(func.count()).select_from(TraitValue)) or 0)
+
+
 def source_names(session: Session) -> dict[int, str]:
     """Every source's name by id."""
     return {int(i): str(n) for i, n in session.execute(select(Source.id, Source.name))}
