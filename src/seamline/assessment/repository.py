@@ -9,6 +9,7 @@ store (a trait's value is read as its hash). Times are read as epoch seconds, co
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -64,13 +65,15 @@ COMMUNICATIONS = _schema(
 def communications(session: Session, *, after_id: int = 0, changed_since: float | None = None) -> pa.Table:
     """Communications with an id above `after_id`, or (when given) any updated at `changed_since` or later."""
     c = Communication
-    updated = _epoch(session, c.updated_at)
     query = select(
         c.id, c.communication_id, c.profile_id, c.type, c.template, c.template_version, c.batch, c.source_system,
         c.platform, c.channel, c.product, c.status, _epoch(session, c.created_at), _epoch(session, c.sent_at),
-        updated,
+        _epoch(session, c.updated_at),
     ).order_by(c.id)  # fmt: skip
-    query = query.where(c.id > after_id) if changed_since is None else query.where(updated >= changed_since)
+    if changed_since is None:
+        query = query.where(c.id > after_id)
+    else:  # on the column itself, so its index answers (ix_communications_updated)
+        query = query.where(c.updated_at >= datetime.fromtimestamp(changed_since, UTC))
     return _table(session, query, COMMUNICATIONS)
 
 

@@ -21,6 +21,7 @@ class Communication(Base):
     __table_args__ = (
         Index("ix_communications_profile", "profile_id", "created_at"),
         Index("ix_communications_batch", "batch"),
+        Index("ix_communications_updated", "updated_at"),  # the assessment reads what changed since its last read
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
