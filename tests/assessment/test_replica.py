@@ -23,7 +23,7 @@ def test_a_report_after_changes_sees_them_without_a_rebuild(engine: Engine, tmp_
     assessment = build(engine, tmp_path, AssessmentConfig(refresh_seconds=0))
     assert {r.communication: r.volume for r in assessment.inventory()}["promo-x"] == 2
     built = assessment.replica.marks.built_at
-    since = time.time() - 0.5
+    since = time.time()  # the ecosystem was stored before this, the changes below after
     with unit_of_work(engine) as session:
         log_external(session, [ExternalCommunication("p3", 3, "marketing", "sms", "martech", template="promo-x",
                                                      source_system="crm", occurred_at=LATER)])  # fmt: skip
