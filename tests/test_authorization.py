@@ -18,7 +18,8 @@ from tests.console.conftest import log_in
 from tests.console.people import wrong_merge
 from tests.support.builders import make_user
 
-ROLES = ("agent", "supervisor", "analyst", "admin")
+ROLES = ("agent", "supervisor", "analyst", "admin", "communications")
+ASSESSORS = frozenset({"analyst", "communications"})  # the communications assessment: aggregates, no person
 ANY_ROLE = frozenset(ROLES)
 PEOPLE = frozenset({"agent", "supervisor"})
 # Who needs no session or key at all, and why that is safe.
@@ -49,12 +50,19 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/login"): PUBLIC,
     ("GET", "/console"): ANY_ROLE,
     ("POST", "/console/logout"): ANY_ROLE,
-    ("GET", "/console/reports"): frozenset({"supervisor", "analyst"}),
     ("GET", "/console/journeys"): frozenset({"supervisor", "analyst"}),  # counts; instances only with customers:view
     ("POST", "/console/customers/{profile_id}/journeys/{instance_id}/steps/{step}"): PEOPLE,
     ("GET", "/v1/journeys/resume"): RESUME_TOKEN,
     ("PUT", "/v1/journeys/resume/steps/{step}/draft"): RESUME_TOKEN,
     ("POST", "/v1/journeys/resume/steps/{step}/complete"): RESUME_TOKEN,
+    ("GET", "/console/reports"): frozenset({"supervisor", "analyst", "communications"}),
+    ("GET", "/console/communications"): ASSESSORS,
+    ("GET", "/console/communications/flow"): ASSESSORS,
+    ("GET", "/console/communications/effectiveness"): ASSESSORS,
+    ("GET", "/console/communications/bottlenecks"): ASSESSORS,
+    ("GET", "/console/communications/redundancy"): ASSESSORS,
+    ("GET", "/console/communications/export/{report}"): ASSESSORS,
+    ("GET", "/console/charts/plotly.min.js"): ASSESSORS,  # only the pages that draw charts load it
     ("GET", "/console/find"): PEOPLE,
     ("GET", "/console/customers/{profile_id}"): PEOPLE,
     ("POST", "/console/customers/{profile_id}/corrections"): PEOPLE,
@@ -174,6 +182,11 @@ for _method, _path in (
     ("POST", "/v1/communication-problems/{problem_id}/link"),
     ("POST", "/v1/communication-problems/{problem_id}/split"),
     ("POST", "/v1/communication-problems/{problem_id}/notify"),
+    ("GET", "/v1/assessment/inventory"),
+    ("GET", "/v1/assessment/flow-map"),
+    ("GET", "/v1/assessment/effectiveness"),
+    ("GET", "/v1/assessment/bottlenecks"),
+    ("GET", "/v1/assessment/redundancy"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

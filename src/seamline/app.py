@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seamline import __version__
+from seamline.api.assessment import router as assessment_router
 from seamline.api.cases import router as cases_router
 from seamline.api.communications import router as communications_router
 from seamline.api.consent import router as consent_router
@@ -43,6 +44,7 @@ from seamline.api.profiles import router as profiles_router
 from seamline.api.tasks import router as tasks_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
+from seamline.assessment.service import Assessment
 from seamline.audit.service import AuditWriter
 from seamline.communications.templates import Catalog
 from seamline.config import Settings
@@ -268,6 +270,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             MatchIndex(),
         )
         app.state.matching = matcher
+        app.state.assessment = Assessment(engine, app.state.templates, settings.assessment)
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.
@@ -330,6 +333,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(errors_router)
     app.include_router(matching_router)
     app.include_router(tasks_router)
+    app.include_router(assessment_router)
     app.include_router(preferences_router(settings))
     app.include_router(links_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.

@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from seamline.assessment.config import AssessmentConfig
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig
 from seamline.consent.config import ConsentConfig
@@ -135,6 +136,7 @@ class Settings(BaseSettings):
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     triggers: TriggersConfig = Field(default_factory=TriggersConfig)
     errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
+    assessment: AssessmentConfig = Field(default_factory=AssessmentConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -11,8 +11,9 @@ import pytest
 from seamline.cli import COMMANDS, load
 
 HEAVY = ("pandas", "duckdb", "splink", "fastapi", "seamline.matching.model")
-# The commands that match records or serve the API (which answers matching requests).
-MATCHING = {"serve", "worker", "match"}
+# The commands that match records or serve the API (which answers matching requests), and the communications
+# assessment, whose reports run on DuckDB.
+MATCHING = {"serve", "worker", "match", "assess"}
 
 
 def _imported_after(code: str) -> set[str]:

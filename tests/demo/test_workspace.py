@@ -107,6 +107,8 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
     assert handoffs == sum(1 for c in CONVERSATIONS if c.handoff)
     assert [tuple(r) for r in requests] == [("access", "open"), ("erasure", "open")]  # for the privacy officer
     assert "; 2 data-subject requests waiting" in summary
+    # The other platforms' sends and the print vendor's log, in the communications log (docs/assessment.md).
+    assert re.search(r"; [1-9][\d,]* communication events from five platforms and [1-9][\d,]* printed letters", summary)
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:

@@ -25,7 +25,7 @@ def test_the_role_table() -> None:
     assert sees_people == {"agent", "supervisor"}
     assert {role for role in ROLES if may(role, UNMERGE)} == {"supervisor"}
     assert {role for role in ROLES if may(role, MANAGE_USERS)} == {"admin"}
-    assert {role for role in ROLES if may(role, VIEW_REPORTS)} == {"supervisor", "analyst"}
+    assert {role for role in ROLES if may(role, VIEW_REPORTS)} == {"supervisor", "analyst", "communications"}
     assert all(may(role, CORRECT_CUSTOMERS) and may(role, CHANGE_PREFERENCES) for role in sees_people)
     assert not any(may("nobody", p) for p in PERMISSIONS)
     # Cases are people's matters: only the roles that serve people see or work them.

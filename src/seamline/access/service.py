@@ -41,6 +41,7 @@ SCOPES = (
     "tasks:write",
     "errors:read",
     "errors:write",
+    "reports:read",  # the communications assessment's reports: aggregates, no person
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

@@ -51,6 +51,11 @@ COMMANDS: dict[str, Entry] = {
     "tasks": Entry("tasks", "app", "Tasks: work queues, a task's context, picking up and completing."),
     "triggers": Entry("triggers", "app", "Trigger rules: check the files, list the rules, run the due steps."),
     "errors": Entry("errors", "app", "Communication errors: sampling files, the policy file, escalation clocks."),
+    "assess": Entry(
+        "assess",
+        "assess",
+        "Write the communications assessment as files for a steering meeting (CSV, JSON and an SVG flow map).",
+    ),
 }
 
 

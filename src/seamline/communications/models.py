@@ -23,6 +23,7 @@ class Communication(Base):
         Index("ix_communications_batch", "batch"),
         # Blast radius of a communication error: everyone a run reached (migration 0019, the errors domain's).
         Index("ix_communications_run", "batch", "template", "template_version", "source_system", "id"),
+        Index("ix_communications_updated", "updated_at"),  # the assessment reads what changed since its last read
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

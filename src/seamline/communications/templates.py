@@ -26,6 +26,7 @@ PRIORITIES = ("critical", "service", "marketing")
 CHANNELS = ("email", "sms", "push", "paper", "in_app")
 # Names Seamline fills itself, which a template may use without declaring.
 PROVIDED = ("preferences_url", "communication_id")
+SEAMLINE = "seamline"  # the platform of the templates Seamline renders and sends itself
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
 
 
@@ -45,6 +46,19 @@ class Template:
     document_type: str | None
     sources: Mapping[str, str]  # subject, text, html (email); text (sms, push, in_app, paper)
     compiled: Mapping[str, JinjaTemplate]  # each source compiled once, when the template is loaded
+    # What the communications assessment reads (docs/assessment.md): the systems whose data feeds it, the
+    # platform that sends it (another platform's communication is declared without a body), the event that
+    # says it did its job and within how many days, and what one message costs.
+    source_systems: tuple[str, ...] = ()
+    platform: str = SEAMLINE
+    goal_event: str | None = None
+    goal_window_days: int = 7
+    cost_per_message: float | None = None
+
+    @property
+    def is_declaration_only(self) -> bool:
+        """Another platform sends it: Seamline knows what it is, not how to render it."""
+        return self.platform != SEAMLINE
 
     @property
     def needs_consent(self) -> bool:
@@ -92,9 +106,13 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
         raise _problem(name, "channels", "invalid", f"unknown channels {bad}; known: {', '.join(CHANNELS)}")
     fields = tuple(str(f) for f in raw.get("fields") or [])
     sources = {key: str(raw[key]) for key in ("subject", "text", "html") if raw.get(key) is not None}
-    if "text" not in sources:
+    platform = text("platform", SEAMLINE) or SEAMLINE
+    assessed = _assessed(name, raw)
+    if platform != SEAMLINE:
+        sources = {}  # another platform renders it; a body here would never be used
+    elif "text" not in sources:
         raise _problem(name, "text", "required", "a template has a text body")
-    if "email" in channels and "subject" not in sources:
+    if platform == SEAMLINE and "email" in channels and "subject" not in sources:
         raise _problem(name, "subject", "required", "an email template has a subject")
     compiled: dict[str, JinjaTemplate] = {}
     for key, source in sources.items():
@@ -125,7 +143,31 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
         document_type=text("document_type"),
         sources=sources,
         compiled=compiled,
+        platform=platform,
+        **assessed,
     )
+
+
+def _assessed(name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The declarations the assessment reads: source systems, goal event and window, cost per message."""
+    systems = raw.get("source_systems") or []
+    if not isinstance(systems, list) or not all(isinstance(s, str) and s for s in systems):
+        raise _problem(name, "source_systems", "invalid", "source_systems is a list of system names")
+    goal = raw.get("goal_event")
+    if goal is not None and (not isinstance(goal, str) or not goal.strip()):
+        raise _problem(name, "goal_event", "invalid", "goal_event is the name of a tracked event")
+    window = raw.get("goal_window_days", 7)
+    if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 365:
+        raise _problem(name, "goal_window_days", "invalid", "goal_window_days is a whole number from 1 to 365")
+    cost = raw.get("cost_per_message")
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0):
+        raise _problem(name, "cost_per_message", "invalid", "cost_per_message is a number, 0 or more")
+    return {
+        "source_systems": tuple(systems),
+        "goal_event": goal.strip() if isinstance(goal, str) else None,
+        "goal_window_days": window,
+        "cost_per_message": None if cost is None else float(cost),
+    }
 
 
 class Catalog:
@@ -158,6 +200,8 @@ class Catalog:
 
 def render(template: Template, data: Mapping[str, Any], provided: Mapping[str, Any]) -> Rendered:
     """Render with exactly the declared fields; a missing one is an InvalidInput naming it."""
+    if template.is_declaration_only:
+        raise _problem(template.name, "template", "not_sent_here", f"{template.platform} sends it, not Seamline")
     missing = [f for f in template.fields if f not in data]
     if missing:
         raise InvalidInput(

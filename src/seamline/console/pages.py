@@ -17,6 +17,7 @@ from jinja2.runtime import Context
 from seamline.console.labels import trait_label
 from seamline.profiles.vocabulary import ADDRESS_PARTS, address_text
 from seamline.users.permissions import (
+    ASSESS_COMMUNICATIONS,
     CHANGE_PREFERENCES,
     FIND_CUSTOMERS,
     MANAGE_OUTBOX,
@@ -50,6 +51,7 @@ NAVIGATION = (
     (VIEW_CASES, "/console/errors", "Errors"),
     (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
+    (ASSESS_COMMUNICATIONS, "/console/communications", "Communications"),
     (MANAGE_USERS, "/console/users", "Users"),
     (MANAGE_OUTBOX, "/console/outbox", "Outbox"),
 )

@@ -11,6 +11,7 @@ from seamline.console import (
     admin,
     case_actions,
     cases,
+    communications,
     customer,
     errors_queue,
     journeys,
@@ -22,22 +23,11 @@ from seamline.console import (
 )
 
 STATIC = Path(__file__).parent / "static"
+PAGES = (shell, customer, cases, case_actions, journeys, tasks, matches, admin, outbox, errors_queue, problems)
 
 
 def mount_console(app: FastAPI) -> None:
     """Add the console's pages and its static files (public: a stylesheet holds no personal data)."""
-    for module in (
-        shell,
-        customer,
-        cases,
-        case_actions,
-        journeys,
-        tasks,
-        matches,
-        admin,
-        outbox,
-        errors_queue,
-        problems,
-    ):
+    for module in (*PAGES, communications):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -17,6 +17,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
 from seamline.demo.comm_errors import STATEMENTS, known_profiles, report_demo_errors
+from seamline.demo.communications import communication_events, import_print_log, print_send_log
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.moments import install_rules, moments_traffic
@@ -25,6 +26,7 @@ from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
 from seamline.demo.stories import open_conversations
 from seamline.errors.policy import read_policy
+from seamline.identity.service import IdentityContext
 from seamline.ingestion.service import backlog
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import RunSummary, run_batch
@@ -33,7 +35,12 @@ from seamline.synthetic.people import Person
 from seamline.users.service import create_user
 
 # The bank's staff: who a newcomer logs in as.
-DEMO_USERS = (("alex", "agent", "Alex Agent"), ("sam", "supervisor", "Sam Supervisor"), ("admin", "admin", "Admin"))
+DEMO_USERS = (
+    ("alex", "agent", "Alex Agent"),
+    ("sam", "supervisor", "Sam Supervisor"),
+    ("admin", "admin", "Admin"),
+    ("cora", "communications", "Cora Communications"),  # owns what the bank sends: the Communications area
+)
 _SETUP = Principal(name="demo", kind="operator", scopes=frozenset(), surface="cli")
 
 
@@ -117,10 +124,16 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     journeys = start_demo_journeys(engine, pipeline, workspace.people)
     customers = known_profiles(engine, pipeline, workspace.people[len(workspace.people) // 2 :], STATEMENTS)
     errors = report_demo_errors(engine, read_policy(settings.errors.policy_file), customers)
+    # The other platforms' sends, reported by their events and the print vendor's log: the Communications area.
+    told = send(base_url, workspace.keys, communication_events(workspace.people, utcnow()))
+    wait_for_worker(engine)
+    printed = import_print_log(engine, IdentityContext(settings.identity), print_send_log(workspace.people, utcnow()))
     return (
         f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
         f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review; "
         f"{cases} customer conversations; {journeys} customers part-way through a journey (console: Journeys); "
         f"{requests} data-subject requests waiting (`seamline privacy list`); "
-        f"{errors} communication errors reported (/console/errors)"
+        f"{errors} communication errors reported (/console/errors); "
+        f"{told:,} communication events from five platforms and {printed.added:,} printed letters in the "
+        "communications log (console: Communications)"
     )

@@ -10,7 +10,8 @@ AGENT = "agent"
 SUPERVISOR = "supervisor"
 ANALYST = "analyst"
 ADMIN = "admin"
-ROLES = (AGENT, SUPERVISOR, ANALYST, ADMIN)
+COMMUNICATIONS_OWNER = "communications"  # owns what the company sends: the communications assessment, no person
+ROLES = (AGENT, SUPERVISOR, ANALYST, ADMIN, COMMUNICATIONS_OWNER)
 
 FIND_CUSTOMERS = "customers:find"
 VIEW_CUSTOMERS = "customers:view"  # personal data: every view is audited
@@ -28,6 +29,7 @@ MANAGE_KEYS = "keys:manage"
 MANAGE_OUTBOX = "outbox:manage"  # dead letters (replay, discard) and destinations (pause, resume): no person shown
 VIEW_JOURNEYS = "journeys:view"  # the journeys board: open, stalled, abandoned by definition and step (counts)
 WORK_JOURNEYS = "journeys:work"  # complete a journey step an agent is allowed to, with the customer on the line
+ASSESS_COMMUNICATIONS = "communications:assess"  # the communications assessment: aggregates of the log, no person
 PERMISSIONS = (
     FIND_CUSTOMERS,
     VIEW_CUSTOMERS,
@@ -45,6 +47,7 @@ PERMISSIONS = (
     MANAGE_OUTBOX,
     VIEW_JOURNEYS,
     WORK_JOURNEYS,
+    ASSESS_COMMUNICATIONS,
 )
 
 _AGENT = frozenset(
@@ -58,7 +61,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # an everyday call, where its last four characters let an agent check what the caller says.
     SUPERVISOR: _AGENT | {UNMERGE, REVEAL_NATIONAL_IDS, REVIEW_MATCHES, SUPERVISE_CASES, VIEW_REPORTS, VIEW_JOURNEYS},
     # Analysts answer "where does the experience break", which needs counts, not people: data minimization.
-    ANALYST: frozenset({VIEW_REPORTS, VIEW_JOURNEYS}),
+    ANALYST: frozenset({VIEW_REPORTS, VIEW_JOURNEYS, ASSESS_COMMUNICATIONS}),
+    # A communications owner sees what the company sends and how it lands: the same aggregates, no person.
+    COMMUNICATIONS_OWNER: frozenset({VIEW_REPORTS, ASSESS_COMMUNICATIONS}),
     # Admins run accounts and keys. Seeing customers would let whoever holds the keys to everything read
     # everyone unseen by the people who serve them; an admin who also serves customers gets a second account.
     ADMIN: frozenset({MANAGE_USERS, MANAGE_KEYS, MANAGE_OUTBOX}),

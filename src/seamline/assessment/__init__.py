@@ -1,0 +1,1 @@
+"""The communications assessment: inventory, flow map, channel effectiveness, bottlenecks, redundant collection."""

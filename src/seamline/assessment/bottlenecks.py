@@ -1,0 +1,142 @@
+"""Bottlenecks and breaks: for every path of the flow map, latency trigger→send→delivery (p50/p95), failures,
+bounces, dead letters, held messages and late deliveries; and queues that grow. Ranked by how many messages each
+break touched, so the worst is first. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from seamline.assessment.scope import STAGES
+
+FAILURES = "failures"
+BOUNCES = "bounces"
+DEAD_LETTERS = "dead letters"
+HELD = "held"
+LATE = "late deliveries"
+QUEUE = "growing queue"
+
+
+@dataclass(frozen=True, slots=True)
+class PathLatency:
+    source_system: str
+    platform: str
+    communication: str
+    channel: str
+    volume: int
+    send_p50_seconds: float | None
+    send_p95_seconds: float | None
+    delivery_p50_seconds: float | None
+    delivery_p95_seconds: float | None
+    failed: int
+    bounced: int
+    dead: int
+    held: int
+    held_reason: str | None
+    late: int
+
+    def as_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def path(self) -> str:
+        return f"{self.source_system} → {self.platform} → {self.communication} → {self.channel}"
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """One break, with how many messages it touched and a plain sentence."""
+
+    kind: str
+    where: str
+    messages: int
+    share: float | None
+    sentence: str
+
+    def as_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def paths(rows: Sequence[Mapping[str, Any]], dead: Sequence[Mapping[str, Any]]) -> list[PathLatency]:
+    """Latency and break counts per path (queries.latencies, queries.dead_letters)."""
+    dead_by = {tuple(str(d[s]) for s in STAGES): int(d["dead"]) for d in dead}
+    out = []
+    for r in rows:
+        key = tuple(str(r[s]) for s in STAGES)
+        out.append(
+            PathLatency(
+                key[0],
+                key[1],
+                key[2],
+                key[3],
+                int(r["volume"]),
+                _round(r["send_p50"]),
+                _round(r["send_p95"]),
+                _round(r["deliver_p50"]),
+                _round(r["deliver_p95"]),
+                int(r["failed"]),
+                int(r["bounced"]),
+                dead_by.get(key, 0),
+                int(r["held"]),
+                r["held_reason"] or None,
+                int(r["late"]),
+            )
+        )
+    return sorted(out, key=lambda p: -p.volume)
+
+
+def _hours(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _share(count: int, whole: int) -> str:
+    return f"{count / whole:.0%}" if whole else "—"
+
+
+def _path_breaks(p: PathLatency, late_hours: float) -> list[Break]:
+    reason = f": {p.held_reason}" if p.held_reason else ""
+    candidates = (
+        (FAILURES, p.failed, f"{p.failed} of {p.volume} {p.communication} messages failed on {p.channel} "
+                             f"through {p.platform} ({_share(p.failed, p.volume)})."),
+        (BOUNCES, p.bounced, f"{p.bounced} {p.communication} messages bounced on {p.channel} "
+                             f"({_share(p.bounced, p.volume)})."),
+        (DEAD_LETTERS, p.dead, f"{p.dead} {p.communication} messages gave up after every retry (dead letters)."),
+        (HELD, p.held, f"{p.held} {p.communication} messages were held at send time{reason}."),
+        (LATE, p.late, f"{p.late} {p.communication} messages on {p.channel} arrived more than {late_hours:g} h "
+                       f"after sending (p95 {_hours(p.delivery_p95_seconds)})."),
+    )  # fmt: skip
+    return [
+        Break(kind, p.path, count, round(count / p.volume, 4) if p.volume else None, sentence)
+        for kind, count, sentence in candidates
+        if count
+    ]
+
+
+def breaks(latencies: Sequence[PathLatency], queues: Sequence[Mapping[str, Any]], late_hours: float) -> list[Break]:
+    """Every break found, worst (most messages touched) first."""
+    found: list[Break] = [b for p in latencies for b in _path_breaks(p, late_hours)]
+    for q in queues:
+        last, before = int(q["last_day"]), int(q["day_before"])
+        if last > before:
+            found.append(
+                Break(
+                    QUEUE,
+                    f"outbox → {q['target']}",
+                    int(q["waiting"]),
+                    None,
+                    f"{q['waiting']} messages wait for {q['target']}; {last} arrived in the last day against "
+                    f"{before} the day before (oldest {_hours(float(q['oldest_seconds'] or 0))}).",
+                )
+            )
+    return sorted(found, key=lambda b: (-b.messages, b.kind, b.where))

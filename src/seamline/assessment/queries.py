@@ -1,0 +1,187 @@
+"""The reports' queries on the columnar copy (DuckDB SQL over `facts` and the tables beside it).
+
+Every query takes the scope's WHERE clause with bound values; the clause names only the flow map's known stages.
+"""
+
+# ruff: noqa: S608  # the only text spliced into these queries is the scope's WHERE clause, built from the known stage
+# names; every value is bound as a parameter.
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from seamline.assessment.scope import Scope
+
+Row = dict[str, Any]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> list[Row]:
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def inventory(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
+    """One row per communication seen: what the log says of it."""
+    where, params = scope.where()
+    return _rows(
+        con,
+        f"""
+        SELECT communication, mode(type) AS type, list(DISTINCT template_version ORDER BY template_version)
+                 FILTER (WHERE template_version IS NOT NULL) AS versions,
+               list(DISTINCT source_system ORDER BY source_system) AS sources,
+               list(DISTINCT platform ORDER BY platform) AS platforms,
+               list(DISTINCT channel ORDER BY channel) AS channels,
+               count(*) AS volume, count(DISTINCT batch) AS batches, min(sent_at) AS first_sent,
+               max(sent_at) AS last_sent, count(*) FILTER (WHERE is_failed OR is_bounced) AS errors,
+               count(*) FILTER (WHERE is_suppressed) AS held
+        FROM facts WHERE {where} GROUP BY communication ORDER BY volume DESC, communication
+        """,
+        params,
+    )
+
+
+def paths(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
+    """Volumes and failures of every source → platform → communication → channel path."""
+    where, params = scope.where()
+    return _rows(
+        con,
+        f"""
+        SELECT source_system, platform, communication, channel, count(*) AS volume,
+               count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
+        FROM facts WHERE {where} GROUP BY ALL ORDER BY volume DESC
+        """,
+        params,
+    )
+
+
+def effectiveness(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    goals: Sequence[tuple[str, str, float]],
+    contact_seconds: float,
+    segment: str | None,
+) -> list[Row]:
+    """Per channel x communication (x product when segmented): delivery, engagement, conversion, complaints,
+    unsubscribes, and contacts after (a case opened within `contact_seconds` of the message)."""
+    where, params = scope.where()
+    con.register("goals", pa.table({
+        "communication": [g[0] for g in goals], "goal_event": [g[1] for g in goals],
+        "window_seconds": pa.array([g[2] for g in goals], pa.float64()),
+    }))  # fmt: skip
+    seg = "coalesce(f.product, '(no product)')" if segment == "product" else "NULL"
+    try:
+        return _rows(
+            con,
+            f"""
+            WITH f AS (SELECT * FROM facts WHERE {where}),
+            converted AS (
+              SELECT DISTINCT f.id FROM f JOIN goals g ON g.communication = f.communication
+              JOIN events e ON e.profile_id = f.profile_id AND e.name = g.goal_event
+               AND e.occurred_at > f.sent_at AND e.occurred_at <= f.sent_at + g.window_seconds
+              WHERE NOT f.is_suppressed),
+            contacted AS (
+              SELECT DISTINCT f.id FROM f JOIN cases c ON c.profile_id = f.profile_id
+               AND c.opened_at > f.sent_at AND c.opened_at <= f.sent_at + ?
+              WHERE NOT f.is_suppressed)
+            SELECT f.channel, f.communication, {seg} AS segment, count(*) AS volume,
+                   count(*) FILTER (WHERE f.is_suppressed) AS held,
+                   count(*) FILTER (WHERE NOT f.is_suppressed) AS sent,
+                   count(*) FILTER (WHERE f.is_delivered) AS delivered,
+                   count(*) FILTER (WHERE f.is_opened) AS opened,
+                   count(*) FILTER (WHERE f.is_clicked) AS clicked,
+                   count(*) FILTER (WHERE f.is_complained) AS complained,
+                   count(*) FILTER (WHERE f.is_unsubscribed) AS unsubscribed,
+                   count(*) FILTER (WHERE f.is_failed OR f.is_bounced) AS failed,
+                   count(cv.id) AS converted, count(ct.id) AS contacted_after
+            FROM f LEFT JOIN converted cv ON cv.id = f.id LEFT JOIN contacted ct ON ct.id = f.id
+            GROUP BY ALL ORDER BY volume DESC, f.channel, f.communication
+            """,
+            [contact_seconds, *params],
+        )
+    finally:
+        con.unregister("goals")
+
+
+def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float) -> list[Row]:
+    """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held, late deliveries."""
+    where, params = scope.where()
+    return _rows(
+        con,
+        f"""
+        SELECT source_system, platform, communication, channel, count(*) AS volume,
+               quantile_cont(sent_at - created_at, 0.5) FILTER (WHERE NOT is_suppressed) AS send_p50,
+               quantile_cont(sent_at - created_at, 0.95) FILTER (WHERE NOT is_suppressed) AS send_p95,
+               quantile_cont(delivered_at - sent_at, 0.5) AS deliver_p50,
+               quantile_cont(delivered_at - sent_at, 0.95) AS deliver_p95,
+               count(*) FILTER (WHERE is_failed) AS failed, count(*) FILTER (WHERE is_bounced) AS bounced,
+               count(*) FILTER (WHERE is_suppressed) AS held, mode(held_reason) AS held_reason,
+               count(*) FILTER (WHERE delivered_at - sent_at > ?) AS late
+        FROM facts WHERE {where} GROUP BY ALL
+        """,
+        [late_seconds, *params],
+    )
+
+
+def dead_letters(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
+    """Dead letters in the outbox, by the path of the communication they carried."""
+    where, params = scope.where()
+    return _rows(
+        con,
+        f"""
+        SELECT f.source_system, f.platform, f.communication, f.channel, count(*) AS dead
+        FROM outbox o JOIN (SELECT * FROM facts WHERE {where}) f ON f.communication_id = o.delivery_id
+        WHERE o.status = 'dead' GROUP BY ALL
+        """,
+        params,
+    )
+
+
+def queues(con: duckdb.DuckDBPyConnection, now: float) -> list[Row]:
+    """Waiting outbox messages per target: how many, the oldest's age, and arrivals today against yesterday."""
+    return _rows(
+        con,
+        """
+        SELECT target, kind, count(*) AS waiting, max(? - created_at) AS oldest_seconds,
+               count(*) FILTER (WHERE created_at > ? - 86400) AS last_day,
+               count(*) FILTER (WHERE created_at <= ? - 86400 AND created_at > ? - 172800) AS day_before
+        FROM outbox WHERE status = 'pending' GROUP BY ALL ORDER BY waiting DESC
+        """,
+        [now, now, now, now],
+    )
+
+
+def collections(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """Per source and canonical field: people it holds a value for, how many had already given one to another
+    source first, how many of those disagree (no value in common), and the source most often first."""
+    return _rows(
+        con,
+        """
+        WITH s AS (
+          SELECT profile_id, name, source_id, min(first_seen_at) AS first, list(DISTINCT value_hash) AS hashes
+          FROM traits GROUP BY ALL),
+        earlier AS (
+          SELECT a.source_id AS collector, a.name, a.profile_id, b.source_id AS holder,
+                 NOT list_has_any(a.hashes, b.hashes) AS differs
+          FROM s a JOIN s b ON a.profile_id = b.profile_id AND a.name = b.name AND a.source_id <> b.source_id
+           AND b.first < a.first),
+        per_person AS (
+          SELECT collector, name, profile_id, bool_and(differs) AS disagreed FROM earlier GROUP BY ALL),
+        holders AS (
+          SELECT collector, name, holder, count(DISTINCT profile_id) AS people FROM earlier GROUP BY ALL),
+        top_holder AS (
+          SELECT collector, name, arg_max(holder, people) AS holder, max(people) AS holder_people
+          FROM holders GROUP BY ALL),
+        asked AS (SELECT source_id AS collector, name, count(*) AS asked FROM s GROUP BY ALL)
+        SELECT a.collector, a.name, a.asked, count(p.profile_id) AS already_held,
+               count(p.profile_id) FILTER (WHERE p.disagreed) AS disagreed, t.holder, t.holder_people
+        FROM asked a LEFT JOIN per_person p ON p.collector = a.collector AND p.name = a.name
+        LEFT JOIN top_holder t ON t.collector = a.collector AND t.name = a.name
+        GROUP BY ALL
+        """,
+        [],
+    )

@@ -1,0 +1,142 @@
+"""The assessment's reports, each computed from the store through the columnar copy (replica.py), with the
+templates' declarations beside the log. One `Assessment` per process (the API, the console and the CLI share it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from seamline.assessment import bottlenecks, effectiveness, flowmap, inventory, queries, redundancy
+from seamline.assessment.config import AssessmentConfig
+from seamline.assessment.inventory import Declaration
+from seamline.assessment.replica import Replica
+from seamline.assessment.scope import Scope
+from seamline.communications.templates import Catalog
+from seamline.core.db import unit_of_work
+from seamline.core.errors import InvalidInput, NotFound
+
+SEGMENTS = ("product",)
+
+
+def declarations(catalog: Catalog) -> dict[str, Declaration]:
+    """What every valid template declares (an invalid one cannot be sent, so it is not part of the ecosystem)."""
+    out = {}
+    for name in catalog.names():
+        try:
+            t = catalog.get(name)
+        except (InvalidInput, NotFound):
+            continue
+        out[name] = Declaration(
+            t.name, t.type, t.purpose, t.topic, t.owner, t.version, t.priority, t.channels, t.source_systems,
+            t.platform, t.needs_consent, t.goal_event, t.goal_window_days, t.cost_per_message,
+        )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Bottlenecks:
+    breaks: tuple[bottlenecks.Break, ...]
+    paths: tuple[bottlenecks.PathLatency, ...]
+
+
+# Where collection points outside trait provenance come from: a function of a read session returning rows of
+# (journey, step, field, asked, already_held, disagreed) — `seamline.journeys.service.collection_counts`, wired
+# in by the app when journeys exist.
+CollectionCounts = Callable[[Session], Sequence[Sequence[object]]]
+
+
+def collection_points(rows: Sequence[Sequence[object]]) -> list[redundancy.CollectionPoint]:
+    """Rows of (journey, step, field, asked, already_held, disagreed), or objects with those attributes."""
+    out = []
+    for row in rows:
+        values = (
+            [getattr(row, k) for k in ("journey", "step", "field", "asked", "already_held", "disagreed")]
+            if hasattr(row, "already_held")
+            else list(row)
+        )
+        j, s, f, asked, held, disagreed = (str(v) for v in values)
+        out.append(redundancy.CollectionPoint(j, s, f, int(asked), int(held), int(disagreed)))
+    return out
+
+
+@dataclass
+class Assessment:
+    """The reports of one store, over a columnar copy kept in this process."""
+
+    engine: Engine
+    catalog: Catalog
+    config: AssessmentConfig = field(default_factory=AssessmentConfig)
+    collection_counts: CollectionCounts | None = None
+    replica: Replica = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.replica = Replica(self.config.refresh_seconds, self.config.rebuild_seconds)
+
+    def _open(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine, write=False)
+
+    def _goals(self, declared: dict[str, Declaration]) -> list[str]:
+        return [d.goal_event for d in declared.values() if d.goal_event]
+
+    def inventory(self, scope: Scope | None = None) -> list[inventory.InventoryRow]:
+        """Every communication, declared or seen; undeclared and never-sent ones flagged."""
+        scope = scope or Scope()
+        declared = declarations(self.catalog)
+        with self.replica.reading(self._open, self._goals(declared)) as con:
+            seen = queries.inventory(con, scope)
+        narrowed = bool(scope.focus or scope.product or scope.type)
+        # A narrowed view lists what it shows; every declared communication is listed only in the whole picture.
+        shown = {k: v for k, v in declared.items() if not narrowed or k in {s["communication"] for s in seen}}
+        return inventory.build(seen, shown)
+
+    def flow_map(self, scope: Scope | None = None) -> flowmap.FlowMap:
+        """Data sources → platforms → communications → channels, with volumes and failures on every edge."""
+        scope = scope or Scope()
+        declared = declarations(self.catalog)
+        with self.replica.reading(self._open, self._goals(declared)) as con:
+            return flowmap.build(queries.paths(con, scope))
+
+    def effectiveness(
+        self, scope: Scope | None = None, *, segment: str | None = None
+    ) -> list[effectiveness.EffectivenessRow]:
+        """Per channel x communication (x product): delivery, engagement, conversion, complaints, contacts after."""
+        if segment is not None and segment not in SEGMENTS:
+            raise ValueError(f"{segment!r} is not a segment")  # the edges check before
+        scope = scope or Scope()
+        declared = declarations(self.catalog)
+        goals = [(n, d.goal_event, d.goal_window_days * 86_400.0) for n, d in declared.items() if d.goal_event]
+        with self.replica.reading(self._open, [g[1] for g in goals]) as con:
+            rows = queries.effectiveness(con, scope, goals, self.config.contacts_after_days * 86_400.0, segment)
+        return effectiveness.build(rows, declared, self.config.channel_costs)
+
+    def bottlenecks(self, scope: Scope | None = None) -> Bottlenecks:
+        """Latency and breaks per path, and growing queues: the worst break first."""
+        scope = scope or Scope()
+        declared = declarations(self.catalog)
+        late = self.config.late_delivery_hours * 3600.0
+        with self.replica.reading(self._open, self._goals(declared)) as con:
+            latency = queries.latencies(con, scope, late)
+            dead = queries.dead_letters(con, scope)
+            waiting = queries.queues(con, time.time())
+        paths = bottlenecks.paths(latency, dead)
+        found = bottlenecks.breaks(paths, waiting, self.config.late_delivery_hours)
+        return Bottlenecks(tuple(found), tuple(paths))
+
+    def redundancy(self, points: Sequence[redundancy.CollectionPoint] = ()) -> list[redundancy.Redundancy]:
+        """Every place collecting a field already held elsewhere, most effort wasted first; `points` adds places
+        outside trait provenance (journey steps with their prefill counters)."""
+        declared = declarations(self.catalog)
+        extra = list(points)
+        if self.collection_counts is not None:
+            with self._open() as session:
+                extra.extend(collection_points(self.collection_counts(session)))
+        with self.replica.reading(self._open, self._goals(declared)) as con:
+            collected = queries.collections(con)
+            names = dict(self.replica.sources)
+        return redundancy.build(collected, names, extra)
