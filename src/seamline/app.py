@@ -30,12 +30,14 @@ from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
+from seamline.api.inbox import router as inbox_router
 from seamline.api.matching import MatchingApi
 from seamline.api.matching import router as matching_router
 from seamline.api.openapi import DESCRIPTION, document, errors
 from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
+from seamline.api.providers import build_router as providers_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
 from seamline.audit.service import AuditWriter
@@ -306,6 +308,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(cases_router)
     app.include_router(communications_router)
     app.include_router(destinations_router)
+    app.include_router(inbox_router)
+    app.include_router(providers_router(settings))
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from seamline.audit.service import MAX_ENTRIES, entries, scrub_details
 from seamline.cases.service import erase_cases, export_cases
+from seamline.communications.inbox import erase_person as erase_inbox
+from seamline.communications.inbox import export_person as export_inbox
 from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
@@ -283,6 +285,7 @@ def export_profile(
         ],
         "cases": export_cases(session, members),
         "communications": export_communications(session, members),
+        "in_app_inbox": export_inbox(session, members),
         "audit": _audit_of(session, members),
     }
 
@@ -356,6 +359,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "cases_erased": erase_cases(session, members),
         "match_pairs_erased": erase_pairs(session, members),
         "communications_erased": erase_communications(session, members),
+        "in_app_messages_erased": erase_inbox(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
         # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
         "destinations_notified": announce_erasure(session, members),
