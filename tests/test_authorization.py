@@ -27,6 +27,7 @@ SERVER_KEY = "server key"  # the profile, consent and privacy APIs: Bearer sk_â€
 WRITE_KEY = "write key"  # the tracking API: a source's write key
 SIGNED_LINK = "signed link"  # the customer's own preference page: the link is the credential
 LOOPBACK = "loopback or token"  # /metrics
+PROVIDER_SIGNED = "provider signature"  # SMS/push delivery callbacks: the provider's signature is the credential
 
 MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/"): PUBLIC,
@@ -74,6 +75,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/outbox/{entry_id}/replay"): frozenset({"admin"}),
     ("POST", "/console/outbox/{entry_id}/discard"): frozenset({"admin"}),
     ("POST", "/console/destinations/{name}/{action}"): frozenset({"admin"}),
+    ("POST", "/v1/providers/twilio/status"): PROVIDER_SIGNED,
+    ("POST", "/v1/providers/webhook/{channel}"): PROVIDER_SIGNED,
 }
 for _path in ("identify", "track", "page", "screen", "group", "alias", "batch", "i", "t", "p", "s", "g", "a", "b"):
     MATRIX[("POST", f"/v1/{_path}")] = WRITE_KEY
@@ -123,6 +126,9 @@ for _method, _path in (
     ("POST", "/v1/destinations/{name}/pause"),
     ("POST", "/v1/destinations/{name}/resume"),
     ("POST", "/v1/destinations/{name}/replay"),
+    ("GET", "/v1/inbox"),
+    ("POST", "/v1/inbox/{communication_id}/read"),
+    ("POST", "/v1/inbox/{communication_id}/archive"),
     ("GET", "/v1/matching/reviews"),
     ("GET", "/v1/matching/reviews/{review_id}"),
     ("POST", "/v1/matching/reviews/{review_id}/decision"),
@@ -196,6 +202,7 @@ def test_no_api_route_answers_personal_data_without_credentials(settings: Settin
             "request_id": "1",
             "token": "not-a-link",
             "write_key": "wk_not_a_key",
+            "channel": "sms",
         }
         for (method, path), who in MATRIX.items():
             if method == "MOUNT" or isinstance(who, frozenset) or path.startswith("/console"):
@@ -203,7 +210,7 @@ def test_no_api_route_answers_personal_data_without_credentials(settings: Settin
             url = _url(path, ids) + ("?identifier=user_id:u-ada" if path.endswith("/lookup") else "")
             response = client.request(method, url, json={} if method == "POST" else None, follow_redirects=False)
             assert response.status_code < 500, (method, path)
-            if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK):
+            if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK, PROVIDER_SIGNED):
                 assert response.status_code in (401, 403), (method, path, response.status_code)
             body = response.text.lower()
             leaked = [p for p in PERSONAL if p in body]

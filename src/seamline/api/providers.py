@@ -7,11 +7,11 @@ in the communications log; undelivered or failed makes the number (or device) un
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from seamline.api.deps import Ctx
 from seamline.api.openapi import errors
@@ -40,11 +40,7 @@ def build_router(settings: Settings) -> APIRouter:
         responses=errors(400, 401),
         summary="Twilio's message status callback (form post signed with X-Twilio-Signature)",
     )
-    async def twilio_status(
-        request: Request,
-        ctx: Ctx,
-        communication_id: Annotated[str, Query(max_length=100, description="Set by Seamline in the callback URL")],
-    ) -> Response:
+    async def twilio_status(request: Request, ctx: Ctx) -> Response:
         body = await request.body()
         params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         # Twilio signs the URL it was given (ours, under the public address), not the one a proxy forwards.
@@ -52,6 +48,10 @@ def build_router(settings: Settings) -> APIRouter:
         given = request.headers.get("x-twilio-signature", "")
         if settings.sms.provider != "twilio" or not is_twilio_signed(settings.sms.auth_token, url, params, given):
             raise Unauthorized("the X-Twilio-Signature does not sign this callback")
+        # The communication id is in the query of the callback URL Seamline gave (read once the signature holds).
+        communication_id = request.query_params.get("communication_id", "")
+        if not communication_id:
+            raise InvalidInput([FieldError("communication_id", "required", "the callback URL names it")])
         found = twilio_outcome(dict(params))
         if found is not None:
             outcome, detail = found

@@ -1,15 +1,21 @@
-"""SMS through Twilio's Messages API, to a loopback server standing for Twilio: consent at send time, the
-provider's answer, and its status callbacks signed with X-Twilio-Signature (computed by Twilio's own library)."""
+"""SMS and push through HTTP providers, to a loopback server standing for them: Twilio's Messages API and its
+status callbacks signed with X-Twilio-Signature (computed by Twilio's own library), FCM HTTP v1, and the generic
+JSON shape signed per Standard Webhooks (checked and signed by the spec's own library). Consent at send time, the
+provider's answer, and callbacks that close a number or device like a hard bounce."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from standardwebhooks.webhooks import Webhook
 from twilio.request_validator import RequestValidator
 
 from seamline.communications.config import ProviderConfig
@@ -25,7 +31,7 @@ from seamline.outbox.service import DEAD, entries
 from tests.communications.conftest import deliver, queue
 from tests.support.builders import make_source
 from tests.support.flows import drain, profile_holding, send
-from tests.support.providers import ACCOUNT_SID, AUTH_TOKEN, Provider, provider_server
+from tests.support.providers import ACCOUNT_SID, AUTH_TOKEN, FCM_TOKEN, Provider, provider_server
 
 PHONE = "+447911123456"
 DEVICE = "fcm-device-token-ada"
@@ -200,3 +206,78 @@ def test_a_channel_the_template_does_not_declare_is_refused_naming_the_field(
     with pytest.raises(InvalidInput) as refused:
         queue(engine, settings, ada, "savings_offer", {"first_name": "Ada"}, channel="sms")
     assert [e.field for e in refused.value.errors] == ["channel"]
+
+
+def webhook_callback(
+    client: TestClient, secret: str, body: dict[str, object], *, at: datetime | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Post a generic provider's callback, signed per Standard Webhooks by the spec's own library."""
+    raw = orjson.dumps(body)
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret).sign("evt_1", at, raw.decode())
+    headers = {"webhook-id": "evt_1", "webhook-timestamp": str(int(at.timestamp())), "webhook-signature": signature,
+               "content-type": "application/json"}  # fmt: skip
+    answer = client.post("/v1/providers/webhook/push", content=raw, headers=headers)
+    return answer.status_code, answer.json() if answer.content else {}
+
+
+def test_a_push_in_the_generic_shape_is_signed_and_its_signed_callbacks_are_logged(
+    client: TestClient, engine: Engine, settings: Settings, provider: Provider
+) -> None:
+    ada = mobile_person(client, engine, settings)
+    alert = queue(engine, settings, ada, "fraud_alert", ALERT, channel="push")
+    deliver(engine, settings)
+
+    [push] = provider.received
+    assert provider.rejected == 0  # the receiver verified our Standard Webhooks signature
+    assert (push["shape"], push["type"], push["webhook-id"]) == ("webhook", "message.push", alert.communication_id)
+    assert push["data"]["to"] == DEVICE
+    assert push["data"]["title"] == "Did you pay Shop?"
+    assert push["data"]["text"].startswith("Bank: did you pay £9.99")
+    assert push["data"]["callback_url"] == "https://bank.example/v1/providers/webhook/push"
+
+    delivered = {"type": "message.delivered", "data": {"communication_id": alert.communication_id}}
+    assert webhook_callback(client, new_secret(), delivered)[0] == 401  # signed by someone else
+    stale = datetime.now(UTC) - timedelta(minutes=10)
+    assert webhook_callback(client, provider.secret, delivered, at=stale)[0] == 401  # a replay of an old one
+    status, problem = webhook_callback(client, provider.secret, {"type": "message.lost", "data": {}})
+    assert status == 400
+    assert [e["field"] for e in problem["error"]["errors"]] == ["type"]
+    assert webhook_callback(client, provider.secret, delivered)[0] == 204
+    with unit_of_work(engine, write=False) as session:
+        logged = view(session, alert.communication_id)
+    assert [o.outcome for o in logged.outcomes] == ["queued", "accepted", "delivered"]
+
+    failed = {"type": "message.failed", "data": {"communication_id": alert.communication_id, "reason": "gone"}}
+    assert webhook_callback(client, provider.secret, failed)[0] == 204
+    with unit_of_work(engine, write=False) as session:
+        assert view(session, alert.communication_id).status == "bounced_hard"
+        assert not reachability(session, ada, ["push"])["push"].reachable
+
+
+def test_a_push_through_fcm_http_v1_and_an_unregistered_token_closes_the_device(
+    client: TestClient, engine: Engine, settings: Settings, provider: Provider, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "fcm-token"
+    token_file.write_text(FCM_TOKEN + "\n")
+    fcm = ProviderConfig(provider="fcm", url=provider.url, project_id="bank", access_token_file=token_file)
+    fcm_settings = settings.model_copy(update={"push": fcm})
+    ada = mobile_person(client, engine, settings)
+    first = queue(engine, settings, ada, "fraud_alert", ALERT, channel="push")
+    deliver(engine, fcm_settings)
+
+    [push] = provider.received
+    assert provider.rejected == 0  # the bearer token read from the file
+    assert (push["shape"], push["token"]) == ("fcm", DEVICE)
+    assert push["notification"]["title"] == "Did you pay Shop?"
+    assert push["data"] == {"communication_id": first.communication_id}
+
+    provider.answers[DEVICE] = (404, {"error": {"status": "NOT_FOUND", "message": "Requested entity was not found."}})
+    second = queue(engine, settings, ada, "fraud_alert", ALERT, channel="push")
+    deliver(engine, fcm_settings)
+    with unit_of_work(engine, write=False) as session:
+        logged = view(session, second.communication_id)
+        reach = reachability(session, ada, ["push"])["push"]
+    assert logged.status == "bounced_hard"
+    assert "NOT_FOUND" in (logged.outcomes[-1].detail or "")
+    assert not reach.reachable
