@@ -97,6 +97,7 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
         merged_pairs = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'merged'")).scalar()
         to_review = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'pending'")).scalar()
         requests = conn.execute(text("SELECT kind, status FROM privacy_requests ORDER BY id")).all()
+        channels = conn.execute(text("SELECT channel, count(*) FROM communications GROUP BY channel")).all()
     assert pending == 0
     assert f"{workspace.silo_rows:,} silo records imported and {len(workspace.traffic):,} web, app" in summary
     assert merges  # silo records of one customer joined by matching, through the identity graph
@@ -107,6 +108,8 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
     assert handoffs == sum(1 for c in CONVERSATIONS if c.handoff)
     assert [tuple(r) for r in requests] == [("access", "open"), ("erasure", "open")]  # for the privacy officer
     assert "; 2 data-subject requests waiting" in summary
+    assert sorted(tuple(r) for r in channels) == [("in_app", 3), ("sms", 3)]  # a fraud alert by SMS, an inbox note
+    assert "; 6 messages queued" in summary
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:

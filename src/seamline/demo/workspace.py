@@ -17,6 +17,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
 from seamline.demo.feed import send, wait_until_ready
+from seamline.demo.messages import queue_demo_messages
 from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
@@ -105,11 +106,12 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     wait_for_worker(engine)
     agent = next(login.username for login in workspace.logins if login.role == "agent")
     cases = open_conversations(base_url, workspace.bridge_key, engine, settings.cases, workspace.people, agent)
-    requests = open_privacy_requests(
-        engine, Pipeline(settings.identity, settings.consent, settings.traits), workspace.people
-    )
+    identity = Pipeline(settings.identity, settings.consent, settings.traits)
+    requests = open_privacy_requests(engine, identity, workspace.people)
+    messages = queue_demo_messages(engine, settings, identity, workspace.people)
     return (
         f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
         f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review; "
-        f"{cases} customer conversations; {requests} data-subject requests waiting (`seamline privacy list`)"
+        f"{cases} customer conversations; {requests} data-subject requests waiting (`seamline privacy list`); "
+        f"{messages} messages queued (in-app and SMS fraud alerts)"
     )
