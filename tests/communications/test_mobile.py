@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook
 from twilio.request_validator import RequestValidator
@@ -281,3 +282,10 @@ def test_a_push_through_fcm_http_v1_and_an_unregistered_token_closes_the_device(
     assert logged.status == "bounced_hard"
     assert "NOT_FOUND" in (logged.outcomes[-1].detail or "")
     assert not reach.reachable
+
+
+def test_a_provider_that_does_not_carry_the_channel_is_refused_in_the_settings() -> None:
+    with pytest.raises(ValidationError, match=r"sms\.provider must be twilio, webhook or none"):
+        Settings(sms=ProviderConfig(provider="fcm"))
+    with pytest.raises(ValidationError, match=r"push\.provider must be fcm, webhook or none"):
+        Settings(push=ProviderConfig(provider="twilio"))
