@@ -191,7 +191,8 @@ def run(database_url: str, options: argparse.Namespace, smtp_port: int, hook_por
     rate = _queue(engine, settings, people, catalog, "payment_due", DUE, "sms")
     delivered, wall, cpu = _drain(engine, settings)
     print(f"[{kind}] SMS (Twilio shape): {delivered:,} in {wall:.2f} s = {delivered / wall:,.0f} SMS/s "
-          f"(enqueue {rate:,.0f}/s; dispatcher CPU {cpu / wall:.2f} cores, {cpu / delivered * 1e6:.0f} us per SMS)")  # fmt: skip
+          f"(enqueue {rate:,.0f}/s; dispatcher CPU {cpu / wall:.2f} cores, "
+          f"{cpu / delivered * 1e6:.0f} us per SMS)")  # fmt: skip
 
     # 4. latency at a steady rate: one message per transaction, as a request that causes one would.
     runner = build_dispatcher(engine, settings, unsubscribe_url=None)
