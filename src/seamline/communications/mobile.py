@@ -11,7 +11,6 @@ in that window makes one).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import urllib3
@@ -26,11 +25,6 @@ from seamline.core.clock import utcnow
 from seamline.outbox.service import DELIVERED, REFUSED, RETRY, SKIPPED, Attempt, Entry
 
 _RESULTS = {providers.SENT_ON: DELIVERED, providers.RETRY: RETRY, providers.REFUSED: REFUSED}
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    request: providers.ProviderRequest
 
 
 class ProviderHandler:
@@ -83,7 +77,7 @@ class ProviderHandler:
                     entry.id, SKIPPED, "; ".join(check.reasons), outcome=SUPPRESSED, address=check.address
                 )
             else:
-                out[entry.id] = _Call(self._request(entry, check.address, token))
+                out[entry.id] = self._request(entry, check.address, token)
         return out
 
     def _request(self, entry: Entry, to: str, token: str) -> providers.ProviderRequest:
@@ -109,8 +103,8 @@ class ProviderHandler:
         )
 
     def send(self, entry: Entry, plan: Any) -> Attempt:
-        assert isinstance(plan, _Call)
-        request = plan.request
+        assert isinstance(plan, providers.ProviderRequest)
+        request = plan
         try:
             answer = self._http.request(
                 "POST", request.url, body=request.body, headers=dict(request.headers), preload_content=True
