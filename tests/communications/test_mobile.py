@@ -118,6 +118,7 @@ def test_an_sms_reaches_twilio_in_its_wire_shape_and_a_signed_status_callback_ma
     assert twilio_callback(client, callback, "delivered", forge=True) == 401
     assert twilio_callback(client, callback, "sent") == 204  # a step before an outcome: nothing to log
     assert twilio_callback(client, callback, "delivered") == 204
+    assert twilio_callback(client, callback, "delivered") == 204  # Twilio repeating itself adds nothing
     with unit_of_work(engine, write=False) as session:
         logged = view(session, alert.communication_id)
     assert [o.outcome for o in logged.outcomes] == ["queued", "accepted", "delivered"]

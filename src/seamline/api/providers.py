@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 
 from seamline.api.deps import Ctx
 from seamline.api.openapi import errors
+from seamline.communications.callbacks import record_callback
 from seamline.communications.providers import (
     TWILIO_STATUS_PATH,
     is_twilio_signed,
@@ -22,7 +23,6 @@ from seamline.communications.providers import (
     twilio_outcome,
     webhook_outcome,
 )
-from seamline.communications.service import Happened, record_outcomes
 from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
@@ -56,7 +56,7 @@ def build_router(settings: Settings) -> APIRouter:
         if found is not None:
             outcome, detail = found
             with unit_of_work(ctx.engine) as session:
-                record_outcomes(session, [Happened(communication_id, outcome, detail, "callback")])
+                record_callback(session, communication_id, outcome, detail)
         return Response(status_code=204)
 
     @router.post(
@@ -79,7 +79,7 @@ def build_router(settings: Settings) -> APIRouter:
             problem = FieldError(field or "body", "invalid", message or str(exc))
             raise InvalidInput([problem], "not a delivery callback") from None
         with unit_of_work(ctx.engine) as session:
-            record_outcomes(session, [Happened(communication_id, outcome, detail, "callback")])
+            record_callback(session, communication_id, outcome, detail)
         return Response(status_code=204)
 
     return router
