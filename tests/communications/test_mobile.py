@@ -5,6 +5,13 @@ provider's answer, and callbacks that close a number or device like a hard bounc
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +22,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from standardwebhooks.webhooks import Webhook
 from twilio.request_validator import RequestValidator
 
@@ -37,6 +44,7 @@ from tests.support.providers import ACCOUNT_SID, AUTH_TOKEN, FCM_TOKEN, Provider
 PHONE = "+447911123456"
 DEVICE = "fcm-device-token-ada"
 ALERT = {"first_name": "Ada", "merchant": "Shop", "amount": "£9.99"}
+MESSAGES = 30
 DUE = {"first_name": "Ada", "amount": "£120.00", "due_date": "12 December"}
 
 
@@ -290,3 +298,55 @@ def test_a_provider_that_does_not_carry_the_channel_is_refused_in_the_settings()
         Settings(sms=ProviderConfig(provider="fcm"))
     with pytest.raises(ValidationError, match=r"push\.provider must be fcm, webhook or none"):
         Settings(push=ProviderConfig(provider="twilio"))
+
+
+def test_a_dispatcher_killed_mid_run_sends_every_sms_and_a_repeat_only_under_the_same_webhook_id(
+    client: TestClient, engine: Engine, settings: Settings, provider: Provider
+) -> None:
+    gateway = ProviderConfig(provider="webhook", url=f"{provider.url}/sms", secret=provider.secret)
+    webhook_settings = settings.model_copy(update={"sms": gateway})
+    ada = mobile_person(client, engine, settings)
+    queued = {
+        queue(engine, settings, ada, "payment_due", {**DUE, "amount": f"£{n}"}, channel="sms").communication_id
+        for n in range(MESSAGES)
+    }
+    provider.delay_seconds = 0.05  # a slow gateway: the kill lands while a claimed batch is being sent
+    seamline = shutil.which("seamline") or str(Path(sys.executable).parent / "seamline")
+    env = {
+        **os.environ,
+        "SEAMLINE_DATABASE_URL": settings.database_url,
+        "SEAMLINE_DATA_DIR": str(settings.data_dir),
+        "SEAMLINE_SMS__PROVIDER": "webhook",
+        "SEAMLINE_SMS__URL": gateway.url,
+        "SEAMLINE_SMS__SECRET": gateway.secret,
+        "SEAMLINE_OUTBOX__LEASE_SECONDS": "1",
+        "SEAMLINE_OUTBOX__BATCH_SIZE": "10",
+        "SEAMLINE_OUTBOX__SEND_THREADS": "1",
+    }
+    dispatcher = subprocess.Popen(
+        [seamline, "dispatcher"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(provider.received) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        dispatcher.send_signal(signal.SIGKILL)  # no shutdown, no settling: a crash
+        dispatcher.wait(10)
+    finally:
+        if dispatcher.poll() is None:
+            dispatcher.kill()
+            dispatcher.wait(10)
+    assert 5 <= len(provider.received) < MESSAGES  # it died in the middle
+
+    time.sleep(1.2)  # the dead dispatcher's lease lapses
+    provider.delay_seconds = 0.0
+    deliver(engine, webhook_settings)
+
+    ids = Counter(m["webhook-id"] for m in provider.received)
+    assert set(ids) == queued  # every message reached the gateway, and nothing else did
+    assert all(count <= 2 for count in ids.values())  # a repeat carries the same webhook-id: the gateway drops it
+    assert all(m["data"]["communication_id"] == m["webhook-id"] for m in provider.received)
+    with engine.connect() as conn:
+        assert {r[0] for r in conn.execute(text("SELECT status FROM outbox_messages"))} == {"sent"}
+        accepted = conn.execute(text("SELECT count(*) FROM communications WHERE status = 'accepted'")).scalar()
+    assert accepted == MESSAGES

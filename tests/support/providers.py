@@ -31,6 +31,7 @@ class Provider:
     rejected: int = 0  # requests whose credentials or signature did not check out
     answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     status: int | None = None  # when set, every request gets this status (an outage: 503)
+    delay_seconds: float = 0.0  # a slow provider: each request waits this long before it is answered
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -54,6 +55,8 @@ def provider_server() -> Iterator[Provider]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            if provider.delay_seconds:
+                threading.Event().wait(provider.delay_seconds)
             seen: dict[str, Any]
             if self.path.endswith("/Messages.json"):
                 if not _twilio_authorized(self.headers) or f"/Accounts/{ACCOUNT_SID}/" not in self.path:
