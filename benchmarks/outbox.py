@@ -1,5 +1,6 @@
 """Outbox benchmark, per dispatcher process: emails/s to a loopback SMTP sink, webhooks/s to a loopback receiver,
-enqueue → handed-to-transport latency at a steady rate, and the CPU the send-time consent check adds per message.
+SMS/s in Twilio's wire shape to the same loopback receiver standing for the provider, enqueue → handed-to-transport
+latency at a steady rate, and the CPU the send-time consent check adds per message.
 
 Prints figures; asserts nothing. The sink (aiosmtpd) and the receiver (uvicorn) run in their own processes so
 they do not share the dispatcher's GIL; the dispatcher is the product's own (`build_dispatcher`), one process.
@@ -24,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from seamline.communications.config import BUILTIN_DIR, EmailConfig
+from seamline.communications.config import BUILTIN_DIR, EmailConfig, ProviderConfig
 from seamline.communications.models import Communication
 from seamline.communications.service import check_sends, queue_message
 from seamline.communications.templates import Catalog
@@ -42,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import percentile  # noqa: E402 - the benchmarks folder is not a package
 
 NOTICE = {"first_name": "Ada", "change": "your limit rose to 5,000"}
+DUE = {"first_name": "Ada", "amount": "£120.00", "due_date": "12 December"}
 
 
 def _sink(port: int, received: Any, ready: Any) -> None:
@@ -96,20 +98,25 @@ def _people(engine: Engine, count: int) -> list[int]:
         session.execute(
             insert(table_of(IdentifierLink)),
             [
-                {"profile_id": p, "type": "email", "value": f"person{p}@example.com", "first_seen_at": now,
-                 "last_seen_at": now}
+                {"profile_id": p, "type": kind, "value": value, "first_seen_at": now, "last_seen_at": now}
                 for p in ids
+                for kind, value in (("email", f"person{p}@example.com"), ("phone", f"+1202{p:07d}"))
             ],
         )  # fmt: skip
     return ids
 
 
-def _queue(engine: Engine, settings: Settings, people: list[int], catalog: Catalog) -> float:
+def _queue(
+    engine: Engine, settings: Settings, people: list[int], catalog: Catalog, template: str = "account_notice",
+    data: dict[str, str] = NOTICE, channel: str | None = None,
+) -> float:  # fmt: skip
     started = time.perf_counter()
     for chunk in range(0, len(people), 500):
         with unit_of_work(engine) as session:
             for person in people[chunk : chunk + 500]:
-                queue_message(session, person, "account_notice", NOTICE, catalog=catalog, consent=settings.consent)
+                queue_message(
+                    session, person, template, data, catalog=catalog, consent=settings.consent, channel=channel
+                )
     return len(people) / (time.perf_counter() - started)
 
 
@@ -134,6 +141,10 @@ def run(database_url: str, options: argparse.Namespace, smtp_port: int, hook_por
         database_url=database_url,
         data_dir=Path(tempfile.mkdtemp(prefix="seamline-outbox-")),
         email=EmailConfig(smtp_port=smtp_port),
+        # Twilio's shape (form body, Basic auth) to the loopback receiver, which answers 204 to everything.
+        sms=ProviderConfig(
+            provider="twilio", url=f"http://127.0.0.1:{hook_port}", account_sid="AC0", from_number="+15005550006"
+        ),
         outbox=OutboxConfig(batch_size=options.batch_size, send_threads=options.threads),
     )
     catalog = Catalog(BUILTIN_DIR)
@@ -175,6 +186,13 @@ def run(database_url: str, options: argparse.Namespace, smtp_port: int, hook_por
     delivered, wall, cpu = _drain(engine, settings)
     print(f"[{kind}] webhooks: {delivered:,} in {wall:.2f} s = {delivered / wall:,.0f} webhooks/s "
           f"(dispatcher CPU {cpu / wall:.2f} cores, {options.threads} send threads)")  # fmt: skip
+
+    # 3b. SMS/s: payment reminders (service consent asked per message) in Twilio's wire shape.
+    rate = _queue(engine, settings, people, catalog, "payment_due", DUE, "sms")
+    delivered, wall, cpu = _drain(engine, settings)
+    print(f"[{kind}] SMS (Twilio shape): {delivered:,} in {wall:.2f} s = {delivered / wall:,.0f} SMS/s "
+          f"(enqueue {rate:,.0f}/s; dispatcher CPU {cpu / wall:.2f} cores, "
+          f"{cpu / delivered * 1e6:.0f} us per SMS)")  # fmt: skip
 
     # 4. latency at a steady rate: one message per transaction, as a request that causes one would.
     runner = build_dispatcher(engine, settings, unsubscribe_url=None)

@@ -30,6 +30,7 @@ SIGNED_LINK = "signed link"  # the customer's own preference page: the link is t
 LOOPBACK = "loopback or token"  # /metrics
 TRACKED_LINK = "tracked link"  # an email's redirect and open pixel: the signature is the credential; forged = 404
 RESUME_TOKEN = "resume token"  # a customer continuing one journey: the token is the credential (X-Resume-Token)
+PROVIDER_SIGNED = "provider signature"  # SMS/push delivery callbacks: the provider's signature is the credential
 
 MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/"): PUBLIC,
@@ -102,6 +103,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/console/problems/{problem_id}"): PEOPLE,
     ("POST", "/console/problems/{problem_id}/{action}"): frozenset({"supervisor"}),
     ("GET", "/console/error-reports"): frozenset({"supervisor", "analyst"}),
+    ("POST", "/v1/providers/twilio/status"): PROVIDER_SIGNED,
+    ("POST", "/v1/providers/webhook/{channel}"): PROVIDER_SIGNED,
 }
 for _path in ("identify", "track", "page", "screen", "group", "alias", "batch", "i", "t", "p", "s", "g", "a", "b"):
     MATRIX[("POST", f"/v1/{_path}")] = WRITE_KEY
@@ -151,6 +154,9 @@ for _method, _path in (
     ("POST", "/v1/destinations/{name}/pause"),
     ("POST", "/v1/destinations/{name}/resume"),
     ("POST", "/v1/destinations/{name}/replay"),
+    ("GET", "/v1/inbox"),
+    ("POST", "/v1/inbox/{communication_id}/read"),
+    ("POST", "/v1/inbox/{communication_id}/archive"),
     ("GET", "/v1/matching/reviews"),
     ("GET", "/v1/matching/reviews/{review_id}"),
     ("POST", "/v1/matching/reviews/{review_id}/decision"),
@@ -257,6 +263,7 @@ def test_no_api_route_answers_personal_data_without_credentials(settings: Settin
             "request_id": "1",
             "token": "not-a-link",
             "write_key": "wk_not_a_key",
+            "channel": "sms",
         }
         for (method, path), who in MATRIX.items():
             if method == "MOUNT" or isinstance(who, frozenset) or path.startswith("/console"):
@@ -264,7 +271,7 @@ def test_no_api_route_answers_personal_data_without_credentials(settings: Settin
             url = _url(path, ids) + ("?identifier=user_id:u-ada" if path.endswith("/lookup") else "")
             response = client.request(method, url, json={} if method == "POST" else None, follow_redirects=False)
             assert response.status_code < 500, (method, path)
-            if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK, RESUME_TOKEN):
+            if who in (SERVER_KEY, WRITE_KEY, SIGNED_LINK, RESUME_TOKEN, PROVIDER_SIGNED):
                 assert response.status_code in (401, 403), (method, path, response.status_code)
             if who == TRACKED_LINK:  # a redirect never leads anywhere on a token we did not sign
                 assert response.status_code == 404, (method, path, response.status_code)

@@ -32,6 +32,7 @@ from seamline.api.corrections import router as corrections_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
 from seamline.api.errors import router as errors_router
+from seamline.api.inbox import router as inbox_router
 from seamline.api.journeys import JourneysApi, load_configured_definitions
 from seamline.api.journeys import router as journeys_router
 from seamline.api.links import build_router as links_router
@@ -41,6 +42,7 @@ from seamline.api.openapi import DESCRIPTION, document, errors
 from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
+from seamline.api.providers import build_router as providers_router
 from seamline.api.tasks import router as tasks_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
@@ -331,6 +333,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(destinations_router)
     app.include_router(journeys_router)
     app.include_router(errors_router)
+    app.include_router(inbox_router)
+    app.include_router(providers_router(settings))
     app.include_router(matching_router)
     app.include_router(tasks_router)
     app.include_router(assessment_router)

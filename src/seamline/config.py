@@ -17,7 +17,7 @@ from pydantic_settings import (
 
 from seamline.assessment.config import AssessmentConfig
 from seamline.cases.config import CasesConfig
-from seamline.communications.config import EmailConfig
+from seamline.communications.config import EmailConfig, ProviderConfig
 from seamline.consent.config import ConsentConfig
 from seamline.errors.config import ErrorsConfig
 from seamline.identity.rules import IdentityConfig
@@ -137,6 +137,16 @@ class Settings(BaseSettings):
     triggers: TriggersConfig = Field(default_factory=TriggersConfig)
     errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
     assessment: AssessmentConfig = Field(default_factory=AssessmentConfig)
+    sms: ProviderConfig = Field(default_factory=ProviderConfig, description="SMS: twilio or webhook.")
+    push: ProviderConfig = Field(default_factory=ProviderConfig, description="Push: fcm or webhook.")
+
+    @model_validator(mode="after")
+    def _mobile_providers(self) -> Settings:
+        if not self.sms.is_shape("twilio", "webhook"):
+            raise ValueError(f"sms.provider must be twilio, webhook or none, not {self.sms.provider!r}")
+        if not self.push.is_shape("fcm", "webhook"):
+            raise ValueError(f"push.provider must be fcm, webhook or none, not {self.push.provider!r}")
+        return self
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

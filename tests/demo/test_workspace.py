@@ -97,6 +97,12 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
         merged_pairs = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'merged'")).scalar()
         to_review = conn.execute(text("SELECT count(*) FROM match_pairs WHERE status = 'pending'")).scalar()
         requests = conn.execute(text("SELECT kind, status FROM privacy_requests ORDER BY id")).all()
+        channels = conn.execute(
+            text(
+                "SELECT channel, count(*) FROM communications WHERE platform = 'seamline' AND channel IN ('in_app', 'sms')"
+                " GROUP BY channel"
+            )
+        ).all()
     assert pending == 0
     assert f"{workspace.silo_rows:,} silo records imported and {len(workspace.traffic):,} web, app" in summary
     assert merges  # silo records of one customer joined by matching, through the identity graph
@@ -109,6 +115,8 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
     assert "; 2 data-subject requests waiting" in summary
     # The other platforms' sends and the print vendor's log, in the communications log (docs/assessment.md).
     assert re.search(r"; [1-9][\d,]* communication events from five platforms and [1-9][\d,]* printed letters", summary)
+    assert sorted(tuple(r) for r in channels) == [("in_app", 3), ("sms", 3)]  # a fraud alert by SMS, an inbox note
+    assert "; 6 messages queued" in summary
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:

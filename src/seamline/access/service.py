@@ -42,6 +42,8 @@ SCOPES = (
     "errors:read",
     "errors:write",
     "reports:read",  # the communications assessment's reports: aggregates, no person
+    "inbox:read",
+    "inbox:write",
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

@@ -36,6 +36,9 @@ class MessageIn(BaseModel):
     batch: str | None = None
     campaign: str | None = None
     source_system: str | None = Field(default=None, description="The system whose data fed it", examples=["cards"])
+    channel: str | None = Field(
+        default=None, description="One the template declares (email, sms, push, paper, in_app); default email"
+    )
 
 
 class OutcomeOut(BaseModel):
@@ -101,6 +104,7 @@ async def post_communication(
             batch=body.batch,
             campaign=body.campaign,
             product=body.product,
+            channel=body.channel,
             idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
         )
         if created:

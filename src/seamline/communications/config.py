@@ -37,3 +37,40 @@ class EmailConfig(BaseModel):
     track_opens: bool = Field(
         default=True, description="Add an open pixel to HTML email (opens are approximate: clients block images)."
     )
+
+
+class ProviderConfig(BaseModel):
+    """How one mobile channel (`[sms]`, `[push]`) leaves: an HTTP provider, in its documented wire shape.
+
+    `twilio`: Twilio's Messages API (form POST, Basic auth) and its status callbacks (`X-Twilio-Signature`).
+    `fcm`: Firebase Cloud Messaging HTTP v1 (JSON, OAuth 2.0 bearer token). `webhook`: Seamline's generic JSON
+    shape signed per Standard Webhooks, for any provider or in-house gateway. `none`: not configured (messages
+    wait, retried and then dead-lettered, until it is).
+    """
+
+    provider: Literal["none", "twilio", "fcm", "webhook"] = "none"
+    url: str = Field(
+        default="",
+        description=(
+            "twilio: the API base (https://api.twilio.com); fcm: the API base (https://fcm.googleapis.com); "
+            "webhook: the full address messages are POSTed to."
+        ),
+    )
+    account_sid: str = Field(default="", description="twilio: the account SID (the Basic auth user).")
+    auth_token: str = Field(
+        default="", description="twilio: the auth token (Basic auth password; the key of X-Twilio-Signature)."
+    )
+    from_number: str = Field(default="", description="twilio: the sender (E.164), unless a messaging service is set.")
+    messaging_service_sid: str = Field(default="", description="twilio: a Messaging Service SID (MG…) to send from.")
+    project_id: str = Field(default="", description="fcm: the Firebase project id.")
+    access_token_file: Path | None = Field(
+        default=None,
+        description="fcm: a file holding a current OAuth 2.0 access token (re-read every round; a sidecar renews it).",
+    )
+    secret: str = Field(
+        default="", description="webhook: the whsec_… secret that signs our requests and the provider's callbacks."
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, description="A provider slower than this is retried.")
+
+    def is_shape(self, *allowed: str) -> bool:
+        return self.provider in ("none", *allowed)

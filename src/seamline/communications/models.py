@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from seamline.core.db import Base, UtcDateTime
@@ -78,3 +78,23 @@ class UnreachableContact(Base):
     reason: Mapped[str] = mapped_column(String(32))  # bounced_hard, complained
     communication_row_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InAppMessage(Base):
+    """A message in a person's in-app inbox, which their app or website reads through the API. Personal: deleted
+    on erasure."""
+
+    __tablename__ = "in_app_messages"
+    __table_args__ = (Index("ix_in_app_messages_profile", "profile_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    communication_id: Mapped[str] = mapped_column(String(100), unique=True)
+    profile_id: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(32))
+    template: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    title: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)  # plain text
+    body: Mapped[str] = mapped_column(Text)  # HTML-safe: the template's in_app source (autoescaped) or the text escaped
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

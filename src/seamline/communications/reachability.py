@@ -23,7 +23,7 @@ REACHED_BY = {
     "sms": "phone",
     "phone": "phone",
     "push": "device_id",
-    "in_app": "device_id",
+    "in_app": "user_id",  # the inbox is read by a signed-in customer: their login is its address
     "web": "anonymous_id",
 }
 _U = table_of(UnreachableContact).c

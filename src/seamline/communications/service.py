@@ -18,7 +18,7 @@ from seamline.consent.config import ConsentConfig
 from seamline.consent.policy import PAPER
 from seamline.consent.service import delivery_preference_for, may_contact_profile
 from seamline.core.clock import utcnow
-from seamline.core.errors import NotFound
+from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.views import view_of
 from seamline.identity.service import active_header, profile_members
 from seamline.outbox.service import enqueue, new_delivery_id
@@ -26,6 +26,14 @@ from seamline.outbox.service import enqueue, new_delivery_id
 PLATFORM = "seamline"
 EMAIL_KIND = "email"
 PAPER_KIND = "paper"
+SMS_KIND = "sms"
+PUSH_KIND = "push"
+IN_APP_KIND = "in_app"
+# Each channel's outbox kind and target (the unit of the circuit breaker).
+ROUTES = {
+    "email": (EMAIL_KIND, "smtp"), "paper": (PAPER_KIND, "print"), "sms": (SMS_KIND, "sms"),
+    "push": (PUSH_KIND, "push"), "in_app": (IN_APP_KIND, "inbox"),
+}  # fmt: skip
 QUEUED = "queued"
 ACCEPTED = "accepted"
 DELIVERED = "delivered"
@@ -40,13 +48,14 @@ SUPPRESSED = "suppressed"
 FAILED = "failed"
 PRINTED = "printed"
 SENT = "sent"  # another platform says it sent it
+READ = "read"  # the person read it in the app's inbox
 OUTCOMES = (
     SENT, QUEUED, ACCEPTED, DELIVERED, DEFERRED, BOUNCED_HARD, BOUNCED_SOFT, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED,
-    SUPPRESSED, FAILED, PRINTED,
+    SUPPRESSED, FAILED, PRINTED, READ,
 )  # fmt: skip
 CLOSING = (BOUNCED_HARD, COMPLAINED)  # outcomes that make the contact point unreachable
 EARLY = (QUEUED, SENT, ACCEPTED)  # outcomes that say a communication left, before anything came of it
-LATER = (DELIVERED, BOUNCED_HARD, BOUNCED_SOFT, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED)  # what came of it
+LATER = (DELIVERED, BOUNCED_HARD, BOUNCED_SOFT, OPENED, CLICKED, COMPLAINED, UNSUBSCRIBED, READ)  # what came of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,28 +112,39 @@ def queue_message(
     product: str | None = None,
     idempotency_key: str | None = None,
     preferences_url: str | None = None,
+    channel: str | None = None,
 ) -> tuple[CommunicationView, bool]:
     """Render a template for a person and put it in the outbox, in the caller's transaction; (view, created).
 
-    A document template follows the person's delivery preference for the product (paper makes a print row, not an
-    email). Consent is asked again when the message leaves; a choice made in between is obeyed.
+    `channel` is one the template declares (by default email when it has it, else its first). A document template
+    follows the person's delivery preference for the product (paper makes a print row, not an email). Consent is
+    asked again when the message leaves; a choice made in between is obeyed.
     """
     profile = active_header(session, profile_id)
     template = catalog.get(template_name)
     communication_id = new_delivery_id()
     provided = {"preferences_url": preferences_url or "", "communication_id": communication_id}
     rendered = render(template, data, provided)
-    channel = "email" if "email" in template.channels else template.channels[0]
-    if template.document_type is not None:
+    if channel is None:
+        channel = "email" if "email" in template.channels else template.channels[0]
+    elif channel not in template.channels:
+        declared = ", ".join(template.channels)
+        error = FieldError("channel", "invalid", f"template {template.name!r} is sent by {declared}, not {channel!r}")
+        raise InvalidInput([error], "the template does not declare this channel")
+    if template.document_type is not None and channel in ("email", "paper"):
         delivery = delivery_preference_for(session, profile.id, template.document_type, product=product, config=consent)
         if delivery.value == PAPER and "paper" in template.channels:
             channel = "paper"
-    kind = PAPER_KIND if channel == "paper" else EMAIL_KIND
+    kind, target = ROUTES[channel]
     payload = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
+    if rendered.sms is not None:
+        payload["sms"] = rendered.sms
+    if rendered.in_app is not None:
+        payload["in_app"] = rendered.in_app
     entry, created = enqueue(
         session,
         kind,
-        "smtp" if kind == EMAIL_KIND else "print",
+        target,
         payload,
         profile_id=profile.id,
         idempotency_key=idempotency_key,

@@ -27,6 +27,8 @@ CHANNELS = ("email", "sms", "push", "paper", "in_app")
 # Names Seamline fills itself, which a template may use without declaring.
 PROVIDED = ("preferences_url", "communication_id")
 SEAMLINE = "seamline"  # the platform of the templates Seamline renders and sends itself
+# The sources a template may hold: html and in_app are autoescaped (an app may show the inbox body as HTML).
+SOURCES = ("subject", "text", "html", "sms", "in_app")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
 
 
@@ -44,7 +46,7 @@ class Template:
     channels: tuple[str, ...]
     fields: tuple[str, ...]
     document_type: str | None
-    sources: Mapping[str, str]  # subject, text, html (email); text (sms, push, in_app, paper)
+    sources: Mapping[str, str]  # subject, text, html (email); text (paper); sms (sms, push); in_app (the inbox)
     compiled: Mapping[str, JinjaTemplate]  # each source compiled once, when the template is loaded
     # What the communications assessment reads (docs/assessment.md): the systems whose data feeds it, the
     # platform that sends it (another platform's communication is declared without a body), the event that
@@ -73,6 +75,8 @@ class Rendered:
     text: str
     html: str | None
     fields: Mapping[str, Any]
+    sms: str | None = None  # the short body of SMS and push, when the template declares one
+    in_app: str | None = None  # the in-app inbox body (HTML, autoescaped), when declared
 
 
 def _problem(name: str, field: str, code: str, message: str) -> InvalidInput:
@@ -105,7 +109,7 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
     if bad:
         raise _problem(name, "channels", "invalid", f"unknown channels {bad}; known: {', '.join(CHANNELS)}")
     fields = tuple(str(f) for f in raw.get("fields") or [])
-    sources = {key: str(raw[key]) for key in ("subject", "text", "html") if raw.get(key) is not None}
+    sources = {key: str(raw[key]) for key in SOURCES if raw.get(key) is not None}
     platform = text("platform", SEAMLINE) or SEAMLINE
     assessed = _assessed(name, raw)
     if platform != SEAMLINE:
@@ -116,7 +120,7 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
         raise _problem(name, "subject", "required", "an email template has a subject")
     compiled: dict[str, JinjaTemplate] = {}
     for key, source in sources.items():
-        env = _HTML_ENV if key == "html" else _TEXT_ENV
+        env = _HTML_ENV if key in ("html", "in_app") else _TEXT_ENV
         try:
             used = meta.find_undeclared_variables(env.parse(source))
             compiled[key] = env.from_string(source)
@@ -216,4 +220,6 @@ def render(template: Template, data: Mapping[str, Any], provided: Mapping[str, A
         except TemplateError as exc:
             raise _problem(template.name, key, "render", f"{key}: {exc}") from exc
     fields = {f: data[f] for f in template.fields}
-    return Rendered(template, out.get("subject", "").strip(), out["text"], out.get("html"), fields)
+    sms = out["sms"].strip() if "sms" in out else None
+    subject = out.get("subject", "").strip()
+    return Rendered(template, subject, out["text"], out.get("html"), fields, sms, out.get("in_app"))

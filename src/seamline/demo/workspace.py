@@ -20,6 +20,7 @@ from seamline.demo.comm_errors import STATEMENTS, known_profiles, report_demo_er
 from seamline.demo.communications import communication_events, import_print_log, print_send_log
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
+from seamline.demo.messages import queue_demo_messages
 from seamline.demo.moments import install_rules, moments_traffic
 from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.silos import import_silos
@@ -124,6 +125,7 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     journeys = start_demo_journeys(engine, pipeline, workspace.people)
     customers = known_profiles(engine, pipeline, workspace.people[len(workspace.people) // 2 :], STATEMENTS)
     errors = report_demo_errors(engine, read_policy(settings.errors.policy_file), customers)
+    messages = queue_demo_messages(engine, settings, pipeline, workspace.people)
     # The other platforms' sends, reported by their events and the print vendor's log: the Communications area.
     told = send(base_url, workspace.keys, communication_events(workspace.people, utcnow()))
     wait_for_worker(engine)
@@ -134,6 +136,7 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
         f"{cases} customer conversations; {journeys} customers part-way through a journey (console: Journeys); "
         f"{requests} data-subject requests waiting (`seamline privacy list`); "
         f"{errors} communication errors reported (/console/errors); "
+        f"{messages} messages queued (in-app and SMS fraud alerts); "
         f"{told:,} communication events from five platforms and {printed.added:,} printed letters in the "
         "communications log (console: Communications)"
     )

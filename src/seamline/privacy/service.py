@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from seamline.audit.service import MAX_ENTRIES, entries, scrub_details
 from seamline.cases.service import erase_cases, export_cases
+from seamline.communications.inbox import erase_person as erase_inbox
+from seamline.communications.inbox import export_person as export_inbox
 from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
@@ -282,6 +284,7 @@ def export_profile(
         "communications": export_communications(session, members),
         "journeys": export_journeys(session, members),
         "tasks": export_tasks(session, members),
+        "in_app_inbox": export_inbox(session, members),
         "audit": _audit_of(session, members),
     }
 
@@ -357,6 +360,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "communications_erased": erase_communications(session, members),
         "journey_entries_erased": erase_journeys(session, members),
         "communication_errors_erased": erase_comm_errors(session, members),
+        "in_app_messages_erased": erase_inbox(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
         "tasks_erased": erase_tasks(session, members),
         "trigger_rows_erased": erase_triggers(session, members),

@@ -23,7 +23,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from seamline.communications.delivery import EmailHandler, PaperHandler, UnsubscribeLink
+from seamline.communications.inbox import InAppHandler
 from seamline.communications.links import LinkTracker
+from seamline.communications.mobile import ProviderHandler
+from seamline.communications.service import PUSH_KIND, SMS_KIND
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.destinations.delivery import WebhookHandler
@@ -172,5 +175,9 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
         PaperHandler(settings.data_dir / "print"),
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
         NoticeHandler(settings.email),
+        # Delivery callbacks come back to this server's public address (api/providers.py).
+        ProviderHandler(SMS_KIND, settings.sms, settings.consent, settings.public_base_url),
+        ProviderHandler(PUSH_KIND, settings.push, settings.consent, settings.public_base_url),
+        InAppHandler(settings.consent),
     ]
     return Dispatcher(engine, settings.outbox, handlers)
