@@ -99,8 +99,8 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
         requests = conn.execute(text("SELECT kind, status FROM privacy_requests ORDER BY id")).all()
         channels = conn.execute(
             text(
-                "SELECT channel, count(*) FROM communications WHERE platform = 'seamline' AND channel IN ('in_app', 'sms')"
-                " GROUP BY channel"
+                "SELECT channel, count(*) FROM communications"
+                " WHERE platform = 'seamline' AND channel IN ('in_app', 'sms') GROUP BY channel"
             )
         ).all()
     assert pending == 0
