@@ -72,6 +72,7 @@ from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size
 from seamline.ingestion.wire import Limits
+from seamline.journeys.service import collection_counts
 from seamline.matching.realtime import Matcher, MatchIndex, forget_profiles, warm_index
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import current_model
@@ -272,7 +273,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             MatchIndex(),
         )
         app.state.matching = matcher
-        app.state.assessment = Assessment(engine, app.state.templates, settings.assessment)
+        # The journeys' prefill counters join trait provenance in the redundant-collection report.
+        app.state.assessment = Assessment(engine, app.state.templates, settings.assessment, collection_counts)
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.

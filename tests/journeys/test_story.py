@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.assessment.service import Assessment
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.core.clock import isoformat_z
 from seamline.core.db import unit_of_work
@@ -86,3 +88,9 @@ def test_phone_laptop_agent_web(client: TestClient, engine: Engine, settings: Se
     assert (counts[("about_you", "email")].already_held, counts[("about_you", "email")].disagreed) == (1, 0)
     assert counts[("about_you", "first_name")].already_held == 0
     assert counts[("property", "loan_amount")].asked == 1
+    # The communications assessment reports it as redundant collection (docs/assessment.md), from the same counters.
+    reports = Assessment(engine, Catalog(settings.email.templates_dir), settings.assessment, collection_counts)
+    asked_again = [r for r in reports.redundancy() if r.kind == "journey"]
+    assert [(r.place, r.field, r.asked, r.already_held) for r in asked_again] == [
+        ("the apply_for_mortgage journey at step about_you", "email", 1, 1)
+    ]

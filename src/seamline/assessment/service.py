@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -48,10 +49,10 @@ class Bottlenecks:
 # Where collection points outside trait provenance come from: a function of a read session returning rows of
 # (journey, step, field, asked, already_held, disagreed) — `seamline.journeys.service.collection_counts`, wired
 # in by the app when journeys exist.
-CollectionCounts = Callable[[Session], Sequence[Sequence[object]]]
+CollectionCounts = Callable[[Session], Sequence[Any]]
 
 
-def collection_points(rows: Sequence[Sequence[object]]) -> list[redundancy.CollectionPoint]:
+def collection_points(rows: Sequence[Any]) -> list[redundancy.CollectionPoint]:
     """Rows of (journey, step, field, asked, already_held, disagreed), or objects with those attributes."""
     out = []
     for row in rows:

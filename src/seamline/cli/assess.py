@@ -15,6 +15,7 @@ from seamline.assessment.service import Assessment
 from seamline.cli.session import engine_for, load_settings
 from seamline.communications.templates import Catalog
 from seamline.console.charts import sankey, sankey_svg
+from seamline.journeys.service import collection_counts
 
 
 def assess(
@@ -34,7 +35,7 @@ def assess(
     settings = load_settings()
     engine = engine_for(settings)
     try:
-        reports = Assessment(engine, Catalog(settings.email.templates_dir), settings.assessment)
+        reports = Assessment(engine, Catalog(settings.email.templates_dir), settings.assessment, collection_counts)
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for report in REPORTS:
