@@ -15,7 +15,7 @@ from seamline.errors.config import ErrorsConfig
 from seamline.errors.service import view
 from seamline.outbox.config import OutboxConfig
 from seamline.worker.dispatcher import build_dispatcher
-from seamline.worker.runner import ErrorClocks
+from seamline.worker.schedule import Schedule, error_clocks
 from tests.errors.builders import log_run, report
 from tests.support.smtp import smtp_server
 
@@ -47,8 +47,8 @@ def test_the_worker_clock_check_escalates_a_missed_acknowledgement(engine: Engin
         row = repository.error(session, long_ago.id)
         assert row is not None
         row.acknowledge_due_at = row.next_check_at = row.reported_at - timedelta(days=2)
-    clocks = ErrorClocks(engine, ErrorsConfig(check_seconds=3600))
-    assert clocks.run_if_due() == 1
-    assert clocks.run_if_due() == 0  # not again before the interval
+    clocks = Schedule(engine, [error_clocks(ErrorsConfig(check_seconds=3600))])  # as the worker's schedule runs it
+    assert clocks.run_due() == {"errors.clocks": 1}
+    assert clocks.run_due() == {}  # not again before the interval
     with unit_of_work(engine, write=False) as session:
         assert view(session, long_ago.id).escalation_level == 1

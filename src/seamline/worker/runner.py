@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -16,19 +17,18 @@ from sqlalchemy.orm import Session
 from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import is_sqlite, unit_of_work
-from seamline.errors.config import ErrorsConfig, PolicyStore
-from seamline.errors.escalation import run_due
 from seamline.identity.graph import StaleGraph
 from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
 from seamline.worker.pacing import BatchPacer
-from seamline.worker.schedule import Schedule, default_jobs
+from seamline.worker.schedule import Job, Schedule, default_jobs
 from seamline.worker.triggers import trigger_engine
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
+TRIGGER_STEPS_EVERY = timedelta(seconds=1)  # how late a delayed trigger step may run (its delays are minutes or days)
 # A batch that fails is run again one event at a time; an event that fails this many times in a row is quarantined.
 QUARANTINE_AFTER = 3
 # On SQLite a batch is the oldest events of the whole inbox, so its size changes only the cost: each batch ends in
@@ -67,30 +67,6 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-class ErrorClocks:
-    """The communication errors' escalation clocks, checked every `check_seconds` from the worker loop."""
-
-    def __init__(self, engine: Engine, config: ErrorsConfig) -> None:
-        self._engine = engine
-        self._config = config
-        self._policy: PolicyStore | None = None  # read on the first check: a worker that never checks never reads it
-        self._next = 0.0
-
-    def run_if_due(self) -> int:
-        """Check the clocks if the interval has passed; returns how many notices were queued."""
-        if time.monotonic() < self._next:
-            return 0
-        self._next = time.monotonic() + self._config.check_seconds
-        try:
-            if self._policy is None:
-                self._policy = PolicyStore(self._config.policy_file)
-            with unit_of_work(self._engine) as session:
-                return run_due(session, utcnow(), self._policy)
-        except Exception:  # a clock check never stops the event pipeline; it runs again next interval
-            log.exception("communication error clock check failed")
-            return 0
-
-
 class EventsFailed(Exception):
     """The pipeline failed on these events (their transaction was rolled back)."""
 
@@ -117,9 +93,10 @@ class Worker:
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
         self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
-        self.schedule = Schedule(engine, default_jobs(settings))  # periodic jobs, run between batches
+        # Periodic jobs, run between batches: the stall scan, the error clocks, and the triggers' due steps.
+        steps = Job("triggers.due_steps", TRIGGER_STEPS_EVERY, self._trigger_steps)
+        self.schedule = Schedule(engine, [*default_jobs(settings), steps])
         self.processed = 0
-        self._clocks = ErrorClocks(engine, settings.errors)
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
         try:
@@ -194,16 +171,19 @@ class Worker:
             return len(items)
         raise StaleGraph(f"the batch found stale profiles {STALE_RETRIES} times in a row")
 
-    def run_due(self) -> int:
-        """Do the trigger steps due now, in one transaction; how many were taken."""
+    def _trigger_steps(self, session: Session, now: datetime) -> int:
         engine = self._pipeline.triggers.engine
         if engine is None:
             return 0
         engine.book.refresh()  # a rule folder made or changed while the inbox is quiet
         if not len(engine.book.index):
             return 0
+        return self._pipeline.triggers.run_due(session, now)
+
+    def run_due(self) -> int:
+        """Do the trigger steps due now, in one transaction; how many were taken."""
         with unit_of_work(self._engine) as session:
-            return self._pipeline.triggers.run_due(session, utcnow())
+            return self._trigger_steps(session, utcnow())
 
     def drain(self) -> int:
         """Process until nothing is pending that this worker can claim."""
@@ -219,8 +199,7 @@ class Worker:
         log.info("worker started")
         while not self._stop.is_set():
             try:
-                # Between batches, the triggers' waiting steps that are due (a periodic-job registry will own this).
-                count = self.run_once() or self.run_due()
+                count = self.run_once()
             except (OperationalError, StaleGraph):
                 # A lost connection, a lock timeout or a deadlock: nothing was committed, so the batch is retried.
                 log.exception("worker batch failed; retrying")
@@ -230,8 +209,6 @@ class Worker:
             except Exception:  # a failing job rolled back whole; it is tried again when next due
                 log.exception("a periodic job failed")
             if count == 0:
-                # Between batches: the periodic clock checks (the lead folds this into worker/schedule.py).
-                self._clocks.run_if_due()
                 self._stop.wait(self._settings.worker_idle_seconds)
         log.info("worker stopped after %d events", self.processed)
 

@@ -26,6 +26,8 @@ from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.jobs import claim_due, ensure_job, next_due
+from seamline.errors.config import ErrorsConfig, PolicyStore
+from seamline.errors.escalation import run_due as run_error_clocks
 from seamline.journeys.stalls import scan as scan_journeys
 
 log = logging.getLogger(__name__)
@@ -41,10 +43,28 @@ class Job:
     run: Callable[[Session, datetime], int]
 
 
+class ErrorClocks:
+    """The communication errors' escalation clocks; the policy file is read on the first run, not at start."""
+
+    def __init__(self, config: ErrorsConfig) -> None:
+        self._config = config
+        self._policy: PolicyStore | None = None
+
+    def __call__(self, session: Session, now: datetime) -> int:
+        if self._policy is None:
+            self._policy = PolicyStore(self._config.policy_file)
+        return run_error_clocks(session, now, self._policy)
+
+
+def error_clocks(config: ErrorsConfig) -> Job:
+    return Job("errors.clocks", timedelta(seconds=config.check_seconds), ErrorClocks(config))
+
+
 def default_jobs(settings: Settings) -> list[Job]:
-    """The jobs every worker runs."""
+    """The jobs every worker runs (the worker adds its triggers' due steps, which need its pipeline)."""
     return [
         Job("journeys.stall_scan", timedelta(seconds=settings.journeys.stall_scan_seconds), scan_journeys),
+        error_clocks(settings.errors),
     ]
 
 
