@@ -116,12 +116,18 @@ def effectiveness(
         con.unregister("goals")
 
 
-def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float) -> list[Row]:
-    """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held, late deliveries."""
+def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float, contact_seconds: float) -> list[Row]:
+    """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held, late deliveries, and
+    messages followed by a case within `contact_seconds`."""
     where, params = scope.where()
     return _rows(
         con,
         f"""
+        WITH f AS (SELECT * FROM facts WHERE {where}),
+        contacted AS (
+          SELECT DISTINCT f.id FROM f JOIN cases c ON c.profile_id = f.profile_id
+           AND c.opened_at > f.sent_at AND c.opened_at <= f.sent_at + ?
+          WHERE NOT f.is_suppressed)
         SELECT source_system, platform, communication, channel, count(*) AS volume,
                quantile_cont(sent_at - created_at, 0.5) FILTER (WHERE NOT is_suppressed) AS send_p50,
                quantile_cont(sent_at - created_at, 0.95) FILTER (WHERE NOT is_suppressed) AS send_p95,
@@ -129,10 +135,10 @@ def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float)
                quantile_cont(delivered_at - sent_at, 0.95) AS deliver_p95,
                count(*) FILTER (WHERE is_failed) AS failed, count(*) FILTER (WHERE is_bounced) AS bounced,
                count(*) FILTER (WHERE is_suppressed) AS held, mode(held_reason) AS held_reason,
-               count(*) FILTER (WHERE delivered_at - sent_at > ?) AS late
-        FROM facts WHERE {where} GROUP BY ALL
+               count(*) FILTER (WHERE delivered_at - sent_at > ?) AS late, count(ct.id) AS contacts_after
+        FROM f LEFT JOIN contacted ct ON ct.id = f.id GROUP BY ALL
         """,
-        [late_seconds, *params],
+        [contact_seconds, late_seconds, *params],
     )
 
 
