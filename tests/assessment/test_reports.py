@@ -75,7 +75,7 @@ def test_bottlenecks_give_latency_percentiles_and_rank_the_worst_break_first(eng
     kinds = {(b.kind, b.where.split(" → ")[2]): b.messages for b in found.breaks}
     assert kinds == {
         ("bounces", "card_notice"): 1, ("held", "card_notice"): 1, ("bounces", "stmt"): 1,
-        ("failures", "promo-x"): 1,
+        ("failures", "promo-x"): 1, ("contacts after", "card_notice"): 1, ("contacts after", "stmt"): 1,
     }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ BOUNCES = "bounces"
 DEAD_LETTERS = "dead letters"
 HELD = "held"
 LATE = "late deliveries"
+CONTACTS = "contacts after"
 QUEUE = "growing queue"
 
 
@@ -35,6 +36,7 @@ class PathLatency:
     held: int
     held_reason: str | None
     late: int
+    contacts_after: int  # messages followed by a case within the window
 
     def as_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +87,7 @@ def paths(rows: Sequence[Mapping[str, Any]], dead: Sequence[Mapping[str, Any]]) 
                 int(r["held"]),
                 r["held_reason"] or None,
                 int(r["late"]),
+                int(r["contacts_after"]),
             )
         )
     return sorted(out, key=lambda p: -p.volume)
@@ -104,7 +107,7 @@ def _share(count: int, whole: int) -> str:
     return f"{count / whole:.0%}" if whole else "—"
 
 
-def _path_breaks(p: PathLatency, late_hours: float) -> list[Break]:
+def _path_breaks(p: PathLatency, late_hours: float, contact_days: int) -> list[Break]:
     reason = f": {p.held_reason}" if p.held_reason else ""
     candidates = (
         (FAILURES, p.failed, f"{p.failed} of {p.volume} {p.communication} messages failed on {p.channel} "
@@ -115,6 +118,9 @@ def _path_breaks(p: PathLatency, late_hours: float) -> list[Break]:
         (HELD, p.held, f"{p.held} {p.communication} messages were held at send time{reason}."),
         (LATE, p.late, f"{p.late} {p.communication} messages on {p.channel} arrived more than {late_hours:g} h "
                        f"after sending (p95 {_hours(p.delivery_p95_seconds)})."),
+        (CONTACTS, p.contacts_after, f"{p.contacts_after} {p.communication} messages on {p.channel} were "
+                                     f"followed by a call or case within {contact_days} days "
+                                     f"({_share(p.contacts_after, p.volume)})."),
     )  # fmt: skip
     return [
         Break(kind, p.path, count, round(count / p.volume, 4) if p.volume else None, sentence)
@@ -123,9 +129,11 @@ def _path_breaks(p: PathLatency, late_hours: float) -> list[Break]:
     ]
 
 
-def breaks(latencies: Sequence[PathLatency], queues: Sequence[Mapping[str, Any]], late_hours: float) -> list[Break]:
+def breaks(
+    latencies: Sequence[PathLatency], queues: Sequence[Mapping[str, Any]], late_hours: float, contact_days: int = 7
+) -> list[Break]:
     """Every break found, worst (most messages touched) first."""
-    found: list[Break] = [b for p in latencies for b in _path_breaks(p, late_hours)]
+    found: list[Break] = [b for p in latencies for b in _path_breaks(p, late_hours, contact_days)]
     for q in queues:
         last, before = int(q["last_day"]), int(q["day_before"])
         if last > before:

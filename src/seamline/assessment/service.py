@@ -122,11 +122,11 @@ class Assessment:
         declared = declarations(self.catalog)
         late = self.config.late_delivery_hours * 3600.0
         with self.replica.reading(self._open, self._goals(declared)) as con:
-            latency = queries.latencies(con, scope, late)
+            latency = queries.latencies(con, scope, late, self.config.contacts_after_days * 86_400.0)
             dead = queries.dead_letters(con, scope)
             waiting = queries.queues(con, time.time())
         paths = bottlenecks.paths(latency, dead)
-        found = bottlenecks.breaks(paths, waiting, self.config.late_delivery_hours)
+        found = bottlenecks.breaks(paths, waiting, self.config.late_delivery_hours, self.config.contacts_after_days)
         return Bottlenecks(tuple(found), tuple(paths))
 
     def redundancy(self, points: Sequence[redundancy.CollectionPoint] = ()) -> list[redundancy.Redundancy]:
