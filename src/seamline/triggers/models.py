@@ -38,7 +38,10 @@ class TriggerFiring(Base):
 
 class TriggerHit(Base):
     __tablename__ = "trigger_hits"
-    __table_args__ = (Index("ix_trigger_hits_count", "rule", "profile_id", "grouping", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_trigger_hits_count", "rule", "profile_id", "grouping", "occurred_at"),
+        Index("ix_trigger_hits_profile", "profile_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     rule: Mapped[str] = mapped_column(String(100))

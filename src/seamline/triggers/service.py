@@ -86,6 +86,7 @@ class TriggerEngine:
         # must fire again when it is retried); bounded, oldest forgotten first.
         self._fired: OrderedDict[tuple[str, int, str], None] = OrderedDict()
         self._seen: list[tuple[str, int, str]] = []
+        self.touched: set[int] = set()  # profiles this batch counted an event of or fired a rule for
 
     def take(self, session: Session, batch: ResolvedBatch) -> int:
         """Evaluate the rules on a batch's events (never a replay's: they fired the first time); how many fired."""
@@ -95,14 +96,12 @@ class TriggerEngine:
             index = self.book.index
             if len(index):
                 now = self.clock()
-                self._seen = []
+                self._seen, self.touched = [], set()
                 for event in batch.events:
                     fired += self._event(session, index, event, now)
                 if self._seen:
                     seen = self._seen
                     sqlalchemy_events.listen(session, "after_commit", lambda _s: self._remember(seen), once=True)
-        for merge in batch.merges:
-            repository.move(session, merge.absorbed, merge.survivor)
         return fired
 
     def _event(self, session: Session, index: RuleIndex, event: ResolvedEvent, now: datetime) -> int:
@@ -139,6 +138,7 @@ class TriggerEngine:
         if not all_hold(rule.traits, lookup(props, traits)):
             return 0
         if rule.count is not None:
+            self.touched.add(profile_id)
             grouping = str(props.get(rule.count.by, ""))[:200] if rule.count.by else ""
             repository.add_hit(session, {"rule": rule.name, "profile_id": profile_id, "grouping": grouping,
                                          "event_id": event.id, "occurred_at": at})  # fmt: skip
@@ -150,6 +150,7 @@ class TriggerEngine:
             return 0
         firing = repository.fire(session, rule.name, profile_id, once[2], event.id, now)
         self._seen.append(once)
+        self.touched.add(profile_id)
         if firing is None:
             return 0  # fired before for this person and occurrence: here, after a retry, or in another worker
         if names and not rule.traits:
@@ -207,6 +208,11 @@ class TriggerEngine:
 def steps_of(session: Session, profile_ids: Sequence[int], *, limit: int = 50) -> list[StepView]:
     """What the triggers did or will do for a person, newest first."""
     return [StepView.of(r) for r in repository.steps_of(session, profile_ids, limit)] if profile_ids else []
+
+
+def follow_merge(session: Session, absorbed: int, survivor: int) -> None:
+    """A merge: the absorbed profile's counted events and waiting steps now belong to the survivor."""
+    repository.move(session, absorbed, survivor)
 
 
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:

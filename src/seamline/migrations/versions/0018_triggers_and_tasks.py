@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trigger_hits")),
     )
     op.create_index("ix_trigger_hits_count", "trigger_hits", ["rule", "profile_id", "grouping", "occurred_at"])
+    op.create_index("ix_trigger_hits_profile", "trigger_hits", ["profile_id"])
     op.create_table(
         "trigger_steps",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
