@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.orm import Session
 
+from seamline.cases.service import case_changes_after, last_case_change
 from seamline.core.clock import utcnow
 from seamline.core.errors import SeamlineError
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
@@ -34,6 +35,7 @@ from seamline.triggers.models import TriggerStep
 from seamline.triggers.rules import Rule
 
 MAX_RESULT = 500
+CASES_FEED = "cases"
 REMEMBERED = 200_000  # committed firings kept in memory (a few tens of MB at most)
 
 
@@ -191,6 +193,7 @@ class TriggerEngine:
     def run_due(self, session: Session, now: datetime) -> int:
         """Do the waiting steps due by `now` (claimed with row locks, so workers never do one twice); how many.
         A step of a rule no longer loaded is cancelled: removing the file stops what it had scheduled."""
+        taken = self._case_changes(session, now) if self.book.index.has_cases else 0
         rows = repository.claim_due(session, now, self.due_batch)
         loaded = {r.name for r in self.book.index.rules}
         for row in rows:
@@ -202,7 +205,28 @@ class TriggerEngine:
             row.status, row.result = self._attempt(session, work, now)
             row.settled_at = now
         session.flush()
-        return len(rows)
+        return taken + len(rows)
+
+    def _case_changes(self, session: Session, now: datetime) -> int:
+        """Evaluate the case rules on the cases' changes since the cursor (a new cursor starts at the latest: the
+        rules act on what happens from now on, not on history); how many changes were read."""
+        cursor = repository.locked_cursor(session, CASES_FEED)
+        if cursor is None:
+            repository.start_cursor(session, CASES_FEED, last_case_change(session))
+            return 0
+        changes = case_changes_after(session, cursor.position, limit=self.due_batch)
+        index = self.book.index
+        for change in changes:
+            props = {"case_id": change.case_id, "change": change.change, "priority": change.priority,
+                     "queue": change.queue, "channel": change.channel}  # fmt: skip
+            occurrence = Occurrence("case", change.change, props)
+            event = ResolvedEvent(change.entry_id, 0, {}, change.at, change.at, change.profile_id)
+            for rule in index.starting(occurrence):
+                self._consider(session, rule, occurrence, event, now)
+        if changes:
+            cursor.position = changes[-1].entry_id
+            session.flush()
+        return len(changes)
 
 
 def steps_of(session: Session, profile_ids: Sequence[int], *, limit: int = 50) -> list[StepView]:
