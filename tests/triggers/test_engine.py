@@ -288,3 +288,16 @@ def test_a_trait_change_calls_a_destination_and_a_holding_makes_a_task(
     )
     [task] = world.tasks()
     assert task.title == "Welcome call for the new card CARD-42"
+
+
+def test_a_task_follows_its_customer_into_a_merge(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    world = World(engine, settings, rule_folder(tmp_path, {"bereavement": BEREAVEMENT}))
+    world.customer("u-9")
+    at = START.isoformat()
+    world.process([{"type": "track", "messageId": "anon-1", "anonymousId": "visitor-9", "event": "Bereavement Notified",
+                    "timestamp": at}])  # fmt: skip
+    [task] = world.tasks()
+    world.process([{"type": "identify", "messageId": "link-1", "anonymousId": "visitor-9", "userId": "u-9",
+                    "timestamp": at}])  # fmt: skip
+    with unit_of_work(engine, write=False) as session:
+        assert [t.id for t in tasks_of(session, [world.profile("u-9")])] == [task.id]

@@ -185,3 +185,29 @@ def erase(session: Session, case_ids: Sequence[int], mark: str, now: datetime) -
         .where(CaseHandoff.case_id.in_(case_ids))
         .values(verified=mark, customer_said=mark, tried=mark, next_step=mark)
     )
+
+
+def events_after(session: Session, after_id: int, limit: int) -> Sequence[Any]:
+    """Changes recorded on case threads after an entry id, oldest first, with their case's profile and routing."""
+    query = (
+        select(
+            CaseEntry.id,
+            CaseEntry.case_id,
+            CaseEntry.status,
+            CaseEntry.detail,
+            CaseEntry.created_at,
+            Case.profile_id,
+            Case.priority,
+            Case.queue,
+            Case.channel,
+        )
+        .join(Case, Case.id == CaseEntry.case_id)
+        .where(CaseEntry.kind == "event", CaseEntry.id > after_id)
+        .order_by(CaseEntry.id)
+        .limit(limit)
+    )
+    return session.execute(query).all()
+
+
+def last_entry_id(session: Session) -> int:
+    return int(session.execute(select(func.coalesce(func.max(CaseEntry.id), 0))).scalar_one())

@@ -366,3 +366,34 @@ def erase_cases(session: Session, profile_ids: Sequence[int]) -> int:
         if isinstance(row, Case | CaseEntry | CaseHandoff):
             session.expire(row)  # the bulk update bypassed them
     return len(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseChange:
+    """One change of a case as other parts react to it: `change` is the status it entered (open, escalated,
+    resolved…), or `priority` or `assigned`."""
+
+    entry_id: int
+    case_id: int
+    profile_id: int
+    change: str
+    priority: str
+    queue: str
+    channel: str
+    at: datetime
+
+
+def case_changes_after(session: Session, after_id: int, *, limit: int = 500) -> list[CaseChange]:
+    """Changes of cases recorded after an entry id (a reader's cursor), oldest first."""
+    out = []
+    for row in repository.events_after(session, after_id, limit):
+        detail = row.detail or {}
+        change = row.status or ("assigned" if "assignee" in detail else "priority" if "to" in detail else "changed")
+        out.append(CaseChange(row.id, row.case_id, row.profile_id, change, row.priority, row.queue, row.channel,
+                              row.created_at))  # fmt: skip
+    return out
+
+
+def last_case_change(session: Session) -> int:
+    """The entry id of the latest change: where a new reader starts."""
+    return repository.last_entry_id(session)

@@ -21,7 +21,7 @@ _REF_START = "{"
 class Occurrence:
     """Something that may start a rule: a tracked event, a trait an identify call set, a holding it reported."""
 
-    kind: str  # event | trait | holding
+    kind: str  # event | trait | holding | case
     subject: str  # event name, trait name, holding type
     properties: Mapping[str, Any]
 
@@ -40,6 +40,7 @@ class RuleIndex:
         self.events = frozenset(s for k, s in self._starts if k == "event") | frozenset(self._exits)
         self.has_traits = any(r.kind == "trait" for r in rules)
         self.has_holdings = any(r.kind == "holding" for r in rules)
+        self.has_cases = any(r.kind == "case" for r in rules)
 
     def __len__(self) -> int:
         return len(self.rules)

@@ -4,6 +4,7 @@
   it is inserted in the transaction of the batch that fired it, so a retried batch or a second worker racing on
   the same person cannot fire the rule again (the second insert waits for the first, then finds it).
 - `trigger_hits`: matching events of rules that count (a third complaint in 30 days), per person and group.
+- `trigger_cursors`: how far the case changes have been read (a row lock makes one worker read them at a time).
 - `trigger_steps`: every action a firing asked for, done at once or waiting for its due time (claimed by the
   worker with row locks), cancelled by an exit event, or failed with its reason.
 """
@@ -38,7 +39,10 @@ class TriggerFiring(Base):
 
 class TriggerHit(Base):
     __tablename__ = "trigger_hits"
-    __table_args__ = (Index("ix_trigger_hits_count", "rule", "profile_id", "grouping", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_trigger_hits_count", "rule", "profile_id", "grouping", "occurred_at"),
+        Index("ix_trigger_hits_profile", "profile_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     rule: Mapped[str] = mapped_column(String(100))
@@ -68,3 +72,12 @@ class TriggerStep(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending | done | cancelled | failed
     result: Mapped[str | None] = mapped_column(String(500), nullable=True)  # communication id, task id, reason
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class TriggerCursor(Base):
+    """How far the triggers have read a feed that is not an event (the cases' changes): one row per feed."""
+
+    __tablename__ = "trigger_cursors"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)

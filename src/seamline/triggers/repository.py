@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
-from seamline.triggers.models import TriggerFiring, TriggerHit, TriggerStep
+from seamline.triggers.models import TriggerCursor, TriggerFiring, TriggerHit, TriggerStep
 
 PENDING, DONE, CANCELLED, FAILED = "pending", "done", "cancelled", "failed"
 
@@ -100,3 +100,18 @@ def erase(session: Session, profile_ids: Sequence[int]) -> int:
         result = session.execute(delete(table).where(table.c.profile_id.in_(profile_ids)))
         removed += int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of a DELETE
     return removed
+
+
+def locked_cursor(session: Session, name: str) -> TriggerCursor | None:
+    """A feed's cursor, locked for this transaction (another worker reading the feed waits, then goes on from
+    where this one stopped)."""
+    return session.scalars(select(TriggerCursor).where(TriggerCursor.name == name).with_for_update()).first()
+
+
+def start_cursor(session: Session, name: str, position: int) -> None:
+    dialect = session.get_bind().dialect.name
+    values = {"name": name, "position": position}
+    if dialect == "postgresql":
+        session.execute(pg_insert(TriggerCursor).values(values).on_conflict_do_nothing(index_elements=["name"]))
+    else:
+        session.execute(sqlite_insert(TriggerCursor).values(values).on_conflict_do_nothing(index_elements=["name"]))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-KINDS = ("event", "trait", "holding")
+KINDS = ("event", "trait", "holding", "case")
 ACTIONS = ("send", "task", "call")
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")
 PRIORITIES = ("urgent", "high", "normal", "low")
@@ -84,8 +84,8 @@ class Step:
 class Rule:
     name: str
     file: str
-    kind: str  # event | trait | holding
-    subject: str  # the event name, trait name or holding type ("*": any holding)
+    kind: str  # event | trait | holding | case
+    subject: str  # the event name, trait name, holding type ("*": any holding) or case change
     where: tuple[Condition, ...]
     traits: tuple[Condition, ...]
     steps: tuple[Step, ...]

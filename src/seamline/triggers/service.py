@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.orm import Session
 
+from seamline.cases.service import case_changes_after, last_case_change
 from seamline.core.clock import utcnow
 from seamline.core.errors import SeamlineError
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
@@ -34,6 +35,7 @@ from seamline.triggers.models import TriggerStep
 from seamline.triggers.rules import Rule
 
 MAX_RESULT = 500
+CASES_FEED = "cases"
 REMEMBERED = 200_000  # committed firings kept in memory (a few tens of MB at most)
 
 
@@ -86,6 +88,7 @@ class TriggerEngine:
         # must fire again when it is retried); bounded, oldest forgotten first.
         self._fired: OrderedDict[tuple[str, int, str], None] = OrderedDict()
         self._seen: list[tuple[str, int, str]] = []
+        self.touched: set[int] = set()  # profiles this batch counted an event of or fired a rule for
 
     def take(self, session: Session, batch: ResolvedBatch) -> int:
         """Evaluate the rules on a batch's events (never a replay's: they fired the first time); how many fired."""
@@ -95,14 +98,12 @@ class TriggerEngine:
             index = self.book.index
             if len(index):
                 now = self.clock()
-                self._seen = []
+                self._seen, self.touched = [], set()
                 for event in batch.events:
                     fired += self._event(session, index, event, now)
                 if self._seen:
                     seen = self._seen
                     sqlalchemy_events.listen(session, "after_commit", lambda _s: self._remember(seen), once=True)
-        for merge in batch.merges:
-            repository.move(session, merge.absorbed, merge.survivor)
         return fired
 
     def _event(self, session: Session, index: RuleIndex, event: ResolvedEvent, now: datetime) -> int:
@@ -139,6 +140,7 @@ class TriggerEngine:
         if not all_hold(rule.traits, lookup(props, traits)):
             return 0
         if rule.count is not None:
+            self.touched.add(profile_id)
             grouping = str(props.get(rule.count.by, ""))[:200] if rule.count.by else ""
             repository.add_hit(session, {"rule": rule.name, "profile_id": profile_id, "grouping": grouping,
                                          "event_id": event.id, "occurred_at": at})  # fmt: skip
@@ -150,6 +152,7 @@ class TriggerEngine:
             return 0
         firing = repository.fire(session, rule.name, profile_id, once[2], event.id, now)
         self._seen.append(once)
+        self.touched.add(profile_id)
         if firing is None:
             return 0  # fired before for this person and occurrence: here, after a retry, or in another worker
         if names and not rule.traits:
@@ -190,6 +193,7 @@ class TriggerEngine:
     def run_due(self, session: Session, now: datetime) -> int:
         """Do the waiting steps due by `now` (claimed with row locks, so workers never do one twice); how many.
         A step of a rule no longer loaded is cancelled: removing the file stops what it had scheduled."""
+        taken = self._case_changes(session, now) if self.book.index.has_cases else 0
         rows = repository.claim_due(session, now, self.due_batch)
         loaded = {r.name for r in self.book.index.rules}
         for row in rows:
@@ -201,12 +205,38 @@ class TriggerEngine:
             row.status, row.result = self._attempt(session, work, now)
             row.settled_at = now
         session.flush()
-        return len(rows)
+        return taken + len(rows)
+
+    def _case_changes(self, session: Session, now: datetime) -> int:
+        """Evaluate the case rules on the cases' changes since the cursor (a new cursor starts at the latest: the
+        rules act on what happens from now on, not on history); how many changes were read."""
+        cursor = repository.locked_cursor(session, CASES_FEED)
+        if cursor is None:
+            repository.start_cursor(session, CASES_FEED, last_case_change(session))
+            return 0
+        changes = case_changes_after(session, cursor.position, limit=self.due_batch)
+        index = self.book.index
+        for change in changes:
+            props = {"case_id": change.case_id, "change": change.change, "priority": change.priority,
+                     "queue": change.queue, "channel": change.channel}  # fmt: skip
+            occurrence = Occurrence("case", change.change, props)
+            event = ResolvedEvent(change.entry_id, 0, {}, change.at, change.at, change.profile_id)
+            for rule in index.starting(occurrence):
+                self._consider(session, rule, occurrence, event, now)
+        if changes:
+            cursor.position = changes[-1].entry_id
+            session.flush()
+        return len(changes)
 
 
 def steps_of(session: Session, profile_ids: Sequence[int], *, limit: int = 50) -> list[StepView]:
     """What the triggers did or will do for a person, newest first."""
     return [StepView.of(r) for r in repository.steps_of(session, profile_ids, limit)] if profile_ids else []
+
+
+def follow_merge(session: Session, absorbed: int, survivor: int) -> None:
+    """A merge: the absorbed profile's counted events and waiting steps now belong to the survivor."""
+    repository.move(session, absorbed, survivor)
 
 
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:

@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trigger_hits")),
     )
     op.create_index("ix_trigger_hits_count", "trigger_hits", ["rule", "profile_id", "grouping", "occurred_at"])
+    op.create_index("ix_trigger_hits_profile", "trigger_hits", ["profile_id"])
     op.create_table(
         "trigger_steps",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -92,9 +93,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_trigger_steps_due", "trigger_steps", ["status", "due_at"])
     op.create_index("ix_trigger_steps_profile", "trigger_steps", ["profile_id", "rule", "status"])
+    op.create_table(
+        "trigger_cursors",
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_trigger_cursors")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("trigger_cursors")
     op.drop_table("trigger_steps")
     op.drop_table("trigger_hits")
     op.drop_table("trigger_firings")
