@@ -107,6 +107,7 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
     assert handoffs == sum(1 for c in CONVERSATIONS if c.handoff)
     assert [tuple(r) for r in requests] == [("access", "open"), ("erasure", "open")]  # for the privacy officer
     assert "; 2 data-subject requests waiting" in summary
+    assert "; 5 communication errors reported" in summary  # a misspelt name, three wrong balances, a breach
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:
