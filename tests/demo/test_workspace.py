@@ -117,6 +117,7 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
     assert re.search(r"; [1-9][\d,]* communication events from five platforms and [1-9][\d,]* printed letters", summary)
     assert sorted(tuple(r) for r in channels) == [("in_app", 3), ("sms", 3)]  # a fraud alert by SMS, an inbox note
     assert "; 6 messages queued" in summary
+    assert "; 5 communication errors reported" in summary  # a misspelt name, three wrong balances, a breach
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:

@@ -26,6 +26,7 @@ from seamline.errors.fixing import fix_at_contact, may_fix_at_contact
 from seamline.errors.policy import SEVERITIES, harm_for
 from seamline.errors.problems import error_blast_radius
 from seamline.errors.service import (
+    COUNT_CAP,
     Report,
     acknowledge,
     error_queue,
@@ -97,6 +98,7 @@ async def queue(
         errors=[(e, clock_lines(policy, e, now)) for e in errors],
         customers=customers,
         counts=counts,
+        cap=COUNT_CAP,
         severities=list(reversed(SEVERITIES)),
         filters={"severity": severity, "closed": closed == "1"},
         page=page,

@@ -95,9 +95,14 @@ def queue(
     return list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
 
 
-def count_open(session: Session) -> dict[str, int]:
-    query = select(_E.c.severity, func.count()).where(_E.c.is_open.is_(True)).group_by(_E.c.severity)
-    return {str(s): int(n) for s, n in session.execute(query)}
+def count_open(session: Session, ranks: Sequence[int], cap: int) -> dict[int, int]:
+    """Open errors per severity rank, each counted up to `cap` + 1 from the queue index (counting every open row
+    took 30-180 ms at 100,000 open errors on a loaded machine; a queue says "1,000+" instead)."""
+    out = {}
+    for rank in ranks:
+        capped = select(_E.c.id).where(_E.c.is_open.is_(True), _E.c.severity_rank == rank).limit(cap + 1).subquery()
+        out[rank] = int(session.execute(select(func.count()).select_from(capped)).scalar_one())
+    return out
 
 
 def due(session: Session, now: datetime, limit: int) -> list[CommError]:

@@ -298,9 +298,13 @@ def error_queue(
     return [ErrorView.of(r, links.get(r.id, [])) for r in rows]
 
 
-def open_counts(session: Session) -> dict[str, int]:
-    """How many errors are open, per severity."""
-    return repository.count_open(session)
+COUNT_CAP = 1000
+
+
+def open_counts(session: Session, cap: int = COUNT_CAP) -> dict[str, int]:
+    """How many errors are open, per severity, counted up to `cap` + 1 (more than `cap` reads as "cap+")."""
+    by_rank = repository.count_open(session, list(RANK.values()), cap)
+    return {name: by_rank[rank] for name, rank in RANK.items()}
 
 
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
