@@ -3,9 +3,11 @@ Server keys with scopes matching:read / matching:write; every read and change of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from seamline.api.deps import Ctx, requires_key
@@ -14,6 +16,7 @@ from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
+from seamline.matching.readback import export_page, import_sources, render
 from seamline.matching.realtime import Matcher, match_record
 from seamline.matching.service import decide_review, get_review, list_reviews
 
@@ -107,3 +110,37 @@ async def post_decision(
         for profile_id in (view.left_profile_id, view.right_profile_id):
             record(session, principal, "change", "profile", profile_id, {"match": view.id, "decision": body.decision})
     return view.as_dict()
+
+
+_MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+
+
+@router.get(
+    "/matching/export",
+    responses=errors(400, 401, 403, 404),
+    summary="Which active profile each imported source record ended in, with the evidence of every join (streamed)",
+    response_class=StreamingResponse,
+)
+def get_export(
+    principal: Reader,
+    ctx: Ctx,
+    matching: Matching,
+    format: Annotated[Literal["csv", "jsonl"], Query(description="csv (evidence as a JSON column) or jsonl")] = "csv",
+    system: Annotated[str | None, Query(description="Only the records of this import source")] = None,
+) -> StreamingResponse:
+    with unit_of_work(ctx.engine, write=False) as session:
+        sources = import_sources(session, system)  # an unknown system is 404 before the stream starts
+
+    def pages() -> Iterator[bytes]:
+        after: int | None = 0
+        first = True
+        while after is not None:
+            with unit_of_work(ctx.engine) as session:  # one page per transaction, audited with the read
+                page = export_page(session, matching.ctx, sources, after=after)
+                if page.profile_ids:
+                    record(session, principal, "read", "profile", "readback", {"profiles": page.profile_ids})
+            yield render(page.rows, format, header=first).encode()
+            first = False
+            after = page.next_after
+
+    return StreamingResponse(pages(), media_type=_MEDIA[format])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,9 +13,11 @@ from rich.table import Table
 from seamline.audit.service import record
 from seamline.cli.output import console
 from seamline.cli.params import id_argument
-from seamline.cli.session import load_settings, transaction
+from seamline.cli.session import engine_for, load_settings, transaction
 from seamline.config import Settings
+from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
+from seamline.matching.readback import FORMATS, export_page, import_sources, render
 from seamline.matching.realtime import build_index, match_record
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import (
@@ -190,3 +193,40 @@ def find(
     for candidate in found:
         reasons = ", ".join(f"{f.field} {f.level} {f.weight:+.1f}" for f in candidate.fields if f.level != "missing")
         typer.echo(f"profile {candidate.profile_id}  p={candidate.probability:.4f}  ({reasons})")
+
+
+@app.command("export")
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
+    system: Annotated[str | None, typer.Option(help="Only the records of this import source.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Which active profile each imported source record ended in, with the evidence of every join."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+    settings = load_settings()
+    ctx = _context(settings)
+    operator = _operator()
+    with transaction(settings) as session:
+        sources = import_sources(session, system)
+    engine = engine_for(settings)
+    target = out.open("w", encoding="utf-8", newline="") if out is not None else None
+    try:
+        after: int | None = 0
+        first = True
+        while after is not None:
+            with unit_of_work(engine) as session:  # one page per transaction, audited with the read
+                page = export_page(session, ctx, sources, after=after)
+                if page.profile_ids:
+                    record(session, operator, "read", "profile", "readback", {"profiles": page.profile_ids})
+            text = render(page.rows, fmt, header=first)
+            first = False
+            if target is not None:
+                target.write(text)
+            else:
+                typer.echo(text, nl=False)
+            after = page.next_after
+    finally:
+        engine.dispose()
+        if target is not None:
+            target.close()

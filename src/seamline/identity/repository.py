@@ -441,3 +441,58 @@ def active_ids(session: Session, profile_ids: Sequence[int] | None = None) -> li
     for chunk in _chunks(list(profile_ids)):
         out.extend(session.scalars(query.where(Profile.id.in_(chunk))))
     return out
+
+
+def roots_holding(session: Session, link_type: str, source_ids: Sequence[int], after: int, limit: int) -> list[int]:
+    """Active, unerased profiles after `after` holding an identifier of this type from one of these sources, in id
+    order (a keyset page)."""
+    query = (
+        select(IdentifierLink.profile_id)
+        .join(Profile, Profile.id == IdentifierLink.profile_id)
+        .where(
+            IdentifierLink.type == link_type,
+            IdentifierLink.source_id.in_(list(source_ids)),
+            IdentifierLink.profile_id > after,
+            Profile.merged_into_id.is_(None),
+            Profile.erased_at.is_(None),
+        )
+        .group_by(IdentifierLink.profile_id)
+        .order_by(IdentifierLink.profile_id)
+        .limit(limit)
+    )
+    return [int(pid) for pid in session.scalars(query)]
+
+
+def links_with_origin(session: Session, profile_ids: Sequence[int]) -> list[tuple[int, str, str, int | None, int | None]]:
+    """(profile, type, value, source, first event) of every identifier these profiles hold."""
+    query = select(
+        IdentifierLink.profile_id,
+        IdentifierLink.type,
+        IdentifierLink.value,
+        IdentifierLink.source_id,
+        IdentifierLink.first_event_id,
+    )
+    out: list[tuple[int, str, str, int | None, int | None]] = []
+    for chunk in _chunks(list(profile_ids)):
+        rows = session.execute(query.where(IdentifierLink.profile_id.in_(chunk)).order_by(IdentifierLink.id))
+        out.extend((r[0], r[1], r[2], r[3], r[4]) for r in rows)
+    return out
+
+
+def members_of(session: Session, roots: Sequence[int]) -> list[tuple[int, int, int | None]]:
+    """(profile, its root, the event that created it) of these active profiles and every profile merged into them."""
+    query = select(Profile.id, Profile.merged_into_id, Profile.created_by_event_id)
+    out: list[tuple[int, int, int | None]] = []
+    for chunk in _chunks(list(roots)):
+        rows = session.execute(query.where(or_(Profile.id.in_(chunk), Profile.merged_into_id.in_(chunk))))
+        out.extend((r[0], r[1] if r[1] is not None else r[0], r[2]) for r in rows)
+    return out
+
+
+def live_merges_absorbing(session: Session, profile_ids: Sequence[int]) -> list[Merge]:
+    """The merges, not undone, that absorbed one of these profiles, oldest first."""
+    out: list[Merge] = []
+    for chunk in _chunks(list(profile_ids)):
+        query = select(Merge).where(Merge.merged_profile_id.in_(chunk), Merge.undone_at.is_(None))
+        out.extend(session.scalars(query))
+    return sorted(out, key=lambda m: m.id)

@@ -423,3 +423,26 @@ def roots_of(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
         pending = following
     out.update(pending)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHomes:
+    """A page of active profiles that hold source records, with what tells how each record got there: every
+    identifier they hold (with its source and the event that first brought it), their members (the profiles merged
+    into them, with the event that created each) and the merges among those members that are not undone."""
+
+    roots: list[int]
+    links: list[tuple[int, str, str, int | None, int | None]]  # (root, type, value, source, first event)
+    members: list[tuple[int, int, int | None]]  # (profile, root, creating event)
+    merges: list[Merge]  # the live merges that absorbed a member, oldest first
+
+
+def record_homes(session: Session, link_type: str, source_ids: Sequence[int], *, after: int, limit: int) -> RecordHomes:
+    """The next page (profile ids above `after`) of active, unerased profiles holding a `link_type` identifier from
+    these sources: a bulk read-back of where source records ended, one query per table."""
+    roots = repository.roots_holding(session, link_type, source_ids, after, limit)
+    if not roots:
+        return RecordHomes([], [], [], [])
+    members = repository.members_of(session, roots)
+    merges = repository.live_merges_absorbing(session, [m[0] for m in members])
+    return RecordHomes(roots, repository.links_with_origin(session, roots), members, merges)

@@ -61,3 +61,11 @@ def pairs_touching(session: Session, profile_ids: Sequence[int]) -> list[MatchPa
     ids = list(profile_ids)
     query = select(MatchPair).where(or_(MatchPair.left_profile_id.in_(ids), MatchPair.right_profile_id.in_(ids)))
     return list(session.scalars(query.order_by(MatchPair.id)))
+
+
+def pairs_by_id(session: Session, pair_ids: Sequence[int]) -> dict[int, MatchPair]:
+    ids = sorted(set(pair_ids))
+    out: dict[int, MatchPair] = {}
+    for start in range(0, len(ids), 900):
+        out.update((p.id, p) for p in session.scalars(select(MatchPair).where(MatchPair.id.in_(ids[start : start + 900]))))
+    return out
