@@ -28,6 +28,7 @@ from seamline.api.cases import router as cases_router
 from seamline.api.communications import router as communications_router
 from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
+from seamline.api.decisions import router as decisions_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
 from seamline.api.matching import MatchingApi
@@ -58,6 +59,7 @@ from seamline.core.errors import (
 )
 from seamline.core.migrations import is_up_to_date
 from seamline.core.responses import JSONResponse
+from seamline.decisions.service import Setup as DecisionsSetup
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size
@@ -296,6 +298,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     _install_error_handlers(app)
     app.state.cases = settings.cases
     app.state.templates = Catalog(settings.email.templates_dir)
+    app.state.decisions = DecisionsSetup.build(
+        settings.decisions, settings.consent, settings.survivorship, settings.cases
+    )  # a bad action file stops the start, naming the file, line and field
     # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
     # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(corrections_router)
@@ -306,6 +311,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(cases_router)
     app.include_router(communications_router)
     app.include_router(destinations_router)
+    app.include_router(decisions_router)
     app.include_router(matching_router)
     app.include_router(preferences_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.

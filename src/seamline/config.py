@@ -17,6 +17,7 @@ from pydantic_settings import (
 
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig
+from seamline.decisions.config import DecisionsConfig
 from seamline.consent.config import ConsentConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.matching.config import MatchingConfig
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
+    decisions: DecisionsConfig = Field(default_factory=DecisionsConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -10,6 +10,7 @@ def import_all_models() -> None:
     import seamline.cases.models
     import seamline.communications.models
     import seamline.consent.models
+    import seamline.decisions.models
     import seamline.destinations.models
     import seamline.identity.models
     import seamline.ingestion.models

@@ -34,6 +34,7 @@ SCOPES = (
     "matching:read",
     "matching:write",
     "destinations:admin",
+    "decisions",
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

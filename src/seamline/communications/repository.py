@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from seamline.communications.models import Communication, CommunicationOutcome, UnreachableContact
@@ -120,3 +120,16 @@ def seen_events(session: Session, event_ids: Sequence[int]) -> set[int]:
         return set()
     rows = session.execute(select(_O.c.event_id).where(_O.c.event_id.in_(list(event_ids))))
     return {int(r[0]) for r in rows}
+
+
+def sent_since(
+    session: Session, profile_ids: Sequence[int], since: datetime, not_statuses: Sequence[str]
+) -> list[tuple[datetime, str | None, str, str | None]]:
+    """(when, priority, type, purpose) of these profiles' communications since a time, but those in `not_statuses`."""
+    when = func.coalesce(_C.c.sent_at, _C.c.created_at)
+    rows = session.execute(
+        select(when, _C.c.priority, _C.c.type, _C.c.purpose).where(
+            _C.c.profile_id.in_(profile_ids), when >= since, _C.c.status.not_in(not_statuses)
+        )
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]

@@ -239,6 +239,10 @@ class SendCheck:
     reasons: tuple[str, ...]
     profile_id: int | None = None
     is_marketing: bool = False
+    priority: str | None = None  # what the contact policy asks next: the class, and the product marketed
+    type: str = "service"
+    purpose: str | None = None
+    product: str | None = None
 
 
 def check_sends(
@@ -259,7 +263,10 @@ def check_sends(
             continue
         if row.priority == "critical" or row.type == "regulatory":
             reason = f"{row.priority} {row.type} message: consent for {row.purpose} is not required"
-            out[public_id] = SendCheck(True, point.address, (reason, point.reach.reason), profile_id, is_marketing)
+            out[public_id] = SendCheck(
+                True, point.address, (reason, point.reach.reason), profile_id, is_marketing,
+                row.priority, row.type, row.purpose, row.product,
+            )  # fmt: skip
             continue
         decision = may_contact_profile(
             session,
@@ -271,7 +278,10 @@ def check_sends(
             reachability={channel: point.reach},
             config=consent,
         )
-        out[public_id] = SendCheck(decision.allowed, point.address, decision.reasons, profile_id, is_marketing)
+        out[public_id] = SendCheck(
+            decision.allowed, point.address, decision.reasons, profile_id, is_marketing,
+            row.priority, row.type, row.purpose, row.product,
+        )  # fmt: skip
     return out
 
 
@@ -375,3 +385,15 @@ def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
     carried, outcome details) and forget their closed contact points; the fact that a communication was sent stays.
     Returns how many communications were emptied."""
     return repository.erase(session, profile_ids, utcnow()) if profile_ids else 0
+
+
+# A communication that never left (waiting, held, refused) does not count against a person's budget.
+NOT_CONTACTS = (QUEUED, DEFERRED, SUPPRESSED, FAILED)
+
+
+def contacts_since(
+    session: Session, profile_ids: Sequence[int], since: datetime
+) -> list[tuple[datetime, str | None, str, str | None]]:
+    """Every communication that reached (or went to) these profiles since a time, ours or another platform's:
+    (when, priority, type, purpose), for the fatigue budget."""
+    return repository.sent_since(session, profile_ids, since, NOT_CONTACTS) if profile_ids else []

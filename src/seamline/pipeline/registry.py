@@ -11,6 +11,8 @@ from seamline.communications.consumer import CommunicationsConsumer
 from seamline.consent.config import ConsentConfig
 from seamline.consent.consumer import ConsentConsumer
 from seamline.core.pipeline import Consumer
+from seamline.decisions.consumer import DecisionsConsumer
+from seamline.decisions.service import Setup
 from seamline.destinations.consumer import DestinationsConsumer
 from seamline.identity.rules import IdentityConfig
 from seamline.identity.service import IdentityContext
@@ -18,7 +20,7 @@ from seamline.profiles.consumer import FactsConsumer
 from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 
 
-def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consumer, ...]:
+def _registered(consent: ConsentConfig, vocabulary: Vocabulary, decisions: Setup) -> tuple[Consumer, ...]:
     # Order matters only where one consumer reads what another wrote; none does yet. Consent first: a choice is
     # recorded on the profile the event was made on, before the merges move it.
     return (
@@ -27,6 +29,7 @@ def _registered(consent: ConsentConfig, vocabulary: Vocabulary) -> tuple[Consume
         CasesConsumer(),
         CommunicationsConsumer(),
         DestinationsConsumer(consent),
+        DecisionsConsumer(decisions),
     )
 
 
@@ -34,11 +37,16 @@ class Pipeline(IdentityContext):
     """The identity context plus the registered consumers: built once per process from the configuration."""
 
     def __init__(
-        self, config: IdentityConfig, consent: ConsentConfig | None = None, traits: VocabularyConfig | None = None
+        self,
+        config: IdentityConfig,
+        consent: ConsentConfig | None = None,
+        traits: VocabularyConfig | None = None,
+        decisions: Setup | None = None,
     ) -> None:
         # A configured alias of `phone` (`[traits]`) is a phone identifier too.
         phones = [alias for alias, target in (traits.aliases if traits else {}).items() if target == "phone"]
         super().__init__(config, phone_traits=phones)
         self.consent = consent or ConsentConfig()
         self.vocabulary = Vocabulary(traits)  # the canonical customer model the facts are recorded in
-        self.consumers = _registered(self.consent, self.vocabulary)
+        self.decisions = decisions or Setup.default(self.consent)
+        self.consumers = _registered(self.consent, self.vocabulary, self.decisions)

@@ -157,7 +157,13 @@ class Dispatcher:
 def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: UnsubscribeLink | None) -> Dispatcher:
     """A dispatcher for every kind Seamline delivers, configured from settings."""
     handlers: list[Handler] = [
-        EmailHandler(settings.email, settings.consent, unsubscribe_url),
+        EmailHandler(
+            settings.email,
+            settings.consent,
+            unsubscribe_url,
+            decisions=settings.decisions,
+            survivorship=settings.survivorship,
+        ),
         PaperHandler(settings.data_dir / "print"),
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
     ]
