@@ -72,6 +72,8 @@ class Action:
 def _plain(node: yaml.Node, path: str, lines: dict[str, int], loader: yaml.SafeLoader) -> Any:
     """The node as plain values, recording the line of every field so a problem can point at it."""
     lines[path] = node.start_mark.line + 1
+    if not node.tag.startswith("tag:yaml.org,2002:") or node.tag.startswith("tag:yaml.org,2002:python"):
+        raise ConditionError(path, f"the YAML tag {node.tag} is not allowed (action files hold plain values)")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -185,9 +187,8 @@ def load_file(path: Path) -> Action:
         raise CatalogError([f"{path.name}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
     if node is None:
         raise CatalogError([f"{path.name}:1: the file is empty"])
-    raw = _plain(node, "", lines, yaml.SafeLoader(""))
     try:
-        return parse_action(path.stem, raw)
+        return parse_action(path.stem, _plain(node, "", lines, yaml.SafeLoader("")))
     except ConditionError as exc:
         where = exc.path or "(file)"
         raise CatalogError([f"{path.name}:{_line_of(exc.path, lines)}: {where}: {exc.message}"]) from None

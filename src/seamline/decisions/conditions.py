@@ -255,6 +255,8 @@ def compile_condition(raw: Any, path: str = "eligibility") -> Condition:
         op, operand = _one_op(raw, path, ops)
         if op in ("in", "not_in") and not isinstance(operand, list):
             raise ConditionError(f"{path}.{op}", "expected a list")
+        if op in ("gt", "gte", "lt", "lte"):
+            operand = _number(operand, f"{path}.{op}")
         if op == "exists" and not isinstance(operand, bool):
             raise ConditionError(f"{path}.{op}", "expected true or false")
         return _Trait(_text(value, here), op, tuple(operand) if isinstance(operand, list) else operand)
