@@ -17,8 +17,8 @@ from pydantic_settings import (
 
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig
-from seamline.decisions.config import DecisionsConfig
 from seamline.consent.config import ConsentConfig
+from seamline.decisions.config import DecisionsConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.matching.config import MatchingConfig
 from seamline.outbox.config import OutboxConfig

@@ -25,7 +25,7 @@ from tests.support.flows import drain, send
 from tests.support.people import person
 from tests.support.smtp import Mailbox
 
-AWAKE = DecisionsConfig(caps=[Cap(window_days=7, limit=3)], quiet_start="00:00", quiet_end="00:00")
+AWAKE = DecisionsConfig(caps=[Cap(window_days=7, limit=3)])  # no quiet hours: the tests run at any hour
 
 
 def _key(engine: Engine, *scopes: str) -> dict[str, str]:
@@ -123,7 +123,7 @@ def test_the_budget_counts_other_platforms_and_lets_service_through(
 def test_quiet_hours_hold_marketing_until_eight_local_and_a_fraud_alert_goes_at_once(
     client: TestClient, engine: Engine, mail_settings: Settings, smtp: tuple[Mailbox, int]
 ) -> None:
-    settings = mail_settings.model_copy(update={"decisions": DecisionsConfig(default_timezone="Europe/Paris")})
+    settings = mail_settings.model_copy(update={"decisions": DecisionsConfig(default_timezone="Europe/Paris", quiet_start="21:00", quiet_end="08:00")})
     ada = person(client, engine, settings)
     _grant_marketing(engine, settings, ada)
     offer = queue(engine, settings, ada, "savings_offer", {"first_name": "Ada"})

@@ -33,15 +33,18 @@ class DecisionsConfig(BaseModel):
         description="A product's other names in holdings and purchases (holding types, product codes).",
     )
     caps: list[Cap] = Field(
-        default_factory=lambda: [Cap(window_days=7, limit=3), Cap(window_days=1, limit=1)],
-        description="The fatigue budget: marketing yields when any cap is spent; service counts against it.",
+        default_factory=list,
+        description=(
+            "The fatigue budget: marketing yields when any cap is spent; service counts against it. None by default "
+            "(an operator sets the budget, e.g. 3 a week and 1 a day)."
+        ),
     )
     service_caps: list[Cap] = Field(
         default_factory=list,
         description="Caps that stop service messages too (counting service messages only); none by default.",
     )
-    quiet_start: str = Field(default="21:00", description="Local time quiet hours begin (HH:MM).")
-    quiet_end: str = Field(default="08:00", description="Local time quiet hours end: held messages go then.")
+    quiet_start: str | None = Field(default=None, description="Local time quiet hours begin (HH:MM); none: off.")
+    quiet_end: str | None = Field(default=None, description="Local time quiet hours end: held messages go then.")
     default_timezone: str = Field(default="Europe/London", description="When neither traits nor phone say.")
     timezone_trait: str = "timezone"
     phone_trait: str = "phone"
@@ -56,7 +59,9 @@ class DecisionsConfig(BaseModel):
 
     @field_validator("quiet_start", "quiet_end")
     @classmethod
-    def _clock_time(cls, value: str) -> str:
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         hours, _, minutes = value.partition(":")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
             raise ValueError(f"{value!r} is not a time of day as HH:MM")

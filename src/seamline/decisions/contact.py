@@ -94,9 +94,9 @@ def _clock(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def quiet_verdict(priority: str, now: datetime, zone: ZoneInfo, start: str, end: str) -> Verdict | None:
+def quiet_verdict(priority: str, now: datetime, zone: ZoneInfo, start: str | None, end: str | None) -> Verdict | None:
     """Inside quiet hours (local time) a message is held until they end; critical ones pass."""
-    if priority == CRITICAL:
+    if priority == CRITICAL or start is None or end is None:
         return None
     local = now.astimezone(zone)
     begins, ends, at = _clock(start), _clock(end), local.time()

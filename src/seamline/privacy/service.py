@@ -18,6 +18,7 @@ from seamline.cases.service import erase_cases, export_cases
 from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
+from seamline.decisions.service import erase_person as erase_decisions
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.destinations.service import announce_erasure
@@ -357,6 +358,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "match_pairs_erased": erase_pairs(session, members),
         "communications_erased": erase_communications(session, members),
         "outbox_messages_erased": erase_outbox(session, members),
+        "decision_rows_erased": erase_decisions(session, members),
         # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
         "destinations_notified": announce_erasure(session, members),
     }
