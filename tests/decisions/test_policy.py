@@ -123,7 +123,8 @@ def test_the_budget_counts_other_platforms_and_lets_service_through(
 def test_quiet_hours_hold_marketing_until_eight_local_and_a_fraud_alert_goes_at_once(
     client: TestClient, engine: Engine, mail_settings: Settings, smtp: tuple[Mailbox, int]
 ) -> None:
-    settings = mail_settings.model_copy(update={"decisions": DecisionsConfig(default_timezone="Europe/Paris", quiet_start="21:00", quiet_end="08:00")})
+    night_rules = DecisionsConfig(default_timezone="Europe/Paris", quiet_start="21:00", quiet_end="08:00")
+    settings = mail_settings.model_copy(update={"decisions": night_rules})
     ada = person(client, engine, settings)
     _grant_marketing(engine, settings, ada)
     offer = queue(engine, settings, ada, "savings_offer", {"first_name": "Ada"})

@@ -18,9 +18,9 @@ from seamline.cases.service import erase_cases, export_cases
 from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
-from seamline.decisions.service import erase_person as erase_decisions
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.decisions.service import erase_person as erase_decisions
 from seamline.destinations.service import announce_erasure
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import (
