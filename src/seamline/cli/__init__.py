@@ -47,6 +47,7 @@ COMMANDS: dict[str, Entry] = {
         "destinations", "app", "Other systems that receive profile changes and events as signed webhooks."
     ),
     "communications": Entry("communications", "app", "The communications log: other platforms' send logs."),
+    "decisions": Entry("decisions", "app", "The decision point: the action catalog, the propensity model, decisions."),
 }
 
 
