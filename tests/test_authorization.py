@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/console/customers/{profile_id}"): PEOPLE,
     ("POST", "/console/customers/{profile_id}/corrections"): PEOPLE,
     ("POST", "/console/customers/{profile_id}/preferences"): PEOPLE,
+    ("POST", "/console/customers/{profile_id}/actions/{action}/outcome"): PEOPLE,
     ("POST", "/console/merges/{merge_id}/unmerge"): frozenset({"supervisor"}),
     ("GET", "/console/matches"): frozenset({"supervisor"}),
     ("GET", "/console/matches/{match_id}"): frozenset({"supervisor"}),

@@ -17,6 +17,7 @@ from seamline.cases.service import list_cases
 from seamline.communications.service import communications_of
 from seamline.consent.choices import stated_basis
 from seamline.consent.service import preferences_for, record_choice
+from seamline.console.actions import top_actions
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.cases import REPLY_CHANNELS, Config, clock_lines
 from seamline.console.context import ConsoleContext, Match
@@ -66,6 +67,7 @@ SAVED = {
     "correction": "The correction is saved.",
     "preference": "The choice is recorded, with what the customer said.",
     "unmerged": "The merge is undone.",
+    "outcome": "The customer's answer is recorded.",
 }
 Finder = Annotated[SignedIn, Depends(requires(FIND_CUSTOMERS))]
 Viewer = Annotated[SignedIn, Depends(requires(VIEW_CUSTOMERS))]
@@ -256,6 +258,7 @@ async def customer(
         }
     with unit_of_work(ctx.engine, write=False) as session:
         communications = communications_of(session, pid, limit=COMMUNICATIONS_SHOWN)
+    actions = top_actions(request, pid)
     # One entry for the page: the open cases it lists are this customer's, read in the same view.
     detail: dict[str, Any] = {"view": "console"}
     if open_cases and open_cases["cases"]:
@@ -273,6 +276,7 @@ async def customer(
         saved_kind=saved if saved in SAVED else "",
         open_cases=open_cases,
         communications=communications,
+        actions=actions,
         **values,
     )
 

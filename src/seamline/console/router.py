@@ -7,13 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from seamline.console import admin, case_actions, cases, customer, matches, outbox, shell
+from seamline.console import actions, admin, case_actions, cases, customer, matches, outbox, shell
 
 STATIC = Path(__file__).parent / "static"
 
 
 def mount_console(app: FastAPI) -> None:
     """Add the console's pages and its static files (public: a stylesheet holds no personal data)."""
-    for module in (shell, customer, cases, case_actions, matches, admin, outbox):
+    for module in (shell, customer, actions, cases, case_actions, matches, admin, outbox):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
