@@ -136,10 +136,11 @@ def arbitrate(
 ) -> Decision:
     """Rank the catalog's actions for a person in a situation; `limit` chosen, the rest stopped with their rule."""
     facts = person.facts
-    candidates: list[Ranked] = []
+    scored: list[tuple[int, float, str, Action, float, float, float]] = []
     stopped: list[Stopped] = []
     place = f"{situation.channel}:{situation.placement}" if situation.placement else situation.channel
     context_weight = config.context_weights.get(place, config.context_weights.get(situation.channel, 1.0))
+    levers = config.levers
     for action in catalog.actions:
         failure = action.eligibility.failure(facts)
         if failure is not None:
@@ -153,21 +154,39 @@ def arbitrate(
         if unsuitable is not None:
             stopped.append(unsuitable)
             continue
-        tally = tallies.get(action.name, Tally())
-        propensity = sample(tally, action.prior, rng)
+        propensity = sample(tallies.get(action.name, _NONE), action.prior, rng)
         weight = context_weight * action.weights.get(place, action.weights.get(situation.channel, 1.0))
-        lever = config.levers.get(action.name, config.levers.get(action.priority, 1.0))
+        lever = levers.get(action.name, levers.get(action.priority, 1.0)) if levers else 1.0
         score = propensity * action.value * weight * lever
-        alpha, beta = tally.posterior(action.prior)
-        reasons = (
-            f"eligible: {action.eligibility.text}" if action.eligibility.text else "eligible: no conditions",
-            f"{action.priority} priority",
-            f"propensity {propensity:.3f} (Beta({alpha:g}, {beta:g}) in segment {person.segment})",
-            f"score {score:.3f} = propensity x value {action.value:g} x weight {weight:g} x lever {lever:g}",
-        )
-        candidates.append(Ranked(action, score, propensity, weight, lever, reasons))
-    candidates.sort(key=lambda r: (r.action.rank_of_priority, -r.score, r.action.name))
-    for extra in candidates[limit:]:
-        rule = f"ranked below the top {limit}"
-        stopped.append(Stopped(extra.action, "ranking", "ranked_out", f"{rule} (score {extra.score:.3f})"))
-    return Decision(tuple(candidates[:limit]), tuple(stopped))
+        scored.append((action.rank_of_priority, -score, action.name, action, propensity, weight, lever))
+    scored.sort(key=lambda item: item[:3])
+    # Reasons in words only for the chosen: most actions are not, and words cost more than arithmetic.
+    chosen = [
+        Ranked(action, -neg, propensity, weight, lever, _reasons(action, person, tallies, -neg, propensity, weight,
+               lever))
+        for _rank, neg, _name, action, propensity, weight, lever in scored[:limit]
+    ]  # fmt: skip
+    for _rank, neg, _name, action, *_rest in scored[limit:]:
+        stopped.append(Stopped(action, "ranking", "ranked_out", f"ranked below the top {limit} (score {-neg:.3f})"))
+    return Decision(tuple(chosen), tuple(stopped))
+
+
+_NONE = Tally()
+
+
+def _reasons(
+    action: Action,
+    person: Person,
+    tallies: Mapping[str, Tally],
+    score: float,
+    propensity: float,
+    weight: float,
+    lever: float,
+) -> tuple[str, ...]:
+    alpha, beta = tallies.get(action.name, _NONE).posterior(action.prior)
+    return (
+        f"eligible: {action.eligibility.text}" if action.eligibility.text else "eligible: no conditions",
+        f"{action.priority} priority",
+        f"propensity {propensity:.3f} (Beta({alpha:g}, {beta:g}) in segment {person.segment})",
+        f"score {score:.3f} = propensity x value {action.value:g} x weight {weight:g} x lever {lever:g}",
+    )  # fmt: skip

@@ -211,27 +211,26 @@ class Catalog:
                 problems.extend(exc.problems)
         if problems:
             raise CatalogError(problems)
-        self.actions: tuple[Action, ...] = tuple(actions.values())
-        self.by_name: dict[str, Action] = actions
+        self._index(tuple(actions.values()))
 
     @classmethod
     def of(cls, actions: Sequence[Action]) -> Catalog:
         """A catalog of actions made in code (benchmarks, tests)."""
         catalog = cls.__new__(cls)
         catalog.folder = Path()
-        catalog.actions = tuple(actions)
-        catalog.by_name = {a.name: a for a in actions}
+        catalog._index(tuple(actions))
         return catalog
 
-    @property
-    def traits_read(self) -> set[str]:
-        """Every trait the catalog's conditions read."""
-        return set().union(*(traits_read(a.eligibility) for a in self.actions)) if self.actions else set()
+    def _index(self, actions: tuple[Action, ...]) -> None:
+        # What every decision asks of the catalog, worked out once.
+        self.actions: tuple[Action, ...] = actions
+        self.by_name: dict[str, Action] = {a.name: a for a in actions}
+        self.traits_read: frozenset[str] = frozenset().union(*(traits_read(a.eligibility) for a in actions))
+        self.reads_cases: bool = any(reads_cases(a.eligibility) for a in actions)
+        self.purposes: frozenset[str] = frozenset(a.purpose for a in actions)
+        self.products: frozenset[str] = frozenset(a.product for a in actions if a.product)
+        self._consents = frozenset().union(*(a.eligibility.consents() for a in actions))
 
-    @property
-    def reads_cases(self) -> bool:
-        return any(reads_cases(a.eligibility) for a in self.actions)
-
-    def consents_asked(self) -> set[tuple[str, str | None]]:
+    def consents_asked(self) -> frozenset[tuple[str, str | None]]:
         """Every (purpose, channel) pair the catalog's conditions ask about."""
-        return set().union(*(a.eligibility.consents() for a in self.actions)) if self.actions else set()
+        return self._consents

@@ -57,6 +57,8 @@ class Facts:
     now: datetime
     channel: str = "email"
     products: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a product → every name it goes by
+    # Answers of simple conditions already asked in this decision: many actions share them (`age ≥ 18`).
+    memo: dict[str, str | None] = field(default_factory=dict)
 
     def names(self, product: str) -> frozenset[str]:
         return self.products.get(product, frozenset({product}))
@@ -147,6 +149,13 @@ class _Trait(Condition):
             self.text = f"{name} {_WORDS.get(op, op)} {value!r}"
 
     def failure(self, facts: Facts) -> str | None:
+        memo = facts.memo
+        if self.text in memo:
+            return memo[self.text]
+        memo[self.text] = answer = self._failure(facts)
+        return answer
+
+    def _failure(self, facts: Facts) -> str | None:
         actual = facts.traits.get(self.name)
         if self.op == "exists":
             ok = (actual is not None) == bool(self.value)

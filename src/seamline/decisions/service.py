@@ -134,9 +134,9 @@ def person_of(session: Session, profile_id: int, channel: str, setup: Setup, now
     if catalog.reads_cases:
         page = list_cases(session, setup.cases, profile_id=root, statuses=OPEN_CASES, limit=100, now=now)
         open_cases = len(page.cases)
-    pairs = {(a.purpose, channel) for a in catalog.actions}
+    pairs = {(purpose, channel) for purpose in catalog.purposes}
     pairs |= {(p, c or channel) for p, c in catalog.consents_asked()}
-    products = {a.product: config.names_of(a.product) for a in catalog.actions if a.product}
+    products = {product: config.names_of(product) for product in catalog.products}
     facts = Facts(
         traits, holdings, purchases, open_cases, _consents(session, root, pairs, setup.consent, now), now, channel,
         products,
