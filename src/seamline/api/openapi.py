@@ -79,7 +79,8 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": (
             "A server key (`seamline keys create NAME --scope profiles:read …`) holding the route's scope: "
             "`profiles:read`, `profiles:write`, `identity:admin`, `cases:read`, `cases:write`, `matching:read`, "
-            "`matching:write`, `audit:read`. Every read and change of personal data is audited under the key."
+            "`matching:write`, `audit:read`, `destinations:admin`, `decisions`. Every read and change of personal "
+            "data is audited under the key."
         ),
     },
     METRICS_TOKEN: {
