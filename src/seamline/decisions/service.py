@@ -23,7 +23,7 @@ from seamline.consent.service import may_contact_profile, may_process_profile
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.decisions import repository
-from seamline.decisions.arbitration import Decision, Person, Situation, arbitrate
+from seamline.decisions.arbitration import OUTBOUND, Decision, Person, Situation, arbitrate
 from seamline.decisions.catalog import Catalog
 from seamline.decisions.conditions import Facts
 from seamline.decisions.config import DecisionsConfig
@@ -143,7 +143,8 @@ def person_of(session: Session, profile_id: int, channel: str, setup: Setup, now
     )  # fmt: skip
     segment = str(traits.get(config.segment_trait) or "all")[:64]
     zone = zone_of(traits, config.timezone_trait, config.phone_trait, config.default_timezone)
-    contacts = contacts_of(session, members, config, now)
+    # The budget is about messages: a page or the agent's screen need not read the communications log.
+    contacts = contacts_of(session, members, config, now) if channel in OUTBOUND else []
     return root, Person(facts, zone, contacts, repository.last_shown(session, members), segment)
 
 

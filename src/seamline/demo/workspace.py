@@ -16,6 +16,7 @@ from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
+from seamline.demo.decisions import decision_traffic
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.silos import import_silos
@@ -67,7 +68,8 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
     people = demo_people()
     # The silo exports go into the inbox now; the worker resolves them once the server runs.
     rows = import_silos(engine, people, DEMO_SEED, settings.data_dir / "demo")
-    return DemoWorkspace(keys, logins, bridge_key, people, rows, channel_traffic(people, utcnow()))
+    traffic = [*channel_traffic(people, utcnow()), *decision_traffic(people, utcnow())]
+    return DemoWorkspace(keys, logins, bridge_key, people, rows, traffic)
 
 
 def wait_for_worker(engine: Engine, timeout: float = 300.0) -> bool:
