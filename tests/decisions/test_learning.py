@@ -52,3 +52,17 @@ def test_an_unknown_action_or_outcome_is_refused_naming_the_item(
     assert fields == {"outcomes[1].action", "outcomes[1].outcome"}
     assert _model(client, headers)["paperless_nudge"]["shown"] == 0  # nothing changed
     assert client.post("/v1/decisions/outcomes", json={"outcomes": outcomes[:1]}).status_code == 401
+
+
+def test_a_campaign_in_the_communications_log_teaches_its_action(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    person(client, engine, settings)
+    sent = {"communication_id": "mc-9", "type": "marketing", "platform": "mailchimp", "channel": "email",
+            "campaign": "savings_offer"}  # fmt: skip
+    _track(client, engine, settings, "u-ada", ("Communication Sent", sent))
+    _track(client, engine, settings, "u-ada", ("Communication Clicked", {"communication_id": "mc-9"}))
+    _track(client, engine, settings, "u-ada", ("Communication Clicked", {"communication_id": "mc-unknown"}))
+
+    state = _model(client, _key(engine, "decisions"))["savings_offer"]
+    assert (state["shown"], state["accepted"]) == (1, 1)

@@ -397,3 +397,8 @@ def contacts_since(
     """Every communication that reached (or went to) these profiles since a time, ours or another platform's:
     (when, priority, type, purpose), for the fatigue budget."""
     return repository.sent_since(session, profile_ids, since, NOT_CONTACTS) if profile_ids else []
+
+
+def campaigns_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str | None]:
+    """The campaign each of these communications (by public id) belonged to."""
+    return {k: row.campaign for k, row in repository.by_public_ids(session, communication_ids).items()}

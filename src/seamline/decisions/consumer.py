@@ -9,6 +9,9 @@
 | `Offer Ignored` | `action`, `channel` | `ignored` |
 | `Offer Converted` | `action`, `channel` | `converted` |
 
+The communications log teaches too: a communication whose `campaign` is an action's name counts as that action
+`shown` when it is sent (`Communication Sent`) and `accepted` when it is clicked (`Communication Clicked`).
+
 Rows stay on the profile the event was made on; readers gather a person's merged profiles. A replay finds each
 event already recorded.
 """
@@ -21,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from seamline.communications.service import campaigns_of
 from seamline.core.pipeline import Consumer, ResolvedBatch
 from seamline.decisions import repository
 from seamline.decisions.propensity import ACCEPTED, CONVERTED, IGNORED, SHOWN
@@ -34,6 +38,7 @@ OFFER_EVENTS = {
     "Offer Ignored": IGNORED,
     "Offer Converted": CONVERTED,
 }
+LOG_EVENTS = {"Communication Sent": SHOWN, "Communication Clicked": ACCEPTED}
 
 
 def products_bought(props: Mapping[str, Any]) -> list[str]:
@@ -85,6 +90,30 @@ class DecisionsConsumer(Consumer):
                         "event", None, event.occurred_at, event.id,
                     )
                 )  # fmt: skip
+        outcomes.extend(self._from_the_log(session, batch))
         repository.add_purchases(session, purchases)
         if outcomes:
             record_outcomes(session, outcomes, self.setup)
+
+    def _from_the_log(self, session: Session, batch: ResolvedBatch) -> list[OutcomeInput]:
+        found = []
+        for event in batch.events:
+            payload = event.payload
+            if payload.get("type") == "track" and payload.get("event") in LOG_EVENTS:
+                props = payload.get("properties")
+                if isinstance(props, Mapping) and props.get("communication_id"):
+                    found.append((event, str(payload["event"]), str(props["communication_id"]), props))
+        if not found:
+            return []
+        # A click names only its communication: its campaign is in the log (written by the consumer before this).
+        campaigns = campaigns_of(session, [cid for _, _, cid, _ in found])
+        out = []
+        for event, name, cid, props in found:
+            campaign = props.get("campaign") if name == "Communication Sent" else campaigns.get(cid)
+            if isinstance(campaign, str) and campaign in self.setup.catalog.by_name:
+                channel = str(props.get("channel") or "email")[:32]
+                out.append(
+                    OutcomeInput(event.profile_id, campaign, LOG_EVENTS[name], channel, "event", None,
+                                 event.occurred_at, event.id)
+                )  # fmt: skip
+        return out
