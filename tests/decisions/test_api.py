@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.audit.service import entries
 from seamline.config import Settings
+from seamline.core.db import unit_of_work
 from tests.decisions.test_policy import _key
 from tests.support.people import person
 
@@ -13,7 +15,7 @@ from tests.support.people import person
 def test_bad_requests_name_the_field_and_the_scope_is_required(
     client: TestClient, engine: Engine, settings: Settings
 ) -> None:
-    person(client, engine, settings)
+    ada = person(client, engine, settings)
     headers = _key(engine, "decisions")
 
     def ask(body: dict[str, object], with_headers: dict[str, str] = headers) -> tuple[int, object]:
@@ -37,3 +39,6 @@ def test_bad_requests_name_the_field_and_the_scope_is_required(
     stopped = {n["action"]: n["rule"] for n in body["not_chosen"]}  # type: ignore[index]
     assert stopped["card_offer"] == "consent"  # no marketing consent asked for on the web
     assert stopped["fraud_check"] == "eligibility"
+    with unit_of_work(engine, write=False) as session:
+        audited = entries(session, subject_type="profile", subject_id=ada)
+    assert [(e.action, e.detail) for e in audited if "decision" in e.detail] == [("read", {"decision": "web"})]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from seamline.api.deps import Ctx
 from seamline.api.deps import requires_key as _requires_key
 from seamline.api.openapi import errors
-from seamline.audit.service import record
+from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.principal import Principal
@@ -91,10 +91,12 @@ def _find(session: Any, text: str, ctx: Any, field: str) -> int:
 )
 async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: Decisions) -> DecisionOut:
     situation = Situation(body.context.channel, body.context.placement, body.context.journey, body.context.case)
-    with unit_of_work(ctx.engine) as session:
+    # A read: no write transaction (on SQLite it would queue behind every writer); the audit entry goes by group
+    # commit and is committed before the answer leaves.
+    with unit_of_work(ctx.engine, write=False) as session:
         profile_id = _find(session, body.person, ctx, "person")
         decided = decide(session, profile_id, situation, setup, limit=body.limit)
-        record(session, principal, "read", "profile", decided.profile_id, {"decision": body.context.channel})
+    await record_async(ctx.audit, principal, "read", "profile", decided.profile_id, {"decision": body.context.channel})
     d = decided.decision
     return DecisionOut(
         profile_id=decided.profile_id,
