@@ -21,8 +21,9 @@ from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
 
 
 def _registered(consent: ConsentConfig, vocabulary: Vocabulary, decisions: Setup) -> tuple[Consumer, ...]:
-    # Order matters only where one consumer reads what another wrote; none does yet. Consent first: a choice is
-    # recorded on the profile the event was made on, before the merges move it.
+    # Order matters only where one consumer reads what another wrote. Consent first: a choice is recorded on the
+    # profile the event was made on, before the merges move it. Decisions after communications: a click teaches the
+    # action its communication's campaign names, read from the log the communications consumer has just written.
     return (
         ConsentConsumer(consent),
         FactsConsumer(vocabulary),
