@@ -29,6 +29,7 @@ from seamline.api.cases import router as cases_router
 from seamline.api.communications import router as communications_router
 from seamline.api.consent import router as consent_router
 from seamline.api.corrections import router as corrections_router
+from seamline.api.decisions import router as decisions_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
 from seamline.api.errors import router as errors_router
@@ -67,6 +68,7 @@ from seamline.core.errors import (
 )
 from seamline.core.responses import JSONResponse
 from seamline.core.schema import is_up_to_date
+from seamline.decisions.service import Setup as DecisionsSetup
 from seamline.errors.config import PolicyStore
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
@@ -323,6 +325,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.state.templates = Catalog(settings.email.templates_dir)
     app.state.tasks = settings.tasks
     app.state.errors_policy = PolicyStore(settings.errors.policy_file)  # a bad policy file stops the start
+    app.state.decisions = DecisionsSetup.build(
+        settings.decisions, settings.consent, settings.survivorship, settings.cases
+    )  # a bad action file stops the start, naming the file, line and field
     # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
     # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
     app.include_router(corrections_router)
@@ -337,6 +342,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(errors_router)
     app.include_router(inbox_router)
     app.include_router(providers_router(settings))
+    app.include_router(decisions_router)
     app.include_router(matching_router)
     app.include_router(tasks_router)
     app.include_router(assessment_router)

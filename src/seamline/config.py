@@ -19,6 +19,7 @@ from seamline.assessment.config import AssessmentConfig
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig, ProviderConfig
 from seamline.consent.config import ConsentConfig
+from seamline.decisions.config import DecisionsConfig
 from seamline.errors.config import ErrorsConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.journeys.config import JourneysConfig
@@ -147,6 +148,8 @@ class Settings(BaseSettings):
         if not self.push.is_shape("fcm", "webhook"):
             raise ValueError(f"push.provider must be fcm, webhook or none, not {self.push.provider!r}")
         return self
+
+    decisions: DecisionsConfig = Field(default_factory=DecisionsConfig)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -11,6 +11,7 @@ def import_all_models() -> None:
     import seamline.communications.models
     import seamline.consent.models
     import seamline.core.jobs
+    import seamline.decisions.models
     import seamline.destinations.models
     import seamline.errors.models
     import seamline.identity.models

@@ -44,6 +44,7 @@ SCOPES = (
     "reports:read",  # the communications assessment's reports: aggregates, no person
     "inbox:read",
     "inbox:write",
+    "decisions",
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

@@ -79,8 +79,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": (
             "A server key (`seamline keys create NAME --scope profiles:read …`) holding the route's scope: "
             "`profiles:read`, `profiles:write`, `identity:admin`, `cases:read`, `cases:write`, `matching:read`, "
-            "`matching:write`, `audit:read`, `reports:read`. Every read and change of personal data is audited under "
-            "the key."
+            "`matching:write`, `audit:read`, `destinations:admin`, `journeys:read`, `journeys:write`, `tasks:read`, "
+            "`tasks:write`, `errors:read`, `errors:write`, `reports:read`, `inbox:read`, `inbox:write`, `decisions`. "
+            "Every read and change of personal data is audited under the key."
         ),
     },
     METRICS_TOKEN: {

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,11 @@ from seamline.communications.service import (
 )
 from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
+from seamline.decisions.checks import SendRequest, send_verdicts
+from seamline.decisions.config import DecisionsConfig
 from seamline.outbox.service import DEAD, DELIVERED, REFUSED, RETRY, SKIPPED, Attempt, Entry
+from seamline.outbox.service import DEFERRED as HELD
+from seamline.profiles.survivorship import SurvivorshipConfig
 
 UnsubscribeLink = Callable[[int], str]
 
@@ -62,7 +67,7 @@ def _log_attempts(session: Session, done: Sequence[tuple[Entry, Attempt]], statu
 
 
 class EmailHandler:
-    """Email: consent at send time, then SMTP."""
+    """Email: consent at send time, then the contact policy (suppression, fatigue budget, quiet hours), then SMTP."""
 
     kind = EMAIL_KIND
     is_concurrent = True  # one kept-open SMTP connection per send thread: round trips overlap
@@ -73,9 +78,16 @@ class EmailHandler:
         consent: ConsentConfig,
         unsubscribe_url: UnsubscribeLink | None,
         tracker: LinkTracker | None = None,
+        *,
+        decisions: DecisionsConfig | None = None,
+        survivorship: SurvivorshipConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._config = config
         self._consent = consent
+        self._decisions = decisions or DecisionsConfig()
+        self._survivorship = survivorship or SurvivorshipConfig()
+        self._clock = clock
         self._unsubscribe_url = unsubscribe_url
         self._tracker = tracker
         self._local = threading.local()
@@ -92,9 +104,29 @@ class EmailHandler:
 
     def check(self, session: Session, entries: Sequence[Entry]) -> Mapping[int, Attempt | Any]:
         checks = check_sends(session, [e.delivery_id for e in entries], "email", self._consent)
+        # Next to consent, the one contact policy: held (quiet hours) or stopped (holds the product, budget spent).
+        asked = [
+            SendRequest(key, c.profile_id, c.priority, c.type, c.purpose, c.product)
+            for key, c in checks.items()
+            if c.is_allowed and c.profile_id is not None
+        ]
+        verdicts = send_verdicts(session, asked, self._decisions, self._survivorship, now=self._clock())
         out: dict[int, Attempt | Any] = {}
         for entry in entries:
             check = checks.get(entry.delivery_id)
+            verdict = verdicts.get(entry.delivery_id)
+            if verdict is not None and check is not None:
+                if verdict.hold_until is not None:
+                    out[entry.id] = Attempt(
+                        entry.id, HELD, f"{verdict.rule}: {verdict.reason}", retry_at=verdict.hold_until,
+                        outcome=DEFERRED, address=check.address,
+                    )  # fmt: skip
+                else:
+                    out[entry.id] = Attempt(
+                        entry.id, SKIPPED, f"{verdict.rule}: {verdict.reason}", outcome=SUPPRESSED,
+                        address=check.address,
+                    )  # fmt: skip
+                continue
             if check is None:
                 out[entry.id] = Attempt(
                     entry.id, REFUSED, "no communication in the log for this message", outcome=FAILED

@@ -153,3 +153,16 @@ def statuses(session: Session, communication_ids: Sequence[str]) -> dict[str, st
         return {}
     query = select(_C.c.communication_id, _C.c.status).where(_C.c.communication_id.in_(list(set(communication_ids))))
     return {str(a): str(b) for a, b in session.execute(query)}
+
+
+def sent_since(
+    session: Session, profile_ids: Sequence[int], since: datetime, not_statuses: Sequence[str]
+) -> list[tuple[datetime, str | None, str, str | None]]:
+    """(when, priority, type, purpose) of these profiles' communications since a time, but those in `not_statuses`."""
+    when = func.coalesce(_C.c.sent_at, _C.c.created_at)
+    rows = session.execute(
+        select(when, _C.c.priority, _C.c.type, _C.c.purpose).where(
+            _C.c.profile_id.in_(profile_ids), when >= since, _C.c.status.not_in(not_statuses)
+        )
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]

@@ -255,6 +255,10 @@ class SendCheck:
     reasons: tuple[str, ...]
     profile_id: int | None = None
     is_marketing: bool = False
+    priority: str | None = None  # what the contact policy asks next: the class, and the product marketed
+    type: str = "service"
+    purpose: str | None = None
+    product: str | None = None
 
 
 def check_sends(
@@ -275,7 +279,10 @@ def check_sends(
             continue
         if row.priority == "critical" or row.type == "regulatory":
             reason = f"{row.priority} {row.type} message: consent for {row.purpose} is not required"
-            out[public_id] = SendCheck(True, point.address, (reason, point.reach.reason), profile_id, is_marketing)
+            out[public_id] = SendCheck(
+                True, point.address, (reason, point.reach.reason), profile_id, is_marketing,
+                row.priority, row.type, row.purpose, row.product,
+            )  # fmt: skip
             continue
         decision = may_contact_profile(
             session,
@@ -287,7 +294,10 @@ def check_sends(
             reachability={channel: point.reach},
             config=consent,
         )
-        out[public_id] = SendCheck(decision.allowed, point.address, decision.reasons, profile_id, is_marketing)
+        out[public_id] = SendCheck(
+            decision.allowed, point.address, decision.reasons, profile_id, is_marketing,
+            row.priority, row.type, row.purpose, row.product,
+        )  # fmt: skip
     return out
 
 
@@ -432,3 +442,20 @@ def described(session: Session, communication_ids: Sequence[str]) -> dict[str, C
 def statuses_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str]:
     """Where each of these communications stands now (queued, accepted, bounced…), by public id."""
     return repository.statuses(session, communication_ids)
+
+
+# A communication that never left (waiting, held, refused) does not count against a person's budget.
+NOT_CONTACTS = (QUEUED, DEFERRED, SUPPRESSED, FAILED)
+
+
+def contacts_since(
+    session: Session, profile_ids: Sequence[int], since: datetime
+) -> list[tuple[datetime, str | None, str, str | None]]:
+    """Every communication that reached (or went to) these profiles since a time, ours or another platform's:
+    (when, priority, type, purpose), for the fatigue budget."""
+    return repository.sent_since(session, profile_ids, since, NOT_CONTACTS) if profile_ids else []
+
+
+def campaigns_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str | None]:
+    """The campaign each of these communications (by public id) belonged to."""
+    return {k: row.campaign for k, row in repository.by_public_ids(session, communication_ids).items()}

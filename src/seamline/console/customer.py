@@ -17,6 +17,7 @@ from seamline.cases.service import list_cases
 from seamline.communications.service import communications_of
 from seamline.consent.choices import stated_basis
 from seamline.consent.service import preferences_for, record_choice
+from seamline.console.actions import top_actions
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.cases import REPLY_CHANNELS, Config, clock_lines
 from seamline.console.context import ConsoleContext, Match
@@ -71,6 +72,7 @@ SAVED = {
     "preference": "The choice is recorded, with what the customer said.",
     "unmerged": "The merge is undone.",
     "journey": "The step is completed, recorded as done by you through the call center.",
+    "outcome": "The customer's answer is recorded.",
 }
 Finder = Annotated[SignedIn, Depends(requires(FIND_CUSTOMERS))]
 Viewer = Annotated[SignedIn, Depends(requires(VIEW_CUSTOMERS))]
@@ -265,6 +267,7 @@ async def customer(
         journeys = open_journeys_of(session, request, pid)  # first on the page: what the customer is in the middle of
         if may(user.user.role, VIEW_CASES):
             tasks = tasks_of(session, profile_members(session, pid), limit=TASKS_SHOWN)
+    actions = top_actions(request, pid)
     # One entry for the page: the open cases it lists are this customer's, read in the same view.
     detail: dict[str, Any] = {"view": "console"}
     if open_cases and open_cases["cases"]:
@@ -288,6 +291,7 @@ async def customer(
         tasks=tasks,
         outcomes=OUTCOMES,
         back=f"/console/customers/{pid}",
+        actions=actions,
         **values,
     )
 

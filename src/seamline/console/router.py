@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from seamline.console import (
+    actions,
     admin,
     case_actions,
     cases,
@@ -28,6 +29,6 @@ PAGES = (shell, customer, cases, case_actions, journeys, tasks, matches, admin, 
 
 def mount_console(app: FastAPI) -> None:
     """Add the console's pages and its static files (public: a stylesheet holds no personal data)."""
-    for module in (*PAGES, communications):
+    for module in (*PAGES, actions, communications):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -18,6 +18,7 @@ from seamline.core.principal import Principal
 from seamline.demo.bank import DEMO_SEED, channel_traffic, demo_people
 from seamline.demo.comm_errors import STATEMENTS, known_profiles, report_demo_errors
 from seamline.demo.communications import communication_events, import_print_log, print_send_log
+from seamline.demo.decisions import decision_traffic
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.messages import queue_demo_messages
@@ -81,7 +82,8 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
     # The silo exports go into the inbox now; the worker resolves them once the server runs.
     rows = import_silos(engine, people, DEMO_SEED, settings.data_dir / "demo")
     install_rules(settings.data_dir / "rules")  # the moments that go to a person (seamline.demo.moments)
-    traffic = channel_traffic(people, utcnow()) + moments_traffic(people, utcnow())
+    now = utcnow()
+    traffic = [*channel_traffic(people, now), *moments_traffic(people, now), *decision_traffic(people, now)]
     return DemoWorkspace(keys, logins, bridge_key, people, rows, traffic)
 
 

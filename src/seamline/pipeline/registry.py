@@ -11,6 +11,8 @@ from seamline.communications.consumer import CommunicationsConsumer
 from seamline.consent.config import ConsentConfig
 from seamline.consent.consumer import ConsentConsumer
 from seamline.core.pipeline import Consumer
+from seamline.decisions.consumer import DecisionsConsumer
+from seamline.decisions.service import Setup
 from seamline.destinations.consumer import DestinationsConsumer
 from seamline.identity.rules import IdentityConfig
 from seamline.identity.service import IdentityContext
@@ -21,11 +23,15 @@ from seamline.triggers.consumer import TriggersConsumer
 from seamline.triggers.service import TriggerEngine
 
 
-def _registered(consent: ConsentConfig, vocabulary: Vocabulary, triggers: TriggersConsumer) -> tuple[Consumer, ...]:
-    # Order matters only where one consumer reads what another wrote; none does yet. Consent first: a choice is
-    # recorded on the profile the event was made on, before the merges move it.
-    # Journeys before profiles' facts: a field a journey collects counts as redundant when the golden record held it
-    # before this batch, not because the same event just recorded it.
+def _registered(
+    consent: ConsentConfig, vocabulary: Vocabulary, decisions: Setup, triggers: TriggersConsumer
+) -> tuple[Consumer, ...]:
+    # Order matters only where one consumer reads what another wrote. Consent first: a choice is recorded on the
+    # profile the event was made on, before the merges move it. Journeys before profiles' facts: a field a journey
+    # collects counts as redundant when the golden record held it before this batch, not because the same event just
+    # recorded it. Decisions after communications: a click teaches the action its communication's campaign names,
+    # read from the log the communications consumer has just written. Triggers last: their rules read what the
+    # batch changed.
     return (
         ConsentConsumer(consent),
         JourneysConsumer(),
@@ -33,6 +39,7 @@ def _registered(consent: ConsentConfig, vocabulary: Vocabulary, triggers: Trigge
         CasesConsumer(),
         CommunicationsConsumer(),
         DestinationsConsumer(consent, lambda traits: vocabulary.canonicalize(traits).values),
+        DecisionsConsumer(decisions),
         triggers,
     )
 
@@ -46,11 +53,13 @@ class Pipeline(IdentityContext):
         consent: ConsentConfig | None = None,
         traits: VocabularyConfig | None = None,
         triggers: TriggerEngine | None = None,
+        decisions: Setup | None = None,
     ) -> None:
         # A configured alias of `phone` (`[traits]`) is a phone identifier too.
         phones = [alias for alias, target in (traits.aliases if traits else {}).items() if target == "phone"]
         super().__init__(config, phone_traits=phones)
         self.consent = consent or ConsentConfig()
         self.vocabulary = Vocabulary(traits)  # the canonical customer model the facts are recorded in
+        self.decisions = decisions or Setup.default(self.consent)
         self.triggers = TriggersConsumer(triggers)  # rules, if any; the worker also runs its waiting steps
-        self.consumers = _registered(self.consent, self.vocabulary, self.triggers)
+        self.consumers = _registered(self.consent, self.vocabulary, self.decisions, self.triggers)

@@ -23,6 +23,7 @@ from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.core.views import view_of
+from seamline.decisions.service import erase_person as erase_decisions
 from seamline.destinations.service import announce_erasure
 from seamline.errors.service import erase_person as erase_comm_errors
 from seamline.identity.identifiers import Identifier
@@ -364,6 +365,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "outbox_messages_erased": erase_outbox(session, members),
         "tasks_erased": erase_tasks(session, members),
         "trigger_rows_erased": erase_triggers(session, members),
+        "decision_rows_erased": erase_decisions(session, members),
         # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
         "destinations_notified": announce_erasure(session, members),
     }

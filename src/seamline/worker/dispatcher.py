@@ -171,7 +171,14 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
     if settings.email.track_links:
         tracker = LinkTracker(settings.email.public_url, signing_secret(settings), settings.email.track_opens)
     handlers: list[Handler] = [
-        EmailHandler(settings.email, settings.consent, unsubscribe_url, tracker),
+        EmailHandler(
+            settings.email,
+            settings.consent,
+            unsubscribe_url,
+            tracker,
+            decisions=settings.decisions,
+            survivorship=settings.survivorship,
+        ),
         PaperHandler(settings.data_dir / "print"),
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
         NoticeHandler(settings.email),

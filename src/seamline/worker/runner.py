@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import is_sqlite, unit_of_work
+from seamline.decisions.service import Setup
 from seamline.identity.graph import StaleGraph
 from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
 from seamline.observability.metrics import Metrics
@@ -88,7 +89,11 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pipeline = pipeline or Pipeline(
-            settings.identity, settings.consent, settings.traits, triggers=trigger_engine(settings)
+            settings.identity,
+            settings.consent,
+            settings.traits,
+            triggers=trigger_engine(settings),
+            decisions=Setup.build(settings.decisions, settings.consent, settings.survivorship, settings.cases),
         )
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size

@@ -1,0 +1,217 @@
+"""Decisions benchmark: next-best-action decisions with a catalog of 200 actions.
+
+Prints figures; asserts nothing.
+1. Pure arbitration over a person already in memory (eligibility, applicability, suitability, Thompson sampling,
+   ranking of 200 actions): decisions/s in one process.
+2. The service, as the API calls it: gather the person from the database (traits, holdings, purchases, consent,
+   the communications log, the model's tallies), then arbitrate; one read transaction each: decisions/s.
+3. The API: with --profiles stored, `seamline serve --no-worker` answers `POST /v1/decisions` for the target
+   person at steady rates (open loop from a separate process, latency from each request's scheduled time; every
+   answer audited).
+
+The stored profiles are written straight into the tables (an email and a consent choice each), as consent.py does.
+
+    python benchmarks/decisions.py [--seconds 5] [--profiles 1000000] [--rates 500,1000] [--database-url URL]
+
+Goals (issue 16): in-process >= 20,000 decisions/s; POST /v1/decisions p99 < 10 ms at 1,000 requests/s with 1M
+profiles and 200 actions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import http.client
+import os
+import queue
+import random
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from seamline.access.service import create_api_key
+from seamline.cases.config import CasesConfig
+from seamline.consent.config import ConsentConfig
+from seamline.core.db import create_db_engine, unit_of_work
+from seamline.decisions.arbitration import Person, Situation, arbitrate
+from seamline.decisions.catalog import Catalog
+from seamline.decisions.conditions import Facts
+from seamline.decisions.config import DecisionsConfig
+from seamline.decisions.contact import zone_of
+from seamline.decisions.propensity import Tally
+from seamline.decisions.service import Setup, decide
+from seamline.profiles.survivorship import SurvivorshipConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from consent import fill, seed
+from loadgen import load, percentile, serving
+
+PRODUCTS = ["credit_card", "mortgage", "savings_account", "personal_loan", "travel_insurance", "checking_account"]
+CHANNELS = ["email", "web", "in_app", "call_center", "sms"]
+
+
+def write_catalog(folder: Path, count: int, rng: random.Random) -> None:
+    """`count` action files: offers, nudges, service messages and surveys with a mix of conditions."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        priority = rng.choices(["marketing", "service", "critical"], [70, 27, 3])[0]
+        kind = {"marketing": "offer", "service": rng.choice(["nudge", "survey", "service"]), "critical": "service"}
+        conditions = [
+            {"not": {"trait": "age", "lt": 18}},
+            {"any": [{"trait": "segment", "in": ["mass", "affluent"]}, {"holds": rng.choice(PRODUCTS)}]},
+        ]
+        if rng.random() < 0.3:
+            conditions.append({"open_cases": {"lt": 2}})
+        channels = rng.sample(CHANNELS, 3)
+        if n % 4 == 0 and "web" not in channels:
+            channels.append("web")
+        action: dict[str, Any] = {
+            "kind": kind[priority], "title": f"Action {n}", "priority": priority, "channels": channels,
+            "value": rng.randint(5, 500), "cooldown_days": rng.choice([0, 7, 30]),
+            "eligibility": {"all": conditions},
+        }  # fmt: skip
+        if priority == "marketing":
+            action["product"] = rng.choice(PRODUCTS)
+        (folder / f"action_{n:03d}.yaml").write_text(orjson.dumps(action).decode())  # JSON is YAML
+
+
+def pure_runs(catalog: Catalog, config: DecisionsConfig, seconds: float) -> None:
+    now = datetime.now(UTC)
+    consents = {(p, c): True for p in ("marketing", "service") for c in CHANNELS}
+    traits = {"age": 41, "segment": "mass", "phone": "+447700900123"}
+    facts = Facts(traits, frozenset({"checking_account"}), [], 0, consents, now, "web",
+                  {p: config.names_of(p) for p in PRODUCTS})  # fmt: skip
+    person = Person(facts, zone_of(traits, "timezone", "phone", "UTC"), segment="mass")
+    tallies = {a.name: Tally(100, 7, 20, 2) for a in catalog.actions}
+    rng = random.Random(1)
+    done, started, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < seconds:
+        for _ in range(200):
+            # A fresh person each time: what one decision learns of the facts is not kept for the next.
+            fresh = dataclasses.replace(person, facts=dataclasses.replace(facts, memo={}))
+            arbitrate(catalog, fresh, Situation("web", None), tallies, config, rng, 3)
+        done += 200
+    rate, cpu_rate = done / (time.perf_counter() - started), done / (time.process_time() - cpu)
+    # Per CPU second too: on a shared machine the wall-clock rate measures the other tenants as much as the code.
+    print(f"pure arbitration, {len(catalog.actions)} actions: {rate:,.0f} decisions/s ({cpu_rate:,.0f} per CPU second)")
+
+
+def service_runs(engine: Any, setup: Setup, profile_id: int, seconds: float) -> None:
+    latencies: list[float] = []
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < seconds:
+        t0 = time.perf_counter()
+        with unit_of_work(engine, write=False) as session:
+            decide(session, profile_id, Situation("web"), setup)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"service decide() from the database: {len(latencies) / elapsed:,.0f} decisions/s "
+        f"({len(latencies) / cpu_used:,.0f} per CPU second) "
+        f"(p50 {percentile(latencies, 50):.2f} ms, p99 {percentile(latencies, 99):.2f} ms)"
+    )
+
+
+def _post_loop(base: str, body: bytes, headers: dict[str, str], rate: float, seconds: float, conns: int) -> dict:  # type: ignore[type-arg]
+    """Open loop of POSTs at `rate` per second; latency counts from the scheduled time."""
+    jobs: queue.Queue[float | None] = queue.Queue()
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    host, port = base.rsplit(":", 1)
+
+    def run() -> None:
+        conn = http.client.HTTPConnection(host.removeprefix("http://"), int(port), timeout=30)
+        while (scheduled := jobs.get()) is not None:
+            try:
+                conn.request("POST", "/v1/decisions", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(host.removeprefix("http://"), int(port), timeout=30)
+                status = 0
+            done = time.perf_counter()
+            with lock:
+                if status == 200:
+                    latencies.append((done - scheduled) * 1000)
+                else:
+                    errors[0] += 1
+
+    threads = [threading.Thread(target=run) for _ in range(conns)]
+    for t in threads:
+        t.start()
+    started = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        scheduled = started + n / rate
+        if (delay := scheduled - time.perf_counter()) > 0:
+            time.sleep(delay)
+        jobs.put(scheduled)
+    for _ in threads:
+        jobs.put(None)
+    for t in threads:
+        t.join()
+    return {"ok": len(latencies), "errors": errors[0], "seconds": time.perf_counter() - started, "latencies": latencies}
+
+
+def http_runs(database_url: str, workdir: Path, profile_id: int, args: argparse.Namespace) -> None:
+    seconds = fill(database_url, profile_id, args.profiles)
+    print(f"stored {args.profiles:,} profiles (an email and a consent choice each) in {seconds:.1f} s")
+    engine = create_db_engine(database_url)
+    with unit_of_work(engine) as session:
+        _view, api_key = create_api_key(session, "bench", ["decisions"])
+    engine.dispose()
+    body = orjson.dumps({"person": "email:target@example.com", "context": {"channel": "web"}})
+    with serving(database_url, workdir, api_key, read_audit_fsync=False) as (pool, _server, base, headers):
+        headers = {**headers, "Content-Type": "application/json"}
+        pool.apply(_post_loop, (base, body, headers, 100, 3.0, 8))  # warm up
+        for rate in (int(r) for r in args.rates.split(",")):
+            run = pool.apply(_post_loop, (base, body, headers, rate, args.http_seconds, args.connections))
+            print(
+                f"POST /v1/decisions, {args.profiles:,} profiles, {len(os.listdir(args.catalog))} actions, steady "
+                f"{rate}/s: p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f}"
+                f" ms ({run['ok']:,} ok, {run['errors']} errors, achieved {run['ok'] / run['seconds']:,.0f}/s; "
+                f"load {load()})"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--actions", type=int, default=200)
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument("--profiles", type=int, default=1_000_000, help="profiles stored for the HTTP runs")
+    parser.add_argument("--rates", default="500,1000", help="comma-separated requests/s of the HTTP runs")
+    parser.add_argument("--http-seconds", type=float, default=20.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP runs (and storing --profiles)")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="seamline-decisions-bench-"))
+    args.catalog = workdir / "actions"
+    write_catalog(args.catalog, args.actions, random.Random(16))
+    config = DecisionsConfig(catalog_dir=args.catalog)
+    setup = Setup.build(config, ConsentConfig(), SurvivorshipConfig(), CasesConfig())
+    print(f"machine: {os.cpu_count()} cores; load {load()}; {len(setup.catalog.actions)} actions")
+    pure_runs(setup.catalog, config, args.seconds)
+
+    database_url = args.database_url or f"sqlite:///{workdir / 'seamline.db'}"
+    profile_id = seed(database_url, ConsentConfig(), 10, random.Random(5))
+    engine = create_db_engine(database_url)
+    print(f"database: {engine.dialect.name}")
+    service_runs(engine, setup, profile_id, args.seconds)
+    engine.dispose()
+    if not args.no_http:
+        os.environ["SEAMLINE_DECISIONS__CATALOG_DIR"] = str(args.catalog)  # the server loads the same catalog
+        http_runs(database_url, workdir, profile_id, args)
+
+
+if __name__ == "__main__":
+    main()

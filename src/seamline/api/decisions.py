@@ -1,0 +1,227 @@
+"""The decision API: the next best actions for a person in a context (with the actions not chosen and the rule that
+stopped each), the outcomes that teach the propensity model, and the model's state. Every read is audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from seamline.api.deps import Ctx
+from seamline.api.deps import requires_key as _requires_key
+from seamline.api.openapi import errors
+from seamline.audit.service import record, record_async
+from seamline.core.db import unit_of_work
+from seamline.core.errors import FieldError, InvalidInput, NotFound
+from seamline.core.principal import Principal
+from seamline.decisions.arbitration import Situation
+from seamline.decisions.service import OutcomeInput, Setup, decide, model_state, record_outcomes
+from seamline.destinations.audiences import export_audience
+from seamline.identity.service import find_profile
+
+router = APIRouter(prefix="/v1", tags=["decisions"])
+Decider = Annotated[Principal, Depends(_requires_key("decisions"))]
+
+
+async def _setup(request: Request) -> Setup:
+    setup: Setup = request.app.state.decisions
+    return setup
+
+
+Decisions = Annotated[Setup, Depends(_setup)]
+
+
+class ContextIn(BaseModel):
+    channel: str = Field(examples=["web"], max_length=32)
+    placement: str | None = Field(default=None, max_length=100, examples=["home_banner"])
+    journey: str | None = Field(default=None, max_length=100)
+    case: str | None = Field(default=None, max_length=100)
+
+
+class DecisionIn(BaseModel):
+    person: str = Field(description="Any identifier of the person: `email:…`, `user_id:…`, `phone:…`, `ext:…`",
+                        examples=["email:ada@example.com"], max_length=400)  # fmt: skip
+    context: ContextIn
+    limit: int | None = Field(default=None, ge=1, le=50)
+
+
+class ChosenOut(BaseModel):
+    action: str
+    kind: str
+    title: str
+    priority: str
+    product: str | None
+    score: float
+    propensity: float
+    reasons: list[str]
+
+
+class NotChosenOut(BaseModel):
+    action: str
+    stage: str
+    rule: str
+    reason: str
+    hold_until: datetime | None
+
+
+class DecisionOut(BaseModel):
+    profile_id: int
+    segment: str
+    timezone: str
+    actions: list[ChosenOut]
+    not_chosen: list[NotChosenOut]
+
+
+def _find(session: Any, text: str, ctx: Any, field: str) -> int:
+    try:
+        return int(find_profile(session, text, ctx.identity).profile_id)
+    except ValueError as exc:
+        raise InvalidInput([FieldError(field, "invalid", str(exc))], "the person is not valid") from None
+    except NotFound:
+        raise NotFound(f"no profile holds {text}") from None
+
+
+@router.post(
+    "/decisions",
+    responses=errors(400, 401, 403, 404, 410),
+    response_model=DecisionOut,
+    summary="The next best actions for a person in a context, and why every other action was not chosen",
+)
+async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: Decisions) -> DecisionOut:
+    situation = Situation(body.context.channel, body.context.placement, body.context.journey, body.context.case)
+    # A read: no write transaction (on SQLite it would queue behind every writer); the audit entry goes by group
+    # commit and is committed before the answer leaves.
+    with unit_of_work(ctx.engine, write=False) as session:
+        profile_id = _find(session, body.person, ctx, "person")
+        decided = decide(session, profile_id, situation, setup, limit=body.limit)
+    await record_async(ctx.audit, principal, "read", "profile", decided.profile_id, {"decision": body.context.channel})
+    d = decided.decision
+    return DecisionOut(
+        profile_id=decided.profile_id,
+        segment=decided.segment,
+        timezone=decided.timezone,
+        actions=[
+            ChosenOut(action=r.action.name, kind=r.action.kind, title=r.action.title, priority=r.action.priority,
+                      product=r.action.product, score=round(r.score, 6), propensity=round(r.propensity, 6),
+                      reasons=list(r.reasons))
+            for r in d.ranked
+        ],
+        not_chosen=[
+            NotChosenOut(action=s.action.name, stage=s.stage, rule=s.rule, reason=s.reason, hold_until=s.hold_until)
+            for s in d.stopped
+        ],
+    )  # fmt: skip
+
+
+class OutcomeIn(BaseModel):
+    person: str = Field(max_length=400, examples=["email:ada@example.com"])
+    action: str = Field(max_length=100, examples=["card_offer"])
+    outcome: str = Field(examples=["accepted"], description="shown, accepted, ignored or converted")
+    channel: str | None = Field(default=None, max_length=32)
+    occurred_at: datetime | None = None
+
+
+class OutcomesIn(BaseModel):
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=1000)
+
+
+class OutcomesOut(BaseModel):
+    recorded: int
+
+
+@router.post(
+    "/decisions/outcomes",
+    responses=errors(400, 401, 403, 404),
+    response_model=OutcomesOut,
+    summary="What became of actions (shown, accepted, ignored, converted): the propensity model learns from them",
+)
+async def post_outcomes(body: OutcomesIn, principal: Decider, ctx: Ctx, setup: Decisions) -> OutcomesOut:
+    with unit_of_work(ctx.engine) as session:
+        items = [
+            OutcomeInput(_find(session, o.person, ctx, f"outcomes[{i}].person"), o.action, o.outcome, o.channel,
+                         "api", principal.name, o.occurred_at)
+            for i, o in enumerate(body.outcomes)
+        ]  # fmt: skip
+        try:
+            recorded = record_outcomes(session, items, setup)
+        except InvalidInput as exc:
+            fields = [FieldError(f"outcomes[{e.index}].{e.field}", e.code, e.message, e.index) for e in exc.errors]
+            raise InvalidInput(fields, exc.message) from None
+        for item in items:
+            record(session, principal, "change", "profile", item.profile_id, {"action_outcome": item.outcome})
+    return OutcomesOut(recorded=recorded)
+
+
+class ModelRowOut(BaseModel):
+    action: str
+    segment: str
+    shown: int
+    accepted: int
+    ignored: int
+    converted: int
+    alpha: float
+    beta: float
+    mean: float
+
+
+@router.get(
+    "/decisions/model",
+    responses=errors(401, 403),
+    response_model=list[ModelRowOut],
+    summary="The propensity model's state: each action's Beta-Bernoulli counts per segment",
+)
+async def get_model(
+    principal: Decider, ctx: Ctx, setup: Decisions, segment: Annotated[str | None, Query(max_length=64)] = None
+) -> list[ModelRowOut]:
+    with unit_of_work(ctx.engine, write=False) as session:
+        rows = model_state(session, setup.catalog, segment)
+    return [ModelRowOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+class AudienceIn(BaseModel):
+    audience: str = Field(max_length=100, examples=["card-spring-campaign"])
+    product: str | None = Field(default=None, max_length=100, description="The product the audience is marketed",
+                                examples=["credit_card"])  # fmt: skip
+    members: list[str] = Field(min_length=1, max_length=10_000, description="Identifiers of the people")
+
+
+class LeftOutOut(BaseModel):
+    profile_id: int
+    rule: str
+    reason: str
+
+
+class AudienceOut(BaseModel):
+    destination: str
+    audience: str
+    product: str | None
+    exported: list[int]
+    left_out: list[LeftOutOut]
+    delivery_id: str | None
+
+
+@router.post(
+    "/destinations/{name}/audiences",
+    responses=errors(400, 401, 403, 404),
+    response_model=AudienceOut,
+    status_code=202,
+    summary="Send an audience to a destination, minus who holds or just bought the product, or did not consent",
+)
+async def post_audience(
+    name: str, body: AudienceIn, principal: Annotated[Principal, Depends(_requires_key("destinations:admin"))],
+    ctx: Ctx, setup: Decisions,
+) -> AudienceOut:  # fmt: skip
+    with unit_of_work(ctx.engine) as session:
+        members = [_find(session, m, ctx, f"members[{i}]") for i, m in enumerate(body.members)]
+        done = export_audience(
+            session, name, body.audience, members, product=body.product, consent=setup.consent,
+            decisions=setup.config,
+        )  # fmt: skip
+        for profile_id in done.exported:
+            record(session, principal, "read", "profile", profile_id, {"audience": body.audience, "to": name})
+    return AudienceOut.model_validate(
+        {**{k: getattr(done, k) for k in ("destination", "audience", "product", "exported", "delivery_id")},
+         "left_out": [LeftOutOut(profile_id=x.profile_id, rule=x.rule, reason=x.reason) for x in done.left_out]}
+    )  # fmt: skip

@@ -1,0 +1,113 @@
+"""The one contact policy as every outbound path asks it: the outbox at send time (next to consent), audience
+exports to destinations. Never market what a person holds or just bought; one fatigue budget across every channel
+and sender (the communications log, ours and other platforms'); quiet hours in the person's time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from seamline.core.clock import utcnow
+from seamline.decisions import repository
+from seamline.decisions.config import DecisionsConfig
+from seamline.decisions.contact import (
+    CRITICAL,
+    MARKETING,
+    Contact,
+    Verdict,
+    budget_verdict,
+    class_of,
+    product_suppression,
+    quiet_verdict,
+    zone_of,
+)
+from seamline.decisions.service import contacts_of, held_products, traits_of
+from seamline.identity.service import active_header, profile_members
+from seamline.profiles.survivorship import SurvivorshipConfig
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """A message about to leave: who to, its priority class words, and the product it markets (if any)."""
+
+    key: str
+    profile_id: int
+    priority: str | None
+    type: str
+    purpose: str | None
+    product: str | None
+
+
+def _members(session: Session, profile_id: int) -> list[int]:
+    root = int(active_header(session, profile_id).id)
+    return [root, *[m for m in profile_members(session, root) if m != root]]
+
+
+def _bought(
+    session: Session, members: Sequence[int], config: DecisionsConfig, now: datetime
+) -> list[tuple[str, datetime]]:
+    return repository.purchases_of(session, members, now - timedelta(days=config.purchase_window_days))
+
+
+def send_verdicts(
+    session: Session,
+    requests: Sequence[SendRequest],
+    config: DecisionsConfig,
+    survivorship: SurvivorshipConfig,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Verdict | None]:
+    """For each message, None (it may go now) or the verdict that stops or holds it. Messages in the same call
+    count against the budget of those after them, in order, as if sent one by one."""
+    now = now or utcnow()
+    out: dict[str, Verdict | None] = {}
+    people: dict[int, tuple[list[int], list[Contact]]] = {}
+    for request in requests:
+        klass = class_of(request.priority, request.type, request.purpose)
+        if klass == CRITICAL:
+            out[request.key] = None
+            continue
+        if request.profile_id not in people:
+            members = _members(session, request.profile_id)
+            people[request.profile_id] = (members, contacts_of(session, members, config, now))
+        members, contacts = people[request.profile_id]
+        verdict = None
+        if klass == MARKETING and request.product:
+            verdict = product_suppression(
+                request.product, config.names_of(request.product), held_products(session, members[0]),
+                _bought(session, members, config, now), now, config.purchase_window_days,
+            )  # fmt: skip
+        if verdict is None:
+            verdict = budget_verdict(klass, contacts, config.caps, config.service_caps, now)
+        if verdict is None:
+            traits = traits_of(session, members, {config.timezone_trait, config.phone_trait}, survivorship)
+            zone = zone_of(traits, config.timezone_trait, config.phone_trait, config.default_timezone)
+            verdict = quiet_verdict(klass, now, zone, config.quiet_start, config.quiet_end)
+        if verdict is None:
+            contacts.append(Contact(now, klass))
+        out[request.key] = verdict
+    return out
+
+
+def marketable(
+    session: Session, profile_ids: Sequence[int], product: str, config: DecisionsConfig, *, now: datetime | None = None
+) -> tuple[list[int], dict[int, Verdict]]:
+    """Split an audience for a product: (those it may be marketed to, those it may not with the verdict)."""
+    now = now or utcnow()
+    kept: list[int] = []
+    dropped: dict[int, Verdict] = {}
+    names = config.names_of(product)
+    for profile_id in profile_ids:
+        members = _members(session, profile_id)
+        verdict = product_suppression(
+            product, names, held_products(session, members[0]), _bought(session, members, config, now), now,
+            config.purchase_window_days,
+        )  # fmt: skip
+        if verdict is None:
+            kept.append(profile_id)
+        else:
+            dropped[profile_id] = verdict
+    return kept, dropped

@@ -1,0 +1,298 @@
+"""The eligibility language: structured conditions written in YAML, compiled into small objects that test a
+person's facts. Nothing is evaluated as code; an unknown key or a value of the wrong kind is refused on load.
+
+```yaml
+eligibility:
+  all:
+    - trait: age
+      gte: 18
+    - not: {holds: mortgage}
+    - any: [{trait: segment, in: [mass, affluent]}, {open_cases: {lt: 1}}]
+    - bought: {product: credit_card, within_days: 30}
+    - consent: {purpose: marketing, channel: email}
+```
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "in": lambda a, b: a in b,
+    "not_in": lambda a, b: a not in b,
+    "contains": lambda a, b: b in a if isinstance(a, str | list | tuple) else False,
+}
+_WORDS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "in", "not_in": "not in"}
+KEYS = ("all", "any", "not", "trait", "holds", "bought", "open_cases", "consent")
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be read: `path` names the field (`eligibility.all[1].gte`)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the conditions may look at, gathered once per decision."""
+
+    traits: Mapping[str, Any]
+    holdings: frozenset[str]  # names of the products the person holds (open holdings, every silo)
+    purchases: Sequence[tuple[str, datetime]]  # (product name, when)
+    open_cases: int
+    consents: Mapping[tuple[str, str], bool]  # (purpose, channel) → may contact
+    now: datetime
+    channel: str = "email"
+    products: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a product → every name it goes by
+    # Answers of simple conditions already asked in this decision: many actions share them (`age ≥ 18`).
+    memo: dict[str, str | None] = field(default_factory=dict)
+
+    def names(self, product: str) -> frozenset[str]:
+        return self.products.get(product, frozenset({product}))
+
+
+class Condition:
+    """A compiled condition: `failure(facts)` is None when it holds, else why not (in words)."""
+
+    text: str = ""
+
+    def failure(self, facts: Facts) -> str | None:
+        raise NotImplementedError
+
+    def consents(self) -> set[tuple[str, str | None]]:
+        """The (purpose, channel) pairs it asks about (channel None: the context's)."""
+        return set()
+
+    def leaves(self) -> list[Condition]:
+        """The simple conditions it is made of."""
+        return [self]
+
+
+class _All(Condition):
+    def __init__(self, parts: Sequence[Condition]) -> None:
+        self.parts = tuple(parts)
+        self.text = " and ".join(p.text for p in parts)
+
+    def failure(self, facts: Facts) -> str | None:
+        for part in self.parts:
+            reason = part.failure(facts)
+            if reason is not None:
+                return reason
+        return None
+
+    def consents(self) -> set[tuple[str, str | None]]:
+        return set().union(*(p.consents() for p in self.parts)) if self.parts else set()
+
+    def leaves(self) -> list[Condition]:
+        return [leaf for p in self.parts for leaf in p.leaves()]
+
+
+class _Any(_All):
+    def __init__(self, parts: Sequence[Condition]) -> None:
+        super().__init__(parts)
+        self.text = "(" + " or ".join(p.text for p in parts) + ")"
+
+    def failure(self, facts: Facts) -> str | None:
+        reasons = []
+        for part in self.parts:
+            reason = part.failure(facts)
+            if reason is None:
+                return None
+            reasons.append(reason)
+        return "none of: " + "; ".join(reasons)
+
+
+class _Not(Condition):
+    def __init__(self, part: Condition) -> None:
+        self.part = part
+        self.text = f"not ({part.text})"
+
+    def failure(self, facts: Facts) -> str | None:
+        return f"{self.part.text} is true" if self.part.failure(facts) is None else None
+
+    def consents(self) -> set[tuple[str, str | None]]:
+        return self.part.consents()
+
+    def leaves(self) -> list[Condition]:
+        return self.part.leaves()
+
+
+def traits_read(condition: Condition) -> set[str]:
+    """The traits a condition reads."""
+    return {leaf.name for leaf in condition.leaves() if isinstance(leaf, _Trait)}
+
+
+def reads_cases(condition: Condition) -> bool:
+    """Whether a condition counts open cases."""
+    return any(isinstance(leaf, _OpenCases) for leaf in condition.leaves())
+
+
+class _Trait(Condition):
+    def __init__(self, name: str, op: str, value: Any) -> None:
+        self.name, self.op, self.value = name, op, value
+        if op == "exists":
+            self.text = f"{name} is {'known' if value else 'unknown'}"
+        else:
+            self.text = f"{name} {_WORDS.get(op, op)} {value!r}"
+
+    def failure(self, facts: Facts) -> str | None:
+        memo = facts.memo
+        if self.text in memo:
+            return memo[self.text]
+        memo[self.text] = answer = self._failure(facts)
+        return answer
+
+    def _failure(self, facts: Facts) -> str | None:
+        actual = facts.traits.get(self.name)
+        if self.op == "exists":
+            ok = (actual is not None) == bool(self.value)
+        elif actual is None:
+            ok = False
+        else:
+            try:
+                ok = _COMPARE[self.op](actual, self.value)
+            except TypeError:  # a trait of another kind than the rule expects never matches
+                ok = False
+        return None if ok else f"needs {self.text} (is {actual!r})"
+
+
+class _Holds(Condition):
+    def __init__(self, product: str) -> None:
+        self.product = product
+        self.text = f"holds {product}"
+
+    def failure(self, facts: Facts) -> str | None:
+        return None if facts.names(self.product) & facts.holdings else f"does not hold {self.product}"
+
+
+class _Bought(Condition):
+    def __init__(self, product: str, within_days: float) -> None:
+        self.product, self.days = product, within_days
+        self.text = f"bought {product} in the last {within_days:g} days"
+
+    def failure(self, facts: Facts) -> str | None:
+        since, names = facts.now - timedelta(days=self.days), facts.names(self.product)
+        bought = any(p in names and at >= since for p, at in facts.purchases)
+        return None if bought else f"did not buy {self.product} in the last {self.days:g} days"
+
+
+class _OpenCases(Condition):
+    def __init__(self, op: str, value: int) -> None:
+        self.op, self.value = op, value
+        self.text = f"open cases {_WORDS[op]} {value}"
+
+    def failure(self, facts: Facts) -> str | None:
+        ok = _COMPARE[self.op](facts.open_cases, self.value)
+        return None if ok else f"needs {self.text} (has {facts.open_cases})"
+
+
+class _Consent(Condition):
+    def __init__(self, purpose: str, channel: str | None) -> None:
+        self.purpose, self.channel = purpose, channel
+        self.text = f"consents to {purpose} by {channel or 'the channel asked'}"
+
+    def failure(self, facts: Facts) -> str | None:
+        channel = self.channel or facts.channel
+        return (
+            None if facts.consents.get((self.purpose, channel), False) else f"no consent to {self.purpose} by {channel}"
+        )
+
+    def consents(self) -> set[tuple[str, str | None]]:
+        return {(self.purpose, self.channel)}
+
+
+def _text(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConditionError(path, "expected a non-empty text")
+    return value
+
+
+def _number(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConditionError(path, "expected a number")
+    return float(value)
+
+
+def _only(raw: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            raise ConditionError(f"{path}.{key}", f"unknown key; expected one of: {', '.join(allowed)}")
+
+
+def _one_op(raw: Mapping[str, Any], path: str, ops: Sequence[str]) -> tuple[str, Any]:
+    found = [k for k in raw if k in ops]
+    if len(found) != 1:
+        raise ConditionError(path, f"give exactly one comparison of: {', '.join(ops)}")
+    return found[0], raw[found[0]]
+
+
+def compile_condition(raw: Any, path: str = "eligibility") -> Condition:
+    """Read a condition; ConditionError names the field at fault."""
+    if not isinstance(raw, Mapping):
+        raise ConditionError(path, f"a condition is a mapping with one of: {', '.join(KEYS)}")
+    keys = [k for k in raw if k in KEYS]
+    if len(keys) != 1:
+        raise ConditionError(path, f"a condition has exactly one of: {', '.join(KEYS)}")
+    key = keys[0]
+    value = raw[key]
+    here = f"{path}.{key}"
+    if key in ("all", "any"):
+        _only(raw, [key], path)
+        if not isinstance(value, list) or not value:
+            raise ConditionError(here, "expected a non-empty list of conditions")
+        parts = [compile_condition(item, f"{here}[{i}]") for i, item in enumerate(value)]
+        return _All(parts) if key == "all" else _Any(parts)
+    if key == "not":
+        _only(raw, [key], path)
+        return _Not(compile_condition(value, here))
+    if key == "trait":
+        ops = [*_COMPARE, "exists"]
+        _only(raw, ["trait", *ops], path)
+        op, operand = _one_op(raw, path, ops)
+        if op in ("in", "not_in") and not isinstance(operand, list):
+            raise ConditionError(f"{path}.{op}", "expected a list")
+        if op in ("gt", "gte", "lt", "lte"):
+            operand = _number(operand, f"{path}.{op}")
+        if op == "exists" and not isinstance(operand, bool):
+            raise ConditionError(f"{path}.{op}", "expected true or false")
+        return _Trait(_text(value, here), op, tuple(operand) if isinstance(operand, list) else operand)
+    if key == "holds":
+        _only(raw, [key], path)
+        return _Holds(_text(value, here))
+    if key == "bought":
+        _only(raw, [key], path)
+        if not isinstance(value, Mapping):
+            raise ConditionError(here, "expected {product: NAME, within_days: N}")
+        _only(value, ["product", "within_days"], here)
+        days = _number(value.get("within_days"), f"{here}.within_days")
+        return _Bought(_text(value.get("product"), f"{here}.product"), days)
+    if key == "open_cases":
+        _only(raw, [key], path)
+        if not isinstance(value, Mapping):
+            raise ConditionError(here, "expected a comparison such as {lt: 1}")
+        ops = ["eq", "ne", "gt", "gte", "lt", "lte"]
+        _only(value, ops, here)
+        op, operand = _one_op(value, here, ops)
+        return _OpenCases(op, int(_number(operand, f"{here}.{op}")))
+    _only(raw, [key], path)
+    if not isinstance(value, Mapping):
+        raise ConditionError(here, "expected {purpose: NAME, channel: NAME}")
+    _only(value, ["purpose", "channel"], here)
+    channel = value.get("channel")
+    return _Consent(_text(value.get("purpose"), f"{here}.purpose"), None if channel is None else _text(channel, here))
+
+
+ALWAYS: Condition = _All([])

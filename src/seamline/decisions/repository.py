@@ -1,0 +1,96 @@
+"""Queries of the decisions domain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from seamline.core.db import table_of
+from seamline.decisions.models import ActionOutcome, ActionTally, Purchase
+
+_P = table_of(Purchase)
+_O = table_of(ActionOutcome)
+_T = table_of(ActionTally)
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def add_purchases(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add purchases; one already recorded for its event (a replay) is left as it is."""
+    if rows:
+        stmt = _insert(session)(_P).on_conflict_do_nothing(index_elements=["event_id", "product"])
+        session.execute(stmt, list(rows))
+
+
+def purchases_of(session: Session, profile_ids: Sequence[int], since: datetime) -> list[tuple[str, datetime]]:
+    rows = session.execute(
+        select(_P.c.product, _P.c.purchased_at).where(_P.c.profile_id.in_(profile_ids), _P.c.purchased_at >= since)
+    )
+    return [(r.product, r.purchased_at) for r in rows]
+
+
+def seen_outcome_events(session: Session, event_ids: Sequence[int]) -> set[int]:
+    if not event_ids:
+        return set()
+    return set(session.scalars(select(_O.c.event_id).where(_O.c.event_id.in_(event_ids))))
+
+
+def add_outcomes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        session.execute(_O.insert(), list(rows))
+
+
+def bump_tallies(session: Session, counts: Mapping[tuple[str, str], Mapping[str, int]], now: datetime) -> None:
+    """Add to each (action, segment) tally, in one statement per row, safe against concurrent writers."""
+    for (action, segment), added in sorted(counts.items()):
+        values = {"shown": 0, "accepted": 0, "ignored": 0, "converted": 0, **added}
+        stmt = _insert(session)(_T).values(action=action, segment=segment, updated_at=now, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["action", "segment"],
+            set_={k: getattr(_T.c, k) + v for k, v in values.items() if v} | {"updated_at": now},
+        )
+        session.execute(stmt)
+
+
+def tallies(session: Session, segment: str | None = None) -> list[ActionTally]:
+    query = select(ActionTally).order_by(ActionTally.action, ActionTally.segment)
+    if segment is not None:
+        query = query.where(ActionTally.segment == segment)
+    return list(session.scalars(query))
+
+
+def last_shown(session: Session, profile_ids: Sequence[int]) -> dict[str, datetime]:
+    rows = session.execute(
+        select(_O.c.action, func.max(_O.c.occurred_at)).where(_O.c.profile_id.in_(profile_ids)).group_by(_O.c.action)
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def outcomes_of(session: Session, profile_ids: Sequence[int], limit: int) -> list[ActionOutcome]:
+    query = (
+        select(ActionOutcome)
+        .where(ActionOutcome.profile_id.in_(profile_ids))
+        .order_by(ActionOutcome.occurred_at.desc(), ActionOutcome.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def forget_purchases(session: Session, profile_ids: Sequence[int]) -> None:
+    session.execute(delete(_P).where(_P.c.profile_id.in_(profile_ids)))
+
+
+def erase(session: Session, profile_ids: Sequence[int]) -> int:
+    """Delete these profiles' purchases and outcomes (the tallies are counts, with no person in them)."""
+    gone = 0
+    for table in (_O, _P):
+        result: Any = session.execute(delete(table).where(table.c.profile_id.in_(profile_ids)))
+        gone += int(result.rowcount or 0)
+    return gone

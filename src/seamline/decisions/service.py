@@ -1,0 +1,289 @@
+"""Rules of the decision point: gather what is known of a person, arbitrate the catalog for a context, record
+outcomes into the propensity model, and answer the one contact policy for the outbox and audience exports.
+Services only flush; the caller's unit of work commits."""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from seamline.cases.config import CasesConfig
+from seamline.cases.service import list_cases
+from seamline.communications.service import contacts_since
+from seamline.consent.config import ConsentConfig
+from seamline.consent.policy import Reachability
+from seamline.consent.service import may_contact_profile, may_process_profile
+from seamline.core.clock import utcnow
+from seamline.core.errors import FieldError, InvalidInput
+from seamline.decisions import repository
+from seamline.decisions.arbitration import OUTBOUND, Decision, Person, Situation, arbitrate
+from seamline.decisions.catalog import Catalog
+from seamline.decisions.conditions import Facts
+from seamline.decisions.config import DecisionsConfig
+from seamline.decisions.contact import (
+    Contact,
+    class_of,
+    zone_of,
+)
+from seamline.decisions.propensity import ACCEPTED, CONVERTED, IGNORED, OUTCOMES, SHOWN, Tally
+from seamline.identity.service import active_header, profile_members
+from seamline.profiles.service import golden_values, holdings_of
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.sources.service import list_sources
+
+CLOSED_HOLDINGS = frozenset({"closed", "cancelled", "refunded", "declined", "withdrawn"})
+OPEN_CASES = ("open", "pending-customer", "escalated")
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What deciding needs, built once per process from the configuration."""
+
+    config: DecisionsConfig
+    catalog: Catalog
+    consent: ConsentConfig
+    survivorship: SurvivorshipConfig
+    cases: CasesConfig
+
+    @classmethod
+    def build(
+        cls, config: DecisionsConfig, consent: ConsentConfig, survivorship: SurvivorshipConfig, cases: CasesConfig
+    ) -> Setup:
+        """Load the catalog (CatalogError names every bad file) and keep the settings beside it."""
+        return cls(config, _catalog(config.catalog_dir), consent, survivorship, cases)
+
+    @classmethod
+    def default(cls, consent: ConsentConfig) -> Setup:
+        return cls.build(DecisionsConfig(), consent, SurvivorshipConfig(), CasesConfig())
+
+
+@functools.lru_cache(maxsize=8)
+def _catalog(folder: Path) -> Catalog:
+    # Every process builds several pipelines from one configuration: one load per folder (a reload is a restart).
+    return Catalog(folder)
+
+
+def _longest_window(config: DecisionsConfig) -> float:
+    return max([c.window_days for c in [*config.caps, *config.service_caps]] or [0.0])
+
+
+def traits_of(
+    session: Session, members: Sequence[int], names: set[str], survivorship: SurvivorshipConfig
+) -> dict[str, Any]:
+    """The winning values of these traits across a person's profiles (the root's first)."""
+    sources = {s.id: s.name for s in list_sources(session)}
+    found = golden_values(session, sorted(names), sources, survivorship, list(members))
+    merged: dict[str, Any] = {}
+    for profile_id in members:  # the root is first: its values win over an absorbed profile's leftovers
+        for name, value in found.get(profile_id, {}).items():
+            merged.setdefault(name, value)
+    return merged
+
+
+def contacts_of(session: Session, members: Sequence[int], config: DecisionsConfig, now: datetime) -> list[Contact]:
+    since = now - timedelta(days=_longest_window(config))
+    return [Contact(at, class_of(p, t, u)) for at, p, t, u in contacts_since(session, members, since)]
+
+
+def _consents(
+    session: Session, root: int, pairs: set[tuple[str, str]], consent: ConsentConfig, now: datetime
+) -> dict[tuple[str, str], bool]:
+    out: dict[tuple[str, str], bool] = {}
+    for purpose, channel in sorted(pairs):
+        if purpose not in consent.purposes:
+            out[(purpose, channel)] = False
+        elif channel in consent.channels:
+            # Reachability is the outbox's to judge when a message leaves; a decision asks about permission.
+            reach = {channel: Reachability(True, "reachability is checked when a message is sent")}
+            out[(purpose, channel)] = may_contact_profile(
+                session, root, purpose, channel, reachability=reach, config=consent, now=now
+            ).allowed
+        else:  # an agent's screen or a branch: using the data for the purpose, no contact channel
+            out[(purpose, channel)] = may_process_profile(session, root, purpose, config=consent, now=now).allowed
+    return out
+
+
+def held_products(session: Session, root: int) -> frozenset[str]:
+    """The names of every product a person holds open, in any silo (holding types and their product types)."""
+    return frozenset(
+        name
+        for h in holdings_of(session, root)
+        if h.status not in CLOSED_HOLDINGS
+        for name in (h.type, str((h.attributes or {}).get("product_type") or h.type))
+    )
+
+
+def person_of(session: Session, profile_id: int, channel: str, setup: Setup, now: datetime) -> tuple[int, Person]:
+    """Everything arbitration reads of a person (any of their merged profiles), for a channel; (root id, person)."""
+    config, catalog = setup.config, setup.catalog
+    root = int(active_header(session, profile_id).id)
+    members = [root, *[m for m in profile_members(session, root) if m != root]]
+    names = {*catalog.traits_read, config.timezone_trait, config.phone_trait, config.segment_trait}
+    traits = traits_of(session, members, names, setup.survivorship)
+    holdings = held_products(session, root)
+    since = now - timedelta(days=max(config.purchase_window_days, 365))
+    purchases = repository.purchases_of(session, members, since)
+    open_cases = 0
+    if catalog.reads_cases:
+        page = list_cases(session, setup.cases, profile_id=root, statuses=OPEN_CASES, limit=100, now=now)
+        open_cases = len(page.cases)
+    pairs = {(purpose, channel) for purpose in catalog.purposes}
+    pairs |= {(p, c or channel) for p, c in catalog.consents_asked()}
+    products = {product: config.names_of(product) for product in catalog.products}
+    facts = Facts(
+        traits, holdings, purchases, open_cases, _consents(session, root, pairs, setup.consent, now), now, channel,
+        products,
+    )  # fmt: skip
+    segment = str(traits.get(config.segment_trait) or "all")[:64]
+    zone = zone_of(traits, config.timezone_trait, config.phone_trait, config.default_timezone)
+    # The budget is about messages: a page or the agent's screen need not read the communications log.
+    contacts = contacts_of(session, members, config, now) if channel in OUTBOUND else []
+    return root, Person(facts, zone, contacts, repository.last_shown(session, members), segment)
+
+
+def tallies_for(session: Session, segment: str) -> dict[str, Tally]:
+    """The propensity model's counts for a segment, by action."""
+    return {t.action: Tally(t.shown, t.accepted, t.ignored, t.converted) for t in repository.tallies(session, segment)}
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    profile_id: int
+    segment: str
+    timezone: str
+    decision: Decision
+
+
+def decide(
+    session: Session,
+    profile_id: int,
+    situation: Situation,
+    setup: Setup,
+    *,
+    limit: int | None = None,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> Decided:
+    """The next best actions for a person in a context, and why every other action was not chosen."""
+    _check_situation(situation, setup)
+    now = now or utcnow()
+    root, person = person_of(session, profile_id, situation.channel, setup, now)
+    decision = arbitrate(
+        setup.catalog, person, situation, tallies_for(session, person.segment), setup.config,
+        rng or random.Random(), limit or setup.config.max_actions,
+    )  # fmt: skip
+    return Decided(root, person.segment, person.zone.key, decision)
+
+
+def _check_situation(situation: Situation, setup: Setup) -> None:
+    known = {c for a in setup.catalog.actions for c in a.channels} | set(setup.consent.channels)
+    if situation.channel not in known:
+        choices = ", ".join(sorted(known))
+        raise InvalidInput([FieldError("context.channel", "invalid", f"use one of: {choices}")], "unknown channel")
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeInput:
+    """An outcome of an action for a person (by profile id)."""
+
+    profile_id: int
+    action: str
+    outcome: str
+    channel: str | None = None
+    origin: str = "api"
+    actor: str | None = None
+    occurred_at: datetime | None = None
+    event_id: int | None = None
+
+
+def record_outcomes(session: Session, items: Sequence[OutcomeInput], setup: Setup) -> int:
+    """Log outcomes and add them to the propensity model of each person's segment; returns how many were new.
+    InvalidInput names the item (by index) with an unknown action or outcome."""
+    errors = []
+    for index, item in enumerate(items):
+        if item.action not in setup.catalog.by_name:
+            errors.append(FieldError("action", "unknown", f"no action {item.action!r} in the catalog", index))
+        if item.outcome not in OUTCOMES:
+            errors.append(FieldError("outcome", "invalid", f"use one of: {', '.join(OUTCOMES)}", index))
+    if errors:
+        raise InvalidInput(errors, "the outcomes are not valid")
+    seen = repository.seen_outcome_events(session, [i.event_id for i in items if i.event_id is not None])
+    items = [i for i in items if i.event_id is None or i.event_id not in seen]
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    segment_trait = setup.config.segment_trait
+    for item in items:
+        root = int(active_header(session, item.profile_id).id)
+        traits = traits_of(session, [root], {segment_trait}, setup.survivorship)
+        segment = str(traits.get(segment_trait) or "all")[:64]
+        rows.append(
+            {
+                "profile_id": root, "action": item.action, "outcome": item.outcome, "segment": segment,
+                "channel": item.channel, "origin": item.origin, "actor": item.actor, "event_id": item.event_id,
+                "occurred_at": item.occurred_at or now,
+            }
+        )  # fmt: skip
+        tally = counts.setdefault((item.action, segment), {})
+        tally[item.outcome] = tally.get(item.outcome, 0) + 1
+    repository.add_outcomes(session, rows)
+    repository.bump_tallies(session, counts, now)
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    """The propensity model's state for an action in a segment, with its posterior mean."""
+
+    action: str
+    segment: str
+    shown: int
+    accepted: int
+    ignored: int
+    converted: int
+    alpha: float
+    beta: float
+    mean: float
+
+
+def model_state(session: Session, catalog: Catalog, segment: str | None = None) -> list[ModelRow]:
+    """Each action's Beta-Bernoulli state per segment (actions with no outcome yet show their prior)."""
+    out = []
+    seen = set()
+    for t in repository.tallies(session, segment):
+        action = catalog.by_name.get(t.action)
+        prior = action.prior if action else (1.0, 1.0)
+        tally = Tally(t.shown, t.accepted, t.ignored, t.converted)
+        alpha, beta = tally.posterior(prior)
+        out.append(ModelRow(t.action, t.segment, *(t.shown, t.accepted, t.ignored, t.converted), alpha, beta,
+                            round(tally.mean(prior), 4)))  # fmt: skip
+        seen.add(t.action)
+    for action in catalog.actions:
+        if action.name not in seen and segment in (None, "all"):
+            alpha, beta = action.prior
+            out.append(ModelRow(action.name, "all", 0, 0, 0, 0, alpha, beta, round(alpha / (alpha + beta), 4)))
+    return out
+
+
+def outcomes_of(session: Session, profile_id: int, *, limit: int = 20) -> list[OutcomeInput]:
+    """A person's latest action outcomes, newest first."""
+    root = int(active_header(session, profile_id).id)
+    return [
+        OutcomeInput(r.profile_id, r.action, r.outcome, r.channel, r.origin, r.actor, r.occurred_at, r.event_id)
+        for r in repository.outcomes_of(session, profile_members(session, root), limit)
+    ]
+
+
+def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
+    """Erasure: delete these profiles' purchases and action outcomes (the model's tallies hold no person)."""
+    return repository.erase(session, profile_ids) if profile_ids else 0
+
+
+__all__ = ["ACCEPTED", "CONVERTED", "IGNORED", "SHOWN", "Setup", "Situation"]
