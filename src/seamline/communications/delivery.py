@@ -10,7 +10,7 @@ import csv
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
@@ -31,6 +31,7 @@ from seamline.communications.service import (
     PRINTED,
     SUPPRESSED,
     Happened,
+    SendCheck,
     check_sends,
     record_outcomes,
 )
@@ -66,6 +67,55 @@ def _log_attempts(session: Session, done: Sequence[tuple[Entry, Attempt]], statu
     record_outcomes(session, happened)
 
 
+@dataclass(frozen=True, slots=True)
+class ContactPolicy:
+    """The one contact policy every channel asks next to consent at send time: suppression by what the customer
+    holds, the shared fatigue budget and quiet hours (docs/decisions.md)."""
+
+    decisions: DecisionsConfig = field(default_factory=DecisionsConfig)
+    survivorship: SurvivorshipConfig = field(default_factory=SurvivorshipConfig)
+    clock: Callable[[], datetime] = utcnow
+
+
+def screen(
+    session: Session, entries: Sequence[Entry], channel: str, consent: ConsentConfig, policy: ContactPolicy
+) -> tuple[dict[int, Attempt], dict[int, SendCheck]]:
+    """Ask consent, reachability and the contact policy, now, for each message: (an attempt for each that does not
+    go now — refused, suppressed with its reasons, or held until quiet hours end —, the check of each that goes)."""
+    checks = check_sends(session, [e.delivery_id for e in entries], channel, consent)
+    asked = [
+        SendRequest(key, c.profile_id, c.priority, c.type, c.purpose, c.product)
+        for key, c in checks.items()
+        if c.is_allowed and c.profile_id is not None
+    ]
+    verdicts = send_verdicts(session, asked, policy.decisions, policy.survivorship, now=policy.clock())
+    stopped: dict[int, Attempt] = {}
+    going: dict[int, SendCheck] = {}
+    for entry in entries:
+        check = checks.get(entry.delivery_id)
+        verdict = verdicts.get(entry.delivery_id)
+        if check is None:
+            stopped[entry.id] = Attempt(
+                entry.id, REFUSED, "no communication in the log for this message", outcome=FAILED
+            )
+        elif verdict is not None and verdict.hold_until is not None:
+            stopped[entry.id] = Attempt(
+                entry.id, HELD, f"{verdict.rule}: {verdict.reason}", retry_at=verdict.hold_until,
+                outcome=DEFERRED, address=check.address,
+            )  # fmt: skip
+        elif verdict is not None:
+            stopped[entry.id] = Attempt(
+                entry.id, SKIPPED, f"{verdict.rule}: {verdict.reason}", outcome=SUPPRESSED, address=check.address
+            )
+        elif not check.is_allowed or check.address is None:
+            stopped[entry.id] = Attempt(
+                entry.id, SKIPPED, "; ".join(check.reasons), outcome=SUPPRESSED, address=check.address
+            )
+        else:
+            going[entry.id] = check
+    return stopped, going
+
+
 class EmailHandler:
     """Email: consent at send time, then the contact policy (suppression, fatigue budget, quiet hours), then SMTP."""
 
@@ -85,9 +135,7 @@ class EmailHandler:
     ) -> None:
         self._config = config
         self._consent = consent
-        self._decisions = decisions or DecisionsConfig()
-        self._survivorship = survivorship or SurvivorshipConfig()
-        self._clock = clock
+        self._policy = ContactPolicy(decisions or DecisionsConfig(), survivorship or SurvivorshipConfig(), clock)
         self._unsubscribe_url = unsubscribe_url
         self._tracker = tracker
         self._local = threading.local()
@@ -103,57 +151,30 @@ class EmailHandler:
         return transport
 
     def check(self, session: Session, entries: Sequence[Entry]) -> Mapping[int, Attempt | Any]:
-        checks = check_sends(session, [e.delivery_id for e in entries], "email", self._consent)
-        # Next to consent, the one contact policy: held (quiet hours) or stopped (holds the product, budget spent).
-        asked = [
-            SendRequest(key, c.profile_id, c.priority, c.type, c.purpose, c.product)
-            for key, c in checks.items()
-            if c.is_allowed and c.profile_id is not None
-        ]
-        verdicts = send_verdicts(session, asked, self._decisions, self._survivorship, now=self._clock())
-        out: dict[int, Attempt | Any] = {}
+        stopped, going = screen(session, entries, "email", self._consent, self._policy)
+        out: dict[int, Attempt | Any] = dict(stopped)
         for entry in entries:
-            check = checks.get(entry.delivery_id)
-            verdict = verdicts.get(entry.delivery_id)
-            if verdict is not None and check is not None:
-                if verdict.hold_until is not None:
-                    out[entry.id] = Attempt(
-                        entry.id, HELD, f"{verdict.rule}: {verdict.reason}", retry_at=verdict.hold_until,
-                        outcome=DEFERRED, address=check.address,
-                    )  # fmt: skip
-                else:
-                    out[entry.id] = Attempt(
-                        entry.id, SKIPPED, f"{verdict.rule}: {verdict.reason}", outcome=SUPPRESSED,
-                        address=check.address,
-                    )  # fmt: skip
+            check = going.get(entry.id)
+            if check is None or check.address is None:
                 continue
-            if check is None:
-                out[entry.id] = Attempt(
-                    entry.id, REFUSED, "no communication in the log for this message", outcome=FAILED
-                )
-            elif not check.is_allowed or check.address is None:
-                out[entry.id] = Attempt(
-                    entry.id, SKIPPED, "; ".join(check.reasons), outcome=SUPPRESSED, address=check.address
-                )
-            else:
-                link = None
-                if check.is_marketing and self._unsubscribe_url is not None and check.profile_id is not None:
-                    link = self._unsubscribe_url(check.profile_id)
-                payload = entry.payload
-                text, html = str(payload.get("text", "")), payload.get("html")
-                if self._tracker is not None:  # links through the signed redirect, so clicks and opens come back
-                    text = self._tracker.text(text, entry.delivery_id)
-                    html = self._tracker.html(html, entry.delivery_id) if html else html
-                message = email.compose(
-                    self._config,
-                    delivery_id=entry.delivery_id,
-                    to=check.address,
-                    subject=str(payload.get("subject", "")),
-                    text=text,
-                    html=html,
-                    unsubscribe_url=link,
-                )
-                out[entry.id] = _EmailPlan(check.address, message)
+            link = None
+            if check.is_marketing and self._unsubscribe_url is not None and check.profile_id is not None:
+                link = self._unsubscribe_url(check.profile_id)
+            payload = entry.payload
+            text, html = str(payload.get("text", "")), payload.get("html")
+            if self._tracker is not None:  # links through the signed redirect, so clicks and opens come back
+                text = self._tracker.text(text, entry.delivery_id)
+                html = self._tracker.html(html, entry.delivery_id) if html else html
+            message = email.compose(
+                self._config,
+                delivery_id=entry.delivery_id,
+                to=check.address,
+                subject=str(payload.get("subject", "")),
+                text=text,
+                html=html,
+                unsubscribe_url=link,
+            )
+            out[entry.id] = _EmailPlan(check.address, message)
         return out
 
     def send(self, entry: Entry, plan: Any) -> Attempt:

@@ -16,16 +16,13 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from seamline.communications import inbox_repository, repository
-from seamline.communications.delivery import _log_attempts
+from seamline.communications.delivery import ContactPolicy, _log_attempts, screen
 from seamline.communications.models import InAppMessage
 from seamline.communications.service import (
     DELIVERED,
-    FAILED,
     IN_APP_KIND,
     READ,
-    SUPPRESSED,
     Happened,
-    check_sends,
     record_outcomes,
 )
 from seamline.consent.config import ConsentConfig
@@ -33,7 +30,7 @@ from seamline.core.clock import utcnow
 from seamline.core.errors import NotFound
 from seamline.identity.service import active_header, profile_members
 from seamline.outbox.service import DELIVERED as HANDED_OVER
-from seamline.outbox.service import REFUSED, SENT, SKIPPED, Attempt, Entry
+from seamline.outbox.service import SENT, Attempt, Entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,23 +125,16 @@ class InAppHandler:
     kind = IN_APP_KIND
     is_concurrent = False  # nothing leaves the process: the inbox row is written when the attempt is settled
 
-    def __init__(self, consent: ConsentConfig) -> None:
+    def __init__(self, consent: ConsentConfig, policy: ContactPolicy | None = None) -> None:
         self._consent = consent
+        self._policy = policy or ContactPolicy()  # suppression, fatigue budget and quiet hours, as for email
 
     def check(self, session: Session, entries: Sequence[Entry]) -> Mapping[int, Attempt | Any]:
-        checks = check_sends(session, [e.delivery_id for e in entries], "in_app", self._consent)
-        out: dict[int, Attempt | Any] = {}
+        stopped, going = screen(session, entries, "in_app", self._consent, self._policy)
+        out: dict[int, Attempt | Any] = dict(stopped)
         for entry in entries:
-            check = checks.get(entry.delivery_id)
-            if check is None:
-                out[entry.id] = Attempt(
-                    entry.id, REFUSED, "no communication in the log for this message", outcome=FAILED
-                )
-            elif not check.is_allowed or check.address is None:
-                out[entry.id] = Attempt(
-                    entry.id, SKIPPED, "; ".join(check.reasons), outcome=SUPPRESSED, address=check.address
-                )
-            else:
+            check = going.get(entry.id)
+            if check is not None and check.address is not None:
                 out[entry.id] = check.address
         return out
 

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from seamline.communications import providers
 from seamline.communications.config import ProviderConfig
-from seamline.communications.delivery import _log_attempts
-from seamline.communications.service import FAILED, SUPPRESSED, check_sends
+from seamline.communications.delivery import ContactPolicy, _log_attempts, screen
 from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
-from seamline.outbox.service import DELIVERED, REFUSED, RETRY, SKIPPED, Attempt, Entry
+from seamline.outbox.service import DELIVERED, REFUSED, RETRY, Attempt, Entry
 
 _RESULTS = {providers.SENT_ON: DELIVERED, providers.RETRY: RETRY, providers.REFUSED: REFUSED}
 
@@ -32,10 +31,18 @@ class ProviderHandler:
 
     is_concurrent = True
 
-    def __init__(self, kind: str, config: ProviderConfig, consent: ConsentConfig, callback_base: str) -> None:
+    def __init__(
+        self,
+        kind: str,
+        config: ProviderConfig,
+        consent: ConsentConfig,
+        callback_base: str,
+        policy: ContactPolicy | None = None,
+    ) -> None:
         self.kind = kind
         self._config = config
         self._consent = consent
+        self._policy = policy or ContactPolicy()  # suppression, fatigue budget and quiet hours, as for email
         self._callback_base = callback_base.rstrip("/")
         timeout = config.timeout_seconds
         self._http = urllib3.PoolManager(
@@ -64,19 +71,11 @@ class ProviderHandler:
         if token is None:
             why = f"no FCM access token in {config.access_token_file}"
             return {e.id: Attempt(e.id, RETRY, why) for e in entries}
-        checks = check_sends(session, [e.delivery_id for e in entries], self.kind, self._consent)
-        out: dict[int, Attempt | Any] = {}
+        stopped, going = screen(session, entries, self.kind, self._consent, self._policy)
+        out: dict[int, Attempt | Any] = dict(stopped)
         for entry in entries:
-            check = checks.get(entry.delivery_id)
-            if check is None:
-                out[entry.id] = Attempt(
-                    entry.id, REFUSED, "no communication in the log for this message", outcome=FAILED
-                )
-            elif not check.is_allowed or check.address is None:
-                out[entry.id] = Attempt(
-                    entry.id, SKIPPED, "; ".join(check.reasons), outcome=SUPPRESSED, address=check.address
-                )
-            else:
+            check = going.get(entry.id)
+            if check is not None and check.address is not None:
                 out[entry.id] = self._request(entry, check.address, token)
         return out
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from seamline.communications.delivery import EmailHandler, PaperHandler, UnsubscribeLink
+from seamline.communications.delivery import ContactPolicy, EmailHandler, PaperHandler, UnsubscribeLink
 from seamline.communications.inbox import InAppHandler
 from seamline.communications.links import LinkTracker
 from seamline.communications.mobile import ProviderHandler
@@ -170,6 +170,7 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
     tracker = None
     if settings.email.track_links:
         tracker = LinkTracker(settings.email.public_url, signing_secret(settings), settings.email.track_opens)
+    policy = ContactPolicy(settings.decisions, settings.survivorship)  # asked by every channel, next to consent
     handlers: list[Handler] = [
         EmailHandler(
             settings.email,
@@ -183,8 +184,8 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
         NoticeHandler(settings.email),
         # Delivery callbacks come back to this server's public address (api/providers.py).
-        ProviderHandler(SMS_KIND, settings.sms, settings.consent, settings.public_base_url),
-        ProviderHandler(PUSH_KIND, settings.push, settings.consent, settings.public_base_url),
-        InAppHandler(settings.consent),
+        ProviderHandler(SMS_KIND, settings.sms, settings.consent, settings.public_base_url, policy),
+        ProviderHandler(PUSH_KIND, settings.push, settings.consent, settings.public_base_url, policy),
+        InAppHandler(settings.consent, policy),
     ]
     return Dispatcher(engine, settings.outbox, handlers)
