@@ -27,15 +27,19 @@ from standardwebhooks.webhooks import Webhook
 from twilio.request_validator import RequestValidator
 
 from seamline.communications.config import ProviderConfig
+from seamline.communications.delivery import ContactPolicy
+from seamline.communications.mobile import ProviderHandler
 from seamline.communications.reachability import reachability
-from seamline.communications.service import view
+from seamline.communications.service import SMS_KIND, view
 from seamline.config import Settings
 from seamline.consent.service import record_choice
 from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
+from seamline.decisions.config import DecisionsConfig
 from seamline.destinations.signing import new_secret
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.service import DEAD, entries
+from seamline.worker.dispatcher import Dispatcher
 from tests.communications.conftest import deliver, queue
 from tests.support.builders import make_source
 from tests.support.flows import drain, profile_holding, send
@@ -350,3 +354,38 @@ def test_a_dispatcher_killed_mid_run_sends_every_sms_and_a_repeat_only_under_the
         assert {r[0] for r in conn.execute(text("SELECT status FROM outbox_messages"))} == {"sent"}
         accepted = conn.execute(text("SELECT count(*) FROM communications WHERE status = 'accepted'")).scalar()
     assert accepted == MESSAGES
+
+
+def test_quiet_hours_hold_an_sms_in_the_phones_own_time_zone_and_a_fraud_alert_goes(
+    client: TestClient, engine: Engine, settings: Settings, provider: Provider
+) -> None:
+    clock = [datetime(2026, 12, 1, 21, 30, tzinfo=UTC)]  # 21:30 in London, where Ada's +44 number says she lives
+    night = DecisionsConfig(default_timezone="Asia/Tokyo", quiet_start="21:00", quiet_end="08:00")
+    policy = ContactPolicy(night, clock=lambda: clock[0])  # the one contact policy every channel asks
+    ada = mobile_person(client, engine, settings)
+    reminder = queue(engine, settings, ada, "payment_due", DUE, channel="sms")
+    alert = queue(engine, settings, ada, "fraud_alert", ALERT, channel="sms")
+
+    def run() -> None:
+        runner = Dispatcher(engine, settings.outbox, [ProviderHandler(SMS_KIND, settings.sms, settings.consent,
+                                                                      settings.public_base_url, policy)])  # fmt: skip
+        runner.drain()
+        runner.stop()
+
+    run()
+    assert [m["Body"][:20] for m in provider.received] == ["Bank: did you pay £9"]  # critical: at once
+    with unit_of_work(engine, write=False) as session:
+        held = view(session, reminder.communication_id)
+        assert view(session, alert.communication_id).status == "accepted"
+    assert held.status == "deferred"
+    # The zone of a +44 7 number (phonenumbers names the first of the UK's zones, all on London's clock), not the
+    # configured default: held until 08:00 there.
+    detail = held.outcomes[-1].detail or ""
+    assert "quiet hours in Europe/" in detail
+    assert "until 2026-12-02 08:00 local" in detail
+
+    clock[0] = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # morning in London: the held reminder is due and goes
+    run()
+    assert len(provider.received) == 2
+    with unit_of_work(engine, write=False) as session:
+        assert view(session, reminder.communication_id).status == "accepted"
