@@ -69,6 +69,8 @@ SAVED = {
     "correction": "The correction is saved.",
     "preference": "The choice is recorded, with what the customer said.",
     "unmerged": "The merge is undone.",
+    "task-picked": "The task is yours.",
+    "task-done": "The outcome of the task is recorded.",
 }
 Finder = Annotated[SignedIn, Depends(requires(FIND_CUSTOMERS))]
 Viewer = Annotated[SignedIn, Depends(requires(VIEW_CUSTOMERS))]
