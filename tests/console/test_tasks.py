@@ -54,6 +54,7 @@ def test_an_agent_works_a_rules_task_from_the_queue_and_sees_it_on_the_customer_
     )  # fmt: skip
     assert done.status_code == 303
     assert done.headers["location"] == f"/console/customers/{profile}?saved=task-done"
+    assert "The outcome of the task is recorded." in console.get(done.headers["location"]).text
     page = console.get("/console/tasks?view=done")
     assert "Payslips promised" in page.text
     assert "Check payslips" in console.get("/console/tasks").text

@@ -73,6 +73,8 @@ SAVED = {
     "unmerged": "The merge is undone.",
     "journey": "The step is completed, recorded as done by you through the call center.",
     "outcome": "The customer's answer is recorded.",
+    "task-picked": "The task is yours.",
+    "task-done": "The outcome of the task is recorded.",
 }
 Finder = Annotated[SignedIn, Depends(requires(FIND_CUSTOMERS))]
 Viewer = Annotated[SignedIn, Depends(requires(VIEW_CUSTOMERS))]
