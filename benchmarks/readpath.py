@@ -65,12 +65,14 @@ def fill(database_url: str, profiles: int) -> tuple[str, float]:
     engine = create_db_engine(database_url, sqlite_synchronous="OFF")
     upgrade(engine)
     with unit_of_work(engine) as session:
-        source_id = create_source(session, "bench-crm", "server")[0].id
-        _view, api_key = create_api_key(session, "bench", ["profiles:read"])
+        _view, api_key = create_api_key(session, f"bench-{os.getpid()}", ["profiles:read"])
     started = time.perf_counter()
     at = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.connect() as conn:
         have = int(conn.execute(select(func.count()).select_from(table_of(Profile))).scalar_one())
+    if have < profiles:
+        with unit_of_work(engine) as session:
+            source_id = create_source(session, f"bench-{os.getpid()}", "server")[0].id
     for start in range(have, profiles, FILL_CHUNK):
         count = min(FILL_CHUNK, profiles - start)
         with engine.begin() as conn:
@@ -186,14 +188,22 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--processes", default="1", help="comma-separated API process counts to measure")
     parser.add_argument("--routes", default="lookup,card,consent", help="audited routes to measure")
+    parser.add_argument(
+        "--read-audit-fsync",
+        default="true",
+        choices=["true", "false", "both"],
+        help="SEAMLINE_READ_AUDIT_FSYNC of the audited servers (both: one set of runs each)",
+    )
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
     parser.add_argument("--postgres", action="store_true", help="a private durable PostgreSQL cluster")
     parser.add_argument("--quick", action="store_true", help="20k profiles, 3 s runs")
+    parser.add_argument("--workdir", default="", help="keep the SQLite database here, and reuse it next time")
     args = parser.parse_args()
     if args.quick:
         args.profiles, args.seconds = 20_000, 3.0
 
-    workdir = Path(tempfile.mkdtemp(prefix="seamline-readpath-bench-"))
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="seamline-readpath-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     cluster = None
     database_url = args.database_url or f"sqlite:///{workdir / 'seamline.db'}"
     if args.postgres:
@@ -206,7 +216,7 @@ def main() -> None:
         api_key, seconds = fill(database_url, args.profiles)
         dialect = database_url.split(":", 1)[0]
         print(f"machine: {os.cpu_count()} cores; database: {dialect}; load {load()}")
-        print(f"stored {args.profiles:,} profiles in {seconds:.1f} s")
+        print(f"{args.profiles:,} profiles stored ({seconds:.1f} s to store what was missing)")
         ids = list(range(1, args.profiles + 1, max(1, args.profiles // 20_000)))
         bare_paths = [f"/bare/lookup?identifier=email:p{pid}@example.com" for pid in ids]
         audited_paths = {
@@ -226,17 +236,23 @@ def main() -> None:
                     for rate in rates:
                         bare[rate] = measure(pool, pids, bases, bare_paths, {}, rate, args.seconds, args.connections)
                         print(describe("bare", bare[rate], rate, None))
-                with servers("audited", database_url, workdir, processes, {}) as (pids, bases):
-                    for route in routes:
-                        paths = audited_paths[route]
-                        pool.apply(open_loop, (bases, paths, headers, 300, 2.0, 8))  # warm up
-                        for rate in rates:
-                            run = measure(pool, pids, bases, paths, headers, rate, args.seconds, args.connections)
-                            print(describe(route, run, rate, bare[rate]))
+                fsyncs = ["true", "false"] if args.read_audit_fsync == "both" else [args.read_audit_fsync]
+                for fsync in fsyncs:
+                    if fsync == "false":
+                        print("  the same, audit commits not waiting for the disk (SEAMLINE_READ_AUDIT_FSYNC=false):")
+                    env = {"SEAMLINE_READ_AUDIT_FSYNC": fsync}
+                    with servers("audited", database_url, workdir, processes, env) as (pids, bases):
+                        for route in routes:
+                            paths = audited_paths[route]
+                            pool.apply(open_loop, (bases, paths, headers, 300, 2.0, 8))  # warm up
+                            for rate in rates:
+                                run = measure(pool, pids, bases, paths, headers, rate, args.seconds, args.connections)
+                                print(describe(route, run, rate, bare[rate]))
     finally:
         if cluster is not None:
             cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -136,3 +136,17 @@ def test_a_reader_whose_connection_broke_takes_a_fresh_one(engine: Engine) -> No
             assert VALUES.all(reads) == []
     finally:
         reader.close()
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_a_closed_reader_gives_its_connection_back_as_the_pool_gave_it(engine: Engine) -> None:
+    reader = HeldReader(engine)
+    with reader.snapshot() as reads:
+        VALUES.all(reads)
+        driver = reads.driver
+    if engine.dialect.name == "postgresql":
+        assert driver.autocommit is True  # one statement, one snapshot: READ COMMITTED's view, fewer round trips
+    reader.close()
+    if engine.dialect.name == "postgresql":
+        assert driver.autocommit is False  # the pool's other users get transactions as before
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]

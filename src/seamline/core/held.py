@@ -119,7 +119,9 @@ class HeldReader:
     """Read snapshots on one connection kept for the requests of an event loop (see the module's note).
 
     One snapshot at a time uses the held connection; a snapshot asked for while it is in use (another thread, or
-    a snapshot inside a snapshot) takes a pooled one, as `read_snapshot` does."""
+    a snapshot inside a snapshot) takes a pooled one, as `read_snapshot` does. On PostgreSQL the held connection
+    runs its statements in autocommit: at the engine's READ COMMITTED each statement of a transaction takes its own
+    snapshot anyway, so the view is the same, without the round trips that begin and end a transaction."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -158,13 +160,19 @@ class HeldReader:
             self._is_closed = True
             proxied, self._proxied = self._proxied, None
             if proxied is not None:
+                if not self._is_sqlite:
+                    proxied.driver_connection.autocommit = False  # type: ignore[union-attr]  # as the pool gave it
                 proxied.close()
 
     def _begun(self) -> Any:
         if self._proxied is not None and not _is_usable(self._proxied):
             self._drop()
         if self._proxied is None:
-            self._proxied = self._engine.raw_connection()
+            proxied = self._engine.raw_connection()
+            if not self._is_sqlite:
+                proxied.rollback()  # out of any transaction before switching
+                proxied.driver_connection.autocommit = True  # type: ignore[union-attr]
+            self._proxied = proxied
         driver: Any = self._proxied.driver_connection
         if self._is_sqlite:
             driver.execute("BEGIN")  # the engine runs pysqlite in autocommit mode (see create_db_engine)

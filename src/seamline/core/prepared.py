@@ -8,9 +8,9 @@ statement is compiled once per dialect, and its columns' and parameters' process
 Only running it skips the machinery.
 
 A `read_snapshot` is a read-only transaction on a pooled driver connection, for requests that read and change
-nothing; a `write_transaction` is its writing twin, for a hot writer (the audit log's group commit appends many
-rows with one driver call). `Prepared` also runs inside a unit of work's session or on a connection, in their
-transaction.
+nothing; a `write_transaction` is its writing twin, for a writer that appends many rows with one driver call. The
+hottest of them keep their connection instead (`core.held`: the API's reads, the group commits). `Prepared` also
+runs inside a unit of work's session or on a connection, in their transaction.
 """
 
 from __future__ import annotations

@@ -1,0 +1,65 @@
+"""The audited read path: each of the hot reads (lookup, profile card, consent check) has its audit entry committed
+and visible to any other connection by the time its answer arrives, and answers the same after the held read
+connection has been used by the requests before it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from seamline.access.service import create_api_key
+from seamline.config import Settings
+from seamline.core.db import unit_of_work
+from tests.support.builders import make_source
+from tests.support.flows import drain, profile_holding, send
+
+
+@pytest.fixture
+def ada(client: TestClient, engine: Engine, settings: Settings) -> tuple[int, dict[str, str]]:
+    _, web = make_source(engine, "web", "web")
+    identify = {"type": "identify", "userId": "u-ada", "traits": {"email": "ada@example.com"}}
+    send(client, web, {**identify, "timestamp": "2026-03-01T10:00:00Z"})
+    drain(engine, settings)
+    with unit_of_work(engine) as session:
+        _view, key = create_api_key(session, "reader", ["profiles:read"])
+    return profile_holding(engine, "user_id:u-ada"), {"Authorization": f"Bearer {key}"}
+
+
+def _views(settings: Settings, profile_id: int) -> list[str]:
+    # A connection of its own, outside the app's engine and pool: what any other reader of the log sees.
+    other = create_engine(settings.database_url)
+    try:
+        with other.connect() as conn:
+            rows = conn.execute(
+                text("SELECT detail FROM audit_log WHERE subject_type = 'profile' AND subject_id = :id ORDER BY id"),
+                {"id": str(profile_id)},
+            ).all()
+    finally:
+        other.dispose()
+    views = []
+    for (detail,) in rows:
+        value = detail if isinstance(detail, dict) else json.loads(detail)  # SQLite gives the text
+        views.append(str(value.get("view")))
+    return views
+
+
+def test_each_hot_read_is_audited_before_its_answer_arrives(
+    client: TestClient, settings: Settings, ada: tuple[int, dict[str, str]]
+) -> None:
+    profile_id, headers = ada
+    reads = [
+        ("/v1/profiles/lookup?identifier=email:ada@example.com", "lookup"),
+        (f"/v1/profiles/{profile_id}", "summary"),
+        (f"/v1/profiles/{profile_id}/may-contact?purpose=marketing&channel=email", "may_contact"),
+    ]
+    expected: list[str] = []
+    for _round in range(2):  # the second round runs on the read connection the first ones left held
+        for path, view in reads:
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, response.text
+            assert response.json()["id" if view != "may_contact" else "profile_id"] == profile_id
+            expected.append(view)
+            assert _views(settings, profile_id) == expected
