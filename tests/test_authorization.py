@@ -103,7 +103,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/errors/{error_id}/{action}"): PEOPLE,
     ("GET", "/console/problems/{problem_id}"): PEOPLE,
     ("POST", "/console/problems/{problem_id}/{action}"): frozenset({"supervisor"}),
-    ("GET", "/console/error-reports"): frozenset({"supervisor", "analyst"}),
+    ("GET", "/console/error-reports"): frozenset({"supervisor", "analyst", "communications"}),  # aggregates
     ("POST", "/v1/providers/twilio/status"): PROVIDER_SIGNED,
     ("POST", "/v1/providers/webhook/{channel}"): PROVIDER_SIGNED,
 }

@@ -32,7 +32,7 @@ from seamline.audit.service import record_async
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Forbidden
-from seamline.core.ids import Id
+from seamline.core.ids import MAX_ID, Id
 from seamline.core.principal import Principal
 from seamline.errors.config import PolicyStore
 from seamline.errors.fixing import fix_at_contact
@@ -252,7 +252,7 @@ async def get_blast_radius(
     problem_id: Id,
     principal: Reader,
     ctx: Ctx,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,  # a row id: beyond any id a row can have is refused
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     with unit_of_work(ctx.engine, write=False) as session:
