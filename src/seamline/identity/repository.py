@@ -463,7 +463,9 @@ def roots_holding(session: Session, link_type: str, source_ids: Sequence[int], a
     return [int(pid) for pid in session.scalars(query)]
 
 
-def links_with_origin(session: Session, profile_ids: Sequence[int]) -> list[tuple[int, str, str, int | None, int | None]]:
+def links_with_origin(
+    session: Session, profile_ids: Sequence[int]
+) -> list[tuple[int, str, str, int | None, int | None]]:
     """(profile, type, value, source, first event) of every identifier these profiles hold."""
     query = select(
         IdentifierLink.profile_id,

@@ -65,7 +65,12 @@ class RecordRow:
     joins: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"system": self.system, "record_key": self.record_key, "profile_id": self.profile_id, "joins": self.joins}
+        return {
+            "system": self.system,
+            "record_key": self.record_key,
+            "profile_id": self.profile_id,
+            "joins": self.joins,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,5 +67,7 @@ def pairs_by_id(session: Session, pair_ids: Sequence[int]) -> dict[int, MatchPai
     ids = sorted(set(pair_ids))
     out: dict[int, MatchPair] = {}
     for start in range(0, len(ids), 900):
-        out.update((p.id, p) for p in session.scalars(select(MatchPair).where(MatchPair.id.in_(ids[start : start + 900]))))
+        out.update(
+            (p.id, p) for p in session.scalars(select(MatchPair).where(MatchPair.id.in_(ids[start : start + 900])))
+        )
     return out
