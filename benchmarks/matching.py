@@ -44,7 +44,7 @@ from seamline.synthetic.truth import pairwise_scores
 RECORDS_PER_PERSON = 1.62  # what generate_silo_records gives on average
 MERGE_THRESHOLD = MatchingConfig().merge_threshold
 REVIEW_THRESHOLD = MatchingConfig().review_threshold
-MEMORY_LIMIT = "1GB"  # DuckDB's share; it spills to disk beyond it
+MEMORY_LIMIT = MatchingConfig().duckdb_memory_limit  # DuckDB's share, as configured by default; it spills beyond
 SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
 
