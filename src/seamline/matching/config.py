@@ -40,11 +40,14 @@ class MatchingConfig(BaseModel):
     traits: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_TRAITS.items()})
     source_name: str = Field(default="matching", description="The source accepted matches are written from.")
     u_max_pairs: float = Field(default=2e6, gt=0, description="Random pairs sampled to estimate u.")
-    # 256MB: training 10,000 records peaked at 1.2 GB with 1GB (DuckDB fills what it is given while sampling
-    # pairs for u) and at 0.49 GB with 250MB, with the same m and u to the last digit and faster (less to allocate);
-    # beyond the limit DuckDB spills to a private temporary folder.
     duckdb_memory_limit: str = Field(
-        default="256MB", description="Memory DuckDB may use for training and batch prediction (it spills beyond)."
+        default="2GB", description="Memory DuckDB may use for batch prediction (it spills beyond)."
+    )
+    # 256MB: training 10,000 records peaked at 1.2 GB with 1GB (DuckDB fills what it is given while sampling pairs
+    # for u) and at 0.49 GB with 250MB, with the same m and u to the last digit. Prediction keeps its own, larger
+    # limit: its union of blocking joins ran out of 256MB at 100,000 records.
+    training_memory_limit: str = Field(
+        default="256MB", description="Memory DuckDB may use for training (it spills beyond)."
     )
     realtime_refresh_seconds: float = Field(
         default=2.0, ge=0, description="How stale the real-time index may be: a request refreshes it when older."

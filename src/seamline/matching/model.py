@@ -44,7 +44,7 @@ from seamline.matching.training import (
 )
 
 FILE_PREFIX = "model-"
-DEFAULT_MEMORY_LIMIT = MatchingConfig().duckdb_memory_limit
+DEFAULT_MEMORY_LIMIT = MatchingConfig().training_memory_limit
 # Pseudo-count of the trained m values when labels update them: ten reviewed pairs move m a third of the way.
 LABEL_PRIOR_PAIRS = 20.0
 # Splink logs every training step at INFO; an operator's terminal wants the result, not the iterations.
