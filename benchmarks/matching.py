@@ -44,7 +44,8 @@ from seamline.synthetic.truth import pairwise_scores
 RECORDS_PER_PERSON = 1.62  # what generate_silo_records gives on average
 MERGE_THRESHOLD = MatchingConfig().merge_threshold
 REVIEW_THRESHOLD = MatchingConfig().review_threshold
-MEMORY_LIMIT = "1GB"  # DuckDB's share; it spills to disk beyond it
+# DuckDB's share, as configured by default (training, prediction); it spills beyond
+TRAINING_MEMORY, PREDICTION_MEMORY = MatchingConfig().training_memory_limit, MatchingConfig().duckdb_memory_limit
 SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
 
@@ -74,9 +75,9 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     del records
     frame = records_frame(prepared)
     prepared_at = time.perf_counter()
-    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(MEMORY_LIMIT))
+    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(TRAINING_MEMORY))
     trained_at = time.perf_counter()
-    predictions = predict_pairs(frame, settings, duckdb_api(MEMORY_LIMIT), REVIEW_THRESHOLD)
+    predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
     del frame
     predicted_at = time.perf_counter()
     pairs = [
@@ -120,12 +121,12 @@ def public_set(spec: str) -> None:
     prepared = [{"unique_id": r["unique_id"], **prepare(r)} for r in profiles]
     frame = records_frame(prepared)
     try:
-        settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(MEMORY_LIMIT))
+        settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(TRAINING_MEMORY))
     except TrainingRefused as refused:
         print(f"{spec:>16} | seamline refused to train: {refused}", flush=True)
         return
     trained_at = time.perf_counter()
-    predictions = predict_pairs(frame, settings, duckdb_api(MEMORY_LIMIT), REVIEW_THRESHOLD)
+    predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
     pairs = [
         ScoredPair(a, b, p, w)
         for a, b, p, w in zip(

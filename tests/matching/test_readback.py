@@ -83,7 +83,8 @@ def test_every_record_with_its_profile_and_the_evidence_of_each_join(
     william, bill = by_record[("checking", WILLIAM.record_key)], by_record[("cards", BILL.record_key)]
     assert william.profile_id == bill.profile_id
     (join,) = william.joins or bill.joins
-    assert join["kind"] == "match" and join["decided_by"] == "model"
+    assert join["kind"] == "match"
+    assert join["decided_by"] == "model"
     assert join["probability"] >= audited_run.config.merge_threshold
     assert join["model_version"] == 1
     fields = {f["field"]: f for f in join["fields"]}
@@ -116,7 +117,8 @@ def test_pages_give_the_same_rows_and_a_system_narrows_them(engine: Engine, audi
     whole = _export(engine, audited_run)
     assert [r.as_dict() for r in _export(engine, audited_run, limit=7)] == [r.as_dict() for r in whole]
     cards = _export(engine, audited_run, system="cards")
-    assert cards and {r.system for r in cards} == {"cards"}
+    assert cards
+    assert {r.system for r in cards} == {"cards"}
     assert len(cards) == sum(r.system == "cards" for r in whole)
 
 
@@ -138,12 +140,14 @@ def test_cli_export_csv_and_jsonl_audited(
     as_jsonl = runner.invoke(app, ["match", "export", "--format", "jsonl", "--system", "cards", "--out", str(out)])
     assert as_jsonl.exit_code == 0, as_jsonl.output
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert lines and all(line["system"] == "cards" for line in lines)
+    assert lines
+    assert all(line["system"] == "cards" for line in lines)
     assert runner.invoke(app, ["match", "export", "--system", "nowhere"]).exit_code == 1
     assert runner.invoke(app, ["match", "export", "--format", "xml"]).exit_code == 2
     with unit_of_work(engine, write=False) as session:
         reads = entries(session, subject_type="profile", subject_id="readback", limit=500)
-    assert reads and all(e.action == "read" and e.subject_type == "profile" for e in reads)
+    assert reads
+    assert all(e.action == "read" and e.subject_type == "profile" for e in reads)
     assert any(bill_profile in e.detail["profiles"] for e in reads for bill_profile in [int(bill["profile_id"])])
 
 

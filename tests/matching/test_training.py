@@ -3,8 +3,10 @@ values."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -106,3 +108,19 @@ def test_a_mistyped_birth_date_costs_what_it_should_not_a_veto(trained_model: Tr
     names = {f.field: f for f in swapped.fields if f.field in ("first_name", "last_name")}
     assert {f.level for f in names.values()} == {"first and last names swapped"}
     assert all(f.weight > 0 for f in names.values())
+
+
+def test_duckdb_is_bounded_and_spills_to_a_folder_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # DuckDB's own default would spill into `.tmp` here
+    api = duckdb_api("64MB")
+    limit, folder = api._con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchone()
+    assert limit.endswith("MiB")
+    assert float(limit.split()[0]) < 65
+    assert Path(folder).is_dir()
+    assert not Path(folder).is_relative_to(tmp_path)
+    assert duckdb_api()._con.execute("SELECT current_setting('memory_limit')").fetchone()[0].endswith("MiB")
+    del api
+    gc.collect()
+    assert not Path(folder).exists()

@@ -10,6 +10,9 @@ our version metadata.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +31,7 @@ from splink.internals.database_api import DatabaseAPISubClass
 from splink.internals.dialects import SplinkDialect
 
 from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS, Comparison, Level
+from seamline.matching.config import MatchingConfig
 from seamline.matching.prepare import COLUMNS
 from seamline.matching.scoring import fill_untrained
 from seamline.matching.training import (
@@ -40,6 +44,7 @@ from seamline.matching.training import (
 )
 
 FILE_PREFIX = "model-"
+DEFAULT_MEMORY_LIMIT = MatchingConfig().training_memory_limit
 # Pseudo-count of the trained m values when labels update them: ten reviewed pairs move m a third of the way.
 LABEL_PRIOR_PAIRS = 20.0
 # Splink logs every training step at INFO; an operator's terminal wants the result, not the iterations.
@@ -154,10 +159,15 @@ class TrainedModel:
         return f"v{self.version}"
 
 
-def duckdb_api(memory_limit: str | None = None) -> DuckDBAPI:
-    """An in-process DuckDB for Splink, its memory bounded (DuckDB's own default is 80% of the machine)."""
-    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
-    return DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
+def duckdb_api(memory_limit: str = DEFAULT_MEMORY_LIMIT) -> DuckDBAPI:
+    """An in-process DuckDB for Splink, its memory bounded (DuckDB's own default is 80% of the machine, and it fills
+    what it is given), spilling beyond the bound to a temporary folder of its own (DuckDB's default is `.tmp` in the
+    working directory, which two processes would share), removed with the connection."""
+    spill = tempfile.mkdtemp(prefix="seamline-duckdb-")
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit, "temp_directory": spill}
+    api = DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
+    weakref.finalize(api, shutil.rmtree, spill, True)
+    return api
 
 
 def train_settings(

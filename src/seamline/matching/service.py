@@ -127,7 +127,7 @@ def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
         settings = train_settings(
             records_frame(records),
             u_max_pairs=ctx.config.u_max_pairs,
-            db_api=duckdb_api(ctx.config.duckdb_memory_limit),
+            db_api=duckdb_api(ctx.config.training_memory_limit),
         )
     except TrainingRefused as refused:
         raise Conflict(f"no model was saved: {refused}") from None
