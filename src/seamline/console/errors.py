@@ -41,7 +41,8 @@ def error_page(request: Request, exc: Exception, *, status: int | None = None) -
         code, title, advice = 404, "Not found", "The address may be mistyped, or what it named no longer exists."
     elif isinstance(exc, InvalidInput) or status in (400, 422):
         code, title, advice = 400, "That could not be done", "Nothing was changed. Go back, fix it and try again."
-        problems = list(getattr(exc, "errors", []))
+        # A request that failed validation (a filter no row can match) has no field list of ours to show.
+        problems = list(exc.errors) if isinstance(exc, InvalidInput) else []
     elif isinstance(exc, Conflict) or status == 409:
         code, title, advice = 409, "That could not be done", "Nothing was changed."
     elif status is not None and status < 500:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from seamline.audit.service import record_async
@@ -20,7 +20,7 @@ from seamline.console.pages import HEADERS, render
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
-from seamline.core.ids import Id, parse_id
+from seamline.core.ids import MAX_ID, MIN_ID, Id, parse_id
 from seamline.errors.config import PolicyStore
 from seamline.errors.fixing import fix_at_contact, may_fix_at_contact
 from seamline.errors.policy import SEVERITIES, harm_for
@@ -67,7 +67,13 @@ Policies = Annotated[PolicyStore, Depends(policy_store)]
 
 @router.get("/errors", include_in_schema=False)
 async def queue(
-    request: Request, user: Viewer, ctx: Ctx, store: Policies, severity: str = "", closed: str = "", page: int = 0
+    request: Request,
+    user: Viewer,
+    ctx: Ctx,
+    store: Policies,
+    severity: str = "",
+    closed: str = "",
+    page: Annotated[int, Query(ge=MIN_ID, le=MAX_ID)] = 0,  # a number no query could use is refused, not handed on
 ) -> Response:
     """The errors queue: most severe first, then the soonest resolution deadline, each with its clocks."""
     if severity not in ("", *SEVERITIES):

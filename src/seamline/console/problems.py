@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from seamline.audit.service import record_async
@@ -44,7 +44,7 @@ SAVED = {
 
 @router.get("/problems/{problem_id}", include_in_schema=False)
 async def problem_page(
-    request: Request, problem_id: Id, user: Viewer, ctx: Ctx, after: int = 0, saved: str = "", notified: str = ""
+    request: Request, problem_id: Id, user: Viewer, ctx: Ctx, after: Id = 0, saved: str = "", notified: str = ""
 ) -> Response:
     """A problem: its incidents, its blast radius (counted, a page listed, with what was done for each) and its
     timeline."""
@@ -103,7 +103,9 @@ async def post_problem(
 
 
 @router.get("/error-reports", include_in_schema=False)
-async def reports(request: Request, user: Analyst, ctx: Ctx, days: int = 30) -> Response:
+async def reports(
+    request: Request, user: Analyst, ctx: Ctx, days: Annotated[int, Query(ge=1, le=3650)] = 30
+) -> Response:
     """Errors by harm, template, source system and channel, and time to acknowledge and resolve against policy."""
     days = min(max(days, 1), 366)
     since = utcnow() - timedelta(days=days)
