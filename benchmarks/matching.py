@@ -32,7 +32,14 @@ from datetime import UTC, datetime
 
 from seamline.matching.config import MatchingConfig
 from seamline.matching.decide import ScoredPair, decide
-from seamline.matching.model import TrainedModel, duckdb_api, predict_pairs, records_frame, train_settings
+from seamline.matching.model import (
+    TrainedModel,
+    duckdb_api,
+    predict_pairs,
+    records_frame,
+    train_settings,
+    training_memory,
+)
 from seamline.matching.prepare import prepare
 from seamline.matching.realtime import MatchIndex
 from seamline.matching.training import TrainingRefused
@@ -75,7 +82,7 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     del records
     frame = records_frame(prepared)
     prepared_at = time.perf_counter()
-    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(TRAINING_MEMORY))
+    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))))
     trained_at = time.perf_counter()
     predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
     del frame
@@ -121,7 +128,9 @@ def public_set(spec: str) -> None:
     prepared = [{"unique_id": r["unique_id"], **prepare(r)} for r in profiles]
     frame = records_frame(prepared)
     try:
-        settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(TRAINING_MEMORY))
+        settings = train_settings(
+            frame, u_max_pairs=2e6, db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame)))
+        )
     except TrainingRefused as refused:
         print(f"{spec:>16} | seamline refused to train: {refused}", flush=True)
         return

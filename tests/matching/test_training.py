@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from seamline.matching.comparisons import BLOCKING_KEYS
-from seamline.matching.model import TrainedModel, duckdb_api, predict_pairs, records_frame, train_settings
+from seamline.matching.model import (
+    TrainedModel,
+    duckdb_api,
+    predict_pairs,
+    records_frame,
+    train_settings,
+    training_memory,
+)
 from seamline.matching.prepare import prepare
 from seamline.matching.scoring import M_FLOOR, Scorer
 from seamline.matching.training import TrainingRefused, learns, training_blocks
@@ -124,3 +131,11 @@ def test_duckdb_is_bounded_and_spills_to_a_folder_of_its_own(tmp_path: Path, mon
     del api
     gc.collect()
     assert not Path(folder).exists()
+
+
+def test_training_memory_grows_with_the_table_above_its_floor() -> None:
+    assert training_memory("128MB", 10_000) == "122MiB"  # the floor (DuckDB reads MB as 10^6 bytes)
+    assert training_memory("128MB", 1_000_000) == "977MiB"
+    assert training_memory("2GiB", 1_000) == "2048MiB"
+    with pytest.raises(ValueError, match="memory size"):
+        training_memory("lots", 10)

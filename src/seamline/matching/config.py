@@ -45,9 +45,11 @@ class MatchingConfig(BaseModel):
     )
     # 128MB: training 10,000 records peaked at 1.2 GB with 1GB (DuckDB fills what it is given while sampling pairs
     # for u), 0.50 GB with 256MB and 0.37 GB with 128MB; m and u are the same to 1e-13 (the order of EM's sums).
+    # It is a floor: a larger table gets 1 KB a record (model.training_memory; 128MB failed at a million records).
     # Prediction keeps its own, larger limit: its union of blocking joins ran out of 256MB at 100,000 records.
     training_memory_limit: str = Field(
-        default="128MB", description="Memory DuckDB may use for training (it spills beyond)."
+        default="128MB",
+        description="Memory DuckDB may use for training, at least (1 KB a record when more; it spills beyond).",
     )
     realtime_refresh_seconds: float = Field(
         default=2.0, ge=0, description="How stale the real-time index may be: a request refreshes it when older."

@@ -10,6 +10,7 @@ our version metadata.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import weakref
@@ -157,6 +158,23 @@ class TrainedModel:
     @property
     def name(self) -> str:
         return f"v{self.version}"
+
+
+# What training's joins hold per record beyond the fixed floor: EM's comparison vectors join every blocked pair to
+# both records, and at 1,000,000 records that ran out of 128MB (it ran in 1GB).
+TRAINING_BYTES_PER_RECORD = 1024
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def training_memory(floor: str, records: int) -> str:
+    """DuckDB's bound for training on `records`: the configured floor, or TRAINING_BYTES_PER_RECORD a record when
+    that is more (a fixed bound that suits 10,000 records fails at a million; one that suits a million lets DuckDB
+    fill it at 10,000 while it samples pairs for u)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B?)\s*", floor.upper())
+    if found is None:
+        raise ValueError(f"not a memory size: {floor!r}")
+    floor_bytes = float(found.group(1)) * _UNITS[found.group(2)]
+    return f"{max(floor_bytes, records * TRAINING_BYTES_PER_RECORD) / 2**20:.0f}MiB"
 
 
 def duckdb_api(memory_limit: str = DEFAULT_MEMORY_LIMIT) -> DuckDBAPI:

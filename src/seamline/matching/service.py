@@ -35,6 +35,7 @@ from seamline.matching.model import (
     records_frame,
     save_model,
     train_settings,
+    training_memory,
 )
 from seamline.matching.models import MatchPair
 from seamline.matching.records import MatchingContext, profile_records
@@ -127,7 +128,7 @@ def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
         settings = train_settings(
             records_frame(records),
             u_max_pairs=ctx.config.u_max_pairs,
-            db_api=duckdb_api(ctx.config.training_memory_limit),
+            db_api=duckdb_api(training_memory(ctx.config.training_memory_limit, len(records))),
         )
     except TrainingRefused as refused:
         raise Conflict(f"no model was saved: {refused}") from None
