@@ -278,7 +278,7 @@ def test_the_worker_publishes_trait_changes_in_canonical_names_a_merge_and_its_u
     with unit_of_work(engine) as session:
         _view, receiver.secret = create_destination(
             session, "crm", receiver.url, purpose="analytics",
-            subscriptions=["profile.trait_changed", "profile.merged", "profile.unmerged"],
+            subscriptions=["profile.trait_changed", "profile.identifier_added", "profile.merged", "profile.unmerged"],
             consent=hook_settings.consent,
         )  # fmt: skip
     _, key = make_source(engine, "web", "web")
@@ -301,6 +301,12 @@ def test_the_worker_publishes_trait_changes_in_canonical_names_a_merge_and_its_u
     assert traits[bob] == {"name": "Bob Builder", "address": {"city": "Leeds"}}
     [merged] = by_type["profile.merged"]
     assert (merged["profile_id"], merged["absorbed_profile_id"]) == (ada, bob)
+    # Each identifier once, on the profile it ended in: Bob's phone was first linked to him, then moved with him.
+    linked = sorted((d["profile_id"], d["identifier"]["type"], d["identifier"]["value"])
+                    for d in by_type["profile.identifier_added"])  # fmt: skip
+    assert linked == [
+        (ada, "anonymous_id", "ada-laptop"), (ada, "user_id", "u-ada"), (bob, "anonymous_id", "bob-phone")
+    ]  # fmt: skip
 
     with unit_of_work(engine) as session:
         [merge] = [m for m in merge_history(session, ada) if m.merged_profile_id == bob]

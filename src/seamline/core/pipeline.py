@@ -46,6 +46,16 @@ class MergeNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentifierAdded:
+    """An identifier the batch linked to a profile for the first time (the profile as the batch left it)."""
+
+    profile_id: int
+    type: str
+    value: str
+    event_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ResolvedBatch:
     """A batch after identity: its events in arrival order and the merges they caused, in order."""
 
@@ -54,6 +64,7 @@ class ResolvedBatch:
     # A replay (unmerge, rebuild) runs events that were taken before: consumers re-derive state from them, but one
     # that announces events to the outside (destinations) must not announce them twice.
     is_replay: bool = False
+    identifiers_added: Sequence[IdentifierAdded] = ()
 
     def born_and_merged(self) -> dict[int, int]:
         """Profiles created in this batch and merged in it, to where they went (one hop)."""

@@ -1,8 +1,9 @@
 """Destinations' consumer of resolved events: each tracked event goes to the destinations subscribed to
-`event.<Event Name>` (or `event.*`), and the batch's profile changes to those subscribed to them
-(`profile.trait_changed` for traits an event states, in the canonical model's names; `profile.merged` for each
-merge of two existing profiles), for the people who consented to their purpose, through the outbox in the batch's
-own transaction. An unmerge and an erasure publish theirs from the steps that make them."""
+`event.<Event Name>` (or `event.*`), and the batch's profile changes to those subscribed to them:
+`profile.trait_changed` for traits an event states (in the canonical model's names), `profile.identifier_added` for
+each identifier linked to a profile for the first time, `profile.merged` for each merge of two existing profiles.
+Only people who consented to a destination's purpose are sent to it, through the outbox in the batch's own
+transaction. An unmerge and an erasure publish theirs from the steps that make them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from seamline.consent.config import ConsentConfig
 from seamline.core.pipeline import Consumer, ResolvedBatch
-from seamline.destinations.service import MERGED, TRAIT_CHANGED, has_event_subscribers, publish, subscribed_types
+from seamline.destinations.service import (
+    IDENTIFIER_ADDED,
+    MERGED,
+    TRAIT_CHANGED,
+    has_event_subscribers,
+    publish,
+    subscribed_types,
+)
 
 Canonical = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # a source's traits in the canonical model's names
 
@@ -75,6 +83,10 @@ class DestinationsConsumer(Consumer):
             publish_events(session, tracked, consent=self.consent)
         if TRAIT_CHANGED in wanted:
             self._traits(session, batch)
+        if IDENTIFIER_ADDED in wanted:
+            for added in batch.identifiers_added:
+                data = {"identifier": {"type": added.type, "value": added.value}, "event_id": added.event_id}
+                publish(session, IDENTIFIER_ADDED, added.profile_id, data, consent=self.consent)
         if MERGED in wanted:
             for merge in batch.merges:
                 if merge.absorbed_is_new:  # a profile born in this batch and joined at once: nothing outside knew it

@@ -34,6 +34,7 @@ PROFILE_CHANGES = (
 )
 ERASED = "profile.erased"
 TRAIT_CHANGED, MERGED, UNMERGED = "profile.trait_changed", "profile.merged", "profile.unmerged"
+IDENTIFIER_ADDED = "profile.identifier_added"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 

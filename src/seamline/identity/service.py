@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, Gone, NotFound
-from seamline.core.pipeline import MergeNotice, ResolvedBatch, ResolvedEvent, occurred_at
+from seamline.core.pipeline import IdentifierAdded, MergeNotice, ResolvedBatch, ResolvedEvent, occurred_at
 from seamline.core.prepared import Reads
 from seamline.identity import card_reads, feed, repository
 from seamline.identity.graph import WorkingGraph
@@ -171,7 +171,13 @@ def resolve_batch(
     outcome.profiles_created = len(graph.new_profiles)
     outcome.merges = len(graph.merges)
     outcome.conflicts = len(graph.conflicts)
-    return Resolved(ResolvedBatch(resolved, notices), outcome)
+    added = [
+        IdentifierAdded(
+            final.get(row["profile_id"], row["profile_id"]), row["type"], row["value"], row["first_event_id"]
+        )
+        for row in links.values()
+    ]
+    return Resolved(ResolvedBatch(resolved, notices, identifiers_added=added), outcome)
 
 
 def _is_match(payload: Mapping[str, Any]) -> bool:
