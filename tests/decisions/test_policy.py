@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from seamline.access.service import create_api_key
-from seamline.communications.delivery import EmailHandler
+from seamline.communications.delivery import ContactPolicy, EmailHandler
 from seamline.communications.service import view
 from seamline.config import Settings
 from seamline.consent.service import record_choice
@@ -132,8 +132,8 @@ def test_quiet_hours_hold_marketing_until_eight_local_and_a_fraud_alert_goes_at_
     clock = [datetime(2026, 12, 1, 21, 0, tzinfo=UTC)]  # 22:00 in Paris
 
     def runner() -> Dispatcher:
-        handler = EmailHandler(settings.email, settings.consent, None, decisions=settings.decisions,
-                               clock=lambda: clock[0])  # fmt: skip
+        policy = ContactPolicy(settings.decisions, clock=lambda: clock[0])
+        handler = EmailHandler(settings.email, settings.consent, None, policy=policy)
         return Dispatcher(engine, settings.outbox, [handler])
 
     night = runner()

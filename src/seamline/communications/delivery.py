@@ -128,14 +128,11 @@ class EmailHandler:
         consent: ConsentConfig,
         unsubscribe_url: UnsubscribeLink | None,
         tracker: LinkTracker | None = None,
-        *,
-        decisions: DecisionsConfig | None = None,
-        survivorship: SurvivorshipConfig | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        policy: ContactPolicy | None = None,
     ) -> None:
         self._config = config
         self._consent = consent
-        self._policy = ContactPolicy(decisions or DecisionsConfig(), survivorship or SurvivorshipConfig(), clock)
+        self._policy = policy or ContactPolicy()  # suppression, fatigue budget and quiet hours, as every channel
         self._unsubscribe_url = unsubscribe_url
         self._tracker = tracker
         self._local = threading.local()

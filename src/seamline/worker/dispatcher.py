@@ -172,14 +172,7 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
         tracker = LinkTracker(settings.email.public_url, signing_secret(settings), settings.email.track_opens)
     policy = ContactPolicy(settings.decisions, settings.survivorship)  # asked by every channel, next to consent
     handlers: list[Handler] = [
-        EmailHandler(
-            settings.email,
-            settings.consent,
-            unsubscribe_url,
-            tracker,
-            decisions=settings.decisions,
-            survivorship=settings.survivorship,
-        ),
+        EmailHandler(settings.email, settings.consent, unsubscribe_url, tracker, policy),
         PaperHandler(settings.data_dir / "print"),
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
         NoticeHandler(settings.email),
