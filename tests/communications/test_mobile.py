@@ -5,12 +5,6 @@ provider's answer, and callbacks that close a number or device like a hard bounc
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -42,6 +36,7 @@ from seamline.outbox.service import DEAD, entries
 from seamline.worker.dispatcher import Dispatcher
 from tests.communications.conftest import deliver, queue
 from tests.support.builders import make_source
+from tests.support.crash import kill_dispatcher_midway
 from tests.support.flows import drain, profile_holding, send
 from tests.support.providers import ACCOUNT_SID, AUTH_TOKEN, FCM_TOKEN, Provider, provider_server
 
@@ -315,34 +310,12 @@ def test_a_dispatcher_killed_mid_run_sends_every_sms_and_a_repeat_only_under_the
         for n in range(MESSAGES)
     }
     provider.delay_seconds = 0.05  # a slow gateway: the kill lands while a claimed batch is being sent
-    seamline = shutil.which("seamline") or str(Path(sys.executable).parent / "seamline")
-    env = {
-        **os.environ,
-        "SEAMLINE_DATABASE_URL": settings.database_url,
-        "SEAMLINE_DATA_DIR": str(settings.data_dir),
-        "SEAMLINE_SMS__PROVIDER": "webhook",
-        "SEAMLINE_SMS__URL": gateway.url,
-        "SEAMLINE_SMS__SECRET": gateway.secret,
-        "SEAMLINE_OUTBOX__LEASE_SECONDS": "1",
-        "SEAMLINE_OUTBOX__BATCH_SIZE": "10",
-        "SEAMLINE_OUTBOX__SEND_THREADS": "1",
-    }
-    dispatcher = subprocess.Popen(
-        [seamline, "dispatcher"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    kill_dispatcher_midway(
+        settings,
+        lambda: len(provider.received),
+        {"SEAMLINE_SMS__PROVIDER": "webhook", "SEAMLINE_SMS__URL": gateway.url, "SEAMLINE_SMS__SECRET": gateway.secret},
     )
-    try:
-        deadline = time.monotonic() + 60
-        while len(provider.received) < 5 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        dispatcher.send_signal(signal.SIGKILL)  # no shutdown, no settling: a crash
-        dispatcher.wait(10)
-    finally:
-        if dispatcher.poll() is None:
-            dispatcher.kill()
-            dispatcher.wait(10)
     assert 5 <= len(provider.received) < MESSAGES  # it died in the middle
-
-    time.sleep(1.2)  # the dead dispatcher's lease lapses
     provider.delay_seconds = 0.0
     deliver(engine, webhook_settings)
 
