@@ -1,6 +1,7 @@
 """Escalation by policy: who is told when an error is reported, when a clock is missed and before a regulatory
-deadline passes. Notices go through the outbox (kind `error_notice`), so they leave only if the change commits,
-and carry no personal data: the error's number, severity, clocks and a link, never what the letter said."""
+deadline passes. Notices go through the outbox (kind `error_notice` to people, the destinations' webhooks to
+systems), so they leave only if the change commits, and carry no personal data: the error's number, severity,
+clocks and a link, never what the letter said."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import isoformat_z
+from seamline.destinations.service import WEBHOOK_KIND, list_destinations
 from seamline.errors import repository
 from seamline.errors.config import PolicyStore
 from seamline.errors.models import CommError
@@ -17,12 +19,22 @@ from seamline.errors.policy import Policy
 from seamline.outbox.service import enqueue
 
 NOTICE_KIND = "error_notice"
+WEBHOOK_TYPE = "comm_error.escalated"  # the type of the webhook a destination named by an escalation level gets
 SYSTEM = "system:errors"
 CHECK_BATCH = 500  # errors one run_due transaction checks at most
 
 
-def notify(session: Session, error: CommError, addresses: Sequence[str], reason: str, text: str, now: datetime) -> int:
-    """Put one notice per address in the outbox (once per error, reason and address); returns how many."""
+def notify(
+    session: Session,
+    error: CommError,
+    addresses: Sequence[str],
+    reason: str,
+    text: str,
+    now: datetime,
+    destinations: Sequence[str] = (),
+) -> int:
+    """Put one notice per address, and one webhook per named destination, in the outbox (once per error, reason
+    and receiver); returns how many."""
     subject = f"[{error.severity}] communication error #{error.id}: {reason}"
     body = (
         f"{text}\n\nError #{error.id}: {error.harm.replace('_', ' ')} harm, {error.severity} "
@@ -39,17 +51,57 @@ def notify(session: Session, error: CommError, addresses: Sequence[str], reason:
             idempotency_key=f"comm_error:{error.id}:{reason}:{address}",
             not_before=now,
         )
-    if addresses:
-        event = {"error_id": error.id, "kind": "notified", "actor": SYSTEM, "occurred_at": now}
-        repository.add_events(session, [{**event, "detail": {"reason": reason, "to": list(addresses)}}])
-    return len(addresses)
+    hooked, missing = _webhooks(session, error, destinations, reason, text, now) if destinations else ([], [])
+    if addresses or destinations:
+        detail: dict[str, object] = {"reason": reason, "to": [*addresses, *(f"destination {d}" for d in hooked)]}
+        if missing:
+            detail["missing_destinations"] = missing
+        event = {"error_id": error.id, "kind": "notified", "actor": SYSTEM, "occurred_at": now, "detail": detail}
+        repository.add_events(session, [event])
+    return len(addresses) + len(hooked)
+
+
+def _webhooks(
+    session: Session, error: CommError, names: Sequence[str], reason: str, text: str, now: datetime
+) -> tuple[list[str], list[str]]:
+    """A signed webhook to each named destination, through the destinations' outbox kind; (sent, missing names).
+    It carries the error's number, severity, clocks and link, never a person (so no consent is asked): a
+    destination the policy names but nobody registered is noted on the timeline, not a failed clock check."""
+    registered = {d.name: d for d in list_destinations(session)}
+    sent, missing = [], []
+    for name in dict.fromkeys(names):
+        destination = registered.get(name)
+        if destination is None:
+            missing.append(name)
+            continue
+        data = {
+            "error_id": error.id, "reason": reason, "text": text, "severity": error.severity, "harm": error.harm,
+            "owner": error.owner_team, "escalation_level": error.escalation_level,
+            "acknowledge_due_at": isoformat_z(error.acknowledge_due_at),
+            "resolve_due_at": isoformat_z(error.resolve_due_at),
+            "regulatory_due_at": isoformat_z(error.regulatory_due_at) if error.regulatory_due_at else None,
+            "console_path": f"/console/errors/{error.id}",
+        }  # fmt: skip
+        enqueue(
+            session,
+            WEBHOOK_KIND,
+            destination.target,
+            {
+                "destination_id": destination.id,
+                "body": {"type": WEBHOOK_TYPE, "timestamp": isoformat_z(now), "data": data},
+            },
+            idempotency_key=f"comm_error:{error.id}:{reason}:destination:{name}",
+            not_before=now,
+        )
+        sent.append(name)
+    return sent, missing
 
 
 def notify_level(session: Session, policy: Policy, error: CommError, reason: str, now: datetime) -> int:
     """Tell the error's current escalation level (the last level stays told when the levels run out)."""
     levels = policy.severities[error.severity].escalation
     level = levels[min(error.escalation_level, len(levels) - 1)]
-    return notify(session, error, level.notify, reason, f"{level.name}: {reason}.", now)
+    return notify(session, error, level.notify, reason, f"{level.name}: {reason}.", now, level.destinations)
 
 
 def notify_regulatory(session: Session, policy: Policy, error: CommError, reason: str, now: datetime) -> int:

@@ -25,6 +25,7 @@ SEVERITIES = ("low", "medium", "high", "critical")  # least to most severe
 RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DESTINATION = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")  # as destinations names them
 
 
 def _email_addresses(value: list[str]) -> list[str]:
@@ -62,15 +63,31 @@ class ClockRule(_Strict):
 
 
 class Level(_Strict):
-    """One escalation level: who it is and who is told when the error reaches it."""
+    """One escalation level: who it is, and who is told when the error reaches it: people by email, destinations
+    (a pager, a chat room, a ticketing system) by a signed webhook."""
 
     name: str = Field(min_length=1, max_length=100)
-    notify: list[str] = Field(min_length=1)
+    notify: list[str] = Field(default_factory=list)
+    destinations: list[str] = Field(default_factory=list, description="Names of registered destinations.")
 
     @field_validator("notify")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         return _email_addresses(value)
+
+    @field_validator("destinations")
+    @classmethod
+    def _destination_names(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not _DESTINATION.fullmatch(v)]
+        if bad:
+            raise ValueError(f"destinations lists destination names; not {', '.join(map(repr, bad))}")
+        return value
+
+    @model_validator(mode="after")
+    def _someone(self) -> Level:
+        if not self.notify and not self.destinations:
+            raise ValueError("a level notifies someone: give notify (email addresses) or destinations (names)")
+        return self
 
 
 class SeverityRule(_Strict):
