@@ -1,8 +1,8 @@
 """The communication-errors API: report wrong communications (from a case, or in bulk from another system), read
 the queue and one error with its clocks and next steps, acknowledge, resolve, settle a regulatory clock, fix a
-simple error through a correction; problems with their blast radius, closing, linking, splitting and notices to
-everyone else a run reached. Server keys with `errors:read` / `errors:write`; reads of a person's report are
-audited here, changes in the services."""
+simple error through a correction or correct the value and re-send the communication; problems with their blast
+radius, closing, linking, splitting and notices to everyone else a run reached. Server keys with `errors:read` /
+`errors:write`; reads of a person's report are audited here, changes in the services."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from seamline.api.schemas.errors import (
     NoteIn,
     NotifiedOut,
     ProblemOut,
+    ResendIn,
 )
 from seamline.audit.service import record_async
 from seamline.communications.templates import Catalog
@@ -45,6 +46,7 @@ from seamline.errors.problems import (
     problem_view,
     split,
 )
+from seamline.errors.resending import correct_and_resend
 from seamline.errors.service import (
     Report,
     acknowledge,
@@ -207,6 +209,26 @@ async def post_fix(error_id: Id, body: FixIn, principal: Writer, ctx: Ctx, store
             session, store.current(), error_id, body.traits, actor=principal, pipeline=ctx.identity, reason=body.reason
         )
     return _out(store, fixed)
+
+
+@router.post(
+    "/v1/communication-errors/{error_id}/resend",
+    responses=answers(400, 401, 403, 404, 409),
+    response_model=ErrorOut,
+    summary="Correct the wrong value on the record and re-send the communication with it (also needs profiles:write)",
+)
+async def post_resend(
+    request: Request, error_id: Id, body: ResendIn, principal: Writer, ctx: Ctx, store: Policies
+) -> dict[str, Any]:
+    if "profiles:write" not in principal.scopes:
+        raise Forbidden("re-sending corrects the customer's record: the key also needs profiles:write")
+    catalog: Catalog = request.app.state.templates
+    with unit_of_work(ctx.engine) as session:
+        sent = correct_and_resend(
+            session, store.current(), error_id, body.value, actor=principal, pipeline=ctx.identity, catalog=catalog,
+            consent=ctx.identity.consent, trait=body.trait,
+        )  # fmt: skip
+    return _out(store, sent)
 
 
 @router.get(

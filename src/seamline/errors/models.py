@@ -57,6 +57,8 @@ class CommError(Base):
     is_open: Mapped[bool] = mapped_column(Boolean)
     resolution: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     correction_event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The communication it was corrected and re-sent as (its id in the communications log).
+    resent_communication_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     problem_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -45,6 +45,9 @@ class HarmRule(_Strict):
     description: str = ""
     severity: str
     fix_at_contact: bool = Field(default=False, description="The agent may fix it on the call, through corrections.")
+    correct_and_resend: bool = Field(
+        default=False, description="The agent may correct the source value and re-send the communication with it."
+    )
     regulatory_clock: str | None = None
 
     @field_validator("severity")

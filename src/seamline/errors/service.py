@@ -230,6 +230,21 @@ def close_fixed(session: Session, row: CommError, correction_event_id: int, acto
     _event(session, row, "fixed", actor, {"correction_event_id": correction_event_id}, now)
 
 
+def close_resent(
+    session: Session, row: CommError, correction_event_id: int, communication_id: str, actor: Principal, now: datetime
+) -> None:
+    """Close an error as resolved by correcting the source value and re-sending the communication with it, linked
+    to both the correction and the new communication."""
+    row.status, row.is_open = RESOLVED, False
+    row.resolution = f"corrected and re-sent as communication {communication_id}"
+    row.correction_event_id, row.resent_communication_id = correction_event_id, communication_id
+    row.acknowledged_at, row.acknowledged_by = row.acknowledged_at or now, row.acknowledged_by or actor.name[:200]
+    row.resolved_at, row.resolved_by, row.updated_at = now, actor.name[:200], now
+    row.next_check_at = next_check(row)
+    detail = {"correction_event_id": correction_event_id, "communication_id": communication_id}
+    _event(session, row, "resent", actor, detail, now)
+
+
 def settle_regulatory(
     session: Session, error_id: int, decision: str, *, actor: Principal, now: datetime | None = None
 ) -> ErrorView:

@@ -66,6 +66,7 @@ class ErrorView:
     regulatory_due_at: datetime | None
     regulatory_warn_at: datetime | None
     regulatory_done_at: datetime | None
+    resent_communication_id: str | None
     communication_ids: tuple[str, ...] = ()
 
     @classmethod
@@ -192,6 +193,11 @@ def next_steps(policy: Policy, error: ErrorView) -> list[str]:
     """What happens next, in words an agent can say to the customer."""
     if error.status == FIXED:
         return ["Fixed on this contact: the record is corrected, and the report is closed."]
+    if error.resent_communication_id is not None:
+        return [
+            f"Corrected and re-sent by {error.resolved_by}: the customer gets {error.resent_communication_id} with "
+            "the right value; the report is closed."
+        ]
     if error.status == RESOLVED:
         return [f"Resolved by {error.resolved_by}: {error.resolution or 'no note'}."]
     rule = policy.severities.get(error.severity)

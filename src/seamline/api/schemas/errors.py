@@ -61,6 +61,11 @@ class FixIn(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class ResendIn(BaseModel):
+    value: str = Field(min_length=1, max_length=1000, description="The corrected value of the wrong field.")
+    trait: str | None = Field(default=None, max_length=200, description="The trait it corrects (the field by default).")
+
+
 class CloseIn(BaseModel):
     root_cause: str = Field(max_length=2000)
     corrective_action: str = Field(max_length=2000)
@@ -89,6 +94,7 @@ class ErrorOut(BaseModel):
     problem_id: int | None
     escalation_level: int
     correction_event_id: int | None
+    resent_communication_id: str | None = Field(default=None, description="What it was corrected and re-sent as.")
     acknowledge_due_at: str
     resolve_due_at: str
     regulatory_due_at: str | None
