@@ -1,5 +1,6 @@
 """An agent reports a misspelt name from the customer's communications and fixes it on the call; a wrong balance
-is escalated and the agent reads what happens next; in a real browser."""
+is escalated and the agent reads what happens next; another is corrected and the statement re-sent, and the error
+and the customer's communications link to each other; in a real browser."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from seamline.communications.service import ExternalCommunication, log_external
+from seamline.communications.service import ExternalCommunication, log_external, queue_message
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from tests.e2e.conftest import Shoot, sign_in
@@ -63,3 +65,47 @@ def test_agent_reports_fixes_and_escalates_communication_errors(
     page.get_by_role("link", name="Errors", exact=True).click()
     expect(page.get_by_role("link", name="high (1)")).to_be_visible()
     shoot("queue")
+
+
+def test_agent_corrects_a_wrong_balance_and_re_sends_the_statement(
+    page: Page, seed: TestClient, engine: Engine, settings: Settings, base_url: str, shoot: Shoot
+) -> None:
+    ada = person(seed, engine, settings)
+    with unit_of_work(engine) as session:  # a statement Seamline sent, with the wrong balance from core banking
+        wrong, _created = queue_message(
+            session, ada, "statement_ready", {"first_name": "Ada", "product_name": "Current account",
+                                              "balance": "£12.40"},
+            catalog=Catalog(settings.email.templates_dir), consent=settings.consent, source_system="core-banking",
+            batch="nov",
+        )  # fmt: skip
+    make_user(engine, "agent", "agent", name="Alex Agent")
+    sign_in(page, base_url, "agent", shoot)
+
+    page.goto(f"{base_url}/console/customers/{ada}")
+    communications = page.locator("section", has=page.get_by_role("heading", name="Communications"))
+    communications.locator(f"#communication-{wrong.communication_id}").get_by_role(
+        "link", name="Report an error"
+    ).click()
+    page.get_by_label("Wrong field").fill("balance")
+    page.get_by_label("It showed").fill("£12.40")
+    page.get_by_label("It should have shown").fill("£1,240.00")
+    page.get_by_role("button", name="Report the error").click()
+    expect(page.get_by_role("heading", name="Correct and re-send")).to_be_visible()
+    expect(page.get_by_label("Correct value")).to_have_value("£1,240.00")  # what the report said it should be
+    shoot("resend-form")
+    page.get_by_role("button", name="Correct and re-send").click()
+    expect(page.get_by_role("status")).to_contain_text("Corrected and re-sent")
+    sent = page.locator("section", has=page.get_by_role("heading", name="The communications"))
+    expect(sent.locator("tr", has_text="Wrong")).to_contain_text("balance: £12.40")
+    expect(sent.locator("tr", has_text="Re-sent, corrected")).to_contain_text("balance: £1,240.00")
+    expect(page.get_by_role("heading", name="Correct and re-send")).to_have_count(0)
+    shoot("resent")
+    error_path = page.url.split(base_url)[1].split("?")[0]
+
+    sent.locator("tr", has_text="Re-sent, corrected").get_by_role("link").click()  # to the customer's page
+    timeline = page.locator("section", has=page.get_by_role("heading", name="Communications"))
+    expect(timeline.get_by_role("link", name="Re-sent for error")).to_have_attribute("href", error_path)
+    first = timeline.locator(f"#communication-{wrong.communication_id}")
+    first.get_by_role("link", name="Error #").click()
+    expect(page).to_have_url(f"{base_url}{error_path}")
+    shoot("linked")

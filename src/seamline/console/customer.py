@@ -40,6 +40,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, Forbidden, InvalidInput
 from seamline.core.ids import Id, parse_id
 from seamline.corrections.service import correct_profile, correction_source
+from seamline.errors.service import RaisedOn, errors_on
 from seamline.identity.service import active_header, identifier_links, merge_history, profile_members
 from seamline.ingestion.service import load_events
 from seamline.pipeline import replay
@@ -264,11 +265,13 @@ async def customer(
             "default_queue": config.default_queue,
         }
     tasks: list[TaskView] | None = None  # the people who work cases work tasks (the same roles see them)
+    raised: dict[str, list[RaisedOn]] = {}
     with unit_of_work(ctx.engine, write=False) as session:
         communications = communications_of(session, pid, limit=COMMUNICATIONS_SHOWN)
         journeys = open_journeys_of(session, request, pid)  # first on the page: what the customer is in the middle of
         if may(user.user.role, VIEW_CASES):
             tasks = tasks_of(session, profile_members(session, pid), limit=TASKS_SHOWN)
+            raised = errors_on(session, [c.communication_id for c in communications])  # each links to its errors
     actions = top_actions(request, pid)
     # One entry for the page: the open cases it lists are this customer's, read in the same view.
     detail: dict[str, Any] = {"view": "console"}
@@ -289,6 +292,7 @@ async def customer(
         saved_kind=saved if saved in SAVED else "",
         open_cases=open_cases,
         communications=communications,
+        comm_errors=raised,
         journeys=journeys,
         tasks=tasks,
         outcomes=OUTCOMES,

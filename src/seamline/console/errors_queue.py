@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from seamline.audit.service import record_async
-from seamline.communications.service import communications_of
+from seamline.communications.service import communications_of, described
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.pages import HEADERS, render
 from seamline.core.clock import utcnow
@@ -25,6 +25,7 @@ from seamline.errors.config import PolicyStore
 from seamline.errors.fixing import fix_at_contact, may_fix_at_contact
 from seamline.errors.policy import SEVERITIES, harm_for
 from seamline.errors.problems import error_blast_radius
+from seamline.errors.resending import correct_and_resend, may_resend
 from seamline.errors.service import (
     COUNT_CAP,
     Report,
@@ -50,6 +51,7 @@ PAGE_SIZE = 50
 SAVED = {
     "reported": "The error is reported.",
     "fixed": "Fixed: the record is corrected and the error is closed, linked to the correction.",
+    "resend": "Corrected and re-sent: the record is corrected and the communication goes again with the right value.",
     "acknowledge": "Acknowledged: the acknowledgement clock has stopped.",
     "resolve": "Resolved.",
     "regulatory": "The regulatory decision is recorded; its clock has stopped.",
@@ -182,6 +184,8 @@ async def error_page(
         steps = timeline(session, error_id)
         radius = error_blast_radius(session, error_id, limit=10)
         name = display_names(session, [error.profile_id]).get(error.profile_id) if error.profile_id else None
+        # The communications it is about and the one it was re-sent as, both shown (and linked) on the page.
+        shown = described(session, [*error.communication_ids, *filter(None, [error.resent_communication_id])])
     if error.profile_id is not None:
         detail = {"view": "console_error", "comm_error": error.id}
         await record_async(ctx.audit, user.user.principal, "read", "profile", error.profile_id, detail)
@@ -197,6 +201,9 @@ async def error_page(
         steps=next_steps(policy, error),
         timeline=steps,
         radius=radius,
+        communications=[shown[c] for c in error.communication_ids if c in shown],
+        resent=shown.get(error.resent_communication_id or ""),
+        may_resend=may_resend(policy, error) and may(user.user.role, CORRECT_CUSTOMERS),
         may_fix=fixable,
         fix_trait=trait,
         may_work=may(user.user.role, WORK_CASES),
@@ -205,8 +212,11 @@ async def error_page(
 
 
 @router.post("/errors/{error_id}/{action}", include_in_schema=False)
-async def post_action(error_id: Id, action: str, user: Worker, form: Form, ctx: Ctx, store: Policies) -> Response:
-    """fix (at first contact, through a correction), acknowledge, resolve, regulatory (the decision)."""
+async def post_action(
+    request: Request, error_id: Id, action: str, user: Worker, form: Form, ctx: Ctx, store: Policies
+) -> Response:
+    """fix (at first contact, through a correction), resend (correct the value and re-send the communication),
+    acknowledge, resolve, regulatory (the decision)."""
     principal = user.user.principal
     with unit_of_work(ctx.engine) as session:
         if action == "fix":
@@ -217,6 +227,14 @@ async def post_action(error_id: Id, action: str, user: Worker, form: Form, ctx: 
                 raise InvalidInput([FieldError("value", "required", "give the corrected value")])
             fix_at_contact(session, store.current(), error_id, {trait: value}, actor=principal, pipeline=ctx.identity)
             action = "fixed"
+        elif action == "resend":
+            if not may(user.user.role, CORRECT_CUSTOMERS):
+                raise InvalidInput([FieldError("action", "not_allowed", "your role does not correct customers")])
+            correct_and_resend(
+                session, store.current(), error_id, form.get("value", ""), actor=principal, pipeline=ctx.identity,
+                catalog=request.app.state.templates, consent=ctx.identity.consent,
+                trait=form.get("trait", "").strip() or None,
+            )  # fmt: skip
         elif action == "acknowledge":
             acknowledge(session, error_id, actor=principal)
         elif action == "resolve":

@@ -28,6 +28,7 @@ class CommError(Base):
         Index("ix_comm_errors_problem", "problem_id"),
         Index("ix_comm_errors_reported", "reported_at"),
         UniqueConstraint("external_ref", name="uq_comm_errors_external_ref"),
+        Index("ix_comm_errors_resent", "resent_communication_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -86,6 +87,8 @@ class CommErrorCommunication(Base):
     __table_args__ = (
         UniqueConstraint("error_id", "communication_row_id", name="uq_comm_error_communications"),
         Index("ix_comm_error_communications_profile", "profile_id"),
+        # A customer's communications list shows the errors raised on each.
+        Index("ix_comm_error_communications_communication", "communication_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -59,6 +59,25 @@ def communications_of(session: Session, error_ids: Sequence[int]) -> dict[int, l
     return out
 
 
+def raised_on(session: Session, communication_ids: Sequence[str]) -> list[tuple[str, int, str, str, bool]]:
+    """(communication id, error id, severity, status, whether it is the error's re-send) for every error a report
+    raised on these communications or that re-sent them."""
+    if not communication_ids:
+        return []
+    ids = list(communication_ids)
+    about = (
+        select(_L.c.communication_id, _E.c.id, _E.c.severity, _E.c.status)
+        .join(_E, _E.c.id == _L.c.error_id)
+        .where(_L.c.communication_id.in_(ids))
+    )
+    resent = select(_E.c.resent_communication_id, _E.c.id, _E.c.severity, _E.c.status).where(
+        _E.c.resent_communication_id.in_(ids)
+    )
+    out = [(str(c), int(e), str(s), str(t), False) for c, e, s, t in session.execute(about)]
+    out += [(str(c), int(e), str(s), str(t), True) for c, e, s, t in session.execute(resent)]
+    return sorted(out, key=lambda r: (r[0], r[1]))
+
+
 def communication_row_ids(session: Session, error_ids: Sequence[int]) -> list[int]:
     query = select(_L.c.communication_row_id).where(_L.c.error_id.in_(error_ids))
     return [int(r) for r in session.execute(query).scalars()]

@@ -241,7 +241,11 @@ def close_resent(
     row.acknowledged_at, row.acknowledged_by = row.acknowledged_at or now, row.acknowledged_by or actor.name[:200]
     row.resolved_at, row.resolved_by, row.updated_at = now, actor.name[:200], now
     row.next_check_at = next_check(row)
-    detail = {"correction_event_id": correction_event_id, "communication_id": communication_id}
+    detail = {
+        "correction_event_id": correction_event_id,
+        "communication_id": communication_id,
+        "reason": f"corrected and re-sent as {communication_id}",
+    }
     _event(session, row, "resent", actor, detail, now)
 
 
@@ -311,6 +315,25 @@ def error_queue(
     )  # fmt: skip
     links = repository.communications_of(session, [r.id for r in rows])
     return [ErrorView.of(r, links.get(r.id, [])) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RaisedOn:
+    """An error linked to a communication: raised on it, or the error it was re-sent for."""
+
+    error_id: int
+    severity: str
+    status: str
+    is_resend: bool
+
+
+def errors_on(session: Session, communication_ids: Sequence[str]) -> dict[str, list[RaisedOn]]:
+    """Per communication id, the errors raised on it and the error it was re-sent for (ids, severity and status:
+    no personal content), for a customer's communications list."""
+    out: dict[str, list[RaisedOn]] = {}
+    for communication_id, error_id, severity, status, is_resend in repository.raised_on(session, communication_ids):
+        out.setdefault(communication_id, []).append(RaisedOn(error_id, severity, status, is_resend))
+    return out
 
 
 COUNT_CAP = 1000
