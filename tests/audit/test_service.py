@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from seamline.audit.service import AuditEntryView, AuditWriter, entries, record, record_async
+from seamline.audit.service import AuditEntryView, AuditWriter, entries, record, record_async, record_many_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import InvalidInput
 from seamline.core.principal import Principal
@@ -156,3 +156,18 @@ def test_record_async_refuses_a_bad_entry_before_it_can_spoil_a_group(engine: En
     assert third is None
     assert isinstance(second, ValueError)
     assert sorted(e.subject_id for e in read_log(engine)) == ["1", "3"]
+
+
+def test_record_many_async_commits_a_page_of_entries_in_one_transaction(engine: Engine) -> None:
+    writer = AuditWriter(engine)
+    writer.start()
+    try:
+        asyncio.run(record_many_async(writer, CRM, "read", "profile", [(i, {"page": 1}) for i in range(50)]))
+        assert writer.commits == 1
+        with pytest.raises(ValueError, match="not JSON"):  # a bad entry refuses the whole batch before it is queued
+            asyncio.run(record_many_async(writer, CRM, "read", "profile", [(1, None), (2, {"bad": float("nan")})]))
+    finally:
+        writer.stop()
+    log = read_log(engine, limit=100)
+    assert sorted(int(e.subject_id) for e in log) == list(range(50))
+    assert all(e.detail == {"page": 1} for e in log)

@@ -170,3 +170,29 @@ def test_reports_count_by_dimension_and_clocks_against_policy(engine: Engine) ->
     assert (high.errors, high.acknowledged, high.acknowledged_in_time) == (2, 2, 1)
     slow_minutes = (slow.acknowledge_due_at + timedelta(minutes=50) - slow.reported_at).total_seconds() / 60
     assert high.median_acknowledge_minutes == round((10 + slow_minutes) / 2, 1)  # wall-clock minutes
+
+
+def test_the_queue_pages_by_its_key_through_ties_without_skipping_or_repeating(engine: Engine) -> None:
+    from seamline.errors.service import QueueKey, Report, error_queue, report_errors
+
+    ids = log_run(engine, "b7", 8)
+    with unit_of_work(engine) as session:  # one call, one moment: equal severities get equal deadlines (ties)
+        report_errors(
+            session, POLICY, [Report([i], "first_name" if n % 3 else "balance") for n, i in enumerate(ids)],
+            actor=AGENT, intake="import",
+        )  # fmt: skip
+    with unit_of_work(engine, write=False) as session:
+        whole = [e.id for e in error_queue(session, limit=50)]
+        pages, after = [], None
+        while page := error_queue(session, limit=3, after=after):
+            pages += [e.id for e in page]
+            after = QueueKey.parse(QueueKey.of(page[-1]).token())  # through the link's text and back
+        highs = [e.id for e in error_queue(session, severity="high", limit=2)]
+        more = error_queue(session, severity="high", limit=2, after=QueueKey.of(view(session, highs[-1])))
+        every_high = [e.id for e in error_queue(session, severity="high", limit=50)]
+    assert len(whole) == 8
+    assert pages == whole
+    assert highs + [e.id for e in more] == every_high  # a filtered queue pages by the same key
+    assert len(every_high) == 3  # the three balances
+    with pytest.raises(InvalidInput):
+        QueueKey.parse("1.2")

@@ -6,7 +6,6 @@ radius, closing, linking, splitting and notices to everyone else a run reached. 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,7 +28,7 @@ from seamline.api.schemas.errors import (
     ProblemOut,
     ResendIn,
 )
-from seamline.audit.service import record_async
+from seamline.audit.service import record_many_async
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Forbidden
@@ -111,13 +110,9 @@ async def post_errors(body: ErrorBatchIn, principal: Writer, ctx: Ctx, store: Po
 
 
 async def _audit_read(ctx: Ctx, principal: Principal, found: list[ErrorView], view_name: str) -> None:
-    await asyncio.gather(
-        *(
-            record_async(ctx.audit, principal, "read", "profile", e.profile_id, {"view": view_name, "comm_error": e.id})
-            for e in found
-            if e.profile_id is not None
-        )
-    )
+    """One read entry per report about a customer, all in one batch (one transaction) before the answer leaves."""
+    subjects = [(e.profile_id, {"view": view_name, "comm_error": e.id}) for e in found if e.profile_id is not None]
+    await record_many_async(ctx.audit, principal, "read", "profile", subjects)
 
 
 @router.get(
@@ -280,14 +275,8 @@ async def get_blast_radius(
     with unit_of_work(ctx.engine, write=False) as session:
         found = blast_radius(session, problem_id, after_id=after, limit=limit)
     people = sorted({r.member.profile_id for r in found.recipients if r.member.profile_id is not None})
-    await asyncio.gather(
-        *(
-            record_async(
-                ctx.audit, principal, "read", "profile", pid, {"view": "api_blast_radius", "problem": problem_id}
-            )
-            for pid in people
-        )
-    )
+    detail = {"view": "api_blast_radius", "problem": problem_id}
+    await record_many_async(ctx.audit, principal, "read", "profile", [(pid, detail) for pid in people])
     return _radius(found)
 
 

@@ -53,14 +53,19 @@ class AuditEntryView:
         return view_of(cls, entry, detail=dict(entry.detail or {}))
 
 
-class AuditWriter(GroupCommitter[AuditRow, DriverTransaction]):
+def _insert_batches(transaction: DriverTransaction, batches: list[list[AuditRow]]) -> None:
+    repository.insert_rows(transaction, [row for batch in batches for row in batch])
+
+
+class AuditWriter(GroupCommitter[list[AuditRow], DriverTransaction]):
     """Appends audit entries by group commit: one transaction covers every entry queued while the last one synced.
 
-    Every entry is committed before its caller goes on; with `flush=False` (settings' `read_audit_fsync`) the
-    commit does not wait for the disk, see `write_transaction`."""
+    An item is a caller's batch of entries (one for `record_async`, a page's worth for `record_many_async`), so a
+    batch always commits whole, in one transaction. Every entry is committed before its caller goes on; with
+    `flush=False` (settings' `read_audit_fsync`) the commit does not wait for the disk, see `write_transaction`."""
 
     def __init__(self, engine: Engine, *, max_items: int = 10_000, flush: bool = True) -> None:
-        super().__init__(engine, repository.insert_rows, name="audit-writer", max_items=max_items, flush=flush)
+        super().__init__(engine, _insert_batches, name="audit-writer", max_items=max_items, flush=flush, weigh=len)
 
 
 def _row(
@@ -114,7 +119,21 @@ async def record_async(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append an audit entry by group commit; returns once it is committed, raises if that commit failed."""
-    await writer.submit(_row(principal, action, subject_type, subject_id, detail))
+    await writer.submit([_row(principal, action, subject_type, subject_id, detail)])
+
+
+async def record_many_async(
+    writer: AuditWriter,
+    principal: Principal,
+    action: str,
+    subject_type: str,
+    subjects: Sequence[tuple[str | int, dict[str, Any] | None]],
+) -> None:
+    """Append one entry per (subject id, detail) by group commit, all in one transaction: a page that lists many
+    people audits each of them at the cost of one queued item and one sync. Returns once they are committed."""
+    rows = [_row(principal, action, subject_type, subject_id, detail) for subject_id, detail in subjects]
+    if rows:
+        await writer.submit(rows)
 
 
 def entries(

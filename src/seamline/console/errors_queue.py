@@ -13,14 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from seamline.audit.service import record_async
+from seamline.audit.service import record_async, record_many_async
 from seamline.communications.service import communications_of, described
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.pages import HEADERS, render
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
-from seamline.core.ids import MAX_ID, MIN_ID, Id, parse_id
+from seamline.core.ids import Id, parse_id
 from seamline.errors.config import PolicyStore
 from seamline.errors.fixing import fix_at_contact, may_fix_at_contact
 from seamline.errors.policy import SEVERITIES, harm_for
@@ -28,6 +28,7 @@ from seamline.errors.problems import error_blast_radius
 from seamline.errors.resending import correct_and_resend, may_resend
 from seamline.errors.service import (
     COUNT_CAP,
+    QueueKey,
     Report,
     acknowledge,
     error_queue,
@@ -75,44 +76,46 @@ async def queue(
     store: Policies,
     severity: str = "",
     closed: str = "",
-    page: Annotated[int, Query(ge=MIN_ID, le=MAX_ID)] = 0,  # a number no query could use is refused, not handed on
+    after: Annotated[str, Query(max_length=60)] = "",
 ) -> Response:
-    """The errors queue: most severe first, then the soonest resolution deadline, each with its clocks."""
+    """The errors queue: most severe first, then the soonest resolution deadline, each with its clocks; a page
+    continues after the last one's place in the queue (by the index, however deep)."""
     if severity not in ("", *SEVERITIES):
         raise InvalidInput([FieldError("severity", "invalid", f"severity is one of {', '.join(SEVERITIES)}")])
-    page = min(max(page, 0), 2000)
+    start = QueueKey.parse(after) if after else None
     now = utcnow()
     with unit_of_work(ctx.engine, write=False) as session:
-        errors = error_queue(
-            session, is_open=closed != "1", severity=severity or None, limit=PAGE_SIZE, offset=page * PAGE_SIZE
-        )
+        errors = error_queue(session, is_open=closed != "1", severity=severity or None, limit=PAGE_SIZE, after=start)
+        # Every customer listed is audited, in one batch (one transaction, one sync), written while the rest of
+        # the page is read and rendered: the response still leaves only once the entries are committed.
+        audited = asyncio.create_task(
+            record_many_async(
+                ctx.audit, user.user.principal, "read", "profile",
+                [(e.profile_id, {"view": "console_errors", "comm_error": e.id}) for e in errors if e.profile_id],
+            )
+        )  # fmt: skip
+        await asyncio.sleep(0)  # the batch is queued to the writer before the page goes on
         counts = open_counts(session)
         customers = display_names(session, sorted({e.profile_id for e in errors if e.profile_id is not None}))
-    principal = user.user.principal
-    await asyncio.gather(
-        *(
-            record_async(
-                ctx.audit, principal, "read", "profile", e.profile_id, {"view": "console_errors", "comm_error": e.id}
-            )
-            for e in errors
-            if e.profile_id is not None
-        )
-    )
     policy = store.current()
-    return render(
-        request,
-        "errors.html",
-        user,
-        errors=[(e, clock_lines(policy, e, now)) for e in errors],
-        customers=customers,
-        counts=counts,
-        cap=COUNT_CAP,
-        severities=list(reversed(SEVERITIES)),
-        filters={"severity": severity, "closed": closed == "1"},
-        page=page,
-        has_more=len(errors) == PAGE_SIZE,
-        policy_error=store.last_error,
-    )
+    try:
+        page = render(
+            request,
+            "errors.html",
+            user,
+            errors=[(e, clock_lines(policy, e, now)) for e in errors],
+            customers=customers,
+            counts=counts,
+            cap=COUNT_CAP,
+            severities=list(reversed(SEVERITIES)),
+            filters={"severity": severity, "closed": closed == "1"},
+            is_first=start is None,
+            next_after=QueueKey.of(errors[-1]).token() if len(errors) == PAGE_SIZE else None,
+            policy_error=store.last_error,
+        )
+    finally:
+        await audited  # raises if the entries were not committed: then the page does not leave
+    return page
 
 
 @router.get("/errors/new", include_in_schema=False)

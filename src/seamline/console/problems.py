@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from seamline.audit.service import record_async
+from seamline.audit.service import record_many_async
 from seamline.communications.templates import Catalog
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.errors_queue import Policies
@@ -56,8 +56,8 @@ async def problem_page(
         steps = problem_timeline(session, problem_id)
     people = sorted({r.member.profile_id for r in radius.recipients if r.member.profile_id is not None})
     detail = {"view": "console_problem", "problem": problem_id}
-    for pid in people:
-        await record_async(ctx.audit, user.user.principal, "read", "profile", pid, detail)
+    # One batch for the page's people (one transaction), not one sync per person.
+    await record_many_async(ctx.audit, user.user.principal, "read", "profile", [(pid, detail) for pid in people])
     return render(
         request,
         "problem.html",

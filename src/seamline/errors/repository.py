@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
@@ -93,17 +93,23 @@ def queue(
     session: Session,
     *,
     is_open: bool,
-    severity: str | None,
+    severity_rank: int | None,
     harm: str | None,
     problem_id: int | None,
     profile_id: int | None,
     limit: int,
     offset: int,
+    after: tuple[int, datetime, int] | None = None,
 ) -> list[CommError]:
-    """Errors most severe first, then soonest due (the queue index serves the unfiltered open queue)."""
+    """Errors most severe first, then soonest due. The queue index (is_open, severity_rank, resolve_due_at, id)
+    serves the queue, one severity of it (by rank), and a page after a key (a row-value comparison on it, so a deep
+    page reads its 50 rows, not every row before them)."""
     query = select(CommError).where(CommError.is_open == is_open)
-    if severity is not None:
-        query = query.where(CommError.severity == severity)
+    if severity_rank is not None:
+        query = query.where(CommError.severity_rank == severity_rank)
+    if after is not None:
+        key = tuple_(CommError.severity_rank, CommError.resolve_due_at, CommError.id)
+        query = query.where(key > tuple_(*after))
     if harm is not None:
         query = query.where(CommError.harm == harm)
     if problem_id is not None:

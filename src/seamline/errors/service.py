@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -288,6 +288,36 @@ def timeline(session: Session, error_id: int) -> list[EventView]:
 
 
 QUEUE_LIMIT = 200
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueKey:
+    """Where an error stands in the queue: the key a page continues after."""
+
+    severity_rank: int
+    resolve_due_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, error: ErrorView) -> QueueKey:
+        return cls(RANK[error.severity], error.resolve_due_at, error.id)
+
+    def token(self) -> str:
+        """As text for a link: rank.microseconds-since-1970.id."""
+        return f"{self.severity_rank}.{(self.resolve_due_at - _EPOCH) // timedelta(microseconds=1)}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> QueueKey:
+        """The key of a link; InvalidInput naming `after` when it is not one."""
+        parts = token.split(".")
+        if len(parts) != 3 or not all(p.isdigit() and len(p) <= 18 for p in parts):
+            raise InvalidInput([FieldError("after", "invalid", "a queue position from a Next page link")])
+        rank, micros, error_id = (int(p) for p in parts)
+        try:
+            return cls(rank, _EPOCH + timedelta(microseconds=micros), error_id)
+        except OverflowError:
+            raise InvalidInput([FieldError("after", "invalid", "a queue position from a Next page link")]) from None
 
 
 def error_queue(
@@ -300,8 +330,10 @@ def error_queue(
     profile_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
+    after: QueueKey | None = None,
 ) -> list[ErrorView]:
-    """The errors queue: most severe first, then the soonest resolution deadline."""
+    """The errors queue: most severe first, then the soonest resolution deadline; `after` a page's last key
+    (`queue_key`) reads the next page by the index."""
     errors = []
     if not 1 <= limit <= QUEUE_LIMIT:
         errors.append(FieldError("limit", "invalid", f"limit is 1-{QUEUE_LIMIT}"))
@@ -310,8 +342,9 @@ def error_queue(
     if errors:
         raise InvalidInput(errors)
     rows = repository.queue(
-        session, is_open=is_open, severity=severity, harm=harm, problem_id=problem_id, profile_id=profile_id,
-        limit=limit, offset=max(offset, 0),
+        session, is_open=is_open, severity_rank=RANK[severity] if severity else None, harm=harm,
+        problem_id=problem_id, profile_id=profile_id, limit=limit, offset=max(offset, 0),
+        after=(after.severity_rank, after.resolve_due_at, after.id) if after else None,
     )  # fmt: skip
     links = repository.communications_of(session, [r.id for r in rows])
     return [ErrorView.of(r, links.get(r.id, [])) for r in rows]
