@@ -97,8 +97,9 @@ def bars(
     title: str,
     percent: bool = False,
     horizontal: bool = False,
+    stacked: bool = False,
 ) -> Figure:
-    """Grouped bars, one trace per series (rates shown as percentages when `percent`)."""
+    """Grouped (or `stacked`) bars, one trace per series (rates shown as percentages when `percent`)."""
     data = []
     for name, values in series.items():
         trace: dict[str, Any] = {"type": "bar", "name": name}
@@ -109,7 +110,7 @@ def bars(
         data.append(trace)
     axis = {"tickformat": ".0%"} if percent else {}
     layout: dict[str, Any] = {
-        "title": {"text": title}, "font": FONT, "barmode": "group", "height": 420,
+        "title": {"text": title}, "font": FONT, "barmode": "stack" if stacked else "group", "height": 420,
         "margin": {"l": 60, "r": 10, "t": 50, "b": 90},
     }  # fmt: skip
     layout["xaxis" if horizontal else "yaxis"] = axis
@@ -118,12 +119,17 @@ def bars(
     return {"data": data, "layout": layout}
 
 
-def lines(x: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str) -> Figure:
-    """Lines over time, one trace per series."""
+def lines(
+    x: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str, percent: bool = False
+) -> Figure:
+    """Lines over time, one trace per series (shares shown as percentages when `percent`)."""
     data = [
         {"type": "scatter", "mode": "lines+markers", "name": n, "x": list(x), "y": list(v)} for n, v in series.items()
     ]
-    return {"data": data, "layout": {"title": {"text": title}, "font": FONT, "height": 380}}
+    layout: dict[str, Any] = {"title": {"text": title}, "font": FONT, "height": 380}
+    if percent:
+        layout["yaxis"] = {"tickformat": ".0%", "range": [0, 1.05]}
+    return {"data": data, "layout": layout}
 
 
 def sankey_svg(flow: FlowMap, *, width: int = 1200, height: int = 640, title: str = "Communications flow map") -> str:

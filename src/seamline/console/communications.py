@@ -20,7 +20,7 @@ from seamline.assessment.export import REPORTS, csv_text, report_records
 from seamline.assessment.scope import STAGE_LABELS, STAGES, Scope, scope_of
 from seamline.assessment.service import Assessment
 from seamline.console import charts
-from seamline.console.auth import requires
+from seamline.console.auth import current_user, requires
 from seamline.console.pages import HEADERS, render
 from seamline.users.permissions import ASSESS_COMMUNICATIONS
 from seamline.users.service import SignedIn
@@ -72,8 +72,9 @@ def _page(request: Request, template: str, user: SignedIn, tab: str, scope: Scop
 
 
 @router.get("/charts/plotly.min.js", include_in_schema=False)
-async def plotly_js(_user: Assessor) -> FileResponse:
-    """plotly.js as the installed `plotly` package ships it (its version pinned by the package's)."""
+async def plotly_js(_user: Annotated[SignedIn, Depends(current_user)]) -> FileResponse:
+    """plotly.js as the installed `plotly` package ships it (its version pinned by the package's): a library, not
+    data, so any signed-in user whose reports draw charts (communication errors' too) may load it."""
     return FileResponse(
         charts.PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "private, max-age=86400"}
     )

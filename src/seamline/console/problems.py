@@ -11,7 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from seamline.audit.service import record_many_async
 from seamline.communications.templates import Catalog
+from seamline.console import charts
 from seamline.console.auth import Ctx, Form, requires
+from seamline.console.communications import CHART_CSP
 from seamline.console.errors_queue import Policies
 from seamline.console.pages import HEADERS, render
 from seamline.core.clock import utcnow
@@ -26,7 +28,7 @@ from seamline.errors.problems import (
     problem_view,
     split,
 )
-from seamline.errors.reports import DIMENSIONS, clock_report, counts
+from seamline.errors.reports import DIMENSIONS, clock_report, counts, over_time
 from seamline.errors.service import error_queue
 from seamline.users.permissions import SUPERVISE_CASES, VIEW_CASES, VIEW_REPORTS, may
 from seamline.users.service import SignedIn
@@ -35,6 +37,7 @@ router = APIRouter(prefix="/console")
 Viewer = Annotated[SignedIn, Depends(requires(VIEW_CASES))]
 Supervisor = Annotated[SignedIn, Depends(requires(SUPERVISE_CASES))]
 Analyst = Annotated[SignedIn, Depends(requires(VIEW_REPORTS))]
+WEEKS_CHARTED = 12
 SAVED = {
     "close": "The problem is closed with its root cause and corrective action.",
     "split": "The errors are split off into a problem of their own.",
@@ -112,4 +115,21 @@ async def reports(
     with unit_of_work(ctx.engine, write=False) as session:
         tables = {d: counts(session, d, since) for d in DIMENSIONS}
         clocks = clock_report(session, since)
-    return render(request, "error_reports.html", user, tables=tables, clocks=clocks, days=days)
+        weekly = over_time(session, weeks=WEEKS_CHARTED).series()
+    figures = {
+        "by-severity": charts.bars(
+            weekly["weeks"], weekly["by_severity"], title="Errors reported per week, by severity", stacked=True
+        ),
+        "in-time": charts.lines(
+            weekly["weeks"],
+            {
+                "acknowledged within policy": weekly["acknowledged_in_time"],
+                "resolved within policy": weekly["resolved_in_time"],
+            },
+            title="Share acknowledged and resolved within the policy's clocks, by week reported",
+            percent=True,
+        ),
+    }
+    page = render(request, "error_reports.html", user, tables=tables, clocks=clocks, days=days, figures=figures)
+    page.headers["Content-Security-Policy"] = CHART_CSP  # the charts' script, served by Seamline itself
+    return page
