@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from seamline.core.clock import isoformat_z
 from seamline.errors.models import CommError, CommErrorEvent, Problem
 from seamline.errors.policy import Policy
@@ -70,7 +72,7 @@ class ErrorView:
     communication_ids: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, row: CommError, communication_ids: Sequence[str] = ()) -> ErrorView:
+    def of(cls, row: CommError | Row[Any], communication_ids: Sequence[str] = ()) -> ErrorView:
         names = [f for f in cls.__dataclass_fields__ if f != "communication_ids"]
         return cls(**{n: getattr(row, n) for n in names}, communication_ids=tuple(communication_ids))
 
