@@ -1,7 +1,8 @@
 """The demo's communication errors: the November statements went out from the core-banking feed, and customers
 called about them. One name was misspelt (the agent fixes it on the call), three balances were wrong (one problem,
-with everyone else in the batch as its blast radius), and one statement went to the wrong person (a privacy breach
-with its 72-hour clock). The errors queue (`/console/errors`) and the problem page show them."""
+with everyone else in the batch as its blast radius; an agent may correct a balance and re-send the statement), and
+one statement went to the wrong person (a privacy breach with its 72-hour clock). The errors queue
+(`/console/errors`) and the problem page show them."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def report_demo_errors(engine: Engine, policy: Policy, customers: Sequence[tuple
     if len(customers) < 5:
         return 0
     sent = utcnow() - timedelta(days=3)
+    # What each statement said (its template's fields), so an agent can correct a wrong balance and re-send it.
+    shown = {1: "£12.40", 2: "£3.15", 3: "£0.98"}
     statements = [
         ExternalCommunication(
             f"demo-stmt-{i}",
@@ -65,8 +68,13 @@ def report_demo_errors(engine: Engine, policy: Policy, customers: Sequence[tuple
             source_system="core-banking",
             subject="Your November statement",
             occurred_at=sent,
+            fields={
+                "first_name": first_name,
+                "product_name": "Current account",
+                "balance": shown.get(i, f"£{100 + i}.00"),
+            },
         )
-        for i, (pid, _name) in enumerate(customers)
+        for i, (pid, first_name) in enumerate(customers)
     ]
     with unit_of_work(engine) as session:
         log_external(session, statements)
