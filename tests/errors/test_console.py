@@ -107,3 +107,22 @@ def test_a_supervisor_closes_a_problem_and_an_analyst_sees_only_aggregates(conso
     reports = client.get("/console/error-reports")
     assert reports.status_code == 200
     assert "statement_ready" in reports.text
+
+
+def test_the_queue_pages_on_by_the_last_errors_place(console: TestClient, engine: Engine) -> None:
+    from seamline.console.errors_queue import PAGE_SIZE
+
+    ids = log_run(engine, "many", PAGE_SIZE + 3)
+    for i in ids:
+        report(engine, [i], "first_name")
+    make_user(engine, "agent", "agent")
+    log_in(console, "agent")
+    first = console.get("/console/errors").text
+    found = re.search(r'href="/console/errors\?severity=&amp;after=([0-9.]+)">Next page', first)
+    assert found is not None
+    second = console.get(f"/console/errors?after={found.group(1)}").text
+    seen = re.findall(r'href="/console/errors/(\d+)"', first) + re.findall(r'href="/console/errors/(\d+)"', second)
+    assert sorted(map(int, seen)) == sorted({int(s) for s in seen})  # nobody twice
+    assert len(seen) == PAGE_SIZE + 3  # nobody skipped
+    assert "Next page" not in second
+    assert console.get("/console/errors?after=not-a-place").status_code == 400
