@@ -19,6 +19,7 @@ from seamline.consent.policy import PAPER
 from seamline.consent.service import delivery_preference_for, may_contact_profile
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput, NotFound
+from seamline.core.prepared import Reads
 from seamline.core.views import view_of
 from seamline.identity.service import active_header, profile_members
 from seamline.outbox.service import enqueue, new_delivery_id
@@ -454,6 +455,13 @@ def contacts_since(
     """Every communication that reached (or went to) these profiles since a time, ours or another platform's:
     (when, priority, type, purpose), for the fatigue budget."""
     return repository.sent_since(session, profile_ids, since, NOT_CONTACTS) if profile_ids else []
+
+
+def contacts_since_of(
+    reads: Reads, profile_ids: Sequence[int], since: datetime
+) -> list[tuple[datetime, str | None, str, str | None]]:
+    """contacts_since as hot reads, one prepared statement per profile (a person has one or a few)."""
+    return [c for profile_id in profile_ids for c in repository.sent_since_one(reads, profile_id, since, NOT_CONTACTS)]
 
 
 def campaigns_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str | None]:

@@ -61,7 +61,8 @@ class Facts:
     memo: dict[str, str | None] = field(default_factory=dict)
 
     def names(self, product: str) -> frozenset[str]:
-        return self.products.get(product, frozenset({product}))
+        found = self.products.get(product)
+        return found if found is not None else frozenset((product,))
 
 
 class Condition:
@@ -80,6 +81,14 @@ class Condition:
         """The simple conditions it is made of."""
         return [self]
 
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        """How it combines its parts (`all`, `any`, `not`), or `leaf`: what the vectorised pass compiles."""
+        return "leaf", ()
+
+    def is_met(self, facts: Facts) -> bool:
+        """Whether a simple condition holds, without the words of `failure` (the hot path asks this)."""
+        return self.failure(facts) is None
+
 
 class _All(Condition):
     def __init__(self, parts: Sequence[Condition]) -> None:
@@ -87,6 +96,15 @@ class _All(Condition):
         self.text = " and ".join(p.text for p in parts)
 
     def failure(self, facts: Facts) -> str | None:
+        # Actions share whole conditions (`adult and not a holder`): each is put in words once per decision.
+        key = type(self).__name__ + self.text
+        memo = facts.memo
+        if key in memo:
+            return memo[key]
+        memo[key] = answer = self._failure(facts)
+        return answer
+
+    def _failure(self, facts: Facts) -> str | None:
         for part in self.parts:
             reason = part.failure(facts)
             if reason is not None:
@@ -99,13 +117,16 @@ class _All(Condition):
     def leaves(self) -> list[Condition]:
         return [leaf for p in self.parts for leaf in p.leaves()]
 
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        return "all", self.parts
+
 
 class _Any(_All):
     def __init__(self, parts: Sequence[Condition]) -> None:
         super().__init__(parts)
         self.text = "(" + " or ".join(p.text for p in parts) + ")"
 
-    def failure(self, facts: Facts) -> str | None:
+    def _failure(self, facts: Facts) -> str | None:
         reasons = []
         for part in self.parts:
             reason = part.failure(facts)
@@ -113,6 +134,9 @@ class _Any(_All):
                 return None
             reasons.append(reason)
         return "none of: " + "; ".join(reasons)
+
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        return "any", self.parts
 
 
 class _Not(Condition):
@@ -128,6 +152,9 @@ class _Not(Condition):
 
     def leaves(self) -> list[Condition]:
         return self.part.leaves()
+
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        return "not", (self.part,)
 
 
 def traits_read(condition: Condition) -> set[str]:
@@ -155,6 +182,17 @@ class _Trait(Condition):
         memo[self.text] = answer = self._failure(facts)
         return answer
 
+    def is_met(self, facts: Facts) -> bool:
+        actual = facts.traits.get(self.name)
+        if self.op == "exists":
+            return (actual is not None) == bool(self.value)
+        if actual is None:
+            return False
+        try:
+            return bool(_COMPARE[self.op](actual, self.value))
+        except TypeError:
+            return False
+
     def _failure(self, facts: Facts) -> str | None:
         actual = facts.traits.get(self.name)
         if self.op == "exists":
@@ -175,7 +213,10 @@ class _Holds(Condition):
         self.text = f"holds {product}"
 
     def failure(self, facts: Facts) -> str | None:
-        return None if facts.names(self.product) & facts.holdings else f"does not hold {self.product}"
+        return None if self.is_met(facts) else f"does not hold {self.product}"
+
+    def is_met(self, facts: Facts) -> bool:
+        return not facts.names(self.product).isdisjoint(facts.holdings)
 
 
 class _Bought(Condition):
