@@ -464,6 +464,12 @@ def contacts_since_of(
     return [c for profile_id in profile_ids for c in repository.sent_since_one(reads, profile_id, since, NOT_CONTACTS)]
 
 
+def people_of(session: Session, communication_ids: Sequence[str]) -> list[int]:
+    """The active profiles these communications (by public id) are addressed to: whom a send-time check is about."""
+    rows = repository.by_public_ids(session, communication_ids).values()
+    return sorted({int(active_header(session, r.profile_id).id) for r in rows if r.profile_id is not None})
+
+
 def campaigns_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str | None]:
     """The campaign each of these communications (by public id) belonged to."""
     return {k: row.campaign for k, row in repository.by_public_ids(session, communication_ids).items()}
