@@ -10,6 +10,7 @@ eligibility:
     - any: [{trait: segment, in: [mass, affluent]}, {open_cases: {lt: 1}}]
     - bought: {product: credit_card, within_days: 30}
     - consent: {purpose: marketing, channel: email}
+    - journey: {name: open-checking-account, open: true, step: income}
 ```
 """
 
@@ -33,7 +34,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "contains": lambda a, b: b in a if isinstance(a, str | list | tuple) else False,
 }
 _WORDS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "in", "not_in": "not in"}
-KEYS = ("all", "any", "not", "trait", "holds", "bought", "open_cases", "consent")
+KEYS = ("all", "any", "not", "trait", "holds", "bought", "open_cases", "consent", "journey")
 
 
 class ConditionError(ValueError):
@@ -57,6 +58,7 @@ class Facts:
     now: datetime
     channel: str = "email"
     products: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a product → every name it goes by
+    journeys: Mapping[str, str | None] = field(default_factory=dict)  # open (or stalled) journey → its current step
     # Answers of simple conditions already asked in this decision: many actions share them (`age ≥ 18`).
     memo: dict[str, str | None] = field(default_factory=dict)
 
@@ -255,6 +257,32 @@ class _Consent(Condition):
         return {(self.purpose, self.channel)}
 
 
+class _Journey(Condition):
+    """A journey the person has open (in progress or stalled), optionally at a step; or has not open."""
+
+    def __init__(self, name: str, is_open: bool, step: str | None) -> None:
+        self.name, self.is_open, self.step = name, is_open, step
+        at = f" at step {step}" if step else ""
+        self.text = f"journey {name} open{at}" if is_open else f"journey {name} not open"
+
+    def is_met(self, facts: Facts) -> bool:
+        if self.name not in facts.journeys:
+            return not self.is_open
+        return self.is_open and (self.step is None or facts.journeys[self.name] == self.step)
+
+    def failure(self, facts: Facts) -> str | None:
+        if self.is_met(facts):
+            return None
+        if self.name not in facts.journeys:
+            return f"needs {self.text} (it is not open)"
+        return f"needs {self.text} (it is open at step {facts.journeys[self.name] or '(none)'})"
+
+
+def reads_journeys(condition: Condition) -> bool:
+    """Whether a condition asks about open journeys."""
+    return any(isinstance(leaf, _Journey) for leaf in condition.leaves())
+
+
 def _text(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConditionError(path, "expected a non-empty text")
@@ -328,6 +356,20 @@ def compile_condition(raw: Any, path: str = "eligibility") -> Condition:
         _only(value, ops, here)
         op, operand = _one_op(value, here, ops)
         return _OpenCases(op, int(_number(operand, f"{here}.{op}")))
+    if key == "journey":
+        _only(raw, [key], path)
+        if not isinstance(value, Mapping):
+            raise ConditionError(here, "expected {name: JOURNEY, open: true, step: STEP}")
+        _only(value, ["name", "open", "step"], here)
+        is_open = value.get("open", True)
+        if not isinstance(is_open, bool):
+            raise ConditionError(f"{here}.open", "expected true or false")
+        step = value.get("step")
+        if step is not None and not is_open:
+            raise ConditionError(f"{here}.step", "a step is only asked of an open journey (open: true)")
+        return _Journey(
+            _text(value.get("name"), f"{here}.name"), is_open, None if step is None else _text(step, f"{here}.step")
+        )
     _only(raw, [key], path)
     if not isinstance(value, Mapping):
         raise ConditionError(here, "expected {purpose: NAME, channel: NAME}")

@@ -29,6 +29,7 @@ from seamline.decisions.contact import Contact, class_of, zone_of
 from seamline.decisions.plan import Model, plan_of
 from seamline.decisions.propensity import Tally
 from seamline.identity.service import active_header, members_of
+from seamline.journeys.service import open_journeys
 from seamline.profiles.service import golden_traits, open_holding_names
 from seamline.sources.service import source_names
 
@@ -116,9 +117,13 @@ def person_facts(
     open_cases = active_cases_count(reads, root) if catalog.reads_cases else 0
     pairs = {(purpose, channel) for purpose in catalog.purposes}
     pairs |= {(p, c or channel) for p, c in catalog.consents_asked()}
+    journeys: dict[str, str | None] = {}
+    if catalog.reads_journeys:  # the most recently active instance of each journey speaks for it
+        for instance in reversed(open_journeys(session, root)):
+            journeys[instance.journey] = instance.current_step
     facts = Facts(
         traits, open_holding_names(reads, root, CLOSED_HOLDINGS), purchases, open_cases,
-        _consents(reads, root, pairs, setup, now), now, channel, setup.product_names,
+        _consents(reads, root, pairs, setup, now), now, channel, setup.product_names, journeys,
     )  # fmt: skip
     segment = str(traits.get(config.segment_trait) or "all")[:64]
     zone = zone_of(traits, config.timezone_trait, config.phone_trait, config.default_timezone)

@@ -20,6 +20,7 @@ from seamline.consent.service import may_process_profile
 from seamline.core.clock import isoformat_z
 from seamline.core.errors import NotFound
 from seamline.destinations.service import WEBHOOK_KIND, list_destinations
+from seamline.journeys.service import open_journeys
 from seamline.outbox.service import enqueue
 from seamline.profiles.service import golden_values
 from seamline.profiles.survivorship import SurvivorshipConfig
@@ -75,6 +76,11 @@ def read_traits(session: Session, profile_id: int, names: Collection[str], actio
         return {}
     found = golden_values(session, sorted(names), actions.source_names(session), actions.survivorship, [profile_id])
     return found.get(profile_id, {})
+
+
+def read_journeys(session: Session, profile_id: int) -> dict[str, str | None]:
+    """A person's open (or stalled) journeys and the step each is at; the most recently active instance speaks."""
+    return {i.journey: i.current_step for i in reversed(open_journeys(session, profile_id))}
 
 
 def _int(value: Any) -> int | None:

@@ -44,6 +44,15 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True)
+class JourneyCondition:
+    """The person has the journey open (in progress or stalled), at `step` if given; or, `is_open` false, has not."""
+
+    name: str
+    is_open: bool = True
+    step: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Count:
     """Fire only on at least the Nth matching event within the window, counted per value of `by` if given."""
 
@@ -90,6 +99,7 @@ class Rule:
     traits: tuple[Condition, ...]
     steps: tuple[Step, ...]
     count: Count | None = None
+    journey: JourneyCondition | None = None
     once: str = ""  # the occurrence key's template: one firing per person and rendered key
     once_every: timedelta | None = None
     exits: tuple[Exit, ...] = ()
@@ -274,7 +284,7 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
     for required in ("on", "do"):
         if required not in raw:
             raise reader.fail(raw, None, required, "is required")
-    on = reader.mapping(raw, "on", "on", {*KINDS, "where", "traits"})
+    on = reader.mapping(raw, "on", "on", {*KINDS, "where", "traits", "journey"})
     kinds = [k for k in KINDS if k in on]
     if len(kinds) != 1:
         raise reader.fail(on, None, "on", f"exactly one of {', '.join(KINDS)}")
@@ -284,6 +294,17 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
         raise reader.fail(on, kind, f"on.{kind}", "a name is needed")
     where = reader.conditions(on, "where", "on.where")
     traits = reader.conditions(on, "traits", "on.traits", "traits.")
+    journey = None
+    if "journey" in on:
+        spec = reader.mapping(on, "journey", "on.journey", {"name", "open", "step"})
+        name_, is_open, step = spec.get("name"), spec.get("open", True), spec.get("step")
+        if not isinstance(name_, str) or not name_.strip():
+            raise reader.fail(spec, "name" if "name" in spec else None, "on.journey.name", "a journey name is needed")
+        if not isinstance(is_open, bool):
+            raise reader.fail(spec, "open", "on.journey.open", "true or false")
+        if step is not None and (not isinstance(step, str) or not is_open):
+            raise reader.fail(spec, "step", "on.journey.step", "a step name, asked only of an open journey")
+        journey = JourneyCondition(name_.strip(), is_open, step)
     count = None
     if "count" in raw:
         spec = reader.mapping(raw, "count", "count", {"at_least", "within", "by"})
@@ -318,7 +339,7 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
     description = raw.get("description", "")
     return Rule(
         name=name, file=file, kind=kind, subject=subject.strip(), where=where, traits=traits, steps=steps,
-        count=count, once="" if once == "person" else once, once_every=once_every, exits=tuple(exits),
+        count=count, journey=journey, once="" if once == "person" else once, once_every=once_every, exits=tuple(exits),
         description=str(description), templates=frozenset(s.target for s in steps if s.action == "send"),
         trait_names=frozenset({c.path[7:] for c in traits} | {r[7:] for r in references([s.data for s in steps])
                                                                if r.startswith("traits.")}),

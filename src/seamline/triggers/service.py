@@ -19,7 +19,7 @@ from seamline.core.errors import SeamlineError
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
 from seamline.profiles.facts import holding_facts
 from seamline.triggers import repository
-from seamline.triggers.actions import Actions, Work, perform, read_traits
+from seamline.triggers.actions import Actions, Work, perform, read_journeys, read_traits
 from seamline.triggers.book import RuleBook
 from seamline.triggers.matching import (
     Occurrence,
@@ -27,6 +27,7 @@ from seamline.triggers.matching import (
     all_hold,
     exit_matches,
     in_window,
+    journey_holds,
     lookup,
     occurrence_key,
     render,
@@ -138,6 +139,8 @@ class TriggerEngine:
         names = rule.trait_names
         traits = read_traits(session, profile_id, names, self.actions) if rule.traits else {}
         if not all_hold(rule.traits, lookup(props, traits)):
+            return 0
+        if rule.journey is not None and not journey_holds(rule.journey, read_journeys(session, profile_id)):
             return 0
         if rule.count is not None:
             self.touched.add(profile_id)
