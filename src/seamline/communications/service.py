@@ -464,6 +464,34 @@ def contacts_since_of(
     return [c for profile_id in profile_ids for c in repository.sent_since_one(reads, profile_id, since, NOT_CONTACTS)]
 
 
+def channels_that_reach(
+    session: Session, profile_id: int, channels: Sequence[str], purpose: str, consent: ConsentConfig
+) -> list[str]:
+    """Of these channels, in their order, those that reach the person now and that consent allows for a purpose:
+    where a message chosen by the channel the customer used may fall back to."""
+    root = int(active_header(session, profile_id).id)
+    points = contact_points(session, root, list(channels))
+    out = []
+    for channel in channels:
+        reach = points[channel].reach
+        if not reach.reachable:
+            continue
+        if channel in consent.channels and purpose in consent.purposes:
+            asked = may_contact_profile(
+                session, root, purpose, channel, reachability={channel: reach}, config=consent
+            )  # fmt: skip
+            if not asked.allowed:
+                continue
+        out.append(channel)
+    return out
+
+
+def channel_of(session: Session, communication_id: str) -> str | None:
+    """The channel a communication (by public id) went by, or None when the log has no such communication."""
+    row = repository.by_public_id(session, communication_id)
+    return None if row is None else str(row.channel)
+
+
 def people_of(session: Session, communication_ids: Sequence[str]) -> list[int]:
     """The active profiles these communications (by public id) are addressed to: whom a send-time check is about."""
     rows = repository.by_public_ids(session, communication_ids).values()

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from seamline.communications.templates import CHANNELS as TEMPLATE_CHANNELS
+
 KINDS = ("event", "trait", "holding", "case")
 ACTIONS = ("send", "task", "call")
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")
@@ -21,7 +23,8 @@ _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _REFERENCE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _TOP = {"name", "description", "on", "count", "once", "once_every", "exit", "do"}
-_STEP = {"send", "task", "call", "data", "delay", "window"}
+_STEP = {"send", "task", "call", "data", "delay", "window", "channel"}
+LAST_USED = "last_used"  # a send's channel: the one the customer used for what fired the rule
 _TASK = {"title", "detail", "queue", "skills", "priority", "due_minutes"}
 
 
@@ -87,6 +90,7 @@ class Step:
     data: Mapping[str, Any]  # template data, task fields or the call's data; strings may hold {references}
     delay: timedelta
     window: Window | None
+    channel: str | None = None  # a send's channel: a template channel or `last_used` (None: the template's first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +241,14 @@ class _Reader:
             raise self.fail(raw, "data", f"{path}.data", "must be a mapping")
         delay = self.duration(raw, "delay", f"{path}.delay") if "delay" in raw else timedelta(0)
         window = self.window(raw, f"{path}.window") if "window" in raw else None
+        channel = raw.get("channel")
+        if channel is not None and (action != "send" or channel not in (LAST_USED, *TEMPLATE_CHANNELS)):
+            raise self.fail(
+                raw,
+                "channel",
+                f"{path}.channel",
+                f"a send's channel: {LAST_USED} or one of {', '.join(TEMPLATE_CHANNELS)}",
+            )
         if action == "task":
             task = self.mapping(raw, "task", f"{path}.task", _TASK)
             if not isinstance(task.get("title"), str) or not task["title"].strip():
@@ -257,7 +269,7 @@ class _Reader:
             raise self.fail(
                 raw, action, f"{path}.send", f"no template {target!r}; known: {', '.join(sorted(templates))}"
             )
-        return Step(action, target, dict(data), delay, window)
+        return Step(action, target, dict(data), delay, window, channel)
 
 
 def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None) -> Rule:

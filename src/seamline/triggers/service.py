@@ -164,14 +164,15 @@ class TriggerEngine:
         fired_with = {"event": occurrence.subject, "kind": occurrence.kind, "properties": dict(props)}
         for number, step in enumerate(rule.steps):
             due = in_window(at + step.delay, step.window, self.actions.zone)
+            step_fired = fired_with if step.channel is None else {**fired_with, "channel": step.channel}
             row: dict[str, Any] = {
                 "firing_id": firing, "rule": rule.name, "profile_id": profile_id, "step": number,
                 "action": step.action, "target": step.target, "data": render(dict(step.data), read),
-                "fired_with": fired_with, "due_at": due, "status": repository.PENDING,
+                "fired_with": step_fired, "due_at": due, "status": repository.PENDING,
             }  # fmt: skip
             if due <= now:  # done now, and recorded as done: one statement for the step
                 work = Work(f"{firing}:{number}", rule.name, profile_id, step.action, step.target, row["data"],
-                            fired_with)  # fmt: skip
+                            step_fired)  # fmt: skip
                 row["status"], row["result"] = self._attempt(session, work, now)
                 row["settled_at"] = now
             repository.add_step(session, row)
