@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from seamline.cases.lifecycle import ACTIVE
 from seamline.cases.models import Case, CaseEntry, CaseHandoff
 from seamline.core.db import table_of
+from seamline.core.prepared import Prepared, Reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,19 @@ def _filtered(query: Select[Any], f: CaseFilter, now: datetime) -> Select[Any]:
 def find(session: Session, f: CaseFilter, now: datetime, limit: int) -> Sequence[Case]:
     """Cases matching the filter, newest first."""
     return session.scalars(_filtered(select(Case), f, now).order_by(Case.id.desc()).limit(limit)).all()
+
+
+_ACTIVE_COUNT = Prepared(
+    select(func.count().label("n")).where(
+        table_of(Case).c.profile_id == bindparam("id"),
+        or_(*(table_of(Case).c.status == bindparam(f"s{i}") for i in range(len(ACTIVE)))),
+    )
+)
+
+
+def active_count(reads: Reads, profile_id: int) -> int:
+    """How many cases of a profile are active (open, waiting on the customer, escalated), in one hot read."""
+    return int(_ACTIVE_COUNT.first(reads, id=profile_id, **{f"s{i}": s for i, s in enumerate(ACTIVE)}).n)
 
 
 def cases_of_profiles(session: Session, profile_ids: Sequence[int]) -> Sequence[Case]:

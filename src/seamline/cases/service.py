@@ -38,6 +38,7 @@ from seamline.cases.thread import (
 from seamline.cases.views import CaseView, EntryView, HandoffView
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, NotFound
+from seamline.core.prepared import Reads
 
 MAX_HANDOFF = 4_000
 MAX_PAGE = 200
@@ -297,6 +298,11 @@ def _view(session: Session, config: CasesConfig, case: Case, now: datetime) -> C
 class CasePage:
     cases: list[CaseView]
     next_before: int | None  # pass as `before` for the next page; None at the end
+
+
+def active_cases_count(reads: Reads, profile_id: int) -> int:
+    """How many of an active profile's cases are still being worked (a hot read: the decision point asks it)."""
+    return repository.active_count(reads, profile_id)
 
 
 def list_cases(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from seamline.communications.models import Communication, CommunicationOutcome, UnreachableContact
 from seamline.core.db import table_of
+from seamline.core.prepared import Prepared, Reads
 
 _C = table_of(Communication)
 _O = table_of(CommunicationOutcome)
@@ -153,6 +155,27 @@ def statuses(session: Session, communication_ids: Sequence[str]) -> dict[str, st
         return {}
     query = select(_C.c.communication_id, _C.c.status).where(_C.c.communication_id.in_(list(set(communication_ids))))
     return {str(a): str(b) for a, b in session.execute(query)}
+
+
+@functools.lru_cache(maxsize=4)
+def _sent_since_one(excluded: int) -> Prepared:
+    when = func.coalesce(_C.c.sent_at, _C.c.created_at)
+    return Prepared(
+        select(when.label("at"), _C.c.priority, _C.c.type, _C.c.purpose).where(
+            _C.c.profile_id == bindparam("id"),
+            when >= bindparam("since", type_=_C.c.created_at.type),
+            *(_C.c.status != bindparam(f"s{i}") for i in range(excluded)),
+        )
+    )
+
+
+def sent_since_one(
+    reads: Reads, profile_id: int, since: datetime, not_statuses: Sequence[str]
+) -> list[tuple[datetime, str | None, str, str | None]]:
+    """sent_since for one profile as a hot read (a prepared statement: the decision point asks it every time)."""
+    statuses = {f"s{i}": s for i, s in enumerate(not_statuses)}
+    rows = _sent_since_one(len(not_statuses)).all(reads, id=profile_id, since=since, **statuses)
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def sent_since(

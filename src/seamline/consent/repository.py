@@ -100,6 +100,18 @@ _FOR_PURPOSE = Prepared(
 )
 
 
+_OF_KIND = Prepared(
+    select(*CHOICE_COLUMNS)
+    .where(_TABLE.c.profile_id == bindparam("profile_id"), _TABLE.c.kind == bindparam("kind"))
+    .order_by(_TABLE.c.id.desc())
+)
+
+
+def rows_of_kind(reads: Reads, profile_id: int, kind: str) -> Sequence[Any]:
+    """A profile's choices of one kind, every purpose, as plain rows of CHOICE_COLUMNS, newest recorded first."""
+    return _OF_KIND.all(reads, profile_id=profile_id, kind=kind)
+
+
 def rows_for_purpose(reads: Reads, profile_id: int, kind: str, purpose: str) -> Sequence[Any]:
     """A profile's choices of one kind and purpose as plain rows of CHOICE_COLUMNS, newest recorded first."""
     return _FOR_PURPOSE.all(reads, profile_id=profile_id, kind=kind, purpose=purpose)

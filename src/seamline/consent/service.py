@@ -261,6 +261,35 @@ def may_process_profile(
     )
 
 
+def may_contact_each(
+    reads: Reads,
+    profile_id: int,
+    asks: Sequence[tuple[str, str]],
+    *,
+    reachability: Mapping[str, Reachability],
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> dict[tuple[str, str], ContactDecision]:
+    """The policy's answers for several (purpose, channel) pairs of a stored profile from one read of its choices;
+    channel `*` asks whether the data may be used for the purpose at all (as may_process_profile). Raises
+    InvalidInput for a purpose or channel not configured."""
+    _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
+        ("channel", c, config.channels) for _p, c in asks if c != "*"
+    ])  # fmt: skip
+    by_purpose: dict[str, list[Choice]] = {}
+    for row in repository.rows_of_kind(reads, profile_id, CONSENT):
+        by_purpose.setdefault(row[3], []).append(_plain_choice(row))  # row[3]: purpose (CHOICE_COLUMNS order)
+    now = now or utcnow()
+    data_use = {"*": Reachability(True, "no channel: data use, not contact")}
+    return {
+        (purpose, channel): may_contact(
+            by_purpose.get(purpose, []), purpose, channel, now=now,
+            reachability=data_use if channel == "*" else reachability, config=config,
+        )
+        for purpose, channel in asks
+    }  # fmt: skip
+
+
 def delivery_preference_for(
     session: Session,
     profile_id: int,

@@ -5,23 +5,27 @@ action not chosen says which stage and rule stopped it."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from seamline.decisions.catalog import Action, Catalog
+import numpy as np
+
+from seamline.decisions.catalog import PRIORITIES, Action, Catalog
 from seamline.decisions.conditions import Facts
 from seamline.decisions.config import DecisionsConfig
 from seamline.decisions.contact import (
-    MARKETING,
     Contact,
+    Verdict,
     budget_verdict,
     product_suppression,
     quiet_verdict,
 )
-from seamline.decisions.propensity import Tally, sample
+from seamline.decisions.plan import Floats, Ints, Mask, Model, Plan, plan_of
+from seamline.decisions.propensity import Tally
 
 # Channels that interrupt a person: quiet hours and the fatigue budget apply to them; a placement on a page or
 # in the app (the person came to us) is not a message.
@@ -57,22 +61,28 @@ class Ranked:
     propensity: float
     weight: float
     lever: float
-    reasons: tuple[str, ...]
+    posterior: tuple[float, float]  # the Beta the propensity was drawn from
+    segment: str
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why it was chosen, in words (written when asked: the arithmetic does not need them)."""
+        action, (alpha, beta) = self.action, self.posterior
+        return (
+            f"eligible: {action.eligibility.text}" if action.eligibility.text else "eligible: no conditions",
+            f"{action.priority} priority",
+            f"propensity {self.propensity:.3f} (Beta({alpha:g}, {beta:g}) in segment {self.segment})",
+            f"score {self.score:.3f} = propensity x value {action.value:g} x weight {self.weight:g} x lever "
+            f"{self.lever:g}",
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class Stopped:
+class Stopped(NamedTuple):  # a tuple: a decision makes ~200 of them, and a frozen dataclass costs ~10x to build
     action: Action
     stage: str
     rule: str
     reason: str
     hold_until: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    ranked: tuple[Ranked, ...]
-    stopped: tuple[Stopped, ...]
 
 
 def _applicability(action: Action, situation: Situation, now: datetime) -> tuple[str, str] | None:
@@ -97,96 +107,166 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
-def suitability(
-    action: Action, person: Person, situation: Situation, config: DecisionsConfig, contacts: Sequence[Contact]
-) -> Stopped | None:
-    """The contact policy, consent and cool-down for one action (also what the outbox asks, through the service)."""
-    facts = person.facts
-    if action.priority == MARKETING:
-        names = facts.names(action.product) if action.product else frozenset()
-        verdict = product_suppression(
-            action.product, names, facts.holdings, facts.purchases, facts.now, config.purchase_window_days
-        )
-        if verdict is not None:
+class _Policy:
+    """The contact policy's verdicts for one decision, each asked once per product, purpose or priority class and
+    spread over the actions by index; also the words for an action it stopped."""
+
+    def __init__(self, plan: Plan, person: Person, situation: Situation, config: DecisionsConfig) -> None:
+        facts, self.channel, self.person = person.facts, situation.channel, person
+        # Most people hold few products and bought none lately: only a product they hold or bought is asked about.
+        held = {name for name, _at in facts.purchases} | facts.holdings
+        self.products = [
+            None if held.isdisjoint(names) else product_suppression(
+                p, names, facts.holdings, facts.purchases, facts.now, config.purchase_window_days
+            )
+            for p, names in zip(plan.products, plan.product_names(facts), strict=True)
+        ]  # fmt: skip
+        self.consents = [bool(facts.consents.get((p, situation.channel), False)) for p in plan.purposes]
+        self.classes: list[Verdict | None] = [None] * len(PRIORITIES)
+        if situation.channel in OUTBOUND:
+            for rank, klass in enumerate(PRIORITIES):
+                verdict = budget_verdict(klass, person.contacts, config.caps, config.service_caps, facts.now)
+                if verdict is None:
+                    verdict = quiet_verdict(klass, facts.now, person.zone, config.quiet_start, config.quiet_end)
+                self.classes[rank] = verdict
+        self.cooling: dict[int, datetime] = {}
+        for name, last in person.last_shown.items():
+            index = plan.index.get(name)
+            if index is not None and plan.cooldown[index] and facts.now - last < timedelta(days=plan.cooldown[index]):
+                self.cooling[index] = last
+
+    @property
+    def key(self) -> tuple[tuple[bool, ...], ...]:
+        """What the mask depends on: people with the same key share it."""
+        products = tuple(v is not None for v in self.products)
+        return products, tuple(self.consents), tuple(v is not None for v in self.classes)
+
+    def mask(self, plan: Plan) -> Mask:
+        """Which actions the policy lets through (cool-downs aside: they are per person)."""
+        ok: Mask = np.array(self.consents, dtype=np.bool_)[plan.purpose_of] | plan.is_critical
+        if any(v is not None for v in self.products):
+            ok &= ~np.array([v is not None for v in self.products] + [False], dtype=np.bool_)[plan.product_of]
+        if any(v is not None for v in self.classes):
+            ok &= ~np.array([v is not None for v in self.classes], dtype=np.bool_)[plan.priority]
+        return ok
+
+    def stopped(self, plan: Plan, index: int) -> Stopped:
+        """Why the policy stopped an action, in the order the rules are asked."""
+        action = plan.actions[index]
+        product = int(plan.product_of[index])
+        if product >= 0 and (verdict := self.products[product]) is not None:
             return Stopped(action, SUITABILITY, verdict.rule, verdict.reason)
-    if action.priority != "critical" and not facts.consents.get((action.purpose, situation.channel), False):
-        return Stopped(action, SUITABILITY, "consent", f"no consent to {action.purpose} by {situation.channel}")
-    if situation.channel in OUTBOUND:
-        verdict = budget_verdict(action.priority, contacts, config.caps, config.service_caps, facts.now)
-        if verdict is None:
-            verdict = quiet_verdict(action.priority, facts.now, person.zone, config.quiet_start, config.quiet_end)
-        if verdict is not None:
+        if action.priority != "critical" and not self.consents[int(plan.purpose_of[index])]:
+            return Stopped(action, SUITABILITY, "consent", f"no consent to {action.purpose} by {self.channel}")
+        if (verdict := self.classes[int(plan.priority[index])]) is not None:
             return Stopped(action, SUITABILITY, verdict.rule, verdict.reason, verdict.hold_until)
-    last = person.last_shown.get(action.name)
-    if action.cooldown_days and last is not None and facts.now - last < timedelta(days=action.cooldown_days):
-        return Stopped(
-            action, SUITABILITY, "cooldown", f"shown {last:%Y-%m-%d}; cool-down {action.cooldown_days:g} days"
-        )
-    return None
+        last = self.cooling[index]
+        reason = f"shown {last:%Y-%m-%d}; cool-down {action.cooldown_days:g} days"
+        return Stopped(action, SUITABILITY, "cooldown", reason)
+
+
+class Decision:
+    """The chosen actions, ranked with their reasons; `stopped` says why each other action was not chosen, worked
+    out in words only when asked (most callers want the top actions, and words cost more than the arithmetic)."""
+
+    __slots__ = ("_explain", "_stopped", "ranked")
+
+    def __init__(self, ranked: tuple[Ranked, ...], explain: Callable[[], tuple[Stopped, ...]]) -> None:
+        self.ranked = ranked
+        self._explain = explain
+        self._stopped: tuple[Stopped, ...] | None = None
+
+    @property
+    def stopped(self) -> tuple[Stopped, ...]:
+        if self._stopped is None:
+            self._stopped = self._explain()
+        return self._stopped
+
+
+_RNG = threading.local()
+
+
+def default_rng() -> np.random.Generator:
+    """One random generator per thread (a numpy Generator is not safe to share between threads)."""
+    rng: np.random.Generator | None = getattr(_RNG, "rng", None)
+    if rng is None:
+        rng = _RNG.rng = np.random.default_rng()
+    return rng
 
 
 def arbitrate(
     catalog: Catalog,
     person: Person,
     situation: Situation,
-    tallies: Mapping[str, Tally],
+    model: Model | Mapping[str, Tally],
     config: DecisionsConfig,
-    rng: random.Random,
+    rng: np.random.Generator,
     limit: int,
 ) -> Decision:
     """Rank the catalog's actions for a person in a situation; `limit` chosen, the rest stopped with their rule."""
+    plan = plan_of(catalog)
+    if not isinstance(model, Model):
+        model = Model.of(plan, model)
     facts = person.facts
-    scored: list[tuple[int, float, str, Action, float, float, float]] = []
-    stopped: list[Stopped] = []
+    policy = _Policy(plan, person, situation, config)
+    eligible, applicable, suitable, survivors = plan.stages(
+        plan.tree.bits(facts), (situation.channel, situation.placement, situation.journey, situation.case is not None),
+        policy.key, policy.mask, facts.now,
+    )  # fmt: skip
+    if policy.cooling:
+        survivors = survivors[~np.isin(survivors, list(policy.cooling))]
     place = f"{situation.channel}:{situation.placement}" if situation.placement else situation.channel
     context_weight = config.context_weights.get(place, config.context_weights.get(situation.channel, 1.0))
-    levers = config.levers
-    for action in catalog.actions:
-        failure = action.eligibility.failure(facts)
-        if failure is not None:
-            stopped.append(Stopped(action, ELIGIBILITY, "eligibility", failure))
-            continue
-        inapplicable = _applicability(action, situation, facts.now)
-        if inapplicable is not None:
-            stopped.append(Stopped(action, APPLICABILITY, *inapplicable))
-            continue
-        unsuitable = suitability(action, person, situation, config, person.contacts)
-        if unsuitable is not None:
-            stopped.append(unsuitable)
-            continue
-        propensity = sample(tallies.get(action.name, _NONE), action.prior, rng)
-        weight = context_weight * action.weights.get(place, action.weights.get(situation.channel, 1.0))
-        lever = levers.get(action.name, levers.get(action.priority, 1.0)) if levers else 1.0
-        score = propensity * action.value * weight * lever
-        scored.append((action.rank_of_priority, -score, action.name, action, propensity, weight, lever))
-    scored.sort(key=lambda item: item[:3])
-    # Reasons in words only for the chosen: most actions are not, and words cost more than arithmetic.
-    chosen = [
-        Ranked(action, -neg, propensity, weight, lever, _reasons(action, person, tallies, -neg, propensity, weight,
-               lever))
-        for _rank, neg, _name, action, propensity, weight, lever in scored[:limit]
-    ]  # fmt: skip
-    for _rank, neg, _name, action, *_rest in scored[limit:]:
-        stopped.append(Stopped(action, "ranking", "ranked_out", f"ranked below the top {limit} (score {-neg:.3f})"))
-    return Decision(tuple(chosen), tuple(stopped))
+    weights = plan.weights(place, situation.channel)  # each action's own (the context's is one factor for all)
+    levers = plan.levers(config.levers) if config.levers else None
+    worth = plan.worth(place, situation.channel, context_weight, levers)  # value x weight x lever
 
+    def scored(indices: Ints) -> tuple[Floats, Floats]:
+        # Thompson sampling: one draw of each action's acceptance rate from its Beta posterior, all at once.
+        propensity: Floats = rng.beta(model.alpha[indices], model.beta[indices])
+        return propensity, propensity * worth[indices]
 
-_NONE = Tally()
-
-
-def _reasons(
-    action: Action,
-    person: Person,
-    tallies: Mapping[str, Tally],
-    score: float,
-    propensity: float,
-    weight: float,
-    lever: float,
-) -> tuple[str, ...]:
-    alpha, beta = tallies.get(action.name, _NONE).posterior(action.prior)
-    return (
-        f"eligible: {action.eligibility.text}" if action.eligibility.text else "eligible: no conditions",
-        f"{action.priority} priority",
-        f"propensity {propensity:.3f} (Beta({alpha:g}, {beta:g}) in segment {person.segment})",
-        f"score {score:.3f} = propensity x value {action.value:g} x weight {weight:g} x lever {lever:g}",
+    # Survivors come in priority order; a lower class can only rank below a higher one, so actions are drawn for
+    # class after class until `limit` are in hand (the rest are drawn only if their reasons are asked for).
+    head = survivors[: plan.enough(survivors, limit)]
+    propensity, score = scored(head)
+    order = np.lexsort((plan.name_rank[head], -score, plan.priority[head]))
+    top = order[:limit]
+    picked = head[top]  # numpy scalars are slow to read one by one: the few chosen leave as lists
+    chosen = tuple(
+        Ranked(plan.actions[index], score_, propensity_, context_weight * weight, lever, (alpha, beta),
+               person.segment)
+        for index, score_, propensity_, weight, lever, alpha, beta in zip(
+            picked.tolist(), score[top].tolist(), propensity[top].tolist(), weights[picked].tolist(),
+            [1.0] * len(picked) if levers is None else levers[picked].tolist(), model.alpha[picked].tolist(),
+            model.beta[picked].tolist(), strict=True,
+        )
     )  # fmt: skip
+
+    def explain() -> tuple[Stopped, ...]:
+        stopped: list[Stopped] = []
+        is_eligible, is_applicable = eligible.tolist(), applicable.tolist()
+        inapplicable = plan.inapplicable(situation, _applicability)
+        for index in np.flatnonzero(~(eligible & applicable & suitable)).tolist():
+            action = plan.actions[index]
+            if not is_eligible[index]:
+                stopped.append(Stopped(action, ELIGIBILITY, "eligibility", action.eligibility.failure(facts) or ""))
+            elif not is_applicable[index]:
+                stopped.append(Stopped(action, APPLICABILITY, *inapplicable(index, facts.now)))
+            else:
+                stopped.append(policy.stopped(plan, index))
+        for index in sorted(policy.cooling):
+            if is_eligible[index] and is_applicable[index] and suitable[index]:
+                stopped.append(policy.stopped(plan, index))
+        tail = survivors[len(head) :]
+        _tail_propensity, tail_score = scored(tail)
+        tail_order = np.lexsort((plan.name_rank[tail], -tail_score, plan.priority[tail]))
+        rest = order[limit:]
+        indices = [*head[rest].tolist(), *tail[tail_order].tolist()]
+        ranked_out = zip(indices, [*score[rest].tolist(), *tail_score[tail_order].tolist()], strict=True)
+        for index, value in ranked_out:
+            reason = f"ranked below the top {limit} (score {value:.3f})"
+            stopped.append(Stopped(plan.actions[index], "ranking", "ranked_out", reason))
+        return tuple(stopped)
+
+    return Decision(chosen, explain)

@@ -17,6 +17,7 @@ from seamline.decisions.conditions import (
     ConditionError,
     compile_condition,
     reads_cases,
+    reads_journeys,
     traits_read,
 )
 
@@ -227,6 +228,7 @@ class Catalog:
         self.by_name: dict[str, Action] = {a.name: a for a in actions}
         self.traits_read: frozenset[str] = frozenset().union(*(traits_read(a.eligibility) for a in actions))
         self.reads_cases: bool = any(reads_cases(a.eligibility) for a in actions)
+        self.reads_journeys: bool = any(reads_journeys(a.eligibility) for a in actions)
         self.purposes: frozenset[str] = frozenset(a.purpose for a in actions)
         self.products: frozenset[str] = frozenset(a.product for a in actions if a.product)
         self._consents = frozenset().union(*(a.eligibility.consents() for a in actions))

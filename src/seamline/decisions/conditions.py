@@ -10,6 +10,7 @@ eligibility:
     - any: [{trait: segment, in: [mass, affluent]}, {open_cases: {lt: 1}}]
     - bought: {product: credit_card, within_days: 30}
     - consent: {purpose: marketing, channel: email}
+    - journey: {name: open-checking-account, open: true, step: income}
 ```
 """
 
@@ -33,7 +34,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "contains": lambda a, b: b in a if isinstance(a, str | list | tuple) else False,
 }
 _WORDS = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "in", "not_in": "not in"}
-KEYS = ("all", "any", "not", "trait", "holds", "bought", "open_cases", "consent")
+KEYS = ("all", "any", "not", "trait", "holds", "bought", "open_cases", "consent", "journey")
 
 
 class ConditionError(ValueError):
@@ -57,11 +58,13 @@ class Facts:
     now: datetime
     channel: str = "email"
     products: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a product → every name it goes by
+    journeys: Mapping[str, str | None] = field(default_factory=dict)  # open (or stalled) journey → its current step
     # Answers of simple conditions already asked in this decision: many actions share them (`age ≥ 18`).
     memo: dict[str, str | None] = field(default_factory=dict)
 
     def names(self, product: str) -> frozenset[str]:
-        return self.products.get(product, frozenset({product}))
+        found = self.products.get(product)
+        return found if found is not None else frozenset((product,))
 
 
 class Condition:
@@ -80,6 +83,14 @@ class Condition:
         """The simple conditions it is made of."""
         return [self]
 
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        """How it combines its parts (`all`, `any`, `not`), or `leaf`: what the vectorised pass compiles."""
+        return "leaf", ()
+
+    def is_met(self, facts: Facts) -> bool:
+        """Whether a simple condition holds, without the words of `failure` (the hot path asks this)."""
+        return self.failure(facts) is None
+
 
 class _All(Condition):
     def __init__(self, parts: Sequence[Condition]) -> None:
@@ -87,6 +98,15 @@ class _All(Condition):
         self.text = " and ".join(p.text for p in parts)
 
     def failure(self, facts: Facts) -> str | None:
+        # Actions share whole conditions (`adult and not a holder`): each is put in words once per decision.
+        key = type(self).__name__ + self.text
+        memo = facts.memo
+        if key in memo:
+            return memo[key]
+        memo[key] = answer = self._failure(facts)
+        return answer
+
+    def _failure(self, facts: Facts) -> str | None:
         for part in self.parts:
             reason = part.failure(facts)
             if reason is not None:
@@ -99,13 +119,16 @@ class _All(Condition):
     def leaves(self) -> list[Condition]:
         return [leaf for p in self.parts for leaf in p.leaves()]
 
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        return "all", self.parts
+
 
 class _Any(_All):
     def __init__(self, parts: Sequence[Condition]) -> None:
         super().__init__(parts)
         self.text = "(" + " or ".join(p.text for p in parts) + ")"
 
-    def failure(self, facts: Facts) -> str | None:
+    def _failure(self, facts: Facts) -> str | None:
         reasons = []
         for part in self.parts:
             reason = part.failure(facts)
@@ -113,6 +136,9 @@ class _Any(_All):
                 return None
             reasons.append(reason)
         return "none of: " + "; ".join(reasons)
+
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        return "any", self.parts
 
 
 class _Not(Condition):
@@ -128,6 +154,9 @@ class _Not(Condition):
 
     def leaves(self) -> list[Condition]:
         return self.part.leaves()
+
+    def shape(self) -> tuple[str, tuple[Condition, ...]]:
+        return "not", (self.part,)
 
 
 def traits_read(condition: Condition) -> set[str]:
@@ -155,6 +184,17 @@ class _Trait(Condition):
         memo[self.text] = answer = self._failure(facts)
         return answer
 
+    def is_met(self, facts: Facts) -> bool:
+        actual = facts.traits.get(self.name)
+        if self.op == "exists":
+            return (actual is not None) == bool(self.value)
+        if actual is None:
+            return False
+        try:
+            return bool(_COMPARE[self.op](actual, self.value))
+        except TypeError:
+            return False
+
     def _failure(self, facts: Facts) -> str | None:
         actual = facts.traits.get(self.name)
         if self.op == "exists":
@@ -175,7 +215,10 @@ class _Holds(Condition):
         self.text = f"holds {product}"
 
     def failure(self, facts: Facts) -> str | None:
-        return None if facts.names(self.product) & facts.holdings else f"does not hold {self.product}"
+        return None if self.is_met(facts) else f"does not hold {self.product}"
+
+    def is_met(self, facts: Facts) -> bool:
+        return not facts.names(self.product).isdisjoint(facts.holdings)
 
 
 class _Bought(Condition):
@@ -212,6 +255,32 @@ class _Consent(Condition):
 
     def consents(self) -> set[tuple[str, str | None]]:
         return {(self.purpose, self.channel)}
+
+
+class _Journey(Condition):
+    """A journey the person has open (in progress or stalled), optionally at a step; or has not open."""
+
+    def __init__(self, name: str, is_open: bool, step: str | None) -> None:
+        self.name, self.is_open, self.step = name, is_open, step
+        at = f" at step {step}" if step else ""
+        self.text = f"journey {name} open{at}" if is_open else f"journey {name} not open"
+
+    def is_met(self, facts: Facts) -> bool:
+        if self.name not in facts.journeys:
+            return not self.is_open
+        return self.is_open and (self.step is None or facts.journeys[self.name] == self.step)
+
+    def failure(self, facts: Facts) -> str | None:
+        if self.is_met(facts):
+            return None
+        if self.name not in facts.journeys:
+            return f"needs {self.text} (it is not open)"
+        return f"needs {self.text} (it is open at step {facts.journeys[self.name] or '(none)'})"
+
+
+def reads_journeys(condition: Condition) -> bool:
+    """Whether a condition asks about open journeys."""
+    return any(isinstance(leaf, _Journey) for leaf in condition.leaves())
 
 
 def _text(value: Any, path: str) -> str:
@@ -287,6 +356,20 @@ def compile_condition(raw: Any, path: str = "eligibility") -> Condition:
         _only(value, ops, here)
         op, operand = _one_op(value, here, ops)
         return _OpenCases(op, int(_number(operand, f"{here}.{op}")))
+    if key == "journey":
+        _only(raw, [key], path)
+        if not isinstance(value, Mapping):
+            raise ConditionError(here, "expected {name: JOURNEY, open: true, step: STEP}")
+        _only(value, ["name", "open", "step"], here)
+        is_open = value.get("open", True)
+        if not isinstance(is_open, bool):
+            raise ConditionError(f"{here}.open", "expected true or false")
+        step = value.get("step")
+        if step is not None and not is_open:
+            raise ConditionError(f"{here}.step", "a step is only asked of an open journey (open: true)")
+        return _Journey(
+            _text(value.get("name"), f"{here}.name"), is_open, None if step is None else _text(step, f"{here}.step")
+        )
     _only(raw, [key], path)
     if not isinstance(value, Mapping):
         raise ConditionError(here, "expected {purpose: NAME, channel: NAME}")

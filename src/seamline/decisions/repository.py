@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
+from seamline.core.prepared import Prepared, Reads
 from seamline.decisions.models import ActionOutcome, ActionTally, Purchase
 
 _P = table_of(Purchase)
@@ -34,6 +35,32 @@ def purchases_of(session: Session, profile_ids: Sequence[int], since: datetime) 
         select(_P.c.product, _P.c.purchased_at).where(_P.c.profile_id.in_(profile_ids), _P.c.purchased_at >= since)
     )
     return [(r.product, r.purchased_at) for r in rows]
+
+
+# A person's own facts in the decisions domain, in one hot read: purchases since a time, and when each action was
+# last shown or answered (for cool-downs).
+_OWN_FACTS = Prepared(
+    text(
+        "SELECT 'purchase' AS kind, product AS name, purchased_at AS at FROM decision_purchases "
+        "WHERE profile_id = :id AND purchased_at >= :since "
+        "UNION ALL SELECT 'shown', action, max(occurred_at) FROM decision_outcomes WHERE profile_id = :id "
+        "GROUP BY action"
+    )
+    .bindparams(bindparam("since", type_=_P.c.purchased_at.type))
+    .columns(kind=String(), name=String(), at=_P.c.purchased_at.type)
+)
+
+
+def own_facts(reads: Reads, profile_id: int, since: datetime) -> tuple[list[tuple[str, datetime]], dict[str, datetime]]:
+    """(purchases since a time as (product, when), action → when last shown or answered) of one profile."""
+    purchases: list[tuple[str, datetime]] = []
+    shown: dict[str, datetime] = {}
+    for kind, name, at in _OWN_FACTS.all(reads, id=profile_id, since=since):
+        if kind == "purchase":
+            purchases.append((name, at))
+        else:
+            shown[name] = at
+    return purchases, shown
 
 
 def seen_outcome_events(session: Session, event_ids: Sequence[int]) -> set[int]:

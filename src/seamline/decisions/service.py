@@ -5,41 +5,31 @@ Services only flush; the caller's unit of work commits."""
 from __future__ import annotations
 
 import functools
-import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from seamline.cases.config import CasesConfig
-from seamline.cases.service import list_cases
 from seamline.communications.service import contacts_since
 from seamline.consent.config import ConsentConfig
-from seamline.consent.policy import Reachability
-from seamline.consent.service import may_contact_profile, may_process_profile
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.decisions import repository
-from seamline.decisions.arbitration import OUTBOUND, Decision, Person, Situation, arbitrate
+from seamline.decisions.arbitration import Decision, Situation, arbitrate, default_rng
 from seamline.decisions.catalog import Catalog
-from seamline.decisions.conditions import Facts
 from seamline.decisions.config import DecisionsConfig
-from seamline.decisions.contact import (
-    Contact,
-    class_of,
-    zone_of,
-)
+from seamline.decisions.contact import Contact, class_of
+from seamline.decisions.person import CLOSED_HOLDINGS, Kept, model_of, person_facts
 from seamline.decisions.propensity import ACCEPTED, CONVERTED, IGNORED, OUTCOMES, SHOWN, Tally
 from seamline.identity.service import active_header, profile_members
-from seamline.profiles.service import golden_values, holdings_of
+from seamline.profiles.service import golden_values, open_holding_names
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
-
-CLOSED_HOLDINGS = frozenset({"closed", "cancelled", "refunded", "declined", "withdrawn"})
-OPEN_CASES = ("open", "pending-customer", "escalated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +41,19 @@ class Setup:
     consent: ConsentConfig
     survivorship: SurvivorshipConfig
     cases: CasesConfig
+    kept: Kept = field(default_factory=Kept, compare=False)
+    channels: frozenset[str] = frozenset()  # every channel a decision may be asked for
+    product_names: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a product → every name it goes by
 
     @classmethod
     def build(
         cls, config: DecisionsConfig, consent: ConsentConfig, survivorship: SurvivorshipConfig, cases: CasesConfig
     ) -> Setup:
         """Load the catalog (CatalogError names every bad file) and keep the settings beside it."""
-        return cls(config, _catalog(config.catalog_dir), consent, survivorship, cases)
+        catalog = _catalog(config.catalog_dir)
+        channels = frozenset({c for a in catalog.actions for c in a.channels} | set(consent.channels))
+        names = {product: config.names_of(product) for product in catalog.products}
+        return cls(config, catalog, consent, survivorship, cases, Kept(), channels, names)
 
     @classmethod
     def default(cls, consent: ConsentConfig) -> Setup:
@@ -92,65 +88,9 @@ def contacts_of(session: Session, members: Sequence[int], config: DecisionsConfi
     return [Contact(at, class_of(p, t, u)) for at, p, t, u in contacts_since(session, members, since)]
 
 
-def _consents(
-    session: Session, root: int, pairs: set[tuple[str, str]], consent: ConsentConfig, now: datetime
-) -> dict[tuple[str, str], bool]:
-    out: dict[tuple[str, str], bool] = {}
-    for purpose, channel in sorted(pairs):
-        if purpose not in consent.purposes:
-            out[(purpose, channel)] = False
-        elif channel in consent.channels:
-            # Reachability is the outbox's to judge when a message leaves; a decision asks about permission.
-            reach = {channel: Reachability(True, "reachability is checked when a message is sent")}
-            out[(purpose, channel)] = may_contact_profile(
-                session, root, purpose, channel, reachability=reach, config=consent, now=now
-            ).allowed
-        else:  # an agent's screen or a branch: using the data for the purpose, no contact channel
-            out[(purpose, channel)] = may_process_profile(session, root, purpose, config=consent, now=now).allowed
-    return out
-
-
 def held_products(session: Session, root: int) -> frozenset[str]:
     """The names of every product a person holds open, in any silo (holding types and their product types)."""
-    return frozenset(
-        name
-        for h in holdings_of(session, root)
-        if h.status not in CLOSED_HOLDINGS
-        for name in (h.type, str((h.attributes or {}).get("product_type") or h.type))
-    )
-
-
-def person_of(session: Session, profile_id: int, channel: str, setup: Setup, now: datetime) -> tuple[int, Person]:
-    """Everything arbitration reads of a person (any of their merged profiles), for a channel; (root id, person)."""
-    config, catalog = setup.config, setup.catalog
-    root = int(active_header(session, profile_id).id)
-    members = [root, *[m for m in profile_members(session, root) if m != root]]
-    names = {*catalog.traits_read, config.timezone_trait, config.phone_trait, config.segment_trait}
-    traits = traits_of(session, members, names, setup.survivorship)
-    holdings = held_products(session, root)
-    since = now - timedelta(days=max(config.purchase_window_days, 365))
-    purchases = repository.purchases_of(session, members, since)
-    open_cases = 0
-    if catalog.reads_cases:
-        page = list_cases(session, setup.cases, profile_id=root, statuses=OPEN_CASES, limit=100, now=now)
-        open_cases = len(page.cases)
-    pairs = {(purpose, channel) for purpose in catalog.purposes}
-    pairs |= {(p, c or channel) for p, c in catalog.consents_asked()}
-    products = {product: config.names_of(product) for product in catalog.products}
-    facts = Facts(
-        traits, holdings, purchases, open_cases, _consents(session, root, pairs, setup.consent, now), now, channel,
-        products,
-    )  # fmt: skip
-    segment = str(traits.get(config.segment_trait) or "all")[:64]
-    zone = zone_of(traits, config.timezone_trait, config.phone_trait, config.default_timezone)
-    # The budget is about messages: a page or the agent's screen need not read the communications log.
-    contacts = contacts_of(session, members, config, now) if channel in OUTBOUND else []
-    return root, Person(facts, zone, contacts, repository.last_shown(session, members), segment)
-
-
-def tallies_for(session: Session, segment: str) -> dict[str, Tally]:
-    """The propensity model's counts for a segment, by action."""
-    return {t.action: Tally(t.shown, t.accepted, t.ignored, t.converted) for t in repository.tallies(session, segment)}
+    return open_holding_names(session, root, CLOSED_HOLDINGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,25 +108,20 @@ def decide(
     setup: Setup,
     *,
     limit: int | None = None,
-    rng: random.Random | None = None,
+    rng: np.random.Generator | None = None,
     now: datetime | None = None,
 ) -> Decided:
     """The next best actions for a person in a context, and why every other action was not chosen."""
-    _check_situation(situation, setup)
-    now = now or utcnow()
-    root, person = person_of(session, profile_id, situation.channel, setup, now)
-    decision = arbitrate(
-        setup.catalog, person, situation, tallies_for(session, person.segment), setup.config,
-        rng or random.Random(), limit or setup.config.max_actions,
-    )  # fmt: skip
-    return Decided(root, person.segment, person.zone.key, decision)
-
-
-def _check_situation(situation: Situation, setup: Setup) -> None:
-    known = {c for a in setup.catalog.actions for c in a.channels} | set(setup.consent.channels)
-    if situation.channel not in known:
-        choices = ", ".join(sorted(known))
+    if situation.channel not in setup.channels:
+        choices = ", ".join(sorted(setup.channels))
         raise InvalidInput([FieldError("context.channel", "invalid", f"use one of: {choices}")], "unknown channel")
+    now = now or utcnow()
+    root, person = person_facts(session, profile_id, situation.channel, setup, now)
+    model = model_of(session, setup.catalog, person.segment, setup.kept)
+    decision = arbitrate(
+        setup.catalog, person, situation, model, setup.config, rng or default_rng(), limit or setup.config.max_actions
+    )
+    return Decided(root, person.segment, person.zone.key, decision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,9 @@ _HEADER = Prepared(
         _PROFILES.erasure_request_id,
     )
 )
+_ABSORBED = Prepared(
+    text("SELECT id FROM profiles WHERE merged_into_id = :id ORDER BY id").columns(_PROFILES.id)
+)
 _LINKS = Prepared(
     text(
         "SELECT type, value, source_id, first_seen_at, last_seen_at FROM identifiers WHERE profile_id = :id "
@@ -82,6 +85,11 @@ def external_holders(reads: Reads, value: str, limit: int) -> list[tuple[str, in
 def profile_header(reads: Reads, profile_id: int) -> Any:
     """id, merged_into_id, created_at, updated_at, erased_at, erasure_request_id of a profile, or None."""
     return _HEADER.first(reads, id=profile_id)
+
+
+def absorbed_ids(reads: Reads, root: int) -> list[int]:
+    """Every profile merged into an active one (merge pointers are kept flat)."""
+    return [int(r.id) for r in _ABSORBED.all(reads, id=root)]
 
 
 def link_rows(reads: Reads, profile_id: int) -> Sequence[Any]:

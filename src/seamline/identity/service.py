@@ -323,6 +323,12 @@ def profile_members(session: Session, root: int) -> list[int]:
     return [root, *repository.absorbed_into(session, root)]
 
 
+def members_of(reads: Reads, root: int) -> list[int]:
+    """profile_members as a hot read (a prepared statement, in a read snapshot or a session): the decision point
+    reads it for every decision."""
+    return [root, *card_reads.absorbed_ids(reads, root)]
+
+
 def person_identity(session: Session, profile_id: int) -> PersonIdentity:
     """The person a profile id leads to, as erasure sees them."""
     members = profile_members(session, root_of(session, profile_id))

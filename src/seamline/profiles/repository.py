@@ -227,6 +227,15 @@ def fact_counts(reads: Reads, profile_id: int) -> tuple[int, int]:
     return int(row.holdings), int(row.events)
 
 
+_H = table_of(Holding).c
+_HOLDING_KINDS = Prepared(select(_H.type, _H.status, _H.attributes).where(_H.profile_id == bindparam("id")))
+
+
+def holding_kinds(reads: Reads, profile_id: int) -> Sequence[Any]:
+    """type, status, attributes of each holding of a profile (a prepared statement: the decision point's hot read)."""
+    return _HOLDING_KINDS.all(reads, id=profile_id)
+
+
 def holdings(session: Session, profile_id: int) -> Sequence[Holding]:
     return session.scalars(
         select(Holding).where(Holding.profile_id == profile_id).order_by(Holding.type, Holding.external_id)

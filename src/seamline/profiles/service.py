@@ -174,6 +174,17 @@ def holdings_of(session: Session, profile_id: int) -> Sequence[Holding]:
     return repository.holdings(session, profile_id)
 
 
+def open_holding_names(reads: Reads, profile_id: int, closed: frozenset[str]) -> frozenset[str]:
+    """The names of the products a profile holds open (any status but `closed`): each holding's type and its
+    `product_type` attribute, in one hot read."""
+    return frozenset(
+        name
+        for kind, status, attributes in repository.holding_kinds(reads, profile_id)
+        if status not in closed
+        for name in (kind, str((attributes or {}).get("product_type") or kind))
+    )
+
+
 def timeline(
     session: Session,
     profile_id: int,

@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from seamline.cases.sla import BusinessCalendar
-from seamline.communications.service import queue_message
+from seamline.communications.service import channel_of, channels_that_reach, queue_message
 from seamline.communications.templates import Catalog
 from seamline.consent.config import ConsentConfig
 from seamline.consent.service import may_process_profile
 from seamline.core.clock import isoformat_z
 from seamline.core.errors import NotFound
 from seamline.destinations.service import WEBHOOK_KIND, list_destinations
+from seamline.journeys.service import open_journeys
 from seamline.outbox.service import enqueue
 from seamline.profiles.service import golden_values
 from seamline.profiles.survivorship import SurvivorshipConfig
@@ -27,6 +28,7 @@ from seamline.sources.service import list_sources
 from seamline.tasks.config import TasksConfig
 from seamline.tasks.service import TaskInput, create_task
 from seamline.triggers import repository
+from seamline.triggers.rules import LAST_USED
 
 CONTEXT_COMMUNICATIONS = 5  # the communications triggers sent the person, shown with a task they make
 
@@ -77,6 +79,27 @@ def read_traits(session: Session, profile_id: int, names: Collection[str], actio
     return found.get(profile_id, {})
 
 
+def read_journeys(session: Session, profile_id: int) -> dict[str, str | None]:
+    """A person's open (or stalled) journeys and the step each is at; the most recently active instance speaks."""
+    return {i.journey: i.current_step for i in reversed(open_journeys(session, profile_id))}
+
+
+def _channel(session: Session, work: Work, asked: str, actions: Actions) -> str | None:
+    """The channel a send step goes by: the one asked (`last_used`: the channel of the event or communication that
+    fired the rule) when the template has it and it reaches the person with consent, else the template's first
+    channel that does; None (the template's default, refused at send time) when none does."""
+    template = actions.catalog.get(work.target)
+    if asked == LAST_USED:
+        properties = work.fired_with.get("properties") or {}
+        asked = str(properties.get("channel") or "")
+        if not asked and properties.get("communication_id"):
+            asked = channel_of(session, str(properties["communication_id"])) or ""
+    order = [asked] if asked in template.channels else []
+    order += [c for c in template.channels if c != asked]
+    reaching = channels_that_reach(session, work.profile_id, order, template.purpose, actions.consent)
+    return reaching[0] if reaching else None
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -85,9 +108,11 @@ def perform(session: Session, work: Work, actions: Actions, now: datetime) -> st
     """Do one step; what it made (a communication id, `task:ID`, a webhook's delivery id) or why it did nothing."""
     key = f"trigger-step:{work.step}"  # a step done twice (a retried transaction) makes one message
     if work.action == "send":
+        asked = work.fired_with.get("channel")
         view, _ = queue_message(
             session, work.profile_id, work.target, work.data, catalog=actions.catalog, consent=actions.consent,
             batch=f"trigger:{work.rule}"[:100], campaign=work.rule, idempotency_key=key,
+            channel=None if asked is None else _channel(session, work, str(asked), actions),
         )  # fmt: skip
         return view.communication_id
     properties = work.fired_with.get("properties") or {}

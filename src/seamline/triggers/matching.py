@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from seamline.triggers.rules import Condition, Exit, Rule, Window
+from seamline.triggers.rules import Condition, Exit, JourneyCondition, Rule, Window
 
 _REF_START = "{"
 
@@ -87,6 +87,13 @@ def holds(condition: Condition, read: Callable[[str], Any]) -> bool:
     if op == "lt":
         return bool(value < operand)
     return bool(value <= operand)
+
+
+def journey_holds(condition: JourneyCondition, open_journeys: Mapping[str, str | None]) -> bool:
+    """Whether a person's open journeys (name → current step) meet a rule's journey condition."""
+    if condition.name not in open_journeys:
+        return not condition.is_open
+    return condition.is_open and (condition.step is None or open_journeys[condition.name] == condition.step)
 
 
 def all_hold(conditions: Iterable[Condition], read: Callable[[str], Any]) -> bool:

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from seamline.communications.templates import CHANNELS as TEMPLATE_CHANNELS
+
 KINDS = ("event", "trait", "holding", "case")
 ACTIONS = ("send", "task", "call")
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")
@@ -21,7 +23,8 @@ _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _REFERENCE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _TOP = {"name", "description", "on", "count", "once", "once_every", "exit", "do"}
-_STEP = {"send", "task", "call", "data", "delay", "window"}
+_STEP = {"send", "task", "call", "data", "delay", "window", "channel"}
+LAST_USED = "last_used"  # a send's channel: the one the customer used for what fired the rule
 _TASK = {"title", "detail", "queue", "skills", "priority", "due_minutes"}
 
 
@@ -41,6 +44,15 @@ class Condition:
     path: str
     op: str
     value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyCondition:
+    """The person has the journey open (in progress or stalled), at `step` if given; or, `is_open` false, has not."""
+
+    name: str
+    is_open: bool = True
+    step: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +90,7 @@ class Step:
     data: Mapping[str, Any]  # template data, task fields or the call's data; strings may hold {references}
     delay: timedelta
     window: Window | None
+    channel: str | None = None  # a send's channel: a template channel or `last_used` (None: the template's first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +103,7 @@ class Rule:
     traits: tuple[Condition, ...]
     steps: tuple[Step, ...]
     count: Count | None = None
+    journey: JourneyCondition | None = None
     once: str = ""  # the occurrence key's template: one firing per person and rendered key
     once_every: timedelta | None = None
     exits: tuple[Exit, ...] = ()
@@ -227,6 +241,14 @@ class _Reader:
             raise self.fail(raw, "data", f"{path}.data", "must be a mapping")
         delay = self.duration(raw, "delay", f"{path}.delay") if "delay" in raw else timedelta(0)
         window = self.window(raw, f"{path}.window") if "window" in raw else None
+        channel = raw.get("channel")
+        if channel is not None and (action != "send" or channel not in (LAST_USED, *TEMPLATE_CHANNELS)):
+            raise self.fail(
+                raw,
+                "channel",
+                f"{path}.channel",
+                f"a send's channel: {LAST_USED} or one of {', '.join(TEMPLATE_CHANNELS)}",
+            )
         if action == "task":
             task = self.mapping(raw, "task", f"{path}.task", _TASK)
             if not isinstance(task.get("title"), str) or not task["title"].strip():
@@ -247,7 +269,7 @@ class _Reader:
             raise self.fail(
                 raw, action, f"{path}.send", f"no template {target!r}; known: {', '.join(sorted(templates))}"
             )
-        return Step(action, target, dict(data), delay, window)
+        return Step(action, target, dict(data), delay, window, channel)
 
 
 def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None) -> Rule:
@@ -274,7 +296,7 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
     for required in ("on", "do"):
         if required not in raw:
             raise reader.fail(raw, None, required, "is required")
-    on = reader.mapping(raw, "on", "on", {*KINDS, "where", "traits"})
+    on = reader.mapping(raw, "on", "on", {*KINDS, "where", "traits", "journey"})
     kinds = [k for k in KINDS if k in on]
     if len(kinds) != 1:
         raise reader.fail(on, None, "on", f"exactly one of {', '.join(KINDS)}")
@@ -284,6 +306,17 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
         raise reader.fail(on, kind, f"on.{kind}", "a name is needed")
     where = reader.conditions(on, "where", "on.where")
     traits = reader.conditions(on, "traits", "on.traits", "traits.")
+    journey = None
+    if "journey" in on:
+        spec = reader.mapping(on, "journey", "on.journey", {"name", "open", "step"})
+        name_, is_open, step = spec.get("name"), spec.get("open", True), spec.get("step")
+        if not isinstance(name_, str) or not name_.strip():
+            raise reader.fail(spec, "name" if "name" in spec else None, "on.journey.name", "a journey name is needed")
+        if not isinstance(is_open, bool):
+            raise reader.fail(spec, "open", "on.journey.open", "true or false")
+        if step is not None and (not isinstance(step, str) or not is_open):
+            raise reader.fail(spec, "step", "on.journey.step", "a step name, asked only of an open journey")
+        journey = JourneyCondition(name_.strip(), is_open, step)
     count = None
     if "count" in raw:
         spec = reader.mapping(raw, "count", "count", {"at_least", "within", "by"})
@@ -318,7 +351,7 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
     description = raw.get("description", "")
     return Rule(
         name=name, file=file, kind=kind, subject=subject.strip(), where=where, traits=traits, steps=steps,
-        count=count, once="" if once == "person" else once, once_every=once_every, exits=tuple(exits),
+        count=count, journey=journey, once="" if once == "person" else once, once_every=once_every, exits=tuple(exits),
         description=str(description), templates=frozenset(s.target for s in steps if s.action == "send"),
         trait_names=frozenset({c.path[7:] for c in traits} | {r[7:] for r in references([s.data for s in steps])
                                                                if r.startswith("traits.")}),

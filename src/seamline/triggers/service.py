@@ -19,7 +19,7 @@ from seamline.core.errors import SeamlineError
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
 from seamline.profiles.facts import holding_facts
 from seamline.triggers import repository
-from seamline.triggers.actions import Actions, Work, perform, read_traits
+from seamline.triggers.actions import Actions, Work, perform, read_journeys, read_traits
 from seamline.triggers.book import RuleBook
 from seamline.triggers.matching import (
     Occurrence,
@@ -27,6 +27,7 @@ from seamline.triggers.matching import (
     all_hold,
     exit_matches,
     in_window,
+    journey_holds,
     lookup,
     occurrence_key,
     render,
@@ -139,6 +140,8 @@ class TriggerEngine:
         traits = read_traits(session, profile_id, names, self.actions) if rule.traits else {}
         if not all_hold(rule.traits, lookup(props, traits)):
             return 0
+        if rule.journey is not None and not journey_holds(rule.journey, read_journeys(session, profile_id)):
+            return 0
         if rule.count is not None:
             self.touched.add(profile_id)
             grouping = str(props.get(rule.count.by, ""))[:200] if rule.count.by else ""
@@ -161,14 +164,15 @@ class TriggerEngine:
         fired_with = {"event": occurrence.subject, "kind": occurrence.kind, "properties": dict(props)}
         for number, step in enumerate(rule.steps):
             due = in_window(at + step.delay, step.window, self.actions.zone)
+            step_fired = fired_with if step.channel is None else {**fired_with, "channel": step.channel}
             row: dict[str, Any] = {
                 "firing_id": firing, "rule": rule.name, "profile_id": profile_id, "step": number,
                 "action": step.action, "target": step.target, "data": render(dict(step.data), read),
-                "fired_with": fired_with, "due_at": due, "status": repository.PENDING,
+                "fired_with": step_fired, "due_at": due, "status": repository.PENDING,
             }  # fmt: skip
             if due <= now:  # done now, and recorded as done: one statement for the step
                 work = Work(f"{firing}:{number}", rule.name, profile_id, step.action, step.target, row["data"],
-                            fired_with)  # fmt: skip
+                            step_fired)  # fmt: skip
                 row["status"], row["result"] = self._attempt(session, work, now)
                 row["settled_at"] = now
             repository.add_step(session, row)

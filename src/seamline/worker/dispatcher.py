@@ -26,9 +26,10 @@ from seamline.communications.delivery import ContactPolicy, EmailHandler, PaperH
 from seamline.communications.inbox import InAppHandler
 from seamline.communications.links import LinkTracker
 from seamline.communications.mobile import ProviderHandler
-from seamline.communications.service import PUSH_KIND, SMS_KIND
+from seamline.communications.service import PUSH_KIND, SMS_KIND, people_of
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
+from seamline.core.locks import held_locks
 from seamline.destinations.delivery import WebhookHandler
 from seamline.errors.delivery import NoticeHandler
 from seamline.outbox.breaker import Breakers
@@ -38,13 +39,17 @@ from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt
 from seamline.preferences.service import signing_secret
 
 log = logging.getLogger(__name__)
+PERSON_LOCKS = 16  # the advisory lock space of a person's sends (issue 16's one fatigue budget)
 
 
 class Dispatcher:
     """Delivers the outbox with a set of handlers, one per kind."""
 
-    def __init__(self, engine: Engine, config: OutboxConfig, handlers: Sequence[Handler]) -> None:
+    def __init__(
+        self, engine: Engine, config: OutboxConfig, handlers: Sequence[Handler], *, lock_people: bool = False
+    ) -> None:
         self._engine = engine
+        self._lock_people = lock_people
         self._config = config
         self._handlers: dict[str, Handler] = {h.kind: h for h in handlers}
         self._breakers = Breakers(config.breaker_failures, config.breaker_cooldown_seconds)
@@ -69,13 +74,20 @@ class Dispatcher:
         for entry in claimed.entries:
             by_kind.setdefault(entry.kind, []).append(entry)
         done: dict[str, list[tuple[Entry, Attempt]]] = {}
-        for kind, entries in by_kind.items():
-            done[kind] = self._deliver(self._handlers[kind], entries)
-        with unit_of_work(self._engine) as session:
-            attempts = [a for pairs in done.values() for _, a in pairs]
-            statuses = settle(session, claimed, attempts, self._config, self._rng)
-            for kind, pairs in done.items():
-                self._handlers[kind].record(session, pairs, statuses)
+        people: list[int] = []
+        if self._lock_people:
+            with unit_of_work(self._engine, write=False) as session:
+                people = people_of(session, [e.delivery_id for e in claimed.entries])
+        # With a fatigue budget, each person's messages are checked, sent and settled by one dispatcher at a time:
+        # another would count the budget before this one's sends are in the log, and both pass one over the cap.
+        with held_locks(self._engine, PERSON_LOCKS, people):
+            for kind, entries in by_kind.items():
+                done[kind] = self._deliver(self._handlers[kind], entries)
+            with unit_of_work(self._engine) as session:
+                attempts = [a for pairs in done.values() for _, a in pairs]
+                statuses = settle(session, claimed, attempts, self._config, self._rng)
+                for kind, pairs in done.items():
+                    self._handlers[kind].record(session, pairs, statuses)
         self.delivered += sum(1 for a in attempts if a.result == DELIVERED)
         for kind, pairs in done.items():
             self.attempts.update((kind, attempt.result) for _, attempt in pairs)
@@ -181,4 +193,5 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
         ProviderHandler(PUSH_KIND, settings.push, settings.consent, settings.public_base_url, policy),
         InAppHandler(settings.consent, policy),
     ]
-    return Dispatcher(engine, settings.outbox, handlers)
+    budget = bool(settings.decisions.caps or settings.decisions.service_caps)
+    return Dispatcher(engine, settings.outbox, handlers, lock_people=budget)
