@@ -199,6 +199,11 @@ for _method, _path in (
     ("GET", "/v1/assessment/effectiveness"),
     ("GET", "/v1/assessment/bottlenecks"),
     ("GET", "/v1/assessment/redundancy"),
+    ("GET", "/v1/analytics/funnels"),
+    ("GET", "/v1/analytics/funnels/people"),
+    ("GET", "/v1/analytics/paths"),
+    ("GET", "/v1/analytics/repeated-identification"),
+    ("GET", "/v1/analytics/cross-channel"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

@@ -4,7 +4,7 @@ Offer Accepted, window 7 days.
 
 | person | entry (channel, device, source) | what happened |
 | --- | --- | --- |
-| P1 | web, —, web-site, product mortgage | started T, uploaded +1h, submitted +2h, accepted +1d |
+| P1 | web, —, web-site, mortgage | started T, uploaded +1h, submitted +2h, accepted +1d |
 | P2 | mobile, ios, mobile-app, mortgage | started T, uploaded +30m, submitted +1h30m |
 | P3 | web, —, web-site, mortgage | started T, uploaded +3h; reminder email +1d, phoned (case) +1d2h |
 | P4 | web, —, web-site, card | started T; reminder email +1d, phoned +2d |
@@ -15,8 +15,8 @@ Offer Accepted, window 7 days.
 
 Journey apply_for_mortgage (steps income, property): I1 (P1) web → income web/desktop +1h → property mobile/ios
 +2h, completed; I2 (P2) mobile → income mobile/ios +1h → property at the branch +1d, completed; I3 (P3) web →
-income web, open; I4 (P10, no funnel event) web → income, property web/desktop, completed; I5 (P9, the planted patchwork journey,
-2026-11-03) web 09:00 → income mobile/ios 11:05 → property branch 16:00, completed 16:30.
+income web, open; I4 (P10, no funnel event) web → income, property web/desktop, completed; I5 (P9, the planted
+patchwork journey, 2026-11-03) web 09:00 → income mobile/ios 11:05 → property branch 16:00, completed 16:30.
 
 Identifications: P1 identify web at T; P2 identify mobile T+10m and T+20m; P9 identify web 09:00, mobile 11:00,
 phone (call-centre) 14:00, and a branch visit at 16:00 that linked a new identifier.
@@ -160,12 +160,15 @@ def build(engine: Engine) -> World:
                 )
             )  # fmt: skip
         journeys = [
-            ("I1", "P1", "web", T, T + 2 * H, [("income", "web", "desktop", T + H), ("property", "mobile", "ios", T + 2 * H)]),
-            ("I2", "P2", "mobile", T, T + DAY, [("income", "mobile", "ios", T + H), ("property", "branch", None, T + DAY)]),
+            ("I1", "P1", "web", T, T + 2 * H,
+             [("income", "web", "desktop", T + H), ("property", "mobile", "ios", T + 2 * H)]),
+            ("I2", "P2", "mobile", T, T + DAY,
+             [("income", "mobile", "ios", T + H), ("property", "branch", None, T + DAY)]),
             ("I3", "P3", "web", T, None, [("income", "web", None, T + H)]),
-            ("I4", "P10", "web", T, T + 3 * H, [("income", "web", "desktop", T + H), ("property", "web", "desktop", T + 3 * H)]),
-            ("I5", "P9", "web", D, D + 7.5 * H, [("income", "mobile", "ios", D + 2 * H + H / 12),
-                                                  ("property", "branch", None, D + 7 * H)]),
+            ("I4", "P10", "web", T, T + 3 * H,
+             [("income", "web", "desktop", T + H), ("property", "web", "desktop", T + 3 * H)]),
+            ("I5", "P9", "web", D, D + 7.5 * H,
+             [("income", "mobile", "ios", D + 2 * H + H / 12), ("property", "branch", None, D + 7 * H)]),
         ]  # fmt: skip
         for public_id, who, channel, started, completed, steps in journeys:
             last = steps[-1][3]

@@ -47,8 +47,8 @@ class StepFigures:
 
 def _source(step: Step, k: int, filtered: set[int]) -> tuple[str, list[Any]]:
     if step.kind == "journey":
-        sql = f"s{k} AS (SELECT profile_id, t, channel, device, source_id FROM journey_steps WHERE journey = ? AND step = ?)"
-        return sql, [step.name, step.step]
+        columns = "profile_id, t, channel, device, source_id"
+        return f"s{k} AS (SELECT {columns} FROM journey_steps WHERE journey = ? AND step = ?)", [step.name, step.step]
     keep = f" AND id IN (SELECT id FROM filter_{k})" if k in filtered else ""
     return f"s{k} AS (SELECT profile_id, t, channel, device, source_id FROM events WHERE name = ?{keep})", [step.name]
 

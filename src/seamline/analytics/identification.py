@@ -12,6 +12,7 @@ completion (or its last activity while it is open).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import duckdb
 
 from seamline.analytics.funnels import Window, period_clause

@@ -61,8 +61,9 @@ def detours(
     stop = f" AND t{at + 1} IS NULL" if dropped else ""
     sql = (
         f"{head},\nanchor AS (SELECT profile_id, t{at} AS t0 FROM reach WHERE t{at} IS NOT NULL{stop}),\n"
-        "nxt AS (SELECT a.profile_id, x.label, row_number() OVER (PARTITION BY a.profile_id ORDER BY x.t, x.rank, x.label) "
-        "AS rn FROM anchor a JOIN touches x ON x.profile_id = a.profile_id AND x.t > a.t0 AND x.t <= a.t0 + ?),\n"
+        "nxt AS (SELECT a.profile_id, x.label, "
+        "row_number() OVER (PARTITION BY a.profile_id ORDER BY x.t, x.rank, x.label) AS rn "
+        "FROM anchor a JOIN touches x ON x.profile_id = a.profile_id AND x.t > a.t0 AND x.t <= a.t0 + ?),\n"
         "p AS (SELECT profile_id, list(label ORDER BY rn) AS path FROM nxt WHERE rn <= ? GROUP BY profile_id)\n"
         "SELECT coalesce(p.path, []::VARCHAR[]) AS path, count(*) AS people, sum(count(*)) OVER () AS everyone "
         "FROM anchor a LEFT JOIN p ON p.profile_id = a.profile_id GROUP BY 1 ORDER BY 2 DESC, 1"

@@ -132,8 +132,9 @@ class Analytics:
         return Funnel(tuple(s.label for s in steps), query.window_hours, query.breakdown, tuple(found))
 
     def people(
-        self, query: FunnelQuery, *, step: int, outcome: str, group: str | None = None, limit: int = 100, offset: int = 0
-    ) -> People:
+        self, query: FunnelQuery, *, step: int, outcome: str, group: str | None = None, limit: int = 100,
+        offset: int = 0,
+    ) -> People:  # fmt: skip
         """Who reached step `step` (or dropped after it), in the breakdown's `group` when given."""
         steps, window = _check(query)
         problems = []

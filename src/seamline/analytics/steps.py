@@ -47,7 +47,7 @@ def parse_step(text: str) -> Step:
     if text.startswith("journey:"):
         found = _JOURNEY.fullmatch(text)
         if found is None:
-            raise ValueError(f"{text[:80]!r}: write journey:KEY.STEP (a-z, 0-9, _), e.g. journey:apply_for_mortgage.income")
+            raise ValueError(f"{text[:80]!r}: write journey:KEY.STEP (a-z, 0-9, _), e.g. journey:open_account.identity")
         return Step("journey", found.group(1), found.group(2))
     if text.endswith("]"):
         filtered = _FILTERED.fullmatch(text)
