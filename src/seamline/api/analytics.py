@@ -32,6 +32,15 @@ from seamline.core.principal import Principal
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 Analyst = Annotated[Principal, Depends(requires_key("analytics:read"))]
 ERRORS = errors(400, 401, 403)
+
+
+async def _may_see_people(principal: Analyst) -> Principal:
+    if not principal.may("profiles:read"):
+        raise Forbidden("the people behind a number are personal data: the key also needs profiles:read")
+    return principal
+
+
+PeopleReader = Annotated[Principal, Depends(_may_see_people)]
 Format = Literal["json", "csv"]
 STEP_HELP = "A step: an event name, NAME[property=value], or journey:KEY.STEP (repeat for each step, in order)"
 
@@ -87,7 +96,7 @@ async def funnels(_key: Analyst, reports: Reports, query: Asked, format: Format 
 
 @router.get("/funnels/people", responses=errors(400, 401, 403))
 async def funnel_people(
-    principal: Analyst,
+    principal: PeopleReader,
     reports: Reports,
     query: Asked,
     step: Annotated[int, Query(ge=1, le=MAX_STEPS, description="The step (1-based)")],
@@ -97,8 +106,6 @@ async def funnel_people(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """The profile ids behind one number (also needs `profiles:read`; every id listed is audited as read)."""
-    if not principal.may("profiles:read"):
-        raise Forbidden("the people behind a number are personal data: the key also needs profiles:read")
     found = await run_in_threadpool(
         lambda: reports.people(query, step=step, outcome=outcome, group=group, limit=limit, offset=offset)
     )
