@@ -5,12 +5,13 @@ the console and the CLI share it); each report reads the columnar copy (replica.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TypeVar
 
+import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ HOUR = 3600.0
 MAX_WINDOW_HOURS = 24 * 366
 MAX_PEOPLE = 1000
 OUTCOMES = ("reached", "dropped")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ class Analytics:
                     out[k] = pa.table({"id": pa.array(ids, pa.int64())})
         return out
 
-    def _run(self, steps: Sequence[Step], compute: Any) -> Any:
+    def _run(self, steps: Sequence[Step], compute: Callable[[duckdb.DuckDBPyConnection, set[int]], T]) -> T:
         filters = self._filters(steps)
         with self.replica.reading(self._open) as con:
             for k, table in filters.items():
@@ -147,7 +149,7 @@ class Analytics:
         if problems:
             raise InvalidInput(problems)
 
-        def compute(con: Any, filtered: set[int]) -> tuple[int, list[int]]:
+        def compute(con: duckdb.DuckDBPyConnection, filtered: set[int]) -> tuple[int, list[int]]:
             return funnels.people(
                 con, steps, window, filtered, step=step, outcome=outcome, breakdown=query.breakdown, group=group,
                 limit=limit, offset=offset,
@@ -172,7 +174,7 @@ class Analytics:
             problems.append(FieldError("horizon_hours", "invalid", f"give 1 to {MAX_WINDOW_HOURS} hours"))
         if problems:
             raise InvalidInput(problems)
-        return self._run(  # type: ignore[no-any-return]
+        return self._run(
             steps[: at + 1],
             lambda con, f: paths.detours(
                 con, steps, window, f, at=at, depth=depth, horizon_seconds=hours * HOUR, top=top
