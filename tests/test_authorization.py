@@ -57,6 +57,11 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("PUT", "/v1/journeys/resume/steps/{step}/draft"): RESUME_TOKEN,
     ("POST", "/v1/journeys/resume/steps/{step}/complete"): RESUME_TOKEN,
     ("GET", "/console/reports"): frozenset({"supervisor", "analyst", "communications"}),
+    ("GET", "/console/reports/funnels"): frozenset({"supervisor", "analyst", "communications"}),  # aggregates
+    ("GET", "/console/reports/paths"): frozenset({"supervisor", "analyst", "communications"}),
+    ("GET", "/console/reports/charts/plotly.min.js"): frozenset({"supervisor", "analyst", "communications"}),
+    # The people behind a funnel's number: reports and customers both (each one shown is audited).
+    ("GET", "/console/reports/funnels/people"): frozenset({"supervisor"}),
     ("GET", "/console/communications"): ASSESSORS,
     ("GET", "/console/communications/flow"): ASSESSORS,
     ("GET", "/console/communications/effectiveness"): ASSESSORS,
@@ -199,6 +204,11 @@ for _method, _path in (
     ("GET", "/v1/assessment/effectiveness"),
     ("GET", "/v1/assessment/bottlenecks"),
     ("GET", "/v1/assessment/redundancy"),
+    ("GET", "/v1/analytics/funnels"),
+    ("GET", "/v1/analytics/funnels/people"),
+    ("GET", "/v1/analytics/paths"),
+    ("GET", "/v1/analytics/repeated-identification"),
+    ("GET", "/v1/analytics/cross-channel"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

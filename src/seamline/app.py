@@ -24,6 +24,8 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seamline import __version__
+from seamline.analytics.service import Analytics
+from seamline.api.analytics import router as analytics_router
 from seamline.api.assessment import router as assessment_router
 from seamline.api.cases import router as cases_router
 from seamline.api.communications import router as communications_router
@@ -277,6 +279,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         app.state.matching = matcher
         # The journeys' prefill counters join trait provenance in the redundant-collection report.
         app.state.assessment = Assessment(engine, app.state.templates, settings.assessment, collection_counts)
+        app.state.analytics = Analytics(engine)
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.
@@ -346,6 +349,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(matching_router)
     app.include_router(tasks_router)
     app.include_router(assessment_router)
+    app.include_router(analytics_router)
     app.include_router(preferences_router(settings))
     app.include_router(links_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.

@@ -12,8 +12,8 @@ from seamline.cli import COMMANDS, load
 
 HEAVY = ("pandas", "duckdb", "splink", "fastapi", "seamline.matching.model")
 # The commands that match records or serve the API (which answers matching requests), and the communications
-# assessment, whose reports run on DuckDB.
-MATCHING = {"serve", "worker", "match", "assess"}
+# assessment and journey analytics, whose reports run on DuckDB.
+MATCHING = {"serve", "worker", "match", "assess", "analytics"}
 
 
 def _imported_after(code: str) -> set[str]:

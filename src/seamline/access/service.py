@@ -42,6 +42,7 @@ SCOPES = (
     "errors:read",
     "errors:write",
     "reports:read",  # the communications assessment's reports: aggregates, no person
+    "analytics:read",  # journey analytics: aggregates; the people behind a number also need profiles:read
     "inbox:read",
     "inbox:write",
     "decisions",

@@ -56,6 +56,7 @@ COMMANDS: dict[str, Entry] = {
         "assess",
         "Write the communications assessment as files for a steering meeting (CSV, JSON and an SVG flow map).",
     ),
+    "analytics": Entry("analytics", "app", "Journey analytics: funnels and the paths people took after dropping off."),
     "decisions": Entry("decisions", "app", "The decision point: the action catalog, the propensity model, decisions."),
 }
 

@@ -119,6 +119,17 @@ def bars(
     return {"data": data, "layout": layout}
 
 
+def funnel(steps: Sequence[str], series: Mapping[str, Sequence[int]], *, title: str) -> Figure:
+    """A funnel: one trace per series (everyone, or each group of a breakdown), people reaching each step."""
+    data = [
+        {"type": "funnel", "name": name, "y": list(steps), "x": list(values), "textinfo": "value+percent initial"}
+        for name, values in series.items()
+    ]
+    layout = {"title": {"text": title}, "font": FONT, "height": 420, "margin": {"l": 220, "r": 10, "t": 50, "b": 40},
+              "funnelmode": "group"}  # fmt: skip
+    return {"data": data, "layout": layout}
+
+
 def lines(
     x: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str, percent: bool = False
 ) -> Figure:

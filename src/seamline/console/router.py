@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from seamline.console import (
     actions,
     admin,
+    analytics,
     case_actions,
     cases,
     communications,
@@ -29,6 +30,6 @@ PAGES = (shell, customer, cases, case_actions, journeys, tasks, matches, admin, 
 
 def mount_console(app: FastAPI) -> None:
     """Add the console's pages and its static files (public: a stylesheet holds no personal data)."""
-    for module in (*PAGES, actions, communications):
+    for module in (*PAGES, actions, communications, analytics):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

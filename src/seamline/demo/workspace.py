@@ -20,6 +20,7 @@ from seamline.demo.comm_errors import STATEMENTS, known_profiles, report_demo_er
 from seamline.demo.communications import communication_events, import_print_log, print_send_log
 from seamline.demo.decisions import decision_traffic
 from seamline.demo.feed import send, wait_until_ready
+from seamline.demo.funnel import funnel_traffic
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.messages import queue_demo_messages
 from seamline.demo.moments import install_rules, moments_traffic
@@ -83,7 +84,10 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
     rows = import_silos(engine, people, DEMO_SEED, settings.data_dir / "demo")
     install_rules(settings.data_dir / "rules")  # the moments that go to a person (seamline.demo.moments)
     now = utcnow()
-    traffic = [*channel_traffic(people, now), *moments_traffic(people, now), *decision_traffic(people, now)]
+    traffic = [
+        *channel_traffic(people, now), *moments_traffic(people, now), *decision_traffic(people, now),
+        *funnel_traffic(people, now),  # a mortgage application funnel (console: Reports → Funnels)
+    ]  # fmt: skip
     return DemoWorkspace(keys, logins, bridge_key, people, rows, traffic)
 
 

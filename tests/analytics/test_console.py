@@ -1,0 +1,48 @@
+"""Funnels and paths in the console's reports area: roles that view reports see the numbers; only a role that may
+also view customers opens the people behind a number, and each one shown is audited."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from seamline.audit.service import entries
+from seamline.core.db import unit_of_work
+from tests.analytics.world import FUNNEL, build
+from tests.console.conftest import SignIn, log_in
+
+QUERY = {"steps": "\n".join(FUNNEL), "since": "2026-11-01", "until": "2026-11-30", "window_hours": "168"}
+
+
+def test_report_roles_see_the_numbers_and_only_customer_roles_the_people(
+    console: TestClient, sign_in: SignIn, engine: Engine
+) -> None:
+    world = build(engine)
+    people = f"/console/reports/funnels/people?{urlencode({**QUERY, 'step': 1, 'outcome': 'dropped'})}"
+    for role in ("analyst", "communications", "supervisor"):
+        sign_in(role)
+        funnel = console.get(f"/console/reports/funnels?{urlencode(QUERY)}")
+        assert funnel.status_code == 200, (role, funnel.text[:300])
+        assert "script-src 'self'" in funnel.headers["content-security-policy"]
+        assert 'id="funnel-chart"' in funnel.text
+        assert ("/console/reports/funnels/people?" in funnel.text) == (role == "supervisor")
+        paths = console.get(f"/console/reports/paths?{urlencode({**QUERY, 'step': 1})}")
+        assert paths.status_code == 200
+        assert "email: doc_reminder → case (phone)" in paths.text
+        assert console.get("/console/reports/charts/plotly.min.js").text.startswith("/**\n* plotly.js v")
+        listed = console.get(people)
+        assert listed.status_code == (200 if role == "supervisor" else 403), role
+    assert f'href="/console/customers/{world.person("P4")}"' in listed.text
+    with unit_of_work(engine, write=False) as session:
+        audited = entries(session, subject_type="profile", subject_id=str(world.person("P4")))
+    assert [(e.actor, e.surface, e.detail["report"]) for e in audited] == [("console:supervisor", "console", "funnel")]
+    for role in ("agent", "admin"):
+        sign_in(role)
+        assert console.get("/console/reports/funnels").status_code == 403
+        assert console.get("/console/reports/paths").status_code == 403
+    log_in(console, "analyst")
+    bad = console.get(f"/console/reports/funnels?{urlencode({**QUERY, 'steps': 'Started' + chr(10) + 'journey:X'})}")
+    assert bad.status_code == 400
+    assert "steps (line 2)" in bad.text
