@@ -84,6 +84,7 @@ from seamline.outbox.service import lag_seconds
 from seamline.pipeline.registry import Pipeline
 from seamline.preferences.service import signing_secret, unsubscribe_link
 from seamline.privacy.forgetting import ErasureFollower
+from seamline.reports.dashboards import Dashboards
 from seamline.worker.dispatcher import build_dispatcher
 from seamline.worker.runner import Worker
 from seamline.worker.supervisor import WorkerHealth, WorkerSupervisor
@@ -277,6 +278,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         app.state.matching = matcher
         # The journeys' prefill counters join trait provenance in the redundant-collection report.
         app.state.assessment = Assessment(engine, app.state.templates, settings.assessment, collection_counts)
+        app.state.dashboards = Dashboards(engine, app.state.assessment, settings.reports)
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.

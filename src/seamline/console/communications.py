@@ -22,7 +22,7 @@ from seamline.assessment.service import Assessment
 from seamline.console import charts
 from seamline.console.auth import requires
 from seamline.console.pages import HEADERS, render
-from seamline.users.permissions import ASSESS_COMMUNICATIONS
+from seamline.users.permissions import ASSESS_COMMUNICATIONS, VIEW_REPORTS
 from seamline.users.service import SignedIn
 
 router = APIRouter(prefix="/console")
@@ -72,8 +72,9 @@ def _page(request: Request, template: str, user: SignedIn, tab: str, scope: Scop
 
 
 @router.get("/charts/plotly.min.js", include_in_schema=False)
-async def plotly_js(_user: Assessor) -> FileResponse:
-    """plotly.js as the installed `plotly` package ships it (its version pinned by the package's)."""
+async def plotly_js(_user: Annotated[SignedIn, Depends(requires(VIEW_REPORTS))]) -> FileResponse:
+    """plotly.js as the installed `plotly` package ships it (its version pinned by the package's), for every page
+    with charts: the communications assessment and the reports area."""
     return FileResponse(
         charts.PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "private, max-age=86400"}
     )
