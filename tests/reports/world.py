@@ -68,7 +68,11 @@ def build(engine: Engine, tmp_path: Path, config: ReportsConfig | None = None) -
             *(_choice(i, T, "electronic", document_type="statements") for i in (1, 2, 3)),
             _choice(4, T, "paper", document_type="statements"),
         ])  # fmt: skip
-        session.add(JourneyDefinitionRow(key="open_account", name="Open an account", body={"steps": STEPS}, revision=1, loaded_at=T))
+        session.add(
+            JourneyDefinitionRow(
+                key="open_account", name="Open an account", body={"steps": STEPS}, revision=1, loaded_at=T
+            )
+        )
         session.add_all([
             _instance(1, "completed", None), _instance(2, "completed", None), _instance(3, "abandoned", "verify"),
             _instance(4, "open", "details"), _instance(5, "joined", "details", joined=4),

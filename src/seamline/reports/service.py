@@ -117,7 +117,7 @@ def save_report(
     """Save a report with its filters under a name (the user's own report of that name is replaced)."""
     name = name.strip()
     errors = []
-    if not name or len(name) > MAX_NAME:
+    if not name or len(name) > MAX_NAME or not name.isprintable():
         errors.append(FieldError("name", "invalid", f"a name of 1-{MAX_NAME} characters"))
     found = entry(report)
     if found is None or not may(user.role, found.permission):
@@ -126,10 +126,9 @@ def save_report(
         raise InvalidInput(errors, "the report was not saved")
     row = repository.saved_named(session, user.id, name)
     if row is None:
-        row = SavedReport(name=name, report=report, owner_id=user.id, created_at=now)
-        repository.add(session, row)
+        row = SavedReport(name=name, owner_id=user.id, created_at=now)
     row.report, row.filters, row.is_shared, row.updated_at = report, filters.as_query(), shared, now
-    session.flush()
+    repository.add(session, row)
     return saved_report(session, user, row.id)
 
 
@@ -240,7 +239,7 @@ def run_due(session: Session, now: datetime, compute: Compute, *, console_url: s
             for address in schedule.recipients:
                 payload: dict[str, Any] = {"to": address, "subject": subject, "text": text, "html": html}
                 enqueue(
-                    session, REPORT_KIND, address, payload, not_before=now,
+                    session, REPORT_KIND, address, payload,
                     idempotency_key=f"report_schedule:{schedule.id}:{due_at}:{address}",
                 )  # fmt: skip
             queued += len(schedule.recipients)
