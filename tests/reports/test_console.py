@@ -38,7 +38,8 @@ def test_roles_decide_who_sees_which_report(
     assert 'href="/console/reports/overview"' in index
     assert 'href="/console/communications"' not in index  # the assessment is not a supervisor's
     page = console.get("/console/reports/overview", params=QUERY).text
-    assert 'data-tile="volumes"' in page and 'data-tile="effectiveness"' not in page
+    assert 'data-tile="volumes"' in page
+    assert 'data-tile="effectiveness"' not in page
     assert console.get("/console/reports/export/overview/effectiveness/by_channel").status_code == 404
     assert console.get("/console/reports/export/assessment/x/y").status_code == 404
     for role in ("analyst", "communications"):
@@ -63,9 +64,11 @@ def test_the_overview_shows_every_tile_and_the_missing_ones_say_so(
         assert f'data-tile="{tile}" data-state="not-available"' in page, tile
     assert "Filters it applies: period, product, channel, segment." in page
     assert "Filters it applies: none (it shows the present state)." in page  # journeys
-    assert "<td>75.0%</td>" in page and "<td>20.0%</td>" in page
+    assert "<td>75.0%</td>" in page
+    assert "<td>20.0%</td>" in page
     refused = console.get("/console/reports/overview", params={"since": "soon"})
-    assert refused.status_code == 400 and "since" in refused.text
+    assert refused.status_code == 400
+    assert "since" in refused.text
 
 
 def test_every_table_exports_as_csv_and_json(
@@ -116,14 +119,17 @@ def test_save_share_and_schedule_through_the_forms(
     )
     assert saved.status_code == 303
     index = console.get("/console/reports").text
-    assert "December by channel" in index and "channel email" in index and "shared" in index
+    assert "December by channel" in index
+    assert "channel email" in index
+    assert "shared" in index
     opened = console.get("/console/reports/saved/1", follow_redirects=False)
     assert opened.headers["location"] == "/console/reports/overview?since=2026-11-01&until=2026-12-31&channel=email"
     bad = console.post(
         "/console/reports/saved/1/schedules",
         data={"csrf_token": token, "recipients": "nope", "cadence": "daily", "hour": "7"},
     )
-    assert bad.status_code == 400 and "recipients" in bad.text
+    assert bad.status_code == 400
+    assert "recipients" in bad.text
     done = console.post(
         "/console/reports/saved/1/schedules",
         data={"csrf_token": token, "recipients": "cx@bank.example", "cadence": "weekly", "weekday": "0", "hour": "6"},

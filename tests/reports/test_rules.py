@@ -61,8 +61,10 @@ def test_one_export_of_a_table_as_csv_and_json() -> None:
 def test_the_catalog_names_real_permissions_and_leaves_slots_for_other_parts() -> None:
     assert all(r.permission in PERMISSIONS for r in REPORTS)
     overview = entry("overview")
-    assert overview is not None and overview.is_dashboard
+    assert overview is not None
+    assert overview.is_dashboard
     empty = {s.key for s in overview.tiles if s.provider is None}
     assert empty == {"repeated_identification", "feedback"}
     assessment = entry("assessment")
-    assert assessment is not None and not assessment.is_dashboard
+    assert assessment is not None
+    assert not assessment.is_dashboard

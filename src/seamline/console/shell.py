@@ -118,4 +118,3 @@ async def logout(request: Request, ctx: Ctx, _form: Form) -> Response:
     response = RedirectResponse("/console/login?signed_out=1", status_code=303, headers=HEADERS)
     clear_session_cookie(response, request, ctx.config)
     return response
-
