@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 
 from seamline.reports.catalog import OVERVIEW_TILES, ReportEntry, TileSlot, entry, trend_tile
 from seamline.reports.config import ReportsConfig
-from seamline.reports.dashboards import Dashboard, Dashboards
+from seamline.reports.dashboards import Dashboard, Dashboards, TileCache
 from seamline.reports.filters import Filters
+from seamline.reports.tiles import Tile
 from tests.reports.world import DECEMBER, build
 
 OVERVIEW = entry("overview")
@@ -108,3 +109,30 @@ def test_a_filled_slot_and_the_tile_cache(engine: Engine, tmp_path: Path) -> Non
         "responses": 52,
     }
     assert isinstance(dashboards, Dashboards)
+
+
+def test_a_stale_tile_is_shown_while_it_is_refreshed_behind(engine: Engine, tmp_path: Path) -> None:
+    dashboards = build(engine, tmp_path)
+    clock = [0.0]
+    dashboards.cache = TileCache(60, 3600, clock=lambda: clock[0])
+    values = iter(range(1, 100))
+
+    def counter(reading: object, filters: object) -> Tile:
+        return Tile("n", "N", figures=(("n", str(next(values))),))
+
+    report = ReportEntry("n", "N", "/console/reports/overview", "reports:view", "", (TileSlot("n", "N", counter),))
+
+    def shown() -> str:
+        tile = dashboards.compute(report, DECEMBER, "analyst").tile("n")
+        assert tile is not None
+        return tile.figures[0][1]
+
+    assert shown() == "1"  # computed while the page waits: there was none
+    clock[0] = 59.0
+    assert shown() == "1"  # fresh
+    clock[0] = 61.0
+    assert shown() == "1"  # stale: shown, and refreshed behind
+    dashboards.wait_for_refreshes()
+    assert shown() == "2"
+    clock[0] = 61.0 + 3600
+    assert shown() == "3"  # too old to show: computed while the page waits
