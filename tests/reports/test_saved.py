@@ -143,3 +143,12 @@ def test_a_schedule_whose_owner_was_disabled_sends_nothing(engine: Engine, setti
     with unit_of_work(engine, write=False) as session:
         [schedule] = service.saved_report(session, ann, saved).schedules
     assert schedule.last_outcome == "not sent: its owner's account is disabled or gone"
+
+
+def test_a_saved_link_keeps_any_product_name_whole(engine: Engine) -> None:
+    ann = make_user(engine, "ann", "analyst")
+    with unit_of_work(engine) as session:
+        saved = service.save_report(
+            session, ann, "A&B", "overview", Filters(product="Loans & Cards"), shared=False, now=NOW
+        )
+    assert saved.link == "/console/reports/overview?product=Loans+%26+Cards"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -39,7 +40,7 @@ _env.filters["cell"] = _cell
 
 def message_of(name: str, dashboard: Dashboard, console_url: str) -> tuple[str, str, str]:
     """(subject, text, html) of a saved dashboard's email."""
-    query = "&".join(f"{k}={v}" for k, v in dashboard.filters.as_query().items())
+    query = urlencode(dashboard.filters.as_query())
     link = f"{console_url.rstrip('/')}{dashboard.entry.path}" + (f"?{query}" if query else "")
     values = {
         "name": name, "dashboard": dashboard, "filters": dashboard.filters.describe(), "link": link,

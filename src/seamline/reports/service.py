@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
@@ -61,7 +62,7 @@ class SavedView:
     @property
     def link(self) -> str:
         """The report's page with the saved filters."""
-        query = "&".join(f"{k}={v}" for k, v in self.filters.as_query().items())
+        query = urlencode(self.filters.as_query())
         return f"{self.report.path}?{query}" if query else self.report.path
 
 
