@@ -207,6 +207,8 @@ for _method, _path in (
     ("GET", "/v1/assessment/effectiveness"),
     ("GET", "/v1/assessment/bottlenecks"),
     ("GET", "/v1/assessment/redundancy"),
+    ("GET", "/v1/reports/{report}"),
+    ("GET", "/v1/reports/{report}/{tile}/{table}"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

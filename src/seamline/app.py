@@ -44,6 +44,7 @@ from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
 from seamline.api.providers import build_router as providers_router
+from seamline.api.reports import router as reports_router
 from seamline.api.tasks import router as tasks_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
@@ -348,6 +349,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(matching_router)
     app.include_router(tasks_router)
     app.include_router(assessment_router)
+    app.include_router(reports_router)
     app.include_router(preferences_router(settings))
     app.include_router(links_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.
