@@ -20,6 +20,7 @@ from tests.support.builders import make_user
 
 ROLES = ("agent", "supervisor", "analyst", "admin", "communications")
 ASSESSORS = frozenset({"analyst", "communications"})  # the communications assessment: aggregates, no person
+REPORTERS = frozenset({"supervisor", "analyst", "communications"})  # the reports area: aggregates, no person
 ANY_ROLE = frozenset(ROLES)
 PEOPLE = frozenset({"agent", "supervisor"})
 # Who needs no session or key at all, and why that is safe.
@@ -56,19 +57,25 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/v1/journeys/resume"): RESUME_TOKEN,
     ("PUT", "/v1/journeys/resume/steps/{step}/draft"): RESUME_TOKEN,
     ("POST", "/v1/journeys/resume/steps/{step}/complete"): RESUME_TOKEN,
-    ("GET", "/console/reports"): frozenset({"supervisor", "analyst", "communications"}),
-    ("GET", "/console/reports/funnels"): frozenset({"supervisor", "analyst", "communications"}),  # aggregates
-    ("GET", "/console/reports/paths"): frozenset({"supervisor", "analyst", "communications"}),
-    ("GET", "/console/reports/charts/plotly.min.js"): frozenset({"supervisor", "analyst", "communications"}),
+    ("GET", "/console/reports/funnels"): REPORTERS,  # aggregates
+    ("GET", "/console/reports/paths"): REPORTERS,
     # The people behind a funnel's number: reports and customers both (each one shown is audited).
     ("GET", "/console/reports/funnels/people"): frozenset({"supervisor"}),
+    ("GET", "/console/reports"): REPORTERS,
+    ("GET", "/console/reports/overview"): REPORTERS,  # its channel-effectiveness tile only for ASSESSORS
+    ("GET", "/console/reports/export/{report}/{tile}/{table}"): REPORTERS,  # a report the role may open, else 404
+    ("POST", "/console/reports/saved"): REPORTERS,
+    ("GET", "/console/reports/saved/{saved_id}"): REPORTERS,  # own or shared, of a report the role may open
+    ("POST", "/console/reports/saved/{saved_id}/delete"): REPORTERS,  # its owner's
+    ("POST", "/console/reports/saved/{saved_id}/schedules"): REPORTERS,  # its owner's
+    ("POST", "/console/reports/schedules/{schedule_id}/delete"): REPORTERS,  # its owner's
     ("GET", "/console/communications"): ASSESSORS,
     ("GET", "/console/communications/flow"): ASSESSORS,
     ("GET", "/console/communications/effectiveness"): ASSESSORS,
     ("GET", "/console/communications/bottlenecks"): ASSESSORS,
     ("GET", "/console/communications/redundancy"): ASSESSORS,
     ("GET", "/console/communications/export/{report}"): ASSESSORS,
-    ("GET", "/console/charts/plotly.min.js"): ASSESSORS,  # only the pages that draw charts load it
+    ("GET", "/console/charts/plotly.min.js"): ANY_ROLE,  # a library, not data: every role's reports may draw charts
     ("GET", "/console/find"): PEOPLE,
     ("GET", "/console/customers/{profile_id}"): PEOPLE,
     ("POST", "/console/customers/{profile_id}/corrections"): PEOPLE,
@@ -209,6 +216,8 @@ for _method, _path in (
     ("GET", "/v1/analytics/paths"),
     ("GET", "/v1/analytics/repeated-identification"),
     ("GET", "/v1/analytics/cross-channel"),
+    ("GET", "/v1/reports/{report}"),
+    ("GET", "/v1/reports/{report}/{tile}/{table}"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

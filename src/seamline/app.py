@@ -46,6 +46,7 @@ from seamline.api.preferences import build_router as preferences_router
 from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
 from seamline.api.providers import build_router as providers_router
+from seamline.api.reports import router as reports_router
 from seamline.api.tasks import router as tasks_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
@@ -86,6 +87,7 @@ from seamline.outbox.service import lag_seconds
 from seamline.pipeline.registry import Pipeline
 from seamline.preferences.service import signing_secret, unsubscribe_link
 from seamline.privacy.forgetting import ErasureFollower
+from seamline.reports.dashboards import Dashboards
 from seamline.worker.dispatcher import build_dispatcher
 from seamline.worker.runner import Worker
 from seamline.worker.supervisor import WorkerHealth, WorkerSupervisor
@@ -280,6 +282,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         # The journeys' prefill counters join trait provenance in the redundant-collection report.
         app.state.assessment = Assessment(engine, app.state.templates, settings.assessment, collection_counts)
         app.state.analytics = Analytics(engine)
+        app.state.dashboards = Dashboards(engine, app.state.assessment, settings.reports)
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.
@@ -350,6 +353,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(tasks_router)
     app.include_router(assessment_router)
     app.include_router(analytics_router)
+    app.include_router(reports_router)
     app.include_router(preferences_router(settings))
     app.include_router(links_router(settings))
     # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) as the fastapi-offline package ships it: no CDN.

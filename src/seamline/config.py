@@ -27,6 +27,7 @@ from seamline.matching.config import MatchingConfig
 from seamline.outbox.config import OutboxConfig
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.profiles.vocabulary import Vocabulary, VocabularyConfig
+from seamline.reports.config import ReportsConfig
 from seamline.tasks.config import TasksConfig
 from seamline.triggers.config import TriggersConfig
 from seamline.users.config import ConsoleConfig
@@ -138,6 +139,7 @@ class Settings(BaseSettings):
     triggers: TriggersConfig = Field(default_factory=TriggersConfig)
     errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
     assessment: AssessmentConfig = Field(default_factory=AssessmentConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
     sms: ProviderConfig = Field(default_factory=ProviderConfig, description="SMS: twilio or webhook.")
     push: ProviderConfig = Field(default_factory=ProviderConfig, description="Push: fcm or webhook.")
 

@@ -21,6 +21,7 @@ def import_all_models() -> None:
     import seamline.outbox.models
     import seamline.privacy.models
     import seamline.profiles.models
+    import seamline.reports.models
     import seamline.sources.models
     import seamline.tasks.models
     import seamline.triggers.models

@@ -31,7 +31,7 @@ def test_report_roles_see_the_numbers_and_only_customer_roles_the_people(
         paths = console.get(f"/console/reports/paths?{urlencode({**QUERY, 'step': 1})}")
         assert paths.status_code == 200
         assert "email: doc_reminder → case (phone)" in paths.text
-        assert console.get("/console/reports/charts/plotly.min.js").text.startswith("/**\n* plotly.js v")
+        assert console.get("/console/charts/plotly.min.js").text.startswith("/**\n* plotly.js v")
         listed = console.get(people)
         assert listed.status_code == (200 if role == "supervisor" else 403), role
     assert f'href="/console/customers/{world.person("P4")}"' in listed.text

@@ -200,3 +200,24 @@ def collections(con: duckdb.DuckDBPyConnection) -> list[Row]:
         """,
         [],
     )
+
+
+def channel_days(con: duckdb.DuckDBPyConnection, scope: Scope, segment: str | None) -> list[Row]:
+    """Per day (UTC, days since the epoch) x channel (x product when segmented): messages, held, sent, delivered,
+    opened, clicked and failed — the CX overview's volumes and channel effectiveness in one scan of the facts."""
+    where, params = scope.where()
+    seg = "coalesce(product, '(no product)')" if segment == "product" else "NULL"
+    return _rows(
+        con,
+        f"""
+        SELECT CAST(floor(sent_at / 86400) AS BIGINT) AS day, channel, {seg} AS segment, count(*) AS volume,
+               count(*) FILTER (WHERE is_suppressed) AS held,
+               count(*) FILTER (WHERE NOT is_suppressed) AS sent,
+               count(*) FILTER (WHERE is_delivered) AS delivered,
+               count(*) FILTER (WHERE is_opened) AS opened,
+               count(*) FILTER (WHERE is_clicked) AS clicked,
+               count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
+        FROM facts WHERE {where} GROUP BY ALL ORDER BY day, channel
+        """,
+        params,
+    )

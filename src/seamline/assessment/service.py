@@ -116,6 +116,14 @@ class Assessment:
             rows = queries.effectiveness(con, scope, goals, self.config.contacts_after_days * 86_400.0, segment)
         return effectiveness.build(rows, declared, self.config.channel_costs)
 
+    def channel_days(self, scope: Scope | None = None, *, segment: str | None = None) -> list[dict[str, Any]]:
+        """Per day x channel (x product): messages, held, sent, delivered, opened, clicked, failed (the CX overview)."""
+        if segment is not None and segment not in SEGMENTS:
+            raise ValueError(f"{segment!r} is not a segment")  # the edges check before
+        declared = declarations(self.catalog)
+        with self.replica.reading(self._open, self._goals(declared)) as con:
+            return queries.channel_days(con, scope or Scope(), segment)
+
     def bottlenecks(self, scope: Scope | None = None) -> Bottlenecks:
         """Latency and breaks per path, and growing queues: the worst break first."""
         scope = scope or Scope()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from seamline.consent.models import ConsentChoice
@@ -149,3 +150,25 @@ def scrub(session: Session, profile_ids: Sequence[int], actor: str, evidence: di
         .values(actor=actor, evidence=evidence)
     )
     return int(result.rowcount or 0)
+
+
+def coverage(session: Session, now: datetime) -> list[tuple[str, str | None, str | None, str | None, str, int]]:
+    """(kind, purpose, channel, document_type, value, profiles): each profile's newest customer-wide choice per
+    subject in effect now (a product's or topic's own choice is not coverage of the customer), counted."""
+    c = _TABLE.c
+    subject = (c.profile_id, c.kind, c.purpose, c.channel, c.document_type)
+    newest = (
+        select(
+            *subject[1:], c.value, c.expires_at,
+            func.row_number().over(partition_by=subject, order_by=(c.effective_at.desc(), c.id.desc())).label("n"),
+        )
+        .where(c.product.is_(None), c.topic.is_(None), c.effective_at <= now)
+        .subquery()
+    )  # fmt: skip
+    n = newest.c
+    query = (
+        select(n.kind, n.purpose, n.channel, n.document_type, n.value, func.count())
+        .where(n.n == 1, or_(n.expires_at.is_(None), n.expires_at > now))
+        .group_by(n.kind, n.purpose, n.channel, n.document_type, n.value)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in session.execute(query).all()]

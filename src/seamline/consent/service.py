@@ -318,3 +318,22 @@ def scrub_choices(session: Session, profile_ids: Sequence[int], *, actor: str, e
     """Erasure: keep each decision (what, which channel, when, granted or denied) as proof of what was honoured,
     but replace who stated it and its evidence (ip, user agent, message ids), which are personal; returns how many."""
     return repository.scrub(session, profile_ids, actor, dict(evidence))
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCount:
+    """How many profiles' newest customer-wide choice of one subject is `value` (granted/denied, paper/electronic)."""
+
+    kind: str  # consent or delivery
+    purpose: str | None
+    channel: str | None
+    document_type: str | None
+    value: str
+    profiles: int
+
+
+def coverage(session: Session, *, now: datetime | None = None) -> list[CoverageCount]:
+    """Consent and paperless coverage: per purpose x channel and per document type, how many customers' newest
+    customer-wide choice in effect says what (customers with no choice are not counted; the caller knows how many
+    customers there are)."""
+    return [CoverageCount(*row) for row in repository.coverage(session, now or utcnow())]

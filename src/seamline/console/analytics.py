@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from seamline.analytics.service import MAX_WINDOW_HOURS, Analytics, Funnel, FunnelQuery, Period, audit_people
 from seamline.analytics.steps import BREAKDOWNS, MAX_STEPS
@@ -78,14 +78,6 @@ def _page(request: Request, template: str, user: SignedIn, tab: str, query: Funn
     page = render(request, template, user, tabs=TABS, tab=tab, form=form, breakdowns=BREAKDOWNS, **values)
     page.headers["Content-Security-Policy"] = CHART_CSP
     return page
-
-
-@router.get("/charts/plotly.min.js", include_in_schema=False)
-async def plotly_js(_user: Viewer) -> FileResponse:
-    """plotly.js for the reports area (every role that views reports, not only the communications assessors)."""
-    return FileResponse(
-        charts.PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "private, max-age=86400"}
-    )
 
 
 def _funnel_figure(funnel: Funnel) -> charts.Figure:

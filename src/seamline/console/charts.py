@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from seamline.assessment.flowmap import FlowMap
 from seamline.assessment.scope import STAGE_LABELS, STAGES
+from seamline.reports.tiles import LINES, Chart
 
 _PLOTLY = find_spec("plotly")  # found, not imported: its Python side is not used
 PLOTLY_JS = Path(_PLOTLY.origin if _PLOTLY and _PLOTLY.origin else "plotly").parent / "package_data" / "plotly.min.js"
@@ -199,3 +200,10 @@ def sankey_svg(flow: FlowMap, *, width: int = 1200, height: int = 640, title: st
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def figure_of(chart: Chart) -> Figure:
+    """A report tile's chart (seamline.reports.tiles.Chart) as a figure of this module."""
+    if chart.kind == LINES:
+        return lines(chart.categories, chart.series, title=chart.title)
+    return bars(chart.categories, chart.series, title=chart.title, percent=chart.percent, horizontal=chart.horizontal)

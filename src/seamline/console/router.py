@@ -20,6 +20,7 @@ from seamline.console import (
     matches,
     outbox,
     problems,
+    reports,
     shell,
     tasks,
 )
@@ -30,6 +31,6 @@ PAGES = (shell, customer, cases, case_actions, journeys, tasks, matches, admin, 
 
 def mount_console(app: FastAPI) -> None:
     """Add the console's pages and its static files (public: a stylesheet holds no personal data)."""
-    for module in (*PAGES, actions, communications, analytics):
+    for module in (*PAGES, actions, communications, analytics, reports):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -1,4 +1,4 @@
-"""The shell: login, logout, the home page by role, and the reports placeholder."""
+"""The shell: login, logout and the home page by role."""
 
 from __future__ import annotations
 
@@ -21,14 +21,12 @@ from seamline.console.auth import (
     is_login_token,
     new_login_token,
     optional_user,
-    requires,
     safe_next,
     set_login_cookie,
     set_session_cookie,
 )
 from seamline.console.pages import HEADERS, render
 from seamline.core.db import unit_of_work
-from seamline.users.permissions import VIEW_REPORTS
 from seamline.users.service import LOGIN_REFUSED, SignedIn, log_in, log_out
 
 router = APIRouter(prefix="/console")
@@ -120,8 +118,3 @@ async def logout(request: Request, ctx: Ctx, _form: Form) -> Response:
     response = RedirectResponse("/console/login?signed_out=1", status_code=303, headers=HEADERS)
     clear_session_cookie(response, request, ctx.config)
     return response
-
-
-@router.get("/reports", include_in_schema=False)
-async def reports(request: Request, user: Annotated[SignedIn, Depends(requires(VIEW_REPORTS))]) -> Response:
-    return render(request, "reports.html", user)

@@ -25,6 +25,7 @@ from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.messages import queue_demo_messages
 from seamline.demo.moments import install_rules, moments_traffic
 from seamline.demo.privacy import open_privacy_requests
+from seamline.demo.reports import save_demo_reports
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
 from seamline.demo.stories import open_conversations
@@ -75,8 +76,12 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
         logins = []
         for username, role, name in DEMO_USERS:
             password = secrets.token_urlsafe(9)
-            create_user(session, username, role, password, display_name=name, actor=_SETUP, config=settings.console)
+            user = create_user(
+                session, username, role, password, display_name=name, actor=_SETUP, config=settings.console
+            )
             logins.append(Login(username, role, password))
+            if role == "communications":
+                save_demo_reports(session, user)  # a saved, shared and scheduled report (console: Reports)
         _view, bridge_key = create_api_key(session, "demo-chat-and-email", ["cases:read", "cases:write"])
     load_demo_journeys(engine)
     people = demo_people()

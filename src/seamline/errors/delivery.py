@@ -1,5 +1,8 @@
 """The outbox handler of escalation notices (kind `error_notice`): plain email to the people the policy names, over
-the same SMTP server as customer email. Staff notices carry no customer data, so no consent is asked."""
+the same SMTP server as customer email. Staff notices carry no customer data, so no consent is asked.
+
+The same handler, under another kind, sends other staff email (the scheduled reports' `report_email`, which adds
+an HTML part): one way for Seamline to write to its own people."""
 
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ from seamline.outbox.service import DELIVERED, REFUSED, RETRY, Attempt, Entry
 class NoticeHandler:
     """Escalation notices: compose, then SMTP; one kept-open connection per send thread."""
 
-    kind = NOTICE_KIND
     is_concurrent = True
 
-    def __init__(self, config: EmailConfig) -> None:
+    def __init__(self, config: EmailConfig, kind: str = NOTICE_KIND) -> None:
+        self.kind = kind
         self._config = config
         self._local = threading.local()
         self._transports: list[email.SmtpTransport] = []
@@ -44,7 +47,7 @@ class NoticeHandler:
                 to=str(e.payload["to"]),
                 subject=str(e.payload["subject"]),
                 text=str(e.payload["text"]),
-                html=None,
+                html=str(e.payload["html"]) if e.payload.get("html") else None,
                 unsubscribe_url=None,
             )
             for e in entries

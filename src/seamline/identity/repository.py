@@ -309,6 +309,12 @@ def add_block(session: Session, a: int, b: int, merge_id: int | None, now: datet
         session.flush()
 
 
+def live_profiles(session: Session) -> int:
+    live = (Profile.merged_into_id.is_(None), Profile.erased_at.is_(None))
+    query = select(func.count()).select_from(Profile).where(*live)
+    return session.scalar(query) or 0
+
+
 def counts(session: Session) -> dict[str, int]:
     return {
         "profiles": session.scalar(select(func.count()).select_from(Profile).where(Profile.merged_into_id.is_(None)))

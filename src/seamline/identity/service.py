@@ -458,3 +458,8 @@ def record_homes(session: Session, link_type: str, source_ids: Sequence[int], *,
     members = repository.members_of(session, roots)
     merges = repository.live_merges_absorbing(session, [m[0] for m in members])
     return RecordHomes(roots, repository.links_with_origin(session, roots), members, merges)
+
+
+def customer_count(session: Session) -> int:
+    """How many customers there are: profiles neither merged into another nor erased (coverage's denominator)."""
+    return repository.live_profiles(session)

@@ -7,6 +7,7 @@ and the admin page leave the same trail.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -302,3 +303,9 @@ def log_out(session: Session, token: str, now: datetime | None = None) -> None:
     found = repository.session_by_token_hash(session, hash_key(token)) if token else None
     if found is not None:
         repository.revoke_session(session, found[0].id, now or utcnow())
+
+
+def users_by_id(session: Session, user_ids: Sequence[int]) -> dict[int, UserView]:
+    """The accounts of these ids that exist (for other domains that keep a user's id: saved reports' owners)."""
+    found = (repository.user_by_id(session, i) for i in sorted(set(user_ids)))
+    return {u.id: UserView.of(u) for u in found if u is not None}

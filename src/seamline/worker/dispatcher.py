@@ -37,6 +37,7 @@ from seamline.outbox.config import OutboxConfig
 from seamline.outbox.handlers import Handler
 from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt, Entry, claim, is_any_due, settle
 from seamline.preferences.service import signing_secret
+from seamline.reports.mail import REPORT_KIND
 
 log = logging.getLogger(__name__)
 PERSON_LOCKS = 16  # the advisory lock space of a person's sends (issue 16's one fatigue budget)
@@ -188,6 +189,7 @@ def build_dispatcher(engine: Engine, settings: Settings, *, unsubscribe_url: Uns
         PaperHandler(settings.data_dir / "print"),
         WebhookHandler(settings.consent, settings.outbox.webhook_timeout_seconds, settings.outbox.send_threads),
         NoticeHandler(settings.email),
+        NoticeHandler(settings.email, REPORT_KIND),  # scheduled reports: staff email like the notices
         # Delivery callbacks come back to this server's public address (api/providers.py).
         ProviderHandler(SMS_KIND, settings.sms, settings.consent, settings.public_base_url, policy),
         ProviderHandler(PUSH_KIND, settings.push, settings.consent, settings.public_base_url, policy),

@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.assessment.service import Assessment
+from seamline.communications.templates import Catalog
 from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
@@ -29,6 +31,10 @@ from seamline.core.jobs import claim_due, ensure_job, next_due
 from seamline.errors.config import ErrorsConfig, PolicyStore
 from seamline.errors.escalation import run_due as run_error_clocks
 from seamline.journeys.stalls import scan as scan_journeys
+from seamline.reports.catalog import ReportEntry
+from seamline.reports.dashboards import Dashboard, Dashboards
+from seamline.reports.filters import Filters
+from seamline.reports.service import run_due as send_scheduled_reports
 
 log = logging.getLogger(__name__)
 POLL = timedelta(seconds=1)
@@ -60,11 +66,38 @@ def error_clocks(config: ErrorsConfig) -> Job:
     return Job("errors.clocks", timedelta(seconds=config.check_seconds), ErrorClocks(config))
 
 
+class ScheduledReports:
+    """The scheduled reports due: each computed (on the job's session) and emailed through the outbox. The
+    assessment's columnar copy is built on the first run that needs it, not at start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._dashboards: Dashboards | None = None
+
+    def _compute(self, session: Session, entry: ReportEntry, filters: Filters, role: str, now: datetime) -> Dashboard:
+        if self._dashboards is None:
+            bind = session.get_bind()
+            engine = bind if isinstance(bind, Engine) else bind.engine
+            assessment = Assessment(engine, Catalog(self._settings.email.templates_dir), self._settings.assessment)
+            self._dashboards = Dashboards(engine, assessment, self._settings.reports)
+        return self._dashboards.compute(entry, filters, role, session=session, now=now)
+
+    def __call__(self, session: Session, now: datetime) -> int:
+        return send_scheduled_reports(session, now, self._compute, console_url=self._settings.public_base_url)
+
+
+def reports_schedules(settings: Settings) -> Job:
+    return Job(
+        "reports.schedules", timedelta(seconds=settings.reports.schedule_check_seconds), ScheduledReports(settings)
+    )
+
+
 def default_jobs(settings: Settings) -> list[Job]:
     """The jobs every worker runs (the worker adds its triggers' due steps, which need its pipeline)."""
     return [
         Job("journeys.stall_scan", timedelta(seconds=settings.journeys.stall_scan_seconds), scan_journeys),
         error_clocks(settings.errors),
+        reports_schedules(settings),
     ]
 
 

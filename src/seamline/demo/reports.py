@@ -1,0 +1,30 @@
+"""The demo bank's saved reports: a shared CX overview that Cora (communications) has sent to the CX team every
+Monday at 07:00 UTC, and her private view of email. Console: Reports."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from seamline.core.clock import utcnow
+from seamline.reports.filters import Filters
+from seamline.reports.service import save_report, schedule_report
+from seamline.users.service import UserView
+
+CX_TEAM = "cx-team@bank.example"
+
+
+def save_demo_reports(session: Session, owner: UserView) -> int:
+    """Save the demo's reports for `owner` and schedule the shared one; returns how many were saved."""
+    now = utcnow()
+    shared = save_report(session, owner, "Monthly CX overview", "overview", Filters(), shared=True, now=now)
+    schedule_report(session, owner, shared.id, [CX_TEAM], "weekly", 7, 0, now=now, max_recipients=20)
+    save_report(
+        session,
+        owner,
+        "Email, by product",
+        "overview",
+        Filters(channel="email", segment="product"),
+        shared=False,
+        now=now,
+    )
+    return 2

@@ -1,0 +1,48 @@
+"""What a tile provider is given: a read session, the assessment's columnar copy, the time, and the filters.
+
+A provider is `(Reading, Filters) -> Tile`. It reads through other domains' public services and never writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from seamline.assessment.scope import Scope
+from seamline.assessment.service import Assessment
+from seamline.reports.filters import Filters
+from seamline.reports.tiles import Tile
+
+
+@dataclass
+class Reading:
+    """One computation of a report: everything its tiles read, shared (the assessment's day x channel counts are
+    read once for the volumes and the effectiveness tiles)."""
+
+    session: Session
+    assessment: Assessment
+    now: datetime
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def window(self, filters: Filters) -> tuple[datetime, datetime]:
+        return filters.window(self.now.date())
+
+    def scope(self, filters: Filters) -> Scope:
+        """The assessment's scope of these filters (period, product and channel)."""
+        since, until = self.window(filters)
+        focus = {"channel": filters.channel} if filters.channel else {}
+        return Scope(since=since, until=until, product=filters.product, focus=focus)
+
+    def channel_days(self, filters: Filters) -> list[dict[str, Any]]:
+        """Messages per day x channel (x product when segmented), from the assessment's columnar copy."""
+        key = ("channel_days", filters)
+        if key not in self._memo:
+            self._memo[key] = self.assessment.channel_days(self.scope(filters), segment=filters.segment)
+        found: list[dict[str, Any]] = self._memo[key]
+        return found
+
+
+TileProvider = Callable[[Reading, Filters], Tile]

@@ -1,0 +1,23 @@
+"""The demo bank's saved reports: a shared overview scheduled weekly for the CX team, and a private one."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from seamline.core.db import unit_of_work
+from seamline.demo.reports import CX_TEAM, save_demo_reports
+from seamline.reports.service import saved_reports
+from tests.support.builders import make_user
+
+
+def test_the_demo_saves_a_shared_scheduled_report_and_a_private_one(engine: Engine) -> None:
+    cora, sam = make_user(engine, "cora", "communications"), make_user(engine, "sam", "supervisor")
+    with unit_of_work(engine) as session:
+        assert save_demo_reports(session, cora) == 2
+    with unit_of_work(engine, write=False) as session:
+        mine = {s.name: s for s in saved_reports(session, cora)}
+        theirs = [s.name for s in saved_reports(session, sam)]
+    assert set(mine) == {"Monthly CX overview", "Email, by product"}
+    [weekly] = mine["Monthly CX overview"].schedules
+    assert (weekly.cadence, weekly.weekday, weekly.hour, weekly.recipients) == ("weekly", 0, 7, (CX_TEAM,))
+    assert theirs == ["Monthly CX overview"]  # shared; the private one is Cora's alone
