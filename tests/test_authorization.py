@@ -75,7 +75,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/console/communications/bottlenecks"): ASSESSORS,
     ("GET", "/console/communications/redundancy"): ASSESSORS,
     ("GET", "/console/communications/export/{report}"): ASSESSORS,
-    ("GET", "/console/charts/plotly.min.js"): ANY_ROLE,  # a library, not data: every role's reports may draw charts
+    # Only the roles whose pages draw charts load it: the assessment's and the reports (communication errors').
+    ("GET", "/console/charts/plotly.min.js"): frozenset({"supervisor", "analyst", "communications"}),
     ("GET", "/console/find"): PEOPLE,
     ("GET", "/console/customers/{profile_id}"): PEOPLE,
     ("POST", "/console/customers/{profile_id}/corrections"): PEOPLE,
@@ -200,6 +201,7 @@ for _method, _path in (
     ("POST", "/v1/communication-errors/{error_id}/resolve"),
     ("POST", "/v1/communication-errors/{error_id}/regulatory"),
     ("POST", "/v1/communication-errors/{error_id}/fix"),
+    ("POST", "/v1/communication-errors/{error_id}/resend"),
     ("GET", "/v1/communication-problems/{problem_id}"),
     ("GET", "/v1/communication-problems/{problem_id}/blast-radius"),
     ("POST", "/v1/communication-problems/{problem_id}/close"),

@@ -111,3 +111,31 @@ def test_an_agent_fixes_a_misspelt_name_through_the_api(client: TestClient, engi
         f"/v1/communication-errors/{made['id']}/fix", json={"traits": {"first_name": "A"}}, headers=writer
     )
     assert again.status_code == 409
+
+
+def test_a_wrong_balance_is_corrected_and_re_sent_through_the_api(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    ada = person(client, engine, settings)
+    fields = {"first_name": "Ada", "product_name": "Current account", "balance": "£12.40"}
+    with unit_of_work(engine) as session:
+        log_external(
+            session,
+            [
+                ExternalCommunication(
+                    "s-9", ada, "statement", "email", "core", template="statement_ready", fields=fields
+                )
+            ],
+        )
+    reporter = key(engine, "errors:write")
+    made = client.post(
+        "/v1/communication-errors", json={"communication_ids": ["s-9"], "field": "balance"}, headers=reporter
+    ).json()
+    path = f"/v1/communication-errors/{made['id']}/resend"
+    assert client.post(path, json={"value": "£1,240.00"}, headers=reporter).status_code == 403
+    writer = key(engine, "errors:write", "profiles:write")
+    assert client.post(path, json={"value": ""}, headers=writer).status_code in (400, 422)
+    sent = client.post(path, json={"value": "£1,240.00"}, headers=writer)
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["status"], sent.json()["resent_communication_id"].startswith("msg_")) == ("resolved", True)
+    assert client.post(path, json={"value": "£1,240.00"}, headers=writer).status_code == 409

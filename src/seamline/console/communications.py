@@ -22,7 +22,8 @@ from seamline.assessment.service import Assessment
 from seamline.console import charts
 from seamline.console.auth import current_user, requires
 from seamline.console.pages import HEADERS, render
-from seamline.users.permissions import ASSESS_COMMUNICATIONS
+from seamline.core.errors import Forbidden
+from seamline.users.permissions import ASSESS_COMMUNICATIONS, VIEW_REPORTS, may
 from seamline.users.service import SignedIn
 
 router = APIRouter(prefix="/console")
@@ -71,10 +72,16 @@ def _page(request: Request, template: str, user: SignedIn, tab: str, scope: Scop
     return page
 
 
+async def _draws_charts(user: Annotated[SignedIn, Depends(current_user)]) -> SignedIn:
+    """The user, when some page their role opens draws charts: the assessment's, or the reports (errors' too)."""
+    if not (may(user.user.role, ASSESS_COMMUNICATIONS) or may(user.user.role, VIEW_REPORTS)):
+        raise Forbidden(f"the {user.user.role} role opens no page that draws charts")
+    return user
+
+
 @router.get("/charts/plotly.min.js", include_in_schema=False)
-async def plotly_js(_user: Annotated[SignedIn, Depends(current_user)]) -> FileResponse:
-    """plotly.js as the installed `plotly` package ships it (its version pinned by the package's): a library, not
-    data, so any signed-in user whose reports draw charts (communication errors' too) may load it."""
+async def plotly_js(_user: Annotated[SignedIn, Depends(_draws_charts)]) -> FileResponse:
+    """plotly.js as the installed `plotly` package ships it (its version pinned by the package's)."""
     return FileResponse(
         charts.PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "private, max-age=86400"}
     )
