@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert, select
 
 from seamline.analytics.service import Analytics, FunnelQuery
 from seamline.cases.models import Case
@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--postgres", action="store_true", help="a private PostgreSQL cluster (tests/support)")
     parser.add_argument("--database-url")
+    parser.add_argument("--reuse", action="store_true", help="measure a --database-url this script filled before")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="seamline-analytics-"))
     cluster = None
@@ -191,8 +192,13 @@ def run(url: str, args: argparse.Namespace) -> None:
     upgrade(engine)
     print(f"database: {engine.dialect.name}; {args.events:,} events; {_uptime()}")
     began = time.perf_counter()
-    next_id = generate(engine, args.events)
-    print(f"generated {next_id - 1:,} events in {time.perf_counter() - began:.0f} s")
+    if args.reuse:
+        with engine.connect() as conn:
+            next_id = int(conn.execute(select(func.max(ProfileEvent.event_id))).scalar() or 0) + 1
+        print(f"reusing {next_id - 1:,} events")
+    else:
+        next_id = generate(engine, args.events)
+        print(f"generated {next_id - 1:,} events in {time.perf_counter() - began:.0f} s")
 
     analytics = Analytics(engine, refresh_seconds=3600, rebuild_seconds=86_400)
     funnel = FunnelQuery(FUNNEL, window_hours=24 * 7)
@@ -210,7 +216,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     timed("repeated identification (warm copy)", max(args.runs // 2, 1), analytics.repeated_identification)
 
     fresh = max(args.events // 1000, 1000)
-    generate(engine, fresh, first_id=next_id, first_person=10_000_000)
+    generate(engine, fresh, first_id=next_id, first_person=10_000_000 + next_id)
     analytics.replica.refresh_seconds = 0.0
     began = time.perf_counter()
     analytics.funnel(funnel)

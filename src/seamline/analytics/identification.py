@@ -57,21 +57,26 @@ class RepeatedIdentification:
 def count(con: duckdb.DuckDBPyConnection, window: Window) -> RepeatedIdentification:
     """Repeated identification per person-day and per journey, in the period."""
     period, params = period_clause(window, "t")
-    ranked = (
-        "WITH x AS (SELECT profile_id, channel, floor(t / 86400) AS day, "
+    # Ranked once into a temporary table (the copy is held for this report alone), read by both questions.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ranked_identifications AS SELECT profile_id, channel, floor(t / 86400) AS day, "
         "row_number() OVER (PARTITION BY profile_id, floor(t / 86400) ORDER BY t, id) AS nth "
-        f"FROM identifications WHERE true{period})"
+        f"FROM identifications WHERE true{period}",
+        params,
     )
-    days_sql = (
-        f"{ranked}, d AS (SELECT profile_id, day, count(*) AS n, count(DISTINCT channel) AS ch FROM x GROUP BY ALL)\n"
-        "SELECT count(*), count(*) FILTER (WHERE n >= 2), count(*) FILTER (WHERE n >= 2 AND ch >= 2), avg(n), "
-        "coalesce(max(n), 0), count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n = 2), "
-        "count(*) FILTER (WHERE n = 3), count(*) FILTER (WHERE n = 4), count(*) FILTER (WHERE n >= 5) FROM d"
-    )
-    [row] = con.execute(days_sql, params).fetchall()
-    again = con.execute(
-        f"{ranked} SELECT channel, count(*) FROM x WHERE nth >= 2 GROUP BY channel ORDER BY 2 DESC, 1", params
-    ).fetchall()
+    try:
+        [row] = con.execute(
+            "WITH d AS (SELECT profile_id, day, count(*) AS n, count(DISTINCT channel) AS ch "
+            "FROM ranked_identifications GROUP BY ALL)\n"
+            "SELECT count(*), count(*) FILTER (WHERE n >= 2), count(*) FILTER (WHERE n >= 2 AND ch >= 2), avg(n), "
+            "coalesce(max(n), 0), count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n = 2), "
+            "count(*) FILTER (WHERE n = 3), count(*) FILTER (WHERE n = 4), count(*) FILTER (WHERE n >= 5) FROM d"
+        ).fetchall()
+        again = con.execute(
+            "SELECT channel, count(*) FROM ranked_identifications WHERE nth >= 2 GROUP BY channel ORDER BY 2 DESC, 1"
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS ranked_identifications")
     total, repeated = int(row[0]), int(row[1])
     days = DayFigures(
         person_days=total,

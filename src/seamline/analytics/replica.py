@@ -42,6 +42,14 @@ READERS = {
 MOVED = ("events", "communications", "cases")
 LOOKBACK = 200_000  # event ids read again when the copy holds fewer events than the store
 
+# An event as a path shows it, computed once when it is copied (not at every path view); NULL for the journey
+# family's and the log's own events, which the journey steps and the log stand for.
+EVENT_LABEL = """
+CASE WHEN NOT (type = 'track' AND (name LIKE 'Journey %' OR name LIKE 'Communication %')) THEN
+  CASE type WHEN 'track' THEN coalesce(name, 'event') WHEN 'identify' THEN 'identify'
+            ELSE type || ' ' || coalesce(name, '') END || coalesce(' (' || channel || ')', '')
+END"""
+
 # What every report reads, defined once over the copied tables (views: always over the current rows).
 VIEWS = """
 CREATE OR REPLACE VIEW instance_ends AS
@@ -61,11 +69,7 @@ SELECT i.profile_id, i.id, i.journey, 'completed', coalesce(x.last_channel, i.st
 FROM instances i LEFT JOIN instance_ends x ON x.instance_id = i.id WHERE i.completed_at IS NOT NULL;
 
 CREATE OR REPLACE VIEW touches AS
-SELECT profile_id, t, 0 AS rank,
-       CASE type WHEN 'track' THEN coalesce(name, 'event') WHEN 'identify' THEN 'identify'
-                 ELSE type || ' ' || coalesce(name, '') END || coalesce(' (' || channel || ')', '') AS label
-FROM events
-WHERE NOT (type = 'track' AND (name LIKE 'Journey %' OR name LIKE 'Communication %'))
+SELECT profile_id, t, 0 AS rank, label FROM events WHERE label IS NOT NULL
 UNION ALL
 SELECT profile_id, t, CASE step WHEN 'started' THEN 0 WHEN 'completed' THEN 2 ELSE 1 END,
        'journey ' || journey || ': ' || step FROM journey_steps
@@ -126,7 +130,17 @@ class Replica:
         shape = repository.shape(session)
         tables = {name: read(session) for name, read in READERS.items()}
         for name, table in tables.items():
-            _replace(self.con, name, table)
+            if name == "events":
+                # Sorted by name, each funnel step reads only its own row groups (DuckDB skips the others by their
+                # min/max): measured 4.7 s → 1.3 s for a four-step funnel over 5M events (docs/analytics.md).
+                self.con.register("incoming", table)
+                self.con.execute(
+                    f"CREATE OR REPLACE TABLE events AS SELECT *, {EVENT_LABEL} AS label FROM incoming "
+                    "ORDER BY name, profile_id, t"
+                )
+                self.con.unregister("incoming")
+            else:
+                _replace(self.con, name, table)
         self._read_small(session)
         self.con.execute(VIEWS)
         self.marks = Marks(
@@ -156,7 +170,7 @@ class Replica:
             table = READERS[name](session, after_id=marks.tops.get(name, 0))
             if table.num_rows:
                 self.con.register("incoming", table)
-                self.con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+                self.con.execute(f"INSERT INTO {name} SELECT *{_extra(name)} FROM incoming")
                 self.con.unregister("incoming")
                 tops[name] = max(tops.get(name, 0), _top(table))
         if self._count() < shape.event_count:
@@ -164,7 +178,8 @@ class Replica:
             lower = max(0, tops.get("events", 0) - LOOKBACK)
             self.con.register("incoming", repository.events(session, after_id=lower))
             self.con.execute(
-                "INSERT INTO events SELECT * FROM incoming WHERE id NOT IN (SELECT id FROM events WHERE id > ?)",
+                f"INSERT INTO events SELECT *{_extra('events')} FROM incoming "
+                "WHERE id NOT IN (SELECT id FROM events WHERE id > ?)",
                 [lower],
             )
             self.con.unregister("incoming")
@@ -202,6 +217,11 @@ class Replica:
                 f"UPDATE {name} SET profile_id = m.survivor FROM moves m WHERE {name}.profile_id = m.absorbed"
             )
         self.con.unregister("moves")
+
+
+def _extra(name: str) -> str:
+    """The columns the copy adds to a table's rows as read."""
+    return f", {EVENT_LABEL}" if name == "events" else ""
 
 
 def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
