@@ -31,7 +31,7 @@ class TileSlot:
     key: str
     title: str
     provider: TileProvider | None
-    missing: str = "not available: the part that computes it is not installed"
+    missing: str = "the part that computes it is not installed"
     permission: str | None = None
 
 
