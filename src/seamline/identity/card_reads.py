@@ -49,9 +49,7 @@ _HEADER = Prepared(
         _PROFILES.erasure_request_id,
     )
 )
-_ABSORBED = Prepared(
-    text("SELECT id FROM profiles WHERE merged_into_id = :id ORDER BY id").columns(_PROFILES.id)
-)
+_ABSORBED = Prepared(text("SELECT id FROM profiles WHERE merged_into_id = :id ORDER BY id").columns(_PROFILES.id))
 _LINKS = Prepared(
     text(
         "SELECT type, value, source_id, first_seen_at, last_seen_at FROM identifiers WHERE profile_id = :id "
