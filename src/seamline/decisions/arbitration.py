@@ -1,7 +1,8 @@
 """Arbitration, pure: every action of the catalog passes eligibility (its conditions), then applicability to the
 context (channel, placement, journey, case, dates), then suitability (the contact policy, consent, cool-down); the
 survivors are ranked by propensity x value x context weight x business lever, highest priority class first. Every
-action not chosen says which stage and rule stopped it."""
+action not chosen says which stage and rule stopped it. The stages run over all actions at once on the catalog's
+compiled plan (decisions/plan.py); the per-action functions here only put a stopped action's reason in words."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ fraction of it. Rarely changing lookups (source names, each segment's propensity
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +20,6 @@ from seamline.communications.service import contacts_since_of
 from seamline.consent.policy import Reachability
 from seamline.consent.service import may_contact_each
 from seamline.core.prepared import DriverTransaction, Reads
-from seamline.core.ttl import TtlValue
 from seamline.decisions import repository
 from seamline.decisions.arbitration import OUTBOUND, Person
 from seamline.decisions.catalog import Catalog
@@ -44,19 +43,20 @@ _PERMISSION = Reachability(True, "reachability is checked when a message is sent
 @dataclass
 class Kept:
     """Lookups kept for a short while per database: source names and each segment's model (Thompson sampling
-    needs the counts, not the latest outcome: a second's delay does not change what is learned)."""
+    needs the counts, not the latest outcome: a second's delay does not change what is learned). A stale value is
+    loaded again by the caller that finds it, in the caller's own transaction."""
 
     ttl: float = 1.0
-    _values: dict[tuple[int, str], TtlValue[Any]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _values: dict[tuple[int, str], tuple[Any, float]] = field(default_factory=dict)
 
     def get(self, engine: Engine, key: str, load: Callable[[], Any]) -> Any:
-        slot = (id(engine), key)
-        value = self._values.get(slot)
-        if value is None:
-            with self._lock:
-                value = self._values.setdefault(slot, TtlValue(load, self.ttl))
-        return value.get()
+        slot, now = (id(engine), key), time.monotonic()
+        found = self._values.get(slot)
+        if found is not None and found[1] > now:
+            return found[0]
+        value = load()
+        self._values[slot] = (value, now + self.ttl)  # two threads loading at once both store: harmless
+        return value
 
     def sources(self, engine: Engine) -> dict[int, str]:
         found: dict[int, str] = self.get(engine, "sources", lambda: source_names(engine, 0).get())

@@ -1,9 +1,9 @@
-"""Propensity that learns: a Beta-Bernoulli estimate per action and segment, sampled (Thompson sampling) so the
-ranking explores actions it knows little about and exploits the ones that work. Pure."""
+"""Propensity that learns: a Beta-Bernoulli estimate per action and segment, sampled (Thompson sampling, all actions
+at once in decisions/plan.py and arbitration.py) so the ranking explores actions it knows little about and exploits
+the ones that work. Pure."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 SHOWN, ACCEPTED, IGNORED, CONVERTED = "shown", "accepted", "ignored", "converted"
@@ -28,9 +28,3 @@ class Tally:
     def mean(self, prior: tuple[float, float]) -> float:
         alpha, beta = self.posterior(prior)
         return alpha / (alpha + beta)
-
-
-def sample(tally: Tally, prior: tuple[float, float], rng: random.Random) -> float:
-    """One Thompson draw of the acceptance rate."""
-    alpha, beta = tally.posterior(prior)
-    return rng.betavariate(alpha, beta)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, select, text
+from sqlalchemy import String, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,13 +91,6 @@ def tallies(session: Session, segment: str | None = None) -> list[ActionTally]:
     if segment is not None:
         query = query.where(ActionTally.segment == segment)
     return list(session.scalars(query))
-
-
-def last_shown(session: Session, profile_ids: Sequence[int]) -> dict[str, datetime]:
-    rows = session.execute(
-        select(_O.c.action, func.max(_O.c.occurred_at)).where(_O.c.profile_id.in_(profile_ids)).group_by(_O.c.action)
-    )
-    return {r[0]: r[1] for r in rows}
 
 
 def outcomes_of(session: Session, profile_ids: Sequence[int], limit: int) -> list[ActionOutcome]:

@@ -79,6 +79,12 @@ def read_traits(session: Session, profile_id: int, names: Collection[str], actio
     return found.get(profile_id, {})
 
 
+def segment_traits(session: Session, names: Collection[str], actions: Actions) -> dict[int, dict[str, Any]]:
+    """The golden values of these traits of every profile that has any of them (a rule on a schedule picks its
+    segment from them; merged profiles' traits live on the survivor, erased ones' are gone)."""
+    return golden_values(session, sorted(names), actions.source_names(session), actions.survivorship, None)
+
+
 def read_journeys(session: Session, profile_id: int) -> dict[str, str | None]:
     """A person's open (or stalled) journeys and the step each is at; the most recently active instance speaks."""
     return {i.journey: i.current_step for i in reversed(open_journeys(session, profile_id))}

@@ -41,6 +41,7 @@ class RuleIndex:
         self.has_traits = any(r.kind == "trait" for r in rules)
         self.has_holdings = any(r.kind == "holding" for r in rules)
         self.has_cases = any(r.kind == "case" for r in rules)
+        self.schedules = tuple(r for r in rules if r.kind == "schedule")
 
     def __len__(self) -> int:
         return len(self.rules)

@@ -14,7 +14,7 @@ import yaml
 
 from seamline.communications.templates import CHANNELS as TEMPLATE_CHANNELS
 
-KINDS = ("event", "trait", "holding", "case")
+KINDS = ("event", "trait", "holding", "case", "schedule")
 ACTIONS = ("send", "task", "call")
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")
 PRIORITIES = ("urgent", "high", "normal", "low")
@@ -97,8 +97,8 @@ class Step:
 class Rule:
     name: str
     file: str
-    kind: str  # event | trait | holding | case
-    subject: str  # the event name, trait name, holding type ("*": any holding) or case change
+    kind: str  # event | trait | holding | case | schedule
+    subject: str  # the event name, trait name, holding type ("*": any holding), case change or schedule period
     where: tuple[Condition, ...]
     traits: tuple[Condition, ...]
     steps: tuple[Step, ...]
@@ -306,6 +306,13 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
         raise reader.fail(on, kind, f"on.{kind}", "a name is needed")
     where = reader.conditions(on, "where", "on.where")
     traits = reader.conditions(on, "traits", "on.traits", "traits.")
+    if kind == "schedule":  # a period (1d, 7d), over the segment its golden-record conditions define
+        if reader.duration(on, "schedule", "on.schedule") < timedelta(minutes=1):
+            raise reader.fail(on, "schedule", "on.schedule", "at least 1m between runs")
+        if not traits:
+            raise reader.fail(
+                on, None, "on.traits", "a rule on a schedule needs the golden-record conditions of its segment"
+            )
     journey = None
     if "journey" in on:
         spec = reader.mapping(on, "journey", "on.journey", {"name", "open", "step"})

@@ -4,22 +4,24 @@ only flush; the batch's or the job's transaction commits."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.orm import Session
 
 from seamline.cases.service import case_changes_after, last_case_change
-from seamline.core.clock import utcnow
+from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import SeamlineError
+from seamline.core.jobs import claim_due, ensure_job
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
 from seamline.profiles.facts import holding_facts
 from seamline.triggers import repository
-from seamline.triggers.actions import Actions, Work, perform, read_journeys, read_traits
+from seamline.triggers.actions import Actions, Work, perform, read_journeys, read_traits, segment_traits
 from seamline.triggers.book import RuleBook
 from seamline.triggers.matching import (
     Occurrence,
@@ -33,7 +35,7 @@ from seamline.triggers.matching import (
     render,
 )
 from seamline.triggers.models import TriggerStep
-from seamline.triggers.rules import Rule
+from seamline.triggers.rules import Rule, duration
 
 MAX_RESULT = 500
 CASES_FEED = "cases"
@@ -211,6 +213,28 @@ class TriggerEngine:
         session.flush()
         return taken + len(rows)
 
+    def run_schedules(self, session: Session, now: datetime) -> int:
+        """Run the rules on a schedule that are due, each over the people whose golden record meets its conditions;
+        how many people they fired for. Each rule's due time is a row of the worker's job table, claimed with a row
+        lock, so one worker runs each due time; `once`/`once_every` keep a person from being told twice."""
+        fired = 0
+        for rule in self.book.index.schedules:
+            name = schedule_job(rule.name)
+            ensure_job(session, name, now)  # a new rule runs at once, then every period
+            row = claim_due(session, name, now)
+            if row is None:
+                continue
+            count = 0
+            found = segment_traits(session, {c.path[7:] for c in rule.traits}, self.actions)
+            occurrence = Occurrence("schedule", rule.subject, {"scheduled_at": isoformat_z(now)})
+            for profile_id in sorted(p for p, traits in found.items() if all_hold(rule.traits, lookup({}, traits))):
+                event = ResolvedEvent(0, 0, {}, now, now, profile_id)
+                count += self._consider(session, rule, occurrence, event, now)
+            row.last_run_at, row.last_count = now, count
+            row.next_run_at = now + (duration(rule.subject) or timedelta(days=1))
+            fired += count
+        return fired
+
     def _case_changes(self, session: Session, now: datetime) -> int:
         """Evaluate the case rules on the cases' changes since the cursor (a new cursor starts at the latest: the
         rules act on what happens from now on, not on history); how many changes were read."""
@@ -231,6 +255,12 @@ class TriggerEngine:
             cursor.position = changes[-1].entry_id
             session.flush()
         return len(changes)
+
+
+def schedule_job(rule: str) -> str:
+    """The worker job row that holds a scheduled rule's next due time (the row's name is at most 64 long)."""
+    name = f"trigger:{rule}"
+    return name if len(name) <= 64 else f"trigger:{hashlib.blake2b(rule.encode(), digest_size=16).hexdigest()}"
 
 
 def steps_of(session: Session, profile_ids: Sequence[int], *, limit: int = 50) -> list[StepView]:

@@ -29,6 +29,7 @@ from seamline.worker.triggers import trigger_engine
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
+TRIGGER_SCHEDULES_EVERY = timedelta(minutes=1)  # how often rules on a schedule are looked at (each has its period)
 TRIGGER_STEPS_EVERY = timedelta(seconds=1)  # how late a delayed trigger step may run (its delays are minutes or days)
 # A batch that fails is run again one event at a time; an event that fails this many times in a row is quarantined.
 QUARANTINE_AFTER = 3
@@ -100,7 +101,8 @@ class Worker:
         self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
         # Periodic jobs, run between batches: the stall scan, the error clocks, and the triggers' due steps.
         steps = Job("triggers.due_steps", TRIGGER_STEPS_EVERY, self._trigger_steps)
-        self.schedule = Schedule(engine, [*default_jobs(settings), steps])
+        scheduled = Job("triggers.schedules", TRIGGER_SCHEDULES_EVERY, self._trigger_schedules)
+        self.schedule = Schedule(engine, [*default_jobs(settings), steps, scheduled])
         self.processed = 0
 
     def _resolve(self, session: Session, items: Sequence[InboxItem]) -> None:
@@ -175,6 +177,10 @@ class Worker:
                 self._metrics.events_processed.inc(len(items))
             return len(items)
         raise StaleGraph(f"the batch found stale profiles {STALE_RETRIES} times in a row")
+
+    def _trigger_schedules(self, session: Session, now: datetime) -> int:
+        engine = self._pipeline.triggers.engine
+        return engine.run_schedules(session, now) if engine is not None else 0
 
     def _trigger_steps(self, session: Session, now: datetime) -> int:
         engine = self._pipeline.triggers.engine
