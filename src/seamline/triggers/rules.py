@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 KINDS = ("event", "trait", "holding", "case")
-ACTIONS = ("send", "task", "call")
+ACTIONS = ("send", "task", "call", "survey")
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")
 PRIORITIES = ("urgent", "high", "normal", "low")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -21,7 +21,7 @@ _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _REFERENCE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _TOP = {"name", "description", "on", "count", "once", "once_every", "exit", "do"}
-_STEP = {"send", "task", "call", "data", "delay", "window"}
+_STEP = {"send", "task", "call", "survey", "data", "delay", "window"}
 _TASK = {"title", "detail", "queue", "skills", "priority", "due_minutes"}
 
 
@@ -71,10 +71,11 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One action of a rule: `send` a template, make a `task`, or `call` a destination; after `delay`."""
+    """One action of a rule: `send` a template, make a `task`, `call` a destination, or send a `survey`; after
+    `delay`."""
 
     action: str
-    target: str  # template or destination name; the task's queue ("" for the default)
+    target: str  # template, destination or survey name; the task's queue ("" for the default)
     data: Mapping[str, Any]  # template data, task fields or the call's data; strings may hold {references}
     delay: timedelta
     window: Window | None
@@ -214,13 +215,13 @@ class _Reader:
 
     def step(self, raw: Any, where: Mapping[str, Any], key: str, path: str, templates: frozenset[str] | None) -> Step:
         if not isinstance(raw, Mapping):
-            raise self.fail(where, key, path, "a step is a mapping with one of send, task or call")
+            raise self.fail(where, key, path, "a step is a mapping with one of send, task, call or survey")
         unknown = sorted(set(raw) - _STEP)
         if unknown:
             raise self.fail(raw, unknown[0], f"{path}.{unknown[0]}", f"unknown field; use {', '.join(sorted(_STEP))}")
         actions = [a for a in ACTIONS if a in raw]
         if len(actions) != 1:
-            raise self.fail(raw, None, path, "a step has exactly one of send, task or call")
+            raise self.fail(raw, None, path, "a step has exactly one of send, task, call or survey")
         [action] = actions
         data = raw.get("data", {})
         if not isinstance(data, Mapping):
@@ -242,7 +243,7 @@ class _Reader:
             return Step("task", str(task.get("queue", "")), {**task, **data}, delay, window)
         target = raw[action]
         if not isinstance(target, str) or not _NAME.fullmatch(target.replace("_", "-")):
-            raise self.fail(raw, action, f"{path}.{action}", "the name of a template or destination")
+            raise self.fail(raw, action, f"{path}.{action}", "the name of a template, destination or survey")
         if action == "send" and templates is not None and target not in templates:
             raise self.fail(
                 raw, action, f"{path}.send", f"no template {target!r}; known: {', '.join(sorted(templates))}"
