@@ -27,10 +27,11 @@ def _key(engine: Engine, *scopes: str) -> dict[str, str]:
 def _people(client: TestClient, engine: Engine, settings: Settings) -> tuple[str, int, int]:
     _, write = make_source(engine, "website", "web")
     send(
-        client, write,
+        client,
+        write,
         {"type": "identify", "userId": "u-ada", "traits": {"email": "ada@example.com", "first_name": "Ada"}},
         {"type": "identify", "userId": "u-bob", "traits": {"email": "bob@example.com", "first_name": "Bob"}},
-    )  # fmt: skip
+    )
     drain(engine, settings)
     return write, profile_holding(engine, "user_id:u-ada"), profile_holding(engine, "user_id:u-bob")
 
@@ -48,8 +49,11 @@ def test_keys_need_the_feedback_scopes(client: TestClient, engine: Engine) -> No
 def test_a_survey_sent_and_answered_through_the_api(client: TestClient, engine: Engine, settings: Settings) -> None:
     _write, ada, _bob = _people(client, engine, settings)
     writer, reader = _key(engine, "feedback:write"), _key(engine, "feedback:read")
-    sent = client.post("/v1/feedback/invitations", headers=writer,
-                       json={"profile_id": ada, "survey": "csat_branch", "about": {"branch": "Leeds", "staff": "priya"}})  # fmt: skip
+    sent = client.post(
+        "/v1/feedback/invitations",
+        headers=writer,
+        json={"profile_id": ada, "survey": "csat_branch", "about": {"branch": "Leeds", "staff": "priya"}},
+    )
     assert sent.status_code == 201, sent.text
     invitation = sent.json()
     assert invitation["sent"] is True
@@ -57,9 +61,20 @@ def test_a_survey_sent_and_answered_through_the_api(client: TestClient, engine: 
     again = client.post("/v1/feedback/invitations", headers=writer, json={"profile_id": ada, "survey": "csat_case"})
     assert again.json()["sent"] is False
     assert again.json()["skipped"].startswith("cool-down")
-    answered = client.post("/v1/feedback/answers", headers=writer, json={"answers": [
-        {"survey": "csat_branch", "score": 2, "comment": "Queue too long", "invitation_id": invitation["invitation_id"]},
-    ]})  # fmt: skip
+    answered = client.post(
+        "/v1/feedback/answers",
+        headers=writer,
+        json={
+            "answers": [
+                {
+                    "survey": "csat_branch",
+                    "score": 2,
+                    "comment": "Queue too long",
+                    "invitation_id": invitation["invitation_id"],
+                },
+            ]
+        },
+    )
     assert answered.status_code == 201, answered.text
     [answer] = answered.json()["answers"]
     assert (answer["via"], answer["snapshot"]["context"]["branch"], answer["task_id"] is not None) == (
@@ -67,9 +82,15 @@ def test_a_survey_sent_and_answered_through_the_api(client: TestClient, engine: 
         "Leeds",
         True,
     )
-    twice = client.post("/v1/feedback/answers", headers=writer, json={"answers": [
-        {"survey": "csat_branch", "score": 5, "invitation_id": invitation["invitation_id"]},
-    ]})  # fmt: skip
+    twice = client.post(
+        "/v1/feedback/answers",
+        headers=writer,
+        json={
+            "answers": [
+                {"survey": "csat_branch", "score": 5, "invitation_id": invitation["invitation_id"]},
+            ]
+        },
+    )
     assert twice.status_code == 409
     listed = client.get(f"/v1/profiles/{ada}/feedback", headers=reader)
     assert [a["id"] for a in listed.json()["answers"]] == [answer["id"]]
@@ -98,8 +119,11 @@ def test_a_bad_batch_is_refused_by_index_and_field_and_records_nothing(
     assert refused.status_code == 400
     problems = [(e["index"], e["field"], e["code"]) for e in refused.json()["error"]["errors"]]
     assert problems == [(1, "survey", "unknown"), (2, "score", "invalid"), (3, "profile_id", "required")]
-    wrong_type = client.post("/v1/feedback/answers", headers=writer,
-                             json={"answers": [{"survey": "csat_case", "score": "five", "profile_id": ada}]})  # fmt: skip
+    wrong_type = client.post(
+        "/v1/feedback/answers",
+        headers=writer,
+        json={"answers": [{"survey": "csat_case", "score": "five", "profile_id": ada}]},
+    )
     assert wrong_type.status_code == 400
     assert wrong_type.json()["error"]["errors"][0]["field"] == "answers.0.score"
     assert client.post("/v1/feedback/answers", headers=writer, json={"answers": []}).status_code == 400
@@ -118,15 +142,26 @@ def test_an_answer_tracked_by_any_sdk_is_recorded_once_and_goes_with_erasure(
     client: TestClient, engine: Engine, settings: Settings
 ) -> None:
     write, ada, bob = _people(client, engine, settings)
-    answered = {"type": "track", "userId": "u-ada", "event": "Survey Answered", "messageId": "sa-1",
-                "properties": {"survey": "nps_journey", "score": 3, "comment": "Too many forms"}}  # fmt: skip
+    answered = {
+        "type": "track",
+        "userId": "u-ada",
+        "event": "Survey Answered",
+        "messageId": "sa-1",
+        "properties": {"survey": "nps_journey", "score": 3, "comment": "Too many forms"},
+    }
     send(
-        client, write, answered,
+        client,
+        write,
+        answered,
         {"type": "track", "userId": "u-bob", "event": "Survey Answered", "properties": {"survey": "nps_journey"}},
         {"type": "track", "userId": "u-bob", "event": "Survey Answered", "properties": {"survey": "x", "score": 1}},
-        {"type": "track", "userId": "u-bob", "event": "Survey Answered",
-         "properties": {"survey": "ces_message", "score": 6.0}},
-    )  # fmt: skip
+        {
+            "type": "track",
+            "userId": "u-bob",
+            "event": "Survey Answered",
+            "properties": {"survey": "ces_message", "score": 6.0},
+        },
+    )
     drain(engine, settings)
     send(client, write, answered)  # the same message again: deduplicated by the inbox, not answered twice
     drain(engine, settings)

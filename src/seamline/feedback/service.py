@@ -254,8 +254,8 @@ def _follow_up(session: Session, setup: FeedbackSetup, survey: Survey, row: Surv
             detail=detail[:10_000], due_minutes=spec.due_minutes,
             journey_instance_id=journey.get("instance_id"), case_id=case.get("id"),
             communication_ids=[communication["communication_id"]] if communication.get("communication_id") else [],
-            context={"survey": survey.key, "answer_id": row.id, "score": row.score, "comment": row.comment,
-                     "snapshot": dict(snapshot)},
+            context={"event": "Survey Answered", "survey": survey.key, "answer_id": row.id, "score": row.score,
+                     "comment": row.comment, "snapshot": dict(snapshot)},
         ),
         config=setup.tasks, calendar=setup.calendar, created_by=f"survey:{survey.key}", now=now,
     )  # fmt: skip
