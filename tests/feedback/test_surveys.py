@@ -13,6 +13,7 @@ from seamline.feedback.config import BUILTIN_SURVEYS
 from seamline.feedback.links import EXPIRED, NOT_VALID, sign_link, verify_link
 from seamline.feedback.scoring import bucket_start, figure
 from seamline.feedback.surveys import SurveyError, load_surveys, parse_survey
+from seamline.triggers.rules import RuleError, parse_rule
 
 GOOD = """\
 kind: csat
@@ -108,3 +109,14 @@ def test_a_link_works_until_it_expires_and_only_as_signed() -> None:
         verify_link(token, "another secret", now)
     with pytest.raises(Unauthorized, match=EXPIRED):
         verify_link(token, "s3cret", now + timedelta(days=15))
+
+
+def test_a_rule_may_name_only_a_known_survey() -> None:
+    rule = "on: {case: resolved}\ndo:\n  - survey: csat_case\n    data: {channel: sms}\n"
+    parsed = parse_rule(rule, "rules/after-case.yaml", surveys=frozenset({"csat_case"}))
+    [step] = parsed.steps
+    assert (step.action, step.target, dict(step.data)) == ("survey", "csat_case", {"channel": "sms"})
+    with pytest.raises(RuleError) as caught:
+        parse_rule(rule.replace("csat_case", "csat_cas"), "rules/after-case.yaml", surveys=frozenset({"csat_case"}))
+    assert (caught.value.line, caught.value.field) == (3, "do[0].survey")
+    assert "no survey 'csat_cas'; known: csat_case" in str(caught.value)

@@ -213,7 +213,15 @@ class _Reader:
                 raise self.fail(raw, "timezone", f"{path}.timezone", "not an IANA time zone") from None
         return Window(bounds[0], bounds[1], zone)
 
-    def step(self, raw: Any, where: Mapping[str, Any], key: str, path: str, templates: frozenset[str] | None) -> Step:
+    def step(
+        self,
+        raw: Any,
+        where: Mapping[str, Any],
+        key: str,
+        path: str,
+        templates: frozenset[str] | None,
+        surveys: frozenset[str] | None = None,
+    ) -> Step:
         if not isinstance(raw, Mapping):
             raise self.fail(where, key, path, "a step is a mapping with one of send, task, call or survey")
         unknown = sorted(set(raw) - _STEP)
@@ -248,13 +256,17 @@ class _Reader:
             raise self.fail(
                 raw, action, f"{path}.send", f"no template {target!r}; known: {', '.join(sorted(templates))}"
             )
+        if action == "survey" and surveys is not None and target not in surveys:
+            raise self.fail(raw, action, f"{path}.survey", f"no survey {target!r}; known: {', '.join(sorted(surveys))}")
         return Step(action, target, dict(data), delay, window)
 
 
-def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None) -> Rule:
+def parse_rule(
+    text: str, file: str, *, templates: frozenset[str] | None = None, surveys: frozenset[str] | None = None
+) -> Rule:
     """One rule from a YAML text; RuleError naming the file, line and field at its first problem.
 
-    `templates`, when given, are the template names a `send` may use.
+    `templates`, when given, are the template names a `send` may use; `surveys` the survey keys a `survey` may.
     """
     reader = _Reader(file)
     try:
@@ -315,7 +327,7 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
     steps_raw = raw["do"] if isinstance(raw["do"], list) else [raw["do"]]
     if not steps_raw:
         raise reader.fail(raw, "do", "do", "at least one step")
-    steps = tuple(reader.step(s, raw, "do", f"do[{i}]", templates) for i, s in enumerate(steps_raw))
+    steps = tuple(reader.step(s, raw, "do", f"do[{i}]", templates, surveys) for i, s in enumerate(steps_raw))
     description = raw.get("description", "")
     return Rule(
         name=name, file=file, kind=kind, subject=subject.strip(), where=where, traits=traits, steps=steps,

@@ -30,17 +30,19 @@ def trigger_engine(settings: Settings) -> TriggerEngine:
     """The engine of `[triggers] rules_dir`, by default DATA_DIR/rules (a folder that may come later)."""
     config = settings.triggers
     catalog = Catalog(settings.email.templates_dir)
+    feedback = feedback_setup(settings, catalog)
     actions = Actions(
         catalog,
         settings.consent,
         settings.tasks,
         settings.cases.calendar.calendar(),
         settings.survivorship,
-        feedback_setup(settings, catalog),
+        feedback,
     )
     book = RuleBook(
         config.rules_dir or settings.data_dir / "rules",
         templates=frozenset(catalog.names()),
+        surveys=frozenset(feedback.surveys),
         reload_seconds=config.reload_seconds,
     )
     return TriggerEngine(book, actions, due_batch=config.due_batch)
