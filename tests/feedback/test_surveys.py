@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,7 +93,7 @@ def test_the_figures_match_hand_computed_ones() -> None:
 
 
 def test_buckets_are_days_or_iso_weeks_starting_monday() -> None:
-    sunday = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+    sunday = date(2026, 12, 6)
     assert bucket_start(sunday, "day").isoformat() == "2026-12-06"
     assert bucket_start(sunday, "week").isoformat() == "2026-11-30"
 

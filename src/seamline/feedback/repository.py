@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from seamline.cases.models import Case
@@ -77,33 +77,68 @@ def invitations_of(session: Session, profile_ids: Sequence[int], limit: int) -> 
     return session.scalars(query.order_by(SurveyInvitation.id.desc()).limit(limit)).all()
 
 
-def answers_between(session: Session, since: datetime, until: datetime) -> Sequence[Any]:
-    """The answers of a period, with only the columns the rollups and trends read."""
-    query = select(
-        _A.c.kind, _A.c.survey, _A.c.touchpoint, _A.c.agent, _A.c.journey_step, _A.c.communication_type,
-        _A.c.profile_id, _A.c.score, _A.c.answered_at,
-    ).where(_A.c.answered_at >= since, _A.c.answered_at < until)  # fmt: skip
+def daily_counts(session: Session, since: datetime, until: datetime) -> Sequence[Any]:
+    """(day 'YYYY-MM-DD' in UTC, kind, score, answers) of a period's answers: the trend's histogram, grouped in the
+    database. SQLite keeps UTC times as ISO text (the day is its first ten characters); PostgreSQL's timestamptz is
+    read in UTC."""
+    column = _A.c.answered_at
+    if session.get_bind().dialect.name == "sqlite":
+        day = func.substr(column, 1, 10)
+    else:
+        day = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    query = (
+        select(day.label("day"), _A.c.kind, _A.c.score, func.count().label("answers"))
+        .where(column >= since, column < until)
+        .group_by(day, _A.c.kind, _A.c.score)
+    )
     return session.execute(query).all()
 
 
-def error_counts(session: Session, profile_ids: Sequence[int], since: datetime, until: datetime) -> dict[int, int]:
-    """How many communication errors were reported about each of these people in a period."""
+def score_counts(session: Session, by: str | None, since: datetime, until: datetime) -> Sequence[Any]:
+    """(key, kind, score, answers) of a period's answers grouped by one of their grouping columns (None: one
+    group, every key None)."""
+    key = _A.c[by] if by is not None else literal(None, String()).label("key")
     query = (
-        select(CommError.profile_id, func.count())
-        .where(CommError.profile_id.in_(profile_ids), CommError.reported_at >= since, CommError.reported_at < until)
+        select(key.label("key"), _A.c.kind, _A.c.score, func.count().label("answers"))
+        .where(_A.c.answered_at >= since, _A.c.answered_at < until)
+        .group_by(*((key,) if by is not None else ()), _A.c.kind, _A.c.score)
+    )
+    return session.execute(query).all()
+
+
+def people_problems(session: Session, by: str, since: datetime, until: datetime) -> Sequence[Any]:
+    """Per group of a period's answers: the people who answered, how many of them had communication errors
+    reported (and how many errors) and opened cases (and how many) in the period. One statement: the people and
+    their counts are joined in the database, never listed out."""
+    window = (_A.c.answered_at >= since, _A.c.answered_at < until)
+    people = select(_A.c[by].label("key"), _A.c.profile_id).where(*window).distinct().subquery()
+    errors = (
+        select(CommError.profile_id, func.count().label("n"))
+        .where(CommError.reported_at >= since, CommError.reported_at < until)
         .group_by(CommError.profile_id)
+        .subquery()
     )
-    return {int(p): int(n) for p, n in session.execute(query) if p is not None}
-
-
-def case_counts(session: Session, profile_ids: Sequence[int], since: datetime, until: datetime) -> dict[int, int]:
-    """How many cases each of these people opened in a period."""
-    query = (
-        select(Case.profile_id, func.count())
-        .where(Case.profile_id.in_(profile_ids), Case.opened_at >= since, Case.opened_at < until)
+    cases = (
+        select(Case.profile_id, func.count().label("n"))
+        .where(Case.opened_at >= since, Case.opened_at < until)
         .group_by(Case.profile_id)
+        .subquery()
     )
-    return {int(p): int(n) for p, n in session.execute(query)}
+    query = (
+        select(
+            people.c.key,
+            func.count().label("people"),
+            func.count(errors.c.n).label("people_with_errors"),
+            func.coalesce(func.sum(errors.c.n), 0).label("errors"),
+            func.count(cases.c.n).label("people_with_cases"),
+            func.coalesce(func.sum(cases.c.n), 0).label("cases"),
+        )
+        .select_from(people)
+        .outerjoin(errors, errors.c.profile_id == people.c.profile_id)
+        .outerjoin(cases, cases.c.profile_id == people.c.profile_id)
+        .group_by(people.c.key)
+    )
+    return session.execute(query).all()
 
 
 def move(session: Session, absorbed: int, survivor: int) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.feedback import repository
-from seamline.feedback.scoring import BUCKETS, Figure, bucket_start, figure
+from seamline.feedback.scoring import BUCKETS, Figure, bucket_start, figure_of_counts
 from seamline.feedback.surveys import KINDS
 
 DIMENSIONS = ("touchpoint", "agent", "journey_step", "communication_type", "survey")
@@ -63,29 +63,29 @@ def _period(since: datetime, until: datetime) -> None:
 
 
 def rollup(session: Session, *, by: str, since: datetime, until: datetime) -> list[RollupRow]:
-    """The answers of [since, until) grouped by one dimension, most answers first."""
+    """The answers of [since, until) grouped by one dimension, most answers first. The database groups: the scores'
+    counts per group and kind, and the people of each group with their errors and cases."""
     if by not in DIMENSIONS:
         raise InvalidInput([FieldError("by", "invalid", f"one of {', '.join(DIMENSIONS)}")])
     _period(since, until)
-    rows = repository.answers_between(session, since, until)
-    groups: dict[str | None, list[Any]] = defaultdict(list)
-    for row in rows:
-        groups[getattr(row, by)].append(row)
-    people = sorted({int(r.profile_id) for r in rows})
-    errors = repository.error_counts(session, people, since, until) if people else {}
-    cases = repository.case_counts(session, people, since, until) if people else {}
+    histograms: dict[str | None, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    unhappy: dict[str | None, int] = defaultdict(int)
+    for row in repository.score_counts(session, by, since, until):
+        histograms[row.key][row.kind][int(row.score)] = int(row.answers)
+        if row.score <= UNHAPPY.get(row.kind, -1):
+            unhappy[row.key] += int(row.answers)
+    problems = {row.key: row for row in repository.people_problems(session, by, since, until)}
     out = []
-    for key, members in groups.items():
-        scores: dict[str, list[int]] = defaultdict(list)
-        for r in members:
-            scores[r.kind].append(int(r.score))
-        who = {int(r.profile_id) for r in members}
+    for key, scores in histograms.items():
+        found = problems.get(key)
         out.append(RollupRow(
-            key=key, answers=len(members), unhappy=sum(1 for r in members if r.score <= UNHAPPY.get(r.kind, -1)),
-            figures=tuple(figure(k, scores[k]) for k in KINDS if scores.get(k)), people=len(who),
-            people_with_errors=sum(1 for p in who if errors.get(p)),
-            communication_errors=sum(errors.get(p, 0) for p in who),
-            people_with_cases=sum(1 for p in who if cases.get(p)), cases=sum(cases.get(p, 0) for p in who),
+            key=key, answers=sum(sum(v.values()) for v in scores.values()), unhappy=unhappy[key],
+            figures=tuple(figure_of_counts(k, scores[k]) for k in KINDS if scores.get(k)),
+            people=int(found.people) if found else 0,
+            people_with_errors=int(found.people_with_errors) if found else 0,
+            communication_errors=int(found.errors) if found else 0,
+            people_with_cases=int(found.people_with_cases) if found else 0,
+            cases=int(found.cases) if found else 0,
         ))  # fmt: skip
     return sorted(out, key=lambda r: (-r.answers, r.key or "\uffff"))
 
@@ -96,12 +96,14 @@ def score_trend(session: Session, *, since: datetime, until: datetime, bucket: s
     if bucket not in BUCKETS:
         raise InvalidInput([FieldError("bucket", "invalid", f"one of {', '.join(BUCKETS)}")])
     _period(since, until)
-    scores: dict[tuple[date, str], list[int]] = defaultdict(list)
-    for row in repository.answers_between(session, since, until):
-        scores[(bucket_start(row.answered_at, bucket), row.kind)].append(int(row.score))
+    counts: dict[tuple[date, str], dict[int, int]] = defaultdict(dict)
+    for row in repository.daily_counts(session, since, until):
+        day = date.fromisoformat(str(row.day))
+        histogram = counts[(bucket_start(day, bucket), row.kind)]
+        histogram[int(row.score)] = histogram.get(int(row.score), 0) + int(row.answers)
     points = []
-    for (start, kind), values in sorted(scores.items(), key=lambda kv: (kv[0][0], KINDS.index(kv[0][1]))):
-        found = figure(kind, values)
+    for (start, kind), histogram in sorted(counts.items(), key=lambda kv: (kv[0][0], KINDS.index(kv[0][1]))):
+        found = figure_of_counts(kind, histogram)
         points.append(TrendPoint(start, kind, found.answers, found.score))
     return points
 
@@ -109,7 +111,7 @@ def score_trend(session: Session, *, since: datetime, until: datetime, bucket: s
 def overall(session: Session, *, since: datetime, until: datetime) -> tuple[Figure, ...]:
     """One figure per kind over the whole period."""
     _period(since, until)
-    scores: dict[str, list[int]] = defaultdict(list)
-    for row in repository.answers_between(session, since, until):
-        scores[row.kind].append(int(row.score))
-    return tuple(figure(k, scores.get(k, [])) for k in KINDS)
+    counts: dict[str, dict[int, int]] = defaultdict(dict)
+    for row in repository.score_counts(session, None, since, until):
+        counts[row.kind][int(row.score)] = int(row.answers)
+    return tuple(figure_of_counts(k, counts.get(k, {})) for k in KINDS)

@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 BUCKETS = ("day", "week")
 
@@ -28,19 +28,26 @@ class Figure:
 
 def figure(kind: str, scores: Sequence[int]) -> Figure:
     """CSAT %, NPS or CES mean of these scores (rounded to one decimal)."""
-    if not scores:
+    counts: dict[int, int] = {}
+    for score in scores:
+        counts[score] = counts.get(score, 0) + 1
+    return figure_of_counts(kind, counts)
+
+
+def figure_of_counts(kind: str, counts: Mapping[int, int]) -> Figure:
+    """The figure of a histogram: how many answers gave each score."""
+    n = sum(counts.values())
+    if not n:
         return Figure(kind, 0, None)
-    n = len(scores)
     if kind == "csat":
-        value = 100.0 * sum(1 for s in scores if s >= 4) / n
+        value = 100.0 * sum(c for s, c in counts.items() if s >= 4) / n
     elif kind == "nps":
-        value = 100.0 * (sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)) / n
+        value = 100.0 * (sum(c for s, c in counts.items() if s >= 9) - sum(c for s, c in counts.items() if s <= 6)) / n
     else:
-        value = sum(scores) / n
+        value = sum(s * c for s, c in counts.items()) / n
     return Figure(kind, n, round(value, 1))
 
 
-def bucket_start(moment: datetime, bucket: str) -> date:
-    """The day, or the Monday of the ISO week, a moment (UTC) falls in."""
-    day = moment.astimezone(UTC).date()
+def bucket_start(day: date, bucket: str) -> date:
+    """The day itself, or the Monday of the ISO week it falls in."""
     return day - timedelta(days=day.weekday()) if bucket == "week" else day
