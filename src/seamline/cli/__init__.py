@@ -57,6 +57,7 @@ COMMANDS: dict[str, Entry] = {
         "Write the communications assessment as files for a steering meeting (CSV, JSON and an SVG flow map).",
     ),
     "decisions": Entry("decisions", "app", "The decision point: the action catalog, the propensity model, decisions."),
+    "feedback": Entry("feedback", "app", "Feedback: check the survey files, read the rollups and the score trend."),
 }
 
 
