@@ -46,6 +46,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/preferences/{token}"): SIGNED_LINK,
     ("POST", "/preferences/{token}"): SIGNED_LINK,
     ("POST", "/preferences/{token}/unsubscribe"): SIGNED_LINK,  # RFC 8058 one-click, from a marketing email
+    ("GET", "/survey/{token}"): SIGNED_LINK,  # a survey invitation's page: the link is the credential
+    ("POST", "/survey/{token}"): SIGNED_LINK,
     ("GET", "/t/c/{token}"): TRACKED_LINK,
     ("GET", "/t/o/{token}"): TRACKED_LINK,
     ("GET", "/console/login"): PUBLIC,
@@ -117,6 +119,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/console/problems/{problem_id}"): PEOPLE,
     ("POST", "/console/problems/{problem_id}/{action}"): frozenset({"supervisor"}),
     ("GET", "/console/error-reports"): frozenset({"supervisor", "analyst", "communications"}),  # aggregates
+    ("GET", "/console/feedback"): frozenset({"supervisor", "analyst", "communications"}),  # rollups: aggregates
     ("POST", "/v1/providers/twilio/status"): PROVIDER_SIGNED,
     ("POST", "/v1/providers/webhook/{channel}"): PROVIDER_SIGNED,
 }
@@ -220,6 +223,11 @@ for _method, _path in (
     ("GET", "/v1/analytics/cross-channel"),
     ("GET", "/v1/reports/{report}"),
     ("GET", "/v1/reports/{report}/{tile}/{table}"),
+    ("POST", "/v1/feedback/invitations"),
+    ("POST", "/v1/feedback/answers"),
+    ("GET", "/v1/profiles/{profile_id}/feedback"),
+    ("GET", "/v1/feedback/rollups"),
+    ("GET", "/v1/feedback/trend"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 

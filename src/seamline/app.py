@@ -35,6 +35,7 @@ from seamline.api.decisions import router as decisions_router
 from seamline.api.deps import ProfilesContext
 from seamline.api.destinations import router as destinations_router
 from seamline.api.errors import router as errors_router
+from seamline.api.feedback import router as feedback_router
 from seamline.api.inbox import router as inbox_router
 from seamline.api.journeys import JourneysApi, load_configured_definitions
 from seamline.api.journeys import router as journeys_router
@@ -91,6 +92,7 @@ from seamline.reports.dashboards import Dashboards
 from seamline.worker.dispatcher import build_dispatcher
 from seamline.worker.runner import Worker
 from seamline.worker.supervisor import WorkerHealth, WorkerSupervisor
+from seamline.worker.triggers import feedback_setup
 
 log = logging.getLogger(__name__)
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
@@ -330,6 +332,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.state.cases = settings.cases
     app.state.templates = Catalog(settings.email.templates_dir)
     app.state.tasks = settings.tasks
+    app.state.feedback = feedback_setup(settings, app.state.templates)  # a bad survey file stops the start
     app.state.errors_policy = PolicyStore(settings.errors.policy_file)  # a bad policy file stops the start
     app.state.decisions = DecisionsSetup.build(
         settings.decisions, settings.consent, settings.survivorship, settings.cases
@@ -351,6 +354,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
     app.include_router(decisions_router)
     app.include_router(matching_router)
     app.include_router(tasks_router)
+    app.include_router(feedback_router)
     app.include_router(assessment_router)
     app.include_router(analytics_router)
     app.include_router(reports_router)

@@ -21,6 +21,7 @@ from seamline.communications.config import EmailConfig, ProviderConfig
 from seamline.consent.config import ConsentConfig
 from seamline.decisions.config import DecisionsConfig
 from seamline.errors.config import ErrorsConfig
+from seamline.feedback.config import FeedbackConfig
 from seamline.identity.rules import IdentityConfig
 from seamline.journeys.config import JourneysConfig
 from seamline.matching.config import MatchingConfig
@@ -137,6 +138,7 @@ class Settings(BaseSettings):
     journeys: JourneysConfig = Field(default_factory=JourneysConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     triggers: TriggersConfig = Field(default_factory=TriggersConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
     assessment: AssessmentConfig = Field(default_factory=AssessmentConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)

@@ -14,6 +14,7 @@ def import_all_models() -> None:
     import seamline.decisions.models
     import seamline.destinations.models
     import seamline.errors.models
+    import seamline.feedback.models
     import seamline.identity.models
     import seamline.ingestion.models
     import seamline.journeys.models

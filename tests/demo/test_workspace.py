@@ -118,6 +118,10 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, 
     assert sorted(tuple(r) for r in channels) == [("in_app", 3), ("sms", 3)]  # a fraud alert by SMS, an inbox note
     assert "; 6 messages queued" in summary
     assert "; 5 communication errors reported" in summary  # a misspelt name, three wrong balances, a breach
+    # Surveys sent at touchpoints and answered: the statement recipients with errors rate it hard (Feedback page).
+    found = re.search(r"; (\d+) surveys sent and (\d+) answered", summary)
+    assert found is not None
+    assert int(found.group(1)) > int(found.group(2)) >= 10
 
 
 def test_traffic_is_oldest_first_within_the_last_month() -> None:

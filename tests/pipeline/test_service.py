@@ -41,6 +41,7 @@ def test_the_consumers_are_the_registered_ones_in_their_stated_order(settings: S
         "communications",
         "destinations",
         "decisions",
+        "feedback",
         "triggers",
     ]
 

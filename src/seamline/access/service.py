@@ -46,6 +46,8 @@ SCOPES = (
     "inbox:read",
     "inbox:write",
     "decisions",
+    "feedback:read",  # survey answers of a person (audited), and their rollups
+    "feedback:write",  # send surveys, record answers
 )
 # last_used_at is for operators telling live keys from dead ones; stamping it at most once a minute per key keeps
 # authentication a read for nearly every request.

@@ -58,6 +58,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "analytics": Entry("analytics", "app", "Journey analytics: funnels and the paths people took after dropping off."),
     "decisions": Entry("decisions", "app", "The decision point: the action catalog, the propensity model, decisions."),
+    "feedback": Entry("feedback", "app", "Feedback: check the survey files, read the rollups and the score trend."),
 }
 
 

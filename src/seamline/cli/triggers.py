@@ -13,6 +13,7 @@ from seamline.cli.output import console
 from seamline.cli.session import load_settings, transaction
 from seamline.communications.templates import Catalog
 from seamline.core.clock import utcnow
+from seamline.feedback.surveys import SurveyError, load_surveys
 from seamline.triggers.book import load_rules
 from seamline.triggers.rules import RuleError
 from seamline.worker.triggers import trigger_engine
@@ -29,8 +30,8 @@ def check(
     folder = folder or settings.triggers.rules_dir or settings.data_dir / "rules"
     templates = frozenset(Catalog(settings.email.templates_dir).names())
     try:
-        rules = load_rules(folder, templates=templates)
-    except RuleError as exc:
+        rules = load_rules(folder, templates=templates, surveys=frozenset(load_surveys(settings.feedback.surveys_dir)))
+    except (RuleError, SurveyError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     table = Table("rule", "on", "steps", "once", "file")

@@ -41,6 +41,7 @@ from seamline.core.errors import FieldError, Forbidden, InvalidInput
 from seamline.core.ids import Id, parse_id
 from seamline.corrections.service import correct_profile, correction_source
 from seamline.errors.service import RaisedOn, errors_on
+from seamline.feedback.service import answers_of
 from seamline.identity.service import active_header, identifier_links, merge_history, profile_members
 from seamline.ingestion.service import load_events
 from seamline.pipeline import replay
@@ -63,6 +64,7 @@ from seamline.users.permissions import (
 from seamline.users.service import SignedIn
 
 COMMUNICATIONS_SHOWN = 20  # the newest; the API pages through the rest
+ANSWERS_SHOWN = 10  # the newest survey answers, each with what it rated
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
 OPEN_CASES_SHOWN = 20
@@ -268,6 +270,7 @@ async def customer(
     raised: dict[str, list[RaisedOn]] = {}
     with unit_of_work(ctx.engine, write=False) as session:
         communications = communications_of(session, pid, limit=COMMUNICATIONS_SHOWN)
+        survey_answers = answers_of(session, pid, limit=ANSWERS_SHOWN)
         journeys = open_journeys_of(session, request, pid)  # first on the page: what the customer is in the middle of
         if may(user.user.role, VIEW_CASES):
             tasks = tasks_of(session, profile_members(session, pid), limit=TASKS_SHOWN)
@@ -279,6 +282,8 @@ async def customer(
         detail["cases"] = [c.id for c, _clocks in open_cases["cases"]]
     if tasks:
         detail["tasks"] = [t.id for t in tasks]
+    if survey_answers:
+        detail["survey_answers"] = [a.id for a in survey_answers]
     await record_async(ctx.audit, user.user.principal, "read", "profile", pid, detail)
     if is_reveal:
         # Its own entry, so `seamline audit list` shows every reveal of a national id on its own line.
@@ -293,6 +298,7 @@ async def customer(
         open_cases=open_cases,
         communications=communications,
         comm_errors=raised,
+        survey_answers=survey_answers,
         journeys=journeys,
         tasks=tasks,
         outcomes=OUTCOMES,

@@ -16,6 +16,7 @@ from seamline.console import (
     communications,
     customer,
     errors_queue,
+    feedback,
     journeys,
     matches,
     outbox,
@@ -26,7 +27,9 @@ from seamline.console import (
 )
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (shell, customer, cases, case_actions, journeys, tasks, matches, admin, outbox, errors_queue, problems)
+PAGES = (
+    shell, customer, cases, case_actions, journeys, tasks, matches, admin, outbox, errors_queue, problems, feedback,
+)  # fmt: skip
 
 
 def mount_console(app: FastAPI) -> None:

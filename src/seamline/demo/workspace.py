@@ -20,6 +20,7 @@ from seamline.demo.comm_errors import STATEMENTS, known_profiles, report_demo_er
 from seamline.demo.communications import communication_events, import_print_log, print_send_log
 from seamline.demo.decisions import decision_traffic
 from seamline.demo.feed import send, wait_until_ready
+from seamline.demo.feedback import survey_demo_customers
 from seamline.demo.funnel import funnel_traffic
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.messages import queue_demo_messages
@@ -137,6 +138,8 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     customers = known_profiles(engine, pipeline, workspace.people[len(workspace.people) // 2 :], STATEMENTS)
     errors = report_demo_errors(engine, read_policy(settings.errors.policy_file), customers)
     messages = queue_demo_messages(engine, settings, pipeline, workspace.people)
+    others = known_profiles(engine, pipeline, workspace.people[40 : len(workspace.people) // 2], 30)
+    surveys, answers = survey_demo_customers(engine, settings, [pid for pid, _ in customers], [p for p, _ in others])
     # The other platforms' sends, reported by their events and the print vendor's log: the Communications area.
     told = send(base_url, workspace.keys, communication_events(workspace.people, utcnow()))
     wait_for_worker(engine)
@@ -148,6 +151,7 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
         f"{requests} data-subject requests waiting (`seamline privacy list`); "
         f"{errors} communication errors reported (/console/errors); "
         f"{messages} messages queued (in-app and SMS fraud alerts); "
+        f"{surveys} surveys sent and {answers} answered (console: Feedback); "
         f"{told:,} communication events from five platforms and {printed.added:,} printed letters in the "
         "communications log (console: Communications)"
     )

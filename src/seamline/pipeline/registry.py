@@ -14,6 +14,9 @@ from seamline.core.pipeline import Consumer
 from seamline.decisions.consumer import DecisionsConsumer
 from seamline.decisions.service import Setup
 from seamline.destinations.consumer import DestinationsConsumer
+from seamline.feedback.config import FeedbackConfig
+from seamline.feedback.consumer import FeedbackConsumer
+from seamline.feedback.service import FeedbackSetup
 from seamline.identity.rules import IdentityConfig
 from seamline.identity.service import IdentityContext
 from seamline.journeys.consumer import JourneysConsumer
@@ -24,13 +27,18 @@ from seamline.triggers.service import TriggerEngine
 
 
 def _registered(
-    consent: ConsentConfig, vocabulary: Vocabulary, decisions: Setup, triggers: TriggersConsumer
+    consent: ConsentConfig,
+    vocabulary: Vocabulary,
+    decisions: Setup,
+    triggers: TriggersConsumer,
+    feedback: FeedbackSetup,
 ) -> tuple[Consumer, ...]:
     # Order matters only where one consumer reads what another wrote. Consent first: a choice is recorded on the
     # profile the event was made on, before the merges move it. Journeys before profiles' facts: a field a journey
     # collects counts as redundant when the golden record held it before this batch, not because the same event just
     # recorded it. Decisions after communications: a click teaches the action its communication's campaign names,
-    # read from the log the communications consumer has just written. Triggers last: their rules read what the
+    # read from the log the communications consumer has just written. Feedback before triggers (a tracked answer's
+    # low score makes its task in the same batch). Triggers last: their rules read what the
     # batch changed.
     return (
         ConsentConsumer(consent),
@@ -40,6 +48,7 @@ def _registered(
         CommunicationsConsumer(),
         DestinationsConsumer(consent, lambda traits: vocabulary.canonicalize(traits).values),
         DecisionsConsumer(decisions),
+        FeedbackConsumer(feedback),
         triggers,
     )
 
@@ -54,6 +63,7 @@ class Pipeline(IdentityContext):
         traits: VocabularyConfig | None = None,
         triggers: TriggerEngine | None = None,
         decisions: Setup | None = None,
+        feedback: FeedbackSetup | None = None,
     ) -> None:
         # A configured alias of `phone` (`[traits]`) is a phone identifier too.
         phones = [alias for alias, target in (traits.aliases if traits else {}).items() if target == "phone"]
@@ -62,4 +72,7 @@ class Pipeline(IdentityContext):
         self.vocabulary = Vocabulary(traits)  # the canonical customer model the facts are recorded in
         self.decisions = decisions or Setup.default(self.consent)
         self.triggers = TriggersConsumer(triggers)  # rules, if any; the worker also runs its waiting steps
-        self.consumers = _registered(self.consent, self.vocabulary, self.decisions, self.triggers)
+        # The surveys tracked answers are checked against: the worker is handed the configured ones; any other
+        # pipeline (corrections, unmerges) the built-in ones, and still moves feedback with merges.
+        self.feedback = feedback or FeedbackSetup.of(FeedbackConfig())
+        self.consumers = _registered(self.consent, self.vocabulary, self.decisions, self.triggers, self.feedback)

@@ -26,6 +26,8 @@ from seamline.core.views import view_of
 from seamline.decisions.service import erase_person as erase_decisions
 from seamline.destinations.service import announce_erasure
 from seamline.errors.service import erase_person as erase_comm_errors
+from seamline.feedback.service import erase_person as erase_feedback
+from seamline.feedback.service import export_person as export_feedback
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import (
     active_header,
@@ -285,6 +287,7 @@ def export_profile(
         "communications": export_communications(session, members),
         "journeys": export_journeys(session, members),
         "tasks": export_tasks(session, members),
+        "survey_answers": export_feedback(session, members),
         "in_app_inbox": export_inbox(session, members),
         "audit": _audit_of(session, members),
     }
@@ -365,6 +368,7 @@ def erase_profile(session: Session, request_id: int) -> RequestView:
         "outbox_messages_erased": erase_outbox(session, members),
         "tasks_erased": erase_tasks(session, members),
         "trigger_rows_erased": erase_triggers(session, members),
+        "survey_rows_erased": erase_feedback(session, members),
         "decision_rows_erased": erase_decisions(session, members),
         # After the outbox is emptied of the person: the notice itself names only Seamline's profile ids.
         "destinations_notified": announce_erasure(session, members),

@@ -1,5 +1,6 @@
-"""What a trigger step does: send a template through the outbox, make a task, or call a destination. Each runs in
-the caller's transaction; a step that cannot be done raises a domain error, which the caller records on the step."""
+"""What a trigger step does: send a template through the outbox, make a task, call a destination, or send a survey.
+Each runs in the caller's transaction; a step that cannot be done raises a domain error, which the caller records
+on the step."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from seamline.consent.service import may_process_profile
 from seamline.core.clock import isoformat_z
 from seamline.core.errors import NotFound
 from seamline.destinations.service import WEBHOOK_KIND, list_destinations
+from seamline.feedback.service import FeedbackSetup, invite
 from seamline.journeys.service import open_journeys
 from seamline.outbox.service import enqueue
 from seamline.profiles.service import golden_values
@@ -42,6 +44,7 @@ class Actions:
     tasks: TasksConfig
     calendar: BusinessCalendar
     survivorship: SurvivorshipConfig
+    feedback: FeedbackSetup | None = None  # the surveys a `survey` step sends; None: such steps fail
     _sources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def source_names(self, session: Session) -> Mapping[int, str]:
@@ -122,6 +125,18 @@ def perform(session: Session, work: Work, actions: Actions, now: datetime) -> st
         )  # fmt: skip
         return view.communication_id
     properties = work.fired_with.get("properties") or {}
+    if work.action == "survey":
+        if actions.feedback is None:
+            raise NotFound("no surveys are configured")
+        about = dict(work.data)
+        channel = about.pop("channel", None)
+        invited = invite(
+            session, actions.feedback, work.profile_id, work.target, about={**properties, **about}, now=now,
+            channel=channel if isinstance(channel, str) and channel else None, key=key,
+        )  # fmt: skip
+        if invited.invitation is None:
+            return f"not sent: {invited.skipped}"
+        return invited.invitation.communication_id or f"survey:{invited.invitation.id}"
     if work.action == "task":
         data = work.data
         spec = TaskInput(

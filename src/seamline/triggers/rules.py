@@ -15,7 +15,7 @@ import yaml
 from seamline.communications.templates import CHANNELS as TEMPLATE_CHANNELS
 
 KINDS = ("event", "trait", "holding", "case", "schedule")
-ACTIONS = ("send", "task", "call")
+ACTIONS = ("send", "task", "call", "survey")
 OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")
 PRIORITIES = ("urgent", "high", "normal", "low")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -23,7 +23,7 @@ _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _REFERENCE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _TOP = {"name", "description", "on", "count", "once", "once_every", "exit", "do"}
-_STEP = {"send", "task", "call", "data", "delay", "window", "channel"}
+_STEP = {"send", "task", "call", "survey", "data", "delay", "window", "channel"}
 LAST_USED = "last_used"  # a send's channel: the one the customer used for what fired the rule
 _TASK = {"title", "detail", "queue", "skills", "priority", "due_minutes"}
 
@@ -83,10 +83,11 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One action of a rule: `send` a template, make a `task`, or `call` a destination; after `delay`."""
+    """One action of a rule: `send` a template, make a `task`, `call` a destination, or send a `survey`; after
+    `delay`."""
 
     action: str
-    target: str  # template or destination name; the task's queue ("" for the default)
+    target: str  # template, destination or survey name; the task's queue ("" for the default)
     data: Mapping[str, Any]  # template data, task fields or the call's data; strings may hold {references}
     delay: timedelta
     window: Window | None
@@ -226,15 +227,23 @@ class _Reader:
                 raise self.fail(raw, "timezone", f"{path}.timezone", "not an IANA time zone") from None
         return Window(bounds[0], bounds[1], zone)
 
-    def step(self, raw: Any, where: Mapping[str, Any], key: str, path: str, templates: frozenset[str] | None) -> Step:
+    def step(
+        self,
+        raw: Any,
+        where: Mapping[str, Any],
+        key: str,
+        path: str,
+        templates: frozenset[str] | None,
+        surveys: frozenset[str] | None = None,
+    ) -> Step:
         if not isinstance(raw, Mapping):
-            raise self.fail(where, key, path, "a step is a mapping with one of send, task or call")
+            raise self.fail(where, key, path, "a step is a mapping with one of send, task, call or survey")
         unknown = sorted(set(raw) - _STEP)
         if unknown:
             raise self.fail(raw, unknown[0], f"{path}.{unknown[0]}", f"unknown field; use {', '.join(sorted(_STEP))}")
         actions = [a for a in ACTIONS if a in raw]
         if len(actions) != 1:
-            raise self.fail(raw, None, path, "a step has exactly one of send, task or call")
+            raise self.fail(raw, None, path, "a step has exactly one of send, task, call or survey")
         [action] = actions
         data = raw.get("data", {})
         if not isinstance(data, Mapping):
@@ -264,18 +273,22 @@ class _Reader:
             return Step("task", str(task.get("queue", "")), {**task, **data}, delay, window)
         target = raw[action]
         if not isinstance(target, str) or not _NAME.fullmatch(target.replace("_", "-")):
-            raise self.fail(raw, action, f"{path}.{action}", "the name of a template or destination")
+            raise self.fail(raw, action, f"{path}.{action}", "the name of a template, destination or survey")
         if action == "send" and templates is not None and target not in templates:
             raise self.fail(
                 raw, action, f"{path}.send", f"no template {target!r}; known: {', '.join(sorted(templates))}"
             )
+        if action == "survey" and surveys is not None and target not in surveys:
+            raise self.fail(raw, action, f"{path}.survey", f"no survey {target!r}; known: {', '.join(sorted(surveys))}")
         return Step(action, target, dict(data), delay, window, channel)
 
 
-def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None) -> Rule:
+def parse_rule(
+    text: str, file: str, *, templates: frozenset[str] | None = None, surveys: frozenset[str] | None = None
+) -> Rule:
     """One rule from a YAML text; RuleError naming the file, line and field at its first problem.
 
-    `templates`, when given, are the template names a `send` may use.
+    `templates`, when given, are the template names a `send` may use; `surveys` the survey keys a `survey` may.
     """
     reader = _Reader(file)
     try:
@@ -354,7 +367,7 @@ def parse_rule(text: str, file: str, *, templates: frozenset[str] | None = None)
     steps_raw = raw["do"] if isinstance(raw["do"], list) else [raw["do"]]
     if not steps_raw:
         raise reader.fail(raw, "do", "do", "at least one step")
-    steps = tuple(reader.step(s, raw, "do", f"do[{i}]", templates) for i, s in enumerate(steps_raw))
+    steps = tuple(reader.step(s, raw, "do", f"do[{i}]", templates, surveys) for i, s in enumerate(steps_raw))
     description = raw.get("description", "")
     return Rule(
         name=name, file=file, kind=kind, subject=subject.strip(), where=where, traits=traits, steps=steps,

@@ -25,7 +25,7 @@ from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
 from seamline.worker.pacing import BatchPacer
 from seamline.worker.schedule import Job, Schedule, default_jobs
-from seamline.worker.triggers import trigger_engine
+from seamline.worker.triggers import feedback_setup, trigger_engine
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
@@ -95,6 +95,7 @@ class Worker:
             settings.traits,
             triggers=trigger_engine(settings),
             decisions=Setup.build(settings.decisions, settings.consent, settings.survivorship, settings.cases),
+            feedback=feedback_setup(settings),
         )
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size

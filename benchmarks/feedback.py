@@ -1,0 +1,168 @@
+"""Feedback benchmark: the rollups and the score trend over many answers.
+
+Generates survey answers (with their people's communication errors and cases) straight into a migrated SQLite file
+(or PostgreSQL), then measures each rollup (by touchpoint, agent, journey step, communication type, survey) and the
+daily and weekly trends over the last 90 days: p50/p99 of repeated runs. The rollups read the period's answers'
+grouping columns and count the same people's errors and cases in bulk.
+
+Prints figures; asserts nothing. Print `uptime` beside them: the machine is shared.
+
+    python benchmarks/feedback.py [--answers 200000] [--runs 7] [--postgres | --database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from seamline.cases.models import Case
+from seamline.core.db import create_db_engine, table_of, unit_of_work
+from seamline.core.migrations import upgrade
+from seamline.errors.models import CommError
+from seamline.feedback.models import SurveyAnswer
+from seamline.feedback.rollups import DIMENSIONS, rollup, score_trend
+
+REPO = Path(__file__).resolve().parent.parent
+CHUNK = 50_000
+SURVEYS = (
+    ("csat_case", "csat", "case_resolved", 1, 5),
+    ("nps_journey", "nps", "journey_completed", 0, 10),
+    ("ces_message", "ces", "message_delivered", 1, 7),
+    ("csat_branch", "csat", "branch_visit", 1, 5),
+)
+AGENTS = [f"agent-{i}" for i in range(60)]
+STEPS = [f"journey-{j}/step-{s}" for j in range(6) for s in range(5)]
+TYPES = ("statement", "notice", "service", "marketing")
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def generate(engine: Engine, answers: int, people: int, now: datetime) -> None:
+    rng = random.Random(7)
+    table = table_of(SurveyAnswer)
+    for base in range(0, answers, CHUNK):
+        rows: list[dict[str, Any]] = []
+        for i in range(base, min(base + CHUNK, answers)):
+            survey, kind, touchpoint, low, high = SURVEYS[i % len(SURVEYS)]
+            pid = rng.randrange(1, people)
+            rows.append({
+                "survey": survey, "kind": kind, "touchpoint": touchpoint, "profile_id": pid, "origin_profile_id": pid,
+                "score": rng.randint(low, high), "via": "page", "snapshot": {},
+                "agent": rng.choice(AGENTS) if touchpoint in ("case_resolved", "branch_visit") else None,
+                "journey_step": rng.choice(STEPS) if touchpoint == "journey_completed" else None,
+                "communication_type": rng.choice(TYPES) if touchpoint == "message_delivered" else None,
+                "answered_at": now - timedelta(seconds=rng.randrange(120 * 86_400)),
+            })  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(insert(table), rows)
+    errors = [{"profile_id": rng.randrange(1, people), "reported_at": now - timedelta(days=rng.randrange(90))}
+              for _ in range(answers // 50)]  # fmt: skip
+    cases = [{"profile_id": rng.randrange(1, people), "opened_at": now - timedelta(days=rng.randrange(90))}
+             for _ in range(answers // 5)]  # fmt: skip
+    _fill(engine, errors, cases)
+
+
+def _fill(engine: Engine, errors: list[dict[str, Any]], cases: list[dict[str, Any]]) -> None:
+    """Errors and cases with only what the rollups read filled in meaningfully (the rest: valid placeholders)."""
+    e_table, c_table = table_of(CommError), table_of(Case)
+    e_required = {c.name: _placeholder(c) for c in e_table.columns if not c.nullable and c.name != "id"}
+    c_required = {c.name: _placeholder(c) for c in c_table.columns if not c.nullable and c.name != "id"}
+    with engine.begin() as conn:
+        for start in range(0, len(errors), CHUNK):
+            conn.execute(insert(e_table), [{**e_required, **e} for e in errors[start : start + CHUNK]])
+        for start in range(0, len(cases), CHUNK):
+            conn.execute(insert(c_table), [{**c_required, "origin_profile_id": c["profile_id"], **c}
+                                           for c in cases[start : start + CHUNK]])  # fmt: skip
+
+
+def _placeholder(column: Any) -> Any:
+    kind: Any = str
+    with contextlib.suppress(NotImplementedError):
+        kind = getattr(column.type, "impl", column.type).python_type
+    if kind is datetime:
+        return datetime(2026, 1, 1, tzinfo=UTC)
+    if kind is bool:
+        return False
+    if kind in (int, float):
+        return 0
+    if kind in (dict, list):
+        return kind()
+    return "x"
+
+
+def _measure(label: str, runs: int, call: Callable[[], object]) -> None:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - began)
+    times.sort()
+    p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+    print(f"{label:<34} p50 {statistics.median(times) * 1000:8.0f} ms   p99 {p99 * 1000:8.0f} ms   {_uptime()}")
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    engine = create_db_engine(url)
+    upgrade(engine)
+    people = max(args.answers // 4, 100)
+    now = datetime.now(UTC)
+    print(f"database: {engine.dialect.name}; {args.answers:,} answers over 120 days, {people:,} people; {_uptime()}")
+    began = time.perf_counter()
+    generate(engine, args.answers, people, now)
+    print(f"generated in {time.perf_counter() - began:.0f} s")
+    since, until = now - timedelta(days=90), now
+    for by in DIMENSIONS:
+
+        def one(by: str = by) -> object:
+            with unit_of_work(engine, write=False) as session:
+                return rollup(session, by=by, since=since, until=until)
+
+        _measure(f"rollup by {by} (90 days)", args.runs, one)
+    for bucket in ("day", "week"):
+
+        def trend(bucket: str = bucket) -> object:
+            with unit_of_work(engine, write=False) as session:
+                return score_trend(session, since=since, until=until, bucket=bucket)
+
+        _measure(f"score_trend per {bucket} (90 days)", args.runs, trend)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--postgres", action="store_true", help="a private PostgreSQL cluster (tests/support)")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    cluster = None
+    if args.postgres and not args.database_url:
+        sys.path.insert(0, str(REPO))  # tests.support.postgres starts private clusters for tests and benchmarks
+        from tests.support.postgres import start_cluster
+
+        cluster = start_cluster(durable=True)
+        url = cluster.url
+    else:
+        url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='seamline-feedback-')) / 'bench.db'}"
+    try:
+        run(url, args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    main()

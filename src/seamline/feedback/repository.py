@@ -1,0 +1,176 @@
+"""Queries of the feedback domain. The rollups also count, read-only and in bulk, the communication errors and cases
+of the people who answered (one grouped query each, rather than a service call per person)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, delete, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from seamline.cases.models import Case
+from seamline.core.db import table_of
+from seamline.errors.models import CommError
+from seamline.feedback.models import SurveyAnswer, SurveyContact, SurveyInvitation
+
+_I = table_of(SurveyInvitation)
+_A = table_of(SurveyAnswer)
+_C = table_of(SurveyContact)
+
+
+def add_invitation(session: Session, row: Mapping[str, Any]) -> SurveyInvitation:
+    invitation = SurveyInvitation(**row)
+    session.add(invitation)
+    session.flush()
+    return invitation
+
+
+def invitation(session: Session, invitation_id: int, *, lock: bool = False) -> SurveyInvitation | None:
+    query = select(SurveyInvitation).where(SurveyInvitation.id == invitation_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def invitation_by_key(session: Session, key: str) -> SurveyInvitation | None:
+    return session.scalars(select(SurveyInvitation).where(SurveyInvitation.idempotency_key == key)).first()
+
+
+def contact(session: Session, profile_ids: Sequence[int], *, lock: bool = False) -> Sequence[SurveyContact]:
+    """The cool-down rows of a person's profiles, locked for the invitation being decided."""
+    query = select(SurveyContact).where(SurveyContact.profile_id.in_(profile_ids))
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).all()
+
+
+def add_contact(session: Session, profile_id: int, at: datetime, channel: str) -> None:
+    session.add(SurveyContact(profile_id=profile_id, last_surveyed_at=at, channel=channel))
+    session.flush()
+
+
+def add_answer(session: Session, row: Mapping[str, Any]) -> SurveyAnswer:
+    answer = SurveyAnswer(**row)
+    session.add(answer)
+    session.flush()
+    return answer
+
+
+def answer_of_invitation(session: Session, invitation_id: int) -> SurveyAnswer | None:
+    return session.scalars(select(SurveyAnswer).where(SurveyAnswer.invitation_id == invitation_id)).first()
+
+
+def answered_event_ids(session: Session, event_ids: Sequence[int]) -> set[int]:
+    query = select(_A.c.event_id).where(_A.c.event_id.in_(event_ids))
+    return {int(v) for v in session.scalars(query)}
+
+
+def answers_of(session: Session, profile_ids: Sequence[int], limit: int) -> Sequence[SurveyAnswer]:
+    query = select(SurveyAnswer).where(SurveyAnswer.profile_id.in_(profile_ids))
+    return session.scalars(query.order_by(SurveyAnswer.answered_at.desc(), SurveyAnswer.id.desc()).limit(limit)).all()
+
+
+def invitations_of(session: Session, profile_ids: Sequence[int], limit: int) -> Sequence[SurveyInvitation]:
+    query = select(SurveyInvitation).where(SurveyInvitation.profile_id.in_(profile_ids))
+    return session.scalars(query.order_by(SurveyInvitation.id.desc()).limit(limit)).all()
+
+
+def daily_counts(session: Session, since: datetime, until: datetime) -> Sequence[Any]:
+    """(day 'YYYY-MM-DD' in UTC, kind, score, answers) of a period's answers: the trend's histogram, grouped in the
+    database. SQLite keeps UTC times as ISO text (the day is its first ten characters); PostgreSQL's timestamptz is
+    read in UTC."""
+    column = _A.c.answered_at
+    if session.get_bind().dialect.name == "sqlite":
+        day = func.substr(column, 1, 10)
+    else:
+        day = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    query = (
+        select(day.label("day"), _A.c.kind, _A.c.score, func.count().label("answers"))
+        .where(column >= since, column < until)
+        .group_by(day, _A.c.kind, _A.c.score)
+    )
+    return session.execute(query).all()
+
+
+def score_counts(session: Session, by: str | None, since: datetime, until: datetime) -> Sequence[Any]:
+    """(key, kind, score, answers) of a period's answers grouped by one of their grouping columns (None: one
+    group, every key None)."""
+    key = _A.c[by] if by is not None else literal(None, String()).label("key")
+    query = (
+        select(key.label("key"), _A.c.kind, _A.c.score, func.count().label("answers"))
+        .where(_A.c.answered_at >= since, _A.c.answered_at < until)
+        .group_by(*((key,) if by is not None else ()), _A.c.kind, _A.c.score)
+    )
+    return session.execute(query).all()
+
+
+def people_problems(session: Session, by: str, since: datetime, until: datetime) -> Sequence[Any]:
+    """Per group of a period's answers: the people who answered, how many of them had communication errors
+    reported (and how many errors) and opened cases (and how many) in the period. One statement: the people and
+    their counts are joined in the database, never listed out."""
+    window = (_A.c.answered_at >= since, _A.c.answered_at < until)
+    people = select(_A.c[by].label("key"), _A.c.profile_id).where(*window).distinct().subquery()
+    errors = (
+        select(CommError.profile_id, func.count().label("n"))
+        .where(CommError.reported_at >= since, CommError.reported_at < until)
+        .group_by(CommError.profile_id)
+        .subquery()
+    )
+    cases = (
+        select(Case.profile_id, func.count().label("n"))
+        .where(Case.opened_at >= since, Case.opened_at < until)
+        .group_by(Case.profile_id)
+        .subquery()
+    )
+    query = (
+        select(
+            people.c.key,
+            func.count().label("people"),
+            func.count(errors.c.n).label("people_with_errors"),
+            func.coalesce(func.sum(errors.c.n), 0).label("errors"),
+            func.count(cases.c.n).label("people_with_cases"),
+            func.coalesce(func.sum(cases.c.n), 0).label("cases"),
+        )
+        .select_from(people)
+        .outerjoin(errors, errors.c.profile_id == people.c.profile_id)
+        .outerjoin(cases, cases.c.profile_id == people.c.profile_id)
+        .group_by(people.c.key)
+    )
+    return session.execute(query).all()
+
+
+def move(session: Session, absorbed: int, survivor: int) -> None:
+    for table in (_I, _A):
+        session.execute(update(table).where(table.c.profile_id == absorbed).values(profile_id=survivor))
+    rows = {r.profile_id: r for r in contact(session, [absorbed, survivor], lock=True)}
+    if absorbed in rows:
+        gone = rows[absorbed]
+        kept = rows.get(survivor)
+        if kept is None:
+            session.add(
+                SurveyContact(profile_id=survivor, last_surveyed_at=gone.last_surveyed_at, channel=gone.channel)
+            )
+        elif gone.last_surveyed_at > kept.last_surveyed_at:
+            kept.last_surveyed_at, kept.channel = gone.last_surveyed_at, gone.channel
+        session.delete(gone)
+    session.flush()
+
+
+def restore(session: Session, profile_ids: Sequence[int]) -> None:
+    for table in (_I, _A):
+        session.execute(
+            update(table)
+            .where(table.c.origin_profile_id.in_(profile_ids), table.c.profile_id != table.c.origin_profile_id)
+            .values(profile_id=table.c.origin_profile_id)
+        )
+
+
+def erase(session: Session, profile_ids: Sequence[int]) -> int:
+    erased = 0
+    for table in (_A, _I):
+        doomed = table.c.profile_id.in_(profile_ids) | table.c.origin_profile_id.in_(profile_ids)
+        erased += int(session.execute(delete(table).where(doomed)).rowcount)  # type: ignore[attr-defined]
+    session.execute(delete(_C).where(_C.c.profile_id.in_(profile_ids)))
+    return erased

@@ -1,0 +1,251 @@
+"""Survey definitions: YAML files read into typed surveys, with errors naming file, line and field. Pure.
+
+A file holds one survey (docs/feedback.md):
+
+```yaml
+survey: csat_case                 # its key: lower-case letters, digits, '_' (default: the file's name)
+kind: csat                        # csat (1-5), nps (0-10) or ces (1-7)
+touchpoint: case_resolved         # case_resolved, journey_completed, journey_abandoned, branch_visit,
+                                  # message_delivered, or any other lower-case name
+title: How did we do?
+question: How satisfied are you with how we handled your request?
+scale: {min: 1, max: 5, low_label: Very dissatisfied, high_label: Very satisfied}   # optional; the kind's default
+follow_up: What could we have done better?        # an optional free-text question
+channels: [email, sms]            # tried in order: the first the person may be contacted on
+link_days: 14                     # how long the link works
+low_score:                        # optional: a score at or below `at_most` makes a task (the inner loop)
+  at_most: 2
+  task: {title: Call back about a low score, queue: service, priority: high, due_minutes: 240}
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+KINDS = ("csat", "nps", "ces")
+# The scale each kind is read on: the figures (CSAT %, NPS, CES mean) are only comparable on these.
+SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+LABELS = {
+    "csat": ("Very dissatisfied", "Very satisfied"),
+    "nps": ("Not at all likely", "Extremely likely"),
+    "ces": ("Very difficult", "Very easy"),
+}
+TOUCHPOINTS = ("case_resolved", "journey_completed", "journey_abandoned", "branch_visit", "message_delivered")
+CHANNELS = ("email", "sms", "push", "in_app")
+PRIORITIES = ("urgent", "high", "normal", "low")
+MAX_TEXT = 500
+MAX_LINK_DAYS = 90
+_TOP = {"survey", "kind", "touchpoint", "title", "question", "scale", "follow_up", "channels", "link_days",
+        "low_score", "description"}  # fmt: skip
+_SCALE = {"min", "max", "low_label", "high_label"}
+_LOW = {"at_most", "task"}
+_TASK = {"title", "queue", "priority", "due_minutes", "skills"}
+
+
+class SurveyError(ValueError):
+    """A survey file that cannot be used: `file`, `line` and `field` say where."""
+
+    def __init__(self, file: str, line: int | None, field: str, message: str) -> None:
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {field}: {message}")
+        self.file, self.line, self.field, self.problem = file, line, field, message
+
+
+@dataclass(frozen=True, slots=True)
+class LowScoreTask:
+    """The task a low score makes: at or below `at_most`."""
+
+    at_most: int
+    title: str
+    queue: str | None
+    priority: str
+    due_minutes: int | None
+    skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    key: str
+    file: str
+    kind: str
+    touchpoint: str
+    title: str
+    question: str
+    low: int  # the scale's ends
+    high: int
+    low_label: str
+    high_label: str
+    follow_up: str | None
+    channels: tuple[str, ...]
+    link_days: int
+    low_score: LowScoreTask | None = None
+    description: str = ""
+
+    @property
+    def points(self) -> range:
+        return range(self.low, self.high + 1)
+
+    def is_low(self, score: int) -> bool:
+        """Whether a score makes a follow-up task."""
+        return self.low_score is not None and score <= self.low_score.at_most
+
+
+class _Lines(dict[str, Any]):
+    """A mapping that remembers the line of each key (1-based) and its own."""
+
+    line: int = 0
+    lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> _Lines:
+    out = _Lines()
+    out.line, out.lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value if isinstance(key_node, yaml.ScalarNode) else loader.construct_object(key_node))
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+class _Reader:
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, where: Any, key: str | None, path: str, message: str) -> SurveyError:
+        line = None
+        if isinstance(where, _Lines):
+            line = where.lines.get(key, where.line) if key is not None else where.line
+        return SurveyError(self.file, line, path, message)
+
+    def mapping(self, parent: Mapping[str, Any], key: str, allowed: set[str], path: str) -> Mapping[str, Any]:
+        value = parent[key]
+        if not isinstance(value, Mapping):
+            raise self.fail(parent, key, path, "must be a mapping")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise self.fail(
+                value, unknown[0], f"{path}.{unknown[0]}", f"unknown field; use {', '.join(sorted(allowed))}"
+            )
+        return value
+
+    def text(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
+        value = parent.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(parent, key if key in parent else None, path, "text is needed")
+        if len(value) > MAX_TEXT:
+            raise self.fail(parent, key, path, f"at most {MAX_TEXT} characters")
+        return value.strip()
+
+    def whole(self, parent: Mapping[str, Any], key: str, path: str, low: int, high: int) -> int:
+        value = parent.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise self.fail(parent, key if key in parent else None, path, f"a whole number from {low} to {high}")
+        return value
+
+
+def _low_score(reader: _Reader, raw: Mapping[str, Any], low: int, high: int) -> LowScoreTask:
+    spec = reader.mapping(raw, "low_score", _LOW, "low_score")
+    at_most = reader.whole(spec, "at_most", "low_score.at_most", low, high - 1)
+    if "task" not in spec:
+        raise reader.fail(spec, None, "low_score.task", "is required: the task a low score makes")
+    task = reader.mapping(spec, "task", _TASK, "low_score.task")
+    title = reader.text(task, "title", "low_score.task.title") or ""
+    queue = task.get("queue")
+    if queue is not None and (not isinstance(queue, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", queue)):
+        raise reader.fail(task, "queue", "low_score.task.queue", "a queue name (lower-case letters, digits, . _ -)")
+    priority = task.get("priority", "high")
+    if priority not in PRIORITIES:
+        raise reader.fail(task, "priority", "low_score.task.priority", f"one of {', '.join(PRIORITIES)}")
+    minutes = (
+        reader.whole(task, "due_minutes", "low_score.task.due_minutes", 1, 100_000) if "due_minutes" in task else None
+    )
+    skills = task.get("skills", [])
+    if not isinstance(skills, list) or not all(isinstance(s, str) for s in skills):
+        raise reader.fail(task, "skills", "low_score.task.skills", "a list of skill names")
+    return LowScoreTask(at_most, title, queue, str(priority), minutes, tuple(skills))
+
+
+def parse_survey(text: str, file: str) -> Survey:
+    """One survey from a YAML text; SurveyError naming the file, line and field at its first problem."""
+    reader = _Reader(file)
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader that records line numbers
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SurveyError(
+            file, mark.line + 1 if mark else None, "yaml", f"not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
+    if not isinstance(raw, Mapping):
+        raise SurveyError(file, None, "survey", "a survey file is a mapping with kind, touchpoint and question")
+    unknown = sorted(set(raw) - _TOP)
+    if unknown:
+        raise reader.fail(raw, unknown[0], unknown[0], f"unknown field; use {', '.join(sorted(_TOP))}")
+    stem = Path(file).stem
+    key = str(raw.get("survey", stem))
+    if not KEY.fullmatch(key):
+        raise reader.fail(raw, "survey", "survey", "1-64 of a-z 0-9 _, starting with a letter")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise reader.fail(raw, "kind" if "kind" in raw else None, "kind", f"one of {', '.join(KINDS)}")
+    touchpoint = raw.get("touchpoint")
+    if not isinstance(touchpoint, str) or not KEY.fullmatch(touchpoint):
+        raise reader.fail(raw, "touchpoint" if "touchpoint" in raw else None, "touchpoint",
+                          f"a touchpoint name such as {', '.join(TOUCHPOINTS)}")  # fmt: skip
+    question = reader.text(raw, "question", "question") or ""
+    title = reader.text(raw, "title", "title", required=False) or question
+    low, high = SCALES[kind]
+    low_label, high_label = LABELS[kind]
+    if "scale" in raw:
+        scale = reader.mapping(raw, "scale", _SCALE, "scale")
+        for bound, expected in (("min", low), ("max", high)):
+            if bound in scale and scale[bound] != expected:
+                message = f"a {kind} survey is answered from {low} to {high}: {bound} must be {expected}"
+                raise reader.fail(scale, bound, f"scale.{bound}", message)
+        low_label = reader.text(scale, "low_label", "scale.low_label", required=False) or low_label
+        high_label = reader.text(scale, "high_label", "scale.high_label", required=False) or high_label
+    follow_up = reader.text(raw, "follow_up", "follow_up", required=False)
+    channels = raw.get("channels", ["email"])
+    if not isinstance(channels, list) or not channels or any(c not in CHANNELS for c in channels):
+        raise reader.fail(raw, "channels", "channels", f"a list of channels of {', '.join(CHANNELS)}")
+    link_days = reader.whole(raw, "link_days", "link_days", 1, MAX_LINK_DAYS) if "link_days" in raw else 14
+    low_score = _low_score(reader, raw, low, high) if "low_score" in raw else None
+    description = raw.get("description", "")
+    return Survey(
+        key=key, file=file, kind=str(kind), touchpoint=touchpoint, title=title, question=question, low=low,
+        high=high, low_label=low_label, high_label=high_label, follow_up=follow_up,
+        channels=tuple(dict.fromkeys(str(c) for c in channels)), link_days=link_days, low_score=low_score,
+        description=str(description),
+    )  # fmt: skip
+
+
+def load_surveys(folder: Path) -> dict[str, Survey]:
+    """Every survey file of a folder (`*.yaml`, `*.yml`), by key; SurveyError at the first bad one or a key used
+    twice."""
+    if not folder.is_dir():
+        raise SurveyError(str(folder), None, "surveys_dir", "no such folder")
+    found: dict[str, Survey] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        survey = parse_survey(path.read_text(encoding="utf-8"), str(path))
+        if survey.key in found:
+            raise SurveyError(
+                str(path), None, "survey", f"survey {survey.key!r} is also defined in {found[survey.key].file}"
+            )
+        found[survey.key] = survey
+    return found
