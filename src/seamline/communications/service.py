@@ -136,7 +136,7 @@ def queue_message(
         if delivery.value == PAPER and "paper" in template.channels:
             channel = "paper"
     kind, target = ROUTES[channel]
-    payload = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
+    payload: dict[str, Any] = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
     if rendered.sms is not None:
         payload["sms"] = rendered.sms
     if rendered.in_app is not None:

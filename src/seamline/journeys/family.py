@@ -92,9 +92,11 @@ def message(
     channel: str,
     device: str | None = None,
     agent: str | None = None,
+    message_id: str | None = None,
 ) -> dict[str, Any]:
-    """A family event as the journey API and console write it. `person` is `userId` and/or `anonymousId`; fields
-    that map to traits of the golden record go in `context.traits` too, so the record learns them."""
+    """A family event as the journey API and console write it (a random message id unless given). `person` is
+    `userId` and/or `anonymousId`; fields that map to traits of the golden record go in `context.traits` too, so
+    the record learns them."""
     props: dict[str, Any] = {"journey": journey, "instance_id": instance_id}
     if step is not None:
         props["step"] = step
@@ -110,7 +112,7 @@ def message(
     return {
         "type": "track",
         "event": name,
-        "messageId": "journey-" + uuid.uuid4().hex,
+        "messageId": "journey-" + (message_id or uuid.uuid4().hex),
         **person,
         "properties": props,
         "context": context,

@@ -25,9 +25,23 @@ from seamline.profiles.survivorship import SurvivorshipConfig
 _SURVIVORSHIP = SurvivorshipConfig()
 
 
+# Parsed definitions by (key, revision, loaded at): a request reads only those three columns to know its copies
+# are current, instead of parsing every definition's body again (a journey save read them three times).
+_PARSED: dict[tuple[str, int, datetime], JourneyDef] = {}
+_MOST_PARSED = 256
+
+
 def running_definitions(session: Session) -> dict[str, JourneyDef]:
     """The loaded definitions, by key."""
-    return {row.key: from_json(row.body) for row in repository.definitions(session)}
+    versions = repository.definition_versions(session)
+    missing = [key for key, revision, at in versions if (key, revision, at) not in _PARSED]
+    if missing:
+        if len(_PARSED) > _MOST_PARSED:
+            _PARSED.clear()
+        for row in repository.definitions(session, missing):
+            _PARSED[(row.key, row.revision, row.loaded_at)] = from_json(row.body)
+    found = {key: _PARSED.get((key, revision, at)) for key, revision, at in sorted(versions)}
+    return {key: definition for key, definition in found.items() if definition is not None}
 
 
 def install_definitions(session: Session, definitions: Sequence[JourneyDef], now: datetime) -> list[str]:
@@ -196,11 +210,10 @@ class State:
 
 
 def state_of(session: Session, keeper: JourneyInstance) -> State:
-    group = [keeper.id, *(i.id for i in repository.joined_to(session, [keeper.id]))]
     values: dict[str, Any] = {}
     given: dict[str, tuple[str, Any, JourneyEntry]] = {}
     done: dict[str, JourneyEntry] = {}
-    for entry in sorted(repository.entries(session, group), key=lambda e: (e.at, e.id)):
+    for entry in sorted(repository.group_entries(session, keeper.id), key=lambda e: (e.at, e.id)):
         if entry.kind == "field" and entry.field is not None and entry.value_json is not None:
             value = orjson.loads(entry.value_json)
             values[entry.field] = value
