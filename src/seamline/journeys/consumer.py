@@ -36,6 +36,8 @@ class JourneysConsumer(Consumer):
         kinds = {s.id: s.kind for s in list_sources(session)} if relevant else {}
         # A journey save through the API or console was applied when it was made (actions.save): skip it here.
         applied = repository.applied_events(session, [e.id for e, n in relevant if n in _APPLIED_AT_ONCE])
+        named_ids = (family.instance_id_of(e.payload) for e, n in relevant if n in family.FAMILY)
+        service.prefetch(session, [i for i in named_ids if i is not None])
         merges: list[MergeNotice] = list(batch.merges)
         moved: dict[int, int] = {}
         for event, name in relevant:
@@ -50,9 +52,11 @@ class JourneysConsumer(Consumer):
 
     def rederive(self, session: Session, profile_ids: Sequence[int]) -> None:
         # Every instance and entry came from events: the replay that follows derives them again, joins included.
+        service.forget(session)
         repository.wipe(session, profile_ids)
 
     def retire(self, session: Session, homes: Mapping[int, int]) -> None:
+        service.forget(session)
         for profile_id, home in homes.items():
             repository.move(session, profile_id, home)
 

@@ -75,6 +75,12 @@ def read(payload: Mapping[str, Any], name: str) -> JourneyMessage | None:
     )
 
 
+def instance_id_of(payload: Mapping[str, Any]) -> str | None:
+    """The instance id a family event names, if any."""
+    props = payload.get("properties")
+    return _text(props.get("instance_id")) if isinstance(props, Mapping) else None
+
+
 def new_instance_id() -> str:
     """A public instance id: random, so it names an instance without telling anything about it."""
     return "ji_" + uuid.uuid4().hex

@@ -49,6 +49,10 @@ def by_public_id(session: Session, public_id: str, *, lock: bool = False) -> Jou
     return session.scalars(query).one_or_none()
 
 
+def by_public_ids(session: Session, public_ids: Sequence[str]) -> Sequence[JourneyInstance]:
+    return session.scalars(select(JourneyInstance).where(JourneyInstance.public_id.in_(public_ids))).all()
+
+
 def get(session: Session, instance_id: int) -> JourneyInstance | None:
     return session.get(JourneyInstance, instance_id)
 
