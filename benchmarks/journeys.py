@@ -91,7 +91,7 @@ def paced(client: TestClient, headers: dict[str, str], targets: list[tuple[str, 
     saves: list[float] = []
     resumes: list[float] = []
     service: dict[str, list[float]] = {"save": [], "resume": []}  # from the request's actual start: server time
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         due = start + i / rate
         while (now := time.perf_counter()) < due:
@@ -109,8 +109,10 @@ def paced(client: TestClient, headers: dict[str, str], targets: list[tuple[str, 
             service["resume"].append(time.perf_counter() - sent)
         if response.status_code != 200:
             print("refused:", response.status_code, response.text[:200])
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(f"sent {n} requests in {elapsed:.1f} s ({n / elapsed:.0f}/s achieved, target {rate:.0f}/s)")
+    # CPU of the whole process (client, server, writer threads) per request: what the load on the machine moves least.
+    print(f"  CPU per request (both kinds, client included): {cpu / n * 1000:.1f} ms")
     for name, values in (("save a step (draft)", saves), ("resume (open journeys)", resumes)):
         if values:
             print(
