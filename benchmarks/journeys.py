@@ -5,10 +5,12 @@ Profiles and journey instances are written straight into the tables in bulk (the
 profiles as benchmarks/console.py writes them) because resolving hundreds of thousands of events through the
 worker would take the shared machine most of an hour. Then, in-process through the ASGI app (no network), requests
 are sent on a fixed schedule at `--rate` per second, alternating a draft save of one field (PUT …/draft: an event
-appended and resolved through the pipeline, audited) and a resume (GET /v1/journeys?user_id=…: the person's open
-journeys with their data, audited); latency is each request's time from its scheduled start, so a server that
-falls behind shows it. Last, every instance is made quiet and the stall scan is timed until it has marked all of
-them (each marked instance also appends a `Journey Stalled` event to the inbox).
+appended to the inbox and applied to the journey at once, the rest of the pipeline left to the worker; audited)
+and a resume (GET /v1/journeys?user_id=…: the person's open journeys with their data, audited), first one at a
+time through the TestClient, then in an open loop on one event loop straight into the ASGI app (no client
+thread); latency is each request's time from its scheduled start, so a server that falls behind shows it. Last,
+every instance is made quiet and the stall scan is timed until it has marked all of them (each marked instance
+also appends a `Journey Stalled` event to the inbox).
 
     python benchmarks/journeys.py [--profiles 1000000] [--journeys 200000] [--rate 500] [--requests 3000]
                                   [--database-url URL]
@@ -17,6 +19,7 @@ them (each marked instance also appends a `Journey Stalled` event to the inbox).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import statistics
@@ -25,7 +28,9 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
 
@@ -86,7 +91,7 @@ def paced(client: TestClient, headers: dict[str, str], targets: list[tuple[str, 
     saves: list[float] = []
     resumes: list[float] = []
     service: dict[str, list[float]] = {"save": [], "resume": []}  # from the request's actual start: server time
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         due = start + i / rate
         while (now := time.perf_counter()) < due:
@@ -104,8 +109,10 @@ def paced(client: TestClient, headers: dict[str, str], targets: list[tuple[str, 
             service["resume"].append(time.perf_counter() - sent)
         if response.status_code != 200:
             print("refused:", response.status_code, response.text[:200])
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(f"sent {n} requests in {elapsed:.1f} s ({n / elapsed:.0f}/s achieved, target {rate:.0f}/s)")
+    # CPU of the whole process (client, server, writer threads) per request: what the load on the machine moves least.
+    print(f"  CPU per request (both kinds, client included): {cpu / n * 1000:.1f} ms")
     for name, values in (("save a step (draft)", saves), ("resume (open journeys)", resumes)):
         if values:
             print(
@@ -115,6 +122,43 @@ def paced(client: TestClient, headers: dict[str, str], targets: list[tuple[str, 
     for name, values in service.items():
         if values:
             print(f"  {name} server time: p50 {_pct(values, 0.5):.1f} ms, p99 {_pct(values, 0.99):.1f} ms")
+
+
+async def _open_loop(app: Any, headers: dict[str, str], targets: list[tuple[str, int]], rate: float, n: int) -> None:
+    """n requests arriving at `rate`/s whatever the server does (open loop), on one event loop straight into the
+    ASGI app (no sockets, no client thread): each one's latency from its scheduled arrival, so a queue shows."""
+    latencies: dict[str, list[float]] = {"save a step (draft)": [], "resume (open journeys)": []}
+    refused = 0
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://bench") as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.1
+
+        async def one(i: int) -> None:
+            nonlocal refused
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            public_id, pid = targets[i % len(targets)]
+            if i % 2 == 0:
+                body = {"fields": {"loan_amount": 200000 + i}, "channel": "web", "device": "laptop"}
+                url = f"/v1/journeys/{public_id}/steps/property/draft"
+                response = await client.put(url, json=body, headers=headers)
+                kind = "save a step (draft)"
+            else:
+                response = await client.get("/v1/journeys", params={"user_id": f"u-{pid}"}, headers=headers)
+                kind = "resume (open journeys)"
+            if response.status_code != 200:
+                refused += 1
+            latencies[kind].append(loop.time() - due)
+
+        began = loop.time()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        elapsed = loop.time() - began
+    achieved = n / elapsed
+    print(f"open loop: {n} requests at {rate:.0f}/s, done in {elapsed:.1f} s ({achieved:.0f}/s), {refused} refused")
+    for name, values in latencies.items():
+        print(
+            f"  {name}: n={len(values)} p50 {_pct(values, 0.5):.1f} ms, p99 {_pct(values, 0.99):.1f} ms (from arrival)"
+        )
 
 
 def main() -> None:
@@ -143,10 +187,13 @@ def main() -> None:
         targets = [(pid, pids[pid]) for pid in rng.sample(ids, min(1000, len(ids)))]
         settings = Settings(database_url=url, data_dir=Path(folder))
         headers = {"Authorization": f"Bearer {key}"}
-        with TestClient(create_app(settings)) as client:
+        app = create_app(settings)
+        with TestClient(app) as client:  # runs the app's lifespan (its writers, its state) around the runs
             paced(client, headers, targets[:50], 50, 100)  # warm-up, not reported
             print(f"load average before the run: {os.getloadavg()}")
             paced(client, headers, targets, args.rate, args.requests)
+            print(f"load average before the open loop: {os.getloadavg()}")
+            asyncio.run(_open_loop(app, headers, targets, args.rate, args.requests))
         # The stall scan: every journey quiet for longer than the definition's 3 days.
         with engine.begin() as conn:
             conn.execute(

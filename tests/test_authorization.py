@@ -56,6 +56,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/logout"): ANY_ROLE,
     ("GET", "/console/journeys"): frozenset({"supervisor", "analyst"}),  # counts; instances only with customers:view
     ("POST", "/console/customers/{profile_id}/journeys/{instance_id}/steps/{step}"): PEOPLE,
+    ("POST", "/console/customers/{profile_id}/journeys/{instance_id}/case"): PEOPLE,
     ("GET", "/v1/journeys/resume"): RESUME_TOKEN,
     ("PUT", "/v1/journeys/resume/steps/{step}/draft"): RESUME_TOKEN,
     ("POST", "/v1/journeys/resume/steps/{step}/complete"): RESUME_TOKEN,
@@ -190,6 +191,7 @@ for _method, _path in (
     ("POST", "/v1/journeys/{instance_id}/steps/{step}/complete"),
     ("POST", "/v1/journeys/{instance_id}/resume-tokens"),
     ("DELETE", "/v1/journeys/{instance_id}/resume-tokens"),
+    ("POST", "/v1/journeys/{instance_id}/resume-link"),
     ("POST", "/v1/tasks"),
     ("GET", "/v1/tasks"),
     ("GET", "/v1/tasks/{task_id}"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.cases.service import get_case
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.journeys import actions
@@ -70,3 +71,42 @@ def test_the_board_counts_for_analysts_and_lists_people_for_supervisors(
     assert f"Profile #{ann}" not in board.text
     sign_in("supervisor")
     assert f"Profile #{ann}" in console.get(query).text
+
+
+def test_an_agent_takes_a_journey_over_as_a_case_that_links_it_and_hands_over_what_was_given(
+    console: TestClient, engine: Engine, settings: Settings, sign_in: SignIn
+) -> None:
+    ann, instance = _ann_mid_mortgage(engine, settings)
+    token = sign_in("agent")
+    assert "Take over as a case" in console.get(f"/console/customers/{ann}").text
+    taken = console.post(
+        f"/console/customers/{ann}/journeys/{instance}/case", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert taken.status_code == 303
+    case_id = int(taken.headers["location"].split("/")[-1].split("?")[0])
+    with unit_of_work(engine, write=False) as session:
+        case = get_case(session, settings.cases, case_id)
+    assert (case.journey_instance_id, case.journey_step, case.assignee) == (instance, "property", "agent")
+    assert case.as_dict()["journey"] == {"instance_id": instance, "step": "property"}
+    assert case.handoff is not None
+    assert "ann@example.com — mobile (phone)" in case.handoff.customer_said  # nobody asks for it again
+    assert "About you — done through mobile" in case.handoff.tried
+    assert "Complete “The property” with the customer" in case.handoff.next_step
+    page = console.get(taken.headers["location"]).text
+    assert f'href="/console/customers/{ann}#journey-{instance}">Apply for a mortgage</a>' in page
+    assert "handed over at “The property”" in page
+
+    # Another customer's journey cannot be taken over through this customer's page.
+    other, _ = _someone_else(engine, settings)
+    refused = console.post(
+        f"/console/customers/{other}/journeys/{instance}/case", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert refused.status_code == 404
+
+
+def _someone_else(engine: Engine, settings: Settings) -> tuple[int, str]:
+    pipeline = Pipeline(settings.identity, settings.consent, settings.traits)
+    with unit_of_work(engine) as session:
+        row = actions.start(session, pipeline, "go_paperless", {"userId": "u-bob"}, actions.Actor("web"))
+        public_id = row.public_id
+    return profile_holding(engine, "user_id:u-bob"), public_id

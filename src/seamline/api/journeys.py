@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, model_validator
@@ -20,9 +20,11 @@ from seamline.api.deps import Ctx, ProfilesContext, requires_key
 from seamline.api.openapi import errors
 from seamline.audit.service import record
 from seamline.cases.sla import BusinessCalendar
+from seamline.communications.service import queue_message
+from seamline.communications.templates import Catalog
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.db import unit_of_work
-from seamline.core.errors import Unauthorized
+from seamline.core.errors import FieldError, InvalidInput, Unauthorized
 from seamline.core.principal import Principal
 from seamline.journeys import actions, service, tokens
 from seamline.journeys.config import JourneysConfig
@@ -110,6 +112,13 @@ class FieldsIn(Person, Where):
 
 class TokenIn(BaseModel):
     hours: int | None = Field(default=None, description="How long the token lives (default from the config).")
+
+
+class LinkIn(TokenIn):
+    channel: Literal["email", "sms"] = Field(default="email", description="How the link is sent.")
+
+
+RESUME_TEMPLATE = "journey_resume_link"
 
 
 def _view(session: Session, row: JourneyInstance, api: JourneysApi) -> dict[str, Any]:
@@ -237,6 +246,56 @@ async def issue_token(instance_id: str, body: TokenIn, principal: Writer, api: A
         )
         _audited(session, principal, "change", service.instance(session, instance_id), action="issue token")
         return {"token": issued.token, "instance_id": issued.instance_id, "expires_at": isoformat_z(issued.expires_at)}
+
+
+async def _templates(request: Request) -> Catalog:
+    found: Catalog = request.app.state.templates
+    return found
+
+
+@router.post(
+    "/{instance_id}/resume-link", status_code=202, responses=errors(400, 401, 403, 404), summary="Send a resume link"
+)
+async def send_resume_link(
+    instance_id: str,
+    body: LinkIn,
+    principal: Writer,
+    api: Api,
+    ctx: Ctx,
+    templates: Annotated[Catalog, Depends(_templates)],
+) -> dict[str, Any]:
+    """Issue a resume token and send it to the customer as a link, by email or SMS, through the outbox. The answer
+    never holds the token, and nothing but its digest is kept once the message has left (docs/journeys.md)."""
+    if api.config.resume_url is None or "{token}" not in api.config.resume_url:
+        problem = "set [journeys] resume_url to the page that continues a journey, with {token} in it"
+        raise InvalidInput([FieldError("channel", "not_configured", problem)], "no resume link can be sent")
+    with unit_of_work(ctx.engine) as session:
+        now: datetime = utcnow()
+        row = service.instance(session, instance_id)
+        definition = service.running_definitions(session).get(row.journey)
+        step = definition.step(row.current_step or "") if definition else None
+        issued = tokens.issue(
+            session, instance_id, hours=body.hours or api.config.resume_token_hours, secret=api.secret,
+            issued_by=principal.name, now=now,
+        )  # fmt: skip
+        data = {
+            "journey_name": definition.name if definition else row.journey,
+            "step_name": step.name if step else (row.current_step or ""),
+            "resume_url": api.config.resume_url.replace("{token}", issued.token),
+            "expires_at": f"{issued.expires_at:%Y-%m-%d %H:%M} UTC",
+        }
+        sent, _created = queue_message(
+            session, row.profile_id, RESUME_TEMPLATE, data, catalog=templates, consent=ctx.identity.consent,
+            source_system="journeys", channel=body.channel,
+        )  # fmt: skip
+        _audited(session, principal, "change", row, action="send resume link", communication=sent.communication_id)
+        return {
+            "instance_id": row.public_id,
+            "communication_id": sent.communication_id,
+            "channel": sent.channel,
+            "status": sent.status,
+            "expires_at": isoformat_z(issued.expires_at),
+        }
 
 
 @router.delete("/{instance_id}/resume-tokens", responses=errors(401, 403, 404), summary="Revoke its tokens")

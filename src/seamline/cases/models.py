@@ -55,6 +55,10 @@ class Case(Base):
     first_response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolution_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The journey the case hands over (an agent taking over a journey): its public instance id and the step it
+    # was at. A name, not a key: journeys live in another domain.
+    journey_instance_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    journey_step: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CaseEntry(Base):

@@ -59,10 +59,12 @@ def open_case(
     origin_profile_id: int | None = None,
     first_entry: EntryInput | None = None,
     assignee: str | None = None,
+    journey: tuple[str, str | None] | None = None,
     now: datetime | None = None,
 ) -> CaseView:
     """Open a case for a customer, optionally with the first message or note of its thread, and optionally
-    assigned to someone (the console gives an agent the case they open unless they send it to a queue)."""
+    assigned to someone (the console gives an agent the case they open unless they send it to a queue).
+    `journey` is (instance id, step) when the case hands over a journey."""
     check_actor(actor, surface)
     queue = queue or config.default_queue
     errors = [
@@ -90,6 +92,8 @@ def open_case(
             assignee=assignee,
             opened_at=now,
             updated_at=now,
+            journey_instance_id=journey[0][:64] if journey else None,
+            journey_step=journey[1][:64] if journey and journey[1] else None,
         ),
     )
     body = f"opened in {queue} ({priority})" + (f", assigned to {assignee}" if assignee else "")

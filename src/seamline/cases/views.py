@@ -121,6 +121,8 @@ class CaseView:
     sla: SlaView
     handoff: HandoffView | None = None
     entries: tuple[EntryView, ...] = ()
+    journey_instance_id: str | None = None  # the journey the case hands over, and the step it was at
+    journey_step: str | None = None
 
     @classmethod
     def of(
@@ -149,6 +151,8 @@ class CaseView:
             sla=sla,
             handoff=handoff,
             entries=entries,
+            journey_instance_id=row.journey_instance_id,
+            journey_step=row.journey_step,
         )
 
     def as_dict(self, *, with_thread: bool = True) -> dict[str, Any]:
@@ -179,6 +183,9 @@ class CaseView:
             if self.escalated_at
             else None,
             "sla": self.sla.as_dict(),
+            "journey": {"instance_id": self.journey_instance_id, "step": self.journey_step}
+            if self.journey_instance_id
+            else None,
         }
         if with_thread:
             out["entries"] = [e.as_dict() for e in self.entries]

@@ -39,7 +39,7 @@ from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
 from seamline.decisions.checks import SendRequest, send_verdicts
 from seamline.decisions.config import DecisionsConfig
-from seamline.outbox.service import DEAD, DELIVERED, REFUSED, RETRY, SKIPPED, Attempt, Entry
+from seamline.outbox.service import DEAD, DELIVERED, REFUSED, RETRY, SECRET_PAYLOAD, SKIPPED, Attempt, Entry
 from seamline.outbox.service import DEFERRED as HELD
 from seamline.profiles.survivorship import SurvivorshipConfig
 
@@ -159,7 +159,8 @@ class EmailHandler:
                 link = self._unsubscribe_url(check.profile_id)
             payload = entry.payload
             text, html = str(payload.get("text", "")), payload.get("html")
-            if self._tracker is not None:  # links through the signed redirect, so clicks and opens come back
+            # Links through the signed redirect, so clicks and opens come back; never a secret's (a click logs it).
+            if self._tracker is not None and not payload.get(SECRET_PAYLOAD):
                 text = self._tracker.text(text, entry.delivery_id)
                 html = self._tracker.html(html, entry.delivery_id) if html else html
             message = email.compose(

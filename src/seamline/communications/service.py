@@ -22,7 +22,7 @@ from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.prepared import Reads
 from seamline.core.views import view_of
 from seamline.identity.service import active_header, profile_members
-from seamline.outbox.service import enqueue, new_delivery_id
+from seamline.outbox.service import SECRET_PAYLOAD, enqueue, new_delivery_id
 
 PLATFORM = "seamline"
 EMAIL_KIND = "email"
@@ -137,11 +137,13 @@ def queue_message(
         if delivery.value == PAPER and "paper" in template.channels:
             channel = "paper"
     kind, target = ROUTES[channel]
-    payload = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
+    payload: dict[str, Any] = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
     if rendered.sms is not None:
         payload["sms"] = rendered.sms
     if rendered.in_app is not None:
         payload["in_app"] = rendered.in_app
+    if rendered.has_secret:  # the body holds a live secret: the outbox drops it once the message is settled
+        payload[SECRET_PAYLOAD] = True
     entry, created = enqueue(
         session,
         kind,

@@ -29,6 +29,9 @@ PROVIDED = ("preferences_url", "communication_id")
 SEAMLINE = "seamline"  # the platform of the templates Seamline renders and sends itself
 # The sources a template may hold: html and in_app are autoescaped (an app may show the inbox body as HTML).
 SOURCES = ("subject", "text", "html", "sms", "in_app")
+SECRET = "[secret]"  # noqa: S105  # not a password: what the communications log keeps of a secret field's value
+# Channels whose delivery keeps no copy of the body on our side: the only ones a template with secrets may use.
+SECRET_CHANNELS = ("email", "sms")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
 
 
@@ -56,6 +59,9 @@ class Template:
     goal_event: str | None = None
     goal_window_days: int = 7
     cost_per_message: float | None = None
+    # Fields whose values must never be kept (a live resume link or code): the log keeps them as SECRET, the
+    # message carries them only in its outbox payload, which is dropped once the message is settled.
+    secret_fields: tuple[str, ...] = ()
 
     @property
     def is_declaration_only(self) -> bool:
@@ -77,6 +83,11 @@ class Rendered:
     fields: Mapping[str, Any]
     sms: str | None = None  # the short body of SMS and push, when the template declares one
     in_app: str | None = None  # the in-app inbox body (HTML, autoescaped), when declared
+
+    @property
+    def has_secret(self) -> bool:
+        """The rendered body holds a secret field's value: it may live only in the outbox, until it is sent."""
+        return bool(self.template.secret_fields)
 
 
 def _problem(name: str, field: str, code: str, message: str) -> InvalidInput:
@@ -134,6 +145,7 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
                 "undeclared_field",
                 f"{key} uses {', '.join(undeclared)}, which the template does not declare",
             )
+    secret_fields = _secret_fields(name, raw, fields, channels, sources)
     return Template(
         name=name,
         version=text("version", "1") or "1",
@@ -148,8 +160,29 @@ def _parse(name: str, raw: Mapping[str, Any]) -> Template:
         sources=sources,
         compiled=compiled,
         platform=platform,
+        secret_fields=secret_fields,
         **assessed,
     )
+
+
+def _secret_fields(
+    name: str, raw: Mapping[str, Any], fields: tuple[str, ...], channels: tuple[str, ...], sources: Mapping[str, str]
+) -> tuple[str, ...]:
+    """`secret_fields`: declared fields kept out of the log. Not in the subject (the log keeps it), and only on
+    channels that keep no copy of the body (an in-app inbox row or a print file would)."""
+    given = raw.get("secret_fields") or []
+    if not isinstance(given, list) or not all(isinstance(f, str) for f in given):
+        raise _problem(name, "secret_fields", "invalid", "secret_fields is a list of declared field names")
+    undeclared = [f for f in given if f not in fields]
+    if undeclared:
+        raise _problem(name, "secret_fields", "undeclared_field", f"{', '.join(undeclared)} not in fields")
+    if given and any(c not in SECRET_CHANNELS for c in channels):
+        allowed = ", ".join(SECRET_CHANNELS)
+        raise _problem(name, "channels", "keeps_secret", f"a template with secret fields is sent only by {allowed}")
+    in_subject = meta.find_undeclared_variables(_TEXT_ENV.parse(sources.get("subject", ""))) & set(given)
+    if in_subject:
+        raise _problem(name, "subject", "secret_field", f"the subject is logged: it may not use {sorted(in_subject)}")
+    return tuple(given)
 
 
 def _assessed(name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,7 +252,7 @@ def render(template: Template, data: Mapping[str, Any], provided: Mapping[str, A
             out[key] = compiled.render(context)
         except TemplateError as exc:
             raise _problem(template.name, key, "render", f"{key}: {exc}") from exc
-    fields = {f: data[f] for f in template.fields}
+    fields = {f: SECRET if f in template.secret_fields else data[f] for f in template.fields}
     sms = out["sms"].strip() if "sms" in out else None
     subject = out.get("subject", "").strip()
     return Rendered(template, subject, out["text"], out.get("html"), fields, sms, out.get("in_app"))

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from seamline.audit.service import AuditWriter, record_async
 from seamline.cases.config import CasesConfig
@@ -25,6 +26,7 @@ from seamline.core.errors import FieldError, Forbidden, InvalidInput
 from seamline.core.ids import Id, parse_id
 from seamline.core.principal import Principal
 from seamline.identity.service import root_of
+from seamline.journeys import service as journey_service
 from seamline.profiles.service import display_names
 from seamline.users.permissions import SUPERVISE_CASES, VIEW_CASES, may
 from seamline.users.service import SignedIn, list_users
@@ -186,6 +188,7 @@ async def case_page(
         versions = handoff_history(session, case_id)
         workers = [u.username for u in list_users(session) if not u.is_disabled and may(u.role, VIEW_CASES)]
         customer = display_names(session, [case.profile_id]).get(case.profile_id)
+        journey = _journey_of(session, case)
     await record_async(
         ctx.audit, user.user.principal, "read", "profile", case.profile_id, {"view": "console_case", "case": case.id}
     )
@@ -205,4 +208,28 @@ async def case_page(
         workers=workers,
         supervisor_queue=config.supervisor_queue,
         saved=SAVED.get(saved, ""),
+        journey=journey,
     )
+
+
+def _journey_of(session: Session, case: CaseView) -> dict[str, Any] | None:
+    """The journey a case hands over, as the case page shows it: where it stands now and the step it was at."""
+    if case.journey_instance_id is None:
+        return None
+    found = journey_service.instance_or_none(session, case.journey_instance_id)
+    definition = journey_service.running_definitions(session).get(found.journey) if found else None
+    if found is None or definition is None:
+        return {"instance_id": case.journey_instance_id, "name": None}
+
+    def named(step: str | None) -> str | None:
+        known = definition.step(step) if step else None
+        return known.name if known else step
+
+    return {
+        "instance_id": found.public_id,
+        "name": definition.name,
+        "status": found.status,
+        "current": named(found.current_step),
+        "at_handoff": named(case.journey_step),
+        "last_activity_at": found.last_activity_at,
+    }

@@ -13,15 +13,19 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from seamline.audit.service import record, record_async
+from seamline.cases.service import open_case, update_handoff
 from seamline.cases.sla import BusinessCalendar
 from seamline.console.auth import Ctx, Form, requires
+from seamline.console.cases import Config
 from seamline.console.pages import HEADERS, render
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
+from seamline.core.errors import NotFound
 from seamline.core.ids import Id
-from seamline.identity.service import active_header
+from seamline.identity.service import active_header, root_of
 from seamline.journeys import actions, service
 from seamline.journeys.board import board, listing
+from seamline.journeys.handoff import handoff_of
 from seamline.journeys.progress import STATUSES
 from seamline.journeys.views import view_of
 from seamline.users.permissions import VIEW_CUSTOMERS, VIEW_JOURNEYS, WORK_JOURNEYS, may
@@ -31,6 +35,7 @@ router = APIRouter(prefix="/console")
 Worker = Annotated[SignedIn, Depends(requires(WORK_JOURNEYS))]
 Watcher = Annotated[SignedIn, Depends(requires(VIEW_JOURNEYS))]
 CALL_CENTER = "call-center"
+SURFACE = "console"
 LISTED = 100
 
 
@@ -61,6 +66,30 @@ async def post_step(profile_id: Id, instance_id: str, step: str, user: Worker, f
         detail = {"journey": row.journey, "instance": row.public_id, "step": step, "completed": True}
         record(session, user.user.principal, "change", "profile", int(profile.id), detail)
     return RedirectResponse(f"/console/customers/{int(profile.id)}?saved=journey", status_code=303, headers=HEADERS)
+
+
+@router.post("/customers/{profile_id}/journeys/{instance_id}/case", include_in_schema=False)
+async def post_case(profile_id: Id, instance_id: str, user: Worker, ctx: Ctx, config: Config) -> Response:
+    """Take the journey over as a case: the case records the journey and its step, and its handoff summary starts
+    with what the customer already gave and what is left, so whoever picks it up asks nothing again."""
+    name = user.user.username
+    with unit_of_work(ctx.engine) as session:
+        profile = active_header(session, profile_id)
+        row = service.instance(session, instance_id)
+        if root_of(session, row.profile_id) != int(profile.id):
+            raise NotFound(f"customer {profile_id} has no journey {instance_id}")
+        taken = handoff_of(view_of(session, row, service.running_definitions(session)))
+        case = open_case(
+            session, config, profile_id=int(profile.id), origin_profile_id=profile_id, subject=taken.subject,
+            channel="phone", assignee=name, journey=(row.public_id, taken.step), actor=name, surface=SURFACE,
+        )  # fmt: skip
+        update_handoff(
+            session, case.id, verified="", customer_said=taken.customer_said, tried=taken.tried,
+            next_step=taken.next_step, actor=name, surface=SURFACE,
+        )  # fmt: skip
+        detail = {"case": case.id, "action": "open", "journey": row.journey, "instance": row.public_id}
+        record(session, user.user.principal, "change", "profile", int(profile.id), detail)
+    return RedirectResponse(f"/console/cases/{case.id}?saved=opened", status_code=303, headers=HEADERS)
 
 
 @router.get("/journeys", include_in_schema=False)

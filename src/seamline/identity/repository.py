@@ -148,11 +148,14 @@ def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identif
     return out
 
 
-def identifiers_of(session: Session, profile_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+def identifiers_of(
+    session: Session, profile_ids: Sequence[int], types: Sequence[str] | None = None
+) -> dict[int, list[tuple[str, str]]]:
     out: dict[int, list[tuple[str, str]]] = {}
     conn = session.connection()
+    query = _LINKS_OF if types is None else _LINKS_OF.where(_LINKS_T.c.type.in_(types))
     for chunk in _chunks(list(profile_ids)):
-        for profile_id, type_, value in conn.execute(_LINKS_OF, {"ids": chunk}).all():
+        for profile_id, type_, value in conn.execute(query, {"ids": chunk}).all():
             out.setdefault(profile_id, []).append((type_, value))
     return out
 

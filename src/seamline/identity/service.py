@@ -412,9 +412,11 @@ def erased_profiles(session: Session, profile_ids: Sequence[int]) -> set[int]:
     return feed.erased_among(session, profile_ids)
 
 
-def identifiers_by_profile(session: Session, profile_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-    """(type, value) of every identifier each of these profiles holds."""
-    return repository.identifiers_of(session, profile_ids)
+def identifiers_by_profile(
+    session: Session, profile_ids: Sequence[int], types: Sequence[str] | None = None
+) -> dict[int, list[tuple[str, str]]]:
+    """(type, value) of every identifier (or every one of these types) each of these profiles holds."""
+    return repository.identifiers_of(session, profile_ids, types)
 
 
 def roots_of(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:

@@ -11,10 +11,10 @@ import orjson
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from seamline.core.clock import utcnow
+from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, NotFound
 from seamline.ingestion import repository
-from seamline.ingestion.wire import Limits, parse_batch
+from seamline.ingestion.wire import Envelope, Limits, parse_batch, partition_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +190,49 @@ def append_messages(
         return 0
     envelopes = parse_batch({"batch": list(messages)}, received_at, limits)
     return repository.append_events(conn, [(source_id, received_at, envelopes)])
+
+
+def append_own(
+    conn: Connection, source_id: int, received_at: datetime, messages: Sequence[dict[str, Any]], limits: Limits
+) -> int:
+    """Append messages Seamline builds itself, all of one shape (its own announcements, such as `Journey
+    Stalled`), in one bulk insert: the first is validated as the tracking API would, and each is normalized as
+    the API would store it (receivedAt, timestamp, partition) without being checked again. Returns how many were
+    new. A caller passes only messages it made from checked values: ids the identity graph holds, its own names."""
+    if not messages:
+        return 0
+    parse_batch({"batch": [messages[0]]}, received_at, limits)  # the shape holds
+    text = isoformat_z(received_at)
+    envelopes = []
+    for message in messages:
+        user_id, anonymous_id = message.get("userId"), message.get("anonymousId")
+        person_key = str(anonymous_id if anonymous_id is not None else user_id)
+        stored = {**message, "receivedAt": text, "timestamp": message.get("timestamp", text)}
+        envelopes.append(
+            Envelope(
+                message["messageId"],
+                message["type"],
+                user_id,
+                anonymous_id,
+                partition_of(person_key),
+                orjson.dumps(stored),
+            )
+        )
+    return repository.append_events(conn, [(source_id, received_at, envelopes)])
+
+
+def append_unprocessed(
+    session: Session, source_id: int, messages: Sequence[dict[str, Any]], *, limits: Limits | None = None
+) -> list[InboxItem]:
+    """Append messages for the worker to process, and return them as stored (with their ids): for a caller that
+    applies at once the part the answer must show and leaves the rest of the pipeline to the worker (a journey
+    save). Duplicates of stored message ids are refused (Conflict)."""
+    now = utcnow()
+    parsed = parse_batch({"batch": list(messages)}, now, limits or Limits())
+    added = repository.append_events(session.connection(), [(source_id, now, parsed)])
+    if added != len(parsed):
+        raise Conflict("a message with this id was already stored")
+    return [_item(e) for e in repository.events_by_message_id(session, source_id, [e.message_id for e in parsed])]
 
 
 def append_processed(

@@ -15,9 +15,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seamline.core.errors import FieldError, InvalidInput, NotFound
+from seamline.core.pipeline import ResolvedEvent, occurred_at
+from seamline.identity.identifiers import Identifier
 from seamline.identity.service import root_of
-from seamline.ingestion.service import append_processed
+from seamline.ingestion.service import append_processed, append_unprocessed
 from seamline.journeys import family, progress, service
+from seamline.journeys.consumer import completing_events, take_event
 from seamline.journeys.definitions import JourneyDef, StepDef
 from seamline.journeys.models import JourneyInstance
 from seamline.journeys.stalls import people
@@ -28,6 +31,7 @@ from seamline.sources.service import create_source, list_sources
 API_SOURCE, API_KIND = "journeys-api", "server"
 CONSOLE_SOURCE, CONSOLE_KIND = "console", "call-center"
 MAX_VALUE_CHARS = 2000
+_KINDS = {"userId": "user_id", "anonymousId": "anonymous_id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,5 +158,36 @@ def save(
         device=actor.device,
         agent=actor.agent,
     )
+    if _moves_no_identity(pipeline, message, who):
+        _apply_at_once(session, definitions, actor, message, name, instance.profile_id)
+        return instance
     _write(session, pipeline, actor, message)
     return service.instance(session, instance.public_id)
+
+
+def _moves_no_identity(pipeline: Pipeline, message: Mapping[str, Any], who: Mapping[str, str]) -> bool:
+    """Whether identity would learn nothing from this message: it names only the person it is written as (no
+    email, phone or other identifier among its traits, none refused)."""
+    found, refused = pipeline.extractor.extract(message)
+    own = {Identifier(_KINDS[key], value) for key, value in who.items()}
+    return not refused and set(found) <= own
+
+
+def _apply_at_once(
+    session: Session,
+    definitions: Mapping[str, JourneyDef],
+    actor: Actor,
+    message: dict[str, Any],
+    name: str,
+    profile_id: int,
+) -> None:
+    """A save that moves no identity: the event is appended for the worker, which resolves the rest of the pipeline
+    (the golden record's traits, rules) as for any event, and the journeys consumer applies it now, to the profile
+    the journey lives on, so the answer shows it. The worker's journeys consumer skips it (applied_events)."""
+    source_id = _source_id(session, *actor.source)
+    [item] = append_unprocessed(session, source_id, [message])
+    event = ResolvedEvent(
+        item.id, source_id, item.payload, item.received_at, occurred_at(item.payload, item.received_at), profile_id
+    )
+    ends = completing_events(definitions)
+    take_event(session, definitions, ends, event, name, profile_id, actor.source[1])

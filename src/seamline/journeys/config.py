@@ -18,4 +18,11 @@ class JourneysConfig(BaseModel):
         ),
     )
     resume_token_hours: int = Field(default=72, ge=1, le=24 * 30, description="Default life of a resume token.")
+    resume_url: str | None = Field(
+        default=None,
+        description=(
+            "The company's page that continues a journey from a resume link sent by email or SMS, with `{token}` "
+            "where the resume token goes (https://bank.example/apply/resume?token={token}); unset: no links are sent."
+        ),
+    )
     stall_scan_seconds: float = Field(default=60.0, gt=0, description="How often the worker looks for stalls.")

@@ -17,6 +17,7 @@ from seamline.journeys.definitions import JourneyDef
 from seamline.sources.service import list_sources
 
 _CREATES = (family.STARTED, family.SAVED, family.STEP_COMPLETED)
+_APPLIED_AT_ONCE = (family.SAVED, family.STEP_COMPLETED)
 
 
 class JourneysConsumer(Consumer):
@@ -30,24 +31,32 @@ class JourneysConsumer(Consumer):
         definitions = service.running_definitions(session)
         if not definitions:
             return
-        ends = _completing_events(definitions)
+        ends = completing_events(definitions)
         relevant = [(e, n) for e, n in relevant if n in family.FAMILY or n in ends]
         kinds = {s.id: s.kind for s in list_sources(session)} if relevant else {}
+        # A journey save through the API or console was applied when it was made (actions.save): skip it here.
+        applied = repository.applied_events(session, [e.id for e, n in relevant if n in _APPLIED_AT_ONCE])
+        named_ids = (family.instance_id_of(e.payload) for e, n in relevant if n in family.FAMILY)
+        service.prefetch(session, [i for i in named_ids if i is not None])
         merges: list[MergeNotice] = list(batch.merges)
         moved: dict[int, int] = {}
         for event, name in relevant:
             while merges and merges[0].event_id <= event.id:
                 _follow(session, definitions, merges.pop(0), moved)
+            if event.id in applied:
+                continue
             profile_id = _home(moved, event.profile_id)
-            _take_event(session, definitions, ends, event, name, profile_id, kinds.get(event.source_id, "unknown"))
+            take_event(session, definitions, ends, event, name, profile_id, kinds.get(event.source_id, "unknown"))
         for merge in merges:
             _follow(session, definitions, merge, moved)
 
     def rederive(self, session: Session, profile_ids: Sequence[int]) -> None:
         # Every instance and entry came from events: the replay that follows derives them again, joins included.
+        service.forget(session)
         repository.wipe(session, profile_ids)
 
     def retire(self, session: Session, homes: Mapping[int, int]) -> None:
+        service.forget(session)
         for profile_id, home in homes.items():
             repository.move(session, profile_id, home)
 
@@ -65,7 +74,7 @@ def _home(moved: Mapping[int, int], profile_id: int) -> int:
     return profile_id
 
 
-def _completing_events(definitions: Mapping[str, JourneyDef]) -> dict[str, list[tuple[str, str | None]]]:
+def completing_events(definitions: Mapping[str, JourneyDef]) -> dict[str, list[tuple[str, str | None]]]:
     """Event name -> (journey, step it completes, or None for the whole journey)."""
     out: dict[str, list[tuple[str, str | None]]] = {}
     for definition in definitions.values():
@@ -77,7 +86,7 @@ def _completing_events(definitions: Mapping[str, JourneyDef]) -> dict[str, list[
     return out
 
 
-def _take_event(
+def take_event(
     session: Session,
     definitions: Mapping[str, JourneyDef],
     ends: Mapping[str, list[tuple[str, str | None]]],
@@ -86,6 +95,7 @@ def _take_event(
     profile_id: int,
     source_kind: str,
 ) -> None:
+    """What one resolved event does to the journeys of the profile it resolved to."""
     if name not in family.FAMILY:
         # An event a definition names: it completes a step, or the journey, of the person's open instance.
         where = service.Where(source_kind, None, "system", None, event.id, event.occurred_at)

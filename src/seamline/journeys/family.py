@@ -75,6 +75,12 @@ def read(payload: Mapping[str, Any], name: str) -> JourneyMessage | None:
     )
 
 
+def instance_id_of(payload: Mapping[str, Any]) -> str | None:
+    """The instance id a family event names, if any."""
+    props = payload.get("properties")
+    return _text(props.get("instance_id")) if isinstance(props, Mapping) else None
+
+
 def new_instance_id() -> str:
     """A public instance id: random, so it names an instance without telling anything about it."""
     return "ji_" + uuid.uuid4().hex
@@ -92,9 +98,11 @@ def message(
     channel: str,
     device: str | None = None,
     agent: str | None = None,
+    message_id: str | None = None,
 ) -> dict[str, Any]:
-    """A family event as the journey API and console write it. `person` is `userId` and/or `anonymousId`; fields
-    that map to traits of the golden record go in `context.traits` too, so the record learns them."""
+    """A family event as the journey API and console write it (a random message id unless given). `person` is
+    `userId` and/or `anonymousId`; fields that map to traits of the golden record go in `context.traits` too, so
+    the record learns them."""
     props: dict[str, Any] = {"journey": journey, "instance_id": instance_id}
     if step is not None:
         props["step"] = step
@@ -110,7 +118,7 @@ def message(
     return {
         "type": "track",
         "event": name,
-        "messageId": "journey-" + uuid.uuid4().hex,
+        "messageId": "journey-" + (message_id or uuid.uuid4().hex),
         **person,
         "properties": props,
         "context": context,

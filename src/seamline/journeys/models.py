@@ -68,6 +68,7 @@ class JourneyEntry(Base):
     __table_args__ = (
         Index("ix_journey_entries_instance", "instance_id", "id"),
         Index("ix_journey_entries_collection", "journey", "step", "field"),
+        Index("ix_journey_entries_event", "event_id"),  # a save applied at once is skipped by the worker
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

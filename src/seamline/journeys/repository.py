@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from seamline.core.db import table_of
 from seamline.journeys.models import JourneyDefinitionRow, JourneyEntry, JourneyInstance, JourneyToken
 
 
@@ -18,8 +19,17 @@ def add(session: Session, row: Any) -> Any:
     return row
 
 
-def definitions(session: Session) -> Sequence[JourneyDefinitionRow]:
-    return session.scalars(select(JourneyDefinitionRow).order_by(JourneyDefinitionRow.key)).all()
+def definitions(session: Session, keys: Sequence[str] | None = None) -> Sequence[JourneyDefinitionRow]:
+    query = select(JourneyDefinitionRow).order_by(JourneyDefinitionRow.key)
+    if keys is not None:
+        query = query.where(JourneyDefinitionRow.key.in_(keys))
+    return session.scalars(query).all()
+
+
+def definition_versions(session: Session) -> list[tuple[str, int, datetime]]:
+    """(key, revision, loaded at) of every loaded definition: what says whether a parsed copy is still current."""
+    query = select(JourneyDefinitionRow.key, JourneyDefinitionRow.revision, JourneyDefinitionRow.loaded_at)
+    return [(str(k), int(r), at) for k, r, at in session.execute(query)]
 
 
 def replace_definition(session: Session, key: str, name: str, body: dict[str, Any], now: datetime) -> None:
@@ -37,6 +47,10 @@ def by_public_id(session: Session, public_id: str, *, lock: bool = False) -> Jou
     if lock:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()
+
+
+def by_public_ids(session: Session, public_ids: Sequence[str]) -> Sequence[JourneyInstance]:
+    return session.scalars(select(JourneyInstance).where(JourneyInstance.public_id.in_(public_ids))).all()
 
 
 def get(session: Session, instance_id: int) -> JourneyInstance | None:
@@ -64,6 +78,13 @@ def joined_to(session: Session, keeper_ids: Sequence[int]) -> Sequence[JourneyIn
     return session.scalars(select(JourneyInstance).where(JourneyInstance.joined_into.in_(keeper_ids))).all()
 
 
+def group_entries(session: Session, keeper_id: int) -> Sequence[JourneyEntry]:
+    """The entries of an instance and of every instance joined into it, in one query."""
+    joined = select(JourneyInstance.id).where(JourneyInstance.joined_into == keeper_id)
+    query = select(JourneyEntry).where((JourneyEntry.instance_id == keeper_id) | JourneyEntry.instance_id.in_(joined))
+    return session.scalars(query.order_by(JourneyEntry.id)).all()
+
+
 def entries(session: Session, instance_ids: Sequence[int]) -> Sequence[JourneyEntry]:
     query = select(JourneyEntry).where(JourneyEntry.instance_id.in_(instance_ids)).order_by(JourneyEntry.id)
     return session.scalars(query).all()
@@ -88,28 +109,27 @@ def wipe(session: Session, origin_profiles: Sequence[int]) -> None:
     session.execute(delete(JourneyInstance).where(JourneyInstance.origin_profile_id.in_(origin_profiles)))
 
 
-def quiet(
-    session: Session, journey: str, statuses: Sequence[str], before: datetime, limit: int
+def mark_quiet(
+    session: Session, journey: str, statuses: Sequence[str], before: datetime, status: str, at: datetime, limit: int
 ) -> list[tuple[Any, ...]]:
-    """(id, public id, profile, current step) of a journey's instances in `statuses` with no activity since `before`."""
-    query = (
-        select(JourneyInstance.id, JourneyInstance.public_id, JourneyInstance.profile_id, JourneyInstance.current_step)
-        .where(
-            JourneyInstance.journey == journey,
-            JourneyInstance.status.in_(statuses),
-            JourneyInstance.last_activity_at <= before,
-        )
-        .order_by(JourneyInstance.id)
+    """Mark up to `limit` of a journey's instances in `statuses` with no activity since `before` as `status`, in one
+    statement; returns (id, public id, profile, current step) of each, by id. On PostgreSQL rows another scan holds
+    are skipped, never waited for."""
+    table = table_of(JourneyInstance)
+    due = (
+        select(table.c.id)
+        .where(table.c.journey == journey, table.c.status.in_(statuses), table.c.last_activity_at <= before)
+        .order_by(table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [tuple(r) for r in session.execute(query).all()]
-
-
-def set_status(session: Session, instance_ids: Sequence[int], status: str, at: datetime) -> None:
-    session.execute(
-        update(JourneyInstance).where(JourneyInstance.id.in_(instance_ids)).values(status=status, quiet_since=at)
+    marked = (
+        update(table)
+        .where(table.c.id.in_(due))
+        .values(status=status, quiet_since=at)
+        .returning(table.c.id, table.c.public_id, table.c.profile_id, table.c.current_step)
     )
+    return sorted(tuple(r) for r in session.execute(marked).all())
 
 
 def board(session: Session) -> list[tuple[Any, ...]]:
@@ -182,3 +202,11 @@ def revoke_tokens(session: Session, public_id: str, now: datetime) -> int:
         .values(revoked_at=now)
     )
     return int(result.rowcount or 0)
+
+
+def applied_events(session: Session, event_ids: Sequence[int]) -> set[int]:
+    """Which of these events already recorded an entry (a save applied when it was made)."""
+    if not event_ids:
+        return set()
+    query = select(JourneyEntry.event_id).where(JourneyEntry.event_id.in_(event_ids)).distinct()
+    return {int(e) for e in session.scalars(query)}

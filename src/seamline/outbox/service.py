@@ -25,6 +25,11 @@ from seamline.outbox.retry import retry_delay
 
 __all__ = ["DEAD", "DISCARDED", "FAILED", "PENDING", "SENT", "SUPPRESSED"]
 
+# A payload marked `"secret": true` carries something that must not outlive its delivery (a live resume link):
+# once the message is settled for good, only its subject stays, and a dead letter of it cannot be replayed.
+SECRET_PAYLOAD = "secret"  # noqa: S105  # not a password: the payload key that marks it
+DROPPED = "dropped"
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -163,10 +168,16 @@ def settle(
             change = {"status": status, "attempts": entry.attempts + 1, "last_error": detail, "settled_at": now}
             if attempt.result == SKIPPED:
                 change["attempts"] = entry.attempts
+        if status != PENDING and entry.payload.get(SECRET_PAYLOAD):
+            change["payload"] = _without_content(entry.payload)
         changes.append({"id": entry.id, **change})
         statuses[entry.id] = status
     repository.settle(session, claim.token, changes)
     return statuses
+
+
+def _without_content(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"subject": payload.get("subject", ""), SECRET_PAYLOAD: True, DROPPED: True}
 
 
 def entries(session: Session, status: str, *, kind: str | None = None, limit: int = 100) -> list[Entry]:
@@ -193,6 +204,11 @@ def _of_dead(session: Session, ids: Sequence[int], values: Mapping[str, Any]) ->
 
 def replay(session: Session, ids: Sequence[int]) -> list[int]:
     """Put dead letters back in line with a fresh schedule (same delivery id: the receiver can tell a repeat)."""
+    dropped = [i for i in ids if (row := repository.get(session, i)) is not None and row.payload.get(DROPPED)]
+    if dropped:
+        reason = "its one-time content (a resume link) was dropped when it died: send a new one"
+        problems = [FieldError("ids", "content_dropped", f"{i}: {reason}") for i in dropped]
+        raise InvalidInput(problems, "nothing replayed")
     values = {"status": PENDING, "attempts": 0, "next_attempt_at": utcnow(), "settled_at": None, "claim_token": None}
     return _of_dead(session, ids, values)
 
