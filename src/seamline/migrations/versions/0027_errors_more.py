@@ -2,7 +2,7 @@
 the errors linked to a communication.
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0022"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

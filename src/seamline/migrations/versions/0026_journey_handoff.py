@@ -1,8 +1,8 @@
 """Journeys: a case records the journey it hands over (instance and step); journey entries are found by the event
 that made them (a save applied when it was made is skipped when the worker resolves its event).
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0026
+Revises: 0025
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0022"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
