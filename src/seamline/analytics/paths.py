@@ -61,10 +61,12 @@ def detours(
     stop = f" AND t{at + 1} IS NULL" if dropped else ""
     sql = (
         f"{head},\nanchor AS (SELECT profile_id, t{at} AS t0 FROM reach WHERE t{at} IS NOT NULL{stop}),\n"
-        "nxt AS (SELECT a.profile_id, x.label, "
-        "row_number() OVER (PARTITION BY a.profile_id ORDER BY x.t, x.rank, x.label) AS rn "
+        "nxt AS (SELECT a.profile_id, x.label_id, x.label, "
+        "row_number() OVER (PARTITION BY a.profile_id ORDER BY x.t, x.rank, x.label_id, x.label) AS rn "
         "FROM anchor a JOIN touches x ON x.profile_id = a.profile_id AND x.t > a.t0 AND x.t <= a.t0 + ?),\n"
-        "p AS (SELECT profile_id, list(label ORDER BY rn) AS path FROM nxt WHERE rn <= ? GROUP BY profile_id)\n"
+        # Events' labels are numbers until here: only the few touches kept are named.
+        "p AS (SELECT n.profile_id, list(coalesce(n.label, l.label) ORDER BY n.rn) AS path FROM nxt n "
+        "LEFT JOIN labels l ON l.label_id = n.label_id WHERE n.rn <= ? GROUP BY n.profile_id)\n"
         "SELECT coalesce(p.path, []::VARCHAR[]) AS path, count(*) AS people, sum(count(*)) OVER () AS everyone "
         "FROM anchor a LEFT JOIN p ON p.profile_id = a.profile_id GROUP BY 1 ORDER BY 2 DESC, 1"
     )

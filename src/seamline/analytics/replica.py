@@ -42,8 +42,9 @@ READERS = {
 MOVED = ("events", "communications", "cases")
 LOOKBACK = 200_000  # event ids read again when the copy holds fewer events than the store
 
-# An event as a path shows it, computed once when it is copied (not at every path view); NULL for the journey
-# family's and the log's own events, which the journey steps and the log stand for.
+# An event as a path shows it, computed once when it is copied and kept as a number (`labels` names them), so a
+# path view joins and orders integers, not text; NULL for the journey family's and the log's own events, which the
+# journey steps and the log stand for.
 EVENT_LABEL = """
 CASE WHEN NOT (type = 'track' AND (name LIKE 'Journey %' OR name LIKE 'Communication %')) THEN
   CASE type WHEN 'track' THEN coalesce(name, 'event') WHEN 'identify' THEN 'identify'
@@ -69,14 +70,14 @@ SELECT i.profile_id, i.id, i.journey, 'completed', coalesce(x.last_channel, i.st
 FROM instances i LEFT JOIN instance_ends x ON x.instance_id = i.id WHERE i.completed_at IS NOT NULL;
 
 CREATE OR REPLACE VIEW touches AS
-SELECT profile_id, t, 0 AS rank, label FROM events WHERE label IS NOT NULL
+SELECT profile_id, t, 0 AS rank, label_id, NULL::VARCHAR AS label FROM events WHERE label_id IS NOT NULL
 UNION ALL
-SELECT profile_id, t, CASE step WHEN 'started' THEN 0 WHEN 'completed' THEN 2 ELSE 1 END,
+SELECT profile_id, t, CASE step WHEN 'started' THEN 0 WHEN 'completed' THEN 2 ELSE 1 END, NULL,
        'journey ' || journey || ': ' || step FROM journey_steps
 UNION ALL
-SELECT profile_id, t, 0, channel || ': ' || coalesce(template, type) FROM communications
+SELECT profile_id, t, 0, NULL, channel || ': ' || coalesce(template, type) FROM communications
 UNION ALL
-SELECT profile_id, t, 0, 'case (' || channel || ')' FROM cases;
+SELECT profile_id, t, 0, NULL, 'case (' || channel || ')' FROM cases;
 
 CREATE OR REPLACE VIEW identifications AS
 SELECT e.id, e.profile_id, e.t, coalesce(e.channel, s.name, 'unknown') AS channel
@@ -131,14 +132,7 @@ class Replica:
         tables = {name: read(session) for name, read in READERS.items()}
         for name, table in tables.items():
             if name == "events":
-                # Sorted by name, each funnel step reads only its own row groups (DuckDB skips the others by their
-                # min/max): measured 4.7 s → 1.3 s for a four-step funnel over 5M events (docs/analytics.md).
-                self.con.register("incoming", table)
-                self.con.execute(
-                    f"CREATE OR REPLACE TABLE events AS SELECT *, {EVENT_LABEL} AS label FROM incoming "
-                    "ORDER BY name, profile_id, t"
-                )
-                self.con.unregister("incoming")
+                self._add_events(table, fresh=True)
             else:
                 _replace(self.con, name, table)
         self._read_small(session)
@@ -168,27 +162,46 @@ class Replica:
         tops = dict(marks.tops)
         for name in APPENDED:
             table = READERS[name](session, after_id=marks.tops.get(name, 0))
-            if table.num_rows:
+            if table.num_rows and name == "events":
+                self._add_events(table)
+            elif table.num_rows:
                 self.con.register("incoming", table)
-                self.con.execute(f"INSERT INTO {name} SELECT *{_extra(name)} FROM incoming")
+                self.con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
                 self.con.unregister("incoming")
+            if table.num_rows:
                 tops[name] = max(tops.get(name, 0), _top(table))
         if self._count() < shape.event_count:
             # Workers commit partitions out of id order: an event below the watermark may land after it was read.
             lower = max(0, tops.get("events", 0) - LOOKBACK)
-            self.con.register("incoming", repository.events(session, after_id=lower))
-            self.con.execute(
-                f"INSERT INTO events SELECT *{_extra('events')} FROM incoming "
-                "WHERE id NOT IN (SELECT id FROM events WHERE id > ?)",
-                [lower],
-            )
-            self.con.unregister("incoming")
+            self._add_events(repository.events(session, after_id=lower), above=lower)
         if self._count() != shape.event_count:
             self.build(session)  # events were taken away (a rebuild, a replay) or are older: read them again
             return
         self._follow_merges(repository.merges_after(session, marks.merge))
         self._read_small(session)
         self.marks = Marks(tops=tops, merge=shape.merges, shape=shape, built_at=marks.built_at)
+
+    def _add_events(self, table: pa.Table, *, fresh: bool = False, above: int | None = None) -> None:
+        """Copy events (with their path labels); `fresh` makes the table anew, `above` skips ids already held."""
+        con = self.con
+        con.register("incoming", table)
+        if fresh:
+            con.execute("CREATE OR REPLACE TABLE labels (label_id INTEGER, label VARCHAR)")
+        con.execute(
+            "INSERT INTO labels SELECT (SELECT coalesce(max(label_id), 0) FROM labels) + row_number() OVER (ORDER BY "
+            f"label), label FROM (SELECT DISTINCT {EVENT_LABEL} AS label FROM incoming) "
+            "WHERE label IS NOT NULL AND label NOT IN (SELECT label FROM labels)"
+        )
+        rows = f"SELECT i.*, l.label_id FROM incoming i LEFT JOIN labels l ON l.label = ({EVENT_LABEL})"
+        if fresh:
+            # Sorted by name, each funnel step reads only its own row groups (DuckDB skips the others by their
+            # min/max): measured 4.7 s → 1.3 s for a four-step funnel over 5M events (docs/analytics.md).
+            con.execute(f"CREATE OR REPLACE TABLE events AS {rows} ORDER BY name, profile_id, t")
+        elif above is not None:
+            con.execute(f"INSERT INTO events {rows} WHERE i.id NOT IN (SELECT id FROM events WHERE id > ?)", [above])
+        else:
+            con.execute(f"INSERT INTO events {rows}")
+        con.unregister("incoming")
 
     def _count(self) -> int:
         [(held,)] = self.con.execute("SELECT count(*) FROM events").fetchall()
@@ -217,11 +230,6 @@ class Replica:
                 f"UPDATE {name} SET profile_id = m.survivor FROM moves m WHERE {name}.profile_id = m.absorbed"
             )
         self.con.unregister("moves")
-
-
-def _extra(name: str) -> str:
-    """The columns the copy adds to a table's rows as read."""
-    return f", {EVENT_LABEL}" if name == "events" else ""
 
 
 def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
