@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from seamline.consent import repository
+from seamline.consent import feed, repository
 from seamline.consent.choices import ChoiceInput, validate_choice
 from seamline.consent.config import ConsentConfig
 from seamline.consent.models import ConsentChoice
@@ -128,6 +128,7 @@ def _record(
             "expires_at": choice.expires_at,
         },
     )
+    feed.add_change(session, row.id, now)  # announced to destinations once, after this transaction commits
     return _choice(row)
 
 

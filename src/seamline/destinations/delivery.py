@@ -66,6 +66,7 @@ class WebhookHandler:
                 out[entry.id] = Attempt(entry.id, DEFERRED, "destination paused", retry_at=later)
             elif (
                 body.get("type") != ERASED
+                and not entry.payload.get("is_notice")
                 and entry.profile_id is not None
                 and not self._may(session, entry, destination.purpose)
             ):
