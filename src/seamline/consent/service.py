@@ -248,6 +248,49 @@ def may_contact_profile(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ContactQuestion:
+    """One of a batch of questions to the policy: may this stored profile be contacted for a purpose now."""
+
+    profile_id: int
+    purpose: str
+    topic: str | None
+    product: str | None
+    reachability: Reachability
+
+
+def may_contact_profiles(
+    session: Session,
+    questions: Sequence[ContactQuestion],
+    channel: str,
+    *,
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> list[ContactDecision]:
+    """The policy's answer to each question, in order, from one read of every profile's ledger (a dispatcher's
+    batch asks them all at once); raises InvalidInput for a purpose, channel or topic not configured."""
+    _check_known([("channel", channel, config.channels)])
+    for question in questions:
+        _check_known([("purpose", question.purpose, config.purposes), ("topic", question.topic, config.topics)])
+    rows = repository.rows_for_purposes(
+        session, [q.profile_id for q in questions], CONSENT, [q.purpose for q in questions]
+    )
+    moment = now or utcnow()
+    return [
+        may_contact(
+            [_plain_choice(row) for row in rows.get((q.profile_id, q.purpose), [])],
+            q.purpose,
+            channel,
+            topic=q.topic,
+            product=q.product,
+            now=moment,
+            reachability={channel: q.reachability},
+            config=config,
+        )
+        for q in questions
+    ]
+
+
 def may_process_profile(
     reads: Reads, profile_id: int, purpose: str, *, config: ConsentConfig, now: datetime | None = None
 ) -> ContactDecision:
