@@ -53,8 +53,8 @@ def is_any_due(session: Session, kinds: Sequence[str], now: datetime) -> bool:
 
 def claim(
     session: Session, *, kinds: Sequence[str], limit: int, now: datetime, token: str, lease_until: datetime
-) -> list[OutboxMessage]:
-    """Take up to `limit` due rows of these kinds for this dispatcher, oldest due first."""
+) -> list[Any]:
+    """Take up to `limit` due rows of these kinds for this dispatcher, oldest due first (rows by id)."""
     due = (
         select(_T.c.id)
         .where(*_due(kinds, now))
@@ -62,12 +62,15 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)  # ignored by SQLite, whose writers take turns (BEGIN IMMEDIATE)
     )
-    ids = list(session.execute(due).scalars())
-    if not ids:
-        return []
-    session.execute(update(_T).where(_T.c.id.in_(ids)).values(claim_token=token, claimed_until=lease_until))
-    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
-    return list(rows)
+    # One statement, one round trip: the rows are locked, leased and returned together (Core rows, not ORM
+    # objects: a dispatcher only reads them).
+    taken = (
+        update(_T)
+        .where(_T.c.id.in_(due.scalar_subquery()))
+        .values(claim_token=token, claimed_until=lease_until)
+        .returning(*_T.c)
+    )
+    return sorted(session.execute(taken).all(), key=lambda row: int(row.id))
 
 
 def settle(session: Session, token: str, changes: Sequence[Mapping[str, Any]]) -> int:
