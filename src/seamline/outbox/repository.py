@@ -7,11 +7,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
-from seamline.outbox.models import OutboxMessage
+from seamline.outbox.models import OutboxCircuit, OutboxMessage
 
 PENDING = "pending"
 SENT = "sent"
@@ -139,3 +141,66 @@ def of_target(session: Session, target: str, since: datetime, statuses: Sequence
 def release_target(session: Session, target: str, now: datetime) -> None:
     """Make a target's waiting rows due now (a resumed destination)."""
     session.execute(update(_T).where(_T.c.target == target, _T.c.status == PENDING).values(next_attempt_at=now))
+
+
+_CIRCUITS = table_of(OutboxCircuit)
+
+
+def circuits(session: Session, targets: Sequence[str]) -> list[Any]:
+    """The shared circuits of these targets that are not closed (target, failures, open_until, trial_until)."""
+    if not targets:
+        return []
+    query = select(_CIRCUITS.c.target, _CIRCUITS.c.failures, _CIRCUITS.c.open_until, _CIRCUITS.c.trial_until)
+    return list(session.execute(query.where(_CIRCUITS.c.target.in_(sorted(set(targets))))).all())
+
+
+def take_trial(session: Session, target: str, now: datetime, until: datetime) -> bool:
+    """Win the one trial of a half-open circuit (nobody else holds it, or their lease ran out)."""
+    result: Any = session.execute(
+        update(_CIRCUITS)
+        .where(
+            _CIRCUITS.c.target == target,
+            _CIRCUITS.c.open_until <= now,
+            or_(_CIRCUITS.c.trial_until.is_(None), _CIRCUITS.c.trial_until < now),
+        )
+        .values(trial_until=until, updated_at=now)
+    )
+    return int(result.rowcount or 0) == 1
+
+
+def add_failures(
+    session: Session, target: str, failures: int, threshold: int, open_until: datetime, now: datetime
+) -> None:
+    """Count failures in a row against a target (whoever else counts too); at `threshold` the circuit opens."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    first = insert(_CIRCUITS).values(
+        target=target,
+        failures=failures,
+        open_until=open_until if failures >= threshold else None,
+        trial_until=None,
+        updated_at=now,
+    )
+    total = _CIRCUITS.c.failures + first.excluded.failures
+    session.execute(
+        first.on_conflict_do_update(
+            index_elements=["target"],
+            set_={
+                "failures": total,
+                "open_until": case((total >= threshold, open_until), else_=_CIRCUITS.c.open_until),
+                "trial_until": None,
+                "updated_at": now,
+            },
+        )
+    )
+
+
+def reset_circuit(session: Session, target: str, failures: int, open_until: datetime | None, now: datetime) -> None:
+    """After a success: the circuit holds only the failures since (none: closed, the row goes)."""
+    if failures == 0:
+        session.execute(delete(_CIRCUITS).where(_CIRCUITS.c.target == target))
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"failures": failures, "open_until": open_until, "trial_until": None, "updated_at": now}
+    session.execute(
+        insert(_CIRCUITS).values(target=target, **values).on_conflict_do_update(index_elements=["target"], set_=values)
+    )
