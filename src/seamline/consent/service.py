@@ -291,6 +291,28 @@ def may_contact_profiles(
     ]
 
 
+def may_process_profiles(
+    session: Session, questions: Sequence[tuple[int, str]], *, config: ConsentConfig, now: datetime | None = None
+) -> list[ContactDecision]:
+    """`may_process_profile` for many (profile, purpose) questions, in order, from one read of their ledgers."""
+    for _profile_id, purpose in questions:
+        _check_known([("purpose", purpose, config.purposes)])
+    rows = repository.rows_for_purposes(session, [p for p, _ in questions], CONSENT, [u for _, u in questions])
+    reach = {"*": Reachability(True, "no channel: data use, not contact")}
+    moment = now or utcnow()
+    return [
+        may_contact(
+            [_plain_choice(row) for row in rows.get((profile_id, purpose), [])],
+            purpose,
+            "*",
+            now=moment,
+            reachability=reach,
+            config=config,
+        )
+        for profile_id, purpose in questions
+    ]
+
+
 def may_process_profile(
     reads: Reads, profile_id: int, purpose: str, *, config: ConsentConfig, now: datetime | None = None
 ) -> ContactDecision:
