@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from seamline.access.service import create_api_key
 from seamline.config import Settings
@@ -237,3 +238,27 @@ def test_a_rolled_back_take_gives_the_changes_back_and_the_worker_schedule_annou
     assert ran["destinations.consent_changes"] == 2
     assert _webhooks(engine) == 2
     assert Worker(engine, hook_settings).schedule.run_due().get("destinations.consent_changes", 0) == 0
+
+
+def test_a_change_committed_after_a_later_one_is_neither_skipped_nor_taken_twice(
+    client: TestClient, engine: Engine, hook_settings: Settings
+) -> None:
+    if engine.dialect.name != "postgresql":
+        return  # SQLite's writers take turns: rows commit in seq order, nothing can commit out of order
+    ada = person(client, engine, hook_settings)
+
+    def choose(session: Session, value: str) -> None:
+        record_choice(session, ada, kind="consent", purpose="marketing", value=value, actor="t", surface="api",
+                      config=hook_settings.consent)  # fmt: skip
+
+    def take() -> list[str]:
+        with unit_of_work(engine) as session:
+            return [c.value for c in take_changes(session, "test-reader")]
+
+    with unit_of_work(engine) as slow:
+        choose(slow, "granted")  # the older transaction, still open
+        with unit_of_work(engine) as quick:
+            choose(quick, "denied")
+        assert take() == []  # the later change waits: the older transaction may still commit below it
+    assert take() == ["granted", "denied"]  # both once the older one ended, in transaction order
+    assert take() == []
