@@ -67,6 +67,13 @@ class ProviderConfig(BaseModel):
         default=None,
         description="fcm: a file holding a current OAuth 2.0 access token (re-read every round; a sidecar renews it).",
     )
+    service_account_file: Path | None = Field(
+        default=None,
+        description=(
+            "fcm: a Google service account key (JSON): Seamline mints and renews its own OAuth 2.0 access tokens "
+            "(JWT bearer flow) instead of reading access_token_file."
+        ),
+    )
     secret: str = Field(
         default="", description="webhook: the whsec_… secret that signs our requests and the provider's callbacks."
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from seamline.communications import providers
 from seamline.communications.config import ProviderConfig
 from seamline.communications.delivery import ContactPolicy, _log_attempts, screen
+from seamline.communications.oauth import ServiceAccountTokens, TokenError
 from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
 from seamline.outbox.service import DELIVERED, REFUSED, RETRY, Attempt, Entry
@@ -52,8 +53,18 @@ class ProviderHandler:
             retries=False,
             timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
         )
+        self._tokens: ServiceAccountTokens | None = None  # FCM: tokens minted from a service account key
+        if config.provider == "fcm" and config.service_account_file is not None:
+            self._tokens = ServiceAccountTokens(config.service_account_file, timeout_seconds=timeout)
+        self._token_error = ""
 
     def _access_token(self) -> str | None:
+        if self._tokens is not None:
+            try:
+                return self._tokens.current()
+            except TokenError as exc:
+                self._token_error = str(exc)
+                return None
         path = self._config.access_token_file
         if path is None:
             return None
@@ -69,7 +80,7 @@ class ProviderHandler:
             return {e.id: Attempt(e.id, RETRY, why) for e in entries}
         token = self._access_token() if config.provider == "fcm" else ""
         if token is None:
-            why = f"no FCM access token in {config.access_token_file}"
+            why = self._token_error or f"no FCM access token in {config.access_token_file}"
             return {e.id: Attempt(e.id, RETRY, why) for e in entries}
         stopped, going = screen(session, entries, self.kind, self._consent, self._policy)
         out: dict[int, Attempt | Any] = dict(stopped)
@@ -118,3 +129,5 @@ class ProviderHandler:
 
     def close(self) -> None:
         self._http.clear()
+        if self._tokens is not None:
+            self._tokens.close()

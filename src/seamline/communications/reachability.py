@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from seamline.communications.models import UnreachableContact
 from seamline.consent.policy import Reachability
 from seamline.core.db import table_of
 from seamline.core.prepared import Prepared, Reads
-from seamline.identity.service import identifier_links
+from seamline.identity.service import identifier_links, identifier_values
 
 # Which identifier makes a channel reachable at all.
 REACHED_BY = {
@@ -72,3 +73,29 @@ def contact_points(reads: Reads, profile_id: int, channels: Sequence[str]) -> di
 def reachability(reads: Reads, profile_id: int, channels: Sequence[str]) -> dict[str, Reachability]:
     """Whether each channel can reach the person at all (what `may_contact` is given)."""
     return {channel: point.reach for channel, point in contact_points(reads, profile_id, channels).items()}
+
+
+def contact_points_of(session: Session, profile_ids: Sequence[int], channel: str) -> dict[int, ContactPoint]:
+    """`contact_points` for one channel of many profiles, in two queries (a dispatcher's batch at send time)."""
+    needed = REACHED_BY.get(channel)
+    if needed is None:
+        free = Reachability(True, f"{channel}: no address check for this channel")
+        return {p: ContactPoint(channel, None, free) for p in profile_ids}
+    newest = identifier_values(session, [needed], profile_ids)
+    addresses = {p: values[needed] for p, values in newest.items() if needed in values}
+    closed: dict[str, str] = {}
+    unique = sorted(set(addresses.values()))
+    for start in range(0, len(unique), 900):  # under SQLite's bound-parameter limit
+        query = select(_U.address, _U.reason).where(_U.channel == channel, _U.address.in_(unique[start : start + 900]))
+        closed.update((str(a), str(r)) for a, r in session.execute(query))
+    out: dict[int, ContactPoint] = {}
+    for profile_id in profile_ids:
+        address = addresses.get(profile_id)
+        if address is None:
+            reach = Reachability(False, f"{channel}: no {needed} on file")
+        elif address in closed:
+            reach = Reachability(False, f"{channel}: the {needed} on file is unreachable ({closed[address]})")
+        else:
+            reach = Reachability(True, f"{channel}: {needed} on file")
+        out[profile_id] = ContactPoint(channel, address, reach)
+    return out

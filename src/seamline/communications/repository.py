@@ -189,3 +189,20 @@ def sent_since(
         )
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def sent_since_by_profile(
+    session: Session, profile_ids: Sequence[int], since: datetime, not_statuses: Sequence[str]
+) -> list[tuple[int, datetime, str | None, str, str | None]]:
+    """`sent_since` of many profiles at once, each row with its profile: (profile, when, priority, type, purpose)."""
+    when = func.coalesce(_C.c.sent_at, _C.c.created_at)
+    out: list[tuple[int, datetime, str | None, str, str | None]] = []
+    ids = sorted(set(profile_ids))
+    for start in range(0, len(ids), 900):  # under SQLite's bound-parameter limit
+        rows = session.execute(
+            select(_C.c.profile_id, when, _C.c.priority, _C.c.type, _C.c.purpose).where(
+                _C.c.profile_id.in_(ids[start : start + 900]), when >= since, _C.c.status.not_in(not_statuses)
+            )
+        )
+        out.extend((int(r[0]), r[1], r[2], r[3], r[4]) for r in rows)
+    return out

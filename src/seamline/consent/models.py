@@ -42,3 +42,28 @@ class ConsentChoice(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     effective_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class ConsentChange(Base):
+    """One new version of a choice, named in the transaction that recorded it: the consent change feed that
+    destinations follow to announce each change once (see consent/feed.py)."""
+
+    __tablename__ = "consent_changes"
+    __table_args__ = (Index("ix_consent_changes_txid", "txid", "seq"), {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # PostgreSQL: the writing transaction's id (rows commit out of seq order there); SQLite: none.
+    txid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    choice_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConsentFeedReader(Base):
+    """Where one reader of the feed has read up to: (txid, seq) of the last change it took (txid 0 on SQLite)."""
+
+    __tablename__ = "consent_feed_readers"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

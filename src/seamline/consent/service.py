@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from seamline.consent import repository
+from seamline.consent import feed, repository
 from seamline.consent.choices import ChoiceInput, validate_choice
 from seamline.consent.config import ConsentConfig
 from seamline.consent.models import ConsentChoice
@@ -128,6 +128,7 @@ def _record(
             "expires_at": choice.expires_at,
         },
     )
+    feed.add_change(session, row.id, now)  # announced to destinations once, after this transaction commits
     return _choice(row)
 
 
@@ -245,6 +246,71 @@ def may_contact_profile(
         reachability=reachability,
         config=config,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactQuestion:
+    """One of a batch of questions to the policy: may this stored profile be contacted for a purpose now."""
+
+    profile_id: int
+    purpose: str
+    topic: str | None
+    product: str | None
+    reachability: Reachability
+
+
+def may_contact_profiles(
+    session: Session,
+    questions: Sequence[ContactQuestion],
+    channel: str,
+    *,
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> list[ContactDecision]:
+    """The policy's answer to each question, in order, from one read of every profile's ledger (a dispatcher's
+    batch asks them all at once); raises InvalidInput for a purpose, channel or topic not configured."""
+    _check_known([("channel", channel, config.channels)])
+    for question in questions:
+        _check_known([("purpose", question.purpose, config.purposes), ("topic", question.topic, config.topics)])
+    rows = repository.rows_for_purposes(
+        session, [q.profile_id for q in questions], CONSENT, [q.purpose for q in questions]
+    )
+    moment = now or utcnow()
+    return [
+        may_contact(
+            [_plain_choice(row) for row in rows.get((q.profile_id, q.purpose), [])],
+            q.purpose,
+            channel,
+            topic=q.topic,
+            product=q.product,
+            now=moment,
+            reachability={channel: q.reachability},
+            config=config,
+        )
+        for q in questions
+    ]
+
+
+def may_process_profiles(
+    session: Session, questions: Sequence[tuple[int, str]], *, config: ConsentConfig, now: datetime | None = None
+) -> list[ContactDecision]:
+    """`may_process_profile` for many (profile, purpose) questions, in order, from one read of their ledgers."""
+    for _profile_id, purpose in questions:
+        _check_known([("purpose", purpose, config.purposes)])
+    rows = repository.rows_for_purposes(session, [p for p, _ in questions], CONSENT, [u for _, u in questions])
+    reach = {"*": Reachability(True, "no channel: data use, not contact")}
+    moment = now or utcnow()
+    return [
+        may_contact(
+            [_plain_choice(row) for row in rows.get((profile_id, purpose), [])],
+            purpose,
+            "*",
+            now=moment,
+            reachability=reach,
+            config=config,
+        )
+        for profile_id, purpose in questions
+    ]
 
 
 def may_process_profile(

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from seamline.cases.config import CasesConfig
-from seamline.communications.service import contacts_since
+from seamline.communications.service import contacts_by_profile, contacts_since
 from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
@@ -86,6 +86,34 @@ def traits_of(
 def contacts_of(session: Session, members: Sequence[int], config: DecisionsConfig, now: datetime) -> list[Contact]:
     since = now - timedelta(days=_longest_window(config))
     return [Contact(at, class_of(p, t, u)) for at, p, t, u in contacts_since(session, members, since)]
+
+
+def contacts_of_people(
+    session: Session, members: Mapping[int, Sequence[int]], config: DecisionsConfig, now: datetime
+) -> dict[int, list[Contact]]:
+    """`contacts_of` for many people (each person's profiles by person) in one read."""
+    since = now - timedelta(days=_longest_window(config))
+    found = contacts_by_profile(session, [m for ms in members.values() for m in ms], since)
+    return {
+        person: [Contact(at, class_of(p, t, u)) for m in ms for at, p, t, u in found.get(m, [])]
+        for person, ms in members.items()
+    }
+
+
+def traits_of_people(
+    session: Session, members: Mapping[int, Sequence[int]], names: set[str], survivorship: SurvivorshipConfig
+) -> dict[int, dict[str, Any]]:
+    """`traits_of` for many people (each person's profiles by person) in one read of sources and traits."""
+    sources = {s.id: s.name for s in list_sources(session)}
+    found = golden_values(session, sorted(names), sources, survivorship, [m for ms in members.values() for m in ms])
+    out: dict[int, dict[str, Any]] = {}
+    for person, ms in members.items():
+        merged: dict[str, Any] = {}
+        for profile_id in ms:  # the root is first: its values win over an absorbed profile's leftovers
+            for name, value in found.get(profile_id, {}).items():
+                merged.setdefault(name, value)
+        out[person] = merged
+    return out
 
 
 def held_products(session: Session, root: int) -> frozenset[str]:

@@ -18,12 +18,13 @@ import urllib3
 from sqlalchemy.orm import Session
 
 from seamline.consent.config import ConsentConfig
-from seamline.consent.service import may_process_profile
+from seamline.consent.service import may_process_profiles
 from seamline.core.clock import utcnow
 from seamline.destinations import repository
+from seamline.destinations.models import Destination
 from seamline.destinations.service import ERASED, PAUSED, WEBHOOK_KIND
 from seamline.destinations.signing import headers
-from seamline.identity.service import active_header
+from seamline.identity.service import erased_profiles, roots_of
 from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, SKIPPED, Attempt, Entry
 
 PAUSED_RECHECK_SECONDS = 30.0
@@ -56,6 +57,7 @@ class WebhookHandler:
         ids = sorted({int(e.payload.get("destination_id", 0)) for e in entries})
         destinations = repository.by_ids(session, ids)
         out: dict[int, Attempt | Any] = {}
+        asked: list[tuple[Entry, Destination]] = []
         for entry in entries:
             destination = destinations.get(int(entry.payload.get("destination_id", 0)))
             body = entry.payload.get("body") or {}
@@ -64,21 +66,34 @@ class WebhookHandler:
             elif destination.status == PAUSED:
                 later = utcnow() + timedelta(seconds=PAUSED_RECHECK_SECONDS)
                 out[entry.id] = Attempt(entry.id, DEFERRED, "destination paused", retry_at=later)
-            elif (
-                body.get("type") != ERASED
-                and entry.profile_id is not None
-                and not self._may(session, entry, destination.purpose)
-            ):
-                reason = f"no consent to {destination.purpose} at send time"
-                out[entry.id] = Attempt(entry.id, SKIPPED, reason)
+            elif body.get("type") != ERASED and not entry.payload.get("is_notice") and entry.profile_id is not None:
+                asked.append((entry, destination))
             else:
                 out[entry.id] = _Call(destination.url, destination.secret, orjson.dumps(body))
+        allowed = self._may(session, asked)
+        for entry, destination in asked:
+            if allowed[entry.id]:
+                out[entry.id] = _Call(
+                    destination.url, destination.secret, orjson.dumps(entry.payload.get("body") or {})
+                )
+            else:
+                reason = f"no consent to {destination.purpose} at send time"
+                out[entry.id] = Attempt(entry.id, SKIPPED, reason)
         return out
 
-    def _may(self, session: Session, entry: Entry, purpose: str) -> bool:
-        assert entry.profile_id is not None
-        root = int(active_header(session, entry.profile_id).id)
-        return may_process_profile(session, root, purpose, config=self._consent).allowed
+    def _may(self, session: Session, asked: Sequence[tuple[Entry, Destination]]) -> dict[int, bool]:
+        """Whether each person still consents to the destination's purpose, now: the whole batch in a few reads."""
+        if not asked:
+            return {}
+        roots = roots_of(session, [int(e.profile_id or 0) for e, _ in asked])
+        erased = erased_profiles(session, sorted(set(roots.values())))
+        people = [roots.get(int(e.profile_id or 0), int(e.profile_id or 0)) for e, _ in asked]
+        questions = [(person, d.purpose) for person, (_, d) in zip(people, asked, strict=True)]
+        decisions = may_process_profiles(session, questions, config=self._consent)
+        return {
+            entry.id: decision.allowed and person not in erased
+            for (entry, _), person, decision in zip(asked, people, decisions, strict=True)
+        }
 
     def send(self, entry: Entry, plan: Any) -> Attempt:
         assert isinstance(plan, _Call)

@@ -35,6 +35,7 @@ PROFILE_CHANGES = (
 ERASED = "profile.erased"
 TRAIT_CHANGED, MERGED, UNMERGED = "profile.trait_changed", "profile.merged", "profile.unmerged"
 IDENTIFIER_ADDED = "profile.identifier_added"
+CONSENT_CHANGED = "profile.consent_changed"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
@@ -152,27 +153,34 @@ def publish(
     *,
     consent: ConsentConfig,
     occurred_at: datetime | None = None,
+    notice_purpose: str | None = None,
 ) -> int:
     """Put a webhook for every destination subscribed to `type_` in the outbox (it leaves after the caller
     commits). People who did not consent to a destination's purpose are not sent to it; a deletion notice goes to
-    every subscriber, and carries no personal data. Returns how many webhooks were queued."""
+    every subscriber, and carries no personal data. A change owed to the destinations of `notice_purpose` (a
+    withdrawal of the consent they rely on) reaches them without that question, now or at send time. Returns how
+    many webhooks were queued."""
     queued = 0
     at = occurred_at or utcnow()
     for destination in repository.listed(session):
         if not _subscribes(destination, type_):
             continue
-        is_personal = type_ != ERASED and profile_id is not None
+        is_notice = type_ == ERASED or destination.purpose == notice_purpose
         if (
-            is_personal
-            and not may_process_profile(session, profile_id or 0, destination.purpose, config=consent).allowed
+            not is_notice
+            and profile_id is not None
+            and not may_process_profile(session, profile_id, destination.purpose, config=consent).allowed
         ):
             continue
         body = {"type": type_, "timestamp": isoformat_z(at), "data": {"profile_id": profile_id, **data}}
+        payload: dict[str, Any] = {"destination_id": destination.id, "body": body}
+        if is_notice and type_ != ERASED:
+            payload["is_notice"] = True
         enqueue(
             session,
             WEBHOOK_KIND,
             target_of(destination.name),
-            {"destination_id": destination.id, "body": body},
+            payload,
             profile_id=None if type_ == ERASED else profile_id,
         )
         queued += 1

@@ -329,6 +329,15 @@ def members_of(reads: Reads, root: int) -> list[int]:
     return [root, *card_reads.absorbed_ids(reads, root)]
 
 
+def members_by_root(session: Session, roots: Sequence[int]) -> dict[int, list[int]]:
+    """`profile_members` of many active profiles in one query: each root first, then what it absorbed by id."""
+    out: dict[int, list[int]] = {root: [root] for root in roots}
+    for profile_id, root, _event in sorted(repository.members_of(session, roots)):
+        if profile_id != root and root in out:
+            out[root].append(profile_id)
+    return out
+
+
 def person_identity(session: Session, profile_id: int) -> PersonIdentity:
     """The person a profile id leads to, as erasure sees them."""
     members = profile_members(session, root_of(session, profile_id))

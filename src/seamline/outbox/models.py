@@ -38,3 +38,16 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class OutboxCircuit(Base):
+    """The circuit of one target (`smtp`, `destination:NAME`), shared by every dispatcher process: failures in a
+    row, open until when, and the lease of the one trial delivery a half-open circuit lets through."""
+
+    __tablename__ = "outbox_circuits"
+
+    target: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    open_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    trial_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

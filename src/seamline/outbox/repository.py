@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, cast, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
-from seamline.outbox.models import OutboxMessage
+from seamline.outbox.models import OutboxCircuit, OutboxMessage
 
 PENDING = "pending"
 SENT = "sent"
@@ -53,8 +56,8 @@ def is_any_due(session: Session, kinds: Sequence[str], now: datetime) -> bool:
 
 def claim(
     session: Session, *, kinds: Sequence[str], limit: int, now: datetime, token: str, lease_until: datetime
-) -> list[OutboxMessage]:
-    """Take up to `limit` due rows of these kinds for this dispatcher, oldest due first."""
+) -> list[Any]:
+    """Take up to `limit` due rows of these kinds for this dispatcher, oldest due first (rows by id)."""
     due = (
         select(_T.c.id)
         .where(*_due(kinds, now))
@@ -62,12 +65,15 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)  # ignored by SQLite, whose writers take turns (BEGIN IMMEDIATE)
     )
-    ids = list(session.execute(due).scalars())
-    if not ids:
-        return []
-    session.execute(update(_T).where(_T.c.id.in_(ids)).values(claim_token=token, claimed_until=lease_until))
-    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
-    return list(rows)
+    # One statement, one round trip: the rows are locked, leased and returned together (Core rows, not ORM
+    # objects: a dispatcher only reads them).
+    taken = (
+        update(_T)
+        .where(_T.c.id.in_(due.scalar_subquery()))
+        .values(claim_token=token, claimed_until=lease_until)
+        .returning(*_T.c)
+    )
+    return sorted(session.execute(taken).all(), key=lambda row: int(row.id))
 
 
 def settle(session: Session, token: str, changes: Sequence[Mapping[str, Any]]) -> int:
@@ -78,7 +84,11 @@ def settle(session: Session, token: str, changes: Sequence[Mapping[str, Any]]) -
         columns = tuple(sorted(k for k in change if k != "id"))
         groups.setdefault(columns, []).append({f"v_{k}": v for k, v in change.items()})
     held = 0
+    is_postgres = session.get_bind().dialect.name == "postgresql"
     for columns, rows in groups.items():
+        if is_postgres and len(rows) > 1:
+            held += _settle_from_arrays(session, token, columns, rows)
+            continue
         statement = (
             update(_T)
             .where(_T.c.id == bindparam("v_id"), _T.c.claim_token == token, _T.c.status == PENDING)
@@ -87,6 +97,26 @@ def settle(session: Session, token: str, changes: Sequence[Mapping[str, Any]]) -
         result = session.connection().execute(statement, rows)
         held += result.rowcount
     return held
+
+
+def _settle_from_arrays(
+    session: Session, token: str, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """PostgreSQL: one `UPDATE … FROM unnest(arrays)` for rows changing the same columns, instead of a statement
+    per row: one parameter per column whatever the batch size, so the statement is compiled once and the driver
+    sends a few arrays (even pipelined, a statement per row costs a parse and an execution each)."""
+    names = ("id", *columns)
+    arrays = [
+        cast(bindparam(f"a_{name}", [row[f"v_{name}"] for row in rows]), ARRAY(_T.c[name].type)) for name in names
+    ]
+    given = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
+    statement = (
+        update(_T)
+        .where(_T.c.id == given.c.id, _T.c.claim_token == token, _T.c.status == PENDING)
+        .values({**{c: given.c[c] for c in columns}, "claim_token": None, "claimed_until": None})
+    )
+    result: Any = session.connection().execute(statement)
+    return int(result.rowcount)
 
 
 def listed(session: Session, status: str, limit: int, kind: str | None = None) -> list[OutboxMessage]:
@@ -136,3 +166,66 @@ def of_target(session: Session, target: str, since: datetime, statuses: Sequence
 def release_target(session: Session, target: str, now: datetime) -> None:
     """Make a target's waiting rows due now (a resumed destination)."""
     session.execute(update(_T).where(_T.c.target == target, _T.c.status == PENDING).values(next_attempt_at=now))
+
+
+_CIRCUITS = table_of(OutboxCircuit)
+
+
+def circuits(session: Session, targets: Sequence[str]) -> list[Any]:
+    """The shared circuits of these targets that are not closed (target, failures, open_until, trial_until)."""
+    if not targets:
+        return []
+    query = select(_CIRCUITS.c.target, _CIRCUITS.c.failures, _CIRCUITS.c.open_until, _CIRCUITS.c.trial_until)
+    return list(session.execute(query.where(_CIRCUITS.c.target.in_(sorted(set(targets))))).all())
+
+
+def take_trial(session: Session, target: str, now: datetime, until: datetime) -> bool:
+    """Win the one trial of a half-open circuit (nobody else holds it, or their lease ran out)."""
+    result: Any = session.execute(
+        update(_CIRCUITS)
+        .where(
+            _CIRCUITS.c.target == target,
+            _CIRCUITS.c.open_until <= now,
+            or_(_CIRCUITS.c.trial_until.is_(None), _CIRCUITS.c.trial_until < now),
+        )
+        .values(trial_until=until, updated_at=now)
+    )
+    return int(result.rowcount or 0) == 1
+
+
+def add_failures(
+    session: Session, target: str, failures: int, threshold: int, open_until: datetime, now: datetime
+) -> None:
+    """Count failures in a row against a target (whoever else counts too); at `threshold` the circuit opens."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    first = insert(_CIRCUITS).values(
+        target=target,
+        failures=failures,
+        open_until=open_until if failures >= threshold else None,
+        trial_until=None,
+        updated_at=now,
+    )
+    total = _CIRCUITS.c.failures + first.excluded.failures
+    session.execute(
+        first.on_conflict_do_update(
+            index_elements=["target"],
+            set_={
+                "failures": total,
+                "open_until": case((total >= threshold, open_until), else_=_CIRCUITS.c.open_until),
+                "trial_until": None,
+                "updated_at": now,
+            },
+        )
+    )
+
+
+def reset_circuit(session: Session, target: str, failures: int, open_until: datetime | None, now: datetime) -> None:
+    """After a success: the circuit holds only the failures since (none: closed, the row goes)."""
+    if failures == 0:
+        session.execute(delete(_CIRCUITS).where(_CIRCUITS.c.target == target))
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"failures": failures, "open_until": open_until, "trial_until": None, "updated_at": now}
+    session.execute(
+        insert(_CIRCUITS).values(target=target, **values).on_conflict_do_update(index_elements=["target"], set_=values)
+    )

@@ -49,7 +49,8 @@ class Entry:
     settled_at: datetime | None
 
     @classmethod
-    def of(cls, row: OutboxMessage) -> Entry:
+    def of(cls, row: OutboxMessage | Any) -> Entry:
+        """From a stored row (an ORM object, or a Core row of every column, as claims return)."""
         return view_of(cls, row, payload=dict(row.payload))
 
 

@@ -28,11 +28,13 @@ from seamline.communications.links import LinkTracker
 from seamline.communications.mobile import ProviderHandler
 from seamline.communications.service import PUSH_KIND, SMS_KIND, people_of
 from seamline.config import Settings
+from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.locks import held_locks
 from seamline.destinations.delivery import WebhookHandler
 from seamline.errors.delivery import NoticeHandler
 from seamline.outbox.breaker import Breakers
+from seamline.outbox.circuits import load_circuits, save_circuits
 from seamline.outbox.config import OutboxConfig
 from seamline.outbox.handlers import Handler
 from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt, Entry, claim, is_any_due, settle
@@ -69,6 +71,8 @@ class Dispatcher:
                 return 0
         with unit_of_work(self._engine) as session:
             claimed = claim(session, list(self._handlers), self._config)
+            targets = sorted({e.target for e in claimed.entries})
+            known = load_circuits(session, self._breakers, targets, self._config, utcnow()) if targets else set()
         if not claimed.entries:
             return 0
         by_kind: dict[str, list[Entry]] = {}
@@ -87,6 +91,7 @@ class Dispatcher:
             with unit_of_work(self._engine) as session:
                 attempts = [a for pairs in done.values() for _, a in pairs]
                 statuses = settle(session, claimed, attempts, self._config, self._rng)
+                save_circuits(session, self._breakers.take_round(), known, self._config, utcnow())
                 for kind, pairs in done.items():
                     self._handlers[kind].record(session, pairs, statuses)
         self.delivered += sum(1 for a in attempts if a.result == DELIVERED)

@@ -28,6 +28,7 @@ from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.jobs import claim_due, ensure_job, next_due
+from seamline.destinations.consent_changes import ANNOUNCE_EVERY, ConsentAnnouncer
 from seamline.errors.config import ErrorsConfig, PolicyStore
 from seamline.errors.escalation import run_due as run_error_clocks
 from seamline.journeys.stalls import scan as scan_journeys
@@ -98,6 +99,7 @@ def default_jobs(settings: Settings) -> list[Job]:
         Job("journeys.stall_scan", timedelta(seconds=settings.journeys.stall_scan_seconds), scan_journeys),
         error_clocks(settings.errors),
         reports_schedules(settings),
+        Job("destinations.consent_changes", ANNOUNCE_EVERY, ConsentAnnouncer(settings.consent)),
     ]
 
 
