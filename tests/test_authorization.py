@@ -120,7 +120,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/console/problems/{problem_id}"): PEOPLE,
     ("POST", "/console/problems/{problem_id}/{action}"): frozenset({"supervisor"}),
     ("GET", "/console/error-reports"): frozenset({"supervisor", "analyst", "communications"}),  # aggregates
-    ("GET", "/console/feedback"): frozenset({"supervisor", "analyst", "communications"}),  # rollups: aggregates
+    ("GET", "/console/reports/feedback"): frozenset({"supervisor", "analyst", "communications"}),  # rollups: aggregates
     ("POST", "/v1/providers/twilio/status"): PROVIDER_SIGNED,
     ("POST", "/v1/providers/webhook/{channel}"): PROVIDER_SIGNED,
 }

@@ -284,7 +284,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         # The journeys' prefill counters join trait provenance in the redundant-collection report.
         app.state.assessment = Assessment(engine, app.state.templates, settings.assessment, collection_counts)
         app.state.analytics = Analytics(engine)
-        app.state.dashboards = Dashboards(engine, app.state.assessment, settings.reports)
+        app.state.dashboards = Dashboards(engine, app.state.assessment, app.state.analytics, settings.reports)
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.

@@ -42,7 +42,7 @@ def test_the_feedback_page_shows_rollups_to_report_readers_only(
 ) -> None:
     _answered(console, engine, settings)
     sign_in("analyst")
-    page = console.get("/console/feedback?days=7")
+    page = console.get("/console/reports/feedback?days=7")
     assert page.status_code == 200, page.text
     assert "priya" in page.text
     assert "Leeds" not in page.text
@@ -50,10 +50,10 @@ def test_the_feedback_page_shows_rollups_to_report_readers_only(
     assert "greeted" not in page.text
     assert "NPS 100.0" in page.text
     assert "CSAT 0.0 %" in page.text
-    assert 'href="/console/feedback"' in page.text  # in the navigation
-    assert console.get("/console/feedback?days=0").status_code == 400
+    assert 'href="/console/reports/feedback"' in console.get("/console/reports").text  # in the one reports area
+    assert console.get("/console/reports/feedback?days=0").status_code == 400
     sign_in("agent")
-    assert console.get("/console/feedback").status_code == 403
+    assert console.get("/console/reports/feedback").status_code == 403
 
 
 def test_the_customer_page_lists_the_answers_and_audits_them(

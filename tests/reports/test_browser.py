@@ -35,14 +35,14 @@ def test_every_chart_of_the_overview_is_drawn(page: Page, engine: Engine, settin
         page.get_by_role("link", name="CX overview").click()
         page.goto(f"{url}/console/reports/overview?since={DECEMBER.since}&until={DECEMBER.until}")
         charts = page.locator("[data-figure]")
-        expect(charts).to_have_count(5)
-        for key in ("volumes", "journeys", "errors", "effectiveness", "consent"):
+        expect(charts).to_have_count(7)
+        for key in ("volumes", "journeys", "errors", "effectiveness", "consent", "repeated_identification", "feedback"):
             chart = page.locator(f"#chart-{key}")
             expect(chart).to_have_attribute("data-drawn", "yes")
             expect(chart.locator("svg.main-svg").first).to_be_visible()
         expect(page.locator("#chart-volumes .scatterlayer .trace")).to_have_count(3)  # a line per channel
         expect(page.locator("#chart-effectiveness .barlayer .point")).not_to_have_count(0)
-        expect(page.locator('[data-tile="feedback"]')).to_contain_text("Not available")
+        expect(page.locator('[data-tile="feedback"]')).to_contain_text("CSAT")
         with page.expect_download() as download:
             page.locator("#tile-volumes").get_by_role("link", name="CSV").first.click()
         assert Path(download.value.path()).read_text(encoding="utf-8").startswith("channel,messages,sent,held\nemail,5")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
-from seamline.reports.catalog import OVERVIEW_TILES, ReportEntry, TileSlot, entry, trend_tile
+from seamline.core.db import table_of
+from seamline.feedback.models import SurveyAnswer
+from seamline.reports import customers
+from seamline.reports.catalog import OVERVIEW_TILES, ReportEntry, TileSlot, entry
 from seamline.reports.config import ReportsConfig
-from seamline.reports.dashboards import Dashboard, Dashboards, TileCache
+from seamline.reports.dashboards import Dashboard, TileCache
 from seamline.reports.filters import Filters
+from seamline.reports.reading import Reading
 from seamline.reports.tiles import Tile
 from tests.reports.world import DECEMBER, build
 
@@ -54,8 +58,11 @@ def test_every_tile_from_the_store(engine: Engine, tmp_path: Path) -> None:
     assert _records(board, "consent", "paperless") == [
         {"document_type": "statements", "electronic": 3, "paper": 1, "no_choice": 1, "electronic_share": 0.6}
     ]
-    missing = {t.key: t.available for t in board.tiles if not t.available}
-    assert missing == {"repeated_identification": False, "feedback": False}  # the test-visible "not available"
+    assert all(t.available for t in board.tiles)
+    assert _records(board, "feedback", "trend") == []  # nobody answered a survey in this world
+    assert dict(board.tile("repeated_identification").figures)["most in one day"] == "0"  # type: ignore[union-attr]
+    missing = ReportEntry("x", "X", "/console/reports/overview", OVERVIEW.permission, "", (TileSlot("x", "X", None),))
+    assert not build(engine, tmp_path).compute(missing, DECEMBER, "analyst").tiles[0].available  # "not available"
 
 
 def test_filters_narrow_the_tiles_that_support_them(engine: Engine, tmp_path: Path) -> None:
@@ -80,35 +87,39 @@ def test_roles_decide_the_tiles(engine: Engine, tmp_path: Path) -> None:
     assert dashboards.compute(OVERVIEW, DECEMBER, "communications").tile("effectiveness") is not None
 
 
-def test_a_filled_slot_and_the_tile_cache(engine: Engine, tmp_path: Path) -> None:
-    calls: list[tuple[object, ...]] = []
+def _answer(profile: int, kind: str, score: int, day: int) -> dict[str, object]:
+    return {"survey": f"{kind}_x", "kind": kind, "touchpoint": "case_resolved", "profile_id": profile,
+            "origin_profile_id": profile, "score": score, "via": "api", "snapshot": {},
+            "answered_at": datetime(2026, 12, day, 10, tzinfo=UTC)}  # fmt: skip
 
-    def score_trend(session: object, *, since: object, until: object, bucket: str) -> list[dict[str, object]]:
-        calls.append((since, until, bucket))
-        return [
-            {"bucket": "2026-11-30", "metric": "nps", "score": 31.0, "responses": 40},
-            {"bucket": "2026-11-30", "metric": "csat", "score": 4.2, "responses": 52},
-        ]
 
+def test_the_survey_scores_tile_and_the_tile_cache(engine: Engine, tmp_path: Path) -> None:
     dashboards = build(engine, tmp_path, ReportsConfig(cache_seconds=600))
-    slot = TileSlot("feedback", "CSAT, NPS and CES", trend_tile(score_trend, "feedback", "CSAT, NPS and CES"))
+    answers = [_answer(1, "csat", 5, 1), _answer(2, "csat", 2, 2), _answer(3, "nps", 10, 8), _answer(4, "nps", 3, 9)]
+    with engine.begin() as conn:
+        conn.execute(insert(table_of(SurveyAnswer)), answers)
+    calls: list[Filters] = []
+
+    def counted(reading: Reading, filters: Filters) -> Tile:
+        calls.append(filters)
+        return customers.feedback(reading, filters)
+
+    slot = TileSlot("feedback", "CSAT, NPS and CES", counted)
     report = ReportEntry("mine", "Mine", "/console/reports/overview", OVERVIEW.permission, "", (slot,))
     first = dashboards.compute(report, DECEMBER, "analyst")
     again = dashboards.compute(report, DECEMBER, "analyst")
-    assert len(calls) == 1
+    assert len(calls) == 1  # the second was served from the cache
     assert first.tiles == again.tiles
     tile = first.tile("feedback")
     assert tile is not None
-    assert tile.available
+    assert dict(tile.figures)["CSAT %"] == "50 (2 answers)"  # one of two satisfied
+    assert dict(tile.figures)["NPS"] == "0 (2 answers)"  # one promoter, one detractor
     assert tile.chart is not None
-    assert set(tile.chart.series) == {"nps", "csat"}
-    assert _records(first, "feedback", "trend")[0] == {
-        "bucket": "2026-11-30",
-        "metric": "csat",
-        "score": 4.2,
-        "responses": 52,
-    }
-    assert isinstance(dashboards, Dashboards)
+    assert set(tile.chart.series) == {"CSAT %", "NPS"}
+    assert _records(first, "feedback", "trend") == [  # ISO weeks: 30 Nov (1-2 Dec), 7 Dec (8-9 Dec)
+        {"week": "2026-11-30", "survey": "csat", "score": 50.0, "answers": 2},
+        {"week": "2026-12-07", "survey": "nps", "score": 0.0, "answers": 2},
+    ]
 
 
 def test_a_stale_tile_is_shown_while_it_is_refreshed_behind(engine: Engine, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from seamline.analytics.service import Analytics
 from seamline.assessment.service import Assessment
 from seamline.consent.models import ConsentChoice
 from seamline.core.db import unit_of_work
@@ -81,4 +82,4 @@ def build(engine: Engine, tmp_path: Path, config: ReportsConfig | None = None) -
     report(engine, ["s2"], "balance")
     with unit_of_work(engine) as session:
         acknowledge(session, critical.id, actor=AGENT)
-    return Dashboards(engine, assessment, config or ReportsConfig(cache_seconds=0))
+    return Dashboards(engine, assessment, Analytics(engine), config or ReportsConfig(cache_seconds=0))

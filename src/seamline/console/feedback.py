@@ -30,7 +30,7 @@ TITLES = {
 }
 
 
-@router.get("/feedback", include_in_schema=False)
+@router.get("/reports/feedback", include_in_schema=False)
 async def feedback_page(
     request: Request, user: Analyst, ctx: Ctx, days: Annotated[int, Query(ge=1, le=3660)] = 30
 ) -> Response:

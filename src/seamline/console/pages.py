@@ -51,7 +51,6 @@ NAVIGATION = (
     (VIEW_CASES, "/console/errors", "Errors"),
     (REVIEW_MATCHES, "/console/matches", "Match review"),
     (VIEW_REPORTS, "/console/reports", "Reports"),
-    (VIEW_REPORTS, "/console/feedback", "Feedback"),
     (ASSESS_COMMUNICATIONS, "/console/communications", "Communications"),
     (MANAGE_USERS, "/console/users", "Users"),
     (MANAGE_OUTBOX, "/console/outbox", "Outbox"),

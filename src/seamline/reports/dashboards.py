@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.analytics.service import Analytics
 from seamline.assessment.service import Assessment
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
@@ -117,9 +118,12 @@ def compose(reading: Reading, entry: ReportEntry, filters: Filters, role: str) -
 class Dashboards:
     """Computes dashboards of one store for the console, the API and the scheduled emails (one per process)."""
 
-    def __init__(self, engine: Engine, assessment: Assessment, config: ReportsConfig | None = None) -> None:
+    def __init__(
+        self, engine: Engine, assessment: Assessment, analytics: Analytics, config: ReportsConfig | None = None
+    ) -> None:
         self.engine = engine
         self.assessment = assessment
+        self.analytics = analytics
         self.config = config or ReportsConfig()
         self.cache = TileCache(self.config.cache_seconds, self.config.stale_seconds)
         self._threads: list[threading.Thread] = []
@@ -129,10 +133,10 @@ class Dashboards:
     def reading(self, session: Session | None = None, now: datetime | None = None) -> Iterator[Reading]:
         """A reading on `session`, or on a read-only unit of work of its own."""
         if session is not None:
-            yield Reading(session, self.assessment, now or utcnow())
+            yield Reading(session, self.assessment, self.analytics, now or utcnow())
             return
         with unit_of_work(self.engine, write=False) as own:
-            yield Reading(own, self.assessment, now or utcnow())
+            yield Reading(own, self.assessment, self.analytics, now or utcnow())
 
     def compute(
         self,

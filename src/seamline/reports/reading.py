@@ -1,4 +1,5 @@
-"""What a tile provider is given: a read session, the assessment's columnar copy, the time, and the filters.
+"""What a tile provider is given: a read session, the assessment's and journey analytics' columnar copies, the
+time, and the filters.
 
 A provider is `(Reading, Filters) -> Tile`. It reads through other domains' public services and never writes."""
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from seamline.analytics.service import Analytics
 from seamline.assessment.scope import Scope
 from seamline.assessment.service import Assessment
 from seamline.reports.filters import Filters
@@ -24,6 +26,7 @@ class Reading:
 
     session: Session
     assessment: Assessment
+    analytics: Analytics
     now: datetime
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 

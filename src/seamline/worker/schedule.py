@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.analytics.service import Analytics
 from seamline.assessment.service import Assessment
 from seamline.communications.templates import Catalog
 from seamline.config import Settings
@@ -80,7 +81,7 @@ class ScheduledReports:
             bind = session.get_bind()
             engine = bind if isinstance(bind, Engine) else bind.engine
             assessment = Assessment(engine, Catalog(self._settings.email.templates_dir), self._settings.assessment)
-            self._dashboards = Dashboards(engine, assessment, self._settings.reports)
+            self._dashboards = Dashboards(engine, assessment, Analytics(engine), self._settings.reports)
         return self._dashboards.compute(entry, filters, role, session=session, now=now)
 
     def __call__(self, session: Session, now: datetime) -> int:
