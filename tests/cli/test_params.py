@@ -13,7 +13,7 @@ import pytest
 from typer import Typer
 from typer.testing import CliRunner
 
-from seamline.cli import COMMANDS, app
+from seamline.cli import COMMANDS, GROUPS, app
 from seamline.config import Settings
 from seamline.core.ids import MAX_ID, MIN_ID
 
@@ -30,13 +30,16 @@ def _ids_of(callback: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, .
 
 
 def _every_command() -> Iterator[tuple[tuple[str, ...], str, Any]]:
-    """Every top-level command, its module imported as running it would (the CLI lists them lazily)."""
+    """Every command, its module imported as running it would (the CLI lists them lazily, a group's subcommands
+    from the modules GROUPS names)."""
     for name, entry in COMMANDS.items():
-        found = getattr(importlib.import_module(f"seamline.cli.{entry.module}"), entry.attribute)
-        if isinstance(found, Typer):
-            yield from _id_params(found, (name,))
-        else:
-            yield from _ids_of(found, (name,))
+        modules = {entry.module} | {sub.module for sub in GROUPS.get(name, {}).values() if sub.module}
+        for module in sorted(modules):
+            found = getattr(importlib.import_module(f"seamline.cli.{module}"), entry.attribute)
+            if isinstance(found, Typer):
+                yield from _id_params(found, (name,))
+            else:
+                yield from _ids_of(found, (name,))
 
 
 def _id_params(typer_app: Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, Any]]:
@@ -54,6 +57,7 @@ def _id_params(typer_app: Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[t
 def test_every_id_a_command_takes_is_bounded() -> None:
     found = list(_every_command())
     assert (("cases", "show"), "case_id") in [(p, n) for p, n, _ in found]
+    assert (("identity", "unmerge"), "merge_id") in [(p, n) for p, n, _ in found]
     assert len(found) >= 12
     for path, name, info in found:
         assert info.max == MAX_ID, (path, name)

@@ -1,16 +1,21 @@
-"""The CLI starts without what it does not use: `--help` imports no command group, and no command but those that
-match loads pandas, DuckDB or Splink (imports are checked in a fresh interpreter; timings live in benchmarks)."""
+"""The CLI starts without what it does not use: `--help` imports no command group, a group's `--help` imports none
+of its commands, a subcommand imports only the module it lives in, and no command but those that match loads pandas,
+DuckDB or Splink (imports are checked in a fresh interpreter; timings live in benchmarks/cli_startup.py)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
+import typer
 
-from seamline.cli import COMMANDS, load
+from seamline.cli import COMMANDS, GROUPS, load, load_group
 
-HEAVY = ("pandas", "duckdb", "splink", "fastapi", "seamline.matching.model")
+HEAVY = ("pandas", "duckdb", "splink", "sklearn", "fastapi", "seamline.matching.model")
+# What the lighter subcommands of the heaviest groups must not pay for: every consumer's domain, every channel.
+WHOLE_PIPELINE = ("seamline.pipeline.registry", "seamline.pipeline.replay", "seamline.worker.dispatcher")
 # The commands that match records or serve the API (which answers matching requests), and the communications
 # assessment and journey analytics, whose reports run on DuckDB.
 MATCHING = {"serve", "worker", "match", "assess", "analytics"}
@@ -22,6 +27,11 @@ def _imported_after(code: str) -> set[str]:
     return set(done.stdout.split())
 
 
+def _modules_of(group: str) -> set[str]:
+    """Every module a group's subcommands live in."""
+    return {COMMANDS[group].module} | {sub.module for sub in GROUPS[group].values() if sub.module}
+
+
 def test_help_imports_no_command_group_nor_the_database_toolkit() -> None:
     loaded = _imported_after("from seamline.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass")
     assert not {f"seamline.cli.{entry.module}" for entry in COMMANDS.values()} & loaded
@@ -29,11 +39,67 @@ def test_help_imports_no_command_group_nor_the_database_toolkit() -> None:
     assert not set(HEAVY) & loaded
 
 
-@pytest.mark.parametrize("name", sorted(set(COMMANDS) - MATCHING))
-def test_a_command_that_does_not_match_loads_no_dataframe_or_matching_library(name: str) -> None:
-    loaded = _imported_after(f"from seamline.cli import load\nload({name!r})")
-    assert f"seamline.cli.{COMMANDS[name].module}" in loaded
-    assert not set(HEAVY) & loaded
+def test_a_groups_help_imports_none_of_its_commands_nor_anything_heavy() -> None:
+    assert set(GROUPS) == {name for name, entry in COMMANDS.items() if entry.attribute == "app"}, "a group not lazy"
+    # One interpreter runs every group's help and says what each one added.
+    probe = f"""
+import json, sys
+from seamline.cli import app
+added = {{}}
+for group in {sorted(GROUPS)!r} + ['assess']:
+    before = set(sys.modules)
+    try:
+        app([group, '--help'])
+    except SystemExit:
+        pass
+    added[group] = sorted(set(sys.modules) - before)
+print(json.dumps(added))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    added = {group: set(modules) for group, modules in json.loads(done.stdout.splitlines()[-1]).items()}
+    assert set(added) == {*GROUPS, "assess"}
+    for group in GROUPS:
+        assert not {f"seamline.cli.{module}" for module in _modules_of(group)} & added[group], group
+    for group, modules in added.items():
+        assert not {*HEAVY, *WHOLE_PIPELINE, "sqlalchemy"} & modules, group
+
+
+def _added_by_each(calls: list[str]) -> dict[str, set[str]]:
+    """Run each call in one fresh interpreter, in turn: the modules each one added. A module two calls import is
+    counted for the first only, so what any of them imports is in the union."""
+    probe = f"""
+import json, sys
+from seamline.cli import load, load_group
+added = {{}}
+for call in {calls!r}:
+    before = set(sys.modules)
+    eval(call)
+    added[call] = sorted(set(sys.modules) - before)
+print(json.dumps(added))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    return {call: set(modules) for call, modules in json.loads(done.stdout.splitlines()[-1]).items()}
+
+
+def test_the_light_subcommands_of_a_heavy_group_load_neither_the_pipeline_nor_the_dispatcher() -> None:
+    added = _added_by_each(["load_group('identity', 'identity')", "load_group('outbox', 'outbox')"])
+    assert "seamline.cli.identity" in added["load_group('identity', 'identity')"]
+    assert "seamline.cli.outbox" in added["load_group('outbox', 'outbox')"]
+    assert not {*WHOLE_PIPELINE, *HEAVY} & set().union(*added.values())
+
+
+def test_a_command_that_does_not_match_loads_no_dataframe_or_matching_library() -> None:
+    calls = {f"load({name!r})": entry.module for name, entry in COMMANDS.items() if name not in {*GROUPS, *MATCHING}}
+    calls |= {
+        f"load_group({group!r}, {module!r})": module
+        for group in sorted(set(GROUPS) - MATCHING)
+        for module in sorted(_modules_of(group))
+    }
+    added = _added_by_each(list(calls))
+    for call, module in calls.items():
+        assert f"seamline.cli.{module}" in set().union(*added.values()), call
+    heavy = {call: set(HEAVY) & modules for call, modules in added.items() if set(HEAVY) & modules}
+    assert not heavy
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -41,3 +107,22 @@ def test_each_summary_in_the_listing_is_the_start_of_the_commands_own_help(name:
     command = load(name)
     assert command.name == name
     assert " ".join((command.help or "").split()).startswith(COMMANDS[name].summary)
+
+
+def _first_paragraph(text: str | None) -> str:
+    return " ".join((text or "").split("\n\n")[0].split())
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_a_group_lists_every_subcommand_it_has_with_the_start_of_its_own_help(group: str) -> None:
+    real: dict[str, typer.core.TyperCommand | typer.core.TyperGroup] = {}
+    for module in _modules_of(group):
+        found = load_group(group, module)
+        assert _first_paragraph(found.help) == COMMANDS[group].summary
+        real.update(found.commands)  # type: ignore[arg-type]
+    assert list(GROUPS[group]) == [name for name in GROUPS[group] if name in real]
+    assert set(GROUPS[group]) == set(real), "a subcommand is missing from GROUPS (or listed there but gone)"
+    for name, sub in GROUPS[group].items():
+        assert _first_paragraph(real[name].help) == sub.summary, name
+        module = sub.module or COMMANDS[group].module
+        assert name in load_group(group, module).commands, f"{name} is not in seamline.cli.{module}"

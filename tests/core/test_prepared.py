@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import JSON, Boolean, Column, Engine, Integer, MetaData, String, Table, bindparam, insert, select, text
 
 from seamline.core.db import UtcDateTime, unit_of_work
-from seamline.core.prepared import Prepared, read_snapshot, write_transaction
+from seamline.core.prepared import Prepared, in_slots, read_snapshot, slot_values, write_transaction
 
 probe_metadata = MetaData()
 probe = Table(
@@ -163,3 +163,17 @@ def test_a_write_that_does_not_wait_for_the_disk_is_committed_and_leaves_the_con
     with engine.connect() as conn:
         assert conn.scalar(select(probe.c.name).where(probe.c.id == 30)) == "lazy"
         assert conn.exec_driver_sql(setting).scalar() == configured  # the next writer flushes as configured
+
+
+@pytest.mark.usefixtures("stored")
+def test_an_in_list_of_fixed_slots_finds_what_an_expanding_one_finds_however_few_values_fill_it(engine: Engine) -> None:
+    by_ids = Prepared(select(probe.c.id, probe.c.name).where(in_slots(probe.c.id, 4)).order_by(probe.c.id))
+    expanding = select(probe.c.id, probe.c.name).where(probe.c.id.in_(bindparam("ids", expanding=True)))
+    with unit_of_work(engine, write=False) as session:
+        for ids in ([2], [3, 1], [1, 2, 3, 99]):
+            expected = sorted(tuple(row) for row in session.execute(expanding, {"ids": ids}))
+            assert [tuple(row) for row in by_ids.all(session, **slot_values(ids, 4))] == expected
+    with pytest.raises(ValueError, match="1 to 4 values"):
+        slot_values([], 4)
+    with pytest.raises(ValueError, match="1 to 4 values"):
+        slot_values([1, 2, 3, 4, 5], 4)

@@ -139,6 +139,9 @@ def test_a_replayed_or_late_event_with_the_old_email_does_not_recreate_the_perso
     with unit_of_work(engine, write=False) as session:
         old = [Identifier("email", "ada.lovelace@example.com"), Identifier("email", "grace@example.com")]
         assert is_erased(session, old) == {old[0]}
+        # A type no tombstone has (only those that have one are hashed and looked up) is never erased.
+        other = [Identifier("ext:crm", "ada.lovelace@example.com"), Identifier("user_id", "u-lovelace")]
+        assert is_erased(session, [*old, *other]) == {old[0], other[1]}
 
 
 def test_erasure_follows_merged_profiles(client: TestClient, engine: Engine, settings: Settings) -> None:

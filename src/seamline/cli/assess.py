@@ -9,13 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from seamline.assessment.export import REPORTS, csv_text, report_records
 from seamline.assessment.scope import scope_of
-from seamline.assessment.service import Assessment
-from seamline.cli.session import engine_for, load_settings
-from seamline.communications.templates import Catalog
-from seamline.console.charts import sankey, sankey_svg
-from seamline.journeys.service import collection_counts
 
 
 def assess(
@@ -32,6 +26,15 @@ def assess(
                          product)  # fmt: skip
     except ValueError as exc:
         raise typer.BadParameter(f"a day is YYYY-MM-DD: {exc}") from exc
+    # Imported here, not at the top: the reports (on DuckDB), the templates and the domains they read cost ~0.6 s,
+    # which `seamline assess --help` need not pay.
+    from seamline.assessment.export import REPORTS, csv_text, report_records
+    from seamline.assessment.service import Assessment
+    from seamline.cli.session import engine_for, load_settings
+    from seamline.communications.templates import Catalog
+    from seamline.console.charts import sankey, sankey_svg
+    from seamline.journeys.service import collection_counts
+
     settings = load_settings()
     engine = engine_for(settings)
     try:

@@ -1,4 +1,5 @@
-"""`seamline identity`: look people up, read merge history, unmerge, rebuild the graph from the event log."""
+"""`seamline identity`: look people up and read merge history (unmerge and rebuild, which re-derive events through
+the whole pipeline, are in `identity_replay`, so these start without importing every consumer)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from seamline.audit.service import record
 from seamline.cli.output import console
 from seamline.cli.params import id_argument
-from seamline.cli.session import engine_for, fail, load_settings, transaction
-from seamline.core.db import WRITE_INTENT
-from seamline.core.errors import InvalidInput, SeamlineError
+from seamline.cli.session import fail, load_settings, transaction
+from seamline.core.errors import InvalidInput
 from seamline.core.principal import Principal
-from seamline.identity.service import find_profile, merge_history
-from seamline.pipeline import replay
-from seamline.pipeline.registry import Pipeline
+from seamline.identity.service import IdentityContext, find_profile, merge_history
 
 app = typer.Typer(help="The identity graph: lookups, merges, unmerge, rebuild.", no_args_is_help=True)
 
@@ -34,7 +31,8 @@ def lookup(identifier: Annotated[str, typer.Argument(help="type:value, e.g. emai
     settings = load_settings()
     with transaction(settings) as session:
         try:
-            found = find_profile(session, identifier, Pipeline(settings.identity, settings.consent, settings.traits))
+            # Parsing an identifier reads only its type's rule: the identity context, not the consumers.
+            found = find_profile(session, identifier, IdentityContext(settings.identity))
         except ValueError as exc:
             raise fail(InvalidInput(message=str(exc))) from None
         record(session, _operator(), "read", "profile", found.profile_id, {"view": "lookup"})
@@ -62,56 +60,3 @@ def merges(profile_id: Annotated[int, id_argument()]) -> None:
             f"{m.undone_at:%Y-%m-%d %H:%M} by {m.undone_by}: {m.undo_reason}" if m.undone_at else "",
         )
     console().print(table)  # made per command, so it sizes to the terminal it prints on
-
-
-@app.command("unmerge")
-def unmerge(
-    merge_id: Annotated[int, id_argument()],
-    reason: Annotated[str, typer.Option(help="Why the merge was wrong (kept with the merge record).")],
-) -> None:
-    """Undo a merge exactly; later evidence of the same pair stays blocked."""
-    settings = load_settings()
-    with transaction(settings) as session:
-        operator = _operator()
-        result = replay.unmerge(
-            session,
-            merge_id,
-            Pipeline(settings.identity, settings.consent, settings.traits),
-            actor=operator.name,
-            reason=reason,
-        )
-        for profile_id in result.profiles:
-            record(session, operator, "change", "profile", profile_id, {"unmerge": merge_id, "reason": reason})
-    typer.echo(
-        f"unmerged #{result.merge_id}: profiles {', '.join(map(str, result.profiles))} "
-        f"({result.events_replayed} events re-derived)"
-    )
-
-
-@app.command("rebuild")
-def rebuild(
-    apply: Annotated[bool, typer.Option("--apply", help="Commit the rebuilt graph (default: report only).")] = False,
-) -> None:
-    """Re-derive the graph from the event log under the current rules; report what would change."""
-    settings = load_settings()
-    engine = engine_for(settings)
-    try:
-        with Session(engine.execution_options(**{WRITE_INTENT: True})) as session:
-            session.begin()
-            try:
-                report = replay.rebuild(session, Pipeline(settings.identity, settings.consent, settings.traits))
-            except SeamlineError as exc:
-                session.rollback()
-                raise fail(exc) from None
-            if apply:
-                session.commit()
-            else:
-                session.rollback()
-    finally:
-        engine.dispose()
-    typer.echo(f"events replayed:  {report.events}")
-    typer.echo(f"profiles:         {report.profiles_before} -> {report.profiles_after}")
-    typer.echo(f"active merges:    {report.merges_before} -> {report.merges_after}")
-    typer.echo(f"events that moved to other company: {report.events_moved}")
-    typer.echo(f"profiles whose events changed:      {report.changed_profiles}")
-    typer.echo("applied." if apply else "dry run: nothing changed (use --apply to commit).")

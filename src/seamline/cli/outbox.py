@@ -1,9 +1,9 @@
-"""`seamline dispatcher` (deliver the outbox) and `seamline outbox` (its state and dead letters)."""
+"""`seamline outbox`: what waits to leave, and the dead letters (the dispatcher, which imports every channel's
+handler, is `seamline.cli.dispatcher`)."""
 
 from __future__ import annotations
 
 import getpass
-import signal
 from typing import Annotated
 
 import typer
@@ -11,13 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from seamline.audit.service import record
-from seamline.cli.session import engine_for, err, fail, load_settings, transaction
-from seamline.core.errors import SeamlineError
+from seamline.cli.session import transaction
 from seamline.core.principal import Principal
-from seamline.core.schema import is_up_to_date
 from seamline.outbox.service import DEAD, counts, discard, entries, replay
-from seamline.preferences.service import unsubscribe_link
-from seamline.worker.dispatcher import build_dispatcher
 
 app = typer.Typer(help="The outbox: what waits to leave, and the dead letters.", no_args_is_help=True)
 dead_letters = typer.Typer(help="Messages that ran out of retries: inspect, replay or discard.", no_args_is_help=True)
@@ -26,32 +22,6 @@ app.add_typer(dead_letters, name="dead-letters")
 
 def _operator() -> Principal:
     return Principal(name=f"cli:{getpass.getuser()}", kind="operator", scopes=frozenset(), surface="cli")
-
-
-def dispatcher(
-    once: Annotated[bool, typer.Option(help="Deliver what is due, then exit.")] = False,
-) -> None:
-    """Deliver the outbox (email, paper…). Start as many as you like on PostgreSQL: claims skip locked rows."""
-    settings = load_settings()
-    engine = engine_for(settings)
-    try:
-        if not is_up_to_date(engine):
-            err.print("[red]error:[/red] the schema is not current; run `seamline db upgrade` first")
-            raise typer.Exit(1)
-        runner = build_dispatcher(engine, settings, unsubscribe_url=unsubscribe_link(settings))
-        try:
-            if once:
-                typer.echo(f"settled {runner.drain()} messages ({runner.delivered} delivered)")
-                return
-            signal.signal(signal.SIGTERM, lambda *_: runner.stop_soon())
-            signal.signal(signal.SIGINT, lambda *_: runner.stop_soon())
-            runner.run_forever()
-        finally:
-            runner.stop()
-    except SeamlineError as exc:
-        raise fail(exc) from None
-    finally:
-        engine.dispose()
 
 
 @app.command("status")

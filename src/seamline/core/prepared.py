@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine
+from sqlalchemy import ColumnElement, Connection, Dialect, Engine, bindparam
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -184,3 +184,19 @@ def _converted(compiled: _Compiled, row: Sequence[Any]) -> Any:
     for index, processor in compiled.columns:
         values[index] = processor(values[index])
     return compiled.make_row(values)
+
+
+def in_slots(column: ColumnElement[Any], size: int) -> ColumnElement[bool]:
+    """`column IN (…)` with exactly `size` placeholders, for a prepared statement (which takes no expanding list):
+    give it `slot_values(values, size)`. An expanding IN list is rendered anew on every call, which on a worker's
+    batch reads cost more CPU than the database's own work on them."""
+    return column.in_([bindparam(f"in_{n}") for n in range(size)])
+
+
+def slot_values(values: Sequence[Any], size: int) -> dict[str, Any]:
+    """1 to `size` values as the parameters of `in_slots`, padded with the last one (a value repeated in an IN list
+    matches nothing more)."""
+    if not 0 < len(values) <= size:
+        raise ValueError(f"give 1 to {size} values, not {len(values)}")
+    padded = [*values, *[values[-1]] * (size - len(values))]
+    return {f"in_{n}": value for n, value in enumerate(padded)}

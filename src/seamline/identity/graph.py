@@ -70,7 +70,9 @@ class WorkingGraph:
             repository.lock_identifiers(session, identifiers)
         found = repository.holders(session, identifiers)
         for ident, holders in found.items():
-            graph._holders[ident] = [pid for pid, _seen in sorted(holders, key=lambda h: (h[1], h[0]), reverse=True)]
+            # Most identifiers have one holder: nothing to order (sorting each cost ~2% of the worker's CPU).
+            ordered = holders if len(holders) == 1 else sorted(holders, key=lambda h: (h[1], h[0]), reverse=True)
+            graph._holders[ident] = [pid for pid, _seen in ordered]
         profile_ids = sorted({pid for holders in graph._holders.values() for pid in holders})
         states = repository.profile_states(session, profile_ids, lock=postgres)
         if any(merged_into is not None for _pid, merged_into, _count in states) or len(states) != len(profile_ids):

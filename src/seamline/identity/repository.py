@@ -13,6 +13,7 @@ from sqlalchemy.types import NullType
 
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
+from seamline.core.prepared import Prepared, in_slots, slot_values
 from seamline.identity.identifiers import Identifier
 from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, MergeBlock, Profile
 
@@ -48,27 +49,27 @@ def hash_key(identifier: Identifier) -> int:
 # through the ORM, each cost ~130 µs of Python against ~10 µs for SQLite's own work (a merge ran a dozen).
 _PROFILES_T, _LINKS_T = table_of(Profile), table_of(IdentifierLink)
 _BLOCKS_T, _MERGES_T = table_of(MergeBlock), table_of(Merge)
-# last_seen_at only orders a shared identifier's holders: read as the driver returns it (text in SQLite's fixed
-# format, which sorts as the times do; a timestamp on PostgreSQL) rather than parsed row by row.
-_HOLDERS = select(
-    _LINKS_T.c.type,
-    _LINKS_T.c.value,
-    _LINKS_T.c.profile_id,
-    type_coerce(_LINKS_T.c.last_seen_at, NullType()).label("last_seen_at"),
-).where(_LINKS_T.c.value.in_(bindparam("values", expanding=True)))
-_LINKS_OF = select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(
-    _LINKS_T.c.profile_id.in_(bindparam("ids", expanding=True))
+# Prepared (the batch's biggest reads). last_seen_at only orders holders: as the driver returns it, sorting as times.
+_HOLDERS = Prepared(
+    select(
+        _LINKS_T.c.type,
+        _LINKS_T.c.value,
+        _LINKS_T.c.profile_id,
+        type_coerce(_LINKS_T.c.last_seen_at, NullType()).label("last_seen_at"),
+    ).where(in_slots(_LINKS_T.c.value, CHUNK))
+)
+_LINKS_OF = Prepared(
+    select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(in_slots(_LINKS_T.c.profile_id, CHUNK))
 )
 _STATES = (
     select(_PROFILES_T.c.id, _PROFILES_T.c.merged_into_id, _PROFILES_T.c.merge_count)
-    .where(_PROFILES_T.c.id.in_(bindparam("ids", expanding=True)))
+    .where(in_slots(_PROFILES_T.c.id, CHUNK))
     .order_by(_PROFILES_T.c.id)
 )
-_STATES_LOCKED = _STATES.with_for_update()
-_BLOCKS = select(_BLOCKS_T.c.profile_a, _BLOCKS_T.c.profile_b).where(
-    or_(
-        _BLOCKS_T.c.profile_a.in_(bindparam("ids", expanding=True)),
-        _BLOCKS_T.c.profile_b.in_(bindparam("ids", expanding=True)),
+_STATES_READ, _STATES_LOCKED = Prepared(_STATES), Prepared(_STATES.with_for_update())
+_BLOCKS = Prepared(
+    select(_BLOCKS_T.c.profile_a, _BLOCKS_T.c.profile_b).where(
+        or_(in_slots(_BLOCKS_T.c.profile_a, CHUNK), in_slots(_BLOCKS_T.c.profile_b, CHUNK))
     )
 )
 _LAST_PROFILE_ID = select(func.coalesce(func.max(_PROFILES_T.c.id), 0))
@@ -139,9 +140,8 @@ def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identif
     wanted = set(identifiers)
     out: dict[Identifier, list[tuple[int, Any]]] = {}
     values = sorted({i.value for i in identifiers})
-    conn = session.connection()
     for chunk in _chunks(values):
-        for type_, value, profile_id, last_seen in conn.execute(_HOLDERS, {"values": chunk}).all():
+        for type_, value, profile_id, last_seen in _HOLDERS.all(session, **slot_values(chunk, CHUNK)):
             ident = Identifier(type_, value)
             if ident in wanted:
                 out.setdefault(ident, []).append((profile_id, last_seen))
@@ -152,10 +152,9 @@ def identifiers_of(
     session: Session, profile_ids: Sequence[int], types: Sequence[str] | None = None
 ) -> dict[int, list[tuple[str, str]]]:
     out: dict[int, list[tuple[str, str]]] = {}
-    conn = session.connection()
-    query = _LINKS_OF if types is None else _LINKS_OF.where(_LINKS_T.c.type.in_(types))
     for chunk in _chunks(list(profile_ids)):
-        for profile_id, type_, value in conn.execute(query, {"ids": chunk}).all():
+        found = _LINKS_OF.all(session, **slot_values(chunk, CHUNK))
+        for profile_id, type_, value in found if types is None else (r for r in found if r[1] in types):
             out.setdefault(profile_id, []).append((type_, value))
     return out
 
@@ -175,18 +174,16 @@ def profile_states(
 ) -> list[tuple[int, int | None, int]]:
     """(id, merged_into_id, merge_count) of these profiles, by id; locked FOR UPDATE when asked (PostgreSQL)."""
     out: list[tuple[int, int | None, int]] = []
-    conn = session.connection()
     for chunk in _chunks(sorted(profile_ids)):
-        rows = conn.execute(_STATES_LOCKED if lock else _STATES, {"ids": chunk}).all()
+        rows = (_STATES_LOCKED if lock else _STATES_READ).all(session, **slot_values(chunk, CHUNK))
         out.extend((pid, into, count) for pid, into, count in rows)
     return out
 
 
 def blocks_among(session: Session, profile_ids: Sequence[int]) -> set[tuple[int, int]]:
     out: set[tuple[int, int]] = set()
-    conn = session.connection()
     for chunk in _chunks(list(profile_ids)):
-        out.update((a, b) for a, b in conn.execute(_BLOCKS, {"ids": chunk}).all())
+        out.update((a, b) for a, b in _BLOCKS.all(session, **slot_values(chunk, CHUNK)))
     return out
 
 

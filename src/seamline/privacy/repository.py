@@ -62,6 +62,18 @@ _TOMBSTONED = select(table_of(ErasedIdentifier).c.value_hash).where(
 )
 
 
+# One probe of the (type, value_hash) index per type: whether any tombstone of that type exists at all.
+_ANY_OF_TYPE = (
+    select(table_of(ErasedIdentifier).c.type).where(table_of(ErasedIdentifier).c.type == bindparam("type")).limit(1)
+)
+
+
+def tombstoned_types(session: Session, types: Iterable[str]) -> set[str]:
+    """Which of these identifier types have any tombstone."""
+    conn = session.connection()
+    return {t for t in sorted(set(types)) if conn.execute(_ANY_OF_TYPE, {"type": t}).first() is not None}
+
+
 def tombstoned(session: Session, hashes_by_type: Mapping[str, Sequence[str]]) -> set[str]:
     """Which of these identifier hashes, given per identifier type, are tombstoned."""
     out: set[str] = set()

