@@ -120,6 +120,22 @@ GROUPS: dict[str, dict[str, Sub]] = {
         "set-password": Sub("Give a user a new password (asked for twice); their sessions end."),
         "unlock": Sub("Lift a lock-out after failed logins at once."),
     },
+    "analytics": {
+        "funnel": Sub("A funnel: per step, who reached it, conversion, drop-off and the time from the step before."),
+        "paths": Sub(
+            "What people did next after dropping off at a step: events, journey steps, communications and cases."
+        ),
+    },
+    "feedback": {
+        "check": Sub(
+            "Check a folder of survey files as the server loads them; list them, or name the file, line and field."
+        ),
+        "rollup": Sub(
+            "Answers grouped by touchpoint, agent, journey step, communication type or survey, beside the errors and "
+            "cases of the same people."
+        ),
+        "trend": Sub("CSAT %, NPS and CES mean per day or week."),
+    },
     "match": {
         "train": Sub("Train a new model version on the current profiles (and reviewers' accepted pairs)."),
         "run": Sub(

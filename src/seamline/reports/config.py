@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+# The outbox kind of a scheduled report's email (here, light to import: the dispatcher registers its handler).
+REPORT_KIND = "report_email"
+
 
 class ReportsConfig(BaseModel):
     """How the reports area computes and sends."""

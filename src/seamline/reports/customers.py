@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from seamline.analytics.service import Period
 from seamline.feedback.rollups import overall, score_trend
 from seamline.reports.filters import PERIOD, Filters
 from seamline.reports.reading import Reading
@@ -47,6 +46,8 @@ def feedback(reading: Reading, filters: Filters) -> Tile:
 
 def repeated_identification(reading: Reading, filters: Filters) -> Tile:
     """How often a customer had to identify again within a day or one journey, across channels."""
+    from seamline.analytics.service import Period
+
     since, until = reading.window(filters)
     found = reading.analytics.repeated_identification(Period(since.date(), (until - timedelta(days=1)).date()))
     days = found.days

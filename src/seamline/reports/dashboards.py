@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from seamline.analytics.service import Analytics
 from seamline.assessment.service import Assessment
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
@@ -31,6 +31,9 @@ from seamline.reports.filters import Filters
 from seamline.reports.reading import Reading, TileProvider
 from seamline.reports.tiles import Table, Tile, unavailable
 from seamline.users.permissions import may
+
+if TYPE_CHECKING:  # DuckDB loads only when a tile reads the analytics (the dispatcher imports the reports' mail)
+    from seamline.analytics.service import Analytics
 
 log = logging.getLogger(__name__)
 CacheKey = tuple[str, str, Filters]

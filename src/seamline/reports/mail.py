@@ -11,7 +11,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from seamline.reports.dashboards import Dashboard
 
-REPORT_KIND = "report_email"  # the outbox kind of a scheduled report's email
 MAX_ROWS = 25  # rows of a table shown in the email; the rest are in the console and its exports
 
 _env = Environment(

@@ -8,15 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from seamline.analytics.service import Analytics
 from seamline.assessment.scope import Scope
 from seamline.assessment.service import Assessment
 from seamline.reports.filters import Filters
 from seamline.reports.tiles import Tile
+
+if TYPE_CHECKING:  # DuckDB loads only when a tile reads the analytics (the dispatcher imports the reports' mail)
+    from seamline.analytics.service import Analytics
 
 
 @dataclass

@@ -24,9 +24,10 @@ from seamline.outbox.service import enqueue
 from seamline.reports import repository
 from seamline.reports.cadence import CADENCES, WEEKLY, next_run
 from seamline.reports.catalog import REPORTS, ReportEntry, entry
+from seamline.reports.config import REPORT_KIND
 from seamline.reports.dashboards import Dashboard
 from seamline.reports.filters import BadFilter, Filters, filters_of
-from seamline.reports.mail import REPORT_KIND, message_of
+from seamline.reports.mail import message_of
 from seamline.reports.models import ReportSchedule, SavedReport
 from seamline.users.permissions import may
 from seamline.users.service import UserView, users_by_id

@@ -39,7 +39,7 @@ from seamline.outbox.config import OutboxConfig
 from seamline.outbox.handlers import Handler
 from seamline.outbox.service import DEFERRED, DELIVERED, REFUSED, RETRY, Attempt, Entry, claim, is_any_due, settle
 from seamline.preferences.service import signing_secret
-from seamline.reports.mail import REPORT_KIND
+from seamline.reports.config import REPORT_KIND
 
 log = logging.getLogger(__name__)
 PERSON_LOCKS = 16  # the advisory lock space of a person's sends (issue 16's one fatigue budget)
