@@ -60,8 +60,8 @@ def detours(
     head, params = reach_sql(steps[: at + 1], window, filtered)
     stop = f" AND t{at + 1} IS NULL" if dropped else ""
     # Each person's first `depth` touches by a top-N aggregate (min_by with a count: no sort of everything they
-    # did; 25% faster than a window over 5M synthetic events). Events' labels stay numbers (`labels` names them)
-    # until the few paths shown.
+    # did; 2.7 s → 2.2 s against a window, over 4.6M synthetic events). Events' labels stay numbers (`labels`
+    # names them) until the few paths shown.
     sql = (
         f"{head},\nanchor AS (SELECT profile_id, t{at} AS t0 FROM reach WHERE t{at} IS NOT NULL{stop}),\n"
         "p AS (SELECT a.profile_id, min_by({'lid': x.label_id, 'label': x.label}, "
