@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from seamline.consent.models import ConsentChange, ConsentChoice, ConsentFeedReader
-from seamline.core.db import table_of
+from seamline.core.db import is_postgres, table_of
 
 _CHANGES = table_of(ConsentChange)
 _READERS = table_of(ConsentFeedReader)
@@ -53,14 +53,10 @@ CHANGE_COLUMNS = (
 )
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def add_change(session: Session, choice_id: int, now: datetime) -> None:
     """Name a new version in the feed, in the caller's transaction."""
     values: dict[str, Any] = {"choice_id": choice_id, "created_at": now}
-    if _is_postgres(session):
+    if is_postgres(session):
         values["txid"] = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
     session.execute(insert(_CHANGES).values(**values))
 
@@ -68,7 +64,7 @@ def add_change(session: Session, choice_id: int, now: datetime) -> None:
 def lock_reader(session: Session, name: str, now: datetime) -> tuple[int, int]:
     """The reader's cursor (txid, seq), its row locked until the caller's transaction ends (made at the start of
     the feed the first time)."""
-    dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
+    dialect_insert = pg_insert if is_postgres(session) else sqlite_insert
     first = {"name": name, "txid": 0, "seq": 0, "updated_at": now}
     session.execute(dialect_insert(_READERS).values(first).on_conflict_do_nothing(index_elements=["name"]))
     query = select(_READERS.c.txid, _READERS.c.seq).where(_READERS.c.name == name).with_for_update()
@@ -82,7 +78,7 @@ def changes_after(session: Session, cursor: tuple[int, int], limit: int) -> list
         _CHOICES, _CHOICES.c.id == _CHANGES.c.choice_id
     )
     txid, seq = cursor
-    if _is_postgres(session):
+    if is_postgres(session):
         horizon = func.pg_snapshot_xmin(func.pg_current_snapshot())
         below = int(session.execute(select(cast(cast(horizon, Text), BigInteger))).scalar_one())
         query = query.where(
@@ -104,7 +100,7 @@ def prune(session: Session) -> int:
     cursors: Sequence[Any] = session.execute(select(_READERS.c.txid, _READERS.c.seq)).all()
     if not cursors:
         return 0
-    if _is_postgres(session):
+    if is_postgres(session):
         passed = [
             or_(_CHANGES.c.txid < c.txid, and_(_CHANGES.c.txid == c.txid, _CHANGES.c.seq <= c.seq)) for c in cursors
         ]

@@ -229,6 +229,11 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_postgres(session: Session) -> bool:
+    """True when the session's database is PostgreSQL (row locks, advisory locks and snapshots to take)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that never expire on commit: the boundary commits, then still reads what it wrote."""
     return sessionmaker(engine, expire_on_commit=False)

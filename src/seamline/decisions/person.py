@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from seamline.cases.service import active_cases_count
-from seamline.communications.service import contacts_since_of
+from seamline.communications.contacts import contacts_since_of
 from seamline.consent.policy import Reachability
 from seamline.consent.service import may_contact_each
 from seamline.core.prepared import DriverTransaction, Reads

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from seamline.cases.config import CasesConfig
-from seamline.communications.service import contacts_by_profile, contacts_since
+from seamline.communications.contacts import contacts_by_profile, contacts_since
 from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput

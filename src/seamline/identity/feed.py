@@ -21,16 +21,12 @@ from typing import Any
 from sqlalchemy import BigInteger, Text, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from seamline.core.db import table_of
+from seamline.core.db import is_postgres, table_of
 from seamline.identity.models import Profile, ProfileChange
 
 CHUNK = 900  # under SQLite's bound-parameter limit
 _CHANGES = table_of(ProfileChange)
 _PROFILES = table_of(Profile)
-
-
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _xmin(session: Session) -> int:
@@ -41,14 +37,14 @@ def _xmin(session: Session) -> int:
 def add_change(session: Session, kind: str, profile_ids: Sequence[int], now: datetime) -> None:
     """Append one row naming these profiles, in the caller's transaction."""
     values: dict[str, Any] = {"kind": kind, "profile_ids": list(profile_ids), "created_at": now}
-    if _is_postgres(session):
+    if is_postgres(session):
         values["txid"] = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
     session.execute(insert(_CHANGES).values(**values))
 
 
 def current_mark(session: Session) -> int:
     """A mark that every change committed so far is at or below (read before a full load of what it covers)."""
-    if _is_postgres(session):
+    if is_postgres(session):
         return _xmin(session)
     return int(session.execute(select(func.coalesce(func.max(_CHANGES.c.seq), 0))).scalar_one())
 
@@ -58,7 +54,7 @@ def changes_since(session: Session, mark: int, kind: str | None = None) -> tuple
     query = select(_CHANGES.c.seq, _CHANGES.c.kind, _CHANGES.c.profile_ids)
     if kind is not None:
         query = query.where(_CHANGES.c.kind == kind)
-    if _is_postgres(session):
+    if is_postgres(session):
         new_mark = _xmin(session)  # first: any transaction below it has ended, so the read below sees its rows
         rows = session.execute(query.where(_CHANGES.c.txid >= mark).order_by(_CHANGES.c.seq)).all()
         return new_mark, [(r.kind, [int(p) for p in r.profile_ids]) for r in rows]

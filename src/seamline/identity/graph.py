@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from seamline.core.db import is_postgres
 from seamline.identity import repository
 from seamline.identity.identifiers import Identifier
+from seamline.identity.locking import lock_identifiers
 from seamline.identity.resolution import ProfileShape, Resolution
 from seamline.identity.rules import IdentifierRule
 
@@ -65,9 +67,9 @@ class WorkingGraph:
         `reuse` maps an event id to the id of the profile it created before a replay wiped it.
         """
         graph = cls(rules, reuse or {})
-        postgres = repository.is_postgres(session)
+        postgres = is_postgres(session)
         if postgres:
-            repository.lock_identifiers(session, identifiers)
+            lock_identifiers(session, identifiers)
         found = repository.holders(session, identifiers)
         for ident, holders in found.items():
             # Most identifiers have one holder: nothing to order (sorting each cost ~2% of the worker's CPU).

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
+from seamline.core.db import is_postgres
 from seamline.core.errors import Conflict, NotFound
 from seamline.identity import repository
 from seamline.identity.service import note_changes, root_of
@@ -34,7 +35,7 @@ def open_unmerge(session: Session, merge_id: int, *, actor: str, reason: str) ->
     now = utcnow()
     root = root_of(session, merge.profile_id)
     members = [root, *repository.absorbed_into(session, root)]
-    rows = repository.profile_rows(session, members, lock=repository.is_postgres(session))
+    rows = repository.profile_rows(session, members, lock=is_postgres(session))
     reuse = {row.created_by_event_id: row.id for row in rows if row.created_by_event_id is not None}
 
     merge.undone_at, merge.undone_by, merge.undo_reason = now, actor[:200], reason[:500]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from seamline.core.bulk import BulkInsert
-from seamline.core.db import table_of
+from seamline.core.db import is_postgres, table_of
 from seamline.core.prepared import Prepared, in_slots, slot_values
 from seamline.identity.identifiers import Identifier
 from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, MergeBlock, Profile
@@ -23,26 +22,6 @@ CHUNK = 900  # stays under every SQLite build's bound-parameter limit
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def lock_identifiers(session: Session, identifiers: Iterable[Identifier]) -> None:
-    """PostgreSQL: take transaction advisory locks on the identifiers, in one global order (no deadlocks)."""
-    keys = sorted({hash_key(i) for i in identifiers})
-    if keys:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) s"),
-            {"keys": keys},
-        )
-
-
-def hash_key(identifier: Identifier) -> int:
-    """A stable 64-bit lock key for an identifier."""
-    digest = hashlib.blake2b(f"{identifier.type}\x1f{identifier.value}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 # The worker's statements are built once over the Core tables and run on the session's connection: built per call

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from seamline.cases.sla import BusinessCalendar
-from seamline.communications.service import channel_of, channels_that_reach, queue_message
+from seamline.communications.contacts import channel_of, channels_that_reach
+from seamline.communications.service import queue_message
 from seamline.communications.templates import Catalog
 from seamline.consent.config import ConsentConfig
 from seamline.consent.service import may_process_profile

@@ -22,11 +22,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from seamline.communications.contacts import people_of
 from seamline.communications.delivery import ContactPolicy, EmailHandler, PaperHandler, UnsubscribeLink
 from seamline.communications.inbox import InAppHandler
 from seamline.communications.links import LinkTracker
 from seamline.communications.mobile import ProviderHandler
-from seamline.communications.service import PUSH_KIND, SMS_KIND, people_of
+from seamline.communications.service import PUSH_KIND, SMS_KIND
 from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
