@@ -29,7 +29,8 @@ def _records(board: Dashboard, tile: str, table: str) -> list[dict[str, object]]
 
 
 def test_every_tile_from_the_store(engine: Engine, tmp_path: Path) -> None:
-    board = build(engine, tmp_path).compute(OVERVIEW, DECEMBER, "analyst")
+    dashboards = build(engine, tmp_path)
+    board = dashboards.compute(OVERVIEW, DECEMBER, "analyst")
     assert [t.key for t in board.tiles] == [s.key for s in OVERVIEW_TILES]
     assert _records(board, "volumes", "by_channel") == [
         {"channel": "email", "messages": 5, "sent": 4, "held": 1},
@@ -62,7 +63,7 @@ def test_every_tile_from_the_store(engine: Engine, tmp_path: Path) -> None:
     assert _records(board, "feedback", "trend") == []  # nobody answered a survey in this world
     assert dict(board.tile("repeated_identification").figures)["most in one day"] == "0"  # type: ignore[union-attr]
     missing = ReportEntry("x", "X", "/console/reports/overview", OVERVIEW.permission, "", (TileSlot("x", "X", None),))
-    assert not build(engine, tmp_path).compute(missing, DECEMBER, "analyst").tiles[0].available  # "not available"
+    assert not dashboards.compute(missing, DECEMBER, "analyst").tiles[0].available  # "not available"
 
 
 def test_filters_narrow_the_tiles_that_support_them(engine: Engine, tmp_path: Path) -> None:

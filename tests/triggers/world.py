@@ -25,6 +25,7 @@ from seamline.tasks.service import TaskView, list_tasks
 from seamline.triggers.actions import Actions
 from seamline.triggers.book import RuleBook
 from seamline.triggers.service import StepView, TriggerEngine, steps_of
+from seamline.worker.runner import Worker
 from tests.support.builders import make_source
 
 # A Monday morning, ten days ago, so that the inbox takes the events' times as they are.
@@ -67,6 +68,10 @@ class World:
         with unit_of_work(self.engine) as session:
             items = append_processed(session, self.source.id, messages)
             process_events(session, items, self.pipeline)
+
+    def drain(self) -> int:
+        """Run the inbox's waiting events (a journey save left for the worker) through this world's pipeline."""
+        return Worker(self.engine, self.settings, pipeline=self.pipeline).drain()
 
     def customer(self, user: str, first_name: str = "Ada") -> None:
         self.send(user, traits={"email": f"{user}@example.com", "first_name": first_name})

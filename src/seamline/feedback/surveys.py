@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from seamline.core.yamlfile import FileError, Reader, load_mapping
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 KINDS = ("csat", "nps", "ces")
@@ -50,13 +50,8 @@ _LOW = {"at_most", "task"}
 _TASK = {"title", "queue", "priority", "due_minutes", "skills"}
 
 
-class SurveyError(ValueError):
+class SurveyError(FileError):
     """A survey file that cannot be used: `file`, `line` and `field` say where."""
-
-    def __init__(self, file: str, line: int | None, field: str, message: str) -> None:
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {field}: {message}")
-        self.file, self.line, self.field, self.problem = file, line, field, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,50 +93,9 @@ class Survey:
         return self.low_score is not None and score <= self.low_score.at_most
 
 
-class _Lines(dict[str, Any]):
-    """A mapping that remembers the line of each key (1-based) and its own."""
-
-    line: int = 0
-    lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> _Lines:
-    out = _Lines()
-    out.line, out.lines = node.start_mark.line + 1, {}
-    for key_node, value_node in node.value:
-        key = str(key_node.value if isinstance(key_node, yaml.ScalarNode) else loader.construct_object(key_node))
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
-class _Reader:
+class _Reader(Reader):
     def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, where: Any, key: str | None, path: str, message: str) -> SurveyError:
-        line = None
-        if isinstance(where, _Lines):
-            line = where.lines.get(key, where.line) if key is not None else where.line
-        return SurveyError(self.file, line, path, message)
-
-    def mapping(self, parent: Mapping[str, Any], key: str, allowed: set[str], path: str) -> Mapping[str, Any]:
-        value = parent[key]
-        if not isinstance(value, Mapping):
-            raise self.fail(parent, key, path, "must be a mapping")
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise self.fail(
-                value, unknown[0], f"{path}.{unknown[0]}", f"unknown field; use {', '.join(sorted(allowed))}"
-            )
-        return value
+        super().__init__(file, SurveyError)
 
     def text(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
         value = parent.get(key)
@@ -161,11 +115,11 @@ class _Reader:
 
 
 def _low_score(reader: _Reader, raw: Mapping[str, Any], low: int, high: int) -> LowScoreTask:
-    spec = reader.mapping(raw, "low_score", _LOW, "low_score")
+    spec = reader.mapping(raw, "low_score", "low_score", _LOW)
     at_most = reader.whole(spec, "at_most", "low_score.at_most", low, high - 1)
     if "task" not in spec:
         raise reader.fail(spec, None, "low_score.task", "is required: the task a low score makes")
-    task = reader.mapping(spec, "task", _TASK, "low_score.task")
+    task = reader.mapping(spec, "task", "low_score.task", _TASK)
     title = reader.text(task, "title", "low_score.task.title") or ""
     queue = task.get("queue")
     if queue is not None and (not isinstance(queue, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", queue)):
@@ -185,18 +139,10 @@ def _low_score(reader: _Reader, raw: Mapping[str, Any], low: int, high: int) -> 
 def parse_survey(text: str, file: str) -> Survey:
     """One survey from a YAML text; SurveyError naming the file, line and field at its first problem."""
     reader = _Reader(file)
-    try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader that records line numbers
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SurveyError(
-            file, mark.line + 1 if mark else None, "yaml", f"not valid YAML: {getattr(exc, 'problem', exc)}"
-        ) from None
-    if not isinstance(raw, Mapping):
-        raise SurveyError(file, None, "survey", "a survey file is a mapping with kind, touchpoint and question")
-    unknown = sorted(set(raw) - _TOP)
-    if unknown:
-        raise reader.fail(raw, unknown[0], unknown[0], f"unknown field; use {', '.join(sorted(_TOP))}")
+    raw = load_mapping(
+        text, file, SurveyError, "survey", "a survey file is a mapping with kind, touchpoint and question"
+    )
+    reader.known(raw, _TOP)
     stem = Path(file).stem
     key = str(raw.get("survey", stem))
     if not KEY.fullmatch(key):
@@ -213,7 +159,7 @@ def parse_survey(text: str, file: str) -> Survey:
     low, high = SCALES[kind]
     low_label, high_label = LABELS[kind]
     if "scale" in raw:
-        scale = reader.mapping(raw, "scale", _SCALE, "scale")
+        scale = reader.mapping(raw, "scale", "scale", _SCALE)
         for bound, expected in (("min", low), ("max", high)):
             if bound in scale and scale[bound] != expected:
                 message = f"a {kind} survey is answered from {low} to {high}: {bound} must be {expected}"

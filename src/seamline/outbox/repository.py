@@ -3,11 +3,12 @@ never wait for each other) and a lease on both databases (a dispatcher killed mi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, cast, delete, func, or_, select, update
+from sqlalchemy import JSON, Text, bindparam, case, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -106,17 +107,29 @@ def _settle_from_arrays(
     per row: one parameter per column whatever the batch size, so the statement is compiled once and the driver
     sends a few arrays (even pipelined, a statement per row costs a parse and an execution each)."""
     names = ("id", *columns)
+    # The driver cannot adapt a list of mappings: a JSON column (a payload whose secret content is dropped) travels
+    # as text and is read back as JSON in the SET.
+    is_json = {name: isinstance(_T.c[name].type, JSON) for name in names}
     arrays = [
-        cast(bindparam(f"a_{name}", [row[f"v_{name}"] for row in rows]), ARRAY(_T.c[name].type)) for name in names
+        cast(
+            bindparam(f"a_{name}", [_as_text(row[f"v_{name}"]) if is_json[name] else row[f"v_{name}"] for row in rows]),
+            ARRAY(Text() if is_json[name] else _T.c[name].type),
+        )
+        for name in names
     ]
     given = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
+    values = {c: cast(given.c[c], _T.c[c].type) if is_json[c] else given.c[c] for c in columns}
     statement = (
         update(_T)
         .where(_T.c.id == given.c.id, _T.c.claim_token == token, _T.c.status == PENDING)
-        .values({**{c: given.c[c] for c in columns}, "claim_token": None, "claimed_until": None})
+        .values({**values, "claim_token": None, "claimed_until": None})
     )
     result: Any = session.connection().execute(statement)
     return int(result.rowcount)
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def listed(session: Session, status: str, limit: int, kind: str | None = None) -> list[OutboxMessage]:

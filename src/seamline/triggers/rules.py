@@ -10,9 +10,8 @@ from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from seamline.communications.templates import CHANNELS as TEMPLATE_CHANNELS
+from seamline.core.yamlfile import FileError, Reader, load_mapping
 
 KINDS = ("event", "trait", "holding", "case", "schedule")
 ACTIONS = ("send", "task", "call", "survey")
@@ -28,13 +27,8 @@ LAST_USED = "last_used"  # a send's channel: the one the customer used for what 
 _TASK = {"title", "detail", "queue", "skills", "priority", "due_minutes"}
 
 
-class RuleError(ValueError):
+class RuleError(FileError):
     """A rule file that cannot be used: `file`, `line` and `field` say where."""
-
-    def __init__(self, file: str, line: int | None, field: str, message: str) -> None:
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {field}: {message}")
-        self.file, self.line, self.field, self.problem = file, line, field, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,32 +107,6 @@ class Rule:
     trait_names: frozenset[str] = field(default_factory=frozenset)  # traits its conditions or steps read
 
 
-class _Lines(dict[str, Any]):
-    """A mapping that remembers the line of each of its keys (1-based)."""
-
-    line: int = 0
-    lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> _Lines:
-    out = _Lines()
-    out.line = node.start_mark.line + 1
-    out.lines = {}
-    for key_node, value_node in node.value:
-        # Keys as written: YAML 1.1 would read the key `on` as the boolean true.
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else loader.construct_object(key_node)
-        out[str(key)] = loader.construct_object(value_node, deep=True)
-        out.lines[str(key)] = key_node.start_mark.line + 1
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
 def duration(value: Any) -> timedelta | None:
     """'1d', '2h30m', '45m', '10s' as a timedelta; None when it is not one."""
     found = _DURATION.fullmatch(str(value).strip()) if isinstance(value, str | int) else None
@@ -159,28 +127,11 @@ def references(value: Any) -> set[str]:
     return set()
 
 
-class _Reader:
+class _Reader(Reader):
     """Reads one rule file's mapping, raising RuleError at the first problem with its line."""
 
     def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, where: Mapping[str, Any], key: str | None, path: str, message: str) -> RuleError:
-        line = None
-        if isinstance(where, _Lines):
-            line = where.lines.get(key, where.line) if key is not None else where.line
-        return RuleError(self.file, line, path, message)
-
-    def mapping(self, parent: Mapping[str, Any], key: str, path: str, allowed: set[str]) -> Mapping[str, Any]:
-        value = parent[key]
-        if not isinstance(value, Mapping):
-            raise self.fail(parent, key, path, "must be a mapping")
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise self.fail(
-                value, unknown[0], f"{path}.{unknown[0]}", f"unknown field; use {', '.join(sorted(allowed))}"
-            )
-        return value
+        super().__init__(file, RuleError)
 
     def conditions(self, parent: Mapping[str, Any], key: str, path: str, prefix: str = "") -> tuple[Condition, ...]:
         if key not in parent:
@@ -291,17 +242,8 @@ def parse_rule(
     `templates`, when given, are the template names a `send` may use; `surveys` the survey keys a `survey` may.
     """
     reader = _Reader(file)
-    try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader that records line numbers
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise RuleError(file, line, "yaml", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(raw, Mapping):
-        raise RuleError(file, None, "rule", "a rule file is a mapping with on and do")
-    unknown = sorted(set(raw) - _TOP)
-    if unknown:
-        raise reader.fail(raw, unknown[0], unknown[0], f"unknown field; use {', '.join(sorted(_TOP))}")
+    raw = load_mapping(text, file, RuleError, "rule", "a rule file is a mapping with on and do")
+    reader.known(raw, _TOP)
     stem = file.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
     name = str(raw.get("name", stem))
     if not _NAME.fullmatch(name):
