@@ -3,8 +3,11 @@ also view customers opens the people behind a number, and each one shown is audi
 
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import urlencode
 
+import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -46,3 +49,27 @@ def test_report_roles_see_the_numbers_and_only_customer_roles_the_people(
     bad = console.get(f"/console/reports/funnels?{urlencode({**QUERY, 'steps': 'Started' + chr(10) + 'journey:X'})}")
     assert bad.status_code == 400
     assert "steps (line 2)" in bad.text
+
+
+def test_every_table_on_the_funnel_and_paths_pages_downloads_as_csv_and_json(
+    console: TestClient, sign_in: SignIn, engine: Engine
+) -> None:
+    build(engine)
+    sign_in("analyst")
+    page = console.get(f"/console/reports/funnels?{urlencode(QUERY)}").text
+    links = {a.split('"')[0].replace("&amp;", "&") for a in page.split('href="/console/reports/funnels?')[1:]}
+    downloads = sorted(link for link in links if "format=" in link)
+    assert len(downloads) == 2 * 3  # the funnel, cross-channel completion and repeated identification
+    for link in downloads:
+        answer = console.get(f"/console/reports/funnels?{link}")
+        assert answer.status_code == 200, link
+        assert answer.headers["content-disposition"].startswith("attachment; filename=")
+    funnel = console.get("/console/reports/funnels", params={**QUERY, "table": "funnel", "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(funnel.text)))
+    assert [(r["step"], r["reached"], r["dropped"]) for r in rows][1] == ("Documents Uploaded", "3", "1")
+    paths = console.get("/console/reports/paths", params={**QUERY, "step": 1, "format": "json"})
+    assert orjson.loads(paths.content)[0] == {
+        "step": "Application Started", "who": "dropped", "path": "email: doc_reminder → case (phone)", "people": 2,
+        "share": 0.5,
+    }  # fmt: skip
+    assert console.get("/console/reports/paths", params={**QUERY, "format": "xls"}).status_code == 400

@@ -71,3 +71,22 @@ def test_the_customer_page_lists_the_answers_and_audits_them(
             e for e in entries(session, subject_type="profile", subject_id=ada) if e.detail.get("view") == "console"
         ]
     assert len(entry.detail["survey_answers"]) == 2
+
+
+def test_the_feedback_tables_download_as_csv_and_json(
+    console: TestClient, engine: Engine, settings: Settings, sign_in: SignIn
+) -> None:
+    _answered(console, engine, settings)
+    sign_in("analyst")
+    page = console.get("/console/reports/feedback?days=7").text
+    links = {a.split('"')[0].replace("&amp;", "&") for a in page.split('href="/console/reports/feedback?')[1:]}
+    downloads = sorted(link for link in links if "format=" in link)
+    assert len(downloads) == 2 * 6  # the trend and one table per dimension
+    for link in downloads:
+        answer = console.get(f"/console/reports/feedback?{link}")
+        assert answer.status_code == 200, link
+        assert answer.headers["content-disposition"].startswith("attachment; filename=")
+    agents = console.get("/console/reports/feedback", params={"days": 7, "table": "agent", "format": "json"}).json()
+    assert {row["key"] for row in agents} == {"priya", None}  # None: the answers with no agent
+    assert all("figures" not in row for row in agents)  # a score per kind is a column of its own
+    assert console.get("/console/reports/feedback", params={"table": "bogus", "format": "csv"}).status_code == 400

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from seamline.core.db import unit_of_work
-from seamline.errors.reports import over_time
+from seamline.errors.reports import DIMENSIONS, over_time
 from seamline.errors.service import Report, acknowledge, report_errors, resolve
 from tests.console.conftest import console, log_in
 from tests.errors.builders import AGENT, POLICY, log_run
@@ -70,3 +70,24 @@ def test_the_reports_page_charts_the_weeks_for_a_supervisor(console: TestClient,
     high = next(t for t in figure["data"] if t["name"] == "high")
     assert (len(high["x"]), high["y"][-1]) == (12, 2)  # twelve weeks; this week's two wrong balances
     assert console.get("/console/charts/plotly.min.js").status_code == 200  # a supervisor's reports draw too
+
+
+def test_every_table_of_the_reports_page_downloads_as_csv_and_json(console: TestClient, engine: Engine) -> None:
+    ids = log_run(engine, "weekly", 2)
+    _reported(engine, ids, "balance", datetime.now(UTC) - timedelta(minutes=5))
+    make_user(engine, "super", "supervisor")
+    log_in(console, "super")
+    page = console.get("/console/error-reports").text
+    links = {a.split('"')[0].replace("&amp;", "&") for a in page.split('href="/console/error-reports?')[1:]}
+    downloads = sorted(link for link in links if "format=" in link)
+    assert len(downloads) == 2 * (2 + len(DIMENSIONS))  # the weeks, the clocks and one table per dimension
+    for link in downloads:
+        answer = console.get(f"/console/error-reports?{link}")
+        assert answer.status_code == 200, link
+        assert answer.headers["content-disposition"].startswith("attachment; filename=")
+    by_harm = console.get("/console/error-reports", params={"table": "harm", "format": "json"})
+    assert json.loads(by_harm.text) == [{"harm": "financial", "errors": 2}]
+    weekly = console.get("/console/error-reports", params={"table": "weekly", "format": "csv"}).text.splitlines()
+    assert weekly[0] == "week,critical,high,medium,low,acknowledged_in_time,resolved_in_time"
+    assert weekly[-1].split(",")[2] == "2"  # this week's two wrong balances, high
+    assert console.get("/console/error-reports", params={"table": "nope", "format": "csv"}).status_code == 400

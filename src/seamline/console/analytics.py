@@ -15,11 +15,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from seamline.analytics.export import cross_channel_records, funnel_records, identification_records, path_records
 from seamline.analytics.service import MAX_WINDOW_HOURS, Analytics, Funnel, FunnelQuery, Period, audit_people
 from seamline.analytics.steps import BREAKDOWNS, MAX_STEPS
 from seamline.console import charts
 from seamline.console.auth import requires
 from seamline.console.communications import CHART_CSP
+from seamline.console.downloads import Format, download
 from seamline.console.pages import render
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Forbidden, InvalidInput
@@ -92,14 +94,27 @@ def _funnel_figure(funnel: Funnel) -> charts.Figure:
 
 
 @router.get("/funnels", include_in_schema=False)
-async def funnels_page(request: Request, user: Viewer, reports: Reports, query: Asked) -> Response:
+async def funnels_page(
+    request: Request,
+    user: Viewer,
+    reports: Reports,
+    query: Asked,
+    format: Format = None,
+    table: Annotated[str, Query(pattern="^(funnel|cross_channel|repeated_identification)$")] = "funnel",
+) -> Response:
     try:
         funnel = await run_in_threadpool(reports.funnel, query)
     except InvalidInput as bad:
+        if format:
+            raise
         return _page(request, "reports_funnels.html", user, "funnels", query, problems=bad.errors, funnel=None,
                      status=400)  # fmt: skip
     cross = await run_in_threadpool(reports.cross_channel, query.period)
     identified = await run_in_threadpool(reports.repeated_identification, query.period)
+    if format:
+        tables = {"funnel": lambda: funnel_records(funnel), "cross_channel": lambda: cross_channel_records(cross),
+                  "repeated_identification": lambda: identification_records(identified)}  # fmt: skip
+        return download(table, tables[table](), format)
     return _page(
         request, "reports_funnels.html", user, "funnels", query, funnel=funnel, figure=_funnel_figure(funnel),
         cross=cross, identified=identified, may_list=may(user.user.role, VIEW_CUSTOMERS), problems=[],
@@ -133,12 +148,17 @@ async def paths_page(
     query: Asked,
     step: Annotated[int, Query(ge=1, le=MAX_STEPS)] = 1,
     depth: Annotated[int, Query(ge=1, le=10)] = 3,
+    format: Format = None,
 ) -> Response:
     try:
         view = await run_in_threadpool(lambda: reports.paths(query, at=step, depth=depth, top=15))
     except InvalidInput as bad:
+        if format:
+            raise
         return _page(request, "reports_paths.html", user, "paths", query, problems=bad.errors, step=step,
                      depth=depth, view=None, status=400)  # fmt: skip
+    if format:
+        return download("paths", path_records(view), format)
     shown = list(reversed(view.paths))  # plotly draws horizontal bars bottom-up: the commonest path on top
     figure = charts.bars(
         [p.text for p in shown], {"people": [p.people for p in shown]}, title="What people did next", horizontal=True

@@ -3,8 +3,9 @@ reports (aggregates only: by harm, template, source system, channel; clocks agai
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,6 +15,7 @@ from seamline.communications.templates import Catalog
 from seamline.console import charts
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.communications import CHART_CSP
+from seamline.console.downloads import Format, download
 from seamline.console.errors_queue import Policies
 from seamline.console.pages import HEADERS, render
 from seamline.core.clock import utcnow
@@ -105,17 +107,38 @@ async def post_problem(
     return RedirectResponse(f"/console/problems/{problem_id}?{query}", status_code=303, headers=HEADERS)
 
 
+def _weekly_rows(weekly: dict[str, Any]) -> list[dict[str, Any]]:
+    """The weekly series as one row per week: errors by severity, and the shares within the policy's clocks."""
+    return [
+        {"week": week, **{s: counts[i] for s, counts in weekly["by_severity"].items()},
+         "acknowledged_in_time": weekly["acknowledged_in_time"][i], "resolved_in_time": weekly["resolved_in_time"][i]}
+        for i, week in enumerate(weekly["weeks"])
+    ]  # fmt: skip
+
+
 @router.get("/error-reports", include_in_schema=False)
 async def reports(
-    request: Request, user: Analyst, ctx: Ctx, days: Annotated[int, Query(ge=1, le=3650)] = 30
+    request: Request,
+    user: Analyst,
+    ctx: Ctx,
+    days: Annotated[int, Query(ge=1, le=3650)] = 30,
+    format: Format = None,
+    table: Annotated[str, Query(pattern=f"^(clocks|weekly|{'|'.join(DIMENSIONS)})$")] = "clocks",
 ) -> Response:
-    """Errors by harm, template, source system and channel, and time to acknowledge and resolve against policy."""
+    """Errors by harm, template, source system and channel, and time to acknowledge and resolve against policy (or
+    one of those tables, as a file)."""
     days = min(max(days, 1), 366)
     since = utcnow() - timedelta(days=days)
     with unit_of_work(ctx.engine, write=False) as session:
         tables = {d: counts(session, d, since) for d in DIMENSIONS}
         clocks = clock_report(session, since)
         weekly = over_time(session, weeks=WEEKS_CHARTED).series()
+    if format:
+        if table == "clocks":
+            return download("errors-clocks", [asdict(c) for c in clocks], format)
+        if table == "weekly":
+            return download("errors-weekly", _weekly_rows(weekly), format)
+        return download(f"errors-by-{table}", [{table: k, "errors": n} for k, n in tables[table]], format)
     figures = {
         "by-severity": charts.bars(
             weekly["weeks"], weekly["by_severity"], title="Errors reported per week, by severity", stacked=True
