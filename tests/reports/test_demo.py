@@ -1,4 +1,5 @@
-"""The demo bank's saved reports: a shared overview scheduled weekly for the CX team, and a private one."""
+"""The demo bank's saved reports: a shared overview scheduled weekly for the CX team, a private one, and a shared
+funnel with its steps."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from tests.support.builders import make_user
 def test_the_demo_saves_a_shared_scheduled_report_and_a_private_one(engine: Engine) -> None:
     cora, sam = make_user(engine, "cora", "communications"), make_user(engine, "sam", "supervisor")
     with unit_of_work(engine) as session:
-        assert save_demo_reports(session, cora) == 2
+        assert save_demo_reports(session, cora) == 3
     with unit_of_work(engine, write=False) as session:
         mine = {s.name: s for s in saved_reports(session, cora)}
         theirs = [s.name for s in saved_reports(session, sam)]
-    assert set(mine) == {"Monthly CX overview", "Email, by product"}
+    assert set(mine) == {"Monthly CX overview", "Email, by product", "Online mortgage funnel, by channel"}
     [weekly] = mine["Monthly CX overview"].schedules
     assert (weekly.cadence, weekly.weekday, weekly.hour, weekly.recipients) == ("weekly", 0, 7, (CX_TEAM,))
-    assert theirs == ["Monthly CX overview"]  # shared; the private one is Cora's alone
+    assert sorted(theirs) == ["Monthly CX overview", "Online mortgage funnel, by channel"]  # shared; not the private
+    funnel = mine["Online mortgage funnel, by channel"]
+    assert funnel.link.startswith("/console/reports/funnels?")
+    assert "Mortgage+Documents+Uploaded" in funnel.link
+    assert "breakdown=channel" in funnel.link

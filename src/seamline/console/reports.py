@@ -112,7 +112,7 @@ async def save(user: Reporter, form: Form, ctx: Ctx) -> Response:
     with unit_of_work(ctx.engine) as session:
         service.save_report(
             session, user.user, form.get("name", ""), form.get("report", ""), filters,
-            shared=form.get("shared") == "yes", now=utcnow(),
+            shared=form.get("shared") == "yes", now=utcnow(), params=form,
         )  # fmt: skip
     return _back("saved")
 

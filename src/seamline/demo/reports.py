@@ -1,11 +1,13 @@
 """The demo bank's saved reports: a shared CX overview that Cora (communications) has sent to the CX team every
-Monday at 07:00 UTC, and her private view of email. Console: Reports."""
+Monday at 07:00 UTC, her private view of email, and the online mortgage funnel by channel, shared. Console:
+Reports."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
+from seamline.demo.funnel import STEPS
 from seamline.reports.filters import Filters
 from seamline.reports.service import save_report, schedule_report
 from seamline.users.service import UserView
@@ -27,4 +29,8 @@ def save_demo_reports(session: Session, owner: UserView) -> int:
         shared=False,
         now=now,
     )
-    return 2
+    save_report(
+        session, owner, "Online mortgage funnel, by channel", "funnels", Filters(), shared=True, now=now,
+        params={"steps": "\n".join(STEPS), "window_hours": "720", "breakdown": "channel"},
+    )  # fmt: skip
+    return 3

@@ -34,6 +34,9 @@ class ReportEntry:
     permission: str
     description: str
     tiles: tuple[TileSlot, ...] = ()  # a dashboard's tiles; a report with tiles can be scheduled by email
+    # A page's own query parameters a saved report keeps beside the common filters (a funnel's steps); the page
+    # checks them when the saved report is opened, as it checks any query.
+    params: tuple[str, ...] = ()
 
     @property
     def is_dashboard(self) -> bool:
@@ -75,6 +78,7 @@ REPORTS: tuple[ReportEntry, ...] = (
         VIEW_REPORTS,
         "Conversion and drop-off between any steps (events or journey steps) by channel, device and source; "
         "journeys finished on another channel; how often customers had to identify again.",
+        params=("steps", "window_hours", "breakdown"),
     ),
     ReportEntry(
         "paths",
@@ -82,6 +86,7 @@ REPORTS: tuple[ReportEntry, ...] = (
         "/console/reports/paths",
         VIEW_REPORTS,
         "What people did after leaving a step: the reminder, the call to the call centre, the branch visit.",
+        params=("steps", "window_hours", "step", "depth"),
     ),
     ReportEntry(
         "feedback",
@@ -90,6 +95,7 @@ REPORTS: tuple[ReportEntry, ...] = (
         VIEW_REPORTS,
         "CSAT, NPS and CES by touchpoint, agent, journey step and communication type, with the errors and cases "
         "of the same people.",
+        params=("days",),
     ),
     ReportEntry(
         "errors",
@@ -97,6 +103,7 @@ REPORTS: tuple[ReportEntry, ...] = (
         "/console/error-reports",
         VIEW_REPORTS,
         "Errors by harm, template, source system and channel, weekly by severity, against the policy's clocks.",
+        params=("days",),
     ),
 )
 

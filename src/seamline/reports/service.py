@@ -9,8 +9,8 @@ disabled or lost the report's permission.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +33,7 @@ from seamline.users.permissions import may
 from seamline.users.service import UserView, users_by_id
 
 MAX_NAME = 100
+MAX_PARAM = 4000  # a saved page parameter (a funnel's steps, one per line)
 DUE_BATCH = 50  # schedules one run of the job sends at most; the rest wait for the next run
 
 
@@ -59,11 +60,12 @@ class SavedView:
     is_shared: bool
     is_mine: bool
     schedules: tuple[ScheduleView, ...]
+    params: Mapping[str, str] = field(default_factory=dict)  # the page's own query parameters (a funnel's steps)
 
     @property
     def link(self) -> str:
-        """The report's page with the saved filters."""
-        query = urlencode(self.filters.as_query())
+        """The report's page with the saved filters and parameters."""
+        query = urlencode({**self.filters.as_query(), **self.params})
         return f"{self.report.path}?{query}" if query else self.report.path
 
 
@@ -94,6 +96,7 @@ def _views(session: Session, user: UserView, rows: Sequence[SavedReport]) -> lis
             SavedView(
                 r.id, r.name, e, filters_of(r.filters), r.owner_id, owner.display_name if owner else "(removed)",
                 r.is_shared, r.owner_id == user.id, tuple(schedules.get(r.id, ())),
+                {k: str(r.filters[k]) for k in e.params if k in (r.filters or {})},
             )
         )  # fmt: skip
     return out
@@ -114,9 +117,18 @@ def saved_report(session: Session, user: UserView, saved_id: int) -> SavedView:
 
 
 def save_report(
-    session: Session, user: UserView, name: str, report: str, filters: Filters, *, shared: bool, now: datetime
+    session: Session,
+    user: UserView,
+    name: str,
+    report: str,
+    filters: Filters,
+    *,
+    shared: bool,
+    now: datetime,
+    params: Mapping[str, str] | None = None,
 ) -> SavedView:
-    """Save a report with its filters under a name (the user's own report of that name is replaced)."""
+    """Save a report with its filters (and its page's own parameters, of those the catalog names) under a name; the
+    user's own report of that name is replaced."""
     name = name.strip()
     errors = []
     if not name or len(name) > MAX_NAME or not name.isprintable():
@@ -124,12 +136,16 @@ def save_report(
     found = entry(report)
     if found is None or not may(user.role, found.permission):
         errors.append(FieldError("report", "invalid", "not a report you may open"))
+    kept = {k: v for k, v in (params or {}).items() if found is not None and k in found.params and v}
+    errors += [
+        FieldError(k, "too_long", f"at most {MAX_PARAM} characters") for k, v in kept.items() if len(v) > MAX_PARAM
+    ]
     if errors:
         raise InvalidInput(errors, "the report was not saved")
     row = repository.saved_named(session, user.id, name)
     if row is None:
         row = SavedReport(name=name, owner_id=user.id, created_at=now)
-    row.report, row.filters, row.is_shared, row.updated_at = report, filters.as_query(), shared, now
+    row.report, row.filters, row.is_shared, row.updated_at = report, {**filters.as_query(), **kept}, shared, now
     repository.add(session, row)
     return saved_report(session, user, row.id)
 
