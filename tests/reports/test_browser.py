@@ -1,5 +1,5 @@
-"""The CX overview in headless Chromium: plotly.js (served by Seamline) draws every tile's chart, no script fails
-or is refused by the page's policy, and a table downloads."""
+"""The CX overview and the communication errors' reports in headless Chromium: plotly.js (served by Seamline) draws
+every chart, no script fails or is refused by the page's policy, and a table downloads."""
 
 from __future__ import annotations
 
@@ -46,4 +46,10 @@ def test_every_chart_of_the_overview_is_drawn(page: Page, engine: Engine, settin
         with page.expect_download() as download:
             page.locator("#tile-volumes").get_by_role("link", name="CSV").first.click()
         assert Path(download.value.path()).read_text(encoding="utf-8").startswith("channel,messages,sent,held\nemail,5")
+        page.goto(f"{url}/console/reports")
+        page.get_by_role("link", name="Communication errors").click()  # the errors' reports, from the one index
+        expect(page).to_have_title("Communication error reports · Seamline")
+        for key in ("by-severity", "in-time"):
+            expect(page.locator(f"#chart-{key}")).to_have_attribute("data-drawn", "yes")
+            expect(page.locator(f"#chart-{key} svg.main-svg").first).to_be_visible()
     assert problems == []
