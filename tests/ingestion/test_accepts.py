@@ -50,12 +50,6 @@ def _ok(response: Any) -> None:
     assert response.json() == {"success": True}
 
 
-@pytest.fixture
-def key(engine: Engine) -> str:
-    _source, write_key = make_source(engine)
-    return write_key
-
-
 # --- every type, every path ----------------------------------------------------------------------------------------
 
 
