@@ -9,41 +9,26 @@ functions, so a 5M-event read never decodes a payload in Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Float, Select, String, cast, func, select
+from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from seamline.cases.models import Case
 from seamline.communications.models import Communication
+from seamline.core import arrow
 from seamline.identity.models import IdentifierLink, Merge, Profile
 from seamline.ingestion.models import InboxEvent
 from seamline.journeys.models import JourneyEntry, JourneyInstance
 from seamline.profiles.models import ProfileEvent
 from seamline.sources.models import Source
 
-AnySelect = Select[*tuple[Any, ...]]
-CHUNK = 200_000  # rows per Arrow batch: a few tens of MB at most
-
-
-def _schema(fields: list[tuple[str, pa.DataType]]) -> pa.Schema:
-    return pa.schema([pa.field(name, kind) for name, kind in fields])
-
 
 def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
-
-
-def _epoch(session: Session, column: Any) -> ColumnElement[float]:
-    """A time column as epoch seconds, computed in the database."""
-    if _is_sqlite(session):
-        # julianday is a double of days: rounded to the millisecond, it reads back the time stored
-        return cast(func.round((func.julianday(column) - 2440587.5) * 86400.0, 3), Float)
-    return cast(func.extract("epoch", column), Float)
 
 
 def _json_text(session: Session, column: Any, *path: str) -> ColumnElement[str]:
@@ -53,20 +38,7 @@ def _json_text(session: Session, column: Any, *path: str) -> ColumnElement[str]:
     return func.jsonb_extract_path_text(cast(column, JSONB), *path)
 
 
-def _table(session: Session, query: AnySelect, schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_batches(list(_batches(session, query, schema)), schema=schema)
-
-
-def _batches(session: Session, query: AnySelect, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    result = session.execute(query.execution_options(stream_results=True))
-    for rows in result.partitions(CHUNK):
-        columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-        yield pa.RecordBatch.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
-        )
-
-
-EVENTS = _schema(
+EVENTS = arrow.schema(
     [("id", pa.int64()), ("profile_id", pa.int64()), ("source_id", pa.int64()), ("type", pa.string()),
      ("name", pa.string()), ("channel", pa.string()), ("device", pa.string()), ("t", pa.float64())]
 )  # fmt: skip
@@ -77,12 +49,21 @@ def events(session: Session, *, after_id: int = 0) -> pa.Table:
     e, i = ProfileEvent, InboxEvent
     device = func.substr(_json_text(session, i.payload, "context", "device", "type"), 1, 64)
     query = (
-        select(e.event_id, e.profile_id, e.source_id, e.type, e.name, e.channel, device, _epoch(session, e.occurred_at))
+        select(
+            e.event_id,
+            e.profile_id,
+            e.source_id,
+            e.type,
+            e.name,
+            e.channel,
+            device,
+            arrow.epoch(session, e.occurred_at),
+        )
         .join(i, i.id == e.event_id, isouter=True)
         .where(e.event_id > after_id)
         .order_by(e.event_id)
     )
-    return _table(session, query, EVENTS)
+    return arrow.table(session, query, EVENTS)
 
 
 def events_with_property(session: Session, name: str, key: str, value: str) -> list[int]:
@@ -96,7 +77,7 @@ def events_with_property(session: Session, name: str, key: str, value: str) -> l
     return [int(v) for v in session.scalars(query)]
 
 
-INSTANCES = _schema(
+INSTANCES = arrow.schema(
     [("id", pa.int64()), ("profile_id", pa.int64()), ("journey", pa.string()), ("status", pa.string()),
      ("started_channel", pa.string()), ("started_at", pa.float64()), ("completed_at", pa.float64()),
      ("last_activity_at", pa.float64())]
@@ -107,13 +88,13 @@ def instances(session: Session) -> pa.Table:
     """Every journey instance that is not joined into another (a joined one's state is read over the kept one)."""
     j = JourneyInstance
     query = select(
-        j.id, j.profile_id, j.journey, j.status, j.started_channel, _epoch(session, j.started_at),
-        _epoch(session, j.completed_at), _epoch(session, j.last_activity_at),
+        j.id, j.profile_id, j.journey, j.status, j.started_channel, arrow.epoch(session, j.started_at),
+        arrow.epoch(session, j.completed_at), arrow.epoch(session, j.last_activity_at),
     ).where(j.joined_into.is_(None))  # fmt: skip
-    return _table(session, query.order_by(j.id), INSTANCES)
+    return arrow.table(session, query.order_by(j.id), INSTANCES)
 
 
-STEPS = _schema(
+STEPS = arrow.schema(
     [("id", pa.int64()), ("instance_id", pa.int64()), ("journey", pa.string()), ("step", pa.string()),
      ("channel", pa.string()), ("device", pa.string()), ("event_id", pa.int64()), ("t", pa.float64())]
 )  # fmt: skip
@@ -124,12 +105,12 @@ def steps(session: Session, *, after_id: int = 0) -> pa.Table:
     s = JourneyEntry
     query = select(
         s.id, s.instance_id, s.journey, s.step, s.channel, func.substr(s.device, 1, 64), s.event_id,
-        _epoch(session, s.at),
+        arrow.epoch(session, s.at),
     ).where(s.kind == "step", s.id > after_id)  # fmt: skip
-    return _table(session, query.order_by(s.id), STEPS)
+    return arrow.table(session, query.order_by(s.id), STEPS)
 
 
-COMMUNICATIONS = _schema(
+COMMUNICATIONS = arrow.schema(
     [("id", pa.int64()), ("profile_id", pa.int64()), ("type", pa.string()), ("template", pa.string()),
      ("channel", pa.string()), ("t", pa.float64())]
 )  # fmt: skip
@@ -138,14 +119,14 @@ COMMUNICATIONS = _schema(
 def communications(session: Session, *, after_id: int = 0) -> pa.Table:
     """Communications of the log (ours and other systems') above `after_id`, when they went out."""
     c = Communication
-    at = _epoch(session, func.coalesce(c.sent_at, c.created_at))
+    at = arrow.epoch(session, func.coalesce(c.sent_at, c.created_at))
     query = select(c.id, c.profile_id, c.type, c.template, c.channel, at).where(
         c.id > after_id, c.profile_id.is_not(None)
     )
-    return _table(session, query.order_by(c.id), COMMUNICATIONS)
+    return arrow.table(session, query.order_by(c.id), COMMUNICATIONS)
 
 
-CASES = _schema(
+CASES = arrow.schema(
     [("id", pa.int64()), ("profile_id", pa.int64()), ("channel", pa.string()), ("queue", pa.string()),
      ("t", pa.float64())]
 )  # fmt: skip
@@ -153,20 +134,20 @@ CASES = _schema(
 
 def cases(session: Session, *, after_id: int = 0) -> pa.Table:
     """Cases opened (who, through which channel and queue, when), above `after_id`; erased ones are left out."""
-    query = select(Case.id, Case.profile_id, Case.channel, Case.queue, _epoch(session, Case.opened_at)).where(
+    query = select(Case.id, Case.profile_id, Case.channel, Case.queue, arrow.epoch(session, Case.opened_at)).where(
         Case.id > after_id, Case.erased_at.is_(None)
     )
-    return _table(session, query.order_by(Case.id), CASES)
+    return arrow.table(session, query.order_by(Case.id), CASES)
 
 
-LINKS = _schema([("id", pa.int64()), ("event_id", pa.int64())])
+LINKS = arrow.schema([("id", pa.int64()), ("event_id", pa.int64())])
 
 
 def identifier_links(session: Session, *, after_id: int = 0) -> pa.Table:
     """The event that first linked each identifier: an event that added an identifier identified someone."""
     i = IdentifierLink
     query = select(i.id, i.first_event_id).where(i.id > after_id, i.first_event_id.is_not(None))
-    return _table(session, query.order_by(i.id), LINKS)
+    return arrow.table(session, query.order_by(i.id), LINKS)
 
 
 def merges_after(session: Session, after_id: int) -> list[tuple[int, int, int]]:

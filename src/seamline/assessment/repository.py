@@ -8,50 +8,21 @@ store (a trait's value is read as its hash). Times are read as epoch seconds, co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Float, Select, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seamline.cases.models import Case
 from seamline.communications.models import Communication, CommunicationOutcome
+from seamline.core import arrow
 from seamline.outbox.models import OutboxMessage
 from seamline.profiles.models import ProfileEvent, TraitValue
 from seamline.sources.models import Source
 
-AnySelect = Select[*tuple[Any, ...]]
-CHUNK = 200_000  # rows per Arrow batch: a few tens of MB at most
-
-
-def _schema(fields: list[tuple[str, pa.DataType]]) -> pa.Schema:
-    return pa.schema([pa.field(name, kind) for name, kind in fields])
-
-
-def _epoch(session: Session, column: Any) -> ColumnElement[float]:
-    """A time column as epoch seconds, computed in the database."""
-    if session.get_bind().dialect.name == "sqlite":
-        # julianday is a double of days: rounded to the millisecond, it reads back the time stored
-        return cast(func.round((func.julianday(column) - 2440587.5) * 86400.0, 3), Float)
-    return cast(func.extract("epoch", column), Float)
-
-
-def _batches(session: Session, query: AnySelect, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    result = session.execute(query.execution_options(stream_results=True))
-    for rows in result.partitions(CHUNK):
-        columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-        yield pa.RecordBatch.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
-        )
-
-
-def _table(session: Session, query: AnySelect, schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_batches(list(_batches(session, query, schema)), schema=schema)
-
-
-COMMUNICATIONS = _schema(
+COMMUNICATIONS = arrow.schema(
     [
         ("id", pa.int64()), ("communication_id", pa.string()), ("profile_id", pa.int64()), ("type", pa.string()),
         ("template", pa.string()), ("template_version", pa.string()), ("batch", pa.string()),
@@ -67,17 +38,17 @@ def communications(session: Session, *, after_id: int = 0, changed_since: float 
     c = Communication
     query = select(
         c.id, c.communication_id, c.profile_id, c.type, c.template, c.template_version, c.batch, c.source_system,
-        c.platform, c.channel, c.product, c.status, _epoch(session, c.created_at), _epoch(session, c.sent_at),
-        _epoch(session, c.updated_at),
+        c.platform, c.channel, c.product, c.status, arrow.epoch(session, c.created_at), arrow.epoch(session, c.sent_at),
+        arrow.epoch(session, c.updated_at),
     ).order_by(c.id)  # fmt: skip
     if changed_since is None:
         query = query.where(c.id > after_id)
     else:  # on the column itself, so its index answers (ix_communications_updated)
         query = query.where(c.updated_at >= datetime.fromtimestamp(changed_since, UTC))
-    return _table(session, query, COMMUNICATIONS)
+    return arrow.table(session, query, COMMUNICATIONS)
 
 
-OUTCOMES = _schema(
+OUTCOMES = arrow.schema(
     [("id", pa.int64()), ("row_id", pa.int64()), ("outcome", pa.string()), ("detail", pa.string()),
      ("occurred_at", pa.float64())]
 )  # fmt: skip
@@ -88,21 +59,27 @@ def outcomes(session: Session, *, after_id: int = 0) -> pa.Table:
     o = CommunicationOutcome
     detail = func.coalesce(func.substr(o.detail, 1, 200), "")
     query = select(
-        o.id, o.communication_row_id, o.outcome, detail, _epoch(session, o.occurred_at)
+        o.id, o.communication_row_id, o.outcome, detail, arrow.epoch(session, o.occurred_at)
     ).where(o.id > after_id).order_by(o.id)  # fmt: skip
-    return _table(session, query, OUTCOMES)
+    return arrow.table(session, query, OUTCOMES)
 
 
-CASES = _schema([("id", pa.int64()), ("profile_id", pa.int64()), ("channel", pa.string()), ("opened_at", pa.float64())])
+CASES = arrow.schema(
+    [("id", pa.int64()), ("profile_id", pa.int64()), ("channel", pa.string()), ("opened_at", pa.float64())]
+)
 
 
 def cases(session: Session, *, after_id: int = 0) -> pa.Table:
     """Cases opened (who, through which channel, when): the "contacts after" a message."""
-    query = select(Case.id, Case.profile_id, Case.channel, _epoch(session, Case.opened_at)).where(Case.id > after_id)
-    return _table(session, query.order_by(Case.id), CASES)
+    query = select(Case.id, Case.profile_id, Case.channel, arrow.epoch(session, Case.opened_at)).where(
+        Case.id > after_id
+    )
+    return arrow.table(session, query.order_by(Case.id), CASES)
 
 
-EVENTS = _schema([("id", pa.int64()), ("profile_id", pa.int64()), ("name", pa.string()), ("occurred_at", pa.float64())])
+EVENTS = arrow.schema(
+    [("id", pa.int64()), ("profile_id", pa.int64()), ("name", pa.string()), ("occurred_at", pa.float64())]
+)
 
 
 def goal_events(session: Session, names: Sequence[str], *, after_id: int = 0) -> pa.Table:
@@ -110,13 +87,13 @@ def goal_events(session: Session, names: Sequence[str], *, after_id: int = 0) ->
     if not names:
         return EVENTS.empty_table()
     e = ProfileEvent
-    query = select(e.event_id, e.profile_id, e.name, _epoch(session, e.occurred_at)).where(
+    query = select(e.event_id, e.profile_id, e.name, arrow.epoch(session, e.occurred_at)).where(
         e.event_id > after_id, e.type == "track", e.name.in_(sorted(set(names)))
     )
-    return _table(session, query.order_by(e.event_id), EVENTS)
+    return arrow.table(session, query.order_by(e.event_id), EVENTS)
 
 
-TRAITS = _schema(
+TRAITS = arrow.schema(
     [("id", pa.int64()), ("profile_id", pa.int64()), ("name", pa.string()), ("source_id", pa.int64()),
      ("value_hash", pa.string()), ("first_seen_at", pa.float64())]
 )  # fmt: skip
@@ -125,10 +102,10 @@ TRAITS = _schema(
 def traits(session: Session, *, after_id: int = 0) -> pa.Table:
     """Trait provenance: who set which canonical field for whom, first when, and a hash of the value."""
     t = TraitValue
-    query = select(t.id, t.profile_id, t.name, t.source_id, t.value_hash, _epoch(session, t.first_seen_at)).where(
+    query = select(t.id, t.profile_id, t.name, t.source_id, t.value_hash, arrow.epoch(session, t.first_seen_at)).where(
         t.id > after_id
     )
-    return _table(session, query.order_by(t.id), TRAITS)
+    return arrow.table(session, query.order_by(t.id), TRAITS)
 
 
 def trait_count(session: Session) -> int:
@@ -141,7 +118,7 @@ def source_names(session: Session) -> dict[int, str]:
     return {int(i): str(n) for i, n in session.execute(select(Source.id, Source.name))}
 
 
-OUTBOX = _schema(
+OUTBOX = arrow.schema(
     [("delivery_id", pa.string()), ("kind", pa.string()), ("target", pa.string()), ("status", pa.string()),
      ("attempts", pa.int64()), ("created_at", pa.float64())]
 )  # fmt: skip
@@ -150,7 +127,7 @@ OUTBOX = _schema(
 def outbox_open(session: Session) -> pa.Table:
     """Outbox messages not yet delivered (pending or dead): the queues and the dead letters, read whole (small)."""
     m = OutboxMessage
-    query = select(m.delivery_id, m.kind, m.target, m.status, m.attempts, _epoch(session, m.created_at)).where(
+    query = select(m.delivery_id, m.kind, m.target, m.status, m.attempts, arrow.epoch(session, m.created_at)).where(
         m.status.in_(("pending", "dead"))
     )
-    return _table(session, query, OUTBOX)
+    return arrow.table(session, query, OUTBOX)
