@@ -8,13 +8,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text, bindparam, case, cast, delete, func, or_, select, update
+from sqlalchemy import JSON, Text, any_, bindparam, case, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from seamline.core.db import table_of
+from seamline.core.db import is_postgres, table_of
 from seamline.outbox.models import OutboxCircuit, OutboxMessage
 
 PENDING = "pending"
@@ -67,10 +67,13 @@ def claim(
         .with_for_update(skip_locked=True)  # ignored by SQLite, whose writers take turns (BEGIN IMMEDIATE)
     )
     # One statement, one round trip: the rows are locked, leased and returned together (Core rows, not ORM
-    # objects: a dispatcher only reads them).
+    # objects: a dispatcher only reads them). On PostgreSQL the due rows are picked once, as an array: under
+    # `id IN (subquery)` the planner may run the LIMIT … SKIP LOCKED subquery again per row, and a claim then takes
+    # more than its limit (seen as one dispatcher taking all four rows of a batch of two).
+    picked = any_(func.array(due.scalar_subquery())) if is_postgres(session) else None
     taken = (
         update(_T)
-        .where(_T.c.id.in_(due.scalar_subquery()))
+        .where(_T.c.id == picked if picked is not None else _T.c.id.in_(due.scalar_subquery()))
         .values(claim_token=token, claimed_until=lease_until)
         .returning(*_T.c)
     )
@@ -85,9 +88,9 @@ def settle(session: Session, token: str, changes: Sequence[Mapping[str, Any]]) -
         columns = tuple(sorted(k for k in change if k != "id"))
         groups.setdefault(columns, []).append({f"v_{k}": v for k, v in change.items()})
     held = 0
-    is_postgres = session.get_bind().dialect.name == "postgresql"
+    on_postgres = is_postgres(session)
     for columns, rows in groups.items():
-        if is_postgres and len(rows) > 1:
+        if on_postgres and len(rows) > 1:
             held += _settle_from_arrays(session, token, columns, rows)
             continue
         statement = (
