@@ -20,19 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
+from measuring import add_database_options, database, peak_rss_mb, timed, uptime
 from seamline.analytics.service import Analytics, FunnelQuery
 from seamline.cases.models import Case
 from seamline.communications.models import Communication
@@ -48,11 +43,6 @@ NOISE = ("Page Viewed", "Statement Viewed", "Card Frozen", "Login")
 CHANNELS = (("web", None, 1), ("mobile", "ios", 2), ("mobile", "android", 2), ("phone", None, 3))
 START = datetime(2026, 9, 1, tzinfo=UTC)
 CHUNK = 50_000
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 class Generator:
@@ -151,46 +141,21 @@ def generate(engine: Engine, events: int, first_id: int = 1, first_person: int =
     return event_id
 
 
-def timed(label: str, runs: int, call: Any) -> None:
-    seconds = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - began)
-    seconds.sort()
-    p99 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))]
-    print(f"{label:<48} p50 {statistics.median(seconds) * 1000:8.0f} ms   p99 {p99 * 1000:8.0f} ms   ({runs} runs)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--postgres", action="store_true", help="a private PostgreSQL cluster (tests/support)")
-    parser.add_argument("--database-url")
+    add_database_options(parser)
     parser.add_argument("--reuse", action="store_true", help="measure a --database-url this script filled before")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="seamline-analytics-"))
-    cluster = None
-    if args.postgres and not args.database_url:
-        sys.path.insert(0, str(REPO))  # tests.support.postgres starts private clusters for tests and benchmarks
-        from tests.support.postgres import start_cluster
-
-        cluster = start_cluster(durable=True)
-        url = cluster.url
-    else:
-        url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
-    try:
+    with database(args, "analytics") as url:
         run(url, args)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 def run(url: str, args: argparse.Namespace) -> None:
     engine = create_db_engine(url)
     upgrade(engine)
-    print(f"database: {engine.dialect.name}; {args.events:,} events; {_uptime()}")
+    print(f"database: {engine.dialect.name}; {args.events:,} events; {uptime()}")
     began = time.perf_counter()
     if args.reuse:
         with engine.connect() as conn:
@@ -204,7 +169,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     funnel = FunnelQuery(FUNNEL, window_hours=24 * 7)
     began = time.perf_counter()
     first = analytics.funnel(funnel)
-    print(f"{'columnar copy: first build (+ funnel)':<48} {time.perf_counter() - began:8.1f} s   {_uptime()}")
+    print(f"{'columnar copy: first build (+ funnel)':<48} {time.perf_counter() - began:8.1f} s   {uptime()}")
     print("funnel: " + ", ".join(f"{f.step} {f.reached:,}" for f in first.overall))
     timed("four-step funnel (warm copy)", args.runs, lambda: analytics.funnel(funnel))
     by_channel = FunnelQuery(FUNNEL, window_hours=24 * 7, breakdown="channel")
@@ -221,16 +186,8 @@ def run(url: str, args: argparse.Namespace) -> None:
     began = time.perf_counter()
     analytics.funnel(funnel)
     print(f"{f'catch-up after {fresh:,} new events (+ funnel)':<48} {(time.perf_counter() - began) * 1000:8.0f} ms")
-    print(f"peak memory of this process: {_rss_mb():.0f} MB; {_uptime()}")
+    print(f"peak memory of this process: {peak_rss_mb():.0f} MB; {uptime()}")
     engine.dispose()
-
-
-def _rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 if __name__ == "__main__":

@@ -18,19 +18,14 @@ Goals (issue 18): with 10M communications, the inventory and the flow map < 2 s 
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
+from measuring import add_database_options, database, peak_rss_mb, timed, uptime
 from seamline.assessment.config import AssessmentConfig
 from seamline.assessment.service import Assessment
 from seamline.cases.models import Case
@@ -54,11 +49,6 @@ KINDS = (
 )
 START = datetime(2026, 9, 1, tzinfo=UTC)
 CHUNK = 50_000
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def generate(engine: Engine, rows: int, people: int, first_id: int = 1) -> None:
@@ -121,47 +111,22 @@ def generate(engine: Engine, rows: int, people: int, first_id: int = 1) -> None:
         conn.execute(insert(table_of(TraitValue)), traits)
 
 
-def timed(label: str, runs: int, call: Any) -> None:
-    seconds = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - began)
-    seconds.sort()
-    p99 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))]
-    print(f"{label:<44} p50 {statistics.median(seconds) * 1000:8.0f} ms   p99 {p99 * 1000:8.0f} ms   ({runs} runs)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=0, help="default: rows / 10")
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--postgres", action="store_true", help="a private PostgreSQL cluster (tests/support)")
-    parser.add_argument("--database-url")
+    add_database_options(parser)
     args = parser.parse_args()
     people = args.people or max(args.rows // 10, 100)
-    folder = Path(tempfile.mkdtemp(prefix="seamline-assess-"))
-    cluster = None
-    if args.postgres and not args.database_url:
-        sys.path.insert(0, str(REPO))  # tests.support.postgres starts private clusters for tests and benchmarks
-        from tests.support.postgres import start_cluster
-
-        cluster = start_cluster(durable=True)
-        url = cluster.url
-    else:
-        url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
-    try:
+    with database(args, "assess") as url:
         run(url, args, people)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 def run(url: str, args: argparse.Namespace, people: int) -> None:
     engine = create_db_engine(url)
     upgrade(engine)
-    print(f"database: {engine.dialect.name}; {args.rows:,} communications, {people:,} people; {_uptime()}")
+    print(f"database: {engine.dialect.name}; {args.rows:,} communications, {people:,} people; {uptime()}")
     began = time.perf_counter()
     generate(engine, args.rows, people)
     with engine.connect() as conn:
@@ -172,7 +137,7 @@ def run(url: str, args: argparse.Namespace, people: int) -> None:
     assessment = Assessment(engine, Catalog(BUILTIN_DIR), config)
     began = time.perf_counter()
     assessment.inventory()
-    print(f"{'columnar copy: first build (+ inventory)':<44} {time.perf_counter() - began:8.1f} s   {_uptime()}")
+    print(f"{'columnar copy: first build (+ inventory)':<44} {time.perf_counter() - began:8.1f} s   {uptime()}")
     timed("inventory (warm copy)", args.runs, assessment.inventory)
     timed("flow map (warm copy)", args.runs, assessment.flow_map)
     timed("effectiveness (warm copy)", args.runs, assessment.effectiveness)
@@ -193,16 +158,8 @@ def run(url: str, args: argparse.Namespace, people: int) -> None:
             "FROM communications GROUP BY 1"
         )).all()  # fmt: skip
         print(f"{'inventory GROUP BY in the store itself':<44} {(time.perf_counter() - began) * 1000:8.0f} ms")
-    print(f"peak memory of this process: {_rss_mb():.0f} MB; {_uptime()}")
+    print(f"peak memory of this process: {peak_rss_mb():.0f} MB; {uptime()}")
     engine.dispose()
-
-
-def _rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 if __name__ == "__main__":

@@ -15,18 +15,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from measuring import add_database_options, database, timed, uptime
 from seamline.cases.models import Case
 from seamline.core.db import create_db_engine, table_of, unit_of_work
 from seamline.core.migrations import upgrade
@@ -34,7 +29,6 @@ from seamline.errors.models import CommError
 from seamline.feedback.models import SurveyAnswer
 from seamline.feedback.rollups import DIMENSIONS, rollup, score_trend
 
-REPO = Path(__file__).resolve().parent.parent
 CHUNK = 50_000
 SURVEYS = (
     ("csat_case", "csat", "case_resolved", 1, 5),
@@ -45,10 +39,6 @@ SURVEYS = (
 AGENTS = [f"agent-{i}" for i in range(60)]
 STEPS = [f"journey-{j}/step-{s}" for j in range(6) for s in range(5)]
 TYPES = ("statement", "notice", "service", "marketing")
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def generate(engine: Engine, answers: int, people: int, now: datetime) -> None:
@@ -104,23 +94,12 @@ def _placeholder(column: Any) -> Any:
     return "x"
 
 
-def _measure(label: str, runs: int, call: Callable[[], object]) -> None:
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - began)
-    times.sort()
-    p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
-    print(f"{label:<34} p50 {statistics.median(times) * 1000:8.0f} ms   p99 {p99 * 1000:8.0f} ms   {_uptime()}")
-
-
 def run(url: str, args: argparse.Namespace) -> None:
     engine = create_db_engine(url)
     upgrade(engine)
     people = max(args.answers // 4, 100)
     now = datetime.now(UTC)
-    print(f"database: {engine.dialect.name}; {args.answers:,} answers over 120 days, {people:,} people; {_uptime()}")
+    print(f"database: {engine.dialect.name}; {args.answers:,} answers over 120 days, {people:,} people; {uptime()}")
     began = time.perf_counter()
     generate(engine, args.answers, people, now)
     print(f"generated in {time.perf_counter() - began:.0f} s")
@@ -131,37 +110,24 @@ def run(url: str, args: argparse.Namespace) -> None:
             with unit_of_work(engine, write=False) as session:
                 return rollup(session, by=by, since=since, until=until)
 
-        _measure(f"rollup by {by} (90 days)", args.runs, one)
+        timed(f"rollup by {by} (90 days)", args.runs, one)
     for bucket in ("day", "week"):
 
         def trend(bucket: str = bucket) -> object:
             with unit_of_work(engine, write=False) as session:
                 return score_trend(session, since=since, until=until, bucket=bucket)
 
-        _measure(f"score_trend per {bucket} (90 days)", args.runs, trend)
+        timed(f"score_trend per {bucket} (90 days)", args.runs, trend)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--postgres", action="store_true", help="a private PostgreSQL cluster (tests/support)")
-    parser.add_argument("--database-url")
+    add_database_options(parser)
     args = parser.parse_args()
-    cluster = None
-    if args.postgres and not args.database_url:
-        sys.path.insert(0, str(REPO))  # tests.support.postgres starts private clusters for tests and benchmarks
-        from tests.support.postgres import start_cluster
-
-        cluster = start_cluster(durable=True)
-        url = cluster.url
-    else:
-        url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='seamline-feedback-')) / 'bench.db'}"
-    try:
+    with database(args, "feedback") as url:
         run(url, args)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -35,7 +32,10 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the assessment benchmark's communications log
-from assessment import START, _rss_mb, _uptime, generate
+from assessment import START, generate
+from measuring import add_database_options, database, peak_rss_mb, uptime
+from measuring import timed as timed_each
+from seamline.analytics.service import Analytics
 from seamline.assessment.config import AssessmentConfig
 from seamline.assessment.service import Assessment
 from seamline.communications.config import BUILTIN_DIR
@@ -53,10 +53,11 @@ from seamline.reports.config import ReportsConfig
 from seamline.reports.dashboards import Dashboards, compose
 from seamline.reports.filters import Filters
 
-REPO = Path(__file__).resolve().parent.parent
 ROWS_PER_COMMUNICATION = 3.3  # a communication and ~2.3 outcomes
 CHUNK = 50_000
 BENCH = Principal(name="cli:bench", kind="operator", scopes=frozenset(), surface="cli")
+
+timed = partial(timed_each, precise=True)
 
 
 def _rows(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -132,42 +133,14 @@ def _one(dashboards: Dashboards, report: ReportEntry, filters: Filters) -> None:
         compose(reading, report, filters, "analyst")
 
 
-def timed(label: str, runs: int, call: Callable[[], Any]) -> None:
-    seconds = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - began)
-    seconds.sort()
-    p99 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))]
-    print(
-        f"{label:<52} p50 {statistics.median(seconds) * 1000:8.1f} ms   p99 {p99 * 1000:8.1f} ms   "
-        f"max {seconds[-1] * 1000:8.1f} ms  ({runs} runs)"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--postgres", action="store_true", help="a private PostgreSQL cluster (tests/support)")
-    parser.add_argument("--database-url")
+    add_database_options(parser)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="seamline-reports-"))
-    cluster = None
-    if args.postgres and not args.database_url:
-        sys.path.insert(0, str(REPO))  # tests.support.postgres starts private clusters for tests and benchmarks
-        from tests.support.postgres import start_cluster
-
-        cluster = start_cluster(durable=True)
-        url = cluster.url
-    else:
-        url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
-    try:
+    with database(args, "reports") as url:
         run(url, args)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 def run(url: str, args: argparse.Namespace) -> None:
@@ -177,11 +150,11 @@ def run(url: str, args: argparse.Namespace) -> None:
     people = max(communications // 10, 100)
     print(f"database: {engine.dialect.name}; ~{args.events:,} events")
     print(f"{communications:,} communications, {people:,} people")
-    print(f"load before: {_uptime()}")
+    print(f"load before: {uptime()}")
     began = time.perf_counter()
     generate(engine, communications, people)
     customers(engine, people)
-    errors(engine, 300)
+    errors(engine, min(300, communications // 97))  # each about a communication that exists (b-1, b-98, …)
     with engine.connect() as conn:
         counted = {
             t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608 (our own table names)
@@ -193,18 +166,19 @@ def run(url: str, args: argparse.Namespace) -> None:
     print(f"events in the store (communications + outcomes + tracked events): {stored:,}")
 
     assessment = Assessment(engine, Catalog(BUILTIN_DIR), AssessmentConfig())  # refreshes every 5 s, as shipped
+    analytics = Analytics(engine)  # journey analytics' columnar copy, as the app makes it
     overview = entry("overview")
     assert overview is not None
     whole = Filters(since=date(2026, 9, 1), until=date(2026, 11, 30))
-    served = Dashboards(engine, assessment, ReportsConfig())
+    served = Dashboards(engine, assessment, analytics, ReportsConfig())
     began = time.perf_counter()
     served.compute(overview, whole, "analyst")
-    print(f"{'first overview (columnar copy built: cold)':<52} {time.perf_counter() - began:8.1f} s   {_uptime()}")
+    print(f"{'first overview (columnar copy built: cold)':<52} {time.perf_counter() - began:8.1f} s   {uptime()}")
 
     timed("overview once warm, as served (tiles fresh)", args.runs, lambda: served.compute(overview, whole, "analyst"))
     # Every request finds its tiles stale: it shows them and starts their refresh behind (the worst case once warm:
     # the refreshes run on the same two cores as the requests).
-    behind = Dashboards(engine, assessment, ReportsConfig(cache_seconds=0.001))
+    behind = Dashboards(engine, assessment, analytics, ReportsConfig(cache_seconds=0.001))
     behind.compute(overview, whole, "analyst")
     timed(
         "overview once warm, tiles stale, refreshed behind",
@@ -212,7 +186,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         lambda: behind.compute(overview, whole, "analyst"),
     )
     behind.wait_for_refreshes()
-    bare = Dashboards(engine, assessment, ReportsConfig(cache_seconds=0))
+    bare = Dashboards(engine, assessment, analytics, ReportsConfig(cache_seconds=0))
     timed("overview once warm, no tile cache", max(args.runs // 5, 3), lambda: bare.compute(overview, whole, "analyst"))
     last_month = Filters(since=date(2026, 11, 1), until=date(2026, 11, 30), channel="email", segment="product")
     timed("  … November, email, by product, no tile cache", max(args.runs // 5, 3),
@@ -221,7 +195,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         if slot.provider is not None:
             single = ReportEntry(overview.key, overview.title, overview.path, overview.permission, "", (slot,))
             timed(f"  tile {slot.key}, no tile cache", max(args.runs // 5, 3), partial(_one, bare, single, whole))
-    print(f"peak memory of this process: {_rss_mb():.0f} MB; load after: {_uptime()}")
+    print(f"peak memory of this process: {peak_rss_mb():.0f} MB; load after: {uptime()}")
     print(
         f"now: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; data from {START:%Y-%m-%d} over {timedelta(days=90).days} days"
     )
