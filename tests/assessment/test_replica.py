@@ -12,8 +12,8 @@ from sqlalchemy import Engine, delete
 from seamline.assessment import repository
 from seamline.assessment.config import AssessmentConfig
 from seamline.assessment.service import Assessment
-from seamline.communications.templates import Catalog
 from seamline.communications.service import ExternalCommunication, Happened, log_external, record_outcomes
+from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
 from seamline.profiles.models import TraitValue
 from tests.assessment.ecosystem import build
