@@ -79,6 +79,7 @@ from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size
 from seamline.ingestion.wire import Limits
 from seamline.journeys.service import collection_counts
+from seamline.journeys.steptimes import step_times
 from seamline.matching.realtime import Matcher, MatchIndex, forget_profiles, warm_index
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import current_model
@@ -282,7 +283,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         )
         app.state.matching = matcher
         # The journeys' prefill counters join trait provenance in the redundant-collection report.
-        app.state.assessment = Assessment(engine, app.state.templates, settings.assessment, collection_counts)
+        app.state.assessment = Assessment(
+            engine, app.state.templates, settings.assessment, collection_counts, step_times
+        )
         app.state.analytics = Analytics(engine)
         app.state.dashboards = Dashboards(engine, app.state.assessment, app.state.analytics, settings.reports)
         if current_model(matcher.ctx) is not None:

@@ -11,7 +11,9 @@ from sqlalchemy import Engine, delete
 
 from seamline.assessment import repository
 from seamline.assessment.config import AssessmentConfig
+from seamline.assessment.service import Assessment
 from seamline.communications.service import ExternalCommunication, Happened, log_external, record_outcomes
+from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
 from seamline.profiles.models import TraitValue
 from tests.assessment.ecosystem import build
@@ -38,3 +40,14 @@ def test_a_report_after_changes_sees_them_without_a_rebuild(engine: Engine, tmp_
         session.execute(delete(TraitValue).where(TraitValue.profile_id == 2))  # as an erasure does
     [found] = assessment.redundancy()
     assert (found.asked, found.already_held, found.disagreed) == (3, 2, 0)
+
+
+def test_the_first_report_builds_the_copy_however_long_the_machine_has_been_up(engine: Engine, tmp_path: Path) -> None:
+    """Monotonic time starts at boot: a rebuild period longer than the machine's uptime must not skip the first
+    build. With no template declaring a goal event nothing else forced it, and the first report failed (no
+    `facts` table) on any machine up for less than the default day."""
+    config = AssessmentConfig(rebuild_seconds=time.monotonic() + 86_400.0)
+    assessment = Assessment(engine, Catalog(tmp_path), config)  # no template: no goal event
+    assert assessment.inventory() == []
+    assert assessment.bottlenecks().breaks == ()
+    assert assessment.replica.marks.built_at > 0

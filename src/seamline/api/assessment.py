@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from seamline.api.deps import requires_key
 from seamline.api.openapi import errors
-from seamline.assessment.bottlenecks import Break, PathLatency
+from seamline.assessment.bottlenecks import Break, JourneyStep, PathLatency
 from seamline.assessment.effectiveness import EffectivenessRow
 from seamline.assessment.export import csv_text
 from seamline.assessment.inventory import InventoryRow
@@ -104,13 +104,15 @@ async def effectiveness(
 class BottlenecksOut(BaseModel):
     breaks: list[Break]
     paths: list[PathLatency]
+    steps: list[JourneyStep]  # journeys' steps, slowest first (whole picture or a period only)
 
 
 @router.get("/bottlenecks", response_model=BottlenecksOut, responses=ERRORS)
 async def bottlenecks(_key: Analyst, reports: Reports, scope: Scoped) -> BottlenecksOut:
-    """Breaks, worst first, and latency (p50/p95, seconds) per path."""
+    """Breaks, worst first, latency (p50/p95, seconds) per path, and journey steps' times (p50/p95, seconds from
+    the step becoming current to its completion) with the instances waiting or stopped at each, slowest first."""
     found = await run_in_threadpool(reports.bottlenecks, scope)
-    return BottlenecksOut(breaks=list(found.breaks), paths=list(found.paths))
+    return BottlenecksOut(breaks=list(found.breaks), paths=list(found.paths), steps=list(found.steps))
 
 
 @router.get("/redundancy", response_model=list[Redundancy], responses=errors(401, 403))

@@ -1,12 +1,12 @@
 """Bottlenecks and breaks: for every path of the flow map, latency trigger→send→delivery (p50/p95), failures,
-bounces, dead letters, held messages and late deliveries; and queues that grow. Ranked by how many messages each
-break touched, so the worst is first. Pure."""
+bounces, dead letters, held messages and late deliveries; queues that grow; and journeys' slowest steps and the
+steps where people stop. Ranked by how many messages (or journeys) each break touched, so the worst is first. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from seamline.assessment.scope import STAGES
 
@@ -17,6 +17,7 @@ HELD = "held"
 LATE = "late deliveries"
 CONTACTS = "contacts after"
 QUEUE = "growing queue"
+STOPS = "journeys stop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,73 @@ class Break:
 
     def as_record(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class StepTiming(Protocol):
+    """What the journeys domain reports of one step (`seamline.journeys.steptimes.StepTime`)."""
+
+    @property
+    def journey(self) -> str: ...
+    @property
+    def journey_name(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def step_name(self) -> str: ...
+    @property
+    def completed(self) -> int: ...
+    @property
+    def p50_seconds(self) -> float | None: ...
+    @property
+    def p95_seconds(self) -> float | None: ...
+    @property
+    def waiting(self) -> int: ...
+    @property
+    def stalled(self) -> int: ...
+    @property
+    def abandoned(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyStep:
+    """One journey step: how long it takes (current → completed, p50/p95) and who waits or stopped there."""
+
+    journey: str
+    step: str
+    completed: int
+    p50_seconds: float | None
+    p95_seconds: float | None
+    waiting: int
+    stalled: int
+    abandoned: int
+
+    @property
+    def reached(self) -> int:
+        return self.completed + self.waiting + self.stalled + self.abandoned
+
+    def as_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def journey_steps(timings: Sequence[StepTiming]) -> list[JourneyStep]:
+    """The steps, slowest (p95) first; steps nobody completed yet last."""
+    steps = [
+        JourneyStep(f"{t.journey_name} ({t.journey})", f"{t.step_name} ({t.step})", t.completed, t.p50_seconds,
+                    t.p95_seconds, t.waiting, t.stalled, t.abandoned)
+        for t in timings
+    ]  # fmt: skip
+    return sorted(steps, key=lambda s: (s.p95_seconds is None, -(s.p95_seconds or 0.0), s.journey, s.step))
+
+
+def _stop(s: JourneyStep) -> Break:
+    quiet = s.stalled + s.abandoned
+    parts = [f"{n} {word}" for n, word in ((s.stalled, "stalled"), (s.abandoned, "abandoned")) if n]
+    sentence = (
+        f"{quiet} of {s.reached} journeys that reached {s.step} in {s.journey} stopped there "
+        f"({', '.join(parts)}; {_share(quiet, s.reached)}); completing it takes p50 {_hours(s.p50_seconds)}, "
+        f"p95 {_hours(s.p95_seconds)}."
+    )
+    return Break(STOPS, f"{s.journey} → {s.step}", quiet, round(quiet / s.reached, 4) if s.reached else None, sentence)
 
 
 def _round(value: Any) -> float | None:
@@ -130,10 +198,15 @@ def _path_breaks(p: PathLatency, late_hours: float, contact_days: int) -> list[B
 
 
 def breaks(
-    latencies: Sequence[PathLatency], queues: Sequence[Mapping[str, Any]], late_hours: float, contact_days: int = 7
+    latencies: Sequence[PathLatency],
+    queues: Sequence[Mapping[str, Any]],
+    late_hours: float,
+    contact_days: int = 7,
+    steps: Sequence[JourneyStep] = (),
 ) -> list[Break]:
-    """Every break found, worst (most messages touched) first."""
+    """Every break found, worst (most messages or journeys touched) first."""
     found: list[Break] = [b for p in latencies for b in _path_breaks(p, late_hours, contact_days)]
+    found.extend(_stop(s) for s in steps if s.stalled + s.abandoned)
     for q in queues:
         last, before = int(q["last_day"]), int(q["day_before"])
         if last > before:

@@ -9,7 +9,7 @@ from typing import Any
 from seamline.assessment.scope import Scope
 from seamline.assessment.service import Assessment
 
-REPORTS = ("inventory", "flow", "effectiveness", "bottlenecks", "redundancy")
+REPORTS = ("inventory", "flow", "effectiveness", "bottlenecks", "journey_steps", "redundancy")
 
 
 def report_records(reports: Assessment, report: str, scope: Scope) -> list[dict[str, Any]]:
@@ -22,6 +22,8 @@ def report_records(reports: Assessment, report: str, scope: Scope) -> list[dict[
         return [r.as_record() for r in reports.effectiveness(scope)]
     if report == "bottlenecks":
         return [b.as_record() for b in reports.bottlenecks(scope).breaks]
+    if report == "journey_steps":
+        return [s.as_record() for s in reports.bottlenecks(scope).steps]
     if report == "redundancy":
         return [r.as_record() for r in reports.redundancy()]
     raise ValueError(f"{report!r} is not a report")  # the edges check before

@@ -73,7 +73,8 @@ class Marks:
     event: int = 0
     trait: int = 0
     read_at: float = 0.0  # epoch seconds of the last read (communications updated since are read again)
-    built_at: float = 0.0  # monotonic time of the last whole build
+    built_at: float = -1e18  # monotonic time of the last whole build (never: the first read builds, however
+    # long the machine has been up — monotonic time starts at boot, and a day-long rebuild period would skip it)
     goals: tuple[str, ...] = ()
 
 

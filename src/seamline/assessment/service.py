@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -44,12 +45,16 @@ def declarations(catalog: Catalog) -> dict[str, Declaration]:
 class Bottlenecks:
     breaks: tuple[bottlenecks.Break, ...]
     paths: tuple[bottlenecks.PathLatency, ...]
+    steps: tuple[bottlenecks.JourneyStep, ...] = ()  # journeys' steps, slowest first
 
 
 # Where collection points outside trait provenance come from: a function of a read session returning rows of
 # (journey, step, field, asked, already_held, disagreed) — `seamline.journeys.service.collection_counts`, wired
 # in by the app when journeys exist.
 CollectionCounts = Callable[[Session], Sequence[Any]]
+# How long journey steps take and where people stop, completions in a period (since, until): a function of a read
+# session — `seamline.journeys.steptimes.step_times`, wired in by the app as the collection counts are.
+StepTimes = Callable[[Session, datetime | None, datetime | None], Sequence[bottlenecks.StepTiming]]
 
 
 def collection_points(rows: Sequence[Any]) -> list[redundancy.CollectionPoint]:
@@ -74,6 +79,7 @@ class Assessment:
     catalog: Catalog
     config: AssessmentConfig = field(default_factory=AssessmentConfig)
     collection_counts: CollectionCounts | None = None
+    step_times: StepTimes | None = None
     replica: Replica = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,7 +131,7 @@ class Assessment:
             return queries.channel_days(con, scope or Scope(), segment)
 
     def bottlenecks(self, scope: Scope | None = None) -> Bottlenecks:
-        """Latency and breaks per path, and growing queues: the worst break first."""
+        """Latency and breaks per path, growing queues, and journeys' slow steps and stops: the worst break first."""
         scope = scope or Scope()
         declared = declarations(self.catalog)
         late = self.config.late_delivery_hours * 3600.0
@@ -133,9 +139,16 @@ class Assessment:
             latency = queries.latencies(con, scope, late, self.config.contacts_after_days * 86_400.0)
             dead = queries.dead_letters(con, scope)
             waiting = queries.queues(con, time.time())
+        steps: list[bottlenecks.JourneyStep] = []
+        if self.step_times is not None and not (scope.product or scope.type or scope.focus):
+            # Journeys have no product, type or flow-map node: they are part of the whole picture or a period's.
+            with self._open() as session:
+                steps = bottlenecks.journey_steps(self.step_times(session, scope.since, scope.until))
         paths = bottlenecks.paths(latency, dead)
-        found = bottlenecks.breaks(paths, waiting, self.config.late_delivery_hours, self.config.contacts_after_days)
-        return Bottlenecks(tuple(found), tuple(paths))
+        found = bottlenecks.breaks(
+            paths, waiting, self.config.late_delivery_hours, self.config.contacts_after_days, steps
+        )
+        return Bottlenecks(tuple(found), tuple(paths), tuple(steps))
 
     def redundancy(self, points: Sequence[redundancy.CollectionPoint] = ()) -> list[redundancy.Redundancy]:
         """Every place collecting a field already held elsewhere, most effort wasted first; `points` adds places

@@ -34,16 +34,19 @@ def assess(
     from seamline.communications.templates import Catalog
     from seamline.console.charts import sankey, sankey_svg
     from seamline.journeys.service import collection_counts
+    from seamline.journeys.steptimes import step_times
 
     settings = load_settings()
     engine = engine_for(settings)
     try:
-        reports = Assessment(engine, Catalog(settings.email.templates_dir), settings.assessment, collection_counts)
+        reports = Assessment(
+            engine, Catalog(settings.email.templates_dir), settings.assessment, collection_counts, step_times
+        )
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for report in REPORTS:
             records = report_records(reports, report, scope)
-            name = "flow-map-edges" if report == "flow" else report
+            name = "flow-map-edges" if report == "flow" else report.replace("_", "-")
             (out / f"{name}.csv").write_text(csv_text(records), encoding="utf-8")
             (out / f"{name}.json").write_bytes(orjson.dumps(records, option=orjson.OPT_INDENT_2))
             written.append(f"{name}: {len(records)} rows")

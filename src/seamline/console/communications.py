@@ -138,7 +138,20 @@ async def bottlenecks_page(request: Request, user: Assessor, reports: Reports, s
         title="Slowest paths: hours to send and to deliver (p95)",
         horizontal=True,
     )
-    return _page(request, "communications_bottlenecks.html", user, "bottlenecks", scope, found=found, figure=figure)
+    slowest = [s for s in found.steps if s.p95_seconds is not None][:15]
+    steps_figure = charts.bars(
+        [f"{s.journey} → {s.step}" for s in slowest],
+        {
+            "p50 (h)": [(s.p50_seconds or 0) / 3600 for s in slowest],
+            "p95 (h)": [(s.p95_seconds or 0) / 3600 for s in slowest],
+        },
+        title="Slowest journey steps: hours from the step becoming current to its completion",
+        horizontal=True,
+    )
+    return _page(
+        request, "communications_bottlenecks.html", user, "bottlenecks", scope,
+        found=found, figure=figure, steps_figure=steps_figure,
+    )  # fmt: skip
 
 
 @router.get("/communications/redundancy", include_in_schema=False)

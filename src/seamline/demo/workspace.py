@@ -22,6 +22,7 @@ from seamline.demo.decisions import decision_traffic
 from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.feedback import survey_demo_customers
 from seamline.demo.funnel import funnel_traffic
+from seamline.demo.journey_history import journey_history
 from seamline.demo.journeys import load_demo_journeys, start_demo_journeys
 from seamline.demo.messages import queue_demo_messages
 from seamline.demo.moments import install_rules, moments_traffic
@@ -93,6 +94,7 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
     traffic = [
         *channel_traffic(people, now), *moments_traffic(people, now), *decision_traffic(people, now),
         *funnel_traffic(people, now),  # a mortgage application funnel (console: Reports → Funnels)
+        *journey_history(people, now),  # weeks of journeys, some stopped (console: Communications → Bottlenecks)
     ]  # fmt: skip
     return DemoWorkspace(keys, logins, bridge_key, people, rows, traffic)
 

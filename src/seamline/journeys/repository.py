@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from seamline.core.db import table_of
+from seamline.core.db import UtcDateTime, table_of
 from seamline.journeys.models import JourneyDefinitionRow, JourneyEntry, JourneyInstance, JourneyToken
 
 
@@ -210,3 +210,31 @@ def applied_events(session: Session, event_ids: Sequence[int]) -> set[int]:
         return set()
     query = select(JourneyEntry.event_id).where(JourneyEntry.event_id.in_(event_ids)).distinct()
     return {int(e) for e in session.scalars(query)}
+
+
+def step_completions(
+    session: Session, since: datetime | None, until: datetime | None
+) -> Iterator[tuple[str, str, datetime, datetime]]:
+    """(journey, step, completed at, since when it was current) for every step completed in the period: a step
+    was current from the instance's previous completion, or from its start for the first."""
+    previous = func.lag(JourneyEntry.at).over(
+        partition_by=JourneyEntry.instance_id, order_by=(JourneyEntry.at, JourneyEntry.id)
+    )
+    inner = (
+        select(
+            JourneyEntry.journey,
+            JourneyEntry.step,
+            JourneyEntry.at,
+            func.coalesce(previous, JourneyInstance.started_at).label("current_since"),
+        )
+        .join(JourneyInstance, JourneyInstance.id == JourneyEntry.instance_id)
+        .where(JourneyEntry.kind == "step")
+        .subquery()
+    )
+    query = select(inner.c.journey, inner.c.step, inner.c.at, type_coerce(inner.c.current_since, UtcDateTime()))
+    if since is not None:
+        query = query.where(inner.c.at >= since)
+    if until is not None:
+        query = query.where(inner.c.at < until)
+    for journey, step, at, current_since in session.execute(query.execution_options(yield_per=10_000)):
+        yield str(journey), str(step), at, current_since
