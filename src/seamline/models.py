@@ -26,4 +26,4 @@ def import_all_models() -> None:
     import seamline.sources.models
     import seamline.tasks.models
     import seamline.triggers.models
-    import seamline.users.models  # noqa: F401  # imported for the tables it registers  # noqa: F401
+    import seamline.users.models  # noqa: F401  # imported for the tables it registers
