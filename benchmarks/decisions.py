@@ -3,8 +3,11 @@
 Prints figures; asserts nothing.
 1. Pure arbitration over a person already in memory (eligibility, applicability, suitability, Thompson sampling,
    ranking of 200 actions): decisions/s in one process.
-2. The service, as the API calls it: gather the person from the database (traits, holdings, purchases, consent,
-   the communications log, the model's tallies), then arbitrate; one read transaction each: decisions/s.
+2. The service from the database (traits, holdings, purchases, consent, the communications log, the model's
+   tallies), then arbitration: `decide()` in a unit of work per decision (the console's and the CLI's way), on a
+   read snapshot of a held connection (the API's way), and `decide_many()` over batches of stored people (set
+   queries, then arbitration): decisions/s and per CPU second, over --people stored customers (traits, a holding,
+   consent choices each).
 3. The API: with --profiles stored, `seamline serve --no-worker` answers `POST /v1/decisions` for the target
    person at steady rates (open loop from a separate process, latency from each request's scheduled time; every
    answer audited).
@@ -12,6 +15,7 @@ Prints figures; asserts nothing.
 The stored profiles are written straight into the tables (an email and a consent choice each), as consent.py does.
 
     python benchmarks/decisions.py [--seconds 5] [--profiles 1000000] [--rates 500,1000] [--database-url URL]
+        [--people 5000] [--batch 500] [--no-http]
 
 Goals (issue 16): in-process >= 20,000 decisions/s; POST /v1/decisions p99 < 10 ms at 1,000 requests/s with 1M
 profiles and 200 actions.
@@ -35,24 +39,30 @@ from typing import Any
 
 import numpy as np
 import orjson
+from sqlalchemy import insert
 
 from seamline.access.service import create_api_key
 from seamline.cases.config import CasesConfig
 from seamline.consent.config import ConsentConfig
-from seamline.core.db import create_db_engine, unit_of_work
+from seamline.consent.models import ConsentChoice
+from seamline.core.db import create_db_engine, table_of, unit_of_work
+from seamline.core.held import HeldReader
 from seamline.decisions.arbitration import Person, Situation, arbitrate
 from seamline.decisions.catalog import Catalog
 from seamline.decisions.conditions import Facts
 from seamline.decisions.config import DecisionsConfig
 from seamline.decisions.contact import zone_of
+from seamline.decisions.many import decide_many
 from seamline.decisions.plan import Model, plan_of
 from seamline.decisions.propensity import Tally
 from seamline.decisions.service import Setup, decide
+from seamline.identity.models import Profile
+from seamline.profiles.models import Holding, TraitValue
 from seamline.profiles.survivorship import SurvivorshipConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from consent import fill, seed
-from loadgen import load, percentile, serving
+from loadgen import cpu_seconds, load, percentile, serving
 
 PRODUCTS = ["credit_card", "mortgage", "savings_account", "personal_loan", "travel_insurance", "checking_account"]
 CHANNELS = ["email", "web", "in_app", "call_center", "sms"]
@@ -89,7 +99,8 @@ def pure_runs(catalog: Catalog, config: DecisionsConfig, seconds: float) -> None
     traits = {"age": 41, "segment": "mass", "phone": "+447700900123"}
     facts = Facts(traits, frozenset({"checking_account"}), [], 0, consents, now, "web",
                   {p: config.names_of(p) for p in PRODUCTS})  # fmt: skip
-    person = Person(facts, zone_of(traits, "timezone", "phone", "UTC"), segment="mass")
+    zone = zone_of(traits, "timezone", "phone", "UTC")
+    person = Person(facts, lambda: zone, segment="mass")
     # The service keeps each segment's model as arrays for a second; built once here as it would be.
     model = Model.of(plan_of(catalog), {a.name: Tally(100, 7, 20, 2) for a in catalog.actions})
     rng = np.random.default_rng(1)
@@ -112,20 +123,83 @@ def pure_runs(catalog: Catalog, config: DecisionsConfig, seconds: float) -> None
         )
 
 
-def service_runs(engine: Any, setup: Setup, profile_id: int, seconds: float) -> None:
+def store_people(database_url: str, count: int, rng: random.Random) -> list[int]:
+    """`count` customers written straight into the tables: age, segment and phone traits, one open holding and a
+    marketing consent choice each (the decision reads all of them)."""
+    engine = create_db_engine(database_url, sqlite_synchronous="OFF")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    ids: list[int] = []
+    for start in range(0, count, 10_000):
+        with engine.begin() as conn:
+            made = (
+                conn.execute(
+                    insert(table_of(Profile)).returning(table_of(Profile).c.id),
+                    [{"created_at": at, "updated_at": at, "merge_count": 0} for _ in range(min(10_000, count - start))],
+                )
+                .scalars()
+                .all()
+            )
+            traits, holdings, choices = [], [], []
+            for pid in made:
+                values = {"age": rng.randint(16, 90), "segment": rng.choice(["mass", "affluent", "student"]),
+                          "phone": f"+4477009{pid % 100000:05d}"}  # fmt: skip
+                for name, value in values.items():
+                    encoded = orjson.dumps(value).decode()
+                    traits.append({"profile_id": pid, "name": name, "value_json": encoded, "value_hash": encoded[:32],
+                                   "source_id": 1, "first_event_id": 0, "last_event_id": 0, "first_seen_at": at,
+                                   "last_seen_at": at, "times_seen": 1})  # fmt: skip
+                holdings.append({"profile_id": pid, "source_id": 1, "type": rng.choice(PRODUCTS),
+                                 "external_id": f"H-{pid}", "status": "open", "attributes": {}, "first_event_id": 0,
+                                 "last_event_id": 0, "updated_at": at})  # fmt: skip
+                choices.append({"profile_id": pid, "origin_profile_id": pid, "kind": "consent",
+                                "purpose": "marketing", "channel": None, "value": "granted", "actor": "bench",
+                                "surface": "api", "evidence": {}, "recorded_at": at, "effective_at": at})  # fmt: skip
+            conn.execute(insert(table_of(TraitValue)), traits)
+            conn.execute(insert(table_of(Holding)), holdings)
+            conn.execute(insert(table_of(ConsentChoice)), choices)
+            ids += [int(pid) for pid in made]
+    engine.dispose()
+    return ids
+
+
+def _report(what: str, done: int, elapsed: float, cpu_used: float, latencies: list[float] | None = None) -> None:
+    timing = f" (p50 {percentile(latencies, 50):.2f} ms, p99 {percentile(latencies, 99):.2f} ms)" if latencies else ""
+    # Per CPU second too: on a shared machine the wall-clock rate measures the other tenants as much as the code.
+    print(f"{what}: {done / elapsed:,.0f} decisions/s ({done / cpu_used:,.0f} per CPU second){timing}; load {load()}")
+
+
+def service_runs(engine: Any, setup: Setup, people: list[int], seconds: float, batch: int) -> None:
+    situation = Situation("web")
     latencies: list[float] = []
     started, cpu = time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         t0 = time.perf_counter()
         with unit_of_work(engine, write=False) as session:
-            decide(session, profile_id, Situation("web"), setup)
+            decide(session, people[len(latencies) % len(people)], situation, setup)
         latencies.append((time.perf_counter() - t0) * 1000)
-    elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
-    print(
-        f"service decide() from the database: {len(latencies) / elapsed:,.0f} decisions/s "
-        f"({len(latencies) / cpu_used:,.0f} per CPU second) "
-        f"(p50 {percentile(latencies, 50):.2f} ms, p99 {percentile(latencies, 99):.2f} ms)"
-    )
+    _report("decide() in a unit of work each", len(latencies), time.perf_counter() - started,
+            time.process_time() - cpu, latencies)  # fmt: skip
+
+    held = HeldReader(engine)
+    latencies = []
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < seconds:
+        t0 = time.perf_counter()
+        with held.snapshot() as reads:
+            decide(reads, people[len(latencies) % len(people)], situation, setup, engine=engine)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    held.close()
+    _report("decide() on a held connection's snapshot (the API's way)", len(latencies),
+            time.perf_counter() - started, time.process_time() - cpu, latencies)  # fmt: skip
+
+    done, turn = 0, 0
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < seconds:
+        chunk = [people[(turn * batch + n) % len(people)] for n in range(batch)]
+        with unit_of_work(engine, write=False) as session:
+            done += len(decide_many(session, chunk, situation, setup))
+        turn += 1
+    _report(f"decide_many() in batches of {batch}", done, time.perf_counter() - started, time.process_time() - cpu)
 
 
 def _post_loop(base: str, body: bytes, headers: dict[str, str], rate: float, seconds: float, conns: int) -> dict:  # type: ignore[type-arg]
@@ -179,16 +253,18 @@ def http_runs(database_url: str, workdir: Path, profile_id: int, args: argparse.
         _view, api_key = create_api_key(session, "bench", ["decisions"])
     engine.dispose()
     body = orjson.dumps({"person": "email:target@example.com", "context": {"channel": "web"}})
-    with serving(database_url, workdir, api_key, read_audit_fsync=False) as (pool, _server, base, headers):
+    with serving(database_url, workdir, api_key, read_audit_fsync=False) as (pool, server, base, headers):
         headers = {**headers, "Content-Type": "application/json"}
         pool.apply(_post_loop, (base, body, headers, 100, 3.0, 8))  # warm up
         for rate in (int(r) for r in args.rates.split(",")):
+            cpu = cpu_seconds(server.pid)
             run = pool.apply(_post_loop, (base, body, headers, rate, args.http_seconds, args.connections))
+            per_answer = (cpu_seconds(server.pid) - cpu) / max(run["ok"], 1) * 1e6
             print(
                 f"POST /v1/decisions, {args.profiles:,} profiles, {len(os.listdir(args.catalog))} actions, steady "
                 f"{rate}/s: p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f}"
                 f" ms ({run['ok']:,} ok, {run['errors']} errors, achieved {run['ok'] / run['seconds']:,.0f}/s; "
-                f"load {load()})"
+                f"server CPU {per_answer:,.0f} µs per answer; load {load()})"
             )
 
 
@@ -202,6 +278,8 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP runs (and storing --profiles)")
+    parser.add_argument("--people", type=int, default=5000, help="customers stored for the in-process runs")
+    parser.add_argument("--batch", type=int, default=500, help="people per decide_many() call")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="seamline-decisions-bench-"))
@@ -216,7 +294,9 @@ def main() -> None:
     profile_id = seed(database_url, ConsentConfig(), 10, random.Random(5))
     engine = create_db_engine(database_url)
     print(f"database: {engine.dialect.name}")
-    service_runs(engine, setup, profile_id, args.seconds)
+    people = store_people(database_url, args.people, random.Random(7))
+    print(f"stored {len(people):,} customers with traits, a holding and consent for the in-process runs")
+    service_runs(engine, setup, people, args.seconds, args.batch)
     engine.dispose()
     if not args.no_http:
         os.environ["SEAMLINE_DECISIONS__CATALOG_DIR"] = str(args.catalog)  # the server loads the same catalog

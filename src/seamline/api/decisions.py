@@ -3,24 +3,27 @@ stopped each), the outcomes that teach the propensity model, and the model's sta
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from seamline.api.deps import Ctx
+from seamline.api.deps import Ctx, ProfilesContext
 from seamline.api.deps import requires_key as _requires_key
 from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
+from seamline.core.prepared import Reads
 from seamline.core.principal import Principal
 from seamline.core.responses import JSONResponse
 from seamline.decisions.arbitration import Situation
 from seamline.decisions.service import OutcomeInput, Setup, decide, model_state, record_outcomes
 from seamline.destinations.audiences import export_audience
-from seamline.identity.service import find_profile
+from seamline.identity.service import find_profile, parse_identifier, profile_holding
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Decider = Annotated[Principal, Depends(_requires_key("decisions"))]
@@ -84,6 +87,16 @@ def _find(session: Any, text: str, ctx: Any, field: str) -> int:
         raise NotFound(f"no profile holds {text}") from None
 
 
+@contextmanager
+def _reads(ctx: ProfilesContext, setup: Setup) -> Iterator[Reads]:
+    if setup.catalog.reads_journeys:  # open journeys are read through the journeys' service, on a session
+        with unit_of_work(ctx.engine, write=False) as session:
+            yield session
+    else:
+        with ctx.reads.snapshot() as snapshot:
+            yield snapshot
+
+
 @router.post(
     "/decisions",
     responses=errors(400, 401, 403, 404, 410),
@@ -92,11 +105,15 @@ def _find(session: Any, text: str, ctx: Any, field: str) -> int:
 )
 async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: Decisions) -> JSONResponse:
     situation = Situation(body.context.channel, body.context.placement, body.context.journey, body.context.case)
-    # A read: no write transaction (on SQLite it would queue behind every writer); the audit entry goes by group
-    # commit and is committed before the answer leaves.
-    with unit_of_work(ctx.engine, write=False) as session:
-        profile_id = _find(session, body.person, ctx, "person")
-        decided = decide(session, profile_id, situation, setup, limit=body.limit)
+    try:
+        ident = parse_identifier(body.person, ctx.identity)
+    except ValueError as exc:
+        raise InvalidInput([FieldError("person", "invalid", str(exc))], "the person is not valid") from None
+    # A read: no write transaction (on SQLite it would queue behind every writer), on the connection the process
+    # keeps for hot reads, as the profile lookup's; the audit entry goes by group commit and is committed before
+    # the answer leaves.
+    with _reads(ctx, setup) as reads:
+        decided = decide(reads, profile_holding(reads, ident), situation, setup, engine=ctx.engine, limit=body.limit)
     await record_async(ctx.audit, principal, "read", "profile", decided.profile_id, {"decision": body.context.channel})
     d = decided.decision
     # Rendered straight to JSON in the shape of DecisionOut (the documented model): validating ~200 not-chosen

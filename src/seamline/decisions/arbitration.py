@@ -49,10 +49,16 @@ class Person:
     """The facts the conditions read, and what the contact policy needs besides."""
 
     facts: Facts
-    zone: ZoneInfo
+    # The person's time zone, worked out when first asked (quiet hours, the answer): from a phone number it costs
+    # phonenumbers' parse and number type, more than the rest of a decision's Python.
+    locate: Callable[[], ZoneInfo]
     contacts: Sequence[Contact] = ()
     last_shown: Mapping[str, datetime] = field(default_factory=dict)  # action → last time it was shown or taken
     segment: str = "all"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.locate()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +133,7 @@ class _Policy:
         if situation.channel in OUTBOUND:
             for rank, klass in enumerate(PRIORITIES):
                 verdict = budget_verdict(klass, person.contacts, config.caps, config.service_caps, facts.now)
-                if verdict is None:
+                if verdict is None and config.quiet_start is not None and config.quiet_end is not None:
                     verdict = quiet_verdict(klass, facts.now, person.zone, config.quiet_start, config.quiet_end)
                 self.classes[rank] = verdict
         self.cooling: dict[int, datetime] = {}

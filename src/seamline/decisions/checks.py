@@ -52,6 +52,16 @@ def _bought(
     return repository.purchases_of(session, members, now - timedelta(days=config.purchase_window_days))
 
 
+# Where a session keeps the messages its checks let through: every later check in the same session counts them.
+_ADMITTED = "seamline.decisions.admitted"
+
+
+def _admitted(session: Session) -> dict[int, list[Contact]]:
+    """The messages earlier checks in this session let through, by person (their active profile)."""
+    found: dict[int, list[Contact]] = session.info.setdefault(_ADMITTED, {})
+    return found
+
+
 def send_verdicts(
     session: Session,
     requests: Sequence[SendRequest],
@@ -60,17 +70,21 @@ def send_verdicts(
     *,
     now: datetime | None = None,
 ) -> dict[str, Verdict | None]:
-    """For each message, None (it may go now) or the verdict that stops or holds it. Messages in the same call
-    count against the budget of those after them, in order, as if sent one by one."""
+    """For each message, None (it may go now) or the verdict that stops or holds it. Messages count against the
+    budget of those after them, in order, as if sent one by one: within the call, and across every call in the
+    same session (a dispatcher checks all the kinds of one round in one session, so an email and an SMS to the same
+    person share one budget before either is in the log)."""
     now = now or utcnow()
     out: dict[str, Verdict | None] = {}
     # Every person's profiles, contacts and time-zone traits in one read each for the whole batch: a dispatcher
     # asks for 200 messages at once, and on PostgreSQL the round trips cost more than the rules.
     asked = [r for r in requests if class_of(r.priority, r.type, r.purpose) != CRITICAL]
     roots = roots_of(session, [r.profile_id for r in asked])
-    by_root = members_by_root(session, sorted(set(roots.values())))
-    people = {p: by_root[roots.get(p, p)] for p in {r.profile_id for r in asked}}
+    people = members_by_root(session, sorted(set(roots.values())))
     contacts_by = contacts_of_people(session, people, config, now)
+    admitted = _admitted(session)
+    for root, contacts in contacts_by.items():
+        contacts.extend(admitted.get(root, ()))
     zone_traits = {config.timezone_trait, config.phone_trait}
     traits_by = traits_of_people(session, people, zone_traits, survivorship) if asked else {}
     for request in requests:
@@ -78,7 +92,9 @@ def send_verdicts(
         if klass == CRITICAL:
             out[request.key] = None
             continue
-        members, contacts = people[request.profile_id], contacts_by[request.profile_id]
+        # By person, not by profile id: two messages to two merged profiles of one person share the budget too.
+        root = roots.get(request.profile_id, request.profile_id)
+        members, contacts = people[root], contacts_by[root]
         verdict = None
         if klass == MARKETING and request.product:
             verdict = product_suppression(
@@ -88,11 +104,12 @@ def send_verdicts(
         if verdict is None:
             verdict = budget_verdict(klass, contacts, config.caps, config.service_caps, now)
         if verdict is None:
-            traits = traits_by[request.profile_id]
+            traits = traits_by[root]
             zone = zone_of(traits, config.timezone_trait, config.phone_trait, config.default_timezone)
             verdict = quiet_verdict(klass, now, zone, config.quiet_start, config.quiet_end)
         if verdict is None:
             contacts.append(Contact(now, klass))
+            admitted.setdefault(root, []).append(Contact(now, klass))
         out[request.key] = verdict
     return out
 

@@ -6,8 +6,9 @@ fraction of it. Rarely changing lookups (source names, each segment's propensity
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from seamline.decisions import repository
 from seamline.decisions.arbitration import OUTBOUND, Person
 from seamline.decisions.catalog import Catalog
 from seamline.decisions.conditions import Facts
+from seamline.decisions.config import DecisionsConfig
 from seamline.decisions.contact import Contact, class_of, zone_of
 from seamline.decisions.plan import Model, plan_of
 from seamline.decisions.propensity import Tally
@@ -68,39 +70,51 @@ def engine_of(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
-def model_of(session: Session, catalog: Catalog, segment: str, kept: Kept) -> Model:
+def on_driver(reads: Reads) -> DriverTransaction:
+    """The driver connection of a session's transaction (asked once, not once per statement), or the snapshot."""
+    if isinstance(reads, DriverTransaction):
+        return reads
+    connection = reads.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection in the session's transaction
+    return DriverTransaction(connection.dialect, driver)
+
+
+def model_of(reads: Reads, engine: Engine, catalog: Catalog, segment: str, kept: Kept) -> Model:
     """A segment's propensity model as arrays over the catalog, kept for `kept.ttl` seconds."""
 
     def load() -> Model:
         tallies = {
-            t.action: Tally(t.shown, t.accepted, t.ignored, t.converted)
-            for t in repository.tallies(session, segment)
+            action: Tally(shown, accepted, ignored, converted)
+            for action, shown, accepted, ignored, converted in repository.segment_tallies(reads, segment)
         }  # fmt: skip
         return Model.of(plan_of(catalog), tallies)
 
-    model: Model = kept.get(engine_of(session), f"model:{id(catalog)}:{segment}", load)
+    model: Model = kept.get(engine, f"model:{id(catalog)}:{segment}", load)
     return model
 
 
 def person_facts(
-    session: Session,
+    reads: Reads,
+    engine: Engine,
     profile_id: int,
     channel: str,
     setup: Setup,
     now: datetime,
 ) -> tuple[int, Person]:
-    """Everything arbitration reads of a person (any of their merged profiles), for a channel; (root id, person)."""
+    """Everything arbitration reads of a person (any of their merged profiles), for a channel; (root id, person).
+    `reads` is a unit of work's session or a read snapshot (the API's held connection); a catalog that asks about
+    open journeys needs a session (they are read through the journeys' service)."""
     config, catalog = setup.config, setup.catalog
-    # Every read below runs on the session's own driver connection, in its transaction: asking the session for its
-    # connection once rather than once per statement.
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a live connection in the session's transaction
-    reads = DriverTransaction(connection.dialect, driver)
+    session = reads if isinstance(reads, Session) else None
+    if catalog.reads_journeys and session is None:
+        raise TypeError("a catalog with journey conditions decides on a session, not a read snapshot")
+    # Every read below runs on the driver connection, in the caller's transaction.
+    reads = on_driver(reads)
     root = int(active_header(reads, profile_id).id)
     members = members_of(reads, root)
     names = {*catalog.traits_read, config.timezone_trait, config.phone_trait, config.segment_trait}
-    sources = setup.kept.sources(engine_of(session))
+    sources = setup.kept.sources(engine)
     traits: dict[str, Any] = {}
     for member in members:  # the root is first: its values win over an absorbed profile's leftovers
         for trait in golden_traits(reads, member, sources, setup.survivorship):
@@ -115,29 +129,51 @@ def person_facts(
         for action, at in last.items():
             shown[action] = max(at, shown.get(action, at))
     open_cases = active_cases_count(reads, root) if catalog.reads_cases else 0
-    pairs = {(purpose, channel) for purpose in catalog.purposes}
-    pairs |= {(p, c or channel) for p, c in catalog.consents_asked()}
     journeys: dict[str, str | None] = {}
-    if catalog.reads_journeys:  # the most recently active instance of each journey speaks for it
+    if session is not None and catalog.reads_journeys:  # the most recently active instance speaks for its journey
         for instance in reversed(open_journeys(session, root)):
             journeys[instance.journey] = instance.current_step
     facts = Facts(
         traits, open_holding_names(reads, root, CLOSED_HOLDINGS), purchases, open_cases,
-        _consents(reads, root, pairs, setup, now), now, channel, setup.product_names, journeys,
+        consents_of(reads, root, consent_pairs(catalog, channel), setup, now), now, channel, setup.product_names,
+        journeys,
     )  # fmt: skip
-    segment = str(traits.get(config.segment_trait) or "all")[:64]
-    zone = zone_of(traits, config.timezone_trait, config.phone_trait, config.default_timezone)
-    contacts: list[Contact] = []
+    contacts: list[tuple[datetime, str | None, str, str | None]] = []
     if channel in OUTBOUND:  # the budget is about messages: a page or an agent's screen need not read the log
-        window = max([c.window_days for c in [*config.caps, *config.service_caps]] or [0.0])
-        contacts = [Contact(at, class_of(p, t, u)) for at, p, t, u in contacts_since_of(
-            reads, members, now - timedelta(days=window))]  # fmt: skip
-    return root, Person(facts, zone, contacts, shown, segment)
+        contacts = contacts_since_of(reads, members, budget_since(config, now))
+    return root, person_of(facts, contacts, shown, setup)
 
 
-def _consents(
+def consent_pairs(catalog: Catalog, channel: str) -> set[tuple[str, str]]:
+    """The (purpose, channel) pairs the catalog asks consent about in a channel."""
+    pairs = {(purpose, channel) for purpose in catalog.purposes}
+    return pairs | {(p, c or channel) for p, c in catalog.consents_asked()}
+
+
+def budget_since(config: DecisionsConfig, now: datetime) -> datetime:
+    """Since when the fatigue budget counts a person's messages: its longest window."""
+    return now - timedelta(days=max([c.window_days for c in [*config.caps, *config.service_caps]] or [0.0]))
+
+
+def person_of(
+    facts: Facts,
+    contacts: Sequence[tuple[datetime, str | None, str, str | None]],
+    shown: Mapping[str, datetime],
+    setup: Setup,
+) -> Person:
+    """A person as arbitration sees them, from their facts, their messages in the log and their last showings."""
+    config, traits = setup.config, facts.traits
+    segment = str(traits.get(config.segment_trait) or "all")[:64]
+    zone = config.timezone_trait, config.phone_trait, config.default_timezone
+    locate = functools.cache(lambda: zone_of(traits, *zone))
+    counted = [Contact(at, class_of(p, t, u)) for at, p, t, u in contacts]
+    return Person(facts, locate, counted, shown, segment)
+
+
+def consents_of(
     reads: Reads, root: int, pairs: set[tuple[str, str]], setup: Setup, now: datetime
 ) -> dict[tuple[str, str], bool]:
+    """The consent policy's answer to each (purpose, channel) pair, from one read of the person's choices."""
     consent = setup.consent
     # A purpose not configured is never allowed; a channel that is not a contact channel (an agent's screen, a
     # branch) asks about using the data for the purpose.

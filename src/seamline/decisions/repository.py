@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, select, text
+from sqlalchemy import String, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from seamline.decisions.models import ActionOutcome, ActionTally, Purchase
 _P = table_of(Purchase)
 _O = table_of(ActionOutcome)
 _T = table_of(ActionTally)
+_CHUNK = 900  # ids per IN list: under SQLite's limit of bound parameters
 
 
 def _insert(session: Session) -> Any:
@@ -63,6 +64,24 @@ def own_facts(reads: Reads, profile_id: int, since: datetime) -> tuple[list[tupl
     return purchases, shown
 
 
+def own_facts_of(
+    session: Session, profile_ids: Sequence[int], since: datetime
+) -> tuple[dict[int, list[tuple[str, datetime]]], dict[int, dict[str, datetime]]]:
+    """`own_facts` of many profiles in two set queries: (purchases since a time, last showings) by profile."""
+    purchases: dict[int, list[tuple[str, datetime]]] = {}
+    shown: dict[int, dict[str, datetime]] = {}
+    bought = select(_P.c.profile_id, _P.c.product, _P.c.purchased_at).where(_P.c.purchased_at >= since)
+    last = select(_O.c.profile_id, _O.c.action, func.max(_O.c.occurred_at)).group_by(_O.c.profile_id, _O.c.action)
+    ids = sorted(set(profile_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for profile_id, product, at in session.execute(bought.where(_P.c.profile_id.in_(chunk))):
+            purchases.setdefault(profile_id, []).append((product, at))
+        for profile_id, action, at in session.execute(last.where(_O.c.profile_id.in_(chunk))):
+            shown.setdefault(profile_id, {})[action] = at
+    return purchases, shown
+
+
 def seen_outcome_events(session: Session, event_ids: Sequence[int]) -> set[int]:
     if not event_ids:
         return set()
@@ -84,6 +103,18 @@ def bump_tallies(session: Session, counts: Mapping[tuple[str, str], Mapping[str,
             set_={k: getattr(_T.c, k) + v for k, v in values.items() if v} | {"updated_at": now},
         )
         session.execute(stmt)
+
+
+_SEGMENT_TALLIES = Prepared(
+    select(_T.c.action, _T.c.shown, _T.c.accepted, _T.c.ignored, _T.c.converted).where(
+        _T.c.segment == bindparam("segment")
+    )
+)
+
+
+def segment_tallies(reads: Reads, segment: str) -> list[tuple[str, int, int, int, int]]:
+    """(action, shown, accepted, ignored, converted) of every action with outcomes in a segment (a hot read)."""
+    return [tuple(row) for row in _SEGMENT_TALLIES.all(reads, segment=segment)]
 
 
 def tallies(session: Session, segment: str | None = None) -> list[ActionTally]:

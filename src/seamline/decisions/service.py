@@ -5,13 +5,15 @@ Services only flush; the caller's unit of work commits."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from seamline.cases.config import CasesConfig
@@ -19,12 +21,13 @@ from seamline.communications.contacts import contacts_by_profile, contacts_since
 from seamline.consent.config import ConsentConfig
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
+from seamline.core.prepared import Reads
 from seamline.decisions import repository
 from seamline.decisions.arbitration import Decision, Situation, arbitrate, default_rng
 from seamline.decisions.catalog import Catalog
 from seamline.decisions.config import DecisionsConfig
 from seamline.decisions.contact import Contact, class_of
-from seamline.decisions.person import CLOSED_HOLDINGS, Kept, model_of, person_facts
+from seamline.decisions.person import CLOSED_HOLDINGS, Kept, engine_of, model_of, person_facts
 from seamline.decisions.propensity import ACCEPTED, CONVERTED, IGNORED, OUTCOMES, SHOWN, Tally
 from seamline.identity.service import active_header, profile_members
 from seamline.profiles.service import golden_values, open_holding_names
@@ -125,31 +128,46 @@ def held_products(session: Session, root: int) -> frozenset[str]:
 class Decided:
     profile_id: int
     segment: str
-    timezone: str
     decision: Decision
+    locate: Callable[[], ZoneInfo]  # the person's time zone, worked out when asked
+
+    @property
+    def timezone(self) -> str:
+        return self.locate().key
+
+
+def check_channel(situation: Situation, setup: Setup) -> None:
+    """InvalidInput naming `context.channel` when no action or consent channel is called that."""
+    if situation.channel not in setup.channels:
+        choices = ", ".join(sorted(setup.channels))
+        raise InvalidInput([FieldError("context.channel", "invalid", f"use one of: {choices}")], "unknown channel")
 
 
 def decide(
-    session: Session,
+    reads: Reads,
     profile_id: int,
     situation: Situation,
     setup: Setup,
     *,
+    engine: Engine | None = None,
     limit: int | None = None,
     rng: np.random.Generator | None = None,
     now: datetime | None = None,
 ) -> Decided:
-    """The next best actions for a person in a context, and why every other action was not chosen."""
-    if situation.channel not in setup.channels:
-        choices = ", ".join(sorted(setup.channels))
-        raise InvalidInput([FieldError("context.channel", "invalid", f"use one of: {choices}")], "unknown channel")
+    """The next best actions for a person in a context, and why every other action was not chosen. `reads` is a
+    unit of work's session or a read snapshot (then `engine` names the database it reads, for what is kept)."""
+    check_channel(situation, setup)
     now = now or utcnow()
-    root, person = person_facts(session, profile_id, situation.channel, setup, now)
-    model = model_of(session, setup.catalog, person.segment, setup.kept)
+    if engine is None:
+        if not isinstance(reads, Session):
+            raise TypeError("a decision on a read snapshot names its engine")
+        engine = engine_of(reads)
+    root, person = person_facts(reads, engine, profile_id, situation.channel, setup, now)
+    model = model_of(reads, engine, setup.catalog, person.segment, setup.kept)
     decision = arbitrate(
         setup.catalog, person, situation, model, setup.config, rng or default_rng(), limit or setup.config.max_actions
     )
-    return Decided(root, person.segment, person.zone.key, decision)
+    return Decided(root, person.segment, decision, person.locate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -343,6 +343,18 @@ def erase(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
     return counts
 
 
+def profiles_with_traits(session: Session, names: Sequence[str], after: int, limit: int) -> list[int]:
+    """The first `limit` profiles after `after` (by id) holding any of these traits: a keyset page of a segment."""
+    query = (
+        select(TraitValue.profile_id)
+        .where(TraitValue.name.in_(list(names)), TraitValue.profile_id > after)
+        .group_by(TraitValue.profile_id)
+        .order_by(TraitValue.profile_id)
+        .limit(limit)
+    )
+    return [int(p) for p in session.execute(query).scalars()]
+
+
 def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequence[int] | None) -> list[Any]:
     """profile_id, name, value_json, source_id, first/last_seen_at, times_seen, last_event_id, source_field."""
     query = select(TraitValue.profile_id, *_CANDIDATE_COLUMNS).where(TraitValue.name.in_(list(names)))

@@ -304,3 +304,19 @@ def golden_values(
         winner = candidates[0] if len(candidates) == 1 else choose(name, candidates, config).winner
         out.setdefault(profile_id, {})[name] = orjson.loads(winner.value_json)
     return out
+
+
+def golden_values_page(
+    session: Session,
+    condition_names: Sequence[str],
+    names: Sequence[str],
+    source_names: Mapping[int, str],
+    config: SurvivorshipConfig,
+    *,
+    after: int,
+    limit: int,
+) -> tuple[list[int], dict[int, dict[str, Any]]]:
+    """A keyset page of the profiles holding any of `condition_names`: the first `limit` after the profile id
+    `after`, in id order, with the winning values of `names` of each (a segment read a page per transaction)."""
+    page = repository.profiles_with_traits(session, sorted(condition_names), after, limit)
+    return page, golden_values(session, sorted(names), source_names, config, page) if page else {}

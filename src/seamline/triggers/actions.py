@@ -25,7 +25,7 @@ from seamline.destinations.service import WEBHOOK_KIND, list_destinations
 from seamline.feedback.service import FeedbackSetup, invite
 from seamline.journeys.service import open_journeys
 from seamline.outbox.service import enqueue
-from seamline.profiles.service import golden_values
+from seamline.profiles.service import golden_values, golden_values_page
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
 from seamline.tasks.config import TasksConfig
@@ -83,10 +83,16 @@ def read_traits(session: Session, profile_id: int, names: Collection[str], actio
     return found.get(profile_id, {})
 
 
-def segment_traits(session: Session, names: Collection[str], actions: Actions) -> dict[int, dict[str, Any]]:
-    """The golden values of these traits of every profile that has any of them (a rule on a schedule picks its
-    segment from them; merged profiles' traits live on the survivor, erased ones' are gone)."""
-    return golden_values(session, sorted(names), actions.source_names(session), actions.survivorship, None)
+def segment_page(
+    session: Session, rule_traits: Collection[str], names: Collection[str], actions: Actions, *, after: int, limit: int
+) -> tuple[list[int], dict[int, dict[str, Any]]]:
+    """A keyset page of a rule's segment: the first `limit` profiles after the id `after` holding any of the traits
+    its conditions name, with the golden values of `names` (merged profiles' traits live on the survivor, erased
+    ones' are gone)."""
+    return golden_values_page(
+        session, sorted(rule_traits), sorted(names), actions.source_names(session), actions.survivorship,
+        after=after, limit=limit,
+    )  # fmt: skip
 
 
 def read_journeys(session: Session, profile_id: int) -> dict[str, str | None]:

@@ -1,5 +1,6 @@
 """Triggers configuration (`[triggers]`, `SEAMLINE_TRIGGERS__…`): where the rule files are, how often the worker
-looks for changes to them, and how many due steps it takes at once."""
+looks for changes to them, how many due steps it takes at once, and how many people of a scheduled rule's
+segment one transaction looks at."""
 
 from __future__ import annotations
 
@@ -16,3 +17,6 @@ class TriggersConfig(BaseModel):
         default=5.0, ge=0, description="How often the worker checks the folder for changed files (0: every batch)."
     )
     due_batch: int = Field(default=200, ge=1, description="Most due steps one worker transaction takes.")
+    segment_page: int = Field(
+        default=1000, ge=1, description="Most people of a scheduled rule's segment one worker transaction looks at."
+    )

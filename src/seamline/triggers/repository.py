@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from seamline.core.db import table_of
+from seamline.core.jobs import ScheduledJob
 from seamline.triggers.models import TriggerCursor, TriggerFiring, TriggerHit, TriggerStep
 
 PENDING, DONE, CANCELLED, FAILED = "pending", "done", "cancelled", "failed"
@@ -115,3 +116,16 @@ def start_cursor(session: Session, name: str, position: int) -> None:
         session.execute(pg_insert(TriggerCursor).values(values).on_conflict_do_nothing(index_elements=["name"]))
     else:
         session.execute(sqlite_insert(TriggerCursor).values(values).on_conflict_do_nothing(index_elements=["name"]))
+
+
+def run_started(session: Session, job: str) -> datetime | None:
+    """When a scheduled rule's run under way started: its job row's last run."""
+    return session.execute(select(ScheduledJob.last_run_at).where(ScheduledJob.name == job)).scalar_one_or_none()
+
+
+def add_run_count(session: Session, job: str, count: int) -> None:
+    """Add a page's firings to its run's count (the job row's `last_count`)."""
+    if count:
+        session.execute(
+            update(ScheduledJob).where(ScheduledJob.name == job).values(last_count=ScheduledJob.last_count + count)
+        )

@@ -21,7 +21,7 @@ from seamline.core.jobs import claim_due, ensure_job
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
 from seamline.profiles.facts import holding_facts
 from seamline.triggers import repository
-from seamline.triggers.actions import Actions, Work, perform, read_journeys, read_traits, segment_traits
+from seamline.triggers.actions import Actions, Work, perform, read_journeys, read_traits, segment_page
 from seamline.triggers.book import RuleBook
 from seamline.triggers.matching import (
     Occurrence,
@@ -83,9 +83,16 @@ class TriggerEngine:
     """The rules in force and what their steps need; `take` runs on each batch, `run_due` on the worker's idle turns."""
 
     def __init__(
-        self, book: RuleBook, actions: Actions, *, clock: Callable[[], datetime] = utcnow, due_batch: int = 200
+        self,
+        book: RuleBook,
+        actions: Actions,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        due_batch: int = 200,
+        segment_page: int = 1000,
     ) -> None:
         self.book, self.actions, self.clock, self.due_batch = book, actions, clock, due_batch
+        self.segment_page = segment_page  # people of a scheduled rule's segment looked at per transaction
         # Firings known to be committed: a once-per-person rule on a frequent event then costs no statement after
         # its first firing. Only what a committed transaction wrote is remembered (a rolled-back batch that fired
         # must fire again when it is retried); bounded, oldest forgotten first.
@@ -130,16 +137,26 @@ class TriggerEngine:
         session.flush()
 
     def _consider(
-        self, session: Session, rule: Rule, occurrence: Occurrence, event: ResolvedEvent, now: datetime
+        self,
+        session: Session,
+        rule: Rule,
+        occurrence: Occurrence,
+        event: ResolvedEvent,
+        now: datetime,
+        known: Mapping[str, Any] | None = None,
     ) -> int:
         props = occurrence.properties
         if not all_hold(rule.where, lookup(props, {})):
             return 0
         profile_id, at = event.profile_id, event.occurred_at
         # The golden record is read only for a rule that needs it: before the firing when a condition asks about
-        # it, after the firing (so only once per occurrence) when only the steps' data name a trait.
+        # it, after the firing (so only once per occurrence) when only the steps' data name a trait. A segment's
+        # page has read every trait the rule names already (`known`).
         names = rule.trait_names
-        traits = read_traits(session, profile_id, names, self.actions) if rule.traits else {}
+        if known is not None:
+            traits: Mapping[str, Any] = known
+        else:
+            traits = read_traits(session, profile_id, names, self.actions) if rule.traits else {}
         if not all_hold(rule.traits, lookup(props, traits)):
             return 0
         if rule.journey is not None and not journey_holds(rule.journey, read_journeys(session, profile_id)):
@@ -160,7 +177,7 @@ class TriggerEngine:
         self.touched.add(profile_id)
         if firing is None:
             return 0  # fired before for this person and occurrence: here, after a retry, or in another worker
-        if names and not rule.traits:
+        if names and not rule.traits and known is None:
             traits = read_traits(session, profile_id, names, self.actions)
         read = lookup(props, traits)
         fired_with = {"event": occurrence.subject, "kind": occurrence.kind, "properties": dict(props)}
@@ -214,26 +231,55 @@ class TriggerEngine:
         return taken + len(rows)
 
     def run_schedules(self, session: Session, now: datetime) -> int:
-        """Run the rules on a schedule that are due, each over the people whose golden record meets its conditions;
-        how many people they fired for. Each rule's due time is a row of the worker's job table, claimed with a row
-        lock, so one worker runs each due time; `once`/`once_every` keep a person from being told twice."""
-        fired = 0
-        for rule in self.book.index.schedules:
-            name = schedule_job(rule.name)
-            ensure_job(session, name, now)  # a new rule runs at once, then every period
-            row = claim_due(session, name, now)
+        """Take one page of each rule on a schedule that is running or due: a due rule starts a run over the people
+        whose golden record meets its conditions, and each call goes one keyset page (`segment_page` people, by
+        profile id) further, so a large segment is many short transactions; how many people it fired for.
+
+        A rule's due time is a row of the worker's job table (`trigger:RULE`), claimed with a row lock, so one worker
+        starts each run; a run's position is a cursor row (`schedule:RULE`, in `trigger_cursors`) moved in the
+        transaction of the page it ends, so a crash loses only the page in flight, which the next call takes again.
+        Every page of a run fires with the time the run started, so the firing keys of `once`/`once_every` are the
+        same however often a page is taken: nobody is told twice."""
+        return sum(self._schedule_page(session, rule, now) for rule in self.book.index.schedules)
+
+    def _schedule_page(self, session: Session, rule: Rule, now: datetime) -> int:
+        job, cursor_name = schedule_job(rule.name), schedule_cursor(rule.name)
+        cursor = repository.locked_cursor(session, cursor_name)
+        row = None
+        if cursor is not None:  # a run under way: its next page, at the time it started
+            started, after = repository.run_started(session, job) or now, cursor.position
+        else:
+            ensure_job(session, job, now)  # a new rule runs at once, then every period
+            row = claim_due(session, job, now)
             if row is None:
-                continue
-            count = 0
-            found = segment_traits(session, {c.path[7:] for c in rule.traits}, self.actions)
-            occurrence = Occurrence("schedule", rule.subject, {"scheduled_at": isoformat_z(now)})
-            for profile_id in sorted(p for p, traits in found.items() if all_hold(rule.traits, lookup({}, traits))):
-                event = ResolvedEvent(0, 0, {}, now, now, profile_id)
-                count += self._consider(session, rule, occurrence, event, now)
-            row.last_run_at, row.last_count = now, count
+                return 0
+            row.last_run_at = now
             row.next_run_at = now + (duration(rule.subject) or timedelta(days=1))
-            fired += count
-        return fired
+            started, after = now, 0
+        segment = {c.path[7:] for c in rule.traits}
+        page, found = segment_page(
+            session, segment, rule.trait_names | segment, self.actions, after=after, limit=self.segment_page
+        )
+        occurrence = Occurrence("schedule", rule.subject, {"scheduled_at": isoformat_z(started)})
+        count = 0
+        for profile_id in page:
+            traits = found.get(profile_id, {})
+            if all_hold(rule.traits, lookup({}, traits)):
+                event = ResolvedEvent(0, 0, {}, started, started, profile_id)
+                count += self._consider(session, rule, occurrence, event, now, traits)
+        if row is not None:
+            row.last_count = count  # the run's count so far: each later page adds its own
+        else:
+            repository.add_run_count(session, job, count)
+        if len(page) < self.segment_page:  # the segment's end: the run is over
+            if cursor is not None:
+                session.delete(cursor)
+        elif cursor is not None:
+            cursor.position = page[-1]
+        else:
+            repository.start_cursor(session, cursor_name, page[-1])
+        session.flush()
+        return count
 
     def _case_changes(self, session: Session, now: datetime) -> int:
         """Evaluate the case rules on the cases' changes since the cursor (a new cursor starts at the latest: the
@@ -261,6 +307,12 @@ def schedule_job(rule: str) -> str:
     """The worker job row that holds a scheduled rule's next due time (the row's name is at most 64 long)."""
     name = f"trigger:{rule}"
     return name if len(name) <= 64 else f"trigger:{hashlib.blake2b(rule.encode(), digest_size=16).hexdigest()}"
+
+
+def schedule_cursor(rule: str) -> str:
+    """The cursor row of a scheduled rule's run under way (a cursor's name is at most 50 long)."""
+    name = f"schedule:{rule}"
+    return name if len(name) <= 50 else f"schedule:{hashlib.blake2b(rule.encode(), digest_size=16).hexdigest()}"
 
 
 def steps_of(session: Session, profile_ids: Sequence[int], *, limit: int = 50) -> list[StepView]:

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -87,8 +87,12 @@ class Dispatcher:
         # With a fatigue budget, each person's messages are checked, sent and settled by one dispatcher at a time:
         # another would count the budget before this one's sends are in the log, and both pass one over the cap.
         with held_locks(self._engine, PERSON_LOCKS, people):
+            # Every kind's send-time checks in one session, before anything is sent: the contact policy counts what
+            # it let through for one kind against the next (an email and an SMS to one person share one budget).
+            with unit_of_work(self._engine, write=False) as session:
+                plans = {kind: self._handlers[kind].check(session, entries) for kind, entries in by_kind.items()}
             for kind, entries in by_kind.items():
-                done[kind] = self._deliver(self._handlers[kind], entries)
+                done[kind] = self._deliver(self._handlers[kind], entries, plans[kind])
             with unit_of_work(self._engine) as session:
                 attempts = [a for pairs in done.values() for _, a in pairs]
                 statuses = settle(session, claimed, attempts, self._config, self._rng)
@@ -100,9 +104,9 @@ class Dispatcher:
             self.attempts.update((kind, attempt.result) for _, attempt in pairs)
         return len(attempts)
 
-    def _deliver(self, handler: Handler, entries: Sequence[Entry]) -> list[tuple[Entry, Attempt]]:
-        with unit_of_work(self._engine, write=False) as session:
-            plans = handler.check(session, entries)
+    def _deliver(
+        self, handler: Handler, entries: Sequence[Entry], plans: Mapping[int, Attempt | Any]
+    ) -> list[tuple[Entry, Attempt]]:
         ready: list[tuple[Entry, Any]] = []
         out: list[tuple[Entry, Attempt]] = []
         for entry in entries:

@@ -29,7 +29,8 @@ from seamline.worker.triggers import feedback_setup, trigger_engine
 
 log = logging.getLogger(__name__)
 STALE_RETRIES = 20
-TRIGGER_SCHEDULES_EVERY = timedelta(minutes=1)  # how often rules on a schedule are looked at (each has its period)
+# How often rules on a schedule are looked at (each has its own period): a run under way takes a page a turn.
+TRIGGER_SCHEDULES_EVERY = timedelta(seconds=1)
 TRIGGER_STEPS_EVERY = timedelta(seconds=1)  # how late a delayed trigger step may run (its delays are minutes or days)
 # A batch that fails is run again one event at a time; an event that fails this many times in a row is quarantined.
 QUARANTINE_AFTER = 3

@@ -45,4 +45,4 @@ def trigger_engine(settings: Settings) -> TriggerEngine:
         surveys=frozenset(feedback.surveys),
         reload_seconds=config.reload_seconds,
     )
-    return TriggerEngine(book, actions, due_batch=config.due_batch)
+    return TriggerEngine(book, actions, due_batch=config.due_batch, segment_page=config.segment_page)

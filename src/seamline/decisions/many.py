@@ -1,0 +1,110 @@
+"""Decisions for many people at once (a campaign's audience, a nightly list of next best actions): everyone's facts
+in a few set queries — roots and merged profiles, traits, purchases and last showings, the communications log —
+instead of a handful of statements per person, then each person arbitrated on the same compiled plan. What has no
+set read in its own domain yet (open holdings, consent choices, open cases, open journeys) is one prepared
+statement per person on the same connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from seamline.cases.service import active_cases_count
+from seamline.communications.contacts import contacts_by_profile
+from seamline.core.clock import utcnow
+from seamline.decisions import repository
+from seamline.decisions.arbitration import OUTBOUND, Person, Situation, arbitrate, default_rng
+from seamline.decisions.conditions import Facts
+from seamline.decisions.person import (
+    CLOSED_HOLDINGS,
+    budget_since,
+    consent_pairs,
+    consents_of,
+    engine_of,
+    model_of,
+    on_driver,
+    person_of,
+)
+from seamline.decisions.service import Decided, Setup, check_channel
+from seamline.identity.service import active_profiles, erased_profiles, members_by_root, roots_of
+from seamline.journeys.service import open_journeys
+from seamline.profiles.service import golden_values, open_holding_names
+
+
+def people_facts(
+    session: Session, profile_ids: Sequence[int], channel: str, setup: Setup, now: datetime
+) -> tuple[dict[int, int], dict[int, Person]]:
+    """(the active profile each asked profile lives in, what arbitration reads of each of those people); erased and
+    unknown people are left out of the second."""
+    config, catalog = setup.config, setup.catalog
+    # Most people asked are active profiles already: only the merged ones follow their merge pointers.
+    asked = sorted(set(profile_ids))
+    active = set(active_profiles(session, asked))
+    roots = {p: p for p in active} | roots_of(session, [p for p in asked if p not in active])
+    alive = active | set(active_profiles(session, sorted(set(roots.values()) - active)))
+    alive -= erased_profiles(session, sorted(alive))
+    members = members_by_root(session, sorted(alive))
+    every = [m for ms in members.values() for m in ms]
+    names = {*catalog.traits_read, config.timezone_trait, config.phone_trait, config.segment_trait}
+    found = golden_values(session, sorted(names), setup.kept.sources(engine_of(session)), setup.survivorship, every)
+    since = now - timedelta(days=max(config.purchase_window_days, 365))
+    bought, last_shown = repository.own_facts_of(session, every, since)
+    logged = contacts_by_profile(session, every, budget_since(config, now)) if channel in OUTBOUND else {}
+    reads = on_driver(session)
+    pairs = consent_pairs(catalog, channel)
+    out: dict[int, Person] = {}
+    for root, ms in members.items():
+        traits: dict[str, Any] = {}
+        purchases: list[tuple[str, datetime]] = []
+        shown: dict[str, datetime] = {}
+        contacts: list[tuple[datetime, str | None, str, str | None]] = []
+        for member in ms:  # the root is first: its values win over an absorbed profile's leftovers
+            for name, value in found.get(member, {}).items():
+                traits.setdefault(name, value)
+            purchases += bought.get(member, ())
+            for action, at in last_shown.get(member, {}).items():
+                shown[action] = max(at, shown.get(action, at))
+            contacts += logged.get(member, ())
+        journeys: dict[str, str | None] = {}
+        if catalog.reads_journeys:  # the most recently active instance of each journey speaks for it
+            for instance in reversed(open_journeys(session, root)):
+                journeys[instance.journey] = instance.current_step
+        facts = Facts(
+            traits, open_holding_names(reads, root, CLOSED_HOLDINGS), purchases,
+            active_cases_count(reads, root) if catalog.reads_cases else 0,
+            consents_of(reads, root, pairs, setup, now), now, channel, setup.product_names, journeys,
+        )  # fmt: skip
+        out[root] = person_of(facts, contacts, shown, setup)
+    return roots, out
+
+
+def decide_many(
+    session: Session,
+    profile_ids: Sequence[int],
+    situation: Situation,
+    setup: Setup,
+    *,
+    limit: int | None = None,
+    rng: np.random.Generator | None = None,
+    now: datetime | None = None,
+) -> dict[int, Decided]:
+    """The next best actions for each of these people in one context, by the profile id asked (erased and unknown
+    people are left out): the same answers `decide` gives one by one, read in a few set queries."""
+    check_channel(situation, setup)
+    now = now or utcnow()
+    rng = rng or default_rng()
+    engine, top = engine_of(session), limit or setup.config.max_actions
+    roots, people = people_facts(session, profile_ids, situation.channel, setup, now)
+    models: dict[str, Any] = {}
+    decided: dict[int, Decided] = {}
+    for root, person in people.items():
+        model = models.get(person.segment)
+        if model is None:
+            model = models[person.segment] = model_of(session, engine, setup.catalog, person.segment, setup.kept)
+        decision = arbitrate(setup.catalog, person, situation, model, setup.config, rng, top)
+        decided[root] = Decided(root, person.segment, decision, person.locate)
+    return {asked: decided[root] for asked, root in roots.items() if root in decided}

@@ -1,0 +1,49 @@
+"""Decisions for many people at once, both databases: `decide_many` reads everyone in set queries and gives each
+person the answer `decide` gives one by one (the same actions chosen and the same rule stopping each other action;
+only the Thompson draws differ), by the profile id asked; an unknown person is left out."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from seamline.config import Settings
+from seamline.core.db import unit_of_work
+from seamline.decisions.arbitration import Situation
+from seamline.decisions.many import decide_many
+from seamline.decisions.service import Decided, Setup, decide
+from tests.decisions.test_policy import _grant_marketing, _track
+from tests.support.people import person
+
+
+def _answer(decided: Decided) -> tuple[int, str, list[str], list[tuple[str, str]]]:
+    decision = decided.decision
+    chosen = sorted(r.action.name for r in decision.ranked)
+    return decided.profile_id, decided.segment, chosen, sorted((s.action.name, s.rule) for s in decision.stopped)
+
+
+def test_many_people_get_the_answers_they_get_one_by_one(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    setup = Setup.build(settings.decisions, settings.consent, settings.survivorship, settings.cases)
+    ada = person(client, engine, settings)
+    bo = person(client, engine, settings, user_id="u-bo", email="bo@example.com")
+    cy = person(client, engine, settings, user_id="u-cy", email="cy@example.com")
+    _grant_marketing(engine, settings, ada)
+    _grant_marketing(engine, settings, cy)
+    _track(client, engine, settings, "u-ada", ("Card Issued", {"card_id": "C-77"}))
+    _track(client, engine, settings, "u-cy", ("Order Completed", {"product_type": "savings_account"}))
+
+    for channel in ("web", "email", "call_center"):
+        situation = Situation(channel)
+        with unit_of_work(engine, write=False) as session:
+            together = decide_many(session, [ada, bo, cy, 987_654], situation, setup, limit=50)
+            alone = {p: decide(session, p, situation, setup, limit=50) for p in (ada, bo, cy)}
+        assert sorted(together) == sorted(alone)  # the unknown profile is left out
+        for profile_id, decided in alone.items():
+            assert _answer(together[profile_id]) == _answer(decided)
+    with unit_of_work(engine, write=False) as session:
+        card = {
+            s.action.name: s.rule for s in decide_many(session, [ada], Situation("email"), setup)[ada].decision.stopped
+        }
+    assert card["card_offer"] == "holds_product"  # the set reads see the holding the per-person read sees
