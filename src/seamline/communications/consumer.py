@@ -150,11 +150,7 @@ class CommunicationsConsumer(Consumer):
     name = "communications"
 
     def take(self, session: Session, batch: ResolvedBatch) -> None:
-        found = [
-            ResolvedEvent(e.id, e.profile_id, e.payload, e.occurred_at)
-            for e in batch.events
-            if e.payload.get("type") == "track" and e.payload.get("event") in EVENTS
-        ]
+        found = [ResolvedEvent(e.id, e.profile_id, e.payload, e.occurred_at) for e in batch.tracked(EVENTS)]
         if found:
             consumed = record_communication_events(session, found)
             for error in consumed.errors:

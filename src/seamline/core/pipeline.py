@@ -8,8 +8,8 @@ identity or the pipeline that composes them. See docs/pipeline.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -65,6 +65,36 @@ class ResolvedBatch:
     # that announces events to the outside (destinations) must not announce them twice.
     is_replay: bool = False
     identifiers_added: Sequence[IdentifierAdded] = ()
+    # Where each track event name occurs in `events` (filled on the first `tracked` call): most consumers care about
+    # a few names, and each scanning every event of every batch cost the worker more than their own work did.
+    _positions: dict[str, list[int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def tracked(self, names: Collection[str]) -> list[ResolvedEvent]:
+        """The batch's track events named one of `names` (exactly as sent), in batch order."""
+        positions = self._indexed()
+        found = [positions[name] for name in names if name in positions]
+        if not found:
+            return []
+        events = self.events
+        if len(found) == 1:
+            return [events[i] for i in found[0]]
+        return [events[i] for i in sorted(i for indexes in found for i in indexes)]
+
+    def track_names(self) -> list[str]:
+        """The distinct names of the batch's track events (exactly as sent)."""
+        return [name for name in self._indexed() if name]
+
+    def _indexed(self) -> dict[str, list[int]]:
+        positions = self._positions
+        if not positions:
+            positions[""] = []  # indexed (an event with no name is never asked for)
+            for index, event in enumerate(self.events):
+                payload = event.payload
+                if payload.get("type") == "track":
+                    name = payload.get("event")
+                    if isinstance(name, str) and name:
+                        positions.setdefault(name, []).append(index)
+        return positions
 
     def born_and_merged(self) -> dict[int, int]:
         """Profiles created in this batch and merged in it, to where they went (one hop)."""

@@ -61,14 +61,13 @@ class DecisionsConsumer(Consumer):
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self.purchase_events = frozenset(setup.config.purchase_events)
+        self.taken = self.purchase_events | frozenset(OFFER_EVENTS)  # the events it records from
 
     def take(self, session: Session, batch: ResolvedBatch) -> None:
         purchases: list[dict[str, Any]] = []
         outcomes = []
-        for event in batch.events:
+        for event in batch.tracked(self.taken):
             payload = event.payload
-            if payload.get("type") != "track":
-                continue
             name = payload.get("event")
             props = payload.get("properties")
             props = props if isinstance(props, Mapping) else {}
@@ -97,12 +96,11 @@ class DecisionsConsumer(Consumer):
 
     def _from_the_log(self, session: Session, batch: ResolvedBatch) -> list[OutcomeInput]:
         found = []
-        for event in batch.events:
+        for event in batch.tracked(LOG_EVENTS):
             payload = event.payload
-            if payload.get("type") == "track" and payload.get("event") in LOG_EVENTS:
-                props = payload.get("properties")
-                if isinstance(props, Mapping) and props.get("communication_id"):
-                    found.append((event, str(payload["event"]), str(props["communication_id"]), props))
+            props = payload.get("properties")
+            if isinstance(props, Mapping) and props.get("communication_id"):
+                found.append((event, str(payload["event"]), str(props["communication_id"]), props))
         if not found:
             return []
         # A click names only its communication: its campaign is in the log (written by the consumer before this).

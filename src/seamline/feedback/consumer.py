@@ -49,10 +49,7 @@ class FeedbackConsumer(Consumer):
     def take(self, session: Session, batch: ResolvedBatch) -> None:
         touched: set[int] = set()
         if not batch.is_replay:
-            answered = [
-                e for e in batch.events
-                if e.payload.get("type") == "track" and e.payload.get("event") == ANSWERED
-            ]  # fmt: skip
+            answered = batch.tracked((ANSWERED,))
             done = repository.answered_event_ids(session, [e.id for e in answered]) if answered else set()
             for event in answered:
                 if event.id in done:

@@ -24,15 +24,16 @@ class JourneysConsumer(Consumer):
     name = "journeys"
 
     def take(self, session: Session, batch: ResolvedBatch) -> None:
-        named = [(e, family.event_name(e.payload)) for e in batch.events]
-        relevant = [(e, n) for e, n in named if n is not None]
-        if not relevant and not batch.merges:
+        names = batch.track_names()
+        if not names and not batch.merges:
             return
         definitions = service.running_definitions(session)
         if not definitions:
             return
         ends = completing_events(definitions)
-        relevant = [(e, n) for e, n in relevant if n in family.FAMILY or n in ends]
+        # Only the events named in the family or by a definition (names as read: trimmed) are looked at.
+        wanted = [raw for raw in names if (name := family.clean_name(raw)) in family.FAMILY or name in ends]
+        relevant = [(e, str(family.event_name(e.payload))) for e in batch.tracked(wanted)]
         kinds = {s.id: s.kind for s in list_sources(session)} if relevant else {}
         # A journey save through the API or console was applied when it was made (actions.save): skip it here.
         applied = repository.applied_events(session, [e.id for e, n in relevant if n in _APPLIED_AT_ONCE])

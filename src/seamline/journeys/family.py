@@ -50,6 +50,11 @@ def event_name(payload: Mapping[str, Any]) -> str | None:
     return _text(payload.get("event"))
 
 
+def clean_name(raw: str) -> str | None:
+    """A track event's name as sent, as `event_name` reads it."""
+    return _text(raw)
+
+
 def read(payload: Mapping[str, Any], name: str) -> JourneyMessage | None:
     """A family event as a journey message; None when it names no journey."""
     props = payload.get("properties")

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from seamline.core.db import Base, UtcDateTime
 
@@ -87,6 +87,12 @@ class JourneyEntry(Base):
     # Redundant collection: the golden record already held a value for this field's trait, and whether it differed.
     already_held: Mapped[bool] = mapped_column(Boolean, default=False)
     disagreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Only to write an entry of an instance that is not flushed yet: the flush inserts the instance first and fills
+    # `instance_id` in, so the worker inserts a batch's new instances in one flush rather than one flush each (no
+    # foreign key in the schema; never loaded).
+    instance: Mapped[JourneyInstance | None] = relationship(
+        primaryjoin="foreign(JourneyEntry.instance_id) == JourneyInstance.id", lazy="raise"
+    )
 
 
 class JourneyToken(Base):

@@ -26,13 +26,14 @@ from seamline.profiles.survivorship import SurvivorshipConfig
 _SURVIVORSHIP = SurvivorshipConfig()
 # Within one unit of work, each instance's state is read once and then kept current as entries are added, and
 # instances are found by public id once: the worker's batch of journey events cost a flush and two queries per
-# event before (8 ms each). Forgotten on a merge, a re-derivation, an erasure and on rollback.
+# event before (8 ms each). Forgotten on a merge, a re-derivation, an erasure and on rollback. States are kept by
+# the instance object (one per row in a session), so an instance begun in this unit of work needs no id yet.
 _STATES = "journeys.states"
 _BY_PUBLIC_ID = "journeys.by_public_id"
 
 
-def _states(session: Session) -> dict[int, State]:
-    found: dict[int, State] | None = session.info.get(_STATES)
+def _states(session: Session) -> dict[JourneyInstance, State]:
+    found: dict[JourneyInstance, State] | None = session.info.get(_STATES)
     if found is None:
         found = session.info[_STATES] = {}
         if not event.contains(session, "after_soft_rollback", _forget_on_rollback):
@@ -71,7 +72,7 @@ def prefetch(session: Session, public_ids: Sequence[str]) -> None:
         known[public_id] = found.get(public_id)
     # Their states too, in two queries for the batch rather than two for each instance.
     states = _states(session)
-    keepers = {k.id: k for k in (keeper_of(session, row) for row in found.values()) if k.id not in states}
+    keepers = {k.id: k for k in (keeper_of(session, row) for row in found.values()) if k not in states}
     if not keepers:
         return
     group = {k: k for k in keepers}
@@ -80,7 +81,7 @@ def prefetch(session: Session, public_ids: Sequence[str]) -> None:
     for entry in repository.entries(session, list(group)):
         by_keeper[group[entry.instance_id]].append(entry)
     for keeper_id, entries in by_keeper.items():
-        states[keeper_id] = _fold(entries)
+        states[keepers[keeper_id]] = _fold(entries)
 
 
 # Parsed definitions by (key, revision, loaded at): a request reads only those three columns to know its copies
@@ -167,9 +168,11 @@ def begin(session: Session, definition: JourneyDef, profile_id: int, public_id: 
         last_activity_at=where.at,
         event_id=where.event_id,
     )
-    repository.add(session, row)
+    # Not flushed here: a batch's new instances are inserted together at the next flush, each entry given to its
+    # instance object until then (JourneyEntry.instance).
+    session.add(row)
     session.info.setdefault(_BY_PUBLIC_ID, {})[public_id] = row
-    _states(session)[row.id] = State({}, {}, {})
+    _states(session)[row] = State({}, {}, {})
     return row
 
 
@@ -199,8 +202,9 @@ def save_fields(
         differs = had and not progress.same_value(value, held[field_def.trait or ""])
         _add_entry(
             session,
+            instance,
             JourneyEntry(
-                instance_id=instance.id,
+                **_of(instance),
                 journey=definition.key,
                 step=step,
                 kind="field",
@@ -225,8 +229,9 @@ def complete_step(session: Session, definition: JourneyDef, instance: JourneyIns
         return
     _add_entry(
         session,
+        instance,
         JourneyEntry(
-            instance_id=instance.id,
+            **_of(instance),
             journey=definition.key,
             step=step,
             kind="step",
@@ -245,10 +250,15 @@ def complete_step(session: Session, definition: JourneyDef, instance: JourneyIns
     _touch(instance, where.at)
 
 
-def _add_entry(session: Session, entry: JourneyEntry) -> None:
-    """Add an entry, and to the remembered state of its instance (as state_of would read it: by time)."""
+def _of(instance: JourneyInstance) -> dict[str, Any]:
+    """An entry's reference to its instance: the id, or the object itself while it has none (not flushed yet)."""
+    return {"instance_id": instance.id} if instance.id is not None else {"instance": instance}
+
+
+def _add_entry(session: Session, instance: JourneyInstance, entry: JourneyEntry) -> None:
+    """Add an entry of an instance, and to the remembered state of it (as state_of would read it: by time)."""
     session.add(entry)
-    state = _states(session).get(entry.instance_id)
+    state = _states(session).get(instance)
     if state is None:
         return
     if entry.kind == "field" and entry.field is not None and entry.value_json is not None:
@@ -293,13 +303,15 @@ class State:
 def state_of(session: Session, keeper: JourneyInstance) -> State:
     """An instance's state over its group (remembered for the unit of work once read)."""
     states = _states(session)
-    found = states.get(keeper.id)
+    found = states.get(keeper)
     if found is None:
-        found = states[keeper.id] = _read_state(session, keeper)
+        found = states[keeper] = _read_state(session, keeper)
     return found
 
 
 def _read_state(session: Session, keeper: JourneyInstance) -> State:
+    if keeper.id is None:  # begun in this unit of work, its state since forgotten: its entries are pending too
+        session.flush()
     return _fold(repository.group_entries(session, keeper.id))
 
 
