@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.access.service import require_scope
 from seamline.api.deps import Ctx, ProfilesContext, requires_key
 from seamline.api.openapi import errors
+from seamline.api.schemas.cases import CaseOut
 from seamline.audit.service import record
+from seamline.cases.config import CasesConfig
+from seamline.cases.service import get_case
 from seamline.cases.sla import BusinessCalendar
 from seamline.communications.service import queue_message
 from seamline.communications.templates import Catalog
@@ -26,10 +30,12 @@ from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, Unauthorized
 from seamline.core.principal import Principal
+from seamline.identity.service import root_of
 from seamline.journeys import actions, service, tokens
 from seamline.journeys.config import JourneysConfig
 from seamline.journeys.definitions import DefinitionsInvalid
 from seamline.journeys.models import JourneyInstance
+from seamline.journeys.takeover import take_over
 from seamline.journeys.views import prefill, view_of
 
 log = logging.getLogger(__name__)
@@ -116,6 +122,15 @@ class TokenIn(BaseModel):
 
 class LinkIn(TokenIn):
     channel: Literal["email", "sms"] = Field(default="email", description="How the link is sent.")
+
+
+class HandoffIn(BaseModel):
+    """How the case is opened when the journey has none yet (a journey with an open case answers that one)."""
+
+    queue: str | None = Field(default=None, description="Default: the configured default queue.")
+    priority: str = Field(default="normal", description="urgent, high, normal or low")
+    assignee: str | None = Field(default=None, description="A console user name; none: the queue picks it up.")
+    channel: str = Field(default="api", description="The channel the matter came in on (as for a case).")
 
 
 RESUME_TEMPLATE = "journey_resume_link"
@@ -296,6 +311,50 @@ async def send_resume_link(
             "status": sent.status,
             "expires_at": isoformat_z(issued.expires_at),
         }
+
+
+async def _cases(request: Request) -> CasesConfig:
+    found: CasesConfig = request.app.state.cases
+    return found
+
+
+@router.post(
+    "/{instance_id}/handoff",
+    status_code=201,
+    response_model=CaseOut,
+    responses={
+        200: {"model": CaseOut, "description": "The journey already had an open case: that case, unchanged."},
+        **errors(400, 401, 403, 404),
+    },
+    summary="Take a journey over as a case",
+)
+async def handoff(
+    instance_id: str,
+    principal: Writer,
+    ctx: Ctx,
+    cases: Annotated[CasesConfig, Depends(_cases)],
+    response: Response,
+    body: HandoffIn | None = None,
+) -> dict[str, Any]:
+    """Open a case that hands the journey over (needs `journeys:write` and `cases:write`): it records the journey
+    and the step it is at, and its handoff summary starts with what the customer already gave, through what, and
+    what is left. Idempotent: while the journey's case is open, pending the customer or escalated, a second call
+    answers that case (200) and opens nothing."""
+    require_scope(principal, "cases:write")
+    wanted = body or HandoffIn()
+    with unit_of_work(ctx.engine) as session:
+        row = service.instance(session, instance_id)
+        taken = take_over(
+            session, cases, row, profile_id=root_of(session, row.profile_id), channel=wanted.channel,
+            actor=principal.name, surface="api", assignee=wanted.assignee, queue=wanted.queue,
+            priority=wanted.priority,
+        )  # fmt: skip
+        action = "open" if taken.is_new else "read"
+        detail = {"case": taken.case_id, "action": action, "via": "journey handoff"}
+        _audited(session, principal, "change" if taken.is_new else "read", row, **detail)
+        if not taken.is_new:
+            response.status_code = 200
+        return get_case(session, cases, taken.case_id).as_dict()
 
 
 @router.delete("/{instance_id}/resume-tokens", responses=errors(401, 403, 404), summary="Revoke its tokens")
