@@ -7,6 +7,7 @@ person, and never the golden record's values. A browser's public write key opens
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -30,10 +31,11 @@ from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, Unauthorized
 from seamline.core.principal import Principal
+from seamline.core.responses import JSONResponse
 from seamline.identity.service import root_of
 from seamline.journeys import actions, service, tokens
 from seamline.journeys.config import JourneysConfig
-from seamline.journeys.definitions import DefinitionsInvalid
+from seamline.journeys.definitions import DefinitionsInvalid, JourneyDef
 from seamline.journeys.models import JourneyInstance
 from seamline.journeys.takeover import take_over
 from seamline.journeys.views import prefill, view_of
@@ -136,8 +138,17 @@ class HandoffIn(BaseModel):
 RESUME_TEMPLATE = "journey_resume_link"
 
 
-def _view(session: Session, row: JourneyInstance, api: JourneysApi) -> dict[str, Any]:
-    return view_of(session, row, service.running_definitions(session)).as_dict(api.calendar, utcnow())
+def _view(
+    session: Session, row: JourneyInstance, api: JourneysApi, definitions: Mapping[str, JourneyDef] | None = None
+) -> dict[str, Any]:
+    found = definitions if definitions is not None else service.running_definitions(session)
+    return view_of(session, row, found).as_dict(api.calendar, utcnow())
+
+
+def _answer(content: dict[str, Any]) -> Response:
+    # Serialized directly: the views are built from trusted rows as JSON-ready values, and FastAPI's encoder
+    # walked every nested value of them again (a tenth of a resume's CPU).
+    return JSONResponse(content)
 
 
 def _audited(session: Session, who: Principal, kind: str, row: JourneyInstance, **detail: Any) -> None:
@@ -186,22 +197,24 @@ async def start(body: StartIn, principal: Writer, api: Api, ctx: Ctx) -> dict[st
 
 
 @router.get("", responses=errors(400, 401, 403), summary="Resume: a signed-in customer's open journeys")
-async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anonymous_id: str = "") -> dict[str, Any]:
+async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anonymous_id: str = "") -> Response:
     person = Person(user_id=user_id or None, anonymous_id=anonymous_id or None).person()
     with unit_of_work(ctx.engine) as session:
         profile = service.profile_of_event_person(session, person) if person else None
         rows = service.open_journeys(session, profile) if profile is not None else []
         if profile is not None:
             record(session, principal, "read", "profile", profile, {"view": "journeys"})
-        return {"journeys": [_view(session, r, api) for r in rows]}
+        definitions = service.running_definitions(session)
+        service.prefetch(session, [r.public_id for r in rows])  # their states in two queries, not one each
+        return _answer({"journeys": [_view(session, r, api, definitions) for r in rows]})
 
 
 @router.get("/{instance_id}", responses=errors(401, 403, 404), summary="Read a journey instance")
-async def read(instance_id: str, principal: Reader, api: Api, ctx: Ctx) -> dict[str, Any]:
+async def read(instance_id: str, principal: Reader, api: Api, ctx: Ctx) -> Response:
     with unit_of_work(ctx.engine) as session:
         row = service.instance(session, instance_id)
         _audited(session, principal, "read", row)
-        return _view(session, row, api)
+        return _answer(_view(session, row, api))
 
 
 @router.get(
@@ -223,25 +236,24 @@ async def read_prefill(instance_id: str, step: str, principal: Reader, ctx: Ctx)
 async def _save(
     instance_id: str, step: str, body: FieldsIn, principal: Principal, api: JourneysApi, ctx: ProfilesContext, *,
     complete: bool,
-) -> dict[str, Any]:  # fmt: skip
+) -> Response:  # fmt: skip
     with unit_of_work(ctx.engine) as session:
         actor = actions.Actor(body.channel, body.device)
         row = actions.save(
-            session, ctx.identity, instance_id, step, body.fields, actor, complete=complete, person=body.person()
-        )
+            session, ctx.identity, instance_id, step, body.fields, actor, complete=complete, person=body.person(),
+            known_sources=ctx.source_names.get(),
+        )  # fmt: skip
         _audited(session, principal, "change", row, step=step, completed=complete)
-        return _view(session, row, api)
+        return _answer(_view(session, row, api))
 
 
 @router.put("/{instance_id}/steps/{step}/draft", responses=errors(400, 401, 403, 404), summary="Save a draft")
-async def draft(instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx) -> dict[str, Any]:
+async def draft(instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx) -> Response:
     return await _save(instance_id, step, body, principal, api, ctx, complete=False)
 
 
 @router.post("/{instance_id}/steps/{step}/complete", responses=errors(400, 401, 403, 404), summary="Complete a step")
-async def complete(
-    instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx
-) -> dict[str, Any]:
+async def complete(instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx) -> Response:
     return await _save(instance_id, step, body, principal, api, ctx, complete=True)
 
 
