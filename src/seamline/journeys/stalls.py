@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seamline.cases.config import CasesConfig
-from seamline.identity.service import identifiers_by_profile
+from seamline.identity.service import person_keys
 from seamline.ingestion.service import append_own
 from seamline.ingestion.wire import Limits
 from seamline.journeys import family, progress, repository, service
@@ -39,14 +39,9 @@ def internal_source(session: Session) -> int:
 
 def people(session: Session, profile_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """How an event names each profile: its user id, else an anonymous id (profiles with neither are left out)."""
-    out: dict[int, dict[str, str]] = {}
-    for profile_id, held in identifiers_by_profile(session, profile_ids, list(_PERSON_KEYS)).items():
-        links = {kind: value for kind, value in held if kind in _PERSON_KEYS}
-        for kind in ("user_id", "anonymous_id"):
-            if kind in links:
-                out[profile_id] = {_PERSON_KEYS[kind]: str(links[kind])}
-                break
-    return out
+    # Only those two kinds of link are read, as plain rows: reading every identifier of 25,000 profiles through
+    # the padded bulk read was a third of a scan's CPU.
+    return {pid: {_PERSON_KEYS[kind]: value} for pid, (kind, value) in person_keys(session, profile_ids).items()}
 
 
 @dataclass(frozen=True, slots=True)
