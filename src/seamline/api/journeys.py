@@ -205,7 +205,6 @@ async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anony
         if profile is not None:
             record(session, principal, "read", "profile", profile, {"view": "journeys"})
         definitions = service.running_definitions(session)
-        service.prefetch(session, [r.public_id for r in rows])  # their states in two queries, not one each
         return _answer({"journeys": [_view(session, r, api, definitions) for r in rows]})
 
 
