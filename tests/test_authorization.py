@@ -192,6 +192,7 @@ for _method, _path in (
     ("POST", "/v1/journeys/{instance_id}/resume-tokens"),
     ("DELETE", "/v1/journeys/{instance_id}/resume-tokens"),
     ("POST", "/v1/journeys/{instance_id}/resume-link"),
+    ("POST", "/v1/journeys/{instance_id}/handoff"),
     ("POST", "/v1/tasks"),
     ("GET", "/v1/tasks"),
     ("GET", "/v1/tasks/{task_id}"),

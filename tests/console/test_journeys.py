@@ -95,6 +95,11 @@ def test_an_agent_takes_a_journey_over_as_a_case_that_links_it_and_hands_over_wh
     page = console.get(taken.headers["location"]).text
     assert f'href="/console/customers/{ann}#journey-{instance}">Apply for a mortgage</a>' in page
     assert "handed over at “The property”" in page
+    # Taken over again while its case is open: that case, not a second one.
+    again = console.post(
+        f"/console/customers/{ann}/journeys/{instance}/case", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert again.headers["location"] == f"/console/cases/{case_id}?saved=journey_case"
 
     # Another customer's journey cannot be taken over through this customer's page.
     other, _ = _someone_else(engine, settings)

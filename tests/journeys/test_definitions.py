@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
-from seamline.journeys.definitions import DefinitionsInvalid, load_folder, parse_definition
+from seamline.journeys.definitions import DefinitionsInvalid, as_json, from_json, load_folder, parse_definition
 from seamline.journeys.service import load_definitions, running_definitions
 from tests.journeys.support import DEMO_DEFINITIONS
 
@@ -77,3 +77,28 @@ def test_a_bad_file_leaves_the_running_definitions_unchanged(engine: Engine, tmp
     with unit_of_work(engine) as session:
         load_definitions(session, folder, utcnow())
         assert running_definitions(session)["go_paperless"].name == "Paper off"
+
+
+ONE_STEP = "journey: j\nsteps:\n  - key: a\n    fields: [{key: x, required: true}]\n"
+
+
+def test_on_stall_opens_a_case_in_a_queue_and_priority_or_says_what_is_wrong() -> None:
+    assert parse_definition(ONE_STEP, "j.yaml").stall_case is None
+    plain = parse_definition("on_stall: case\n" + ONE_STEP, "j.yaml").stall_case
+    assert plain is not None
+    assert (plain.queue, plain.priority) == (None, "normal")
+    named = parse_definition("on_stall: {case: {queue: onboarding, priority: high}}\n" + ONE_STEP, "j.yaml")
+    assert named.stall_case is not None
+    assert (named.stall_case.queue, named.stall_case.priority) == ("onboarding", "high")
+    # Stored and read back as it was.
+    assert from_json(as_json(named)) == named
+    for text, field in (
+        ("on_stall: call\n", "on_stall"),
+        ("on_stall: {case: {queue: Not A Queue}}\n", "on_stall.case.queue"),
+        ("on_stall: {case: {priority: asap}}\n", "on_stall.case.priority"),
+        ("on_stall: {case: {colour: red}}\n", "on_stall.case.colour"),
+        ("on_stall: {email: true}\n", "on_stall.email"),
+    ):
+        with pytest.raises(DefinitionsInvalid) as caught:
+            parse_definition(text + ONE_STEP, "j.yaml")
+        assert [(e.line, e.field) for e in caught.value.errors] == [(1, field)], text

@@ -7,18 +7,23 @@ person, and never the golden record's values. A browser's public write key opens
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.access.service import require_scope
 from seamline.api.deps import Ctx, ProfilesContext, requires_key
 from seamline.api.openapi import errors
+from seamline.api.schemas.cases import CaseOut
 from seamline.audit.service import record
+from seamline.cases.config import CasesConfig
+from seamline.cases.service import get_case
 from seamline.cases.sla import BusinessCalendar
 from seamline.communications.service import queue_message
 from seamline.communications.templates import Catalog
@@ -26,10 +31,13 @@ from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, Unauthorized
 from seamline.core.principal import Principal
+from seamline.core.responses import JSONResponse
+from seamline.identity.service import root_of
 from seamline.journeys import actions, service, tokens
 from seamline.journeys.config import JourneysConfig
-from seamline.journeys.definitions import DefinitionsInvalid
+from seamline.journeys.definitions import DefinitionsInvalid, JourneyDef
 from seamline.journeys.models import JourneyInstance
+from seamline.journeys.takeover import take_over
 from seamline.journeys.views import prefill, view_of
 
 log = logging.getLogger(__name__)
@@ -118,11 +126,29 @@ class LinkIn(TokenIn):
     channel: Literal["email", "sms"] = Field(default="email", description="How the link is sent.")
 
 
+class HandoffIn(BaseModel):
+    """How the case is opened when the journey has none yet (a journey with an open case answers that one)."""
+
+    queue: str | None = Field(default=None, description="Default: the configured default queue.")
+    priority: str = Field(default="normal", description="urgent, high, normal or low")
+    assignee: str | None = Field(default=None, description="A console user name; none: the queue picks it up.")
+    channel: str = Field(default="api", description="The channel the matter came in on (as for a case).")
+
+
 RESUME_TEMPLATE = "journey_resume_link"
 
 
-def _view(session: Session, row: JourneyInstance, api: JourneysApi) -> dict[str, Any]:
-    return view_of(session, row, service.running_definitions(session)).as_dict(api.calendar, utcnow())
+def _view(
+    session: Session, row: JourneyInstance, api: JourneysApi, definitions: Mapping[str, JourneyDef] | None = None
+) -> dict[str, Any]:
+    found = definitions if definitions is not None else service.running_definitions(session)
+    return view_of(session, row, found).as_dict(api.calendar, utcnow())
+
+
+def _answer(content: dict[str, Any]) -> Response:
+    # Serialized directly: the views are built from trusted rows as JSON-ready values, and FastAPI's encoder
+    # walked every nested value of them again (a tenth of a resume's CPU).
+    return JSONResponse(content)
 
 
 def _audited(session: Session, who: Principal, kind: str, row: JourneyInstance, **detail: Any) -> None:
@@ -171,22 +197,23 @@ async def start(body: StartIn, principal: Writer, api: Api, ctx: Ctx) -> dict[st
 
 
 @router.get("", responses=errors(400, 401, 403), summary="Resume: a signed-in customer's open journeys")
-async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anonymous_id: str = "") -> dict[str, Any]:
+async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anonymous_id: str = "") -> Response:
     person = Person(user_id=user_id or None, anonymous_id=anonymous_id or None).person()
     with unit_of_work(ctx.engine) as session:
         profile = service.profile_of_event_person(session, person) if person else None
         rows = service.open_journeys(session, profile) if profile is not None else []
         if profile is not None:
             record(session, principal, "read", "profile", profile, {"view": "journeys"})
-        return {"journeys": [_view(session, r, api) for r in rows]}
+        definitions = service.running_definitions(session)
+        return _answer({"journeys": [_view(session, r, api, definitions) for r in rows]})
 
 
 @router.get("/{instance_id}", responses=errors(401, 403, 404), summary="Read a journey instance")
-async def read(instance_id: str, principal: Reader, api: Api, ctx: Ctx) -> dict[str, Any]:
+async def read(instance_id: str, principal: Reader, api: Api, ctx: Ctx) -> Response:
     with unit_of_work(ctx.engine) as session:
         row = service.instance(session, instance_id)
         _audited(session, principal, "read", row)
-        return _view(session, row, api)
+        return _answer(_view(session, row, api))
 
 
 @router.get(
@@ -208,25 +235,24 @@ async def read_prefill(instance_id: str, step: str, principal: Reader, ctx: Ctx)
 async def _save(
     instance_id: str, step: str, body: FieldsIn, principal: Principal, api: JourneysApi, ctx: ProfilesContext, *,
     complete: bool,
-) -> dict[str, Any]:  # fmt: skip
+) -> Response:  # fmt: skip
     with unit_of_work(ctx.engine) as session:
         actor = actions.Actor(body.channel, body.device)
         row = actions.save(
-            session, ctx.identity, instance_id, step, body.fields, actor, complete=complete, person=body.person()
-        )
+            session, ctx.identity, instance_id, step, body.fields, actor, complete=complete, person=body.person(),
+            known_sources=ctx.source_names.get(),
+        )  # fmt: skip
         _audited(session, principal, "change", row, step=step, completed=complete)
-        return _view(session, row, api)
+        return _answer(_view(session, row, api))
 
 
 @router.put("/{instance_id}/steps/{step}/draft", responses=errors(400, 401, 403, 404), summary="Save a draft")
-async def draft(instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx) -> dict[str, Any]:
+async def draft(instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx) -> Response:
     return await _save(instance_id, step, body, principal, api, ctx, complete=False)
 
 
 @router.post("/{instance_id}/steps/{step}/complete", responses=errors(400, 401, 403, 404), summary="Complete a step")
-async def complete(
-    instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx
-) -> dict[str, Any]:
+async def complete(instance_id: str, step: str, body: FieldsIn, principal: Writer, api: Api, ctx: Ctx) -> Response:
     return await _save(instance_id, step, body, principal, api, ctx, complete=True)
 
 
@@ -296,6 +322,50 @@ async def send_resume_link(
             "status": sent.status,
             "expires_at": isoformat_z(issued.expires_at),
         }
+
+
+async def _cases(request: Request) -> CasesConfig:
+    found: CasesConfig = request.app.state.cases
+    return found
+
+
+@router.post(
+    "/{instance_id}/handoff",
+    status_code=201,
+    response_model=CaseOut,
+    responses={
+        200: {"model": CaseOut, "description": "The journey already had an open case: that case, unchanged."},
+        **errors(400, 401, 403, 404),
+    },
+    summary="Take a journey over as a case",
+)
+async def handoff(
+    instance_id: str,
+    principal: Writer,
+    ctx: Ctx,
+    cases: Annotated[CasesConfig, Depends(_cases)],
+    response: Response,
+    body: HandoffIn | None = None,
+) -> dict[str, Any]:
+    """Open a case that hands the journey over (needs `journeys:write` and `cases:write`): it records the journey
+    and the step it is at, and its handoff summary starts with what the customer already gave, through what, and
+    what is left. Idempotent: while the journey's case is open, pending the customer or escalated, a second call
+    answers that case (200) and opens nothing."""
+    require_scope(principal, "cases:write")
+    wanted = body or HandoffIn()
+    with unit_of_work(ctx.engine) as session:
+        row = service.instance(session, instance_id)
+        taken = take_over(
+            session, cases, row, profile_id=root_of(session, row.profile_id), channel=wanted.channel,
+            actor=principal.name, surface="api", assignee=wanted.assignee, queue=wanted.queue,
+            priority=wanted.priority,
+        )  # fmt: skip
+        action = "open" if taken.is_new else "read"
+        detail = {"case": taken.case_id, "action": action, "via": "journey handoff"}
+        _audited(session, principal, "change" if taken.is_new else "read", row, **detail)
+        if not taken.is_new:
+            response.status_code = 200
+        return get_case(session, cases, taken.case_id).as_dict()
 
 
 @router.delete("/{instance_id}/resume-tokens", responses=errors(401, 403, 404), summary="Revoke its tokens")

@@ -30,6 +30,7 @@ class Case(Base):
         Index("ix_cases_origin", "origin_profile_id"),
         Index("ix_cases_queue", "queue", "status"),
         Index("ix_cases_assignee", "assignee", "status"),
+        Index("ix_cases_journey", "journey_instance_id"),  # a journey's case, found by its handoff and stall scan
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

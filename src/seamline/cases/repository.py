@@ -112,6 +112,16 @@ def routable_case(session: Session, profile_id: int, queue: str, statuses: Seque
     return session.scalars(query).first()
 
 
+def journey_cases(session: Session, instance_ids: Sequence[str], statuses: Sequence[str]) -> dict[str, int]:
+    """The latest case in `statuses` of each of these journey instances (public ids), by instance."""
+    query = (
+        select(Case.journey_instance_id, func.max(Case.id))
+        .where(Case.journey_instance_id.in_(instance_ids), Case.status.in_(statuses))
+        .group_by(Case.journey_instance_id)
+    )
+    return {str(instance): int(case_id) for instance, case_id in session.execute(query)}
+
+
 def _filtered(query: Select[Any], f: CaseFilter, now: datetime) -> Select[Any]:
     if f.queue is not None:
         query = query.where(Case.queue == f.queue)

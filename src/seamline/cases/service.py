@@ -279,6 +279,15 @@ def handoff_history(session: Session, case_id: int) -> list[HandoffView]:
     return [HandoffView.of(row) for row in repository.handoffs_of(session, case_id)]
 
 
+def journey_cases(session: Session, instance_ids: Sequence[str]) -> dict[str, int]:
+    """The case that hands over each of these journey instances while someone still owes the customer something
+    (open, pending-customer, escalated), by instance id: a journey has one such case at a time."""
+    found: dict[str, int] = {}
+    for start in range(0, len(instance_ids), 1000):  # bounded IN lists
+        found.update(repository.journey_cases(session, instance_ids[start : start + 1000], ACTIVE))
+    return found
+
+
 def get_case(session: Session, config: CasesConfig, case_id: int, *, now: datetime | None = None) -> CaseView:
     """A case with its current handoff first, its whole thread and its SLA clocks."""
     case = repository.get(session, case_id)

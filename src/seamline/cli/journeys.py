@@ -58,8 +58,9 @@ def list_journeys() -> None:
 @app.command("scan")
 def run_scan() -> None:
     """Run the stall scan now (the worker runs it every [journeys] stall_scan_seconds)."""
-    with transaction() as session:
-        changed = scan(session, utcnow())
+    settings = load_settings()
+    with transaction(settings) as session:
+        changed = scan(session, utcnow(), cases=settings.cases)
     typer.echo(f"{changed} journeys marked stalled or abandoned")
 
 

@@ -43,6 +43,7 @@ SAVED = {
     "picked": "The case is yours.",
     "assigned": "The case is reassigned.",
     "escalated": "The case is escalated to the supervisors' queue.",
+    "journey_case": "The journey already has this case: here it is, rather than a second one.",
 }
 # What each status is called on a button or in a list, in the agent's words.
 STATUS_ACTIONS = {

@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from seamline.audit.service import record, record_async
-from seamline.cases.service import open_case, update_handoff
 from seamline.cases.sla import BusinessCalendar
 from seamline.console.auth import Ctx, Form, requires
 from seamline.console.cases import Config
@@ -25,8 +24,8 @@ from seamline.core.ids import Id
 from seamline.identity.service import active_header, root_of
 from seamline.journeys import actions, service
 from seamline.journeys.board import board, listing
-from seamline.journeys.handoff import handoff_of
 from seamline.journeys.progress import STATUSES
+from seamline.journeys.takeover import take_over
 from seamline.journeys.views import view_of
 from seamline.users.permissions import VIEW_CUSTOMERS, VIEW_JOURNEYS, WORK_JOURNEYS, may
 from seamline.users.service import SignedIn
@@ -78,18 +77,15 @@ async def post_case(profile_id: Id, instance_id: str, user: Worker, ctx: Ctx, co
         row = service.instance(session, instance_id)
         if root_of(session, row.profile_id) != int(profile.id):
             raise NotFound(f"customer {profile_id} has no journey {instance_id}")
-        taken = handoff_of(view_of(session, row, service.running_definitions(session)))
-        case = open_case(
-            session, config, profile_id=int(profile.id), origin_profile_id=profile_id, subject=taken.subject,
-            channel="phone", assignee=name, journey=(row.public_id, taken.step), actor=name, surface=SURFACE,
+        taken = take_over(
+            session, config, row, profile_id=int(profile.id), origin_profile_id=profile_id, channel="phone",
+            assignee=name, actor=name, surface=SURFACE,
         )  # fmt: skip
-        update_handoff(
-            session, case.id, verified="", customer_said=taken.customer_said, tried=taken.tried,
-            next_step=taken.next_step, actor=name, surface=SURFACE,
-        )  # fmt: skip
-        detail = {"case": case.id, "action": "open", "journey": row.journey, "instance": row.public_id}
-        record(session, user.user.principal, "change", "profile", int(profile.id), detail)
-    return RedirectResponse(f"/console/cases/{case.id}?saved=opened", status_code=303, headers=HEADERS)
+        action = "open" if taken.is_new else "read"  # a journey with an open case: that case, not a second one
+        detail = {"case": taken.case_id, "action": action, "journey": row.journey, "instance": row.public_id}
+        record(session, user.user.principal, "change" if taken.is_new else "read", "profile", int(profile.id), detail)
+    saved = "opened" if taken.is_new else "journey_case"
+    return RedirectResponse(f"/console/cases/{taken.case_id}?saved={saved}", status_code=303, headers=HEADERS)
 
 
 @router.get("/journeys", include_in_schema=False)

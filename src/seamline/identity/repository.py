@@ -138,6 +138,18 @@ def identifiers_of(
     return out
 
 
+def links_of_types(session: Session, profile_ids: Sequence[int], types: Sequence[str]) -> list[tuple[int, str, str]]:
+    """(profile, type, value) of the identifiers of these types these profiles hold, in bulk: only those rows
+    leave the database, as plain tuples (the stall scan names 25,000 people at a time this way)."""
+    out: list[tuple[int, str, str]] = []
+    for chunk in _chunks(sorted(set(profile_ids))):
+        query = select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(
+            _LINKS_T.c.profile_id.in_(chunk), _LINKS_T.c.type.in_(types)
+        )
+        out.extend((int(p), str(t), str(v)) for p, t, v in session.execute(query))
+    return out
+
+
 def profile_rows(session: Session, profile_ids: Sequence[int], *, lock: bool = False) -> list[Profile]:
     out: list[Profile] = []
     for chunk in _chunks(sorted(profile_ids)):

@@ -428,6 +428,20 @@ def identifiers_by_profile(
     return repository.identifiers_of(session, profile_ids, types)
 
 
+def person_keys(session: Session, profile_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """How an event names each of these profiles: ("user_id", its user id), else ("anonymous_id", an anonymous
+    id); profiles holding neither are left out. The smallest value of a kind is taken, so the choice is stable."""
+    held: dict[int, dict[str, str]] = {}
+    for profile_id, kind, value in repository.links_of_types(session, profile_ids, ("user_id", "anonymous_id")):
+        kinds = held.setdefault(profile_id, {})
+        if kind not in kinds or value < kinds[kind]:
+            kinds[kind] = value
+    return {
+        profile_id: ("user_id", kinds["user_id"]) if "user_id" in kinds else ("anonymous_id", kinds["anonymous_id"])
+        for profile_id, kinds in held.items()
+    }
+
+
 def roots_of(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
     """The active profile each of these (possibly merged) profiles now lives in, in bulk."""
     out: dict[int, int] = {}

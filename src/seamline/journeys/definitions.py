@@ -9,6 +9,7 @@ multiple: false                      # one open instance per person (the default
 stall_after: 3d                      # no activity this long: stalled (m, h, d)
 abandon_after: 30d                   # no activity this long: abandoned
 completes_on: Mortgage Offer Accepted   # optional: an event that completes the whole journey
+on_stall: {case: {queue: lending, priority: high}}   # optional: a stall opens a case (or just `on_stall: case`)
 steps:
   - key: income
     name: Your income
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from seamline.cases.lifecycle import PRIORITIES, QUEUE_NAME
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
@@ -71,6 +74,14 @@ class StepDef:
 
 
 @dataclass(frozen=True, slots=True)
+class StallCase:
+    """A stalled instance opens a case by itself: in this queue (None: the cases' default) at this priority."""
+
+    queue: str | None = None
+    priority: str = "normal"
+
+
+@dataclass(frozen=True, slots=True)
 class JourneyDef:
     key: str
     name: str
@@ -80,6 +91,7 @@ class JourneyDef:
     multiple: bool = False
     completes_on: str | None = None
     source_file: str = ""
+    stall_case: StallCase | None = None
 
     def step(self, key: str) -> StepDef | None:
         """The step with this key."""
@@ -242,6 +254,32 @@ def _step(reader: _Reader, node: yaml.Node, where: str, earlier_fields: set[str]
     )
 
 
+def _on_stall(reader: _Reader, node: yaml.Node) -> StallCase | None:
+    """`on_stall: case`, or `on_stall: {case: {queue: …, priority: …}}` (both optional)."""
+    if isinstance(node, yaml.ScalarNode):
+        if str(node.value).strip() != "case":
+            reader.fail(node, "on_stall", "write `case`, or {case: {queue: …, priority: …}}")
+            return None
+        return StallCase()
+    items = reader.mapping(node, "on_stall")
+    reader.known(node, items, "on_stall", ("case",))
+    case_node = items.get("case")
+    if case_node is None:
+        if items:
+            return None  # the unknown keys were named above
+        reader.fail(node, "on_stall", "write `case`, or {case: {queue: …, priority: …}}")
+        return None
+    parts = reader.mapping(case_node, "on_stall.case")
+    reader.known(case_node, parts, "on_stall.case", ("queue", "priority"))
+    queue = reader.text(parts, "queue", "on_stall.case")
+    if queue is not None and not QUEUE_NAME.fullmatch(queue):
+        reader.fail(parts["queue"], "on_stall.case.queue", f"{queue!r}: 1-64 of a-z, 0-9, '.', '_', '-'")
+    priority = reader.text(parts, "priority", "on_stall.case") or "normal"
+    if priority not in PRIORITIES:
+        reader.fail(parts["priority"], "on_stall.case.priority", f"{priority!r}: one of {', '.join(PRIORITIES)}")
+    return StallCase(queue, priority)
+
+
 def parse_definition(text: str, file: str) -> JourneyDef:
     """One definition file's text as a definition; raises DefinitionsInvalid naming each problem's line and field."""
     reader = _Reader(file)
@@ -254,7 +292,7 @@ def parse_definition(text: str, file: str) -> JourneyDef:
     if root is None:
         raise DefinitionsInvalid([DefinitionError(file, 1, "(file)", "the file is empty")])
     items = reader.mapping(root, "(file)")
-    allowed = ("journey", "name", "multiple", "stall_after", "abandon_after", "completes_on", "steps")
+    allowed = ("journey", "name", "multiple", "stall_after", "abandon_after", "completes_on", "on_stall", "steps")
     reader.known(root, items, "", allowed)
     key = reader.key(items, "journey", "")
     name = reader.text(items, "name", "") or key or ""
@@ -283,9 +321,10 @@ def parse_definition(text: str, file: str) -> JourneyDef:
             reader.fail(steps_node, "steps", "at least one step must be required and unconditional")
     multiple = reader.flag(items, "multiple", "")
     completes_on = reader.text(items, "completes_on", "")
+    stall_case = _on_stall(reader, items["on_stall"]) if "on_stall" in items else None
     if reader.errors or key is None:
         raise DefinitionsInvalid(reader.errors)
-    return JourneyDef(key, name, tuple(steps), stall, abandon, multiple, completes_on, file)
+    return JourneyDef(key, name, tuple(steps), stall, abandon, multiple, completes_on, file, stall_case)
 
 
 def load_folder(folder: Path) -> list[JourneyDef]:
@@ -319,6 +358,11 @@ def as_json(definition: JourneyDef) -> dict[str, Any]:
         "abandon_after": definition.abandon_after.total_seconds(),
         "completes_on": definition.completes_on,
         "source_file": definition.source_file,
+        "stall_case": (
+            {"queue": definition.stall_case.queue, "priority": definition.stall_case.priority}
+            if definition.stall_case
+            else None
+        ),
         "steps": [
             {
                 "key": s.key,
@@ -361,4 +405,6 @@ def from_json(body: Mapping[str, Any]) -> JourneyDef:
         multiple=body["multiple"],
         completes_on=body["completes_on"],
         source_file=body["source_file"],
+        # Stored before on_stall existed: no stall case.
+        stall_case=StallCase(stall["queue"], stall["priority"]) if (stall := body.get("stall_case")) else None,
     )

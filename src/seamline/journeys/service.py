@@ -365,7 +365,7 @@ def follow_merge(session: Session, definitions: Mapping[str, JourneyDef], absorb
 
 def instance(session: Session, public_id: str) -> JourneyInstance:
     """An instance by its public id, read through the instance it was joined into; NotFound otherwise."""
-    found = repository.by_public_id(session, public_id)
+    found = _by_public_id(session, public_id)  # remembered: a save found it here and again in the consumer
     if found is None:
         raise NotFound(f"no journey instance {public_id}")
     return keeper_of(session, found)

@@ -32,7 +32,7 @@ from seamline.core.jobs import claim_due, ensure_job, next_due
 from seamline.destinations.consent_changes import ANNOUNCE_EVERY, ConsentAnnouncer
 from seamline.errors.config import ErrorsConfig, PolicyStore
 from seamline.errors.escalation import run_due as run_error_clocks
-from seamline.journeys.stalls import scan as scan_journeys
+from seamline.journeys.stalls import StallScan
 from seamline.reports.catalog import ReportEntry
 from seamline.reports.dashboards import Dashboard, Dashboards
 from seamline.reports.filters import Filters
@@ -97,7 +97,7 @@ def reports_schedules(settings: Settings) -> Job:
 def default_jobs(settings: Settings) -> list[Job]:
     """The jobs every worker runs (the worker adds its triggers' due steps, which need its pipeline)."""
     return [
-        Job("journeys.stall_scan", timedelta(seconds=settings.journeys.stall_scan_seconds), scan_journeys),
+        Job("journeys.stall_scan", timedelta(seconds=settings.journeys.stall_scan_seconds), StallScan(settings.cases)),
         error_clocks(settings.errors),
         reports_schedules(settings),
         Job("destinations.consent_changes", ANNOUNCE_EVERY, ConsentAnnouncer(settings.consent)),

@@ -179,6 +179,11 @@ class EntryOut(BaseModel):
     created_at: str | None
 
 
+class JourneyRefOut(BaseModel):
+    instance_id: str = Field(description="The journey instance the case hands over (GET /v1/journeys/{id}).")
+    step: str | None = Field(description="The step it was at when it was handed over.")
+
+
 class CaseOut(BaseModel):
     id: int
     handoff: HandoffOut | None = Field(description="The current handoff summary: read this first.")
@@ -199,6 +204,7 @@ class CaseOut(BaseModel):
     escalation: dict[str, Any] | None
     sla: SlaOut
     entries: list[EntryOut] | None = Field(default=None, description="The whole thread, oldest first.")
+    journey: JourneyRefOut | None = Field(default=None, description="The journey the case hands over, if any.")
 
 
 class CasePageOut(BaseModel):
