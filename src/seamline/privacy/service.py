@@ -23,7 +23,7 @@ from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.core.views import view_of
-from seamline.decisions.service import erase_person as erase_decisions
+from seamline.decisions.erasure import erase_person as erase_decisions
 from seamline.destinations.service import announce_erasure
 from seamline.errors.service import erase_person as erase_comm_errors
 from seamline.feedback.service import erase_person as erase_feedback
