@@ -13,6 +13,8 @@ load average is printed with the figures, because on a shared machine every figu
 
     python benchmarks/cli_startup.py               # best of 3
     python benchmarks/cli_startup.py --repeat 5
+    # before/after: the same commands from another checkout's sources, run in turn with this one's (same load)
+    git archive 9a67f95 | tar -x -C /tmp/before && python benchmarks/cli_startup.py --against /tmp/before/src
 """
 
 from __future__ import annotations
@@ -71,15 +73,31 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _row(label: str, seconds: float, cpu: float, code: int) -> None:
+def _row(label: str, seconds: float, cpu: float, code: int, before: tuple[float, float, int] | None = None) -> None:
     mark = "" if seconds < GOAL else f"  (over {GOAL} s)"
     status = "" if code == 0 else f"  exit {code}"
-    print(f"  {label:<40} {seconds:6.3f} s   cpu {cpu:6.3f} s{mark}{status}", flush=True)
+    then = "" if before is None else f"   before: {before[0]:6.3f} s, cpu {before[1]:6.3f} s"
+    print(f"  {label:<40} {seconds:6.3f} s   cpu {cpu:6.3f} s{then}{mark}{status}", flush=True)
+
+
+def _measure(label: str, argv: list[str], env: dict[str, str], repeat: int, against: str | None) -> None:
+    """One row; with `against`, the other sources' figure beside it, each run in turn with this one's."""
+    if against is None:
+        _row(label, *_best(argv, env, repeat))
+        return
+    old_env = {**env, "PYTHONPATH": against}
+    now, then = [], []
+    for _ in range(repeat):
+        now.append(_best(argv, env, 1))
+        then.append(_best(argv, old_env, 1))
+    best = (min(t for t, _, _ in now), min(c for _, c, _ in now), now[-1][2])
+    _row(label, *best, before=(min(t for t, _, _ in then), min(c for _, c, _ in then), then[-1][2]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", metavar="SRC", help="another checkout's src/ folder, measured beside this one")
     args = parser.parse_args()
     seamline = _seamline()
     with tempfile.TemporaryDirectory(prefix="seamline-cli-") as data:
@@ -87,12 +105,12 @@ def main() -> None:
         env.pop("SEAMLINE_DATABASE_URL", None)
         subprocess.run([seamline, "db", "upgrade"], env=env, capture_output=True, check=True)
         print(f"seamline start-up, best of {args.repeat} (load average {_load()})")
-        _row("seamline --help", *_best([seamline, "--help"], env, args.repeat))
+        _measure("seamline --help", [seamline, "--help"], env, args.repeat, args.against)
         for name in COMMANDS:
-            _row(f"seamline {name} --help", *_best([seamline, name, "--help"], env, args.repeat))
+            _measure(f"seamline {name} --help", [seamline, name, "--help"], env, args.repeat, args.against)
         print(f"simple subcommands on a fresh SQLite database (load average {_load()})")
         for sub in SUBCOMMANDS:
-            _row(f"seamline {' '.join(sub)}", *_best([seamline, *sub], env, args.repeat))
+            _measure(f"seamline {' '.join(sub)}", [seamline, *sub], env, args.repeat, args.against)
         print(f"load average at the end: {_load()}")
 
 

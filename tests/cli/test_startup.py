@@ -1,12 +1,16 @@
 """The CLI starts without what it does not use: `--help` imports no command group, a group's `--help` imports none
-of its commands, a subcommand imports only the module it lives in, and no command but those that match loads pandas,
-DuckDB or Splink (imports are checked in a fresh interpreter; timings live in benchmarks/cli_startup.py)."""
+of its commands, a subcommand imports only the module it lives in, no command but those that match loads pandas,
+DuckDB or Splink, the help of the commands that run the most (serve, worker, import, dispatcher) imports nothing they
+run, and the simplest reads of the database load neither numpy nor the pipeline (imports are checked in a fresh
+interpreter; timings live in benchmarks/cli_startup.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -19,6 +23,13 @@ WHOLE_PIPELINE = ("seamline.pipeline.registry", "seamline.pipeline.replay", "sea
 # The commands that match records or serve the API (which answers matching requests), and the communications
 # assessment and journey analytics, whose reports run on DuckDB.
 MATCHING = {"serve", "worker", "match", "assess", "analytics"}
+# What a command's help and the simplest commands must not pay for: besides the above, numpy (the decision point),
+# Arrow (Parquet imports), the pipeline, the API, the server, the worker and Alembic.
+RUNS = (
+    *HEAVY, *WHOLE_PIPELINE, "numpy", "pyarrow", "uvicorn", "alembic", "seamline.app", "seamline.worker.runner",
+    "seamline.decisions.service", "seamline.communications.delivery",
+)  # fmt: skip
+SINGLE = ("serve", "worker", "import", "dispatcher")  # the single commands that run the most
 
 
 def _imported_after(code: str) -> set[str]:
@@ -100,6 +111,40 @@ def test_a_command_that_does_not_match_loads_no_dataframe_or_matching_library() 
         assert f"seamline.cli.{module}" in set().union(*added.values()), call
     heavy = {call: set(HEAVY) & modules for call, modules in added.items() if set(HEAVY) & modules}
     assert not heavy
+
+
+def test_the_help_of_serve_worker_import_and_dispatcher_imports_nothing_they_run() -> None:
+    help_of = "\n".join(f"try:\n    app([{name!r}, '--help'])\nexcept SystemExit:\n    pass" for name in SINGLE)
+    loaded = _imported_after(f"from seamline.cli import app\n{help_of}")
+    assert {f"seamline.cli.{COMMANDS[name].module}" for name in SINGLE} <= loaded  # their options were read
+    assert not set(RUNS) & loaded
+
+
+def test_the_simplest_reads_of_the_database_load_no_numpy_dataframe_nor_pipeline(
+    database_url: str, tmp_path: Path
+) -> None:
+    commands = [["db", "status"], ["cases", "list"], ["privacy", "list"], ["users", "list"], ["outbox", "status"]]
+    probe = f"""
+import json, sys
+from seamline.cli import app
+codes = []
+for command in {commands!r}:
+    try:
+        app(command)
+    except SystemExit as exc:
+        codes.append(exc.code)
+print(json.dumps([codes, sorted(sys.modules)]))
+"""
+    env = {**os.environ, "SEAMLINE_DATABASE_URL": database_url, "SEAMLINE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120, env=env
+    )
+    codes, loaded = json.loads(done.stdout.splitlines()[-1])
+    assert codes == [0] * len(commands), done.stderr  # they ran, and read the database
+    assert {"seamline.privacy.requests", "seamline.cases.service"} <= set(loaded)
+    assert not set(RUNS) & set(loaded)
+    # Listing requests reads them alone: the privacy service reaches every domain that holds personal data.
+    assert "seamline.privacy.service" not in loaded
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -1,5 +1,10 @@
 """`seamline import`: a source's records (a CSV, JSON Lines or Parquet file, or a SQL query) into the inbox,
-validated first."""
+validated first.
+
+The import pipeline (its readers, Parquet's pyarrow, the identity rules, the inbox, SQLAlchemy and the settings) is
+imported when the command runs, not at the top: there it made `seamline import --help` take ~0.9 s on a quiet
+machine (tests/cli/test_startup.py checks what the help imports).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +14,25 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
-from sqlalchemy import Engine
 
-from seamline.cli.session import engine_for, err, fail, load_settings
-from seamline.config import Settings
-from seamline.core.errors import SeamlineError
-from seamline.core.schema import is_up_to_date
-from seamline.imports.cells import CellRules
+from seamline.cli.output import Messages
 from seamline.imports.encoding import DEFAULT as DEFAULT_ENCODING
-from seamline.imports.mapping import ImportMapping, load_mapping
-from seamline.imports.service import (
-    ImportRefused,
-    ImportResult,
-    ProgressCallback,
-    Report,
-    find_source,
-    import_file,
-    import_query,
-    refusal,
-    validate_file,
-    validate_query,
-)
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from seamline.config import Settings
+    from seamline.imports.cells import CellRules
+    from seamline.imports.mapping import ImportMapping
+    from seamline.imports.service import ImportResult, ProgressCallback, Report
+
+err = Messages()  # as the session module's (a console at each print): that module loads SQLAlchemy and the settings
 PLAIN_EVERY_SECONDS = 5.0  # how often a log line is written when stdout is not a terminal
 SQL_URL_VARIABLE = "SEAMLINE_IMPORT_SQL_URL"  # keeps a password out of the process list and shell history
 
@@ -142,6 +138,13 @@ def import_command(
     Exit code 2 when a row is bad (each problem is reported with the line where its record starts, or the row
     number for Parquet and queries) or the file does not decode; importing the same records again changes nothing.
     """
+    from seamline.cli.session import engine_for, fail, load_settings  # imported when it runs (see the docstring)
+    from seamline.core.errors import SeamlineError
+    from seamline.core.schema import is_up_to_date
+    from seamline.imports.cells import CellRules
+    from seamline.imports.mapping import load_mapping
+    from seamline.imports.service import ImportRefused, find_source, refusal, validate_file, validate_query
+
     if mapping is None:
         err.print("[red]error:[/red] --mapping is required")
         raise typer.Exit(2)
@@ -210,6 +213,8 @@ def _run_import(
     cells: CellRules,
     progress: ProgressCallback,
 ) -> ImportResult:
+    from seamline.imports.service import import_file, import_query
+
     if url is not None and query is not None:
         return import_query(
             engine, source, url, query, mapping, consent=settings.consent, cells=cells, progress=progress

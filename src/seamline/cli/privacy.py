@@ -1,4 +1,8 @@
-"""`seamline privacy`: data-subject requests — open them, complete them (export or erase), list them."""
+"""`seamline privacy`: data-subject requests — open them, complete them (export or erase), list them.
+
+Opening and completing a request import the privacy service, which reaches every domain that holds personal data,
+when they run; listing reads the requests alone (`seamline privacy list` took 1.3 s on a quiet machine with the
+service imported at the top)."""
 
 from __future__ import annotations
 
@@ -19,13 +23,7 @@ from seamline.cli.params import id_argument
 from seamline.cli.session import engine_for, err, load_settings, transaction
 from seamline.core.db import erase_wal
 from seamline.core.principal import Principal
-from seamline.privacy.service import (
-    complete_access,
-    erase_profile,
-    get_request,
-    list_requests,
-    open_request,
-)
+from seamline.privacy.requests import get_request, list_requests
 
 app = typer.Typer(help="Data-subject requests: access exports and erasure.", no_args_is_help=True)
 KINDS: dict[str, Literal["access", "erasure"]] = {"access": "access", "erase": "erasure", "erasure": "erasure"}
@@ -41,6 +39,8 @@ def request(
     profile_id: Annotated[int, id_argument("The profile the request is about (merged ids are followed).")],
 ) -> None:
     """Open a data-subject request; it is due in 30 days."""
+    from seamline.privacy.service import open_request  # every domain's service: when it runs (module docstring)
+
     if kind not in KINDS:
         raise typer.BadParameter(f"{kind!r} is not access or erase", param_hint="KIND")
     operator = _operator()
@@ -60,6 +60,8 @@ def complete(
     The export is written before the request is marked done, so a file that cannot be written leaves the request
     open (exit 2); a done access request is exported again.
     """
+    from seamline.privacy.service import complete_access, erase_profile  # when it runs (see the module docstring)
+
     settings = load_settings()
     operator = _operator()
     with transaction(settings) as session:

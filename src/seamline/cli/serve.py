@@ -1,24 +1,23 @@
-"""`seamline serve` (API and console, with its worker in a child process) and `seamline worker` (workers alone)."""
+"""`seamline serve` (API and console, with its worker in a child process) and `seamline worker` (workers alone).
+
+What they run — the API (FastAPI and every router), the demo, the whole event pipeline, Alembic, uvicorn, and
+SQLAlchemy and the settings under them — is imported inside each command, when it runs: at the top it made
+`seamline serve --help` and `seamline worker --help` take ~3 s on a quiet machine; this module itself imports only
+Typer, so their help costs what `seamline --help` does (tests/cli/test_startup.py checks what it imports).
+"""
 
 from __future__ import annotations
 
 import signal
 import socket
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
 
-from seamline.app import create_app
-from seamline.cli.session import engine_for, err, fail, load_settings
-from seamline.config import Settings
-from seamline.core.errors import SeamlineError
-from seamline.core.migrations import upgrade
-from seamline.core.schema import is_up_to_date
-from seamline.demo.workspace import DemoWorkspace, create_demo_workspace, play
-from seamline.privacy.forgetting import ErasureFollower
-from seamline.worker.runner import Worker
+if TYPE_CHECKING:
+    from seamline.config import Settings
+    from seamline.demo.workspace import DemoWorkspace
 
 
 def serve(
@@ -35,6 +34,15 @@ def serve(
     dispatcher: Annotated[bool, typer.Option(help="Deliver the outbox in this process too.")] = True,
 ) -> None:
     """Run the API and, by default, a worker beside it. On SQLite, migrations run first."""
+    import uvicorn  # what serve runs: imported when it runs (see the module's docstring)
+
+    from seamline.app import create_app
+    from seamline.cli.session import engine_for, err, fail, load_settings
+    from seamline.core.errors import SeamlineError
+    from seamline.core.migrations import upgrade
+    from seamline.core.schema import is_up_to_date
+    from seamline.demo.workspace import create_demo_workspace
+
     settings = load_settings()
     updates: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
@@ -98,6 +106,9 @@ def _introduce(workspace: DemoWorkspace, settings: Settings) -> None:
 
 def _play_when_ready(workspace: DemoWorkspace, settings: Settings) -> None:
     """Send the demo's traffic and conversations once the server answers, without delaying its start."""
+    from seamline.cli.session import engine_for
+    from seamline.demo.workspace import play
+
     loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104 (comparing)
 
     def run() -> None:
@@ -118,6 +129,11 @@ def worker(
     once: Annotated[bool, typer.Option(help="Process what is pending, then exit.")] = False,
 ) -> None:
     """Run a worker alone. Start as many as you like on PostgreSQL: they share the inbox by partition locks."""
+    from seamline.cli.session import engine_for, err, load_settings  # imported when it runs (see the docstring)
+    from seamline.core.schema import is_up_to_date
+    from seamline.privacy.forgetting import ErasureFollower
+    from seamline.worker.runner import Worker
+
     settings = load_settings()
     engine = engine_for(settings)
     try:

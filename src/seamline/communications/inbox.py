@@ -1,36 +1,25 @@
 """The in-app inbox: messages an app or website reads for its signed-in customer through the API.
 
-The `in_app` channel's outbox handler asks consent at send time like every channel, and stores the message in
-the person's inbox in the settling transaction itself: the inbox row and the outbox's "sent" commit together, so
-a message is in the inbox once or not at all. Reading it is a `read` outcome in the communications log.
+The `in_app` channel's outbox handler (in_app.py) stores each message here as its send settles. Reading a message
+is a `read` outcome in the communications log. This module does not import the handler's send-time checks (the
+contact policy, and through it the decision point and numpy), so erasure and the inbox API do not load them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from seamline.communications import inbox_repository, repository
-from seamline.communications.delivery import ContactPolicy, _log_attempts, screen
+from seamline.communications import inbox_repository
 from seamline.communications.models import InAppMessage
-from seamline.communications.service import (
-    DELIVERED,
-    IN_APP_KIND,
-    READ,
-    Happened,
-    record_outcomes,
-)
-from seamline.consent.config import ConsentConfig
+from seamline.communications.service import READ, Happened, record_outcomes
 from seamline.core.clock import utcnow
 from seamline.core.errors import NotFound
 from seamline.identity.service import active_header, profile_members
-from seamline.outbox.service import DELIVERED as HANDED_OVER
-from seamline.outbox.service import SENT, Attempt, Entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,55 +106,3 @@ def export_person(session: Session, profile_ids: Sequence[int]) -> list[dict[str
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
     """Erasure: delete these profiles' inbox messages; returns how many."""
     return inbox_repository.delete_of_profiles(session, profile_ids) if profile_ids else 0
-
-
-class InAppHandler:
-    """In-app: consent at send time, then the message is stored in the person's inbox as the send settles."""
-
-    kind = IN_APP_KIND
-    is_concurrent = False  # nothing leaves the process: the inbox row is written when the attempt is settled
-
-    def __init__(self, consent: ConsentConfig, policy: ContactPolicy | None = None) -> None:
-        self._consent = consent
-        self._policy = policy or ContactPolicy()  # suppression, fatigue budget and quiet hours, as for email
-
-    def check(self, session: Session, entries: Sequence[Entry]) -> Mapping[int, Attempt | Any]:
-        stopped, going = screen(session, entries, "in_app", self._consent, self._policy)
-        out: dict[int, Attempt | Any] = dict(stopped)
-        for entry in entries:
-            check = going.get(entry.id)
-            if check is not None and check.address is not None:
-                out[entry.id] = check.address
-        return out
-
-    def send(self, entry: Entry, plan: Any) -> Attempt:
-        return Attempt(entry.id, HANDED_OVER, "stored in the in-app inbox", outcome=DELIVERED, address=str(plan))
-
-    def record(self, session: Session, done: Sequence[tuple[Entry, Attempt]], statuses: Mapping[int, str]) -> None:
-        stored = [e for e, a in done if a.result == HANDED_OVER and statuses.get(e.id) == SENT]
-        logged = repository.by_public_ids(session, [e.delivery_id for e in stored])
-        now = utcnow()
-        rows = []
-        for entry in stored:
-            row = logged.get(entry.delivery_id)
-            if row is None or entry.profile_id is None:
-                continue
-            payload = entry.payload
-            text = str(payload.get("text") or "")
-            rows.append(
-                {
-                    "communication_id": entry.delivery_id,
-                    "profile_id": entry.profile_id,
-                    "type": row.type,
-                    "template": row.template,
-                    "title": str(payload.get("subject") or ""),
-                    "text": text,
-                    "body": str(payload.get("in_app") or escape(text)),
-                    "created_at": now,
-                }
-            )
-        inbox_repository.add_new(session, rows)
-        _log_attempts(session, done, statuses)
-
-    def close(self) -> None:
-        return None

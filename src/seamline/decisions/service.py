@@ -262,9 +262,4 @@ def outcomes_of(session: Session, profile_id: int, *, limit: int = 20) -> list[O
     ]
 
 
-def erase_person(session: Session, profile_ids: Sequence[int]) -> int:
-    """Erasure: delete these profiles' purchases and action outcomes (the model's tallies hold no person)."""
-    return repository.erase(session, profile_ids) if profile_ids else 0
-
-
 __all__ = ["ACCEPTED", "CONVERTED", "IGNORED", "SHOWN", "Setup", "Situation"]

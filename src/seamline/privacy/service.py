@@ -6,7 +6,6 @@ Services only flush; the caller's unit of work commits, so an erasure happens en
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +20,8 @@ from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.service import export_person as export_communications
 from seamline.consent.service import history, scrub_choices
 from seamline.core.clock import isoformat_z, utcnow
-from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from seamline.core.views import view_of
-from seamline.decisions.service import erase_person as erase_decisions
+from seamline.core.errors import Conflict, FieldError, InvalidInput
+from seamline.decisions.erasure import erase_person as erase_decisions
 from seamline.destinations.service import announce_erasure
 from seamline.errors.service import erase_person as erase_comm_errors
 from seamline.feedback.service import erase_person as erase_feedback
@@ -47,6 +45,10 @@ from seamline.outbox.service import erase_person as erase_outbox
 from seamline.privacy import repository
 from seamline.privacy.erasure import ERASED_MARK, identifier_hash, mentions, personal_strings, scrubbed_payload
 from seamline.privacy.models import PrivacyRequest
+from seamline.privacy.requests import STATUSES as STATUSES  # callers find the request reads here too
+from seamline.privacy.requests import RequestView, stored_request
+from seamline.privacy.requests import get_request as get_request
+from seamline.privacy.requests import list_requests as list_requests
 from seamline.profiles.service import erase_facts, event_ids_of, golden_traits, holdings_of, personal_facts
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.sources.service import list_sources
@@ -55,47 +57,12 @@ from seamline.tasks.service import export_person as export_tasks
 from seamline.triggers.service import erase_person as erase_triggers
 
 KINDS = ("access", "erasure")
-STATUSES = ("open", "done", "refused")
 DEFAULT_DUE_DAYS = 30  # GDPR art. 12(3): one month from receipt
 ERASED_ACTOR = "erased"
 
 
 def _iso(moment: datetime | None) -> str | None:
     return isoformat_z(moment) if moment is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestView:
-    """A data-subject request as callers outside the domain see it."""
-
-    id: int
-    kind: str
-    profile_id: int
-    status: str
-    requested_by: str
-    created_at: datetime
-    due_at: datetime
-    completed_at: datetime | None
-    result: dict[str, Any]
-
-    @classmethod
-    def of(cls, row: PrivacyRequest) -> RequestView:
-        """The view of a stored request."""
-        return view_of(cls, row, result=dict(row.result or {}))
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form, for the API and the CLI."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "profile_id": self.profile_id,
-            "status": self.status,
-            "requested_by": self.requested_by,
-            "created_at": _iso(self.created_at),
-            "due_at": _iso(self.due_at),
-            "completed_at": _iso(self.completed_at),
-            "result": self.result,
-        }
 
 
 def open_request(
@@ -126,27 +93,8 @@ def open_request(
     return RequestView.of(row)
 
 
-def get_request(session: Session, request_id: int) -> RequestView:
-    """One request; NotFound when there is none."""
-    return RequestView.of(_request(session, request_id))
-
-
-def list_requests(session: Session, *, status: str | None = None, limit: int = 100) -> list[RequestView]:
-    """Requests newest first, optionally of one status."""
-    if status is not None and status not in STATUSES:
-        raise InvalidInput([FieldError("status", "invalid", f"status must be one of {', '.join(STATUSES)}")])
-    return [RequestView.of(r) for r in repository.list_requests(session, status=status, limit=limit)]
-
-
-def _request(session: Session, request_id: int, *, lock: bool = False) -> PrivacyRequest:
-    row = repository.get_request(session, request_id, lock=lock)
-    if row is None:
-        raise NotFound(f"no privacy request {request_id}")
-    return row
-
-
 def _open(session: Session, request_id: int, kind: str) -> PrivacyRequest:
-    row = _request(session, request_id, lock=True)
+    row = stored_request(session, request_id, lock=True)
     if row.kind != kind:
         raise Conflict(f"request {request_id} is an {row.kind} request, not {kind}")
     if row.status != "open":
@@ -298,7 +246,7 @@ def complete_access(
 ) -> dict[str, Any]:
     """Answer an access request: the export, with an open request marked done. A done one is exported again (a
     copy lost, or sent anew) and stays done as it was; the caller audits each export."""
-    row = _request(session, request_id, lock=True)
+    row = stored_request(session, request_id, lock=True)
     if row.kind != "access":
         raise Conflict(f"request {request_id} is an {row.kind} request, not access")
     if row.status == "refused":

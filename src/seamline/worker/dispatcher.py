@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from seamline.communications.contacts import people_of
 from seamline.communications.delivery import ContactPolicy, EmailHandler, PaperHandler, UnsubscribeLink
-from seamline.communications.inbox import InAppHandler
+from seamline.communications.in_app import InAppHandler
 from seamline.communications.links import LinkTracker
 from seamline.communications.mobile import ProviderHandler
 from seamline.communications.service import PUSH_KIND, SMS_KIND
