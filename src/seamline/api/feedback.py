@@ -18,12 +18,12 @@ from seamline.api.preferences import PAGE_HEADERS
 from seamline.audit.service import record, record_async
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
-from seamline.core.errors import Conflict, Gone, InvalidInput, NotFound, SeamlineError, Unauthorized
+from seamline.core.errors import Conflict, FieldError, Gone, InvalidInput, NotFound, SeamlineError, Unauthorized
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.feedback.links import EXPIRED, link_expiry, verify_link
 from seamline.feedback.page import render_error, render_page
-from seamline.feedback.rollups import DIMENSIONS, rollup, score_trend
+from seamline.feedback.rollups import DIMENSIONS, by_question, rollup, score_trend
 from seamline.feedback.service import (
     AnswerInput,
     AnswerView,
@@ -34,7 +34,9 @@ from seamline.feedback.service import (
     record_answers,
 )
 from seamline.feedback.service import load_page as load_survey_page
+from seamline.feedback.surveys import MAX_QUESTIONS
 from seamline.preferences.links import form_nonce, is_fresh_nonce
+from seamline.reports.dashboards import Dashboards
 
 router = APIRouter(tags=["feedback"])
 Reader = Annotated[Principal, Depends(requires_key("feedback:read"))]
@@ -75,7 +77,12 @@ class InvitationOut(BaseModel):
 
 class AnswerIn(BaseModel):
     survey: str = Field(max_length=64, examples=["csat_case"])
-    score: int = Field(ge=-1000, le=1000, description="On the survey's scale: CSAT 1-5, NPS 0-10, CES 1-7.")
+    score: int = Field(
+        ge=-1000, le=1000, description="The headline question's, on its scale: CSAT 1-5, NPS 0-10, CES 1-7."
+    )
+    scores: dict[str, int] = Field(
+        default_factory=dict, max_length=10, description="The survey's other questions answered: question → score."
+    )
     comment: str | None = Field(default=None, max_length=10_000)
     invitation_id: Id | None = Field(default=None, description="The invitation answered: its snapshot is kept.")
     profile_id: Id | None = Field(default=None, description="Who answered; required without an invitation.")
@@ -99,6 +106,7 @@ class AnswerOut(BaseModel):
     snapshot: dict[str, Any]
     task_id: int | None
     answered_at: datetime
+    scores: dict[str, int]  # every question answered, the headline's included
 
 
 class AnswersOut(BaseModel):
@@ -144,7 +152,10 @@ async def post_invitation(body: InvitationIn, principal: Writer, ctx: Ctx, setup
     summary="Record answers (a batch is accepted or refused as a whole; problems named by index and field)",
 )
 async def post_answers(body: AnswersIn, principal: Writer, ctx: Ctx, setup: Setup) -> AnswersOut:
-    items = [AnswerInput(a.survey, a.score, a.comment, a.invitation_id, a.profile_id, a.about) for a in body.answers]
+    items = [
+        AnswerInput(a.survey, a.score, a.comment, a.invitation_id, a.profile_id, a.about, a.scores)
+        for a in body.answers
+    ]
     with unit_of_work(ctx.engine) as session:
         views = record_answers(session, setup, items, via="api", now=utcnow())
         for view in views:
@@ -168,6 +179,24 @@ async def get_answers(
     return AnswersOut(answers=[_out(v) for v in views])
 
 
+def _members(
+    request: Request,
+    segment: Annotated[str | None, Query(max_length=64, description="a customer segment: its answers only")] = None,
+) -> frozenset[int] | None:
+    """The members of the customer segment asked for (segments.yaml, as the reports read it); None: everyone."""
+    if not segment:
+        return None
+    dashboards: Dashboards = request.app.state.dashboards
+    if dashboards.audience is None or segment not in dashboards.segments:
+        known = ", ".join(sorted(dashboards.segments)) or "none are defined"
+        raise InvalidInput([FieldError("segment", "unknown", f"no segment {segment!r}; known: {known}")])
+    with unit_of_work(dashboards.engine, write=False) as session:
+        return dashboards.audience.members(session, segment)
+
+
+Members = Annotated[frozenset[int] | None, Depends(_members)]
+
+
 @router.get(
     "/v1/feedback/rollups",
     responses=errors(400, 401, 403),
@@ -176,13 +205,28 @@ async def get_answers(
 async def get_rollups(
     principal: Reader,
     ctx: Ctx,
+    people: Members,
     by: Annotated[str, Query(description=", ".join(DIMENSIONS))] = "touchpoint",
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
     since, until = _period(days)
     with unit_of_work(ctx.engine, write=False) as session:
-        rows = rollup(session, by=by, since=since, until=until)
+        rows = rollup(session, by=by, since=since, until=until, people=people)
     return {"by": by, "since": since, "until": until, "rows": [r.as_dict() for r in rows]}
+
+
+@router.get(
+    "/v1/feedback/questions",
+    responses=errors(400, 401, 403),
+    summary="Every rated question of every survey: its figure and how its scores spread (aggregates only)",
+)
+async def get_questions(
+    principal: Reader, ctx: Ctx, people: Members, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30
+) -> dict[str, Any]:
+    since, until = _period(days)
+    with unit_of_work(ctx.engine, write=False) as session:
+        rows = by_question(session, since=since, until=until, people=people)
+    return {"since": since, "until": until, "rows": [r.as_dict() for r in rows]}
 
 
 @router.get(
@@ -193,12 +237,13 @@ async def get_rollups(
 async def get_trend(
     principal: Reader,
     ctx: Ctx,
+    people: Members,
     bucket: Annotated[str, Query(description="day or week")] = "day",
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
     since, until = _period(days)
     with unit_of_work(ctx.engine, write=False) as session:
-        points = score_trend(session, since=since, until=until, bucket=bucket)
+        points = score_trend(session, since=since, until=until, bucket=bucket, people=people)
     return {"bucket": bucket, "since": since, "until": until, "points": [p.as_dict() for p in points]}
 
 
@@ -253,7 +298,7 @@ async def post_survey(token: str, request: Request, ctx: Ctx, setup: Setup) -> R
         invitation_id = verify_link(token, setup.secret, now)
     except SeamlineError as exc:
         return _error_page(exc)
-    form = await request.form(max_fields=10)
+    form = await request.form(max_fields=MAX_QUESTIONS + 4)  # each question, the comment, the nonce
     submitted = {k: v for k, v in form.items() if isinstance(v, str)}
     # As on the preference page: a post is only taken within an hour of a page this server rendered for this link.
     if not is_fresh_nonce(submitted.pop("nonce", ""), token, setup.secret, now):
