@@ -84,7 +84,8 @@ def test_the_worker_runs_a_rule_over_a_named_segment(engine: Engine, settings: S
     folder = rule_folder(tmp_path, {"review": REVIEW})
     segments = tmp_path / "segments.yaml"
     segments.write_text(SEGMENTS, encoding="utf-8")
-    world = World(engine, settings, rule_folder(tmp_path / "none", {}))
+    (tmp_path / "none").mkdir()
+    world = World(engine, settings, rule_folder(tmp_path / "none", {}))  # the people; the worker has the rules
     world.send("u-1", traits={"email": "a@example.com", "first_name": "Ada", "segment": "affluent", "age": 41})
     world.send("u-2", traits={"email": "b@example.com", "first_name": "Bo", "segment": "affluent", "age": 22})
     triggers = settings.triggers.model_copy(update={"rules_dir": folder, "segments_file": segments})

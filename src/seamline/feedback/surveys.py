@@ -23,8 +23,8 @@ in the CSAT/NPS/CES trends, and the score `low_score` is read on):
 
 ```yaml
 questions:
-  - {key: satisfaction, kind: csat, question: How satisfied are you with your visit?}
-  - {key: effort, kind: ces, question: How easy was it to do what you came for?}
+  - {key: satisfaction, kind: csat, question: "How satisfied are you with your visit?"}
+  - {key: effort, kind: ces, question: "How easy was it to do what you came for?"}
   - key: waiting
     kind: custom                  # a scale of your own: min and max (0-10 points apart at most) are needed
     question: How would you rate the waiting time?
