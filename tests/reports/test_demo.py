@@ -3,11 +3,17 @@ funnel with its steps."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import Engine
 
+from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.demo.reports import CX_TEAM, save_demo_reports
+from seamline.demo.segments import install_segments, segment_traffic
 from seamline.reports.service import saved_reports
+from seamline.synthetic.people import generate_people
+from seamline.triggers.segments import load_segments
 from tests.support.builders import make_user
 
 
@@ -33,3 +39,17 @@ def test_the_demo_saves_a_shared_scheduled_report_and_a_private_one(engine: Engi
     assert funnel.link.startswith("/console/reports/funnels?")
     assert "Mortgage+Documents+Uploaded" in funnel.link
     assert "breakdown=channel" in funnel.link
+
+
+def test_the_demo_segments_are_valid_and_named_by_the_demo_traffic(tmp_path: Path) -> None:
+    assert install_segments(tmp_path)
+    assert not install_segments(tmp_path)  # an operator's edits are kept
+    segments = load_segments(tmp_path / "segments.yaml")
+    assert {k: s.title for k, s in segments.items()} == {
+        "premier": "Premier customers", "everyday": "Everyday banking customers",
+    }  # fmt: skip
+    people = generate_people(40, seed=3)
+    told = segment_traffic(people, utcnow())
+    assert len(told) == sum(1 for p in people if p.user_id)
+    assert {m["traits"]["segment"] for _, m in told} == {"premier", "everyday"}
+    assert all(source == "web" and m["type"] == "identify" for source, m in told)
