@@ -15,10 +15,11 @@ from pydantic import BaseModel, Field
 from seamline.api.deps import Ctx, requires_key
 from seamline.api.openapi import errors
 from seamline.api.preferences import PAGE_HEADERS
+from seamline.api.segments import Segmented
 from seamline.audit.service import record, record_async
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
-from seamline.core.errors import Conflict, FieldError, Gone, InvalidInput, NotFound, SeamlineError, Unauthorized
+from seamline.core.errors import Conflict, Gone, InvalidInput, NotFound, SeamlineError, Unauthorized
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.feedback.links import EXPIRED, link_expiry, verify_link
@@ -36,7 +37,6 @@ from seamline.feedback.service import (
 from seamline.feedback.service import load_page as load_survey_page
 from seamline.feedback.surveys import MAX_QUESTIONS
 from seamline.preferences.links import form_nonce, is_fresh_nonce
-from seamline.reports.dashboards import Dashboards
 
 router = APIRouter(tags=["feedback"])
 Reader = Annotated[Principal, Depends(requires_key("feedback:read"))]
@@ -179,24 +179,6 @@ async def get_answers(
     return AnswersOut(answers=[_out(v) for v in views])
 
 
-def _members(
-    request: Request,
-    segment: Annotated[str | None, Query(max_length=64, description="a customer segment: its answers only")] = None,
-) -> frozenset[int] | None:
-    """The members of the customer segment asked for (segments.yaml, as the reports read it); None: everyone."""
-    if not segment:
-        return None
-    dashboards: Dashboards = request.app.state.dashboards
-    if dashboards.audience is None or segment not in dashboards.segments:
-        known = ", ".join(sorted(dashboards.segments)) or "none are defined"
-        raise InvalidInput([FieldError("segment", "unknown", f"no segment {segment!r}; known: {known}")])
-    with unit_of_work(dashboards.engine, write=False) as session:
-        return dashboards.audience.members(session, segment)
-
-
-Members = Annotated[frozenset[int] | None, Depends(_members)]
-
-
 @router.get(
     "/v1/feedback/rollups",
     responses=errors(400, 401, 403),
@@ -205,13 +187,13 @@ Members = Annotated[frozenset[int] | None, Depends(_members)]
 async def get_rollups(
     principal: Reader,
     ctx: Ctx,
-    people: Members,
+    segmented: Segmented,
     by: Annotated[str, Query(description=", ".join(DIMENSIONS))] = "touchpoint",
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
     since, until = _period(days)
     with unit_of_work(ctx.engine, write=False) as session:
-        rows = rollup(session, by=by, since=since, until=until, people=people)
+        rows = rollup(session, by=by, since=since, until=until, people=segmented[1])
     return {"by": by, "since": since, "until": until, "rows": [r.as_dict() for r in rows]}
 
 
@@ -221,11 +203,11 @@ async def get_rollups(
     summary="Every rated question of every survey: its figure and how its scores spread (aggregates only)",
 )
 async def get_questions(
-    principal: Reader, ctx: Ctx, people: Members, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30
+    principal: Reader, ctx: Ctx, segmented: Segmented, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30
 ) -> dict[str, Any]:
     since, until = _period(days)
     with unit_of_work(ctx.engine, write=False) as session:
-        rows = by_question(session, since=since, until=until, people=people)
+        rows = by_question(session, since=since, until=until, people=segmented[1])
     return {"since": since, "until": until, "rows": [r.as_dict() for r in rows]}
 
 
@@ -237,13 +219,13 @@ async def get_questions(
 async def get_trend(
     principal: Reader,
     ctx: Ctx,
-    people: Members,
+    segmented: Segmented,
     bucket: Annotated[str, Query(description="day or week")] = "day",
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
     since, until = _period(days)
     with unit_of_work(ctx.engine, write=False) as session:
-        points = score_trend(session, since=since, until=until, bucket=bucket, people=people)
+        points = score_trend(session, since=since, until=until, bucket=bucket, people=segmented[1])
     return {"bucket": bucket, "since": since, "until": until, "points": [p.as_dict() for p in points]}
 
 
