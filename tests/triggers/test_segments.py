@@ -72,12 +72,15 @@ def test_members_are_read_from_the_golden_record(engine: Engine, settings: Setti
     world.send("u-2", traits={"email": "b@example.com", "segment": "mass", "age": 41})
     world.send("u-3", traits={"email": "c@example.com", "segment": "affluent", "age": 22})
     audience = Audience(parse_segments(SEGMENTS, "segments.yaml"), settings.survivorship)
+    kept = Audience(audience.segments, settings.survivorship, ttl=3600)
     with unit_of_work(engine, write=False) as session:
         assert audience.members(session, "affluent") == {world.profile("u-1")}
         assert audience.members(session, "young") == {world.profile("u-3")}
+        assert kept.members(session, "affluent") == {world.profile("u-1")}
     world.send("u-2", traits={"segment": "affluent"})  # the newest value wins: Bo joins
     with unit_of_work(engine, write=False) as session:
         assert audience.members(session, "affluent") == {world.profile("u-1"), world.profile("u-2")}
+        assert kept.members(session, "affluent") == {world.profile("u-1")}  # kept for its ttl
 
 
 def test_the_worker_runs_a_rule_over_a_named_segment(engine: Engine, settings: Settings, tmp_path: Path) -> None:

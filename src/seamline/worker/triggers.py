@@ -31,7 +31,9 @@ def feedback_setup(settings: Settings, catalog: Catalog | None = None) -> Feedba
 def reports_audience(settings: Settings) -> Audience:
     """The customer segments of `[triggers] segments_file` (a bad file stops the start), for the reports' filter:
     the same definitions the rules on a schedule name."""
-    return Audience.load(segments_path(settings.triggers.segments_file, settings.data_dir), settings.survivorship)
+    path = segments_path(settings.triggers.segments_file, settings.data_dir)
+    # Members are reused as long as a report's tile is fresh.
+    return Audience.load(path, settings.survivorship, settings.reports.cache_seconds)
 
 
 def trigger_engine(settings: Settings) -> TriggerEngine:
