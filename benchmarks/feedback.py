@@ -8,6 +8,9 @@ grouping columns and count the same people's errors and cases in bulk.
 Prints figures; asserts nothing. Print `uptime` beside them: the machine is shared.
 
     python benchmarks/feedback.py [--answers 200000] [--runs 7] [--postgres | --database-url URL]
+
+Every person also gets a `segment` trait (a third `premier`), and the customer-segment filter is measured: reading
+the segment's members from the golden record (triggers.membership.Audience) and a rollup of their answers only.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ from seamline.core.migrations import upgrade
 from seamline.errors.models import CommError
 from seamline.feedback.models import SurveyAnswer
 from seamline.feedback.rollups import DIMENSIONS, rollup, score_trend
+from seamline.profiles.models import TraitValue
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.sources.models import Source
+from seamline.triggers.membership import Audience
+from seamline.triggers.segments import parse_segments
 
 CHUNK = 50_000
 SURVEYS = (
@@ -94,6 +102,21 @@ def _placeholder(column: Any) -> Any:
     return "x"
 
 
+def segment_traits(engine: Engine, people: int, now: datetime) -> None:
+    """A `segment` trait for every person from one source: every third premier."""
+    source = {c.name: _placeholder(c) for c in table_of(Source).columns if not c.nullable and c.name != "id"}
+    with engine.begin() as conn:
+        source_id = conn.execute(insert(table_of(Source)).values(**{**source, "name": "rm-desk"})).inserted_primary_key
+        for base in range(1, people, CHUNK):
+            rows = [
+                {"profile_id": p, "name": "segment", "value_json": '"premier"' if p % 3 == 0 else '"everyday"',
+                 "value_hash": "premier" if p % 3 == 0 else "everyday", "source_id": source_id[0],
+                 "first_event_id": 1, "last_event_id": 1, "first_seen_at": now, "last_seen_at": now, "times_seen": 1}
+                for p in range(base, min(base + CHUNK, people))
+            ]  # fmt: skip
+            conn.execute(insert(table_of(TraitValue)), rows)
+
+
 def run(url: str, args: argparse.Namespace) -> None:
     engine = create_db_engine(url)
     upgrade(engine)
@@ -118,6 +141,23 @@ def run(url: str, args: argparse.Namespace) -> None:
                 return score_trend(session, since=since, until=until, bucket=bucket)
 
         timed(f"score_trend per {bucket} (90 days)", args.runs, trend)
+    segment_traits(engine, people, now)
+    audience = Audience(parse_segments("premier:\n  traits: {segment: premier}\n", "segments.yaml"),
+                        SurvivorshipConfig())  # fmt: skip
+    with unit_of_work(engine, write=False) as session:
+        members = audience.members(session, "premier")
+    print(f"segment premier: {len(members):,} of {people:,} people")
+
+    def read_members() -> object:
+        with unit_of_work(engine, write=False) as session:
+            return audience.members(session, "premier")
+
+    def segment_rollup() -> object:
+        with unit_of_work(engine, write=False) as session:
+            return rollup(session, by="touchpoint", since=since, until=until, people=members)
+
+    timed("segment members (golden record)", args.runs, read_members)
+    timed("rollup by touchpoint, segment only", args.runs, segment_rollup)
 
 
 def main() -> None:

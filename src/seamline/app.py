@@ -93,7 +93,7 @@ from seamline.reports.dashboards import Dashboards
 from seamline.worker.dispatcher import build_dispatcher
 from seamline.worker.runner import Worker
 from seamline.worker.supervisor import WorkerHealth, WorkerSupervisor
-from seamline.worker.triggers import feedback_setup
+from seamline.worker.triggers import feedback_setup, reports_audience
 
 log = logging.getLogger(__name__)
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
@@ -287,7 +287,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             engine, app.state.templates, settings.assessment, collection_counts, step_times
         )
         app.state.analytics = Analytics(engine)
-        app.state.dashboards = Dashboards(engine, app.state.assessment, app.state.analytics, settings.reports)
+        app.state.dashboards = Dashboards(
+            engine, app.state.assessment, app.state.analytics, settings.reports, reports_audience(settings)
+        )
         if current_model(matcher.ctx) is not None:
             # Fill the real-time index now, in a thread, rather than in the first search after a start (18 s for
             # 200k profiles, measured); requests that come sooner wait for it, later ones refresh what changed.

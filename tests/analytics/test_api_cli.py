@@ -16,7 +16,11 @@ from seamline.audit.service import entries
 from seamline.cli import app as cli
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
-from tests.analytics.world import FUNNEL, build
+from seamline.profiles.models import TraitValue
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.triggers.membership import Audience
+from seamline.triggers.segments import parse_segments
+from tests.analytics.world import FUNNEL, T, build
 
 ROUTES = ("funnels", "paths", "repeated-identification", "cross-channel")
 
@@ -99,3 +103,23 @@ def test_the_cli_prints_a_funnel_and_its_paths(engine: Engine, settings: Setting
     bad = runner.invoke(cli, ["analytics", "funnel", "Application Started", "journey:Nope"], env=env)
     assert bad.exit_code == 2
     assert "steps[1]" in bad.stderr
+
+
+def test_the_funnel_api_takes_a_customer_segment(engine: Engine, settings: Settings) -> None:
+    world = build(engine)
+    with unit_of_work(engine) as session:  # P1, P3 and P4 are premier
+        session.add_all([
+            TraitValue(profile_id=world.person(p), name="segment", value_json='"premier"', value_hash="premier",
+                       source_id=world.sources["web-site"], first_event_id=1, last_event_id=1, first_seen_at=T,
+                       last_seen_at=T, times_seen=1)
+            for p in ("P1", "P3", "P4")
+        ])  # fmt: skip
+    reader = _key(engine, "cx", "analytics:read")
+    funnel = {"steps": list(FUNNEL), "since": "2026-11-01", "until": "2026-11-30", "window_hours": 168}
+    with TestClient(create_app(settings)) as client:
+        segments = parse_segments("premier:\n  traits: {segment: premier}\n", "segments.yaml")
+        client.app.state.dashboards.audience = Audience(segments, SurvivorshipConfig())  # type: ignore[attr-defined]
+        body = client.get("/v1/analytics/funnels", params={**funnel, "segment": "premier"}, headers=reader).json()
+        assert [f["reached"] for f in body["figures"]] == [3, 2, 1, 1]
+        bad = client.get("/v1/analytics/funnels", params={**funnel, "segment": "vip"}, headers=reader)
+        assert (bad.status_code, bad.json()["error"]["errors"][0]["field"]) == (400, "segment")

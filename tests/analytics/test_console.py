@@ -13,7 +13,11 @@ from sqlalchemy import Engine
 
 from seamline.audit.service import entries
 from seamline.core.db import unit_of_work
-from tests.analytics.world import FUNNEL, build
+from seamline.profiles.models import TraitValue
+from seamline.profiles.survivorship import SurvivorshipConfig
+from seamline.triggers.membership import Audience
+from seamline.triggers.segments import parse_segments
+from tests.analytics.world import FUNNEL, T, build
 from tests.console.conftest import SignIn, log_in
 
 QUERY = {"steps": "\n".join(FUNNEL), "since": "2026-11-01", "until": "2026-11-30", "window_hours": "168"}
@@ -103,3 +107,32 @@ def test_a_funnel_is_saved_with_its_steps_and_opens_as_it_was(
     assert console.get(target).status_code == 200
     too_long = console.post("/console/reports/saved", data={**form, "steps": "x" * 4001}, follow_redirects=False)
     assert too_long.status_code == 400
+
+
+def test_a_customer_segment_on_the_funnel_and_paths_pages(console: TestClient, sign_in: SignIn, engine: Engine) -> None:
+    world = build(engine)
+    source = world.sources["web-site"]
+    with unit_of_work(engine) as session:  # P1, P3, P4 and P7 are premier (P7 began before the period)
+        session.add_all([
+            TraitValue(profile_id=world.person(p), name="segment", value_json='"premier"', value_hash="premier",
+                       source_id=source, first_event_id=1, last_event_id=1, first_seen_at=T, last_seen_at=T,
+                       times_seen=1)
+            for p in ("P1", "P3", "P4", "P7")
+        ])  # fmt: skip
+    segments = parse_segments("premier:\n  title: Premier customers\n  traits: {segment: premier}\n", "s.yaml")
+    console.app.state.dashboards.audience = Audience(segments, SurvivorshipConfig())  # type: ignore[attr-defined]
+    sign_in("supervisor")
+    query = {**QUERY, "segment": "premier"}
+    funnel = console.get(f"/console/reports/funnels?{urlencode(query)}")
+    assert funnel.status_code == 200
+    assert '<option value="premier" selected>Premier customers</option>' in funnel.text
+    rows = orjson.loads(console.get(f"/console/reports/funnels?{urlencode({**query, 'format': 'json'})}").content)
+    assert [r["reached"] for r in rows if r["group"] is None] == [3, 2, 1, 1]
+    assert "segment=premier" in funnel.text  # the people, paths and downloads keep it
+    dropped = console.get(f"/console/reports/funnels/people?{urlencode({**query, 'step': 1, 'outcome': 'dropped'})}")
+    assert f'href="/console/customers/{world.person("P4")}"' in dropped.text
+    assert f'href="/console/customers/{world.person("P5")}"' not in dropped.text
+    paths = orjson.loads(console.get(f"/console/reports/paths?{urlencode({**query, 'step': 1, 'format': 'json'})}")
+                         .content)  # fmt: skip
+    assert [(r["path"], r["people"]) for r in paths] == [("email: doc_reminder → case (phone)", 1)]
+    assert console.get(f"/console/reports/funnels?{urlencode({**QUERY, 'segment': 'vip'})}").status_code == 400

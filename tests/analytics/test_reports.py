@@ -136,3 +136,16 @@ def test_bad_input_names_the_field_and_index(analytics: Analytics) -> None:
     assert caught.value.errors[0].field == "breakdown"
     with pytest.raises(InvalidInput):
         analytics.paths(FunnelQuery(FUNNEL, NOVEMBER), at=5)
+
+
+def test_a_customer_segment_decides_who_may_enter(analytics: Analytics, world: World) -> None:
+    members = frozenset(world.person(p) for p in ("P1", "P3", "P4", "P7"))  # P7 began before the period
+    query = FunnelQuery(FUNNEL, NOVEMBER, WEEK, segment="some", people=members)
+    assert [f.reached for f in analytics.funnel(query).overall] == [3, 2, 1, 1]
+    assert [f.dropped for f in analytics.funnel(query).overall] == [1, 1, 0, 0]
+    dropped = analytics.people(query, step=1, outcome="dropped")
+    assert list(dropped.profile_ids) == [world.person("P4")]
+    view = analytics.paths(query, at=1, depth=3)
+    assert [(p.text, p.people) for p in view.paths] == [("email: doc_reminder → case (phone)", 1)]  # P4
+    nobody = FunnelQuery(FUNNEL, NOVEMBER, WEEK, people=frozenset())
+    assert [f.reached for f in analytics.funnel(nobody).overall] == [0, 0, 0, 0]

@@ -81,7 +81,7 @@ def test_the_feedback_tables_download_as_csv_and_json(
     page = console.get("/console/reports/feedback?days=7").text
     links = {a.split('"')[0].replace("&amp;", "&") for a in page.split('href="/console/reports/feedback?')[1:]}
     downloads = sorted(link for link in links if "format=" in link)
-    assert len(downloads) == 2 * 6  # the trend and one table per dimension
+    assert len(downloads) == 2 * 7  # the trend, the questions and one table per dimension
     for link in downloads:
         answer = console.get(f"/console/reports/feedback?{link}")
         assert answer.status_code == 200, link
@@ -89,4 +89,6 @@ def test_the_feedback_tables_download_as_csv_and_json(
     agents = console.get("/console/reports/feedback", params={"days": 7, "table": "agent", "format": "json"}).json()
     assert {row["key"] for row in agents} == {"priya", None}  # None: the answers with no agent
     assert all("figures" not in row for row in agents)  # a score per kind is a column of its own
+    questions = console.get("/console/reports/feedback", params={"days": 7, "table": "question", "format": "json"})
+    assert all("histogram" not in row and row["answers"] for row in questions.json())  # a column per score
     assert console.get("/console/reports/feedback", params={"table": "bogus", "format": "csv"}).status_code == 400

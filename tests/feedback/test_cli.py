@@ -33,6 +33,8 @@ def test_check_lists_the_surveys_and_names_a_bad_file(runner: CliRunner, tmp_pat
     assert good.exit_code == 0, good.output
     assert "csat_case" in good.output
     assert "branch_visit" in good.output
+    assert "satisfaction* csat 1-5" in good.output  # csat_advice's questions; * the headline
+    assert "waiting custom" in good.output
     (tmp_path / "bad.yaml").write_text("kind: csat\ntouchpoint: case_resolved\nquestion: Q?\nscale: {max: 7}\n")
     bad = runner.invoke(app, ["feedback", "check", str(tmp_path)])
     assert bad.exit_code == 1
@@ -56,6 +58,11 @@ def test_rollup_and_trend_read_the_answers(
     trend = runner.invoke(app, ["feedback", "trend", "--bucket", "day"])
     assert trend.exit_code == 0, trend.output
     assert "CSAT" in trend.output
+    questions = runner.invoke(app, ["feedback", "questions", "--json"])
+    assert questions.exit_code == 0, questions.output
+    assert [(r["survey"], r["question"], r["histogram"]) for r in orjson.loads(questions.output)] == [
+        ("csat_branch", "csat", {"2": 1})
+    ]
     bad = runner.invoke(app, ["feedback", "rollup", "--by", "colour"])
     assert bad.exit_code == 2
     assert "by: one of touchpoint" in bad.output

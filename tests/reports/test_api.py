@@ -33,7 +33,7 @@ def test_the_overview_and_its_tables_for_a_reports_key_only(engine: Engine, sett
         tiles = {t["key"]: t for t in answer.json()["tiles"]}
         assert tiles["effectiveness"]["available"]  # a reports key reads every tile, as it reads the assessment
         assert tiles["feedback"]["available"]  # the surveys' scores (none answered in this world)
-        assert tiles["volumes"]["filters"] == ["channel", "period", "product", "segment"]
+        assert tiles["volumes"]["filters"] == ["channel", "period", "product", "segment", "split"]
         assert tiles["consent"]["tables"][1]["rows"] == [
             {"document_type": "statements", "electronic": 3, "paper": 1, "no_choice": 1, "electronic_share": 0.6}
         ]

@@ -60,7 +60,7 @@ def test_the_overview_shows_every_tile_and_the_missing_ones_say_so(
     for tile in ("volumes", "journeys", "errors", "effectiveness", "consent", "repeated_identification", "feedback"):
         assert f'data-tile="{tile}" data-state="available"' in page, tile
         assert f'id="chart-{tile}"' in page, tile
-    assert "Filters it applies: period, product, channel, segment." in page
+    assert "Filters it applies: period, product, channel, segment, split." in page
     assert "Filters it applies: none (it shows the present state)." in page  # journeys
     assert "<td>75.0%</td>" in page
     assert "<td>20.0%</td>" in page

@@ -74,7 +74,7 @@ def test_filters_narrow_the_tiles_that_support_them(engine: Engine, tmp_path: Pa
     assert _records(only_sms, "consent", "consent") == []  # nobody chose about sms
     first_day = dashboards.compute(OVERVIEW, Filters(date(2026, 12, 1), date(2026, 12, 1)), "analyst")
     assert [r["channel"] for r in _records(first_day, "volumes", "by_channel")] == ["paper"]
-    by_product = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, segment="product"), "analyst")
+    by_product = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, split="product"), "analyst")
     assert {r["product"] for r in _records(by_product, "effectiveness", "by_channel")} == {"(no product)"}
     assert by_product.tile("journeys") is not None
     assert not by_product.tile("journeys").supports

@@ -19,10 +19,13 @@ from seamline.users.permissions import PERMISSIONS
 
 def test_filters_read_from_a_query_and_back() -> None:
     f = filters_of(
-        {"since": "2026-11-01", "until": "2026-11-30", "product": " MTG-3 ", "channel": "email", "segment": "product"}
-    )
-    assert f == Filters(date(2026, 11, 1), date(2026, 11, 30), "MTG-3", "email", "product")
+        {"since": "2026-11-01", "until": "2026-11-30", "product": " MTG-3 ", "channel": "email", "split": "product",
+         "segment": "premier"}, {"premier", "everyday"},
+    )  # fmt: skip
+    assert f == Filters(date(2026, 11, 1), date(2026, 11, 30), "MTG-3", "email", "premier", "product")
     assert filters_of(f.as_query()) == f
+    # `segment=product` was the product split before customer segments: saved reports and links keep working.
+    assert filters_of({"segment": "product"}) == Filters(split="product")
     assert f.window(date(2026, 12, 5)) == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
     assert Filters().window(date(2026, 12, 5))[0] == datetime(2026, 11, 6, tzinfo=UTC)  # the last 30 days
 
@@ -33,7 +36,8 @@ def test_filters_read_from_a_query_and_back() -> None:
         ({"since": "yesterday"}, "since"),
         ({"since": "2026-12-02", "until": "2026-12-01"}, "since"),
         ({"channel": "E-MAIL!"}, "channel"),
-        ({"segment": "agent"}, "segment"),
+        ({"segment": "Agent!"}, "segment"),
+        ({"split": "agent"}, "split"),
         ({"product": "x" * 201}, "product"),
     ],
 )
@@ -41,6 +45,12 @@ def test_a_bad_filter_names_its_field(values: dict[str, str], field: str) -> Non
     with pytest.raises(BadFilter) as refused:
         filters_of(values)
     assert refused.value.field == field
+
+
+def test_a_segment_must_be_one_of_the_segments_file() -> None:
+    with pytest.raises(BadFilter) as refused:
+        filters_of({"segment": "vip"}, {"premier"})
+    assert (refused.value.field, str(refused.value)) == ("segment", "no segment 'vip'; known: premier")
 
 
 def test_cadences() -> None:

@@ -54,7 +54,9 @@ def _source(step: Step, k: int, filtered: set[int]) -> tuple[str, list[Any]]:
 
 
 def reach_sql(steps: list[Step], window: Window, filtered: set[int]) -> tuple[str, list[Any]]:
-    """`WITH …, reach AS (…)`: one row per person who entered, with t1…tn (NULL where not reached)."""
+    """`WITH …, reach AS (…)`: one row per person who entered, with t1…tn (NULL where not reached). `filtered`
+    holds the steps whose events are filtered by a property (`filter_K`), and 0 when only the profiles of
+    `filter_0` may enter."""
     parts: list[str] = []
     params: list[Any] = []
     for k, step in enumerate(steps, start=1):
@@ -63,6 +65,8 @@ def reach_sql(steps: list[Step], window: Window, filtered: set[int]) -> tuple[st
         params.extend(values)
     period, values = period_clause(window, "t")
     params.extend(values)
+    if 0 in filtered:  # a customer segment: only its members enter
+        period += " AND profile_id IN (SELECT profile_id FROM filter_0)"
     parts.append(
         "f1 AS (SELECT profile_id, min(t) AS t1, min(t) AS t, arg_min(channel, t) AS channel, "
         f"arg_min(device, t) AS device, arg_min(source_id, t) AS source_id FROM s1 WHERE true{period} "

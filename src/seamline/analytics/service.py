@@ -56,6 +56,8 @@ class FunnelQuery:
     period: Period = Period()
     window_hours: int = 24 * 30
     breakdown: str | None = None
+    segment: str | None = None  # a customer segment's key (its members, below, are who may enter)
+    people: frozenset[int] | None = None  # the segment's profile ids, read by the caller; None: everyone
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,12 @@ class Analytics:
     def _open(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.engine, write=False)
 
-    def _filters(self, steps: Sequence[Step]) -> dict[int, pa.Table]:
-        """Event ids that carry each filtered step's property value, read from the stored messages."""
+    def _filters(self, steps: Sequence[Step], people: frozenset[int] | None) -> dict[int, pa.Table]:
+        """Event ids that carry each filtered step's property value, read from the stored messages; as filter 0,
+        the profile ids who may enter (a customer segment)."""
         out: dict[int, pa.Table] = {}
+        if people is not None:
+            out[0] = pa.table({"profile_id": pa.array(sorted(people), pa.int64())})
         wanted = [(k, s) for k, s in enumerate(steps, start=1) if s.key is not None]
         if wanted:
             with self._open() as session:
@@ -116,8 +121,13 @@ class Analytics:
                     out[k] = pa.table({"id": pa.array(ids, pa.int64())})
         return out
 
-    def _run(self, steps: Sequence[Step], compute: Callable[[duckdb.DuckDBPyConnection, set[int]], T]) -> T:
-        filters = self._filters(steps)
+    def _run(
+        self,
+        steps: Sequence[Step],
+        compute: Callable[[duckdb.DuckDBPyConnection, set[int]], T],
+        people: frozenset[int] | None = None,
+    ) -> T:
+        filters = self._filters(steps, people)
         with self.replica.reading(self._open) as con:
             for k, table in filters.items():
                 con.register(f"filter_{k}", table)
@@ -130,7 +140,7 @@ class Analytics:
     def funnel(self, query: FunnelQuery) -> Funnel:
         """Conversion, drop-off and time between steps, for everyone and per breakdown group."""
         steps, window = _check(query)
-        found = self._run(steps, lambda con, f: funnels.figures(con, steps, window, query.breakdown, f))
+        found = self._run(steps, lambda con, f: funnels.figures(con, steps, window, query.breakdown, f), query.people)
         return Funnel(tuple(s.label for s in steps), query.window_hours, query.breakdown, tuple(found))
 
     def people(
@@ -155,7 +165,7 @@ class Analytics:
                 limit=limit, offset=offset,
             )  # fmt: skip
 
-        total, ids = self._run(steps, compute)
+        total, ids = self._run(steps, compute, query.people)
         return People(step, outcome, group, total, tuple(ids))
 
     def paths(self, query: FunnelQuery, *, at: int, depth: int = 3, horizon_hours: int | None = None,
@@ -179,6 +189,7 @@ class Analytics:
             lambda con, f: paths.detours(
                 con, steps, window, f, at=at, depth=depth, horizon_seconds=hours * HOUR, top=top
             ),
+            query.people,
         )
 
     def repeated_identification(self, period: Period = Period()) -> identification.RepeatedIdentification:

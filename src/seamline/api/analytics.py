@@ -25,6 +25,7 @@ from seamline.analytics.service import MAX_PEOPLE, MAX_WINDOW_HOURS, Analytics, 
 from seamline.analytics.steps import MAX_STEPS
 from seamline.api.deps import requires_key
 from seamline.api.openapi import errors
+from seamline.api.segments import Segmented
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Forbidden
 from seamline.core.principal import Principal
@@ -66,10 +67,12 @@ Periodic = Annotated[Period, Depends(_period)]
 def _funnel(
     period: Periodic,
     steps: Annotated[list[str], Query(description=STEP_HELP)],
+    segmented: Segmented,
     window_hours: Annotated[int, Query(ge=1, le=MAX_WINDOW_HOURS, description="Conversion window from step 1")] = 720,
     breakdown: Literal["channel", "device", "source"] | None = None,
 ) -> FunnelQuery:
-    return FunnelQuery(tuple(s[:300] for s in steps), period, window_hours, breakdown)
+    segment, people = segmented  # only the segment's members enter
+    return FunnelQuery(tuple(s[:300] for s in steps), period, window_hours, breakdown, segment, people)
 
 
 Asked = Annotated[FunnelQuery, Depends(_funnel)]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from seamline.api.deps import Ctx, requires_key
 from seamline.api.openapi import errors
 from seamline.api.preferences import PAGE_HEADERS
+from seamline.api.segments import Segmented
 from seamline.audit.service import record, record_async
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
@@ -23,7 +24,7 @@ from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.feedback.links import EXPIRED, link_expiry, verify_link
 from seamline.feedback.page import render_error, render_page
-from seamline.feedback.rollups import DIMENSIONS, rollup, score_trend
+from seamline.feedback.rollups import DIMENSIONS, by_question, rollup, score_trend
 from seamline.feedback.service import (
     AnswerInput,
     AnswerView,
@@ -34,6 +35,7 @@ from seamline.feedback.service import (
     record_answers,
 )
 from seamline.feedback.service import load_page as load_survey_page
+from seamline.feedback.surveys import MAX_QUESTIONS
 from seamline.preferences.links import form_nonce, is_fresh_nonce
 
 router = APIRouter(tags=["feedback"])
@@ -75,7 +77,12 @@ class InvitationOut(BaseModel):
 
 class AnswerIn(BaseModel):
     survey: str = Field(max_length=64, examples=["csat_case"])
-    score: int = Field(ge=-1000, le=1000, description="On the survey's scale: CSAT 1-5, NPS 0-10, CES 1-7.")
+    score: int = Field(
+        ge=-1000, le=1000, description="The headline question's, on its scale: CSAT 1-5, NPS 0-10, CES 1-7."
+    )
+    scores: dict[str, int] = Field(
+        default_factory=dict, max_length=10, description="The survey's other questions answered: question → score."
+    )
     comment: str | None = Field(default=None, max_length=10_000)
     invitation_id: Id | None = Field(default=None, description="The invitation answered: its snapshot is kept.")
     profile_id: Id | None = Field(default=None, description="Who answered; required without an invitation.")
@@ -99,6 +106,7 @@ class AnswerOut(BaseModel):
     snapshot: dict[str, Any]
     task_id: int | None
     answered_at: datetime
+    scores: dict[str, int]  # every question answered, the headline's included
 
 
 class AnswersOut(BaseModel):
@@ -144,7 +152,10 @@ async def post_invitation(body: InvitationIn, principal: Writer, ctx: Ctx, setup
     summary="Record answers (a batch is accepted or refused as a whole; problems named by index and field)",
 )
 async def post_answers(body: AnswersIn, principal: Writer, ctx: Ctx, setup: Setup) -> AnswersOut:
-    items = [AnswerInput(a.survey, a.score, a.comment, a.invitation_id, a.profile_id, a.about) for a in body.answers]
+    items = [
+        AnswerInput(a.survey, a.score, a.comment, a.invitation_id, a.profile_id, a.about, a.scores)
+        for a in body.answers
+    ]
     with unit_of_work(ctx.engine) as session:
         views = record_answers(session, setup, items, via="api", now=utcnow())
         for view in views:
@@ -176,13 +187,28 @@ async def get_answers(
 async def get_rollups(
     principal: Reader,
     ctx: Ctx,
+    segmented: Segmented,
     by: Annotated[str, Query(description=", ".join(DIMENSIONS))] = "touchpoint",
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
     since, until = _period(days)
     with unit_of_work(ctx.engine, write=False) as session:
-        rows = rollup(session, by=by, since=since, until=until)
+        rows = rollup(session, by=by, since=since, until=until, people=segmented[1])
     return {"by": by, "since": since, "until": until, "rows": [r.as_dict() for r in rows]}
+
+
+@router.get(
+    "/v1/feedback/questions",
+    responses=errors(400, 401, 403),
+    summary="Every rated question of every survey: its figure and how its scores spread (aggregates only)",
+)
+async def get_questions(
+    principal: Reader, ctx: Ctx, segmented: Segmented, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30
+) -> dict[str, Any]:
+    since, until = _period(days)
+    with unit_of_work(ctx.engine, write=False) as session:
+        rows = by_question(session, since=since, until=until, people=segmented[1])
+    return {"since": since, "until": until, "rows": [r.as_dict() for r in rows]}
 
 
 @router.get(
@@ -193,12 +219,13 @@ async def get_rollups(
 async def get_trend(
     principal: Reader,
     ctx: Ctx,
+    segmented: Segmented,
     bucket: Annotated[str, Query(description="day or week")] = "day",
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
 ) -> dict[str, Any]:
     since, until = _period(days)
     with unit_of_work(ctx.engine, write=False) as session:
-        points = score_trend(session, since=since, until=until, bucket=bucket)
+        points = score_trend(session, since=since, until=until, bucket=bucket, people=segmented[1])
     return {"bucket": bucket, "since": since, "until": until, "points": [p.as_dict() for p in points]}
 
 
@@ -253,7 +280,7 @@ async def post_survey(token: str, request: Request, ctx: Ctx, setup: Setup) -> R
         invitation_id = verify_link(token, setup.secret, now)
     except SeamlineError as exc:
         return _error_page(exc)
-    form = await request.form(max_fields=10)
+    form = await request.form(max_fields=MAX_QUESTIONS + 4)  # each question, the comment, the nonce
     submitted = {k: v for k, v in form.items() if isinstance(v, str)}
     # As on the preference page: a post is only taken within an hour of a page this server rendered for this link.
     if not is_fresh_nonce(submitted.pop("nonce", ""), token, setup.secret, now):

@@ -36,14 +36,20 @@ Computer = Annotated[Dashboards, Depends(_dashboards)]
 
 
 def _filters(
+    request: Request,
     since: Annotated[str | None, Query(max_length=10, description="First day (UTC, YYYY-MM-DD), included")] = None,
     until: Annotated[str | None, Query(max_length=10, description="Last day (UTC), included")] = None,
     product: Annotated[str | None, Query(max_length=200)] = None,
     channel: Annotated[str | None, Query(max_length=32, description="email, sms, paper…")] = None,
-    segment: Annotated[Literal["product"] | None, Query(description="a breakdown, where a tile supports it")] = None,
+    segment: Annotated[
+        str | None, Query(max_length=64, description="a customer segment (segments.yaml): its members' figures only")
+    ] = None,
+    split: Annotated[Literal["product"] | None, Query(description="figures per product, where a tile can")] = None,
 ) -> Filters:
+    dashboards: Dashboards = request.app.state.dashboards
+    values = {"since": since, "until": until, "product": product, "channel": channel, "segment": segment}
     try:
-        return filters_of({"since": since, "until": until, "product": product, "channel": channel, "segment": segment})
+        return filters_of({**values, "split": split}, dashboards.segments)
     except BadFilter as e:
         raise InvalidInput([FieldError(e.field, "invalid", str(e))], "bad filter") from None
 

@@ -202,10 +202,15 @@ def collections(con: duckdb.DuckDBPyConnection) -> list[Row]:
     )
 
 
-def channel_days(con: duckdb.DuckDBPyConnection, scope: Scope, segment: str | None) -> list[Row]:
+def channel_days(
+    con: duckdb.DuckDBPyConnection, scope: Scope, segment: str | None, *, people: bool = False
+) -> list[Row]:
     """Per day (UTC, days since the epoch) x channel (x product when segmented): messages, held, sent, delivered,
-    opened, clicked and failed — the CX overview's volumes and channel effectiveness in one scan of the facts."""
+    opened, clicked and failed — the CX overview's volumes and channel effectiveness in one scan of the facts.
+    `people`: only messages to the profiles of the registered `report_people` table (a customer segment)."""
     where, params = scope.where()
+    if people:
+        where += " AND profile_id IN (SELECT profile_id FROM report_people)"
     seg = "coalesce(product, '(no product)')" if segment == "product" else "NULL"
     return _rows(
         con,

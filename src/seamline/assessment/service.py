@@ -5,12 +5,13 @@ templates' declarations beside the log. One `Assessment` per process (the API, t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -122,13 +123,22 @@ class Assessment:
             rows = queries.effectiveness(con, scope, goals, self.config.contacts_after_days * 86_400.0, segment)
         return effectiveness.build(rows, declared, self.config.channel_costs)
 
-    def channel_days(self, scope: Scope | None = None, *, segment: str | None = None) -> list[dict[str, Any]]:
-        """Per day x channel (x product): messages, held, sent, delivered, opened, clicked, failed (the CX overview)."""
+    def channel_days(
+        self, scope: Scope | None = None, *, segment: str | None = None, people: Collection[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """Per day x channel (x product): messages, held, sent, delivered, opened, clicked, failed (the CX overview);
+        only the messages to `people` (profile ids) when given."""
         if segment is not None and segment not in SEGMENTS:
             raise ValueError(f"{segment!r} is not a segment")  # the edges check before
         declared = declarations(self.catalog)
         with self.replica.reading(self._open, self._goals(declared)) as con:
-            return queries.channel_days(con, scope or Scope(), segment)
+            if people is None:
+                return queries.channel_days(con, scope or Scope(), segment)
+            con.register("report_people", pa.table({"profile_id": pa.array(sorted(people), pa.int64())}))
+            try:
+                return queries.channel_days(con, scope or Scope(), segment, people=True)
+            finally:
+                con.unregister("report_people")
 
     def bottlenecks(self, scope: Scope | None = None) -> Bottlenecks:
         """Latency and breaks per path, growing queues, and journeys' slow steps and stops: the worst break first."""

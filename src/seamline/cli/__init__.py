@@ -134,6 +134,7 @@ GROUPS: dict[str, dict[str, Sub]] = {
             "Answers grouped by touchpoint, agent, journey step, communication type or survey, beside the errors and "
             "cases of the same people."
         ),
+        "questions": Sub("Every rated question of every survey: answers, its figure and how its scores spread."),
         "trend": Sub("CSAT %, NPS and CES mean per day or week."),
     },
     "match": {

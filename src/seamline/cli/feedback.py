@@ -14,7 +14,7 @@ from rich.text import Text
 from seamline.cli.output import console
 from seamline.cli.session import load_settings, transaction
 from seamline.core.clock import utcnow
-from seamline.feedback.rollups import DIMENSIONS, rollup, score_trend
+from seamline.feedback.rollups import DIMENSIONS, by_question, rollup, score_trend
 from seamline.feedback.surveys import SurveyError, load_surveys
 
 app = typer.Typer(help="Feedback: check the survey files, read the rollups and the score trend.", no_args_is_help=True)
@@ -32,10 +32,11 @@ def check(
     except SurveyError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    table = Table("survey", "kind", "touchpoint", "scale", "channels", "low score task", "file")
+    table = Table("survey", "kind", "touchpoint", "questions", "channels", "low score task", "file")
     for s in surveys.values():
         low = f"≤ {s.low_score.at_most}: {s.low_score.title}" if s.low_score else "—"
-        cells = (s.key, s.kind, s.touchpoint, f"{s.low}-{s.high}", ", ".join(s.channels), low, s.file)
+        asked = ", ".join(f"{q.key}{'*' if q.key == s.headline else ''} {q.kind} {q.low}-{q.high}" for q in s.questions)
+        cells = (s.key, s.kind, s.touchpoint, asked, ", ".join(s.channels), low, s.file)
         table.add_row(*(Text(c) for c in cells))
     console().print(table)
 
@@ -59,6 +60,26 @@ def show_rollup(
         scores = ", ".join(f"{f.kind.upper()} {f.score}" for f in r.figures)
         errors, cases = f"{r.people_with_errors} ({r.communication_errors})", f"{r.people_with_cases} ({r.cases})"
         cells = (r.key or "—", str(r.answers), scores, str(r.unhappy), str(r.people), errors, cases)
+        table.add_row(*(Text(c) for c in cells))
+    console().print(table)
+
+
+@app.command("questions")
+def show_questions(
+    days: Days = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON rows instead of a table.")] = False,
+) -> None:
+    """Every rated question of every survey: answers, its figure and how its scores spread."""
+    until = utcnow()
+    with transaction() as session:
+        rows = by_question(session, since=until - timedelta(days=days), until=until)
+    if as_json:
+        typer.echo(orjson.dumps([r.as_dict() for r in rows]).decode())
+        return
+    table = Table("survey", "question", "scale", "score", "answers", "spread")
+    for r in rows:
+        spread = " · ".join(f"{score}: {n}" for score, n in r.histogram)
+        cells = (r.survey, r.question, r.kind.upper(), "—" if r.score is None else str(r.score), str(r.answers), spread)
         table.add_row(*(Text(c) for c in cells))
     console().print(table)
 

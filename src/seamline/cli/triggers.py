@@ -15,7 +15,9 @@ from seamline.communications.templates import Catalog
 from seamline.core.clock import utcnow
 from seamline.feedback.surveys import SurveyError, load_surveys
 from seamline.triggers.book import load_rules
+from seamline.triggers.membership import segments_path
 from seamline.triggers.rules import RuleError
+from seamline.triggers.segments import conditions_of, load_segments
 from seamline.worker.triggers import trigger_engine
 
 app = typer.Typer(help="Trigger rules: check the files, list the rules, run the due steps.", no_args_is_help=True)
@@ -29,8 +31,10 @@ def check(
     settings = load_settings()
     folder = folder or settings.triggers.rules_dir or settings.data_dir / "rules"
     templates = frozenset(Catalog(settings.email.templates_dir).names())
+    segments = segments_path(settings.triggers.segments_file, settings.data_dir)
     try:
-        rules = load_rules(folder, templates=templates, surveys=frozenset(load_surveys(settings.feedback.surveys_dir)))
+        rules = load_rules(folder, templates=templates, surveys=frozenset(load_surveys(settings.feedback.surveys_dir)),
+                           segments=conditions_of(load_segments(segments)))  # fmt: skip
     except (RuleError, SurveyError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

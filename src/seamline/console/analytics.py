@@ -23,6 +23,7 @@ from seamline.console.auth import requires
 from seamline.console.communications import CHART_CSP
 from seamline.console.downloads import Format, download
 from seamline.console.pages import render
+from seamline.console.segments import chosen_segment
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Forbidden, InvalidInput
 from seamline.users.permissions import VIEW_CUSTOMERS, VIEW_REPORTS, may
@@ -55,14 +56,17 @@ Reports = Annotated[Analytics, Depends(_analytics)]
 
 
 def _form(
+    request: Request,
     steps: Annotated[str | None, Query(max_length=4000, description="One step per line")] = None,
     since: Annotated[date | None, Query()] = None,
     until: Annotated[date | None, Query()] = None,
     window_hours: Annotated[int, Query(ge=1, le=MAX_WINDOW_HOURS)] = 720,
     breakdown: Annotated[str | None, Query(max_length=16)] = None,
+    segment: Annotated[str | None, Query(max_length=64, description="a customer segment: who may enter")] = None,
 ) -> FunnelQuery:
     lines = [line.strip() for line in (steps or "\n".join(EXAMPLE)).splitlines() if line.strip()]
-    return FunnelQuery(tuple(lines), Period(since, until), window_hours, breakdown or None)
+    chosen = chosen_segment(request, segment)  # a sync dependency: FastAPI runs it in its thread pool
+    return FunnelQuery(tuple(lines), Period(since, until), window_hours, breakdown or None, chosen.key, chosen.members)
 
 
 Asked = Annotated[FunnelQuery, Depends(_form)]
@@ -75,9 +79,12 @@ def _page(request: Request, template: str, user: SignedIn, tab: str, query: Funn
         "until": query.period.until.isoformat() if query.period.until else "",
         "window_hours": query.window_hours,
         "breakdown": query.breakdown or "",
+        "segment": query.segment or "",
     }
     values.setdefault("problems", [])
-    page = render(request, template, user, tabs=TABS, tab=tab, form=form, breakdowns=BREAKDOWNS, **values)
+    segments = chosen_segment(request, None).choices
+    page = render(request, template, user, tabs=TABS, tab=tab, form=form, breakdowns=BREAKDOWNS, segments=segments,
+                  selected_segment=query.segment, **values)  # fmt: skip
     page.headers["Content-Security-Policy"] = CHART_CSP
     return page
 

@@ -26,7 +26,7 @@ from seamline.reports import service
 from seamline.reports.catalog import ReportEntry, entry
 from seamline.reports.dashboards import Dashboards
 from seamline.reports.export import FORMATS, MEDIA, encoded
-from seamline.reports.filters import FILTERS, SEGMENTS, BadFilter, Filters, filters_of
+from seamline.reports.filters import FILTER_PARAMS, FILTERS, SPLITS, BadFilter, Filters, filters_of
 from seamline.users.permissions import VIEW_REPORTS, may
 from seamline.users.service import SignedIn
 
@@ -44,8 +44,9 @@ Computer = Annotated[Dashboards, Depends(_dashboards)]
 
 
 def _filters(request: Request) -> Filters:
+    dashboards: Dashboards = request.app.state.dashboards
     try:
-        return filters_of({k: request.query_params.get(k) for k in ("since", "until", "product", "channel", "segment")})
+        return filters_of({k: request.query_params.get(k) for k in FILTER_PARAMS}, dashboards.segments)
     except BadFilter as e:
         raise InvalidInput([FieldError(e.field, "invalid", str(e))], "bad filter") from None
 
@@ -79,7 +80,7 @@ async def overview(request: Request, user: Reporter, dashboards: Computer) -> Re
     figures = {t.key: charts.figure_of(t.chart) for t in dashboard.tiles if t.chart is not None}
     page = render(
         request, "reports_overview.html", user, dashboard=dashboard, filters=filters, figures=figures,
-        all_filters=FILTERS, segments=SEGMENTS,
+        all_filters=FILTERS, splits=SPLITS, segments=dashboards.segments, selected_segment=filters.segment,
     )  # fmt: skip
     page.headers["Content-Security-Policy"] = CHART_CSP
     return page
@@ -104,9 +105,9 @@ async def export(
 
 
 @router.post("/saved", include_in_schema=False)
-async def save(user: Reporter, form: Form, ctx: Ctx) -> Response:
+async def save(user: Reporter, form: Form, ctx: Ctx, dashboards: Computer) -> Response:
     try:
-        filters = filters_of(form)
+        filters = filters_of(form, dashboards.segments)
     except BadFilter as e:
         raise InvalidInput([FieldError(e.field, "invalid", str(e))], "bad filter") from None
     with unit_of_work(ctx.engine) as session:

@@ -33,6 +33,9 @@ VISITS = (("Leeds", "priya"), ("York", "jordan"), ("Bristol", "li"))
 VISIT_SCORES = {"priya": (5, 4, 5, 4), "jordan": (2, 1, 3, 2), "li": (4, 5, 3, 5)}  # CSAT 1-5
 NPS_SCORES = (10, 9, 7, 3, 9, 10, 6, 8)
 COMMENTS = {1: "The balance made no sense.", 2: "Nobody explained what happened.", 3: "It took too long."}
+# The advice survey of three questions (csat_advice): satisfaction (CSAT, the headline), effort (CES) and the
+# waiting time (1-4); the satisfied still waited too long — the per-question rollup shows it.
+ADVICE = ((5, 6, 2), (4, 7, 1), (5, 5, 2), (2, 3, 1), (4, 6, 3), (5, 7, 2))
 
 
 def survey_demo_customers(
@@ -52,6 +55,10 @@ def survey_demo_customers(
     for i, profile_id in enumerate(rest[: len(NPS_SCORES) + 2]):
         score = NPS_SCORES[i] if i < len(NPS_SCORES) else None  # the last two never answer
         plan.append((profile_id, "nps_journey", {}, score))
+    advised = rest[len(NPS_SCORES) + 2 :][: len(ADVICE)]
+    for i, profile_id in enumerate(advised):
+        plan.append((profile_id, "csat_advice", {"branch": "Leeds", "staff": "amir"}, ADVICE[i][0]))
+    others_of = {p: {"effort": ADVICE[i][1], "waiting": ADVICE[i][2]} for i, p in enumerate(advised)}
     sent = answered = 0
     for n, (profile_id, survey, about, score) in enumerate(plan):
         at = now - timedelta(days=n % 20, hours=n % 7)
@@ -61,7 +68,9 @@ def survey_demo_customers(
                 continue
             sent += 1
             if score is not None:
-                answer = AnswerInput(survey, score, COMMENTS.get(score), invitation_id=invited.invitation.id)
+                scores = others_of.get(profile_id, {}) if survey == "csat_advice" else {}
+                answer = AnswerInput(survey, score, COMMENTS.get(score), invitation_id=invited.invitation.id,
+                                     scores=scores)  # fmt: skip
                 record_answer(session, setup, answer, via="page", now=at + timedelta(hours=2))
                 answered += 1
     return sent, answered

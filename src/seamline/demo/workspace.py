@@ -28,6 +28,7 @@ from seamline.demo.messages import queue_demo_messages
 from seamline.demo.moments import install_rules, moments_traffic
 from seamline.demo.privacy import open_privacy_requests
 from seamline.demo.reports import save_demo_reports
+from seamline.demo.segments import install_segments, segment_traffic
 from seamline.demo.silos import import_silos
 from seamline.demo.sources import create_demo_sources
 from seamline.demo.stories import open_conversations
@@ -90,11 +91,13 @@ def create_demo_workspace(engine: Engine, settings: Settings) -> DemoWorkspace |
     # The silo exports go into the inbox now; the worker resolves them once the server runs.
     rows = import_silos(engine, people, DEMO_SEED, settings.data_dir / "demo")
     install_rules(settings.data_dir / "rules")  # the moments that go to a person (seamline.demo.moments)
+    install_segments(settings.data_dir)  # customer segments the reports filter by (seamline.demo.segments)
     now = utcnow()
     traffic = [
         *channel_traffic(people, now), *moments_traffic(people, now), *decision_traffic(people, now),
         *funnel_traffic(people, now),  # a mortgage application funnel (console: Reports → Funnels)
         *journey_history(people, now),  # weeks of journeys, some stopped (console: Communications → Bottlenecks)
+        *segment_traffic(people, now),  # who is a premier customer (console: Reports, "Customer segment")
     ]  # fmt: skip
     return DemoWorkspace(keys, logins, bridge_key, people, rows, traffic)
 

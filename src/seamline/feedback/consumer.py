@@ -1,8 +1,9 @@
 """Feedback's consumer of resolved events: a `Survey Answered` track from any SDK is an answer (once per event, never
 again on a replay), and a person's invitations, answers and cool-down follow their merges, unmerges and replays.
 
-The event (docs/feedback.md): `analytics.track("Survey Answered", {survey, score, comment?, invitation_id?,
-case_id?, instance_id?, step?, communication_id?, branch?, staff?})`. An event that is not a valid answer is
+The event (docs/feedback.md): `analytics.track("Survey Answered", {survey, score, scores?, comment?,
+invitation_id?, case_id?, instance_id?, step?, communication_id?, branch?, staff?})`; `scores` maps the survey's
+other questions to their scores. An event that is not a valid answer is
 logged and left: one bad answer must not hold up the person's other events."""
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ def answer_of(properties: Mapping[str, Any], profile_id: int) -> AnswerInput | N
         return None
     comment = properties.get("comment")
     invitation = properties.get("invitation_id")
+    raw = properties.get("scores")
+    scores = {str(k): int(v) if isinstance(v, float) and v.is_integer() else v
+              for k, v in (raw.items() if isinstance(raw, Mapping) else ())}  # fmt: skip
     return AnswerInput(
         survey=survey[:64], score=score, comment=str(comment) if isinstance(comment, str) and comment else None,
         invitation_id=invitation if isinstance(invitation, int) and not isinstance(invitation, bool) else None,
-        profile_id=profile_id, about=properties,
+        profile_id=profile_id, about=properties, scores=scores,
     )  # fmt: skip
 
 

@@ -6,6 +6,8 @@
   visit). Later changes to the case or the profile never rewrite it.
 - `survey_answers`: one answer, with the snapshot it rates (the invitation's, or one made when an answer came
   without an invitation) and the columns the rollups group by, copied out of it.
+- `survey_question_answers`: the score of each rated question of an answer (the headline's too), for the rollups
+  per question; a one-question survey's answer has one, keyed by its kind.
 - `survey_contacts`: per person, when they were last surveyed on any channel: the cool-down. One row per person,
   locked while an invitation is decided, so two workers cannot survey the same person twice at once.
 """
@@ -67,6 +69,18 @@ class SurveyAnswer(Base):
     communication_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
     task_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # the follow-up a low score made
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SurveyQuestionAnswer(Base):
+    __tablename__ = "survey_question_answers"
+    __table_args__ = (Index("ix_survey_question_answers_answer", "answer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    answer_id: Mapped[int] = mapped_column(BigInteger)  # survey_answers.id: its person, time and snapshot
+    survey: Mapped[str] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # csat | nps | ces | custom
+    score: Mapped[int] = mapped_column(Integer)
 
 
 class SurveyContact(Base):

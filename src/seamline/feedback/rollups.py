@@ -5,6 +5,7 @@ CES trend per day or week (the reports dashboard calls `score_trend`)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -62,19 +63,22 @@ def _period(since: datetime, until: datetime) -> None:
         raise InvalidInput([FieldError("until", "invalid", "until must be after since")])
 
 
-def rollup(session: Session, *, by: str, since: datetime, until: datetime) -> list[RollupRow]:
-    """The answers of [since, until) grouped by one dimension, most answers first. The database groups: the scores'
-    counts per group and kind, and the people of each group with their errors and cases."""
+def rollup(
+    session: Session, *, by: str, since: datetime, until: datetime, people: Collection[int] | None = None
+) -> list[RollupRow]:
+    """The answers of [since, until) grouped by one dimension, most answers first (only those of `people`, profile
+    ids of a customer segment, when given). The database groups: the scores' counts per group and kind, and the
+    people of each group with their errors and cases."""
     if by not in DIMENSIONS:
         raise InvalidInput([FieldError("by", "invalid", f"one of {', '.join(DIMENSIONS)}")])
     _period(since, until)
     histograms: dict[str | None, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     unhappy: dict[str | None, int] = defaultdict(int)
-    for row in repository.score_counts(session, by, since, until):
+    for row in repository.score_counts(session, by, since, until, people):
         histograms[row.key][row.kind][int(row.score)] = int(row.answers)
         if row.score <= UNHAPPY.get(row.kind, -1):
             unhappy[row.key] += int(row.answers)
-    problems = {row.key: row for row in repository.people_problems(session, by, since, until)}
+    problems = {row.key: row for row in repository.people_problems(session, by, since, until, people)}
     out = []
     for key, scores in histograms.items():
         found = problems.get(key)
@@ -90,14 +94,21 @@ def rollup(session: Session, *, by: str, since: datetime, until: datetime) -> li
     return sorted(out, key=lambda r: (-r.answers, r.key or "\uffff"))
 
 
-def score_trend(session: Session, *, since: datetime, until: datetime, bucket: str = "day") -> list[TrendPoint]:
-    """CSAT %, NPS and CES mean per day or ISO week (Monday) of [since, until), oldest first; a bucket without
-    answers of a kind has no point for it."""
+def score_trend(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    bucket: str = "day",
+    people: Collection[int] | None = None,
+) -> list[TrendPoint]:
+    """CSAT %, NPS and CES mean per day or ISO week (Monday) of [since, until), oldest first (of `people` only,
+    when given); a bucket without answers of a kind has no point for it."""
     if bucket not in BUCKETS:
         raise InvalidInput([FieldError("bucket", "invalid", f"one of {', '.join(BUCKETS)}")])
     _period(since, until)
     counts: dict[tuple[date, str], dict[int, int]] = defaultdict(dict)
-    for row in repository.daily_counts(session, since, until):
+    for row in repository.daily_counts(session, since, until, people):
         day = date.fromisoformat(str(row.day))
         histogram = counts[(bucket_start(day, bucket), row.kind)]
         histogram[int(row.score)] = histogram.get(int(row.score), 0) + int(row.answers)
@@ -108,10 +119,47 @@ def score_trend(session: Session, *, since: datetime, until: datetime, bucket: s
     return points
 
 
-def overall(session: Session, *, since: datetime, until: datetime) -> tuple[Figure, ...]:
-    """One figure per kind over the whole period."""
+def overall(
+    session: Session, *, since: datetime, until: datetime, people: Collection[int] | None = None
+) -> tuple[Figure, ...]:
+    """One figure per kind over the whole period (of `people` only, when given)."""
     _period(since, until)
     counts: dict[str, dict[int, int]] = defaultdict(dict)
-    for row in repository.score_counts(session, None, since, until):
+    for row in repository.score_counts(session, None, since, until, people):
         counts[row.kind][int(row.score)] = int(row.answers)
     return tuple(figure_of_counts(k, counts.get(k, {})) for k in KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRow:
+    """One question of one survey over a period: its answers, its figure (CSAT %, NPS, CES or a custom scale's
+    mean) and how its scores spread."""
+
+    survey: str
+    question: str
+    kind: str
+    answers: int
+    score: float | None
+    histogram: tuple[tuple[int, int], ...]  # (score, answers), lowest score first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "survey": self.survey, "question": self.question, "kind": self.kind, "answers": self.answers,
+            "score": self.score, "histogram": {str(s): n for s, n in self.histogram},
+        }  # fmt: skip
+
+
+def by_question(
+    session: Session, *, since: datetime, until: datetime, people: Collection[int] | None = None
+) -> list[QuestionRow]:
+    """Every rated question's figure over [since, until) (of `people` only, when given), by survey then in the
+    order most answered first."""
+    _period(since, until)
+    histograms: dict[tuple[str, str, str], dict[int, int]] = defaultdict(dict)
+    for row in repository.question_counts(session, since, until, people):
+        histograms[(row.survey, row.question, row.kind)][int(row.score)] = int(row.answers)
+    out = []
+    for (survey, question, kind), histogram in histograms.items():
+        found = figure_of_counts(kind, histogram)
+        out.append(QuestionRow(survey, question, kind, found.answers, found.score, tuple(sorted(histogram.items()))))
+    return sorted(out, key=lambda r: (r.survey, -r.answers, r.question))

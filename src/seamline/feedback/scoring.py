@@ -3,6 +3,7 @@
 - **CSAT**: the share of answers in the top two points of the 1-5 scale (4 or 5), in percent.
 - **NPS**: promoters (9-10) minus detractors (0-6), in percent of the answers: -100 to 100.
 - **CES**: the mean of the 1-7 answers (7: very easy).
+- a **custom** scale (a question of a survey of several): the mean of its answers.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from seamline.feedback import repository
 from seamline.feedback.config import FeedbackConfig
 from seamline.feedback.links import sign_link
 from seamline.feedback.models import SurveyAnswer, SurveyInvitation
+from seamline.feedback.questions import check_scores, question_rows, scores_of_form
 from seamline.feedback.snapshot import grouping, take_snapshot
 from seamline.feedback.surveys import Survey, load_surveys
 from seamline.identity.service import active_header, profile_members
@@ -112,18 +113,20 @@ class AnswerView:
     snapshot: Mapping[str, Any]
     task_id: int | None
     answered_at: datetime
+    scores: Mapping[str, int] = field(default_factory=dict)  # every question answered, the headline's included
 
     @classmethod
-    def of(cls, row: SurveyAnswer) -> AnswerView:
+    def of(cls, row: SurveyAnswer, scores: Mapping[str, int] | None = None) -> AnswerView:
         return cls(row.id, row.invitation_id, row.survey, row.kind, row.touchpoint, row.profile_id, row.score,
-                   row.comment, row.via, dict(row.snapshot or {}), row.task_id, row.answered_at)  # fmt: skip
+                   row.comment, row.via, dict(row.snapshot or {}), row.task_id, row.answered_at,
+                   dict(scores) if scores is not None else {row.kind: row.score})  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "invitation_id": self.invitation_id, "survey": self.survey, "kind": self.kind,
             "touchpoint": self.touchpoint, "profile_id": self.profile_id, "score": self.score,
             "comment": self.comment, "via": self.via, "snapshot": dict(self.snapshot), "task_id": self.task_id,
-            "answered_at": isoformat_z(self.answered_at),
+            "answered_at": isoformat_z(self.answered_at), "scores": dict(self.scores),
         }  # fmt: skip
 
 
@@ -207,7 +210,8 @@ def invite(
 
 @dataclass(frozen=True, slots=True)
 class AnswerInput:
-    """One answer: to an invitation (its snapshot is the one kept), or about a touchpoint named in `about`."""
+    """One answer: to an invitation (its snapshot is the one kept), or about a touchpoint named in `about`. `score`
+    is the headline question's; `scores` the other questions' answered (questions.py)."""
 
     survey: str
     score: int
@@ -215,10 +219,12 @@ class AnswerInput:
     invitation_id: int | None = None
     profile_id: int | None = None  # needed without an invitation
     about: Mapping[str, Any] = field(default_factory=dict)
+    scores: Mapping[str, int] = field(default_factory=dict)
 
 
 def check_answer(setup: FeedbackSetup, answer: AnswerInput, index: int | None = None) -> list[FieldError]:
-    """What is wrong with an answer by itself (the survey, the score on its scale, the comment's length)."""
+    """What is wrong with an answer by itself (the survey, each score on its question's scale, the comment's
+    length)."""
     survey = setup.surveys.get(answer.survey)
     if survey is None:
         return [
@@ -226,9 +232,7 @@ def check_answer(setup: FeedbackSetup, answer: AnswerInput, index: int | None = 
                 "survey", "unknown", f"no survey {answer.survey!r}; known: {', '.join(sorted(setup.surveys))}", index
             )
         ]
-    errors = []
-    if isinstance(answer.score, bool) or not isinstance(answer.score, int) or answer.score not in survey.points:
-        errors.append(FieldError("score", "invalid", f"a whole number from {survey.low} to {survey.high}", index))
+    errors = check_scores(survey, answer.score, answer.scores, index)
     if answer.comment is not None and len(answer.comment) > MAX_COMMENT:
         errors.append(FieldError("comment", "too_long", f"at most {MAX_COMMENT} characters", index))
     if answer.invitation_id is None and answer.profile_id is None:
@@ -236,8 +240,16 @@ def check_answer(setup: FeedbackSetup, answer: AnswerInput, index: int | None = 
     return errors
 
 
-def _follow_up(session: Session, setup: FeedbackSetup, survey: Survey, row: SurveyAnswer, now: datetime) -> int | None:
-    """The inner loop: a low score makes a task for a person, with what was rated and what was said."""
+def _follow_up(
+    session: Session,
+    setup: FeedbackSetup,
+    survey: Survey,
+    row: SurveyAnswer,
+    scores: Mapping[str, int],
+    now: datetime,
+) -> int | None:
+    """The inner loop: a low score of the headline question makes a task for a person, with what was rated, the
+    other questions' scores and what was said."""
     if survey.low_score is None or not survey.is_low(row.score):
         return None
     spec = survey.low_score
@@ -246,7 +258,9 @@ def _follow_up(session: Session, setup: FeedbackSetup, survey: Survey, row: Surv
     journey = snapshot.get("journey") or {}
     communication = snapshot.get("communication") or {}
     said = f"\nThey said: {row.comment}" if row.comment else ""
-    detail = f"{survey.title}: scored {row.score} of {survey.high} ({survey.kind.upper()}, {survey.touchpoint}).{said}"
+    also = "".join(f"\n{q.text} {scores[q.key]} of {q.high}" for q in survey.others if q.key in scores)
+    detail = (f"{survey.title}: scored {row.score} of {survey.high} ({survey.kind.upper()}, {survey.touchpoint})."
+              f"{also}{said}")  # fmt: skip
     task = create_task(
         session,
         TaskInput(
@@ -255,7 +269,7 @@ def _follow_up(session: Session, setup: FeedbackSetup, survey: Survey, row: Surv
             journey_instance_id=journey.get("instance_id"), case_id=case.get("id"),
             communication_ids=[communication["communication_id"]] if communication.get("communication_id") else [],
             context={"event": "Survey Answered", "survey": survey.key, "answer_id": row.id, "score": row.score,
-                     "comment": row.comment, "snapshot": dict(snapshot)},
+                     "scores": dict(scores), "comment": row.comment, "snapshot": dict(snapshot)},
         ),
         config=setup.tasks, calendar=setup.calendar, created_by=f"survey:{survey.key}", now=now,
     )  # fmt: skip
@@ -309,9 +323,12 @@ def record_answer(
         "score": answer.score, "comment": comment, "via": via, "snapshot": snapshot, "answered_at": now,
         **grouping(snapshot),
     })  # fmt: skip
-    row.task_id = _follow_up(session, setup, survey, row, now)
+    rows = question_rows(survey, row.id, answer.score, answer.scores)
+    repository.add_question_answers(session, rows)
+    scores = {r["question"]: r["score"] for r in rows}
+    row.task_id = _follow_up(session, setup, survey, row, scores, now)
     session.flush()
-    return AnswerView.of(row)
+    return AnswerView.of(row, scores)
 
 
 def record_answers(
@@ -365,14 +382,24 @@ def answer_page(
     raw = form.get("score", "")
     if not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 3):
         raise InvalidInput([FieldError("score", "required", "choose a score")], "choose a score")
-    answer = AnswerInput(page.survey.key, int(raw), form.get("comment") or None, invitation_id=invitation_id)
+    scores, errors = scores_of_form(page.survey, form)
+    if errors:
+        raise InvalidInput(errors, errors[0].message)
+    answer = AnswerInput(page.survey.key, int(raw), form.get("comment") or None, invitation_id=invitation_id,
+                         scores=scores)  # fmt: skip
     return record_answer(session, setup, answer, via="page", now=now)
 
 
 def answers_of(session: Session, profile_id: int, *, limit: int = 50) -> list[AnswerView]:
     """A person's answers (every profile merged into them), newest first."""
     members = profile_members(session, int(active_header(session, profile_id).id))
-    return [AnswerView.of(r) for r in repository.answers_of(session, members, limit)]
+    return _views(session, repository.answers_of(session, members, limit))
+
+
+def _views(session: Session, rows: Sequence[SurveyAnswer]) -> list[AnswerView]:
+    """Answers with every question's score, read in one query."""
+    scores = repository.question_scores(session, [r.id for r in rows])
+    return [AnswerView.of(r, scores.get(r.id)) for r in rows]
 
 
 def follow_merge(session: Session, absorbed: int, survivor: int) -> None:
@@ -387,9 +414,8 @@ def restore_origins(session: Session, profile_ids: Sequence[int]) -> None:
 
 def export_person(session: Session, profile_ids: Sequence[int]) -> list[dict[str, Any]]:
     """A person's answers, with what each rated (a data-subject access request)."""
-    return (
-        [AnswerView.of(r).as_dict() for r in repository.answers_of(session, profile_ids, 10_000)] if profile_ids else []
-    )
+    rows = repository.answers_of(session, profile_ids, 10_000) if profile_ids else []
+    return [v.as_dict() for v in _views(session, rows)]
 
 
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from seamline.feedback.rollups import overall, score_trend
-from seamline.reports.filters import PERIOD, Filters
+from seamline.reports.filters import PERIOD, SEGMENT, Filters
 from seamline.reports.reading import Reading
 from seamline.reports.tiles import BARS, LINES, Chart, Table, Tile, percent
 
@@ -14,13 +14,15 @@ LABELS = {"csat": "CSAT %", "nps": "NPS", "ces": "CES"}
 
 
 def feedback(reading: Reading, filters: Filters) -> Tile:
-    """CSAT (% satisfied), NPS and CES (mean effort) per week of the period, and over the whole of it."""
+    """CSAT (% satisfied), NPS and CES (mean effort) per week of the period, and over the whole of it (a customer
+    segment's answers when one is chosen)."""
     since, until = reading.window(filters)
-    points = score_trend(reading.session, since=since, until=until, bucket="week")
+    people = reading.members(filters)
+    points = score_trend(reading.session, since=since, until=until, bucket="week", people=people)
     weeks = tuple(sorted({p.start.isoformat() for p in points}))
     at = {(p.start.isoformat(), p.kind): p.score for p in points}
     kinds = [k for k in LABELS if any(p.kind == k for p in points)]
-    whole = overall(reading.session, since=since, until=until)
+    whole = overall(reading.session, since=since, until=until, people=people)
     return Tile(
         "feedback",
         "CSAT, NPS and CES",
@@ -40,7 +42,7 @@ def feedback(reading: Reading, filters: Filters) -> Tile:
                 ),
             ),
         ),
-        supports=frozenset({PERIOD}),
+        supports=frozenset({PERIOD, SEGMENT}),
     )
 
 

@@ -30,6 +30,7 @@ from seamline.reports.config import ReportsConfig
 from seamline.reports.filters import Filters
 from seamline.reports.reading import Reading, TileProvider
 from seamline.reports.tiles import Table, Tile, unavailable
+from seamline.triggers.membership import Audience
 from seamline.users.permissions import may
 
 if TYPE_CHECKING:  # DuckDB loads only when a tile reads the analytics (the dispatcher imports the reports' mail)
@@ -122,12 +123,18 @@ class Dashboards:
     """Computes dashboards of one store for the console, the API and the scheduled emails (one per process)."""
 
     def __init__(
-        self, engine: Engine, assessment: Assessment, analytics: Analytics, config: ReportsConfig | None = None
+        self,
+        engine: Engine,
+        assessment: Assessment,
+        analytics: Analytics,
+        config: ReportsConfig | None = None,
+        audience: Audience | None = None,
     ) -> None:
         self.engine = engine
         self.assessment = assessment
         self.analytics = analytics
         self.config = config or ReportsConfig()
+        self.audience = audience  # the customer segments the reports may be filtered by (None: none defined)
         self.cache = TileCache(self.config.cache_seconds, self.config.stale_seconds)
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -136,10 +143,10 @@ class Dashboards:
     def reading(self, session: Session | None = None, now: datetime | None = None) -> Iterator[Reading]:
         """A reading on `session`, or on a read-only unit of work of its own."""
         if session is not None:
-            yield Reading(session, self.assessment, self.analytics, now or utcnow())
+            yield Reading(session, self.assessment, self.analytics, now or utcnow(), self.audience)
             return
         with unit_of_work(self.engine, write=False) as own:
-            yield Reading(own, self.assessment, self.analytics, now or utcnow())
+            yield Reading(own, self.assessment, self.analytics, now or utcnow(), self.audience)
 
     def compute(
         self,
@@ -182,6 +189,11 @@ class Dashboards:
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
+
+    @property
+    def segments(self) -> dict[str, str]:
+        """The customer segments a report may be filtered by: key → title."""
+        return {k: s.title for k, s in self.audience.segments.items()} if self.audience is not None else {}
 
     def wait_for_refreshes(self, timeout: float = 60.0) -> None:
         """Wait for the refreshes running behind (tests, benchmarks, a clean stop)."""

@@ -14,7 +14,7 @@ from seamline.errors.reports import clock_report
 from seamline.identity.service import customer_count
 from seamline.journeys.board import board
 from seamline.journeys.progress import ABANDONED, COMPLETED, OPEN, STALLED
-from seamline.reports.filters import CHANNEL, PERIOD, PRODUCT, SEGMENT, Filters
+from seamline.reports.filters import CHANNEL, PERIOD, PRODUCT, SEGMENT, SPLIT, Filters
 from seamline.reports.reading import Reading
 from seamline.reports.tiles import BARS, LINES, Chart, Table, Tile, percent, share
 
@@ -26,7 +26,8 @@ def _day(number: int) -> str:
 
 
 def volumes(reading: Reading, filters: Filters) -> Tile:
-    """Messages by channel per day (by product when segmented), from the communications log."""
+    """Messages by channel per day (by product when split), from the communications log; only the messages to a
+    customer segment's members when one is chosen."""
     rows = reading.channel_days(filters)
     by_channel: dict[str, dict[str, int]] = defaultdict(lambda: {"messages": 0, "sent": 0, "held": 0})
     by_day: dict[tuple[str, str], int] = defaultdict(int)
@@ -35,11 +36,11 @@ def volumes(reading: Reading, filters: Filters) -> Tile:
         mine["messages"] += int(r["volume"])
         mine["sent"] += int(r["sent"])
         mine["held"] += int(r["held"])
-        by_day[(_day(r["day"]), str(r["segment"]) if filters.segment else str(r["channel"]))] += int(r["volume"])
+        by_day[(_day(r["day"]), str(r["segment"]) if filters.split else str(r["channel"]))] += int(r["volume"])
     days = sorted({d for d, _ in by_day})
     names = sorted({n for _, n in by_day})
     total = sum(v["messages"] for v in by_channel.values())
-    split = "product" if filters.segment else "channel"
+    split = "product" if filters.split else "channel"
     return Tile(
         "volumes",
         "Volumes by channel",
@@ -63,12 +64,12 @@ def volumes(reading: Reading, filters: Filters) -> Tile:
                 ),
             ),
         ),
-        supports=frozenset({PERIOD, PRODUCT, CHANNEL, SEGMENT}),
+        supports=frozenset({PERIOD, PRODUCT, CHANNEL, SEGMENT, SPLIT}),
     )
 
 
 def effectiveness(reading: Reading, filters: Filters) -> Tile:
-    """Delivery, opens, clicks and failures by channel (by product when segmented); conversion and contacts after
+    """Delivery, opens, clicks and failures by channel (by product when split); conversion and contacts after
     are on the assessment's effectiveness page, which joins messages to later events and cases."""
     groups: dict[tuple[str, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in reading.channel_days(filters):
@@ -90,7 +91,7 @@ def effectiveness(reading: Reading, filters: Filters) -> Tile:
                 "failure_rate": share(c["failed"], c["sent"]),
             }
         )
-    columns = ("channel", "product") if filters.segment else ("channel",)
+    columns = ("channel", "product") if filters.split else ("channel",)
     labels = tuple(" · ".join(str(r[c]) for c in columns) for r in table_rows)
     sent = sum(r["sent"] for r in table_rows)
     delivered = sum(c["delivered"] for c in groups.values())
@@ -118,7 +119,7 @@ def effectiveness(reading: Reading, filters: Filters) -> Tile:
                 tuple(table_rows),
             ),
         ),
-        supports=frozenset({PERIOD, PRODUCT, CHANNEL, SEGMENT}),
+        supports=frozenset({PERIOD, PRODUCT, CHANNEL, SEGMENT, SPLIT}),
     )
 
 

@@ -1,5 +1,5 @@
 """What a tile provider is given: a read session, the assessment's and journey analytics' columnar copies, the
-time, and the filters.
+time, the customer segments, and the filters.
 
 A provider is `(Reading, Filters) -> Tile`. It reads through other domains' public services and never writes."""
 
@@ -16,6 +16,7 @@ from seamline.assessment.scope import Scope
 from seamline.assessment.service import Assessment
 from seamline.reports.filters import Filters
 from seamline.reports.tiles import Tile
+from seamline.triggers.membership import Audience
 
 if TYPE_CHECKING:  # DuckDB loads only when a tile reads the analytics (the dispatcher imports the reports' mail)
     from seamline.analytics.service import Analytics
@@ -30,6 +31,7 @@ class Reading:
     assessment: Assessment
     analytics: Analytics
     now: datetime
+    audience: Audience | None = None
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def window(self, filters: Filters) -> tuple[datetime, datetime]:
@@ -41,11 +43,26 @@ class Reading:
         focus = {"channel": filters.channel} if filters.channel else {}
         return Scope(since=since, until=until, product=filters.product, focus=focus)
 
+    def members(self, filters: Filters) -> frozenset[int] | None:
+        """The profile ids of the filters' customer segment, read once per reading; None: everyone."""
+        if filters.segment is None:
+            return None
+        key = ("members", filters.segment)
+        if key not in self._memo:
+            # The edges check the segment against the file; a segment gone since a page was saved has no members.
+            audience = self.audience
+            known = audience is not None and filters.segment in audience.segments
+            self._memo[key] = audience.members(self.session, filters.segment) if audience and known else frozenset()
+        found: frozenset[int] = self._memo[key]
+        return found
+
     def channel_days(self, filters: Filters) -> list[dict[str, Any]]:
-        """Messages per day x channel (x product when segmented), from the assessment's columnar copy."""
+        """Messages per day x channel (x product when split), from the assessment's columnar copy."""
         key = ("channel_days", filters)
         if key not in self._memo:
-            self._memo[key] = self.assessment.channel_days(self.scope(filters), segment=filters.segment)
+            self._memo[key] = self.assessment.channel_days(
+                self.scope(filters), segment=filters.split, people=self.members(filters)
+            )
         found: list[dict[str, Any]] = self._memo[key]
         return found
 

@@ -5,22 +5,30 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from seamline.triggers.matching import RuleIndex
-from seamline.triggers.rules import Rule, RuleError, check_unique, parse_rule
+from seamline.triggers.rules import Condition, Rule, RuleError, check_unique, parse_rule
 
 log = logging.getLogger(__name__)
 
 
 def load_rules(
-    directory: Path, *, templates: frozenset[str] | None = None, surveys: frozenset[str] | None = None
+    directory: Path,
+    *,
+    templates: frozenset[str] | None = None,
+    surveys: frozenset[str] | None = None,
+    segments: Mapping[str, tuple[Condition, ...]] | None = None,
 ) -> list[Rule]:
     """Every rule file of a folder (`*.yaml`, `*.yml`), in name order; RuleError at the first bad one."""
     if not directory.is_dir():
         raise RuleError(str(directory), None, "rules_dir", "no such folder")
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
-    rules = [parse_rule(p.read_text(encoding="utf-8"), str(p), templates=templates, surveys=surveys) for p in files]
+    rules = [
+        parse_rule(p.read_text(encoding="utf-8"), str(p), templates=templates, surveys=surveys, segments=segments)
+        for p in files
+    ]
     check_unique(rules)
     return rules
 
@@ -34,11 +42,12 @@ class RuleBook:
         *,
         templates: frozenset[str] | None = None,
         surveys: frozenset[str] | None = None,
+        segments: Mapping[str, tuple[Condition, ...]] | None = None,
         reload_seconds: float = 5.0,
         rules: list[Rule] | None = None,
     ) -> None:
         self.directory, self.templates, self.reload_seconds = directory, templates, reload_seconds
-        self.surveys = surveys
+        self.surveys, self.segments = surveys, segments
         self.index = RuleIndex(rules or [])
         self.error: RuleError | None = None
         self._signature: tuple[tuple[str, int, int], ...] | None = ()
@@ -65,7 +74,7 @@ class RuleBook:
             log.info("no trigger rules: %s is not a folder", self.directory)
             return changed
         try:
-            rules = load_rules(self.directory, templates=self.templates, surveys=self.surveys)
+            rules = load_rules(self.directory, templates=self.templates, surveys=self.surveys, segments=self.segments)
         except (RuleError, OSError) as exc:
             self.error = exc if isinstance(exc, RuleError) else RuleError(str(self.directory), None, "file", str(exc))
             log.error("trigger rules not loaded, %d running rules kept: %s", len(self.index), self.error)

@@ -1,6 +1,6 @@
-"""Triggers configuration (`[triggers]`, `SEAMLINE_TRIGGERS__…`): where the rule files are, how often the worker
-looks for changes to them, how many due steps it takes at once, and how many people of a scheduled rule's
-segment one transaction looks at."""
+"""Triggers configuration (`[triggers]`, `SEAMLINE_TRIGGERS__…`): where the rule files and the customer segments
+are, how often the worker looks for changes to them, how many due steps it takes at once, and how many people of a
+scheduled rule's segment one transaction looks at."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from pydantic import BaseModel, Field
 class TriggersConfig(BaseModel):
     rules_dir: Path | None = Field(
         default=None, description="Folder of rule files (NAME.yaml); by default DATA_DIR/rules, if it exists."
+    )
+    segments_file: Path | None = Field(
+        default=None,
+        description="The customer segments file (segments.yaml) that rules and the reports' segment filter name; "
+        "by default DATA_DIR/segments.yaml, if it exists.",
     )
     reload_seconds: float = Field(
         default=5.0, ge=0, description="How often the worker checks the folder for changed files (0: every batch)."

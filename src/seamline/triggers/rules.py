@@ -235,11 +235,17 @@ class _Reader(Reader):
 
 
 def parse_rule(
-    text: str, file: str, *, templates: frozenset[str] | None = None, surveys: frozenset[str] | None = None
+    text: str,
+    file: str,
+    *,
+    templates: frozenset[str] | None = None,
+    surveys: frozenset[str] | None = None,
+    segments: Mapping[str, tuple[Condition, ...]] | None = None,
 ) -> Rule:
     """One rule from a YAML text; RuleError naming the file, line and field at its first problem.
 
-    `templates`, when given, are the template names a `send` may use; `surveys` the survey keys a `survey` may.
+    `templates`, when given, are the template names a `send` may use; `surveys` the survey keys a `survey` may;
+    `segments` the customer segments (segments.py) an `on.segment` may name.
     """
     reader = _Reader(file)
     raw = load_mapping(text, file, RuleError, "rule", "a rule file is a mapping with on and do")
@@ -251,7 +257,7 @@ def parse_rule(
     for required in ("on", "do"):
         if required not in raw:
             raise reader.fail(raw, None, required, "is required")
-    on = reader.mapping(raw, "on", "on", {*KINDS, "where", "traits", "journey"})
+    on = reader.mapping(raw, "on", "on", {*KINDS, "where", "traits", "journey", "segment"})
     kinds = [k for k in KINDS if k in on]
     if len(kinds) != 1:
         raise reader.fail(on, None, "on", f"exactly one of {', '.join(KINDS)}")
@@ -261,12 +267,21 @@ def parse_rule(
         raise reader.fail(on, kind, f"on.{kind}", "a name is needed")
     where = reader.conditions(on, "where", "on.where")
     traits = reader.conditions(on, "traits", "on.traits", "traits.")
+    if "segment" in on:  # a segment of the segments file: its conditions, written once, before the rule's own
+        known = segments or {}
+        if not isinstance(on["segment"], str) or on["segment"] not in known:
+            raise reader.fail(on, "segment", "on.segment",
+                              f"no segment {on['segment']!r}; known: {', '.join(sorted(known)) or 'none'}")  # fmt: skip
+        traits = (*known[on["segment"]], *traits)
     if kind == "schedule":  # a period (1d, 7d), over the segment its golden-record conditions define
         if reader.duration(on, "schedule", "on.schedule") < timedelta(minutes=1):
             raise reader.fail(on, "schedule", "on.schedule", "at least 1m between runs")
         if not traits:
             raise reader.fail(
-                on, None, "on.traits", "a rule on a schedule needs the golden-record conditions of its segment"
+                on,
+                None,
+                "on.traits",
+                "a rule on a schedule needs on.segment or its segment's golden-record conditions",
             )
     journey = None
     if "journey" in on:

@@ -37,6 +37,7 @@ from seamline.reports.catalog import ReportEntry
 from seamline.reports.dashboards import Dashboard, Dashboards
 from seamline.reports.filters import Filters
 from seamline.reports.service import run_due as send_scheduled_reports
+from seamline.worker.triggers import reports_audience
 
 log = logging.getLogger(__name__)
 POLL = timedelta(seconds=1)
@@ -81,7 +82,9 @@ class ScheduledReports:
             bind = session.get_bind()
             engine = bind if isinstance(bind, Engine) else bind.engine
             assessment = Assessment(engine, Catalog(self._settings.email.templates_dir), self._settings.assessment)
-            self._dashboards = Dashboards(engine, assessment, Analytics(engine), self._settings.reports)
+            self._dashboards = Dashboards(
+                engine, assessment, Analytics(engine), self._settings.reports, reports_audience(self._settings)
+            )
         return self._dashboards.compute(entry, filters, role, session=session, now=now)
 
     def __call__(self, session: Session, now: datetime) -> int:

@@ -11,6 +11,8 @@ from seamline.core.secrets import load_or_create_secret
 from seamline.feedback.service import FeedbackSetup
 from seamline.triggers.actions import Actions
 from seamline.triggers.book import RuleBook
+from seamline.triggers.membership import Audience, segments_path
+from seamline.triggers.segments import conditions_of, load_segments
 from seamline.triggers.service import TriggerEngine
 
 
@@ -24,6 +26,14 @@ def feedback_setup(settings: Settings, catalog: Catalog | None = None) -> Feedba
         signing=cache(lambda: settings.secret_key or load_or_create_secret(settings.data_dir)),
         public_url=settings.email.public_url,
     )  # fmt: skip
+
+
+def reports_audience(settings: Settings) -> Audience:
+    """The customer segments of `[triggers] segments_file` (a bad file stops the start), for the reports' filter:
+    the same definitions the rules on a schedule name."""
+    path = segments_path(settings.triggers.segments_file, settings.data_dir)
+    # Members are reused as long as a report's tile is fresh.
+    return Audience.load(path, settings.survivorship, settings.reports.cache_seconds)
 
 
 def trigger_engine(settings: Settings) -> TriggerEngine:
@@ -43,6 +53,7 @@ def trigger_engine(settings: Settings) -> TriggerEngine:
         config.rules_dir or settings.data_dir / "rules",
         templates=frozenset(catalog.names()),
         surveys=frozenset(feedback.surveys),
+        segments=conditions_of(load_segments(segments_path(config.segments_file, settings.data_dir))),
         reload_seconds=config.reload_seconds,
     )
     return TriggerEngine(book, actions, due_batch=config.due_batch, segment_page=config.segment_page)
