@@ -2,7 +2,7 @@
 answers already given (one question each, keyed by their kind) are copied in.
 
 Revision ID: 0033
-Revises: 0027
+Revises: 0030
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0033"
-down_revision = "0027"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
