@@ -71,13 +71,14 @@ def _origin(url: str) -> _Origin:
 class _Answer:
     """httptools' callbacks: the status of the final answer, whether it is complete, how much body came."""
 
-    __slots__ = ("body_bytes", "is_complete", "is_headed", "parser", "status")
+    __slots__ = ("body_bytes", "is_complete", "is_headed", "is_kept", "parser", "status")
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
         self.status = 0
         self.is_headed = False
         self.is_complete = False
+        self.is_kept = False
         self.body_bytes = 0
 
     def on_headers_complete(self) -> None:
@@ -90,6 +91,7 @@ class _Answer:
     def on_message_complete(self) -> None:
         if self.status >= 200:
             self.is_complete = True
+            self.is_kept = self.parser.should_keep_alive()  # asked now: the parser forgets once the message ends
 
 
 class Poster:
@@ -151,7 +153,7 @@ class Poster:
         except OSError:
             connection.close()
             raise
-        if answer.is_complete and answer.parser.should_keep_alive():
+        if answer.is_complete and answer.is_kept:
             self._give_back(origin, connection)
         else:
             connection.close()
