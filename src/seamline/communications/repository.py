@@ -132,6 +132,20 @@ def send_rows(session: Session, communication_ids: Sequence[str]) -> dict[str, A
     return out
 
 
+_OUTCOME_COLUMNS = (_C.c.communication_id, _C.c.id, _C.c.status, _C.c.sent_at, _C.c.address, _C.c.channel,
+                    _C.c.profile_id)  # fmt: skip
+
+
+def outcome_rows(session: Session, communication_ids: Sequence[str]) -> dict[str, Any]:
+    """Per public id, what logging an outcome reads (communication_id, id, status, sent_at, address, channel,
+    profile_id): plain rows for a dispatcher's whole round."""
+    out: dict[str, Any] = {}
+    for where in among(session, _C.c.communication_id, communication_ids):
+        query = select(*_OUTCOME_COLUMNS).where(where)
+        out.update((str(row.communication_id), row) for row in session.execute(query))
+    return out
+
+
 def seen_events(session: Session, event_ids: Sequence[int]) -> set[int]:
     """Which of these tracking events have already been logged (a replay after an unmerge sends them again)."""
     if not event_ids:

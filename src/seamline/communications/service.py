@@ -325,7 +325,7 @@ class Happened:
 
 def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
     """Log outcomes; a hard bounce or complaint closes the contact point. Returns how many named a communication."""
-    rows = repository.by_public_ids(session, [h.communication_id for h in happened])
+    rows = repository.outcome_rows(session, [h.communication_id for h in happened])
     now = utcnow()
     outcomes = []
     changes: dict[int, dict[str, Any]] = {}
