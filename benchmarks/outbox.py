@@ -6,6 +6,10 @@ Prints figures; asserts nothing. The sink (aiosmtpd) and the receiver (uvicorn) 
 they do not share the dispatcher's GIL; the dispatcher is the product's own (`build_dispatcher`), one process.
 
     python benchmarks/outbox.py [--messages 5000] [--rate 200] [--seconds 10] [--postgres | --database-url URL]
+                                [--dispatchers 2]
+
+With `--dispatchers N` (PostgreSQL) it also drains the same outbox with one and with N dispatcher processes and
+counts what the receiver and the sink got: every message once, none lost, none twice.
 
 Goals (issue 14): >= 500 emails/s, >= 2,000 webhooks/s, p99 < 1 s at 200 messages/s, consent check < 100 µs CPU.
 """
@@ -64,14 +68,32 @@ def _sink(port: int, received: Any, ready: Any) -> None:
 
 
 def _receiver(port: int, ready: Any) -> None:
-    """A loopback webhook receiver answering 204 (uvicorn, no signature check: the tests verify signatures)."""
+    """A loopback webhook receiver answering 204 (uvicorn, no signature check: the tests verify signatures). It
+    counts the webhooks it got and their distinct `webhook-id`s, which `GET /stats` answers: a message sent twice
+    shows as more webhooks than ids."""
+    import json
+
     import uvicorn
+
+    seen: set[bytes] = set()
+    got = [0]
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
         while (await receive()).get("more_body"):
             pass
+        if scope["method"] == "GET":
+            stats = json.dumps({"webhooks": got[0], "distinct": len(seen)}).encode()
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
+            await send({"type": "http.response.body", "body": stats})
+            return
+        for name, value in scope["headers"]:
+            if name == b"webhook-id":
+                got[0] += 1
+                seen.add(value)
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -133,6 +155,109 @@ def _drain(engine: Engine, settings: Settings) -> tuple[int, float, float]:
     return delivered, wall, used
 
 
+def _dispatcher_process(settings: Settings, ready: Any, go: Any, results: Any) -> None:
+    """One dispatcher process of the scaling run: drains the outbox from the moment `go` is set."""
+    engine = create_db_engine(settings.database_url)
+    runner = build_dispatcher(engine, settings, unsubscribe_url=None)
+    with engine.connect():
+        pass  # the pool's connection is open before the clock starts
+    ready.release()
+    go.wait()
+    started, cpu = time.time(), time.process_time()
+    delivered = 0
+    try:
+        while (settled := runner.run_once()) > 0:
+            delivered += settled
+    finally:
+        results.put((delivered, started, time.time(), time.process_time() - cpu))
+        runner.stop()
+        engine.dispose()
+
+
+def _dispatchers(settings: Settings, count: int) -> tuple[int, float, float]:
+    """Drain the outbox with `count` dispatcher processes at once: (settled, wall seconds, CPU seconds of all)."""
+    context = multiprocessing.get_context("spawn")
+    ready, go, results = context.Semaphore(0), context.Event(), context.Queue()
+    processes = [context.Process(target=_dispatcher_process, args=(settings, ready, go, results)) for _ in range(count)]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.acquire(timeout=60)
+    go.set()
+    done = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join(30)
+    wall = max(end for _, _, end, _ in done) - min(start for _, start, _, _ in done)
+    return sum(n for n, _, _, _ in done), wall, sum(cpu for _, _, _, cpu in done)
+
+
+def _receiver_stats(hook_port: int) -> tuple[int, int]:
+    """(webhooks, distinct webhook ids) the receiver has had so far."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{hook_port}/stats", timeout=10) as answer:
+        stats = json.loads(answer.read())
+    return int(stats["webhooks"]), int(stats["distinct"])
+
+
+def _arrived(received: Any, expected: int) -> tuple[int, int]:
+    """(emails, distinct Message-IDs) the SMTP sink reports, waiting up to 10 s for `expected` of them."""
+    ids: list[str] = []
+    deadline = time.time() + 10
+    while len(ids) < expected and time.time() < deadline:
+        try:
+            ids.append(received.get(timeout=0.5)[0])
+        except Exception:  # noqa: S112 - queue.Empty from another process's queue: keep waiting until the deadline
+            continue
+    time.sleep(0.5)
+    while not received.empty():
+        ids.append(received.get()[0])
+    return len(ids), len(set(ids))
+
+
+def _verdict(got: int, distinct: int, queued: int) -> str:
+    if got == distinct == queued:
+        return ": each once"
+    return f"  <-- {queued - distinct} LOST, {got - distinct} REPEATED"
+
+
+def scaling(
+    engine: Engine, settings: Settings, options: argparse.Namespace, people: list[int], catalog: Catalog,
+    received: Any, hook_port: int,
+) -> None:  # fmt: skip
+    """Webhooks/s and emails/s of 1 and of N dispatcher processes draining the same outbox (PostgreSQL: claims
+    skip rows another holds), each message counted at the receivers: none lost, none sent twice."""
+    kind = engine.dialect.name
+    figures: dict[tuple[str, int], float] = {}
+    for count in sorted({1, options.dispatchers}):
+        with unit_of_work(engine) as session:
+            for person in people:
+                publish(session, "profile.trait_changed", person, {"trait": "first_name"}, consent=settings.consent)
+        before = _receiver_stats(hook_port)
+        settled, wall, cpu = _dispatchers(settings, count)
+        after = _receiver_stats(hook_port)
+        got, distinct = after[0] - before[0], after[1] - before[1]
+        figures["webhooks", count] = settled / wall
+        print(f"[{kind}] {count} dispatcher(s): webhooks {settled:,} in {wall:.2f} s = {settled / wall:,.0f}/s "
+              f"({cpu / settled * 1e6:.0f} us CPU each); the receiver got {got:,} for {len(people):,} queued, "
+              f"{distinct:,} distinct ids{_verdict(got, distinct, len(people))}")  # fmt: skip
+        _queue(engine, settings, people, catalog)
+        while not received.empty():
+            received.get()
+        settled, wall, cpu = _dispatchers(settings, count)
+        got, distinct = _arrived(received, len(people))
+        figures["emails", count] = settled / wall
+        print(f"[{kind}] {count} dispatcher(s): emails {settled:,} in {wall:.2f} s = {settled / wall:,.0f}/s "
+              f"({cpu / settled * 1e6:.0f} us CPU each); the sink got {got:,} for {len(people):,} queued, "
+              f"{distinct:,} distinct Message-IDs{_verdict(got, distinct, len(people))}")  # fmt: skip
+    if options.dispatchers > 1:
+        n = options.dispatchers
+        print(f"[{kind}] scaling 1 -> {n} dispatchers (load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores): "
+              f"webhooks x{figures['webhooks', n] / figures['webhooks', 1]:.2f}, "
+              f"emails x{figures['emails', n] / figures['emails', 1]:.2f}")  # fmt: skip
+
+
 def run(database_url: str, options: argparse.Namespace, smtp_port: int, hook_port: int, received: Any) -> None:
     engine = create_db_engine(database_url)
     upgrade(engine)
@@ -185,7 +310,8 @@ def run(database_url: str, options: argparse.Namespace, smtp_port: int, hook_por
             publish(session, "profile.trait_changed", person, {"trait": "first_name"}, consent=settings.consent)
     delivered, wall, cpu = _drain(engine, settings)
     print(f"[{kind}] webhooks: {delivered:,} in {wall:.2f} s = {delivered / wall:,.0f} webhooks/s "
-          f"(dispatcher CPU {cpu / wall:.2f} cores, {options.threads} send threads)")  # fmt: skip
+          f"(dispatcher CPU {cpu / wall:.2f} cores, {cpu / delivered * 1e6:.0f} us per webhook, "
+          f"{options.threads} send threads)")  # fmt: skip
 
     # 3b. SMS/s: payment reminders (service consent asked per message) in Twilio's wire shape.
     rate = _queue(engine, settings, people, catalog, "payment_due", DUE, "sms")
@@ -222,6 +348,10 @@ def run(database_url: str, options: argparse.Namespace, smtp_port: int, hook_por
     print(f"[{kind}] enqueue -> SMTP sink at {options.rate}/s for {options.seconds:g} s: {len(latencies)}/{count} "
           f"arrived, p50 {percentile(latencies, 50) * 1000:.0f} ms, p99 {percentile(latencies, 99) * 1000:.0f} ms, "
           f"max {max(latencies, default=0) * 1000:.0f} ms")  # fmt: skip
+
+    # 5. how dispatchers scale: 1 and N processes on the same outbox (PostgreSQL's row locks; SQLite has one writer).
+    if options.dispatchers > 1 and kind == "postgresql":
+        scaling(engine, settings, options, people, catalog, received, hook_port)
     engine.dispose()
 
 
@@ -241,6 +371,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=200, help="messages one dispatcher claims at a time")
     parser.add_argument("--threads", type=int, default=16, help="webhook send threads of the dispatcher")
     parser.add_argument("--postgres", action="store_true", help="also on a private PostgreSQL cluster")
+    parser.add_argument(
+        "--dispatchers", type=int, default=1, help="on PostgreSQL, also drain with 1 and with this many processes"
+    )
     parser.add_argument("--database-url", default="", help="run on this database only")
     options = parser.parse_args()
 

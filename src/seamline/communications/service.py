@@ -269,13 +269,13 @@ def check_sends(
     """Ask the one consent policy, now, whether each queued communication may go, and where to. The whole batch
     is read in a handful of queries (who, where, what they chose), not a few per message: on PostgreSQL each round
     trip costs more than the policy's decision itself."""
-    rows = repository.by_public_ids(session, communication_ids)
+    rows = repository.send_rows(session, communication_ids)
     people = [int(row.profile_id) for row in rows.values() if row.profile_id is not None]
     roots = roots_of(session, people)
     erased = erased_profiles(session, sorted(set(roots.values())))
     points = contact_points_of(session, sorted(set(roots.values()) - erased), channel)
     out: dict[str, SendCheck] = {}
-    asked: list[tuple[str, Communication, int, ContactPoint]] = []
+    asked: list[tuple[str, Any, int, ContactPoint]] = []
     for public_id, row in rows.items():
         if row.profile_id is None:
             out[public_id] = SendCheck(False, None, ("no person to send to",))
@@ -325,7 +325,7 @@ class Happened:
 
 def record_outcomes(session: Session, happened: Sequence[Happened]) -> int:
     """Log outcomes; a hard bounce or complaint closes the contact point. Returns how many named a communication."""
-    rows = repository.by_public_ids(session, [h.communication_id for h in happened])
+    rows = repository.outcome_rows(session, [h.communication_id for h in happened])
     now = utcnow()
     outcomes = []
     changes: dict[int, dict[str, Any]] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from seamline.consent.models import ConsentChoice
+from seamline.core.among import among
 from seamline.core.db import table_of
 from seamline.core.prepared import Prepared, Reads
 
@@ -124,15 +125,10 @@ def rows_for_purposes(
     """Per (profile, purpose), the profiles' choices of one kind as plain rows of CHOICE_COLUMNS, newest recorded
     first: one query for a dispatcher's whole batch instead of one per message."""
     out: dict[tuple[int, str], list[Any]] = {}
-    ids = sorted(set(profile_ids))
-    for start in range(0, len(ids), 900):  # under SQLite's bound-parameter limit
+    for where in among(session, _TABLE.c.profile_id, profile_ids):
         query = (
             select(_TABLE.c.profile_id, *CHOICE_COLUMNS)
-            .where(
-                _TABLE.c.profile_id.in_(ids[start : start + 900]),
-                _TABLE.c.kind == kind,
-                _TABLE.c.purpose.in_(sorted(set(purposes))),
-            )
+            .where(where, _TABLE.c.kind == kind, _TABLE.c.purpose.in_(sorted(set(purposes))))
             .order_by(_TABLE.c.id.desc())
         )
         for row in session.execute(query):

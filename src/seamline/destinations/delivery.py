@@ -1,4 +1,5 @@
-"""The outbox handler of destinations: signed webhooks over HTTP (urllib3 keep-alive pools, thread-safe).
+"""The outbox handler of destinations: signed webhooks over HTTP/1.1 kept-alive connections (core/webpost.py,
+thread-safe: the dispatcher's send threads share it).
 
 At send time: a paused destination defers (nothing is lost, nothing counted), a person whose consent to the
 destination's purpose was withdrawn since is skipped. Any 2xx is delivered; 410 Gone is refused for good;
@@ -14,12 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-import urllib3
 from sqlalchemy.orm import Session
 
 from seamline.consent.config import ConsentConfig
 from seamline.consent.service import may_process_profiles
 from seamline.core.clock import utcnow
+from seamline.core.webpost import Poster
 from seamline.destinations import repository
 from seamline.destinations.models import Destination
 from seamline.destinations.service import ERASED, PAUSED, WEBHOOK_KIND
@@ -45,13 +46,7 @@ class WebhookHandler:
 
     def __init__(self, consent: ConsentConfig, timeout_seconds: float, connections: int) -> None:
         self._consent = consent
-        self._http = urllib3.PoolManager(
-            num_pools=64,
-            maxsize=connections,
-            block=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=min(timeout_seconds, 5.0), read=timeout_seconds),
-        )
+        self._http = Poster(connect_timeout=min(timeout_seconds, 5.0), read_timeout=timeout_seconds, keep=connections)
 
     def check(self, session: Session, entries: Sequence[Entry]) -> Mapping[int, Attempt | Any]:
         ids = sorted({int(e.payload.get("destination_id", 0)) for e in entries})
@@ -99,17 +94,17 @@ class WebhookHandler:
         assert isinstance(plan, _Call)
         signed = headers(plan.secret, entry.delivery_id, int(time.time()), plan.body)
         try:
-            answer = self._http.request("POST", plan.url, body=plan.body, headers=signed, preload_content=True)
-        except urllib3.exceptions.HTTPError as exc:
+            status = self._http.post(plan.url, plan.body, signed)
+        except OSError as exc:  # refused, reset, timed out, not HTTP: tried again on the schedule
             return Attempt(entry.id, RETRY, f"{type(exc).__name__}: {exc}")
-        if 200 <= answer.status < 300:
-            return Attempt(entry.id, DELIVERED, f"HTTP {answer.status}")
-        if answer.status == 410:
+        if 200 <= status < 300:
+            return Attempt(entry.id, DELIVERED, f"HTTP {status}")
+        if status == 410:
             return Attempt(entry.id, REFUSED, "HTTP 410 Gone: the receiver no longer wants these")
-        return Attempt(entry.id, RETRY, f"HTTP {answer.status}")
+        return Attempt(entry.id, RETRY, f"HTTP {status}")
 
     def record(self, session: Session, done: Sequence[tuple[Entry, Attempt]], statuses: Mapping[int, str]) -> None:
         return None  # webhooks are not communications to a person: the outbox row is their record
 
     def close(self) -> None:
-        self._http.clear()
+        self._http.close()

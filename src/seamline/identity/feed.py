@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Text, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from seamline.core.among import among
 from seamline.core.db import is_postgres, table_of
 from seamline.identity.models import Profile, ProfileChange
 
@@ -80,9 +81,7 @@ def mark_erased(session: Session, profile_ids: Sequence[int], request_id: int, n
 def erased_among(session: Session, profile_ids: Sequence[int]) -> set[int]:
     """Which of these profiles are erased."""
     out: set[int] = set()
-    ids = list(profile_ids)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        query = select(_PROFILES.c.id).where(_PROFILES.c.id.in_(chunk), _PROFILES.c.erased_at.is_not(None))
+    for where in among(session, _PROFILES.c.id, profile_ids):
+        query = select(_PROFILES.c.id).where(where, _PROFILES.c.erased_at.is_not(None))
         out.update(int(pid) for pid in session.scalars(query))
     return out

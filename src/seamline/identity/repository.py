@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, selec
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from seamline.core.among import among
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import is_postgres, table_of
 from seamline.core.prepared import Prepared, in_slots, slot_values
@@ -157,6 +158,17 @@ def profile_rows(session: Session, profile_ids: Sequence[int], *, lock: bool = F
         if lock:
             query = query.with_for_update()
         out.extend(session.scalars(query).all())
+    return out
+
+
+def merge_pointers(session: Session, profile_ids: Sequence[int]) -> list[tuple[int, int | None]]:
+    """(id, merged_into_id) of these profiles: plain rows in one query on PostgreSQL whatever their number (a
+    dispatcher's batch resolves its people with it)."""
+    out: list[tuple[int, int | None]] = []
+    for where in among(session, _PROFILES_T.c.id, profile_ids):
+        out.extend((int(pid), into) for pid, into in session.execute(
+            select(_PROFILES_T.c.id, _PROFILES_T.c.merged_into_id).where(where)
+        ))  # fmt: skip
     return out
 
 
@@ -424,8 +436,8 @@ def latest_values(
     if profile_ids is None:
         return [(r[0], r[1], r[2]) for r in session.execute(query.order_by(*order))]
     out: list[tuple[int, str, str]] = []
-    for chunk in _chunks(list(profile_ids)):
-        out.extend((r[0], r[1], r[2]) for r in session.execute(query.where(IdentifierLink.profile_id.in_(chunk))))
+    for where in among(session, _LINKS_T.c.profile_id, profile_ids):
+        out.extend((r[0], r[1], r[2]) for r in session.execute(query.where(where).order_by(*order)))
     return out
 
 

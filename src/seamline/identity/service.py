@@ -449,7 +449,8 @@ def roots_of(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
     for _ in range(64):  # merge pointers are kept flat; a few hops at most after replays
         if not pending:
             break
-        rows = {row.id: row.merged_into_id for row in repository.profile_rows(session, sorted(set(pending.values())))}
+        # Plain (id, merged_into_id) rows, not ORM objects: a dispatcher asks for a batch at a time.
+        rows = dict(repository.merge_pointers(session, sorted(set(pending.values()))))
         following: dict[int, int] = {}
         for pid, current in pending.items():
             parent = rows.get(current)

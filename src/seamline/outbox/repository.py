@@ -109,10 +109,14 @@ def _settle_from_arrays(
     """PostgreSQL: one `UPDATE … FROM unnest(arrays)` for rows changing the same columns, instead of a statement
     per row: one parameter per column whatever the batch size, so the statement is compiled once and the driver
     sends a few arrays (even pipelined, a statement per row costs a parse and an execution each)."""
-    names = ("id", *columns)
     # The driver cannot adapt a list of mappings: a JSON column (a payload whose secret content is dropped) travels
     # as text and is read back as JSON in the SET.
-    is_json = {name: isinstance(_T.c[name].type, JSON) for name in names}
+    is_json = {name: isinstance(_T.c[name].type, JSON) for name in ("id", *columns)}
+    # A value every row shares (a round's status, time and answer) is one parameter, not an array: the driver
+    # adapts arrays element by element in Python, and most of a round's settle is the same few values.
+    first = rows[0]
+    shared = {c for c in columns if not is_json[c] and all(row[f"v_{c}"] == first[f"v_{c}"] for row in rows)}
+    names = ("id", *(c for c in columns if c not in shared))
     arrays = [
         cast(
             bindparam(f"a_{name}", [_as_text(row[f"v_{name}"]) if is_json[name] else row[f"v_{name}"] for row in rows]),
@@ -121,7 +125,11 @@ def _settle_from_arrays(
         for name in names
     ]
     given = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
-    values = {c: cast(given.c[c], _T.c[c].type) if is_json[c] else given.c[c] for c in columns}
+    values: dict[str, Any] = {
+        c: bindparam(f"s_{c}", first[f"v_{c}"], type_=_T.c[c].type) if c in shared
+        else cast(given.c[c], _T.c[c].type) if is_json[c] else given.c[c]
+        for c in columns
+    }  # fmt: skip
     statement = (
         update(_T)
         .where(_T.c.id == given.c.id, _T.c.claim_token == token, _T.c.status == PENDING)
