@@ -231,6 +231,7 @@ for _method, _path in (
     ("GET", "/v1/profiles/{profile_id}/feedback"),
     ("GET", "/v1/feedback/rollups"),
     ("GET", "/v1/feedback/trend"),
+    ("GET", "/v1/feedback/questions"),
 ):
     MATRIX[(_method, _path)] = SERVER_KEY
 
