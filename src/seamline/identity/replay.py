@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from seamline.core.clock import utcnow
 from seamline.core.db import is_postgres
 from seamline.core.errors import Conflict, NotFound
-from seamline.identity import repository
+from seamline.identity import replay_rows, repository
 from seamline.identity.service import note_changes, root_of
 
 
@@ -47,8 +47,8 @@ def open_unmerge(session: Session, merge_id: int, *, actor: str, reason: str) ->
 
 def open_rebuild(session: Session) -> Replay:
     """Supersede every merge: the whole graph is about to be re-derived (blocks written by unmerges stay)."""
-    reuse = repository.creators(session)
-    everyone = repository.all_profile_ids(session)
+    reuse = replay_rows.creators(session)
+    everyone = replay_rows.all_profile_ids(session)
     now = utcnow()
     repository.supersede_merges(session, everyone, now, "re-derived by identity rebuild")
     note_changes(session, "rebuild", [])  # every profile may have changed: views reload everything
@@ -57,8 +57,8 @@ def open_rebuild(session: Session) -> Replay:
 
 def clear_graph(session: Session, replay: Replay) -> None:
     """Drop the members' identifiers and conflicts and make them inactive placeholders the replay may reuse."""
-    repository.wipe_graph(session, replay.members)
-    repository.detach_members(session, replay.members, replay.now)
+    replay_rows.wipe_graph(session, replay.members)
+    replay_rows.detach_members(session, replay.members, replay.now)
 
 
 def close_replay(session: Session, replay: Replay, placed: Mapping[int, int]) -> dict[int, int]:
@@ -69,7 +69,7 @@ def close_replay(session: Session, replay: Replay, placed: Mapping[int, int]) ->
         for event_id, pid in replay.reuse.items()
         if event_id in placed and placed[event_id] != pid
     }
-    repository.retire_unused(session, dict(homes), replay.now)
+    replay_rows.retire_unused(session, dict(homes), replay.now)
     return homes
 
 

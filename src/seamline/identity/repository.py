@@ -20,7 +20,7 @@ from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, Me
 CHUNK = 900  # stays under every SQLite build's bound-parameter limit
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -120,7 +120,7 @@ def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identif
     wanted = set(identifiers)
     out: dict[Identifier, list[tuple[int, Any]]] = {}
     values = sorted({i.value for i in identifiers})
-    for chunk in _chunks(values):
+    for chunk in chunks(values):
         for type_, value, profile_id, last_seen in _HOLDERS.all(session, **slot_values(chunk, CHUNK)):
             ident = Identifier(type_, value)
             if ident in wanted:
@@ -132,7 +132,7 @@ def identifiers_of(
     session: Session, profile_ids: Sequence[int], types: Sequence[str] | None = None
 ) -> dict[int, list[tuple[str, str]]]:
     out: dict[int, list[tuple[str, str]]] = {}
-    for chunk in _chunks(list(profile_ids)):
+    for chunk in chunks(list(profile_ids)):
         found = _LINKS_OF.all(session, **slot_values(chunk, CHUNK))
         for profile_id, type_, value in found if types is None else (r for r in found if r[1] in types):
             out.setdefault(profile_id, []).append((type_, value))
@@ -143,7 +143,7 @@ def links_of_types(session: Session, profile_ids: Sequence[int], types: Sequence
     """(profile, type, value) of the identifiers of these types these profiles hold, in bulk: only those rows
     leave the database, as plain tuples (the stall scan names 25,000 people at a time this way)."""
     out: list[tuple[int, str, str]] = []
-    for chunk in _chunks(sorted(set(profile_ids))):
+    for chunk in chunks(sorted(set(profile_ids))):
         query = select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(
             _LINKS_T.c.profile_id.in_(chunk), _LINKS_T.c.type.in_(types)
         )
@@ -153,7 +153,7 @@ def links_of_types(session: Session, profile_ids: Sequence[int], types: Sequence
 
 def profile_rows(session: Session, profile_ids: Sequence[int], *, lock: bool = False) -> list[Profile]:
     out: list[Profile] = []
-    for chunk in _chunks(sorted(profile_ids)):
+    for chunk in chunks(sorted(profile_ids)):
         query = select(Profile).where(Profile.id.in_(chunk)).order_by(Profile.id)
         if lock:
             query = query.with_for_update()
@@ -177,7 +177,7 @@ def profile_states(
 ) -> list[tuple[int, int | None, int]]:
     """(id, merged_into_id, merge_count) of these profiles, by id; locked FOR UPDATE when asked (PostgreSQL)."""
     out: list[tuple[int, int | None, int]] = []
-    for chunk in _chunks(sorted(profile_ids)):
+    for chunk in chunks(sorted(profile_ids)):
         rows = (_STATES_LOCKED if lock else _STATES_READ).all(session, **slot_values(chunk, CHUNK))
         out.extend((pid, into, count) for pid, into, count in rows)
     return out
@@ -185,7 +185,7 @@ def profile_states(
 
 def blocks_among(session: Session, profile_ids: Sequence[int]) -> set[tuple[int, int]]:
     out: set[tuple[int, int]] = set()
-    for chunk in _chunks(list(profile_ids)):
+    for chunk in chunks(list(profile_ids)):
         out.update((a, b) for a, b in _BLOCKS.all(session, **slot_values(chunk, CHUNK)))
     return out
 
@@ -299,12 +299,6 @@ def supersede_merges(session: Session, profile_ids: Sequence[int], now: datetime
     )
 
 
-def wipe_graph(session: Session, profile_ids: Sequence[int]) -> None:
-    for chunk in _chunks(list(profile_ids)):
-        session.execute(delete(table_of(IdentifierLink)).where(IdentifierLink.profile_id.in_(chunk)))
-        session.execute(delete(table_of(IdentityConflict)).where(IdentityConflict.profile_id.in_(chunk)))
-
-
 def add_block(session: Session, a: int, b: int, merge_id: int | None, now: datetime) -> None:
     low, high = sorted((a, b))
     if session.get(MergeBlock, (low, high)) is None:
@@ -328,38 +322,6 @@ def counts(session: Session) -> dict[str, int]:
     }
 
 
-def detach_members(session: Session, profile_ids: Sequence[int], now: datetime) -> None:
-    """Make profiles inactive placeholders until a replay reuses them (merged into nothing yet)."""
-    for chunk in _chunks(list(profile_ids)):
-        session.execute(
-            update(table_of(Profile))
-            .where(Profile.id.in_(chunk))
-            .values(merge_count=0, merged_into_id=None, updated_at=now)
-        )
-
-
-def retire_unused(session: Session, placed: dict[int, int | None], now: datetime) -> None:
-    """A profile a replay did not recreate points at the profile its first event went to."""
-    for profile_id, home in placed.items():
-        if home is not None and home != profile_id:
-            session.execute(
-                update(table_of(Profile))
-                .where(Profile.id == profile_id, Profile.merged_into_id.is_(None))
-                .values(merged_into_id=home, updated_at=now)
-            )
-
-
-def creators(session: Session) -> dict[int, int]:
-    rows = session.execute(
-        select(Profile.created_by_event_id, Profile.id).where(Profile.created_by_event_id.is_not(None))
-    ).all()
-    return {event_id: pid for event_id, pid in rows if event_id is not None}
-
-
-def all_profile_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(Profile.id).order_by(Profile.id)))
-
-
 def link_pairs(session: Session, profile_ids: Sequence[int]) -> list[tuple[str, str]]:
     """(type, value) of every identifier these profiles hold."""
     rows = session.execute(
@@ -371,7 +333,7 @@ def link_pairs(session: Session, profile_ids: Sequence[int]) -> list[tuple[str, 
 def held_elsewhere(session: Session, values: Sequence[str], profile_ids: Sequence[int]) -> set[tuple[str, str]]:
     """(type, value) of these values that a profile outside `profile_ids` also holds."""
     out: set[tuple[str, str]] = set()
-    for chunk in _chunks(values):
+    for chunk in chunks(values):
         rows = session.execute(
             select(IdentifierLink.type, IdentifierLink.value).where(
                 IdentifierLink.value.in_(chunk), IdentifierLink.profile_id.not_in(profile_ids)
@@ -407,7 +369,7 @@ def delete_conflicts(
     result: Any = session.execute(delete(table).where(or_(*conditions)))
     total = int(result.rowcount or 0)
     for column, items in ((table.c.event_id, event_ids), (table.c.identifier_value, values)):
-        for chunk in _chunks(items):
+        for chunk in chunks(items):
             result = session.execute(delete(table).where(column.in_(chunk)))
             total += int(result.rowcount or 0)
     return total
@@ -447,7 +409,7 @@ def active_ids(session: Session, profile_ids: Sequence[int] | None = None) -> li
     if profile_ids is None:
         return list(session.scalars(query.order_by(Profile.id)))
     out: list[int] = []
-    for chunk in _chunks(list(profile_ids)):
+    for chunk in chunks(list(profile_ids)):
         out.extend(session.scalars(query.where(Profile.id.in_(chunk))))
     return out
 
@@ -484,7 +446,7 @@ def links_with_origin(
         IdentifierLink.first_event_id,
     )
     out: list[tuple[int, str, str, int | None, int | None]] = []
-    for chunk in _chunks(list(profile_ids)):
+    for chunk in chunks(list(profile_ids)):
         rows = session.execute(query.where(IdentifierLink.profile_id.in_(chunk)).order_by(IdentifierLink.id))
         out.extend((r[0], r[1], r[2], r[3], r[4]) for r in rows)
     return out
@@ -494,7 +456,7 @@ def members_of(session: Session, roots: Sequence[int]) -> list[tuple[int, int, i
     """(profile, its root, the event that created it) of these active profiles and every profile merged into them."""
     query = select(Profile.id, Profile.merged_into_id, Profile.created_by_event_id)
     out: list[tuple[int, int, int | None]] = []
-    for chunk in _chunks(list(roots)):
+    for chunk in chunks(list(roots)):
         rows = session.execute(query.where(or_(Profile.id.in_(chunk), Profile.merged_into_id.in_(chunk))))
         out.extend((r[0], r[1] if r[1] is not None else r[0], r[2]) for r in rows)
     return out
@@ -503,7 +465,7 @@ def members_of(session: Session, roots: Sequence[int]) -> list[tuple[int, int, i
 def live_merges_absorbing(session: Session, profile_ids: Sequence[int]) -> list[Merge]:
     """The merges, not undone, that absorbed one of these profiles, oldest first."""
     out: list[Merge] = []
-    for chunk in _chunks(list(profile_ids)):
+    for chunk in chunks(list(profile_ids)):
         query = select(Merge).where(Merge.merged_profile_id.in_(chunk), Merge.undone_at.is_(None))
         out.extend(session.scalars(query))
     return sorted(out, key=lambda m: m.id)
