@@ -210,7 +210,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         )
         writer = InboxWriter(engine, max_group_events=settings.inbox_group_max_events)
         writer.start()
-        audit = AuditWriter(engine, flush=settings.read_audit_fsync)
+        audit = AuditWriter(engine, flush=settings.read_audit_fsync, gather=settings.read_audit_gather_ms / 1000)
         audit.start()
         worker: WorkerSupervisor | Worker | None = None
         if embedded_worker:
