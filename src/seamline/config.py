@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         ge=0,
         le=100,
         description=(
-            "While read audit entries arrive often (333/s or more), the audit writer holds each commit open this many "
+            "While read audit entries arrive often (667/s or more), the audit writer holds each commit open this many "
             "milliseconds after its first entry, so the entries that follow share its commit (and its flush); a lone "
             "read is committed at once. 0: every entry commits as soon as the writer is free."
         ),

@@ -230,8 +230,8 @@ def test_a_lone_arrival_never_waits_for_company() -> None:
 def test_frequent_arrivals_hold_a_group_open_until_one_window_after_its_first_item() -> None:
     gaps = ArrivalGaps(0.001)
     for n in range(20):
-        gaps.arrived(10.0 + n * 0.0015)  # 666/s: within three windows of each other
-    first = 10.0 + 19 * 0.0015
+        gaps.arrived(10.0 + n * 0.0008)  # 1,250/s: within 1.5 windows of each other
+    first = 10.0 + 19 * 0.0008
     assert gaps.wait_for_more(first, first) == pytest.approx(0.001)
     assert gaps.wait_for_more(first, first + 0.0004) == pytest.approx(0.0006)
     assert gaps.wait_for_more(first, first + 0.002) == 0.0  # it already waited in the queue that long

@@ -31,7 +31,7 @@ ACTIONS = ("read", "change")
 MAX_ENTRIES = 1000
 _SUBJECT_TYPE_LENGTH = 32
 _SUBJECT_ID_LENGTH = 200
-# How long a group of read entries may wait for more once entries come often (333/s or more): on a quiet machine
+# How long a group of read entries may wait for more once entries come often (667/s or more): on a quiet machine
 # every answer otherwise had a commit of its own, whose fixed cost was most of an audited read's extra CPU.
 GATHER_SECONDS = 0.001
 

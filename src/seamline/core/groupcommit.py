@@ -14,8 +14,8 @@ writer thread keeps one driver connection for its life (`core.held.HeldWriter`),
 On a quiet machine items do not queue during a commit: each has a commit of its own, and its fixed cost (the
 flush, BEGIN and COMMIT, the write turn, waking the writer thread and the event loop) dominates what an item costs.
 A committer given a `gather` window therefore holds a group open for up to that long after its first item arrived
-whenever items have lately been arriving often (on average within three windows of each other), so that the next
-few share its commit; a lone item (nothing arrived lately) is committed at once.
+whenever items have lately been arriving often (on average within one and a half windows of each other), so that
+the next ones share its commit; a lone item (nothing arrived lately) is committed at once.
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ class ArrivalGaps:
 
     def wait_for_more(self, first_arrived: float, now: float) -> float:
         """How long a group whose first item arrived at `first_arrived` should still wait for more items: until one
-        window after that arrival while items arrive on average within three windows of each other, else not at all."""
-        if self.window <= 0 or self.average >= 3 * self.window:
+        window after that arrival while items arrive on average within 1.5 windows of each other, else not at all."""
+        if self.window <= 0 or self.average >= 1.5 * self.window:
             return 0.0
         return max(0.0, first_arrived + self.window - now)
 
