@@ -19,6 +19,7 @@ says how far the read path is from the framework's own speed.
     python benchmarks/readpath.py --processes 1,2         # also several API processes (each its own port)
     python benchmarks/readpath.py --postgres --processes 1,2,4   # a private durable PostgreSQL cluster
     python benchmarks/readpath.py --quick                 # 20k profiles, 3 s runs
+    python benchmarks/readpath.py --audit-gather-ms 0,1   # each audited run without and with the gather window
 """
 
 from __future__ import annotations
@@ -160,24 +161,57 @@ def servers(kind: str, database_url: str, workdir: Path, processes: int, env: di
             server.wait(30)
 
 
+def user_system(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds a process has used (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan"), float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def measure(pool: Any, pids: list[int], bases: list[str], paths: list[str], headers: dict[str, str], rate: int,
             seconds: float, connections: int) -> dict[str, Any]:  # fmt: skip
-    """One open-loop run at `rate`: answers, errors, latencies, and the servers' CPU per answer (µs)."""
+    """One open-loop run at `rate`: answers, errors, latencies, and the servers' CPU per answer (µs), also split
+    into user and system time (the split is the kernel's tick sampling; the total is exact)."""
     before = sum(cpu_seconds(p) for p in pids)
+    split_before = [user_system(p) for p in pids]
     load_before = load()
     run = pool.apply(open_loop, (bases, paths, headers, rate, seconds, connections))
-    cpu_us = (sum(cpu_seconds(p) for p in pids) - before) / max(run["ok"], 1) * 1e6
-    return {**run, "cpu_us": cpu_us, "load": f"{load_before} -> {load()}"}
+    answers = max(run["ok"], 1)
+    cpu_us = (sum(cpu_seconds(p) for p in pids) - before) / answers * 1e6
+    split_after = [user_system(p) for p in pids]
+    user = sum(a[0] - b[0] for a, b in zip(split_after, split_before, strict=True)) / answers * 1e6
+    system = sum(a[1] - b[1] for a, b in zip(split_after, split_before, strict=True)) / answers * 1e6
+    return {**run, "cpu_us": cpu_us, "user_us": user, "system_us": system, "load": f"{load_before} -> {load()}"}
 
 
 def describe(label: str, run: dict[str, Any], rate: int, bare: dict[str, Any] | None) -> str:
     ratio = f", {run['cpu_us'] / bare['cpu_us']:.2f}x the bare route's" if bare else ""
     return (
-        f"  {label:<10} {rate:>5}/s: CPU {run['cpu_us']:,.0f} us per answer{ratio}; "
+        f"  {label:<12} {rate:>5}/s: CPU {run['cpu_us']:,.0f} us per answer{ratio} "
+        f"(user {run['user_us']:,.0f}, system {run['system_us']:,.0f}); "
         f"p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f} ms "
         f"({run['ok']:,} answers, {run['errors']} errors, achieved {run['ok'] / run['seconds']:,.0f}/s; "
         f"load {run['load']})"
     )
+
+
+def interleaved(pool: Any, args: Any, processes: int, database_url: str, workdir: Path, fsync: str,
+                gathers: list[str], routes: list[str], audited_paths: dict[str, list[str]], headers: dict[str, str],
+                rates: list[int], bare: dict[int, dict[str, Any]]) -> None:  # fmt: skip
+    """Each route and rate measured once per gather window, back to back (a server started for each run), so a
+    before/after comparison shares the machine's load of the moment."""
+    for route in routes:
+        paths = audited_paths[route]
+        for rate in rates:
+            for gather in gathers:
+                env = {"SEAMLINE_READ_AUDIT_FSYNC": fsync, "SEAMLINE_READ_AUDIT_GATHER_MS": gather}
+                with servers("audited", database_url, workdir, processes, env) as (pids, bases):
+                    pool.apply(open_loop, (bases, paths, headers, 300, 2.0, 8))  # warm up
+                    run = measure(pool, pids, bases, paths, headers, rate, args.seconds, args.connections)
+                print(describe(f"{route} g={gather}", run, rate, bare[rate]))
 
 
 def main() -> None:
@@ -193,6 +227,12 @@ def main() -> None:
         default="true",
         choices=["true", "false", "both"],
         help="SEAMLINE_READ_AUDIT_FSYNC of the audited servers (both: one set of runs each)",
+    )
+    parser.add_argument(
+        "--audit-gather-ms",
+        default="",
+        help="comma-separated SEAMLINE_READ_AUDIT_GATHER_MS values, one set of audited runs each, interleaved per "
+        "route and rate (0: every entry commits as soon as the writer is free, as before the gather window)",
     )
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
     parser.add_argument("--postgres", action="store_true", help="a private durable PostgreSQL cluster")
@@ -237,9 +277,14 @@ def main() -> None:
                         bare[rate] = measure(pool, pids, bases, bare_paths, {}, rate, args.seconds, args.connections)
                         print(describe("bare", bare[rate], rate, None))
                 fsyncs = ["true", "false"] if args.read_audit_fsync == "both" else [args.read_audit_fsync]
+                gathers = args.audit_gather_ms.split(",") if args.audit_gather_ms else []
                 for fsync in fsyncs:
                     if fsync == "false":
                         print("  the same, audit commits not waiting for the disk (SEAMLINE_READ_AUDIT_FSYNC=false):")
+                    if gathers:
+                        interleaved(pool, args, processes, database_url, workdir, fsync, gathers, routes,
+                                    audited_paths, headers, rates, bare)  # fmt: skip
+                        continue
                     env = {"SEAMLINE_READ_AUDIT_FSYNC": fsync}
                     with servers("audited", database_url, workdir, processes, env) as (pids, bases):
                         for route in routes:

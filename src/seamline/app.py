@@ -211,7 +211,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         )
         writer = InboxWriter(engine, max_group_events=settings.inbox_group_max_events)
         writer.start()
-        audit = AuditWriter(engine, flush=settings.read_audit_fsync)
+        audit = AuditWriter(engine, flush=settings.read_audit_fsync, gather=settings.read_audit_gather_ms / 1000)
         audit.start()
         worker: WorkerSupervisor | Worker | None = None
         if embedded_worker:
@@ -343,11 +343,12 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         settings.decisions, settings.consent, settings.survivorship, settings.cases
     )  # a bad action file stops the start, naming the file, line and field
     # Corrections before the profile API only because /v1/profiles/search must win over /v1/profiles/{id}; then the
-    # profile API: routes are matched in order, and lookups are the latency-sensitive reads.
+    # profile API: routes are matched in order, and lookups are the latency-sensitive reads. The consent API (4 routes,
+    # with the consent check) before tracking's 30: matching them cost the consent check ~30 route checks per answer.
     app.include_router(corrections_router)
     app.include_router(profiles_router)
-    app.include_router(tracking_router)
     app.include_router(consent_router)
+    app.include_router(tracking_router)
     app.include_router(privacy_router)
     app.include_router(cases_router)
     app.include_router(communications_router)

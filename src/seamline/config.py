@@ -73,6 +73,17 @@ class Settings(BaseSettings):
         ),
     )
 
+    read_audit_gather_ms: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description=(
+            "While read audit entries arrive often (667/s or more), the audit writer holds each commit open this many "
+            "milliseconds after its first entry, so the entries that follow share its commit (and its flush); a lone "
+            "read is committed at once. 0: every entry commits as soon as the writer is free."
+        ),
+    )
+
     max_event_bytes: int = Field(default=32 * 1024, ge=1)
     max_batch_bytes: int = Field(default=500 * 1024, ge=1)
     max_batch_events: int = Field(default=2500, ge=1)

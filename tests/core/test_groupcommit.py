@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, bindparam, func, insert, select
 
-from seamline.core.groupcommit import GroupCommitter
+from seamline.core.groupcommit import ArrivalGaps, GroupCommitter
 from seamline.core.prepared import DriverTransaction, Prepared
 
 probe_metadata = MetaData()
@@ -61,9 +61,13 @@ def count(engine: Engine) -> int:
 
 
 def committer(
-    engine: Engine, target: Probe, max_items: int = 1000, weigh: Callable[[str], int] = lambda _: 1
+    engine: Engine,
+    target: Probe,
+    max_items: int = 1000,
+    weigh: Callable[[str], int] = lambda _: 1,
+    gather: float = 0.0,
 ) -> GroupCommitter[str, DriverTransaction]:
-    started = GroupCommitter(engine, target.write, name="probe-writer", max_items=max_items, weigh=weigh)
+    started = GroupCommitter(engine, target.write, name="probe-writer", max_items=max_items, weigh=weigh, gather=gather)
     started.start()
     return started
 
@@ -212,3 +216,54 @@ def test_stop_commits_everything_queued_then_refuses_more(engine: Engine) -> Non
 def test_a_committer_needs_room_for_one_item(engine: Engine) -> None:
     with pytest.raises(ValueError, match="max_items"):
         GroupCommitter(engine, Probe().write, name="probe-writer", max_items=0)
+
+
+def test_a_lone_arrival_never_waits_for_company() -> None:
+    gaps = ArrivalGaps(0.001)
+    gaps.arrived(100.0)
+    assert gaps.wait_for_more(100.0, 100.0) == 0.0  # nothing arrived before it: no idea of a rate, no wait
+    gaps.arrived(105.0)  # five seconds later: far apart
+    assert gaps.wait_for_more(105.0, 105.0) == 0.0
+    assert ArrivalGaps(0.0).wait_for_more(1.0, 1.0) == 0.0  # no window: never waits
+
+
+def test_frequent_arrivals_hold_a_group_open_until_one_window_after_its_first_item() -> None:
+    gaps = ArrivalGaps(0.001)
+    for n in range(20):
+        gaps.arrived(10.0 + n * 0.0008)  # 1,250/s: within 1.5 windows of each other
+    first = 10.0 + 19 * 0.0008
+    assert gaps.wait_for_more(first, first) == pytest.approx(0.001)
+    assert gaps.wait_for_more(first, first + 0.0004) == pytest.approx(0.0006)
+    assert gaps.wait_for_more(first, first + 0.002) == 0.0  # it already waited in the queue that long
+
+
+def test_one_long_pause_ends_the_waiting_at_once() -> None:
+    gaps = ArrivalGaps(0.001)
+    for n in range(50):
+        gaps.arrived(n * 0.0001)  # 10,000/s
+    assert gaps.wait_for_more(0.0049, 0.0049) > 0
+    gaps.arrived(60.0)  # a minute of silence: the next arrival is a lone one again
+    assert gaps.wait_for_more(60.0, 60.0) == 0.0
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_items_that_arrive_often_share_commits_with_a_gather_window(engine: Engine) -> None:
+    target = Probe()
+    writer = committer(engine, target, gather=0.2)  # a window far longer than the gaps below, on any machine
+
+    async def scenario() -> None:
+        tasks = []
+        for n in range(12):
+            tasks.append(asyncio.create_task(writer.submit(f"item-{n}")))
+            await asyncio.sleep(0.005)  # one item every few milliseconds, none of them awaited
+        await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.stop()
+    assert count(engine) == 12
+    assert sum(len(group) for group in target.groups) == 12
+    # The first items commit alone while the writer learns the rate; then groups wait for the items that follow.
+    assert len(target.groups) < 12
+    assert max(len(group) for group in target.groups) > 1

@@ -10,6 +10,12 @@ outcome, none is left hanging.
 The one mechanism of its kind: the inbox writer (requests of events, weighed by their event count, in a SQLAlchemy
 connection) and the audit writer (entries, on the driver's own connection) are both GroupCommitters. By default the
 writer thread keeps one driver connection for its life (`core.held.HeldWriter`), so a commit costs no pool checkout.
+
+On a quiet machine items do not queue during a commit: each has a commit of its own, and its fixed cost (the
+flush, BEGIN and COMMIT, the write turn, waking the writer thread and the event loop) dominates what an item costs.
+A committer given a `gather` window therefore holds a group open for up to that long after its first item arrived
+whenever items have lately been arriving often (on average within one and a half windows of each other), so that
+the next ones share its commit; a lone item (nothing arrived lately) is committed at once.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -38,6 +45,7 @@ class _Pending(Generic[T]):
     item: T
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[None] = field(repr=False)
+    arrived: float = 0.0  # time.monotonic() when it was submitted
 
 
 _STOP = object()
@@ -47,12 +55,43 @@ def _one(_item: Any) -> int:
     return 1
 
 
+_GAP_WEIGHT = 0.2  # how much each arrival moves the average gap between arrivals
+
+
+class ArrivalGaps:
+    """The recent average time between arrivals, and whether a group should wait for more (pure: the caller gives
+    the times). A gap is counted as at most twenty windows, so one long pause does not hide for long that items come
+    often again."""
+
+    __slots__ = ("_last", "average", "window")
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.average = float("inf")
+        self._last: float | None = None
+
+    def arrived(self, at: float) -> None:
+        """Count an arrival at `at` (seconds, monotonic)."""
+        if self._last is not None:
+            gap = min(max(at - self._last, 0.0), 20 * self.window)
+            self.average = gap if self.average == float("inf") else self.average + (gap - self.average) * _GAP_WEIGHT
+        self._last = at
+
+    def wait_for_more(self, first_arrived: float, now: float) -> float:
+        """How long a group whose first item arrived at `first_arrived` should still wait for more items: until one
+        window after that arrival while items arrive on average within 1.5 windows of each other, else not at all."""
+        if self.window <= 0 or self.average >= 1.5 * self.window:
+            return 0.0
+        return max(0.0, first_arrived + self.window - now)
+
+
 class GroupCommitter(Generic[T, Tx]):
     """One writer thread that commits queued items in groups; `submit` returns once its item is committed.
 
     `write(transaction, items)` writes a group in the transaction `begin()` opens (by default a driver-level
     write transaction on the connection the thread keeps); a group holds up to `max_items` of weight, each item
-    weighing `weigh(item)` (one by default; the inbox weighs a request by its events).
+    weighing `weigh(item)` (one by default; the inbox weighs a request by its events). With `gather` (seconds) a
+    group waits up to that long after its first item for more while items arrive often (see the module's note).
     """
 
     def __init__(
@@ -65,6 +104,7 @@ class GroupCommitter(Generic[T, Tx]):
         flush: bool = True,
         begin: Callable[[], AbstractContextManager[Tx]] | None = None,
         weigh: Callable[[T], int] = _one,
+        gather: float = 0.0,
     ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
@@ -79,6 +119,7 @@ class GroupCommitter(Generic[T, Tx]):
         else:
             self._begin = begin
         self._weigh = weigh
+        self._gaps = ArrivalGaps(gather)
         self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Held while deciding whether to accept an item and while closing, so that no item can be queued
@@ -119,7 +160,7 @@ class GroupCommitter(Generic[T, Tx]):
         with self._lock:
             if self._thread is None:
                 raise RuntimeError(f"the {self._name} writer is not running")
-            self._queue.put(_Pending(item, loop, future))
+            self._queue.put(_Pending(item, loop, future, time.monotonic()))
         await future
 
     def _run(self) -> None:
@@ -128,19 +169,31 @@ class GroupCommitter(Generic[T, Tx]):
             first = self._queue.get()
             if not isinstance(first, _Pending):  # the stop marker
                 return
+            self._gaps.arrived(first.arrived)
             group: list[_Pending[T]] = [first]
             weight = self._weigh(first.item)
-            while weight < self._max_items:
-                try:
-                    pending = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if not isinstance(pending, _Pending):  # the stop marker: commit this group, then end
-                    stopping = True
-                    break
-                group.append(pending)
-                weight += self._weigh(pending.item)
+            weight, stopping = self._take_queued(group, weight)
+            if not stopping and weight < self._max_items:
+                wait = self._gaps.wait_for_more(first.arrived, time.monotonic())
+                if wait > 0:
+                    # One sleep, then whatever came meanwhile: a wake-up per window, not one per item.
+                    time.sleep(wait)
+                    weight, stopping = self._take_queued(group, weight)
             self._commit(group)
+
+    def _take_queued(self, group: list[_Pending[T]], weight: int) -> tuple[int, bool]:
+        """Add what is queued to `group`, up to `max_items` of weight; (the weight, whether the stop marker came)."""
+        while weight < self._max_items:
+            try:
+                pending = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(pending, _Pending):  # the stop marker: commit this group, then end
+                return weight, True
+            self._gaps.arrived(pending.arrived)
+            group.append(pending)
+            weight += self._weigh(pending.item)
+        return weight, False
 
     def _commit(self, group: list[_Pending[T]]) -> None:
         error: BaseException | None = None
