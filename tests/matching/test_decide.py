@@ -84,6 +84,14 @@ def test_national_ids_one_typo_apart_merge_when_the_pair_is_certain_without_the_
     assert not doubtful.merges
     assert [(p.left, p.right) for p in doubtful.reviews] == [("a", "g")]
     assert [(p.left, p.right) for p in doubtful.id_typos] == [("a", "g")]
+    # ids on other records of the two clusters: the pair's own evidence says nothing of them, a person decides
+    chain = [
+        ScoredPair("a", "b", probability(30.0), 30.0),
+        ScoredPair("b", "g", probability(25.0), 25.0),
+    ]
+    elsewhere = decide(chain, RECORDS, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 0.0)
+    assert [(p.left, p.right) for p in elsewhere.merges] == [("a", "b")]
+    assert [(p.left, p.right) for p in elsewhere.reviews] == [("b", "g")]
     # a third, different id never joins the merged pair
     pairs = [ScoredPair("a", "g", probability(20.0), 20.0), ScoredPair("g", "c", probability(19.0), 19.0)]
     three = decide(pairs, RECORDS, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 1.0)

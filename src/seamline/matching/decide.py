@@ -6,8 +6,10 @@ The rules, in order:
   one national id) — except ids that differ by one typo (one character, or two adjacent ones swapped), each
   cluster holding one. Such a pair is a duplicate with a data-quality problem when everything else says so: it
   **merges automatically when it is certain without the national id** (its match probability with the id's
-  comparison taken out is at or above the merge threshold, and the household guard does not hold it), and goes
-  to review otherwise. Either way it is a data-quality finding (`id_typos`): one of the two source systems holds
+  comparison taken out is at or above the merge threshold, the two ids are the pair's own (not on other records of
+  its clusters), both first names and birth dates are there and agree (first names not plainly different, birth
+  dates exact, one digit off or day and month swapped), and the household guard does not hold it), and goes to
+  review otherwise. Either way it is a data-quality finding (`id_typos`): one of the two source systems holds
   a mistyped id. The merged cluster holds both ids (the identity graph keeps the absorbed one and records it as
   an `id_typo` conflict); a third id is a conflict as before. Without the id's weight (`id_weight` not given)
   every such pair goes to review.
@@ -66,6 +68,21 @@ def is_id_typo(a: str, b: str) -> bool:
     """Whether two different ids differ by one typo: one character changed, added or dropped, or two adjacent
     characters swapped."""
     return a != b and jellyfish.damerau_levenshtein_distance(a, b) <= 1
+
+
+def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Whether a pair of clusters whose national ids differ by a typo may merge on its score: the pair itself holds
+    the two ids (on other records of the clusters the pair's evidence says nothing of them), and both personal
+    fields are there and agree (first names not plainly different; birth dates exact, one digit off or day and
+    month swapped) — a relative at the same address with the same name and a neighbouring id is not a typo."""
+    a, b = left.get("national_id"), right.get("national_id")
+    if not (isinstance(a, str) and isinstance(b, str) and is_id_typo(a, b)):
+        return False
+    first, first_tests = _GUARDED["first_name"]
+    named = level_of(first, first_tests, left, right)
+    dob, dob_tests = _GUARDED["date_of_birth"]
+    born = level_of(dob, dob_tests, left, right)
+    return named is not None and named < len(first.levels) and born is not None and born < len(dob.levels) - 1
 
 
 def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | None:
@@ -191,7 +208,9 @@ def decide(
                 out.apart += 1
                 continue
             left, right = records[pair.left], records[pair.right]
-            if id_weight is None or probability(pair.weight - id_weight(left, right)) < merge_threshold:
+            if not _typo_pair_may_merge(left, right) or (
+                id_weight is None or probability(pair.weight - id_weight(left, right)) < merge_threshold
+            ):
                 maybe.append(pair)
                 continue
             out.id_typos.append(pair)
