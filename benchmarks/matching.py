@@ -28,7 +28,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from seamline.matching.config import MatchingConfig
 from seamline.matching.decide import ScoredPair, decide
@@ -42,6 +44,7 @@ from seamline.matching.model import (
 )
 from seamline.matching.prepare import prepare
 from seamline.matching.realtime import MatchIndex
+from seamline.matching.scoring import Scorer, term_frequencies
 from seamline.matching.training import TrainingRefused
 from seamline.synthetic.names import NICKNAMES
 from seamline.synthetic.people import generate_people
@@ -54,7 +57,14 @@ REVIEW_THRESHOLD = MatchingConfig().review_threshold
 # DuckDB's share, as configured by default (training, prediction); it spills beyond
 TRAINING_MEMORY, PREDICTION_MEMORY = MatchingConfig().training_memory_limit, MatchingConfig().duckdb_memory_limit
 SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
+IdWeight = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
 PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
+
+
+def _id_weight(settings: dict[str, Any], prepared: list[dict[str, Any]]) -> IdWeight:
+    """The national id comparison's weight of a pair, as `match run` gives it to the decisions."""
+    scorer, tf = Scorer(settings), term_frequencies(prepared)
+    return lambda left, right: scorer.field_weight("national_id", left, right, tf)
 
 
 def _count(text: str) -> int:
@@ -99,11 +109,14 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     ]
     del predictions
     by_id = {r["unique_id"]: r for r in prepared}
-    decided = decide(pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD)
+    id_weight = _id_weight(settings, prepared)
+    decided = decide(
+        pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight
+    )
     done = time.perf_counter()
     scores = pairwise_scores({uid: decided.clusters.get(uid, uid) for uid in truth}, truth)
     for threshold in thresholds:
-        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD)
+        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight)
         alt = pairwise_scores({uid: other.clusters.get(uid, uid) for uid in truth}, truth)
         print(f"    merge threshold {threshold}: P {alt.precision:.4f} R {alt.recall:.4f} F1 {alt.f1:.4f}")
     print(
@@ -147,14 +160,20 @@ def public_set(spec: str) -> None:
         )
     ]
     by_id = {r["unique_id"]: r for r in prepared}
-    decided = decide(pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD)
+    decided = decide(
+        pairs,
+        by_id,
+        merge_threshold=MERGE_THRESHOLD,
+        review_threshold=REVIEW_THRESHOLD,
+        id_weight=_id_weight(settings, prepared),
+    )
     done = time.perf_counter()
     final = {uid: decided.clusters.get(profile_of[uid], profile_of[uid]) for uid in labelled.truth}
     ours = pairwise_scores(final, labelled.truth)
     print(
         f"{spec:>16} | seamline P {ours.precision:.4f} R {ours.recall:.4f} F1 {ours.f1:.4f} | "
         f"{len(labelled.records):,} records, {len(profiles):,} profiles after import | "
-        f"reviews {len(decided.reviews):,} (ids one typo apart: {len(decided.id_typos):,}) | "
+        f"reviews {len(decided.reviews):,} (ids one typo apart, merged or in review: {len(decided.id_typos):,}) | "
         f"train {trained_at - started:5.1f}s run {done - trained_at:5.1f}s | peak RSS {_peak_mb():,.0f} MB",
         flush=True,
     )

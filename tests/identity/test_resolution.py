@@ -104,3 +104,32 @@ def test_merge_and_identifier_caps_stop_merge_storms() -> None:
     crowded = Graph({1: ["user_id:u", *[f"email:e{i}@x.io" for i in range(9)]]})
     result = resolve(ids("user_id:u", "phone:+14155550132"), crowded, RULES, LIMITS)
     assert [c.reason for c in result.conflicts] == ["limit:identifiers_per_profile"]
+
+
+def test_a_match_declaring_two_national_ids_one_typo_apart_merges_them_and_records_the_finding() -> None:
+    graph = Graph({1: ["email:a@x.io", "national_id:900123456"], 2: ["email:b@x.io", "national_id:900123465"]})
+    plain = resolve(ids("email:a@x.io", "email:b@x.io"), graph, RULES, LIMITS)
+    assert plain.merges == []
+    assert [c.reason for c in plain.conflicts] == ["limit:national_id"]
+    tolerated = {"national_id": frozenset({"900123456", "900123465"})}
+    result = resolve(ids("email:a@x.io", "email:b@x.io"), graph, RULES, LIMITS, tolerated)
+    assert [(m[0], m[2]) for m in result.merges] == [(2, "shared_identifier")]
+    assert [(str(c.identifier), c.other_profile, c.reason) for c in result.conflicts] == [
+        ("national_id:900123465", 2, "id_typo")
+    ]
+    # Only the declared pair counts as one: a third national id is refused as before.
+    other = Graph({1: ["email:a@x.io", "national_id:900123456"], 3: ["email:c@x.io", "national_id:111222333"]})
+    refused = resolve(ids("email:a@x.io", "email:c@x.io"), other, RULES, LIMITS, tolerated)
+    assert refused.merges == []
+
+
+def test_a_profile_holding_a_tolerated_pair_still_takes_its_events_but_not_a_third_id() -> None:
+    graph = Graph({1: ["email:a@x.io", "national_id:900123456", "national_id:900123465"]})
+    result = resolve(ids("national_id:900123456", "email:new@x.io"), graph, RULES, LIMITS)
+    assert result.profile_id == 1
+    assert [str(i) for i in result.attach] == ["email:new@x.io"]
+    assert result.conflicts == []
+    # A third national id is another person's, as beside any one national id.
+    third = resolve(ids("email:a@x.io", "national_id:111222333"), graph, RULES, LIMITS)
+    assert third.profile_id is None
+    assert [(str(c.identifier), c.reason) for c in third.conflicts] == [("email:a@x.io", "limit:national_id")]

@@ -177,7 +177,7 @@ def test_a_second_run_before_the_worker_sends_nothing_twice(
     assert (second.merges, second.reviews) == (0, 0)
 
 
-def test_national_ids_one_typo_apart_wait_in_review_as_a_data_quality_finding(
+def test_national_ids_one_typo_apart_merge_when_certain_without_the_id_keeping_both_as_a_finding(
     engine: Engine, settings: Settings, trained_model: TrainedModel, tmp_path: Path
 ) -> None:
     ada = silo("checking", "CHK-T9", "Ada", "Lovelace", "1815-12-10", "12 Elm Street", "94107", national_id="900123456")
@@ -187,7 +187,21 @@ def test_national_ids_one_typo_apart_wait_in_review_as_a_data_quality_finding(
     assert summary.id_typos == 1
     left, right = _profile(engine, ada.record_key, "checking"), _profile(engine, typo.record_key, "cards")
     with unit_of_work(engine, write=False) as session:
-        review = next(r for r in list_reviews(session) if {r.left_profile_id, r.right_profile_id} == {left, right})
-    assert review.note is not None
-    assert review.note.startswith("data-quality finding")
-    assert review.probability >= 0.95  # certain on everything else, yet never merged automatically
+        stored = list_reviews(session, status="merged", limit=500)
+    merged = next(p for p in stored if {p.left_profile_id, p.right_profile_id} == {left, right})
+    assert merged.note is not None
+    assert merged.note.startswith("data-quality finding")
+    drain(engine, settings)
+    survivor = _profile(engine, ada.record_key, "checking")
+    assert survivor == _profile(engine, typo.record_key, "cards")
+    with engine.connect() as conn:
+        held = conn.execute(
+            text("SELECT value FROM identifiers WHERE type = 'national_id' AND profile_id = :p"), {"p": survivor}
+        ).scalars()
+        assert set(held) == {"900123456", "900123465"}
+        findings = conn.execute(
+            text("SELECT identifier_value, other_profile_id FROM identity_conflicts WHERE reason = 'id_typo'")
+        ).all()
+    assert len(findings) == 1
+    assert findings[0][0] in {"900123456", "900123465"}
+    assert findings[0][1] in {left, right} - {survivor}

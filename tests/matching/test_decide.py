@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from seamline.matching.decide import ScoredPair, decide
 from seamline.matching.prepare import prepare
+from seamline.matching.scoring import probability
 
 RECORDS = {
     "a": prepare({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02", "national_id": "123456789"}),
@@ -58,13 +59,44 @@ def test_two_national_ids_never_share_a_cluster() -> None:
     assert out.clusters["a"] == out.clusters["b"]
 
 
-def test_national_ids_one_typo_apart_go_to_review_as_a_finding_never_to_a_merge() -> None:
+def test_national_ids_one_typo_apart_go_to_review_as_a_finding_without_the_ids_weight() -> None:
     out = _decide(("a", "g", 0.99999))
     assert not out.merges
     assert [(p.left, p.right) for p in out.reviews] == [("a", "g")]
     assert [(p.left, p.right) for p in out.id_typos] == [("a", "g")]
     rejected = _decide(("a", "g", 0.99999), rejected=(("a", "g"),))
     assert not rejected.reviews
+
+
+def _by_weight(weight: float, id_weight: float) -> object:
+    pair = ScoredPair("a", "g", probability(weight), weight)
+    return decide([pair], RECORDS, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: id_weight)
+
+
+def test_national_ids_one_typo_apart_merge_when_the_pair_is_certain_without_the_id() -> None:
+    # 20 bits in all, 6 of them the id's typo level: 14 bits without it (p 0.99994) is certain
+    certain = _by_weight(20.0, 6.0)
+    assert [(p.left, p.right) for p in certain.merges] == [("a", "g")]
+    assert [(p.left, p.right) for p in certain.id_typos] == [("a", "g")]
+    assert certain.clusters["a"] == certain.clusters["g"]
+    # 9 bits with the id, 3 without (p 0.89): the id's typo level alone made it certain, so a person decides
+    doubtful = _by_weight(9.0, 6.0)
+    assert not doubtful.merges
+    assert [(p.left, p.right) for p in doubtful.reviews] == [("a", "g")]
+    assert [(p.left, p.right) for p in doubtful.id_typos] == [("a", "g")]
+    # ids on other records of the two clusters: the pair's own evidence says nothing of them, a person decides
+    chain = [
+        ScoredPair("a", "b", probability(30.0), 30.0),
+        ScoredPair("b", "g", probability(25.0), 25.0),
+    ]
+    elsewhere = decide(chain, RECORDS, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 0.0)
+    assert [(p.left, p.right) for p in elsewhere.merges] == [("a", "b")]
+    assert [(p.left, p.right) for p in elsewhere.reviews] == [("b", "g")]
+    # a third, different id never joins the merged pair
+    pairs = [ScoredPair("a", "g", probability(20.0), 20.0), ScoredPair("g", "c", probability(19.0), 19.0)]
+    three = decide(pairs, RECORDS, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 1.0)
+    assert len(three.merges) == 1
+    assert three.clusters.get("c", "c") != three.clusters["a"]
 
 
 def test_household_guard_holds_plainly_different_people_for_review_unless_an_email_agrees() -> None:

@@ -81,7 +81,10 @@ def run(
     typer.echo(f"merged: {summary.merges}   to review: {summary.reviews}   kept apart: {summary.apart}")
     typer.echo(f"held by the household guard: {summary.guarded}")
     if summary.id_typos:
-        typer.echo(f"national ids one typo apart (in review, to correct at the source): {summary.id_typos}")
+        typer.echo(
+            f"national ids one typo apart (merged when certain without the id, else in review; "
+            f"to correct at the source): {summary.id_typos}"
+        )
     typer.echo("merges are events in the inbox: the worker applies them.")
 
 

@@ -14,11 +14,16 @@ Pure: it reads a `GraphView` and returns a `Resolution`; the caller applies it. 
   goes to the person who used the device most recently. A phone (a rule that may not join a known person) never
   takes an event with new strong identifiers of its own to the known person holding it: the event is a new person
   who shares the number, as a household shares a landline.
+- An accepted match may declare that two values of a one-per-person type (two national ids one typo apart) are
+  one person's id, one of them mistyped in a source (`tolerated`): for that event they count as one value, the
+  merge proceeds, and the absorbed value is recorded as a conflict with reason `id_typo` (a data-quality finding).
+  A profile that holds such a pair afterwards keeps it: its own count is its limit, so later events still place on
+  it, but a third value is refused as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +58,10 @@ class GraphView(Protocol):
         ...
 
 
+# The reason recorded beside a merge that joined two values of a one-per-person type declared one typo apart.
+ID_TYPO = "id_typo"
+
+
 @dataclass(frozen=True, slots=True)
 class Conflict:
     identifier: Identifier
@@ -81,14 +90,39 @@ class Limits:
 class _Union:
     """The identifiers the event's profile would hold: the target, what merges into it, what the event adds."""
 
-    def __init__(self, rules: Mapping[str, IdentifierRule], limits: Limits) -> None:
+    def __init__(
+        self, rules: Mapping[str, IdentifierRule], limits: Limits, tolerated: Mapping[str, frozenset[str]]
+    ) -> None:
         self.rules = rules
         self.limits = limits
+        self.tolerated = tolerated
         self.values: dict[str, set[str]] = {}
+        # Per type, the most values one member profile already holds (a pair tolerated by an earlier match).
+        self.held_by_one: dict[str, int] = {}
         self.total = 0
         self.merges = 0
+        self.tolerance_used: set[str] = set()
 
-    def _new_values(self, adding: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    def _over_limit(self, t: str, held: Collection[str], fresh: Collection[str], own: int = 0) -> bool:
+        """Whether holding `held` and `fresh` values of type t breaks its per-profile limit; a tolerated pair
+        counts as one value (and is noted as used)."""
+        rule = self.rules.get(t)
+        limit = rule.max_per_profile if rule is not None else None
+        if limit is None:
+            return False
+        allowed = max(limit, own, self.held_by_one.get(t, 0))
+        if len(held) + len(fresh) <= allowed:
+            return False
+        tolerated = self.tolerated.get(t)
+        if not tolerated:
+            return True
+        after = {*held, *fresh}
+        if len(after - tolerated) + (1 if after & tolerated else 0) > allowed:
+            return True
+        self.tolerance_used.add(t)
+        return False
+
+    def _new_values(self, adding: Mapping[str, Collection[str]]) -> dict[str, set[str]]:
         """Per type, the values not held yet (checked without copying what is held: this runs per identifier)."""
         out: dict[str, set[str]] = {}
         for t, values in adding.items():
@@ -98,13 +132,13 @@ class _Union:
                 out[t] = fresh
         return out
 
-    def join(self, adding: Mapping[str, Iterable[str]], extra_merges: int = 0) -> str | None:
-        """Take these identifiers (and merges) in unless a guard forbids it; the guard it would break, or None."""
+    def join(self, adding: Mapping[str, Collection[str]], extra_merges: int = 0) -> str | None:
+        """Take one profile's identifiers (and merges) in unless a guard forbids it; the guard it would break, or
+        None."""
         fresh = self._new_values(adding)
         added = 0
         for t, values in fresh.items():
-            limit = self.rules[t].max_per_profile if t in self.rules else None
-            if limit is not None and len(self.values.get(t, ())) + len(values) > limit:
+            if self._over_limit(t, self.values.get(t, ()), values, own=len(adding[t])):
                 return f"limit:{t}"
             added += len(values)
         if self.total + added > self.limits.max_identifiers_per_profile:
@@ -119,17 +153,17 @@ class _Union:
                 held.update(values)
         self.total += added
         self.merges += extra_merges
+        for t, own in adding.items():
+            if len(own) > self.held_by_one.get(t, 0):
+                self.held_by_one[t] = len(own)
         return None
 
     def join_one(self, ident: Identifier) -> str | None:
         """`join` of a single identifier (the event's own new ones), without building the mapping."""
         held = self.values.get(ident.type)
         added = 0 if held is not None and ident.value in held else 1
-        if added:
-            rule = self.rules.get(ident.type)
-            limit = rule.max_per_profile if rule is not None else None
-            if limit is not None and (len(held) if held is not None else 0) + 1 > limit:
-                return f"limit:{ident.type}"
+        if added and self._over_limit(ident.type, held or (), (ident.value,)):
+            return f"limit:{ident.type}"
         if self.total + added > self.limits.max_identifiers_per_profile:
             return "limit:identifiers_per_profile"
         if self.merges > self.limits.max_merges_per_profile:
@@ -157,10 +191,12 @@ def resolve(
     view: GraphView,
     rules: Mapping[str, IdentifierRule],
     limits: Limits,
+    tolerated: Mapping[str, frozenset[str]] | None = None,
 ) -> Resolution:
-    """Decide where an event with these identifiers (strongest first) belongs."""
+    """Decide where an event with these identifiers (strongest first) belongs. `tolerated`: per type, values an
+    accepted match declares are one person's (one mistyped), which count as one value for this event."""
     result = Resolution()
-    union = _Union(rules, limits)
+    union = _Union(rules, limits, tolerated or {})
     members: set[int] = set()  # the target and every profile merging into it
 
     def blocked_with_members(other: int) -> bool:
@@ -189,11 +225,16 @@ def resolve(
     def merge_in(profile_id: int, ident: Identifier, rule: str) -> str | None:
         """Merge another profile into the event's profile; the reason it may not, or None."""
         shape = view.shape(profile_id)
+        used = set(union.tolerance_used)
         reason = union.join(shape.identifiers, shape.merges + 1)
         if reason is None:
             members.add(profile_id)
             result.merges.append((profile_id, ident, rule))
             result.touch.append(ident)
+            for t in union.tolerance_used - used:
+                # The absorbed profile's value of the pair: kept, and recorded as a data-quality finding.
+                for value in sorted(shape.identifiers.get(t, set()) & (tolerated or {}).get(t, frozenset())):
+                    result.conflicts.append(Conflict(Identifier(t, value), profile_id, ID_TYPO))
         return reason
 
     strong = [i for i in identifiers if not _rule_is_shareable(rules, i.type)]

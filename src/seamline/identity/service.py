@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import jellyfish
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import isoformat_z, utcnow
@@ -100,7 +101,7 @@ def resolve_batch(
     placed: list[tuple[int, datetime]] = []
     for event, (idents, refused) in zip(events, extracted, strict=True):
         at = occurred_at(event.payload, event.received_at)
-        resolution = resolve(idents, graph, context.rules, context.limits)
+        resolution = resolve(idents, graph, context.rules, context.limits, _tolerated(event.payload, context.rules))
         profile_id = graph.apply(resolution, event.id, event.source_id, at)
         for refusal in refused:
             graph.refuse(event.id, profile_id, refusal.type, refusal.raw, refusal.reason, at)
@@ -178,6 +179,29 @@ def resolve_batch(
         for row in links.values()
     ]
     return Resolved(ResolvedBatch(resolved, notices, identifiers_added=added), outcome)
+
+
+def _tolerated(payload: Mapping[str, Any], rules: Mapping[str, Any]) -> dict[str, frozenset[str]] | None:
+    """The values of a one-per-person type an accepted match declares are one person's: `context.match.id_typo`
+    `{"type": "national_id", "values": [a, b]}`, honoured only for two values one typo apart (one character
+    changed, or two adjacent ones swapped) of a type that allows one value per profile."""
+    if not _is_match(payload):
+        return None
+    declared = payload["context"]["match"].get("id_typo")
+    if not isinstance(declared, Mapping):
+        return None
+    type_, values = declared.get("type"), declared.get("values")
+    if not isinstance(type_, str):
+        return None
+    rule = rules.get(type_)
+    if rule is None or rule.max_per_profile != 1 or not isinstance(values, list) or len(values) != 2:
+        return None
+    a, b = values
+    if not isinstance(a, str) or not isinstance(b, str) or a == b:
+        return None
+    if jellyfish.damerau_levenshtein_distance(a, b) > 1:
+        return None
+    return {type_: frozenset((a, b))}
 
 
 def _is_match(payload: Mapping[str, Any]) -> bool:

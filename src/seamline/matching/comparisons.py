@@ -117,6 +117,8 @@ BLOCKING_KEYS: Final[tuple[tuple[str, ...], ...]] = (
     ("date_of_birth", "first_name_metaphone"),
     ("date_of_birth", "postcode"),
     ("date_of_birth", "street"),
+    ("date_of_birth", "postcode_district"),
+    ("date_of_birth", "city"),
     ("last_name_metaphone", "postcode"),
     ("last_name_metaphone", "street"),
     ("first_name_metaphone", "street"),

@@ -2,11 +2,17 @@
 make. Pure: pairs and records in, decisions out.
 
 The rules, in order:
-- A pair a reviewer rejected stays apart, and so do two clusters holding different national ids (the identity
-  graph refuses such a merge anyway: one person has one national id) — except ids that differ by one typo (one
-  digit, or two digits swapped): such a pair, however certain, goes to review, never to an automatic merge, and
-  is counted as a data-quality finding (`id_typos`): one of the two source systems holds a mistyped id, which a
-  person must correct there before the identity graph can join the two.
+- A pair a reviewer rejected stays apart, and so do two clusters holding different national ids (one person has
+  one national id) — except ids that differ by one typo (one character, or two adjacent ones swapped), each
+  cluster holding one. Such a pair is a duplicate with a data-quality problem when everything else says so: it
+  **merges automatically when it is certain without the national id** (its match probability with the id's
+  comparison taken out is at or above the merge threshold, the two ids are the pair's own (not on other records of
+  its clusters), both first names and birth dates are there and agree (first names not plainly different, birth
+  dates exact, one digit off or day and month swapped), and the household guard does not hold it), and goes to
+  review otherwise. Either way it is a data-quality finding (`id_typos`): one of the two source systems holds
+  a mistyped id. The merged cluster holds both ids (the identity graph keeps the absorbed one and records it as
+  an `id_typo` conflict); a third id is a conflict as before. Without the id's weight (`id_weight` not given)
+  every such pair goes to review.
 - Household guard: a household shares an address, a landline and usually a last name, which Fellegi-Sunter
   counts as independent evidence. It is kept apart by what tells its members apart: first names that plainly
   differ (not a typo, a nickname, a sound-alike or the names swapped) beside birth dates that differ (at most the
@@ -31,6 +37,7 @@ from typing import Any, Final
 import jellyfish
 
 from seamline.matching.comparisons import COMPARISONS, level_of, predicate
+from seamline.matching.scoring import probability
 
 # Comparisons whose plain disagreement bars an automatic merge (see the household guard above).
 PERSONAL_FIELDS: Final = ("first_name", "date_of_birth")
@@ -53,8 +60,29 @@ class Decisions:
     reviews: list[ScoredPair] = field(default_factory=list)
     apart: int = 0
     guarded: int = 0
-    id_typos: list[ScoredPair] = field(default_factory=list)  # reviews whose national ids differ by one typo
+    id_typos: list[ScoredPair] = field(default_factory=list)  # merges and reviews whose national ids differ by a typo
     clusters: dict[str, str] = field(default_factory=dict)  # record -> its cluster's representative
+
+
+def is_id_typo(a: str, b: str) -> bool:
+    """Whether two different ids differ by one typo: one character changed, added or dropped, or two adjacent
+    characters swapped."""
+    return a != b and jellyfish.damerau_levenshtein_distance(a, b) <= 1
+
+
+def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Whether a pair of clusters whose national ids differ by a typo may merge on its score: the pair itself holds
+    the two ids (on other records of the clusters the pair's evidence says nothing of them), and both personal
+    fields are there and agree (first names not plainly different; birth dates exact, one digit off or day and
+    month swapped) — a relative at the same address with the same name and a neighbouring id is not a typo."""
+    a, b = left.get("national_id"), right.get("national_id")
+    if not (isinstance(a, str) and isinstance(b, str) and is_id_typo(a, b)):
+        return False
+    first, first_tests = _GUARDED["first_name"]
+    named = level_of(first, first_tests, left, right)
+    dob, dob_tests = _GUARDED["date_of_birth"]
+    born = level_of(dob, dob_tests, left, right)
+    return named is not None and named < len(first.levels) and born is not None and born < len(dob.levels) - 1
 
 
 def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | None:
@@ -114,14 +142,14 @@ class _Clusters:
     def id_typo(self, a: str, b: str) -> bool:
         """Whether clusters a and b each hold one national id, and the two differ by one typo."""
         left, right = self.held(a), self.held(b)
-        if len(left) != 1 or len(right) != 1 or left == right:
+        if len(left) != 1 or len(right) != 1:
             return False
-        return jellyfish.damerau_levenshtein_distance(next(iter(left)), next(iter(right))) <= 1
+        return is_id_typo(next(iter(left)), next(iter(right)))
 
     def conflict(self, a: str, b: str) -> bool:
         """Whether clusters a and b hold different national ids, or a pair a reviewer rejected."""
         left, right = self.held(a), self.held(b)
-        if left and right and left != right:
+        if left and right and not (left <= right or right <= left):
             return True
         return self.is_refused(a, b)
 
@@ -149,8 +177,11 @@ def decide(
     merge_threshold: float,
     review_threshold: float,
     rejected: Iterable[tuple[str, str]] = (),
+    id_weight: Callable[[Mapping[str, Any], Mapping[str, Any]], float] | None = None,
 ) -> Decisions:
-    """Outcomes for pairs scoring at least `review_threshold`; lower pairs were never asked for."""
+    """Outcomes for pairs scoring at least `review_threshold`; lower pairs were never asked for. `id_weight`
+    gives the national id comparison's part in a pair's match weight (the model's), to judge a pair whose ids
+    differ by a typo on the rest of its evidence."""
     out = Decisions()
     refused = {frozenset(pair) for pair in rejected}
     clusters = _Clusters(lambda uid: records[uid].get("national_id"), refused)
@@ -173,11 +204,16 @@ def decide(
         if a == b:
             continue
         if clusters.conflict(a, b):
-            if clusters.id_typo(a, b) and not clusters.is_refused(a, b):
-                maybe.append(pair)
-            else:
+            if not clusters.id_typo(a, b) or clusters.is_refused(a, b):
                 out.apart += 1
-            continue
+                continue
+            left, right = records[pair.left], records[pair.right]
+            if not _typo_pair_may_merge(left, right) or (
+                id_weight is None or probability(pair.weight - id_weight(left, right)) < merge_threshold
+            ):
+                maybe.append(pair)
+                continue
+            out.id_typos.append(pair)
         clusters.union(a, b)
         out.merges.append(pair)
     asked: set[frozenset[str]] = set()

@@ -131,6 +131,12 @@ class Scorer:
             fields.append(FieldScore(comparison.field, shown_left, shown_right, level.label, weight))
         return PairScore(total, probability(total), tuple(fields))
 
+    def field_weight(
+        self, field: str, left: Mapping[str, Any], right: Mapping[str, Any], tf: TermFrequency | None = None
+    ) -> float:
+        """One comparison's part in the pair's match weight (0 when a value is missing)."""
+        return next(f.weight for f in self.score(left, right, tf).fields if f.field == field)
+
 
 def _larger(a: float | None, b: float | None) -> float | None:
     if a is None:

@@ -23,7 +23,7 @@ from seamline.ingestion.service import append_messages
 from seamline.ingestion.wire import Limits
 from seamline.matching import repository
 from seamline.matching.comparisons import COMPARISONS, level_of, predicate
-from seamline.matching.decide import ScoredPair, decide
+from seamline.matching.decide import ScoredPair, decide, is_id_typo
 from seamline.matching.message import chosen_identifier, match_message
 from seamline.matching.model import (
     TrainedModel,
@@ -44,6 +44,7 @@ from seamline.matching.training import TrainingRefused
 from seamline.sources.service import create_source, list_sources
 
 MIN_TRAINING_RECORDS = 20
+NATIONAL_ID = "national_id"
 DECISIONS = ("accept", "reject")
 STATUSES = ("pending", "accepted", "rejected", "merged")
 ORDERS = ("oldest", "likeliest")
@@ -104,12 +105,16 @@ class RunSummary:
     apart: int
     guarded: int
     seconds: float
-    id_typos: int = 0  # reviews whose national ids differ by one typo: data-quality findings
+    id_typos: int = 0  # merges and reviews whose national ids differ by one typo: data-quality findings
 
 
 ID_TYPO_NOTE = (
-    "data-quality finding: the national ids differ by one typo; correct the mistyped one in its source system "
-    "(the identity graph holds one national id per person)"
+    "data-quality finding: the national ids differ by one typo; correct the mistyped one in its source system. "
+    "The pair is not certain without the id; accepting it merges the two, keeping both ids"
+)
+ID_TYPO_MERGED = (
+    "data-quality finding: the national ids differ by one typo; merged because the pair is certain without the id "
+    "(both ids kept, the absorbed one recorded as an id_typo conflict); correct the mistyped one in its source system"
 )
 
 
@@ -181,28 +186,29 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         return {frozenset((roots[a], roots[b])) for _, a, b in rows if roots[a] != roots[b]}
 
     rejected = [tuple(str(pid) for pid in pair) for pair in current(earlier["rejected"])]
+    writer = _PairWriter(session, ctx, model, by_id, str(uuid.uuid4()))
     decisions = decide(
         scored,
         by_id,
         merge_threshold=ctx.config.merge_threshold,
         review_threshold=ctx.config.review_threshold,
         rejected=[(a, b) for a, b in rejected],
+        id_weight=lambda left, right: writer.scorer.field_weight(NATIONAL_ID, left, right, writer.tf),
     )
-    writer = _PairWriter(session, ctx, model, by_id, str(uuid.uuid4()))
     # A merge sent earlier that the worker has not applied yet, or a pair already waiting for a reviewer, is not
     # written again.
     open_pairs = current(earlier["pending"]) | current(earlier["merged"])
     merged = apart = 0
+    typos = {(p.left, p.right) for p in decisions.id_typos}
     writer.prefetch(decisions.merges)
     for pair in decisions.merges:
         if frozenset((int(pair.left), int(pair.right))) in open_pairs:
             continue
-        if writer.write(pair, "merge"):
+        if writer.write(pair, "merge", ID_TYPO_MERGED if (pair.left, pair.right) in typos else None):
             merged += 1
         else:
             apart += 1
     reviews = 0
-    typos = {(p.left, p.right) for p in decisions.id_typos}
     for pair in decisions.reviews:
         if frozenset((int(pair.left), int(pair.right))) not in open_pairs:
             writer.write(pair, "review", ID_TYPO_NOTE if (pair.left, pair.right) in typos else None)
@@ -297,7 +303,9 @@ def merge_message(
         links = identifiers_by_profile(session, [left, right])
     rules = ctx.identity.rules
     left_links, right_links = links.get(left, []), links.get(right, [])
-    if _unique_conflict(left_links, right_links, rules):
+    typo = id_typo_values(left_links, right_links)
+    conflict = _unique_conflict(left_links, right_links, rules)
+    if conflict and (typo is None or conflict != {NATIONAL_ID}):
         return None
     left_id, right_id = chosen_identifier(left_links, rules), chosen_identifier(right_links, rules)
     if left_id is None or right_id is None:
@@ -311,6 +319,10 @@ def merge_message(
         "decided_by": decided_by,
         "profiles": [left, right],
     }
+    if typo is not None:
+        # The identity graph holds one national id per person: the match declares the two are one id, one of them
+        # mistyped in a source, and the graph records the absorbed one as a data-quality finding (`id_typo`).
+        match["id_typo"] = {"type": NATIONAL_ID, "values": list(typo)}
     message = match_message(match, left_id, right_id, rules, anonymous)
     row.message_id = str(message["messageId"])
     return message
@@ -318,16 +330,27 @@ def merge_message(
 
 def _unique_conflict(
     left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]], rules: Mapping[str, Any]
-) -> bool:
-    """Whether the two hold different values of an identifier type a person holds one of (national id, user id…)."""
+) -> set[str]:
+    """The identifier types a person holds one of (national id, user id…) of which the two hold different values."""
+    types = set()
     for type_, rule in rules.items():
         if rule.max_per_profile != 1:
             continue
         a = {v for t, v in left if t == type_}
         b = {v for t, v in right if t == type_}
         if a and b and a != b:
-            return True
-    return False
+            types.add(type_)
+    return types
+
+
+def id_typo_values(left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The two national ids when each profile holds one and they differ by one typo (one character, or two adjacent
+    ones swapped), else None."""
+    a = sorted(v for t, v in left if t == NATIONAL_ID)
+    b = sorted(v for t, v in right if t == NATIONAL_ID)
+    if len(a) != 1 or len(b) != 1 or a == b or not is_id_typo(a[0], b[0]):
+        return None
+    return a[0], b[0]
 
 
 def send_messages(session: Session, ctx: MatchingContext, messages: Sequence[dict[str, Any]]) -> None:
