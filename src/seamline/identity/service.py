@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import jellyfish
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import isoformat_z, utcnow
@@ -17,6 +16,7 @@ from seamline.core.prepared import Reads
 from seamline.identity import card_reads, feed, repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
+from seamline.identity.matchevent import is_match, tolerated_values
 from seamline.identity.models import IdentityConflict, Merge
 from seamline.identity.resolution import Limits, resolve
 from seamline.identity.rules import IdentityConfig
@@ -101,7 +101,9 @@ def resolve_batch(
     placed: list[tuple[int, datetime]] = []
     for event, (idents, refused) in zip(events, extracted, strict=True):
         at = occurred_at(event.payload, event.received_at)
-        resolution = resolve(idents, graph, context.rules, context.limits, _tolerated(event.payload, context.rules))
+        resolution = resolve(
+            idents, graph, context.rules, context.limits, tolerated_values(event.payload, context.rules)
+        )
         profile_id = graph.apply(resolution, event.id, event.source_id, at)
         for refusal in refused:
             graph.refuse(event.id, profile_id, refusal.type, refusal.raw, refusal.reason, at)
@@ -138,7 +140,7 @@ def resolve_batch(
         ],
     )
     # An accepted match (record matching) travels as an event with context.match: its merges say so.
-    matches = {e.id for e in events if _is_match(e.payload)}
+    matches = {e.id for e in events if is_match(e.payload)}
     notices: list[MergeNotice] = []
     for merge in graph.merges:
         survivor, absorbed = real_ids.get(merge.survivor, merge.survivor), real_ids.get(merge.absorbed, merge.absorbed)
@@ -179,37 +181,6 @@ def resolve_batch(
         for row in links.values()
     ]
     return Resolved(ResolvedBatch(resolved, notices, identifiers_added=added), outcome)
-
-
-def _tolerated(payload: Mapping[str, Any], rules: Mapping[str, Any]) -> dict[str, frozenset[str]] | None:
-    """The values of a one-per-person type an accepted match declares are one person's: `context.match.id_typo`
-    `{"type": "national_id", "values": [a, b]}`, honoured only for two values one typo apart (one character
-    changed, or two adjacent ones swapped) of a type that allows one value per profile."""
-    if not _is_match(payload):
-        return None
-    declared = payload["context"]["match"].get("id_typo")
-    if not isinstance(declared, Mapping):
-        return None
-    type_, values = declared.get("type"), declared.get("values")
-    if not isinstance(type_, str):
-        return None
-    rule = rules.get(type_)
-    if rule is None or rule.max_per_profile != 1 or not isinstance(values, list) or len(values) != 2:
-        return None
-    a, b = values
-    if not isinstance(a, str) or not isinstance(b, str) or a == b:
-        return None
-    if jellyfish.damerau_levenshtein_distance(a, b) > 1:
-        return None
-    return {type_: frozenset((a, b))}
-
-
-def _is_match(payload: Mapping[str, Any]) -> bool:
-    context = payload.get("context")
-    if type(context) is not dict and not isinstance(context, Mapping):
-        return False
-    match = context.get("match")
-    return match is not None and isinstance(match, Mapping)
 
 
 def _create_profiles(session: Session, graph: WorkingGraph, now: datetime) -> dict[int, int]:

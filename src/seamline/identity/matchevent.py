@@ -1,0 +1,41 @@
+"""What the event of an accepted match declares to the identity graph: that it is a match, and which values of a
+one-per-person identifier type it says belong to one person (two national ids one typo apart). Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jellyfish
+
+
+def is_match(payload: Mapping[str, Any]) -> bool:
+    """Whether an event is an accepted match (it carries `context.match`)."""
+    context = payload.get("context")
+    if type(context) is not dict and not isinstance(context, Mapping):
+        return False
+    match = context.get("match")
+    return match is not None and isinstance(match, Mapping)
+
+
+def tolerated_values(payload: Mapping[str, Any], rules: Mapping[str, Any]) -> dict[str, frozenset[str]] | None:
+    """The values of a one-per-person type an accepted match declares are one person's: `context.match.id_typo`
+    `{"type": "national_id", "values": [a, b]}`, honoured only for two values one typo apart (one character
+    changed, or two adjacent ones swapped) of a type that allows one value per profile."""
+    if not is_match(payload):
+        return None
+    declared = payload["context"]["match"].get("id_typo")
+    if not isinstance(declared, Mapping):
+        return None
+    type_, values = declared.get("type"), declared.get("values")
+    if not isinstance(type_, str):
+        return None
+    rule = rules.get(type_)
+    if rule is None or rule.max_per_profile != 1 or not isinstance(values, list) or len(values) != 2:
+        return None
+    a, b = values
+    if not isinstance(a, str) or not isinstance(b, str) or a == b:
+        return None
+    if jellyfish.damerau_levenshtein_distance(a, b) > 1:
+        return None
+    return {type_: frozenset((a, b))}
