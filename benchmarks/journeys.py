@@ -40,8 +40,8 @@ from seamline.config import Settings
 from seamline.core.clock import utcnow
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.migrations import upgrade
+from seamline.journeys.installed import load_definitions
 from seamline.journeys.models import JourneyInstance
-from seamline.journeys.service import load_definitions
 from seamline.journeys.stalls import scan
 
 sys.path.insert(0, str(Path(__file__).parent))

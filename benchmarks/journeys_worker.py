@@ -27,7 +27,7 @@ from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.migrations import upgrade
 from seamline.ingestion.service import append_messages
 from seamline.ingestion.wire import Limits
-from seamline.journeys.service import load_definitions
+from seamline.journeys.installed import load_definitions
 from seamline.sources.service import create_source
 from seamline.worker.runner import Worker
 

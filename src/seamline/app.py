@@ -73,7 +73,7 @@ from seamline.core.errors import (
 from seamline.core.responses import JSONResponse
 from seamline.core.schema import is_up_to_date
 from seamline.decisions.service import Setup as DecisionsSetup
-from seamline.errors.config import PolicyStore
+from seamline.errors.policystore import PolicyStore
 from seamline.ingestion.inbox import InboxWriter
 from seamline.ingestion.ratelimit import RateLimiter
 from seamline.ingestion.service import backlog, quarantine_size

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from seamline.errors.config import PolicyStore
 from seamline.errors.policy import BUILTIN_POLICY, PolicyError, classify, load_policy, read_policy
+from seamline.errors.policystore import PolicyStore
 
 GOOD = BUILTIN_POLICY.read_text(encoding="utf-8")
 

@@ -12,7 +12,7 @@ import seamline.demo
 from seamline.access.service import create_api_key
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
-from seamline.journeys.service import load_definitions
+from seamline.journeys.installed import load_definitions
 
 DEMO_DEFINITIONS = Path(seamline.demo.__file__).parent / "journey_definitions"
 

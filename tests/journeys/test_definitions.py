@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.journeys.definitions import DefinitionsInvalid, as_json, from_json, load_folder, parse_definition
-from seamline.journeys.service import load_definitions, running_definitions
+from seamline.journeys.installed import load_definitions, running_definitions
 from tests.journeys.support import DEMO_DEFINITIONS
 
 BAD = """journey: open_savings

@@ -34,8 +34,8 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import Forbidden
 from seamline.core.ids import MAX_ID, Id
 from seamline.core.principal import Principal
-from seamline.errors.config import PolicyStore
 from seamline.errors.fixing import fix_at_contact
+from seamline.errors.policystore import PolicyStore
 from seamline.errors.problems import (
     BlastRadius,
     blast_radius,

@@ -33,7 +33,7 @@ from seamline.core.errors import FieldError, InvalidInput, Unauthorized
 from seamline.core.principal import Principal
 from seamline.core.responses import JSONResponse
 from seamline.identity.service import root_of
-from seamline.journeys import actions, service, tokens
+from seamline.journeys import actions, installed, service, tokens
 from seamline.journeys.config import JourneysConfig
 from seamline.journeys.definitions import DefinitionsInvalid, JourneyDef
 from seamline.journeys.models import JourneyInstance
@@ -62,7 +62,7 @@ def load_configured_definitions(engine: Engine, config: JourneysConfig) -> list[
         return []
     try:
         with unit_of_work(engine) as session:
-            return service.load_definitions(session, config.definitions_dir, utcnow())
+            return installed.load_definitions(session, config.definitions_dir, utcnow())
     except DefinitionsInvalid as bad:
         log.error("journey definitions not loaded; the running ones stay: %s", bad)
         return []
@@ -141,7 +141,7 @@ RESUME_TEMPLATE = "journey_resume_link"
 def _view(
     session: Session, row: JourneyInstance, api: JourneysApi, definitions: Mapping[str, JourneyDef] | None = None
 ) -> dict[str, Any]:
-    found = definitions if definitions is not None else service.running_definitions(session)
+    found = definitions if definitions is not None else installed.running_definitions(session)
     return view_of(session, row, found).as_dict(api.calendar, utcnow())
 
 
@@ -204,7 +204,7 @@ async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anony
         rows = service.open_journeys(session, profile) if profile is not None else []
         if profile is not None:
             record(session, principal, "read", "profile", profile, {"view": "journeys"})
-        definitions = service.running_definitions(session)
+        definitions = installed.running_definitions(session)
         return _answer({"journeys": [_view(session, r, api, definitions) for r in rows]})
 
 
@@ -224,7 +224,7 @@ async def read(instance_id: str, principal: Reader, api: Api, ctx: Ctx) -> Respo
 async def read_prefill(instance_id: str, step: str, principal: Reader, ctx: Ctx) -> dict[str, Any]:
     with unit_of_work(ctx.engine) as session:
         row = service.instance(session, instance_id)
-        view = view_of(session, row, service.running_definitions(session))
+        view = view_of(session, row, installed.running_definitions(session))
         fields = prefill(
             session, view, step, survivorship=ctx.survivorship, source_names=ctx.source_names.get(), now=utcnow()
         )
@@ -298,7 +298,7 @@ async def send_resume_link(
     with unit_of_work(ctx.engine) as session:
         now: datetime = utcnow()
         row = service.instance(session, instance_id)
-        definition = service.running_definitions(session).get(row.journey)
+        definition = installed.running_definitions(session).get(row.journey)
         step = definition.step(row.current_step or "") if definition else None
         issued = tokens.issue(
             session, instance_id, hours=body.hours or api.config.resume_token_hours, secret=api.secret,

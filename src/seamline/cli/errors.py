@@ -14,9 +14,9 @@ from seamline.cli.session import err, fail, load_settings, transaction
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.core.principal import Principal
-from seamline.errors.config import PolicyStore
 from seamline.errors.escalation import run_due
 from seamline.errors.policy import PolicyError, read_policy
+from seamline.errors.policystore import PolicyStore
 from seamline.errors.sampling import reports_from_rows
 from seamline.errors.service import report_errors
 

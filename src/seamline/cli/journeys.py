@@ -13,8 +13,7 @@ from seamline.cli.session import err, load_settings, transaction
 from seamline.core.clock import utcnow
 from seamline.journeys.board import board
 from seamline.journeys.definitions import DefinitionsInvalid
-from seamline.journeys.service import collection_counts, load_definitions, running_definitions
-from seamline.journeys.stalls import scan
+from seamline.journeys.installed import load_definitions, running_definitions
 
 app = typer.Typer(help="Journeys: definitions, the board, the stall scan, redundant collection.", no_args_is_help=True)
 
@@ -58,6 +57,8 @@ def list_journeys() -> None:
 @app.command("scan")
 def run_scan() -> None:
     """Run the stall scan now (the worker runs it every [journeys] stall_scan_seconds)."""
+    from seamline.journeys.stalls import scan  # here, not at the top: it reaches identity and cases
+
     settings = load_settings()
     with transaction(settings) as session:
         changed = scan(session, utcnow(), cases=settings.cases)
@@ -67,6 +68,8 @@ def run_scan() -> None:
 @app.command("collection")
 def collection() -> None:
     """Redundant collection: per journey, step and field, how often a value the record held was asked again."""
+    from seamline.journeys.service import collection_counts  # here, not at the top: it reaches identity
+
     table = Table("journey", "step", "field", "asked", "already held", "disagreed")
     with transaction() as session:
         for c in collection_counts(session):

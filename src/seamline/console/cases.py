@@ -26,6 +26,7 @@ from seamline.core.errors import FieldError, Forbidden, InvalidInput
 from seamline.core.ids import Id, parse_id
 from seamline.core.principal import Principal
 from seamline.identity.service import root_of
+from seamline.journeys import installed as journey_installed
 from seamline.journeys import service as journey_service
 from seamline.profiles.service import display_names
 from seamline.users.permissions import SUPERVISE_CASES, VIEW_CASES, may
@@ -218,7 +219,7 @@ def _journey_of(session: Session, case: CaseView) -> dict[str, Any] | None:
     if case.journey_instance_id is None:
         return None
     found = journey_service.instance_or_none(session, case.journey_instance_id)
-    definition = journey_service.running_definitions(session).get(found.journey) if found else None
+    definition = journey_installed.running_definitions(session).get(found.journey) if found else None
     if found is None or definition is None:
         return {"instance_id": case.journey_instance_id, "name": None}
 

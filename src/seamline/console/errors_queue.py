@@ -21,9 +21,9 @@ from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.ids import Id, parse_id
-from seamline.errors.config import PolicyStore
 from seamline.errors.fixing import fix_at_contact, may_fix_at_contact
 from seamline.errors.policy import SEVERITIES, harm_for
+from seamline.errors.policystore import PolicyStore
 from seamline.errors.problems import error_blast_radius
 from seamline.errors.resending import correct_and_resend, may_resend
 from seamline.errors.service import (

@@ -22,7 +22,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import NotFound
 from seamline.core.ids import Id
 from seamline.identity.service import active_header, root_of
-from seamline.journeys import actions, service
+from seamline.journeys import actions, installed, service
 from seamline.journeys.board import board, listing
 from seamline.journeys.progress import STATUSES
 from seamline.journeys.takeover import take_over
@@ -45,7 +45,7 @@ def _calendar(request: Request) -> BusinessCalendar:
 
 def open_journeys_of(session: Session, request: Request, profile_id: int) -> list[dict[str, Any]]:
     """The customer page's open journeys, as dicts the template reads (most recently active first)."""
-    definitions = service.running_definitions(session)
+    definitions = installed.running_definitions(session)
     now = utcnow()
     out = []
     for row in service.open_journeys(session, profile_id):

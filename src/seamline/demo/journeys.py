@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.journeys import actions
-from seamline.journeys.service import load_definitions
+from seamline.journeys.installed import load_definitions
 from seamline.pipeline.registry import Pipeline
 from seamline.synthetic.people import Person
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from seamline.core.clock import isoformat_z
 from seamline.destinations.service import WEBHOOK_KIND, list_destinations
 from seamline.errors import repository
-from seamline.errors.config import PolicyStore
 from seamline.errors.models import CommError
 from seamline.errors.policy import Policy
+from seamline.errors.policystore import PolicyStore
 from seamline.outbox.service import enqueue
 
 NOTICE_KIND = "error_notice"

@@ -19,7 +19,7 @@ from seamline.core.pipeline import ResolvedEvent, occurred_at
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import person_keys, root_of
 from seamline.ingestion.service import append_processed, append_unprocessed
-from seamline.journeys import family, progress, service
+from seamline.journeys import family, installed, progress, service
 from seamline.journeys.consumer import completing_events, take_event
 from seamline.journeys.definitions import JourneyDef, StepDef
 from seamline.journeys.models import JourneyInstance
@@ -77,7 +77,7 @@ def start(
     session: Session, pipeline: Pipeline, journey: str, person: Mapping[str, str], actor: Actor
 ) -> JourneyInstance:
     """Start a journey for a person (userId and/or anonymousId), or return their open instance of it."""
-    definitions = service.running_definitions(session)
+    definitions = installed.running_definitions(session)
     _definition(definitions, journey)
     public_id = family.new_instance_id()
     message = family.message(
@@ -116,7 +116,7 @@ def save(
 ) -> JourneyInstance:
     """Save fields of a step (a draft, field by field), or complete the step with them. `known_sources`: source
     names by id the caller already holds (the API's cache), to find its own source without a query."""
-    definitions = service.running_definitions(session)
+    definitions = installed.running_definitions(session)
     instance = service.instance(session, public_id)
     definition = _definition(definitions, instance.journey)
     step_def = _step(definition, step)

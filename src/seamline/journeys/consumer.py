@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.orm import Session
 
 from seamline.core.pipeline import Consumer, MergeNotice, ResolvedBatch, ResolvedEvent
-from seamline.journeys import family, progress, repository, service
+from seamline.journeys import family, installed, progress, repository, service
 from seamline.journeys.definitions import JourneyDef
 from seamline.sources.service import list_sources
 
@@ -27,7 +27,7 @@ class JourneysConsumer(Consumer):
         names = batch.track_names()
         if not names and not batch.merges:
             return
-        definitions = service.running_definitions(session)
+        definitions = installed.running_definitions(session)
         if not definitions:
             return
         ends = completing_events(definitions)

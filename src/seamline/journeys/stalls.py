@@ -15,7 +15,7 @@ from seamline.cases.config import CasesConfig
 from seamline.identity.service import person_keys
 from seamline.ingestion.service import append_own
 from seamline.ingestion.wire import Limits
-from seamline.journeys import family, progress, repository, service
+from seamline.journeys import family, installed, progress, repository
 from seamline.journeys.takeover import open_stall_cases
 from seamline.sources.service import create_source, list_sources
 
@@ -79,7 +79,7 @@ def _scan_once(session: Session, now: datetime, limit: int, cases: CasesConfig |
     messages: list[dict[str, Any]] = []
     # An announcement's id says what and when: one scan's is never appended twice, and no random id is drawn.
     stamp = f"{now:%Y%m%dT%H%M%S.%f}"
-    for definition in service.running_definitions(session).values():
+    for definition in installed.running_definitions(session).values():
         steps: Sequence[tuple[str, Sequence[str], datetime, str]] = (
             (progress.ABANDONED, progress.RESUMABLE, now - definition.abandon_after, family.ABANDONED),
             (progress.STALLED, (progress.OPEN,), now - definition.stall_after, family.STALLED),

@@ -17,7 +17,7 @@ from seamline.cases.config import CasesConfig
 from seamline.cases.lifecycle import CHANNELS
 from seamline.cases.service import journey_cases, open_case, update_handoff
 from seamline.core.clock import utcnow
-from seamline.journeys import repository, service
+from seamline.journeys import installed, repository, service
 from seamline.journeys.definitions import JourneyDef
 from seamline.journeys.handoff import handoff_of
 from seamline.journeys.models import JourneyInstance
@@ -59,7 +59,7 @@ def take_over(
         return Takeover(existing, is_new=False)
     return Takeover(
         _open(
-            session, config, row, service.running_definitions(session), profile_id=profile_id, channel=channel,
+            session, config, row, installed.running_definitions(session), profile_id=profile_id, channel=channel,
             actor=actor, surface=surface, origin_profile_id=origin_profile_id, assignee=assignee, queue=queue,
             priority=priority, now=now or utcnow(),
         ),

@@ -30,8 +30,9 @@ from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.core.jobs import claim_due, ensure_job, next_due
 from seamline.destinations.consent_changes import ANNOUNCE_EVERY, ConsentAnnouncer
-from seamline.errors.config import ErrorsConfig, PolicyStore
+from seamline.errors.config import ErrorsConfig
 from seamline.errors.escalation import run_due as run_error_clocks
+from seamline.errors.policystore import PolicyStore
 from seamline.journeys.stalls import StallScan
 from seamline.reports.catalog import ReportEntry
 from seamline.reports.dashboards import Dashboard, Dashboards
