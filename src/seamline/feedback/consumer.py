@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from seamline.core.errors import SeamlineError
 from seamline.core.pipeline import Consumer, ResolvedBatch
 from seamline.feedback import repository
-from seamline.feedback.service import AnswerInput, FeedbackSetup, follow_merge, record_answer, restore_origins
+from seamline.feedback.service import AnswerInput, FeedbackSetup, follow_merges, record_answer, restore_origins
 
 log = logging.getLogger(__name__)
 ANSWERED = "Survey Answered"
@@ -71,14 +71,18 @@ class FeedbackConsumer(Consumer):
                     log.warning("event %d: %s not recorded: %s", event.id, ANSWERED, exc.message)
                     continue
                 touched.add(event.profile_id)
-        for merge in batch.merges:
-            if merge.absorbed_is_new and merge.absorbed not in touched:
-                continue  # a profile born in this batch holds nothing of feedback unless it just answered
-            follow_merge(session, merge.absorbed, merge.survivor)
+        follow_merges(
+            session,
+            [
+                (m.absorbed, m.survivor)
+                for m in batch.merges
+                # a profile born in this batch holds nothing of feedback unless it just answered
+                if not (m.absorbed_is_new and m.absorbed not in touched)
+            ],
+        )
 
     def rederive(self, session: Session, profile_ids: Sequence[int]) -> None:
         restore_origins(session, profile_ids)
 
     def retire(self, session: Session, homes: Mapping[int, int]) -> None:
-        for profile_id, home in homes.items():
-            follow_merge(session, profile_id, home)
+        follow_merges(session, list(homes.items()))

@@ -186,6 +186,16 @@ def people_problems(
     return session.execute(query).all()
 
 
+def holders(session: Session, profile_ids: Collection[int]) -> set[int]:
+    """Which of these profiles hold an invitation, an answer or a cool-down (most hold none of them)."""
+    ids, found = sorted(profile_ids), set[int]()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for table in (_I, _A, _C):
+            found.update(session.scalars(select(table.c.profile_id).where(table.c.profile_id.in_(chunk)).distinct()))
+    return found
+
+
 def move(session: Session, absorbed: int, survivor: int) -> None:
     for table in (_I, _A):
         session.execute(update(table).where(table.c.profile_id == absorbed).values(profile_id=survivor))

@@ -402,9 +402,18 @@ def _views(session: Session, rows: Sequence[SurveyAnswer]) -> list[AnswerView]:
     return [AnswerView.of(r, scores.get(r.id)) for r in rows]
 
 
-def follow_merge(session: Session, absorbed: int, survivor: int) -> None:
-    """A merge: the absorbed profile's invitations, answers and cool-down now belong to the survivor."""
-    repository.move(session, absorbed, survivor)
+def follow_merges(session: Session, merges: Sequence[tuple[int, int]]) -> None:
+    """Merges (absorbed, survivor), in order: each absorbed profile's invitations, answers and cool-down now belong
+    to its survivor. One read finds the few profiles that hold any, so a merge of profiles that hold nothing of
+    feedback (nearly all of them) costs no statement; a survivor that received rows may pass them on later in the
+    same list."""
+    if not merges:
+        return
+    holding = repository.holders(session, {absorbed for absorbed, _ in merges})
+    for absorbed, survivor in merges:
+        if absorbed in holding:
+            repository.move(session, absorbed, survivor)
+            holding.add(survivor)
 
 
 def restore_origins(session: Session, profile_ids: Sequence[int]) -> None:
