@@ -12,55 +12,49 @@ from seamline.feedback.models import SurveyAnswer
 from seamline.reports import customers
 from seamline.reports.catalog import OVERVIEW_TILES, ReportEntry, TileSlot, entry
 from seamline.reports.config import ReportsConfig
-from seamline.reports.dashboards import Dashboard, TileCache
+from seamline.reports.dashboards import TileCache
 from seamline.reports.filters import Filters
 from seamline.reports.reading import Reading
 from seamline.reports.tiles import Tile
-from tests.reports.world import DECEMBER, build
+from tests.reports.world import DECEMBER, build, records
 
 OVERVIEW = entry("overview")
 assert OVERVIEW is not None
-
-
-def _records(board: Dashboard, tile: str, table: str) -> list[dict[str, object]]:
-    found = board.table(tile, table)
-    assert found is not None, (tile, table)
-    return found.records()
 
 
 def test_every_tile_from_the_store(engine: Engine, tmp_path: Path) -> None:
     dashboards = build(engine, tmp_path)
     board = dashboards.compute(OVERVIEW, DECEMBER, "analyst")
     assert [t.key for t in board.tiles] == [s.key for s in OVERVIEW_TILES]
-    assert _records(board, "volumes", "by_channel") == [
+    assert records(board, "volumes", "by_channel") == [
         {"channel": "email", "messages": 5, "sent": 4, "held": 1},
         {"channel": "paper", "messages": 4, "sent": 4, "held": 0},
         {"channel": "sms", "messages": 2, "sent": 2, "held": 0},
     ]
-    assert _records(board, "volumes", "by_day")[0] == {"day": "2026-12-01", "channel": "paper", "messages": 4}
-    email = next(r for r in _records(board, "effectiveness", "by_channel") if r["channel"] == "email")
+    assert records(board, "volumes", "by_day")[0] == {"day": "2026-12-01", "channel": "paper", "messages": 4}
+    email = next(r for r in records(board, "effectiveness", "by_channel") if r["channel"] == "email")
     assert email == {
         "channel": "email", "sent": 4, "held": 1, "delivery_rate": 0.75, "open_rate": 0.5, "click_rate": 0.25,
         "failure_rate": 0.25,
     }  # fmt: skip
-    assert _records(board, "journeys", "by_journey") == [
+    assert records(board, "journeys", "by_journey") == [
         {
             "journey": "open_account", "name": "Open an account", "started": 4, "open": 1, "stalled": 0,
             "abandoned": 1, "completed": 2, "completion_rate": 0.5,
         }
     ]  # fmt: skip
-    severities = {r["severity"]: r for r in _records(board, "errors", "by_severity")}
+    severities = {r["severity"]: r for r in records(board, "errors", "by_severity")}
     assert severities["critical"]["errors"] == 1
     assert severities["critical"]["acknowledged_in_time"] == 1
     assert sum(int(str(r["errors"])) for r in severities.values()) == 2
-    assert _records(board, "consent", "consent") == [
+    assert records(board, "consent", "consent") == [
         {"purpose": "marketing", "channel": "email", "granted": 1, "denied": 2, "no_choice": 2, "granted_share": 0.2}
     ]
-    assert _records(board, "consent", "paperless") == [
+    assert records(board, "consent", "paperless") == [
         {"document_type": "statements", "electronic": 3, "paper": 1, "no_choice": 1, "electronic_share": 0.6}
     ]
     assert all(t.available for t in board.tiles)
-    assert _records(board, "feedback", "trend") == []  # nobody answered a survey in this world
+    assert records(board, "feedback", "trend") == []  # nobody answered a survey in this world
     assert dict(board.tile("repeated_identification").figures)["most in one day"] == "0"  # type: ignore[union-attr]
     missing = ReportEntry("x", "X", "/console/reports/overview", OVERVIEW.permission, "", (TileSlot("x", "X", None),))
     assert not dashboards.compute(missing, DECEMBER, "analyst").tiles[0].available  # "not available"
@@ -69,13 +63,13 @@ def test_every_tile_from_the_store(engine: Engine, tmp_path: Path) -> None:
 def test_filters_narrow_the_tiles_that_support_them(engine: Engine, tmp_path: Path) -> None:
     dashboards = build(engine, tmp_path)
     email = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, channel="email"), "analyst")
-    assert [r["channel"] for r in _records(email, "volumes", "by_channel")] == ["email"]
+    assert [r["channel"] for r in records(email, "volumes", "by_channel")] == ["email"]
     only_sms = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, channel="sms"), "analyst")
-    assert _records(only_sms, "consent", "consent") == []  # nobody chose about sms
+    assert records(only_sms, "consent", "consent") == []  # nobody chose about sms
     first_day = dashboards.compute(OVERVIEW, Filters(date(2026, 12, 1), date(2026, 12, 1)), "analyst")
-    assert [r["channel"] for r in _records(first_day, "volumes", "by_channel")] == ["paper"]
+    assert [r["channel"] for r in records(first_day, "volumes", "by_channel")] == ["paper"]
     by_product = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, split="product"), "analyst")
-    assert {r["product"] for r in _records(by_product, "effectiveness", "by_channel")} == {"(no product)"}
+    assert {r["product"] for r in records(by_product, "effectiveness", "by_channel")} == {"(no product)"}
     assert by_product.tile("journeys") is not None
     assert not by_product.tile("journeys").supports
 
@@ -117,7 +111,7 @@ def test_the_survey_scores_tile_and_the_tile_cache(engine: Engine, tmp_path: Pat
     assert dict(tile.figures)["NPS"] == "0 (2 answers)"  # one promoter, one detractor
     assert tile.chart is not None
     assert set(tile.chart.series) == {"CSAT %", "NPS"}
-    assert _records(first, "feedback", "trend") == [  # ISO weeks: 30 Nov (1-2 Dec), 7 Dec (8-9 Dec)
+    assert records(first, "feedback", "trend") == [  # ISO weeks: 30 Nov (1-2 Dec), 7 Dec (8-9 Dec)
         {"week": "2026-11-30", "survey": "csat", "score": 50.0, "answers": 2},
         {"week": "2026-12-07", "survey": "nps", "score": 0.0, "answers": 2},
     ]

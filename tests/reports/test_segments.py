@@ -23,14 +23,14 @@ from seamline.feedback.models import SurveyAnswer
 from seamline.profiles.models import TraitValue
 from seamline.profiles.survivorship import SurvivorshipConfig
 from seamline.reports.catalog import entry
-from seamline.reports.dashboards import Dashboard, Dashboards
+from seamline.reports.dashboards import Dashboards
 from seamline.reports.filters import Filters
 from seamline.reports.service import saved_reports
 from seamline.triggers.membership import Audience
 from seamline.triggers.segments import parse_segments
 from seamline.users.service import get_user
 from tests.console.conftest import SignIn
-from tests.reports.world import DECEMBER, T, build
+from tests.reports.world import DECEMBER, T, build, records
 from tests.support.builders import make_source
 
 SEGMENTS = """
@@ -66,25 +66,19 @@ def segmented(engine: Engine, tmp_path: Path) -> Dashboards:
     return dashboards
 
 
-def _records(board: Dashboard, tile: str, table: str) -> list[dict[str, object]]:
-    found = board.table(tile, table)
-    assert found is not None, (tile, table)
-    return found.records()
-
-
 def test_the_overview_of_a_customer_segment(engine: Engine, tmp_path: Path) -> None:
     dashboards = segmented(engine, tmp_path)
     with unit_of_work(engine, write=False) as session:
         assert dashboards.audience is not None
         assert dashboards.audience.members(session, "premier") == {1, 3}
     board = dashboards.compute(OVERVIEW, PREMIER, "analyst")
-    volumes = {r["channel"]: r for r in _records(board, "volumes", "by_channel")}
+    volumes = {r["channel"]: r for r in records(board, "volumes", "by_channel")}
     assert volumes == {
         "email": {"channel": "email", "messages": 2, "sent": 2, "held": 0},
         "paper": {"channel": "paper", "messages": 2, "sent": 2, "held": 0},
         "sms": {"channel": "sms", "messages": 1, "sent": 1, "held": 0},
     }
-    rates = {r["channel"]: r for r in _records(board, "effectiveness", "by_channel")}
+    rates = {r["channel"]: r for r in records(board, "effectiveness", "by_channel")}
     assert rates["email"] == {
         "channel": "email", "sent": 2, "held": 0, "delivery_rate": 1.0, "open_rate": 0.5, "click_rate": 0.0,
         "failure_rate": 0.0,
@@ -99,11 +93,11 @@ def test_the_overview_of_a_customer_segment(engine: Engine, tmp_path: Path) -> N
         "consent": False, "repeated_identification": False,
     }  # fmt: skip
     nobody = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, segment="royals"), "analyst")
-    assert _records(nobody, "volumes", "by_channel") == []
+    assert records(nobody, "volumes", "by_channel") == []
     assert dict(nobody.tile("feedback").figures)["CSAT %"] == "—"  # type: ignore[union-attr]
     split = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, segment="premier", split="product"),
                                "analyst")  # fmt: skip
-    assert {r["product"] for r in _records(split, "effectiveness", "by_channel")} == {"(no product)"}
+    assert {r["product"] for r in records(split, "effectiveness", "by_channel")} == {"(no product)"}
 
 
 def _key(engine: Engine) -> dict[str, str]:

@@ -24,7 +24,7 @@ from seamline.errors.service import acknowledge
 from seamline.identity.models import Profile
 from seamline.journeys.models import JourneyDefinitionRow, JourneyInstance
 from seamline.reports.config import ReportsConfig
-from seamline.reports.dashboards import Dashboards
+from seamline.reports.dashboards import Dashboard, Dashboards
 from seamline.reports.filters import Filters
 from tests.assessment.ecosystem import build as build_communications
 from tests.errors.builders import AGENT, report
@@ -83,3 +83,10 @@ def build(engine: Engine, tmp_path: Path, config: ReportsConfig | None = None) -
     with unit_of_work(engine) as session:
         acknowledge(session, critical.id, actor=AGENT)
     return Dashboards(engine, assessment, Analytics(engine), config or ReportsConfig(cache_seconds=0))
+
+
+def records(board: Dashboard, tile: str, table: str) -> list[dict[str, object]]:
+    """A tile's table as records (the test fails naming the tile and table when the board has none)."""
+    found = board.table(tile, table)
+    assert found is not None, (tile, table)
+    return found.records()
