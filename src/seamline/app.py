@@ -80,6 +80,7 @@ from seamline.ingestion.service import backlog, quarantine_size
 from seamline.ingestion.wire import Limits
 from seamline.journeys.service import collection_counts
 from seamline.journeys.steptimes import step_times
+from seamline.journeys.writer import SaveWriter
 from seamline.matching.realtime import Matcher, MatchIndex, forget_profiles, warm_index
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import current_model
@@ -264,8 +265,10 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             audit,
             settings.api_key_cache_seconds,
         )
+        saves = SaveWriter(engine)  # the journey API's saves, by group commit (docs/journeys.md, Performance)
+        saves.start()
         app.state.journeys = JourneysApi(
-            settings.journeys, settings.cases.calendar.calendar(), signing_secret(settings)
+            settings.journeys, settings.cases.calendar.calendar(), signing_secret(settings), saves
         )
         load_configured_definitions(engine, settings.journeys)
         app.state.console = ConsoleContext.build(
@@ -317,6 +320,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
         finally:
             follower.stop()
             writer.stop()
+            saves.stop()
             audit.stop()
             if worker is not None:
                 worker.stop()

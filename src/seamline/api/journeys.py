@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -21,7 +22,7 @@ from seamline.access.service import require_scope
 from seamline.api.deps import Ctx, ProfilesContext, requires_key
 from seamline.api.openapi import errors
 from seamline.api.schemas.cases import CaseOut
-from seamline.audit.service import record
+from seamline.audit.service import record, record_async
 from seamline.cases.config import CasesConfig
 from seamline.cases.service import get_case
 from seamline.cases.sla import BusinessCalendar
@@ -33,12 +34,13 @@ from seamline.core.errors import FieldError, InvalidInput, Unauthorized
 from seamline.core.principal import Principal
 from seamline.core.responses import JSONResponse
 from seamline.identity.service import root_of
-from seamline.journeys import actions, installed, service, tokens
+from seamline.journeys import actions, installed, service, snapshots, tokens
 from seamline.journeys.config import JourneysConfig
 from seamline.journeys.definitions import DefinitionsInvalid, JourneyDef
 from seamline.journeys.models import JourneyInstance
 from seamline.journeys.takeover import take_over
 from seamline.journeys.views import prefill, view_of
+from seamline.journeys.writer import SaveWriter
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
@@ -54,6 +56,9 @@ class JourneysApi:
     config: JourneysConfig
     calendar: BusinessCalendar
     secret: str
+    # Saves through the API's hot path (journeys/writer.py), started and stopped by the app; None: every save
+    # goes the ORM's way in a unit of work.
+    saves: SaveWriter | None = None
 
 
 def load_configured_definitions(engine: Engine, config: JourneysConfig) -> list[str]:
@@ -199,13 +204,17 @@ async def start(body: StartIn, principal: Writer, api: Api, ctx: Ctx) -> dict[st
 @router.get("", responses=errors(400, 401, 403), summary="Resume: a signed-in customer's open journeys")
 async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anonymous_id: str = "") -> Response:
     person = Person(user_id=user_id or None, anonymous_id=anonymous_id or None).person()
-    with unit_of_work(ctx.engine) as session:
-        profile = service.profile_of_event_person(session, person) if person else None
-        rows = service.open_journeys(session, profile) if profile is not None else []
-        if profile is not None:
-            record(session, principal, "read", "profile", profile, {"view": "journeys"})
-        definitions = installed.running_definitions(session)
-        return _answer({"journeys": [_view(session, r, api, definitions) for r in rows]})
+    # A read on the held read connection with prepared statements; its audit entry by group commit (as a profile
+    # lookup): no write transaction of its own.
+    with ctx.reads.snapshot() as reads:
+        profile = snapshots.person_profile(reads, person) if person else None
+        rows = snapshots.open_journeys(reads, profile) if profile is not None else []
+        definitions = installed.running_definitions(reads)
+        views = [snapshots.view(reads, r, definitions) for r in rows]
+    if profile is not None:
+        await record_async(ctx.audit, principal, "read", "profile", profile, {"view": "journeys"})
+    now = utcnow()
+    return _answer({"journeys": [v.as_dict(api.calendar, now) for v in views]})
 
 
 @router.get("/{instance_id}", responses=errors(401, 403, 404), summary="Read a journey instance")
@@ -236,8 +245,25 @@ async def _save(
     instance_id: str, step: str, body: FieldsIn, principal: Principal, api: JourneysApi, ctx: ProfilesContext, *,
     complete: bool,
 ) -> Response:  # fmt: skip
+    actor = actions.Actor(body.channel, body.device)
+    if api.saves is not None:
+        # The hot path: planned on the held read connection, written by the save writer's group commit with its
+        # audit entry; the answer leaves once both are committed. A save that would move identity, or whose
+        # instance changed meanwhile, is made the ORM's way below.
+        with ctx.reads.snapshot() as reads:
+            planned = actions.plan_save(
+                reads, ctx.identity, installed.running_definitions(reads), instance_id, step, body.fields, actor,
+                complete=complete, person=body.person(), known_sources=ctx.source_names.get(),
+            )  # fmt: skip
+        if planned is not None:
+            row = planned.instance
+            detail = {"journey": row.journey, "instance": row.public_id, "step": step, "completed": complete}
+            planned.write.also = partial(record, principal=principal, action="change", subject_type="profile",
+                                         subject_id=row.profile_id, detail=detail)  # fmt: skip
+            await api.saves.submit(planned.write)
+            if not planned.write.is_stale:
+                return _answer(planned.view.as_dict(api.calendar, utcnow()))
     with unit_of_work(ctx.engine) as session:
-        actor = actions.Actor(body.channel, body.device)
         row = actions.save(
             session, ctx.identity, instance_id, step, body.fields, actor, complete=complete, person=body.person(),
             known_sources=ctx.source_names.get(),

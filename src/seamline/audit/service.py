@@ -107,14 +107,15 @@ def _row(
 
 
 def record(
-    session: Session,
+    session: Session | DriverTransaction,
     principal: Principal,
     action: str,
     subject_type: str,
     subject_id: str | int,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append an audit entry in the caller's transaction: it commits, or rolls back, with the change it records."""
+    """Append an audit entry in the caller's transaction (a unit of work's, or a group committer's driver
+    transaction): it commits, or rolls back, with the change it records."""
     repository.insert_rows(session, [_row(principal, action, subject_type, subject_id, detail)])
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Dialect, Engine, bindparam
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, Update, UpdateBase
 from sqlalchemy.sql.selectable import Select, TextualSelect
 
 from seamline.core.db import BUSY_TIMEOUT_SECONDS, SYNCHRONOUS, write_turn_of
@@ -43,7 +43,7 @@ class DriverTransaction:
 
 Reads = Session | DriverTransaction
 """What a hot read runs in: a unit of work's session, or a read snapshot."""
-Statement = Select[Any] | TextualSelect | Insert
+Statement = Select[Any] | TextualSelect | Insert | Update
 
 
 @contextmanager
@@ -116,7 +116,8 @@ class _Compiled:
                 binds[name] = processor
         self.binds = binds
         self.columns: list[tuple[int, Processor]] = []
-        selected = () if isinstance(statement, Insert) else statement.selected_columns
+        # A write's columns are those it returns (RETURNING), if any.
+        selected = statement.exported_columns if isinstance(statement, UpdateBase) else statement.selected_columns
         for index, column in enumerate(selected):
             result = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if result is not None:

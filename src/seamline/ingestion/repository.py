@@ -22,11 +22,13 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from seamline.core.db import table_of
+from seamline.core.prepared import DriverTransaction, Prepared
 from seamline.ingestion.models import InboxEvent, InboxPartition, InboxProgress, QuarantinedEvent
 from seamline.ingestion.wire import PARTITIONS, Envelope
 
@@ -347,3 +349,32 @@ def release_quarantined(session: Session, event_ids: Sequence[int]) -> int:
 
 def count_quarantined(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(_QUARANTINE)) or 0
+
+
+_APPEND_ONE = Prepared(
+    insert_into(table_of(InboxEvent))
+    .values(
+        {
+            name: bindparam(name)
+            for name in ("source_id", "message_id", "type", "user_id", "anonymous_id", "partition", "received_at")
+        }
+        | {"payload": bindparam("payload")}
+    )
+    .returning(table_of(InboxEvent).c.id)
+)
+
+
+def append_one(bind: DriverTransaction, source_id: int, received_at: datetime, envelope: Envelope) -> int:
+    """Append one envelope on a driver transaction (a group committer's) and return its event id."""
+    row = _APPEND_ONE.first(
+        bind,
+        source_id=source_id,
+        message_id=envelope.message_id,
+        type=envelope.type,
+        user_id=envelope.user_id,
+        anonymous_id=envelope.anonymous_id,
+        partition=envelope.partition,
+        received_at=received_at,
+        payload=envelope.payload.decode("utf-8"),
+    )
+    return int(row.id)

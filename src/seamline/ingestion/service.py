@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, NotFound
+from seamline.core.prepared import DriverTransaction
 from seamline.ingestion import repository
 from seamline.ingestion.wire import Envelope, Limits, parse_batch, partition_of
 
@@ -253,3 +254,10 @@ def append_processed(
     repository.mark_processed(session, [item.id for item in items], now)
     repository.add_progress(session, _progress_counts(items), now)
     return items
+
+
+def append_checked(bind: DriverTransaction, source_id: int, received_at: datetime, envelope: Envelope) -> int:
+    """Append one message `parse_batch` checked, for the worker to process, on a driver transaction (a group
+    committer's, so it commits with what the caller writes beside it); returns its event id. For a caller that
+    applies at once the part its answer must show (a journey save through the API)."""
+    return repository.append_one(bind, source_id, received_at, envelope)

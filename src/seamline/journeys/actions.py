@@ -12,17 +12,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
+from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.pipeline import ResolvedEvent, occurred_at
+from seamline.core.prepared import Reads
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import person_keys, root_of
 from seamline.ingestion.service import append_processed, append_unprocessed
-from seamline.journeys import family, installed, progress, service
+from seamline.ingestion.wire import Limits, parse_batch
+from seamline.journeys import family, installed, progress, service, snapshots
 from seamline.journeys.consumer import completing_events, take_event
 from seamline.journeys.definitions import JourneyDef, StepDef
-from seamline.journeys.models import JourneyInstance
+from seamline.journeys.models import JourneyEntry, JourneyInstance
+from seamline.journeys.views import InstanceView
+from seamline.journeys.writer import PlannedSave
 from seamline.pipeline.registry import Pipeline
 from seamline.pipeline.service import process_events
 from seamline.sources.service import create_source, list_sources
@@ -102,6 +108,42 @@ def _step(definition: JourneyDef, step: str) -> StepDef:
     return found
 
 
+def save_errors(
+    instance: JourneyInstance,
+    step_def: StepDef,
+    fields: Mapping[str, Any],
+    state: service.State,
+    actor: Actor,
+    *,
+    complete: bool,
+) -> list[FieldError]:
+    """What is wrong with saving these fields of a step of an instance in this state (nothing: an empty list); a
+    journey that is not open is refused at once."""
+    if instance.status not in progress.RESUMABLE:
+        raise InvalidInput([FieldError("instance_id", "not_open", f"the journey is {instance.status}")])
+    step = step_def.key
+    errors = [
+        FieldError(f"fields.{name}", "unknown", f"step {step!r} does not collect {name!r}")
+        for name in progress.unknown_fields(step_def, list(fields))
+    ]
+    errors += [
+        FieldError(f"fields.{name}", "too_long", f"a value has at most {MAX_VALUE_CHARS} characters")
+        for name, value in fields.items()
+        if len(str(value)) > MAX_VALUE_CHARS
+    ]
+    values = {**state.values, **fields}
+    if not progress.applies(step_def, values):
+        errors.append(FieldError("step", "does_not_apply", f"step {step!r} does not apply to this journey"))
+    if complete:
+        errors += [
+            FieldError(f"fields.{name}", "required", f"{name!r} is required to complete {step!r}")
+            for name in progress.missing_fields(step_def, values)
+        ]
+        if actor.agent and not step_def.agent:
+            errors.append(FieldError("step", "not_for_agents", f"step {step!r} may not be completed by an agent"))
+    return errors
+
+
 def save(
     session: Session,
     pipeline: Pipeline,
@@ -120,28 +162,8 @@ def save(
     instance = service.instance(session, public_id)
     definition = _definition(definitions, instance.journey)
     step_def = _step(definition, step)
-    if instance.status not in progress.RESUMABLE:
-        raise InvalidInput([FieldError("instance_id", "not_open", f"the journey is {instance.status}")])
-    errors = [
-        FieldError(f"fields.{name}", "unknown", f"step {step!r} does not collect {name!r}")
-        for name in progress.unknown_fields(step_def, list(fields))
-    ]
-    errors += [
-        FieldError(f"fields.{name}", "too_long", f"a value has at most {MAX_VALUE_CHARS} characters")
-        for name, value in fields.items()
-        if len(str(value)) > MAX_VALUE_CHARS
-    ]
     state = service.state_of(session, instance)
-    values = {**state.values, **fields}
-    if not progress.applies(step_def, values):
-        errors.append(FieldError("step", "does_not_apply", f"step {step!r} does not apply to this journey"))
-    if complete:
-        errors += [
-            FieldError(f"fields.{name}", "required", f"{name!r} is required to complete {step!r}")
-            for name in progress.missing_fields(step_def, values)
-        ]
-        if actor.agent and not step_def.agent:
-            errors.append(FieldError("step", "not_for_agents", f"step {step!r} may not be completed by an agent"))
+    errors = save_errors(instance, step_def, fields, state, actor, complete=complete)
     named = service.profile_of_event_person(session, person) if person else None
     if named is not None and named != root_of(session, instance.profile_id):
         errors.append(FieldError("user_id", "another_customer", f"journey {public_id} belongs to another customer"))
@@ -151,25 +173,40 @@ def save(
     who = _person(session, instance.profile_id)
     if not who:
         raise NotFound(f"the customer of journey {public_id} has no user or anonymous id to write as")
+    name, message = step_message(definition, instance.public_id, step_def, fields, who, actor, complete=complete)
+    if moves_no_identity(pipeline, message, who):
+        _apply_at_once(session, definitions, actor, message, name, instance.profile_id, known_sources)
+        return instance
+    _write(session, pipeline, actor, message)
+    return service.instance(session, instance.public_id)
+
+
+def step_message(
+    definition: JourneyDef,
+    public_id: str,
+    step_def: StepDef,
+    fields: Mapping[str, Any],
+    who: Mapping[str, str],
+    actor: Actor,
+    *,
+    complete: bool,
+) -> tuple[str, dict[str, Any]]:
+    """The family event (its name, the message) that saves these fields of a step, or completes it."""
     traits = {f.trait: fields[f.key] for f in step_def.fields if f.trait and f.key in fields}
     name = family.STEP_COMPLETED if complete else family.SAVED
     message = family.message(
         name,
         who,
         journey=definition.key,
-        instance_id=instance.public_id,
-        step=step,
+        instance_id=public_id,
+        step=step_def.key,
         fields=fields,
         traits=traits,
         channel=actor.channel,
         device=actor.device,
         agent=actor.agent,
     )
-    if _moves_no_identity(pipeline, message, who):
-        _apply_at_once(session, definitions, actor, message, name, instance.profile_id, known_sources)
-        return instance
-    _write(session, pipeline, actor, message)
-    return service.instance(session, instance.public_id)
+    return name, message
 
 
 def _person(session: Session, profile_id: int) -> dict[str, str] | None:
@@ -178,7 +215,7 @@ def _person(session: Session, profile_id: int) -> dict[str, str] | None:
     return {_TYPES[found[0]]: found[1]} if found else None
 
 
-def _moves_no_identity(pipeline: Pipeline, message: Mapping[str, Any], who: Mapping[str, str]) -> bool:
+def moves_no_identity(pipeline: Pipeline, message: Mapping[str, Any], who: Mapping[str, str]) -> bool:
     """Whether identity would learn nothing from this message: it names only the person it is written as (no
     email, phone or other identifier among its traits, none refused)."""
     found, refused = pipeline.extractor.extract(message)
@@ -205,3 +242,94 @@ def _apply_at_once(
     )
     ends = completing_events(definitions)
     take_event(session, definitions, ends, event, name, profile_id, actor.source[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A save planned on a read snapshot: its writes (for the save writer) and the answer once they commit."""
+
+    write: PlannedSave
+    instance: JourneyInstance  # as it is once the save is written (detached)
+    view: InstanceView
+
+
+def plan_save(
+    reads: Reads,
+    pipeline: Pipeline,
+    definitions: Mapping[str, JourneyDef],
+    public_id: str,
+    step: str,
+    fields: Mapping[str, Any],
+    actor: Actor,
+    *,
+    complete: bool,
+    person: Mapping[str, str] | None,
+    known_sources: Mapping[int, str],
+) -> Planned | None:
+    """`save` for the journey API's hot path, on a read snapshot: the same checks (bad input raises as there), the
+    same event and the same entries, computed as `save` and the journeys consumer do, left for the save writer to
+    commit. None when the save must go the ORM's way (`save`): it would move identity, or its source is new."""
+    source_name = actor.source[0]
+    source = next((i for i, n in known_sources.items() if n == source_name), None)
+    if source is None:
+        return None
+    instance = snapshots.keeper(reads, public_id)
+    definition = _definition(definitions, instance.journey)
+    step_def = _step(definition, step)
+    state, latest_entry = snapshots.state(reads, instance)
+    errors = save_errors(instance, step_def, fields, state, actor, complete=complete)
+    named = snapshots.person_profile(reads, person) if person else None
+    if named is not None and named != snapshots.root(reads, instance.profile_id):
+        errors.append(FieldError("user_id", "another_customer", f"journey {public_id} belongs to another customer"))
+    if errors:
+        raise InvalidInput(errors, "nothing was saved")
+    who = snapshots.person_of(reads, instance.profile_id)
+    if not who:
+        return None  # the ORM's way says why
+    name, message = step_message(definition, instance.public_id, step_def, fields, who, actor, complete=complete)
+    if not moves_no_identity(pipeline, message, who):
+        return None
+    received_at = utcnow()
+    [envelope] = parse_batch({"batch": [message]}, received_at, Limits())
+    stored = family.read(orjson.loads(envelope.payload), name)
+    if stored is None:
+        return None
+    # As the journeys consumer applies the event (consumer.take_event) once it is stored.
+    where = service.Where(
+        channel=stored.channel or actor.source[1],
+        device=stored.device,
+        actor_kind="agent" if stored.agent else "customer",
+        actor=stored.agent,
+        event_id=0,  # the event's id, once the writer has appended it
+        at=occurred_at(orjson.loads(envelope.payload), received_at),
+    )
+    seen = {
+        "id": instance.id,
+        "seen_profile": instance.profile_id,
+        "seen_status": instance.status,
+        "seen_activity": instance.last_activity_at,
+        "seen_entry": latest_entry,
+    }
+    held = service.held_traits(reads, instance.profile_id) if service.asks_held(definition, step, stored.fields) else {}
+    entries = service.field_entries(definition, instance, step, stored.fields, where, held)
+    service.touch(instance, where.at)
+    if complete:
+        entries.append(service.step_entry(definition, instance, step, where))
+        service.touch(instance, where.at)
+    for entry in entries:
+        service.remember(state, entry)
+    service.advance(definition, instance, state, where.at)
+    progress_values = {
+        **seen,
+        **{key: getattr(instance, key) for key in _PROGRESS},
+    }
+    write = PlannedSave(source, received_at, envelope, progress_values, [_values(e) for e in entries])
+    return Planned(write, instance, InstanceView(instance, definition, state))
+
+
+_PROGRESS = ("status", "current_step", "step_since", "last_activity_at", "completed_at", "quiet_since")
+_ENTRY_COLUMNS = tuple(c.key for c in JourneyEntry.__table__.c if c.key != "id")
+
+
+def _values(entry: JourneyEntry) -> dict[str, Any]:
+    return {key: getattr(entry, key) for key in _ENTRY_COLUMNS}

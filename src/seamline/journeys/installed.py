@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from seamline.core.prepared import Reads
 from seamline.journeys import repository
 from seamline.journeys.definitions import JourneyDef, as_json, from_json, load_folder
 
@@ -19,15 +20,14 @@ _PARSED: dict[tuple[str, int, datetime], JourneyDef] = {}
 _MOST_PARSED = 256
 
 
-def running_definitions(session: Session) -> dict[str, JourneyDef]:
-    """The loaded definitions, by key."""
-    versions = repository.definition_versions(session)
-    missing = [key for key, revision, at in versions if (key, revision, at) not in _PARSED]
-    if missing:
+def running_definitions(reads: Reads) -> dict[str, JourneyDef]:
+    """The loaded definitions, by key (in a unit of work, or on a read snapshot: prepared statements)."""
+    versions = repository.definition_version_rows(reads)
+    if any(version not in _PARSED for version in versions):
         if len(_PARSED) > _MOST_PARSED:
             _PARSED.clear()
-        for row in repository.definitions(session, missing):
-            _PARSED[(row.key, row.revision, row.loaded_at)] = from_json(row.body)
+        for key, revision, at, body in repository.definition_body_rows(reads):
+            _PARSED.setdefault((key, revision, at), from_json(body))
     found = {key: _PARSED.get((key, revision, at)) for key, revision, at in sorted(versions)}
     return {key: definition for key, definition in found.items() if definition is not None}
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, type_coerce, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from seamline.core.db import UtcDateTime, table_of
+from seamline.core.prepared import DriverTransaction, Prepared, Reads, in_slots, slot_values
 from seamline.journeys.models import JourneyDefinitionRow, JourneyEntry, JourneyInstance, JourneyToken
 
 
@@ -238,3 +239,93 @@ def step_completions(
         query = query.where(inner.c.at < until)
     for journey, step, at, current_since in session.execute(query.execution_options(yield_per=10_000)):
         yield str(journey), str(step), at, current_since
+
+
+# The journey API's hot path (journeys/direct.py): prepared statements run on the API's held read connection and
+# on the save writer's driver transaction, past the ORM (its execution machinery was most of a save's CPU).
+_I, _E, _D = table_of(JourneyInstance), table_of(JourneyEntry), table_of(JourneyDefinitionRow)
+_INSTANCE_COLUMNS = list(_I.c)
+_ENTRY_COLUMNS = list(_E.c)
+_BY_PUBLIC_ID = Prepared(select(*_INSTANCE_COLUMNS).where(_I.c.public_id == bindparam("public_id")))
+_BY_ID = Prepared(select(*_INSTANCE_COLUMNS).where(_I.c.id == bindparam("id")))
+_RESUMABLE_OF = Prepared(
+    select(*_INSTANCE_COLUMNS)
+    .where(_I.c.profile_id == bindparam("profile_id"), in_slots(_I.c.status, 2))
+    .order_by(_I.c.last_activity_at.desc(), _I.c.id.desc())
+)
+_GROUP = select(_I.c.id).where(_I.c.joined_into == bindparam("keeper")).scalar_subquery()
+_GROUP_ENTRIES = Prepared(
+    select(*_ENTRY_COLUMNS)
+    .where(or_(_E.c.instance_id == bindparam("keeper"), _E.c.instance_id.in_(_GROUP)))
+    .order_by(_E.c.id)
+)
+_VERSIONS = Prepared(select(_D.c.key, _D.c.revision, _D.c.loaded_at))
+_BODIES = Prepared(select(_D.c.key, _D.c.revision, _D.c.loaded_at, _D.c.body))
+_LATER_ENTRY = (
+    select(_E.c.id)
+    .where(or_(_E.c.instance_id == bindparam("id"), _E.c.instance_id.in_(_GROUP)), _E.c.id > bindparam("seen_entry"))
+    .exists()
+)
+# Moves an instance on only while it is as the save read it: same person, status and last activity, not joined
+# into another, and no entry added to its group since (else the save is made again the ORM's way).
+_MOVE_ON = Prepared(
+    update(_I)
+    .where(
+        _I.c.id == bindparam("id"),
+        _I.c.profile_id == bindparam("seen_profile"),
+        _I.c.status == bindparam("seen_status"),
+        _I.c.last_activity_at == bindparam("seen_activity"),
+        _I.c.joined_into.is_(None),
+        ~_LATER_ENTRY,
+    )
+    .values(
+        status=bindparam("status"),
+        current_step=bindparam("current_step"),
+        step_since=bindparam("step_since"),
+        last_activity_at=bindparam("last_activity_at"),
+        completed_at=bindparam("completed_at"),
+        quiet_since=bindparam("quiet_since"),
+    )
+    .returning(_I.c.id)
+)
+_ENTRY_VALUES = [c.key for c in _ENTRY_COLUMNS if c.key != "id"]
+_ADD_ENTRIES = Prepared(insert(_E).values({name: bindparam(name) for name in _ENTRY_VALUES}))
+
+
+def instance_row(reads: Reads, public_id: str) -> Any:
+    """An instance's columns by public id, as a plain row (or None)."""
+    return _BY_PUBLIC_ID.first(reads, public_id=public_id)
+
+
+def instance_row_by_id(reads: Reads, instance_id: int) -> Any:
+    return _BY_ID.first(reads, id=instance_id)
+
+
+def resumable_rows(reads: Reads, profile_id: int, statuses: Sequence[str]) -> list[Any]:
+    """A profile's instances in these (one or two) statuses, most recently active first, as plain rows."""
+    return _RESUMABLE_OF.all(reads, profile_id=profile_id, **slot_values(statuses, 2))
+
+
+def group_entry_rows(reads: Reads, keeper_id: int) -> list[Any]:
+    """The entries of an instance and of every instance joined into it, as plain rows, by id."""
+    return _GROUP_ENTRIES.all(reads, keeper=keeper_id)
+
+
+def definition_version_rows(reads: Reads) -> list[tuple[str, int, datetime]]:
+    """(key, revision, loaded at) of every loaded definition."""
+    return [(str(k), int(r), at) for k, r, at in _VERSIONS.all(reads)]
+
+
+def definition_body_rows(reads: Reads) -> list[Any]:
+    """(key, revision, loaded at, body) of every loaded definition."""
+    return _BODIES.all(reads)
+
+
+def move_on(write: DriverTransaction, values: Mapping[str, Any]) -> bool:
+    """Write an instance's new progress if it is still as it was read (see _MOVE_ON); whether it was."""
+    return _MOVE_ON.first(write, keeper=values["id"], **values) is not None
+
+
+def add_entry_rows(write: DriverTransaction, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert entries (their column values) in one driver call."""
+    _ADD_ENTRIES.run_many(write, rows)

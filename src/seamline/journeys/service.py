@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import isoformat_z
 from seamline.core.errors import NotFound
+from seamline.core.prepared import Reads
 from seamline.identity.identifiers import Identifier
 from seamline.identity.service import profile_holding, root_of
 from seamline.journeys import progress, repository
@@ -80,7 +81,7 @@ def prefetch(session: Session, public_ids: Sequence[str]) -> None:
     for entry in repository.entries(session, list(group)):
         by_keeper[group[entry.instance_id]].append(entry)
     for keeper_id, entries in by_keeper.items():
-        states[keepers[keeper_id]] = _fold(entries)
+        states[keepers[keeper_id]] = fold(entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +144,9 @@ def begin(session: Session, definition: JourneyDef, profile_id: int, public_id: 
     return row
 
 
-def held_traits(session: Session, profile_id: int) -> dict[str, Any]:
+def held_traits(reads: Reads, profile_id: int) -> dict[str, Any]:
     """The golden record's value of each trait (the default survivorship rules)."""
-    return {t.name: t.value for t in golden_traits(session, profile_id, {}, _SURVIVORSHIP)}
+    return {t.name: t.value for t in golden_traits(reads, profile_id, {}, _SURVIVORSHIP)}
 
 
 def save_fields(
@@ -157,19 +158,41 @@ def save_fields(
     where: Where,
 ) -> None:
     """Record the fields given for a step (unknown ones are left out), each counted if the record held it."""
+    if definition.step(step) is None:
+        return
+    held = held_traits(session, instance.profile_id) if asks_held(definition, step, fields) else {}
+    for entry in field_entries(definition, instance, step, fields, where, held):
+        _add_entry(session, instance, entry)
+    touch(instance, where.at)
+
+
+def asks_held(definition: JourneyDef, step: str, fields: Mapping[str, Any]) -> bool:
+    """Whether recording these fields needs the golden record's values (a field given maps to a trait)."""
+    step_def = definition.step(step)
+    return step_def is not None and any((f := step_def.field_named(name)) and f.trait for name in fields)
+
+
+def field_entries(
+    definition: JourneyDef,
+    instance: JourneyInstance,
+    step: str,
+    fields: Mapping[str, Any],
+    where: Where,
+    held: Mapping[str, Any],
+) -> list[JourneyEntry]:
+    """The entries that record the fields given for a step (unknown ones left out), each counted as already held
+    when `held` (the golden record's values by trait) had it: not added to any session."""
     step_def = definition.step(step)
     if step_def is None:
-        return
-    known = [(step_def.field_named(name), value) for name, value in fields.items()]
-    held = held_traits(session, instance.profile_id) if any(f and f.trait for f, _ in known) else {}
-    for field_def, value in known:
+        return []
+    out = []
+    for name, value in fields.items():
+        field_def = step_def.field_named(name)
         if field_def is None:
             continue
         had = field_def.trait is not None and field_def.trait in held
         differs = had and not progress.same_value(value, held[field_def.trait or ""])
-        _add_entry(
-            session,
-            instance,
+        out.append(
             JourneyEntry(
                 **_of(instance),
                 journey=definition.key,
@@ -185,36 +208,37 @@ def save_fields(
                 at=where.at,
                 already_held=had,
                 disagreed=differs,
-            ),
+            )
         )
-    _touch(instance, where.at)
+    return out
 
 
 def complete_step(session: Session, definition: JourneyDef, instance: JourneyInstance, step: str, where: Where) -> None:
     """Record a step as done, by whom and through what."""
     if definition.step(step) is None:
         return
-    _add_entry(
-        session,
-        instance,
-        JourneyEntry(
-            **_of(instance),
-            journey=definition.key,
-            step=step,
-            kind="step",
-            field=None,
-            value_json=None,
-            channel=where.channel,
-            device=where.device,
-            actor_kind=where.actor_kind,
-            actor=where.actor,
-            event_id=where.event_id,
-            at=where.at,
-            already_held=False,
-            disagreed=False,
-        ),
+    _add_entry(session, instance, step_entry(definition, instance, step, where))
+    touch(instance, where.at)
+
+
+def step_entry(definition: JourneyDef, instance: JourneyInstance, step: str, where: Where) -> JourneyEntry:
+    """The entry that records a step as done (not added to any session)."""
+    return JourneyEntry(
+        **_of(instance),
+        journey=definition.key,
+        step=step,
+        kind="step",
+        field=None,
+        value_json=None,
+        channel=where.channel,
+        device=where.device,
+        actor_kind=where.actor_kind,
+        actor=where.actor,
+        event_id=where.event_id,
+        at=where.at,
+        already_held=False,
+        disagreed=False,
     )
-    _touch(instance, where.at)
 
 
 def _of(instance: JourneyInstance) -> dict[str, Any]:
@@ -223,11 +247,15 @@ def _of(instance: JourneyInstance) -> dict[str, Any]:
 
 
 def _add_entry(session: Session, instance: JourneyInstance, entry: JourneyEntry) -> None:
-    """Add an entry of an instance, and to the remembered state of it (as state_of would read it: by time)."""
+    """Add an entry of an instance, and to the remembered state of it."""
     session.add(entry)
     state = _states(session).get(instance)
-    if state is None:
-        return
+    if state is not None:
+        remember(state, entry)
+
+
+def remember(state: State, entry: JourneyEntry) -> None:
+    """Add an entry to a state read before it, as state_of would read it afterwards (by time)."""
     if entry.kind == "field" and entry.field is not None and entry.value_json is not None:
         earlier = state.given.get(entry.field)
         if earlier is None or earlier[2].at <= entry.at:
@@ -240,7 +268,8 @@ def _add_entry(session: Session, instance: JourneyInstance, entry: JourneyEntry)
             state.done[entry.step] = entry
 
 
-def _touch(instance: JourneyInstance, at: datetime) -> None:
+def touch(instance: JourneyInstance, at: datetime) -> None:
+    """Activity at `at`: a stalled or abandoned journey opens again."""
     instance.last_activity_at = max(instance.last_activity_at, at)
     if instance.status == progress.STALLED or instance.status == progress.ABANDONED:
         instance.status, instance.quiet_since = progress.OPEN, None
@@ -279,10 +308,11 @@ def state_of(session: Session, keeper: JourneyInstance) -> State:
 def _read_state(session: Session, keeper: JourneyInstance) -> State:
     if keeper.id is None:  # begun in this unit of work, its state since forgotten: its entries are pending too
         session.flush()
-    return _fold(repository.group_entries(session, keeper.id))
+    return fold(repository.group_entries(session, keeper.id))
 
 
-def _fold(entries: Sequence[JourneyEntry]) -> State:
+def fold(entries: Sequence[JourneyEntry]) -> State:
+    """The state over a group's entries."""
     values: dict[str, Any] = {}
     given: dict[str, tuple[str, Any, JourneyEntry]] = {}
     done: dict[str, JourneyEntry] = {}
@@ -300,7 +330,13 @@ def refresh(session: Session, definition: JourneyDef, keeper: JourneyInstance, a
     """Recompute the current step (and completion) from what the instance's group holds."""
     if keeper.status == progress.COMPLETED:
         return
-    state = state_of(session, keeper)
+    advance(definition, keeper, state_of(session, keeper), at)
+
+
+def advance(definition: JourneyDef, keeper: JourneyInstance, state: State, at: datetime) -> None:
+    """Set the current step (and completion) from a state of the instance's group."""
+    if keeper.status == progress.COMPLETED:
+        return
     current = progress.current_step(definition, state.done, state.values)
     if current is None:
         finish(keeper, at)
