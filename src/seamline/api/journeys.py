@@ -219,10 +219,13 @@ async def resume(principal: Reader, api: Api, ctx: Ctx, user_id: str = "", anony
 
 @router.get("/{instance_id}", responses=errors(401, 403, 404), summary="Read a journey instance")
 async def read(instance_id: str, principal: Reader, api: Api, ctx: Ctx) -> Response:
-    with unit_of_work(ctx.engine) as session:
-        row = service.instance(session, instance_id)
-        _audited(session, principal, "read", row)
-        return _answer(_view(session, row, api))
+    # As a resume: on the held read connection, the audit entry by group commit.
+    with ctx.reads.snapshot() as reads:
+        row = snapshots.keeper(reads, instance_id)
+        view = snapshots.view(reads, row, installed.running_definitions(reads))
+    detail = {"journey": row.journey, "instance": row.public_id}
+    await record_async(ctx.audit, principal, "read", "profile", row.profile_id, detail)
+    return _answer(view.as_dict(api.calendar, utcnow()))
 
 
 @router.get(
