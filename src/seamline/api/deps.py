@@ -60,19 +60,38 @@ async def _context(request: Request) -> ProfilesContext:
     return _state(request)
 
 
+def _authenticated(request: Request, ctx: ProfilesContext, scope: str) -> Principal:
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
+    return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), scope)
+
+
 def requires_key(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """The dependency every server-key route uses: a Bearer sk_… key holding `scope` (checked keys cached)."""
 
     async def authenticate(request: Request) -> Principal:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise Unauthorized("a server key is required: Authorization: Bearer sk_…")
-        ctx = _state(request)
-        return ctx.keys.authenticate(lambda: unit_of_work(ctx.engine, write=False), auth[7:].strip(), scope)
+        return _authenticated(request, _state(request), scope)
 
     return authenticate
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAccess:
+    """Who reads (a key holding profiles:read) and the profile API's context: `Reader` and `Ctx` in one."""
+
+    principal: Principal
+    ctx: ProfilesContext
+
+
+async def _read_access(request: Request) -> ReadAccess:
+    # One dependency instead of two for the hottest reads: FastAPI spends ~30-40 µs solving each dependency
+    # (py-spy at 1,000 lookups/s), about as much as the key check itself.
+    ctx = _state(request)
+    return ReadAccess(_authenticated(request, ctx, "profiles:read"), ctx)
 
 
 Reader = Annotated[Principal, Depends(requires_key("profiles:read"))]
 Writer = Annotated[Principal, Depends(requires_key("profiles:write"))]
 Ctx = Annotated[ProfilesContext, Depends(_context)]
+ReaderCtx = Annotated[ReadAccess, Depends(_read_access)]
