@@ -89,3 +89,20 @@ def test_the_hot_reads_answer_exactly_what_their_response_models_would_write(
     deciding = check.json()["deciding"]
     assert [c["evidence"] for c in deciding] == [{"text": "Yes, tell me", "version": 3}]
     assert check.json()["allowed"] is True
+
+
+def test_the_hot_reads_check_the_key_before_the_query(
+    client: TestClient, engine: Engine, ada: tuple[int, dict[str, str]]
+) -> None:
+    # The key is checked by the route itself (api/deps.py `checked_read`), still before the parameters are read.
+    profile_id, headers = ada
+    with unit_of_work(engine) as session:
+        _view, writer_only = create_api_key(session, "writer", ["profiles:write"])
+    paths = ["/v1/profiles/lookup", f"/v1/profiles/{profile_id}", f"/v1/profiles/{profile_id}/may-contact"]
+    for path in paths:  # no key, and a query missing what the route requires
+        assert client.get(path).status_code == 401, path
+        assert client.get(path, headers={"Authorization": "Bearer sk_unknown"}).status_code == 401, path
+        assert client.get(path, headers={"Authorization": f"Bearer {writer_only}"}).status_code == 403, path
+    missing = client.get(f"/v1/profiles/{profile_id}/may-contact?purpose=marketing", headers=headers)
+    assert missing.status_code == 400
+    assert "channel" in missing.text

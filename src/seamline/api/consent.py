@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from seamline.api.answers import json_response
-from seamline.api.deps import Ctx, Reader, ReaderCtx, Writer
+from seamline.api.deps import Ctx, Reader, Writer, checked_read, read_access
 from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.communications.reachability import reachability
@@ -177,20 +177,22 @@ def _decision_values(profile_id: int, decision: ContactDecision) -> dict[str, An
     }
 
 
-@router.get(
+@checked_read(
+    router,
     "/profiles/{profile_id}/may-contact",
     responses=errors(400, 401, 403, 404),
     response_model=DecisionOut,
     summary="The one policy: may this person be contacted for this purpose on this channel, and why",
 )
 async def get_may_contact(
+    request: Request,
     profile_id: Id,
-    access: ReaderCtx,
     purpose: Annotated[str, Query(examples=["marketing"])],
     channel: Annotated[str, Query(examples=["email"])],
     topic: str | None = None,
     product: str | None = None,
 ) -> Response:
+    access = read_access(request)
     ctx = access.ctx
     with ctx.reads.snapshot() as reads:
         profile = active_header(reads, profile_id)

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from seamline.api.answers import json_response
-from seamline.api.deps import Ctx, ProfilesContext, Reader, ReaderCtx, Writer
+from seamline.api.deps import Ctx, ProfilesContext, Reader, Writer, checked_read, read_access
 from seamline.api.openapi import errors
 from seamline.api.schemas.profiles import (
     CandidateOut,
@@ -75,18 +75,20 @@ def _card(reads: Reads, ctx: ProfilesContext, requested: int) -> dict[str, Any]:
     }
 
 
-@router.get(
+@checked_read(
+    router,
     "/profiles/lookup",
     responses=errors(400, 401, 403, 404),
     response_model=ProfileOut,
     summary="Find the profile holding an identifier",
 )
 async def lookup(
-    access: ReaderCtx,
+    request: Request,
     identifier: Annotated[
         str, Query(description="type:value, normalized like the worker does", examples=["email:ada@example.com"])
     ],
 ) -> Response:
+    access = read_access(request)
     ctx = access.ctx
     try:
         ident = parse_identifier(identifier, ctx.identity)
@@ -98,13 +100,15 @@ async def lookup(
     return json_response(card)
 
 
-@router.get(
+@checked_read(
+    router,
     "/profiles/{profile_id}",
     responses=errors(400, 401, 403, 404, 410),
     response_model=ProfileOut,
     summary="The golden record of a profile",
 )
-async def get_profile(profile_id: Id, access: ReaderCtx) -> Response:
+async def get_profile(request: Request, profile_id: Id) -> Response:
+    access = read_access(request)
     ctx = access.ctx
     with ctx.reads.snapshot() as reads:
         card = _card(reads, ctx, profile_id)
