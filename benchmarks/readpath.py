@@ -171,27 +171,46 @@ def user_system(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
+def loop_thread_seconds(pid: int) -> float:
+    """CPU seconds of a server's main thread, the one uvicorn runs the event loop on (Linux /proc)."""
+    return sum(_task_cpu(pid, pid))
+
+
+def _task_cpu(pid: int, tid: int) -> tuple[float, float]:
+    try:
+        fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan"), float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def measure(pool: Any, pids: list[int], bases: list[str], paths: list[str], headers: dict[str, str], rate: int,
             seconds: float, connections: int) -> dict[str, Any]:  # fmt: skip
     """One open-loop run at `rate`: answers, errors, latencies, and the servers' CPU per answer (µs), also split
-    into user and system time (the split is the kernel's tick sampling; the total is exact)."""
+    into user and system time (the split is the kernel's tick sampling; the total is exact) and into the event
+    loop's thread and the process's other threads (the audit writer, the embedded dispatcher, the followers)."""
     before = sum(cpu_seconds(p) for p in pids)
     split_before = [user_system(p) for p in pids]
+    loop_before = sum(loop_thread_seconds(p) for p in pids)
     load_before = load()
     run = pool.apply(open_loop, (bases, paths, headers, rate, seconds, connections))
     answers = max(run["ok"], 1)
     cpu_us = (sum(cpu_seconds(p) for p in pids) - before) / answers * 1e6
+    loop_us = (sum(loop_thread_seconds(p) for p in pids) - loop_before) / answers * 1e6
     split_after = [user_system(p) for p in pids]
     user = sum(a[0] - b[0] for a, b in zip(split_after, split_before, strict=True)) / answers * 1e6
     system = sum(a[1] - b[1] for a, b in zip(split_after, split_before, strict=True)) / answers * 1e6
-    return {**run, "cpu_us": cpu_us, "user_us": user, "system_us": system, "load": f"{load_before} -> {load()}"}
+    return {**run, "cpu_us": cpu_us, "user_us": user, "system_us": system, "loop_us": loop_us,
+            "load": f"{load_before} -> {load()}"}  # fmt: skip
 
 
 def describe(label: str, run: dict[str, Any], rate: int, bare: dict[str, Any] | None) -> str:
     ratio = f", {run['cpu_us'] / bare['cpu_us']:.2f}x the bare route's" if bare else ""
     return (
         f"  {label:<12} {rate:>5}/s: CPU {run['cpu_us']:,.0f} us per answer{ratio} "
-        f"(user {run['user_us']:,.0f}, system {run['system_us']:,.0f}); "
+        f"(user {run['user_us']:,.0f}, system {run['system_us']:,.0f}; event loop thread {run['loop_us']:,.0f}, "
+        f"other threads {run['cpu_us'] - run['loop_us']:,.0f}); "
         f"p50 {percentile(run['latencies'], 50):.2f} ms, p99 {percentile(run['latencies'], 99):.2f} ms "
         f"({run['ok']:,} answers, {run['errors']} errors, achieved {run['ok'] / run['seconds']:,.0f}/s; "
         f"load {run['load']})"

@@ -11,7 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from seamline.access.service import create_api_key
+from seamline.api.consent import DecisionOut
+from seamline.api.schemas.profiles import ProfileOut
 from seamline.config import Settings
+from seamline.consent.config import ConsentConfig
+from seamline.consent.service import record_choice
 from seamline.core.db import unit_of_work
 from tests.support.builders import make_source
 from tests.support.flows import drain, profile_holding, send
@@ -63,3 +67,42 @@ def test_each_hot_read_is_audited_before_its_answer_arrives(
             assert response.json()["id" if view != "may_contact" else "profile_id"] == profile_id
             expected.append(view)
             assert _views(settings, profile_id) == expected
+
+
+def test_the_hot_reads_answer_exactly_what_their_response_models_would_write(
+    client: TestClient, engine: Engine, ada: tuple[int, dict[str, str]]
+) -> None:
+    # The hot reads serialize plain values (api/answers.py): the bytes must be those of the declared model.
+    profile_id, headers = ada
+    with unit_of_work(engine) as session:
+        record_choice(session, profile_id, kind="consent", purpose="marketing", channel="email", value="granted",
+                      actor="agent", surface="console", evidence={"text": "Yes, tell me", "version": 3},
+                      config=ConsentConfig())  # fmt: skip
+    card = client.get(f"/v1/profiles/{profile_id}", headers=headers)
+    lookup = client.get("/v1/profiles/lookup?identifier=email:ada@example.com", headers=headers)
+    check = client.get(f"/v1/profiles/{profile_id}/may-contact?purpose=marketing&channel=email", headers=headers)
+    for response, model in ((card, ProfileOut), (lookup, ProfileOut), (check, DecisionOut)):
+        assert response.status_code == 200, response.text
+        assert response.content == model.model_validate_json(response.content).model_dump_json().encode()
+    assert card.json()["traits"]["email"] == "ada@example.com"
+    assert card.json()["created_at"].endswith("Z")
+    deciding = check.json()["deciding"]
+    assert [c["evidence"] for c in deciding] == [{"text": "Yes, tell me", "version": 3}]
+    assert check.json()["allowed"] is True
+
+
+def test_the_hot_reads_check_the_key_before_the_query(
+    client: TestClient, engine: Engine, ada: tuple[int, dict[str, str]]
+) -> None:
+    # The key is checked by the route itself (api/deps.py `checked_read`), still before the parameters are read.
+    profile_id, headers = ada
+    with unit_of_work(engine) as session:
+        _view, writer_only = create_api_key(session, "writer", ["profiles:write"])
+    paths = ["/v1/profiles/lookup", f"/v1/profiles/{profile_id}", f"/v1/profiles/{profile_id}/may-contact"]
+    for path in paths:  # no key, and a query missing what the route requires
+        assert client.get(path).status_code == 401, path
+        assert client.get(path, headers={"Authorization": "Bearer sk_unknown"}).status_code == 401, path
+        assert client.get(path, headers={"Authorization": f"Bearer {writer_only}"}).status_code == 403, path
+    missing = client.get(f"/v1/profiles/{profile_id}/may-contact?purpose=marketing", headers=headers)
+    assert missing.status_code == 400
+    assert "channel" in missing.text

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from seamline.api.deps import Ctx, Reader, Writer
+from seamline.api.answers import json_response
+from seamline.api.deps import Ctx, Reader, Writer, checked_read, read_access
 from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.communications.reachability import reachability
@@ -140,31 +141,59 @@ async def post_consent(profile_id: Id, body: ChoiceIn, principal: Writer, ctx: C
     return _out(choice)
 
 
-def _decision(profile_id: int, decision: ContactDecision) -> DecisionOut:
-    return DecisionOut(
-        profile_id=profile_id,
-        allowed=decision.allowed,
-        conflict=decision.conflict,
-        reasons=list(decision.reasons),
-        deciding=[_out(c) for c in decision.deciding],
-    )
+def _choice_values(choice: Choice) -> dict[str, Any]:
+    """A choice as `ChoiceOut` would serialize it."""
+    return {
+        "id": choice.id,
+        "origin_profile_id": choice.origin_profile_id,
+        "kind": choice.kind,
+        "purpose": choice.purpose,
+        "channel": choice.channel,
+        "topic": choice.topic,
+        "product": choice.product,
+        "value": choice.value,
+        "document_type": choice.document_type,
+        "recorded_at": choice.recorded_at,
+        "effective_at": choice.effective_at,
+        "expires_at": choice.expires_at,
+        "actor": choice.actor,
+        "surface": choice.surface,
+        "source_id": choice.source_id,
+        "event_id": choice.event_id,
+        "evidence": dict(choice.evidence),
+        "legal_basis": choice.legal_basis,
+    }
 
 
-@router.get(
+def _decision_values(profile_id: int, decision: ContactDecision) -> dict[str, Any]:
+    """The decision as `DecisionOut` would serialize it: built from trusted rows just now, it needs no model."""
+    return {
+        "profile_id": profile_id,
+        "allowed": decision.allowed,
+        "value": None,
+        "conflict": decision.conflict,
+        "reasons": list(decision.reasons),
+        "deciding": [_choice_values(c) for c in decision.deciding],
+    }
+
+
+@checked_read(
+    router,
     "/profiles/{profile_id}/may-contact",
     responses=errors(400, 401, 403, 404),
     response_model=DecisionOut,
     summary="The one policy: may this person be contacted for this purpose on this channel, and why",
 )
 async def get_may_contact(
+    request: Request,
     profile_id: Id,
-    principal: Reader,
-    ctx: Ctx,
     purpose: Annotated[str, Query(examples=["marketing"])],
     channel: Annotated[str, Query(examples=["email"])],
     topic: str | None = None,
     product: str | None = None,
 ) -> Response:
+    access = read_access(request)
+    ctx = access.ctx
     with ctx.reads.snapshot() as reads:
         profile = active_header(reads, profile_id)
         reach = reachability(reads, profile.id, [channel])
@@ -178,9 +207,8 @@ async def get_may_contact(
             reachability=reach,
             config=ctx.identity.consent,
         )
-    await record_async(ctx.audit, principal, "read", "profile", profile.id, {"view": "may_contact"})
-    # The model was built from trusted rows just now; serializing it directly skips validating it again.
-    return Response(_decision(profile.id, decision).model_dump_json(), media_type="application/json")
+    await record_async(ctx.audit, access.principal, "read", "profile", profile.id, {"view": "may_contact"})
+    return json_response(_decision_values(profile.id, decision))
 
 
 @router.get(

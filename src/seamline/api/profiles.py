@@ -4,18 +4,18 @@ timeline and merge history, and unmerge. Server keys with scopes; every read and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
-from seamline.api.deps import Ctx, ProfilesContext, Reader, Writer
+from seamline.api.answers import json_response
+from seamline.api.deps import Ctx, ProfilesContext, Reader, Writer, checked_read, read_access
 from seamline.api.openapi import errors
 from seamline.api.schemas.profiles import (
     CandidateOut,
     ConflictOut,
     HoldingOut,
-    IdentifierOut,
     MergeHistoryOut,
     MergeOut,
     ProfileOut,
@@ -46,39 +46,37 @@ from seamline.profiles.service import fact_counts, golden_traits, holdings_of, t
 router = APIRouter(prefix="/v1", tags=["profiles"])
 
 
-def _profile_out(reads: Reads, ctx: ProfilesContext, requested: int) -> ProfileOut:
+def _card(reads: Reads, ctx: ProfilesContext, requested: int) -> dict[str, Any]:
+    """The card as `ProfileOut` would serialize it, as plain values: built from trusted rows just now, it needs no
+    model (building and dumping ProfileOut cost ~9 µs of a card's CPU, orjson on these values ~2 µs)."""
     profile = active_header(reads, requested)
     names = ctx.source_names.get()
     links = identifier_links(reads, profile.id)
     traits = golden_traits(reads, profile.id, names, ctx.survivorship)
     holdings, events = fact_counts(reads, profile.id)
-    return ProfileOut(
-        id=profile.id,
-        requested_id=requested,
-        created_at=profile.created_at,
-        updated_at=profile.updated_at,
-        identifiers=[
-            IdentifierOut(
-                type=link.type,
-                value=link.value,
-                source=names.get(link.source_id) if link.source_id is not None else None,
-                first_seen_at=link.first_seen_at,
-                last_seen_at=link.last_seen_at,
-            )
+    return {
+        "id": profile.id,
+        "requested_id": requested,
+        "created_at": profile.created_at,
+        "updated_at": profile.updated_at,
+        "identifiers": [
+            {
+                "type": link.type,
+                "value": link.value,
+                "source": names.get(link.source_id) if link.source_id is not None else None,
+                "first_seen_at": link.first_seen_at,
+                "last_seen_at": link.last_seen_at,
+            }
             for link in links
         ],
-        traits={t.name: t.value for t in traits},
-        holdings=holdings,
-        events=events,
-    )
+        "traits": {t.name: t.value for t in traits},
+        "holdings": holdings,
+        "events": events,
+    }
 
 
-def _json(model: ProfileOut) -> Response:
-    # The model was built from trusted rows just now; serializing it directly skips a second validation.
-    return Response(model.model_dump_json(), media_type="application/json")
-
-
-@router.get(
+@checked_read(
+    router,
     "/profiles/lookup",
     responses=errors(400, 401, 403, 404),
     response_model=ProfileOut,
@@ -86,33 +84,36 @@ def _json(model: ProfileOut) -> Response:
 )
 async def lookup(
     request: Request,
-    principal: Reader,
-    ctx: Ctx,
     identifier: Annotated[
         str, Query(description="type:value, normalized like the worker does", examples=["email:ada@example.com"])
     ],
 ) -> Response:
+    access = read_access(request)
+    ctx = access.ctx
     try:
         ident = parse_identifier(identifier, ctx.identity)
     except ValueError as exc:
         raise InvalidInput([FieldError("identifier", "invalid", str(exc))]) from None
     with ctx.reads.snapshot() as reads:
-        out = _profile_out(reads, ctx, profile_holding(reads, ident))
-    await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "lookup", "by": ident.type})
-    return _json(out)
+        card = _card(reads, ctx, profile_holding(reads, ident))
+    await record_async(ctx.audit, access.principal, "read", "profile", card["id"], {"view": "lookup", "by": ident.type})
+    return json_response(card)
 
 
-@router.get(
+@checked_read(
+    router,
     "/profiles/{profile_id}",
     responses=errors(400, 401, 403, 404, 410),
     response_model=ProfileOut,
     summary="The golden record of a profile",
 )
-async def get_profile(profile_id: Id, principal: Reader, ctx: Ctx) -> Response:
+async def get_profile(request: Request, profile_id: Id) -> Response:
+    access = read_access(request)
+    ctx = access.ctx
     with ctx.reads.snapshot() as reads:
-        out = _profile_out(reads, ctx, profile_id)
-    await record_async(ctx.audit, principal, "read", "profile", out.id, {"view": "summary"})
-    return _json(out)
+        card = _card(reads, ctx, profile_id)
+    await record_async(ctx.audit, access.principal, "read", "profile", card["id"], {"view": "summary"})
+    return json_response(card)
 
 
 @router.get(

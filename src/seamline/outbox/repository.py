@@ -8,13 +8,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text, any_, bindparam, case, cast, delete, func, or_, select, update
+from sqlalchemy import JSON, Text, any_, bindparam, case, cast, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from seamline.core.db import is_postgres, table_of
+from seamline.core.prepared import Prepared, Reads, slot_values
 from seamline.outbox.models import OutboxCircuit, OutboxMessage
 
 PENDING = "pending"
@@ -51,8 +52,22 @@ def _due(kinds: Sequence[str], now: datetime) -> Any:
     )
 
 
-def is_any_due(session: Session, kinds: Sequence[str], now: datetime) -> bool:
-    return session.execute(select(_T.c.id).where(*_due(kinds, now)).limit(1)).first() is not None
+KIND_SLOTS = 16  # the most kinds one dispatcher may deliver (it has 8)
+# An idle dispatcher asks this 20 times a second: prepared on the driver, it costs ~30 µs where a session's query
+# cost ~1 ms of CPU (and held the GIL from the API's requests that long).
+_ANY_DUE = Prepared(
+    text(
+        f"SELECT id FROM outbox_messages WHERE status = '{PENDING}' "  # noqa: S608  # constants and placeholders only
+        f"AND kind IN ({', '.join(f':in_{n}' for n in range(KIND_SLOTS))}) AND next_attempt_at <= :now "
+        "AND (claimed_until IS NULL OR claimed_until < :now) LIMIT 1"
+    )
+    .bindparams(bindparam("now", type_=_T.c.next_attempt_at.type))
+    .columns(_T.c.id)
+)
+
+
+def is_any_due(reads: Reads, kinds: Sequence[str], now: datetime) -> bool:
+    return _ANY_DUE.first(reads, now=now, **slot_values(kinds, KIND_SLOTS)) is not None
 
 
 def claim(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.core.prepared import Reads
 from seamline.core.views import view_of
 from seamline.outbox import repository
 from seamline.outbox.config import OutboxConfig
@@ -97,9 +98,10 @@ def enqueue(
     return Entry.of(row), True
 
 
-def is_any_due(session: Session, kinds: Sequence[str]) -> bool:
-    """Whether a claim would find anything: a read, so an idle dispatcher's polls never take SQLite's write lock."""
-    return repository.is_any_due(session, kinds, utcnow())
+def is_any_due(reads: Reads, kinds: Sequence[str]) -> bool:
+    """Whether a claim would find anything: a read, so an idle dispatcher's polls never take SQLite's write lock
+    (a prepared statement, cheap enough to ask many times a second; at most `repository.KIND_SLOTS` kinds)."""
+    return repository.is_any_due(reads, kinds, utcnow())
 
 
 @dataclass(frozen=True, slots=True)
