@@ -119,6 +119,23 @@ def rows_for_purpose(reads: Reads, profile_id: int, kind: str, purpose: str) -> 
     return _FOR_PURPOSE.all(reads, profile_id=profile_id, kind=kind, purpose=purpose)
 
 
+# What the policy's winner needs of a choice (no evidence, actor or surface: a batch of decisions reads thousands).
+IN_FORCE_COLUMNS = tuple(
+    _TABLE.c[name]
+    for name in ("id", "origin_profile_id", "kind", "purpose", "channel", "topic", "product", "value", "effective_at",
+                 "expires_at")
+)  # fmt: skip
+
+
+def in_force_rows_of(session: Session, profile_ids: Sequence[int], kind: str) -> dict[int, list[Any]]:
+    """Many profiles' choices of one kind, by profile, as rows of IN_FORCE_COLUMNS (read by attribute)."""
+    out: dict[int, list[Any]] = {}
+    for where in among(session, _TABLE.c.profile_id, profile_ids):
+        for row in session.execute(select(_TABLE.c.profile_id, *IN_FORCE_COLUMNS).where(where, _TABLE.c.kind == kind)):
+            out.setdefault(int(row.profile_id), []).append(row)
+    return out
+
+
 def rows_for_purposes(
     session: Session, profile_ids: Sequence[int], kind: str, purposes: Sequence[str]
 ) -> dict[tuple[int, str], list[Any]]:

@@ -61,8 +61,7 @@ class Person:
         return self.locate()
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):  # a tuple: a batch makes three a person, and a frozen dataclass costs ~3x to build
     action: Action
     score: float
     propensity: float
@@ -201,19 +200,36 @@ def default_rng() -> np.random.Generator:
     return rng
 
 
-def arbitrate(
-    catalog: Catalog,
-    person: Person,
-    situation: Situation,
-    model: Model | Mapping[str, Tally],
-    config: DecisionsConfig,
-    rng: np.random.Generator,
-    limit: int,
-) -> Decision:
-    """Rank the catalog's actions for a person in a situation; `limit` chosen, the rest stopped with their rule."""
-    plan = plan_of(catalog)
-    if not isinstance(model, Model):
-        model = Model.of(plan, model)
+class _Context(NamedTuple):
+    """What a context weighs every action by, the same for everyone asking in it."""
+
+    place: str
+    weight: float  # the context's own weight (one factor for every action)
+    weights: Floats  # each action's own weight in the context
+    levers: Floats | None
+    worth: Floats  # value x weight x lever
+
+
+def _context(plan: Plan, situation: Situation, config: DecisionsConfig) -> _Context:
+    place = f"{situation.channel}:{situation.placement}" if situation.placement else situation.channel
+    context_weight = config.context_weights.get(place, config.context_weights.get(situation.channel, 1.0))
+    weights = plan.weights(place, situation.channel)  # each action's own (the context's is one factor for all)
+    levers = plan.levers(config.levers) if config.levers else None
+    worth = plan.worth(place, situation.channel, context_weight, levers)  # value x weight x lever
+    return _Context(place, context_weight, weights, levers, worth)
+
+
+class _Survivors(NamedTuple):
+    """One person's pass through the stages: the masks, the survivors in priority order and the policy's verdicts."""
+
+    eligible: Mask
+    applicable: Mask
+    suitable: Mask
+    survivors: Ints
+    policy: _Policy
+
+
+def _survivors(plan: Plan, person: Person, situation: Situation, config: DecisionsConfig) -> _Survivors:
     facts = person.facts
     policy = _Policy(plan, person, situation, config)
     eligible, applicable, suitable, survivors = plan.stages(
@@ -222,33 +238,35 @@ def arbitrate(
     )  # fmt: skip
     if policy.cooling:
         survivors = survivors[~np.isin(survivors, list(policy.cooling))]
-    place = f"{situation.channel}:{situation.placement}" if situation.placement else situation.channel
-    context_weight = config.context_weights.get(place, config.context_weights.get(situation.channel, 1.0))
-    weights = plan.weights(place, situation.channel)  # each action's own (the context's is one factor for all)
-    levers = plan.levers(config.levers) if config.levers else None
-    worth = plan.worth(place, situation.channel, context_weight, levers)  # value x weight x lever
+    return _Survivors(eligible, applicable, suitable, survivors, policy)
 
-    def scored(indices: Ints) -> tuple[Floats, Floats]:
-        # Thompson sampling: one draw of each action's acceptance rate from its Beta posterior, all at once.
-        propensity: Floats = rng.beta(model.alpha[indices], model.beta[indices])
-        return propensity, propensity * worth[indices]
 
-    # Survivors come in priority order; a lower class can only rank below a higher one, so actions are drawn for
-    # class after class until `limit` are in hand (the rest are drawn only if their reasons are asked for).
-    head = survivors[: plan.enough(survivors, limit)]
-    propensity, score = scored(head)
-    order = np.lexsort((plan.name_rank[head], -score, plan.priority[head]))
-    top = order[:limit]
-    picked = head[top]  # numpy scalars are slow to read one by one: the few chosen leave as lists
-    chosen = tuple(
-        Ranked(plan.actions[index], score_, propensity_, context_weight * weight, lever, (alpha, beta),
-               person.segment)
+def _drawn(model: Model, worth: Floats, rng: np.random.Generator, indices: Ints) -> tuple[Floats, Floats]:
+    # Thompson sampling: one draw of each action's acceptance rate from its Beta posterior, all at once.
+    propensity: Floats = rng.beta(model.alpha[indices], model.beta[indices])
+    return propensity, propensity * worth[indices]
+
+
+def _chosen(
+    plan: Plan, picked: list[int], score: list[float], propensity: list[float], context: _Context, model: Model,
+    segment: str,
+) -> tuple[Ranked, ...]:  # fmt: skip
+    weights, levers = context.weights[picked].tolist(), None if context.levers is None else context.levers[picked]
+    return tuple(
+        Ranked(plan.actions[index], score_, propensity_, context.weight * weight, lever, (alpha, beta), segment)
         for index, score_, propensity_, weight, lever, alpha, beta in zip(
-            picked.tolist(), score[top].tolist(), propensity[top].tolist(), weights[picked].tolist(),
-            [1.0] * len(picked) if levers is None else levers[picked].tolist(), model.alpha[picked].tolist(),
-            model.beta[picked].tolist(), strict=True,
+            picked, score, propensity, weights, [1.0] * len(picked) if levers is None else levers.tolist(),
+            model.alpha[picked].tolist(), model.beta[picked].tolist(), strict=True,
         )
     )  # fmt: skip
+
+
+def _explainer(
+    plan: Plan, situation: Situation, facts: Facts, passed: _Survivors, head: Ints, score: Floats, order: Ints,
+    limit: int, draw: Callable[[Ints], tuple[Floats, Floats]],
+) -> Callable[[], tuple[Stopped, ...]]:  # fmt: skip
+    """Why each action was not chosen, in words, worked out when asked."""
+    eligible, applicable, suitable, survivors, policy = passed
 
     def explain() -> tuple[Stopped, ...]:
         stopped: list[Stopped] = []
@@ -266,7 +284,7 @@ def arbitrate(
             if is_eligible[index] and is_applicable[index] and suitable[index]:
                 stopped.append(policy.stopped(plan, index))
         tail = survivors[len(head) :]
-        _tail_propensity, tail_score = scored(tail)
+        _tail_propensity, tail_score = draw(tail)
         tail_order = np.lexsort((plan.name_rank[tail], -tail_score, plan.priority[tail]))
         rest = order[limit:]
         indices = [*head[rest].tolist(), *tail[tail_order].tolist()]
@@ -276,4 +294,82 @@ def arbitrate(
             stopped.append(Stopped(plan.actions[index], "ranking", "ranked_out", reason))
         return tuple(stopped)
 
-    return Decision(chosen, explain)
+    return explain
+
+
+def arbitrate(
+    catalog: Catalog,
+    person: Person,
+    situation: Situation,
+    model: Model | Mapping[str, Tally],
+    config: DecisionsConfig,
+    rng: np.random.Generator,
+    limit: int,
+) -> Decision:
+    """Rank the catalog's actions for a person in a situation; `limit` chosen, the rest stopped with their rule."""
+    plan = plan_of(catalog)
+    if not isinstance(model, Model):
+        model = Model.of(plan, model)
+    context = _context(plan, situation, config)
+    passed = _survivors(plan, person, situation, config)
+    survivors = passed.survivors
+
+    def draw(indices: Ints) -> tuple[Floats, Floats]:
+        return _drawn(model, context.worth, rng, indices)
+
+    # Survivors come in priority order; a lower class can only rank below a higher one, so actions are drawn for
+    # class after class until `limit` are in hand (the rest are drawn only if their reasons are asked for).
+    head = survivors[: plan.enough(survivors, limit)]
+    propensity, score = draw(head)
+    order = np.lexsort((plan.name_rank[head], -score, plan.priority[head]))
+    top = order[:limit]
+    # numpy scalars are slow to read one by one: the few chosen leave as lists
+    chosen = _chosen(plan, head[top].tolist(), score[top].tolist(), propensity[top].tolist(), context, model,
+                     person.segment)  # fmt: skip
+    return Decision(chosen, _explainer(plan, situation, person.facts, passed, head, score, order, limit, draw))
+
+
+def arbitrate_many(
+    catalog: Catalog,
+    people: Sequence[Person],
+    situation: Situation,
+    models: Sequence[Model],
+    config: DecisionsConfig,
+    rng: np.random.Generator,
+    limit: int,
+) -> list[Decision]:
+    """`arbitrate` for many people in one context (each with their segment's model), in order: people who share
+    their survivors and model (the same simple conditions hold, the same policy verdicts, no cool-down, one
+    segment) are drawn for together, one Thompson draw of a matrix and one sort of its rows."""
+    plan = plan_of(catalog)
+    context = _context(plan, situation, config)
+    passes = [_survivors(plan, person, situation, config) for person in people]
+    # The plan keeps the stages of people who share them: one survivors array for all of them (a cool-down makes a
+    # person's own array, and their own group).
+    groups: dict[tuple[int, int], list[int]] = {}
+    for n, passed in enumerate(passes):
+        groups.setdefault((id(passed.survivors), id(models[n])), []).append(n)
+    out: list[Decision | None] = [None] * len(people)
+    for members in groups.values():
+        first = members[0]
+        model, survivors = models[first], passes[first].survivors
+        head = survivors[: plan.enough(survivors, limit)]
+        shape = (len(members), len(head))
+        propensity: Floats = rng.beta(model.alpha[head], model.beta[head], size=shape)
+        score: Floats = propensity * context.worth[head]
+        keys = (np.broadcast_to(plan.name_rank[head], shape), -score, np.broadcast_to(plan.priority[head], shape))
+        order: Ints = np.lexsort(keys, axis=-1)
+        top = order[:, :limit]
+        picked = head[top].tolist()
+        scores = np.take_along_axis(score, top, axis=1).tolist()
+        drawn = np.take_along_axis(propensity, top, axis=1).tolist()
+
+        def draw(indices: Ints, model: Model = model) -> tuple[Floats, Floats]:
+            return _drawn(model, context.worth, rng, indices)
+
+        for row, n in enumerate(members):
+            person = people[n]
+            chosen = _chosen(plan, picked[row], scores[row], drawn[row], context, model, person.segment)
+            explain = _explainer(plan, situation, person.facts, passes[n], head, score[row], order[row], limit, draw)
+            out[n] = Decision(chosen, explain)
+    return [decision for decision in out if decision is not None]

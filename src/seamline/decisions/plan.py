@@ -161,6 +161,7 @@ class Plan:
         self._worth: dict[Any, Floats] = {}
         self._inapplicable: dict[Any, dict[int, tuple[str, str]]] = {}
         self._levers: dict[tuple[tuple[str, float], ...], Floats] = {}
+        self._names: dict[int, tuple[Mapping[str, frozenset[str]], list[frozenset[str]]]] = {}
 
     def applicable(
         self, channel: str, placement: str | None, journey: str | None, has_case: bool, now: datetime
@@ -189,8 +190,15 @@ class Plan:
         return dated
 
     def product_names(self, facts: Facts) -> list[frozenset[str]]:
-        """Every name each product of the catalog goes by (the facts carry the configured aliases)."""
-        return [facts.names(p) for p in self.products]
+        """Every name each product of the catalog goes by (the facts carry the configured aliases, the same
+        mapping for every decision of a setup: worked out once per mapping)."""
+        aliases = facts.products
+        found = self._names.get(id(aliases))
+        if found is None or found[0] is not aliases:  # the mapping is kept beside its id, so an id is never reused
+            if len(self._names) >= _CACHE_LIMIT:
+                self._names.clear()
+            found = self._names[id(aliases)] = (aliases, [facts.names(p) for p in self.products])
+        return found[1]
 
     def stages(
         self,

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, delete, fun
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from seamline.core.among import among
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
 from seamline.core.prepared import Prepared, Reads
@@ -236,6 +237,12 @@ def holding_kinds(reads: Reads, profile_id: int) -> Sequence[Any]:
     return _HOLDING_KINDS.all(reads, id=profile_id)
 
 
+def holding_kinds_of(session: Session, profile_ids: Sequence[int]) -> list[Any]:
+    """profile_id, type, status, attributes of each holding of many profiles (the decision point's batch read)."""
+    query = select(_H.profile_id, _H.type, _H.status, _H.attributes)
+    return [row for where in among(session, _H.profile_id, profile_ids) for row in session.execute(query.where(where))]
+
+
 def holdings(session: Session, profile_id: int) -> Sequence[Holding]:
     return session.scalars(
         select(Holding).where(Holding.profile_id == profile_id).order_by(Holding.type, Holding.external_id)
@@ -353,6 +360,14 @@ def profiles_with_traits(session: Session, names: Sequence[str], after: int, lim
         .limit(limit)
     )
     return [int(p) for p in session.execute(query).scalars()]
+
+
+def trait_values_of(session: Session, names: Sequence[str], profile_ids: Sequence[int]) -> list[Any]:
+    """profile_id, name, value_json of every candidate value of these traits of these profiles (no timestamps to
+    convert: most traits have one candidate, and its value is the winner)."""
+    t = table_of(TraitValue).c
+    query = select(t.profile_id, t.name, t.value_json).where(t.name.in_(list(names)))
+    return [row for where in among(session, t.profile_id, profile_ids) for row in session.execute(query.where(where))]
 
 
 def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequence[int] | None) -> list[Any]:
