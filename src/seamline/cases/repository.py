@@ -172,7 +172,7 @@ def active_counts(session: Session, profile_ids: Sequence[int]) -> dict[int, int
     return {
         int(profile_id): int(count)
         for where in among(session, table_of(Case).c.profile_id, profile_ids)
-        for profile_id, count in session.execute(query.where(where))
+        for profile_id, count in session.execute(query.where(where)).all()
     }
 
 

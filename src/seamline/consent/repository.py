@@ -131,7 +131,9 @@ def in_force_rows_of(session: Session, profile_ids: Sequence[int], kind: str) ->
     """Many profiles' choices of one kind, by profile, as rows of IN_FORCE_COLUMNS (read by attribute)."""
     out: dict[int, list[Any]] = {}
     for where in among(session, _TABLE.c.profile_id, profile_ids):
-        for row in session.execute(select(_TABLE.c.profile_id, *IN_FORCE_COLUMNS).where(where, _TABLE.c.kind == kind)):
+        for row in session.execute(
+            select(_TABLE.c.profile_id, *IN_FORCE_COLUMNS).where(where, _TABLE.c.kind == kind)
+        ).all():
             out.setdefault(int(row.profile_id), []).append(row)
     return out
 

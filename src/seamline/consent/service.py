@@ -357,6 +357,25 @@ def may_contact_each(
     }  # fmt: skip
 
 
+def contact_allowed(
+    reads: Reads,
+    profile_id: int,
+    asks: Sequence[tuple[str, str]],
+    *,
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> dict[tuple[str, str], bool]:
+    """Whether the policy allows each (purpose, channel) pair on a reachable channel (channel `*`: the data's use for
+    the purpose), from one hot read of a stored profile's choices: `may_contact_each`'s answers without their words.
+    Raises InvalidInput for a purpose or channel not configured."""
+    _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
+        ("channel", c, config.channels) for _p, c in asks if c != "*"
+    ])  # fmt: skip
+    rows = repository.rows_of_kind(reads, profile_id, CONSENT)  # named rows: read by attribute as choices are
+    moment = now or utcnow()
+    return {ask: is_contact_allowed(rows, *ask, now=moment, config=config) for ask in asks}
+
+
 def contact_allowed_of(
     session: Session,
     profile_ids: Sequence[int],

@@ -109,6 +109,12 @@ def _applicability(action: Action, situation: Situation, now: datetime) -> tuple
     return None
 
 
+def _inapplicable(action: Action, situation: Situation, now: datetime) -> Stopped:
+    # One Stopped per action and context, kept by the plan and shared by everyone asking there.
+    rule, reason = _applicability(action, situation, now) or ("applicability", "")
+    return Stopped(action, APPLICABILITY, rule, reason)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
 
@@ -248,17 +254,25 @@ def _drawn(model: Model, worth: Floats, rng: np.random.Generator, indices: Ints)
 
 
 def _chosen(
-    plan: Plan, picked: list[int], score: list[float], propensity: list[float], context: _Context, model: Model,
-    segment: str,
-) -> tuple[Ranked, ...]:  # fmt: skip
-    weights, levers = context.weights[picked].tolist(), None if context.levers is None else context.levers[picked]
-    return tuple(
-        Ranked(plan.actions[index], score_, propensity_, context.weight * weight, lever, (alpha, beta), segment)
-        for index, score_, propensity_, weight, lever, alpha, beta in zip(
-            picked, score, propensity, weights, [1.0] * len(picked) if levers is None else levers.tolist(),
-            model.alpha[picked].tolist(), model.beta[picked].tolist(), strict=True,
+    plan: Plan, picked: Ints, score: Floats, propensity: Floats, context: _Context, model: Model, segment: str
+) -> list[tuple[Ranked, ...]]:
+    """The chosen actions of each row (a person) of these arrays, ranked: numpy scalars are slow to read one by one,
+    so everything leaves as lists, a whole group's at once."""
+    weights = (context.weights[picked] * context.weight).tolist()
+    levers = [[1.0] * picked.shape[-1]] * len(picked) if context.levers is None else context.levers[picked].tolist()
+    actions = plan.actions
+    return [
+        tuple(
+            Ranked(actions[index], score_, propensity_, weight, lever, (alpha, beta), segment)
+            for index, score_, propensity_, weight, lever, alpha, beta in zip(
+                *row, strict=True
+            )
         )
-    )  # fmt: skip
+        for row in zip(
+            picked.tolist(), score.tolist(), propensity.tolist(), weights, levers, model.alpha[picked].tolist(),
+            model.beta[picked].tolist(), strict=True,
+        )
+    ]  # fmt: skip
 
 
 def _explainer(
@@ -271,13 +285,13 @@ def _explainer(
     def explain() -> tuple[Stopped, ...]:
         stopped: list[Stopped] = []
         is_eligible, is_applicable = eligible.tolist(), applicable.tolist()
-        inapplicable = plan.inapplicable(situation, _applicability)
+        inapplicable = plan.inapplicable(situation, _inapplicable)
         for index in np.flatnonzero(~(eligible & applicable & suitable)).tolist():
             action = plan.actions[index]
             if not is_eligible[index]:
                 stopped.append(Stopped(action, ELIGIBILITY, "eligibility", action.eligibility.failure(facts) or ""))
             elif not is_applicable[index]:
-                stopped.append(Stopped(action, APPLICABILITY, *inapplicable(index, facts.now)))
+                stopped.append(inapplicable(index, facts.now))
             else:
                 stopped.append(policy.stopped(plan, index))
         for index in sorted(policy.cooling):
@@ -323,9 +337,7 @@ def arbitrate(
     propensity, score = draw(head)
     order = np.lexsort((plan.name_rank[head], -score, plan.priority[head]))
     top = order[:limit]
-    # numpy scalars are slow to read one by one: the few chosen leave as lists
-    chosen = _chosen(plan, head[top].tolist(), score[top].tolist(), propensity[top].tolist(), context, model,
-                     person.segment)  # fmt: skip
+    (chosen,) = _chosen(plan, head[top][None], score[top][None], propensity[top][None], context, model, person.segment)
     return Decision(chosen, _explainer(plan, situation, person.facts, passed, head, score, order, limit, draw))
 
 
@@ -346,9 +358,9 @@ def arbitrate_many(
     passes = [_survivors(plan, person, situation, config) for person in people]
     # The plan keeps the stages of people who share them: one survivors array for all of them (a cool-down makes a
     # person's own array, and their own group).
-    groups: dict[tuple[int, int], list[int]] = {}
+    groups: dict[tuple[int, int, str], list[int]] = {}
     for n, passed in enumerate(passes):
-        groups.setdefault((id(passed.survivors), id(models[n])), []).append(n)
+        groups.setdefault((id(passed.survivors), id(models[n]), people[n].segment), []).append(n)
     out: list[Decision | None] = [None] * len(people)
     for members in groups.values():
         first = members[0]
@@ -360,16 +372,14 @@ def arbitrate_many(
         keys = (np.broadcast_to(plan.name_rank[head], shape), -score, np.broadcast_to(plan.priority[head], shape))
         order: Ints = np.lexsort(keys, axis=-1)
         top = order[:, :limit]
-        picked = head[top].tolist()
-        scores = np.take_along_axis(score, top, axis=1).tolist()
-        drawn = np.take_along_axis(propensity, top, axis=1).tolist()
+        picked = head[top]
+        scores, drawn = np.take_along_axis(score, top, axis=1), np.take_along_axis(propensity, top, axis=1)
+        chosen = _chosen(plan, picked, scores, drawn, context, model, people[first].segment)
 
         def draw(indices: Ints, model: Model = model) -> tuple[Floats, Floats]:
             return _drawn(model, context.worth, rng, indices)
 
         for row, n in enumerate(members):
-            person = people[n]
-            chosen = _chosen(plan, picked[row], scores[row], drawn[row], context, model, person.segment)
-            explain = _explainer(plan, situation, person.facts, passes[n], head, score[row], order[row], limit, draw)
-            out[n] = Decision(chosen, explain)
+            explain = _explainer(plan, situation, people[n].facts, passes[n], head, score[row], order[row], limit, draw)
+            out[n] = Decision(chosen[row], explain)
     return [decision for decision in out if decision is not None]

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from seamline.cases.service import active_cases_count
 from seamline.communications.contacts import contacts_since_of
 from seamline.consent.config import ConsentConfig
-from seamline.consent.policy import Reachability
-from seamline.consent.service import may_contact_each
+from seamline.consent.service import contact_allowed
 from seamline.core.prepared import DriverTransaction, Reads
 from seamline.decisions import repository
 from seamline.decisions.arbitration import OUTBOUND, Person
@@ -32,15 +31,13 @@ from seamline.decisions.plan import Model, plan_of
 from seamline.decisions.propensity import Tally
 from seamline.identity.service import active_header, members_of
 from seamline.journeys.service import open_journeys
-from seamline.profiles.service import golden_traits, open_holding_names
+from seamline.profiles.service import open_holding_names, winning_traits
 from seamline.sources.service import source_names
 
 if TYPE_CHECKING:  # the service builds the setup and imports this module
     from seamline.decisions.service import Setup
 
 CLOSED_HOLDINGS = frozenset({"closed", "cancelled", "refunded", "declined", "withdrawn"})
-# Reachability is the outbox's to judge when a message leaves; a decision asks about permission.
-_PERMISSION = Reachability(True, "reachability is checked when a message is sent")
 
 
 @dataclass
@@ -118,9 +115,8 @@ def person_facts(
     sources = setup.kept.sources(engine)
     traits: dict[str, Any] = {}
     for member in members:  # the root is first: its values win over an absorbed profile's leftovers
-        for trait in golden_traits(reads, member, sources, setup.survivorship):
-            if trait.name in names:
-                traits.setdefault(trait.name, trait.value)
+        for name, value in winning_traits(reads, member, names, sources, setup.survivorship).items():
+            traits.setdefault(name, value)
     since = now - timedelta(days=max(config.purchase_window_days, 365))
     purchases: list[tuple[str, datetime]] = []
     shown: dict[str, datetime] = {}
@@ -201,16 +197,9 @@ def consent_asks(pairs: set[tuple[str, str]], consent: ConsentConfig) -> dict[tu
 def consents_of(
     reads: Reads, root: int, pairs: set[tuple[str, str]], setup: Setup, now: datetime
 ) -> dict[tuple[str, str], bool]:
-    """The consent policy's answer to each (purpose, channel) pair, from one read of the person's choices."""
+    """The consent policy's answer to each (purpose, channel) pair, from one read of the person's choices (whether
+    the channel reaches them is the outbox's to judge when a message leaves; a decision asks about permission)."""
     questions = consent_asks(pairs, setup.consent)
     asks = sorted({ask for ask in questions.values() if ask is not None})
-    answers = may_contact_each(reads, root, asks, reachability=_reach(channel_of(asks)), config=setup.consent, now=now)
-    return {pair: ask is not None and answers[ask].allowed for pair, ask in questions.items()}
-
-
-def channel_of(asks: list[tuple[str, str]]) -> set[str]:
-    return {channel for _purpose, channel in asks if channel != "*"}
-
-
-def _reach(channels: set[str]) -> dict[str, Reachability]:
-    return {channel: _PERMISSION for channel in channels}
+    answers = contact_allowed(reads, root, asks, config=setup.consent, now=now)
+    return {pair: ask is not None and answers[ask] for pair, ask in questions.items()}

@@ -209,6 +209,11 @@ _TRAITS = Prepared(
         "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
     ).columns(*_CANDIDATE_COLUMNS)
 )
+_TRAIT_VALUES = Prepared(
+    text("SELECT name, value_json FROM profile_traits WHERE profile_id = :id").columns(
+        TraitValue.name, TraitValue.value_json
+    )
+)
 _COUNTS = Prepared(
     text(
         "SELECT (SELECT count(*) FROM holdings WHERE profile_id = :id) AS holdings, "
@@ -220,6 +225,11 @@ _COUNTS = Prepared(
 def traits(reads: Reads, profile_id: int) -> Sequence[Any]:
     """Every candidate value of every trait of a profile (a prepared statement: this is a hot read)."""
     return _TRAITS.all(reads, id=profile_id)
+
+
+def trait_values(reads: Reads, profile_id: int) -> Sequence[Any]:
+    """name, value_json of every candidate value of every trait of a profile (a hot read with nothing to convert)."""
+    return _TRAIT_VALUES.all(reads, id=profile_id)
 
 
 def fact_counts(reads: Reads, profile_id: int) -> tuple[int, int]:
@@ -240,7 +250,9 @@ def holding_kinds(reads: Reads, profile_id: int) -> Sequence[Any]:
 def holding_kinds_of(session: Session, profile_ids: Sequence[int]) -> list[Any]:
     """profile_id, type, status, attributes of each holding of many profiles (the decision point's batch read)."""
     query = select(_H.profile_id, _H.type, _H.status, _H.attributes)
-    return [row for where in among(session, _H.profile_id, profile_ids) for row in session.execute(query.where(where))]
+    return [
+        row for where in among(session, _H.profile_id, profile_ids) for row in session.execute(query.where(where)).all()
+    ]
 
 
 def holdings(session: Session, profile_id: int) -> Sequence[Holding]:
@@ -367,7 +379,9 @@ def trait_values_of(session: Session, names: Sequence[str], profile_ids: Sequenc
     convert: most traits have one candidate, and its value is the winner)."""
     t = table_of(TraitValue).c
     query = select(t.profile_id, t.name, t.value_json).where(t.name.in_(list(names)))
-    return [row for where in among(session, t.profile_id, profile_ids) for row in session.execute(query.where(where))]
+    return [
+        row for where in among(session, t.profile_id, profile_ids) for row in session.execute(query.where(where)).all()
+    ]
 
 
 def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequence[int] | None) -> list[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -168,6 +168,20 @@ def golden_traits(
         decision = choose(name, candidates, config)
         out.append(TraitView(name, orjson.loads(decision.winner.value_json), decision, vocabulary.label(name)))
     return out
+
+
+def winning_traits(
+    reads: Reads, profile_id: int, names: Set[str], source_names: Mapping[int, str], config: SurvivorshipConfig
+) -> dict[str, Any]:
+    """The winning value of each of these traits of a profile, without `golden_traits`' words: a trait with one
+    candidate (most) is read as its value alone; only when one has several are they read whole and chosen among."""
+    grouped: dict[str, list[str]] = {}
+    for name, value_json in repository.trait_values(reads, profile_id):
+        if name in names:
+            grouped.setdefault(name, []).append(value_json)
+    if any(len(values) > 1 for values in grouped.values()):
+        return {t.name: t.value for t in golden_traits(reads, profile_id, source_names, config) if t.name in names}
+    return {name: orjson.loads(values[0]) for name, values in grouped.items()}
 
 
 def holdings_of(session: Session, profile_id: int) -> Sequence[Holding]:
