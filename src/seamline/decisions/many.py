@@ -59,7 +59,8 @@ def people_facts(
     holdings = open_holding_names_of(session, people, CLOSED_HOLDINGS)
     cases = active_cases_counts(session, people) if catalog.reads_cases else {}
     asks = consent_asks(consent_pairs(catalog, channel), setup.consent)  # (purpose, channel) → the policy's question
-    allowed = contact_allowed_of(session, people, sorted(set(asks.values())), config=setup.consent, now=now)
+    questions = sorted({ask for ask in asks.values() if ask is not None})
+    allowed = contact_allowed_of(session, people, questions, config=setup.consent, now=now)
     out: dict[int, Person] = {}
     for root, ms in members.items():
         traits: dict[str, Any] = {}
