@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -127,14 +128,18 @@ IN_FORCE_COLUMNS = tuple(
 )  # fmt: skip
 
 
+# A plain named tuple: reading a SQLAlchemy row by attribute costs ~5x a named tuple's, and the policy reads ten.
+_InForce = namedtuple("_InForce", [c.key for c in IN_FORCE_COLUMNS])  # type: ignore[misc]  # fields known at run time
+
+
 def in_force_rows_of(session: Session, profile_ids: Sequence[int], kind: str) -> dict[int, list[Any]]:
-    """Many profiles' choices of one kind, by profile, as rows of IN_FORCE_COLUMNS (read by attribute)."""
+    """Many profiles' choices of one kind, by profile, as named tuples of IN_FORCE_COLUMNS (read by attribute)."""
     out: dict[int, list[Any]] = {}
+    query = select(_TABLE.c.profile_id, *IN_FORCE_COLUMNS).where(_TABLE.c.kind == kind)
+    make = _InForce._make
     for where in among(session, _TABLE.c.profile_id, profile_ids):
-        for row in session.execute(
-            select(_TABLE.c.profile_id, *IN_FORCE_COLUMNS).where(where, _TABLE.c.kind == kind)
-        ).all():
-            out.setdefault(int(row.profile_id), []).append(row)
+        for row in session.execute(query.where(where)).all():
+            out.setdefault(int(row[0]), []).append(make(row[1:]))
     return out
 
 
