@@ -7,12 +7,16 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.cases.service import open_case
 from seamline.config import Settings
+from seamline.consent.service import record_choice
 from seamline.core.db import unit_of_work
 from seamline.decisions.arbitration import Situation
 from seamline.decisions.many import decide_many
 from seamline.decisions.service import Decided, Setup, decide
 from tests.decisions.test_policy import _grant_marketing, _track
+from tests.support.builders import make_source
+from tests.support.flows import drain, send
 from tests.support.people import person
 
 
@@ -47,3 +51,34 @@ def test_many_people_get_the_answers_they_get_one_by_one(
             s.action.name: s.rule for s in decide_many(session, [ada], Situation("email"), setup)[ada].decision.stopped
         }
     assert card["card_offer"] == "holds_product"  # the set reads see the holding the per-person read sees
+
+
+def test_the_set_reads_see_cases_consent_by_channel_and_contested_traits_as_one_by_one(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    setup = Setup.build(settings.decisions, settings.consent, settings.survivorship, settings.cases)
+    ada = person(client, engine, settings)
+    bo = person(client, engine, settings, user_id="u-bo", email="bo@example.com")
+    for profile_id in (ada, bo):
+        _grant_marketing(engine, settings, profile_id)
+    with unit_of_work(engine) as session:  # ada has a case being worked; bo said no to marketing by email
+        open_case(session, settings.cases, profile_id=ada, subject="Card declined", channel="phone", actor="maria",
+                  surface="console")  # fmt: skip
+        record_choice(session, bo, kind="consent", purpose="marketing", channel="email", value="denied", actor="test",
+                      surface="api", config=settings.consent)  # fmt: skip
+    for source, segment in (("crm", "mass"), ("branch", "affluent")):  # two sources disagree: survivorship chooses
+        _, key = make_source(engine, source, source)
+        send(client, key, {"type": "identify", "userId": "u-bo", "traits": {"segment": segment}})
+    drain(engine, settings)
+
+    for channel in ("email", "web"):
+        with unit_of_work(engine, write=False) as session:
+            together = decide_many(session, [ada, bo], Situation(channel), setup, limit=50)
+            alone = {p: decide(session, p, Situation(channel), setup, limit=50) for p in (ada, bo)}
+        assert {p: _answer(d) for p, d in together.items()} == {p: _answer(d) for p, d in alone.items()}
+    with unit_of_work(engine, write=False) as session:
+        by_email = decide_many(session, [ada, bo], Situation("email"), setup, limit=50)
+    rules = {p: {s.action.name: s.rule for s in d.decision.stopped} for p, d in by_email.items()}
+    assert rules[ada]["card_offer"] == "eligibility"  # an open case: the card offer waits
+    assert rules[bo]["card_offer"] == "consent"  # the channel's own denial outweighs the customer-wide grant
+    assert by_email[bo].segment == "affluent"  # the most recent source's value, as one by one

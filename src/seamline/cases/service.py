@@ -318,6 +318,12 @@ def active_cases_count(reads: Reads, profile_id: int) -> int:
     return repository.active_count(reads, profile_id)
 
 
+def active_cases_counts(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
+    """`active_cases_count` of many active profiles in one read (a batch of decisions asks it)."""
+    counts = repository.active_counts(session, profile_ids)
+    return {profile_id: counts.get(profile_id, 0) for profile_id in profile_ids}
+
+
 def list_cases(
     session: Session,
     config: CasesConfig,

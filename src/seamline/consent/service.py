@@ -27,6 +27,7 @@ from seamline.consent.policy import (
     Reachability,
     delivery_preference,
     effective_preferences,
+    is_contact_allowed,
     may_contact,
 )
 from seamline.consent.tracking import consent_from_message
@@ -354,6 +355,51 @@ def may_contact_each(
         )
         for purpose, channel in asks
     }  # fmt: skip
+
+
+def contact_allowed(
+    reads: Reads,
+    profile_id: int,
+    asks: Sequence[tuple[str, str]],
+    *,
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> dict[tuple[str, str], bool]:
+    """Whether the policy allows each (purpose, channel) pair on a reachable channel (channel `*`: the data's use for
+    the purpose), from one hot read of a stored profile's choices: `may_contact_each`'s answers without their words.
+    Raises InvalidInput for a purpose or channel not configured."""
+    _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
+        ("channel", c, config.channels) for _p, c in asks if c != "*"
+    ])  # fmt: skip
+    rows = repository.rows_of_kind(reads, profile_id, CONSENT)  # named rows: read by attribute as choices are
+    moment = now or utcnow()
+    return {ask: is_contact_allowed(rows, *ask, now=moment, config=config) for ask in asks}
+
+
+def contact_allowed_of(
+    session: Session,
+    profile_ids: Sequence[int],
+    asks: Sequence[tuple[str, str]],
+    *,
+    config: ConsentConfig,
+    now: datetime | None = None,
+) -> dict[int, dict[tuple[str, str], bool]]:
+    """Per stored profile, whether the policy allows each (purpose, channel) pair on a reachable channel (channel `*`:
+    the data's use for the purpose), from one read of everyone's choices: `may_contact_each`'s answers without their
+    words, for a batch of people. Raises InvalidInput for a purpose or channel not configured."""
+    _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
+        ("channel", c, config.channels) for _p, c in asks if c != "*"
+    ])  # fmt: skip
+    rows = repository.in_force_rows_of(session, profile_ids, CONSENT)
+    moment = now or utcnow()
+    out: dict[int, dict[tuple[str, str], bool]] = {}
+    for profile_id in profile_ids:
+        choices = rows.get(profile_id, ())
+        out[profile_id] = {
+            (purpose, channel): is_contact_allowed(choices, purpose, channel, now=moment, config=config)
+            for purpose, channel in asks
+        }
+    return out
 
 
 def delivery_preference_for(

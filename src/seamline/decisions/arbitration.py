@@ -61,8 +61,7 @@ class Person:
         return self.locate()
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):  # a tuple: a batch makes three a person, and a frozen dataclass costs ~3x to build
     action: Action
     score: float
     propensity: float
@@ -108,6 +107,12 @@ def _applicability(action: Action, situation: Situation, now: datetime) -> tuple
     if action.expires is not None and now >= _aware(action.expires):
         return "expired", f"expired {action.expires:%Y-%m-%d}"
     return None
+
+
+def _inapplicable(action: Action, situation: Situation, now: datetime) -> Stopped:
+    # One Stopped per action and context, kept by the plan and shared by everyone asking there.
+    rule, reason = _applicability(action, situation, now) or ("applicability", "")
+    return Stopped(action, APPLICABILITY, rule, reason)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -201,6 +206,111 @@ def default_rng() -> np.random.Generator:
     return rng
 
 
+class _Context(NamedTuple):
+    """What a context weighs every action by, the same for everyone asking in it."""
+
+    place: str
+    weight: float  # the context's own weight (one factor for every action)
+    weights: Floats  # each action's own weight in the context
+    levers: Floats | None
+    worth: Floats  # value x weight x lever
+
+
+def _context(plan: Plan, situation: Situation, config: DecisionsConfig) -> _Context:
+    place = f"{situation.channel}:{situation.placement}" if situation.placement else situation.channel
+    context_weight = config.context_weights.get(place, config.context_weights.get(situation.channel, 1.0))
+    weights = plan.weights(place, situation.channel)  # each action's own (the context's is one factor for all)
+    levers = plan.levers(config.levers) if config.levers else None
+    worth = plan.worth(place, situation.channel, context_weight, levers)  # value x weight x lever
+    return _Context(place, context_weight, weights, levers, worth)
+
+
+class _Survivors(NamedTuple):
+    """One person's pass through the stages: the masks, the survivors in priority order and the policy's verdicts."""
+
+    eligible: Mask
+    applicable: Mask
+    suitable: Mask
+    survivors: Ints
+    policy: _Policy
+
+
+def _survivors(plan: Plan, person: Person, situation: Situation, config: DecisionsConfig) -> _Survivors:
+    facts = person.facts
+    policy = _Policy(plan, person, situation, config)
+    eligible, applicable, suitable, survivors = plan.stages(
+        plan.tree.bits(facts), (situation.channel, situation.placement, situation.journey, situation.case is not None),
+        policy.key, policy.mask, facts.now,
+    )  # fmt: skip
+    if policy.cooling:
+        survivors = survivors[~np.isin(survivors, list(policy.cooling))]
+    return _Survivors(eligible, applicable, suitable, survivors, policy)
+
+
+def _drawn(model: Model, worth: Floats, rng: np.random.Generator, indices: Ints) -> tuple[Floats, Floats]:
+    # Thompson sampling: one draw of each action's acceptance rate from its Beta posterior, all at once.
+    propensity: Floats = rng.beta(model.alpha[indices], model.beta[indices])
+    return propensity, propensity * worth[indices]
+
+
+def _chosen(
+    plan: Plan, picked: Ints, score: Floats, propensity: Floats, context: _Context, model: Model, segment: str
+) -> list[tuple[Ranked, ...]]:
+    """The chosen actions of each row (a person) of these arrays, ranked: numpy scalars are slow to read one by one,
+    so everything leaves as lists, a whole group's at once."""
+    weights = (context.weights[picked] * context.weight).tolist()
+    levers = [[1.0] * picked.shape[-1]] * len(picked) if context.levers is None else context.levers[picked].tolist()
+    actions = plan.actions
+    return [
+        tuple(
+            Ranked(actions[index], score_, propensity_, weight, lever, (alpha, beta), segment)
+            for index, score_, propensity_, weight, lever, alpha, beta in zip(
+                *row, strict=True
+            )
+        )
+        for row in zip(
+            picked.tolist(), score.tolist(), propensity.tolist(), weights, levers, model.alpha[picked].tolist(),
+            model.beta[picked].tolist(), strict=True,
+        )
+    ]  # fmt: skip
+
+
+def _explainer(
+    plan: Plan, situation: Situation, facts: Facts, passed: _Survivors, head: Ints, score: Floats, order: Ints,
+    limit: int, draw: Callable[[Ints], tuple[Floats, Floats]],
+) -> Callable[[], tuple[Stopped, ...]]:  # fmt: skip
+    """Why each action was not chosen, in words, worked out when asked."""
+    eligible, applicable, suitable, survivors, policy = passed
+
+    def explain() -> tuple[Stopped, ...]:
+        stopped: list[Stopped] = []
+        is_eligible, is_applicable = eligible.tolist(), applicable.tolist()
+        inapplicable = plan.inapplicable(situation, _inapplicable)
+        for index in np.flatnonzero(~(eligible & applicable & suitable)).tolist():
+            action = plan.actions[index]
+            if not is_eligible[index]:
+                stopped.append(Stopped(action, ELIGIBILITY, "eligibility", action.eligibility.failure(facts) or ""))
+            elif not is_applicable[index]:
+                stopped.append(inapplicable(index, facts.now))
+            else:
+                stopped.append(policy.stopped(plan, index))
+        for index in sorted(policy.cooling):
+            if is_eligible[index] and is_applicable[index] and suitable[index]:
+                stopped.append(policy.stopped(plan, index))
+        tail = survivors[len(head) :]
+        _tail_propensity, tail_score = draw(tail)
+        tail_order = np.lexsort((plan.name_rank[tail], -tail_score, plan.priority[tail]))
+        rest = order[limit:]
+        indices = [*head[rest].tolist(), *tail[tail_order].tolist()]
+        ranked_out = zip(indices, [*score[rest].tolist(), *tail_score[tail_order].tolist()], strict=True)
+        for index, value in ranked_out:
+            reason = f"ranked below the top {limit} (score {value:.3f})"
+            stopped.append(Stopped(plan.actions[index], "ranking", "ranked_out", reason))
+        return tuple(stopped)
+
+    return explain
+
+
 def arbitrate(
     catalog: Catalog,
     person: Person,
@@ -214,66 +324,62 @@ def arbitrate(
     plan = plan_of(catalog)
     if not isinstance(model, Model):
         model = Model.of(plan, model)
-    facts = person.facts
-    policy = _Policy(plan, person, situation, config)
-    eligible, applicable, suitable, survivors = plan.stages(
-        plan.tree.bits(facts), (situation.channel, situation.placement, situation.journey, situation.case is not None),
-        policy.key, policy.mask, facts.now,
-    )  # fmt: skip
-    if policy.cooling:
-        survivors = survivors[~np.isin(survivors, list(policy.cooling))]
-    place = f"{situation.channel}:{situation.placement}" if situation.placement else situation.channel
-    context_weight = config.context_weights.get(place, config.context_weights.get(situation.channel, 1.0))
-    weights = plan.weights(place, situation.channel)  # each action's own (the context's is one factor for all)
-    levers = plan.levers(config.levers) if config.levers else None
-    worth = plan.worth(place, situation.channel, context_weight, levers)  # value x weight x lever
+    context = _context(plan, situation, config)
+    passed = _survivors(plan, person, situation, config)
+    survivors = passed.survivors
 
-    def scored(indices: Ints) -> tuple[Floats, Floats]:
-        # Thompson sampling: one draw of each action's acceptance rate from its Beta posterior, all at once.
-        propensity: Floats = rng.beta(model.alpha[indices], model.beta[indices])
-        return propensity, propensity * worth[indices]
+    def draw(indices: Ints) -> tuple[Floats, Floats]:
+        return _drawn(model, context.worth, rng, indices)
 
     # Survivors come in priority order; a lower class can only rank below a higher one, so actions are drawn for
     # class after class until `limit` are in hand (the rest are drawn only if their reasons are asked for).
     head = survivors[: plan.enough(survivors, limit)]
-    propensity, score = scored(head)
+    propensity, score = draw(head)
     order = np.lexsort((plan.name_rank[head], -score, plan.priority[head]))
     top = order[:limit]
-    picked = head[top]  # numpy scalars are slow to read one by one: the few chosen leave as lists
-    chosen = tuple(
-        Ranked(plan.actions[index], score_, propensity_, context_weight * weight, lever, (alpha, beta),
-               person.segment)
-        for index, score_, propensity_, weight, lever, alpha, beta in zip(
-            picked.tolist(), score[top].tolist(), propensity[top].tolist(), weights[picked].tolist(),
-            [1.0] * len(picked) if levers is None else levers[picked].tolist(), model.alpha[picked].tolist(),
-            model.beta[picked].tolist(), strict=True,
-        )
-    )  # fmt: skip
+    (chosen,) = _chosen(plan, head[top][None], score[top][None], propensity[top][None], context, model, person.segment)
+    return Decision(chosen, _explainer(plan, situation, person.facts, passed, head, score, order, limit, draw))
 
-    def explain() -> tuple[Stopped, ...]:
-        stopped: list[Stopped] = []
-        is_eligible, is_applicable = eligible.tolist(), applicable.tolist()
-        inapplicable = plan.inapplicable(situation, _applicability)
-        for index in np.flatnonzero(~(eligible & applicable & suitable)).tolist():
-            action = plan.actions[index]
-            if not is_eligible[index]:
-                stopped.append(Stopped(action, ELIGIBILITY, "eligibility", action.eligibility.failure(facts) or ""))
-            elif not is_applicable[index]:
-                stopped.append(Stopped(action, APPLICABILITY, *inapplicable(index, facts.now)))
-            else:
-                stopped.append(policy.stopped(plan, index))
-        for index in sorted(policy.cooling):
-            if is_eligible[index] and is_applicable[index] and suitable[index]:
-                stopped.append(policy.stopped(plan, index))
-        tail = survivors[len(head) :]
-        _tail_propensity, tail_score = scored(tail)
-        tail_order = np.lexsort((plan.name_rank[tail], -tail_score, plan.priority[tail]))
-        rest = order[limit:]
-        indices = [*head[rest].tolist(), *tail[tail_order].tolist()]
-        ranked_out = zip(indices, [*score[rest].tolist(), *tail_score[tail_order].tolist()], strict=True)
-        for index, value in ranked_out:
-            reason = f"ranked below the top {limit} (score {value:.3f})"
-            stopped.append(Stopped(plan.actions[index], "ranking", "ranked_out", reason))
-        return tuple(stopped)
 
-    return Decision(chosen, explain)
+def arbitrate_many(
+    catalog: Catalog,
+    people: Sequence[Person],
+    situation: Situation,
+    models: Sequence[Model],
+    config: DecisionsConfig,
+    rng: np.random.Generator,
+    limit: int,
+) -> list[Decision]:
+    """`arbitrate` for many people in one context (each with their segment's model), in order: people who share
+    their survivors and model (the same simple conditions hold, the same policy verdicts, no cool-down, one
+    segment) are drawn for together, one Thompson draw of a matrix and one sort of its rows."""
+    plan = plan_of(catalog)
+    context = _context(plan, situation, config)
+    passes = [_survivors(plan, person, situation, config) for person in people]
+    # The plan keeps the stages of people who share them: one survivors array for all of them (a cool-down makes a
+    # person's own array, and their own group).
+    groups: dict[tuple[int, int, str], list[int]] = {}
+    for n, passed in enumerate(passes):
+        groups.setdefault((id(passed.survivors), id(models[n]), people[n].segment), []).append(n)
+    out: list[Decision | None] = [None] * len(people)
+    for members in groups.values():
+        first = members[0]
+        model, survivors = models[first], passes[first].survivors
+        head = survivors[: plan.enough(survivors, limit)]
+        shape = (len(members), len(head))
+        propensity: Floats = rng.beta(model.alpha[head], model.beta[head], size=shape)
+        score: Floats = propensity * context.worth[head]
+        keys = (np.broadcast_to(plan.name_rank[head], shape), -score, np.broadcast_to(plan.priority[head], shape))
+        order: Ints = np.lexsort(keys, axis=-1)
+        top = order[:, :limit]
+        picked = head[top]
+        scores, drawn = np.take_along_axis(score, top, axis=1), np.take_along_axis(propensity, top, axis=1)
+        chosen = _chosen(plan, picked, scores, drawn, context, model, people[first].segment)
+
+        def draw(indices: Ints, model: Model = model) -> tuple[Floats, Floats]:
+            return _drawn(model, context.worth, rng, indices)
+
+        for row, n in enumerate(members):
+            explain = _explainer(plan, situation, people[n].facts, passes[n], head, score[row], order[row], limit, draw)
+            out[n] = Decision(chosen[row], explain)
+    return [decision for decision in out if decision is not None]

@@ -96,10 +96,15 @@ class _All(Condition):
     def __init__(self, parts: Sequence[Condition]) -> None:
         self.parts = tuple(parts)
         self.text = " and ".join(p.text for p in parts)
+        self._memo_key = self._key  # asked for every action not chosen: built once
+
+    @property
+    def _key(self) -> str:
+        return type(self).__name__ + self.text
 
     def failure(self, facts: Facts) -> str | None:
         # Actions share whole conditions (`adult and not a holder`): each is put in words once per decision.
-        key = type(self).__name__ + self.text
+        key = self._memo_key
         memo = facts.memo
         if key in memo:
             return memo[key]
@@ -127,6 +132,7 @@ class _Any(_All):
     def __init__(self, parts: Sequence[Condition]) -> None:
         super().__init__(parts)
         self.text = "(" + " or ".join(p.text for p in parts) + ")"
+        self._memo_key = self._key
 
     def _failure(self, facts: Facts) -> str | None:
         reasons = []

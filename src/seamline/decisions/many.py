@@ -1,8 +1,8 @@
-"""Decisions for many people at once (a campaign's audience, a nightly list of next best actions): everyone's facts
-in a few set queries — roots and merged profiles, traits, purchases and last showings, the communications log —
-instead of a handful of statements per person, then each person arbitrated on the same compiled plan. What has no
-set read in its own domain yet (open holdings, consent choices, open cases, open journeys) is one prepared
-statement per person on the same connection."""
+"""Decisions for many people at once (a campaign's audience, a nightly list of next best actions, a channel's
+batch): everyone's facts in a few set queries — roots and merged profiles, traits, purchases and last showings,
+open holdings, consent choices, active cases, the communications log — instead of a handful of statements per
+person, then everyone arbitrated together on the same compiled plan (people who share their survivors are drawn
+for in one matrix). Open journeys, read only when the catalog asks, are still one read per person."""
 
 from __future__ import annotations
 
@@ -13,26 +13,27 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from seamline.cases.service import active_cases_count
+from seamline.cases.service import active_cases_counts
 from seamline.communications.contacts import contacts_by_profile
+from seamline.consent.service import contact_allowed_of
 from seamline.core.clock import utcnow
 from seamline.decisions import repository
-from seamline.decisions.arbitration import OUTBOUND, Person, Situation, arbitrate, default_rng
+from seamline.decisions.arbitration import OUTBOUND, Person, Situation, arbitrate_many, default_rng
 from seamline.decisions.conditions import Facts
 from seamline.decisions.person import (
     CLOSED_HOLDINGS,
     budget_since,
+    consent_asks,
     consent_pairs,
-    consents_of,
     engine_of,
     model_of,
-    on_driver,
     person_of,
 )
+from seamline.decisions.plan import Model
 from seamline.decisions.service import Decided, Setup, check_channel
 from seamline.identity.service import active_profiles, erased_profiles, members_by_root, roots_of
 from seamline.journeys.service import open_journeys
-from seamline.profiles.service import golden_values, open_holding_names
+from seamline.profiles.service import open_holding_names_of, winning_values
 
 
 def people_facts(
@@ -50,12 +51,16 @@ def people_facts(
     members = members_by_root(session, sorted(alive))
     every = [m for ms in members.values() for m in ms]
     names = {*catalog.traits_read, config.timezone_trait, config.phone_trait, config.segment_trait}
-    found = golden_values(session, sorted(names), setup.kept.sources(engine_of(session)), setup.survivorship, every)
+    found = winning_values(session, sorted(names), setup.kept.sources(engine_of(session)), setup.survivorship, every)
     since = now - timedelta(days=max(config.purchase_window_days, 365))
     bought, last_shown = repository.own_facts_of(session, every, since)
     logged = contacts_by_profile(session, every, budget_since(config, now)) if channel in OUTBOUND else {}
-    reads = on_driver(session)
-    pairs = consent_pairs(catalog, channel)
+    people = sorted(members)
+    holdings = open_holding_names_of(session, people, CLOSED_HOLDINGS)
+    cases = active_cases_counts(session, people) if catalog.reads_cases else {}
+    asks = consent_asks(consent_pairs(catalog, channel), setup.consent)  # (purpose, channel) → the policy's question
+    questions = sorted({ask for ask in asks.values() if ask is not None})
+    allowed = contact_allowed_of(session, people, questions, config=setup.consent, now=now)
     out: dict[int, Person] = {}
     for root, ms in members.items():
         traits: dict[str, Any] = {}
@@ -73,10 +78,11 @@ def people_facts(
         if catalog.reads_journeys:  # the most recently active instance of each journey speaks for it
             for instance in reversed(open_journeys(session, root)):
                 journeys[instance.journey] = instance.current_step
+        answers = allowed[root]
+        consents = {pair: ask is not None and answers[ask] for pair, ask in asks.items()}
         facts = Facts(
-            traits, open_holding_names(reads, root, CLOSED_HOLDINGS), purchases,
-            active_cases_count(reads, root) if catalog.reads_cases else 0,
-            consents_of(reads, root, pairs, setup, now), now, channel, setup.product_names, journeys,
+            traits, holdings[root], purchases, cases.get(root, 0), consents, now, channel, setup.product_names,
+            journeys,
         )  # fmt: skip
         out[root] = person_of(facts, contacts, shown, setup)
     return roots, out
@@ -99,12 +105,16 @@ def decide_many(
     rng = rng or default_rng()
     engine, top = engine_of(session), limit or setup.config.max_actions
     roots, people = people_facts(session, profile_ids, situation.channel, setup, now)
-    models: dict[str, Any] = {}
-    decided: dict[int, Decided] = {}
-    for root, person in people.items():
-        model = models.get(person.segment)
-        if model is None:
-            model = models[person.segment] = model_of(session, engine, setup.catalog, person.segment, setup.kept)
-        decision = arbitrate(setup.catalog, person, situation, model, setup.config, rng, top)
-        decided[root] = Decided(root, person.segment, decision, person.locate)
+    models: dict[str, Model] = {}
+    for person in people.values():
+        if person.segment not in models:
+            models[person.segment] = model_of(session, engine, setup.catalog, person.segment, setup.kept)
+    everyone = list(people.values())
+    decisions = arbitrate_many(
+        setup.catalog, everyone, situation, [models[p.segment] for p in everyone], setup.config, rng, top
+    )
+    decided = {
+        root: Decided(root, person.segment, decision, person.locate)
+        for (root, person), decision in zip(people.items(), decisions, strict=True)
+    }
     return {asked: decided[root] for asked, root in roots.items() if root in decided}

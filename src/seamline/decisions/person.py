@@ -6,20 +6,20 @@ fraction of it. Rarely changing lookups (source names, each segment's propensity
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from seamline.cases.service import active_cases_count
 from seamline.communications.contacts import contacts_since_of
-from seamline.consent.policy import Reachability
-from seamline.consent.service import may_contact_each
+from seamline.consent.config import ConsentConfig
+from seamline.consent.service import contact_allowed
 from seamline.core.prepared import DriverTransaction, Reads
 from seamline.decisions import repository
 from seamline.decisions.arbitration import OUTBOUND, Person
@@ -31,15 +31,13 @@ from seamline.decisions.plan import Model, plan_of
 from seamline.decisions.propensity import Tally
 from seamline.identity.service import active_header, members_of
 from seamline.journeys.service import open_journeys
-from seamline.profiles.service import golden_traits, open_holding_names
+from seamline.profiles.service import open_holding_names, winning_traits
 from seamline.sources.service import source_names
 
 if TYPE_CHECKING:  # the service builds the setup and imports this module
     from seamline.decisions.service import Setup
 
 CLOSED_HOLDINGS = frozenset({"closed", "cancelled", "refunded", "declined", "withdrawn"})
-# Reachability is the outbox's to judge when a message leaves; a decision asks about permission.
-_PERMISSION = Reachability(True, "reachability is checked when a message is sent")
 
 
 @dataclass
@@ -117,9 +115,8 @@ def person_facts(
     sources = setup.kept.sources(engine)
     traits: dict[str, Any] = {}
     for member in members:  # the root is first: its values win over an absorbed profile's leftovers
-        for trait in golden_traits(reads, member, sources, setup.survivorship):
-            if trait.name in names:
-                traits.setdefault(trait.name, trait.value)
+        for name, value in winning_traits(reads, member, names, sources, setup.survivorship).items():
+            traits.setdefault(name, value)
     since = now - timedelta(days=max(config.purchase_window_days, 365))
     purchases: list[tuple[str, datetime]] = []
     shown: dict[str, datetime] = {}
@@ -155,6 +152,22 @@ def budget_since(config: DecisionsConfig, now: datetime) -> datetime:
     return now - timedelta(days=max([c.window_days for c in [*config.caps, *config.service_caps]] or [0.0]))
 
 
+class _Zone:
+    """A person's time zone, worked out the first time it is asked (a batch builds one per person: a small class
+    costs a tenth of functools.cache's wrapper)."""
+
+    __slots__ = ("_found", "_traits", "_where")
+
+    def __init__(self, traits: Mapping[str, Any], where: tuple[str, str, str]) -> None:
+        self._traits, self._where = traits, where
+        self._found: ZoneInfo | None = None
+
+    def __call__(self) -> ZoneInfo:
+        if self._found is None:
+            self._found = zone_of(self._traits, *self._where)
+        return self._found
+
+
 def person_of(
     facts: Facts,
     contacts: Sequence[tuple[datetime, str | None, str, str | None]],
@@ -165,34 +178,28 @@ def person_of(
     config, traits = setup.config, facts.traits
     segment = str(traits.get(config.segment_trait) or "all")[:64]
     zone = config.timezone_trait, config.phone_trait, config.default_timezone
-    locate = functools.cache(lambda: zone_of(traits, *zone))
+    locate = _Zone(traits, zone)
     counted = [Contact(at, class_of(p, t, u)) for at, p, t, u in contacts]
     return Person(facts, locate, counted, shown, segment)
+
+
+def consent_asks(pairs: set[tuple[str, str]], consent: ConsentConfig) -> dict[tuple[str, str], tuple[str, str] | None]:
+    """The consent policy's question for each (purpose, channel) pair (None: a purpose not configured, never
+    allowed); a channel that is not a contact channel (an agent's screen, a branch) asks about using the data for
+    the purpose."""
+    return {
+        (purpose, channel): (purpose, channel if channel in consent.channels else "*")
+        if purpose in consent.purposes else None
+        for purpose, channel in pairs
+    }  # fmt: skip
 
 
 def consents_of(
     reads: Reads, root: int, pairs: set[tuple[str, str]], setup: Setup, now: datetime
 ) -> dict[tuple[str, str], bool]:
-    """The consent policy's answer to each (purpose, channel) pair, from one read of the person's choices."""
-    consent = setup.consent
-    # A purpose not configured is never allowed; a channel that is not a contact channel (an agent's screen, a
-    # branch) asks about using the data for the purpose.
-    asks = sorted(
-        (purpose, channel if channel in consent.channels else "*") for purpose, channel in pairs
-        if purpose in consent.purposes
-    )  # fmt: skip
-    answers = may_contact_each(reads, root, asks, reachability=_reach(channel_of(asks)), config=consent, now=now)
-    out = {pair: False for pair in pairs}
-    for purpose, channel in pairs:
-        if purpose in consent.purposes:
-            ask = (purpose, channel if channel in consent.channels else "*")
-            out[(purpose, channel)] = answers[ask].allowed
-    return out
-
-
-def channel_of(asks: list[tuple[str, str]]) -> set[str]:
-    return {channel for _purpose, channel in asks if channel != "*"}
-
-
-def _reach(channels: set[str]) -> dict[str, Reachability]:
-    return {channel: _PERMISSION for channel in channels}
+    """The consent policy's answer to each (purpose, channel) pair, from one read of the person's choices (whether
+    the channel reaches them is the outbox's to judge when a message leaves; a decision asks about permission)."""
+    questions = consent_asks(pairs, setup.consent)
+    asks = sorted({ask for ask in questions.values() if ask is not None})
+    answers = contact_allowed(reads, root, asks, config=setup.consent, now=now)
+    return {pair: ask is not None and answers[ask] for pair, ask in questions.items()}

@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,7 @@ from seamline.decisions.propensity import Tally
 Mask = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.intp]
+_T = TypeVar("_T")
 _CACHE_LIMIT = 512  # situations and lever settings remembered per catalog (user input names placements)
 
 
@@ -159,8 +160,9 @@ class Plan:
         self._weights: dict[tuple[str, str], Floats] = {}
         self._stages: dict[Any, tuple[Mask, Mask, Mask, Ints]] = {}
         self._worth: dict[Any, Floats] = {}
-        self._inapplicable: dict[Any, dict[int, tuple[str, str]]] = {}
+        self._inapplicable: dict[Any, dict[int, Any]] = {}
         self._levers: dict[tuple[tuple[str, float], ...], Floats] = {}
+        self._names: dict[int, tuple[Mapping[str, frozenset[str]], list[frozenset[str]]]] = {}
 
     def applicable(
         self, channel: str, placement: str | None, journey: str | None, has_case: bool, now: datetime
@@ -189,8 +191,15 @@ class Plan:
         return dated
 
     def product_names(self, facts: Facts) -> list[frozenset[str]]:
-        """Every name each product of the catalog goes by (the facts carry the configured aliases)."""
-        return [facts.names(p) for p in self.products]
+        """Every name each product of the catalog goes by (the facts carry the configured aliases, the same
+        mapping for every decision of a setup: worked out once per mapping)."""
+        aliases = facts.products
+        found = self._names.get(id(aliases))
+        if found is None or found[0] is not aliases:  # the mapping is kept beside its id, so an id is never reused
+            if len(self._names) >= _CACHE_LIMIT:
+                self._names.clear()
+            found = self._names[id(aliases)] = (aliases, [facts.names(p) for p in self.products])
+        return found[1]
 
     def stages(
         self,
@@ -217,22 +226,20 @@ class Plan:
                 self._stages[key] = found
         return found
 
-    def inapplicable(
-        self, situation: Any, why: Callable[[Action, Any, datetime], tuple[str, str] | None]
-    ) -> Callable[[int, datetime], tuple[str, str]]:
-        """Why each action does not apply to a context, in words: the same for everyone asking in that context, so
-        worked out once per context (dated actions aside: their words depend on the time)."""
-        key = (situation.channel, situation.placement, situation.journey, situation.case is not None)
-        words = self._inapplicable.get(key)
+    def inapplicable(self, situation: Any, why: Callable[[Action, Any, datetime], _T]) -> Callable[[int, datetime], _T]:
+        """Why each action does not apply to a context (`why`'s answer): the same for everyone asking in that
+        context, so worked out once per context (dated actions aside: their words depend on the time)."""
+        key = (situation.channel, situation.placement, situation.journey, situation.case is not None, why)
+        words: dict[int, Any] | None = self._inapplicable.get(key)
         if words is None:
             if len(self._inapplicable) >= _CACHE_LIMIT:
                 self._inapplicable.clear()
             words = self._inapplicable[key] = {}
 
-        def answer(index: int, now: datetime) -> tuple[str, str]:
-            found = words.get(index)
+        def answer(index: int, now: datetime) -> _T:
+            found: _T | None = words.get(index)
             if found is None:
-                found = why(self.actions[index], situation, now) or ("applicability", "")
+                found = why(self.actions[index], situation, now)
                 if not self.is_dated:
                     words[index] = found
             return found

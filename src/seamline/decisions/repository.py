@@ -75,9 +75,9 @@ def own_facts_of(
     ids = sorted(set(profile_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        for profile_id, product, at in session.execute(bought.where(_P.c.profile_id.in_(chunk))):
+        for profile_id, product, at in session.execute(bought.where(_P.c.profile_id.in_(chunk))).all():
             purchases.setdefault(profile_id, []).append((product, at))
-        for profile_id, action, at in session.execute(last.where(_O.c.profile_id.in_(chunk))):
+        for profile_id, action, at in session.execute(last.where(_O.c.profile_id.in_(chunk))).all():
             shown.setdefault(profile_id, {})[action] = at
     return purchases, shown
 

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Integer, Select, and_, bindparam, delete, fun
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from seamline.core.among import among
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import table_of
 from seamline.core.prepared import Prepared, Reads
@@ -208,6 +209,11 @@ _TRAITS = Prepared(
         "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
     ).columns(*_CANDIDATE_COLUMNS)
 )
+_TRAIT_VALUES = Prepared(
+    text("SELECT name, value_json FROM profile_traits WHERE profile_id = :id").columns(
+        TraitValue.name, TraitValue.value_json
+    )
+)
 _COUNTS = Prepared(
     text(
         "SELECT (SELECT count(*) FROM holdings WHERE profile_id = :id) AS holdings, "
@@ -219,6 +225,11 @@ _COUNTS = Prepared(
 def traits(reads: Reads, profile_id: int) -> Sequence[Any]:
     """Every candidate value of every trait of a profile (a prepared statement: this is a hot read)."""
     return _TRAITS.all(reads, id=profile_id)
+
+
+def trait_values(reads: Reads, profile_id: int) -> Sequence[Any]:
+    """name, value_json of every candidate value of every trait of a profile (a hot read with nothing to convert)."""
+    return _TRAIT_VALUES.all(reads, id=profile_id)
 
 
 def fact_counts(reads: Reads, profile_id: int) -> tuple[int, int]:
@@ -234,6 +245,14 @@ _HOLDING_KINDS = Prepared(select(_H.type, _H.status, _H.attributes).where(_H.pro
 def holding_kinds(reads: Reads, profile_id: int) -> Sequence[Any]:
     """type, status, attributes of each holding of a profile (a prepared statement: the decision point's hot read)."""
     return _HOLDING_KINDS.all(reads, id=profile_id)
+
+
+def holding_kinds_of(session: Session, profile_ids: Sequence[int]) -> list[Any]:
+    """profile_id, type, status, attributes of each holding of many profiles (the decision point's batch read)."""
+    query = select(_H.profile_id, _H.type, _H.status, _H.attributes)
+    return [
+        row for where in among(session, _H.profile_id, profile_ids) for row in session.execute(query.where(where)).all()
+    ]
 
 
 def holdings(session: Session, profile_id: int) -> Sequence[Holding]:
@@ -353,6 +372,16 @@ def profiles_with_traits(session: Session, names: Sequence[str], after: int, lim
         .limit(limit)
     )
     return [int(p) for p in session.execute(query).scalars()]
+
+
+def trait_values_of(session: Session, names: Sequence[str], profile_ids: Sequence[int]) -> list[Any]:
+    """profile_id, name, value_json of every candidate value of these traits of these profiles (no timestamps to
+    convert: most traits have one candidate, and its value is the winner)."""
+    t = table_of(TraitValue).c
+    query = select(t.profile_id, t.name, t.value_json).where(t.name.in_(list(names)))
+    return [
+        row for where in among(session, t.profile_id, profile_ids) for row in session.execute(query.where(where)).all()
+    ]
 
 
 def trait_candidates(session: Session, names: Sequence[str], profile_ids: Sequence[int] | None) -> list[Any]:

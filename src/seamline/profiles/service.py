@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -170,6 +170,20 @@ def golden_traits(
     return out
 
 
+def winning_traits(
+    reads: Reads, profile_id: int, names: Set[str], source_names: Mapping[int, str], config: SurvivorshipConfig
+) -> dict[str, Any]:
+    """The winning value of each of these traits of a profile, without `golden_traits`' words: a trait with one
+    candidate (most) is read as its value alone; only when one has several are they read whole and chosen among."""
+    grouped: dict[str, list[str]] = {}
+    for name, value_json in repository.trait_values(reads, profile_id):
+        if name in names:
+            grouped.setdefault(name, []).append(value_json)
+    if any(len(values) > 1 for values in grouped.values()):
+        return {t.name: t.value for t in golden_traits(reads, profile_id, source_names, config) if t.name in names}
+    return {name: orjson.loads(values[0]) for name, values in grouped.items()}
+
+
 def holdings_of(session: Session, profile_id: int) -> Sequence[Holding]:
     return repository.holdings(session, profile_id)
 
@@ -183,6 +197,17 @@ def open_holding_names(reads: Reads, profile_id: int, closed: frozenset[str]) ->
         if status not in closed
         for name in (kind, str((attributes or {}).get("product_type") or kind))
     )
+
+
+def open_holding_names_of(
+    session: Session, profile_ids: Sequence[int], closed: frozenset[str]
+) -> dict[int, frozenset[str]]:
+    """`open_holding_names` of many profiles in one read (every profile asked is in the answer)."""
+    found: dict[int, set[str]] = {profile_id: set() for profile_id in profile_ids}
+    for profile_id, kind, status, attributes in repository.holding_kinds_of(session, profile_ids):
+        if status not in closed:
+            found[profile_id].update((kind, str((attributes or {}).get("product_type") or kind)))
+    return {profile_id: frozenset(names) for profile_id, names in found.items()}
 
 
 def timeline(
@@ -303,6 +328,27 @@ def golden_values(
     for (profile_id, name), candidates in grouped.items():
         winner = candidates[0] if len(candidates) == 1 else choose(name, candidates, config).winner
         out.setdefault(profile_id, {})[name] = orjson.loads(winner.value_json)
+    return out
+
+
+def winning_values(
+    session: Session,
+    names: Sequence[str],
+    source_names: Mapping[int, str],
+    config: SurvivorshipConfig,
+    profile_ids: Sequence[int],
+) -> dict[int, dict[str, Any]]:
+    """`golden_values` of a batch, read lean: every candidate's value alone first (a trait with one candidate, the
+    common case, has its winner), then the traits with several candidates read whole and chosen among by
+    survivorship. For a batch of decisions the timestamps' conversion and candidates cost more than the query."""
+    grouped: dict[tuple[int, str], list[str]] = {}
+    for profile_id, name, value_json in repository.trait_values_of(session, names, profile_ids):
+        grouped.setdefault((profile_id, name), []).append(value_json)
+    contested = sorted({profile_id for (profile_id, _name), values in grouped.items() if len(values) > 1})
+    chosen = golden_values(session, names, source_names, config, contested) if contested else {}
+    out: dict[int, dict[str, Any]] = {}
+    for (profile_id, name), values in grouped.items():
+        out.setdefault(profile_id, {})[name] = orjson.loads(values[0]) if len(values) == 1 else chosen[profile_id][name]
     return out
 
 
