@@ -46,6 +46,10 @@ class WorkingGraph:
     reuse: Mapping[int, int] = field(default_factory=dict)
     blocks: set[tuple[int, int]] = field(default_factory=set)
     loaded_blocks: set[tuple[int, int]] = field(default_factory=set)  # as the database holds them (no relabeling)
+    # Identifiers whose holders came from a cache, and those whose holders the batch changed: a cache needs back
+    # only what it did not lend or what changed.
+    lent: set[Identifier] = field(default_factory=set)
+    changed: set[Identifier] = field(default_factory=set)
     _holders: dict[Identifier, list[int]] = field(default_factory=dict)
     _shapes: dict[int, ProfileShape] = field(default_factory=dict)
     _next_temp: int = -1
@@ -79,6 +83,7 @@ class WorkingGraph:
             for ident, holder in lent.holders.items():
                 if holder != NO_HOLDER:
                     graph._holders[ident] = [holder]
+            graph.lent = set(lent.holders)
             identifiers = [i for i in identifiers if i not in lent.holders]
         found = repository.holders(session, identifiers)
         for ident, holders in found.items():
@@ -107,7 +112,12 @@ class WorkingGraph:
         """After the batch, under real profile ids: the holders of these identifiers, the shapes of the live
         profiles the batch knew, and the profiles its merges absorbed with the survivor each ended in (what a
         GraphCache keeps)."""
-        holders = {i: [real.get(pid, pid) for pid in self._holders.get(i, ())] for i in identifiers}
+        lent, changed = self.lent, self.changed
+        holders = {
+            i: [real.get(pid, pid) for pid in self._holders.get(i, ())]
+            for i in identifiers
+            if i not in lent or i in changed
+        }
         shapes: dict[int, ProfileShape] = {}
         for pid, shape in self._shapes.items():
             shape.id = real.get(pid, pid)
@@ -150,6 +160,7 @@ class WorkingGraph:
             holders = self._holders.setdefault(ident, [])
             if target not in holders:
                 holders.insert(0, target)
+                self.changed.add(ident)
                 shape.identifiers.setdefault(ident.type, set()).add(ident.value)
                 self.links.append(
                     {
@@ -168,6 +179,7 @@ class WorkingGraph:
                 # Who used a shared device last decides where its anonymous events go.
                 users.remove(target)
                 users.insert(0, target)
+                self.changed.add(ident)
                 self.touches[(ident.type, ident.value, target)] = at
         for conflict in resolution.conflicts:
             self.conflicts.append(
@@ -217,8 +229,10 @@ class WorkingGraph:
         for type_, values in gone.identifiers.items():
             kept.identifiers.setdefault(type_, set()).update(values)
             for value in values:
-                known = self._holders.get(Identifier(type_, value))
+                ident = Identifier(type_, value)
+                known = self._holders.get(ident)
                 if known is not None:
+                    self.changed.add(ident)
                     position = known.index(absorbed)
                     if survivor in known:
                         known.pop(position)
