@@ -102,7 +102,7 @@ def resolve_batch(
     session.flush()
     # On SQLite the worker's batches keep what they learnt of the graph (identity.graphcache); a replay does not.
     cache = context.graph_cache if reuse_profiles is None and not is_postgres(session) else None
-    generation = cache.begin(feed.current_mark(session)) if cache is not None else 0
+    generation = cache.begin(feed.last_seq(session)) if cache is not None else 0
     graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles, cache)
 
     placed: list[tuple[int, datetime]] = []
@@ -180,7 +180,7 @@ def resolve_batch(
     note_changes(session, "events", [*outcome.assignments.values(), *merged])
     if cache is not None:
         cache.stage(
-            generation, feed.current_mark(session), *graph.final_state(all_identifiers, real_ids), graph.loaded_blocks
+            generation, feed.last_seq(session), *graph.final_state(all_identifiers, real_ids), graph.loaded_blocks
         )
     outcome.profiles_created = len(graph.new_profiles)
     outcome.merges = len(graph.merges)
