@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from seamline.config import Settings
 from seamline.core.db import WRITE_INTENT, create_db_engine, unit_of_work
 from seamline.core.forgetting import forget_personal_data
+from seamline.identity import graphcache
 from seamline.identity.graphcache import NO_HOLDER, GraphCache
 from seamline.identity.identifiers import Identifier
 from seamline.identity.resolution import ProfileShape
@@ -96,6 +98,20 @@ def test_an_identifier_held_by_several_or_none_and_the_profiles_merged_away() ->
     lent = cache.lend([ADA, BOB, phone])
     assert lent.holders == {ADA: 2, BOB: NO_HOLDER}  # the phone's order is the database's: read again
     assert set(lent.shapes) == {2}
+
+
+def test_past_its_bounds_it_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graphcache, "MAX_SHAPES", 1)
+    cache = GraphCache()
+    _staged(cache, 4)
+    cache.confirm()
+    assert cache.size == (1, 1)
+    bob = ProfileShape(2, {"email": {BOB.value}})
+    _staged(cache, 5, holders={BOB: [2]}, shapes={2: bob})
+    cache.confirm()
+    assert cache.size == (1, 1)  # emptied, then what the last batch learnt
+    cache.begin(6)
+    assert cache.lend([ADA, BOB]).holders == {BOB: 2}
 
 
 def test_an_erasure_in_the_process_empties_it() -> None:

@@ -30,9 +30,9 @@ from seamline.identity.identifiers import Identifier
 from seamline.identity.resolution import ProfileShape
 
 # Bounds on what is kept (emptied whole when passed; a stream's recent people refill it in a few batches): about
-# 100 bytes an identifier and 500 a shape, so at most ~200 MB.
-MAX_IDENTIFIERS = 600_000
-MAX_SHAPES = 300_000
+# 250 bytes an identifier and 1 KB a shape (a dict of sets), so at most ~100 MB in the worker's process.
+MAX_IDENTIFIERS = 150_000
+MAX_SHAPES = 60_000
 NO_HOLDER = 0  # profile ids start at 1
 
 
