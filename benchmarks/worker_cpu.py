@@ -13,6 +13,7 @@ compared before and after on a shared machine: CPU time per event moves much les
 
     python benchmarks/worker_cpu.py                   # 100,000 events after a 12,800-event warm-up
     python benchmarks/worker_cpu.py --events 50000 --repeat 3
+    python benchmarks/worker_cpu.py --events 30000 --repeat 2 --batch-size 800   # batches as beside the API
 """
 
 from __future__ import annotations
@@ -49,9 +50,17 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=12_800)
     parser.add_argument("--repeat", type=int, default=1, help="timed drains, each of --events more")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="events per batch (default: the worker's own; beside a live API on SQLite it paces to ~800)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="seamline-worker-") as folder:
-        settings = Settings(data_dir=Path(folder), database_url=args.database_url or "")
+        settings = Settings(
+            data_dir=Path(folder), database_url=args.database_url or "", worker_batch_size=args.batch_size
+        )
         engine = create_db_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         upgrade(engine)
         with unit_of_work(engine) as session:
@@ -73,7 +82,11 @@ def main() -> None:
 
         append(args.warm)
         worker.drain()
-        print(f"worker CPU per event, SQLite={settings.is_sqlite}, load average {_load()}", flush=True)
+        print(
+            f"worker CPU per event, SQLite={settings.is_sqlite}, batches of {worker._batch_size},"
+            f" load average {_load()}",
+            flush=True,
+        )
         for _ in range(args.repeat):
             append(args.events)
             started, cpu = time.perf_counter(), time.process_time()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.among import among
 from seamline.core.db import is_postgres, table_of
+from seamline.core.prepared import Prepared
 from seamline.identity.models import Profile, ProfileChange
 
 CHUNK = 900  # under SQLite's bound-parameter limit
@@ -85,3 +86,11 @@ def erased_among(session: Session, profile_ids: Sequence[int]) -> set[int]:
         query = select(_PROFILES.c.id).where(where, _PROFILES.c.erased_at.is_not(None))
         out.update(int(pid) for pid in session.scalars(query))
     return out
+
+
+_LAST_SEQ = Prepared(select(func.max(_CHANGES.c.seq).label("seq")))
+
+
+def last_seq(session: Session) -> int:
+    """SQLite's mark (`current_mark` there) as a prepared read: the worker reads it twice a batch."""
+    return int(_LAST_SEQ.first(session)[0] or 0)

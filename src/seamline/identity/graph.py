@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.db import is_postgres
 from seamline.identity import repository
+from seamline.identity.graphcache import NO_HOLDER, GraphCache
 from seamline.identity.identifiers import Identifier
 from seamline.identity.locking import lock_identifiers
 from seamline.identity.resolution import ProfileShape, Resolution
@@ -44,6 +45,11 @@ class WorkingGraph:
     rules: Mapping[str, IdentifierRule]
     reuse: Mapping[int, int] = field(default_factory=dict)
     blocks: set[tuple[int, int]] = field(default_factory=set)
+    loaded_blocks: set[tuple[int, int]] = field(default_factory=set)  # as the database holds them (no relabeling)
+    # Identifiers whose holders came from a cache, and those whose holders the batch changed: a cache needs back
+    # only what it did not lend or what changed.
+    lent: set[Identifier] = field(default_factory=set)
+    changed: set[Identifier] = field(default_factory=set)
     _holders: dict[Identifier, list[int]] = field(default_factory=dict)
     _shapes: dict[int, ProfileShape] = field(default_factory=dict)
     _next_temp: int = -1
@@ -61,32 +67,68 @@ class WorkingGraph:
         identifiers: Sequence[Identifier],
         rules: Mapping[str, IdentifierRule],
         reuse: Mapping[int, int] | None = None,
+        cache: GraphCache | None = None,
     ) -> WorkingGraph:
         """Load the holders of these identifiers and the shapes of their profiles (locking them on PostgreSQL).
 
-        `reuse` maps an event id to the id of the profile it created before a replay wiped it.
+        `reuse` maps an event id to the id of the profile it created before a replay wiped it. `cache`, when the
+        caller began a batch on it, gives what the worker's earlier batches left; only the rest is read.
         """
         graph = cls(rules, reuse or {})
         postgres = is_postgres(session)
         if postgres:
             lock_identifiers(session, identifiers)
+        lent = cache.lend(identifiers) if cache is not None else None
+        if lent is not None and lent.holders:
+            for ident, holder in lent.holders.items():
+                if holder != NO_HOLDER:
+                    graph._holders[ident] = [holder]
+            graph.lent = set(lent.holders)
+            identifiers = [i for i in identifiers if i not in lent.holders]
         found = repository.holders(session, identifiers)
         for ident, holders in found.items():
             # Most identifiers have one holder: nothing to order (sorting each cost ~2% of the worker's CPU).
             ordered = holders if len(holders) == 1 else sorted(holders, key=lambda h: (h[1], h[0]), reverse=True)
             graph._holders[ident] = [pid for pid, _seen in ordered]
-        profile_ids = sorted({pid for holders in graph._holders.values() for pid in holders})
+        lent_shapes = lent.shapes if lent is not None else {}
+        profile_ids = sorted({pid for holders in graph._holders.values() for pid in holders} - lent_shapes.keys())
         states = repository.profile_states(session, profile_ids, lock=postgres)
         if any(merged_into is not None for _pid, merged_into, _count in states) or len(states) != len(profile_ids):
             raise StaleGraph("a loaded profile was merged meanwhile")
+        graph._shapes.update(lent_shapes)
         for pid, _merged_into, merge_count in states:
             graph._shapes[pid] = ProfileShape(pid, {}, merge_count)
         for pid, pairs in repository.identifiers_of(session, profile_ids).items():
             shape = graph._shapes[pid]
             for type_, value in pairs:
                 shape.identifiers.setdefault(type_, set()).add(value)
-        graph.blocks = repository.blocks_among(session, [*profile_ids, *graph.reuse.values()])
+        graph.loaded_blocks = repository.blocks_among(session, [*profile_ids, *graph.reuse.values()])
+        graph.blocks = graph.loaded_blocks | lent.blocks if lent is not None else set(graph.loaded_blocks)
         return graph
+
+    def final_state(
+        self, identifiers: Sequence[Identifier], real: Mapping[int, int]
+    ) -> tuple[dict[Identifier, list[int]], dict[int, ProfileShape], dict[int, int]]:
+        """After the batch, under real profile ids: the holders of these identifiers, the shapes of the live
+        profiles the batch knew, and the profiles its merges absorbed with the survivor each ended in (what a
+        GraphCache keeps)."""
+        lent, changed = self.lent, self.changed
+        holders = {
+            i: [real.get(pid, pid) for pid in self._holders.get(i, ())]
+            for i in identifiers
+            if i not in lent or i in changed
+        }
+        shapes: dict[int, ProfileShape] = {}
+        for pid, shape in self._shapes.items():
+            shape.id = real.get(pid, pid)
+            shapes[shape.id] = shape
+        forward = {real.get(m.absorbed, m.absorbed): real.get(m.survivor, m.survivor) for m in self.merges}
+        gone: dict[int, int] = {}
+        for absorbed, survivor in forward.items():
+            while survivor in forward:
+                survivor = forward[survivor]
+            gone[absorbed] = survivor
+        return holders, shapes, gone
 
     # --- GraphView -------------------------------------------------------------------------------------------
     def holders(self, identifier: Identifier) -> Sequence[int]:
@@ -118,6 +160,7 @@ class WorkingGraph:
             holders = self._holders.setdefault(ident, [])
             if target not in holders:
                 holders.insert(0, target)
+                self.changed.add(ident)
                 shape.identifiers.setdefault(ident.type, set()).add(ident.value)
                 self.links.append(
                     {
@@ -136,6 +179,7 @@ class WorkingGraph:
                 # Who used a shared device last decides where its anonymous events go.
                 users.remove(target)
                 users.insert(0, target)
+                self.changed.add(ident)
                 self.touches[(ident.type, ident.value, target)] = at
         for conflict in resolution.conflicts:
             self.conflicts.append(
@@ -185,8 +229,10 @@ class WorkingGraph:
         for type_, values in gone.identifiers.items():
             kept.identifiers.setdefault(type_, set()).update(values)
             for value in values:
-                known = self._holders.get(Identifier(type_, value))
+                ident = Identifier(type_, value)
+                known = self._holders.get(ident)
                 if known is not None:
+                    self.changed.add(ident)
                     position = known.index(absorbed)
                     if survivor in known:
                         known.pop(position)

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seamline.core.clock import isoformat_z, utcnow
+from seamline.core.db import is_postgres
 from seamline.core.errors import Conflict, Gone, NotFound
 from seamline.core.pipeline import IdentifierAdded, MergeNotice, ResolvedBatch, ResolvedEvent, occurred_at
 from seamline.core.prepared import Reads
 from seamline.identity import card_reads, feed, repository
 from seamline.identity.graph import WorkingGraph
+from seamline.identity.graphcache import GraphCache
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
 from seamline.identity.matchevent import is_match, tolerated_values
 from seamline.identity.models import IdentityConflict, Merge
@@ -40,6 +42,8 @@ class IdentityContext:
         self.config = config.with_phone_traits(list(phone_traits)) if phone_traits else config
         self.extractor = IdentifierExtractor(self.config)
         self.limits = Limits(self.config.max_identifiers_per_profile, self.config.max_merges_per_profile)
+        # What this process's worker batches learnt of the graph (identity.graphcache): the worker confirms it.
+        self.graph_cache = GraphCache()
 
     @property
     def rules(self) -> Mapping[str, Any]:
@@ -96,7 +100,10 @@ def resolve_batch(
     # The batch reads and writes through the session's connection, past the ORM: whatever the caller changed
     # through the ORM must be in the database first.
     session.flush()
-    graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles)
+    # On SQLite the worker's batches keep what they learnt of the graph (identity.graphcache); a replay does not.
+    cache = context.graph_cache if reuse_profiles is None and not is_postgres(session) else None
+    generation = cache.begin(feed.last_seq(session)) if cache is not None else 0
+    graph = WorkingGraph.load(session, all_identifiers, context.rules, reuse_profiles, cache)
 
     placed: list[tuple[int, datetime]] = []
     for event, (idents, refused) in zip(events, extracted, strict=True):
@@ -171,6 +178,10 @@ def resolve_batch(
     outcome.assignments = {e.id: final.get(home, home) for e, home in zip(events, homes, strict=True)}
     merged = [real_ids.get(pid, pid) for m in graph.merges for pid in (m.survivor, m.absorbed)]
     note_changes(session, "events", [*outcome.assignments.values(), *merged])
+    if cache is not None:
+        cache.stage(
+            generation, feed.last_seq(session), *graph.final_state(all_identifiers, real_ids), graph.loaded_blocks
+        )
     outcome.profiles_created = len(graph.new_profiles)
     outcome.merges = len(graph.merges)
     outcome.conflicts = len(graph.conflicts)

@@ -169,6 +169,8 @@ class Worker:
                         holding.append(time.perf_counter())
                         self._resolve(session, items)
                         finish_batch(session, items)
+                # Committed: what the batch learnt of the graph may be kept for the next (identity.graphcache).
+                self._pipeline.graph_cache.confirm()
             except StaleGraph:
                 # Another worker merged a profile this batch had loaded; nothing was committed: run it again.
                 continue
