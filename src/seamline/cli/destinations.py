@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from seamline.audit.service import record
+from seamline.cli.output import console
 from seamline.cli.session import load_settings, transaction
 from seamline.core.principal import Principal
 from seamline.destinations.service import (
@@ -59,7 +59,7 @@ def list_command() -> None:
     table = Table("name", "url", "purpose", "subscriptions", "status")
     for item in found:
         table.add_row(item.name, item.url, item.purpose, ", ".join(item.subscriptions), item.status)
-    Console(width=200).print(table)
+    console().print(table)
 
 
 @app.command("pause")
