@@ -195,11 +195,19 @@ def test_worker_once_processes_what_is_pending(
 
 
 def test_a_bad_configuration_is_exit_2(database_url: str, tmp_path: Path) -> None:
+    # A command that reads the cases' settings checks the whole configuration; one that needs only the database
+    # checks the database settings it reads.
     _fails(
-        _run(database_url, tmp_path, "sources", "list", SEAMLINE_PORT="not-a-port"),
+        _run(database_url, tmp_path, "cases", "list", SEAMLINE_PORT="not-a-port"),
         2,
         "configuration is not valid",
         "port",
+    )
+    _fails(
+        _run(database_url, tmp_path, "sources", "list", SEAMLINE_SQLITE_SYNCHRONOUS="sometimes"),
+        2,
+        "configuration is not valid",
+        "sqlite_synchronous",
     )
 
 

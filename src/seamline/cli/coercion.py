@@ -1,8 +1,13 @@
-"""Typer coerces each parameter's value with a pydantic TypeAdapter, which it builds before asking whether there is a
-value at all: a parameter nobody gave (`--help`, `--install-completion`, an option left out) costs an adapter that
-coerces None to None, and the first one costs importing pydantic's schema machinery (~0.08 s of a 0.4 s start).
-This lets such a parameter through Typer's own handling of "no value" (None, or () for a multiple) without building
-the adapter; a value that is given is coerced exactly as before. Imported by `seamline.cli`, before any command runs.
+"""Typer coerces each parameter's value with a pydantic TypeAdapter, which it builds before asking whether there is
+anything to coerce: a parameter nobody gave (`--help`, `--install-completion`, an option left out) costs an adapter
+that turns None into None, a `limit: int = 50` left at its default one that turns 50 into 50, and the first adapter
+costs importing pydantic's schema machinery (~0.08 s of a 0.4 s start).
+
+This passes such values through Typer's own pass-through coercion (None stays None, or () for a multiple; a value
+that already is the annotation's type is returned as it is) without building the adapter: only for no value, or for
+a command's own default of exactly its plain type (bool, int, float, str). A value given on the command line, from
+an environment variable or a prompt is coerced exactly as before. Imported by `seamline.cli`, before any command
+runs; tests/cli/test_startup.py fails if it stops working (a simple command would import pydantic again).
 """
 
 from __future__ import annotations
@@ -10,16 +15,27 @@ from __future__ import annotations
 from typing import Any
 
 from typer import _click as click
+from typer._click.core import ParameterSource
 from typer._coercion import PassThroughRuntimeParam
 from typer.core import _TyperParameter
 
 _process_value = _TyperParameter.process_value
+_PLAIN = (bool, int, float, str)
+
+
+def _needs_no_adapter(param: _TyperParameter, ctx: click.Context, value: Any) -> bool:
+    if param._runtime_param is not None:
+        return False  # built already: use it
+    if value is None:
+        return True
+    annotation = param.type_descriptor.annotation
+    is_default = param.name is not None and ctx.get_parameter_source(param.name) is ParameterSource.DEFAULT
+    return is_default and annotation in _PLAIN and type(value) is annotation
 
 
 def _process_value_lazily(self: _TyperParameter, ctx: click.Context, value: Any) -> Any:
-    if value is not None or self._runtime_param is not None:
+    if not _needs_no_adapter(self, ctx, value):
         return _process_value(self, ctx, value)
-    # Typer's RuntimeParam.coerce answers None before it looks at its adapter; this one has none to build.
     descriptor = self.type_descriptor
     self._runtime_param = PassThroughRuntimeParam(
         parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
