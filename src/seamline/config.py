@@ -18,7 +18,7 @@ from pydantic_settings import (
 from seamline.assessment.config import AssessmentConfig
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig, ProviderConfig
-from seamline.config_database import (
+from seamline.config_parts import (
     CONFIG_FILE_ENV,
     DEFAULT_DATA_DIR,
     DEFAULT_SYNCHRONOUS,
@@ -208,7 +208,7 @@ class Settings(BaseSettings):
 
     @property
     def database(self) -> DatabaseSettings:
-        """The database settings alone, as `config_database` reads them without the rest."""
+        """The database settings alone, as `config_parts` reads them without the rest."""
         return DatabaseSettings(self.data_dir, self.database_url, self.sqlite_synchronous)
 
     @property

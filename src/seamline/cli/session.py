@@ -1,35 +1,39 @@
 """The CLI's transaction boundary: settings, engine, one unit of work, and domain errors as exit codes.
 
-A command that only needs the database reads its three settings alone (`config_database`); the whole configuration
-(`load_settings`, pydantic-settings and every domain's settings models) is built only by a command that reads more
-of it, so it is imported here when asked for, not at the top.
+A command that only needs the database reads its three settings alone (`config_parts`), one that needs a section
+reads that section alone (`load_section`); the whole configuration (`load_settings`: pydantic-settings and every
+domain's settings models) is built only by a command that reads more of it, so it is imported when asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import typer
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from seamline.cli.output import Messages
-from seamline.config_database import DatabaseSettings, database_settings
+from seamline.config_parts import DatabaseSettings, config_section, database_settings
 from seamline.core.db import create_db_engine, unit_of_work
 from seamline.core.errors import InvalidInput, SeamlineError, TooLarge
 from seamline.core.schema import is_up_to_date
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from sqlalchemy.orm import Session
 
     from seamline.config import Settings
+
+    Section = TypeVar("Section", bound=BaseModel)
 
 err = Messages()
 
 
 def _invalid(exc: ValueError) -> typer.Exit:
-    err.print(f"[red]error:[/red] the configuration is not valid:\n{_escape(str(exc))}")
+    err.print(f"[red]error:[/red] the configuration is not valid:\n{escape(str(exc))}")
     return typer.Exit(2)
 
 
@@ -51,23 +55,26 @@ def load_database_settings() -> DatabaseSettings:
         raise _invalid(exc) from None
 
 
+def load_section(name: str, model: type[Section]) -> Section:
+    """One section of the configuration (`cases`, `console`…), as `load_settings().<name>` would give it."""
+    try:
+        found = config_section(name, model)
+    except ValueError as exc:
+        raise _invalid(exc) from None
+    return found if found is not None else cast("Section", getattr(load_settings(), name))
+
+
 def engine_for(settings: Settings | DatabaseSettings) -> Engine:
     return create_db_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
 
 
-def _escape(text: str) -> str:
-    # Messages quote what the user typed, which must not be read as Rich markup (`[/x]` would crash the print).
-    from rich.markup import escape
-
-    return escape(text)
-
-
 def fail(exc: SeamlineError) -> typer.Exit:
     """Print a domain error for a person and give the exit code scripts can branch on."""
-    err.print(f"[red]error:[/red] {_escape(exc.message)}")
+    # Messages quote what the user typed, which must not be read as Rich markup (`[/x]` would crash the print).
+    err.print(f"[red]error:[/red] {escape(exc.message)}")
     for item in getattr(exc, "errors", []):
         where = f"[{item.index}] " if item.index is not None else ""
-        err.print(_escape(f"  {where}{item.field}: {item.message}"))
+        err.print(escape(f"  {where}{item.field}: {item.message}"))
     return typer.Exit(2 if isinstance(exc, InvalidInput | TooLarge) else 1)
 
 

@@ -1,5 +1,6 @@
-"""The database settings read alone (config_database) are the ones the whole configuration (Settings) reads, from
-the environment, the TOML file, or both, and both refuse the same mistakes."""
+"""The parts of the configuration read alone (config_parts: the database settings, one section) are the ones the
+whole configuration (Settings) reads, from the environment, the TOML file, or both, and both refuse the same
+mistakes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from seamline.cases.config import CasesConfig
 from seamline.config import Settings
-from seamline.config_database import DEFAULT_DATA_DIR, DatabaseSettings, database_settings
+from seamline.config_parts import DEFAULT_DATA_DIR, DatabaseSettings, config_section, database_settings
+from seamline.users.config import ConsoleConfig
 
 
 @pytest.fixture(autouse=True)
@@ -80,4 +83,33 @@ def test_both_refuse_a_value_that_is_not_valid(
     with pytest.raises(ValueError, match=variable.removeprefix("SEAMLINE_").lower()):
         database_settings()
     with pytest.raises(ValueError, match=variable.removeprefix("SEAMLINE_").lower()):
+        Settings()
+
+
+def test_a_section_from_the_file_is_the_one_settings_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config_section("cases", CasesConfig) == Settings().cases  # no file: the defaults
+    _config(
+        tmp_path,
+        monkeypatch,
+        '[cases]\ndefault_queue = "billing"\n[cases.calendar]\ntimezone = "Europe/London"\n[console]\n',
+    )
+    cases = config_section("cases", CasesConfig)
+    assert cases == Settings().cases
+    assert cases is not None
+    assert cases.default_queue == "billing"
+    assert config_section("console", ConsoleConfig) == Settings().console
+
+
+def test_a_section_the_environment_sets_is_left_to_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("seamline_cases__default_queue", "billing")  # nested variables: pydantic-settings' reading
+    assert config_section("cases", CasesConfig) is None
+    assert config_section("console", ConsoleConfig) == Settings().console
+    assert Settings().cases.default_queue == "billing"
+
+
+def test_a_section_refuses_what_settings_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _config(tmp_path, monkeypatch, '[cases]\ndefault_queue = "Not A Queue"\n')
+    with pytest.raises(ValueError, match="default_queue"):
+        config_section("cases", CasesConfig)
+    with pytest.raises(ValueError, match="default_queue"):
         Settings()

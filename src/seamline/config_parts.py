@@ -1,11 +1,12 @@
-"""Where the database is, read without building the whole configuration.
+"""Parts of the configuration, read without building the whole of it.
 
-A command that only reads or writes the database needs three settings; building `Settings` (config.py) costs a CLI
-command about a fifth of its start-up (pydantic-settings and every domain's settings models: ~0.1 s here). This
-reads the same three from the same sources with the same precedence — `SEAMLINE_*` variables (any case, as
-pydantic-settings reads them), then the TOML file named by `SEAMLINE_CONFIG` — and `Settings` takes its defaults
-from here, so the two cannot drift apart (tests/test_config_database.py checks they agree). It checks only these
-three: a mistake elsewhere in the configuration is reported by the commands that read that part (and by `serve`).
+Building `Settings` (config.py) costs a CLI command about a fifth of its start-up: pydantic-settings and every
+domain's settings models (~0.1 s here). A command that needs only the database reads its three settings here; one
+that needs one section (`[cases]`, `[console]`) reads that section alone. Both come from the same sources with the
+same precedence as `Settings` — `SEAMLINE_*` variables (in any case, as pydantic-settings reads them), then the TOML
+file named by `SEAMLINE_CONFIG` — and `Settings` takes its database defaults from here, so the two cannot drift
+apart (tests/test_config_parts.py checks they agree). What is read is checked; a mistake elsewhere in the
+configuration is reported by the commands that read that part (and by `serve`, which reads all of it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, get_args
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    Section = TypeVar("Section", bound=BaseModel)
 
 CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
 ENV_PREFIX = "SEAMLINE_"
@@ -54,6 +60,17 @@ def database_settings() -> DatabaseSettings:
 _FIELDS = ("data_dir", "database_url", "sqlite_synchronous")
 
 
+def config_section(name: str, model: type[Section]) -> Section | None:
+    """One section of the configuration file, checked by its own model (ValueError names what is wrong); None when
+    the environment sets any of it (`SEAMLINE_CASES__…`): then the whole `Settings`, whose reading of nested
+    variables this does not repeat, must be asked."""
+    prefix = f"{ENV_PREFIX}{name}".lower()
+    if any(key.lower() == prefix or key.lower().startswith(f"{prefix}__") for key in os.environ):
+        return None
+    found = _file().get(name, {})
+    return model.model_validate(found)
+
+
 def _from_environment() -> dict[str, Any]:
     # pydantic-settings matches variable names in any case; of two spellings of one name, the later one wins.
     found = {}
@@ -65,6 +82,11 @@ def _from_environment() -> dict[str, Any]:
 
 
 def _from_file() -> dict[str, Any]:
+    values = _file()
+    return {key: values[key] for key in _FIELDS if key in values}
+
+
+def _file() -> dict[str, Any]:
     named = os.environ.get(CONFIG_FILE_ENV)
     if not named:
         return {}
@@ -72,8 +94,7 @@ def _from_file() -> dict[str, Any]:
     if not path.is_file():
         return {}  # as pydantic-settings: a file that is not there sets nothing
     with path.open("rb") as file:
-        values = tomllib.load(file)
-    return {key: values[key] for key in _FIELDS if key in values}
+        return tomllib.load(file)
 
 
 def _text(found: dict[str, Any], key: str, default: str) -> str:
