@@ -18,6 +18,15 @@ from pydantic_settings import (
 from seamline.assessment.config import AssessmentConfig
 from seamline.cases.config import CasesConfig
 from seamline.communications.config import EmailConfig, ProviderConfig
+from seamline.config_parts import (
+    CONFIG_FILE_ENV,
+    DEFAULT_DATA_DIR,
+    DEFAULT_SYNCHRONOUS,
+    ENV_PREFIX,
+    DatabaseSettings,
+    Synchronous,
+    default_database_url,
+)
 from seamline.consent.config import ConsentConfig
 from seamline.decisions.config import DecisionsConfig
 from seamline.errors.config import ErrorsConfig
@@ -33,15 +42,13 @@ from seamline.tasks.config import TasksConfig
 from seamline.triggers.config import TriggersConfig
 from seamline.users.config import ConsoleConfig
 
-CONFIG_FILE_ENV = "SEAMLINE_CONFIG"
-
 
 class Settings(BaseSettings):
     """Everything an operator can set: `SEAMLINE_*` variables, or a TOML file named by `SEAMLINE_CONFIG`."""
 
-    model_config = SettingsConfigDict(env_prefix="SEAMLINE_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
 
-    data_dir: Path = Field(default=Path("seamline-data"), description="Folder for the embedded database.")
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Folder for the embedded database.")
     database_url: str = Field(
         default="",
         description="SQLAlchemy URL; empty means SQLite at DATA_DIR/seamline.db. PostgreSQL: postgresql+psycopg://…",
@@ -57,8 +64,8 @@ class Settings(BaseSettings):
         ),
     )
 
-    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = Field(
-        default="FULL",
+    sqlite_synchronous: Synchronous = Field(
+        default=DEFAULT_SYNCHRONOUS,
         description="FULL makes every acknowledged event survive power loss, not just a process crash.",
     )
     db_pool_size: int = Field(default=8, ge=1)
@@ -169,7 +176,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.data_dir / 'seamline.db'}"
+            self.database_url = default_database_url(self.data_dir)
         return self
 
     @field_validator("public_url")
@@ -198,6 +205,11 @@ class Settings(BaseSettings):
         vocabulary = Vocabulary(self.traits)
         self.survivorship.traits = {vocabulary.canonical_name(k): v for k, v in self.survivorship.traits.items()}
         return self
+
+    @property
+    def database(self) -> DatabaseSettings:
+        """The database settings alone, as `config_parts` reads them without the rest."""
+        return DatabaseSettings(self.data_dir, self.database_url, self.sqlite_synchronous)
 
     @property
     def is_sqlite(self) -> bool:

@@ -195,11 +195,27 @@ def test_worker_once_processes_what_is_pending(
 
 
 def test_a_bad_configuration_is_exit_2(database_url: str, tmp_path: Path) -> None:
+    # A command reads what it needs: the whole configuration (a lookup reads identity's rules through it), one
+    # section (`cases list`), or only the database settings (`sources list`); each checks what it reads.
     _fails(
-        _run(database_url, tmp_path, "sources", "list", SEAMLINE_PORT="not-a-port"),
+        _run(database_url, tmp_path, "identity", "lookup", "email:a@example.com", SEAMLINE_PORT="not-a-port"),
         2,
         "configuration is not valid",
         "port",
+    )
+    config = tmp_path / "seamline.toml"
+    config.write_text('[cases]\ndefault_queue = "Not A Queue"\n', encoding="utf-8")
+    _fails(
+        _run(database_url, tmp_path, "cases", "list", SEAMLINE_CONFIG=str(config)),
+        2,
+        "configuration is not valid",
+        "default_queue",
+    )
+    _fails(
+        _run(database_url, tmp_path, "sources", "list", SEAMLINE_SQLITE_SYNCHRONOUS="sometimes"),
+        2,
+        "configuration is not valid",
+        "sqlite_synchronous",
     )
 
 

@@ -1,8 +1,9 @@
 """The CLI starts without what it does not use: `--help` imports no command group, a group's `--help` imports none
 of its commands, a subcommand imports only the module it lives in, no command but those that match loads pandas,
 DuckDB or Splink, the help of the commands that run the most (serve, worker, import, dispatcher) imports nothing they
-run, and the simplest reads of the database load neither numpy nor the pipeline (imports are checked in a fresh
-interpreter; timings live in benchmarks/cli_startup.py)."""
+run, the simplest reads of the database load neither numpy nor the pipeline, and a command that needs only the
+database builds none of the configuration's models, parses no phone number or email, and, given no value, builds no
+pydantic adapter (imports are checked in a fresh interpreter; timings live in benchmarks/cli_startup.py)."""
 
 from __future__ import annotations
 
@@ -171,3 +172,47 @@ def test_a_group_lists_every_subcommand_it_has_with_the_start_of_its_own_help(gr
         assert _first_paragraph(real[name].help) == sub.summary, name
         module = sub.module or COMMANDS[group].module
         assert name in load_group(group, module).commands, f"{name} is not in seamline.cli.{module}"
+
+
+# The reads of benchmarks/cli_startup.py, which need only the database or one section of the configuration, in the
+# order they run: the first ones are given no value (Typer coerces nothing, so nothing may import pydantic), the
+# first three touch no table that only PostgreSQL's dialect writes (so on SQLite that dialect is not imported).
+DATABASE_ONLY = [
+    ["db", "status"], ["keys", "list"], ["audit", "list"], ["destinations", "list"], ["privacy", "list"],
+    ["journeys", "list"], ["sources", "list"], ["outbox", "status"], ["tasks", "list", "--queue", "general"],
+    ["cases", "list"], ["users", "list"], ["identity", "merges", "1"],
+]  # fmt: skip
+NO_VALUE = 6  # how many of the first are given no value and import no pydantic
+NO_POSTGRESQL = 4  # how many of the first import no PostgreSQL dialect on SQLite
+# What none of them may import: the whole configuration, phone and email parsing (identity's identifiers).
+WHOLE_CONFIGURATION = ("seamline.config", "pydantic_settings", "phonenumbers", "email_validator")
+
+
+def test_a_command_that_reads_the_database_builds_not_the_whole_configuration_nor_an_idle_adapter(
+    database_url: str, tmp_path: Path
+) -> None:
+    probe = f"""
+import json, sys
+from seamline.cli import app
+codes, loaded = [], []
+for command in {DATABASE_ONLY!r}:
+    try:
+        app(command)
+    except SystemExit as exc:
+        codes.append(exc.code)
+    loaded.append(sorted(sys.modules))
+print(json.dumps([codes, loaded]))
+"""
+    env = {**os.environ, "SEAMLINE_DATABASE_URL": database_url, "SEAMLINE_DATA_DIR": str(tmp_path)}
+    env.pop("SEAMLINE_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120, env=env
+    )
+    codes, loaded = json.loads(done.stdout.splitlines()[-1])
+    assert codes == [0] * (len(DATABASE_ONLY) - 1) + [1], done.stderr  # they ran; there is no profile 1
+    assert "no profile 1" in done.stderr
+    assert not {*WHOLE_CONFIGURATION, *RUNS} & set(loaded[-1])
+    assert "pydantic" not in loaded[NO_VALUE - 1]  # see seamline/cli/coercion.py
+    assert "sqlalchemy" in loaded[0]
+    if database_url.startswith("sqlite"):
+        assert "sqlalchemy.dialects.postgresql" not in loaded[NO_POSTGRESQL - 1]

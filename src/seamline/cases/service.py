@@ -38,7 +38,6 @@ from seamline.cases.thread import (
 from seamline.cases.views import CaseView, EntryView, HandoffView
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, NotFound
-from seamline.core.prepared import Reads
 
 MAX_HANDOFF = 4_000
 MAX_PAGE = 200
@@ -313,9 +312,8 @@ class CasePage:
     next_before: int | None  # pass as `before` for the next page; None at the end
 
 
-def active_cases_count(reads: Reads, profile_id: int) -> int:
-    """How many of an active profile's cases are still being worked (a hot read: the decision point asks it)."""
-    return repository.active_count(reads, profile_id)
+# How many of an active profile's cases are still being worked (a hot read: the decision point asks it).
+active_cases_count = repository.active_count
 
 
 def active_cases_counts(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
@@ -419,6 +417,5 @@ def case_changes_after(session: Session, after_id: int, *, limit: int = 500) -> 
     return out
 
 
-def last_case_change(session: Session) -> int:
-    """The entry id of the latest change: where a new reader starts."""
-    return repository.last_entry_id(session)
+# The entry id of the latest change: where a new reader starts.
+last_case_change = repository.last_entry_id

@@ -17,6 +17,8 @@ import typer
 from typer import _click as click  # typer vendors click: its group API is typed with its own copy
 from typer.core import TyperCommand, TyperGroup
 
+from seamline.cli import coercion  # noqa: F401  # a parameter nobody gave costs no pydantic adapter (see there)
+
 
 class Entry(NamedTuple):
     module: str  # under seamline.cli

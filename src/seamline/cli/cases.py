@@ -16,11 +16,12 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from seamline.audit.service import record
+from seamline.cases.config import CasesConfig
 from seamline.cases.service import get_case, list_cases, open_case
 from seamline.cases.workflow import escalate
 from seamline.cli.output import console
 from seamline.cli.params import id_argument, id_option
-from seamline.cli.session import load_settings, transaction
+from seamline.cli.session import load_section, transaction
 from seamline.core.principal import Principal
 
 app = typer.Typer(help="Cases: queues, a case's thread and handoff, opening and escalating.", no_args_is_help=True)
@@ -50,12 +51,12 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per line.")] = False,
 ) -> None:
     """List cases, newest first, with their SLA state."""
-    settings = load_settings()
+    cases = load_section("cases", CasesConfig)
     operator = _operator()
-    with transaction(settings) as session:
+    with transaction() as session:
         page = list_cases(
             session,
-            settings.cases,
+            cases,
             queue=queue,
             statuses=status,
             assignee=assignee,
@@ -95,10 +96,10 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the case as JSON.")] = False,
 ) -> None:
     """Show a case: its handoff summary first, then its SLA clocks and whole thread."""
-    settings = load_settings()
+    cases = load_section("cases", CasesConfig)
     operator = _operator()
-    with transaction(settings) as session:
-        view = get_case(session, settings.cases, case_id)
+    with transaction() as session:
+        view = get_case(session, cases, case_id)
         record(session, operator, "read", "profile", view.profile_id, {"view": "case", "case": view.id})
     if as_json:
         typer.echo(orjson.dumps(view.as_dict(), option=orjson.OPT_INDENT_2).decode())
@@ -130,12 +131,12 @@ def open_command(
     queue: Annotated[str | None, typer.Option(help="Default: the configured default queue.")] = None,
 ) -> None:
     """Open a case for a customer."""
-    settings = load_settings()
+    cases = load_section("cases", CasesConfig)
     operator = _operator()
-    with transaction(settings) as session:
+    with transaction() as session:
         view = open_case(
             session,
-            settings.cases,
+            cases,
             profile_id=_root_of(session, profile_id),
             origin_profile_id=profile_id,
             subject=subject,
@@ -156,11 +157,9 @@ def escalate_command(
     queue: Annotated[str | None, typer.Option(help="Default: the configured supervisor queue.")] = None,
 ) -> None:
     """Escalate a case to the supervisors' queue, with a reason."""
-    settings = load_settings()
+    cases = load_section("cases", CasesConfig)
     operator = _operator()
-    with transaction(settings) as session:
-        view = escalate(
-            session, settings.cases, case_id, reason=reason, queue=queue, actor=operator.name, surface="cli"
-        )
+    with transaction() as session:
+        view = escalate(session, cases, case_id, reason=reason, queue=queue, actor=operator.name, surface="cli")
         record(session, operator, "change", "profile", view.profile_id, {"case": view.id, "action": "escalate"})
     typer.echo(f"case {view.id} escalated to {view.queue}")

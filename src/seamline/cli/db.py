@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seamline.cli.session import engine_for, load_settings
+from seamline.cli.session import engine_for, load_database_settings
 from seamline.core.schema import expected_revision, stored_revision
 
 app = typer.Typer(help="Database schema: upgrade and status.", no_args_is_help=True)
@@ -16,8 +16,7 @@ def upgrade_command(revision: str = typer.Argument("head", help="Target revision
     # Alembic is imported here, not at the top: it adds ~75 ms to every other command's start, `db status` included.
     from seamline.core.migrations import upgrade
 
-    settings = load_settings()
-    engine = engine_for(settings)
+    engine = engine_for(load_database_settings())
     try:
         upgrade(engine, revision)
         typer.echo(f"database at revision {stored_revision(engine)}")
@@ -28,7 +27,7 @@ def upgrade_command(revision: str = typer.Argument("head", help="Target revision
 @app.command("status")
 def status_command() -> None:
     """Show the current and the newest revision; exit 1 when an upgrade is due."""
-    engine = engine_for(load_settings())
+    engine = engine_for(load_database_settings())
     try:
         current, head = stored_revision(engine), expected_revision()
     finally:

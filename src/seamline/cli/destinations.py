@@ -1,4 +1,7 @@
-"""`seamline destinations`: register webhook receivers, pause, resume and replay them."""
+"""`seamline destinations`: register webhook receivers, pause, resume and replay them.
+
+`list` reads through `destinations/views.py`; the commands that change a destination import the service (which
+reaches consent and the outbox) and the audit log when they run, so the listing starts without them."""
 
 from __future__ import annotations
 
@@ -7,19 +10,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from seamline.audit.service import record
+from seamline.cli.output import console
 from seamline.cli.session import load_settings, transaction
 from seamline.core.principal import Principal
-from seamline.destinations.service import (
-    PROFILE_CHANGES,
-    create_destination,
-    list_destinations,
-    replay_since,
-    set_paused,
-)
+from seamline.destinations.views import PROFILE_CHANGES, list_destinations
 
 app = typer.Typer(
     help="Other systems that receive profile changes and events as signed webhooks.", no_args_is_help=True
@@ -41,6 +37,9 @@ def add(
     ],
 ) -> None:
     """Register a destination; prints its signing secret once (give it to the receiver)."""
+    from seamline.audit.service import record  # when it runs (see the module docstring)
+    from seamline.destinations.service import create_destination
+
     settings = load_settings()
     with transaction(settings) as session:
         view, secret = create_destination(
@@ -59,12 +58,15 @@ def list_command() -> None:
     table = Table("name", "url", "purpose", "subscriptions", "status")
     for item in found:
         table.add_row(item.name, item.url, item.purpose, ", ".join(item.subscriptions), item.status)
-    Console(width=200).print(table)
+    console().print(table)
 
 
 @app.command("pause")
 def pause(name: str) -> None:
     """Hold deliveries to a destination (they wait; nothing is dropped)."""
+    from seamline.audit.service import record  # when it runs (see the module docstring)
+    from seamline.destinations.service import set_paused
+
     with transaction() as session:
         set_paused(session, name, is_paused=True)
         record(session, _operator(), "change", "destination", name, {"status": "paused"})
@@ -74,6 +76,9 @@ def pause(name: str) -> None:
 @app.command("resume")
 def resume(name: str) -> None:
     """Deliver again, starting with what waited."""
+    from seamline.audit.service import record  # when it runs (see the module docstring)
+    from seamline.destinations.service import set_paused
+
     with transaction() as session:
         set_paused(session, name, is_paused=False)
         record(session, _operator(), "change", "destination", name, {"status": "active"})
@@ -86,6 +91,9 @@ def replay(
     since: Annotated[datetime, typer.Option(help="Send again everything settled since this time (ISO 8601, UTC).")],
 ) -> None:
     """Send a destination again what it was sent (or failed to be sent) since a time."""
+    from seamline.audit.service import record  # when it runs (see the module docstring)
+    from seamline.destinations.service import replay_since
+
     with transaction() as session:
         count = replay_since(session, name, since if since.tzinfo else since.replace(tzinfo=UTC))
         record(session, _operator(), "change", "destination", name, {"replayed_since": since.isoformat()})

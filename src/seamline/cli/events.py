@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from seamline.cli.output import console
 from seamline.cli.session import transaction
 from seamline.ingestion.service import discard_quarantined, quarantined_events, replay_quarantined
 
 app = typer.Typer(help="The event pipeline: its quarantine of events that failed repeatedly.", no_args_is_help=True)
 quarantine = typer.Typer(help="Events set aside after failing repeatedly, with why.", no_args_is_help=True)
 app.add_typer(quarantine, name="quarantine")
-out = Console(width=200)
 
 EventIds = Annotated[list[int] | None, typer.Argument(help="event ids (see `list`)", show_default=False)]
 
@@ -38,7 +37,7 @@ def list_command() -> None:
             str(q.waiting),
             q.reason,
         )
-    out.print(table)
+    console().print(table)
 
 
 @quarantine.command("replay")

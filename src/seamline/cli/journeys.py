@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from seamline.cli.output import console
 from seamline.cli.session import err, load_settings, transaction
 from seamline.core.clock import utcnow
 from seamline.journeys.board import board
@@ -50,7 +50,7 @@ def list_journeys() -> None:
     for row in rows:
         c = row.counts
         table.add_row(row.journey, row.step or "—", *(str(c[s]) for s in ("open", "stalled", "abandoned", "completed")))
-    Console().print(table)
+    console().print(table)
     typer.echo(f"{len(definitions)} definitions: {', '.join(sorted(definitions)) or 'none'}")
 
 
@@ -74,4 +74,4 @@ def collection() -> None:
     with transaction() as session:
         for c in collection_counts(session):
             table.add_row(c.journey, c.step, c.field, str(c.asked), str(c.already_held), str(c.disagreed))
-    Console().print(table)
+    console().print(table)

@@ -7,10 +7,10 @@ import getpass
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from seamline.audit.service import record
+from seamline.cli.output import console
 from seamline.cli.session import transaction
 from seamline.core.principal import Principal
 from seamline.outbox.service import DEAD, counts, discard, entries, replay
@@ -44,7 +44,7 @@ def list_dead(
     table = Table("id", "kind", "target", "delivery id", "attempts", "last error")
     for item in found:
         table.add_row(str(item.id), item.kind, item.target, item.delivery_id, str(item.attempts), item.last_error or "")
-    Console(width=200).print(table)
+    console().print(table)
     typer.echo(f"{len(found)} dead letters")
 
 

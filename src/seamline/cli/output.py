@@ -16,7 +16,8 @@ UNBOUNDED = 1_000_000
 def console(*, stderr: bool = False, highlight: bool = True) -> Console:
     """A console for one command's output: the terminal's width on a terminal; COLUMNS when the operator set it;
     otherwise unbounded."""
-    out = Console(stderr=stderr, highlight=highlight)
+    # No emoji codes: `:smile:` in a customer's data is printed as typed (and rich's table of codes is not loaded).
+    out = Console(stderr=stderr, highlight=highlight, emoji=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = UNBOUNDED
     return out

@@ -38,9 +38,8 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per line.")] = False,
 ) -> None:
     """List a work queue: tasks soonest due first."""
-    settings = load_settings()
     operator = _operator()
-    with transaction(settings) as session:
+    with transaction() as session:
         views = list_tasks(session, queues=queue, statuses=status or ACTIVE, assignee=assignee, limit=limit)
         for pid in sorted({v.profile_id for v in views}):
             ids = [v.id for v in views if v.profile_id == pid]
@@ -62,9 +61,8 @@ def list_command(
 @app.command("show")
 def show(task_id: Annotated[int, id_argument()]) -> None:
     """Show a task with its context (journey, case, communications, what started it) as JSON."""
-    settings = load_settings()
     operator = _operator()
-    with transaction(settings) as session:
+    with transaction() as session:
         view = get_task(session, task_id)
         record(session, operator, "read", "profile", view.profile_id, {"view": "task", "tasks": [view.id]})
     typer.echo(orjson.dumps(asdict(view), option=orjson.OPT_INDENT_2).decode())
@@ -76,9 +74,8 @@ def pick_up_command(
     agent: Annotated[str, typer.Option(help="The person taking it.")],
 ) -> None:
     """Take a task: it is the agent's, in progress."""
-    settings = load_settings()
     operator = _operator()
-    with transaction(settings) as session:
+    with transaction() as session:
         view = pick_up(session, task_id, actor=agent)
         record(session, operator, "change", "profile", view.profile_id, {"task": view.id, "action": "pick-up"})
     typer.echo(f"task {view.id} picked up by {view.assignee}")

@@ -10,10 +10,11 @@ import typer
 from rich.table import Table
 
 from seamline.cli.output import console
-from seamline.cli.session import load_settings, transaction
+from seamline.cli.session import load_section, transaction
 from seamline.core.clock import utcnow
 from seamline.core.principal import Principal
 from seamline.users import service
+from seamline.users.config import ConsoleConfig
 from seamline.users.permissions import ROLES
 
 app = typer.Typer(help="Console users: create, list, disable, enable, set-password, unlock.", no_args_is_help=True)
@@ -54,23 +55,21 @@ def create(
     password: PasswordOption = None,
 ) -> None:
     """Create a console user; the password is asked for twice and stored only as an argon2id hash."""
-    settings = load_settings()
+    rules = load_section("console", ConsoleConfig)  # sign-in rules: lock-outs, passwords
     secret = _new_password(password)
-    with transaction(settings) as session:
-        user = service.create_user(
-            session, username, role, secret, display_name=name, actor=_operator(), config=settings.console
-        )
+    with transaction() as session:
+        user = service.create_user(session, username, role, secret, display_name=name, actor=_operator(), config=rules)
     typer.echo(f"created console user {user.username} ({user.role})")
 
 
 @app.command("list")
 def list_command() -> None:
     """List console users with their role and status (a lock-out shows until it ends)."""
-    settings = load_settings()
+    rules = load_section("console", ConsoleConfig)  # sign-in rules: lock-outs, passwords
     now = utcnow()
-    with transaction(settings) as session:
+    with transaction() as session:
         users = service.list_users(session)
-        locks = {u.username: service.lock_ends_at(session, u.username, now, settings.console) for u in users}
+        locks = {u.username: service.lock_ends_at(session, u.username, now, rules) for u in users}
     table = Table("username", "name", "role", "status", "created", "password set")
     for u in users:
         lock = locks[u.username]
@@ -98,10 +97,10 @@ def enable(username: str) -> None:
 @app.command("set-password")
 def set_password(username: str, password: PasswordOption = None) -> None:
     """Give a user a new password (asked for twice); their sessions end."""
-    settings = load_settings()
+    rules = load_section("console", ConsoleConfig)  # sign-in rules: lock-outs, passwords
     secret = _new_password(password)
-    with transaction(settings) as session:
-        service.set_password(session, username, secret, actor=_operator(), config=settings.console)
+    with transaction() as session:
+        service.set_password(session, username, secret, actor=_operator(), config=rules)
     typer.echo(f"set a new password for console user {username}; their sessions have ended")
 
 

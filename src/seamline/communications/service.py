@@ -448,9 +448,8 @@ def described(session: Session, communication_ids: Sequence[str]) -> dict[str, C
     return {k: CommunicationView.of(v) for k, v in repository.by_public_ids(session, communication_ids).items()}
 
 
-def statuses_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str]:
-    """Where each of these communications stands now (queued, accepted, bounced…), by public id."""
-    return repository.statuses(session, communication_ids)
+# Where each of these communications stands now (queued, accepted, bounced…), by public id.
+statuses_of = repository.statuses
 
 
 def campaigns_of(session: Session, communication_ids: Sequence[str]) -> dict[str, str | None]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,51 +15,22 @@ from seamline.consent.config import ConsentConfig
 from seamline.consent.service import may_process_profile
 from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from seamline.core.views import view_of
 from seamline.destinations import repository
 from seamline.destinations.models import Destination
 from seamline.destinations.signing import new_secret
+from seamline.destinations.views import PROFILE_CHANGES as PROFILE_CHANGES
+from seamline.destinations.views import DestinationView as DestinationView
+from seamline.destinations.views import list_destinations as list_destinations
+from seamline.destinations.views import target_of as target_of
 from seamline.outbox.service import enqueue, release_target, replay_target
 
 WEBHOOK_KIND = "webhook"
 ACTIVE, PAUSED = "active", "paused"
-PROFILE_CHANGES = (
-    "profile.trait_changed",
-    "profile.identifier_added",
-    "profile.merged",
-    "profile.unmerged",
-    "profile.consent_changed",
-    "profile.erased",
-)
 ERASED = "profile.erased"
 TRAIT_CHANGED, MERGED, UNMERGED = "profile.trait_changed", "profile.merged", "profile.unmerged"
 IDENTIFIER_ADDED = "profile.identifier_added"
 CONSENT_CHANGED = "profile.consent_changed"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-
-
-@dataclass(frozen=True, slots=True)
-class DestinationView:
-    id: int
-    name: str
-    url: str
-    purpose: str
-    subscriptions: tuple[str, ...]
-    status: str
-    created_at: datetime
-
-    @property
-    def target(self) -> str:
-        """The outbox target (and circuit breaker) of this destination."""
-        return target_of(self.name)
-
-    @classmethod
-    def of(cls, row: Destination) -> DestinationView:
-        return view_of(cls, row, subscriptions=tuple(row.subscriptions))
-
-
-def target_of(name: str) -> str:
-    return f"destination:{name}"
 
 
 def _is_subscription(value: str) -> bool:
@@ -119,10 +89,6 @@ def set_paused(session: Session, name: str, *, is_paused: bool) -> DestinationVi
     if not is_paused:
         release_target(session, target_of(row.name))
     return DestinationView.of(row)
-
-
-def list_destinations(session: Session) -> list[DestinationView]:
-    return [DestinationView.of(r) for r in repository.listed(session)]
 
 
 def replay_since(session: Session, name: str, since: datetime) -> int:

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from seamline.core.forgetting import register, register_holder
 from seamline.identity.rules import IdentifierRule, IdentityConfig
 
@@ -63,6 +60,10 @@ def normalize_email(raw: str) -> str | None:
     candidate = raw.strip().lower()
     if "@" not in candidate:
         return None
+    # Imported at the first email, not with the module: every command that reads the graph (and the repository,
+    # for Identifier) imports this module, and email_validator and phonenumbers cost a CLI start ~0.05 s each.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(candidate, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
@@ -72,6 +73,8 @@ def normalize_email(raw: str) -> str | None:
 @lru_cache(maxsize=200_000)
 def normalize_phone(raw: str, region: str) -> str | None:
     """E.164 form of a valid phone number, or None."""
+    import phonenumbers  # at the first phone number (see normalize_email)
+
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

@@ -19,7 +19,7 @@ from seamline.identity.graph import WorkingGraph
 from seamline.identity.graphcache import GraphCache
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
 from seamline.identity.matchevent import is_match, tolerated_values
-from seamline.identity.models import IdentityConflict, Merge
+from seamline.identity.models import Merge
 from seamline.identity.resolution import Limits, resolve
 from seamline.identity.rules import IdentityConfig
 
@@ -309,9 +309,8 @@ def identifier_links(reads: Reads, profile_id: int) -> Sequence[Any]:
     return card_reads.link_rows(reads, profile_id)
 
 
-def conflicts_for(session: Session, profile_id: int, limit: int = 100) -> Sequence[IdentityConflict]:
-    """Evidence resolution refused for or against this profile, newest first."""
-    return repository.conflicts_of(session, profile_id, limit)
+# Evidence resolution refused for or against this profile, newest first.
+conflicts_for = repository.conflicts_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,9 +378,8 @@ def identifier_values(
     return out
 
 
-def active_profiles(session: Session, profile_ids: Sequence[int] | None = None) -> list[int]:
-    """Ids of profiles that are not merged into another (of these, or all)."""
-    return repository.active_ids(session, profile_ids)
+# Ids of profiles that are not merged into another (of these, or all).
+active_profiles = repository.active_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,11 +425,8 @@ def erased_profiles(session: Session, profile_ids: Sequence[int]) -> set[int]:
     return feed.erased_among(session, profile_ids)
 
 
-def identifiers_by_profile(
-    session: Session, profile_ids: Sequence[int], types: Sequence[str] | None = None
-) -> dict[int, list[tuple[str, str]]]:
-    """(type, value) of every identifier (or every one of these types) each of these profiles holds."""
-    return repository.identifiers_of(session, profile_ids, types)
+# (type, value) of every identifier (or every one of these types) each of these profiles holds.
+identifiers_by_profile = repository.identifiers_of
 
 
 def person_keys(session: Session, profile_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -492,6 +487,5 @@ def record_homes(session: Session, link_type: str, source_ids: Sequence[int], *,
     return RecordHomes(roots, repository.links_with_origin(session, roots), members, merges)
 
 
-def customer_count(session: Session) -> int:
-    """How many customers there are: profiles neither merged into another nor erased (coverage's denominator)."""
-    return repository.live_profiles(session)
+# How many customers there are: profiles neither merged into another nor erased (coverage's denominator).
+customer_count = repository.live_profiles

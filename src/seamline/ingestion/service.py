@@ -140,14 +140,12 @@ def discard_quarantined(session: Session, event_ids: Sequence[int]) -> list[int]
     return chosen
 
 
-def quarantine_size(session: Session) -> int:
-    """How many events are quarantined (a gauge read at scrape time)."""
-    return repository.count_quarantined(session)
+# How many events are quarantined (a gauge read at scrape time).
+quarantine_size = repository.count_quarantined
 
 
-def backlog(session: Session) -> int:
-    """Events accepted and not yet processed."""
-    return repository.backlog(session)
+# Events accepted and not yet processed.
+backlog = repository.backlog
 
 
 def _item(row: Any) -> InboxItem:

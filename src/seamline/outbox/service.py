@@ -235,9 +235,8 @@ def release_target(session: Session, target: str) -> None:
     repository.release_target(session, target, utcnow())
 
 
-def counts(session: Session) -> dict[str, int]:
-    """How many entries are in each status."""
-    return repository.counts(session)
+# How many entries are in each status.
+counts = repository.counts
 
 
 def lag_seconds(session: Session, *, now: datetime | None = None) -> dict[str, float]:

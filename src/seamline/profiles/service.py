@@ -14,7 +14,7 @@ from seamline.core.clock import utcnow
 from seamline.core.prepared import Reads
 from seamline.profiles import names, repository
 from seamline.profiles.facts import CLOSED_STATUSES, HoldingFact, encode_value
-from seamline.profiles.models import Holding, ProfileEvent
+from seamline.profiles.models import ProfileEvent
 from seamline.profiles.survivorship import Candidate, Decision, SurvivorshipConfig, choose
 from seamline.profiles.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
@@ -107,12 +107,10 @@ def record_facts(session: Session, facts: Sequence[EventFacts], vocabulary: Voca
     repository.upsert_holdings(session, list(holdings.values()))
 
 
-def event_ids_of(session: Session, profile_id: int) -> list[int]:
-    return repository.event_ids(session, profile_id)
+event_ids_of = repository.event_ids
 
 
-def profiles_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, int]:
-    return repository.profile_of_events(session, event_ids)
+profiles_of_events = repository.profile_of_events
 
 
 def personal_facts(session: Session, profile_ids: Sequence[int]) -> tuple[list[int], list[str]]:
@@ -123,12 +121,9 @@ def personal_facts(session: Session, profile_ids: Sequence[int]) -> tuple[list[i
     )
 
 
-def erase_facts(session: Session, profile_ids: Sequence[int]) -> dict[str, int]:
-    """Erasure: delete everything recorded about these profiles (timeline, traits, holdings); counts per kind.
-
-    Nothing is re-derived afterwards, unlike a replay's wipe: the events themselves are scrubbed by the caller.
-    """
-    return repository.erase(session, profile_ids)
+# Erasure: delete everything recorded about these profiles (timeline, traits, holdings); counts per kind. Nothing is re-
+# derived afterwards, unlike a replay's wipe: the events themselves are scrubbed by the caller.
+erase_facts = repository.erase
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +179,7 @@ def winning_traits(
     return {name: orjson.loads(values[0]) for name, values in grouped.items()}
 
 
-def holdings_of(session: Session, profile_id: int) -> Sequence[Holding]:
-    return repository.holdings(session, profile_id)
+holdings_of = repository.holdings
 
 
 def open_holding_names(reads: Reads, profile_id: int, closed: frozenset[str]) -> frozenset[str]:
@@ -225,9 +219,8 @@ def timeline(
     return repository.timeline(session, query, limit)
 
 
-def fact_counts(reads: Reads, profile_id: int) -> tuple[int, int]:
-    """(holdings, timeline events) of a profile."""
-    return repository.fact_counts(reads, profile_id)
+# (holdings, timeline events) of a profile.
+fact_counts = repository.fact_counts
 
 
 @dataclass(frozen=True, slots=True)
