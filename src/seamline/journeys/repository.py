@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, type_coerce, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from seamline.core.db import UtcDateTime, table_of
@@ -238,3 +238,92 @@ def step_completions(
         query = query.where(inner.c.at < until)
     for journey, step, at, current_since in session.execute(query.execution_options(yield_per=10_000)):
         yield str(journey), str(step), at, current_since
+
+
+# The worker's batch path (journeys/batch.py): plain rows through Core, no ORM object per instance or entry.
+_LIVE_COLUMNS = (
+    "id", "public_id", "journey", "profile_id", "status", "current_step", "step_since", "last_activity_at",
+    "completed_at", "quiet_since", "joined_into",
+)  # fmt: skip
+
+
+def live_rows_by_public_ids(session: Session, public_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The instances with these public ids, as rows of `_LIVE_COLUMNS`."""
+    if not public_ids:
+        return []
+    table = table_of(JourneyInstance)
+    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.public_id.in_(public_ids))
+    return [tuple(r) for r in session.execute(query)]
+
+
+def live_rows_by_ids(session: Session, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The instances with these ids, as rows of `_LIVE_COLUMNS`."""
+    if not ids:
+        return []
+    table = table_of(JourneyInstance)
+    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.id.in_(ids))
+    return [tuple(r) for r in session.execute(query)]
+
+
+def live_rows_of_profiles(
+    session: Session, profile_ids: Sequence[int], statuses: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """These profiles' instances in these statuses, by id, as rows of `_LIVE_COLUMNS`."""
+    if not profile_ids:
+        return []
+    table = table_of(JourneyInstance)
+    query = (
+        select(*(table.c[c] for c in _LIVE_COLUMNS))
+        .where(table.c.profile_id.in_(profile_ids), table.c.status.in_(statuses))
+        .order_by(table.c.id)
+    )
+    return [tuple(r) for r in session.execute(query)]
+
+
+def group_entry_rows(session: Session, keeper_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """(keeper id, kind, step, field, value json, at, id) of every entry of these instances and of the instances
+    joined into them, in one query."""
+    if not keeper_ids:
+        return []
+    instances, entries = table_of(JourneyInstance), table_of(JourneyEntry)
+    joined = select(instances.c.id, instances.c.joined_into).where(instances.c.joined_into.in_(keeper_ids))
+    members = {int(k): int(k) for k in keeper_ids}
+    members.update({int(i): int(k) for i, k in session.execute(joined)})
+    query = select(
+        entries.c.instance_id, entries.c.kind, entries.c.step, entries.c.field, entries.c.value_json, entries.c.at,
+        entries.c.id,
+    ).where(entries.c.instance_id.in_(list(members)))  # fmt: skip
+    return [(members[int(r[0])], *r[1:]) for r in session.execute(query)]
+
+
+def insert_instances(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert new instances in one statement; their ids, in the order given."""
+    if not rows:
+        return []
+    table = table_of(JourneyInstance)
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(r[0]) for r in session.execute(statement, list(rows))]
+
+
+def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert entries in one executemany."""
+    if rows:
+        session.execute(insert(table_of(JourneyEntry)), list(rows))
+
+
+def update_live(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write back the progress columns of instances (each row: `b_id` and the columns of `_LIVE_COLUMNS` that
+    change) in one executemany."""
+    if not rows:
+        return
+    table = table_of(JourneyInstance)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            status=bindparam("status"), current_step=bindparam("current_step"), step_since=bindparam("step_since"),
+            last_activity_at=bindparam("last_activity_at"), completed_at=bindparam("completed_at"),
+            quiet_since=bindparam("quiet_since"),
+        )
+    )  # fmt: skip
+    session.connection().execute(statement, list(rows))
