@@ -51,12 +51,19 @@ class Live:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One event to apply: its name as read, the profile it now lives on, and its source's kind."""
+    """One event to apply: its name as read, what it says (a family event), the profile it now lives on, and its
+    source's kind."""
 
     event: ResolvedEvent
     name: str
+    message: family.JourneyMessage | None
     profile_id: int
     source_kind: str
+
+    @classmethod
+    def of(cls, event: ResolvedEvent, name: str, profile_id: int, source_kind: str) -> Job:
+        message = family.read(event.payload, name) if name in family.FAMILY else None
+        return cls(event, name, message, profile_id, source_kind)
 
 
 class Stretch:
@@ -74,11 +81,12 @@ class Stretch:
 
     def load(self, jobs: Sequence[Job]) -> None:
         """Read every instance the jobs may mean, and the state of each, in a few queries."""
-        named = {i for j in jobs if j.name in family.FAMILY and (i := family.instance_id_of(j.event.payload))}
+        named = {j.message.instance_id for j in jobs if j.message is not None and j.message.instance_id is not None}
         self._keep(repository.live_rows_by_public_ids(self.session, sorted(named)))
         for public_id in named:
             self.by_public_id.setdefault(public_id, None)
-        wanted = {j.profile_id for j in jobs}
+        # A person's open instances are read only for the events that name none (by their id, the rest are found).
+        wanted = {j.profile_id for j in jobs if j.message is None or j.message.instance_id is None}
         for row in self._keep(repository.live_rows_of_profiles(self.session, sorted(wanted), progress.RESUMABLE)):
             self.open_of.setdefault((row.profile_id, row.journey), []).append(row)
         for keepers in range(100):  # joined instances are read through the ones they were joined into
@@ -150,7 +158,7 @@ class Stretch:
                     self.complete_step(definition, found, step, where)
                     _refresh(definition, found, event.occurred_at)
             return
-        message = family.read(event.payload, name)
+        message = job.message
         if message is None or message.journey not in self.definitions:
             return
         definition = self.definitions[message.journey]

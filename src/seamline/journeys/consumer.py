@@ -75,7 +75,7 @@ def _apply(
 ) -> None:
     if not events:
         return
-    jobs = [Job(e, n, _home(moved, e.profile_id), kinds.get(e.source_id, "unknown")) for e, n in events]
+    jobs = [Job.of(e, n, _home(moved, e.profile_id), kinds.get(e.source_id, "unknown")) for e, n in events]
     session.flush()  # the unit of work's pending journey rows (a merge's) before the stretch reads them as rows
     stretch = Stretch(session, definitions)
     stretch.load(jobs)

@@ -253,7 +253,7 @@ def live_rows_by_public_ids(session: Session, public_ids: Sequence[str]) -> list
         return []
     table = table_of(JourneyInstance)
     query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.public_id.in_(public_ids))
-    return [tuple(r) for r in session.execute(query)]
+    return [tuple(r) for r in session.connection().execute(query)]
 
 
 def live_rows_by_ids(session: Session, ids: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -262,7 +262,7 @@ def live_rows_by_ids(session: Session, ids: Sequence[int]) -> list[tuple[Any, ..
         return []
     table = table_of(JourneyInstance)
     query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.id.in_(ids))
-    return [tuple(r) for r in session.execute(query)]
+    return [tuple(r) for r in session.connection().execute(query)]
 
 
 def live_rows_of_profiles(
@@ -277,7 +277,7 @@ def live_rows_of_profiles(
         .where(table.c.profile_id.in_(profile_ids), table.c.status.in_(statuses))
         .order_by(table.c.id)
     )
-    return [tuple(r) for r in session.execute(query)]
+    return [tuple(r) for r in session.connection().execute(query)]
 
 
 def group_entry_rows(session: Session, keeper_ids: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -288,27 +288,31 @@ def group_entry_rows(session: Session, keeper_ids: Sequence[int]) -> list[tuple[
     instances, entries = table_of(JourneyInstance), table_of(JourneyEntry)
     joined = select(instances.c.id, instances.c.joined_into).where(instances.c.joined_into.in_(keeper_ids))
     members = {int(k): int(k) for k in keeper_ids}
-    members.update({int(i): int(k) for i, k in session.execute(joined)})
+    members.update({int(i): int(k) for i, k in session.connection().execute(joined)})
     query = select(
         entries.c.instance_id, entries.c.kind, entries.c.step, entries.c.field, entries.c.value_json, entries.c.at,
         entries.c.id,
     ).where(entries.c.instance_id.in_(list(members)))  # fmt: skip
-    return [(members[int(r[0])], *r[1:]) for r in session.execute(query)]
+    return [(members[int(r[0])], *r[1:]) for r in session.connection().execute(query)]
 
 
 def insert_instances(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert new instances in one statement; their ids, in the order given."""
+    """Insert new instances (each with its own public id) in one executemany; their ids, in the order given."""
     if not rows:
         return []
     table = table_of(JourneyInstance)
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [int(r[0]) for r in session.execute(statement, list(rows))]
+    connection = session.connection()
+    # Read back by public id: RETURNING with the rows' order kept is a statement per row on SQLite.
+    connection.execute(insert(table), list(rows))
+    query = select(table.c.public_id, table.c.id).where(table.c.public_id.in_([r["public_id"] for r in rows]))
+    ids = {str(p): int(i) for p, i in connection.execute(query)}
+    return [ids[r["public_id"]] for r in rows]
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert entries in one executemany."""
     if rows:
-        session.execute(insert(table_of(JourneyEntry)), list(rows))
+        session.connection().execute(insert(table_of(JourneyEntry)), list(rows))
 
 
 def update_live(session: Session, rows: Sequence[dict[str, Any]]) -> None:
