@@ -110,16 +110,18 @@ def wipe(session: Session, origin_profiles: Sequence[int]) -> None:
 
 
 def mark_quiet(
-    session: Session, journey: str, statuses: Sequence[str], before: datetime, status: str, at: datetime, limit: int
+    session: Session, journey: str, from_status: str, before: datetime, status: str, at: datetime, limit: int
 ) -> list[tuple[Any, ...]]:
-    """Mark up to `limit` of a journey's instances in `statuses` with no activity since `before` as `status`, in one
-    statement; returns (id, public id, profile, current step) of each, by id. On PostgreSQL rows another scan holds
-    are skipped, never waited for."""
+    """Mark up to `limit` of a journey's instances in `from_status` with no activity since `before` as `status`,
+    the longest quiet first, in one statement; returns (id, public id, profile, current step) of each, by id. On
+    PostgreSQL rows another scan holds are skipped, never waited for."""
     table = table_of(JourneyInstance)
+    # One status at a time: (journey, status, last_activity_at) is then one index range, in this order, and the
+    # LIMIT stops the read (ordered by id, or over two statuses, every quiet row was read and sorted each pass).
     due = (
         select(table.c.id)
-        .where(table.c.journey == journey, table.c.status.in_(statuses), table.c.last_activity_at <= before)
-        .order_by(table.c.id)
+        .where(table.c.journey == journey, table.c.status == from_status, table.c.last_activity_at <= before)
+        .order_by(table.c.last_activity_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -129,7 +131,7 @@ def mark_quiet(
         .values(status=status, quiet_since=at)
         .returning(table.c.id, table.c.public_id, table.c.profile_id, table.c.current_step)
     )
-    return sorted(tuple(r) for r in session.execute(marked).all())
+    return sorted(tuple(r) for r in session.connection().execute(marked))
 
 
 def board(session: Session) -> list[tuple[Any, ...]]:

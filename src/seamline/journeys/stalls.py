@@ -80,9 +80,10 @@ def _scan_once(session: Session, now: datetime, limit: int, cases: CasesConfig |
     # An announcement's id says what and when: one scan's is never appended twice, and no random id is drawn.
     stamp = f"{now:%Y%m%dT%H%M%S.%f}"
     for definition in installed.running_definitions(session).values():
-        steps: Sequence[tuple[str, Sequence[str], datetime, str]] = (
-            (progress.ABANDONED, progress.RESUMABLE, now - definition.abandon_after, family.ABANDONED),
-            (progress.STALLED, (progress.OPEN,), now - definition.stall_after, family.STALLED),
+        abandon, stall = now - definition.abandon_after, now - definition.stall_after
+        steps: Sequence[tuple[str, str, datetime, str]] = (
+            *((progress.ABANDONED, before, abandon, family.ABANDONED) for before in progress.RESUMABLE),
+            (progress.STALLED, progress.OPEN, stall, family.STALLED),
         )
         for status, before, cutoff, event in steps:
             rows = repository.mark_quiet(session, definition.key, before, cutoff, status, now, limit)
