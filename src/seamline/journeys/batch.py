@@ -37,13 +37,14 @@ class Live:
     profile_id: int
     status: str
     current_step: str | None
-    step_since: datetime
     last_activity_at: datetime
-    completed_at: datetime | None
-    quiet_since: datetime | None
     joined_into: int | None
+    # Not read for a stored instance (only written when they change): each timestamp read back costs a parse.
+    step_since: datetime | None = None
+    completed_at: datetime | None = None
+    quiet_since: datetime | None = None
     begun: dict[str, Any] | None = None  # the columns only a new instance's insert sets
-    changed: bool = False
+    changed: set[str] = field(default_factory=set)  # the columns to write back
     values: dict[str, Any] = field(default_factory=dict)  # field -> latest value
     value_at: dict[str, datetime] = field(default_factory=dict)  # field -> when its latest value was given
     done: dict[str, datetime] = field(default_factory=dict)  # step -> when it was first completed
@@ -133,7 +134,7 @@ class Stretch:
     def begin(self, definition: JourneyDef, profile_id: int, public_id: str, where: service.Where) -> Live:
         first = progress.current_step(definition, (), {})
         row = Live(
-            None, public_id, definition.key, profile_id, progress.OPEN, first, where.at, where.at, None, None, None,
+            None, public_id, definition.key, profile_id, progress.OPEN, first, where.at, None, step_since=where.at,
             begun={"origin_profile_id": profile_id, "started_at": where.at, "started_channel": where.channel,
                    "event_id": where.event_id},
         )  # fmt: skip
@@ -222,7 +223,8 @@ class Stretch:
         self._touch(row, where.at)
 
     def _touch(self, row: Live, at: datetime) -> None:
-        row.last_activity_at, row.changed = max(row.last_activity_at, at), True
+        row.last_activity_at = max(row.last_activity_at, at)
+        row.changed.add("last_activity_at")
         if row.status == progress.STALLED or row.status == progress.ABANDONED:
             if row.status == progress.ABANDONED:  # resumable again: later events of the person find it
                 mine = self.open_of.setdefault((row.profile_id, row.journey), [])
@@ -230,6 +232,7 @@ class Stretch:
                     mine.append(row)
                     mine.sort(key=lambda r: (r.id is None, r.id or 0))
             row.status, row.quiet_since = progress.OPEN, None
+            row.changed.update(("status", "quiet_since"))
 
     def _entry(
         self, row: Live, where: service.Where, step: str, kind: str, name: str | None, text: str | None,
@@ -243,12 +246,19 @@ class Stretch:
         self.entries.append((row, values))
 
     def write(self) -> None:
-        """New instances, then entries, then the changed instances: three statements."""
+        """New instances, then entries, then the changed instances (a statement for each set of columns changed,
+        one or two in a batch): a few statements."""
         ids = repository.insert_instances(self.session, [_insert_row(r) for r in self.new])
         for row, new_id in zip(self.new, ids, strict=True):
             row.id = new_id
         repository.insert_entries(self.session, [{**values, "instance_id": row.id} for row, values in self.entries])
-        repository.update_live(self.session, [_update_row(r) for r in self.by_id.values() if r.changed])
+        changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in self.by_id.values():
+            if row.changed:
+                columns = tuple(sorted(row.changed))
+                changes.setdefault(columns, []).append({"b_id": row.id, **{c: getattr(row, c) for c in columns}})
+        for columns, rows in changes.items():
+            repository.update_live(self.session, columns, rows)
         # ORM copies of instances this unit of work holds (a merge read them) would be stale now.
         for instance in [o for o in self.session.identity_map.values() if isinstance(o, JourneyInstance)]:
             self.session.expire(instance)
@@ -256,29 +266,23 @@ class Stretch:
 
 
 def _insert_row(row: Live) -> dict[str, Any]:
-    return {**(row.begun or {}), "public_id": row.public_id, "journey": row.journey, **_update_row(row, key=None)}
-
-
-def _update_row(row: Live, key: str | None = "b_id") -> dict[str, Any]:
-    out: dict[str, Any] = {
+    return {
+        **(row.begun or {}), "public_id": row.public_id, "journey": row.journey, "profile_id": row.profile_id,
         "status": row.status, "current_step": row.current_step, "step_since": row.step_since,
         "last_activity_at": row.last_activity_at, "completed_at": row.completed_at, "quiet_since": row.quiet_since,
     }  # fmt: skip
-    if key is None:
-        out["profile_id"] = row.profile_id
-    else:
-        out[key] = row.id
-    return out
 
 
 def _finish(row: Live, at: datetime) -> None:
     if row.status != progress.COMPLETED:
-        row.status, row.completed_at, row.current_step, row.changed = progress.COMPLETED, at, None, True
+        row.status, row.completed_at, row.current_step = progress.COMPLETED, at, None
+        row.changed.update(("status", "completed_at", "current_step"))
 
 
 def _go_quiet(row: Live, status: str, at: datetime) -> None:
     if row.status in progress.RESUMABLE and row.last_activity_at <= at:
-        row.status, row.quiet_since, row.changed = status, at, True
+        row.status, row.quiet_since = status, at
+        row.changed.update(("status", "quiet_since"))
 
 
 def _refresh(definition: JourneyDef, row: Live, at: datetime) -> None:
@@ -288,4 +292,5 @@ def _refresh(definition: JourneyDef, row: Live, at: datetime) -> None:
     if current is None:
         _finish(row, at)
     elif current != row.current_step:
-        row.current_step, row.step_since, row.changed = current, at, True
+        row.current_step, row.step_since = current, at
+        row.changed.update(("current_step", "step_since"))

@@ -36,8 +36,11 @@ class JourneysConsumer(Consumer):
         wanted = [raw for raw in names if (name := family.clean_name(raw)) in family.FAMILY or name in ends]
         relevant = [(e, str(family.event_name(e.payload))) for e in batch.tracked(wanted)]
         kinds = {s.id: s.kind for s in list_sources(session)} if relevant else {}
-        # A journey save through the API or console was applied when it was made (actions.save): skip it here.
-        applied = repository.applied_events(session, [e.id for e, n in relevant if n in _APPLIED_AT_ONCE])
+        # A journey save through the API or console was applied when it was made (actions.save): skip it here. Only
+        # those are looked up: their message ids are the family's own (family.message).
+        applied = repository.applied_events(
+            session, [e.id for e, n in relevant if n in _APPLIED_AT_ONCE and family.is_own_message(e.payload)]
+        )
         merges: list[MergeNotice] = list(batch.merges)
         moved: dict[int, int] = {}
         stretch: list[tuple[ResolvedEvent, str]] = []

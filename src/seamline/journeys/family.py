@@ -23,6 +23,7 @@ ABANDONED = "Journey Abandoned"
 FAMILY = (STARTED, SAVED, STEP_COMPLETED, COMPLETED, STALLED, ABANDONED)
 _RESERVED = frozenset({"journey", "step", "instance_id", "fields", "reason"})
 MAX_TEXT = 200
+_OWN_PREFIX = "journey-"
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ was a quarter of reading one in the worker
@@ -91,6 +92,12 @@ def instance_id_of(payload: Mapping[str, Any]) -> str | None:
     return _text(props.get("instance_id")) if isinstance(props, Mapping) else None
 
 
+def is_own_message(payload: Mapping[str, Any]) -> bool:
+    """Whether a message may be one the journey API or console wrote (`message` gives them this id prefix)."""
+    message_id = payload.get("messageId")
+    return isinstance(message_id, str) and message_id.startswith(_OWN_PREFIX)
+
+
 def new_instance_id() -> str:
     """A public instance id: random, so it names an instance without telling anything about it."""
     return "ji_" + uuid.uuid4().hex
@@ -128,7 +135,7 @@ def message(
     return {
         "type": "track",
         "event": name,
-        "messageId": "journey-" + (message_id or uuid.uuid4().hex),
+        "messageId": _OWN_PREFIX + (message_id or uuid.uuid4().hex),
         **person,
         "properties": props,
         "context": context,

@@ -244,8 +244,7 @@ def step_completions(
 
 # The worker's batch path (journeys/batch.py): plain rows through Core, no ORM object per instance or entry.
 _LIVE_COLUMNS = (
-    "id", "public_id", "journey", "profile_id", "status", "current_step", "step_since", "last_activity_at",
-    "completed_at", "quiet_since", "joined_into",
+    "id", "public_id", "journey", "profile_id", "status", "current_step", "last_activity_at", "joined_into",
 )  # fmt: skip
 
 
@@ -317,19 +316,10 @@ def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.connection().execute(insert(table_of(JourneyEntry)), list(rows))
 
 
-def update_live(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write back the progress columns of instances (each row: `b_id` and the columns of `_LIVE_COLUMNS` that
-    change) in one executemany."""
+def update_live(session: Session, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Write back these progress columns of instances (each row: `b_id` and the columns) in one executemany."""
     if not rows:
         return
     table = table_of(JourneyInstance)
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            status=bindparam("status"), current_step=bindparam("current_step"), step_since=bindparam("step_since"),
-            last_activity_at=bindparam("last_activity_at"), completed_at=bindparam("completed_at"),
-            quiet_since=bindparam("quiet_since"),
-        )
-    )  # fmt: skip
+    statement = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns})
     session.connection().execute(statement, list(rows))
