@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, select
 
 from seamline.core.db import table_of, unit_of_work
+from seamline.journeys import family
 from seamline.journeys.models import JourneyInstance
 from seamline.journeys.stalls import scan
 from tests.journeys.support import load_demo_definitions
@@ -57,3 +58,13 @@ def test_a_scan_marks_in_pages_longest_quiet_first(engine: Engine) -> None:
         "ji_4d": "stalled", "ji_9d": "stalled", "ji_6d": "stalled", "ji_1d": "open", "ji_40d": "abandoned",
         "ji_35s": "abandoned", "ji_done": "completed",
     }  # fmt: skip
+
+
+def test_an_announcement_is_the_family_message_the_api_would_write() -> None:
+    for person, step in (({"userId": "u-1"}, "property"), ({"anonymousId": "a-1"}, None)):
+        built = family.message(
+            "Journey Stalled", person, journey="apply_for_mortgage", instance_id="ji_1", step=step,
+            channel="seamline", message_id="stalled-ji_1-T",
+        )  # fmt: skip
+        announced = family.announcement("Journey Stalled", person, "apply_for_mortgage", "ji_1", step, "stalled-ji_1-T")
+        assert announced == built

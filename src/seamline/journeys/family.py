@@ -140,3 +140,20 @@ def message(
         "properties": props,
         "context": context,
     }
+
+
+_OWN_CONTEXT = {"channel": "seamline"}  # shared by every announcement: the inbox only serializes it
+
+
+def announcement(
+    name: str, person: Mapping[str, str], journey: str, instance_id: str, step: str | None, message_id: str
+) -> dict[str, Any]:
+    """A `Journey Stalled` / `Journey Abandoned` as Seamline's own scan announces it: `message`'s shape with the
+    channel `seamline`, built without its options (the scan builds 200,000 at a time)."""
+    props = {"journey": journey, "instance_id": instance_id}
+    if step is not None:
+        props["step"] = step
+    return {
+        "type": "track", "event": name, "messageId": _OWN_PREFIX + message_id, **person, "properties": props,
+        "context": _OWN_CONTEXT,
+    }  # fmt: skip

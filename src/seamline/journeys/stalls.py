@@ -93,21 +93,11 @@ def _scan_once(session: Session, now: datetime, limit: int, cases: CasesConfig |
             if status == progress.STALLED and cases is not None and definition.stall_case is not None:
                 open_stall_cases(session, cases, definition, [r[1] for r in rows], now)
             named = people(session, sorted({r[2] for r in rows}))
-            for _id, public_id, profile_id, step in rows:
-                person = named.get(profile_id)
-                if person is None:
-                    continue
-                messages.append(
-                    family.message(
-                        event,
-                        person,
-                        journey=definition.key,
-                        instance_id=public_id,
-                        step=step,
-                        channel="seamline",
-                        message_id=f"{status}-{public_id}-{stamp}",
-                    )
-                )
+            messages.extend(
+                family.announcement(event, person, definition.key, public_id, step, f"{status}-{public_id}-{stamp}")
+                for _id, public_id, profile_id, step in rows
+                if (person := named.get(profile_id)) is not None
+            )
     if messages:
         append_own(session.connection(), internal_source(session), now, messages, Limits())
     return changed
