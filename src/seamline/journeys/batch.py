@@ -1,10 +1,11 @@
 """The worker's journeys step as set work: a stretch of a batch's events between two merges is applied to plain
-records of the instances it touches, read in three queries (the instances its events name, the people's open
-ones, and their entries), and written back in three statements (new instances, entries, changed instances).
+records of the instances it touches, read in a few queries (the instances its events name, the open ones of the
+people whose events name none, and their entries), and written back in a few statements (new instances, entries,
+the changed columns of the others).
 
 The rules are those of the per-event path (consumer.take_event, which the API and console use for one save at
 a time, through the ORM): which instance an event means, whose it may be, what each event of the family does,
-the current step and completion. tests/journeys/test_worker_batch.py runs the same events through both and
+the current step and completion. tests/journeys/test_batch_rules.py runs the same events through both and
 compares. py-spy put an ORM object per instance and per entry, and the unit of work that flushes them, at most
 of the worker's time on journey events.
 """
