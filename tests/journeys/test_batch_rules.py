@@ -4,6 +4,7 @@ same rules: the same events, through each, leave the same instances and entries.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
@@ -17,6 +18,27 @@ from seamline.journeys.models import JourneyEntry, JourneyInstance
 from tests.journeys.support import load_demo_definitions
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# A step that applies only for joint applicants: the set path must read the value its condition needs.
+JOINT = """
+journey: joint_loan
+name: Joint loan
+stall_after: 3d
+abandon_after: 30d
+steps:
+  - key: who
+    name: Who applies
+    fields:
+      - {key: applicants, required: true}
+  - key: partner
+    name: Your partner
+    when: {field: applicants, equals: joint}
+    fields:
+      - {key: partner_name, required: true}
+  - key: sign
+    name: Sign
+    fields:
+      - {key: signed, required: true}
+"""
 MORTGAGE = "apply_for_mortgage"
 
 
@@ -35,7 +57,9 @@ def _first() -> list[ResolvedEvent]:
         _track(5, 3, "Journey Step Completed", 4, journey="go_paperless", step="confirm_email", email="c@example.com"),
         _track(6, 4, "Journey Started", 5, journey=MORTGAGE, instance_id="ji_d"),
         _track(7, 4, "Journey Abandoned", 6, journey=MORTGAGE, instance_id="ji_d"),
-    ]
+        _track(8, 5, "Journey Step Completed", 7, journey="joint_loan", instance_id="ji_j", step="who",
+               applicants="joint"),
+    ]  # fmt: skip
 
 
 def _second() -> list[ResolvedEvent]:
@@ -65,6 +89,7 @@ def _second() -> list[ResolvedEvent]:
         _track(26, 4, "Journey Step Saved", 26, journey=MORTGAGE, instance_id="ji_d", step="about_you",
                first_name="Dee"),  # abandoned, then active again
         _track(27, 4, "Journey Step Saved", 27, journey=MORTGAGE, step="about_you", last_name="Doe"),
+        _track(29, 5, "Journey Step Completed", 29, journey="joint_loan", step="sign", signed=True),  # partner left
     ]  # fmt: skip
 
 
@@ -109,8 +134,11 @@ def _snapshot(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
     return instances, entries
 
 
-def test_the_set_path_leaves_what_the_per_event_path_leaves(engine: Engine) -> None:
+def test_the_set_path_leaves_what_the_per_event_path_leaves(engine: Engine, tmp_path: Path) -> None:
     load_demo_definitions(engine)
+    (tmp_path / "joint_loan.yaml").write_text(JOINT)
+    with unit_of_work(engine) as session:
+        installed.load_definitions(session, tmp_path, T0)
     _per_event(engine, _first())
     _per_event(engine, _second())
     one_by_one = _snapshot(engine)
@@ -124,5 +152,6 @@ def test_the_set_path_leaves_what_the_per_event_path_leaves(engine: Engine) -> N
     assert instances["ji_d"][4] == "open"  # abandoned, then saved into again
     assert instances["ji_new"][2] == 2
     assert instances["ji_new"][4] == "open"
+    assert instances["ji_j"][4:6] == ("open", "partner")  # joint, read back from the first batch
     assert sum(1 for row in as_set[0] if row[1] == "activate_card") == 3
     assert not any(e[0] == "ji_a" and e[10] == 20 for e in as_set[1])  # another person's event wrote nothing

@@ -91,14 +91,16 @@ class Stretch:
         wanted = {j.profile_id for j in jobs if j.message is None or j.message.instance_id is None}
         for row in self._keep(repository.live_rows_of_profiles(self.session, sorted(wanted), progress.RESUMABLE)):
             self.open_of.setdefault((row.profile_id, row.journey), []).append(row)
-        for keepers in range(100):  # joined instances are read through the ones they were joined into
+        for hops in range(100):  # joined instances are read through the ones they were joined into
             missing = sorted({r.joined_into for r in self.by_id.values() if r.joined_into} - set(self.by_id))
-            if not missing or keepers == 99:
+            if not missing or hops == 99:
                 break
             self._keep(repository.live_rows_by_ids(self.session, missing))
+        # The current step needs the steps done and only the values a step's condition reads (not every value).
+        conditions = sorted({s.when.field for d in self.definitions.values() for s in d.steps if s.when is not None})
+        keepers = [i for i, r in self.by_id.items() if r.joined_into is None]
         for keeper_id, kind, step, name, value_json, at, _id in sorted(
-            repository.group_entry_rows(self.session, [i for i, r in self.by_id.items() if r.joined_into is None]),
-            key=lambda e: (e[5], e[6]),
+            repository.group_entry_rows(self.session, keepers, conditions), key=lambda e: (e[5], e[6])
         ):
             row = self.by_id[keeper_id]
             if kind == "field" and name is not None and value_json is not None:

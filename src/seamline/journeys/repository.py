@@ -281,19 +281,22 @@ def live_rows_of_profiles(
     return [tuple(r) for r in session.connection().execute(query)]
 
 
-def group_entry_rows(session: Session, keeper_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """(keeper id, kind, step, field, value json, at, id) of every entry of these instances and of the instances
-    joined into them, in one query."""
+def group_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(keeper id, kind, step, field, value json, at, id) of the steps completed and of the values given for these
+    fields, in these instances and in the instances joined into them."""
     if not keeper_ids:
         return []
     instances, entries = table_of(JourneyInstance), table_of(JourneyEntry)
     joined = select(instances.c.id, instances.c.joined_into).where(instances.c.joined_into.in_(keeper_ids))
     members = {int(k): int(k) for k in keeper_ids}
     members.update({int(i): int(k) for i, k in session.connection().execute(joined)})
+    wanted = entries.c.kind == "step"
+    if fields:
+        wanted = wanted | entries.c.field.in_(fields)
     query = select(
         entries.c.instance_id, entries.c.kind, entries.c.step, entries.c.field, entries.c.value_json, entries.c.at,
         entries.c.id,
-    ).where(entries.c.instance_id.in_(list(members)))  # fmt: skip
+    ).where(entries.c.instance_id.in_(list(members)), wanted)  # fmt: skip
     return [(members[int(r[0])], *r[1:]) for r in session.connection().execute(query)]
 
 
@@ -302,11 +305,9 @@ def insert_instances(session: Session, rows: Sequence[dict[str, Any]]) -> list[i
     if not rows:
         return []
     table = table_of(JourneyInstance)
-    connection = session.connection()
-    # Read back by public id: RETURNING with the rows' order kept is a statement per row on SQLite.
-    connection.execute(insert(table), list(rows))
-    query = select(table.c.public_id, table.c.id).where(table.c.public_id.in_([r["public_id"] for r in rows]))
-    ids = {str(p): int(i) for p, i in connection.execute(query)}
+    # Matched by public id: RETURNING in the rows' order would be a statement per row on SQLite.
+    statement = insert(table).returning(table.c.public_id, table.c.id)
+    ids = {str(p): int(i) for p, i in session.connection().execute(statement, list(rows))}
     return [ids[r["public_id"]] for r in rows]
 
 
