@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-stall-scan", action="store_true", help="only the API runs (shorter)")
+    parser.add_argument("--scan-only", action="store_true", help="skip the API runs: store, then time the stall scan")
     args = parser.parse_args()
     rng = random.Random(15)
     with tempfile.TemporaryDirectory() as folder:
@@ -188,40 +189,48 @@ def main() -> None:
         with engine.connect() as conn:
             pids = dict(conn.execute(text("SELECT public_id, profile_id FROM journey_instances")).all())
         targets = [(pid, pids[pid]) for pid in rng.sample(ids, min(1000, len(ids)))]
-        settings = Settings(database_url=url, data_dir=Path(folder))
-        headers = {"Authorization": f"Bearer {key}"}
-        app = create_app(settings)
-        with TestClient(app) as client:  # runs the app's lifespan (its writers, its state) around the runs
-            paced(client, headers, targets[:50], 50, 100)  # warm-up, not reported
-            print(f"load average before the run: {os.getloadavg()}")
-            paced(client, headers, targets, args.rate, args.requests)
-            print(f"load average before the open loop: {os.getloadavg()}")
-            asyncio.run(_open_loop(app, headers, targets, args.rate, args.requests))
-        if args.no_stall_scan:
-            engine.dispose()
-            return
-        # The stall scan: every journey quiet for longer than the definition's 3 days.
-        with engine.begin() as conn:
-            conn.execute(
-                text("UPDATE journey_instances SET last_activity_at = :t"), {"t": datetime(2026, 1, 1, tzinfo=UTC)}
-            )
-        later = datetime(2026, 1, 2, tzinfo=UTC) + timedelta(days=3)
-        began, runs, marked = time.perf_counter(), 0, 0
-        while True:
-            with unit_of_work(engine) as session:
-                found = scan(session, later)
-            runs += 1
-            marked += found
-            if found == 0:
-                break
-        took = time.perf_counter() - began
-        print(f"stall scan: marked {marked:,} of {args.journeys:,} open journeys stalled in {took:.1f} s ({runs} runs)")
-        began = time.perf_counter()
-        with unit_of_work(engine) as session:
-            scan(session, later)
-        print(f"stall scan with nothing to mark: {(time.perf_counter() - began) * 1000:.0f} ms")
-        print(f"load average after: {os.getloadavg()}")
+        if not args.scan_only:
+            settings = Settings(database_url=url, data_dir=Path(folder))
+            headers = {"Authorization": f"Bearer {key}"}
+            app = create_app(settings)
+            with TestClient(app) as client:  # runs the app's lifespan (its writers, its state) around the runs
+                paced(client, headers, targets[:50], 50, 100)  # warm-up, not reported
+                print(f"load average before the run: {os.getloadavg()}")
+                paced(client, headers, targets, args.rate, args.requests)
+                print(f"load average before the open loop: {os.getloadavg()}")
+                asyncio.run(_open_loop(app, headers, targets, args.rate, args.requests))
+        if not args.no_stall_scan:
+            stall_scan(engine, args.journeys)
         engine.dispose()
+
+
+def stall_scan(engine: Engine, journeys: int) -> None:
+    """Make every journey quiet, then time the stall scan (wall and this process's CPU) until it marks none."""
+    # The stall scan: every journey quiet for longer than the definition's 3 days.
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE journey_instances SET last_activity_at = :t"), {"t": datetime(2026, 1, 1, tzinfo=UTC)}
+        )
+    later = datetime(2026, 1, 2, tzinfo=UTC) + timedelta(days=3)
+    print(f"load average before the stall scan: {os.getloadavg()[0]:.1f}")
+    began, cpu, runs, marked = time.perf_counter(), time.process_time(), 0, 0
+    while True:
+        with unit_of_work(engine) as session:
+            found = scan(session, later)
+        runs += 1
+        marked += found
+        if found == 0:
+            break
+    took, cpu = time.perf_counter() - began, time.process_time() - cpu
+    print(
+        f"stall scan: marked {marked:,} of {journeys:,} open journeys stalled in {took:.1f} s, "
+        f"{cpu:.1f} s CPU ({runs} runs)"
+    )
+    began = time.perf_counter()
+    with unit_of_work(engine) as session:
+        scan(session, later)
+    print(f"stall scan with nothing to mark: {(time.perf_counter() - began) * 1000:.0f} ms")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.pipeline import Consumer, MergeNotice, ResolvedBatch, ResolvedEvent
 from seamline.journeys import family, installed, progress, repository, service
+from seamline.journeys.batch import Job, Stretch
 from seamline.journeys.definitions import JourneyDef
 from seamline.sources.service import list_sources
 
@@ -35,19 +36,24 @@ class JourneysConsumer(Consumer):
         wanted = [raw for raw in names if (name := family.clean_name(raw)) in family.FAMILY or name in ends]
         relevant = [(e, str(family.event_name(e.payload))) for e in batch.tracked(wanted)]
         kinds = {s.id: s.kind for s in list_sources(session)} if relevant else {}
-        # A journey save through the API or console was applied when it was made (actions.save): skip it here.
-        applied = repository.applied_events(session, [e.id for e, n in relevant if n in _APPLIED_AT_ONCE])
-        named_ids = (family.instance_id_of(e.payload) for e, n in relevant if n in family.FAMILY)
-        service.prefetch(session, [i for i in named_ids if i is not None])
+        # A journey save through the API or console was applied when it was made (actions.save): skip it here. Only
+        # those are looked up: their message ids are the family's own (family.message).
+        applied = repository.applied_events(
+            session, [e.id for e, n in relevant if n in _APPLIED_AT_ONCE and family.is_own_message(e.payload)]
+        )
         merges: list[MergeNotice] = list(batch.merges)
         moved: dict[int, int] = {}
+        stretch: list[tuple[ResolvedEvent, str]] = []
+        # The events between two merges are applied as one set (batch.py); a merge is followed in its place.
         for event, name in relevant:
-            while merges and merges[0].event_id <= event.id:
-                _follow(session, definitions, merges.pop(0), moved)
-            if event.id in applied:
-                continue
-            profile_id = _home(moved, event.profile_id)
-            take_event(session, definitions, ends, event, name, profile_id, kinds.get(event.source_id, "unknown"))
+            if merges and merges[0].event_id <= event.id:
+                _apply(session, definitions, ends, stretch, moved, kinds)
+                stretch = []
+                while merges and merges[0].event_id <= event.id:
+                    _follow(session, definitions, merges.pop(0), moved)
+            if event.id not in applied:
+                stretch.append((event, name))
+        _apply(session, definitions, ends, stretch, moved, kinds)
         for merge in merges:
             _follow(session, definitions, merge, moved)
 
@@ -62,9 +68,29 @@ class JourneysConsumer(Consumer):
             repository.move(session, profile_id, home)
 
 
+def _apply(
+    session: Session,
+    definitions: Mapping[str, JourneyDef],
+    ends: Mapping[str, list[tuple[str, str | None]]],
+    events: Sequence[tuple[ResolvedEvent, str]],
+    moved: Mapping[int, int],
+    kinds: Mapping[int, str],
+) -> None:
+    if not events:
+        return
+    jobs = [Job.of(e, n, _home(moved, e.profile_id), kinds.get(e.source_id, "unknown")) for e, n in events]
+    session.flush()  # the unit of work's pending journey rows (a merge's) before the stretch reads them as rows
+    stretch = Stretch(session, definitions)
+    stretch.load(jobs)
+    for job in jobs:
+        stretch.apply(job, ends)
+    stretch.write()
+
+
 def _follow(session: Session, definitions: Mapping[str, JourneyDef], merge: MergeNotice, moved: dict[int, int]) -> None:
     moved[merge.absorbed] = merge.survivor
     service.follow_merge(session, definitions, merge.absorbed, merge.survivor)
+    session.flush()  # its changes made through the ORM, before the next stretch reads rows
 
 
 def _home(moved: Mapping[int, int], profile_id: int) -> int:

@@ -39,7 +39,7 @@ class JourneyInstance(Base):
     __table_args__ = (
         Index("ix_journey_instances_profile", "profile_id", "journey"),
         Index("ix_journey_instances_origin", "origin_profile_id"),
-        Index("ix_journey_instances_quiet", "status", "last_activity_at"),
+        Index("ix_journey_instances_due", "journey", "status", "last_activity_at"),  # the stall scan
         Index("ix_journey_instances_board", "journey", "status", "current_step"),
         Index("ix_journey_instances_joined", "joined_into"),
     )

@@ -111,16 +111,18 @@ def wipe(session: Session, origin_profiles: Sequence[int]) -> None:
 
 
 def mark_quiet(
-    session: Session, journey: str, statuses: Sequence[str], before: datetime, status: str, at: datetime, limit: int
+    session: Session, journey: str, from_status: str, before: datetime, status: str, at: datetime, limit: int
 ) -> list[tuple[Any, ...]]:
-    """Mark up to `limit` of a journey's instances in `statuses` with no activity since `before` as `status`, in one
-    statement; returns (id, public id, profile, current step) of each, by id. On PostgreSQL rows another scan holds
-    are skipped, never waited for."""
+    """Mark up to `limit` of a journey's instances in `from_status` with no activity since `before` as `status`,
+    the longest quiet first, in one statement; returns (id, public id, profile, current step) of each, by id. On
+    PostgreSQL rows another scan holds are skipped, never waited for."""
     table = table_of(JourneyInstance)
+    # One status at a time: (journey, status, last_activity_at) is then one index range, in this order, and the
+    # LIMIT stops the read (ordered by id, or over two statuses, every quiet row was read and sorted each pass).
     due = (
         select(table.c.id)
-        .where(table.c.journey == journey, table.c.status.in_(statuses), table.c.last_activity_at <= before)
-        .order_by(table.c.id)
+        .where(table.c.journey == journey, table.c.status == from_status, table.c.last_activity_at <= before)
+        .order_by(table.c.last_activity_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -130,7 +132,7 @@ def mark_quiet(
         .values(status=status, quiet_since=at)
         .returning(table.c.id, table.c.public_id, table.c.profile_id, table.c.current_step)
     )
-    return sorted(tuple(r) for r in session.execute(marked).all())
+    return sorted(tuple(r) for r in session.connection().execute(marked))
 
 
 def board(session: Session) -> list[tuple[Any, ...]]:
@@ -329,3 +331,85 @@ def move_on(write: DriverTransaction, values: Mapping[str, Any]) -> bool:
 def add_entry_rows(write: DriverTransaction, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert entries (their column values) in one driver call."""
     _ADD_ENTRIES.run_many(write, rows)
+# The worker's batch path (journeys/batch.py): plain rows through Core, no ORM object per instance or entry.
+_LIVE_COLUMNS = (
+    "id", "public_id", "journey", "profile_id", "status", "current_step", "last_activity_at", "joined_into",
+)  # fmt: skip
+
+
+def live_rows_by_public_ids(session: Session, public_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The instances with these public ids, as rows of `_LIVE_COLUMNS`."""
+    if not public_ids:
+        return []
+    table = table_of(JourneyInstance)
+    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.public_id.in_(public_ids))
+    return [tuple(r) for r in session.connection().execute(query)]
+
+
+def live_rows_by_ids(session: Session, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The instances with these ids, as rows of `_LIVE_COLUMNS`."""
+    if not ids:
+        return []
+    table = table_of(JourneyInstance)
+    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.id.in_(ids))
+    return [tuple(r) for r in session.connection().execute(query)]
+
+
+def live_rows_of_profiles(
+    session: Session, profile_ids: Sequence[int], statuses: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """These profiles' instances in these statuses, by id, as rows of `_LIVE_COLUMNS`."""
+    if not profile_ids:
+        return []
+    table = table_of(JourneyInstance)
+    query = (
+        select(*(table.c[c] for c in _LIVE_COLUMNS))
+        .where(table.c.profile_id.in_(profile_ids), table.c.status.in_(statuses))
+        .order_by(table.c.id)
+    )
+    return [tuple(r) for r in session.connection().execute(query)]
+
+
+def group_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(keeper id, kind, step, field, value json, at, id) of the steps completed and of the values given for these
+    fields, in these instances and in the instances joined into them."""
+    if not keeper_ids:
+        return []
+    instances, entries = table_of(JourneyInstance), table_of(JourneyEntry)
+    joined = select(instances.c.id, instances.c.joined_into).where(instances.c.joined_into.in_(keeper_ids))
+    members = {int(k): int(k) for k in keeper_ids}
+    members.update({int(i): int(k) for i, k in session.connection().execute(joined)})
+    wanted = entries.c.kind == "step"
+    if fields:
+        wanted = wanted | entries.c.field.in_(fields)
+    query = select(
+        entries.c.instance_id, entries.c.kind, entries.c.step, entries.c.field, entries.c.value_json, entries.c.at,
+        entries.c.id,
+    ).where(entries.c.instance_id.in_(list(members)), wanted)  # fmt: skip
+    return [(members[int(r[0])], *r[1:]) for r in session.connection().execute(query)]
+
+
+def insert_instances(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert new instances (each with its own public id) in one executemany; their ids, in the order given."""
+    if not rows:
+        return []
+    table = table_of(JourneyInstance)
+    # Matched by public id: RETURNING in the rows' order would be a statement per row on SQLite.
+    statement = insert(table).returning(table.c.public_id, table.c.id)
+    ids = {str(p): int(i) for p, i in session.connection().execute(statement, list(rows))}
+    return [ids[r["public_id"]] for r in rows]
+
+
+def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert entries in one executemany."""
+    if rows:
+        session.connection().execute(insert(table_of(JourneyEntry)), list(rows))
+
+
+def update_live(session: Session, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Write back these progress columns of instances (each row: `b_id` and the columns) in one executemany."""
+    if not rows:
+        return
+    table = table_of(JourneyInstance)
+    statement = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns})
+    session.connection().execute(statement, list(rows))

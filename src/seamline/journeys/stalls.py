@@ -80,9 +80,10 @@ def _scan_once(session: Session, now: datetime, limit: int, cases: CasesConfig |
     # An announcement's id says what and when: one scan's is never appended twice, and no random id is drawn.
     stamp = f"{now:%Y%m%dT%H%M%S.%f}"
     for definition in installed.running_definitions(session).values():
-        steps: Sequence[tuple[str, Sequence[str], datetime, str]] = (
-            (progress.ABANDONED, progress.RESUMABLE, now - definition.abandon_after, family.ABANDONED),
-            (progress.STALLED, (progress.OPEN,), now - definition.stall_after, family.STALLED),
+        abandon, stall = now - definition.abandon_after, now - definition.stall_after
+        steps: Sequence[tuple[str, str, datetime, str]] = (
+            *((progress.ABANDONED, before, abandon, family.ABANDONED) for before in progress.RESUMABLE),
+            (progress.STALLED, progress.OPEN, stall, family.STALLED),
         )
         for status, before, cutoff, event in steps:
             rows = repository.mark_quiet(session, definition.key, before, cutoff, status, now, limit)
@@ -92,21 +93,11 @@ def _scan_once(session: Session, now: datetime, limit: int, cases: CasesConfig |
             if status == progress.STALLED and cases is not None and definition.stall_case is not None:
                 open_stall_cases(session, cases, definition, [r[1] for r in rows], now)
             named = people(session, sorted({r[2] for r in rows}))
-            for _id, public_id, profile_id, step in rows:
-                person = named.get(profile_id)
-                if person is None:
-                    continue
-                messages.append(
-                    family.message(
-                        event,
-                        person,
-                        journey=definition.key,
-                        instance_id=public_id,
-                        step=step,
-                        channel="seamline",
-                        message_id=f"{status}-{public_id}-{stamp}",
-                    )
-                )
+            messages.extend(
+                family.announcement(event, person, definition.key, public_id, step, f"{status}-{public_id}-{stamp}")
+                for _id, public_id, profile_id, step in rows
+                if (person := named.get(profile_id)) is not None
+            )
     if messages:
         append_own(session.connection(), internal_source(session), now, messages, Limits())
     return changed
