@@ -100,7 +100,7 @@ class Stretch:
         conditions = sorted({s.when.field for d in self.definitions.values() for s in d.steps if s.when is not None})
         keepers = [i for i, r in self.by_id.items() if r.joined_into is None]
         for keeper_id, kind, step, name, value_json, at, _id in sorted(
-            repository.group_entry_rows(self.session, keepers, conditions), key=lambda e: (e[5], e[6])
+            repository.batch_entry_rows(self.session, keepers, conditions), key=lambda e: (e[5], e[6])
         ):
             row = self.by_id[keeper_id]
             if kind == "field" and name is not None and value_json is not None:

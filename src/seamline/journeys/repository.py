@@ -331,6 +331,8 @@ def move_on(write: DriverTransaction, values: Mapping[str, Any]) -> bool:
 def add_entry_rows(write: DriverTransaction, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert entries (their column values) in one driver call."""
     _ADD_ENTRIES.run_many(write, rows)
+
+
 # The worker's batch path (journeys/batch.py): plain rows through Core, no ORM object per instance or entry.
 _LIVE_COLUMNS = (
     "id", "public_id", "journey", "profile_id", "status", "current_step", "last_activity_at", "joined_into",
@@ -370,7 +372,7 @@ def live_rows_of_profiles(
     return [tuple(r) for r in session.connection().execute(query)]
 
 
-def group_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequence[str]) -> list[tuple[Any, ...]]:
+def batch_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequence[str]) -> list[tuple[Any, ...]]:
     """(keeper id, kind, step, field, value json, at, id) of the steps completed and of the values given for these
     fields, in these instances and in the instances joined into them."""
     if not keeper_ids:
