@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute  # pa.compute
 
 # (template, type, platform, channel, source, product): a bank's mix, declared and not (card_alert_sms is not).
 KINDS = (
@@ -220,3 +222,83 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def copy_tables(rows: int, events_total: int, people: int, seed: int = 1) -> dict[str, pa.Table]:
+    """The same mix as the store's, as the assessment's repository reads it into the columnar copy (times as epoch
+    seconds; only the goal events, 5% of `events_total`, since the copy reads no other): for timing the reports on
+    a copy of any size without a store under it (`Replica.load`)."""
+    rng = np.random.default_rng(seed)
+    start = float(START.astype("datetime64[s]").astype(np.int64))
+    ids = np.arange(1, rows + 1)
+    kind = ids % len(KINDS)
+    column = {k: np.array([row[i] for row in KINDS], dtype=object) for i, k in enumerate(
+        ("template", "type", "platform", "channel", "source_system", "product"))}  # fmt: skip
+    created = rng.uniform(0, SPAN_SECONDS, rows).round(3)
+    sent = created + rng.integers(1, 120, rows)
+    roll = rng.random(rows)
+    status = np.where(roll < 0.9, "delivered", np.where(roll < 0.95, "bounced_hard", "suppressed"))
+    day = (created // 86_400).astype(np.int64)
+    batch = pa.compute.binary_join_element_wise(pa.array(column["template"][kind]), pa.array(day.astype(str)), "-")
+    communications = pa.table({
+        "id": pa.array(ids, pa.int64()),
+        "communication_id": pa.compute.binary_join_element_wise("b", pa.array(ids.astype(str)), "-"),
+        "profile_id": pa.array(rng.integers(1, people, rows), pa.int64()),
+        "type": pa.array(column["type"][kind], pa.string()),
+        "template": pa.array(column["template"][kind], pa.string()),
+        "template_version": pa.array(np.full(rows, "1", dtype=object), pa.string()),
+        "batch": batch,
+        "source_system": pa.array(column["source_system"][kind], pa.string()),
+        "platform": pa.array(column["platform"][kind], pa.string()),
+        "channel": pa.array(column["channel"][kind], pa.string()),
+        "product": pa.array(column["product"][kind], pa.string()),
+        "status": pa.array(status, pa.string()),
+        "created_at": pa.array(start + created), "sent_at": pa.array(start + sent),
+        "updated_at": pa.array(start + sent),
+    })  # fmt: skip
+    held = status == "suppressed"
+    went = ~held
+    outcome_at = sent + rng.exponential(300.0, rows).round(3)
+    opened = (status == "delivered") & (rng.random(rows) < 0.35)
+    row_id = np.concatenate([ids, ids[went], ids[opened]])
+    outcome = np.concatenate([np.where(held, "suppressed", "sent"), status[went], np.full(opened.sum(), "opened")])
+    detail = np.concatenate([np.where(held, "quiet hours", ""), np.full(went.sum() + opened.sum(), "")])
+    at = np.concatenate([sent, outcome_at[went], outcome_at[opened] + 7200.0])
+    outcomes = pa.table({
+        "id": pa.array(np.arange(1, len(row_id) + 1), pa.int64()), "row_id": pa.array(row_id, pa.int64()),
+        "outcome": pa.array(outcome, pa.string()), "detail": pa.array(detail, pa.string()),
+        "occurred_at": pa.array(start + at),
+    })  # fmt: skip
+    goal_count = events_total // 20
+    events = pa.table({
+        "id": pa.array(np.arange(1, goal_count + 1), pa.int64()),
+        "profile_id": pa.array(rng.integers(1, people, goal_count), pa.int64()),
+        "name": pa.array(rng.choice(np.array(GOALS, dtype=object), goal_count), pa.string()),
+        "occurred_at": pa.array(start + rng.uniform(0, SPAN_SECONDS, goal_count).round(3)),
+    })  # fmt: skip
+    case_count = max(rows // 100, 10)
+    cases = pa.table({
+        "id": pa.array(np.arange(1, case_count + 1), pa.int64()),
+        "profile_id": pa.array(rng.integers(1, people, case_count), pa.int64()),
+        "channel": pa.array(np.full(case_count, "phone", dtype=object), pa.string()),
+        "opened_at": pa.array(start + rng.uniform(0, SPAN_SECONDS, case_count).round(3)),
+    })  # fmt: skip
+    holders = np.arange(1, min(people, 200_000))
+    twice = holders[holders % 3 != 0]
+    profile = np.concatenate([holders, twice])
+    source = np.concatenate([np.ones(len(holders), np.int64), np.full(len(twice), 2, np.int64)])
+    moved = (source == 2) & (profile % 7 == 0)
+    traits = pa.table({
+        "id": pa.array(np.arange(1, len(profile) + 1), pa.int64()), "profile_id": pa.array(profile, pa.int64()),
+        "name": pa.array(np.full(len(profile), "address", dtype=object), pa.string()),
+        "source_id": pa.array(source, pa.int64()),
+        "value_hash": pa.array(np.char.add(np.char.add("addr-", profile.astype(str)),
+                                           np.where(moved, "-moved", "")).astype(object), pa.string()),
+        "first_seen_at": pa.array(start + source * 10 * 86_400.0),
+    })  # fmt: skip
+    from seamline.assessment import repository
+
+    return {
+        "communications": communications, "outcomes": outcomes, "cases": cases, "events": events,
+        "traits": traits, "outbox": repository.OUTBOX.empty_table(),
+    }  # fmt: skip
