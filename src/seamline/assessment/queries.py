@@ -86,19 +86,6 @@ def paths(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
     )
 
 
-_EFFECT = """count(*) AS volume,
-                   count(*) FILTER (WHERE f.is_suppressed) AS held,
-                   count(*) FILTER (WHERE NOT f.is_suppressed) AS sent,
-                   count(*) FILTER (WHERE f.is_delivered) AS delivered,
-                   count(*) FILTER (WHERE f.is_opened) AS opened,
-                   count(*) FILTER (WHERE f.is_clicked) AS clicked,
-                   count(*) FILTER (WHERE f.is_complained) AS complained,
-                   count(*) FILTER (WHERE f.is_unsubscribed) AS unsubscribed,
-                   count(*) FILTER (WHERE f.is_failed OR f.is_bounced) AS failed,
-                   count(*) FILTER (WHERE r.converted) AS converted,
-                   count(*) FILTER (WHERE r.contacted) AS contacted_after"""
-
-
 def effectiveness(
     con: duckdb.DuckDBPyConnection, scope: Scope, segment: str | None, *, customers: bool = False
 ) -> list[Row]:
@@ -108,16 +95,33 @@ def effectiveness(
     segment whose members are the registered `segment_people` table; every message is read then."""
     where, params = scope.where()
     if customers:
+        # Counted per person, so from every message (the per-day counts know no person): the messages and the
+        # short list of those that converted or were contacted after, each grouped apart, then matched by key.
+        seg = "CASE WHEN profile_id IN (SELECT profile_id FROM segment_people) THEN ? ELSE ? END"
         return _rows(
             con,
             f"""
-            SELECT f.channel, f.communication,
-                   CASE WHEN f.profile_id IN (SELECT profile_id FROM segment_people) THEN ? ELSE ? END AS segment,
-                   {_EFFECT}
-            FROM (SELECT * FROM facts WHERE {where}) f LEFT JOIN reached r ON r.id = f.id
-            GROUP BY ALL ORDER BY volume DESC, f.channel, f.communication, segment
+            WITH d AS (
+              SELECT channel, communication, {seg} AS segment, count(*) AS volume,
+                     count(*) FILTER (WHERE is_suppressed) AS held,
+                     count(*) FILTER (WHERE NOT is_suppressed) AS sent,
+                     count(*) FILTER (WHERE is_delivered) AS delivered,
+                     count(*) FILTER (WHERE is_opened) AS opened,
+                     count(*) FILTER (WHERE is_clicked) AS clicked,
+                     count(*) FILTER (WHERE is_complained) AS complained,
+                     count(*) FILTER (WHERE is_unsubscribed) AS unsubscribed,
+                     count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
+              FROM facts WHERE {where} GROUP BY ALL),
+            r AS (
+              SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
+                     count(*) FILTER (WHERE contacted) AS contacted_after
+              FROM reached WHERE {where} GROUP BY ALL)
+            SELECT d.*, coalesce(r.converted, 0) AS converted, coalesce(r.contacted_after, 0) AS contacted_after
+            FROM d LEFT JOIN r ON r.channel = d.channel AND r.communication = d.communication
+             AND r.segment = d.segment
+            ORDER BY volume DESC, d.channel, d.communication, d.segment
             """,
-            [segment, OTHERS, *params],
+            [segment, OTHERS, *params, segment, OTHERS, *params],  # in the order the ? stand in the text
         )
     seg = "coalesce(product, '(no product)')" if segment == "product" else "NULL"
     source, counted_where, counted_params = _counted(scope)
