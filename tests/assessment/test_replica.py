@@ -4,19 +4,21 @@ trait candidates an erasure deleted."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, delete
 
 from seamline.assessment import repository
 from seamline.assessment.config import AssessmentConfig
+from seamline.assessment.scope import Scope, scope_of
 from seamline.assessment.service import Assessment
+from seamline.cases.models import Case
 from seamline.communications.service import ExternalCommunication, Happened, log_external, record_outcomes
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
-from seamline.profiles.models import TraitValue
-from tests.assessment.ecosystem import build
+from seamline.profiles.models import ProfileEvent, TraitValue
+from tests.assessment.ecosystem import T1, build
 
 LATER = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -51,3 +53,33 @@ def test_the_first_report_builds_the_copy_however_long_the_machine_has_been_up(e
     assert assessment.inventory() == []
     assert assessment.bottlenecks().breaks == ()
     assert assessment.replica.marks.built_at > 0
+
+
+def test_the_per_day_counts_and_the_conversions_follow_what_arrives_later(engine: Engine, tmp_path: Path) -> None:
+    """Effectiveness reads the copy's per-day counts and its list of messages that converted or were followed by a
+    contact (rollup.py): a goal event or a case arriving after the copy was built counts against the earlier
+    message, an outcome changes its day's counts, and a period of whole days reads the same as the messages."""
+    assessment = build(engine, tmp_path, AssessmentConfig(refresh_seconds=0))
+    card = {(r.channel, r.communication): r for r in assessment.effectiveness()}[("email", "card_notice")]
+    assert (card.conversion_rate, card.contacts_after, card.delivery_rate) == (0.25, 1, 0.75)
+    with unit_of_work(engine) as session:
+        session.add_all([
+            ProfileEvent(event_id=9101, profile_id=3, source_id=1, type="track", name="Card Activated",
+                         occurred_at=T1 + timedelta(hours=5)),  # c3 converts now
+            Case(profile_id=2, origin_profile_id=2, subject="Card?", priority="normal", status="open",
+                 queue="cards", channel="chat", opened_by="agent", opened_at=T1 + timedelta(days=2),
+                 updated_at=T1 + timedelta(days=2)),  # after c2 (and p2)
+        ])  # fmt: skip
+        record_outcomes(session, [Happened("c4", "delivered", occurred_at=T1 + timedelta(minutes=3))])
+    rows = {(r.channel, r.communication): r for r in assessment.effectiveness()}
+    card = rows[("email", "card_notice")]
+    assert (card.conversion_rate, card.contacts_after) == (0.5, 2)
+    assert card.delivery_rate == 0.75  # c4 delivered after bouncing still counts as bounced
+    assert rows[("sms", "promo-x")].contacts_after == 1
+    day = scope_of(since=T1.date(), until=T1.date())
+    assert [r.as_record() for r in assessment.effectiveness(day)] == [
+        r.as_record()
+        for r in assessment.effectiveness(Scope(since=T1 - timedelta(hours=10), until=T1 + timedelta(hours=14)))
+    ]
+    sent = {r.communication: r.volume for r in assessment.inventory(day) if r.volume}
+    assert sent == {"card_notice": 5, "promo-x": 2}

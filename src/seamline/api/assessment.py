@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from seamline.api.deps import requires_key
 from seamline.api.openapi import errors
+from seamline.api.segments import segment_members
 from seamline.assessment.bottlenecks import Break, JourneyStep, PathLatency
 from seamline.assessment.effectiveness import EffectivenessRow
 from seamline.assessment.export import csv_text
@@ -93,12 +94,26 @@ async def flow_map(_key: Analyst, reports: Reports, scope: Scoped) -> FlowMapOut
     return FlowMapOut.model_validate(flow.as_data())
 
 
+SegmentSplit = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="`product`: a row per product too; a customer segment (segments.yaml): a row for its members "
+        "and one for everyone else",
+    ),
+]
+
+
 @router.get("/effectiveness", response_model=list[EffectivenessRow], responses=ERRORS)
 async def effectiveness(
-    _key: Analyst, reports: Reports, scope: Scoped, segment: Literal["product"] | None = None
+    request: Request, _key: Analyst, reports: Reports, scope: Scoped, segment: SegmentSplit = None
 ) -> list[EffectivenessRow]:
-    """Per channel x communication (x product): delivery, engagement, conversion, complaints, cost, contacts after."""
-    return await run_in_threadpool(lambda: reports.effectiveness(scope, segment=segment))
+    """Per channel x communication (x product, or x a customer segment's members and everyone else): delivery,
+    engagement, conversion, complaints, cost, contacts after."""
+    if segment is None or segment == "product":
+        return await run_in_threadpool(lambda: reports.effectiveness(scope, segment=segment))
+    name, members = await run_in_threadpool(segment_members, request, segment)  # a 400 naming `segment`
+    return await run_in_threadpool(lambda: reports.effectiveness(scope, segment=name, members=members))
 
 
 class BottlenecksOut(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from typing import Any
 
 from seamline.assessment.scope import Scope
@@ -12,14 +13,22 @@ from seamline.assessment.service import Assessment
 REPORTS = ("inventory", "flow", "effectiveness", "bottlenecks", "journey_steps", "redundancy")
 
 
-def report_records(reports: Assessment, report: str, scope: Scope) -> list[dict[str, Any]]:
-    """A report's rows as flat records (the flow map's: one per edge)."""
+def report_records(
+    reports: Assessment,
+    report: str,
+    scope: Scope,
+    *,
+    segment: str | None = None,
+    members: Collection[int] | None = None,
+) -> list[dict[str, Any]]:
+    """A report's rows as flat records (the flow map's: one per edge); effectiveness split by `segment` (product,
+    or a customer segment with its `members`) when given."""
     if report == "inventory":
         return [r.as_record() for r in reports.inventory(scope)]
     if report == "flow":
         return reports.flow_map(scope).edge_rows()
     if report == "effectiveness":
-        return [r.as_record() for r in reports.effectiveness(scope)]
+        return [r.as_record() for r in reports.effectiveness(scope, segment=segment, members=members)]
     if report == "bottlenecks":
         return [b.as_record() for b in reports.bottlenecks(scope).breaks]
     if report == "journey_steps":

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from seamline.assessment.scope import Scope
 
 Row = dict[str, Any]
+OTHERS = "(everyone else)"  # a customer segment's split: the messages to people outside it
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> list[Row]:
@@ -25,21 +25,39 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) ->
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
+def _counted(scope: Scope) -> tuple[str, str, list[object]]:
+    """Where a report's counts come from: the per-day counts (rollup.py) for a period of whole days, else every
+    message (`facts`, one row each: the same columns summed as 1s)."""
+    daily = scope.daily_where()
+    if daily is not None:
+        return "daily", daily[0], daily[1]
+    where, params = scope.where()
+    return (
+        """(SELECT *, 1 AS volume, is_suppressed::INT AS held, (NOT is_suppressed)::INT AS sent,
+                   is_delivered::INT AS delivered, is_opened::INT AS opened, is_clicked::INT AS clicked,
+                   is_complained::INT AS complained, is_unsubscribed::INT AS unsubscribed,
+                   (is_failed OR is_bounced)::INT AS failed, sent_at AS first_sent, sent_at AS last_sent
+            FROM facts)""",
+        where,
+        params,
+    )
+
+
 def inventory(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
     """One row per communication seen: what the log says of it.
 
     Grouped in two stages (every distinct combination first, then per communication): the lists of distinct
-    versions, sources, platforms and channels are then built from a few thousand rows, not every message —
-    measured at 1M messages on the same copy, 1,186 ms in one stage against 579 ms in two."""
-    where, params = scope.where()
+    versions, sources, platforms and channels are then built from a few thousand rows, not every message; the
+    first stage reads the per-day counts when the period is whole days."""
+    source, where, params = _counted(scope)
     return _rows(
         con,
         f"""
         WITH g AS (
-          SELECT communication, type, template_version, source_system, platform, channel, batch, count(*) AS n,
-                 count(*) FILTER (WHERE is_failed OR is_bounced) AS errors,
-                 count(*) FILTER (WHERE is_suppressed) AS held, min(sent_at) AS first, max(sent_at) AS last
-          FROM facts WHERE {where} GROUP BY ALL)
+          SELECT communication, type, template_version, source_system, platform, channel, batch,
+                 sum(volume) AS n, sum(failed) AS errors, sum(held) AS held, min(first_sent) AS first,
+                 max(last_sent) AS last
+          FROM {source} WHERE {where} GROUP BY ALL)
         SELECT communication, min(type) AS type,
                list(DISTINCT template_version ORDER BY template_version)
                  FILTER (WHERE template_version IS NOT NULL) AS versions,
@@ -56,78 +74,87 @@ def inventory(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
 
 def paths(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
     """Volumes and failures of every source → platform → communication → channel path."""
-    where, params = scope.where()
+    source, where, params = _counted(scope)
     return _rows(
         con,
         f"""
-        SELECT source_system, platform, communication, channel, count(*) AS volume,
-               count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
-        FROM facts WHERE {where} GROUP BY ALL ORDER BY volume DESC
+        SELECT source_system, platform, communication, channel, sum(volume) AS volume, sum(failed) AS failed
+        FROM {source} WHERE {where} GROUP BY ALL ORDER BY volume DESC, source_system, platform, communication,
+                                                          channel
         """,
         params,
     )
 
 
 def effectiveness(
-    con: duckdb.DuckDBPyConnection,
-    scope: Scope,
-    goals: Sequence[tuple[str, str, float]],
-    contact_seconds: float,
-    segment: str | None,
+    con: duckdb.DuckDBPyConnection, scope: Scope, segment: str | None, *, customers: bool = False
 ) -> list[Row]:
-    """Per channel x communication (x product when segmented): delivery, engagement, conversion, complaints,
-    unsubscribes, and contacts after (a case opened within `contact_seconds` of the message)."""
+    """Per channel x communication (x product, or x a customer segment's members and everyone else): delivery,
+    engagement, conversion, complaints, unsubscribes, and contacts after, counted from the per-day counts plus
+    the messages that converted or were followed by a contact (rollup.py). `customers`: `segment` is a customer
+    segment whose members are the registered `segment_people` table; every message is read then."""
     where, params = scope.where()
-    con.register("goals", pa.table({
-        "communication": [g[0] for g in goals], "goal_event": [g[1] for g in goals],
-        "window_seconds": pa.array([g[2] for g in goals], pa.float64()),
-    }))  # fmt: skip
-    seg = "coalesce(f.product, '(no product)')" if segment == "product" else "NULL"
-    try:
+    if customers:
+        # Counted per person, so from every message (the per-day counts know no person): the messages and the
+        # short list of those that converted or were contacted after, each grouped apart, then matched by key.
+        seg = "CASE WHEN profile_id IN (SELECT profile_id FROM segment_people) THEN ? ELSE ? END"
         return _rows(
             con,
             f"""
-            WITH f AS (SELECT * FROM facts WHERE {where}),
-            converted AS (
-              SELECT DISTINCT f.id FROM f JOIN goals g ON g.communication = f.communication
-              JOIN events e ON e.profile_id = f.profile_id AND e.name = g.goal_event
-               AND e.occurred_at > f.sent_at AND e.occurred_at <= f.sent_at + g.window_seconds
-              WHERE NOT f.is_suppressed),
-            contacted AS (
-              SELECT DISTINCT f.id FROM f JOIN cases c ON c.profile_id = f.profile_id
-               AND c.opened_at > f.sent_at AND c.opened_at <= f.sent_at + ?
-              WHERE NOT f.is_suppressed)
-            SELECT f.channel, f.communication, {seg} AS segment, count(*) AS volume,
-                   count(*) FILTER (WHERE f.is_suppressed) AS held,
-                   count(*) FILTER (WHERE NOT f.is_suppressed) AS sent,
-                   count(*) FILTER (WHERE f.is_delivered) AS delivered,
-                   count(*) FILTER (WHERE f.is_opened) AS opened,
-                   count(*) FILTER (WHERE f.is_clicked) AS clicked,
-                   count(*) FILTER (WHERE f.is_complained) AS complained,
-                   count(*) FILTER (WHERE f.is_unsubscribed) AS unsubscribed,
-                   count(*) FILTER (WHERE f.is_failed OR f.is_bounced) AS failed,
-                   count(cv.id) AS converted, count(ct.id) AS contacted_after
-            FROM f LEFT JOIN converted cv ON cv.id = f.id LEFT JOIN contacted ct ON ct.id = f.id
-            GROUP BY ALL ORDER BY volume DESC, f.channel, f.communication
+            WITH d AS (
+              SELECT channel, communication, {seg} AS segment, count(*) AS volume,
+                     count(*) FILTER (WHERE is_suppressed) AS held,
+                     count(*) FILTER (WHERE NOT is_suppressed) AS sent,
+                     count(*) FILTER (WHERE is_delivered) AS delivered,
+                     count(*) FILTER (WHERE is_opened) AS opened,
+                     count(*) FILTER (WHERE is_clicked) AS clicked,
+                     count(*) FILTER (WHERE is_complained) AS complained,
+                     count(*) FILTER (WHERE is_unsubscribed) AS unsubscribed,
+                     count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
+              FROM facts WHERE {where} GROUP BY ALL),
+            r AS (
+              SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
+                     count(*) FILTER (WHERE contacted) AS contacted_after
+              FROM reached WHERE {where} GROUP BY ALL)
+            SELECT d.*, coalesce(r.converted, 0) AS converted, coalesce(r.contacted_after, 0) AS contacted_after
+            FROM d LEFT JOIN r ON r.channel = d.channel AND r.communication = d.communication
+             AND r.segment = d.segment
+            ORDER BY volume DESC, d.channel, d.communication, d.segment
             """,
-            [contact_seconds, *params],
+            [segment, OTHERS, *params, segment, OTHERS, *params],  # in the order the ? stand in the text
         )
-    finally:
-        con.unregister("goals")
+    seg = "coalesce(product, '(no product)')" if segment == "product" else "NULL"
+    source, counted_where, counted_params = _counted(scope)
+    return _rows(
+        con,
+        f"""
+        WITH d AS (
+          SELECT channel, communication, {seg} AS segment, sum(volume) AS volume, sum(held) AS held,
+                 sum(sent) AS sent, sum(delivered) AS delivered, sum(opened) AS opened, sum(clicked) AS clicked,
+                 sum(complained) AS complained, sum(unsubscribed) AS unsubscribed, sum(failed) AS failed
+          FROM {source} WHERE {counted_where} GROUP BY ALL),
+        r AS (
+          SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
+                 count(*) FILTER (WHERE contacted) AS contacted_after
+          FROM reached WHERE {where} GROUP BY ALL)
+        SELECT d.*, coalesce(r.converted, 0) AS converted, coalesce(r.contacted_after, 0) AS contacted_after
+        FROM d LEFT JOIN r ON r.channel = d.channel AND r.communication = d.communication
+         AND r.segment IS NOT DISTINCT FROM d.segment
+        ORDER BY volume DESC, d.channel, d.communication, d.segment
+        """,
+        [*counted_params, *params],  # in the order the ? stand in the text
+    )
 
 
-def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float, contact_seconds: float) -> list[Row]:
+def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float) -> list[Row]:
     """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held, late deliveries, and
-    messages followed by a case within `contact_seconds`."""
+    messages followed by a case within the copy's contact window (`reached`, rollup.py)."""
     where, params = scope.where()
     return _rows(
         con,
         f"""
         WITH f AS (SELECT * FROM facts WHERE {where}),
-        contacted AS (
-          SELECT DISTINCT f.id FROM f JOIN cases c ON c.profile_id = f.profile_id
-           AND c.opened_at > f.sent_at AND c.opened_at <= f.sent_at + ?
-          WHERE NOT f.is_suppressed)
+        contacted AS (SELECT id FROM reached WHERE contacted)
         SELECT source_system, platform, communication, channel, count(*) AS volume,
                quantile_cont(sent_at - created_at, 0.5) FILTER (WHERE NOT is_suppressed) AS send_p50,
                quantile_cont(sent_at - created_at, 0.95) FILTER (WHERE NOT is_suppressed) AS send_p95,
@@ -138,7 +165,7 @@ def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float,
                count(*) FILTER (WHERE delivered_at - sent_at > ?) AS late, count(ct.id) AS contacts_after
         FROM f LEFT JOIN contacted ct ON ct.id = f.id GROUP BY ALL
         """,
-        [contact_seconds, late_seconds, *params],
+        [*params, late_seconds],  # in the order the ? stand in the text
     )
 
 

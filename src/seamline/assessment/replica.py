@@ -11,7 +11,8 @@ systems and templates, outcomes, times and value hashes (erasure empties a commu
 never reads, and deletes trait candidates, which the copy drops at its next catch-up). It lives in this process's
 memory only.
 
-One row per communication (`facts`) carries its outcome flags and times, so every report is one scan of it.
+One row per communication (`facts`) carries its outcome flags and times; beside it, `daily` counts and `reached`
+conversions and contacts (rollup.py) so the inventory, the flow map and effectiveness read thousands of rows.
 """
 
 # ruff: noqa: S608  # the only text spliced into these statements is a fixed table name or the facts' fixed WHERE
@@ -30,7 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
-from seamline.assessment import repository
+from seamline.assessment import repository, rollup
+from seamline.assessment.rollup import Goal
 
 Opener = Callable[[], AbstractContextManager[Session]]
 
@@ -75,7 +77,7 @@ class Marks:
     read_at: float = 0.0  # epoch seconds of the last read (communications updated since are read again)
     built_at: float = -1e18  # monotonic time of the last whole build (never: the first read builds, however
     # long the machine has been up — monotonic time starts at boot, and a day-long rebuild period would skip it)
-    goals: tuple[str, ...] = ()
+    goals: tuple[Goal, ...] = ()  # (communication, goal event, window seconds) the copy was built for
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Replica:
 
     refresh_seconds: float = 5.0
     rebuild_seconds: float = 600.0
+    contact_seconds: float = 7 * 86_400.0  # a case within this long after a message is a contact after
     con: duckdb.DuckDBPyConnection = field(default_factory=lambda: duckdb.connect(":memory:"))
     marks: Marks = field(default_factory=Marks)
     sources: dict[int, str] = field(default_factory=dict)
@@ -91,7 +94,7 @@ class Replica:
     _checked: float = -1e18  # monotonic time of the last refresh
 
     @contextmanager
-    def reading(self, opener: Opener, goals: Sequence[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    def reading(self, opener: Opener, goals: Sequence[Goal]) -> Iterator[duckdb.DuckDBPyConnection]:
         """Bring the copy up to date (at most every `refresh_seconds`), then hold it for one report's queries."""
         with self._lock:
             now = time.monotonic()
@@ -106,23 +109,30 @@ class Replica:
                 self._checked = time.monotonic()
             yield self.con
 
-    def _build(self, session: Session, goals: tuple[str, ...]) -> None:
+    def _build(self, session: Session, goals: tuple[Goal, ...]) -> None:
         read_at = time.time()
         tables = {
             "communications": repository.communications(session),
             "outcomes": repository.outcomes(session),
             "cases": repository.cases(session),
-            "events": repository.goal_events(session, goals),
+            "events": repository.goal_events(session, [g[1] for g in goals]),
             "traits": repository.traits(session),
             "outbox": repository.outbox_open(session),
         }
-        self.sources = repository.source_names(session)
+        self.load(tables, goals, repository.source_names(session), read_at)
+
+    def load(self, tables: dict[str, pa.Table], goals: Sequence[Goal], sources: dict[int, str], read_at: float) -> None:
+        """Make the copy from the store's tables as `repository` reads them (read at `read_at`, epoch seconds).
+        The benchmark loads generated tables this way to time the reports on a copy of any size."""
+        wanted = tuple(sorted(set(goals)))
+        self.sources = sources
         con = self.con
         for name, table in tables.items():
             con.register("incoming", table)
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incoming")
             con.unregister("incoming")
         con.execute(f"CREATE OR REPLACE TABLE facts AS {_FACTS.format(where='')}")
+        rollup.build(con, wanted, self.contact_seconds)
         self.marks = Marks(
             communication=_top(tables["communications"]),
             outcome=_top(tables["outcomes"]),
@@ -131,8 +141,9 @@ class Replica:
             trait=_top(tables["traits"]),
             read_at=read_at - 1.0,  # a second's overlap: a change committed while we read is read again
             built_at=time.monotonic(),
-            goals=goals,
+            goals=wanted,
         )
+        self._checked = time.monotonic()
 
     def _catch_up(self, session: Session) -> None:
         marks = self.marks
@@ -152,16 +163,25 @@ class Replica:
         if outcomes.num_rows:
             _append(con, "outcomes", outcomes)
             touched.update(int(i) for i in outcomes.column("row_id").to_pylist() if i is not None)
+        days: set[int] = set()
+        people: set[int] = set()
         if touched:
             con.register("touched", pa.table({"id": pa.array(sorted(touched), pa.int64())}))
+            days |= rollup.days_of(con)  # the days these messages were counted under before
             con.execute("DELETE FROM facts WHERE id IN (SELECT id FROM touched)")
             con.execute(f"INSERT INTO facts {_FACTS.format(where='WHERE c.id IN (SELECT id FROM touched)')}")
+            days |= rollup.days_of(con)
+            found = con.execute("SELECT DISTINCT profile_id FROM facts WHERE id IN (SELECT id FROM touched)")
+            people.update(int(p) for (p,) in found.fetchall() if p is not None)
             con.unregister("touched")
         cases = repository.cases(session, after_id=marks.case)
-        events = repository.goal_events(session, marks.goals, after_id=marks.event)
+        events = repository.goal_events(session, [g[1] for g in marks.goals], after_id=marks.event)
         traits = repository.traits(session, after_id=marks.trait)
         for name, table in (("cases", cases), ("events", events), ("traits", traits)):
             _append(con, name, table)
+        for table in (cases, events):  # a later goal event or case may make an earlier message count
+            people.update(int(p) for p in table.column("profile_id").to_pylist() if p is not None)
+        rollup.refresh(con, days, people, self.contact_seconds)
         [(held,)] = con.execute("SELECT count(*) FROM traits").fetchall()
         if int(held) != repository.trait_count(session):
             # An erasure deleted trait candidates: the copy forgets them now, not at the next whole build.

@@ -48,6 +48,21 @@ class Scope:
             params.append(value)
         return " AND ".join(clauses), params
 
+    def daily_where(self) -> tuple[str, list[object]] | None:
+        """The clause on the copy's per-day counts (rollup.py), when the period is whole UTC days (None: it is
+        not, and the reports read every message)."""
+        clause, params = self.where()
+        bounds = [b for b in (self.since, self.until) if b is not None]
+        if any(b.timestamp() % 86_400 for b in bounds):
+            return None
+        if self.since is not None:
+            clause = clause.replace("sent_at >= ?", "day >= ?", 1)
+            params[0] = int(self.since.timestamp() // 86_400)
+        if self.until is not None:
+            clause = clause.replace("sent_at < ?", "day < ?", 1)
+            params[1 if self.since is not None else 0] = int(self.until.timestamp() // 86_400)
+        return clause, params
+
     def as_query(self) -> dict[str, str]:
         """The scope as query parameters (links keep it)."""
         out = {k: v for k, v in self.focus.items()}

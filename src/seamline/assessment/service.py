@@ -19,6 +19,7 @@ from seamline.assessment import bottlenecks, effectiveness, flowmap, inventory, 
 from seamline.assessment.config import AssessmentConfig
 from seamline.assessment.inventory import Declaration
 from seamline.assessment.replica import Replica
+from seamline.assessment.rollup import Goal
 from seamline.assessment.scope import Scope
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
@@ -84,13 +85,16 @@ class Assessment:
     replica: Replica = field(init=False)
 
     def __post_init__(self) -> None:
-        self.replica = Replica(self.config.refresh_seconds, self.config.rebuild_seconds)
+        self.replica = Replica(
+            self.config.refresh_seconds, self.config.rebuild_seconds, self.config.contacts_after_days * 86_400.0
+        )
 
     def _open(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.engine, write=False)
 
-    def _goals(self, declared: dict[str, Declaration]) -> list[str]:
-        return [d.goal_event for d in declared.values() if d.goal_event]
+    def _goals(self, declared: dict[str, Declaration]) -> list[Goal]:
+        """(communication, goal event, window in seconds) of every template declaring a goal."""
+        return [(n, d.goal_event, d.goal_window_days * 86_400.0) for n, d in declared.items() if d.goal_event]
 
     def inventory(self, scope: Scope | None = None) -> list[inventory.InventoryRow]:
         """Every communication, declared or seen; undeclared and never-sent ones flagged."""
@@ -111,16 +115,27 @@ class Assessment:
             return flowmap.build(queries.paths(con, scope))
 
     def effectiveness(
-        self, scope: Scope | None = None, *, segment: str | None = None
+        self, scope: Scope | None = None, *, segment: str | None = None, members: Collection[int] | None = None
     ) -> list[effectiveness.EffectivenessRow]:
-        """Per channel x communication (x product): delivery, engagement, conversion, complaints, contacts after."""
-        if segment is not None and segment not in SEGMENTS:
+        """Per channel x communication (x segment): delivery, engagement, conversion, complaints, contacts after.
+
+        `segment="product"` splits every row by product; any other segment is a customer segment
+        (triggers/segments.py) whose `members` (profile ids, read by the caller through `Audience.members`) are
+        given: every row splits into the segment's members (`segment` = its key) and everyone else
+        (`effectiveness.OTHERS`), so the two compare side by side."""
+        if segment is not None and segment not in SEGMENTS and members is None:
             raise ValueError(f"{segment!r} is not a segment")  # the edges check before
         scope = scope or Scope()
         declared = declarations(self.catalog)
-        goals = [(n, d.goal_event, d.goal_window_days * 86_400.0) for n, d in declared.items() if d.goal_event]
-        with self.replica.reading(self._open, [g[1] for g in goals]) as con:
-            rows = queries.effectiveness(con, scope, goals, self.config.contacts_after_days * 86_400.0, segment)
+        with self.replica.reading(self._open, self._goals(declared)) as con:
+            if segment is None or segment in SEGMENTS:
+                rows = queries.effectiveness(con, scope, segment)
+            else:
+                con.register("segment_people", pa.table({"profile_id": pa.array(sorted(members or ()), pa.int64())}))
+                try:
+                    rows = queries.effectiveness(con, scope, segment, customers=True)
+                finally:
+                    con.unregister("segment_people")
         return effectiveness.build(rows, declared, self.config.channel_costs)
 
     def channel_days(
@@ -146,7 +161,7 @@ class Assessment:
         declared = declarations(self.catalog)
         late = self.config.late_delivery_hours * 3600.0
         with self.replica.reading(self._open, self._goals(declared)) as con:
-            latency = queries.latencies(con, scope, late, self.config.contacts_after_days * 86_400.0)
+            latency = queries.latencies(con, scope, late)
             dead = queries.dead_letters(con, scope)
             waiting = queries.queues(con, time.time())
         steps: list[bottlenecks.JourneyStep] = []

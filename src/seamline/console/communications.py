@@ -22,7 +22,9 @@ from seamline.assessment.service import Assessment
 from seamline.console import charts
 from seamline.console.auth import current_user, requires
 from seamline.console.pages import HEADERS, render
+from seamline.core.db import unit_of_work
 from seamline.core.errors import Forbidden
+from seamline.reports.dashboards import Dashboards
 from seamline.users.permissions import ASSESS_COMMUNICATIONS, VIEW_REPORTS, may
 from seamline.users.service import SignedIn
 
@@ -100,12 +102,30 @@ async def flow_page(request: Request, user: Assessor, reports: Reports, scope: S
     return _page(request, "communications_flow.html", user, "flow", scope, flow=flow, figure=figure, stages=STAGES)
 
 
+def _segments(request: Request) -> dict[str, str]:
+    """The customer segments of the segments file (key → title), as the reports' filter offers them."""
+    dashboards: Dashboards | None = getattr(request.app.state, "dashboards", None)
+    return dashboards.segments if dashboards is not None else {}
+
+
+def _split(request: Request, segment: str | None) -> tuple[str | None, frozenset[int] | None]:
+    """Effectiveness's split: by product, or by a customer segment's members (read now) against everyone else;
+    none for an unknown segment (a link saved before the segment was removed)."""
+    if segment == "product":
+        return segment, None
+    dashboards: Dashboards | None = getattr(request.app.state, "dashboards", None)
+    if segment is None or dashboards is None or dashboards.audience is None or segment not in dashboards.segments:
+        return None, None
+    with unit_of_work(dashboards.engine, write=False) as session:
+        return segment, dashboards.audience.members(session, segment)
+
+
 @router.get("/communications/effectiveness", include_in_schema=False)
 async def effectiveness_page(
     request: Request, user: Assessor, reports: Reports, scope: Scoped, segment: Annotated[str | None, Query()] = None
 ) -> Response:
-    segment = "product" if segment == "product" else None
-    rows = await run_in_threadpool(lambda: reports.effectiveness(scope, segment=segment))
+    segment, members = await run_in_threadpool(_split, request, segment)
+    rows = await run_in_threadpool(lambda: reports.effectiveness(scope, segment=segment, members=members))
     names = [f"{r.communication} · {r.channel}" + (f" · {r.segment}" if r.segment else "") for r in rows[:20]]
     figure = charts.bars(
         names,
@@ -121,7 +141,7 @@ async def effectiveness_page(
     days = reports.config.contacts_after_days
     return _page(
         request, "communications_effectiveness.html", user, "effectiveness", scope, rows=rows, figure=figure,
-        segment=segment, days=days,
+        segment=segment, segments=_segments(request), days=days,
     )  # fmt: skip
 
 
@@ -169,14 +189,23 @@ async def redundancy_page(request: Request, user: Assessor, reports: Reports, sc
 
 @router.get("/communications/export/{report}", include_in_schema=False)
 async def export(
-    report: str, _user: Assessor, reports: Reports, scope: Scoped, format: Annotated[str, Query()] = "csv"
+    request: Request,
+    report: str,
+    _user: Assessor,
+    reports: Reports,
+    scope: Scoped,
+    format: Annotated[str, Query()] = "csv",
+    segment: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     if report not in REPORTS or format not in ("csv", "json"):
         return Response("Unknown report or format.", status_code=404, headers=HEADERS, media_type="text/plain")
     if report == "flow" and format == "json":
         body: bytes | str = orjson.dumps((await run_in_threadpool(reports.flow_map, scope)).as_data())
     else:
-        records = await run_in_threadpool(report_records, reports, report, scope)
+        split, members = await run_in_threadpool(_split, request, segment if report == "effectiveness" else None)
+        records = await run_in_threadpool(
+            lambda: report_records(reports, report, scope, segment=split, members=members)
+        )
         body = orjson.dumps(records) if format == "json" else csv_text(records)
     media = "application/json" if format == "json" else "text/csv; charset=utf-8"
     disposition = f'attachment; filename="{report}.{format}"'

@@ -1,0 +1,91 @@
+"""What the columnar copy keeps beside `facts` so the inventory, the flow map and channel effectiveness read
+thousands of rows, not every message (measured at 10M messages: docs/assessment.md):
+
+- `daily`: the facts counted per UTC day x communication x version x path x product x batch — volumes, held,
+  sent, delivered, opened, clicked, complaints, unsubscribes, failures, first and last send. The inventory, the
+  flow map and effectiveness (whole, or by product) add these up for any period of whole days, product, type or
+  flow-map node.
+- `reached`: only the messages that converted (the template's goal event within its window) or were followed by
+  a contact (a case within `contacts_after_days`), with the keys they are counted under. Those two join each
+  message to *later* events and cases, so they cannot be summed at send time; they are computed here once, and
+  again for the people whose new events, cases or messages the copy catches up with.
+
+Percentiles do not add up, so the bottlenecks' latencies still scan `facts` (with `reached` for the contacts).
+"""
+
+# ruff: noqa: S608  # the only text spliced into these statements is a fixed WHERE clause; values are bound.
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+Goal = tuple[str, str, float]  # (communication, goal event, window in seconds)
+
+_DAILY = """
+SELECT CAST(floor(sent_at / 86400) AS BIGINT) AS day, type, communication, template_version, source_system,
+       platform, channel, product, batch, count(*) AS volume,
+       count(*) FILTER (WHERE is_suppressed) AS held,
+       count(*) FILTER (WHERE NOT is_suppressed) AS sent,
+       count(*) FILTER (WHERE is_delivered) AS delivered,
+       count(*) FILTER (WHERE is_opened) AS opened,
+       count(*) FILTER (WHERE is_clicked) AS clicked,
+       count(*) FILTER (WHERE is_complained) AS complained,
+       count(*) FILTER (WHERE is_unsubscribed) AS unsubscribed,
+       count(*) FILTER (WHERE is_failed OR is_bounced) AS failed,
+       min(sent_at) AS first_sent, max(sent_at) AS last_sent
+FROM facts {where} GROUP BY ALL
+"""
+
+_REACHED = """
+WITH f AS (SELECT * FROM facts WHERE NOT is_suppressed {where}),
+converted AS (
+  SELECT DISTINCT f.id FROM f JOIN goal_windows g ON g.communication = f.communication
+  JOIN events e ON e.profile_id = f.profile_id AND e.name = g.goal_event
+   AND e.occurred_at > f.sent_at AND e.occurred_at <= f.sent_at + g.window_seconds),
+contacted AS (
+  SELECT DISTINCT f.id FROM f JOIN cases c ON c.profile_id = f.profile_id
+   AND c.opened_at > f.sent_at AND c.opened_at <= f.sent_at + ?)
+SELECT f.id, f.profile_id, f.sent_at, f.type, f.communication, f.source_system, f.platform, f.channel, f.product,
+       cv.id IS NOT NULL AS converted, ct.id IS NOT NULL AS contacted
+FROM f LEFT JOIN converted cv ON cv.id = f.id LEFT JOIN contacted ct ON ct.id = f.id
+WHERE cv.id IS NOT NULL OR ct.id IS NOT NULL
+"""
+
+DAY = "CAST(floor(sent_at / 86400) AS BIGINT)"
+
+
+def build(con: duckdb.DuckDBPyConnection, goals: Sequence[Goal], contact_seconds: float) -> None:
+    """Both tables from the whole of `facts` (after a whole build)."""
+    con.register("incoming", pa.table({
+        "communication": pa.array([g[0] for g in goals], pa.string()),
+        "goal_event": pa.array([g[1] for g in goals], pa.string()),
+        "window_seconds": pa.array([g[2] for g in goals], pa.float64()),
+    }))  # fmt: skip
+    con.execute("CREATE OR REPLACE TABLE goal_windows AS SELECT * FROM incoming")
+    con.unregister("incoming")
+    con.execute(f"CREATE OR REPLACE TABLE daily AS {_DAILY.format(where='')}")
+    con.execute(f"CREATE OR REPLACE TABLE reached AS {_REACHED.format(where='')}", [contact_seconds])
+
+
+def days_of(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The days of the facts whose ids are in the registered `touched` table (before and after they change)."""
+    found = con.execute(f"SELECT DISTINCT {DAY} FROM facts WHERE id IN (SELECT id FROM touched)").fetchall()
+    return {int(d) for (d,) in found}
+
+
+def refresh(con: duckdb.DuckDBPyConnection, days: set[int], people: set[int], contact_seconds: float) -> None:
+    """Count `days` again in `daily`, and the conversions and contacts of `people`'s messages in `reached`."""
+    if days:
+        con.register("touched_days", pa.table({"day": pa.array(sorted(days), pa.int64())}))
+        con.execute("DELETE FROM daily WHERE day IN (SELECT day FROM touched_days)")
+        con.execute(f"INSERT INTO daily {_DAILY.format(where=f'WHERE {DAY} IN (SELECT day FROM touched_days)')}")
+        con.unregister("touched_days")
+    if people:
+        con.register("touched_people", pa.table({"profile_id": pa.array(sorted(people), pa.int64())}))
+        con.execute("DELETE FROM reached WHERE profile_id IN (SELECT profile_id FROM touched_people)")
+        where = "AND profile_id IN (SELECT profile_id FROM touched_people)"
+        con.execute(f"INSERT INTO reached {_REACHED.format(where=where)}", [contact_seconds])
+        con.unregister("touched_people")
