@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ from seamline.matching.model import (
 from seamline.matching.prepare import prepare
 from seamline.matching.realtime import MatchIndex
 from seamline.matching.scoring import Scorer, term_frequencies
+from seamline.matching.table import FrameRecords
 from seamline.matching.training import TrainingRefused
 from seamline.synthetic.names import NICKNAMES
 from seamline.synthetic.people import generate_people
@@ -61,7 +62,7 @@ IdWeight = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
 PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
 
 
-def _id_weight(settings: dict[str, Any], prepared: list[dict[str, Any]]) -> IdWeight:
+def _id_weight(settings: dict[str, Any], prepared: Sequence[Mapping[str, Any]]) -> IdWeight:
     """The national id comparison's weight of a pair, as `match run` gives it to the decisions."""
     scorer, tf = Scorer(settings), term_frequencies(prepared)
     return lambda left, right: scorer.field_weight("national_id", left, right, tf)
@@ -88,15 +89,17 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     truth = {f"{r.system}:{r.record_key}": r.person_key for r in records}
     n_records = len(records)
     started = time.perf_counter()
-    prepared = [{"unique_id": f"{r.system}:{r.record_key}", **prepare(r.fields())} for r in records]
+    # Streamed into the table column by column, as `match run` does: no dict per record is held.
+    frame = records_frame({"unique_id": f"{r.system}:{r.record_key}", **prepare(r.fields())} for r in records)
     del records
-    frame = records_frame(prepared)
     prepared_at = time.perf_counter()
+    peaks = [_peak_mb()]
     settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))))
     trained_at = time.perf_counter()
+    peaks.append(_peak_mb())
     predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
-    del frame
     predicted_at = time.perf_counter()
+    peaks.append(_peak_mb())
     pairs = [
         ScoredPair(a, b, p, w)
         for a, b, p, w in zip(
@@ -108,8 +111,8 @@ def batch(n_records: int, thresholds: list[float]) -> None:
         )
     ]
     del predictions
-    by_id = {r["unique_id"]: r for r in prepared}
-    id_weight = _id_weight(settings, prepared)
+    by_id = FrameRecords(frame)
+    id_weight = _id_weight(settings, list(by_id.values()))
     decided = decide(
         pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight
     )
@@ -124,7 +127,8 @@ def batch(n_records: int, thresholds: list[float]) -> None:
         f"prepare {prepared_at - started:6.1f}s train {trained_at - prepared_at:6.1f}s "
         f"predict {predicted_at - trained_at:6.1f}s decide {done - predicted_at:5.1f}s "
         f"total {done - started:6.1f}s | pairs {len(pairs):,} merges {len(decided.merges):,} "
-        f"reviews {len(decided.reviews):,} | peak RSS {_peak_mb():,.0f} MB",
+        f"reviews {len(decided.reviews):,} | peak RSS {_peak_mb():,.0f} MB "
+        f"(after prepare {peaks[0]:,.0f}, train {peaks[1]:,.0f}, predict {peaks[2]:,.0f})",
         flush=True,
     )
 

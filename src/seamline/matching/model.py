@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,8 +33,8 @@ from splink.internals.dialects import SplinkDialect
 
 from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS, Comparison, Level
 from seamline.matching.config import MatchingConfig
-from seamline.matching.prepare import COLUMNS
 from seamline.matching.scoring import fill_untrained
+from seamline.matching.table import records_frame as records_frame  # re-exported: the frame is the model's input
 from seamline.matching.training import (
     check_trained,
     estimated_prior,
@@ -42,6 +42,7 @@ from seamline.matching.training import (
     pairs_in_block,
     present_fields,
     training_blocks,
+    without_true_matches,
 )
 
 FILE_PREFIX = "model-"
@@ -114,12 +115,6 @@ def settings_creator(prior: float = 0.0001) -> SettingsCreator:
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
-
-
-def records_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Prepared records (with `unique_id`) as the table Splink reads; every column is text (or a list of text)."""
-    frame = pd.DataFrame.from_records(list(records), columns=["unique_id", *COLUMNS])
-    return frame.astype({c: "object" for c in frame.columns})
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +197,7 @@ def train_settings(
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
     trained = linker.misc.save_model_to_json()
     trained["probability_two_random_records_match"] = measured_prior(records, trained) or prior
+    without_true_matches(trained, len(records), u_max_pairs)
     check_trained(trained, present, len(records))
     return fill_untrained(trained, u_max_pairs)
 
