@@ -59,6 +59,8 @@ REVIEW_THRESHOLD = MatchingConfig().review_threshold
 TRAINING_MEMORY, PREDICTION_MEMORY = MatchingConfig().training_memory_limit, MatchingConfig().duckdb_memory_limit
 SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 IdWeight = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
+# `--u-without-true-matches`: the configuration option of that name (off by default), for both sides of its trade
+U_WITHOUT_TRUE_MATCHES = [MatchingConfig().u_without_true_matches]
 PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
 
 
@@ -94,7 +96,12 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     del records
     prepared_at = time.perf_counter()
     peaks = [_peak_mb()]
-    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))))
+    settings = train_settings(
+        frame,
+        u_max_pairs=2e6,
+        db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))),
+        u_without_true_matches=U_WITHOUT_TRUE_MATCHES[0],
+    )
     trained_at = time.perf_counter()
     peaks.append(_peak_mb())
     predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
@@ -146,7 +153,10 @@ def public_set(spec: str) -> None:
     frame = records_frame(prepared)
     try:
         settings = train_settings(
-            frame, u_max_pairs=2e6, db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame)))
+            frame,
+            u_max_pairs=2e6,
+            db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))),
+            u_without_true_matches=U_WITHOUT_TRUE_MATCHES[0],
         )
     except TrainingRefused as refused:
         print(f"{spec:>16} | seamline refused to train: {refused}", flush=True)
@@ -255,10 +265,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--thresholds", default="", help="also score these merge thresholds, e.g. 0.95,0.99")
     parser.add_argument("--sets", default="", help=f"public labelled sets: all, or some of {', '.join(PUBLIC_SETS)}")
+    parser.add_argument(
+        "--u-without-true-matches", action="store_true", help="train with [matching] u_without_true_matches on"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--one-set", help=argparse.SUPPRESS)
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",") if t]
+    U_WITHOUT_TRUE_MATCHES[0] = args.u_without_true_matches or U_WITHOUT_TRUE_MATCHES[0]
+    option = ["--u-without-true-matches"] if U_WITHOUT_TRUE_MATCHES[0] else []
     if args.one:
         batch(_count(args.one), thresholds)
         return
@@ -267,9 +282,9 @@ def main() -> None:
         return
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
     for size in filter(None, args.sizes.split(",")):
-        subprocess.run([sys.executable, __file__, "--one", size, "--thresholds", args.thresholds], check=True)
+        subprocess.run([sys.executable, __file__, "--one", size, "--thresholds", args.thresholds, *option], check=True)
     for spec in PUBLIC_SETS if args.sets == "all" else filter(None, args.sets.split(",")):
-        subprocess.run([sys.executable, __file__, "--one-set", spec], check=True)
+        subprocess.run([sys.executable, __file__, "--one-set", spec, *option], check=True)
     if _count(args.realtime_profiles):
         realtime(_count(args.realtime_profiles), args.queries)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -41,8 +41,6 @@ from seamline.matching.scoring import probability
 
 # Comparisons whose plain disagreement bars an automatic merge (see the household guard above).
 PERSONAL_FIELDS: Final = ("first_name", "date_of_birth")
-# Birth years at least this far apart are a parent and a child, not a mistyped date, beside one name and address.
-GENERATION_YEARS: Final = 15
 # Values no household shares: their agreement lifts the guard.
 PERSONAL_IDS: Final = ("national_id", "email")
 _GUARDED = {c.field: (c, [predicate(level) for level in c.levels]) for c in COMPARISONS if c.field in PERSONAL_FIELDS}
@@ -98,12 +96,10 @@ def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | 
             return None
     first, first_tests = _GUARDED["first_name"]
     level = level_of(first, first_tests, left, right)
+    if level is None or level < len(first.levels):
+        return None
     dob, dob_tests = _GUARDED["date_of_birth"]
     born = level_of(dob, dob_tests, left, right)
-    if level is not None and level < len(first.levels):
-        return "namesakes a generation apart at one address" if _generation_apart(left, right, born) else None
-    if level is None:
-        return None
     # "same year" is as good as differing for a birth date: partners are often born in one year.
     if born is None or born >= len(dob.levels) - 1:
         return "first_name and date_of_birth"
@@ -111,16 +107,6 @@ def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | 
     if phone is not None and phone == right.get("phone"):
         return "first_name beside one birth date and phone"
     return None
-
-
-def _generation_apart(left: Mapping[str, Any], right: Mapping[str, Any], born: int | None) -> bool:
-    """A parent and a child of one name at one address (Jr. and Sr.): birth dates that differ outright, at least
-    GENERATION_YEARS apart, beside a shared street or postcode."""
-    if born != len(_GUARDED["date_of_birth"][0].levels):
-        return False
-    gap = abs(int(left["date_of_birth"][:4]) - int(right["date_of_birth"][:4]))
-    shared = any(left.get(c) is not None and left.get(c) == right.get(c) for c in ("street", "postcode"))
-    return gap >= GENERATION_YEARS and shared
 
 
 class _Clusters:

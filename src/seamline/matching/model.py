@@ -184,7 +184,12 @@ def duckdb_api(memory_limit: str = DEFAULT_MEMORY_LIMIT) -> DuckDBAPI:
 
 
 def train_settings(
-    records: pd.DataFrame, *, u_max_pairs: float, seed: int = 7, db_api: DuckDBAPI | None = None
+    records: pd.DataFrame,
+    *,
+    u_max_pairs: float,
+    seed: int = 7,
+    db_api: DuckDBAPI | None = None,
+    u_without_true_matches: bool = False,
 ) -> dict[str, Any]:
     """Train without labels on DuckDB: the prior from near-certain rules, u from random pairs, m by EM over blocks
     chosen from the fields the data has. TrainingRefused (saying why and what to map) for a degenerate model."""
@@ -197,7 +202,8 @@ def train_settings(
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
     trained = linker.misc.save_model_to_json()
     trained["probability_two_random_records_match"] = measured_prior(records, trained) or prior
-    without_true_matches(trained, len(records), u_max_pairs)
+    if u_without_true_matches:
+        without_true_matches(trained, len(records), u_max_pairs)
     check_trained(trained, present, len(records))
     return fill_untrained(trained, u_max_pairs)
 

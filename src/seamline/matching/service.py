@@ -145,6 +145,7 @@ def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
             frame,
             u_max_pairs=ctx.config.u_max_pairs,
             db_api=duckdb_api(training_memory(ctx.config.training_memory_limit, len(frame))),
+            u_without_true_matches=ctx.config.u_without_true_matches,
         )
     except TrainingRefused as refused:
         raise Conflict(f"no model was saved: {refused}") from None
