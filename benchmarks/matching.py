@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ from seamline.matching.model import (
 from seamline.matching.prepare import prepare
 from seamline.matching.realtime import MatchIndex
 from seamline.matching.scoring import Scorer, term_frequencies
+from seamline.matching.table import FrameRecords
 from seamline.matching.training import TrainingRefused
 from seamline.synthetic.names import NICKNAMES
 from seamline.synthetic.people import generate_people
@@ -58,10 +59,12 @@ REVIEW_THRESHOLD = MatchingConfig().review_threshold
 TRAINING_MEMORY, PREDICTION_MEMORY = MatchingConfig().training_memory_limit, MatchingConfig().duckdb_memory_limit
 SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 IdWeight = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
+# `--u-without-true-matches`: the configuration option of that name (off by default), for both sides of its trade
+U_WITHOUT_TRUE_MATCHES = [MatchingConfig().u_without_true_matches]
 PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
 
 
-def _id_weight(settings: dict[str, Any], prepared: list[dict[str, Any]]) -> IdWeight:
+def _id_weight(settings: dict[str, Any], prepared: Sequence[Mapping[str, Any]]) -> IdWeight:
     """The national id comparison's weight of a pair, as `match run` gives it to the decisions."""
     scorer, tf = Scorer(settings), term_frequencies(prepared)
     return lambda left, right: scorer.field_weight("national_id", left, right, tf)
@@ -88,15 +91,22 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     truth = {f"{r.system}:{r.record_key}": r.person_key for r in records}
     n_records = len(records)
     started = time.perf_counter()
-    prepared = [{"unique_id": f"{r.system}:{r.record_key}", **prepare(r.fields())} for r in records]
+    # Streamed into the table column by column, as `match run` does: no dict per record is held.
+    frame = records_frame({"unique_id": f"{r.system}:{r.record_key}", **prepare(r.fields())} for r in records)
     del records
-    frame = records_frame(prepared)
     prepared_at = time.perf_counter()
-    settings = train_settings(frame, u_max_pairs=2e6, db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))))
+    peaks = [_peak_mb()]
+    settings = train_settings(
+        frame,
+        u_max_pairs=2e6,
+        db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))),
+        u_without_true_matches=U_WITHOUT_TRUE_MATCHES[0],
+    )
     trained_at = time.perf_counter()
+    peaks.append(_peak_mb())
     predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
-    del frame
     predicted_at = time.perf_counter()
+    peaks.append(_peak_mb())
     pairs = [
         ScoredPair(a, b, p, w)
         for a, b, p, w in zip(
@@ -108,8 +118,8 @@ def batch(n_records: int, thresholds: list[float]) -> None:
         )
     ]
     del predictions
-    by_id = {r["unique_id"]: r for r in prepared}
-    id_weight = _id_weight(settings, prepared)
+    by_id = FrameRecords(frame)
+    id_weight = _id_weight(settings, list(by_id.values()))
     decided = decide(
         pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight
     )
@@ -124,7 +134,8 @@ def batch(n_records: int, thresholds: list[float]) -> None:
         f"prepare {prepared_at - started:6.1f}s train {trained_at - prepared_at:6.1f}s "
         f"predict {predicted_at - trained_at:6.1f}s decide {done - predicted_at:5.1f}s "
         f"total {done - started:6.1f}s | pairs {len(pairs):,} merges {len(decided.merges):,} "
-        f"reviews {len(decided.reviews):,} | peak RSS {_peak_mb():,.0f} MB",
+        f"reviews {len(decided.reviews):,} | peak RSS {_peak_mb():,.0f} MB "
+        f"(after prepare {peaks[0]:,.0f}, train {peaks[1]:,.0f}, predict {peaks[2]:,.0f})",
         flush=True,
     )
 
@@ -142,7 +153,10 @@ def public_set(spec: str) -> None:
     frame = records_frame(prepared)
     try:
         settings = train_settings(
-            frame, u_max_pairs=2e6, db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame)))
+            frame,
+            u_max_pairs=2e6,
+            db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))),
+            u_without_true_matches=U_WITHOUT_TRUE_MATCHES[0],
         )
     except TrainingRefused as refused:
         print(f"{spec:>16} | seamline refused to train: {refused}", flush=True)
@@ -251,10 +265,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--thresholds", default="", help="also score these merge thresholds, e.g. 0.95,0.99")
     parser.add_argument("--sets", default="", help=f"public labelled sets: all, or some of {', '.join(PUBLIC_SETS)}")
+    parser.add_argument(
+        "--u-without-true-matches", action="store_true", help="train with [matching] u_without_true_matches on"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--one-set", help=argparse.SUPPRESS)
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",") if t]
+    U_WITHOUT_TRUE_MATCHES[0] = args.u_without_true_matches or U_WITHOUT_TRUE_MATCHES[0]
+    option = ["--u-without-true-matches"] if U_WITHOUT_TRUE_MATCHES[0] else []
     if args.one:
         batch(_count(args.one), thresholds)
         return
@@ -263,9 +282,9 @@ def main() -> None:
         return
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
     for size in filter(None, args.sizes.split(",")):
-        subprocess.run([sys.executable, __file__, "--one", size, "--thresholds", args.thresholds], check=True)
+        subprocess.run([sys.executable, __file__, "--one", size, "--thresholds", args.thresholds, *option], check=True)
     for spec in PUBLIC_SETS if args.sets == "all" else filter(None, args.sets.split(",")):
-        subprocess.run([sys.executable, __file__, "--one-set", spec], check=True)
+        subprocess.run([sys.executable, __file__, "--one-set", spec, *option], check=True)
     if _count(args.realtime_profiles):
         realtime(_count(args.realtime_profiles), args.queries)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

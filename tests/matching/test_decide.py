@@ -52,11 +52,33 @@ def test_bands() -> None:
     assert out.clusters["a"] == out.clusters["b"]
 
 
-def test_two_national_ids_never_share_a_cluster() -> None:
+def test_ids_that_differ_outright_on_other_records_keep_the_clusters_apart() -> None:
+    # b-c's score never weighed a's id against c's: nothing to judge the conflict by
     out = _decide(("a", "b", 0.9999), ("b", "c", 0.999))
     assert len(out.merges) == 1
     assert out.apart == 1
     assert out.clusters["a"] == out.clusters["b"]
+
+
+def test_ids_that_differ_outright_are_weighed_by_the_pairs_score() -> None:
+    # the pair holds both ids, its names and birth date agree, and its score (which counts the ids' difference) is
+    # certain: one source replaced the id; merged, and a finding
+    out = _decide(("a", "c", 0.9999))
+    assert [(p.left, p.right) for p in out.merges] == [("a", "c")]
+    assert [(p.left, p.right) for p in out.id_differs] == [("a", "c")]
+    assert not out.id_typos
+    # in the grey band: a person decides, with the finding
+    grey = _decide(("a", "c", 0.9))
+    assert [(p.left, p.right) for p in grey.reviews] == [("a", "c")]
+    assert [(p.left, p.right) for p in grey.id_differs] == [("a", "c")]
+    # a relative's birth date missing beside a different id: never merged on the score, a person decides
+    relative = dict(RECORDS, c=prepare({"first_name": "Ann", "last_name": "Lee", "national_id": "987654321"}))
+    held = decide([ScoredPair("a", "c", 0.9999, 0.0)], relative, merge_threshold=0.99, review_threshold=0.5)
+    assert not held.merges
+    assert [(p.left, p.right) for p in held.reviews] == [("a", "c")]
+    rejected = _decide(("a", "c", 0.9999), rejected=(("a", "c"),))
+    assert not rejected.merges
+    assert not rejected.reviews
 
 
 def test_national_ids_one_typo_apart_go_to_review_as_a_finding_without_the_ids_weight() -> None:

@@ -39,3 +39,18 @@ def test_user_ids_external_ids_and_anonymous_ids_travel_too() -> None:
     assert _carried(message) == {"anonymous_id:x", "anonymous_id:y"}
     message = match_message(MATCH, ("crm_id", "K1"), ("national_id", "N1"), RULES, [])
     assert "crm_id:K1" in _carried(message)
+
+
+def test_the_identity_graph_honours_declared_national_ids_one_typo_apart_or_marked_as_differing() -> None:
+    from seamline.identity.matchevent import tolerated_values
+
+    def event(declared: dict[str, object]) -> dict[str, object]:
+        return {"context": {"match": {**MATCH, "id_typo": {"type": "national_id", **declared}}}}
+
+    typo = tolerated_values(event({"values": ["900123456", "900123465"]}), RULES)
+    assert typo == {"national_id": frozenset({"900123456", "900123465"})}
+    # ids that differ outright: only when the match says it weighed the difference
+    assert tolerated_values(event({"values": ["2534242", "5860195"]}), RULES) is None
+    weighed = tolerated_values(event({"values": ["2534242", "5860195"], "differs": True}), RULES)
+    assert weighed == {"national_id": frozenset({"2534242", "5860195"})}
+    assert tolerated_values(event({"values": ["2534242", "2534242"], "differs": True}), RULES) is None

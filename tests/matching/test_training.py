@@ -22,7 +22,7 @@ from seamline.matching.model import (
 )
 from seamline.matching.prepare import prepare
 from seamline.matching.scoring import M_FLOOR, Scorer
-from seamline.matching.training import TrainingRefused, learns, training_blocks
+from seamline.matching.training import TrainingRefused, learns, training_blocks, without_true_matches
 from seamline.synthetic.people import generate_people
 from seamline.synthetic.silos import generate_silo_records
 
@@ -72,10 +72,15 @@ def test_blocks_are_chosen_so_every_comparison_is_learned_where_it_is_free() -> 
     chosen = training_blocks(everything, lambda keys: 10)
     for field in everything:
         assert any(field in learns(keys, everything) for keys in chosen), field
-    # no address: the birth date is learned among pairs agreeing on both name sounds
+    # every block leaves two comparisons free: with one, EM cannot tell matches from non-matches
+    assert all(len(learns(keys, everything)) >= 2 for keys in chosen)
+    # no address: blocks on a birth date or a name's sound beside the other name's initial leave two free
     names_and_dob = {"first_name", "last_name", "date_of_birth"}
     chosen = training_blocks(names_and_dob, _pairs_without("postcode", "postcode_district", "phone"))
-    assert ("first_name_metaphone", "last_name_metaphone") in chosen
+    assert ("date_of_birth", "first_name_metaphone") not in chosen  # it leaves the last name alone free
+    assert all(len(learns(keys, names_and_dob)) >= 2 for keys in chosen)
+    for field in names_and_dob:
+        assert any(field in learns(keys, names_and_dob) for keys in chosen), field
     # nothing but names: nothing can teach how often a true pair's names differ
     with pytest.raises(TrainingRefused, match="date_of_birth"):
         training_blocks({"first_name", "last_name"}, _pairs_without("date_of_birth", "postcode", "phone"))
@@ -93,10 +98,23 @@ def test_names_and_birth_dates_alone_train_a_model_that_finds_pairs() -> None:
     assert len(predict_pairs(frame, settings, duckdb_api(), 0.95)) > 100
 
 
+def test_u_is_measured_without_the_true_matches_share() -> None:
+    """Random pairs hold true matches in the prior's proportion: u measured = prior·m + (1 - prior)·u."""
+    level = {"m_probability": 0.9, "u_probability": 0.001}
+    settings = {"probability_two_random_records_match": 0.001, "comparisons": [{"comparison_levels": [level]}]}
+    without_true_matches(settings, 1_000, 2e6)
+    assert level["u_probability"] == pytest.approx((0.001 - 0.0009) / 0.999)
+    # never below one pair of those sampled (here all 499,500 of a thousand records)
+    level.update(m_probability=0.9, u_probability=0.0008)
+    without_true_matches(settings, 1_000, 2e6)
+    assert level["u_probability"] == pytest.approx(1 / 499_500)
+
+
 def test_birth_dates_imported_as_text_are_refused_with_what_to_map() -> None:
-    """Birth dates written as something matching cannot read are missing; with no address either, the model would
-    have no block to learn from: it is refused, not saved to score nothing."""
-    prepared = _records(("first_name", "last_name", "email"))
+    """Birth dates written as something matching cannot read are missing; with no address or contact details
+    either, no block leaves two comparisons free to learn from: it is refused, not saved to score nothing. (With
+    an email beside the names, blocks on a name's sound and the other's initial learn names and email.)"""
+    prepared = _records(("first_name", "last_name"))
     with pytest.raises(TrainingRefused, match="date_of_birth"):
         train_settings(records_frame(prepared), u_max_pairs=2e5, db_api=duckdb_api())
 

@@ -85,6 +85,11 @@ def run(
             f"national ids one typo apart (merged when certain without the id, else in review; "
             f"to correct at the source): {summary.id_typos}"
         )
+    if summary.id_differs:
+        typer.echo(
+            f"national ids that differ outright (merged when certain with the difference weighed, else in review; "
+            f"to correct at the source): {summary.id_differs}"
+        )
     typer.echo("merges are events in the inbox: the worker applies them.")
 
 

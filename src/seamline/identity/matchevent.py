@@ -20,8 +20,9 @@ def is_match(payload: Mapping[str, Any]) -> bool:
 
 def tolerated_values(payload: Mapping[str, Any], rules: Mapping[str, Any]) -> dict[str, frozenset[str]] | None:
     """The values of a one-per-person type an accepted match declares are one person's: `context.match.id_typo`
-    `{"type": "national_id", "values": [a, b]}`, honoured only for two values one typo apart (one character
-    changed, or two adjacent ones swapped) of a type that allows one value per profile."""
+    `{"type": "national_id", "values": [a, b]}`, honoured for two values one typo apart (one character changed,
+    or two adjacent ones swapped) of a type that allows one value per profile, and for any two values when it
+    says `"differs": true` (the matcher weighed the ids' difference as evidence, or a reviewer accepted it)."""
     if not is_match(payload):
         return None
     declared = payload["context"]["match"].get("id_typo")
@@ -36,6 +37,6 @@ def tolerated_values(payload: Mapping[str, Any], rules: Mapping[str, Any]) -> di
     a, b = values
     if not isinstance(a, str) or not isinstance(b, str) or a == b:
         return None
-    if jellyfish.damerau_levenshtein_distance(a, b) > 1:
+    if declared.get("differs") is not True and jellyfish.damerau_levenshtein_distance(a, b) > 1:
         return None
     return {type_: frozenset((a, b))}

@@ -61,6 +61,7 @@ class Decisions:
     apart: int = 0
     guarded: int = 0
     id_typos: list[ScoredPair] = field(default_factory=list)  # merges and reviews whose national ids differ by a typo
+    id_differs: list[ScoredPair] = field(default_factory=list)  # … and those whose national ids differ outright
     clusters: dict[str, str] = field(default_factory=dict)  # record -> its cluster's representative
 
 
@@ -71,12 +72,12 @@ def is_id_typo(a: str, b: str) -> bool:
 
 
 def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
-    """Whether a pair of clusters whose national ids differ by a typo may merge on its score: the pair itself holds
-    the two ids (on other records of the clusters the pair's evidence says nothing of them), and both personal
-    fields are there and agree (first names not plainly different; birth dates exact, one digit off or day and
-    month swapped) — a relative at the same address with the same name and a neighbouring id is not a typo."""
+    """Whether a pair of clusters whose national ids differ may merge on its score: the pair itself holds the two
+    ids (on other records of the clusters the pair's evidence says nothing of them), and both personal fields are
+    there and agree (first names not plainly different; birth dates exact, one digit off or day and month
+    swapped) — a relative at the same address with the same name and a neighbouring id is not a typo."""
     a, b = left.get("national_id"), right.get("national_id")
-    if not (isinstance(a, str) and isinstance(b, str) and is_id_typo(a, b)):
+    if not (isinstance(a, str) and isinstance(b, str) and a != b):
         return False
     first, first_tests = _GUARDED["first_name"]
     named = level_of(first, first_tests, left, right)
@@ -111,7 +112,10 @@ def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | 
 class _Clusters:
     """Union-find over records, each cluster carrying the national ids it holds."""
 
-    def __init__(self, national_id: Callable[[str], str | None], refused: Iterable[frozenset[str]]) -> None:
+    def __init__(
+        self, national_id: Callable[[str], str | None], refused: Iterable[frozenset[str]], out: Decisions
+    ) -> None:
+        self.out = out
         self.parent: dict[str, str] = {}
         self.ids: dict[str, set[str]] = {}
         self.national_id = national_id
@@ -145,6 +149,18 @@ class _Clusters:
         if len(left) != 1 or len(right) != 1:
             return False
         return is_id_typo(next(iter(left)), next(iter(right)))
+
+    def id_finding(self, a: str, b: str, left: Mapping[str, Any], right: Mapping[str, Any]) -> list[ScoredPair] | None:
+        """Where a pair between clusters a and b in conflict is a data-quality finding (`out.id_typos` or
+        `out.id_differs`), or None when they stay apart: a reviewer rejected them, a cluster holds two ids, or the
+        ids differ outright and the pair does not hold them itself (its score has not weighed them)."""
+        held_a, held_b = self.held(a), self.held(b)
+        if self.is_refused(a, b) or len(held_a) != 1 or len(held_b) != 1 or held_a == held_b:
+            return None
+        if self.id_typo(a, b):
+            return self.out.id_typos
+        ids = {left.get("national_id"), right.get("national_id")}
+        return self.out.id_differs if ids == held_a | held_b else None
 
     def conflict(self, a: str, b: str) -> bool:
         """Whether clusters a and b hold different national ids, or a pair a reviewer rejected."""
@@ -184,7 +200,7 @@ def decide(
     differ by a typo on the rest of its evidence."""
     out = Decisions()
     refused = {frozenset(pair) for pair in rejected}
-    clusters = _Clusters(lambda uid: records[uid].get("national_id"), refused)
+    clusters = _Clusters(lambda uid: records[uid].get("national_id"), refused, out)
     candidates: list[ScoredPair] = []
     maybe: list[ScoredPair] = []
     for pair in sorted(pairs, key=lambda p: (-p.probability, p.left, p.right)):
@@ -204,16 +220,20 @@ def decide(
         if a == b:
             continue
         if clusters.conflict(a, b):
-            if not clusters.id_typo(a, b) or clusters.is_refused(a, b):
+            finding = clusters.id_finding(a, b, records[pair.left], records[pair.right])
+            if finding is None:
                 out.apart += 1
                 continue
             left, right = records[pair.left], records[pair.right]
+            # A typo'd id must not vouch for itself: the pair is judged without the id's weight. Ids that differ
+            # outright are weighed like any other field: the pair's score already counts them.
+            typo = finding is out.id_typos
             if not _typo_pair_may_merge(left, right) or (
-                id_weight is None or probability(pair.weight - id_weight(left, right)) < merge_threshold
+                typo and (id_weight is None or probability(pair.weight - id_weight(left, right)) < merge_threshold)
             ):
                 maybe.append(pair)
                 continue
-            out.id_typos.append(pair)
+            finding.append(pair)
         clusters.union(a, b)
         out.merges.append(pair)
     asked: set[frozenset[str]] = set()
@@ -222,13 +242,15 @@ def decide(
         key = frozenset((a, b))
         if a == b or key in asked:
             continue
-        typo = clusters.id_typo(a, b) and not clusters.is_refused(a, b)
-        if clusters.conflict(a, b) and not typo:
-            out.apart += 1
-            continue
+        finding = None
+        if clusters.conflict(a, b):
+            finding = clusters.id_finding(a, b, records[pair.left], records[pair.right])
+            if finding is None:
+                out.apart += 1
+                continue
         asked.add(key)
         out.reviews.append(pair)
-        if typo:
-            out.id_typos.append(pair)
+        if finding is not None:
+            finding.append(pair)
     out.clusters = {uid: clusters.find(uid) for uid in clusters.parent}
     return out

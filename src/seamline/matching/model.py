@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,8 +33,8 @@ from splink.internals.dialects import SplinkDialect
 
 from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS, Comparison, Level
 from seamline.matching.config import MatchingConfig
-from seamline.matching.prepare import COLUMNS
 from seamline.matching.scoring import fill_untrained
+from seamline.matching.table import records_frame as records_frame  # re-exported: the frame is the model's input
 from seamline.matching.training import (
     check_trained,
     estimated_prior,
@@ -42,6 +42,7 @@ from seamline.matching.training import (
     pairs_in_block,
     present_fields,
     training_blocks,
+    without_true_matches,
 )
 
 FILE_PREFIX = "model-"
@@ -116,12 +117,6 @@ def settings_creator(prior: float = 0.0001) -> SettingsCreator:
     )
 
 
-def records_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Prepared records (with `unique_id`) as the table Splink reads; every column is text (or a list of text)."""
-    frame = pd.DataFrame.from_records(list(records), columns=["unique_id", *COLUMNS])
-    return frame.astype({c: "object" for c in frame.columns})
-
-
 @dataclass(frozen=True, slots=True)
 class TrainedModel:
     """A trained model: Splink's settings dict, and our metadata."""
@@ -189,7 +184,12 @@ def duckdb_api(memory_limit: str = DEFAULT_MEMORY_LIMIT) -> DuckDBAPI:
 
 
 def train_settings(
-    records: pd.DataFrame, *, u_max_pairs: float, seed: int = 7, db_api: DuckDBAPI | None = None
+    records: pd.DataFrame,
+    *,
+    u_max_pairs: float,
+    seed: int = 7,
+    db_api: DuckDBAPI | None = None,
+    u_without_true_matches: bool = False,
 ) -> dict[str, Any]:
     """Train without labels on DuckDB: the prior from near-certain rules, u from random pairs, m by EM over blocks
     chosen from the fields the data has. TrainingRefused (saying why and what to map) for a degenerate model."""
@@ -202,6 +202,8 @@ def train_settings(
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
     trained = linker.misc.save_model_to_json()
     trained["probability_two_random_records_match"] = measured_prior(records, trained) or prior
+    if u_without_true_matches:
+        without_true_matches(trained, len(records), u_max_pairs)
     check_trained(trained, present, len(records))
     return fill_untrained(trained, u_max_pairs)
 

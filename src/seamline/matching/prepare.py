@@ -9,6 +9,7 @@ hand-curated list of ~1,100 English names and their nicknames, both directions).
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
@@ -25,8 +26,10 @@ COLUMNS: Final = (
     "first_name",
     "first_name_metaphone",
     "first_name_forms",
+    "first_initial",
     "last_name",
     "last_name_metaphone",
+    "last_initial",
     "name_sounds",
     "date_of_birth",
     "birth_year",
@@ -164,19 +167,23 @@ def prepare(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]:
         out["first_name"] = form
         out["first_name_metaphone"] = metaphone(form)
         out["first_name_forms"] = list(nickname_forms(form))
+        out["first_initial"] = form[0]
     last = _text(record.get("last_name"))
     if last is not None and (form := name_form(last)) is not None:
         out["last_name"] = form
         out["last_name_metaphone"] = metaphone(form)
+        out["last_initial"] = form[0]
     if out["first_name"] is not None and out["last_name"] is not None:
         # Both name sounds in either order, so first and last names swapped still meet in blocking.
         out["name_sounds"] = "|".join(sorted((out["first_name_metaphone"], out["last_name_metaphone"])))
     dob = birth_date(record.get("date_of_birth"))
     if dob is not None:
-        out["date_of_birth"] = dob
-        out["birth_year"] = dob[:4]
+        # Interned: a date is shared by thousands of records at a million, and each copy costs ~60 bytes.
+        out["date_of_birth"] = sys.intern(dob)
+        out["birth_year"] = sys.intern(dob[:4])
         month, day = sorted((dob[5:7], dob[8:10]))
-        out["birth_date_unordered"] = f"{dob[:4]}-{month}-{day}"  # equal when only day and month were swapped
+        # equal when only day and month were swapped
+        out["birth_date_unordered"] = sys.intern(f"{dob[:4]}-{month}-{day}")
     street = _text(record.get("street"))
     if street is not None:
         out["street"] = street_form(street)
@@ -185,7 +192,9 @@ def prepare(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]:
         out["city"] = name_form(city)
     postcode = _text(record.get("postcode"))
     if postcode is not None:
-        out["postcode"], out["postcode_district"] = postcode_parts(postcode)
+        code, district = postcode_parts(postcode)
+        out["postcode"] = None if code is None else sys.intern(code)
+        out["postcode_district"] = None if district is None else sys.intern(district)
     if out["street"] is not None and out["postcode"] is not None:
         out["address"] = f"{out['street']}|{out['postcode']}"
     if out["street"] is not None or out["postcode"] is not None or out["city"] is not None:

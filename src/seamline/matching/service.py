@@ -38,8 +38,9 @@ from seamline.matching.model import (
     training_memory,
 )
 from seamline.matching.models import MatchPair
-from seamline.matching.records import MatchingContext, profile_records
+from seamline.matching.records import MatchingContext, iter_profile_records
 from seamline.matching.scoring import Scorer, term_frequencies
+from seamline.matching.table import FrameRecords
 from seamline.matching.training import TrainingRefused
 from seamline.sources.service import create_source, list_sources
 
@@ -106,6 +107,7 @@ class RunSummary:
     guarded: int
     seconds: float
     id_typos: int = 0  # merges and reviews whose national ids differ by one typo: data-quality findings
+    id_differs: int = 0  # … and those whose national ids differ outright (one source replaced the id)
 
 
 ID_TYPO_NOTE = (
@@ -117,6 +119,15 @@ ID_TYPO_MERGED = (
     "(both ids kept, the absorbed one recorded as an id_typo conflict); correct the mistyped one in its source system"
 )
 
+ID_DIFFERS_NOTE = (
+    "data-quality finding: the national ids differ (one source holds another id for this person, or these are two "
+    "people); accepting the pair merges the two, keeping both ids"
+)
+ID_DIFFERS_MERGED = (
+    "data-quality finding: the national ids differ; merged because the pair is certain with the ids' difference "
+    "weighed (both ids kept, the absorbed one recorded as an id_typo conflict); correct the wrong one at its source"
+)
+
 
 def current_model(ctx: MatchingContext) -> TrainedModel | None:
     """The newest trained model, or None."""
@@ -126,14 +137,15 @@ def current_model(ctx: MatchingContext) -> TrainedModel | None:
 def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
     """Train a new model version on the current profiles (u by random sampling, m by EM), then let reviewers'
     accepted pairs update m; saved as the next versioned file."""
-    records = profile_records(session, ctx)
-    if len(records) < MIN_TRAINING_RECORDS:
-        raise Conflict(f"{len(records)} profile(s) with a name; training needs at least {MIN_TRAINING_RECORDS}")
+    frame = records_frame(iter_profile_records(session, ctx))
+    if len(frame) < MIN_TRAINING_RECORDS:
+        raise Conflict(f"{len(frame)} profile(s) with a name; training needs at least {MIN_TRAINING_RECORDS}")
     try:
         settings = train_settings(
-            records_frame(records),
+            frame,
             u_max_pairs=ctx.config.u_max_pairs,
-            db_api=duckdb_api(training_memory(ctx.config.training_memory_limit, len(records))),
+            db_api=duckdb_api(training_memory(ctx.config.training_memory_limit, len(frame))),
+            u_without_true_matches=ctx.config.u_without_true_matches,
         )
     except TrainingRefused as refused:
         raise Conflict(f"no model was saved: {refused}") from None
@@ -141,7 +153,7 @@ def train_model(session: Session, ctx: MatchingContext) -> TrainedModel:
     if accepted:
         settings = apply_labels(settings, label_level_counts([(p.left_values, p.right_values) for p in accepted]))
     versions = model_versions(ctx.model_dir)
-    model = TrainedModel(settings, (versions[-1] + 1) if versions else 1, utcnow(), len(records), len(accepted))
+    model = TrainedModel(settings, (versions[-1] + 1) if versions else 1, utcnow(), len(frame), len(accepted))
     save_model(ctx.model_dir, model)
     return model
 
@@ -165,9 +177,9 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
     """
     started = time.perf_counter()
     model = current_model(ctx) or train_model(session, ctx)
-    records = profile_records(session, ctx)
+    frame = records_frame(iter_profile_records(session, ctx))
     db_api, as_input = backend or (duckdb_api(ctx.config.duckdb_memory_limit), lambda frame: frame)
-    predictions = predict_pairs(as_input(records_frame(records)), model.settings, db_api, ctx.config.review_threshold)
+    predictions = predict_pairs(as_input(frame), model.settings, db_api, ctx.config.review_threshold)
     scored = [
         ScoredPair(str(a), str(b), float(p), float(w))
         for a, b, p, w in zip(
@@ -178,7 +190,7 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
             strict=True,
         )
     ]
-    by_id = {r["unique_id"]: r for r in records}
+    by_id = FrameRecords(frame)
     earlier = {status: repository.profile_pairs(session, [status]) for status in ("rejected", "pending", "merged")}
     roots = roots_of(session, [pid for rows in earlier.values() for _, a, b in rows for pid in (a, b)])
 
@@ -200,24 +212,25 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
     open_pairs = current(earlier["pending"]) | current(earlier["merged"])
     merged = apart = 0
     typos = {(p.left, p.right) for p in decisions.id_typos}
+    differs = {(p.left, p.right) for p in decisions.id_differs}
     writer.prefetch(decisions.merges)
     for pair in decisions.merges:
         if frozenset((int(pair.left), int(pair.right))) in open_pairs:
             continue
-        if writer.write(pair, "merge", ID_TYPO_MERGED if (pair.left, pair.right) in typos else None):
+        if writer.write(pair, "merge", _note(pair, typos, ID_TYPO_MERGED, differs, ID_DIFFERS_MERGED)):
             merged += 1
         else:
             apart += 1
     reviews = 0
     for pair in decisions.reviews:
         if frozenset((int(pair.left), int(pair.right))) not in open_pairs:
-            writer.write(pair, "review", ID_TYPO_NOTE if (pair.left, pair.right) in typos else None)
+            writer.write(pair, "review", _note(pair, typos, ID_TYPO_NOTE, differs, ID_DIFFERS_NOTE))
             reviews += 1
     writer.flush()
     return RunSummary(
         run_id=writer.run_id,
         model_version=model.version,
-        records=len(records),
+        records=len(frame),
         pairs_scored=len(scored),
         merges=merged,
         reviews=reviews,
@@ -225,7 +238,15 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         guarded=decisions.guarded,
         seconds=time.perf_counter() - started,
         id_typos=len(typos),
+        id_differs=len(differs),
     )
+
+
+def _note(
+    pair: ScoredPair, typos: set[tuple[str, str]], typo_note: str, differs: set[tuple[str, str]], differs_note: str
+) -> str | None:
+    key = (pair.left, pair.right)
+    return typo_note if key in typos else differs_note if key in differs else None
 
 
 class _PairWriter:
@@ -303,7 +324,7 @@ def merge_message(
         links = identifiers_by_profile(session, [left, right])
     rules = ctx.identity.rules
     left_links, right_links = links.get(left, []), links.get(right, [])
-    typo = id_typo_values(left_links, right_links)
+    typo = national_id_values(left_links, right_links)
     conflict = _unique_conflict(left_links, right_links, rules)
     if conflict and (typo is None or conflict != {NATIONAL_ID}):
         return None
@@ -320,9 +341,13 @@ def merge_message(
         "profiles": [left, right],
     }
     if typo is not None:
-        # The identity graph holds one national id per person: the match declares the two are one id, one of them
-        # mistyped in a source, and the graph records the absorbed one as a data-quality finding (`id_typo`).
-        match["id_typo"] = {"type": NATIONAL_ID, "values": list(typo)}
+        # The identity graph holds one national id per person: the match declares the two are one person's, one of
+        # them mistyped (or replaced) in a source, and the graph records the absorbed one as a data-quality finding
+        # (`id_typo`). `differs` says they are more than one typo apart: weighed by the model, or by a reviewer.
+        declared: dict[str, Any] = {"type": NATIONAL_ID, "values": list(typo)}
+        if not is_id_typo(*typo):
+            declared["differs"] = True
+        match["id_typo"] = declared
     message = match_message(match, left_id, right_id, rules, anonymous)
     row.message_id = str(message["messageId"])
     return message
@@ -343,12 +368,12 @@ def _unique_conflict(
     return types
 
 
-def id_typo_values(left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
-    """The two national ids when each profile holds one and they differ by one typo (one character, or two adjacent
-    ones swapped), else None."""
+def national_id_values(left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The two national ids when each profile holds one and they differ, else None. The decisions (decide.py)
+    sent the pair only when its score or a reviewer weighed the difference."""
     a = sorted(v for t, v in left if t == NATIONAL_ID)
     b = sorted(v for t, v in right if t == NATIONAL_ID)
-    if len(a) != 1 or len(b) != 1 or a == b or not is_id_typo(a[0], b[0]):
+    if len(a) != 1 or len(b) != 1 or a == b:
         return None
     return a[0], b[0]
 

@@ -25,6 +25,8 @@ MIN_AGREEMENT_M: Final = 0.01
 # Identity merges records sharing these at import, so no training pair agrees on them: their m is filled, not
 # learned, and is not checked.
 MERGED_AT_IMPORT: Final = frozenset({"email", "national_id"})
+# The fewest present comparisons a training block must leave free for EM to learn from it.
+MIN_FREE: Final = 2
 _BY_FIELD = {c.field: c for c in COMPARISONS}
 
 
@@ -60,7 +62,10 @@ def training_blocks(present: set[str], pairs: Callable[[Sequence[str]], int]) ->
     chosen: list[tuple[str, ...]] = []
     for keys in TRAINING_BLOCKS:
         free = learns(keys, present)
-        if not any(learned[f] < 2 for f in free) or pairs(keys) == 0:
+        # EM needs two free comparisons to tell the classes apart: with one, every split of its levels between
+        # matches and non-matches fits the block equally well, and EM ends where it started (names and birth
+        # dates alone: a birth date's m of "differs" 0.001, -10 bits, from the name-sound block).
+        if len(free) < MIN_FREE or not any(learned[f] < 2 for f in free) or pairs(keys) == 0:
             # A small table may hold no pair in a block. Skipped before, not caught after: a failed EM session
             # leaves the linker's comparisons filtered to that session's.
             continue
@@ -155,3 +160,20 @@ def check_trained(settings: Mapping[str, Any], present: set[str], records: int) 
                 "training blocks held no real duplicates. Check that the field is mapped to the right column "
                 "and in the right format"
             )
+
+
+def without_true_matches(settings: dict[str, Any], records: int, sampled_pairs: float) -> dict[str, Any]:
+    """u of every level with the true matches' share taken out, in place: the random pairs u is sampled from hold
+    true matches in the model's own proportion (the prior λ), so what was measured is λ·m + (1 - λ)·u. On a
+    table where duplicates are common (FEBRL: one record in two; a small silo) λ·m is most of an exact level's
+    measured u and every agreement counted 4-5 bits too little; at a million records it is nothing. Floored at
+    one sampled pair: a level no random pair reaches is rare, not impossible."""
+    prior = float(settings["probability_two_random_records_match"])
+    floor = 1.0 / max(min(sampled_pairs, records * (records - 1) / 2), 1.0)
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or m is None or u is None:
+                continue
+            level["u_probability"] = max((float(u) - prior * float(m)) / (1.0 - prior), min(floor, float(u)))
+    return settings
