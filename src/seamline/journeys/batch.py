@@ -243,8 +243,7 @@ class Stretch:
     ) -> None:  # fmt: skip
         values = {
             "journey": row.journey, "step": step, "kind": kind, "field": name, "value_json": text,
-            "channel": where.channel, "device": where.device, "actor_kind": where.actor_kind, "actor": where.actor,
-            "event_id": where.event_id, "at": where.at, "already_held": had, "disagreed": differs,
+            **where.columns(), "already_held": had, "disagreed": differs,
         }  # fmt: skip
         self.entries.append((row, values))
 

@@ -95,6 +95,17 @@ class Where:
     event_id: int
     at: datetime
 
+    def columns(self) -> dict[str, Any]:
+        """An entry's columns of who, through what and when."""
+        return {
+            "channel": self.channel,
+            "device": self.device,
+            "actor_kind": self.actor_kind,
+            "actor": self.actor,
+            "event_id": self.event_id,
+            "at": self.at,
+        }
+
 
 def keeper_of(session: Session, instance: JourneyInstance) -> JourneyInstance:
     """The instance whose state an instance is read through (itself, unless a merge joined it into another)."""
@@ -200,12 +211,7 @@ def field_entries(
                 kind="field",
                 field=field_def.key,
                 value_json=orjson.dumps(value).decode(),
-                channel=where.channel,
-                device=where.device,
-                actor_kind=where.actor_kind,
-                actor=where.actor,
-                event_id=where.event_id,
-                at=where.at,
+                **where.columns(),
                 already_held=had,
                 disagreed=differs,
             )
@@ -230,12 +236,7 @@ def step_entry(definition: JourneyDef, instance: JourneyInstance, step: str, whe
         kind="step",
         field=None,
         value_json=None,
-        channel=where.channel,
-        device=where.device,
-        actor_kind=where.actor_kind,
-        actor=where.actor,
-        event_id=where.event_id,
-        at=where.at,
+        **where.columns(),
         already_held=False,
         disagreed=False,
     )
