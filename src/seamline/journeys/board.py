@@ -3,13 +3,11 @@ which step; and the instances behind one of those counts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from seamline.journeys import progress, repository
-from seamline.journeys.models import JourneyInstance
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +34,5 @@ def board(session: Session) -> list[BoardRow]:
     return out
 
 
-def listing(
-    session: Session, journey: str | None, status: str | None, step: str | None, limit: int
-) -> Sequence[JourneyInstance]:
-    """The instances behind a count, most recently active first."""
-    return repository.listing(session, journey, status, step, limit)
+# The instances behind a count, most recently active first.
+listing = repository.listing

@@ -351,7 +351,7 @@ def follow_merge(session: Session, definitions: Mapping[str, JourneyDef], absorb
     forget(session)  # groups change: states are read again
     repository.move(session, absorbed, survivor)
     by_journey: dict[str, list[JourneyInstance]] = {}
-    for instance in repository.of_profile(session, survivor, progress.RESUMABLE):
+    for instance in repository.open_of_profile(session, survivor):
         by_journey.setdefault(instance.journey, []).append(instance)
     for journey, instances in by_journey.items():
         definition = definitions.get(journey)
@@ -375,14 +375,10 @@ def instance(session: Session, public_id: str) -> JourneyInstance:
     return keeper_of(session, found)
 
 
-def open_journeys(session: Session, profile_id: int) -> Sequence[JourneyInstance]:
-    """A profile's open and stalled journeys, most recently active first."""
-    return repository.of_profile(session, profile_id, progress.RESUMABLE)
-
-
-def journeys_of(session: Session, profile_id: int) -> Sequence[JourneyInstance]:
-    """Every journey of a profile that is not joined into another."""
-    return repository.of_profile(session, profile_id, [s for s in progress.STATUSES if s != progress.JOINED])
+# A profile's open and stalled journeys, most recently active first.
+open_journeys = repository.open_of_profile
+# Every journey of a profile that is not joined into another.
+journeys_of = repository.unjoined_of_profile
 
 
 def iso(moment: datetime | None) -> str | None:
