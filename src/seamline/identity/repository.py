@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, selec
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from seamline.core.among import among
+from seamline.core.among import among, among_all
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import is_postgres, table_of
 from seamline.core.prepared import Prepared, in_slots, slot_values
@@ -140,15 +140,14 @@ def identifiers_of(
 
 
 def links_of_types(session: Session, profile_ids: Sequence[int], types: Sequence[str]) -> list[tuple[int, str, str]]:
-    """(profile, type, value) of the identifiers of these types these profiles hold, in bulk: only those rows
-    leave the database, as plain tuples (the stall scan names 25,000 people at a time this way)."""
-    out: list[tuple[int, str, str]] = []
-    for chunk in chunks(sorted(set(profile_ids))):
-        query = select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(
-            _LINKS_T.c.profile_id.in_(chunk), _LINKS_T.c.type.in_(types)
-        )
-        out.extend((int(p), str(t), str(v)) for p, t, v in session.execute(query))
-    return out
+    """(profile, type, value) of the identifiers of these types these profiles hold, in bulk: one query whatever
+    their number, and only those rows leave the database, as plain tuples (the stall scan names 25,000 people at
+    a time this way)."""
+    if not profile_ids:
+        return []
+    where = among_all(session, _LINKS_T.c.profile_id, profile_ids)
+    query = select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(where, _LINKS_T.c.type.in_(types))
+    return [(p, t, v) for p, t, v in session.connection().execute(query)]
 
 
 def profile_rows(session: Session, profile_ids: Sequence[int], *, lock: bool = False) -> list[Profile]:

@@ -432,15 +432,12 @@ identifiers_by_profile = repository.identifiers_of
 def person_keys(session: Session, profile_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     """How an event names each of these profiles: ("user_id", its user id), else ("anonymous_id", an anonymous
     id); profiles holding neither are left out. The smallest value of a kind is taken, so the choice is stable."""
-    held: dict[int, dict[str, str]] = {}
+    best: dict[int, tuple[str, str]] = {}
     for profile_id, kind, value in repository.links_of_types(session, profile_ids, ("user_id", "anonymous_id")):
-        kinds = held.setdefault(profile_id, {})
-        if kind not in kinds or value < kinds[kind]:
-            kinds[kind] = value
-    return {
-        profile_id: ("user_id", kinds["user_id"]) if "user_id" in kinds else ("anonymous_id", kinds["anonymous_id"])
-        for profile_id, kinds in held.items()
-    }
+        found = best.get(profile_id)
+        if found is None or (kind == found[0] and value < found[1]) or (kind == "user_id" and found[0] != kind):
+            best[profile_id] = (kind, value)
+    return best
 
 
 def roots_of(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:

@@ -38,55 +38,66 @@ def _insert_ignoring_duplicates(dialect: str) -> Any:
     return insert(InboxEvent).on_conflict_do_nothing(index_elements=["source_id", "message_id"])
 
 
+_COLUMNS = ["source_id", "message_id", "type", "user_id", "anonymous_id", "partition", "received_at", "payload"]
+# A row of append_rows: message id, type, user id, anonymous id, partition, payload (JSON text).
+OwnRow = tuple[str, str, str | None, str | None, int, str]
+
+
 def append_events(conn: Connection, rows: Sequence[tuple[int, datetime, Sequence[Envelope]]]) -> int:
     """Append each request's envelopes; a message id already stored for its source is skipped (idempotency)."""
     # The statement is SQLAlchemy's; the rows go to the driver as they are. SQLAlchemy's per-row parameter
     # processing cost more than SQLite's own work for these rows, and the only value the dialect converts is
     # received_at (SQLite stores it as text), one per request.
-    dialect = conn.dialect
-    columns = ["source_id", "message_id", "type", "user_id", "anonymous_id", "partition", "received_at", "payload"]
-    statement = _insert_ignoring_duplicates(dialect.name).compile(
-        dialect=dialect, column_keys=columns, for_executemany=True
-    )
-    to_db = InboxEvent.__table__.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
-    requests = [(s, to_db(at) if to_db is not None else at, envelopes) for s, at, envelopes in rows]
-    if statement.positiontup is None:  # named parameters (psycopg)
-        named = [
-            {
-                "source_id": source_id,
-                "message_id": e.message_id,
-                "type": e.type,
-                "user_id": e.user_id,
-                "anonymous_id": e.anonymous_id,
-                "partition": e.partition,
-                "received_at": at,
-                "payload": e.payload.decode("utf-8"),
-            }
-            for source_id, at, envelopes in requests
-            for e in envelopes
-        ]
-        return max(conn.exec_driver_sql(str(statement), named).rowcount, 0) if named else 0
-    assert statement.positiontup == columns, statement.positiontup
+    to_db = _received_at_to_db(conn.dialect)
+    requests = [(source_id, to_db(at), envelopes) for source_id, at, envelopes in rows]
     values = [
         (source_id, e.message_id, e.type, e.user_id, e.anonymous_id, e.partition, at, e.payload.decode("utf-8"))
         for source_id, at, envelopes in requests
         for e in envelopes
     ]
+    return _insert_values(conn, values)
+
+
+def append_rows(conn: Connection, source_id: int, received_at: datetime, rows: Sequence[OwnRow]) -> int:
+    """Append rows of one source received at one time, given as plain tuples (`OwnRow`), as append_events does:
+    for a caller that appends many rows of its own and need not build an envelope for each."""
+    at = _received_at_to_db(conn.dialect)(received_at)
+    return _insert_values(conn, [(source_id, m, t, u, a, p, at, payload) for m, t, u, a, p, payload in rows])
+
+
+def _received_at_to_db(dialect: Dialect) -> Callable[[datetime], Any]:
+    to_db = InboxEvent.__table__.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return to_db if to_db is not None else _as_is
+
+
+def _as_is(value: datetime) -> Any:
+    return value
+
+
+def _insert_values(conn: Connection, values: Sequence[tuple[Any, ...]]) -> int:
     if not values:
         return 0
+    dialect = conn.dialect
+    statement = _insert_ignoring_duplicates(dialect.name).compile(
+        dialect=dialect, column_keys=_COLUMNS, for_executemany=True
+    )
+    if statement.positiontup is None:  # named parameters (psycopg)
+        named = [dict(zip(_COLUMNS, row, strict=True)) for row in values]
+        return max(conn.exec_driver_sql(str(statement), named).rowcount, 0)
+    assert statement.positiontup == _COLUMNS, statement.positiontup
     if dialect.name != "sqlite":
         return max(conn.exec_driver_sql(str(statement), values).rowcount, 0)
     # SQLite: many rows per statement. executemany lets go of the GIL around each row's step, and under load each
     # row then waited for the event loop's thread to hand it back: a 300-row commit took 24 ms (p50), up to 670 ms,
     # instead of 1 ms. Chunk sizes are powers of two: few statements per group, and few for the driver to cache.
-    one_row = "(" + ", ".join("?" * len(columns)) + ")"
+    one_row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
     sql = str(statement)
     assert sql.count(one_row) == 1, sql
     driver = conn.connection.driver_connection
     most_variables = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver is not None else 999
     inserted = start = 0
     for size in (256, 128, 64, 32, 16, 8, 4, 2, 1):
-        if size > 1 and size * len(columns) > most_variables:
+        if size > 1 and size * len(_COLUMNS) > most_variables:
             continue
         while len(values) - start >= size:
             chunk = [value for row in values[start : start + size] for value in row]

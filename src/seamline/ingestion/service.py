@@ -202,22 +202,17 @@ def append_own(
         return 0
     parse_batch({"batch": [messages[0]]}, received_at, limits)  # the shape holds
     text = isoformat_z(received_at)
-    envelopes = []
+    # Plain rows, not an Envelope each (a frozen dataclass's construction per row, then a tuple made of it): with
+    # append_rows, appending the stall scan's 200,000 took ~1.2 s of CPU instead of ~2.0.
+    rows: list[repository.OwnRow] = []
     for message in messages:
         user_id, anonymous_id = message.get("userId"), message.get("anonymousId")
-        person_key = str(anonymous_id if anonymous_id is not None else user_id)
         stored = {**message, "receivedAt": text, "timestamp": message.get("timestamp", text)}
-        envelopes.append(
-            Envelope(
-                message["messageId"],
-                message["type"],
-                user_id,
-                anonymous_id,
-                partition_of(person_key),
-                orjson.dumps(stored),
-            )
+        partition = partition_of(str(anonymous_id if anonymous_id is not None else user_id))
+        rows.append(
+            (message["messageId"], message["type"], user_id, anonymous_id, partition, orjson.dumps(stored).decode())
         )
-    return repository.append_events(conn, [(source_id, received_at, envelopes)])
+    return repository.append_rows(conn, source_id, received_at, rows)
 
 
 def append_unprocessed(

@@ -22,10 +22,10 @@ from seamline.sources.service import create_source, list_sources
 INTERNAL_SOURCE = "seamline"
 INTERNAL_KIND = "server"
 BATCH = 25_000
+_KEY_NAMES = {"user_id": "userId", "anonymous_id": "anonymousId"}  # how an event names a person
 # One run's transaction holds the rows it changes (on SQLite, the write lock): more quiet journeys than this wait
 # for the next run.
 MAX_CHANGES = 50_000
-_PERSON_KEYS = {"user_id": "userId", "anonymous_id": "anonymousId"}
 
 
 def internal_source(session: Session) -> int:
@@ -35,13 +35,6 @@ def internal_source(session: Session) -> int:
         return found.id
     source, _key = create_source(session, INTERNAL_SOURCE, INTERNAL_KIND)
     return source.id
-
-
-def people(session: Session, profile_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    """How an event names each profile: its user id, else an anonymous id (profiles with neither are left out)."""
-    # Only those two kinds of link are read, as plain rows: reading every identifier of 25,000 profiles through
-    # the padded bulk read was a third of a scan's CPU.
-    return {pid: {_PERSON_KEYS[kind]: value} for pid, (kind, value) in person_keys(session, profile_ids).items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +85,19 @@ def _scan_once(session: Session, now: datetime, limit: int, cases: CasesConfig |
             changed += len(rows)
             if status == progress.STALLED and cases is not None and definition.stall_case is not None:
                 open_stall_cases(session, cases, definition, [r[1] for r in rows], now)
-            named = people(session, sorted({r[2] for r in rows}))
+            # An event names its person by user id, else by an anonymous id (profiles with neither are not named).
+            named = person_keys(session, [r[2] for r in rows])
             messages.extend(
-                family.announcement(event, person, definition.key, public_id, step, f"{status}-{public_id}-{stamp}")
+                family.announcement(
+                    event,
+                    {_KEY_NAMES[key[0]]: key[1]},
+                    definition.key,
+                    public_id,
+                    step,
+                    f"{status}-{public_id}-{stamp}",
+                )
                 for _id, public_id, profile_id, step in rows
-                if (person := named.get(profile_id)) is not None
+                if (key := named.get(profile_id)) is not None
             )
     if messages:
         append_own(session.connection(), internal_source(session), now, messages, Limits())
