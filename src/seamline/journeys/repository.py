@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, case, delete, func, insert, or_, select, type_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from seamline.core.among import among_all
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import UtcDateTime, table_of
 from seamline.core.prepared import DriverTransaction, Prepared, Reads, in_slots, slot_values
@@ -346,7 +347,8 @@ def add_entry_rows(write: DriverTransaction, rows: Sequence[Mapping[str, Any]]) 
     _ADD_ENTRIES.run_many(write, rows)
 
 
-# The worker's batch path (journeys/batch.py): plain rows through Core, no ORM object per instance or entry.
+# The worker's batch path (journeys/batch.py): plain rows through Core, no ORM object per instance or entry; each
+# set of ids or public ids is one parameter (among_all), not an IN list SQLAlchemy renders and binds value by value.
 _LIVE_COLUMNS = (
     "id", "public_id", "journey", "profile_id", "status", "current_step", "last_activity_at", "joined_into",
 )  # fmt: skip
@@ -357,7 +359,7 @@ def live_rows_by_public_ids(session: Session, public_ids: Sequence[str]) -> list
     if not public_ids:
         return []
     table = table_of(JourneyInstance)
-    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.public_id.in_(public_ids))
+    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(among_all(session, table.c.public_id, public_ids))
     return [tuple(r) for r in session.connection().execute(query)]
 
 
@@ -366,7 +368,7 @@ def live_rows_by_ids(session: Session, ids: Sequence[int]) -> list[tuple[Any, ..
     if not ids:
         return []
     table = table_of(JourneyInstance)
-    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(table.c.id.in_(ids))
+    query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(among_all(session, table.c.id, ids))
     return [tuple(r) for r in session.connection().execute(query)]
 
 
@@ -379,7 +381,7 @@ def live_rows_of_profiles(
     table = table_of(JourneyInstance)
     query = (
         select(*(table.c[c] for c in _LIVE_COLUMNS))
-        .where(table.c.profile_id.in_(profile_ids), table.c.status.in_(statuses))
+        .where(among_all(session, table.c.profile_id, profile_ids), table.c.status.in_(statuses))
         .order_by(table.c.id)
     )
     return [tuple(r) for r in session.connection().execute(query)]
@@ -391,7 +393,9 @@ def batch_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequen
     if not keeper_ids:
         return []
     instances, entries = table_of(JourneyInstance), table_of(JourneyEntry)
-    joined = select(instances.c.id, instances.c.joined_into).where(instances.c.joined_into.in_(keeper_ids))
+    joined = select(instances.c.id, instances.c.joined_into).where(
+        among_all(session, instances.c.joined_into, keeper_ids)
+    )
     members = {int(k): int(k) for k in keeper_ids}
     members.update({int(i): int(k) for i, k in session.connection().execute(joined)})
     wanted = entries.c.kind == "step"
@@ -400,7 +404,7 @@ def batch_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequen
     query = select(
         entries.c.instance_id, entries.c.kind, entries.c.step, entries.c.field, entries.c.value_json, entries.c.at,
         entries.c.id,
-    ).where(entries.c.instance_id.in_(list(members)), wanted)  # fmt: skip
+    ).where(among_all(session, entries.c.instance_id, list(members)), wanted)  # fmt: skip
     return [(members[int(r[0])], *r[1:]) for r in session.connection().execute(query)]
 
 
@@ -413,7 +417,9 @@ def insert_instances(session: Session, rows: Sequence[dict[str, Any]]) -> list[i
     # Read back by public id: RETURNING in the rows' order would be a statement per row on SQLite, and SQLAlchemy's
     # executemany with RETURNING processed every row's parameters in Python (a seventh of the consumer).
     table = table_of(JourneyInstance)
-    query = select(table.c.public_id, table.c.id).where(table.c.public_id.in_([r["public_id"] for r in rows]))
+    query = select(table.c.public_id, table.c.id).where(
+        among_all(session, table.c.public_id, [r["public_id"] for r in rows])
+    )
     ids = {str(p): int(i) for p, i in connection.execute(query)}
     return [ids[r["public_id"]] for r in rows]
 
