@@ -49,6 +49,10 @@ class DecisionIn(BaseModel):
                         examples=["email:ada@example.com"], max_length=400)  # fmt: skip
     context: ContextIn
     limit: int | None = Field(default=None, ge=1, le=50)
+    explain: bool = Field(
+        default=False,
+        description="Also answer `not_chosen`: every action not chosen, with the stage and rule that stopped it",
+    )
 
 
 class ChosenOut(BaseModel):
@@ -75,7 +79,9 @@ class DecisionOut(BaseModel):
     segment: str
     timezone: str
     actions: list[ChosenOut]
-    not_chosen: list[NotChosenOut]
+    not_chosen: list[NotChosenOut] | None = Field(
+        default=None, description="Only when the request asks `explain`: every other action of the catalog"
+    )
 
 
 def _find(session: Any, text: str, ctx: Any, field: str) -> int:
@@ -101,7 +107,7 @@ def _reads(ctx: ProfilesContext, setup: Setup) -> Iterator[Reads]:
     "/decisions",
     responses=errors(400, 401, 403, 404, 410),
     response_model=DecisionOut,
-    summary="The next best actions for a person in a context, and why every other action was not chosen",
+    summary="The next best actions for a person in a context (with `explain`, why every other action was not chosen)",
 )
 async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: Decisions) -> JSONResponse:
     situation = Situation(body.context.channel, body.context.placement, body.context.journey, body.context.case)
@@ -118,24 +124,25 @@ async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: D
     d = decided.decision
     # Rendered straight to JSON in the shape of DecisionOut (the documented model): validating ~200 not-chosen
     # entries through pydantic cost more than deciding.
-    return JSONResponse(
-        {
-            "profile_id": decided.profile_id,
-            "segment": decided.segment,
-            "timezone": decided.timezone,
-            "actions": [
-                {"action": r.action.name, "kind": r.action.kind, "title": r.action.title, "priority": r.action.priority,
-                 "product": r.action.product, "score": round(r.score, 6), "propensity": round(r.propensity, 6),
-                 "reasons": list(r.reasons)}
-                for r in d.ranked
-            ],
-            "not_chosen": [
-                {"action": s.action.name, "stage": s.stage, "rule": s.rule, "reason": s.reason,
-                 "hold_until": s.hold_until}
-                for s in d.stopped
-            ],
-        }
-    )  # fmt: skip
+    answer: dict[str, Any] = {
+        "profile_id": decided.profile_id,
+        "segment": decided.segment,
+        "timezone": decided.timezone,
+        "actions": [
+            {"action": r.action.name, "kind": r.action.kind, "title": r.action.title, "priority": r.action.priority,
+             "product": r.action.product, "score": round(r.score, 6), "propensity": round(r.propensity, 6),
+             "reasons": list(r.reasons)}
+            for r in d.ranked
+        ],
+    }  # fmt: skip
+    # The words for every action not chosen (~200 on a real catalog) only when asked: they were most of an answer's
+    # bytes and as much CPU as the decision, and a channel showing the top actions never reads them.
+    if body.explain:
+        answer["not_chosen"] = [
+            {"action": s.action.name, "stage": s.stage, "rule": s.rule, "reason": s.reason, "hold_until": s.hold_until}
+            for s in d.stopped
+        ]
+    return JSONResponse(answer)
 
 
 class OutcomeIn(BaseModel):
