@@ -3,21 +3,18 @@ stopped each), the outcomes that teach the propensity model, and the model's sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from seamline.api.deps import Ctx, ProfilesContext
+from seamline.api.deps import Ctx
 from seamline.api.deps import requires_key as _requires_key
 from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
-from seamline.core.prepared import Reads
 from seamline.core.principal import Principal
 from seamline.core.responses import JSONResponse
 from seamline.decisions.arbitration import Situation
@@ -93,16 +90,6 @@ def _find(session: Any, text: str, ctx: Any, field: str) -> int:
         raise NotFound(f"no profile holds {text}") from None
 
 
-@contextmanager
-def _reads(ctx: ProfilesContext, setup: Setup) -> Iterator[Reads]:
-    if setup.catalog.reads_journeys:  # open journeys are read through the journeys' service, on a session
-        with unit_of_work(ctx.engine, write=False) as session:
-            yield session
-    else:
-        with ctx.reads.snapshot() as snapshot:
-            yield snapshot
-
-
 @router.post(
     "/decisions",
     responses=errors(400, 401, 403, 404, 410),
@@ -118,7 +105,7 @@ async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: D
     # A read: no write transaction (on SQLite it would queue behind every writer), on the connection the process
     # keeps for hot reads, as the profile lookup's; the audit entry goes by group commit and is committed before
     # the answer leaves.
-    with _reads(ctx, setup) as reads:
+    with ctx.reads.snapshot() as reads:
         decided = decide(reads, profile_holding(reads, ident), situation, setup, engine=ctx.engine, limit=body.limit)
     await record_async(ctx.audit, principal, "read", "profile", decided.profile_id, {"decision": body.context.channel})
     d = decided.decision

@@ -380,6 +380,15 @@ def open_journeys(session: Session, profile_id: int) -> Sequence[JourneyInstance
     return repository.of_profile(session, profile_id, progress.RESUMABLE)
 
 
+def open_journeys_of(reads: Reads, profile_ids: Sequence[int]) -> dict[int, dict[str, str | None]]:
+    """For many profiles at once, each open or stalled journey's current step (the most recently active instance
+    speaks for its journey); profiles with none are left out."""
+    out: dict[int, dict[str, str | None]] = {}
+    for profile_id, journey, step in repository.step_rows_of(reads, profile_ids, progress.RESUMABLE):
+        out.setdefault(profile_id, {})[journey] = step  # least recently active first: the latest is kept
+    return out
+
+
 def journeys_of(session: Session, profile_id: int) -> Sequence[JourneyInstance]:
     """Every journey of a profile that is not joined into another."""
     return repository.of_profile(session, profile_id, [s for s in progress.STATUSES if s != progress.JOINED])

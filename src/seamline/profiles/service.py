@@ -194,12 +194,14 @@ def open_holding_names(reads: Reads, profile_id: int, closed: frozenset[str]) ->
 
 
 def open_holding_names_of(
-    session: Session, profile_ids: Sequence[int], closed: frozenset[str]
+    reads: Reads, profile_ids: Sequence[int], closed: frozenset[str]
 ) -> dict[int, frozenset[str]]:
     """`open_holding_names` of many profiles in one read (every profile asked is in the answer)."""
     found: dict[int, set[str]] = {profile_id: set() for profile_id in profile_ids}
-    for profile_id, kind, status, attributes in repository.holding_kinds_of(session, profile_ids):
+    for profile_id, kind, status, text in repository.holding_kinds_of(reads, profile_ids):
         if status not in closed:
+            # Decoded only when it names a product type: most holdings' attributes do not.
+            attributes = orjson.loads(text) if text and "product_type" in text else None
             found[profile_id].update((kind, str((attributes or {}).get("product_type") or kind)))
     return {profile_id: frozenset(names) for profile_id, names in found.items()}
 
