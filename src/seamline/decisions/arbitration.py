@@ -44,7 +44,8 @@ class Situation:
     case: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a batch of decisions builds one a person, and a frozen dataclass's __init__ costs ~3x a plain one's.
+@dataclass(slots=True)
 class Person:
     """The facts the conditions read, and what the contact policy needs besides."""
 
@@ -272,10 +273,10 @@ def _chosen(
     so everything leaves as lists, a whole group's at once."""
     weights = (context.weights[picked] * context.weight).tolist()
     levers = [[1.0] * picked.shape[-1]] * len(picked) if context.levers is None else context.levers[picked].tolist()
-    actions = plan.actions
+    actions, make = plan.actions, Ranked._make
     return [
         tuple(
-            Ranked(actions[index], score_, propensity_, weight, lever, (alpha, beta), segment)
+            make((actions[index], score_, propensity_, weight, lever, (alpha, beta), segment))
             for index, score_, propensity_, weight, lever, alpha, beta in zip(
                 *row, strict=True
             )
