@@ -132,6 +132,18 @@ IN_FORCE_COLUMNS = tuple(
 _InForce = namedtuple("_InForce", [c.key for c in IN_FORCE_COLUMNS])  # type: ignore[misc]  # fields known at run time
 
 
+_IN_FORCE = Prepared(
+    select(*IN_FORCE_COLUMNS).where(_TABLE.c.profile_id == bindparam("profile_id"), _TABLE.c.kind == bindparam("kind"))
+)
+
+
+def in_force_rows(reads: Reads, profile_id: int, kind: str) -> list[Any]:
+    """A profile's choices of one kind as named tuples of IN_FORCE_COLUMNS, in one hot read (no evidence to decode:
+    the decision API asks it for every answer)."""
+    in_force: list[Any] = _IN_FORCE.all(reads, profile_id=profile_id, kind=kind)  # named tuples of these columns
+    return in_force
+
+
 _SLOTS = 900  # ids a statement: under SQLite's limit of bound parameters
 # Prepared: the ORM's IN list, rendered anew for every batch of 500 people, cost more CPU than the read itself.
 _IN_FORCE_OF = Prepared(

@@ -371,7 +371,7 @@ def contact_allowed(
     _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
         ("channel", c, config.channels) for _p, c in asks if c != "*"
     ])  # fmt: skip
-    rows = repository.rows_of_kind(reads, profile_id, CONSENT)  # named rows: read by attribute as choices are
+    rows = repository.in_force_rows(reads, profile_id, CONSENT)  # the ten columns the winners need, by attribute
     moment = now or utcnow()
     return {ask: is_contact_allowed(rows, *ask, now=moment, config=config) for ask in asks}
 
