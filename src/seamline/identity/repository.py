@@ -13,7 +13,7 @@ from sqlalchemy.types import NullType
 from seamline.core.among import among
 from seamline.core.bulk import BulkInsert
 from seamline.core.db import is_postgres, table_of
-from seamline.core.prepared import Prepared, Reads, in_slots, slot_values
+from seamline.core.prepared import Prepared, in_slots, slot_values
 from seamline.identity.identifiers import Identifier
 from seamline.identity.models import IdentifierLink, IdentityConflict, Merge, MergeBlock, Profile
 
@@ -450,37 +450,6 @@ def links_with_origin(
         rows = session.execute(query.where(IdentifierLink.profile_id.in_(chunk)).order_by(IdentifierLink.id))
         out.extend((r[0], r[1], r[2], r[3], r[4]) for r in rows)
     return out
-
-
-# A batch of decisions finds its people in two prepared reads a chunk (each asked profile's merge pointer and
-# whether it was erased, then what the live ones absorbed): the ORM's IN lists, rendered anew for every batch, cost
-# more CPU than the database's own work on them.
-_PERSON_STATES = Prepared(
-    select(_PROFILES_T.c.id, _PROFILES_T.c.merged_into_id, _PROFILES_T.c.erased_at.is_not(None).label("erased")).where(
-        in_slots(_PROFILES_T.c.id, CHUNK)
-    )
-)
-_ABSORBED = Prepared(
-    select(_PROFILES_T.c.id, _PROFILES_T.c.merged_into_id).where(in_slots(_PROFILES_T.c.merged_into_id, CHUNK))
-)
-
-
-def person_states(reads: Reads, profile_ids: Sequence[int]) -> list[tuple[int, int | None, bool]]:
-    """(id, merged_into_id, is erased) of these profiles."""
-    return [
-        (int(pid), into, bool(erased))
-        for chunk in chunks(sorted(set(profile_ids)))
-        for pid, into, erased in _PERSON_STATES.all(reads, **slot_values(chunk, CHUNK))
-    ]
-
-
-def absorbed_by(reads: Reads, roots: Sequence[int]) -> list[tuple[int, int]]:
-    """(profile, the root that absorbed it) of every profile merged into these."""
-    return [
-        (int(pid), int(root))
-        for chunk in chunks(sorted(set(roots)))
-        for pid, root in _ABSORBED.all(reads, **slot_values(chunk, CHUNK))
-    ]
 
 
 def members_of(session: Session, roots: Sequence[int]) -> list[tuple[int, int, int | None]]:

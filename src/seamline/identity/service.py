@@ -14,7 +14,7 @@ from seamline.core.db import is_postgres
 from seamline.core.errors import Conflict, Gone, NotFound
 from seamline.core.pipeline import IdentifierAdded, MergeNotice, ResolvedBatch, ResolvedEvent, occurred_at
 from seamline.core.prepared import Reads
-from seamline.identity import card_reads, feed, repository
+from seamline.identity import card_reads, feed, people, repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.graphcache import GraphCache
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
@@ -343,31 +343,8 @@ def members_by_root(session: Session, roots: Sequence[int]) -> dict[int, list[in
     return out
 
 
-def people_of(reads: Reads, profile_ids: Sequence[int]) -> tuple[dict[int, int], dict[int, list[int]]]:
-    """For a batch: (the live person each asked profile belongs to, every live person's profiles: the root first,
-    then what it absorbed by id). A live person is an active, unerased profile; an asked profile that is unknown,
-    or whose person is erased, is left out. Two prepared reads a chunk and one more per merge hop."""
-    states = {pid: (into, erased) for pid, into, erased in repository.person_states(reads, profile_ids)}
-    roots: dict[int, int] = {}
-    pending = {pid: pid for pid in set(profile_ids) if pid in states}
-    for _ in range(64):  # merge pointers are kept flat; a few hops at most after replays
-        following: dict[int, int] = {}
-        for pid, current in pending.items():
-            into = states[current][0]
-            if into is None:
-                roots[pid] = current
-            else:
-                following[pid] = into
-        missing = sorted({into for into in following.values() if into not in states})
-        states |= {pid: (into, erased) for pid, into, erased in repository.person_states(reads, missing)}
-        pending = {pid: into for pid, into in following.items() if into in states}
-        if not pending:
-            break
-    live = {root for root in roots.values() if not states[root][1]}
-    members: dict[int, list[int]] = {root: [root] for root in sorted(live)}
-    for pid, root in sorted(repository.absorbed_by(reads, sorted(live))):
-        members[root].append(pid)
-    return {pid: root for pid, root in roots.items() if root in live}, members
+# (the live person each asked profile belongs to, each live person's profiles) of a batch (identity/people.py).
+people_of = people.people_of
 
 
 def person_identity(session: Session, profile_id: int) -> PersonIdentity:
