@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ def people_facts(
     allowed = contact_allowed_of(session, people, questions, config=setup.consent, now=now)
     # Most people share their consent answers: one mapping for each set of answers, not one a person.
     shared: dict[tuple[bool, ...], dict[tuple[str, str], bool]] = {}
-    none: dict[str, Any] = {}
+    none: Mapping[str, Any] = MappingProxyType({})  # shared by everyone without such values: read-only
     out: dict[int, Person] = {}
     for root, ms in members.items():
         if len(ms) == 1:  # most people are one profile: their facts are that profile's as read
