@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from seamline.api.decisions import DecisionOut
 from seamline.audit.service import entries
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
+from seamline.decisions.service import Setup
 from tests.decisions.test_policy import _key
 from tests.support.people import person
 
@@ -33,7 +35,7 @@ def test_bad_requests_name_the_field_and_the_scope_is_required(
     assert (status, body["error"]["errors"][0]["field"]) == (400, "limit")  # type: ignore[index]
     assert ask({"person": "user_id:u-ada", "context": web}, {})[0] == 401
     assert ask({"person": "user_id:u-ada", "context": web}, _key(engine, "profiles:read"))[0] == 403
-    status, body = ask({"person": "user_id:u-ada", "context": web, "limit": 1})
+    status, body = ask({"person": "user_id:u-ada", "context": web, "limit": 1, "explain": True})
     assert status == 200
     assert [a["action"] for a in body["actions"]] == ["nps_survey"]  # type: ignore[index]
     stopped = {n["action"]: n["rule"] for n in body["not_chosen"]}  # type: ignore[index]
@@ -42,3 +44,28 @@ def test_bad_requests_name_the_field_and_the_scope_is_required(
     with unit_of_work(engine, write=False) as session:
         audited = entries(session, subject_type="profile", subject_id=ada)
     assert [(e.action, e.detail) for e in audited if "decision" in e.detail] == [("read", {"decision": "web"})]
+
+
+def test_the_answer_leaves_the_explanation_behind_explain_and_is_the_documented_model_byte_for_byte(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    person(client, engine, settings)
+    headers = _key(engine, "decisions")
+    asked = {"person": "user_id:u-ada", "context": {"channel": "web"}}
+    catalog = Setup.default(settings.consent).catalog
+    for explain in (False, True):
+        answer = client.post("/v1/decisions", json={**asked, "explain": explain}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        model = DecisionOut.model_validate(body)
+        # orjson's bytes from plain values are pydantic's own rendering of the documented model.
+        assert answer.content == model.model_dump_json(exclude_unset=True).encode()
+        chosen = [a["action"] for a in body["actions"]]
+        assert chosen
+        assert all(a["reasons"] for a in body["actions"])
+        if explain:  # every other action of the catalog, once, with the rule that stopped it
+            stopped = [n["action"] for n in body["not_chosen"]]
+            assert sorted(chosen + stopped) == sorted(a.name for a in catalog.actions)
+            assert all(n["stage"] and n["rule"] and n["reason"] for n in body["not_chosen"])
+        else:
+            assert "not_chosen" not in body

@@ -14,9 +14,11 @@ from seamline.cases.config import CasesConfig
 from seamline.config import Settings
 from seamline.consent.config import ConsentConfig
 from seamline.core.db import unit_of_work
+from seamline.core.prepared import read_snapshot
 from seamline.decisions.arbitration import Situation
 from seamline.decisions.catalog import CatalogError
 from seamline.decisions.config import DecisionsConfig
+from seamline.decisions.many import decide_many
 from seamline.decisions.service import Setup, decide
 from seamline.profiles.survivorship import SurvivorshipConfig
 from tests.journeys.support import complete, journey_key, load_demo_definitions, start
@@ -50,9 +52,19 @@ def _setup(tmp_path: Path, settings: Settings) -> Setup:
 
 
 def _decide(engine: Engine, setup: Setup, profile_id: int) -> tuple[list[str], dict[str, str]]:
+    """One person's decision, the same in a unit of work, on a read snapshot (the API's way) and in a batch."""
+    answers = []
     with unit_of_work(engine, write=False) as session:
-        decision = decide(session, profile_id, Situation("web"), setup, limit=10).decision
-    return sorted(r.action.name for r in decision.ranked), {s.action.name: s.reason for s in decision.stopped}
+        answers.append(decide(session, profile_id, Situation("web"), setup, limit=10).decision)
+        answers.append(decide_many(session, [profile_id], Situation("web"), setup, limit=10)[profile_id].decision)
+    with read_snapshot(engine) as snapshot:
+        answers.append(decide(snapshot, profile_id, Situation("web"), setup, engine=engine, limit=10).decision)
+    seen = [
+        (sorted(r.action.name for r in decision.ranked), {s.action.name: s.reason for s in decision.stopped})
+        for decision in answers
+    ]
+    assert seen[1:] == seen[:1] * 2
+    return seen[0]
 
 
 def test_actions_follow_the_step_of_the_persons_open_journey(

@@ -10,13 +10,16 @@ from sqlalchemy import Engine
 from seamline.cases.service import open_case
 from seamline.config import Settings
 from seamline.consent.service import record_choice
+from seamline.core.clock import utcnow
 from seamline.core.db import unit_of_work
 from seamline.decisions.arbitration import Situation
 from seamline.decisions.many import decide_many
 from seamline.decisions.service import Decided, Setup, decide
+from seamline.identity.feed import mark_erased
+from seamline.identity.service import active_header
 from tests.decisions.test_policy import _grant_marketing, _track
 from tests.support.builders import make_source
-from tests.support.flows import drain, send
+from tests.support.flows import drain, profile_holding, send
 from tests.support.people import person
 
 
@@ -82,3 +85,28 @@ def test_the_set_reads_see_cases_consent_by_channel_and_contested_traits_as_one_
     assert rules[ada]["card_offer"] == "eligibility"  # an open case: the card offer waits
     assert rules[bo]["card_offer"] == "consent"  # the channel's own denial outweighs the customer-wide grant
     assert by_email[bo].segment == "affluent"  # the most recent source's value, as one by one
+
+
+def test_a_merged_profile_is_decided_as_its_person_and_an_erased_person_is_left_out(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    setup = Setup.build(settings.decisions, settings.consent, settings.survivorship, settings.cases)
+    _, key = make_source(engine, "web-anon", "web")
+    send(client, key, {"type": "track", "anonymousId": "anon-1", "event": "Page Viewed"})
+    drain(engine, settings)
+    visitor = profile_holding(engine, "anonymous_id:anon-1")
+    ada = person(client, engine, settings)
+    send(client, key, {"type": "identify", "userId": "u-ada", "anonymousId": "anon-1", "traits": {"segment": "vip"}})
+    drain(engine, settings)
+    cy = person(client, engine, settings, user_id="u-cy", email="cy@example.com")
+    with unit_of_work(engine) as session:
+        mark_erased(session, [cy], 1, utcnow())
+    with unit_of_work(engine, write=False) as session:
+        root = int(active_header(session, visitor).id)
+        assert root == int(active_header(session, ada).id)  # the two profiles are one person now
+        together = decide_many(session, [visitor, ada, cy], Situation("web"), setup, limit=50)
+        alone = decide(session, visitor, Situation("web"), setup, limit=50)
+    assert sorted(together) == sorted([ada, visitor]), (root, ada, visitor, cy)
+    assert together[visitor].profile_id == together[ada].profile_id == root  # both asked ids lead to the person
+    assert _answer(together[visitor]) == _answer(alone)
+    assert together[visitor].segment == "vip"  # the absorbed profile's trait reached the person

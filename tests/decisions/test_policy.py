@@ -58,7 +58,9 @@ def test_a_card_holder_is_not_marketed_a_card_anywhere(
     headers = _key(engine, "decisions")
 
     answer = client.post(
-        "/v1/decisions", json={"person": "email:ada@example.com", "context": {"channel": "email"}}, headers=headers
+        "/v1/decisions",
+        json={"person": "email:ada@example.com", "context": {"channel": "email"}, "explain": True},
+        headers=headers,
     )
     assert answer.status_code == 200, answer.text
     body = answer.json()

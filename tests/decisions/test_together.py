@@ -62,3 +62,40 @@ def test_people_arbitrated_together_get_what_each_gets_alone() -> None:
     )
     assert "savings_offer" in [r.action.name for r in ranked[0].ranked]  # the first is offered savings...
     assert ("savings_offer", "cooldown") in _answer(ranked[4])[1]  # ...and the cool-down stops it for the last
+
+
+def test_people_sharing_consent_answers_share_the_policy_only_where_their_facts_agree() -> None:
+    # A batch's reads hand everyone with the same consent answers one mapping; the policy's verdicts are shared
+    # only by people whose holdings, purchases and showings agree too.
+    setup = Setup.default(ConsentConfig())
+    model = Model.of(plan_of(setup.catalog), {a.name: SURE for a in setup.catalog.actions})
+    consents = {(p, c): True for p in ("marketing", "service") for c in setup.channels}
+    traits = {"age": 40, "segment": "mass", "timezone": "Europe/London"}
+    zone = zone_of(traits, "timezone", "phone", "UTC")
+
+    def one(holdings: set[str], bought: list[tuple[str, datetime]], shown: dict[str, datetime]) -> Person:
+        facts = Facts(traits, frozenset(holdings), bought, 0, consents, NOW, "web", setup.product_names)
+        return Person(facts, lambda: zone, last_shown=shown, segment="mass")
+
+    people = [
+        one({"checking_account"}, [], {}),
+        one({"checking_account", "credit_card"}, [], {}),  # holds the card
+        one({"checking_account"}, [("credit_card", NOW - timedelta(days=3))], {}),  # bought it three days ago
+        one({"checking_account"}, [], {"savings_offer": NOW - timedelta(days=1)}),  # cooling down
+        one({"checking_account"}, [], {}),  # the first one's twin
+    ]
+    for channel in ("web", "email"):
+        together = arbitrate_many(
+            setup.catalog, people, Situation(channel), [model] * 5, setup.config, np.random.default_rng(1), 50
+        )
+        alone = [
+            arbitrate(setup.catalog, p, Situation(channel), model, setup.config, np.random.default_rng(2), 50)
+            for p in people
+        ]
+        assert [_answer(d) for d in together] == [_answer(d) for d in alone]
+        rules = [dict(_answer(d)[1]) for d in together]
+        assert "card_offer" in [r.action.name for r in together[0].ranked]
+        assert rules[1]["card_offer"] == "holds_product"
+        assert rules[2]["card_offer"] == "bought_recently"
+        assert rules[3]["savings_offer"] == "cooldown"
+        assert "card_offer" in [r.action.name for r in together[4].ranked]

@@ -3,21 +3,18 @@ stopped each), the outcomes that teach the propensity model, and the model's sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from seamline.api.deps import Ctx, ProfilesContext
+from seamline.api.deps import Ctx
 from seamline.api.deps import requires_key as _requires_key
 from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput, NotFound
-from seamline.core.prepared import Reads
 from seamline.core.principal import Principal
 from seamline.core.responses import JSONResponse
 from seamline.decisions.arbitration import Situation
@@ -49,6 +46,10 @@ class DecisionIn(BaseModel):
                         examples=["email:ada@example.com"], max_length=400)  # fmt: skip
     context: ContextIn
     limit: int | None = Field(default=None, ge=1, le=50)
+    explain: bool = Field(
+        default=False,
+        description="Also answer `not_chosen`: every action not chosen, with the stage and rule that stopped it",
+    )
 
 
 class ChosenOut(BaseModel):
@@ -75,7 +76,9 @@ class DecisionOut(BaseModel):
     segment: str
     timezone: str
     actions: list[ChosenOut]
-    not_chosen: list[NotChosenOut]
+    not_chosen: list[NotChosenOut] | None = Field(
+        default=None, description="Only when the request asks `explain`: every other action of the catalog"
+    )
 
 
 def _find(session: Any, text: str, ctx: Any, field: str) -> int:
@@ -87,21 +90,11 @@ def _find(session: Any, text: str, ctx: Any, field: str) -> int:
         raise NotFound(f"no profile holds {text}") from None
 
 
-@contextmanager
-def _reads(ctx: ProfilesContext, setup: Setup) -> Iterator[Reads]:
-    if setup.catalog.reads_journeys:  # open journeys are read through the journeys' service, on a session
-        with unit_of_work(ctx.engine, write=False) as session:
-            yield session
-    else:
-        with ctx.reads.snapshot() as snapshot:
-            yield snapshot
-
-
 @router.post(
     "/decisions",
     responses=errors(400, 401, 403, 404, 410),
     response_model=DecisionOut,
-    summary="The next best actions for a person in a context, and why every other action was not chosen",
+    summary="The next best actions for a person in a context (with `explain`, why every other action was not chosen)",
 )
 async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: Decisions) -> JSONResponse:
     situation = Situation(body.context.channel, body.context.placement, body.context.journey, body.context.case)
@@ -112,30 +105,31 @@ async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: D
     # A read: no write transaction (on SQLite it would queue behind every writer), on the connection the process
     # keeps for hot reads, as the profile lookup's; the audit entry goes by group commit and is committed before
     # the answer leaves.
-    with _reads(ctx, setup) as reads:
+    with ctx.reads.snapshot() as reads:
         decided = decide(reads, profile_holding(reads, ident), situation, setup, engine=ctx.engine, limit=body.limit)
     await record_async(ctx.audit, principal, "read", "profile", decided.profile_id, {"decision": body.context.channel})
     d = decided.decision
     # Rendered straight to JSON in the shape of DecisionOut (the documented model): validating ~200 not-chosen
     # entries through pydantic cost more than deciding.
-    return JSONResponse(
-        {
-            "profile_id": decided.profile_id,
-            "segment": decided.segment,
-            "timezone": decided.timezone,
-            "actions": [
-                {"action": r.action.name, "kind": r.action.kind, "title": r.action.title, "priority": r.action.priority,
-                 "product": r.action.product, "score": round(r.score, 6), "propensity": round(r.propensity, 6),
-                 "reasons": list(r.reasons)}
-                for r in d.ranked
-            ],
-            "not_chosen": [
-                {"action": s.action.name, "stage": s.stage, "rule": s.rule, "reason": s.reason,
-                 "hold_until": s.hold_until}
-                for s in d.stopped
-            ],
-        }
-    )  # fmt: skip
+    answer: dict[str, Any] = {
+        "profile_id": decided.profile_id,
+        "segment": decided.segment,
+        "timezone": decided.timezone,
+        "actions": [
+            {"action": r.action.name, "kind": r.action.kind, "title": r.action.title, "priority": r.action.priority,
+             "product": r.action.product, "score": round(r.score, 6), "propensity": round(r.propensity, 6),
+             "reasons": list(r.reasons)}
+            for r in d.ranked
+        ],
+    }  # fmt: skip
+    # The words for every action not chosen (~200 on a real catalog) only when asked: they were most of an answer's
+    # bytes and as much CPU as the decision, and a channel showing the top actions never reads them.
+    if body.explain:
+        answer["not_chosen"] = [
+            {"action": s.action.name, "stage": s.stage, "rule": s.rule, "reason": s.reason, "hold_until": s.hold_until}
+            for s in d.stopped
+        ]
+    return JSONResponse(answer)
 
 
 class OutcomeIn(BaseModel):

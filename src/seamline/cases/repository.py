@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from seamline.cases.lifecycle import ACTIVE
 from seamline.cases.models import Case, CaseEntry, CaseHandoff
-from seamline.core.among import among
 from seamline.core.db import table_of
-from seamline.core.prepared import Prepared, Reads
+from seamline.core.prepared import Prepared, Reads, in_slots, slot_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +165,28 @@ def active_count(reads: Reads, profile_id: int) -> int:
     return int(_ACTIVE_COUNT.first(reads, id=profile_id, **{f"s{i}": s for i, s in enumerate(ACTIVE)}).n)
 
 
-def active_counts(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
+_SLOTS = 900  # ids a statement: under SQLite's limit of bound parameters
+# Prepared: the ORM's IN list, rendered anew for every batch of 500 people, cost more CPU than the read itself.
+_ACTIVE_COUNTS = Prepared(
+    select(table_of(Case).c.profile_id, func.count())
+    .where(
+        in_slots(table_of(Case).c.profile_id, _SLOTS),
+        table_of(Case).c.status.in_([bindparam(f"status_{n}") for n in range(len(ACTIVE))]),
+    )
+    .group_by(table_of(Case).c.profile_id)
+)
+
+
+def active_counts(reads: Reads, profile_ids: Sequence[int]) -> dict[int, int]:
     """`active_count` of many profiles in one query per chunk of ids (profiles with none are left out)."""
-    query = select(Case.profile_id, func.count()).where(Case.status.in_(ACTIVE)).group_by(Case.profile_id)
+    ids = sorted(set(profile_ids))
+    statuses = {f"status_{n}": status for n, status in enumerate(sorted(ACTIVE))}
     return {
         int(profile_id): int(count)
-        for where in among(session, table_of(Case).c.profile_id, profile_ids)
-        for profile_id, count in session.execute(query.where(where)).all()
+        for start in range(0, len(ids), _SLOTS)
+        for profile_id, count in _ACTIVE_COUNTS.all(
+            reads, **statuses, **slot_values(ids[start : start + _SLOTS], _SLOTS)
+        )
     }
 
 

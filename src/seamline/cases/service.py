@@ -38,6 +38,7 @@ from seamline.cases.thread import (
 from seamline.cases.views import CaseView, EntryView, HandoffView
 from seamline.core.clock import utcnow
 from seamline.core.errors import FieldError, NotFound
+from seamline.core.prepared import Reads
 
 MAX_HANDOFF = 4_000
 MAX_PAGE = 200
@@ -316,9 +317,9 @@ class CasePage:
 active_cases_count = repository.active_count
 
 
-def active_cases_counts(session: Session, profile_ids: Sequence[int]) -> dict[int, int]:
+def active_cases_counts(reads: Reads, profile_ids: Sequence[int]) -> dict[int, int]:
     """`active_cases_count` of many active profiles in one read (a batch of decisions asks it)."""
-    counts = repository.active_counts(session, profile_ids)
+    counts = repository.active_counts(reads, profile_ids)
     return {profile_id: counts.get(profile_id, 0) for profile_id in profile_ids}
 
 

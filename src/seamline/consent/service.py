@@ -371,13 +371,13 @@ def contact_allowed(
     _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
         ("channel", c, config.channels) for _p, c in asks if c != "*"
     ])  # fmt: skip
-    rows = repository.rows_of_kind(reads, profile_id, CONSENT)  # named rows: read by attribute as choices are
+    rows = repository.in_force_rows(reads, profile_id, CONSENT)  # the ten columns the winners need, by attribute
     moment = now or utcnow()
     return {ask: is_contact_allowed(rows, *ask, now=moment, config=config) for ask in asks}
 
 
 def contact_allowed_of(
-    session: Session,
+    reads: Reads,
     profile_ids: Sequence[int],
     asks: Sequence[tuple[str, str]],
     *,
@@ -390,7 +390,7 @@ def contact_allowed_of(
     _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
         ("channel", c, config.channels) for _p, c in asks if c != "*"
     ])  # fmt: skip
-    rows = repository.in_force_rows_of(session, profile_ids, CONSENT)
+    rows = repository.in_force_rows_of(reads, profile_ids, CONSENT)
     moment = now or utcnow()
     out: dict[int, dict[tuple[str, str], bool]] = {}
     for profile_id in profile_ids:

@@ -15,6 +15,7 @@ runs inside a unit of work's session or on a connection, in their transaction.
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -100,7 +101,7 @@ def write_transaction(engine: Engine, *, flush: bool = True) -> Iterator[DriverT
 
 
 class _Compiled:
-    __slots__ = ("binds", "columns", "is_positional", "make_row", "names", "sql")
+    __slots__ = ("binds", "columns", "is_positional", "make_row", "names", "sql", "steps")
 
     def __init__(self, statement: Statement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -115,6 +116,8 @@ class _Compiled:
             if processor is not None:
                 binds[name] = processor
         self.binds = binds
+        # Each parameter's name and its processor, in order: a statement with hundreds of slots converts in one pass.
+        self.steps: tuple[tuple[str, Processor | None], ...] = tuple((name, binds.get(name)) for name in self.names)
         self.columns: list[tuple[int, Processor]] = []
         # A write's columns are those it returns (RETURNING), if any.
         selected = statement.exported_columns if isinstance(statement, UpdateBase) else statement.selected_columns
@@ -127,10 +130,9 @@ class _Compiled:
         self.make_row: Callable[[Sequence[Any]], Any] = row_type._make
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        converted = {
-            name: (self.binds[name](values[name]) if name in self.binds else values[name]) for name in self.names
-        }
-        return tuple(converted[name] for name in self.names) if self.is_positional else converted
+        if self.is_positional:
+            return tuple([values[name] if step is None else step(values[name]) for name, step in self.steps])
+        return {name: values[name] if step is None else step(values[name]) for name, step in self.steps}
 
 
 class Prepared:
@@ -200,4 +202,10 @@ def slot_values(values: Sequence[Any], size: int) -> dict[str, Any]:
     if not 0 < len(values) <= size:
         raise ValueError(f"give 1 to {size} values, not {len(values)}")
     padded = [*values, *[values[-1]] * (size - len(values))]
-    return {f"in_{n}": value for n, value in enumerate(padded)}
+    return dict(zip(_slot_names(size), padded, strict=True))
+
+
+@functools.lru_cache(maxsize=32)
+def _slot_names(size: int) -> tuple[str, ...]:
+    # Named once per size: a batch read of 900 slots named them anew on every call.
+    return tuple(f"in_{n}" for n in range(size))

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,7 +44,8 @@ class Situation:
     case: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a batch of decisions builds one a person, and a frozen dataclass's __init__ costs ~3x a plain one's.
+@dataclass(slots=True)
 class Person:
     """The facts the conditions read, and what the contact policy needs besides."""
 
@@ -124,7 +125,7 @@ class _Policy:
     spread over the actions by index; also the words for an action it stopped."""
 
     def __init__(self, plan: Plan, person: Person, situation: Situation, config: DecisionsConfig) -> None:
-        facts, self.channel, self.person = person.facts, situation.channel, person
+        facts, self.channel = person.facts, situation.channel
         # Most people hold few products and bought none lately: only a product they hold or bought is asked about.
         held = {name for name, _at in facts.purchases} | facts.holdings
         self.products = [
@@ -146,12 +147,22 @@ class _Policy:
             index = plan.index.get(name)
             if index is not None and plan.cooldown[index] and facts.now - last < timedelta(days=plan.cooldown[index]):
                 self.cooling[index] = last
+        # What the mask depends on: people with the same key share it.
+        self.key = (
+            tuple([v is not None for v in self.products]), tuple(self.consents),
+            tuple([v is not None for v in self.classes]),
+        )  # fmt: skip
 
-    @property
-    def key(self) -> tuple[tuple[bool, ...], ...]:
-        """What the mask depends on: people with the same key share it."""
-        products = tuple(v is not None for v in self.products)
-        return products, tuple(self.consents), tuple(v is not None for v in self.classes)
+    @staticmethod
+    def sharing(person: Person, situation: Situation) -> tuple[Any, ...] | None:
+        """What the verdicts depend on when they are the same for everyone with these facts (no messages to count,
+        no showings to cool down from, no time zone asked: not an outbound channel); None when they are the
+        person's own. A batch asks once per key: most of its people hold the same products and gave the same
+        consent answers."""
+        if person.last_shown or situation.channel in OUTBOUND:
+            return None
+        facts = person.facts
+        return facts.holdings, tuple(facts.purchases), id(facts.consents), id(facts.products), facts.now
 
     def mask(self, plan: Plan) -> Mask:
         """Which actions the policy lets through (cool-downs aside: they are per person)."""
@@ -235,9 +246,11 @@ class _Survivors(NamedTuple):
     policy: _Policy
 
 
-def _survivors(plan: Plan, person: Person, situation: Situation, config: DecisionsConfig) -> _Survivors:
+def _survivors(
+    plan: Plan, person: Person, situation: Situation, config: DecisionsConfig, policy: _Policy | None = None
+) -> _Survivors:
     facts = person.facts
-    policy = _Policy(plan, person, situation, config)
+    policy = policy or _Policy(plan, person, situation, config)
     eligible, applicable, suitable, survivors = plan.stages(
         plan.tree.bits(facts), (situation.channel, situation.placement, situation.journey, situation.case is not None),
         policy.key, policy.mask, facts.now,
@@ -260,10 +273,10 @@ def _chosen(
     so everything leaves as lists, a whole group's at once."""
     weights = (context.weights[picked] * context.weight).tolist()
     levers = [[1.0] * picked.shape[-1]] * len(picked) if context.levers is None else context.levers[picked].tolist()
-    actions = plan.actions
+    actions, make = plan.actions, Ranked._make
     return [
         tuple(
-            Ranked(actions[index], score_, propensity_, weight, lever, (alpha, beta), segment)
+            make((actions[index], score_, propensity_, weight, lever, (alpha, beta), segment))
             for index, score_, propensity_, weight, lever, alpha, beta in zip(
                 *row, strict=True
             )
@@ -355,7 +368,17 @@ def arbitrate_many(
     segment) are drawn for together, one Thompson draw of a matrix and one sort of its rows."""
     plan = plan_of(catalog)
     context = _context(plan, situation, config)
-    passes = [_survivors(plan, person, situation, config) for person in people]
+    passes = []
+    # People with the same policy inputs share its verdicts (the consent answers' mappings are shared by the batch's
+    # reads, and alive for the call: their ids are a fair key).
+    policies: dict[tuple[Any, ...], _Policy] = {}
+    for person in people:
+        share = _Policy.sharing(person, situation)
+        policy = None if share is None else policies.get(share)
+        passed = _survivors(plan, person, situation, config, policy)
+        if share is not None and policy is None:
+            policies[share] = passed.policy
+        passes.append(passed)
     # The plan keeps the stages of people who share them: one survivors array for all of them (a cool-down makes a
     # person's own array, and their own group).
     groups: dict[tuple[int, int, str], list[int]] = {}

@@ -30,7 +30,7 @@ from seamline.decisions.contact import Contact, class_of, zone_of
 from seamline.decisions.plan import Model, plan_of
 from seamline.decisions.propensity import Tally
 from seamline.identity.service import active_header, members_of
-from seamline.journeys.service import open_journeys
+from seamline.journeys.service import open_journeys_of
 from seamline.profiles.service import open_holding_names, winning_traits
 from seamline.sources.service import source_names
 
@@ -101,12 +101,8 @@ def person_facts(
     now: datetime,
 ) -> tuple[int, Person]:
     """Everything arbitration reads of a person (any of their merged profiles), for a channel; (root id, person).
-    `reads` is a unit of work's session or a read snapshot (the API's held connection); a catalog that asks about
-    open journeys needs a session (they are read through the journeys' service)."""
+    `reads` is a unit of work's session or a read snapshot (the API's held connection)."""
     config, catalog = setup.config, setup.catalog
-    session = reads if isinstance(reads, Session) else None
-    if catalog.reads_journeys and session is None:
-        raise TypeError("a catalog with journey conditions decides on a session, not a read snapshot")
     # Every read below runs on the driver connection, in the caller's transaction.
     reads = on_driver(reads)
     root = int(active_header(reads, profile_id).id)
@@ -126,10 +122,7 @@ def person_facts(
         for action, at in last.items():
             shown[action] = max(at, shown.get(action, at))
     open_cases = active_cases_count(reads, root) if catalog.reads_cases else 0
-    journeys: dict[str, str | None] = {}
-    if session is not None and catalog.reads_journeys:  # the most recently active instance speaks for its journey
-        for instance in reversed(open_journeys(session, root)):
-            journeys[instance.journey] = instance.current_step
+    journeys = open_journeys_of(reads, [root]).get(root, {}) if catalog.reads_journeys else {}
     facts = Facts(
         traits, open_holding_names(reads, root, CLOSED_HOLDINGS), purchases, open_cases,
         consents_of(reads, root, consent_pairs(catalog, channel), setup, now), now, channel, setup.product_names,

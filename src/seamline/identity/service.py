@@ -14,7 +14,7 @@ from seamline.core.db import is_postgres
 from seamline.core.errors import Conflict, Gone, NotFound
 from seamline.core.pipeline import IdentifierAdded, MergeNotice, ResolvedBatch, ResolvedEvent, occurred_at
 from seamline.core.prepared import Reads
-from seamline.identity import card_reads, feed, repository
+from seamline.identity import card_reads, feed, people, repository
 from seamline.identity.graph import WorkingGraph
 from seamline.identity.graphcache import GraphCache
 from seamline.identity.identifiers import Identifier, IdentifierExtractor, Refusal
@@ -341,6 +341,10 @@ def members_by_root(session: Session, roots: Sequence[int]) -> dict[int, list[in
         if profile_id != root and root in out:
             out[root].append(profile_id)
     return out
+
+
+# (the live person each asked profile belongs to, each live person's profiles) of a batch (identity/people.py).
+people_of = people.people_of
 
 
 def person_identity(session: Session, profile_id: int) -> PersonIdentity:

@@ -322,6 +322,31 @@ def resumable_rows(reads: Reads, profile_id: int, statuses: Sequence[str]) -> li
     return _RESUMABLE_OF.all(reads, profile_id=profile_id, **slot_values(statuses, 2))
 
 
+_STEP_SLOTS = 900  # profiles a statement: under SQLite's limit of bound parameters
+# The decision point's batch read: which journeys each of many people has open, and at which step.
+_OPEN_STEPS_OF = Prepared(
+    select(_I.c.profile_id, _I.c.journey, _I.c.current_step)
+    .where(in_slots(_I.c.profile_id, _STEP_SLOTS), _I.c.status.in_([bindparam("status_0"), bindparam("status_1")]))
+    .order_by(_I.c.profile_id, _I.c.last_activity_at, _I.c.id)
+)
+
+
+def step_rows_of(
+    reads: Reads, profile_ids: Sequence[int], statuses: Sequence[str]
+) -> list[tuple[int, str, str | None]]:
+    """(profile, journey, current step) of these profiles' instances in these (one or two) statuses, by profile,
+    least recently active first."""
+    ids = sorted(set(profile_ids))
+    chosen = {"status_0": statuses[0], "status_1": statuses[-1]}
+    return [
+        (int(pid), str(journey), step)
+        for start in range(0, len(ids), _STEP_SLOTS)
+        for pid, journey, step in _OPEN_STEPS_OF.all(
+            reads, **chosen, **slot_values(ids[start : start + _STEP_SLOTS], _STEP_SLOTS)
+        )
+    ]
+
+
 def group_entry_rows(reads: Reads, keeper_id: int) -> list[Any]:
     """The entries of an instance and of every instance joined into it, as plain rows, by id."""
     return _GROUP_ENTRIES.all(reads, keeper=keeper_id)

@@ -381,6 +381,15 @@ open_journeys = repository.open_of_profile
 journeys_of = repository.unjoined_of_profile
 
 
+def open_journeys_of(reads: Reads, profile_ids: Sequence[int]) -> dict[int, dict[str, str | None]]:
+    """For many profiles at once, each open or stalled journey's current step (the most recently active instance
+    speaks for its journey); profiles with none are left out."""
+    out: dict[int, dict[str, str | None]] = {}
+    for profile_id, journey, step in repository.step_rows_of(reads, profile_ids, progress.RESUMABLE):
+        out.setdefault(profile_id, {})[journey] = step  # least recently active first: the latest is kept
+    return out
+
+
 def iso(moment: datetime | None) -> str | None:
     return isoformat_z(moment) if moment is not None else None
 

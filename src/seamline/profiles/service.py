@@ -194,12 +194,14 @@ def open_holding_names(reads: Reads, profile_id: int, closed: frozenset[str]) ->
 
 
 def open_holding_names_of(
-    session: Session, profile_ids: Sequence[int], closed: frozenset[str]
+    reads: Reads, profile_ids: Sequence[int], closed: frozenset[str]
 ) -> dict[int, frozenset[str]]:
     """`open_holding_names` of many profiles in one read (every profile asked is in the answer)."""
     found: dict[int, set[str]] = {profile_id: set() for profile_id in profile_ids}
-    for profile_id, kind, status, attributes in repository.holding_kinds_of(session, profile_ids):
+    for profile_id, kind, status, text in repository.holding_kinds_of(reads, profile_ids):
         if status not in closed:
+            # Decoded only when it names a product type: most holdings' attributes do not.
+            attributes = orjson.loads(text) if text and "product_type" in text else None
             found[profile_id].update((kind, str((attributes or {}).get("product_type") or kind)))
     return {profile_id: frozenset(names) for profile_id, names in found.items()}
 
@@ -334,14 +336,26 @@ def winning_values(
     """`golden_values` of a batch, read lean: every candidate's value alone first (a trait with one candidate, the
     common case, has its winner), then the traits with several candidates read whole and chosen among by
     survivorship. For a batch of decisions the timestamps' conversion and candidates cost more than the query."""
-    grouped: dict[tuple[int, str], list[str]] = {}
-    for profile_id, name, value_json in repository.trait_values_of(session, names, profile_ids):
-        grouped.setdefault((profile_id, name), []).append(value_json)
-    contested = sorted({profile_id for (profile_id, _name), values in grouped.items() if len(values) > 1})
-    chosen = golden_values(session, names, source_names, config, contested) if contested else {}
     out: dict[int, dict[str, Any]] = {}
-    for (profile_id, name), values in grouped.items():
-        out.setdefault(profile_id, {})[name] = orjson.loads(values[0]) if len(values) == 1 else chosen[profile_id][name]
+    several: set[tuple[int, str]] = set()  # (profile, trait) with more than one candidate
+    for profile_id, name, value_json in repository.trait_values_of(session, names, profile_ids):
+        traits = out.get(profile_id)
+        if traits is None:
+            traits = out[profile_id] = {}
+        if name in traits:
+            several.add((profile_id, name))
+        else:
+            traits[name] = value_json
+    contested = {profile_id for profile_id, _name in several}
+    chosen = golden_values(session, names, source_names, config, sorted(contested)) if contested else {}
+    loads = orjson.loads
+    for profile_id, traits in out.items():
+        if profile_id in contested:
+            for name, value_json in traits.items():
+                traits[name] = chosen[profile_id][name] if (profile_id, name) in several else loads(value_json)
+        else:
+            for name, value_json in traits.items():
+                traits[name] = loads(value_json)
     return out
 
 
