@@ -14,7 +14,7 @@ import pandas as pd
 
 from public_sets import LabelledSet, load, merged_at_import  # a sibling script, not a package
 from seamline.matching.config import MatchingConfig
-from seamline.matching.decide import Decisions, ScoredPair, decide
+from seamline.matching.decide import PERSONAL_EVIDENCE, Decisions, ScoredPair, decide
 from seamline.matching.model import duckdb_api, predict_pairs, records_frame, train_settings, training_memory
 from seamline.matching.prepare import prepare
 from seamline.matching.scoring import Scorer, term_frequencies
@@ -45,6 +45,12 @@ def id_weight(settings: dict[str, Any], prepared: Sequence[Mapping[str, Any]]) -
     """The national id comparison's weight of a pair, as `match run` gives it to the decisions."""
     scorer, tf = Scorer(settings), term_frequencies(prepared)
     return lambda left, right: scorer.field_weight("national_id", left, right, tf)
+
+
+def personal_weight(settings: dict[str, Any], prepared: Sequence[Mapping[str, Any]]) -> IdWeight:
+    """The prior's, names' and birth date's parts of a pair's weight, as `match run` gives them to the decisions."""
+    scorer, tf = Scorer(settings), term_frequencies(prepared)
+    return lambda left, right: scorer.evidence_weight(PERSONAL_EVIDENCE, left, right, tf)
 
 
 def scored_pairs(predictions: pd.DataFrame) -> list[ScoredPair]:
@@ -82,6 +88,7 @@ def run_default(spec: str, *, u_without_true_matches: bool = CONFIG.u_without_tr
         merge_threshold=CONFIG.merge_threshold,
         review_threshold=CONFIG.review_threshold,
         id_weight=id_weight(settings, prepared),
+        personal_weight=personal_weight(settings, prepared),
     )
     done = time.perf_counter()
     return DefaultRun(

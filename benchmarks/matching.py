@@ -31,7 +31,7 @@ import time
 from datetime import UTC, datetime
 
 from default_run import id_weight as shared_id_weight  # a sibling script, not a package
-from default_run import scored_pairs
+from default_run import personal_weight, scored_pairs
 from seamline.matching.config import MatchingConfig
 from seamline.matching.decide import decide
 from seamline.matching.model import (
@@ -103,13 +103,12 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     del predictions
     by_id = FrameRecords(frame)
     id_weight = shared_id_weight(settings, list(by_id.values()))
-    decided = decide(
-        pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight
-    )
+    weights = {"id_weight": id_weight, "personal_weight": personal_weight(settings, list(by_id.values()))}
+    decided = decide(pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD, **weights)
     done = time.perf_counter()
     scores = pairwise_scores({uid: decided.clusters.get(uid, uid) for uid in truth}, truth)
     for threshold in thresholds:
-        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight)
+        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD, **weights)
         alt = pairwise_scores({uid: other.clusters.get(uid, uid) for uid in truth}, truth)
         print(f"    merge threshold {threshold}: P {alt.precision:.4f} R {alt.recall:.4f} F1 {alt.f1:.4f}")
     print(

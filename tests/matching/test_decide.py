@@ -161,3 +161,29 @@ def test_rejected_pairs_stay_apart_even_through_a_third() -> None:
     out = _decide(("b", "e", 0.999), ("a", "b", 0.998), rejected=(("a", "e"),))
     assert len(out.merges) == 1
     assert out.clusters.get("a") != out.clusters.get("e")
+
+
+def test_ids_one_typo_apart_with_a_birth_date_missing_merge_when_certain_on_names_and_birth_date_alone() -> None:
+    # the names swapped, one birth date missing, ids two digits transposed: certain without the id (20 - 6 bits);
+    # a relative of one name at one address with ids issued in sequence is certain only with the address, so what
+    # counts is the weight of the prior, the names and the birth date, which no household shares
+    records = dict(
+        RECORDS, h=prepare({"first_name": "Lee", "last_name": "Ann", "street": "1 Elm St", "national_id": "123456798"})
+    )
+
+    def run(personal: float | None) -> object:
+        return decide(
+            [ScoredPair("a", "h", probability(20.0), 20.0)],
+            records,
+            merge_threshold=0.99,
+            review_threshold=0.5,
+            id_weight=lambda _l, _r: 6.0,
+            personal_weight=None if personal is None else (lambda _l, _r: personal),
+        )
+
+    certain = run(15.0)
+    assert [(p.left, p.right) for p in certain.merges] == [("a", "h")]
+    assert [(p.left, p.right) for p in certain.id_typos] == [("a", "h")]
+    for doubtful in (run(3.0), run(None)):  # names alone not certain (a namesake at one address), or not asked
+        assert not doubtful.merges
+        assert [(p.left, p.right) for p in doubtful.reviews] == [("a", "h")]
