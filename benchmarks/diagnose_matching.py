@@ -26,21 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from public_sets import load, merged_at_import  # a sibling script, not a package
+from default_run import CONFIG, run_default  # a sibling script, not a package
 from seamline.matching.comparisons import BLOCKING_KEYS
-from seamline.matching.config import MatchingConfig
-from seamline.matching.decide import ScoredPair, decide, differs_plainly
-from seamline.matching.model import (
-    duckdb_api,
-    predict_pairs,
-    records_frame,
-    train_settings,
-    training_memory,
-)
-from seamline.matching.prepare import prepare
+from seamline.matching.decide import differs_plainly
 from seamline.matching.scoring import Scorer, probability, term_frequencies
 
-CONFIG = MatchingConfig()
 VETO_BITS = -5.0
 
 
@@ -49,37 +39,11 @@ def _blocked(left: dict[str, Any], right: dict[str, Any]) -> bool:
 
 
 def diagnose(spec: str, show: int) -> None:
-    labelled = load(spec)
-    profiles, profile_of = merged_at_import(labelled.records)
-    prepared = [{"unique_id": r["unique_id"], **prepare(r)} for r in profiles]
-    frame = records_frame(prepared)
-    settings = train_settings(
-        frame,
-        u_max_pairs=CONFIG.u_max_pairs,
-        db_api=duckdb_api(training_memory(CONFIG.training_memory_limit, len(frame))),
-    )
-    predictions = predict_pairs(frame, settings, duckdb_api(CONFIG.duckdb_memory_limit), CONFIG.review_threshold)
-    pairs = [
-        ScoredPair(a, b, p, w)
-        for a, b, p, w in zip(
-            predictions.unique_id_l,
-            predictions.unique_id_r,
-            predictions.match_probability,
-            predictions.match_weight,
-            strict=True,
-        )
-    ]
-    by_id = {r["unique_id"]: r for r in prepared}
-    scorer, tf = Scorer(settings), term_frequencies(prepared)
-    decided = decide(
-        pairs,
-        by_id,
-        merge_threshold=CONFIG.merge_threshold,
-        review_threshold=CONFIG.review_threshold,
-        id_weight=lambda a, b: scorer.field_weight("national_id", a, b, tf),
-    )
+    run = run_default(spec)
+    labelled, profile_of, by_id, decided = run.labelled, run.profile_of, run.prepared, run.decided
+    scorer, tf = Scorer(run.settings), term_frequencies(list(by_id.values()))
     reviewed = {frozenset((p.left, p.right)) for p in decided.reviews}
-    cluster = {uid: decided.clusters.get(profile_of[uid], profile_of[uid]) for uid in labelled.truth}
+    cluster = run.clusters()
     people: dict[str, list[str]] = {}
     for uid, person in labelled.truth.items():
         people.setdefault(person, []).append(uid)

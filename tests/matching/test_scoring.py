@@ -37,6 +37,9 @@ def test_each_field_explains_its_part(trained_model: TrainedModel) -> None:
     assert fields["email"].weight == 0
     assert score.weight == pytest.approx(scorer.prior_weight + sum(f.weight for f in score.fields))
     assert score.probability == probability(score.weight)
+    # what the pair weighs on some fields alone (a typo'd-id pair judged on what no household shares)
+    personal = scorer.evidence_weight(("first_name", "last_name"), left, right)
+    assert personal == pytest.approx(scorer.prior_weight + fields["first_name"].weight + fields["last_name"].weight)
 
 
 def test_levels_training_never_saw_count_for_a_match_not_against_it(trained_model: TrainedModel) -> None:

@@ -8,11 +8,16 @@ The rules, in order:
   **merges automatically when it is certain without the national id** (its match probability with the id's
   comparison taken out is at or above the merge threshold, the two ids are the pair's own (not on other records of
   its clusters), both first names and birth dates are there and agree (first names not plainly different, birth
-  dates exact, one digit off or day and month swapped), and the household guard does not hold it), and goes to
-  review otherwise. Either way it is a data-quality finding (`id_typos`): one of the two source systems holds
-  a mistyped id. The merged cluster holds both ids (the identity graph keeps the absorbed one and records it as
-  an `id_typo` conflict); a third id is a conflict as before. Without the id's weight (`id_weight` not given)
-  every such pair goes to review.
+  dates exact, one digit off or day and month swapped; or, with a first name or a birth date missing and the
+  other not contradicting, when the pair is certain on the prior, names and birth date alone, which no household
+  shares), and the household guard does not hold it), and goes to review otherwise. Ids that differ outright
+  are weighed like any other field (the pair's score counts their difference at the weight training learned for
+  it): such a pair merges on its score when it holds the two ids
+  itself and neither first name nor birth date contradicts it where both sides have them (at least one of the two
+  present), else it goes to review. Either way it is a data-quality finding (`id_typos`, `id_differs`): one of
+  the two source systems holds a wrong id. The merged cluster holds both ids (the identity graph keeps the
+  absorbed one and records it as an `id_typo` conflict); a third id is a conflict as before.
+  Without the id's weight (`id_weight` not given) every typo pair goes to review.
 - Household guard: a household shares an address, a landline and usually a last name, which Fellegi-Sunter
   counts as independent evidence. It is kept apart by what tells its members apart: first names that plainly
   differ (not a typo, a nickname, a sound-alike or the names swapped) beside birth dates that differ (at most the
@@ -41,6 +46,9 @@ from seamline.matching.scoring import probability
 
 # Comparisons whose plain disagreement bars an automatic merge (see the household guard above).
 PERSONAL_FIELDS: Final = ("first_name", "date_of_birth")
+# What a typo'd-id pair with a first name or birth date missing must be certain on (with the prior): a household
+# shares an address and a landline, and its ids are often issued in sequence, one digit apart.
+PERSONAL_EVIDENCE: Final = ("first_name", "last_name", "date_of_birth")
 # Values no household shares: their agreement lifts the guard.
 PERSONAL_IDS: Final = ("national_id", "email")
 _GUARDED = {c.field: (c, [predicate(level) for level in c.levels]) for c in COMPARISONS if c.field in PERSONAL_FIELDS}
@@ -69,6 +77,24 @@ def is_id_typo(a: str, b: str) -> bool:
     """Whether two different ids differ by one typo: one character changed, added or dropped, or two adjacent
     characters swapped."""
     return a != b and jellyfish.damerau_levenshtein_distance(a, b) <= 1
+
+
+def _differing_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Whether a pair whose national ids differ outright may merge on its score, which has counted the ids'
+    difference at the weight training learned for it: the pair itself holds the two ids, and neither personal field
+    contradicts it where both sides have it (first names not plainly different; birth dates exact, one digit off or
+    day and month swapped). A missing birth date or first name is no evidence either way: the score weighs the rest,
+    and where duplicates never carry another id (the synthetic bank) the learned difference costs ~10 bits."""
+    a, b = left.get("national_id"), right.get("national_id")
+    if not (isinstance(a, str) and isinstance(b, str) and a != b):
+        return False
+    first, first_tests = _GUARDED["first_name"]
+    named = level_of(first, first_tests, left, right)
+    dob, dob_tests = _GUARDED["date_of_birth"]
+    born = level_of(dob, dob_tests, left, right)
+    if named is None and born is None:
+        return False
+    return (named is None or named < len(first.levels)) and (born is None or born < len(dob.levels) - 1)
 
 
 def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -194,10 +220,13 @@ def decide(
     review_threshold: float,
     rejected: Iterable[tuple[str, str]] = (),
     id_weight: Callable[[Mapping[str, Any], Mapping[str, Any]], float] | None = None,
+    personal_weight: Callable[[Mapping[str, Any], Mapping[str, Any]], float] | None = None,
 ) -> Decisions:
     """Outcomes for pairs scoring at least `review_threshold`; lower pairs were never asked for. `id_weight`
     gives the national id comparison's part in a pair's match weight (the model's), to judge a pair whose ids
-    differ by a typo on the rest of its evidence."""
+    differ by a typo on the rest of its evidence; `personal_weight` the prior and the names' and birth date's parts
+    (`PERSONAL_EVIDENCE`), to judge such a pair whose first name or birth date is missing on what no household
+    shares."""
     out = Decisions()
     refused = {frozenset(pair) for pair in rejected}
     clusters = _Clusters(lambda uid: records[uid].get("national_id"), refused, out)
@@ -228,7 +257,16 @@ def decide(
             # A typo'd id must not vouch for itself: the pair is judged without the id's weight. Ids that differ
             # outright are weighed like any other field: the pair's score already counts them.
             typo = finding is out.id_typos
-            if not _typo_pair_may_merge(left, right) or (
+            if typo:
+                may_merge = _typo_pair_may_merge(left, right) or (
+                    # a first name or birth date missing: certain on what no household shares (names, birth date)
+                    personal_weight is not None
+                    and _differing_pair_may_merge(left, right)
+                    and probability(personal_weight(left, right)) >= merge_threshold
+                )
+            else:
+                may_merge = _differing_pair_may_merge(left, right)
+            if not may_merge or (
                 typo and (id_weight is None or probability(pair.weight - id_weight(left, right)) < merge_threshold)
             ):
                 maybe.append(pair)

@@ -131,6 +131,12 @@ class Scorer:
             fields.append(FieldScore(comparison.field, shown_left, shown_right, level.label, weight))
         return PairScore(total, probability(total), tuple(fields))
 
+    def evidence_weight(
+        self, fields: Sequence[str], left: Mapping[str, Any], right: Mapping[str, Any], tf: TermFrequency | None = None
+    ) -> float:
+        """The prior's and these comparisons' parts in the pair's match weight: what the pair weighs on them alone."""
+        return self.prior_weight + sum(f.weight for f in self.score(left, right, tf).fields if f.field in fields)
+
     def field_weight(
         self, field: str, left: Mapping[str, Any], right: Mapping[str, Any], tf: TermFrequency | None = None
     ) -> float:

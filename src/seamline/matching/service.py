@@ -23,7 +23,7 @@ from seamline.ingestion.service import append_messages
 from seamline.ingestion.wire import Limits
 from seamline.matching import repository
 from seamline.matching.comparisons import COMPARISONS, level_of, predicate
-from seamline.matching.decide import ScoredPair, decide, is_id_typo
+from seamline.matching.decide import PERSONAL_EVIDENCE, ScoredPair, decide, is_id_typo
 from seamline.matching.message import chosen_identifier, match_message
 from seamline.matching.model import (
     TrainedModel,
@@ -206,6 +206,7 @@ def run_batch(session: Session, ctx: MatchingContext, *, backend: Backend | None
         review_threshold=ctx.config.review_threshold,
         rejected=[(a, b) for a, b in rejected],
         id_weight=lambda left, right: writer.scorer.field_weight(NATIONAL_ID, left, right, writer.tf),
+        personal_weight=lambda left, right: writer.scorer.evidence_weight(PERSONAL_EVIDENCE, left, right, writer.tf),
     )
     # A merge sent earlier that the worker has not applied yet, or a pair already waiting for a reviewer, is not
     # written again.
