@@ -31,6 +31,7 @@ import argparse
 import multiprocessing
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -263,7 +264,7 @@ def bracketed(pool: Any, args: Any, processes: int, database_url: str, workdir: 
                     runs[route] = measure(pool, pids, bases, audited_paths[route], headers, rate, args.seconds,
                                           args.connections)  # fmt: skip
                     print(describe(route, runs[route], rate, None))
-            baseline = sorted(windows, key=lambda w: float(w["cpu_us"]))[len(windows) // 2]
+            baseline = {"cpu_us": statistics.median(float(w["cpu_us"]) for w in windows)}
             spread = ", ".join(f"{w['cpu_us']:,.0f}" for w in windows)
             print(f"  at {rate}/s the bare route's median window: {baseline['cpu_us']:,.0f} us per answer "
                   f"(windows in order: {spread} us); each audited route against it:")  # fmt: skip
