@@ -14,8 +14,8 @@ says how far the read path is from the framework's own speed.
 4. Each figure: server CPU per answer (the server processes' CPU from /proc over the answers), p50/p99 latency
    from each request's scheduled time (open loop, a separate load process), the load average; and the audited
    CPU as a multiple of the bare route's. By default the bare and audited servers run side by side and at each
-   rate every audited run is bracketed by bare windows (bare, lookup, bare, card, bare, consent, bare): the
-   multiple is over the median of that rate's bare windows, all printed. (With --audit-gather-ms or
+   rate every audited run is bracketed by bare windows of half its length (bare, lookup, bare, card, bare,
+   consent, bare): the multiple is over the median of that rate's bare windows, all printed. (With --audit-gather-ms or
    --read-audit-fsync both: one bare window per rate, before the audited runs.)
 
     python benchmarks/readpath.py                         # SQLite, 1M profiles, 500/s and 1,000/s
@@ -246,6 +246,7 @@ def bracketed(pool: Any, args: Any, processes: int, database_url: str, workdir: 
     that rate's bare windows: a baseline taken across the same minutes as the runs it is compared with, rather
     than one window before them all (the bare route's own CPU per answer moved by up to half between runs)."""
     env = {"SEAMLINE_READ_AUDIT_FSYNC": "true"}
+    bare_seconds = max(3.0, args.seconds / 2)  # 5 s at 1,000/s is 5,000 answers; keeps the run within 5 minutes
     with (
         servers("bare", database_url, workdir, processes, {}) as (bare_pids, bare_bases),
         servers("audited", database_url, workdir, processes, env, port_offset=processes) as (pids, bases),
@@ -257,7 +258,7 @@ def bracketed(pool: Any, args: Any, processes: int, database_url: str, workdir: 
             windows: list[dict[str, Any]] = []
             runs: dict[str, dict[str, Any]] = {}
             for route in [*routes, None]:
-                window = measure(pool, bare_pids, bare_bases, bare_paths, {}, rate, args.seconds, args.connections)
+                window = measure(pool, bare_pids, bare_bases, bare_paths, {}, rate, bare_seconds, args.connections)
                 windows.append(window)
                 print(describe("bare", window, rate, None))
                 if route is not None:
