@@ -13,7 +13,10 @@ says how far the read path is from the framework's own speed.
    page heads with) and the consent check (`GET /v1/profiles/{id}/may-contact`).
 4. Each figure: server CPU per answer (the server processes' CPU from /proc over the answers), p50/p99 latency
    from each request's scheduled time (open loop, a separate load process), the load average; and the audited
-   CPU as a multiple of the bare route's.
+   CPU as a multiple of the bare route's. By default the bare and audited servers run side by side and at each
+   rate every audited run is bracketed by bare windows of half its length (bare, lookup, bare, card, bare,
+   consent, bare): the multiple is over the median of that rate's bare windows, all printed. (With --audit-gather-ms or
+   --read-audit-fsync both: one bare window per rate, before the audited runs.)
 
     python benchmarks/readpath.py                         # SQLite, 1M profiles, 500/s and 1,000/s
     python benchmarks/readpath.py --processes 1,2         # also several API processes (each its own port)
@@ -28,6 +31,7 @@ import argparse
 import multiprocessing
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -131,9 +135,10 @@ def _wait_healthy(server: subprocess.Popen[bytes], port: int) -> None:
 
 
 @contextmanager
-def servers(kind: str, database_url: str, workdir: Path, processes: int, env: dict[str, str]) -> Iterator[Any]:
+def servers(kind: str, database_url: str, workdir: Path, processes: int, env: dict[str, str],
+            port_offset: int = 0) -> Iterator[Any]:  # fmt: skip
     """`processes` servers of `kind` ("bare" or "audited"), each on its own port: (their pids, their base URLs)."""
-    first = 18200 + os.getpid() % 500 * 4
+    first = 18200 + os.getpid() % 500 * 8 + port_offset
     started: list[subprocess.Popen[bytes]] = []
     try:
         for n in range(processes):
@@ -233,6 +238,41 @@ def interleaved(pool: Any, args: Any, processes: int, database_url: str, workdir
                 print(describe(f"{route} g={gather}", run, rate, bare[rate]))
 
 
+def bracketed(pool: Any, args: Any, processes: int, database_url: str, workdir: Path, routes: list[str],
+              audited_paths: dict[str, list[str]], bare_paths: list[str], headers: dict[str, str],
+              rates: list[int]) -> None:  # fmt: skip
+    """The bare and the audited servers run side by side; at each rate every audited run is bracketed by bare
+    windows (bare, lookup, bare, card, bare, consent, bare), and each audited figure is divided by the median of
+    that rate's bare windows: a baseline taken across the same minutes as the runs it is compared with, rather
+    than one window before them all (the bare route's own CPU per answer moved by up to half between runs)."""
+    env = {"SEAMLINE_READ_AUDIT_FSYNC": "true"}
+    bare_seconds = max(3.0, args.seconds / 2)  # 5 s at 1,000/s is 5,000 answers; keeps the run within 5 minutes
+    with (
+        servers("bare", database_url, workdir, processes, {}) as (bare_pids, bare_bases),
+        servers("audited", database_url, workdir, processes, env, port_offset=processes) as (pids, bases),
+    ):
+        pool.apply(open_loop, (bare_bases, bare_paths, {}, 300, 2.0, 8))  # warm up
+        for route in routes:
+            pool.apply(open_loop, (bases, audited_paths[route], headers, 300, 2.0, 8))
+        for rate in rates:
+            windows: list[dict[str, Any]] = []
+            runs: dict[str, dict[str, Any]] = {}
+            for route in [*routes, None]:
+                window = measure(pool, bare_pids, bare_bases, bare_paths, {}, rate, bare_seconds, args.connections)
+                windows.append(window)
+                print(describe("bare", window, rate, None))
+                if route is not None:
+                    runs[route] = measure(pool, pids, bases, audited_paths[route], headers, rate, args.seconds,
+                                          args.connections)  # fmt: skip
+                    print(describe(route, runs[route], rate, None))
+            baseline = {"cpu_us": statistics.median(float(w["cpu_us"]) for w in windows)}
+            spread = ", ".join(f"{w['cpu_us']:,.0f}" for w in windows)
+            print(f"  at {rate}/s the bare route's median window: {baseline['cpu_us']:,.0f} us per answer "
+                  f"(windows in order: {spread} us); each audited route against it:")  # fmt: skip
+            for route, run in runs.items():
+                print(describe(route, run, rate, baseline))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profiles", type=int, default=1_000_000)
@@ -289,14 +329,18 @@ def main() -> None:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             for processes in (int(p) for p in args.processes.split(",")):
                 print(f"{processes} API process(es), {args.seconds:.0f} s per run, {args.connections} connections:")
+                fsyncs = ["true", "false"] if args.read_audit_fsync == "both" else [args.read_audit_fsync]
+                gathers = args.audit_gather_ms.split(",") if args.audit_gather_ms else []
+                if not gathers and fsyncs == ["true"]:
+                    bracketed(pool, args, processes, database_url, workdir, routes, audited_paths, bare_paths,
+                              headers, rates)  # fmt: skip
+                    continue
                 bare: dict[int, dict[str, Any]] = {}
                 with servers("bare", database_url, workdir, processes, {}) as (pids, bases):
                     pool.apply(open_loop, (bases, bare_paths, {}, 300, 2.0, 8))  # warm up
                     for rate in rates:
                         bare[rate] = measure(pool, pids, bases, bare_paths, {}, rate, args.seconds, args.connections)
                         print(describe("bare", bare[rate], rate, None))
-                fsyncs = ["true", "false"] if args.read_audit_fsync == "both" else [args.read_audit_fsync]
-                gathers = args.audit_gather_ms.split(",") if args.audit_gather_ms else []
                 for fsync in fsyncs:
                     if fsync == "false":
                         print("  the same, audit commits not waiting for the disk (SEAMLINE_READ_AUDIT_FSYNC=false):")

@@ -48,6 +48,7 @@ from seamline.api.privacy import router as privacy_router
 from seamline.api.profiles import router as profiles_router
 from seamline.api.providers import build_router as providers_router
 from seamline.api.reports import router as reports_router
+from seamline.api.routing import RouteIndex
 from seamline.api.tasks import router as tasks_router
 from seamline.api.tracking import IngestionContext, RateLimited, rate_limit_headers
 from seamline.api.tracking import router as tracking_router
@@ -444,4 +445,5 @@ def create_app(settings: Settings, *, embedded_worker: bool = False, embedded_di
             raise Forbidden("set SEAMLINE_METRICS_TOKEN to read metrics from another host")
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    RouteIndex.install(app)  # a request tests only the routes its path's first two segments allow (api/routing.py)
     return app

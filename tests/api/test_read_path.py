@@ -106,3 +106,26 @@ def test_the_hot_reads_check_the_key_before_the_query(
     missing = client.get(f"/v1/profiles/{profile_id}/may-contact?purpose=marketing", headers=headers)
     assert missing.status_code == 400
     assert "channel" in missing.text
+
+
+def test_the_hot_reads_parameters_are_read_as_fastapi_reads_them(
+    client: TestClient, ada: tuple[int, dict[str, str]]
+) -> None:
+    # Valid parameters are read without FastAPI's solver (api/params.py); every refusal is still FastAPI's own.
+    profile_id, headers = ada
+    check = f"/v1/profiles/{profile_id}/may-contact"
+    with_topic = client.get(f"{check}?purpose=marketing&channel=email&topic=offers", headers=headers)
+    assert with_topic.status_code == 200, with_topic.text
+    padded = client.get(f"/v1/profiles/00{profile_id}", headers=headers)  # pydantic reads "007" as 7
+    assert padded.status_code == 200
+    assert padded.json()["id"] == profile_id
+    refusals = [
+        (f"{check}?channel=email", "purpose", "missing"),
+        ("/v1/profiles/abc/may-contact?purpose=marketing&channel=email", "profile_id", "int_parsing"),
+        ("/v1/profiles/1.5", "profile_id", "int_parsing"),
+        ("/v1/profiles/lookup", "identifier", "missing"),
+    ]
+    for path, field, code in refusals:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 400, path
+        assert [(e["field"], e["code"]) for e in response.json()["error"]["errors"]] == [(field, code)], path

@@ -6,11 +6,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import fastapi.routing
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from seamline.access.service import ApiKeyCache
+from seamline.api.params import PlainParams
 from seamline.audit.service import AuditWriter
 from seamline.core.db import unit_of_work
 from seamline.core.errors import Unauthorized
@@ -98,13 +101,33 @@ class _CheckedRead(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        plain = PlainParams.of(_effective_dependant(self))
+        endpoint: Callable[..., Awaitable[Response]] = self.endpoint
 
         async def checked(request: Request) -> Response:
             ctx = _state(request)
             request.scope[_ACCESS] = ReadAccess(_authenticated(request, ctx, "profiles:read"), ctx)
-            return await handler(request)
+            # Valid parameters read once without FastAPI's solver (api/params.py); anything else, FastAPI's way.
+            values = plain.values(request) if plain is not None else None
+            if values is None:
+                return await handler(request)
+            response = await endpoint(**values)
+            if not isinstance(response, Response):  # a checked read builds its answer itself (api/answers.py)
+                raise TypeError(f"{request.url.path}: a checked read must return a Response")
+            return response
 
         return checked
+
+
+def _effective_dependant(route: APIRoute) -> Dependant:
+    """The dependant FastAPI's handler for `route` is being built with: an included router's (with the dependencies
+    its inclusion adds, if any) while FastAPI builds it for that router, else the route's own."""
+    effective = getattr(fastapi.routing, "_effective_route_context_var", None)
+    context = effective.get() if effective is not None else None
+    if context is not None and context.original_route is route:
+        dependant: Dependant = context.dependant
+        return dependant
+    return route.dependant
 
 
 def read_access(request: Request) -> ReadAccess:
