@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from seamline.assessment import counts
 from seamline.assessment.scope import Scope
 
 Row = dict[str, Any]
@@ -33,11 +34,7 @@ def _counted(scope: Scope) -> tuple[str, str, list[object]]:
         return "daily", daily[0], daily[1]
     where, params = scope.where()
     return (
-        """(SELECT *, 1 AS volume, is_suppressed::INT AS held, (NOT is_suppressed)::INT AS sent,
-                   is_delivered::INT AS delivered, is_opened::INT AS opened, is_clicked::INT AS clicked,
-                   is_complained::INT AS complained, is_unsubscribed::INT AS unsubscribed,
-                   (is_failed OR is_bounced)::INT AS failed, sent_at AS first_sent, sent_at AS last_sent
-            FROM facts)""",
+        f"(SELECT *, 1 AS volume, {counts.ONES}, sent_at AS first_sent, sent_at AS last_sent FROM facts)",
         where,
         params,
     )
@@ -102,15 +99,7 @@ def effectiveness(
             con,
             f"""
             WITH d AS (
-              SELECT channel, communication, {seg} AS segment, count(*) AS volume,
-                     count(*) FILTER (WHERE is_suppressed) AS held,
-                     count(*) FILTER (WHERE NOT is_suppressed) AS sent,
-                     count(*) FILTER (WHERE is_delivered) AS delivered,
-                     count(*) FILTER (WHERE is_opened) AS opened,
-                     count(*) FILTER (WHERE is_clicked) AS clicked,
-                     count(*) FILTER (WHERE is_complained) AS complained,
-                     count(*) FILTER (WHERE is_unsubscribed) AS unsubscribed,
-                     count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
+              SELECT channel, communication, {seg} AS segment, count(*) AS volume, {counts.COUNTED}
               FROM facts WHERE {where} GROUP BY ALL),
             r AS (
               SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
@@ -129,9 +118,7 @@ def effectiveness(
         con,
         f"""
         WITH d AS (
-          SELECT channel, communication, {seg} AS segment, sum(volume) AS volume, sum(held) AS held,
-                 sum(sent) AS sent, sum(delivered) AS delivered, sum(opened) AS opened, sum(clicked) AS clicked,
-                 sum(complained) AS complained, sum(unsubscribed) AS unsubscribed, sum(failed) AS failed
+          SELECT channel, communication, {seg} AS segment, sum(volume) AS volume, {counts.SUMMED}
           FROM {source} WHERE {counted_where} GROUP BY ALL),
         r AS (
           SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
@@ -243,12 +230,7 @@ def channel_days(
         con,
         f"""
         SELECT CAST(floor(sent_at / 86400) AS BIGINT) AS day, channel, {seg} AS segment, count(*) AS volume,
-               count(*) FILTER (WHERE is_suppressed) AS held,
-               count(*) FILTER (WHERE NOT is_suppressed) AS sent,
-               count(*) FILTER (WHERE is_delivered) AS delivered,
-               count(*) FILTER (WHERE is_opened) AS opened,
-               count(*) FILTER (WHERE is_clicked) AS clicked,
-               count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
+               {counts.COUNTED}
         FROM facts WHERE {where} GROUP BY ALL ORDER BY day, channel
         """,
         params,

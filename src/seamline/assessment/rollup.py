@@ -22,22 +22,17 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
+from seamline.assessment import counts
+
 Goal = tuple[str, str, float]  # (communication, goal event, window in seconds)
 
 _DAILY = """
 SELECT CAST(floor(sent_at / 86400) AS BIGINT) AS day, type, communication, template_version, source_system,
        platform, channel, product, batch, count(*) AS volume,
-       count(*) FILTER (WHERE is_suppressed) AS held,
-       count(*) FILTER (WHERE NOT is_suppressed) AS sent,
-       count(*) FILTER (WHERE is_delivered) AS delivered,
-       count(*) FILTER (WHERE is_opened) AS opened,
-       count(*) FILTER (WHERE is_clicked) AS clicked,
-       count(*) FILTER (WHERE is_complained) AS complained,
-       count(*) FILTER (WHERE is_unsubscribed) AS unsubscribed,
-       count(*) FILTER (WHERE is_failed OR is_bounced) AS failed,
+       COUNTED,
        min(sent_at) AS first_sent, max(sent_at) AS last_sent
 FROM facts {where} GROUP BY ALL
-"""
+""".replace("COUNTED", counts.COUNTED)
 
 _REACHED = """
 WITH f AS (SELECT * FROM facts WHERE NOT is_suppressed {where}),
