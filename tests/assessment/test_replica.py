@@ -56,9 +56,10 @@ def test_the_first_report_builds_the_copy_however_long_the_machine_has_been_up(e
 
 
 def test_the_per_day_counts_and_the_conversions_follow_what_arrives_later(engine: Engine, tmp_path: Path) -> None:
-    """Effectiveness reads the copy's per-day counts and its list of messages that converted or were followed by a
-    contact (rollup.py): a goal event or a case arriving after the copy was built counts against the earlier
-    message, an outcome changes its day's counts, and a period of whole days reads the same as the messages."""
+    """Effectiveness and the bottlenecks read the copy's per-day counts and histograms and its list of messages
+    that converted or were followed by a contact (rollup.py): a goal event or a case arriving after the copy was
+    built counts against the earlier message, an outcome changes its day's counts and latencies, and a period of
+    whole days reads the same as the messages."""
     assessment = build(engine, tmp_path, AssessmentConfig(refresh_seconds=0))
     card = {(r.channel, r.communication): r for r in assessment.effectiveness()}[("email", "card_notice")]
     assert (card.conversion_rate, card.contacts_after, card.delivery_rate) == (0.25, 1, 0.75)
@@ -76,6 +77,8 @@ def test_the_per_day_counts_and_the_conversions_follow_what_arrives_later(engine
     assert (card.conversion_rate, card.contacts_after) == (0.5, 2)
     assert card.delivery_rate == 0.75  # c4 delivered after bouncing still counts as bounced
     assert rows[("sms", "promo-x")].contacts_after == 1
+    path = next(p for p in assessment.bottlenecks().paths if p.communication == "card_notice")
+    assert (path.delivery_p50_seconds, path.bounced, path.contacts_after) == (600.0, 1, 2)  # of 120, 300, 900, 3600 s
     day = scope_of(since=T1.date(), until=T1.date())
     assert [r.as_record() for r in assessment.effectiveness(day)] == [
         r.as_record()

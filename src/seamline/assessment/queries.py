@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from seamline.assessment import counts
+from seamline.assessment.latency import QUANTILES
 from seamline.assessment.scope import Scope
 
 Row = dict[str, Any]
@@ -134,8 +135,67 @@ def effectiveness(
 
 
 def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float) -> list[Row]:
-    """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held, late deliveries, and
-    messages followed by a case within the copy's contact window (`reached`, rollup.py)."""
+    """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held (and the commonest
+    reason), late deliveries, and messages followed by a case within the copy's contact window (`reached`).
+
+    For a period of whole days from the per-day histograms and counts (rollup.py; a quantile exact to its
+    bucket's width, latency.py, and `late` by the copy's own threshold); else from every message, exactly."""
+    daily = scope.daily_where()
+    if daily is None:
+        return _latencies_of_messages(con, scope, late_seconds)
+    where, params = scope.where()
+    day_where, day_params = daily
+    path = "source_system, platform, communication, channel"
+    quantiles = ", ".join(f"({q}::DOUBLE)" for q in QUANTILES)
+    return _rows(
+        con,
+        f"""
+        WITH h AS (
+          SELECT {path}, kind, bucket, sum(n) AS n, min(low) AS low, max(high) AS high
+          FROM latency_days WHERE {day_where} GROUP BY ALL),
+        c AS (
+          SELECT *, sum(n) OVER (PARTITION BY {path}, kind ORDER BY bucket) - n AS below,
+                 sum(n) OVER (PARTITION BY {path}, kind) AS total
+          FROM h),
+        ranks AS (  -- quantile_cont's two ranks around (n - 1) x q, each estimated inside its bucket
+          SELECT *, floor((total - 1) * q) AS r0, ceil((total - 1) * q) AS r1 FROM c, (VALUES {quantiles}) qs(q)),
+        v AS (
+          SELECT {path}, kind, q,
+                 max(low + (high - low) * (r0 - below) / greatest(n - 1, 1)) FILTER (WHERE r0 >= below
+                   AND r0 < below + n) AS v0,
+                 max(low + (high - low) * (r1 - below) / greatest(n - 1, 1)) FILTER (WHERE r1 >= below
+                   AND r1 < below + n) AS v1,
+                 max((total - 1) * q - r0) AS frac
+          FROM ranks GROUP BY ALL),
+        lat AS (
+          SELECT {path},
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'send' AND q = 0.5) AS send_p50,
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'send' AND q = 0.95) AS send_p95,
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'delivery' AND q = 0.5) AS deliver_p50,
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'delivery' AND q = 0.95) AS deliver_p95
+          FROM v GROUP BY ALL),
+        reasons AS (
+          SELECT {path}, held_reason, sum(volume) AS volume, sum(failed) AS failed, sum(bounced) AS bounced,
+                 sum(held) AS held, sum(late) AS late
+          FROM path_days WHERE {day_where} GROUP BY ALL),
+        counted AS (
+          SELECT {path}, sum(volume) AS volume, sum(failed) AS failed, sum(bounced) AS bounced, sum(held) AS held,
+                 arg_max(held_reason, held) FILTER (WHERE held_reason IS NOT NULL AND held > 0) AS held_reason,
+                 sum(late) AS late
+          FROM reasons GROUP BY ALL),
+        contacts AS (
+          SELECT {path}, count(*) AS contacts_after FROM reached WHERE contacted AND {where} GROUP BY ALL)
+        SELECT k.*, lat.send_p50, lat.send_p95, lat.deliver_p50, lat.deliver_p95,
+               coalesce(ct.contacts_after, 0) AS contacts_after
+        FROM counted k
+        LEFT JOIN lat USING ({path})
+        LEFT JOIN contacts ct USING ({path})
+        """,
+        [*day_params, *day_params, *params],  # in the order the ? stand in the text
+    )
+
+
+def _latencies_of_messages(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float) -> list[Row]:
     where, params = scope.where()
     return _rows(
         con,

@@ -87,6 +87,7 @@ class Replica:
     refresh_seconds: float = 5.0
     rebuild_seconds: float = 600.0
     contact_seconds: float = 7 * 86_400.0  # a case within this long after a message is a contact after
+    late_seconds: float = 24 * 3600.0  # a delivery this long after sending is late (the bottlenecks' counts)
     con: duckdb.DuckDBPyConnection = field(default_factory=lambda: duckdb.connect(":memory:"))
     marks: Marks = field(default_factory=Marks)
     sources: dict[int, str] = field(default_factory=dict)
@@ -132,7 +133,7 @@ class Replica:
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incoming")
             con.unregister("incoming")
         con.execute(f"CREATE OR REPLACE TABLE facts AS {_FACTS.format(where='')}")
-        rollup.build(con, wanted, self.contact_seconds)
+        rollup.build(con, wanted, self.contact_seconds, self.late_seconds)
         self.marks = Marks(
             communication=_top(tables["communications"]),
             outcome=_top(tables["outcomes"]),
@@ -181,7 +182,7 @@ class Replica:
             _append(con, name, table)
         for table in (cases, events):  # a later goal event or case may make an earlier message count
             people.update(int(p) for p in table.column("profile_id").to_pylist() if p is not None)
-        rollup.refresh(con, days, people, self.contact_seconds)
+        rollup.refresh(con, days, people, self.contact_seconds, self.late_seconds)
         [(held,)] = con.execute("SELECT count(*) FROM traits").fetchall()
         if int(held) != repository.trait_count(session):
             # An erasure deleted trait candidates: the copy forgets them now, not at the next whole build.
