@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 
 from seamline.assessment import repository
 from seamline.assessment.config import AssessmentConfig
@@ -38,10 +38,20 @@ def test_a_report_after_changes_sees_them_without_a_rebuild(engine: Engine, tmp_
     with unit_of_work(engine, write=False) as session:  # what changed is found by its time (the index's column)
         changed = repository.communications(session, changed_since=since).column("communication_id").to_pylist()
     assert sorted(changed) == ["p1", "p3"]
+    [found] = assessment.redundancy()
+    assert (found.asked, found.already_held, found.disagreed) == (4, 3, 1)
+    with unit_of_work(engine) as session:  # mortgage-app now also collects profile 4's address, another one
+        mortgage = session.scalars(select(TraitValue.source_id).where(TraitValue.profile_id == 5)).one()
+        session.add(TraitValue(profile_id=4, name="address", value_json='"elsewhere"', value_hash="elsewhere",
+                               source_id=mortgage, first_event_id=2, last_event_id=2, first_seen_at=LATER,
+                               last_seen_at=LATER, times_seen=1))  # fmt: skip
+    [found] = assessment.redundancy()
+    assert (found.asked, found.already_held, found.disagreed) == (5, 4, 2)
     with unit_of_work(engine) as session:
         session.execute(delete(TraitValue).where(TraitValue.profile_id == 2))  # as an erasure does
     [found] = assessment.redundancy()
-    assert (found.asked, found.already_held, found.disagreed) == (3, 2, 0)
+    assert (found.asked, found.already_held, found.disagreed) == (4, 3, 1)
+    assert assessment.replica.marks.built_at == built  # caught up, not rebuilt
 
 
 def test_the_first_report_builds_the_copy_however_long_the_machine_has_been_up(engine: Engine, tmp_path: Path) -> None:

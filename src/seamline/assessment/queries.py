@@ -246,31 +246,25 @@ def queues(con: duckdb.DuckDBPyConnection, now: float) -> list[Row]:
 
 def collections(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Per source and canonical field: people it holds a value for, how many had already given one to another
-    source first, how many of those disagree (no value in common), and the source most often first."""
+    source first, how many of those disagree (no value in common with any earlier holder), and the source most
+    often first — added up from the copy's per-person tables (rollup.py, `collected` and `collected_earlier`)."""
     return _rows(
         con,
         """
-        WITH s AS (
-          SELECT profile_id, name, source_id, min(first_seen_at) AS first, list(DISTINCT value_hash) AS hashes
-          FROM traits GROUP BY ALL),
-        earlier AS (
-          SELECT a.source_id AS collector, a.name, a.profile_id, b.source_id AS holder,
-                 NOT list_has_any(a.hashes, b.hashes) AS differs
-          FROM s a JOIN s b ON a.profile_id = b.profile_id AND a.name = b.name AND a.source_id <> b.source_id
-           AND b.first < a.first),
-        per_person AS (
-          SELECT collector, name, profile_id, bool_and(differs) AS disagreed FROM earlier GROUP BY ALL),
+        WITH per_person AS (
+          SELECT collector, name, profile_id, bool_and(differs) AS disagreed FROM collected_earlier GROUP BY ALL),
+        held AS (
+          SELECT collector, name, count(*) AS already_held, count(*) FILTER (WHERE disagreed) AS disagreed
+          FROM per_person GROUP BY ALL),
         holders AS (
-          SELECT collector, name, holder, count(DISTINCT profile_id) AS people FROM earlier GROUP BY ALL),
+          SELECT collector, name, holder, count(DISTINCT profile_id) AS people FROM collected_earlier GROUP BY ALL),
         top_holder AS (
           SELECT collector, name, arg_max(holder, people) AS holder, max(people) AS holder_people
           FROM holders GROUP BY ALL),
-        asked AS (SELECT source_id AS collector, name, count(*) AS asked FROM s GROUP BY ALL)
-        SELECT a.collector, a.name, a.asked, count(p.profile_id) AS already_held,
-               count(p.profile_id) FILTER (WHERE p.disagreed) AS disagreed, t.holder, t.holder_people
-        FROM asked a LEFT JOIN per_person p ON p.collector = a.collector AND p.name = a.name
-        LEFT JOIN top_holder t ON t.collector = a.collector AND t.name = a.name
-        GROUP BY ALL
+        asked AS (SELECT collector, name, count(*) AS asked FROM collected GROUP BY ALL)
+        SELECT a.collector, a.name, a.asked, coalesce(h.already_held, 0) AS already_held,
+               coalesce(h.disagreed, 0) AS disagreed, t.holder, t.holder_people
+        FROM asked a LEFT JOIN held h USING (collector, name) LEFT JOIN top_holder t USING (collector, name)
         """,
         [],
     )

@@ -189,6 +189,9 @@ class Replica:
             con.register("incoming", repository.traits(session))
             con.execute("CREATE OR REPLACE TABLE traits AS SELECT * FROM incoming")
             con.unregister("incoming")
+            rollup.collected(con, None)
+        else:
+            rollup.collected(con, {int(p) for p in traits.column("profile_id").to_pylist() if p is not None})
         con.register("incoming", repository.outbox_open(session))
         con.execute("CREATE OR REPLACE TABLE outbox AS SELECT * FROM incoming")
         con.unregister("incoming")

@@ -9,11 +9,14 @@ thousands of rows, not every message (measured at 10M messages: docs/assessment.
   a contact (a case within `contacts_after_days`), with the keys they are counted under. Those two join each
   message to *later* events and cases, so they cannot be summed at send time; they are computed here once, and
   again for the people whose new events, cases or messages the copy catches up with.
-
 - `path_days` and `latency_days`: what the bottlenecks read, per UTC day x path x product x type — failures,
   bounces, held messages (by reason), late deliveries; and trigger→send and send→delivery latencies as
   histograms (latency.py: percentiles do not add up, histograms do; a quantile from them is exact to a bucket's
   width, under 5%).
+- `collected` and `collected_earlier`: from trait provenance, who each source holds each field for, and which
+  other source held it first (and whether their values differ) — the redundancy report's self-join of every
+  trait candidate, done once and again only for the people with new candidates (the whole of it after an
+  erasure deleted some), so the report adds up two tables instead.
 """
 
 # ruff: noqa: S608  # the only text spliced into these statements is a fixed WHERE clause; values are bound.
@@ -79,6 +82,25 @@ FROM f LEFT JOIN converted cv ON cv.id = f.id LEFT JOIN contacted ct ON ct.id = 
 WHERE cv.id IS NOT NULL OR ct.id IS NOT NULL
 """
 
+# Per source x field: the people it holds a value for.
+_COLLECTED = "SELECT source_id AS collector, name, profile_id FROM traits {where} GROUP BY ALL"
+
+# Per source x field x person: each other source that held the field first, and whether the two share no value.
+_EARLIER = """
+WITH t AS (SELECT * FROM traits {where}),
+s AS (SELECT profile_id, name, source_id, min(first_seen_at) AS first FROM t GROUP BY ALL),
+pairs AS (
+  SELECT a.source_id AS collector, a.name, a.profile_id, b.source_id AS holder
+  FROM s a JOIN s b ON a.profile_id = b.profile_id AND a.name = b.name AND a.source_id <> b.source_id
+   AND b.first < a.first),
+agree AS (
+  SELECT DISTINCT a.profile_id, a.name, a.source_id AS collector, b.source_id AS holder
+  FROM t a JOIN t b ON a.profile_id = b.profile_id AND a.name = b.name AND a.value_hash = b.value_hash
+   AND a.source_id <> b.source_id)
+SELECT p.collector, p.name, p.profile_id, p.holder, g.holder IS NULL AS differs
+FROM pairs p LEFT JOIN agree g USING (profile_id, name, collector, holder)
+"""
+
 DAY = "CAST(floor(sent_at / 86400) AS BIGINT)"
 
 
@@ -95,6 +117,23 @@ def build(con: duckdb.DuckDBPyConnection, goals: Sequence[Goal], contact_seconds
     con.execute(f"CREATE OR REPLACE TABLE reached AS {_REACHED.format(where='')}", [contact_seconds])
     con.execute(f"CREATE OR REPLACE TABLE path_days AS {_PATH_DAYS.format(where='')}", [late_seconds])
     con.execute(f"CREATE OR REPLACE TABLE latency_days AS {_LATENCY_DAYS.format(and_where='')}")
+    collected(con, None)
+
+
+def collected(con: duckdb.DuckDBPyConnection, people: set[int] | None) -> None:
+    """Who collects each field and who held it first, from `traits`: again for `people`, or whole (None)."""
+    if people is None:
+        con.execute(f"CREATE OR REPLACE TABLE collected AS {_COLLECTED.format(where='')}")
+        con.execute(f"CREATE OR REPLACE TABLE collected_earlier AS {_EARLIER.format(where='')}")
+        return
+    if not people:
+        return
+    con.register("touched_people", pa.table({"profile_id": pa.array(sorted(people), pa.int64())}))
+    where = "WHERE profile_id IN (SELECT profile_id FROM touched_people)"
+    for table, sql in (("collected", _COLLECTED), ("collected_earlier", _EARLIER)):
+        con.execute(f"DELETE FROM {table} {where}")
+        con.execute(f"INSERT INTO {table} {sql.format(where=where)}")
+    con.unregister("touched_people")
 
 
 def days_of(con: duckdb.DuckDBPyConnection) -> set[int]:
