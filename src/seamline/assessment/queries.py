@@ -90,29 +90,10 @@ def effectiveness(
     """Per channel x communication (x product, or x a customer segment's members and everyone else): delivery,
     engagement, conversion, complaints, unsubscribes, and contacts after, counted from the per-day counts plus
     the messages that converted or were followed by a contact (rollup.py). `customers`: `segment` is a customer
-    segment whose members are the registered `segment_people` table; every message is read then."""
-    where, params = scope.where()
+    segment whose members are the registered `segment_people` table (see `_split`)."""
     if customers:
-        # Counted per person, so from every message (the per-day counts know no person): the messages and the
-        # short list of those that converted or were contacted after, each grouped apart, then matched by key.
-        seg = "CASE WHEN profile_id IN (SELECT profile_id FROM segment_people) THEN ? ELSE ? END"
-        return _rows(
-            con,
-            f"""
-            WITH d AS (
-              SELECT channel, communication, {seg} AS segment, count(*) AS volume, {counts.COUNTED}
-              FROM facts WHERE {where} GROUP BY ALL),
-            r AS (
-              SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
-                     count(*) FILTER (WHERE contacted) AS contacted_after
-              FROM reached WHERE {where} GROUP BY ALL)
-            SELECT d.*, coalesce(r.converted, 0) AS converted, coalesce(r.contacted_after, 0) AS contacted_after
-            FROM d LEFT JOIN r ON r.channel = d.channel AND r.communication = d.communication
-             AND r.segment = d.segment
-            ORDER BY volume DESC, d.channel, d.communication, d.segment
-            """,
-            [segment, OTHERS, *params, segment, OTHERS, *params],  # in the order the ? stand in the text
-        )
+        return _split(con, scope, segment)
+    where, params = scope.where()
     seg = "coalesce(product, '(no product)')" if segment == "product" else "NULL"
     source, counted_where, counted_params = _counted(scope)
     return _rows(
@@ -122,8 +103,7 @@ def effectiveness(
           SELECT channel, communication, {seg} AS segment, sum(volume) AS volume, {counts.SUMMED}
           FROM {source} WHERE {counted_where} GROUP BY ALL),
         r AS (
-          SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
-                 count(*) FILTER (WHERE contacted) AS contacted_after
+          SELECT channel, communication, {seg} AS segment, {_REACHED_COUNTS}
           FROM reached WHERE {where} GROUP BY ALL)
         SELECT d.*, coalesce(r.converted, 0) AS converted, coalesce(r.contacted_after, 0) AS contacted_after
         FROM d LEFT JOIN r ON r.channel = d.channel AND r.communication = d.communication
@@ -131,6 +111,46 @@ def effectiveness(
         ORDER BY volume DESC, d.channel, d.communication, d.segment
         """,
         [*counted_params, *params],  # in the order the ? stand in the text
+    )
+
+
+_REACHED_COUNTS = "count(*) FILTER (WHERE converted) AS converted, count(*) FILTER (WHERE contacted) AS contacted_after"
+
+
+def _split(con: duckdb.DuckDBPyConnection, scope: Scope, segment: str | None) -> list[Row]:
+    """Effectiveness split into a customer segment's members and everyone else. Counted per person, so the
+    members' messages are read one by one (joined to `segment_people`) — but only theirs are counted: everyone
+    else is the whole (the per-day counts, for a period of whole days) minus the members, not a second count of
+    every message. The messages that converted or were contacted after (`reached`) are split the same way."""
+    where, params = scope.where()
+    source, counted_where, counted_params = _counted(scope)
+    others = ", ".join(f"t.{n} - coalesce(m.{n}, 0) AS {n}" for n in ("volume", *counts.NAMES))
+    return _rows(
+        con,
+        f"""
+        WITH m AS (
+          SELECT channel, communication, count(*) AS volume, {counts.COUNTED}
+          FROM facts JOIN segment_people USING (profile_id) WHERE {where} GROUP BY ALL),
+        mr AS (
+          SELECT channel, communication, {_REACHED_COUNTS}
+          FROM reached JOIN segment_people USING (profile_id) WHERE {where} GROUP BY ALL),
+        t AS (
+          SELECT channel, communication, sum(volume) AS volume, {counts.SUMMED}
+          FROM {source} WHERE {counted_where} GROUP BY ALL),
+        tr AS (SELECT channel, communication, {_REACHED_COUNTS} FROM reached WHERE {where} GROUP BY ALL),
+        split AS (
+          SELECT m.channel, m.communication, ?::VARCHAR AS segment, m.* EXCLUDE (channel, communication),
+                 coalesce(mr.converted, 0) AS converted, coalesce(mr.contacted_after, 0) AS contacted_after
+          FROM m LEFT JOIN mr USING (channel, communication)
+          UNION ALL
+          SELECT t.channel, t.communication, ?::VARCHAR AS segment, {others},
+                 coalesce(tr.converted, 0) - coalesce(mr.converted, 0) AS converted,
+                 coalesce(tr.contacted_after, 0) - coalesce(mr.contacted_after, 0) AS contacted_after
+          FROM t LEFT JOIN m USING (channel, communication) LEFT JOIN tr USING (channel, communication)
+          LEFT JOIN mr USING (channel, communication))
+        SELECT * FROM split WHERE volume > 0 ORDER BY volume DESC, channel, communication, segment
+        """,
+        [*params, *params, *counted_params, *params, segment, OTHERS],  # in the order the ? stand in the text
     )
 
 
