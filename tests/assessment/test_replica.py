@@ -15,6 +15,7 @@ from seamline.assessment.scope import Scope, scope_of
 from seamline.assessment.service import Assessment
 from seamline.cases.models import Case
 from seamline.communications.service import ExternalCommunication, Happened, log_external, record_outcomes
+from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
 from seamline.profiles.models import ProfileEvent, TraitValue
@@ -96,3 +97,20 @@ def test_the_per_day_counts_and_the_conversions_follow_what_arrives_later(engine
     ]
     sent = {r.communication: r.volume for r in assessment.inventory(day) if r.volume}
     assert sent == {"card_notice": 5, "promo-x": 2}
+
+
+def test_an_erasure_reaches_the_copy_at_its_next_report(engine: Engine, tmp_path: Path) -> None:
+    """The copy reads no personal content: of the outcomes' details only a suppression's (why a message was held;
+    a bounce's may quote an address), and an erasure, which empties the details in the store, empties it in the
+    copy at the next catch-up too — the fact that the message was held stays, as it does in the store."""
+    assessment = build(engine, tmp_path, AssessmentConfig(refresh_seconds=0))
+    card = next(p for p in assessment.bottlenecks().paths if p.communication == "card_notice")
+    assert (card.held, card.held_reason) == (1, "quiet hours")  # c5, profile 5
+    details = "SELECT detail FROM outcomes WHERE detail <> '' ORDER BY detail"
+    assert assessment.replica.con.execute(details).fetchall() == [("quiet hours",)]  # not "550 no such user"
+    with unit_of_work(engine) as session:
+        erase_communications(session, [5])
+    card = next(p for p in assessment.bottlenecks().paths if p.communication == "card_notice")
+    assert (card.held, card.held_reason) == (1, None)
+    assert assessment.replica.con.execute(details).fetchall() == []
+    assert assessment.replica.con.execute("SELECT held_reason FROM facts WHERE profile_id = 5").fetchall() == [("",)]

@@ -7,9 +7,11 @@ DuckDB cannot read the store itself here (its sqlite_scanner and postgres extens
 copy is loaded from the store as Arrow batches: whole on the first report, then only what changed (rows above
 each table's watermark, communications updated since the last read, and the trait candidates again when an
 erasure deleted some), and rebuilt whole every `rebuild_seconds`. It holds no personal content: ids, names of
-systems and templates, outcomes, times and value hashes (erasure empties a communication's content, which the copy
-never reads, and deletes trait candidates, which the copy drops at its next catch-up). It lives in this process's
-memory only.
+systems and templates, outcomes, times, value hashes, and of the outcomes' details only a suppression's (why a
+message was held). Erasure empties a communication's content, which the copy never reads, and its outcomes'
+details, which the copy reads again for every communication changed since its last read (an erasure touches
+`updated_at`); it deletes trait candidates, which the copy drops at its next catch-up. It lives in this
+process's memory only.
 
 One row per communication (`facts`) carries its outcome flags and times; beside it, `daily` counts and `reached`
 conversions and contacts (rollup.py) so the inventory, the flow map and effectiveness read thousands of rows.
@@ -164,6 +166,11 @@ class Replica:
         if outcomes.num_rows:
             _append(con, "outcomes", outcomes)
             touched.update(int(i) for i in outcomes.column("row_id").to_pylist() if i is not None)
+        if changed.num_rows:  # an erasure among the changes empties details the copy holds: read them again
+            ids = [int(i) for i in changed.column("id").to_pylist() if i is not None]
+            con.register("incoming", repository.held_reasons(session, ids))
+            con.execute("UPDATE outcomes SET detail = i.detail FROM incoming i WHERE outcomes.id = i.id")
+            con.unregister("incoming")
         days: set[int] = set()
         people: set[int] = set()
         if touched:
