@@ -237,14 +237,13 @@ def _latencies_of_messages(con: duckdb.DuckDBPyConnection, scope: Scope, late_se
 
 
 def dead_letters(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
-    """Dead letters in the outbox, by the path of the communication they carried."""
+    """Dead letters in the outbox, by the path of the communication they carried (read with the outbox)."""
     where, params = scope.where()
     return _rows(
         con,
         f"""
-        SELECT f.source_system, f.platform, f.communication, f.channel, count(*) AS dead
-        FROM outbox o JOIN (SELECT * FROM facts WHERE {where}) f ON f.communication_id = o.delivery_id
-        WHERE o.status = 'dead' GROUP BY ALL
+        SELECT source_system, platform, communication, channel, count(*) AS dead
+        FROM outbox WHERE status = 'dead' AND communication IS NOT NULL AND {where} GROUP BY ALL
         """,
         params,
     )

@@ -142,14 +142,26 @@ def source_names(session: Session) -> dict[int, str]:
 
 OUTBOX = arrow.schema(
     [("delivery_id", pa.string()), ("kind", pa.string()), ("target", pa.string()), ("status", pa.string()),
-     ("attempts", pa.int64()), ("created_at", pa.float64())]
+     ("attempts", pa.int64()), ("created_at", pa.float64()),
+     # the communication a message carried, as facts name its path (null for other messages):
+     ("type", pa.string()), ("product", pa.string()), ("source_system", pa.string()), ("platform", pa.string()),
+     ("communication", pa.string()), ("channel", pa.string()), ("sent_at", pa.float64())]
 )  # fmt: skip
 
 
 def outbox_open(session: Session) -> pa.Table:
-    """Outbox messages not yet delivered (pending or dead): the queues and the dead letters, read whole (small)."""
-    m = OutboxMessage
-    query = select(m.delivery_id, m.kind, m.target, m.status, m.attempts, arrow.epoch(session, m.created_at)).where(
-        m.status.in_(("pending", "dead"))
-    )
+    """Outbox messages not yet delivered (pending or dead): the queues and the dead letters, read whole (small),
+    each with the path of the communication it carries, found here through the log's unique public id — in the
+    copy it would be a join of the few dead letters against every message's id (~0.75 s of CPU at 10M)."""
+    m, c = OutboxMessage, Communication
+    query = (
+        select(
+            m.delivery_id, m.kind, m.target, m.status, m.attempts, arrow.epoch(session, m.created_at), c.type,
+            c.product, func.coalesce(c.source_system, "(unknown source)"), c.platform,
+            func.coalesce(c.template, "(" + c.type + ")"), c.channel,
+            arrow.epoch(session, func.coalesce(c.sent_at, c.created_at)),
+        )
+        .outerjoin(c, c.communication_id == m.delivery_id)
+        .where(m.status.in_(("pending", "dead")))
+    )  # fmt: skip
     return arrow.table(session, query, OUTBOX)
