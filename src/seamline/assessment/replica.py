@@ -13,8 +13,9 @@ details, which the copy reads again for every communication changed since its la
 `updated_at`); it deletes trait candidates, which the copy drops at its next catch-up. It lives in this
 process's memory only.
 
-One row per communication (`facts`) carries its outcome flags and times; beside it, `daily` counts and `reached`
-conversions and contacts (rollup.py) so the inventory, the flow map and effectiveness read thousands of rows.
+One row per communication (`facts`) carries its outcome flags and times; beside it, per-day counts and latency
+histograms, the messages that converted or were followed by a contact, and who collected each field first
+(rollup.py), so every report over whole days reads thousands of rows, not every message.
 """
 
 # ruff: noqa: S608  # the only text spliced into these statements is a fixed table name or the facts' fixed WHERE
