@@ -18,7 +18,13 @@ Prints figures; asserts nothing. Print `uptime` beside them: the machine is shar
                                     [--file PATH (reuse a generated file)] [--postgres | --database-url URL]
 
 Goals (issue 18): with 10M communications and 50M events, the inventory and the flow map < 2 s each,
-effectiveness < 3 s, the console pages p99 < 1 s once warm:
+effectiveness < 3 s, the console pages p99 < 1 s once warm. The reports and the pages on a 10M copy made from
+generated tables (a few minutes; it ends with the pages' p99 against the goal):
+
+    python benchmarks/assessment.py --copy-only --rows 10000000 --events 50000000 --runs 5 --pages 20
+
+and from a real store (generating it takes about an hour of wall on a loaded machine; the first build from it
+tens of minutes):
 
     python benchmarks/assessment_data.py /tmp/assess10m.db --rows 10000000 --events 50000000
     python benchmarks/assessment.py --file /tmp/assess10m.db --rows 10000000
