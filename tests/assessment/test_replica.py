@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 
 from seamline.assessment import repository
 from seamline.assessment.config import AssessmentConfig
@@ -15,6 +15,7 @@ from seamline.assessment.scope import Scope, scope_of
 from seamline.assessment.service import Assessment
 from seamline.cases.models import Case
 from seamline.communications.service import ExternalCommunication, Happened, log_external, record_outcomes
+from seamline.communications.service import erase_person as erase_communications
 from seamline.communications.templates import Catalog
 from seamline.core.db import unit_of_work
 from seamline.profiles.models import ProfileEvent, TraitValue
@@ -38,10 +39,20 @@ def test_a_report_after_changes_sees_them_without_a_rebuild(engine: Engine, tmp_
     with unit_of_work(engine, write=False) as session:  # what changed is found by its time (the index's column)
         changed = repository.communications(session, changed_since=since).column("communication_id").to_pylist()
     assert sorted(changed) == ["p1", "p3"]
+    [found] = assessment.redundancy()
+    assert (found.asked, found.already_held, found.disagreed) == (4, 3, 1)
+    with unit_of_work(engine) as session:  # mortgage-app now also collects profile 4's address, another one
+        mortgage = session.scalars(select(TraitValue.source_id).where(TraitValue.profile_id == 5)).one()
+        session.add(TraitValue(profile_id=4, name="address", value_json='"elsewhere"', value_hash="elsewhere",
+                               source_id=mortgage, first_event_id=2, last_event_id=2, first_seen_at=LATER,
+                               last_seen_at=LATER, times_seen=1))  # fmt: skip
+    [found] = assessment.redundancy()
+    assert (found.asked, found.already_held, found.disagreed) == (5, 4, 2)
     with unit_of_work(engine) as session:
         session.execute(delete(TraitValue).where(TraitValue.profile_id == 2))  # as an erasure does
     [found] = assessment.redundancy()
-    assert (found.asked, found.already_held, found.disagreed) == (3, 2, 0)
+    assert (found.asked, found.already_held, found.disagreed) == (4, 3, 1)
+    assert assessment.replica.marks.built_at == built  # caught up, not rebuilt
 
 
 def test_the_first_report_builds_the_copy_however_long_the_machine_has_been_up(engine: Engine, tmp_path: Path) -> None:
@@ -56,9 +67,10 @@ def test_the_first_report_builds_the_copy_however_long_the_machine_has_been_up(e
 
 
 def test_the_per_day_counts_and_the_conversions_follow_what_arrives_later(engine: Engine, tmp_path: Path) -> None:
-    """Effectiveness reads the copy's per-day counts and its list of messages that converted or were followed by a
-    contact (rollup.py): a goal event or a case arriving after the copy was built counts against the earlier
-    message, an outcome changes its day's counts, and a period of whole days reads the same as the messages."""
+    """Effectiveness and the bottlenecks read the copy's per-day counts and histograms and its list of messages
+    that converted or were followed by a contact (rollup.py): a goal event or a case arriving after the copy was
+    built counts against the earlier message, an outcome changes its day's counts and latencies, and a period of
+    whole days reads the same as the messages."""
     assessment = build(engine, tmp_path, AssessmentConfig(refresh_seconds=0))
     card = {(r.channel, r.communication): r for r in assessment.effectiveness()}[("email", "card_notice")]
     assert (card.conversion_rate, card.contacts_after, card.delivery_rate) == (0.25, 1, 0.75)
@@ -76,6 +88,8 @@ def test_the_per_day_counts_and_the_conversions_follow_what_arrives_later(engine
     assert (card.conversion_rate, card.contacts_after) == (0.5, 2)
     assert card.delivery_rate == 0.75  # c4 delivered after bouncing still counts as bounced
     assert rows[("sms", "promo-x")].contacts_after == 1
+    path = next(p for p in assessment.bottlenecks().paths if p.communication == "card_notice")
+    assert (path.delivery_p50_seconds, path.bounced, path.contacts_after) == (600.0, 1, 2)  # of 120, 300, 900, 3600 s
     day = scope_of(since=T1.date(), until=T1.date())
     assert [r.as_record() for r in assessment.effectiveness(day)] == [
         r.as_record()
@@ -83,3 +97,20 @@ def test_the_per_day_counts_and_the_conversions_follow_what_arrives_later(engine
     ]
     sent = {r.communication: r.volume for r in assessment.inventory(day) if r.volume}
     assert sent == {"card_notice": 5, "promo-x": 2}
+
+
+def test_an_erasure_reaches_the_copy_at_its_next_report(engine: Engine, tmp_path: Path) -> None:
+    """The copy reads no personal content: of the outcomes' details only a suppression's (why a message was held;
+    a bounce's may quote an address), and an erasure, which empties the details in the store, empties it in the
+    copy at the next catch-up too — the fact that the message was held stays, as it does in the store."""
+    assessment = build(engine, tmp_path, AssessmentConfig(refresh_seconds=0))
+    card = next(p for p in assessment.bottlenecks().paths if p.communication == "card_notice")
+    assert (card.held, card.held_reason) == (1, "quiet hours")  # c5, profile 5
+    details = "SELECT detail FROM outcomes WHERE detail <> '' ORDER BY detail"
+    assert assessment.replica.con.execute(details).fetchall() == [("quiet hours",)]  # not "550 no such user"
+    with unit_of_work(engine) as session:
+        erase_communications(session, [5])
+    card = next(p for p in assessment.bottlenecks().paths if p.communication == "card_notice")
+    assert (card.held, card.held_reason) == (1, None)
+    assert assessment.replica.con.execute(details).fetchall() == []
+    assert assessment.replica.con.execute("SELECT held_reason FROM facts WHERE profile_id = 5").fetchall() == [("",)]

@@ -8,8 +8,10 @@ from sqlalchemy import Engine
 
 from seamline.assessment.inventory import NEVER_SENT, UNDECLARED
 from seamline.assessment.redundancy import CollectionPoint
-from seamline.assessment.scope import Scope
-from tests.assessment.ecosystem import build
+from seamline.assessment.scope import Scope, scope_of
+from seamline.core.db import unit_of_work
+from seamline.outbox.models import OutboxMessage
+from tests.assessment.ecosystem import T0, T1, build
 
 
 def test_inventory_counts_each_communication_and_flags_undeclared_and_never_sent(
@@ -96,3 +98,17 @@ def test_redundancy_finds_the_planted_double_collection(engine: Engine, tmp_path
         == "mortgage-app asks for the address; 75% already gave it to branch, and for 33% of them the two disagree."
     )
     assert found[0].sentence.startswith("the mortgage journey at step 2 asks for the address; 80% already gave it")
+
+
+def test_dead_letters_count_under_the_path_of_the_communication_they_carried(engine: Engine, tmp_path: Path) -> None:
+    assessment = build(engine, tmp_path)
+    with unit_of_work(engine) as session:
+        for delivery, status in (("c3", "dead"), ("c4", "dead"), ("not-a-message", "dead"), ("c1", "pending")):
+            session.add(OutboxMessage(delivery_id=delivery, kind="email", target="smtp", payload={}, status=status,
+                                      attempts=5, next_attempt_at=T1, created_at=T1))  # fmt: skip
+    found = assessment.bottlenecks()
+    card = next(p for p in found.paths if p.communication == "card_notice")
+    assert card.dead == 2
+    assert {(b.kind, b.where.split(" → ")[2]): b.messages for b in found.breaks}[("dead letters", "card_notice")] == 2
+    statements_day = assessment.bottlenecks(scope_of(since=T0.date(), until=T0.date()))
+    assert [p.dead for p in statements_day.paths] == [0]  # the statements' day: no card notice, no dead letter

@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 
+from seamline.assessment import counts
+from seamline.assessment.latency import QUANTILES
 from seamline.assessment.scope import Scope
 
 Row = dict[str, Any]
@@ -33,11 +35,7 @@ def _counted(scope: Scope) -> tuple[str, str, list[object]]:
         return "daily", daily[0], daily[1]
     where, params = scope.where()
     return (
-        """(SELECT *, 1 AS volume, is_suppressed::INT AS held, (NOT is_suppressed)::INT AS sent,
-                   is_delivered::INT AS delivered, is_opened::INT AS opened, is_clicked::INT AS clicked,
-                   is_complained::INT AS complained, is_unsubscribed::INT AS unsubscribed,
-                   (is_failed OR is_bounced)::INT AS failed, sent_at AS first_sent, sent_at AS last_sent
-            FROM facts)""",
+        f"(SELECT *, 1 AS volume, {counts.ONES}, sent_at AS first_sent, sent_at AS last_sent FROM facts)",
         where,
         params,
     )
@@ -92,50 +90,20 @@ def effectiveness(
     """Per channel x communication (x product, or x a customer segment's members and everyone else): delivery,
     engagement, conversion, complaints, unsubscribes, and contacts after, counted from the per-day counts plus
     the messages that converted or were followed by a contact (rollup.py). `customers`: `segment` is a customer
-    segment whose members are the registered `segment_people` table; every message is read then."""
-    where, params = scope.where()
+    segment whose members are the registered `segment_people` table (see `_split`)."""
     if customers:
-        # Counted per person, so from every message (the per-day counts know no person): the messages and the
-        # short list of those that converted or were contacted after, each grouped apart, then matched by key.
-        seg = "CASE WHEN profile_id IN (SELECT profile_id FROM segment_people) THEN ? ELSE ? END"
-        return _rows(
-            con,
-            f"""
-            WITH d AS (
-              SELECT channel, communication, {seg} AS segment, count(*) AS volume,
-                     count(*) FILTER (WHERE is_suppressed) AS held,
-                     count(*) FILTER (WHERE NOT is_suppressed) AS sent,
-                     count(*) FILTER (WHERE is_delivered) AS delivered,
-                     count(*) FILTER (WHERE is_opened) AS opened,
-                     count(*) FILTER (WHERE is_clicked) AS clicked,
-                     count(*) FILTER (WHERE is_complained) AS complained,
-                     count(*) FILTER (WHERE is_unsubscribed) AS unsubscribed,
-                     count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
-              FROM facts WHERE {where} GROUP BY ALL),
-            r AS (
-              SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
-                     count(*) FILTER (WHERE contacted) AS contacted_after
-              FROM reached WHERE {where} GROUP BY ALL)
-            SELECT d.*, coalesce(r.converted, 0) AS converted, coalesce(r.contacted_after, 0) AS contacted_after
-            FROM d LEFT JOIN r ON r.channel = d.channel AND r.communication = d.communication
-             AND r.segment = d.segment
-            ORDER BY volume DESC, d.channel, d.communication, d.segment
-            """,
-            [segment, OTHERS, *params, segment, OTHERS, *params],  # in the order the ? stand in the text
-        )
+        return _split(con, scope, segment)
+    where, params = scope.where()
     seg = "coalesce(product, '(no product)')" if segment == "product" else "NULL"
     source, counted_where, counted_params = _counted(scope)
     return _rows(
         con,
         f"""
         WITH d AS (
-          SELECT channel, communication, {seg} AS segment, sum(volume) AS volume, sum(held) AS held,
-                 sum(sent) AS sent, sum(delivered) AS delivered, sum(opened) AS opened, sum(clicked) AS clicked,
-                 sum(complained) AS complained, sum(unsubscribed) AS unsubscribed, sum(failed) AS failed
+          SELECT channel, communication, {seg} AS segment, sum(volume) AS volume, {counts.SUMMED}
           FROM {source} WHERE {counted_where} GROUP BY ALL),
         r AS (
-          SELECT channel, communication, {seg} AS segment, count(*) FILTER (WHERE converted) AS converted,
-                 count(*) FILTER (WHERE contacted) AS contacted_after
+          SELECT channel, communication, {seg} AS segment, {_REACHED_COUNTS}
           FROM reached WHERE {where} GROUP BY ALL)
         SELECT d.*, coalesce(r.converted, 0) AS converted, coalesce(r.contacted_after, 0) AS contacted_after
         FROM d LEFT JOIN r ON r.channel = d.channel AND r.communication = d.communication
@@ -146,9 +114,108 @@ def effectiveness(
     )
 
 
+_REACHED_COUNTS = "count(*) FILTER (WHERE converted) AS converted, count(*) FILTER (WHERE contacted) AS contacted_after"
+
+
+def _split(con: duckdb.DuckDBPyConnection, scope: Scope, segment: str | None) -> list[Row]:
+    """Effectiveness split into a customer segment's members and everyone else. Counted per person, so the
+    members' messages are read one by one (joined to `segment_people`) — but only theirs are counted: everyone
+    else is the whole (the per-day counts, for a period of whole days) minus the members, not a second count of
+    every message. The messages that converted or were contacted after (`reached`) are split the same way."""
+    where, params = scope.where()
+    source, counted_where, counted_params = _counted(scope)
+    others = ", ".join(f"t.{n} - coalesce(m.{n}, 0) AS {n}" for n in ("volume", *counts.NAMES))
+    return _rows(
+        con,
+        f"""
+        WITH m AS (
+          SELECT channel, communication, count(*) AS volume, {counts.COUNTED}
+          FROM facts JOIN segment_people USING (profile_id) WHERE {where} GROUP BY ALL),
+        mr AS (
+          SELECT channel, communication, {_REACHED_COUNTS}
+          FROM reached JOIN segment_people USING (profile_id) WHERE {where} GROUP BY ALL),
+        t AS (
+          SELECT channel, communication, sum(volume) AS volume, {counts.SUMMED}
+          FROM {source} WHERE {counted_where} GROUP BY ALL),
+        tr AS (SELECT channel, communication, {_REACHED_COUNTS} FROM reached WHERE {where} GROUP BY ALL),
+        split AS (
+          SELECT m.channel, m.communication, ?::VARCHAR AS segment, m.* EXCLUDE (channel, communication),
+                 coalesce(mr.converted, 0) AS converted, coalesce(mr.contacted_after, 0) AS contacted_after
+          FROM m LEFT JOIN mr USING (channel, communication)
+          UNION ALL
+          SELECT t.channel, t.communication, ?::VARCHAR AS segment, {others},
+                 coalesce(tr.converted, 0) - coalesce(mr.converted, 0) AS converted,
+                 coalesce(tr.contacted_after, 0) - coalesce(mr.contacted_after, 0) AS contacted_after
+          FROM t LEFT JOIN m USING (channel, communication) LEFT JOIN tr USING (channel, communication)
+          LEFT JOIN mr USING (channel, communication))
+        SELECT * FROM split WHERE volume > 0 ORDER BY volume DESC, channel, communication, segment
+        """,
+        [*params, *params, *counted_params, *params, segment, OTHERS],  # in the order the ? stand in the text
+    )
+
+
 def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float) -> list[Row]:
-    """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held, late deliveries, and
-    messages followed by a case within the copy's contact window (`reached`, rollup.py)."""
+    """Per path: trigger→send and send→delivery p50/p95 (seconds), failures, bounces, held (and the commonest
+    reason), late deliveries, and messages followed by a case within the copy's contact window (`reached`).
+
+    For a period of whole days from the per-day histograms and counts (rollup.py; a quantile exact to its
+    bucket's width, latency.py, and `late` by the copy's own threshold); else from every message, exactly."""
+    daily = scope.daily_where()
+    if daily is None:
+        return _latencies_of_messages(con, scope, late_seconds)
+    where, params = scope.where()
+    day_where, day_params = daily
+    path = "source_system, platform, communication, channel"
+    quantiles = ", ".join(f"({q}::DOUBLE)" for q in QUANTILES)
+    return _rows(
+        con,
+        f"""
+        WITH h AS (
+          SELECT {path}, kind, bucket, sum(n) AS n, min(low) AS low, max(high) AS high
+          FROM latency_days WHERE {day_where} GROUP BY ALL),
+        c AS (
+          SELECT *, sum(n) OVER (PARTITION BY {path}, kind ORDER BY bucket) - n AS below,
+                 sum(n) OVER (PARTITION BY {path}, kind) AS total
+          FROM h),
+        ranks AS (  -- quantile_cont's two ranks around (n - 1) x q, each estimated inside its bucket
+          SELECT *, floor((total - 1) * q) AS r0, ceil((total - 1) * q) AS r1 FROM c, (VALUES {quantiles}) qs(q)),
+        v AS (
+          SELECT {path}, kind, q,
+                 max(low + (high - low) * (r0 - below) / greatest(n - 1, 1)) FILTER (WHERE r0 >= below
+                   AND r0 < below + n) AS v0,
+                 max(low + (high - low) * (r1 - below) / greatest(n - 1, 1)) FILTER (WHERE r1 >= below
+                   AND r1 < below + n) AS v1,
+                 max((total - 1) * q - r0) AS frac
+          FROM ranks GROUP BY ALL),
+        lat AS (
+          SELECT {path},
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'send' AND q = 0.5) AS send_p50,
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'send' AND q = 0.95) AS send_p95,
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'delivery' AND q = 0.5) AS deliver_p50,
+                 max(v0 + (v1 - v0) * frac) FILTER (WHERE kind = 'delivery' AND q = 0.95) AS deliver_p95
+          FROM v GROUP BY ALL),
+        reasons AS (
+          SELECT {path}, held_reason, sum(volume) AS volume, sum(failed) AS failed, sum(bounced) AS bounced,
+                 sum(held) AS held, sum(late) AS late
+          FROM path_days WHERE {day_where} GROUP BY ALL),
+        counted AS (
+          SELECT {path}, sum(volume) AS volume, sum(failed) AS failed, sum(bounced) AS bounced, sum(held) AS held,
+                 arg_max(held_reason, held) FILTER (WHERE held_reason IS NOT NULL AND held > 0) AS held_reason,
+                 sum(late) AS late
+          FROM reasons GROUP BY ALL),
+        contacts AS (
+          SELECT {path}, count(*) AS contacts_after FROM reached WHERE contacted AND {where} GROUP BY ALL)
+        SELECT k.*, lat.send_p50, lat.send_p95, lat.deliver_p50, lat.deliver_p95,
+               coalesce(ct.contacts_after, 0) AS contacts_after
+        FROM counted k
+        LEFT JOIN lat USING ({path})
+        LEFT JOIN contacts ct USING ({path})
+        """,
+        [*day_params, *day_params, *params],  # in the order the ? stand in the text
+    )
+
+
+def _latencies_of_messages(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float) -> list[Row]:
     where, params = scope.where()
     return _rows(
         con,
@@ -170,14 +237,13 @@ def latencies(con: duckdb.DuckDBPyConnection, scope: Scope, late_seconds: float)
 
 
 def dead_letters(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[Row]:
-    """Dead letters in the outbox, by the path of the communication they carried."""
+    """Dead letters in the outbox, by the path of the communication they carried (read with the outbox)."""
     where, params = scope.where()
     return _rows(
         con,
         f"""
-        SELECT f.source_system, f.platform, f.communication, f.channel, count(*) AS dead
-        FROM outbox o JOIN (SELECT * FROM facts WHERE {where}) f ON f.communication_id = o.delivery_id
-        WHERE o.status = 'dead' GROUP BY ALL
+        SELECT source_system, platform, communication, channel, count(*) AS dead
+        FROM outbox WHERE status = 'dead' AND communication IS NOT NULL AND {where} GROUP BY ALL
         """,
         params,
     )
@@ -199,31 +265,25 @@ def queues(con: duckdb.DuckDBPyConnection, now: float) -> list[Row]:
 
 def collections(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Per source and canonical field: people it holds a value for, how many had already given one to another
-    source first, how many of those disagree (no value in common), and the source most often first."""
+    source first, how many of those disagree (no value in common with any earlier holder), and the source most
+    often first — added up from the copy's per-person tables (rollup.py, `collected` and `collected_earlier`)."""
     return _rows(
         con,
         """
-        WITH s AS (
-          SELECT profile_id, name, source_id, min(first_seen_at) AS first, list(DISTINCT value_hash) AS hashes
-          FROM traits GROUP BY ALL),
-        earlier AS (
-          SELECT a.source_id AS collector, a.name, a.profile_id, b.source_id AS holder,
-                 NOT list_has_any(a.hashes, b.hashes) AS differs
-          FROM s a JOIN s b ON a.profile_id = b.profile_id AND a.name = b.name AND a.source_id <> b.source_id
-           AND b.first < a.first),
-        per_person AS (
-          SELECT collector, name, profile_id, bool_and(differs) AS disagreed FROM earlier GROUP BY ALL),
+        WITH per_person AS (
+          SELECT collector, name, profile_id, bool_and(differs) AS disagreed FROM collected_earlier GROUP BY ALL),
+        held AS (
+          SELECT collector, name, count(*) AS already_held, count(*) FILTER (WHERE disagreed) AS disagreed
+          FROM per_person GROUP BY ALL),
         holders AS (
-          SELECT collector, name, holder, count(DISTINCT profile_id) AS people FROM earlier GROUP BY ALL),
+          SELECT collector, name, holder, count(DISTINCT profile_id) AS people FROM collected_earlier GROUP BY ALL),
         top_holder AS (
           SELECT collector, name, arg_max(holder, people) AS holder, max(people) AS holder_people
           FROM holders GROUP BY ALL),
-        asked AS (SELECT source_id AS collector, name, count(*) AS asked FROM s GROUP BY ALL)
-        SELECT a.collector, a.name, a.asked, count(p.profile_id) AS already_held,
-               count(p.profile_id) FILTER (WHERE p.disagreed) AS disagreed, t.holder, t.holder_people
-        FROM asked a LEFT JOIN per_person p ON p.collector = a.collector AND p.name = a.name
-        LEFT JOIN top_holder t ON t.collector = a.collector AND t.name = a.name
-        GROUP BY ALL
+        asked AS (SELECT collector, name, count(*) AS asked FROM collected GROUP BY ALL)
+        SELECT a.collector, a.name, a.asked, coalesce(h.already_held, 0) AS already_held,
+               coalesce(h.disagreed, 0) AS disagreed, t.holder, t.holder_people
+        FROM asked a LEFT JOIN held h USING (collector, name) LEFT JOIN top_holder t USING (collector, name)
         """,
         [],
     )
@@ -243,12 +303,7 @@ def channel_days(
         con,
         f"""
         SELECT CAST(floor(sent_at / 86400) AS BIGINT) AS day, channel, {seg} AS segment, count(*) AS volume,
-               count(*) FILTER (WHERE is_suppressed) AS held,
-               count(*) FILTER (WHERE NOT is_suppressed) AS sent,
-               count(*) FILTER (WHERE is_delivered) AS delivered,
-               count(*) FILTER (WHERE is_opened) AS opened,
-               count(*) FILTER (WHERE is_clicked) AS clicked,
-               count(*) FILTER (WHERE is_failed OR is_bounced) AS failed
+               {counts.COUNTED}
         FROM facts WHERE {where} GROUP BY ALL ORDER BY day, channel
         """,
         params,

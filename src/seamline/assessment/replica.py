@@ -7,12 +7,15 @@ DuckDB cannot read the store itself here (its sqlite_scanner and postgres extens
 copy is loaded from the store as Arrow batches: whole on the first report, then only what changed (rows above
 each table's watermark, communications updated since the last read, and the trait candidates again when an
 erasure deleted some), and rebuilt whole every `rebuild_seconds`. It holds no personal content: ids, names of
-systems and templates, outcomes, times and value hashes (erasure empties a communication's content, which the copy
-never reads, and deletes trait candidates, which the copy drops at its next catch-up). It lives in this process's
-memory only.
+systems and templates, outcomes, times, value hashes, and of the outcomes' details only a suppression's (why a
+message was held). Erasure empties a communication's content, which the copy never reads, and its outcomes'
+details, which the copy reads again for every communication changed since its last read (an erasure touches
+`updated_at`); it deletes trait candidates, which the copy drops at its next catch-up. It lives in this
+process's memory only.
 
-One row per communication (`facts`) carries its outcome flags and times; beside it, `daily` counts and `reached`
-conversions and contacts (rollup.py) so the inventory, the flow map and effectiveness read thousands of rows.
+One row per communication (`facts`) carries its outcome flags and times; beside it, per-day counts and latency
+histograms, the messages that converted or were followed by a contact, and who collected each field first
+(rollup.py), so every report over whole days reads thousands of rows, not every message.
 """
 
 # ruff: noqa: S608  # the only text spliced into these statements is a fixed table name or the facts' fixed WHERE
@@ -87,6 +90,7 @@ class Replica:
     refresh_seconds: float = 5.0
     rebuild_seconds: float = 600.0
     contact_seconds: float = 7 * 86_400.0  # a case within this long after a message is a contact after
+    late_seconds: float = 24 * 3600.0  # a delivery this long after sending is late (the bottlenecks' counts)
     con: duckdb.DuckDBPyConnection = field(default_factory=lambda: duckdb.connect(":memory:"))
     marks: Marks = field(default_factory=Marks)
     sources: dict[int, str] = field(default_factory=dict)
@@ -132,7 +136,7 @@ class Replica:
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incoming")
             con.unregister("incoming")
         con.execute(f"CREATE OR REPLACE TABLE facts AS {_FACTS.format(where='')}")
-        rollup.build(con, wanted, self.contact_seconds)
+        rollup.build(con, wanted, self.contact_seconds, self.late_seconds)
         self.marks = Marks(
             communication=_top(tables["communications"]),
             outcome=_top(tables["outcomes"]),
@@ -163,6 +167,11 @@ class Replica:
         if outcomes.num_rows:
             _append(con, "outcomes", outcomes)
             touched.update(int(i) for i in outcomes.column("row_id").to_pylist() if i is not None)
+        if changed.num_rows:  # an erasure among the changes empties details the copy holds: read them again
+            ids = [int(i) for i in changed.column("id").to_pylist() if i is not None]
+            con.register("incoming", repository.held_reasons(session, ids))
+            con.execute("UPDATE outcomes SET detail = i.detail FROM incoming i WHERE outcomes.id = i.id")
+            con.unregister("incoming")
         days: set[int] = set()
         people: set[int] = set()
         if touched:
@@ -181,13 +190,16 @@ class Replica:
             _append(con, name, table)
         for table in (cases, events):  # a later goal event or case may make an earlier message count
             people.update(int(p) for p in table.column("profile_id").to_pylist() if p is not None)
-        rollup.refresh(con, days, people, self.contact_seconds)
+        rollup.refresh(con, days, people, self.contact_seconds, self.late_seconds)
         [(held,)] = con.execute("SELECT count(*) FROM traits").fetchall()
         if int(held) != repository.trait_count(session):
             # An erasure deleted trait candidates: the copy forgets them now, not at the next whole build.
             con.register("incoming", repository.traits(session))
             con.execute("CREATE OR REPLACE TABLE traits AS SELECT * FROM incoming")
             con.unregister("incoming")
+            rollup.collected(con, None)
+        else:
+            rollup.collected(con, {int(p) for p in traits.column("profile_id").to_pylist() if p is not None})
         con.register("incoming", repository.outbox_open(session))
         con.execute("CREATE OR REPLACE TABLE outbox AS SELECT * FROM incoming")
         con.unregister("incoming")

@@ -86,7 +86,10 @@ class Assessment:
 
     def __post_init__(self) -> None:
         self.replica = Replica(
-            self.config.refresh_seconds, self.config.rebuild_seconds, self.config.contacts_after_days * 86_400.0
+            self.config.refresh_seconds,
+            self.config.rebuild_seconds,
+            self.config.contacts_after_days * 86_400.0,
+            self.config.late_delivery_hours * 3600.0,
         )
 
     def _open(self) -> AbstractContextManager[Session]:
