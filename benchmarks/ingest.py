@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,8 @@ class Options:
     database_url: str | None
     postgres: bool
     keep: bool
+    is_paced_only: bool = False
+    batch_seconds: tuple[float, ...] = ()
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -94,6 +98,15 @@ def parse_options(argv: list[str] | None = None) -> Options:
         "on it and drops them afterwards",
     )
     target.add_argument("--postgres", action="store_true", help="start a private durable PostgreSQL cluster")
+    parser.add_argument(
+        "--paced-only", action="store_true", help="only the paced runs (--rate), not the back-to-back ones"
+    )
+    parser.add_argument(
+        "--batch-seconds",
+        default="",
+        help="comma-separated worker_batch_seconds values (how long a worker transaction aims to hold SQLite's "
+        "write lock): one more paced run of the worker process for each, e.g. 0.015,0.05 (none)",
+    )
     parser.add_argument("--quick", action="store_true", help="a few seconds: a smoke test of the benchmark itself")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and databases")
     args = parser.parse_args(argv)
@@ -115,6 +128,8 @@ def parse_options(argv: list[str] | None = None) -> Options:
         database_url=args.database_url,
         postgres=args.postgres,
         keep=args.keep,
+        is_paced_only=args.paced_only and args.rate > 0,
+        batch_seconds=tuple(float(x) for x in args.batch_seconds.split(",") if x.strip()) if args.rate > 0 else (),
     )
 
 
@@ -212,11 +227,13 @@ class Figures:
     accepted_per_second: float
     p99_ms: float
     is_consistent: bool  # the stored rows are exactly the acknowledged events
+    batch_seconds: float | None = None  # SEAMLINE_WORKER_BATCH_SECONDS of this run, when the run set it
 
     @property
     def label(self) -> str:
         pace = f"paced {self.run.rate:,.0f}/s" if self.run.rate else "back to back"
-        return f"worker {self.run.worker}, {pace}"
+        held = f", batches of {self.batch_seconds * 1000:g} ms" if self.batch_seconds is not None else ""
+        return f"worker {self.run.worker}, {pace}{held}"
 
     @property
     def has_kept_up(self) -> bool | None:
@@ -227,12 +244,13 @@ class Figures:
         return self.run.drain_seconds is not None and self.run.drain_seconds <= KEPT_UP_SECONDS
 
 
-def report_run(run: ServedRun, batch_size: int) -> Figures:
+def report_run(run: ServedRun, batch_size: int, batch_seconds: float | None = None) -> Figures:
     """Print one served run and return its figures."""
     load = run.load
     rate = load.measured_ok_requests * batch_size / load.measured_seconds
     acknowledged = load.ok_requests * batch_size
-    figures = Figures(run, rate, _percentile(load.latencies_ms, 0.99), acknowledged == run.stored_rows)
+    p99 = _percentile(load.latencies_ms, 0.99)
+    figures = Figures(run, rate, p99, acknowledged == run.stored_rows, batch_seconds)
     print(
         f"  {figures.label}: {rate:,.0f} events/s accepted ({load.measured_ok_requests / load.measured_seconds:,.0f} "
         f"requests/s)   latency p50 {_percentile(load.latencies_ms, 0.5):.1f} ms, p99 {figures.p99_ms:.1f} ms, "
@@ -278,7 +296,28 @@ def report_goal(figures: list[Figures]) -> None:
             and f.has_kept_up is True
         )
         verdict = "" if f.run.worker == "off" else ("  -> meets the goal" if meets else "  -> short of the goal")
-        print(f"  {f.label:<34} {f.accepted_per_second:>9,.0f} events/s, p99 {f.p99_ms:7.1f} ms{kept}{verdict}")
+        print(f"  {f.label:<52} {f.accepted_per_second:>9,.0f} events/s, p99 {f.p99_ms:7.1f} ms{kept}{verdict}")
+
+
+@contextmanager
+def _worker_batch_seconds(seconds: float | None) -> Iterator[None]:
+    """SEAMLINE_WORKER_BATCH_SECONDS for the server started in the block, when given (the server reads its
+    environment)."""
+    if seconds is None:
+        yield
+        return
+    before = os.environ.get(BATCH_SECONDS_VARIABLE)
+    os.environ[BATCH_SECONDS_VARIABLE] = str(seconds)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[BATCH_SECONDS_VARIABLE]
+        else:
+            os.environ[BATCH_SECONDS_VARIABLE] = before
+
+
+BATCH_SECONDS_VARIABLE = "SEAMLINE_WORKER_BATCH_SECONDS"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,20 +347,28 @@ def main(argv: list[str] | None = None) -> int:
             f"{options.batch_size} events (~{event_bytes:.0f} bytes each), {options.seconds:g} s measured after "
             f"{options.warmup:g} s warm-up"
         )
-        runs = [(worker, 0.0) for worker in options.workers]
+        runs: list[tuple[str, float, float | None]] = []
+        if not options.is_paced_only:
+            runs += [(worker, 0.0, None) for worker in options.workers]
         if options.rate > 0:
-            runs += [(worker, options.rate) for worker in options.workers if worker != "off"]
+            runs += [(worker, options.rate, None) for worker in options.workers if worker != "off"]
+            runs += [("process", options.rate, seconds) for seconds in options.batch_seconds]
         figures = []
-        for number, (worker, rate) in enumerate(runs):
+        for number, (worker, rate, batch_seconds) in enumerate(runs):
             name = f"serve-{number}-{worker}"
             plan = LoadPlan(
                 HOST, 0, "", options.connections, options.warmup, options.seconds, seed, f"{prefix}{number}",
                 options.batch_size, rate,
             )  # fmt: skip
-            run = serve_and_drive(
-                plan, databases.fresh(name), databases.folder / name, worker=worker, drain_timeout=options.drain_timeout
-            )
-            figures.append(report_run(run, options.batch_size))
+            with _worker_batch_seconds(batch_seconds):
+                run = serve_and_drive(
+                    plan,
+                    databases.fresh(name),
+                    databases.folder / name,
+                    worker=worker,
+                    drain_timeout=options.drain_timeout,
+                )
+            figures.append(report_run(run, options.batch_size, batch_seconds))
             is_ok = is_ok and figures[-1].is_consistent and run.load.ok_requests > 0
         accepted_requests = max(f.run.load.ok_requests for f in figures)
         requests = max(1, min(accepted_requests, options.ceiling_events // options.batch_size))

@@ -1,6 +1,7 @@
 """Fixtures: every storage test runs on SQLite and on a real PostgreSQL server.
 
-The app's client (tests/support/app.py) and the trained matching model (tests/support/matching.py) are plugins
+The app's client (tests/support/app.py), the trained matching model (tests/support/matching.py) and databases
+with a synthetic stream waiting (tests/support/streams.py) are plugins
 that import the app and the matcher only when a test asks for them: a test file that needs neither starts
 without FastAPI, pandas or Splink.
 
@@ -32,7 +33,7 @@ from seamline.models import import_all_models
 from tests.support.postgres import start_cluster
 
 import_all_models()
-pytest_plugins = ("tests.support.app", "tests.support.matching")
+pytest_plugins = ("tests.support.app", "tests.support.matching", "tests.support.streams")
 DATABASES = ("sqlite", "postgresql")
 # Tables whose rows are reference data written by migrations, kept between tests.
 KEEP_TABLES = {"alembic_version", "inbox_partitions"}

@@ -3,10 +3,8 @@ each batch, and never trusted after someone else changed the graph, a batch that
 
 from __future__ import annotations
 
-import shutil
 import threading
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,20 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from seamline.config import Settings
-from seamline.core.db import WRITE_INTENT, create_db_engine, unit_of_work
 from seamline.core.forgetting import forget_personal_data
 from seamline.identity import graphcache
 from seamline.identity.graphcache import NO_HOLDER, GraphCache
 from seamline.identity.identifiers import Identifier
 from seamline.identity.resolution import ProfileShape
-from seamline.ingestion import repository as inbox
-from seamline.ingestion.wire import Limits, parse_batch
-from seamline.sources.service import create_source
-from seamline.synthetic.events import generate_events
-from seamline.synthetic.people import generate_people
 from seamline.worker.runner import Worker
 from tests.support.builders import make_source
 from tests.support.flows import active_profiles, profile_holding, send
+from tests.support.streams import STREAM_EVENTS, resolved_graph
 
 ADA, BOB = Identifier("user_id", "ada"), Identifier("email", "bob@example.com")
 
@@ -123,12 +116,17 @@ def test_an_erasure_in_the_process_empties_it() -> None:
 
 
 # --- through the worker ----------------------------------------------------------------------------------------
+@pytest.fixture
+def web(engine: Engine) -> str:
+    """The write key of a web source."""
+    return make_source(engine, "web", "web")[1]
+
+
 def test_another_workers_merge_is_seen_by_the_next_batch(
-    client: TestClient, engine: Engine, settings: Settings
+    client: TestClient, engine: Engine, settings: Settings, web: str
 ) -> None:
     """A second worker (another process) merges two people this worker has in memory; this worker's next event
     must go to the survivor, not to the profile it remembered."""
-    _, web = make_source(engine, "web", "web")
     first = Worker(engine, settings)
     send(client, web, {"type": "identify", "anonymousId": "a1", "userId": "ada"})
     send(client, web, {"type": "identify", "anonymousId": "a2", "traits": {"email": "ada@example.com"}})
@@ -159,10 +157,9 @@ def test_another_workers_merge_is_seen_by_the_next_batch(
 
 
 def test_what_an_absorbed_profile_held_outside_the_batch_follows_the_merge(
-    client: TestClient, engine: Engine, settings: Settings
+    client: TestClient, engine: Engine, settings: Settings, web: str
 ) -> None:
     """A merge moves every identifier of the absorbed profile, also those its batch did not name."""
-    _, web = make_source(engine, "web", "web")
     worker = Worker(engine, settings.model_copy(update={"worker_batch_size": 1}))
     send(client, web, {"type": "identify", "anonymousId": "a1", "traits": {"email": "ada@example.com"}})
     send(client, web, {"type": "identify", "anonymousId": "a2", "userId": "ada"})
@@ -181,8 +178,7 @@ def test_what_an_absorbed_profile_held_outside_the_batch_follows_the_merge(
     assert profile_holding(engine, "anonymous_id:a1") == survivor
 
 
-def test_an_erasure_empties_the_workers_cache(client: TestClient, engine: Engine, settings: Settings) -> None:
-    _, web = make_source(engine, "web", "web")
+def test_an_erasure_empties_the_workers_cache(client: TestClient, engine: Engine, settings: Settings, web: str) -> None:
     worker = Worker(engine, settings)
     send(client, web, {"type": "identify", "userId": "ada", "traits": {"email": "ada@example.com"}})
     worker.drain()
@@ -190,57 +186,20 @@ def test_an_erasure_empties_the_workers_cache(client: TestClient, engine: Engine
     assert worker._pipeline.graph_cache.size == (0, 0)
 
 
-def _load(engine: Engine, messages: list[tuple[str, dict[str, Any]]]) -> None:
-    with unit_of_work(engine) as session:
-        sources = {name: create_source(session, name, "server")[0].id for name in sorted({s for s, _ in messages})}
-    now, limits = datetime.now(UTC), Limits()
-    with engine.execution_options(**{WRITE_INTENT: True}).begin() as conn:
-        for source, message in messages:
-            inbox.append_events(conn, [(sources[source], now, parse_batch({"batch": [message]}, now, limits))])
-
-
-def _graph(engine: Engine) -> dict[str, Any]:
-    """The resolved graph, named by what does not depend on profile ids: the events of each profile, the
-    identifiers of each, the merges and conflicts."""
-    with engine.connect() as conn:
-        events: dict[int, set[str]] = {}
-        for message_id, pid in conn.execute(
-            text("SELECT e.message_id, pe.profile_id FROM profile_events pe JOIN inbox_events e ON e.id = pe.event_id")
-        ):
-            events.setdefault(pid, set()).add(message_id)
-        held: dict[int, set[str]] = {}
-        for pid, type_, value in conn.execute(text("SELECT profile_id, type, value FROM identifiers")):
-            held.setdefault(pid, set()).add(f"{type_}:{value}")
-        merges = conn.execute(text("SELECT count(*) FROM merges")).scalar()
-        conflicts = conn.execute(text("SELECT reason, count(*) FROM identity_conflicts GROUP BY reason")).all()
-    return {
-        "events": sorted(sorted(v) for v in events.values()),
-        "identifiers": sorted(sorted(v) for v in held.values()),
-        "merges": merges,
-        "conflicts": sorted(tuple(c) for c in conflicts),
-    }
-
-
-def test_a_stream_resolves_to_the_same_graph_with_and_without_the_cache(sqlite_template: Path, tmp_path: Path) -> None:
+def test_a_stream_resolves_to_the_same_graph_with_and_without_the_cache(
+    stream_database: Callable[[str], tuple[Engine, Settings]],
+) -> None:
     """Anonymous sessions, logins, cross-device, shared tablets, calls, CRM records, placeholders: one worker
     remembering the graph across 30 batches, against a fresh worker (nothing remembered) for every batch."""
-    people = generate_people(40, 11)
-    stream = [(e.source, e.message) for e in generate_events(people, 1500, 11, datetime(2026, 1, 1, tzinfo=UTC))]
-    graphs = []
-    for remembering in (True, False):
-        path = tmp_path / f"{remembering}.db"
-        shutil.copyfile(sqlite_template, path)
-        settings = Settings(database_url=f"sqlite:///{path}", data_dir=tmp_path, worker_batch_size=50)
-        engine = create_db_engine(settings.database_url)
-        _load(engine, stream)
-        if remembering:
-            worker = Worker(engine, settings)
-            assert worker.drain() == len(stream)
-            assert worker._pipeline.graph_cache.size[1] > 0
-        else:
-            while Worker(engine, settings).run_once():
-                pass
-        graphs.append(_graph(engine))
-        engine.dispose()
-    assert graphs[0]["merges"] > 0
-    assert graphs[0] == graphs[1]
+    engine, settings = stream_database("remembering")
+    worker = Worker(engine, settings)
+    assert worker.drain() == STREAM_EVENTS
+    assert worker._pipeline.graph_cache.size[1] > 0
+    assert worker.replanned == 0  # nobody else wrote: every batch planned ahead of the write lock was written
+    remembered = resolved_graph(engine)
+
+    engine, settings = stream_database("forgetting")
+    while Worker(engine, settings).run_once():
+        pass
+    assert remembered["merges"] > 0
+    assert remembered == resolved_graph(engine)

@@ -8,9 +8,11 @@ of each profile it touched (identifiers by type, merges absorbed) and the merge 
 
 When it may be trusted (SQLite only: there writers take turns, so the change feed's mark says exactly who wrote):
 - Every transaction that changes the graph appends to the change feed (identity.feed): the worker's own batches,
-  corrections, imports, replays, unmerges, rebuilds, erasures. A batch begins by reading the feed's mark inside its
-  write-locked transaction; when it is not the mark the worker's last committed batch left, someone else changed
-  the graph and the whole cache is emptied.
+  corrections, imports, replays, unmerges, rebuilds, erasures. A batch begins by reading the feed's mark in the
+  transaction that loads its graph; when it is not the mark the worker's last committed batch left, someone else
+  changed the graph and the whole cache is emptied. The worker loads and resolves in a read transaction, before the
+  write lock, and writes only if the mark is still the same once it holds the lock (identity.batch.is_plan_current);
+  otherwise it runs the batch again under the lock, and that begin empties the cache.
 - What a batch learnt is staged, and taken in only when the worker says its transaction committed (`confirm`);
   a batch that began and was never confirmed (a failure, a rollback, a caller that does not confirm: corrections
   and replays) leaves the cache emptied at the next begin, since it may have changed the shapes it was lent.
@@ -87,7 +89,7 @@ class GraphCache:
         return len(self._holders), len(self._shapes)
 
     def begin(self, mark: int) -> int:
-        """A batch begins with the change feed at `mark` (read in its write-locked transaction); returns the batch's
+        """A batch begins with the change feed at `mark` (read where it loads the graph); returns the batch's
         generation, which its `stage` must give back."""
         with self._lock:
             if self._lent or mark != self._mark:

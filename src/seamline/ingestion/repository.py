@@ -195,8 +195,12 @@ _MARK_PROCESSED = (
 )
 
 
-def mark_processed(session: Session, event_ids: Sequence[int], now: datetime) -> None:
-    session.connection().execute(_MARK_PROCESSED, {"ids": list(event_ids), "now": now})
+def mark_processed(session: Session, event_ids: Sequence[int], now: datetime) -> int:
+    """Mark these events processed; how many of them were still pending."""
+    result = session.connection().execute(
+        _MARK_PROCESSED.where(_EVENTS.processed_at.is_(None)), {"ids": list(event_ids), "now": now}
+    )
+    return int(result.rowcount)
 
 
 @functools.cache

@@ -48,10 +48,17 @@ def claim_batch(session: Session, *, batch_size: int, partitions_per_claim: int)
     return Claimed([_item(e) for e in events], tuple(partitions) if partitions is not None else None)
 
 
+class AlreadyProcessed(Exception):
+    """Some of a batch's events were processed by someone else since the batch read them: roll it back."""
+
+
 def finish_batch(session: Session, items: Sequence[InboxItem]) -> None:
-    """Mark a processed batch's events processed and add them to the progress counts."""
+    """Mark a processed batch's events processed and add them to the progress counts; AlreadyProcessed when one of
+    them no longer waited (the batch was read before another worker's commit), so that nothing is applied twice."""
     now = utcnow()
-    repository.mark_processed(session, [item.id for item in items], now)
+    marked = repository.mark_processed(session, [item.id for item in items], now)
+    if marked != len(items):
+        raise AlreadyProcessed(f"{len(items) - marked} of the batch's {len(items)} events were processed meanwhile")
     repository.add_progress(session, _progress_counts(items), now)
 
 

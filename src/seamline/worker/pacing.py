@@ -1,11 +1,11 @@
 """How many events the next batch takes, so that a worker transaction holds SQLite's write lock about so long.
 
-On SQLite every writer waits for the one holding the lock, and a worker batch holds it from its first read to its
-commit: 5,000 events are ~0.3 s on a quiet machine and seconds on a busy one, and each request the API is writing
-meanwhile waits that long. A worker running beside a live API sizes its batches from the time the last full ones
-held the lock: down at once when one ran long, back up by a quarter per batch when they ran short, never above the
-configured batch size nor below `SMALLEST`. A batch that found fewer events than it asked for says the inbox ran
-dry, not how fast the worker is, and leaves the size alone.
+On SQLite every writer waits for the one holding the lock, and a worker batch holds it for its writes (it reads and
+resolves the batch before: worker.runner): 5,000 events are ~0.15 s of them on a quiet machine and seconds on a busy
+one, and each request the API is writing meanwhile waits that long. A worker running beside a live API sizes its
+batches from the time the last full ones held the lock: down at once when one ran long, back up by a quarter per
+batch when they ran short, never above the configured batch size nor below `SMALLEST`. A batch that found fewer
+events than it asked for says the inbox ran dry, not how fast the worker is, and leaves the size alone.
 """
 
 from __future__ import annotations

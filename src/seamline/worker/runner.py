@@ -19,10 +19,10 @@ from seamline.core.clock import utcnow
 from seamline.core.db import is_sqlite, unit_of_work
 from seamline.decisions.service import Setup
 from seamline.identity.graph import StaleGraph
-from seamline.ingestion.service import InboxItem, claim_batch, finish_batch, quarantine_event
+from seamline.ingestion.service import AlreadyProcessed, InboxItem, claim_batch, finish_batch, quarantine_event
 from seamline.observability.metrics import Metrics
 from seamline.pipeline.registry import Pipeline
-from seamline.pipeline.service import process_events
+from seamline.pipeline.service import PreparedEvents, apply_prepared, is_current, prepare_events, process_events
 from seamline.worker.pacing import BatchPacer
 from seamline.worker.schedule import Job, Schedule, default_jobs
 from seamline.worker.triggers import feedback_setup, trigger_engine
@@ -100,6 +100,10 @@ class Worker:
         )
         default_size = SQLITE_BATCH_SIZE if is_sqlite(engine) else POSTGRES_BATCH_SIZE
         self._batch_size = settings.worker_batch_size or default_size
+        # On SQLite a batch is read and resolved before the write lock is taken (see _run_batch); on PostgreSQL
+        # the claim's row locks must be taken first, and writers do not wait for one another's transactions.
+        self._reads_ahead = is_sqlite(engine)
+        self.replanned = 0  # batches read ahead whose plan went stale before the write lock: run again under it
         self._pacer: BatchPacer | None = None  # set by run_forever: a worker beside a live API on SQLite
         # Periodic jobs, run between batches: the stall scan, the error clocks, and the triggers' due steps.
         steps = Job("triggers.due_steps", TRIGGER_STEPS_EVERY, self._trigger_steps)
@@ -114,6 +118,27 @@ class Worker:
             raise
         except Exception as exc:
             raise EventsFailed([i.id for i in items], exc) from exc
+
+    def _prepare(self, batch_size: int) -> PreparedEvents:
+        """Read a batch and resolve its graph in a read transaction, which waits for no writer (SQLite's WAL)."""
+        with unit_of_work(self._engine, write=False) as session:
+            items = claim_batch(
+                session, batch_size=batch_size, partitions_per_claim=self._settings.worker_partitions_per_claim
+            ).items
+            try:
+                return prepare_events(session, items, self._pipeline)
+            except (OperationalError, StaleGraph):
+                raise
+            except Exception as exc:
+                raise EventsFailed([i.id for i in items], exc) from exc
+
+    def _apply(self, session: Session, prepared: PreparedEvents) -> None:
+        try:
+            apply_prepared(session, prepared, self._pipeline)
+        except (OperationalError, StaleGraph):
+            raise
+        except Exception as exc:
+            raise EventsFailed([i.id for i in prepared.items], exc) from exc
 
     def run_once(self) -> int:
         """One batch in one transaction; returns how many events it handled (processed, or quarantined).
@@ -154,25 +179,45 @@ class Worker:
         return handled
 
     def _run_batch(self, batch_size: int) -> int:
-        """Claim a batch, run it through the pipeline and mark it processed, in one transaction; how many."""
-        holding: list[float] = []  # when the batch had its events: its transaction holds the write lock by then
+        """Claim a batch, run it through the pipeline and mark it processed, in one transaction; how many.
+
+        On SQLite the batch is first read and resolved in a read transaction (the inbox rows, the erasure check,
+        identity's plan), and the write transaction only checks that the change feed's mark has not moved since,
+        then writes: the write lock, which every API request waits for, is held for the writes alone. When the
+        mark moved (a correction, an import, an erasure, another worker), the batch is claimed and run again
+        under the lock, as on PostgreSQL. Its events are marked processed in the same transaction as their effects,
+        and only those still pending: one that was not (another worker's) rolls the whole batch back.
+        """
+        holding: list[float] = []  # when the write transaction held the lock: from then until its commit
         for _attempt in range(STALE_RETRIES):
             holding.clear()
             try:
-                with collector_paused(), unit_of_work(self._engine) as session:
-                    items = claim_batch(
-                        session,
-                        batch_size=batch_size,
-                        partitions_per_claim=self._settings.worker_partitions_per_claim,
-                    ).items
-                    if items:
-                        holding.append(time.perf_counter())
-                        self._resolve(session, items)
-                        finish_batch(session, items)
+                with collector_paused():
+                    prepared = self._prepare(batch_size) if self._reads_ahead else None
+                    if prepared is not None and not prepared.items:
+                        return 0  # nothing waits: no write transaction at all
+                    with unit_of_work(self._engine) as session:
+                        if prepared is not None and is_current(session, prepared):
+                            holding.append(time.perf_counter())
+                            items = prepared.items
+                            self._apply(session, prepared)
+                        else:
+                            self.replanned += prepared is not None
+                            items = claim_batch(
+                                session,
+                                batch_size=batch_size,
+                                partitions_per_claim=self._settings.worker_partitions_per_claim,
+                            ).items
+                            if items:
+                                holding.append(time.perf_counter())
+                                self._resolve(session, items)
+                        if items:
+                            finish_batch(session, items)
                 # Committed: what the batch learnt of the graph may be kept for the next (identity.graphcache).
                 self._pipeline.graph_cache.confirm()
-            except StaleGraph:
-                # Another worker merged a profile this batch had loaded; nothing was committed: run it again.
+            except (StaleGraph, AlreadyProcessed):
+                # Another worker merged a profile this batch had loaded, or took some of its events; nothing was
+                # committed: run it again.
                 continue
             if self._pacer is not None and holding and batch_size > 1:  # one event at a time is isolation, not pace
                 self._pacer.record(len(items), time.perf_counter() - holding[0], batch_size)
