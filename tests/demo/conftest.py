@@ -26,6 +26,7 @@ from tests.support.server import live_server
 # records have, and took a quarter of the play (~15 s of CPU). 200,000 trains the same model shape, and the
 # assertions are about what the play did, not the model's figures.
 U_MAX_PAIRS = 2e5
+PLAY_TIMEOUT_SECONDS = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +37,16 @@ class PlayedDemo:
     settings: Settings
 
 
+# Before xdist's own hook, which reads the groups to name each test's work unit.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that read a played demo go to one xdist worker per database, so it is played once there."""
+    """The tests that read a played demo go to one xdist worker per database, so it is played once there; the first
+    of them plays it in its setup, which may take longer than one test's usual limit on a busy machine."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "played_demo" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group(f"played-demo-{callspec.params['played_demo']}"))
+            item.add_marker(pytest.mark.timeout(PLAY_TIMEOUT_SECONDS))
 
 
 @pytest.fixture(scope="package", params=DATABASES)
