@@ -39,9 +39,10 @@ KEEP_TABLES = {"alembic_version", "inbox_partitions"}
 
 
 # The slowest test files, run first (seconds per test in the fresh-clone CI of 2026-12-06, 8 min 51 s): the two
-# workers take tests as they finish (`--dist loadgroup`), so a long test started late keeps one worker busy while
-# the other has nothing left. The played demo's tests go first anyway (an xdist group; tests/demo/conftest.py).
+# workers take more tests as they finish theirs, so a long test started late keeps one worker busy while the other
+# has nothing left.
 SLOW_FIRST = (
+    "tests/demo/",  # the played demo: 45-60 s per database, played once per process (tests/demo/conftest.py)
     "tests/matching/test_spark.py",  # 39 s, Spark's session 8 s more
     "tests/cli/test_matching.py",  # 8 s per database
     "tests/e2e/",  # a real browser: 5-10 s a test

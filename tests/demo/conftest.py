@@ -2,8 +2,11 @@
 
 Playing the demo (a month of traffic through the tracking API, the worker, training and running the matcher, the
 conversations, surveys and errors) took 45-60 s per database, and the silo test played half of it again (15 s).
-They read the same workspace now: the fixture is package-scoped and its tests share an xdist group per database,
-so each worker that runs them plays the demo once per database (scripts/test runs `--dist loadgroup`).
+They read the same workspace now: the fixture is package-scoped, so a process plays the demo once per database.
+Under xdist (`-n 2`, which hands out tests in runs of neighbours) the tests of one database are neighbours in the
+collection and go to one worker together; were they split, each worker would play the demo once. (An xdist group
+would pin them, but `--dist loadgroup` groups nothing with pytest 9.2: xdist 3.8 renames `item._nodeid`, which
+pytest no longer reads.)
 """
 
 from __future__ import annotations
@@ -37,15 +40,11 @@ class PlayedDemo:
     settings: Settings
 
 
-# Before xdist's own hook, which reads the groups to name each test's work unit.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that read a played demo go to one xdist worker per database, so it is played once there; the first
-    of them plays it in its setup, which may take longer than one test's usual limit on a busy machine."""
+    """The first test that reads a played demo plays it in its setup, which may take longer than one test's usual
+    limit on a busy machine."""
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "played_demo" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(f"played-demo-{callspec.params['played_demo']}"))
+        if "played_demo" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(PLAY_TIMEOUT_SECONDS))
 
 
