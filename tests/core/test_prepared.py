@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import pytest
 from sqlalchemy import JSON, Boolean, Column, Engine, Integer, MetaData, String, Table, bindparam, insert, select, text
@@ -61,6 +62,48 @@ def test_rows_and_types_are_what_sqlalchemy_gives_in_a_snapshot_and_in_a_session
     assert from_snapshot[1].flag is False
     assert from_snapshot[1].at is None
     assert from_snapshot[1].detail is None
+
+
+class Probe(NamedTuple):
+    id: int
+    name: str
+    at: datetime | None
+    detail: dict[str, Any] | None
+    flag: bool | None
+
+
+class IdAt(NamedTuple):
+    id: int
+    at: datetime | None
+
+
+class Swapped(NamedTuple):
+    at: datetime | None
+    id: int
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_read_given_a_row_type_returns_rows_of_that_type_converted_as_untyped_rows_are(engine: Engine) -> None:
+    typed, untyped = Prepared(BY_NAME, Probe), Prepared(BY_NAME)
+    after = Prepared(AFTER.bindparams(bindparam("since", type_=UtcDateTime())), IdAt)
+    with read_snapshot(engine) as reads:
+        rows = typed.all(reads, name="ada")
+        assert all(type(row) is Probe for row in rows)
+        assert rows == [tuple(row) for row in untyped.all(reads, name="ada")]
+        assert rows[0] == Probe(1, "ada", AT, {"tier": "gold", "n": [1, 2]}, True)
+        first = after.first(reads, since=AT, name="bob")
+        assert first == IdAt(3, AT)
+        assert first is not None
+        assert first.at is not None
+        assert first.at.tzinfo is not None
+        assert after.first(reads, since=AT, name="nobody") is None
+
+
+def test_a_row_type_whose_fields_are_not_the_statements_columns_is_refused_when_built() -> None:
+    with pytest.raises(ValueError, match=r"IdAt has the fields \('id', 'at'\); the statement's columns are \('id', "):
+        Prepared(BY_NAME, IdAt)  # too few
+    with pytest.raises(ValueError, match="the statement's columns are"):
+        Prepared(AFTER, Swapped)  # the same names in another order
 
 
 @pytest.mark.usefixtures("stored")

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
-from seamline.app import create_app
-from seamline.config import Settings
 from seamline.console.search import find_customers
 from seamline.core.db import unit_of_work
 from seamline.demo.bank import DEMO_SEED, demo_people
-from seamline.demo.feed import send, wait_until_ready
 from seamline.demo.silos import COLUMNS, SILOS, silo_rows
-from seamline.demo.workspace import create_demo_workspace
 from seamline.matching.realtime import Matcher, MatchIndex
 from seamline.matching.records import MatchingContext
 from seamline.pipeline.registry import Pipeline
 from seamline.profiles.service import golden_values
 from seamline.sources.service import list_sources
 from seamline.synthetic.silos import generate_silo_records
-from tests.support.flows import active_profiles, drain
-from tests.support.server import live_server
+from tests.demo.conftest import PlayedDemo
+from tests.support.flows import active_profiles
 
 
 def test_every_silo_record_names_a_product_with_its_status_opening_and_balance() -> None:
@@ -36,15 +32,8 @@ def test_every_silo_record_names_a_product_with_its_status_opening_and_balance()
         assert any(r["account_no"] in held for r in rows)  # the person's own product where they have one
 
 
-def test_demo_customers_show_products_canonical_traits_and_are_found_by_their_phone(
-    engine: Engine, settings: Settings
-) -> None:
-    workspace = create_demo_workspace(engine, settings)
-    assert workspace is not None
-    with live_server(create_app(settings)) as url:
-        assert wait_until_ready(url, timeout=10)
-        send(url, workspace.keys, workspace.traffic)
-    drain(engine, settings)
+def test_demo_customers_show_products_canonical_traits_and_are_found_by_their_phone(played_demo: PlayedDemo) -> None:
+    engine, settings = played_demo.engine, played_demo.settings
     with engine.connect() as conn:
         systems = conn.execute(text("SELECT profile_id, type FROM identifiers WHERE type LIKE 'ext:%_customer'")).all()
         products = conn.execute(

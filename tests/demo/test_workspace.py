@@ -14,7 +14,8 @@ from seamline.demo.bank import channel_traffic, demo_people
 from seamline.demo.feed import batches, send, wait_until_ready
 from seamline.demo.sources import DEMO_SOURCES
 from seamline.demo.stories import CONVERSATIONS
-from seamline.demo.workspace import DEMO_USERS, create_demo_workspace, play
+from seamline.demo.workspace import DEMO_USERS, create_demo_workspace
+from tests.demo.conftest import PlayedDemo
 from tests.support.flows import active_profiles, drain
 from tests.support.server import live_server
 
@@ -82,12 +83,8 @@ def test_traffic_sent_over_http_is_accepted_and_resolved(engine: Engine, setting
     assert active_profiles(engine)
 
 
-def test_play_resolves_the_traffic_then_opens_the_conversations(engine: Engine, settings: Settings) -> None:
-    workspace = create_demo_workspace(engine, settings)
-    assert workspace is not None
-    in_process = settings.model_copy(update={"serve_worker": "thread"})  # the child process has tests of its own
-    with live_server(create_app(in_process, embedded_worker=True)) as url:
-        summary = play(workspace, url, engine, settings)
+def test_play_resolves_the_traffic_then_opens_the_conversations(played_demo: PlayedDemo) -> None:
+    workspace, summary, engine = played_demo.workspace, played_demo.summary, played_demo.engine
     with engine.connect() as conn:
         pending = conn.execute(text("SELECT count(*) FROM inbox_events WHERE processed_at IS NULL")).scalar()
         cases = conn.execute(text("SELECT count(*) FROM cases")).scalar()

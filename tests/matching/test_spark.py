@@ -43,9 +43,17 @@ def _clusters(frame: object, by_id: dict[str, dict[str, object]]) -> set[frozens
     return {frozenset(g) for g in groups.values()}
 
 
+# On a few hundred records Spark's own work is compiling each query's generated Java and re-planning its stages; off,
+# the prediction cost ~28-30 s of the JVM's CPU where it cost ~39-41 (measured at 120 and 250 people, which cost the
+# same: the size of the input does not matter here). Query results do not depend on either.
+TEST_CONF = {"spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"}
+
+
 @pytest.fixture
 def spark() -> Iterator[tuple[Any, Any]]:
     api, as_spark = spark_backend("local[2]")
+    for key, value in TEST_CONF.items():
+        api.spark.conf.set(key, value)
     yield api, as_spark
     api.spark.stop()
     gc.collect()  # py4j's sockets are closed by the collector: let it happen inside this test's warning filter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -152,17 +152,23 @@ def find(session: Session, f: CaseFilter, now: datetime, limit: int) -> Sequence
     return session.scalars(_filtered(select(Case), f, now).order_by(Case.id.desc()).limit(limit)).all()
 
 
+class _Count(NamedTuple):
+    n: int
+
+
 _ACTIVE_COUNT = Prepared(
     select(func.count().label("n")).where(
         table_of(Case).c.profile_id == bindparam("id"),
         or_(*(table_of(Case).c.status == bindparam(f"s{i}") for i in range(len(ACTIVE)))),
-    )
+    ),
+    _Count,
 )
 
 
 def active_count(reads: Reads, profile_id: int) -> int:
     """How many cases of a profile are active (open, waiting on the customer, escalated), in one hot read."""
-    return int(_ACTIVE_COUNT.first(reads, id=profile_id, **{f"s{i}": s for i, s in enumerate(ACTIVE)}).n)
+    row = _ACTIVE_COUNT.first(reads, id=profile_id, **{f"s{i}": s for i, s in enumerate(ACTIVE)})
+    return int(row.n) if row is not None else 0  # a count has its one row
 
 
 _SLOTS = 900  # ids a statement: under SQLite's limit of bound parameters

@@ -128,32 +128,7 @@ class CaseView:
     def of(
         cls, row: Case, sla: SlaView, handoff: HandoffView | None = None, entries: tuple[EntryView, ...] = ()
     ) -> CaseView:
-        return cls(
-            id=row.id,
-            profile_id=row.profile_id,
-            origin_profile_id=row.origin_profile_id,
-            subject=row.subject,
-            priority=row.priority,
-            status=row.status,
-            queue=row.queue,
-            channel=row.channel,
-            opened_by=row.opened_by,
-            assignee=row.assignee,
-            opened_at=row.opened_at,
-            updated_at=row.updated_at,
-            first_response_at=row.first_response_at,
-            resolved_at=row.resolved_at,
-            closed_at=row.closed_at,
-            escalated_at=row.escalated_at,
-            escalated_by=row.escalated_by,
-            escalation_reason=row.escalation_reason,
-            escalated_from_queue=row.escalated_from_queue,
-            sla=sla,
-            handoff=handoff,
-            entries=entries,
-            journey_instance_id=row.journey_instance_id,
-            journey_step=row.journey_step,
-        )
+        return view_of(cls, row, sla=sla, handoff=handoff, entries=entries)
 
     def as_dict(self, *, with_thread: bool = True) -> dict[str, Any]:
         """JSON-ready form; the handoff comes first, as the next agent should read it."""

@@ -19,6 +19,7 @@ from seamline.communications.models import InAppMessage
 from seamline.communications.service import READ, Happened, record_outcomes
 from seamline.core.clock import utcnow
 from seamline.core.errors import NotFound
+from seamline.core.views import view_of
 from seamline.identity.service import active_header, profile_members
 
 
@@ -39,10 +40,7 @@ class InboxMessage:
 
     @classmethod
     def of(cls, row: InAppMessage) -> InboxMessage:
-        return cls(
-            row.communication_id, row.profile_id, row.type, row.template, row.title, row.text, row.body,
-            row.created_at, row.read_at, row.archived_at,
-        )  # fmt: skip
+        return view_of(cls, row)
 
 
 @dataclass(frozen=True, slots=True)

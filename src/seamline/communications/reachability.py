@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -28,8 +30,15 @@ REACHED_BY = {
     "web": "anonymous_id",
 }
 _U = table_of(UnreachableContact).c
+
+
+class _Closed(NamedTuple):
+    reason: str
+
+
 _CLOSED = Prepared(
-    text("SELECT reason FROM unreachable_contacts WHERE channel = :channel AND address = :address").columns(_U.reason)
+    text("SELECT reason FROM unreachable_contacts WHERE channel = :channel AND address = :address").columns(_U.reason),
+    _Closed,
 )
 
 
@@ -44,7 +53,7 @@ class ContactPoint:
 
 def contact_points(reads: Reads, profile_id: int, channels: Sequence[str]) -> dict[str, ContactPoint]:
     """For each channel: the address to use and whether it reaches the person."""
-    newest: dict[str, tuple[object, str]] = {}
+    newest: dict[str, tuple[datetime, str]] = {}
     for link in identifier_links(reads, profile_id):
         held = newest.get(link.type)
         if held is None or link.last_seen_at >= held[0]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -187,15 +187,23 @@ def statuses(session: Session, communication_ids: Sequence[str]) -> dict[str, st
     return {str(a): str(b) for a, b in session.execute(query)}
 
 
+class SentRow(NamedTuple):
+    at: datetime
+    priority: str | None
+    type: str
+    purpose: str | None
+
+
 @functools.lru_cache(maxsize=4)
-def _sent_since_one(excluded: int) -> Prepared:
+def _sent_since_one(excluded: int) -> Prepared[SentRow]:
     when = func.coalesce(_C.c.sent_at, _C.c.created_at)
     return Prepared(
         select(when.label("at"), _C.c.priority, _C.c.type, _C.c.purpose).where(
             _C.c.profile_id == bindparam("id"),
             when >= bindparam("since", type_=_C.c.created_at.type),
             *(_C.c.status != bindparam(f"s{i}") for i in range(excluded)),
-        )
+        ),
+        SentRow,
     )
 
 
@@ -205,7 +213,7 @@ def sent_since_one(
     """sent_since for one profile as a hot read (a prepared statement: the decision point asks it every time)."""
     statuses = {f"s{i}": s for i, s in enumerate(not_statuses)}
     rows = _sent_since_one(len(not_statuses)).all(reads, id=profile_id, since=since, **statuses)
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [(r.at, r.priority, r.type, r.purpose) for r in rows]
 
 
 def sent_since(

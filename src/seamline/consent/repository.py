@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -65,33 +64,34 @@ def of_profile(
     return session.scalars(query.order_by(ConsentChoice.id.desc())).all()
 
 
+class ChoiceRow(NamedTuple):
+    """A stored choice as the policy's `Choice` has it (the same fields in the same order), read by attribute."""
+
+    id: int
+    origin_profile_id: int
+    kind: str
+    purpose: str | None
+    channel: str | None
+    topic: str | None
+    product: str | None
+    value: str
+    document_type: str | None
+    recorded_at: datetime
+    effective_at: datetime
+    expires_at: datetime | None
+    actor: str
+    surface: str
+    source_id: int | None
+    event_id: int | None
+    evidence: dict[str, Any] | None
+    legal_basis: str | None
+
+
 # The columns of a policy Choice, in its field order, and one statement built once over the Core table (not the
 # ORM entity, whose statements go through the ORM's compile and result setup): the may-contact route runs it on
 # every request, and building the query plus loading ORM objects was a third of the route's time.
 _TABLE = table_of(ConsentChoice)
-CHOICE_COLUMNS = tuple(
-    _TABLE.c[name]
-    for name in (
-        "id",
-        "origin_profile_id",
-        "kind",
-        "purpose",
-        "channel",
-        "topic",
-        "product",
-        "value",
-        "document_type",
-        "recorded_at",
-        "effective_at",
-        "expires_at",
-        "actor",
-        "surface",
-        "source_id",
-        "event_id",
-        "evidence",
-        "legal_basis",
-    )
-)
+CHOICE_COLUMNS = tuple(_TABLE.c[name] for name in ChoiceRow._fields)
 _FOR_PURPOSE = Prepared(
     select(*CHOICE_COLUMNS)
     .where(
@@ -99,49 +99,59 @@ _FOR_PURPOSE = Prepared(
         _TABLE.c.kind == bindparam("kind"),
         _TABLE.c.purpose == bindparam("purpose"),
     )
-    .order_by(_TABLE.c.id.desc())
+    .order_by(_TABLE.c.id.desc()),
+    ChoiceRow,
 )
 
 
 _OF_KIND = Prepared(
     select(*CHOICE_COLUMNS)
     .where(_TABLE.c.profile_id == bindparam("profile_id"), _TABLE.c.kind == bindparam("kind"))
-    .order_by(_TABLE.c.id.desc())
+    .order_by(_TABLE.c.id.desc()),
+    ChoiceRow,
 )
 
 
-def rows_of_kind(reads: Reads, profile_id: int, kind: str) -> Sequence[Any]:
-    """A profile's choices of one kind, every purpose, as plain rows of CHOICE_COLUMNS, newest recorded first."""
+def rows_of_kind(reads: Reads, profile_id: int, kind: str) -> list[ChoiceRow]:
+    """A profile's choices of one kind, every purpose, newest recorded first."""
     return _OF_KIND.all(reads, profile_id=profile_id, kind=kind)
 
 
-def rows_for_purpose(reads: Reads, profile_id: int, kind: str, purpose: str) -> Sequence[Any]:
-    """A profile's choices of one kind and purpose as plain rows of CHOICE_COLUMNS, newest recorded first."""
+def rows_for_purpose(reads: Reads, profile_id: int, kind: str, purpose: str) -> list[ChoiceRow]:
+    """A profile's choices of one kind and purpose, newest recorded first."""
     return _FOR_PURPOSE.all(reads, profile_id=profile_id, kind=kind, purpose=purpose)
 
 
-# What the policy's winner needs of a choice (no evidence, actor or surface: a batch of decisions reads thousands).
-IN_FORCE_COLUMNS = tuple(
-    _TABLE.c[name]
-    for name in ("id", "origin_profile_id", "kind", "purpose", "channel", "topic", "product", "value", "effective_at",
-                 "expires_at")
-)  # fmt: skip
+class InForceRow(NamedTuple):
+    """What the policy's winner needs of a choice (no evidence, actor or surface: a batch of decisions reads
+    thousands). A plain named tuple: reading a SQLAlchemy row by attribute costs ~5x a named tuple's, and the
+    policy reads ten."""
+
+    id: int
+    origin_profile_id: int
+    kind: str
+    purpose: str | None
+    channel: str | None
+    topic: str | None
+    product: str | None
+    value: str
+    effective_at: datetime
+    expires_at: datetime | None
 
 
-# A plain named tuple: reading a SQLAlchemy row by attribute costs ~5x a named tuple's, and the policy reads ten.
-_InForce = namedtuple("_InForce", [c.key for c in IN_FORCE_COLUMNS])  # type: ignore[misc]  # fields known at run time
+IN_FORCE_COLUMNS = tuple(_TABLE.c[name] for name in InForceRow._fields)
 
 
 _IN_FORCE = Prepared(
-    select(*IN_FORCE_COLUMNS).where(_TABLE.c.profile_id == bindparam("profile_id"), _TABLE.c.kind == bindparam("kind"))
+    select(*IN_FORCE_COLUMNS).where(_TABLE.c.profile_id == bindparam("profile_id"), _TABLE.c.kind == bindparam("kind")),
+    InForceRow,
 )
 
 
-def in_force_rows(reads: Reads, profile_id: int, kind: str) -> list[Any]:
-    """A profile's choices of one kind as named tuples of IN_FORCE_COLUMNS, in one hot read (no evidence to decode:
-    the decision API asks it for every answer)."""
-    in_force: list[Any] = _IN_FORCE.all(reads, profile_id=profile_id, kind=kind)  # named tuples of these columns
-    return in_force
+def in_force_rows(reads: Reads, profile_id: int, kind: str) -> list[InForceRow]:
+    """A profile's choices of one kind, in one hot read (no evidence to decode: the decision API asks it for every
+    answer)."""
+    return _IN_FORCE.all(reads, profile_id=profile_id, kind=kind)
 
 
 _SLOTS = 900  # ids a statement: under SQLite's limit of bound parameters
@@ -153,10 +163,10 @@ _IN_FORCE_OF = Prepared(
 )
 
 
-def in_force_rows_of(reads: Reads, profile_ids: Sequence[int], kind: str) -> dict[int, list[Any]]:
-    """Many profiles' choices of one kind, by profile, as named tuples of IN_FORCE_COLUMNS (read by attribute)."""
-    out: dict[int, list[Any]] = {}
-    make = _InForce._make
+def in_force_rows_of(reads: Reads, profile_ids: Sequence[int], kind: str) -> dict[int, list[InForceRow]]:
+    """Many profiles' choices of one kind, by profile (read by attribute)."""
+    out: dict[int, list[InForceRow]] = {}
+    make = InForceRow._make
     ids = sorted(set(profile_ids))
     for start in range(0, len(ids), _SLOTS):
         for row in _IN_FORCE_OF.all(reads, kind=kind, **slot_values(ids[start : start + _SLOTS], _SLOTS)):
@@ -166,10 +176,11 @@ def in_force_rows_of(reads: Reads, profile_ids: Sequence[int], kind: str) -> dic
 
 def rows_for_purposes(
     session: Session, profile_ids: Sequence[int], kind: str, purposes: Sequence[str]
-) -> dict[tuple[int, str], list[Any]]:
-    """Per (profile, purpose), the profiles' choices of one kind as plain rows of CHOICE_COLUMNS, newest recorded
-    first: one query for a dispatcher's whole batch instead of one per message."""
-    out: dict[tuple[int, str], list[Any]] = {}
+) -> dict[tuple[int, str], list[ChoiceRow]]:
+    """Per (profile, purpose), the profiles' choices of one kind, newest recorded first: one query for a dispatcher's
+    whole batch instead of one per message."""
+    out: dict[tuple[int, str], list[ChoiceRow]] = {}
+    make = ChoiceRow._make
     for where in among(session, _TABLE.c.profile_id, profile_ids):
         query = (
             select(_TABLE.c.profile_id, *CHOICE_COLUMNS)
@@ -177,7 +188,7 @@ def rows_for_purposes(
             .order_by(_TABLE.c.id.desc())
         )
         for row in session.execute(query):
-            out.setdefault((int(row[0]), str(row.purpose)), []).append(tuple(row[1:]))
+            out.setdefault((int(row[0]), str(row.purpose)), []).append(make(row[1:]))
     return out
 
 

@@ -59,8 +59,8 @@ def _choice(row: ConsentChoice) -> Choice:
     )
 
 
-def _plain_choice(row: Sequence[Any]) -> Choice:
-    """A Choice from a row of repository.CHOICE_COLUMNS (same order as its fields)."""
+def _plain_choice(row: repository.ChoiceRow) -> Choice:
+    """A Choice from a stored choice's row (the same fields in the same order)."""
     (id_, origin, kind, purpose, channel, topic, product, value, document_type) = row[:9]
     (recorded_at, effective_at, expires_at, actor, surface, source_id, event_id, evidence, legal_basis) = row[9:]
     return Choice(
@@ -343,9 +343,9 @@ def may_contact_each(
     _check_known([("purpose", p, config.purposes) for p, _c in asks] + [
         ("channel", c, config.channels) for _p, c in asks if c != "*"
     ])  # fmt: skip
-    by_purpose: dict[str, list[Choice]] = {}
+    by_purpose: dict[str | None, list[Choice]] = {}
     for row in repository.rows_of_kind(reads, profile_id, CONSENT):
-        by_purpose.setdefault(row[3], []).append(_plain_choice(row))  # row[3]: purpose (CHOICE_COLUMNS order)
+        by_purpose.setdefault(row.purpose, []).append(_plain_choice(row))
     now = now or utcnow()
     data_use = {"*": Reachability(True, "no channel: data use, not contact")}
     return {

@@ -7,6 +7,11 @@ columns, or Core), so its SQL, placeholders and type conversions stay SQLAlchemy
 statement is compiled once per dialect, and its columns' and parameters' processors are taken from their types.
 Only running it skips the machinery.
 
+Rows come back as named tuples: reading a field of a SQLAlchemy `Row` by attribute cost ~5x a named tuple's
+(measured on the consent policy, which reads ten fields of each choice). A read names its row type, a
+`typing.NamedTuple` whose fields are the statement's columns in order (checked when it is built), so callers get
+typed rows rather than `Any`: `Prepared(select(t.c.id, t.c.name), IdName).all(reads)` is a `list[IdName]`.
+
 A `read_snapshot` is a read-only transaction on a pooled driver connection, for requests that read and change
 nothing; a `write_transaction` is its writing twin, for a writer that appends many rows with one driver call. The
 hottest of them keep their connection instead (`core.held`: the API's reads, the group commits). `Prepared` also
@@ -19,7 +24,7 @@ import functools
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import ColumnElement, Connection, Dialect, Engine, bindparam
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -30,6 +35,7 @@ from sqlalchemy.sql.selectable import Select, TextualSelect
 from seamline.core.db import BUSY_TIMEOUT_SECONDS, SYNCHRONOUS, write_turn_of
 
 Processor = Callable[[Any], Any]
+R = TypeVar("R", bound=tuple[Any, ...])
 
 
 class DriverTransaction:
@@ -100,10 +106,17 @@ def write_transaction(engine: Engine, *, flush: bool = True) -> Iterator[DriverT
             turn.give_back()
 
 
+def _selected(statement: Statement) -> Sequence[ColumnElement[Any]]:
+    # A write's columns are those it returns (RETURNING), if any.
+    if isinstance(statement, UpdateBase):
+        return list(statement.exported_columns)
+    return list(statement.selected_columns)
+
+
 class _Compiled:
     __slots__ = ("binds", "columns", "is_positional", "make_row", "names", "sql", "steps")
 
-    def __init__(self, statement: Statement, dialect: Dialect) -> None:
+    def __init__(self, statement: Statement, dialect: Dialect, make_row: Callable[[Sequence[Any]], Any] | None) -> None:
         compiled = statement.compile(dialect=dialect)
         if compiled.literal_execute_params or any(b.expanding for b in compiled.binds.values()):
             raise ValueError("a prepared statement takes plain parameters (no IN-list expansion)")
@@ -119,15 +132,16 @@ class _Compiled:
         # Each parameter's name and its processor, in order: a statement with hundreds of slots converts in one pass.
         self.steps: tuple[tuple[str, Processor | None], ...] = tuple((name, binds.get(name)) for name in self.names)
         self.columns: list[tuple[int, Processor]] = []
-        # A write's columns are those it returns (RETURNING), if any.
-        selected = statement.exported_columns if isinstance(statement, UpdateBase) else statement.selected_columns
+        selected = _selected(statement)
         for index, column in enumerate(selected):
             result = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if result is not None:
                 self.columns.append((index, result))
-        fields = [str(column.key) for column in selected]
-        row_type: Any = namedtuple("Row", fields, rename=True)  # type: ignore[misc]  # fields known at run time
-        self.make_row: Callable[[Sequence[Any]], Any] = row_type._make
+        if make_row is None:  # no row type given: one made from the columns' names
+            fields = [str(column.key) for column in selected]
+            row_type: Any = namedtuple("Row", fields, rename=True)  # type: ignore[misc]  # fields known at run time
+            make_row = row_type._make
+        self.make_row: Callable[[Sequence[Any]], Any] = make_row
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self.is_positional:
@@ -135,21 +149,37 @@ class _Compiled:
         return {name: values[name] if step is None else step(values[name]) for name, step in self.steps}
 
 
-class Prepared:
-    """One statement, compiled once per dialect and run on the driver; rows come back as named tuples, and values
-    both ways are converted exactly as SQLAlchemy would (timestamps, JSON, booleans)."""
+class Prepared(Generic[R]):
+    """One statement, compiled once per dialect and run on the driver; rows come back as named tuples of `row`, and
+    values both ways are converted exactly as SQLAlchemy would (timestamps, JSON, booleans).
 
-    def __init__(self, statement: Statement) -> None:
+    `row` is a `typing.NamedTuple` whose fields are the statement's columns, same names, same order (a mismatch is
+    refused here, when the statement is built). Without it the rows are untyped named tuples (`Prepared[Any]`): for
+    writes that return nothing, and the reads not yet given a row type."""
+
+    @overload
+    def __init__(self: Prepared[Any], statement: Statement) -> None: ...
+    @overload
+    def __init__(self, statement: Statement, row: type[R]) -> None: ...
+
+    def __init__(self, statement: Statement, row: type[R] | None = None) -> None:
         self._statement = statement
+        self._make_row: Callable[[Sequence[Any]], R] | None = None
+        if row is not None:
+            columns = tuple(str(column.key) for column in _selected(statement))
+            fields = tuple(getattr(row, "_fields", ()))
+            if fields != columns:
+                raise ValueError(f"{row.__name__} has the fields {fields}; the statement's columns are {columns}")
+            self._make_row = row._make  # type: ignore[attr-defined]  # a NamedTuple's, checked by its fields above
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
 
-    def all(self, bind: Reads, **values: Any) -> list[Any]:
+    def all(self, bind: Reads, **values: Any) -> list[R]:
         """Every row the statement returns."""
         compiled, driver = self._prepare(bind)
         rows = driver.execute(compiled.sql, compiled.parameters(values)).fetchall()
         return [_converted(compiled, row) for row in rows]
 
-    def first(self, bind: Reads, **values: Any) -> Any:
+    def first(self, bind: Reads, **values: Any) -> R | None:
         """The first row, or None."""
         compiled, driver = self._prepare(bind)
         row = driver.execute(compiled.sql, compiled.parameters(values)).fetchone()
@@ -176,7 +206,7 @@ class Prepared:
         key = (dialect.name, dialect.driver)
         compiled = self._by_dialect.get(key)
         if compiled is None:
-            compiled = self._by_dialect[key] = _Compiled(self._statement, dialect)
+            compiled = self._by_dialect[key] = _Compiled(self._statement, dialect, self._make_row)
         return compiled, driver
 
 

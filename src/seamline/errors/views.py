@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from seamline.core.clock import isoformat_z
+from seamline.core.views import view_of
 from seamline.errors.models import CommError, CommErrorEvent, Problem
 from seamline.errors.policy import Policy
 
@@ -73,8 +74,7 @@ class ErrorView:
 
     @classmethod
     def of(cls, row: CommError | Row[Any], communication_ids: Sequence[str] = ()) -> ErrorView:
-        names = [f for f in cls.__dataclass_fields__ if f != "communication_ids"]
-        return cls(**{n: getattr(row, n) for n in names}, communication_ids=tuple(communication_ids))
+        return view_of(cls, row, communication_ids=tuple(communication_ids))
 
     @property
     def is_open(self) -> bool:
@@ -114,8 +114,7 @@ class ProblemView:
 
     @classmethod
     def of(cls, row: Problem, error_count: int = 0) -> ProblemView:
-        names = [f for f in cls.__dataclass_fields__ if f != "error_count"]
-        return cls(**{n: getattr(row, n) for n in names}, error_count=error_count)
+        return view_of(cls, row, error_count=error_count)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -136,7 +135,7 @@ class EventView:
 
     @classmethod
     def of(cls, row: CommErrorEvent) -> EventView:
-        return cls(row.kind, row.actor, dict(row.detail or {}), row.occurred_at, row.error_id, row.problem_id)
+        return view_of(cls, row, detail=dict(row.detail or {}))
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "occurred_at": isoformat_z(self.occurred_at)}

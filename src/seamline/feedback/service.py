@@ -21,6 +21,7 @@ from seamline.consent.config import ConsentConfig
 from seamline.consent.service import may_contact_profile
 from seamline.core.clock import isoformat_z
 from seamline.core.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
+from seamline.core.views import view_of
 from seamline.feedback import repository
 from seamline.feedback.config import FeedbackConfig
 from seamline.feedback.links import sign_link
@@ -86,8 +87,7 @@ class InvitationView:
 
     @classmethod
     def of(cls, row: SurveyInvitation) -> InvitationView:
-        return cls(row.id, row.survey, row.kind, row.touchpoint, row.profile_id, row.channel, row.communication_id,
-                   dict(row.snapshot or {}), row.sent_at, row.expires_at, row.answered_at)  # fmt: skip
+        return view_of(cls, row, snapshot=dict(row.snapshot or {}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +117,10 @@ class AnswerView:
 
     @classmethod
     def of(cls, row: SurveyAnswer, scores: Mapping[str, int] | None = None) -> AnswerView:
-        return cls(row.id, row.invitation_id, row.survey, row.kind, row.touchpoint, row.profile_id, row.score,
-                   row.comment, row.via, dict(row.snapshot or {}), row.task_id, row.answered_at,
-                   dict(scores) if scores is not None else {row.kind: row.score})  # fmt: skip
+        return view_of(
+            cls, row, snapshot=dict(row.snapshot or {}),
+            scores=dict(scores) if scores is not None else {row.kind: row.score},
+        )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -7,8 +7,8 @@ again. Typed by the Core tables' columns, so timestamps come back as the ORM wou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import text
 
@@ -18,16 +18,54 @@ from seamline.identity.identifiers import Identifier
 from seamline.identity.models import IdentifierLink, Profile
 
 _PROFILES, _IDENTIFIERS = table_of(Profile).c, table_of(IdentifierLink).c
+
+
+class ProfileHeader(NamedTuple):
+    """A profile's own row, without its facts."""
+
+    id: int
+    merged_into_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    erased_at: datetime | None
+    erasure_request_id: int | None
+
+
+class IdentifierRow(NamedTuple):
+    """One identifier a profile holds, with where and when it was seen."""
+
+    type: str
+    value: str
+    source_id: int | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class _Holder(NamedTuple):
+    profile_id: int
+
+
+class _External(NamedTuple):
+    type: str
+    profile_id: int
+
+
+class _Id(NamedTuple):
+    id: int
+
+
 _FIND = Prepared(
     text(
         "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC LIMIT 1"
-    ).columns(_IDENTIFIERS.profile_id)
+    ).columns(_IDENTIFIERS.profile_id),
+    _Holder,
 )
 _HOLDERS = Prepared(
     text(
         "SELECT profile_id FROM identifiers WHERE value = :value AND type = :type ORDER BY last_seen_at DESC "
         "LIMIT :limit"
-    ).columns(_IDENTIFIERS.profile_id)
+    ).columns(_IDENTIFIERS.profile_id),
+    _Holder,
 )
 # A product system's customer number typed bare: every `ext:` type holding the value (the unique index on
 # (value, type, profile_id) answers it by its first column).
@@ -35,7 +73,8 @@ _EXTERNAL = Prepared(
     text(
         "SELECT type, profile_id FROM identifiers WHERE value = :value AND type LIKE 'ext:%' "
         "ORDER BY last_seen_at DESC LIMIT :limit"
-    ).columns(_IDENTIFIERS.type, _IDENTIFIERS.profile_id)
+    ).columns(_IDENTIFIERS.type, _IDENTIFIERS.profile_id),
+    _External,
 )
 _HEADER = Prepared(
     text(
@@ -47,9 +86,10 @@ _HEADER = Prepared(
         _PROFILES.updated_at,
         _PROFILES.erased_at,
         _PROFILES.erasure_request_id,
-    )
+    ),
+    ProfileHeader,
 )
-_ABSORBED = Prepared(text("SELECT id FROM profiles WHERE merged_into_id = :id ORDER BY id").columns(_PROFILES.id))
+_ABSORBED = Prepared(text("SELECT id FROM profiles WHERE merged_into_id = :id ORDER BY id").columns(_PROFILES.id), _Id)
 _LINKS = Prepared(
     text(
         "SELECT type, value, source_id, first_seen_at, last_seen_at FROM identifiers WHERE profile_id = :id "
@@ -60,7 +100,8 @@ _LINKS = Prepared(
         _IDENTIFIERS.source_id,
         _IDENTIFIERS.first_seen_at,
         _IDENTIFIERS.last_seen_at,
-    )
+    ),
+    IdentifierRow,
 )
 
 
@@ -80,7 +121,7 @@ def external_holders(reads: Reads, value: str, limit: int) -> list[tuple[str, in
     return [(str(r.type), int(r.profile_id)) for r in _EXTERNAL.all(reads, value=value, limit=limit)]
 
 
-def profile_header(reads: Reads, profile_id: int) -> Any:
+def profile_header(reads: Reads, profile_id: int) -> ProfileHeader | None:
     """id, merged_into_id, created_at, updated_at, erased_at, erasure_request_id of a profile, or None."""
     return _HEADER.first(reads, id=profile_id)
 
@@ -90,6 +131,6 @@ def absorbed_ids(reads: Reads, root: int) -> list[int]:
     return [int(r.id) for r in _ABSORBED.all(reads, id=root)]
 
 
-def link_rows(reads: Reads, profile_id: int) -> Sequence[Any]:
+def link_rows(reads: Reads, profile_id: int) -> list[IdentifierRow]:
     """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
     return _LINKS.all(reads, id=profile_id)

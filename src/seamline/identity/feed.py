@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Text, cast, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -88,9 +88,14 @@ def erased_among(session: Session, profile_ids: Sequence[int]) -> set[int]:
     return out
 
 
-_LAST_SEQ = Prepared(select(func.max(_CHANGES.c.seq).label("seq")))
+class _Seq(NamedTuple):
+    seq: int | None
+
+
+_LAST_SEQ = Prepared(select(func.max(_CHANGES.c.seq).label("seq")), _Seq)
 
 
 def last_seq(session: Session) -> int:
     """SQLite's mark (`current_mark` there) as a prepared read: the worker reads it twice a batch."""
-    return int(_LAST_SEQ.first(session)[0] or 0)
+    row = _LAST_SEQ.first(session)
+    return int(row.seq or 0) if row is not None else 0

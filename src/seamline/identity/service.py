@@ -111,7 +111,7 @@ def root_of(session: Session, profile_id: int) -> int:
     return int(active_header(session, profile_id).id)
 
 
-def active_header(reads: Reads, profile_id: int) -> Any:
+def active_header(reads: Reads, profile_id: int) -> card_reads.ProfileHeader:
     """id, merged_into_id, created_at, updated_at, erased_at, erasure_request_id of the active profile a profile id
     now lives in; Gone when that profile was erased (every reader of a profile comes through here)."""
     header = card_reads.profile_header(reads, profile_id)
@@ -134,7 +134,7 @@ def active_header(reads: Reads, profile_id: int) -> Any:
     return header
 
 
-def identifier_links(reads: Reads, profile_id: int) -> Sequence[Any]:
+def identifier_links(reads: Reads, profile_id: int) -> list[card_reads.IdentifierRow]:
     """type, value, source_id, first_seen_at, last_seen_at of each identifier a profile holds."""
     return card_reads.link_rows(reads, profile_id)
 

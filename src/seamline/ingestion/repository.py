@@ -6,7 +6,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -366,6 +366,10 @@ def count_quarantined(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(_QUARANTINE)) or 0
 
 
+class _Id(NamedTuple):
+    id: int
+
+
 _APPEND_ONE = Prepared(
     insert_into(table_of(InboxEvent))
     .values(
@@ -375,7 +379,8 @@ _APPEND_ONE = Prepared(
         }
         | {"payload": bindparam("payload")}
     )
-    .returning(table_of(InboxEvent).c.id)
+    .returning(table_of(InboxEvent).c.id),
+    _Id,
 )
 
 
@@ -392,4 +397,5 @@ def append_one(bind: DriverTransaction, source_id: int, received_at: datetime, e
         received_at=received_at,
         payload=envelope.payload.decode("utf-8"),
     )
+    assert row is not None  # an insert returns its row
     return int(row.id)

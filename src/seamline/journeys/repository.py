@@ -476,4 +476,4 @@ _ADD_INSTANCES = BulkInsert(
     lambda _d: insert(_I),
 )
 _ADD_BATCH_ENTRIES = BulkInsert(_E, _ENTRY_VALUES, lambda _d: insert(_E))
-_UPDATES: dict[tuple[str, ...], Prepared] = {}  # a statement per set of columns written back (a few in all)
+_UPDATES: dict[tuple[str, ...], Prepared[Any]] = {}  # a statement per set of columns written back (a few in all)

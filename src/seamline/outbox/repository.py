@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ARRAY, JSON, Text, any_, bindparam, case, cast, delete, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -60,6 +60,10 @@ def _due(kinds: Sequence[str], now: datetime) -> Any:
     )
 
 
+class _Id(NamedTuple):
+    id: int
+
+
 KIND_SLOTS = 16  # the most kinds one dispatcher may deliver (it has 8)
 # An idle dispatcher asks this 20 times a second: prepared on the driver, it costs ~30 µs where a session's query
 # cost ~1 ms of CPU (and held the GIL from the API's requests that long).
@@ -70,7 +74,8 @@ _ANY_DUE = Prepared(
         "AND (claimed_until IS NULL OR claimed_until < :now) LIMIT 1"
     )
     .bindparams(bindparam("now", type_=_T.c.next_attempt_at.type))
-    .columns(_T.c.id)
+    .columns(_T.c.id),
+    _Id,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -206,6 +206,35 @@ def profile_of_events(session: Session, event_ids: Sequence[int]) -> dict[int, i
     return {e: p for e, p in rows}
 
 
+class TraitRow(NamedTuple):
+    """What survivorship needs of each stored candidate value of a trait."""
+
+    name: str
+    value_json: str
+    source_id: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    times_seen: int
+    last_event_id: int
+    source_field: str | None
+
+
+class TraitValueRow(NamedTuple):
+    name: str
+    value_json: str
+
+
+class _Counts(NamedTuple):
+    holdings: int
+    events: int
+
+
+class HoldingKind(NamedTuple):
+    type: str
+    status: str
+    attributes: dict[str, object] | None
+
+
 # What survivorship needs of each stored candidate value of a trait.
 _CANDIDATE_COLUMNS = (
     TraitValue.name,
@@ -221,27 +250,30 @@ _TRAITS = Prepared(
     text(
         "SELECT name, value_json, source_id, first_seen_at, last_seen_at, times_seen, last_event_id, source_field "
         "FROM profile_traits WHERE profile_id = :id ORDER BY name, id"
-    ).columns(*_CANDIDATE_COLUMNS)
+    ).columns(*_CANDIDATE_COLUMNS),
+    TraitRow,
 )
 _TRAIT_VALUES = Prepared(
     text("SELECT name, value_json FROM profile_traits WHERE profile_id = :id").columns(
         TraitValue.name, TraitValue.value_json
-    )
+    ),
+    TraitValueRow,
 )
 _COUNTS = Prepared(
     text(
         "SELECT (SELECT count(*) FROM holdings WHERE profile_id = :id) AS holdings, "
         "(SELECT count(*) FROM profile_events WHERE profile_id = :id) AS events"
-    ).columns(holdings=Integer(), events=Integer())
+    ).columns(holdings=Integer(), events=Integer()),
+    _Counts,
 )
 
 
-def traits(reads: Reads, profile_id: int) -> Sequence[Any]:
+def traits(reads: Reads, profile_id: int) -> list[TraitRow]:
     """Every candidate value of every trait of a profile (a prepared statement: this is a hot read)."""
     return _TRAITS.all(reads, id=profile_id)
 
 
-def trait_values(reads: Reads, profile_id: int) -> Sequence[Any]:
+def trait_values(reads: Reads, profile_id: int) -> list[TraitValueRow]:
     """name, value_json of every candidate value of every trait of a profile (a hot read with nothing to convert)."""
     return _TRAIT_VALUES.all(reads, id=profile_id)
 
@@ -249,14 +281,16 @@ def trait_values(reads: Reads, profile_id: int) -> Sequence[Any]:
 def fact_counts(reads: Reads, profile_id: int) -> tuple[int, int]:
     """How many holdings and timeline events a profile has."""
     row = _COUNTS.first(reads, id=profile_id)
-    return int(row.holdings), int(row.events)
+    return (int(row.holdings), int(row.events)) if row is not None else (0, 0)  # counts have their one row
 
 
 _H = table_of(Holding).c
-_HOLDING_KINDS = Prepared(select(_H.type, _H.status, _H.attributes).where(_H.profile_id == bindparam("id")))
+_HOLDING_KINDS = Prepared(
+    select(_H.type, _H.status, _H.attributes).where(_H.profile_id == bindparam("id")), HoldingKind
+)
 
 
-def holding_kinds(reads: Reads, profile_id: int) -> Sequence[Any]:
+def holding_kinds(reads: Reads, profile_id: int) -> list[HoldingKind]:
     """type, status, attributes of each holding of a profile (a prepared statement: the decision point's hot read)."""
     return _HOLDING_KINDS.all(reads, id=profile_id)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from seamline.cases.sla import BusinessCalendar
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from seamline.core.views import view_of
 from seamline.tasks import repository
 from seamline.tasks.config import TasksConfig
 from seamline.tasks.lifecycle import ACTIVE, DONE, IN_PROGRESS, OPEN, OUTCOMES, STATUSES, due_at, routing_errors
@@ -69,12 +70,9 @@ class TaskView:
 
     @classmethod
     def of(cls, row: Task, now: datetime) -> TaskView:
-        return cls(
-            row.id, row.profile_id, row.title, row.detail, row.queue, tuple(row.skills or ()), row.priority,
-            row.status, row.due_at, row.status in ACTIVE and row.due_at < now, row.created_at, row.created_by,
-            row.rule, row.journey_instance_id, row.case_id, tuple(row.communication_ids or ()),
-            dict(row.context or {}), row.assignee, row.picked_up_at, row.completed_at, row.completed_by,
-            row.outcome, row.outcome_note, row.follow_up_of,
+        return view_of(
+            cls, row, skills=tuple(row.skills or ()), is_overdue=row.status in ACTIVE and row.due_at < now,
+            communication_ids=tuple(row.communication_ids or ()), context=dict(row.context or {}),
         )  # fmt: skip
 
 

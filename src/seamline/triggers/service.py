@@ -19,6 +19,7 @@ from seamline.core.clock import isoformat_z, utcnow
 from seamline.core.errors import SeamlineError
 from seamline.core.jobs import claim_due, ensure_job
 from seamline.core.pipeline import ResolvedBatch, ResolvedEvent
+from seamline.core.views import view_of
 from seamline.profiles.facts import holding_facts
 from seamline.triggers import repository
 from seamline.triggers.actions import Actions, Work, perform, read_journeys, read_traits, segment_page
@@ -57,7 +58,7 @@ class StepView:
 
     @classmethod
     def of(cls, row: TriggerStep) -> StepView:
-        return cls(row.id, row.rule, row.profile_id, row.action, row.target, row.due_at, row.status, row.result)
+        return view_of(cls, row)
 
 
 def occurrences(payload: Mapping[str, Any], index: RuleIndex) -> Iterator[Occurrence]:
