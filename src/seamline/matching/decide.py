@@ -52,6 +52,10 @@ PERSONAL_EVIDENCE: Final = ("first_name", "last_name", "date_of_birth")
 # Values no household shares: their agreement lifts the guard.
 PERSONAL_IDS: Final = ("national_id", "email")
 _GUARDED = {c.field: (c, [predicate(level) for level in c.levels]) for c in COMPARISONS if c.field in PERSONAL_FIELDS}
+# Levels at or past these say the field contradicts the pair: no first-name level met (plainly different), or
+# birth dates past "one digit off or day and month swapped" (the last level).
+_FIRST_NAME_DIFFERS = len(_GUARDED["first_name"][0].levels)
+_BIRTH_DATE_DIFFERS = len(_GUARDED["date_of_birth"][0].levels) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,22 +83,30 @@ def is_id_typo(a: str, b: str) -> bool:
     return a != b and jellyfish.damerau_levenshtein_distance(a, b) <= 1
 
 
+def _differing_ids_personal_levels(
+    left: Mapping[str, Any], right: Mapping[str, Any]
+) -> tuple[int | None, int | None] | None:
+    """The first-name and birth-date comparison levels of a pair whose own national ids differ (None for a field
+    missing on either side); None when the pair does not hold two different ids."""
+    a, b = left.get("national_id"), right.get("national_id")
+    if not (isinstance(a, str) and isinstance(b, str) and a != b):
+        return None
+    first, first_tests = _GUARDED["first_name"]
+    dob, dob_tests = _GUARDED["date_of_birth"]
+    return level_of(first, first_tests, left, right), level_of(dob, dob_tests, left, right)
+
+
 def _differing_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """Whether a pair whose national ids differ outright may merge on its score, which has counted the ids'
     difference at the weight training learned for it: the pair itself holds the two ids, and neither personal field
     contradicts it where both sides have it (first names not plainly different; birth dates exact, one digit off or
     day and month swapped). A missing birth date or first name is no evidence either way: the score weighs the rest,
     and where duplicates never carry another id (the synthetic bank) the learned difference costs ~10 bits."""
-    a, b = left.get("national_id"), right.get("national_id")
-    if not (isinstance(a, str) and isinstance(b, str) and a != b):
+    levels = _differing_ids_personal_levels(left, right)
+    if levels is None or levels == (None, None):
         return False
-    first, first_tests = _GUARDED["first_name"]
-    named = level_of(first, first_tests, left, right)
-    dob, dob_tests = _GUARDED["date_of_birth"]
-    born = level_of(dob, dob_tests, left, right)
-    if named is None and born is None:
-        return False
-    return (named is None or named < len(first.levels)) and (born is None or born < len(dob.levels) - 1)
+    named, born = levels
+    return (named is None or named < _FIRST_NAME_DIFFERS) and (born is None or born < _BIRTH_DATE_DIFFERS)
 
 
 def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -102,14 +114,11 @@ def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> b
     ids (on other records of the clusters the pair's evidence says nothing of them), and both personal fields are
     there and agree (first names not plainly different; birth dates exact, one digit off or day and month
     swapped) — a relative at the same address with the same name and a neighbouring id is not a typo."""
-    a, b = left.get("national_id"), right.get("national_id")
-    if not (isinstance(a, str) and isinstance(b, str) and a != b):
+    levels = _differing_ids_personal_levels(left, right)
+    if levels is None:
         return False
-    first, first_tests = _GUARDED["first_name"]
-    named = level_of(first, first_tests, left, right)
-    dob, dob_tests = _GUARDED["date_of_birth"]
-    born = level_of(dob, dob_tests, left, right)
-    return named is not None and named < len(first.levels) and born is not None and born < len(dob.levels) - 1
+    named, born = levels
+    return named is not None and named < _FIRST_NAME_DIFFERS and born is not None and born < _BIRTH_DATE_DIFFERS
 
 
 def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | None:
