@@ -4,6 +4,7 @@ the database file by a checkpoint of its own, outside the turn (core.checkpoints
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
+from seamline.core.checkpoints import Checkpointer
 from seamline.core.db import create_db_engine, unit_of_work, write_turn_of
 
 
@@ -58,41 +60,43 @@ def _join_checkpoints() -> None:
         thread.join()
 
 
-def test_a_write_is_checkpointed_into_the_database_file_after_the_turn(tmp_path: Path) -> None:
+@pytest.fixture
+def checkpointed(tmp_path: Path) -> Iterator[tuple[Path, Engine, Checkpointer]]:
+    """A SQLite file's engine and the checkpointer its write turn runs."""
     database = tmp_path / "seamline.db"
     engine = create_db_engine(f"sqlite:///{database}")
     try:
         turn = write_turn_of(engine)
         assert turn is not None
         assert turn.checkpointer is not None
-        with unit_of_work(engine) as session:
-            session.execute(text("CREATE TABLE t (x BLOB)"))
-        _join_checkpoints()
-        marker = b"only-in-the-wal-until-checkpointed"
-        turn.checkpointer._last = 0.0  # as if the last checkpoint were long ago
-        with unit_of_work(engine) as session:
-            session.execute(text("INSERT INTO t VALUES (:x)"), {"x": marker})
-        _join_checkpoints()
-        assert turn.checkpointer.checkpoints >= 1
-        assert marker in database.read_bytes()
+        yield database, engine, turn.checkpointer
     finally:
         engine.dispose()
 
 
-def test_writes_soon_after_a_checkpoint_wait_in_the_wal(tmp_path: Path) -> None:
-    database = tmp_path / "seamline.db"
-    engine = create_db_engine(f"sqlite:///{database}")
-    try:
-        turn = write_turn_of(engine)
-        assert turn is not None
-        assert turn.checkpointer is not None
-        turn.checkpointer._last = float("inf")  # a checkpoint has just begun, as far as this engine knows
-        marker = b"waits-for-the-next-checkpoint"
-        with unit_of_work(engine) as session:
-            session.execute(text("CREATE TABLE t (x BLOB)"))
-            session.execute(text("INSERT INTO t VALUES (:x)"), {"x": marker})
-        assert turn.checkpointer.checkpoints == 0
-        assert marker not in database.read_bytes()
-        assert marker in Path(f"{database}-wal").read_bytes()
-    finally:
-        engine.dispose()
+def test_a_write_is_checkpointed_into_the_database_file_after_the_turn(
+    checkpointed: tuple[Path, Engine, Checkpointer],
+) -> None:
+    database, engine, checkpointer = checkpointed
+    with unit_of_work(engine) as session:
+        session.execute(text("CREATE TABLE t (x BLOB)"))
+    _join_checkpoints()
+    marker = b"only-in-the-wal-until-checkpointed"
+    checkpointer._last = 0.0  # as if the last checkpoint were long ago
+    with unit_of_work(engine) as session:
+        session.execute(text("INSERT INTO t VALUES (:x)"), {"x": marker})
+    _join_checkpoints()
+    assert checkpointer.checkpoints >= 1
+    assert marker in database.read_bytes()
+
+
+def test_writes_soon_after_a_checkpoint_wait_in_the_wal(checkpointed: tuple[Path, Engine, Checkpointer]) -> None:
+    database, engine, checkpointer = checkpointed
+    checkpointer._last = float("inf")  # a checkpoint has just begun, as far as this engine knows
+    marker = b"waits-for-the-next-checkpoint"
+    with unit_of_work(engine) as session:
+        session.execute(text("CREATE TABLE t (x BLOB)"))
+        session.execute(text("INSERT INTO t VALUES (:x)"), {"x": marker})
+    assert checkpointer.checkpoints == 0
+    assert marker not in database.read_bytes()
+    assert marker in Path(f"{database}-wal").read_bytes()
