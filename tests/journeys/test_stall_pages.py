@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, text
 
 from seamline.core.db import table_of, unit_of_work
 from seamline.journeys import family
@@ -68,3 +68,24 @@ def test_an_announcement_is_the_family_message_the_api_would_write() -> None:
         )  # fmt: skip
         announced = family.announcement("Journey Stalled", person, "apply_for_mortgage", "ji_1", step, "stalled-ji_1-T")
         assert announced == built
+
+
+# The plan under which PostgreSQL runs a `LIMIT … SKIP LOCKED` subquery under `IN` again for each outer row (a
+# nested-loop semi join, nothing materialized): with 7 rows and no statistics it may choose it by itself.
+_RESCANNING_PLAN = ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_hashagg", "enable_sort")
+
+
+def test_a_pass_marks_at_most_its_limit_whatever_plan_the_database_picks(engine: Engine) -> None:
+    load_demo_definitions(engine)
+    rows = [_instance(f"ji_{days}d", "open", days) for days in (4, 9, 6, 5, 7)]
+    with engine.begin() as conn:
+        conn.execute(insert(table_of(JourneyInstance)), rows)
+
+    with unit_of_work(engine) as session:
+        if engine.dialect.name == "postgresql":
+            for setting in _RESCANNING_PLAN:
+                session.execute(text(f"SET LOCAL {setting} = off"))
+        assert scan(session, NOW, limit=2, max_changes=1) == 2
+    assert _statuses(engine) == {
+        "ji_4d": "open", "ji_9d": "stalled", "ji_6d": "open", "ji_5d": "open", "ji_7d": "stalled"
+    }  # fmt: skip

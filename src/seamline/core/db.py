@@ -12,10 +12,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, Table, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    Select,
+    Table,
+    TypeDecorator,
+    any_,
+    create_engine,
+    event,
+    func,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import Pool
+from sqlalchemy.sql.elements import ColumnElement
 
 from seamline.core.checkpoints import AUTOCHECKPOINT_PAGES, Checkpointer
 from seamline.core.sharedturn import SharedTurn
@@ -255,6 +269,16 @@ def is_sqlite(engine: Engine) -> bool:
 def is_postgres(session: Session) -> bool:
     """True when the session's database is PostgreSQL (row locks, advisory locks and snapshots to take)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def picked_once(session: Session, column: ColumnElement[Any], picked: Select[Any]) -> ColumnElement[bool]:
+    """`column IN (picked)` with the pick made once. Under `IN`, PostgreSQL may run a `LIMIT … FOR UPDATE SKIP
+    LOCKED` subquery again for each outer row (a nested-loop semi join); each run skips the rows the statement has
+    already taken, so it takes more than its limit. As `= ANY(ARRAY(…))` the subquery is an InitPlan, run once.
+    SQLite takes no row locks and runs an uncorrelated subquery once."""
+    if is_postgres(session):
+        return column == any_(func.array(picked.scalar_subquery()))
+    return column.in_(picked.scalar_subquery())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, JSON, Text, any_, bindparam, case, cast, delete, func, or_, select, text, update
+from sqlalchemy import ARRAY, JSON, Text, bindparam, case, cast, delete, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from seamline.core.db import is_postgres, table_of
+from seamline.core.db import is_postgres, picked_once, table_of
 from seamline.core.prepared import Prepared, Reads, slot_values
 from seamline.outbox.models import OutboxCircuit, OutboxMessage
 
@@ -95,13 +95,11 @@ def claim(
         .with_for_update(skip_locked=True)  # ignored by SQLite, whose writers take turns (BEGIN IMMEDIATE)
     )
     # One statement, one round trip: the rows are locked, leased and returned together (Core rows, not ORM
-    # objects: a dispatcher only reads them). On PostgreSQL the due rows are picked once, as an array: under
-    # `id IN (subquery)` the planner may run the LIMIT … SKIP LOCKED subquery again per row, and a claim then takes
-    # more than its limit (seen as one dispatcher taking all four rows of a batch of two).
-    picked = any_(func.array(due.scalar_subquery())) if is_postgres(session) else None
+    # objects: a dispatcher only reads them); the due rows are picked once (seen, under a plain `IN`, as one
+    # dispatcher taking all four rows of a batch of two).
     taken = (
         update(_T)
-        .where(_T.c.id == picked if picked is not None else _T.c.id.in_(due.scalar_subquery()))
+        .where(picked_once(session, _T.c.id, due))
         .values(claim_token=token, claimed_until=lease_until)
         .returning(*_T.c)
     )
