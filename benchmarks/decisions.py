@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import gc
 import http.client
 import os
 import queue
@@ -50,6 +49,7 @@ from seamline.access.service import create_api_key
 from seamline.cases.config import CasesConfig
 from seamline.consent.config import ConsentConfig
 from seamline.consent.models import ConsentChoice
+from seamline.core import collector
 from seamline.core.db import create_db_engine, table_of, unit_of_work
 from seamline.core.held import HeldReader
 from seamline.decisions.arbitration import Person, Situation, arbitrate
@@ -64,7 +64,6 @@ from seamline.decisions.service import Setup, decide
 from seamline.identity.models import Profile
 from seamline.profiles.models import Holding, TraitValue
 from seamline.profiles.survivorship import SurvivorshipConfig
-from seamline.worker.runner import collector_paused
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from consent import fill, seed
@@ -206,7 +205,7 @@ def service_runs(engine: Any, setup: Setup, people: list[int], seconds: float, b
         while time.perf_counter() - started < seconds:
             chunk = [people[(turn * batch + n) % len(people)] for n in range(batch)]
             # A batch job holds the cyclic collector off while a batch is alive, as the worker does for its batches.
-            with collector_paused() if paused else contextlib.nullcontext(), unit_of_work(engine, write=False) as s:
+            with collector.paused() if paused else contextlib.nullcontext(), unit_of_work(engine, write=False) as s:
                 done += len(decide_many(s, chunk, situation, setup))
             turn += 1
         what = f"decide_many() in batches of {batch}, reads included"
@@ -336,7 +335,7 @@ def main() -> None:
     people = store_people(database_url, args.people, random.Random(7))
     print(f"stored {len(people):,} customers with traits, a holding and consent for the in-process runs")
     # What lives as long as the process leaves the collector's sight, as `seamline serve` does after start-up.
-    gc.freeze()
+    collector.freeze_start_up()
     goals = [service_runs(engine, setup, people, args.seconds, args.batch)]
     engine.dispose()
     if not args.no_http:

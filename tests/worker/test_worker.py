@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, event, text
 
 from seamline.config import Settings
-from seamline.worker.runner import Worker, collector_paused
+from seamline.core import collector
+from seamline.worker.runner import Worker
 from tests.support.builders import make_source
 
 
@@ -210,9 +211,9 @@ def test_concurrent_workers_process_each_event_once_and_each_person_in_order(
 
 def test_the_collector_is_held_off_only_while_batches_run() -> None:
     assert gc.isenabled()
-    with collector_paused():
+    with collector.paused():
         assert not gc.isenabled()
-        with collector_paused():  # another worker thread's batch
+        with collector.paused():  # another worker thread's batch
             assert not gc.isenabled()
         assert not gc.isenabled(), "the first batch is still running"
     assert gc.isenabled()
@@ -221,7 +222,7 @@ def test_the_collector_is_held_off_only_while_batches_run() -> None:
 def test_a_collector_the_process_turned_off_stays_off() -> None:
     gc.disable()
     try:
-        with collector_paused():
+        with collector.paused():
             pass
         assert not gc.isenabled()
     finally:

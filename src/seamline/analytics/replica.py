@@ -111,6 +111,11 @@ class Replica:
     def __post_init__(self) -> None:
         self.con.execute(f"SET threads TO {int(self.threads)}")
 
+    def close(self) -> None:
+        """Free the copy and DuckDB's threads (its connection would otherwise live until the process ends)."""
+        with self._lock:
+            self.con.close()
+
     @contextmanager
     def reading(self, opener: Opener) -> Iterator[duckdb.DuckDBPyConnection]:
         """Bring the copy up to date (at most every `refresh_seconds`), then hold it for one report's queries."""

@@ -104,6 +104,10 @@ class Analytics:
     def __post_init__(self) -> None:
         self.replica = Replica(self.refresh_seconds, self.rebuild_seconds)
 
+    def close(self) -> None:
+        """Free the columnar copy when the app stops."""
+        self.replica.close()
+
     def _open(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.engine, write=False)
 

@@ -97,6 +97,11 @@ class Replica:
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _checked: float = -1e18  # monotonic time of the last refresh
 
+    def close(self) -> None:
+        """Free the copy and DuckDB's threads (its connection would otherwise live until the process ends)."""
+        with self._lock:
+            self.con.close()
+
     @contextmanager
     def reading(self, opener: Opener, goals: Sequence[Goal]) -> Iterator[duckdb.DuckDBPyConnection]:
         """Bring the copy up to date (at most every `refresh_seconds`), then hold it for one report's queries."""

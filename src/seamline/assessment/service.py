@@ -92,6 +92,10 @@ class Assessment:
             self.config.late_delivery_hours * 3600.0,
         )
 
+    def close(self) -> None:
+        """Free the columnar copy when the app stops."""
+        self.replica.close()
+
     def _open(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.engine, write=False)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -15,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seamline.config import Settings
+from seamline.core import collector
 from seamline.core.clock import utcnow
 from seamline.core.db import is_sqlite, unit_of_work
 from seamline.decisions.service import Setup
@@ -40,34 +39,6 @@ QUARANTINE_AFTER = 3
 # (and holds its locks longer): it keeps the size it had.
 SQLITE_BATCH_SIZE = 5000
 POSTGRES_BATCH_SIZE = 1000
-
-_pause_lock = threading.Lock()
-_pauses = 0
-_was_enabled = False
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector off while a batch runs, and let it run between batches.
-
-    A batch keeps tens of thousands of objects alive for its whole length, so collections during it promote them
-    and end in full collections walking the whole heap (measured: a quarter of the worker's CPU). Between batches
-    the young generation holds little, so the collection that follows is cheap. Process-wide, counted across
-    threads: the collector comes back when the last batch in flight ends.
-    """
-    global _pauses, _was_enabled
-    with _pause_lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
 
 
 class EventsFailed(Exception):
@@ -192,7 +163,7 @@ class Worker:
         for _attempt in range(STALE_RETRIES):
             holding.clear()
             try:
-                with collector_paused():
+                with collector.paused():
                     prepared = self._prepare(batch_size) if self._reads_ahead else None
                     if prepared is not None and not prepared.items:
                         return 0  # nothing waits: no write transaction at all
