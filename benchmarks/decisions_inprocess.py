@@ -36,11 +36,11 @@ from seamline.decisions.config import DecisionsConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from consent import fill, seed
-from decisions import write_catalog
+from decisions import make_customer, write_catalog
 from loadgen import load
 
 
-def prepare(workdir: Path, profiles: int, actions: int) -> tuple[str, str]:
+def prepare(workdir: Path, profiles: int, actions: int, *, bare: bool) -> tuple[str, str]:
     """The database (reused when the folder has one) and a key with the decisions scope: (url, key)."""
     url = f"sqlite:///{workdir / 'seamline.db'}"
     catalog = workdir / "actions"
@@ -48,6 +48,8 @@ def prepare(workdir: Path, profiles: int, actions: int) -> tuple[str, str]:
         write_catalog(catalog, actions, random.Random(16))
     if not (workdir / "key").exists():
         target = seed(url, ConsentConfig(), 10, random.Random(5))
+        if not bare:
+            make_customer(url, target)
         fill(url, target, profiles)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
@@ -126,12 +128,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000, help="per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="ask for every reason (`explain`)")
+    parser.add_argument("--bare-target", action="store_true", help="a target eligible for no action (a new folder)")
     parser.add_argument("--workdir", default="", help="keep the SQLite database here, and reuse it next time")
     parser.add_argument("--cprofile", default="", help="write a cProfile of the rounds to this file")
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="seamline-decisions-inprocess-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    url, key = prepare(workdir, args.profiles, args.actions)
+    url, key = prepare(workdir, args.profiles, args.actions, bare=args.bare_target)
     decisions = DecisionsConfig(catalog_dir=workdir / "actions")
     settings = Settings(database_url=url, data_dir=workdir, read_audit_fsync=False, decisions=decisions)
     app = create_app(settings)
@@ -140,7 +143,8 @@ def main() -> None:
         asked["explain"] = True
     print(
         f"POST /v1/decisions in-process: {args.profiles:,} profiles, {args.actions} actions, 4 concurrent tasks"
-        f"{', explain' if args.explain else ''}; load {load()}"
+        f"{', explain' if args.explain else ''}{', a target eligible for no action' if args.bare_target else ''}; "
+        f"load {load()}"
     )
     # The event loop's own CPU time (not the wall clock: waits for the audit writer's thread are not its work).
     profiler = cProfile.Profile(time.thread_time) if args.cprofile else None
