@@ -11,14 +11,17 @@ Prints figures; asserts nothing.
    the collector held off per batch as the worker holds it (start-up objects frozen, as `seamline serve` does);
    pure arbitration alone is not the goal's figure.
 3. The API: with --profiles stored, `seamline serve --no-worker` answers `POST /v1/decisions` for the target
-   person at steady rates (open loop from a separate process, latency from each request's scheduled time; every
-   answer audited): the default answer (the chosen actions with their reasons), or with --explain every action
-   not chosen with the rule that stopped it.
+   person (a customer: traits, a holding, marketing consent beside ten consent versions; with --bare-target the
+   old target, eligible for no action, whose answers were empty lists) at steady rates (open loop from a
+   separate process, latency from each request's scheduled time; every answer audited): the default answer (the
+   chosen actions with their reasons), or with --explain every action not chosen with the rule that stopped it.
 
 The stored profiles are written straight into the tables (an email and a consent choice each), as consent.py does.
+`benchmarks/decisions_inprocess.py` drives the same request through the app in one process, without a server or a
+socket: the CPU per answer to compare code with in turns.
 
     python benchmarks/decisions.py [--seconds 5] [--profiles 1000000] [--rates 500,1000] [--database-url URL]
-        [--people 5000] [--batch 500] [--no-http] [--explain]
+        [--people 5000] [--batch 500] [--no-http] [--explain] [--bare-target]
 
 Goals (issue 16): in-process >= 20,000 decisions/s; POST /v1/decisions p99 < 10 ms at 1,000 requests/s with 1M
 profiles and 200 actions. The last lines print each goal's figure and whether it was met.
