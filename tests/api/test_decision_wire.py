@@ -9,7 +9,7 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from seamline.api.decision_wire import Asked, is_json, plain_asked
+from seamline.api.decision_wire import BODY_MAX, Asked, is_json, is_small, plain_asked
 from seamline.api.decisions import DecisionIn
 
 WEB = {"channel": "web"}
@@ -90,3 +90,13 @@ def test_only_application_json_is_read_the_plain_way() -> None:
     assert not is_json(None)
     assert not is_json("application/vnd.api+json")  # FastAPI reads it as JSON: it goes FastAPI's way
     assert not is_json("text/plain")
+
+
+def test_only_a_small_declared_body_is_read_the_plain_way() -> None:
+    assert is_small("300")
+    assert is_small(str(BODY_MAX))
+    assert not is_small(str(BODY_MAX + 1))
+    assert not is_small(None)  # chunked: FastAPI's way, with its body limit
+    assert not is_small("12abc")
+    assert not is_small("-1")
+    assert not is_small("\u00b2")  # a digit to str.isdigit, not to int()

@@ -44,6 +44,16 @@ def is_json(content_type: str | None) -> bool:
     return content_type.partition(";")[0].strip().lower() == "application/json"
 
 
+def is_small(content_length: str | None) -> bool:
+    """Whether a body's declared length is at most `BODY_MAX` (none declared, or not a number: FastAPI's way)."""
+    return (
+        content_length is not None
+        and content_length.isascii()
+        and content_length.isdigit()
+        and int(content_length) <= BODY_MAX
+    )
+
+
 def _text(value: Any, longest: int) -> TypeGuard[str]:
     return type(value) is str and len(value) <= longest
 

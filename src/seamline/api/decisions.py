@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from seamline.api.decision_wire import BODY_MAX, Asked, is_json, plain_asked
+from seamline.api.decision_wire import Asked, is_json, is_small, plain_asked
 from seamline.api.deps import Ctx, ProfilesContext
 from seamline.api.deps import requires_key as _requires_key
 from seamline.api.openapi import errors
@@ -148,7 +148,7 @@ class _PlainDecision(APIRoute):
         async def plain(request: Request) -> Response:
             principal = await _authenticate(request)
             headers = request.headers
-            if is_json(headers.get("content-type")) and int(headers.get("content-length") or BODY_MAX + 1) <= BODY_MAX:
+            if is_json(headers.get("content-type")) and is_small(headers.get("content-length")):
                 asked = plain_asked(await request.body())  # kept on the request: FastAPI's handler reads it again
                 if asked is not None:
                     state = request.app.state
