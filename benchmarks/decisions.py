@@ -11,14 +11,17 @@ Prints figures; asserts nothing.
    the collector held off per batch as the worker holds it (start-up objects frozen, as `seamline serve` does);
    pure arbitration alone is not the goal's figure.
 3. The API: with --profiles stored, `seamline serve --no-worker` answers `POST /v1/decisions` for the target
-   person at steady rates (open loop from a separate process, latency from each request's scheduled time; every
-   answer audited): the default answer (the chosen actions with their reasons), or with --explain every action
-   not chosen with the rule that stopped it.
+   person (a customer: traits, a holding, marketing consent beside ten consent versions; with --bare-target the
+   old target, eligible for no action, whose answers were empty lists) at steady rates (open loop from a
+   separate process, latency from each request's scheduled time; every answer audited): the default answer (the
+   chosen actions with their reasons), or with --explain every action not chosen with the rule that stopped it.
 
 The stored profiles are written straight into the tables (an email and a consent choice each), as consent.py does.
+`benchmarks/decisions_inprocess.py` drives the same request through the app in one process, without a server or a
+socket: the CPU per answer to compare code with in turns.
 
     python benchmarks/decisions.py [--seconds 5] [--profiles 1000000] [--rates 500,1000] [--database-url URL]
-        [--people 5000] [--batch 500] [--no-http] [--explain]
+        [--people 5000] [--batch 500] [--no-http] [--explain] [--bare-target]
 
 Goals (issue 16): in-process >= 20,000 decisions/s; POST /v1/decisions p99 < 10 ms at 1,000 requests/s with 1M
 profiles and 200 actions. The last lines print each goal's figure and whether it was met.
@@ -128,6 +131,39 @@ def pure_runs(catalog: Catalog, config: DecisionsConfig, seconds: float) -> None
         )
 
 
+def _customer(conn: Any, pids: list[int], rng: random.Random) -> None:
+    """Age, segment and phone traits, one open holding and a marketing consent choice for each profile."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    traits, holdings, choices = [], [], []
+    for pid in pids:
+        values = {"age": rng.randint(16, 90), "segment": rng.choice(["mass", "affluent", "student"]),
+                  "phone": f"+4477009{pid % 100000:05d}"}  # fmt: skip
+        for name, value in values.items():
+            encoded = orjson.dumps(value).decode()
+            traits.append({"profile_id": pid, "name": name, "value_json": encoded, "value_hash": encoded[:32],
+                           "source_id": 1, "first_event_id": 0, "last_event_id": 0, "first_seen_at": at,
+                           "last_seen_at": at, "times_seen": 1})  # fmt: skip
+        holdings.append({"profile_id": pid, "source_id": 1, "type": rng.choice(PRODUCTS),
+                         "external_id": f"H-{pid}", "status": "open", "attributes": {}, "first_event_id": 0,
+                         "last_event_id": 0, "updated_at": at})  # fmt: skip
+        choices.append({"profile_id": pid, "origin_profile_id": pid, "kind": "consent",
+                        "purpose": "marketing", "channel": None, "value": "granted", "actor": "bench",
+                        "surface": "api", "evidence": {}, "recorded_at": at, "effective_at": at})  # fmt: skip
+    conn.execute(insert(table_of(TraitValue)), traits)
+    conn.execute(insert(table_of(Holding)), holdings)
+    conn.execute(insert(table_of(ConsentChoice)), choices)
+
+
+def make_customer(database_url: str, profile_id: int) -> None:
+    """Give the HTTP runs' target what a customer has (`_customer`: traits, a holding, marketing consent beside its
+    ten consent versions), so the decision asked ranks actions: without them it is eligible for none of the
+    catalog's actions and every answer is an empty list (the figures before 2026-12-06's third round)."""
+    engine = create_db_engine(database_url)
+    with engine.begin() as conn:
+        _customer(conn, [profile_id], random.Random(42))
+    engine.dispose()
+
+
 def store_people(database_url: str, count: int, rng: random.Random) -> list[int]:
     """`count` customers written straight into the tables: age, segment and phone traits, one open holding and a
     marketing consent choice each (the decision reads all of them)."""
@@ -144,24 +180,7 @@ def store_people(database_url: str, count: int, rng: random.Random) -> list[int]
                 .scalars()
                 .all()
             )
-            traits, holdings, choices = [], [], []
-            for pid in made:
-                values = {"age": rng.randint(16, 90), "segment": rng.choice(["mass", "affluent", "student"]),
-                          "phone": f"+4477009{pid % 100000:05d}"}  # fmt: skip
-                for name, value in values.items():
-                    encoded = orjson.dumps(value).decode()
-                    traits.append({"profile_id": pid, "name": name, "value_json": encoded, "value_hash": encoded[:32],
-                                   "source_id": 1, "first_event_id": 0, "last_event_id": 0, "first_seen_at": at,
-                                   "last_seen_at": at, "times_seen": 1})  # fmt: skip
-                holdings.append({"profile_id": pid, "source_id": 1, "type": rng.choice(PRODUCTS),
-                                 "external_id": f"H-{pid}", "status": "open", "attributes": {}, "first_event_id": 0,
-                                 "last_event_id": 0, "updated_at": at})  # fmt: skip
-                choices.append({"profile_id": pid, "origin_profile_id": pid, "kind": "consent",
-                                "purpose": "marketing", "channel": None, "value": "granted", "actor": "bench",
-                                "surface": "api", "evidence": {}, "recorded_at": at, "effective_at": at})  # fmt: skip
-            conn.execute(insert(table_of(TraitValue)), traits)
-            conn.execute(insert(table_of(Holding)), holdings)
-            conn.execute(insert(table_of(ConsentChoice)), choices)
+            _customer(conn, [int(pid) for pid in made], rng)
             ids += [int(pid) for pid in made]
     engine.dispose()
     return ids
@@ -278,6 +297,8 @@ def http_runs(database_url: str, workdir: Path, profile_id: int, args: argparse.
         asked["explain"] = True
     body = orjson.dumps(asked)
     shape = "with every reason (explain)" if args.explain else "the default answer (chosen actions and reasons)"
+    if args.bare_target:
+        shape = f"{shape}, a target eligible for no action"
     goals: list[str] = []
     with serving(database_url, workdir, api_key, read_audit_fsync=False) as (pool, server, base, headers):
         headers = {**headers, "Content-Type": "application/json"}
@@ -318,6 +339,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000, help="customers stored for the in-process runs")
     parser.add_argument("--batch", type=int, default=500, help="people per decide_many() call")
     parser.add_argument("--explain", action="store_true", help="the HTTP runs ask for every reason (`explain`)")
+    bare = "the HTTP runs' target without a customer's traits and holding (eligible for no action)"
+    parser.add_argument("--bare-target", action="store_true", help=bare)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="seamline-decisions-bench-"))
@@ -330,6 +353,8 @@ def main() -> None:
 
     database_url = args.database_url or f"sqlite:///{workdir / 'seamline.db'}"
     profile_id = seed(database_url, ConsentConfig(), 10, random.Random(5))
+    if not args.bare_target:
+        make_customer(database_url, profile_id)
     engine = create_db_engine(database_url)
     print(f"database: {engine.dialect.name}")
     people = store_people(database_url, args.people, random.Random(7))

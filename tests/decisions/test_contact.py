@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from seamline.decisions import contact
 from seamline.decisions.config import Cap
 from seamline.decisions.contact import (
     Contact,
     budget_verdict,
     class_of,
+    phone_zone_name,
     product_suppression,
     quiet_verdict,
     zone_of,
@@ -72,3 +74,14 @@ def test_a_product_held_or_bought_in_the_window_is_not_marketed() -> None:
     assert bought is not None
     assert bought.reason == "bought credit_card 10 days ago (window 90 days)"
     assert product_suppression("credit_card", names, frozenset(), [("card", NOW - timedelta(days=91))], NOW, 90) is None
+
+
+def test_a_remembered_phone_zone_is_the_one_worked_out_and_the_memo_holds_no_number() -> None:
+    phones = ["+33612345678", "+447700900123", "+12125550100", "+61491570156", "+97613623456", "+999123", "12", ""]
+    for phone in phones * 2:  # the second time from the memo
+        expected = phone_zone_name(phone) if phone else None
+        assert zone_of({"phone": phone}, "timezone", "phone", "Asia/Tokyo").key == (expected or "Asia/Tokyo")
+    assert phone_zone_name("+33612345678") == "Europe/Paris"
+    assert phone_zone_name("+999123") is None  # no such country: the default applies
+    remembered = repr(contact._PHONE_MEMO).encode()
+    assert not any(p.lstrip("+").encode() in remembered for p in phones if len(p) > 4)

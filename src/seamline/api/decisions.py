@@ -3,13 +3,16 @@ stopped each), the outcomes that teach the propensity model, and the model's sta
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from seamline.api.deps import Ctx
+from seamline.api.decision_wire import Asked, is_json, is_small, plain_asked
+from seamline.api.deps import Ctx, ProfilesContext
 from seamline.api.deps import requires_key as _requires_key
 from seamline.api.openapi import errors
 from seamline.audit.service import record, record_async
@@ -18,12 +21,13 @@ from seamline.core.errors import FieldError, InvalidInput, NotFound
 from seamline.core.principal import Principal
 from seamline.core.responses import JSONResponse
 from seamline.decisions.arbitration import Situation
-from seamline.decisions.service import OutcomeInput, Setup, decide, model_state, record_outcomes
+from seamline.decisions.service import Decided, OutcomeInput, Setup, decide, model_state, record_outcomes
 from seamline.destinations.audiences import export_audience
 from seamline.identity.service import find_profile, parse_identifier, profile_holding
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
-Decider = Annotated[Principal, Depends(_requires_key("decisions"))]
+_authenticate = _requires_key("decisions")
+Decider = Annotated[Principal, Depends(_authenticate)]
 
 
 async def _setup(request: Request) -> Setup:
@@ -90,24 +94,7 @@ def _find(session: Any, text: str, ctx: Any, field: str) -> int:
         raise NotFound(f"no profile holds {text}") from None
 
 
-@router.post(
-    "/decisions",
-    responses=errors(400, 401, 403, 404, 410),
-    response_model=DecisionOut,
-    summary="The next best actions for a person in a context (with `explain`, why every other action was not chosen)",
-)
-async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: Decisions) -> JSONResponse:
-    situation = Situation(body.context.channel, body.context.placement, body.context.journey, body.context.case)
-    try:
-        ident = parse_identifier(body.person, ctx.identity)
-    except ValueError as exc:
-        raise InvalidInput([FieldError("person", "invalid", str(exc))], "the person is not valid") from None
-    # A read: no write transaction (on SQLite it would queue behind every writer), on the connection the process
-    # keeps for hot reads, as the profile lookup's; the audit entry goes by group commit and is committed before
-    # the answer leaves.
-    with ctx.reads.snapshot() as reads:
-        decided = decide(reads, profile_holding(reads, ident), situation, setup, engine=ctx.engine, limit=body.limit)
-    await record_async(ctx.audit, principal, "read", "profile", decided.profile_id, {"decision": body.context.channel})
+def _answer(decided: Decided, explain: bool) -> JSONResponse:
     d = decided.decision
     # Rendered straight to JSON in the shape of DecisionOut (the documented model): validating ~200 not-chosen
     # entries through pydantic cost more than deciding.
@@ -124,12 +111,69 @@ async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: D
     }  # fmt: skip
     # The words for every action not chosen (~200 on a real catalog) only when asked: they were most of an answer's
     # bytes and as much CPU as the decision, and a channel showing the top actions never reads them.
-    if body.explain:
+    if explain:
         answer["not_chosen"] = [
             {"action": s.action.name, "stage": s.stage, "rule": s.rule, "reason": s.reason, "hold_until": s.hold_until}
             for s in d.stopped
         ]
     return JSONResponse(answer)
+
+
+async def _decided(asked: Asked, principal: Principal, ctx: ProfilesContext, setup: Setup) -> JSONResponse:
+    """The answer to a decision request, however it was read (FastAPI's way or `plain_asked`)."""
+    situation = Situation(asked.channel, asked.placement, asked.journey, asked.case)
+    try:
+        ident = parse_identifier(asked.person, ctx.identity)
+    except ValueError as exc:
+        raise InvalidInput([FieldError("person", "invalid", str(exc))], "the person is not valid") from None
+    # A read: no write transaction (on SQLite it would queue behind every writer), on the connection the process
+    # keeps for hot reads, as the profile lookup's; the audit entry goes by group commit and is committed before
+    # the answer leaves.
+    with ctx.reads.snapshot() as reads:
+        decided = decide(reads, profile_holding(reads, ident), situation, setup, engine=ctx.engine, limit=asked.limit)
+    await record_async(ctx.audit, principal, "read", "profile", decided.profile_id, {"decision": asked.channel})
+    return _answer(decided, asked.explain)
+
+
+class _PlainDecision(APIRoute):
+    """`POST /v1/decisions` read without FastAPI's dependency solver and body model when the request is plainly
+    valid (api/decision_wire.py): the key is checked first, as the `Decider` dependency would be (a request without
+    a good key is 401/403 whatever its body), then a plain JSON body is read straight into `Asked`. Anything else
+    (another content type, a body that is not plainly valid) is handed to FastAPI's own handler, which reads and
+    judges it as it always did — the same 4xx JSON, the same field names."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def plain(request: Request) -> Response:
+            principal = await _authenticate(request)
+            headers = request.headers
+            if is_json(headers.get("content-type")) and is_small(headers.get("content-length")):
+                asked = plain_asked(await request.body())  # kept on the request: FastAPI's handler reads it again
+                if asked is not None:
+                    state = request.app.state
+                    return await _decided(asked, principal, state.profiles, state.decisions)
+            return await handler(request)
+
+        return plain
+
+
+async def post_decision(body: DecisionIn, principal: Decider, ctx: Ctx, setup: Decisions) -> JSONResponse:
+    # No docstring: FastAPI would publish it as the operation's description.
+    c = body.context
+    asked = Asked(body.person, c.channel, c.placement, c.journey, c.case, body.limit, body.explain)
+    return await _decided(asked, principal, ctx, setup)
+
+
+router.add_api_route(
+    "/decisions",
+    post_decision,
+    methods=["POST"],
+    responses=errors(400, 401, 403, 404, 410),
+    response_model=DecisionOut,
+    summary="The next best actions for a person in a context (with `explain`, why every other action was not chosen)",
+    route_class_override=_PlainDecision,
+)
 
 
 class OutcomeIn(BaseModel):

@@ -207,6 +207,8 @@ class Decision:
 
 
 _RNG = threading.local()
+_NO_FLOATS: Floats = np.zeros(0)
+_NO_INTS: Ints = np.zeros(0, dtype=np.intp)
 
 
 def default_rng() -> np.random.Generator:
@@ -347,6 +349,9 @@ def arbitrate(
     # Survivors come in priority order; a lower class can only rank below a higher one, so actions are drawn for
     # class after class until `limit` are in hand (the rest are drawn only if their reasons are asked for).
     head = survivors[: plan.enough(survivors, limit)]
+    if not len(head):  # nothing survived: numpy's draw, sort and take on empty arrays cost ~15 µs for nothing
+        explain = _explainer(plan, situation, person.facts, passed, head, _NO_FLOATS, _NO_INTS, limit, draw)
+        return Decision((), explain)
     propensity, score = draw(head)
     order = np.lexsort((plan.name_rank[head], -score, plan.priority[head]))
     top = order[:limit]

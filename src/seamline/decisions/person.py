@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -103,35 +103,61 @@ def person_facts(
     """Everything arbitration reads of a person (any of their merged profiles), for a channel; (root id, person).
     `reads` is a unit of work's session or a read snapshot (the API's held connection)."""
     config, catalog = setup.config, setup.catalog
+    asking = asking_in(setup, channel)
     # Every read below runs on the driver connection, in the caller's transaction.
     reads = on_driver(reads)
     root = int(active_header(reads, profile_id).id)
     members = members_of(reads, root)
-    names = {*catalog.traits_read, config.timezone_trait, config.phone_trait, config.segment_trait}
     sources = setup.kept.sources(engine)
-    traits: dict[str, Any] = {}
-    for member in members:  # the root is first: its values win over an absorbed profile's leftovers
-        for name, value in winning_traits(reads, member, names, sources, setup.survivorship).items():
-            traits.setdefault(name, value)
-    since = now - timedelta(days=max(config.purchase_window_days, 365))
-    purchases: list[tuple[str, datetime]] = []
-    shown: dict[str, datetime] = {}
-    for member in members:
-        bought, last = repository.own_facts(reads, member, since)
-        purchases += bought
-        for action, at in last.items():
-            shown[action] = max(at, shown.get(action, at))
+    if len(members) == 1:  # most people: one profile, whose values are the person's
+        traits = winning_traits(reads, root, asking.traits, sources, setup.survivorship)
+        purchases, shown = repository.own_facts(reads, root, now - asking.purchases_within)
+    else:
+        traits, purchases, shown = {}, [], {}
+        for member in members:  # the root is first: its values win over an absorbed profile's leftovers
+            for name, value in winning_traits(reads, member, asking.traits, sources, setup.survivorship).items():
+                traits.setdefault(name, value)
+        for member in members:
+            bought, last = repository.own_facts(reads, member, now - asking.purchases_within)
+            purchases += bought
+            for action, at in last.items():
+                shown[action] = max(at, shown.get(action, at))
     open_cases = active_cases_count(reads, root) if catalog.reads_cases else 0
     journeys = open_journeys_of(reads, [root]).get(root, {}) if catalog.reads_journeys else {}
+    answers = contact_allowed(reads, root, asking.asks, config=setup.consent, now=now)
+    consents = {pair: ask is not None and answers[ask] for pair, ask in asking.questions}
     facts = Facts(
-        traits, open_holding_names(reads, root, CLOSED_HOLDINGS), purchases, open_cases,
-        consents_of(reads, root, consent_pairs(catalog, channel), setup, now), now, channel, setup.product_names,
-        journeys,
+        traits, open_holding_names(reads, root, CLOSED_HOLDINGS), purchases, open_cases, consents, now, channel,
+        setup.product_names, journeys,
     )  # fmt: skip
     contacts: list[tuple[datetime, str | None, str, str | None]] = []
     if channel in OUTBOUND:  # the budget is about messages: a page or an agent's screen need not read the log
         contacts = contacts_since_of(reads, members, budget_since(config, now))
     return root, person_of(facts, contacts, shown, setup)
+
+
+class Asking(NamedTuple):
+    """What deciding in a channel reads and asks of anyone, worked out once per setup and channel (it was ~10% of a
+    decision's CPU when worked out per person): the traits the catalog reads, how far back purchases count, and
+    each (purpose, channel) pair's consent question."""
+
+    traits: frozenset[str]
+    purchases_within: timedelta
+    questions: tuple[tuple[tuple[str, str], tuple[str, str] | None], ...]
+    asks: list[tuple[str, str]]  # the distinct questions, sorted
+
+
+def asking_in(setup: Setup, channel: str) -> Asking:
+    """`Asking` for a channel (one the setup knows: `check_channel` comes first, so they are few)."""
+    found = setup.asking.get(channel)
+    if found is None:
+        config, catalog = setup.config, setup.catalog
+        traits = frozenset({*catalog.traits_read, config.timezone_trait, config.phone_trait, config.segment_trait})
+        questions = consent_asks(consent_pairs(catalog, channel), setup.consent)
+        asks = sorted({ask for ask in questions.values() if ask is not None})
+        within = timedelta(days=max(config.purchase_window_days, 365))
+        found = setup.asking[channel] = Asking(traits, within, tuple(questions.items()), asks)
+    return found
 
 
 def consent_pairs(catalog: Catalog, channel: str) -> set[tuple[str, str]]:
@@ -185,14 +211,3 @@ def consent_asks(pairs: set[tuple[str, str]], consent: ConsentConfig) -> dict[tu
         if purpose in consent.purposes else None
         for purpose, channel in pairs
     }  # fmt: skip
-
-
-def consents_of(
-    reads: Reads, root: int, pairs: set[tuple[str, str]], setup: Setup, now: datetime
-) -> dict[tuple[str, str], bool]:
-    """The consent policy's answer to each (purpose, channel) pair, from one read of the person's choices (whether
-    the channel reaches them is the outbox's to judge when a message leaves; a decision asks about permission)."""
-    questions = consent_asks(pairs, setup.consent)
-    asks = sorted({ask for ask in questions.values() if ask is not None})
-    answers = contact_allowed(reads, root, asks, config=setup.consent, now=now)
-    return {pair: ask is not None and answers[ask] for pair, ask in questions.items()}

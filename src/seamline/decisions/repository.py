@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +38,32 @@ def purchases_of(session: Session, profile_ids: Sequence[int], since: datetime) 
     return [(r.product, r.purchased_at) for r in rows]
 
 
+class OwnFact(NamedTuple):
+    """A purchase (`kind` 'purchase': the product, when) or an action's last showing ('shown': the action, when)."""
+
+    kind: str
+    name: str
+    at: datetime
+
+
+class ProfileFact(NamedTuple):
+    """A purchase (the product) or an action's last showing (the action) of one profile of a batch, and when."""
+
+    profile_id: int
+    name: str
+    at: datetime
+
+
+class TallyRow(NamedTuple):
+    """An action's outcome counts in a segment."""
+
+    action: str
+    shown: int
+    accepted: int
+    ignored: int
+    converted: int
+
+
 # A person's own facts in the decisions domain, in one hot read: purchases since a time, and when each action was
 # last shown or answered (for cool-downs).
 _OWN_FACTS = Prepared(
@@ -48,7 +74,8 @@ _OWN_FACTS = Prepared(
         "GROUP BY action"
     )
     .bindparams(bindparam("since", type_=_P.c.purchased_at.type))
-    .columns(kind=String(), name=String(), at=_P.c.purchased_at.type)
+    .columns(kind=String(), name=String(), at=_P.c.purchased_at.type),
+    OwnFact,
 )
 
 
@@ -67,14 +94,16 @@ def own_facts(reads: Reads, profile_id: int, since: datetime) -> tuple[list[tupl
 # The same for a batch, prepared: the ORM's IN lists, rendered anew for every batch of 500 people, cost more CPU
 # than the database's own work on them.
 _BOUGHT_OF = Prepared(
-    select(_P.c.profile_id, _P.c.product, _P.c.purchased_at).where(
+    select(_P.c.profile_id, _P.c.product.label("name"), _P.c.purchased_at.label("at")).where(
         in_slots(_P.c.profile_id, _CHUNK), _P.c.purchased_at >= bindparam("since", type_=_P.c.purchased_at.type)
-    )
+    ),
+    ProfileFact,
 )
 _SHOWN_OF = Prepared(
-    select(_O.c.profile_id, _O.c.action, func.max(_O.c.occurred_at).label("at"))
+    select(_O.c.profile_id, _O.c.action.label("name"), func.max(_O.c.occurred_at).label("at"))
     .where(in_slots(_O.c.profile_id, _CHUNK))
-    .group_by(_O.c.profile_id, _O.c.action)
+    .group_by(_O.c.profile_id, _O.c.action),
+    ProfileFact,
 )
 
 
@@ -120,13 +149,14 @@ def bump_tallies(session: Session, counts: Mapping[tuple[str, str], Mapping[str,
 _SEGMENT_TALLIES = Prepared(
     select(_T.c.action, _T.c.shown, _T.c.accepted, _T.c.ignored, _T.c.converted).where(
         _T.c.segment == bindparam("segment")
-    )
+    ),
+    TallyRow,
 )
 
 
-def segment_tallies(reads: Reads, segment: str) -> list[tuple[str, int, int, int, int]]:
-    """(action, shown, accepted, ignored, converted) of every action with outcomes in a segment (a hot read)."""
-    return [tuple(row) for row in _SEGMENT_TALLIES.all(reads, segment=segment)]
+def segment_tallies(reads: Reads, segment: str) -> list[TallyRow]:
+    """Every action with outcomes in a segment, with its counts (a hot read)."""
+    return _SEGMENT_TALLIES.all(reads, segment=segment)
 
 
 def tallies(session: Session, segment: str | None = None) -> list[ActionTally]:

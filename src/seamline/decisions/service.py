@@ -27,7 +27,7 @@ from seamline.decisions.arbitration import Decision, Situation, arbitrate, defau
 from seamline.decisions.catalog import Catalog
 from seamline.decisions.config import DecisionsConfig
 from seamline.decisions.contact import Contact, class_of
-from seamline.decisions.person import CLOSED_HOLDINGS, Kept, engine_of, model_of, person_facts
+from seamline.decisions.person import CLOSED_HOLDINGS, Asking, Kept, engine_of, model_of, person_facts
 from seamline.decisions.propensity import ACCEPTED, CONVERTED, IGNORED, OUTCOMES, SHOWN, Tally
 from seamline.identity.service import active_header, profile_members
 from seamline.profiles.service import golden_values, open_holding_names
@@ -47,6 +47,7 @@ class Setup:
     kept: Kept = field(default_factory=Kept, compare=False)
     channels: frozenset[str] = frozenset()  # every channel a decision may be asked for
     product_names: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a product → every name it goes by
+    asking: dict[str, Asking] = field(default_factory=dict, compare=False)  # by channel: see person.asking_in
 
     @classmethod
     def build(
