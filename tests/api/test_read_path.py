@@ -5,12 +5,14 @@ connection has been used by the requests before it."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from seamline.access.service import create_api_key
+from seamline.api import routing
 from seamline.api.consent import DecisionOut
 from seamline.api.schemas.profiles import ProfileOut
 from seamline.config import Settings
@@ -129,3 +131,38 @@ def test_the_hot_reads_parameters_are_read_as_fastapi_reads_them(
         response = client.get(path, headers=headers)
         assert response.status_code == 400, path
         assert [(e["field"], e["code"]) for e in response.json()["error"]["errors"]] == [(field, code)], path
+
+
+def test_the_route_index_runs_the_hot_reads_directly_and_nothing_else(
+    client: TestClient, ada: tuple[int, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # api/routing.py runs a checked read itself once FastAPI's matching would pick it; any other route, another
+    # method, or parameters that are not plain and valid go through FastAPI's routing as before.
+    profile_id, headers = ada
+    direct: list[tuple[str, bool]] = []
+    real = routing._read_directly
+
+    async def spy(candidates: Any, path: str, scope: Any, receive: Any, send: Any) -> bool:
+        answered = await real(candidates, path, scope, receive, send)
+        direct.append((path, answered))
+        return answered
+
+    monkeypatch.setattr(routing, "_read_directly", spy)
+    card = client.get(f"/v1/profiles/{profile_id}", headers=headers)
+    assert card.status_code == 200
+    assert card.json()["id"] == profile_id
+    assert direct == [(f"/v1/profiles/{profile_id}", True)]
+    direct.clear()
+    search = client.get("/v1/profiles/search?name=Ada", headers=headers)  # corrections' route, before the card's
+    assert search.status_code == 200, search.text
+    assert "requested_id" not in search.text
+    assert direct == [("/v1/profiles/search", False)]
+    direct.clear()
+    assert client.delete(f"/v1/profiles/{profile_id}/may-contact", headers=headers).status_code == 405
+    assert client.get(f"/v1/profiles/{profile_id}/may-contact?channel=email", headers=headers).status_code == 400
+    assert [answered for _path, answered in direct] == [False, False]
+    # A read's own refusal leaves the direct read as an exception, answered by the app's handlers as before.
+    missing = client.get("/v1/profiles/999999", headers=headers)
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    unknown = client.get("/v1/profiles/lookup?identifier=email:nobody@example.com", headers=headers)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
