@@ -11,10 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
-from seamline.access.service import create_api_key
+from seamline.access.service import create_api_key, revoke_api_key
 from seamline.api import routing
 from seamline.api.consent import DecisionOut
 from seamline.api.schemas.profiles import ProfileOut
+from seamline.app import create_app
 from seamline.config import Settings
 from seamline.consent.config import ConsentConfig
 from seamline.consent.service import record_choice
@@ -166,3 +167,46 @@ def test_the_route_index_runs_the_hot_reads_directly_and_nothing_else(
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     unknown = client.get("/v1/profiles/lookup?identifier=email:nobody@example.com", headers=headers)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+
+
+def test_a_revoked_key_is_refused_by_every_hot_read(
+    engine: Engine, settings: Settings, ada: tuple[int, dict[str, str]]
+) -> None:
+    # The direct reads check the key as every route does (access.service.ApiKeyCache: digests only, never the key
+    # itself; a revocation reaches each process within api_key_cache_seconds, here 0: at once).
+    profile_id, headers = ada
+    paths = [
+        "/v1/profiles/lookup?identifier=email:ada@example.com",
+        f"/v1/profiles/{profile_id}",
+        f"/v1/profiles/{profile_id}/may-contact?purpose=marketing&channel=email",
+    ]
+    uncached = settings.model_copy(update={"api_key_cache_seconds": 0.0})
+    with TestClient(create_app(uncached), raise_server_exceptions=False) as client:
+        assert [client.get(path, headers=headers).status_code for path in paths] == [200, 200, 200]
+        with unit_of_work(engine) as session:
+            revoke_api_key(session, "reader")
+        for path in paths:
+            refused = client.get(path, headers=headers)
+            assert refused.status_code == 401, path
+            assert "revoked" in refused.json()["error"]["message"], path
+    assert _views(settings, profile_id) == ["lookup", "summary", "may_contact"]  # nothing read unaudited
+
+
+def test_an_erased_person_is_not_served_by_any_hot_read(
+    client: TestClient, engine: Engine, settings: Settings, ada: tuple[int, dict[str, str]]
+) -> None:
+    profile_id, headers = ada
+    with unit_of_work(engine) as session:
+        _view, admin = create_api_key(session, "privacy-officer", ["identity:admin"])
+    officer = {"Authorization": f"Bearer {admin}"}
+    opened = client.post("/v1/privacy/requests", json={"kind": "erasure", "profile_id": profile_id}, headers=officer)
+    assert client.post(f"/v1/privacy/requests/{opened.json()['id']}/complete", headers=officer).status_code == 200
+    lookup = client.get("/v1/profiles/lookup?identifier=email:ada@example.com", headers=headers)
+    assert lookup.status_code == 404  # the identifier went with the person
+    check = f"/v1/profiles/{profile_id}/may-contact?purpose=marketing&channel=email"
+    for path in (f"/v1/profiles/{profile_id}", check):
+        gone = client.get(path, headers=headers)
+        assert gone.status_code == 410, path
+        assert gone.json()["error"]["code"] == "gone"
+        assert "ada" not in gone.text.lower()
+    assert [view for view in _views(settings, profile_id) if view in ("lookup", "summary", "may_contact")] == []
