@@ -130,15 +130,22 @@ def _candidates(routes: Sequence[BaseRoute], key: Pattern) -> tuple[_Candidate, 
             return None
         if not _may_match(_pattern(path, mount=False), key):
             continue
+        # FastAPI's own record of the route as included (its prefixed regex, dependant): not a public API, so
+        # anything unexpected in it and the bucket routes these requests, as it did before the direct lane.
         effective: Any = getattr(context, "_route_context", None)
-        if effective is None or effective.starlette_route is not None or not isinstance(original, APIRoute):
+        if effective is None or getattr(effective, "starlette_route", None) is not None:
             return None
-        direct = getattr(original, "direct", None)
-        read = direct(effective.dependant) if direct is not None else None
-        found.append(
-            _Candidate(effective.path_regex, effective.param_convertors, frozenset(effective.methods or ()), original,
-                       read)
-        )  # fmt: skip
+        if not isinstance(original, APIRoute):
+            return None
+        try:
+            direct = getattr(original, "direct", None)
+            read = direct(effective.dependant) if direct is not None else None
+            found.append(
+                _Candidate(effective.path_regex, effective.param_convertors, frozenset(effective.methods or ()),
+                           original, read)
+            )  # fmt: skip
+        except AttributeError:
+            return None
     return tuple(found) if any(c.read is not None for c in found) else None
 
 
