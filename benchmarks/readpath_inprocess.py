@@ -7,6 +7,7 @@ with the machine's load than `benchmarks/readpath.py` does: what to compare code
 
     python benchmarks/readpath_inprocess.py                      # 20k profiles in a temporary folder
     python benchmarks/readpath_inprocess.py --workdir /tmp/rp --requests 4000 --routes lookup,consent
+    python benchmarks/readpath_inprocess.py --concurrency 1     # one request at a time: each entry its own commit
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ async def _get(app: Any, key: str, path: str, query: bytes) -> int:
     return status[0]
 
 
-async def run(app: Any, key: str, routes: list[str], requests: int, profiles: int) -> None:
+async def run(app: Any, key: str, routes: list[str], requests: int, profiles: int, concurrency: int = 4) -> None:
     started: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     stopping: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await stopping.put({"type": "lifespan.startup"})
@@ -69,11 +70,11 @@ async def run(app: Any, key: str, routes: list[str], requests: int, profiles: in
             assert await _get(app, key, *make(i)) == 200
 
         async def client(offset: int, make: Callable[[int], tuple[str, bytes]] = make) -> None:
-            for i in range(offset, requests, 4):
+            for i in range(offset, requests, concurrency):
                 assert await _get(app, key, *make(1 + i % (profiles - 1))) == 200
 
         cpu, wall = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(client(n) for n in range(4)))
+        await asyncio.gather(*(client(n) for n in range(concurrency)))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(f"  {route:<8} {cpu / requests * 1e6:5.0f} us CPU per answer ({requests:,} answers, "
               f"{requests / wall:,.0f}/s; load {os.getloadavg()[0]:.1f})")  # fmt: skip
@@ -86,6 +87,7 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=4000, help="per route")
     parser.add_argument("--routes", default="lookup,card,consent")
+    parser.add_argument("--concurrency", type=int, default=4, help="requests at a time (1: no two share a commit)")
     parser.add_argument("--workdir", default="", help="keep the SQLite database here, and reuse it next time")
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="seamline-readpath-inprocess-"))
@@ -93,8 +95,8 @@ def main() -> None:
     url = f"sqlite:///{workdir / 'seamline.db'}"
     key, _seconds = fill(url, args.profiles)
     app = create_app(Settings(database_url=url, data_dir=workdir))
-    print(f"{args.profiles:,} profiles, 4 concurrent tasks, in-process; load {os.getloadavg()[0]:.1f}")
-    asyncio.run(run(app, key, args.routes.split(","), args.requests, args.profiles))
+    print(f"{args.profiles:,} profiles, {args.concurrency} concurrent tasks, in-process; load {os.getloadavg()[0]:.1f}")
+    asyncio.run(run(app, key, args.routes.split(","), args.requests, args.profiles, args.concurrency))
 
 
 if __name__ == "__main__":

@@ -5,14 +5,17 @@ connection has been used by the requests before it."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
-from seamline.access.service import create_api_key
+from seamline.access.service import create_api_key, revoke_api_key
+from seamline.api import routing
 from seamline.api.consent import DecisionOut
 from seamline.api.schemas.profiles import ProfileOut
+from seamline.app import create_app
 from seamline.config import Settings
 from seamline.consent.config import ConsentConfig
 from seamline.consent.service import record_choice
@@ -129,3 +132,81 @@ def test_the_hot_reads_parameters_are_read_as_fastapi_reads_them(
         response = client.get(path, headers=headers)
         assert response.status_code == 400, path
         assert [(e["field"], e["code"]) for e in response.json()["error"]["errors"]] == [(field, code)], path
+
+
+def test_the_route_index_runs_the_hot_reads_directly_and_nothing_else(
+    client: TestClient, ada: tuple[int, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # api/routing.py runs a checked read itself once FastAPI's matching would pick it; any other route, another
+    # method, or parameters that are not plain and valid go through FastAPI's routing as before.
+    profile_id, headers = ada
+    direct: list[tuple[str, bool]] = []
+    real = routing._read_directly
+
+    async def spy(candidates: Any, path: str, scope: Any, receive: Any, send: Any) -> bool:
+        answered = await real(candidates, path, scope, receive, send)
+        direct.append((path, answered))
+        return answered
+
+    monkeypatch.setattr(routing, "_read_directly", spy)
+    card = client.get(f"/v1/profiles/{profile_id}", headers=headers)
+    assert card.status_code == 200
+    assert card.json()["id"] == profile_id
+    assert direct == [(f"/v1/profiles/{profile_id}", True)]
+    direct.clear()
+    search = client.get("/v1/profiles/search?name=Ada", headers=headers)  # corrections' route, before the card's
+    assert search.status_code == 200, search.text
+    assert "requested_id" not in search.text
+    assert direct == [("/v1/profiles/search", False)]
+    direct.clear()
+    assert client.delete(f"/v1/profiles/{profile_id}/may-contact", headers=headers).status_code == 405
+    assert client.get(f"/v1/profiles/{profile_id}/may-contact?channel=email", headers=headers).status_code == 400
+    assert [answered for _path, answered in direct] == [False, False]
+    # A read's own refusal leaves the direct read as an exception, answered by the app's handlers as before.
+    missing = client.get("/v1/profiles/999999", headers=headers)
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    unknown = client.get("/v1/profiles/lookup?identifier=email:nobody@example.com", headers=headers)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+
+
+def test_a_revoked_key_is_refused_by_every_hot_read(
+    engine: Engine, settings: Settings, ada: tuple[int, dict[str, str]]
+) -> None:
+    # The direct reads check the key as every route does (access.service.ApiKeyCache: digests only, never the key
+    # itself; a revocation reaches each process within api_key_cache_seconds, here 0: at once).
+    profile_id, headers = ada
+    paths = [
+        "/v1/profiles/lookup?identifier=email:ada@example.com",
+        f"/v1/profiles/{profile_id}",
+        f"/v1/profiles/{profile_id}/may-contact?purpose=marketing&channel=email",
+    ]
+    uncached = settings.model_copy(update={"api_key_cache_seconds": 0.0})
+    with TestClient(create_app(uncached), raise_server_exceptions=False) as client:
+        assert [client.get(path, headers=headers).status_code for path in paths] == [200, 200, 200]
+        with unit_of_work(engine) as session:
+            revoke_api_key(session, "reader")
+        for path in paths:
+            refused = client.get(path, headers=headers)
+            assert refused.status_code == 401, path
+            assert "revoked" in refused.json()["error"]["message"], path
+    assert _views(settings, profile_id) == ["lookup", "summary", "may_contact"]  # nothing read unaudited
+
+
+def test_an_erased_person_is_not_served_by_any_hot_read(
+    client: TestClient, engine: Engine, settings: Settings, ada: tuple[int, dict[str, str]]
+) -> None:
+    profile_id, headers = ada
+    with unit_of_work(engine) as session:
+        _view, admin = create_api_key(session, "privacy-officer", ["identity:admin"])
+    officer = {"Authorization": f"Bearer {admin}"}
+    opened = client.post("/v1/privacy/requests", json={"kind": "erasure", "profile_id": profile_id}, headers=officer)
+    assert client.post(f"/v1/privacy/requests/{opened.json()['id']}/complete", headers=officer).status_code == 200
+    lookup = client.get("/v1/profiles/lookup?identifier=email:ada@example.com", headers=headers)
+    assert lookup.status_code == 404  # the identifier went with the person
+    check = f"/v1/profiles/{profile_id}/may-contact?purpose=marketing&channel=email"
+    for path in (f"/v1/profiles/{profile_id}", check):
+        gone = client.get(path, headers=headers)
+        assert gone.status_code == 410, path
+        assert gone.json()["error"]["code"] == "gone"
+        assert "ada" not in gone.text.lower()
+    assert [view for view in _views(settings, profile_id) if view in ("lookup", "summary", "may_contact")] == []

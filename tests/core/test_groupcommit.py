@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -267,3 +268,27 @@ def test_items_that_arrive_often_share_commits_with_a_gather_window(engine: Engi
     # The first items commit alone while the writer learns the rate; then groups wait for the items that follow.
     assert len(target.groups) < 12
     assert max(len(group) for group in target.groups) > 1
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_what_one_turn_of_the_loop_submits_reaches_the_writer_together(engine: Engine) -> None:
+    # Handed over when the loop's turn ends (one wake-up of the writer), not as each request submits: here the
+    # loop lets go of the interpreter between the two submits of one turn, long enough for a writer handed the
+    # first at once to commit it alone.
+    target = Probe()
+    writer = committer(engine, target)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(writer.submit("first"))
+        loop.call_soon(time.sleep, 0.2)  # runs between the two tasks' first steps, in the same turn
+        second = asyncio.ensure_future(writer.submit("second"))
+        await asyncio.gather(first, second)
+        await writer.submit("alone")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.stop()
+    assert target.groups == [["first", "second"], ["alone"]]
+    assert count(engine) == 3

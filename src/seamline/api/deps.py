@@ -93,30 +93,48 @@ class ReadAccess:
 _ACCESS = "seamline.read_access"
 
 
+DirectRead = Callable[[Request], Awaitable[Response | None]]
+"""A checked read run on a request already routed to it: its answer, or None where FastAPI's handler must answer."""
+
+
 class _CheckedRead(APIRoute):
     """A hot read's route: the key is checked before FastAPI solves the route's parameters, as a `Reader`
     dependency would be, and the endpoint takes the outcome from `read_access(request)`. FastAPI spent ~40-50 µs
     of CPU solving a dependency per request (py-spy at 600-1,000 reads/s: its cache keys, scopes, the request's
-    query and cookies parsed again for the sub-dependency), about as much as the key check and the card's reads."""
+    query and cookies parsed again for the sub-dependency), about as much as the key check and the card's reads.
+
+    `direct(dependant)` is the same read for the route index (api/routing.py), which calls it without FastAPI's
+    route handling around it once it has found that this route is the request's."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        plain = PlainParams.of(_effective_dependant(self))
-        endpoint: Callable[..., Awaitable[Response]] = self.endpoint
+        read = self.direct(_effective_dependant(self))
 
         async def checked(request: Request) -> Response:
+            response = await read(request)
+            return response if response is not None else await handler(request)
+
+        return checked
+
+    def direct(self, dependant: Dependant) -> DirectRead:
+        """The read for a request routed here, with `dependant` (the route's as included): the key checked, then
+        the endpoint called with plain, valid parameters (api/params.py); None where they are not, so FastAPI's
+        handler reads them (and answers its own 400)."""
+        plain = PlainParams.of(dependant)
+        endpoint: Callable[..., Awaitable[Response]] = self.endpoint
+
+        async def read(request: Request) -> Response | None:
             ctx = _state(request)
             request.scope[_ACCESS] = ReadAccess(_authenticated(request, ctx, "profiles:read"), ctx)
-            # Valid parameters read once without FastAPI's solver (api/params.py); anything else, FastAPI's way.
             values = plain.values(request) if plain is not None else None
             if values is None:
-                return await handler(request)
+                return None
             response = await endpoint(**values)
             if not isinstance(response, Response):  # a checked read builds its answer itself (api/answers.py)
                 raise TypeError(f"{request.url.path}: a checked read must return a Response")
             return response
 
-        return checked
+        return read
 
 
 def _effective_dependant(route: APIRoute) -> Dependant:

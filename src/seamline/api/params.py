@@ -13,11 +13,15 @@ stays FastAPI's.
 Plain means: the endpoint takes the request and path and query parameters only (no dependencies, headers,
 cookies, body, response or background parameters), each a single `str` or `int` (optionally `| None` with a
 `None` default), under its own name (no alias).
+
+Two shortcuts, each giving what the long way gives: a `str` parameter without constraints is the text as given
+(pydantic's validation returns a string unchanged; ~1.5 µs a parameter), and a query string without `%` or `+`
+is split as it stands (Starlette's `parse_qsl` would unquote nothing in it; ~9 µs for the consent check's query).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +48,7 @@ class _Param:
     field: Any  # FastAPI's ModelField: `validate(value, values, loc=...)` is what its solver calls
     required: bool
     loc: tuple[str, str]
+    is_text: bool  # a `str` without constraints: the value is the text as given
 
 
 def _plain(fields: Sequence[Any], where: str) -> list[_Param] | None:
@@ -57,7 +62,8 @@ def _plain(fields: Sequence[Any], where: str) -> list[_Param] | None:
         required = bool(info.is_required())
         if not required and field.default is not None:
             return None
-        plain.append(_Param(field.name, field, required, (where, field.name)))
+        is_text = info.annotation in (str, str | None) and not info.metadata
+        plain.append(_Param(field.name, field, required, (where, field.name), is_text))
     return plain
 
 
@@ -83,7 +89,8 @@ class PlainParams:
     def values(self, request: Request) -> dict[str, Any] | None:
         """The endpoint's arguments, or None where FastAPI would answer with a validation error."""
         values: dict[str, Any] = {self.request_name: request}
-        for params, given in ((self.path, request.path_params), (self.query, request.query_params)):
+        query = _query(request) if self.query else {}
+        for params, given in ((self.path, request.path_params), (self.query, query)):
             group: dict[str, Any] = {}  # what FastAPI passes the validator: this group's values so far
             for param in params:
                 raw = given.get(param.name)
@@ -92,9 +99,25 @@ class PlainParams:
                         return None
                     group[param.name] = None
                     continue
+                if param.is_text:
+                    group[param.name] = raw
+                    continue
                 value, errors = param.field.validate(raw, group, loc=param.loc)
                 if errors:
                     return None
                 group[param.name] = value
             values.update(group)
         return values
+
+
+def _query(request: Request) -> Mapping[str, str]:
+    """The request's query parameters, the last value of each name (as `request.query_params.get`)."""
+    raw: bytes = request.scope.get("query_string", b"")
+    if b"%" in raw or b"+" in raw:
+        return request.query_params
+    query: dict[str, str] = {}
+    for pair in raw.decode("latin-1").split("&"):  # as Starlette decodes it; parse_qsl's separator
+        if pair:
+            name, _, value = pair.partition("=")
+            query[name] = value
+    return query

@@ -16,6 +16,11 @@ flush, BEGIN and COMMIT, the write turn, waking the writer thread and the event 
 A committer given a `gather` window therefore holds a group open for up to that long after its first item arrived
 whenever items have lately been arriving often (on average within one and a half windows of each other), so that
 the next ones share its commit; a lone item (nothing arrived lately) is committed at once.
+
+What an event loop submits in one turn is handed to the writer when that turn ends, in one go: the thread is woken
+once for all of them, once the loop has run what was ready (woken by the first of them, it had only waited for the
+interpreter the loop still held), and they share a commit. In-process at 8 concurrent lookups (load 17-46): 0.18-0.25
+→ 0.12-0.13 commits per answer, the audit's CPU per answer ~100-145 → ~90-115 µs.
 """
 
 from __future__ import annotations
@@ -121,6 +126,8 @@ class GroupCommitter(Generic[T, Tx]):
         self._weigh = weigh
         self._gaps = ArrivalGaps(gather)
         self._queue: queue.SimpleQueue[_Pending[T] | object] = queue.SimpleQueue()
+        # Items submitted on each event loop in its current turn, handed to the writer together at the turn's end.
+        self._turns: dict[asyncio.AbstractEventLoop, list[_Pending[T]]] = {}
         self._thread: threading.Thread | None = None
         # Held while deciding whether to accept an item and while closing, so that no item can be queued
         # behind the stop marker, where no one would ever commit or answer it.
@@ -144,6 +151,10 @@ class GroupCommitter(Generic[T, Tx]):
         with self._lock:
             thread, self._thread = self._thread, None
             if thread is not None:
+                for turn in self._turns.values():  # submitted in a turn that has not ended: committed all the same
+                    for pending in turn:
+                        self._queue.put(pending)
+                self._turns.clear()
                 self._queue.put(_STOP)
         if thread is not None:
             thread.join()
@@ -154,14 +165,35 @@ class GroupCommitter(Generic[T, Tx]):
         """Queue `item` and wait until the transaction holding it has committed; raises if that commit failed.
 
         Cancelling the wait does not withdraw the item: it is committed with its group all the same.
-        """
+
+        The items an event loop submits in one turn reach the writer together when the turn ends (`_hand_off`), so
+        the writer thread is woken once for them, after the loop has run what was ready rather than in the middle
+        of it, where the thread woke only to wait for the interpreter the loop still held."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             if self._thread is None:
                 raise RuntimeError(f"the {self._name} writer is not running")
-            self._queue.put(_Pending(item, loop, future, time.monotonic()))
+            turn = self._turns.get(loop)
+            if turn is None:
+                turn = self._turns[loop] = []
+                loop.call_soon(self._hand_off, loop)
+            turn.append(_Pending(item, loop, future, time.monotonic()))
         await future
+
+    def _hand_off(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue the items `loop` submitted in the turn that just ended (on that loop)."""
+        with self._lock:
+            turn = self._turns.pop(loop, [])
+            if self._thread is not None:
+                for pending in turn:
+                    self._queue.put(pending)
+                return
+        # Never so: `stop` queues every turn's items before its marker. Were one left, its waiters must hear of it.
+        error = RuntimeError(f"the {self._name} writer is not running")
+        for pending in turn:
+            if not pending.future.done():
+                pending.future.set_exception(error)
 
     def _run(self) -> None:
         stopping = False

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from seamline.core.clock import utcnow
 from seamline.core.prepared import Reads
-from seamline.profiles import names, repository
+from seamline.profiles import card_reads, names, repository
 from seamline.profiles.facts import CLOSED_STATUSES, HoldingFact, encode_value
 from seamline.profiles.models import ProfileEvent
 from seamline.profiles.survivorship import Candidate, Decision, SurvivorshipConfig, choose
@@ -163,6 +163,38 @@ def golden_traits(
         decision = choose(name, candidates, config)
         out.append(TraitView(name, orjson.loads(decision.winner.value_json), decision, vocabulary.label(name)))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class CardFacts:
+    """What a profile card shows of the profiles domain: each trait's winning value, in `golden_traits`' order,
+    and how many holdings and timeline events the profile has."""
+
+    traits: dict[str, Any]
+    holdings: int
+    events: int
+
+
+def card_facts(
+    reads: Reads,
+    profile_id: int,
+    source_names: Mapping[int, str],
+    config: SurvivorshipConfig,
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY,
+) -> CardFacts:
+    """The card's traits and counts in one read: a trait with one candidate (most) is read as its value alone, which
+    wins under any rule; only when one has several are the candidates read whole and chosen among (`golden_traits`)."""
+    rows = card_reads.card_rows(reads, profile_id)
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        if row.name is not None and row.value_json is not None:
+            grouped.setdefault(row.name, []).append(row.value_json)
+    if any(len(values) > 1 for values in grouped.values()):
+        traits = {t.name: t.value for t in golden_traits(reads, profile_id, source_names, config, vocabulary)}
+    else:
+        ordered = sorted(grouped.items(), key=lambda item: vocabulary.order(item[0]))
+        traits = {name: orjson.loads(values[0]) for name, values in ordered}
+    return CardFacts(traits, int(rows[0].holdings), int(rows[0].events))
 
 
 def winning_traits(
