@@ -111,10 +111,14 @@ def test_u_is_measured_without_the_true_matches_share() -> None:
     settings = {"probability_two_random_records_match": 0.001, "comparisons": [{"comparison_levels": [level]}]}
     without_true_matches(settings, 1_000, 2e6)
     assert level["u_probability"] == pytest.approx((0.001 - 0.0009) / 0.999)
-    # never below one pair of those sampled (here all 499,500 of a thousand records)
+    # never below what the sample resolves: one standard deviation of the sampled count (here all 499,500 pairs of
+    # a thousand records; 0.0008 of them is ~400 pairs, ±20), nor below one pair
     level.update(m_probability=0.9, u_probability=0.0008)
     without_true_matches(settings, 1_000, 2e6)
-    assert level["u_probability"] == pytest.approx(1 / 499_500)
+    assert level["u_probability"] == pytest.approx((0.0008 * 499_500) ** 0.5 / 499_500)
+    level.update(m_probability=0.9, u_probability=1e-7)
+    without_true_matches(settings, 1_000, 2e6)
+    assert level["u_probability"] == pytest.approx(1e-7)  # less than one pair: left as measured
 
 
 def test_by_default_u_is_corrected_for_what_no_household_shares() -> None:

@@ -9,6 +9,7 @@ per data set, and a degenerate model is refused with the reason and what to map.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -176,9 +177,15 @@ def without_true_matches(
     the random pairs u is sampled from hold true matches in the model's own proportion (the prior λ), so what was
     measured is λ·m + (1 - λ)·u. On a table where duplicates are common (FEBRL: one record in two; a small silo)
     λ·m is most of an exact level's measured u and every agreement counted 4-5 bits too little; at a million
-    records it is nothing. Floored at one sampled pair: a level no random pair reaches is rare, not impossible."""
+    records it is nothing.
+
+    Taken only as far as the sample resolves it: u stays at least one standard deviation of the sampled count
+    (√count pairs of those sampled), and at least one pair. Where λ·m explains nearly all of a rare level's few
+    sampled pairs, the difference is noise: floored at one pair, the names-swapped level of FEBRL4 (two files,
+    one duplicate each) went to +15 bits in each name comparison and merged different people ("ryan matthew" /
+    "matthew ryan") at 0.99."""
     prior = float(settings["probability_two_random_records_match"])
-    floor = 1.0 / max(min(sampled_pairs, records * (records - 1) / 2), 1.0)
+    sampled = max(min(sampled_pairs, records * (records - 1) / 2), 1.0)
     for comparison in settings["comparisons"]:
         if fields is not None and comparison["output_column_name"] not in fields:
             continue
@@ -186,5 +193,7 @@ def without_true_matches(
             m, u = level.get("m_probability"), level.get("u_probability")
             if level.get("is_null_level") or m is None or u is None:
                 continue
-            level["u_probability"] = max((float(u) - prior * float(m)) / (1.0 - prior), min(floor, float(u)))
+            measured = float(u)
+            floor = max(math.sqrt(measured * sampled), 1.0) / sampled
+            level["u_probability"] = max((measured - prior * float(m)) / (1.0 - prior), min(floor, measured))
     return settings
