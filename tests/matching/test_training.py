@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from seamline.matching.comparisons import BLOCKING_KEYS
+from seamline.matching.config import MatchingConfig
 from seamline.matching.model import (
     TrainedModel,
     duckdb_api,
@@ -22,7 +23,13 @@ from seamline.matching.model import (
 )
 from seamline.matching.prepare import prepare
 from seamline.matching.scoring import M_FLOOR, Scorer
-from seamline.matching.training import TrainingRefused, learns, training_blocks, without_true_matches
+from seamline.matching.training import (
+    PERSONAL_COMPARISONS,
+    TrainingRefused,
+    learns,
+    training_blocks,
+    without_true_matches,
+)
 from seamline.synthetic.people import generate_people
 from seamline.synthetic.silos import generate_silo_records
 
@@ -104,10 +111,30 @@ def test_u_is_measured_without_the_true_matches_share() -> None:
     settings = {"probability_two_random_records_match": 0.001, "comparisons": [{"comparison_levels": [level]}]}
     without_true_matches(settings, 1_000, 2e6)
     assert level["u_probability"] == pytest.approx((0.001 - 0.0009) / 0.999)
-    # never below one pair of those sampled (here all 499,500 of a thousand records)
+    # never below what the sample resolves: one standard deviation of the sampled count (here all 499,500 pairs of
+    # a thousand records; 0.0008 of them is ~400 pairs, ±20), nor below one pair
     level.update(m_probability=0.9, u_probability=0.0008)
     without_true_matches(settings, 1_000, 2e6)
-    assert level["u_probability"] == pytest.approx(1 / 499_500)
+    assert level["u_probability"] == pytest.approx((0.0008 * 499_500) ** 0.5 / 499_500)
+    level.update(m_probability=0.9, u_probability=1e-7)
+    without_true_matches(settings, 1_000, 2e6)
+    assert level["u_probability"] == pytest.approx(1e-7)  # less than one pair: left as measured
+
+
+def test_by_default_u_is_corrected_for_what_no_household_shares() -> None:
+    """Names and birth date get the true matches' share out of u; the address (which a household shares, beside
+    its surname) keeps what sampling measured, so namesakes at one address gain nothing from the correction."""
+    born, lives = {"m_probability": 0.9, "u_probability": 0.001}, {"m_probability": 0.9, "u_probability": 0.001}
+    settings = {
+        "probability_two_random_records_match": 0.001,
+        "comparisons": [
+            {"output_column_name": "date_of_birth", "comparison_levels": [born]},
+            {"output_column_name": "address", "comparison_levels": [lives]},
+        ],
+    }
+    without_true_matches(settings, 1_000, 2e6, PERSONAL_COMPARISONS)
+    assert born["u_probability"] == pytest.approx((0.001 - 0.0009) / 0.999)
+    assert lives["u_probability"] == 0.001
 
 
 def test_birth_dates_imported_as_text_are_refused_with_what_to_map() -> None:
@@ -157,3 +184,53 @@ def test_training_memory_grows_with_the_table_above_its_floor() -> None:
     assert training_memory("2GiB", 1_000) == "2048MiB"
     with pytest.raises(ValueError, match="memory size"):
         training_memory("lots", 10)
+
+
+# Pairs FEBRL2 and FEBRL1 hold that no key met before 2026-12-06 (each scores above the merge threshold).
+SOUND_CHANGING_TYPOS = {
+    # first and last names swapped, one of them with a typo that changes its sound, the same birth date
+    "swapped with a typo": (
+        {"first_name": "Timothy", "last_name": "McCarthy", "date_of_birth": "1953-06-07"},
+        {"first_name": "Mccarrhy", "last_name": "Timothy", "date_of_birth": "1953-06-07"},
+    ),
+    # both names with a typo that changes their sound, birth dates replaced, the same postcode
+    "both names, one postcode": (
+        {"first_name": "Emiily", "last_name": "Negent", "date_of_birth": "1912-01-13", "postcode": "3254"},
+        {"first_name": "Emiiy", "last_name": "Negenht", "date_of_birth": "1908-10-20", "postcode": "3254"},
+    ),
+    # the same first name, the last name's sound changed, a postcode typo and another street, one town
+    "one first name, one town": (
+        {"first_name": "Naomi", "last_name": "Hanigan", "postcode": "3216", "city": "Albion Park"},
+        {"first_name": "Naomi", "last_name": "Haniagn", "postcode": "3212", "city": "Albion Park"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SOUND_CHANGING_TYPOS))
+def test_typos_that_change_a_names_sound_still_meet_on_a_key(case: str) -> None:
+    left, right = (prepare(r) for r in SOUND_CHANGING_TYPOS[case])
+    assert (left["first_name_metaphone"], left["last_name_metaphone"]) != (
+        right["first_name_metaphone"],
+        right["last_name_metaphone"],
+    )
+    assert _blocked(left, right), case
+
+
+def test_the_names_and_birth_dates_correction_rescues_a_mover_and_not_namesakes_at_home(
+    trained_model: TrainedModel,
+) -> None:
+    """With the true matches' share out of the names' and birth date's u, a woman who moved town, both names
+    mistyped in one silo and her birth date intact, is certain (0.98; 0.83 with two emails that differ, the review
+    fixture); a father and a son of one name at one address, born decades apart, stay below the merge threshold:
+    the address's u is not sharpened."""
+    scorer = Scorer(trained_model.settings)
+    born = {"date_of_birth": "1985-07-02"}
+    mover = scorer.score(
+        prepare({**born, "first_name": "Katherine", "last_name": "Morrison", "postcode": "10001"}),
+        prepare({**born, "first_name": "Katharine", "last_name": "Morrisson", "postcode": "60601"}),
+    )
+    assert mover.probability >= MatchingConfig().merge_threshold
+    home = {"first_name": "Michael", "last_name": "Miller", "street": "1444 Cedar St", "postcode": "32806"}
+    father = prepare({**home, "date_of_birth": "1947-04-09", "city": "Orlando"})
+    son = prepare({**home, "date_of_birth": "1981-10-14", "city": "Orlando"})
+    assert scorer.score(father, son).probability < MatchingConfig().merge_threshold

@@ -40,12 +40,13 @@ class MatchingConfig(BaseModel):
     traits: dict[str, list[str]] = Field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_TRAITS.items()})
     source_name: str = Field(default="matching", description="The source accepted matches are written from.")
     u_max_pairs: float = Field(default=2e6, gt=0, description="Random pairs sampled to estimate u.")
-    # Off by default: on FEBRL it lifts F1 above Splink's best (febrl1 0.9796 -> 0.9868, febrl2 0.9866 -> 0.9943),
-    # but on the synthetic bank namesakes at one address (a father and a son) gain as much as duplicates: precision
-    # 0.9996 -> 0.9989 (docs/matching.md, Training).
+    # Names and birth date always have it taken out (training.PERSONAL_COMPARISONS). Off by default for the rest: on
+    # FEBRL it lifts F1 further (febrl1 0.9796 -> 0.9868), but on the synthetic bank namesakes at one address (a
+    # father and a son) gain from the address as much as duplicates: precision 0.9996 -> 0.9989 (docs/matching.md).
     u_without_true_matches: bool = Field(
         default=False,
-        description="Take the true matches' share (the prior times m) out of the u that random sampling measures.",
+        description="Take the true matches' share (the prior times m) out of the u that random sampling measures for "
+        "every comparison (names and birth date always have it taken out).",
     )
     duckdb_memory_limit: str = Field(
         default="2GB", description="Memory DuckDB may use for batch prediction (it spills beyond)."

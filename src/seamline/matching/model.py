@@ -36,6 +36,7 @@ from seamline.matching.config import MatchingConfig
 from seamline.matching.scoring import fill_untrained
 from seamline.matching.table import records_frame as records_frame  # re-exported: the frame is the model's input
 from seamline.matching.training import (
+    PERSONAL_COMPARISONS,
     check_trained,
     estimated_prior,
     measured_prior,
@@ -202,8 +203,8 @@ def train_settings(
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
     trained = linker.misc.save_model_to_json()
     trained["probability_two_random_records_match"] = measured_prior(records, trained) or prior
-    if u_without_true_matches:
-        without_true_matches(trained, len(records), u_max_pairs)
+    # Names and birth date always; every comparison when asked (see PERSONAL_COMPARISONS for why not by default).
+    without_true_matches(trained, len(records), u_max_pairs, None if u_without_true_matches else PERSONAL_COMPARISONS)
     check_trained(trained, present, len(records))
     return fill_untrained(trained, u_max_pairs)
 

@@ -31,6 +31,7 @@ COLUMNS: Final = (
     "last_name_metaphone",
     "last_initial",
     "name_sounds",
+    "initials",
     "date_of_birth",
     "birth_year",
     "birth_date_unordered",
@@ -176,6 +177,8 @@ def prepare(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]:
     if out["first_name"] is not None and out["last_name"] is not None:
         # Both name sounds in either order, so first and last names swapped still meet in blocking.
         out["name_sounds"] = "|".join(sorted((out["first_name_metaphone"], out["last_name_metaphone"])))
+        # Both initials in either order: swapped names with a typo that changes a sound still meet beside a birth date.
+        out["initials"] = "".join(sorted((out["first_initial"], out["last_initial"])))
     dob = birth_date(record.get("date_of_birth"))
     if dob is not None:
         # Interned: a date is shared by thousands of records at a million, and each copy costs ~60 bytes.

@@ -9,6 +9,7 @@ per data set, and a degenerate model is refused with the reason and what to map.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -162,18 +163,37 @@ def check_trained(settings: Mapping[str, Any], present: set[str], records: int) 
             )
 
 
-def without_true_matches(settings: dict[str, Any], records: int, sampled_pairs: float) -> dict[str, Any]:
-    """u of every level with the true matches' share taken out, in place: the random pairs u is sampled from hold
-    true matches in the model's own proportion (the prior λ), so what was measured is λ·m + (1 - λ)·u. On a
-    table where duplicates are common (FEBRL: one record in two; a small silo) λ·m is most of an exact level's
-    measured u and every agreement counted 4-5 bits too little; at a million records it is nothing. Floored at
-    one sampled pair: a level no random pair reaches is rare, not impossible."""
+# The comparisons whose u training always corrects for the true matches among random pairs: what no household
+# shares. Fellegi-Sunter takes an address, a landline and a surname as independent evidence though a household
+# shares all three, so sharpening the address's or phone's u as well lets namesakes at one address (a father and a
+# son) merge: on the synthetic bank three did (`u_without_true_matches` corrects every comparison).
+PERSONAL_COMPARISONS: Final = frozenset({"first_name", "last_name", "date_of_birth"})
+
+
+def without_true_matches(
+    settings: dict[str, Any], records: int, sampled_pairs: float, fields: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """u of every level (of `fields`' comparisons, when given) with the true matches' share taken out, in place:
+    the random pairs u is sampled from hold true matches in the model's own proportion (the prior λ), so what was
+    measured is λ·m + (1 - λ)·u. On a table where duplicates are common (FEBRL: one record in two; a small silo)
+    λ·m is most of an exact level's measured u and every agreement counted 4-5 bits too little; at a million
+    records it is nothing.
+
+    Taken only as far as the sample resolves it: u stays at least one standard deviation of the sampled count
+    (√count pairs of those sampled), and at least one pair. Where λ·m explains nearly all of a rare level's few
+    sampled pairs, the difference is noise: floored at one pair, the names-swapped level of FEBRL4 (two files,
+    one duplicate each) went to +15 bits in each name comparison and merged different people ("ryan matthew" /
+    "matthew ryan") at 0.99."""
     prior = float(settings["probability_two_random_records_match"])
-    floor = 1.0 / max(min(sampled_pairs, records * (records - 1) / 2), 1.0)
+    sampled = max(min(sampled_pairs, records * (records - 1) / 2), 1.0)
     for comparison in settings["comparisons"]:
+        if fields is not None and comparison["output_column_name"] not in fields:
+            continue
         for level in comparison["comparison_levels"]:
             m, u = level.get("m_probability"), level.get("u_probability")
             if level.get("is_null_level") or m is None or u is None:
                 continue
-            level["u_probability"] = max((float(u) - prior * float(m)) / (1.0 - prior), min(floor, float(u)))
+            measured = float(u)
+            floor = max(math.sqrt(measured * sampled), 1.0) / sampled
+            level["u_probability"] = max((measured - prior * float(m)) / (1.0 - prior), min(floor, measured))
     return settings
