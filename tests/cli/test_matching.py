@@ -12,7 +12,7 @@ from seamline.cli import app
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.matching.service import list_reviews
-from tests.matching.people import HANDMADE, background
+from tests.matching.people import HANDMADE, background, silo
 from tests.matching.silos import import_silos
 from tests.support.flows import drain
 
@@ -29,8 +29,16 @@ def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
+# A second pair of twins (one address, landline and birthday, two first names): the household guard sends them to
+# review whatever their score, so a run always leaves two pairs to decide, one to accept and one to reject.
+TWINS = [
+    silo("checking", "CHK-T9", "Rosa", "Ferriby", "1988-11-09", "3 Quarry Row", "73301", "+15125550147", person="r"),
+    silo("cards", "CRD-T9", "Clara", "Ferriby", "1988-11-09", "3 Quarry Row", "73301", "+15125550147", person="c"),
+]
+
+
 def test_train_run_review_and_find(runner: CliRunner, engine: Engine, settings: Settings, tmp_path: Path) -> None:
-    import_silos(engine, settings, [*HANDMADE, *background(250)], tmp_path / "silos")
+    import_silos(engine, settings, [*HANDMADE, *TWINS, *background(250)], tmp_path / "silos")
     trained = runner.invoke(app, ["match", "train"])
     assert trained.exit_code == 0, trained.output
     assert "model v1" in trained.output
