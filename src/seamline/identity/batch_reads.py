@@ -5,6 +5,7 @@ cost more CPU than the database's own work on them."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -14,12 +15,28 @@ from seamline.identity.models import Profile
 
 _SLOTS = 900  # ids a statement: under SQLite's limit of bound parameters
 _PROFILES = table_of(Profile).c
+
+
+class _State(NamedTuple):
+    id: int
+    merged_into_id: int | None
+    erased: bool
+
+
+class _Absorbed(NamedTuple):
+    id: int
+    merged_into_id: int
+
+
 _STATES = Prepared(
     select(_PROFILES.id, _PROFILES.merged_into_id, _PROFILES.erased_at.is_not(None).label("erased")).where(
         in_slots(_PROFILES.id, _SLOTS)
-    )
+    ),
+    _State,
 )
-_ABSORBED = Prepared(select(_PROFILES.id, _PROFILES.merged_into_id).where(in_slots(_PROFILES.merged_into_id, _SLOTS)))
+_ABSORBED = Prepared(
+    select(_PROFILES.id, _PROFILES.merged_into_id).where(in_slots(_PROFILES.merged_into_id, _SLOTS)), _Absorbed
+)
 
 
 def _chunks(ids: Iterable[int]) -> list[list[int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
@@ -29,28 +29,57 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 # through the ORM, each cost ~130 µs of Python against ~10 µs for SQLite's own work (a merge ran a dozen).
 _PROFILES_T, _LINKS_T = table_of(Profile), table_of(IdentifierLink)
 _BLOCKS_T, _MERGES_T = table_of(MergeBlock), table_of(Merge)
+
+
 # Prepared (the batch's biggest reads). last_seen_at only orders holders: as the driver returns it, sorting as times.
+class _Holder(NamedTuple):
+    type: str
+    value: str
+    profile_id: int
+    last_seen_at: str | datetime
+
+
+class _Link(NamedTuple):
+    profile_id: int
+    type: str
+    value: str
+
+
+class _State(NamedTuple):
+    id: int
+    merged_into_id: int | None
+    merge_count: int
+
+
+class _Block(NamedTuple):
+    profile_a: int
+    profile_b: int
+
+
 _HOLDERS = Prepared(
     select(
         _LINKS_T.c.type,
         _LINKS_T.c.value,
         _LINKS_T.c.profile_id,
         type_coerce(_LINKS_T.c.last_seen_at, NullType()).label("last_seen_at"),
-    ).where(in_slots(_LINKS_T.c.value, CHUNK))
+    ).where(in_slots(_LINKS_T.c.value, CHUNK)),
+    _Holder,
 )
 _LINKS_OF = Prepared(
-    select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(in_slots(_LINKS_T.c.profile_id, CHUNK))
+    select(_LINKS_T.c.profile_id, _LINKS_T.c.type, _LINKS_T.c.value).where(in_slots(_LINKS_T.c.profile_id, CHUNK)),
+    _Link,
 )
 _STATES = (
     select(_PROFILES_T.c.id, _PROFILES_T.c.merged_into_id, _PROFILES_T.c.merge_count)
     .where(in_slots(_PROFILES_T.c.id, CHUNK))
     .order_by(_PROFILES_T.c.id)
 )
-_STATES_READ, _STATES_LOCKED = Prepared(_STATES), Prepared(_STATES.with_for_update())
+_STATES_READ, _STATES_LOCKED = Prepared(_STATES, _State), Prepared(_STATES.with_for_update(), _State)
 _BLOCKS = Prepared(
     select(_BLOCKS_T.c.profile_a, _BLOCKS_T.c.profile_b).where(
         or_(in_slots(_BLOCKS_T.c.profile_a, CHUNK), in_slots(_BLOCKS_T.c.profile_b, CHUNK))
-    )
+    ),
+    _Block,
 )
 _LAST_PROFILE_ID = select(func.coalesce(func.max(_PROFILES_T.c.id), 0))
 _REACTIVATE = (
@@ -115,10 +144,10 @@ _ADD_CONFLICTS = BulkInsert(
 )
 
 
-def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identifier, list[tuple[int, Any]]]:
+def holders(session: Session, identifiers: Sequence[Identifier]) -> dict[Identifier, list[tuple[int, str | datetime]]]:
     """Every active holder of each identifier with when it last used it (a value that sorts as the time does)."""
     wanted = set(identifiers)
-    out: dict[Identifier, list[tuple[int, Any]]] = {}
+    out: dict[Identifier, list[tuple[int, str | datetime]]] = {}
     values = sorted({i.value for i in identifiers})
     for chunk in chunks(values):
         for type_, value, profile_id, last_seen in _HOLDERS.all(session, **slot_values(chunk, CHUNK)):

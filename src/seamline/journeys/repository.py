@@ -16,6 +16,7 @@ from seamline.core.db import UtcDateTime, picked_once, table_of
 from seamline.core.prepared import DriverTransaction, Prepared, Reads, in_slots, slot_values
 from seamline.journeys import progress
 from seamline.journeys.models import JourneyDefinitionRow, JourneyEntry, JourneyInstance, JourneyToken
+from seamline.journeys.rows import DefinitionBody, DefinitionVersion, EntryRow, InstanceRow, MovedOn, OpenStep
 
 
 def add(session: Session, row: Any) -> Any:
@@ -263,21 +264,23 @@ def step_completions(
 _I, _E, _D = table_of(JourneyInstance), table_of(JourneyEntry), table_of(JourneyDefinitionRow)
 _INSTANCE_COLUMNS = list(_I.c)
 _ENTRY_COLUMNS = list(_E.c)
-_BY_PUBLIC_ID = Prepared(select(*_INSTANCE_COLUMNS).where(_I.c.public_id == bindparam("public_id")))
-_BY_ID = Prepared(select(*_INSTANCE_COLUMNS).where(_I.c.id == bindparam("id")))
+_BY_PUBLIC_ID = Prepared(select(*_INSTANCE_COLUMNS).where(_I.c.public_id == bindparam("public_id")), InstanceRow)
+_BY_ID = Prepared(select(*_INSTANCE_COLUMNS).where(_I.c.id == bindparam("id")), InstanceRow)
 _RESUMABLE_OF = Prepared(
     select(*_INSTANCE_COLUMNS)
     .where(_I.c.profile_id == bindparam("profile_id"), in_slots(_I.c.status, 2))
-    .order_by(_I.c.last_activity_at.desc(), _I.c.id.desc())
+    .order_by(_I.c.last_activity_at.desc(), _I.c.id.desc()),
+    InstanceRow,
 )
 _GROUP = select(_I.c.id).where(_I.c.joined_into == bindparam("keeper")).scalar_subquery()
 _GROUP_ENTRIES = Prepared(
     select(*_ENTRY_COLUMNS)
     .where(or_(_E.c.instance_id == bindparam("keeper"), _E.c.instance_id.in_(_GROUP)))
-    .order_by(_E.c.id)
+    .order_by(_E.c.id),
+    EntryRow,
 )
-_VERSIONS = Prepared(select(_D.c.key, _D.c.revision, _D.c.loaded_at))
-_BODIES = Prepared(select(_D.c.key, _D.c.revision, _D.c.loaded_at, _D.c.body))
+_VERSIONS = Prepared(select(_D.c.key, _D.c.revision, _D.c.loaded_at), DefinitionVersion)
+_BODIES = Prepared(select(_D.c.key, _D.c.revision, _D.c.loaded_at, _D.c.body), DefinitionBody)
 _LATER_ENTRY = (
     select(_E.c.id)
     .where(or_(_E.c.instance_id == bindparam("id"), _E.c.instance_id.in_(_GROUP)), _E.c.id > bindparam("seen_entry"))
@@ -303,23 +306,24 @@ _MOVE_ON = Prepared(
         completed_at=bindparam("completed_at"),
         quiet_since=bindparam("quiet_since"),
     )
-    .returning(_I.c.id)
+    .returning(_I.c.id),
+    MovedOn,
 )
 _ENTRY_VALUES = [c.key for c in _ENTRY_COLUMNS if c.key != "id"]
 _ADD_ENTRIES = Prepared(insert(_E).values({name: bindparam(name) for name in _ENTRY_VALUES}))
 
 
-def instance_row(reads: Reads, public_id: str) -> Any:
-    """An instance's columns by public id, as a plain row (or None)."""
+def instance_row(reads: Reads, public_id: str) -> InstanceRow | None:
+    """An instance's columns by public id (or None)."""
     return _BY_PUBLIC_ID.first(reads, public_id=public_id)
 
 
-def instance_row_by_id(reads: Reads, instance_id: int) -> Any:
+def instance_row_by_id(reads: Reads, instance_id: int) -> InstanceRow | None:
     return _BY_ID.first(reads, id=instance_id)
 
 
-def resumable_rows(reads: Reads, profile_id: int, statuses: Sequence[str]) -> list[Any]:
-    """A profile's instances in these (one or two) statuses, most recently active first, as plain rows."""
+def resumable_rows(reads: Reads, profile_id: int, statuses: Sequence[str]) -> list[InstanceRow]:
+    """A profile's instances in these (one or two) statuses, most recently active first."""
     return _RESUMABLE_OF.all(reads, profile_id=profile_id, **slot_values(statuses, 2))
 
 
@@ -328,37 +332,34 @@ _STEP_SLOTS = 900  # profiles a statement: under SQLite's limit of bound paramet
 _OPEN_STEPS_OF = Prepared(
     select(_I.c.profile_id, _I.c.journey, _I.c.current_step)
     .where(in_slots(_I.c.profile_id, _STEP_SLOTS), _I.c.status.in_([bindparam("status_0"), bindparam("status_1")]))
-    .order_by(_I.c.profile_id, _I.c.last_activity_at, _I.c.id)
+    .order_by(_I.c.profile_id, _I.c.last_activity_at, _I.c.id),
+    OpenStep,
 )
 
 
-def step_rows_of(
-    reads: Reads, profile_ids: Sequence[int], statuses: Sequence[str]
-) -> list[tuple[int, str, str | None]]:
+def step_rows_of(reads: Reads, profile_ids: Sequence[int], statuses: Sequence[str]) -> list[OpenStep]:
     """(profile, journey, current step) of these profiles' instances in these (one or two) statuses, by profile,
     least recently active first."""
     ids = sorted(set(profile_ids))
     chosen = {"status_0": statuses[0], "status_1": statuses[-1]}
     return [
-        (int(pid), str(journey), step)
+        row
         for start in range(0, len(ids), _STEP_SLOTS)
-        for pid, journey, step in _OPEN_STEPS_OF.all(
-            reads, **chosen, **slot_values(ids[start : start + _STEP_SLOTS], _STEP_SLOTS)
-        )
+        for row in _OPEN_STEPS_OF.all(reads, **chosen, **slot_values(ids[start : start + _STEP_SLOTS], _STEP_SLOTS))
     ]
 
 
-def group_entry_rows(reads: Reads, keeper_id: int) -> list[Any]:
-    """The entries of an instance and of every instance joined into it, as plain rows, by id."""
+def group_entry_rows(reads: Reads, keeper_id: int) -> list[EntryRow]:
+    """The entries of an instance and of every instance joined into it, by id."""
     return _GROUP_ENTRIES.all(reads, keeper=keeper_id)
 
 
-def definition_version_rows(reads: Reads) -> list[tuple[str, int, datetime]]:
+def definition_version_rows(reads: Reads) -> list[DefinitionVersion]:
     """(key, revision, loaded at) of every loaded definition."""
-    return [(str(k), int(r), at) for k, r, at in _VERSIONS.all(reads)]
+    return _VERSIONS.all(reads)
 
 
-def definition_body_rows(reads: Reads) -> list[Any]:
+def definition_body_rows(reads: Reads) -> list[DefinitionBody]:
     """(key, revision, loaded at, body) of every loaded definition."""
     return _BODIES.all(reads)
 
