@@ -24,16 +24,23 @@ class _Cycle:
 
 
 def test_a_stopped_app_leaves_no_threads_and_frees_what_it_froze(settings: Settings) -> None:
-    garbage = _Cycle()
-    gone = weakref.ref(garbage)
-    del garbage  # unreachable, but a cycle: only the collector frees it
-    before = _native_threads()
-    with TestClient(create_app(settings)) as client:
-        assert client.get("/v1/assessment/inventory").status_code == 401  # the reports' copies exist from the start
-        assert gone() is None  # collected before the start froze what was alive: frozen, it would never be freed
-        assert gc.get_freeze_count() > 0
-        assert _native_threads() > before
-    assert gc.get_freeze_count() == 0
+    gc.disable()  # no automatic collection frees the cycle before the start freezes it
+    try:
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        del garbage  # unreachable, but a cycle: only the collector frees it
+        before = _native_threads()
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/v1/assessment/inventory").status_code == 401  # the reports' copies exist from the start
+            assert gc.get_freeze_count() > 0
+            assert _native_threads() > before
+            gc.collect()
+            assert gone() is not None  # frozen with the start's objects, out of the collector's sight
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        assert gone() is None  # given back at the stop
+    finally:
+        gc.enable()
     deadline = time.monotonic() + 5  # a stopped thread leaves the process a moment after it is joined
     while _native_threads() > before and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -40,13 +40,13 @@ def paused() -> Iterator[None]:
 def freeze_start_up() -> None:
     """Move everything alive now out of the collector's sight: each full collection then stops walking the ~120k
     objects a start makes, which live as long as the process (measured: a quarter of the ingest CPU and most of its
-    p99 tail). Garbage is collected first: frozen, an unreachable cycle would never be freed (a process that starts
-    an app after another, as the tests do, kept every earlier app's engines and DuckDB threads: 6 GB and 1,600
-    threads in a test worker)."""
-    gc.collect()
+    p99 tail). Whatever garbage is frozen with them waits for `thaw`: no collection first, which would cost each
+    start 70-100 ms of walking the heap (a test worker starts an app a thousand times)."""
     gc.freeze()
 
 
 def thaw() -> None:
-    """Give the frozen objects back to the collector when the app that froze them stops (they are garbage soon)."""
+    """Give the frozen objects back to the collector when the app that froze them stops: a process that starts an
+    app after another (the tests do) otherwise keeps every earlier app's garbage for good (a test worker grew to
+    6 GB and was killed)."""
     gc.unfreeze()
