@@ -37,6 +37,7 @@ from seamline.decisions.config import DecisionsConfig
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from consent import fill, seed
 from decisions import make_customer, write_catalog
+from inprocess import running
 from loadgen import load
 
 
@@ -82,43 +83,32 @@ async def _post(app: Any, key: str, body: bytes) -> tuple[int, bytes]:
 
 
 async def run(app: Any, key: str, body: bytes, requests: int, rounds: int, profiler: cProfile.Profile | None) -> None:
-    started: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    stopping: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await stopping.put({"type": "lifespan.startup"})
-
-    async def receive() -> dict[str, Any]:
-        return await stopping.get()
-
-    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive,
-                                       started.put))  # fmt: skip
-    assert (await started.get())["type"] == "lifespan.startup.complete"
-    for _ in range(300):  # warm up
-        status, answer = await _post(app, key, body)
-        assert status == 200, answer
-
-    async def client(count: int) -> None:
-        for _ in range(count):
+    async with running(app):
+        for _ in range(300):  # warm up
             status, answer = await _post(app, key, body)
             assert status == 200, answer
 
-    for turn in range(rounds):
-        full = gc.get_stats()[2]["collections"]
-        if profiler is not None:
-            profiler.enable()
-        cpu, own, wall = time.process_time(), time.thread_time(), time.perf_counter()
-        await asyncio.gather(*(client(requests // 4) for _ in range(4)))
-        cpu, own, wall = time.process_time() - cpu, time.thread_time() - own, time.perf_counter() - wall
-        if profiler is not None:
-            profiler.disable()
-        full = gc.get_stats()[2]["collections"] - full
-        done = requests // 4 * 4
-        print(
-            f"  round {turn + 1}: {cpu / done * 1e6:5.0f} µs CPU per answer, {own / done * 1e6:.0f} of them the event "
-            f"loop's ({done:,} answers, {done / wall:,.0f}/s; "
-            f"{full * 10_000 / done:.1f} full collections per 10k answers; load {load()})"
-        )
-    await stopping.put({"type": "lifespan.shutdown"})
-    await lifespan
+        async def client(count: int) -> None:
+            for _ in range(count):
+                status, answer = await _post(app, key, body)
+                assert status == 200, answer
+
+        for turn in range(rounds):
+            full = gc.get_stats()[2]["collections"]
+            if profiler is not None:
+                profiler.enable()
+            cpu, own, wall = time.process_time(), time.thread_time(), time.perf_counter()
+            await asyncio.gather(*(client(requests // 4) for _ in range(4)))
+            cpu, own, wall = time.process_time() - cpu, time.thread_time() - own, time.perf_counter() - wall
+            if profiler is not None:
+                profiler.disable()
+            full = gc.get_stats()[2]["collections"] - full
+            done = requests // 4 * 4
+            print(
+                f"  round {turn + 1}: {cpu / done * 1e6:5.0f} µs CPU per answer, {own / done * 1e6:.0f} of them the "
+                f"event loop's ({done:,} answers, {done / wall:,.0f}/s; "
+                f"{full * 10_000 / done:.1f} full collections per 10k answers; load {load()})"
+            )
 
 
 def main() -> None:

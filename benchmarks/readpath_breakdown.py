@@ -48,6 +48,7 @@ from seamline.profiles.card_reads import card_rows
 from seamline.profiles.service import card_facts, golden_traits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from inprocess import running
 from readpath import fill
 from readpath_inprocess import ROUTES, _get
 
@@ -161,39 +162,32 @@ def parts(app: Any, key: str, route: str, times: int, profiles: int) -> dict[str
 
 
 async def run(app: Any, key: str, args: Any) -> None:
-    started: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    stopping: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await stopping.put({"type": "lifespan.startup"})
-    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, stopping.get,
-                                       started.put))  # fmt: skip
-    assert (await started.get())["type"] == "lifespan.startup.complete"
+    async with running(app):
 
-    async def nothing(*_args: Any, **_kwargs: Any) -> None:
-        return None
+        async def nothing(*_args: Any, **_kwargs: Any) -> None:
+            return None
 
-    for route in args.routes.split(","):
-        make = ROUTES[route]
-        for n in range(1, 300):  # warm up
-            assert await _get(app, key, *make(n)) == 200
-        loop_us, process_us, commits = await whole(app, key, make, args.requests, args.profiles, args.concurrency)
-        module = profiles_api if route != "consent" else consent_api
-        audited = module.record_async
-        module.record_async = nothing  # type: ignore[assignment]  # the audit entry left out, to see its share
-        try:
-            bare_us = (await whole(app, key, make, args.requests, args.profiles, args.concurrency))[1]
-            read_us = await straight(app, key, route, make, args.requests, args.profiles)
-        finally:
-            module.record_async = audited  # type: ignore[assignment]
-        print(f"{route}: {process_us:.0f} us CPU per answer ({loop_us:.0f} on the event loop's thread), "
-              f"{commits:.2f} commits per answer, {args.concurrency} at a time; "
-              f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
-        print(f"  {process_us - bare_us:6.1f} us  audit: the entry, its hand-off, the commit, the wake-ups back")
-        print(f"  {bare_us - read_us:6.1f} us  framework: middleware and routing (the request without its audit "
-              f"entry, {bare_us:.0f} us, less its read called straight, {read_us:.0f} us)")  # fmt: skip
-        for name, micros in parts(app, key, route, args.requests, args.profiles).items():
-            print(f"  {micros:6.1f} us  {name}")
-    await stopping.put({"type": "lifespan.shutdown"})
-    await lifespan
+        for route in args.routes.split(","):
+            make = ROUTES[route]
+            for n in range(1, 300):  # warm up
+                assert await _get(app, key, *make(n)) == 200
+            loop_us, process_us, commits = await whole(app, key, make, args.requests, args.profiles, args.concurrency)
+            module = profiles_api if route != "consent" else consent_api
+            audited = module.record_async
+            module.record_async = nothing  # type: ignore[assignment]  # the audit entry left out, to see its share
+            try:
+                bare_us = (await whole(app, key, make, args.requests, args.profiles, args.concurrency))[1]
+                read_us = await straight(app, key, route, make, args.requests, args.profiles)
+            finally:
+                module.record_async = audited  # type: ignore[assignment]
+            print(f"{route}: {process_us:.0f} us CPU per answer ({loop_us:.0f} on the event loop's thread), "
+                  f"{commits:.2f} commits per answer, {args.concurrency} at a time; "
+                  f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+            print(f"  {process_us - bare_us:6.1f} us  audit: the entry, its hand-off, the commit, the wake-ups back")
+            print(f"  {bare_us - read_us:6.1f} us  framework: middleware and routing (the request without its audit "
+                  f"entry, {bare_us:.0f} us, less its read called straight, {read_us:.0f} us)")  # fmt: skip
+            for name, micros in parts(app, key, route, args.requests, args.profiles).items():
+                print(f"  {micros:6.1f} us  {name}")
 
 
 def main() -> None:

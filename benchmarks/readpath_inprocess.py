@@ -26,6 +26,7 @@ from seamline.app import create_app
 from seamline.config import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from inprocess import running
 from readpath import fill
 
 ROUTES: dict[str, Callable[[int], tuple[str, bytes]]] = {
@@ -54,32 +55,21 @@ async def _get(app: Any, key: str, path: str, query: bytes) -> int:
 
 
 async def run(app: Any, key: str, routes: list[str], requests: int, profiles: int, concurrency: int = 4) -> None:
-    started: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    stopping: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await stopping.put({"type": "lifespan.startup"})
+    async with running(app):
+        for route in routes:
+            make = ROUTES[route]
+            for i in range(1, 300):  # warm up
+                assert await _get(app, key, *make(i)) == 200
 
-    async def receive() -> dict[str, Any]:
-        return await stopping.get()
+            async def client(offset: int, make: Callable[[int], tuple[str, bytes]] = make) -> None:
+                for i in range(offset, requests, concurrency):
+                    assert await _get(app, key, *make(1 + i % (profiles - 1))) == 200
 
-    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive,
-                                       started.put))  # fmt: skip
-    assert (await started.get())["type"] == "lifespan.startup.complete"
-    for route in routes:
-        make = ROUTES[route]
-        for i in range(1, 300):  # warm up
-            assert await _get(app, key, *make(i)) == 200
-
-        async def client(offset: int, make: Callable[[int], tuple[str, bytes]] = make) -> None:
-            for i in range(offset, requests, concurrency):
-                assert await _get(app, key, *make(1 + i % (profiles - 1))) == 200
-
-        cpu, wall = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(client(n) for n in range(concurrency)))
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"  {route:<8} {cpu / requests * 1e6:5.0f} us CPU per answer ({requests:,} answers, "
-              f"{requests / wall:,.0f}/s; load {os.getloadavg()[0]:.1f})")  # fmt: skip
-    await stopping.put({"type": "lifespan.shutdown"})
-    await lifespan
+            cpu, wall = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(client(n) for n in range(concurrency)))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            print(f"  {route:<8} {cpu / requests * 1e6:5.0f} us CPU per answer ({requests:,} answers, "
+                  f"{requests / wall:,.0f}/s; load {os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
 def main() -> None:

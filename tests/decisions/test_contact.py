@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from seamline.core.forgetting import forget_personal_data
 from seamline.decisions import contact
 from seamline.decisions.config import Cap
 from seamline.decisions.contact import (
@@ -85,3 +86,6 @@ def test_a_remembered_phone_zone_is_the_one_worked_out_and_the_memo_holds_no_num
     assert phone_zone_name("+999123") is None  # no such country: the default applies
     remembered = repr(contact._PHONE_MEMO).encode()
     assert not any(p.lstrip("+").encode() in remembered for p in phones if len(p) > 4)
+    assert contact._PHONE_MEMO  # remembered ...
+    forget_personal_data()
+    assert not contact._PHONE_MEMO  # ... and forgotten with every other cache when someone is erased

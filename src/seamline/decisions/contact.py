@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
+from seamline.core.forgetting import register
 from seamline.decisions.config import Cap
 
 CRITICAL, SERVICE, MARKETING = "critical", "service", "marketing"
@@ -133,10 +134,12 @@ def zone_of(traits: Mapping[str, object], timezone_trait: str, phone_trait: str,
 # A phone number's time zone, remembered: phonenumbers' parse and validity check cost 35-80 µs a number, as much as
 # a decision's arithmetic, and every decision answers the person's time zone. The memo holds no phone number: its
 # keys are keyed BLAKE2 digests of the numbers, under a random key made per process and never stored or shown, and
-# its values are time zone names (or None: the default applies). Bounded: emptied when full.
+# its values are time zone names (or None: the default applies). Bounded: emptied when full, and on every erasure
+# with the process's other caches (a digest of an erased person's number is not kept either).
 _PHONE_MEMO_KEY = secrets.token_bytes(32)
 _PHONE_MEMO: dict[bytes, str | None] = {}
 PHONE_MEMO_SIZE = 65_536
+register(_PHONE_MEMO.clear)
 
 
 def _phone_zone_name(phone: str) -> str | None:
