@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,10 +34,8 @@ import seamline.api.profiles as profiles_api
 from seamline.api import answers, routing
 from seamline.api.deps import _CheckedRead
 from seamline.api.params import PlainParams
-from seamline.app import create_app
 from seamline.audit.service import _row
 from seamline.communications.reachability import reachability
-from seamline.config import Settings
 from seamline.consent.service import may_contact_profile
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
@@ -49,8 +46,7 @@ from seamline.profiles.service import card_facts, golden_traits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from inprocess import running
-from readpath import fill
-from readpath_inprocess import ROUTES, _get
+from readpath_inprocess import ROUTES, _get, filled_app
 
 PATHS = {"lookup": "/v1/profiles/lookup", "card": "/v1/profiles/{profile_id}",
          "consent": "/v1/profiles/{profile_id}/may-contact"}  # fmt: skip
@@ -198,11 +194,7 @@ def main() -> None:
     parser.add_argument("--routes", default="lookup,card,consent")
     parser.add_argument("--workdir", default="", help="keep the SQLite database here, and reuse it next time")
     args = parser.parse_args()
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="seamline-readpath-breakdown-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{workdir / 'seamline.db'}"
-    key, _seconds = fill(url, args.profiles)
-    app = create_app(Settings(database_url=url, data_dir=workdir))
+    app, key = filled_app(args.workdir, "seamline-readpath-breakdown-", args.profiles)
     asyncio.run(run(app, key, args))
 
 

@@ -72,6 +72,16 @@ async def run(app: Any, key: str, routes: list[str], requests: int, profiles: in
                   f"{requests / wall:,.0f}/s; load {os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
+def filled_app(workdir_arg: str, prefix: str, profiles: int) -> tuple[Any, str]:
+    """The app over a SQLite file holding `profiles` profiles (in `workdir_arg`, reused next time, or a new temporary
+    folder), and the API key that reads them."""
+    workdir = Path(workdir_arg or tempfile.mkdtemp(prefix=prefix))
+    workdir.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{workdir / 'seamline.db'}"
+    key, _seconds = fill(url, profiles)
+    return create_app(Settings(database_url=url, data_dir=workdir)), key
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profiles", type=int, default=20_000)
@@ -80,11 +90,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="requests at a time (1: no two share a commit)")
     parser.add_argument("--workdir", default="", help="keep the SQLite database here, and reuse it next time")
     args = parser.parse_args()
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="seamline-readpath-inprocess-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{workdir / 'seamline.db'}"
-    key, _seconds = fill(url, args.profiles)
-    app = create_app(Settings(database_url=url, data_dir=workdir))
+    app, key = filled_app(args.workdir, "seamline-readpath-inprocess-", args.profiles)
     print(f"{args.profiles:,} profiles, {args.concurrency} concurrent tasks, in-process; load {os.getloadavg()[0]:.1f}")
     asyncio.run(run(app, key, args.routes.split(","), args.requests, args.profiles, args.concurrency))
 
