@@ -24,6 +24,7 @@ from seamline.core.pipeline import ResolvedEvent
 from seamline.journeys import family, progress, repository, service
 from seamline.journeys.definitions import JourneyDef
 from seamline.journeys.models import JourneyInstance
+from seamline.journeys.rows import BatchEntry, LiveRow
 
 _CREATES = (family.STARTED, family.SAVED, family.STEP_COMPLETED)
 
@@ -99,21 +100,19 @@ class Stretch:
         # The current step needs the steps done and only the values a step's condition reads (not every value).
         conditions = sorted({s.when.field for d in self.definitions.values() for s in d.steps if s.when is not None})
         keepers = [i for i, r in self.by_id.items() if r.joined_into is None]
-        for keeper_id, kind, step, name, value_json, at, _id in sorted(
-            repository.batch_entry_rows(self.session, keepers, conditions), key=lambda e: (e[5], e[6])
-        ):
-            row = self.by_id[keeper_id]
-            if kind == "field" and name is not None and value_json is not None:
-                row.values[name], row.value_at[name] = orjson.loads(value_json), at
-            elif kind == "step":
-                row.done.setdefault(step, at)
+        for entry in sorted(repository.batch_entry_rows(self.session, keepers, conditions), key=_in_order):
+            row = self.by_id[entry.keeper_id]
+            if entry.kind == "field" and entry.field is not None and entry.value_json is not None:
+                row.values[entry.field], row.value_at[entry.field] = orjson.loads(entry.value_json), entry.at
+            elif entry.kind == "step":
+                row.done.setdefault(entry.step, entry.at)
 
-    def _keep(self, rows: Sequence[tuple[Any, ...]]) -> list[Live]:
+    def _keep(self, rows: Sequence[LiveRow]) -> list[Live]:
         out = []
         for values in rows:
-            row = self.by_id.get(int(values[0]))
+            row = self.by_id.get(values.id)
             if row is None:
-                row = self.by_id[int(values[0])] = Live(*values)
+                row = self.by_id[values.id] = Live(*values)
                 self.by_public_id[row.public_id] = row
             out.append(row)
         return out
@@ -265,6 +264,11 @@ class Stretch:
         for instance in [o for o in self.session.identity_map.values() if isinstance(o, JourneyInstance)]:
             self.session.expire(instance)
         service.forget(self.session)
+
+
+def _in_order(entry: BatchEntry) -> tuple[datetime, int]:
+    """Entries in the order they were given (their time, then their id)."""
+    return entry.at, entry.id
 
 
 def _insert_row(row: Live) -> dict[str, Any]:

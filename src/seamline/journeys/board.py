@@ -22,8 +22,8 @@ def board(session: Session) -> list[BoardRow]:
     """One row per (definition, current step), in the definition's step order; completed ones on a row of their own."""
     definitions = {row.key: row for row in repository.definitions(session)}
     grouped: dict[tuple[str, str | None], dict[str, int]] = {}
-    for journey, status, step, count in repository.board(session):
-        grouped.setdefault((str(journey), step), {})[str(status)] = int(count)
+    for row in repository.board(session):
+        grouped.setdefault((row.journey, row.current_step), {})[row.status] = row.instances
     out = []
     for key, definition in definitions.items():
         order = [s["key"] for s in definition.body["steps"]]

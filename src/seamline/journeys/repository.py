@@ -16,7 +16,19 @@ from seamline.core.db import UtcDateTime, picked_once, table_of
 from seamline.core.prepared import DriverTransaction, Prepared, Reads, in_slots, slot_values
 from seamline.journeys import progress
 from seamline.journeys.models import JourneyDefinitionRow, JourneyEntry, JourneyInstance, JourneyToken
-from seamline.journeys.rows import DefinitionBody, DefinitionVersion, EntryRow, InstanceRow, MovedOn, OpenStep
+from seamline.journeys.rows import (
+    BatchEntry,
+    BoardCount,
+    CollectionCount,
+    DefinitionBody,
+    DefinitionVersion,
+    EntryRow,
+    InstanceRow,
+    LiveRow,
+    MovedOn,
+    OpenStep,
+    QuietRow,
+)
 
 
 def add(session: Session, row: Any) -> Any:
@@ -125,7 +137,7 @@ def wipe(session: Session, origin_profiles: Sequence[int]) -> None:
 
 def mark_quiet(
     session: Session, journey: str, from_status: str, before: datetime, status: str, at: datetime, limit: int
-) -> list[tuple[Any, ...]]:
+) -> list[QuietRow]:
     """Mark up to `limit` of a journey's instances in `from_status` with no activity since `before` as `status`,
     the longest quiet first, in one statement; returns (id, public id, profile, current step) of each, by id. On
     PostgreSQL rows another scan holds are skipped, never waited for, and the rows are picked once (under a plain
@@ -148,17 +160,17 @@ def mark_quiet(
         .values(status=status, quiet_since=at)
         .returning(table.c.id, table.c.public_id, table.c.profile_id, table.c.current_step)
     )
-    return sorted(tuple(r) for r in session.connection().execute(marked))
+    return sorted(QuietRow(*r) for r in session.connection().execute(marked))
 
 
-def board(session: Session) -> list[tuple[Any, ...]]:
+def board(session: Session) -> list[BoardCount]:
     """(journey, status, current step, count) over every instance that is not joined into another."""
     query = (
         select(JourneyInstance.journey, JourneyInstance.status, JourneyInstance.current_step, func.count())
         .where(JourneyInstance.joined_into.is_(None))
         .group_by(JourneyInstance.journey, JourneyInstance.status, JourneyInstance.current_step)
     )
-    return [tuple(r) for r in session.execute(query).all()]
+    return [BoardCount(*r) for r in session.execute(query).all()]
 
 
 def listing(
@@ -174,7 +186,7 @@ def listing(
     return session.scalars(query.order_by(JourneyInstance.last_activity_at.desc()).limit(limit)).all()
 
 
-def collection(session: Session) -> list[tuple[Any, ...]]:
+def collection_counts(session: Session) -> list[CollectionCount]:
     """(journey, step, field, asked, already held, disagreed) over every field given."""
     query = (
         select(
@@ -189,7 +201,7 @@ def collection(session: Session) -> list[tuple[Any, ...]]:
         .group_by(JourneyEntry.journey, JourneyEntry.step, JourneyEntry.field)
         .order_by(JourneyEntry.journey, JourneyEntry.step, JourneyEntry.field)
     )
-    return [tuple(r) for r in session.execute(query).all()]
+    return [CollectionCount(j, s, f, int(a), int(h or 0), int(d or 0)) for j, s, f, a, h, d in session.execute(query)]
 
 
 def instances_of_profiles(session: Session, profile_ids: Sequence[int]) -> Sequence[JourneyInstance]:
@@ -376,33 +388,29 @@ def add_entry_rows(write: DriverTransaction, rows: Sequence[Mapping[str, Any]]) 
 
 # The worker's batch path (journeys/batch.py): plain rows through Core, no ORM object per instance or entry; each
 # set of ids or public ids is one parameter (among_all), not an IN list SQLAlchemy renders and binds value by value.
-_LIVE_COLUMNS = (
-    "id", "public_id", "journey", "profile_id", "status", "current_step", "last_activity_at", "joined_into",
-)  # fmt: skip
+_LIVE_COLUMNS = LiveRow._fields
 
 
-def live_rows_by_public_ids(session: Session, public_ids: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The instances with these public ids, as rows of `_LIVE_COLUMNS`."""
+def live_rows_by_public_ids(session: Session, public_ids: Sequence[str]) -> list[LiveRow]:
+    """The instances with these public ids, as LiveRows."""
     if not public_ids:
         return []
     table = table_of(JourneyInstance)
     query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(among_all(session, table.c.public_id, public_ids))
-    return [tuple(r) for r in session.connection().execute(query)]
+    return [LiveRow(*r) for r in session.connection().execute(query)]
 
 
-def live_rows_by_ids(session: Session, ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """The instances with these ids, as rows of `_LIVE_COLUMNS`."""
+def live_rows_by_ids(session: Session, ids: Sequence[int]) -> list[LiveRow]:
+    """The instances with these ids, as LiveRows."""
     if not ids:
         return []
     table = table_of(JourneyInstance)
     query = select(*(table.c[c] for c in _LIVE_COLUMNS)).where(among_all(session, table.c.id, ids))
-    return [tuple(r) for r in session.connection().execute(query)]
+    return [LiveRow(*r) for r in session.connection().execute(query)]
 
 
-def live_rows_of_profiles(
-    session: Session, profile_ids: Sequence[int], statuses: Sequence[str]
-) -> list[tuple[Any, ...]]:
-    """These profiles' instances in these statuses, by id, as rows of `_LIVE_COLUMNS`."""
+def live_rows_of_profiles(session: Session, profile_ids: Sequence[int], statuses: Sequence[str]) -> list[LiveRow]:
+    """These profiles' instances in these statuses, by id, as LiveRows."""
     if not profile_ids:
         return []
     table = table_of(JourneyInstance)
@@ -411,10 +419,10 @@ def live_rows_of_profiles(
         .where(among_all(session, table.c.profile_id, profile_ids), table.c.status.in_(statuses))
         .order_by(table.c.id)
     )
-    return [tuple(r) for r in session.connection().execute(query)]
+    return [LiveRow(*r) for r in session.connection().execute(query)]
 
 
-def batch_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequence[str]) -> list[tuple[Any, ...]]:
+def batch_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequence[str]) -> list[BatchEntry]:
     """(keeper id, kind, step, field, value json, at, id) of the steps completed and of the values given for these
     fields, in these instances and in the instances joined into them."""
     if not keeper_ids:
@@ -432,7 +440,7 @@ def batch_entry_rows(session: Session, keeper_ids: Sequence[int], fields: Sequen
         entries.c.instance_id, entries.c.kind, entries.c.step, entries.c.field, entries.c.value_json, entries.c.at,
         entries.c.id,
     ).where(among_all(session, entries.c.instance_id, list(members)), wanted)  # fmt: skip
-    return [(members[int(r[0])], *r[1:]) for r in session.connection().execute(query)]
+    return [BatchEntry(members[int(r[0])], *r[1:]) for r in session.connection().execute(query)]
 
 
 def insert_instances(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -70,3 +70,62 @@ class OpenStep(NamedTuple):
 
 class MovedOn(NamedTuple):
     id: int
+
+
+# The worker's batch reads (journeys/batch.py) and the scans' and summaries' plain reads.
+
+
+class LiveRow(NamedTuple):
+    """What the worker's batch reads of an instance (repository._LIVE_COLUMNS, in order)."""
+
+    id: int
+    public_id: str
+    journey: str
+    profile_id: int
+    status: str
+    current_step: str | None
+    last_activity_at: datetime
+    joined_into: int | None
+
+
+class BatchEntry(NamedTuple):
+    """A step completed or a value given, under the instance it counts for (its own, or the one it was joined
+    into)."""
+
+    keeper_id: int
+    kind: str
+    step: str
+    field: str | None
+    value_json: str | None
+    at: datetime
+    id: int
+
+
+class QuietRow(NamedTuple):
+    """An instance a stall scan has just marked."""
+
+    id: int
+    public_id: str
+    profile_id: int
+    current_step: str | None
+
+
+class BoardCount(NamedTuple):
+    """How many instances of a journey are in one status at one step."""
+
+    journey: str
+    status: str
+    current_step: str | None
+    instances: int
+
+
+class CollectionCount(NamedTuple):
+    """Redundant collection of one field of one step: how often it was given, how often the record already held
+    a value for it, and how often the value given disagreed with the one held."""
+
+    journey: str
+    step: str
+    field: str
+    asked: int
+    already_held: int
+    disagreed: int

@@ -394,25 +394,7 @@ def iso(moment: datetime | None) -> str | None:
     return isoformat_z(moment) if moment is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class CollectionCount:
-    """Redundant collection of one field of one step: how often it was given, how often the record already held
-    a value for it, and how often the value given disagreed with the one held."""
-
-    journey: str
-    step: str
-    field: str
-    asked: int
-    already_held: int
-    disagreed: int
-
-
-def collection_counts(session: Session) -> list[CollectionCount]:
-    """Per (journey, step, field): asked, already held, disagreed (for the communications assessment)."""
-    return [
-        CollectionCount(str(j), str(s), str(f), int(a), int(h or 0), int(d or 0))
-        for j, s, f, a, h, d in repository.collection(session)
-    ]
+collection_counts = repository.collection_counts  # (journey, step, field, asked, already held, disagreed)
 
 
 def erase_person(session: Session, profile_ids: Sequence[int]) -> int:

@@ -84,9 +84,9 @@ def _scan_once(session: Session, now: datetime, limit: int, cases: CasesConfig |
                 continue
             changed += len(rows)
             if status == progress.STALLED and cases is not None and definition.stall_case is not None:
-                open_stall_cases(session, cases, definition, [r[1] for r in rows], now)
+                open_stall_cases(session, cases, definition, [r.public_id for r in rows], now)
             # An event names its person by user id, else by an anonymous id (profiles with neither are not named).
-            named = person_keys(session, [r[2] for r in rows])
+            named = person_keys(session, [r.profile_id for r in rows])
             messages.extend(
                 family.announcement(
                     event,

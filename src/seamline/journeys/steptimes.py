@@ -55,9 +55,9 @@ def step_times(session: Session, since: datetime | None = None, until: datetime 
     for journey, step, at, current_since in repository.step_completions(session, since, until):
         durations[(journey, step)].append(max(0.0, (at - current_since).total_seconds()))
     now: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for journey, status, step, count in repository.board(session):
-        if step is not None:
-            now[(str(journey), str(step))][str(status)] = int(count)
+    for row in repository.board(session):
+        if row.current_step is not None:
+            now[(row.journey, row.current_step)][row.status] = row.instances
     out = []
     for definition in repository.definitions(session):
         for declared in definition.body["steps"]:
