@@ -173,6 +173,16 @@ class Prepared(Generic[R]):
             self._make_row = row._make  # type: ignore[attr-defined]  # a NamedTuple's, checked by its fields above
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
 
+    @property
+    def statement(self) -> Statement:
+        """The statement as it was given."""
+        return self._statement
+
+    @property
+    def typed(self) -> bool:
+        """Whether rows come back as the row type given (else as untyped named tuples)."""
+        return self._make_row is not None
+
     def all(self, bind: Reads, **values: Any) -> list[R]:
         """Every row the statement returns."""
         compiled, driver = self._prepare(bind)

@@ -299,14 +299,24 @@ def holding_kinds(reads: Reads, profile_id: int) -> list[HoldingKind]:
 # more CPU than the database's own work on them. The attributes come as their JSON text: a holding's are decoded
 # only when they name a product type (most do not).
 _SLOTS = 900  # ids a statement: under SQLite's limit of bound parameters, with the trait names' slots beside them
+
+
+class HoldingKindOf(NamedTuple):
+    profile_id: int
+    type: str
+    status: str
+    attributes: str | None  # the JSON text
+
+
 _HOLDING_KINDS_OF = Prepared(
     select(_H.profile_id, _H.type, _H.status, cast(_H.attributes, Text).label("attributes")).where(
         in_slots(_H.profile_id, _SLOTS)
-    )
+    ),
+    HoldingKindOf,
 )
 
 
-def holding_kinds_of(reads: Reads, profile_ids: Sequence[int]) -> list[Any]:
+def holding_kinds_of(reads: Reads, profile_ids: Sequence[int]) -> list[HoldingKindOf]:
     """profile_id, type, status, attributes as JSON text of each holding of many profiles (the decision point's
     batch read)."""
     ids = sorted(set(profile_ids))
@@ -437,19 +447,28 @@ def profiles_with_traits(session: Session, names: Sequence[str], after: int, lim
 
 
 _NAME_SLOTS = 16
+
+
+class NamedValue(NamedTuple):
+    profile_id: int
+    name: str
+    value_json: str
+
+
 _NAMED_VALUES_OF = Prepared(
     select(table_of(TraitValue).c.profile_id, table_of(TraitValue).c.name, table_of(TraitValue).c.value_json).where(
         in_slots(table_of(TraitValue).c.profile_id, _SLOTS),
         table_of(TraitValue).c.name.in_([bindparam(f"name_{n}") for n in range(_NAME_SLOTS)]),
-    )
+    ),
+    NamedValue,
 )
 
 
-def trait_values_of(reads: Reads, names: Sequence[str], profile_ids: Sequence[int]) -> list[Any]:
+def trait_values_of(reads: Reads, names: Sequence[str], profile_ids: Sequence[int]) -> list[NamedValue]:
     """profile_id, name, value_json of every candidate value of these traits of these profiles (no timestamps to
     convert: most traits have one candidate, and its value is the winner)."""
     ids, wanted = sorted(set(profile_ids)), sorted(set(names))
-    out: list[Any] = []
+    out: list[NamedValue] = []
     for first in range(0, len(wanted), _NAME_SLOTS):
         some = wanted[first : first + _NAME_SLOTS]
         named = {f"name_{n}": some[min(n, len(some) - 1)] for n in range(_NAME_SLOTS)}  # padded with the last
