@@ -241,7 +241,7 @@ def service_runs(engine: Any, setup: Setup, people: list[int], seconds: float, b
     return goal
 
 
-def _post_loop(base: str, body: bytes, headers: dict[str, str], rate: float, seconds: float, conns: int) -> dict:  # type: ignore[type-arg]
+def _post_loop(base: str, body: bytes, headers: dict[str, str], rate: float, seconds: float, conns: int) -> dict:  # type: ignore[type-arg]  # a JSON summary of mixed values
     """Open loop of POSTs at `rate` per second; latency counts from the scheduled time."""
     jobs: queue.Queue[float | None] = queue.Queue()
     latencies: list[float] = []

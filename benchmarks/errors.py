@@ -79,7 +79,7 @@ def populate_log(engine: Engine, total: int, big: int, batches: int) -> float:
         rows = _rows(total, big, batches, rng)
         if engine.dialect.name == "postgresql":
             copy_sql = f"COPY communications ({', '.join(COLUMNS)}) FROM STDIN"
-            with cursor.copy(copy_sql) as copy:  # type: ignore[attr-defined]
+            with cursor.copy(copy_sql) as copy:  # type: ignore[attr-defined]  # DBAPI cursor stubs lack psycopg's COPY; this branch runs on psycopg only
                 for row in rows:
                     copy.write_row(row)
         else:

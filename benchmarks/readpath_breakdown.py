@@ -175,7 +175,7 @@ async def run(app: Any, key: str, args: Any) -> None:
                 bare_us = (await whole(app, key, make, args.requests, args.profiles, args.concurrency))[1]
                 read_us = await straight(app, key, route, make, args.requests, args.profiles)
             finally:
-                module.record_async = audited  # type: ignore[assignment]
+                module.record_async = audited  # type: ignore[assignment]  # the benchmark puts the real function back after timing without it
             print(f"{route}: {process_us:.0f} us CPU per answer ({loop_us:.0f} on the event loop's thread), "
                   f"{commits:.2f} commits per answer, {args.concurrency} at a time; "
                   f"load {os.getloadavg()[0]:.1f}")  # fmt: skip

@@ -118,7 +118,7 @@ def test_the_funnel_api_takes_a_customer_segment(engine: Engine, settings: Setti
     funnel = {"steps": list(FUNNEL), "since": "2026-11-01", "until": "2026-11-30", "window_hours": 168}
     with TestClient(create_app(settings)) as client:
         segments = parse_segments("premier:\n  traits: {segment: premier}\n", "segments.yaml")
-        client.app.state.dashboards.audience = Audience(segments, SurvivorshipConfig())  # type: ignore[attr-defined]
+        client.app.state.dashboards.audience = Audience(segments, SurvivorshipConfig())  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
         body = client.get("/v1/analytics/funnels", params={**funnel, "segment": "premier"}, headers=reader).json()
         assert [f["reached"] for f in body["figures"]] == [3, 2, 1, 1]
         bad = client.get("/v1/analytics/funnels", params={**funnel, "segment": "vip"}, headers=reader)

@@ -120,7 +120,7 @@ def test_a_customer_segment_on_the_funnel_and_paths_pages(console: TestClient, s
             for p in ("P1", "P3", "P4", "P7")
         ])  # fmt: skip
     segments = parse_segments("premier:\n  title: Premier customers\n  traits: {segment: premier}\n", "s.yaml")
-    console.app.state.dashboards.audience = Audience(segments, SurvivorshipConfig())  # type: ignore[attr-defined]
+    console.app.state.dashboards.audience = Audience(segments, SurvivorshipConfig())  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
     sign_in("supervisor")
     query = {**QUERY, "segment": "premier"}
     funnel = console.get(f"/console/reports/funnels?{urlencode(query)}")

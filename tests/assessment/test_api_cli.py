@@ -29,7 +29,7 @@ def test_each_report_has_a_route_for_a_reports_key_only(engine: Engine, settings
     assessment = build(engine, tmp_path)
     reader, other = _key(engine, "analyst", "reports:read"), _key(engine, "crm", "profiles:read")
     with TestClient(create_app(settings)) as client:
-        client.app.state.assessment = assessment  # type: ignore[attr-defined]
+        client.app.state.assessment = assessment  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
         for path in ("inventory", "flow-map", "effectiveness", "bottlenecks", "redundancy"):
             assert client.get(f"/v1/assessment/{path}").status_code == 401
             assert client.get(f"/v1/assessment/{path}", headers=other).status_code == 403

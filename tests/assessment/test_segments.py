@@ -98,8 +98,8 @@ def test_the_api_splits_by_a_customer_segment_and_names_an_unknown_one(
         key = create_api_key(session, "analyst", ["reports:read"])[1]
     headers = {"Authorization": f"Bearer {key}"}
     with TestClient(create_app(settings)) as client:
-        client.app.state.assessment = assessment  # type: ignore[attr-defined]
-        client.app.state.dashboards.audience = audience  # type: ignore[attr-defined]
+        client.app.state.assessment = assessment  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
+        client.app.state.dashboards.audience = audience  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
         found = client.get("/v1/assessment/effectiveness", headers=headers, params={"segment": "premier"})
         assert found.status_code == 200, found.text
         assert _figures(found.json()) == EXPECTED
@@ -113,8 +113,8 @@ def test_the_console_offers_the_segments_and_exports_the_split(
     console: TestClient, sign_in: SignIn, engine: Engine, tmp_path: Path
 ) -> None:
     assessment = build(engine, tmp_path)
-    console.app.state.assessment = assessment  # type: ignore[attr-defined]
-    console.app.state.dashboards.audience = _premier(engine, assessment)  # type: ignore[attr-defined]
+    console.app.state.assessment = assessment  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
+    console.app.state.dashboards.audience = _premier(engine, assessment)  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
     sign_in("analyst")
     page = console.get("/console/communications/effectiveness", params={"segment": "premier"}).text
     assert '<option value="premier" selected>Premier customers against everyone else</option>' in page

@@ -165,7 +165,7 @@ def test_a_group_lists_every_subcommand_it_has_with_the_start_of_its_own_help(gr
     for module in _modules_of(group):
         found = load_group(group, module)
         assert _first_paragraph(found.help) == COMMANDS[group].summary
-        real.update(found.commands)  # type: ignore[arg-type]
+        real.update(found.commands)  # type: ignore[arg-type]  # Typer's group exposes its commands as a plain dict
     assert list(GROUPS[group]) == [name for name in GROUPS[group] if name in real]
     assert set(GROUPS[group]) == set(real), "a subcommand is missing from GROUPS (or listed there but gone)"
     for name, sub in GROUPS[group].items():

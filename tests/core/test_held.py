@@ -43,7 +43,7 @@ def test_a_writer_commit_is_visible_to_other_connections_when_its_block_ends(eng
         assert stored(engine) == ["a", "b", "c"]
     finally:
         writer.close()
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # Pool's stubs lack checkedout(); QueuePool has it
 
 
 @pytest.mark.usefixtures("probe_table")
@@ -101,10 +101,10 @@ def test_reads_see_what_was_committed_and_fall_back_to_the_pool_while_busy(engin
             assert [r.value for r in VALUES.all(again)] == ["x", "y"]
     finally:
         reader.close()
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # Pool's stubs lack checkedout(); QueuePool has it
     with reader.snapshot() as after_close:  # a closed reader still answers, from the pool
         assert [r.value for r in VALUES.all(after_close)] == ["x", "y"]
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # Pool's stubs lack checkedout(); QueuePool has it
 
 
 @pytest.mark.usefixtures("probe_table")
@@ -149,4 +149,4 @@ def test_a_closed_reader_gives_its_connection_back_as_the_pool_gave_it(engine: E
     reader.close()
     if engine.dialect.name == "postgresql":
         assert driver.autocommit is False  # the pool's other users get transactions as before
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # Pool's stubs lack checkedout(); QueuePool has it

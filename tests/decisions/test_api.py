@@ -27,18 +27,18 @@ def test_bad_requests_name_the_field_and_the_scope_is_required(
     web = {"channel": "web"}
     status, body = ask({"person": "user_id:u-ada", "context": {"channel": "fax"}})
     assert status == 400
-    assert body["error"]["errors"][0]["field"] == "context.channel"  # type: ignore[index]
+    assert body["error"]["errors"][0]["field"] == "context.channel"  # type: ignore[index]  # the parsed JSON body is typed as object
     status, body = ask({"person": "shoe:42", "context": web})
-    assert (status, body["error"]["errors"][0]["field"]) == (400, "person")  # type: ignore[index]
+    assert (status, body["error"]["errors"][0]["field"]) == (400, "person")  # type: ignore[index]  # the parsed JSON body is typed as object
     assert ask({"person": "user_id:u-nobody", "context": web})[0] == 404
     status, body = ask({"person": "user_id:u-ada", "context": web, "limit": 0})
-    assert (status, body["error"]["errors"][0]["field"]) == (400, "limit")  # type: ignore[index]
+    assert (status, body["error"]["errors"][0]["field"]) == (400, "limit")  # type: ignore[index]  # the parsed JSON body is typed as object
     assert ask({"person": "user_id:u-ada", "context": web}, {})[0] == 401
     assert ask({"person": "user_id:u-ada", "context": web}, _key(engine, "profiles:read"))[0] == 403
     status, body = ask({"person": "user_id:u-ada", "context": web, "limit": 1, "explain": True})
     assert status == 200
-    assert [a["action"] for a in body["actions"]] == ["nps_survey"]  # type: ignore[index]
-    stopped = {n["action"]: n["rule"] for n in body["not_chosen"]}  # type: ignore[index]
+    assert [a["action"] for a in body["actions"]] == ["nps_survey"]  # type: ignore[index]  # the parsed JSON body is typed as object
+    stopped = {n["action"]: n["rule"] for n in body["not_chosen"]}  # type: ignore[index]  # the parsed JSON body is typed as object
     assert stopped["card_offer"] == "consent"  # no marketing consent asked for on the web
     assert stopped["fraud_check"] == "eligibility"
     with unit_of_work(engine, write=False) as session:

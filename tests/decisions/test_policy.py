@@ -42,7 +42,7 @@ def _grant_marketing(engine: Engine, settings: Settings, profile_id: int) -> Non
         )  # fmt: skip
 
 
-def _track(client: TestClient, engine: Engine, settings: Settings, user_id: str, *events: tuple[str, dict]) -> None:  # type: ignore[type-arg]
+def _track(client: TestClient, engine: Engine, settings: Settings, user_id: str, *events: tuple[str, dict]) -> None:  # type: ignore[type-arg]  # events' properties are free-form JSON
     _, key = make_source(engine, f"system-{uuid.uuid4().hex[:8]}", "web")
     send(client, key, *[{"type": "track", "userId": user_id, "event": e, "properties": p} for e, p in events])
     drain(engine, settings)

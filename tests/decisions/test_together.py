@@ -30,8 +30,8 @@ def _person(setup: Setup, holdings: set[str], marketing: bool, shown: dict[str, 
 
 
 def _answer(decision: object) -> tuple[list[str], list[tuple[str, str]]]:
-    ranked = [r.action.name for r in decision.ranked]  # type: ignore[attr-defined]
-    stopped = sorted((s.action.name, s.rule) for s in decision.stopped)  # type: ignore[attr-defined]
+    ranked = [r.action.name for r in decision.ranked]  # type: ignore[attr-defined]  # the two decision types share these fields without a common base
+    stopped = sorted((s.action.name, s.rule) for s in decision.stopped)  # type: ignore[attr-defined]  # the two decision types share these fields without a common base
     return ranked, stopped
 
 

@@ -100,7 +100,7 @@ consent:
 def test_a_change_from_every_way_in_reaches_the_destination_once_in_canonical_terms(
     client: TestClient,
     console: TestClient,  # noqa: F811  # the fixture imported above
-    sign_in: SignIn,  # noqa: F811
+    sign_in: SignIn,  # noqa: F811  # the fixture imported above
     engine: Engine,
     hook_settings: Settings,
     receiver: Receiver,

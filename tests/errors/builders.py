@@ -59,6 +59,6 @@ def report(engine: Engine, communication_ids: Sequence[str], field: str, **optio
             POLICY,
             [Report(communication_ids, field, **options)],
             actor=AGENT,
-            intake="console",  # type: ignore[arg-type]
+            intake="console",  # type: ignore[arg-type]  # a plain string where a Literal is declared, as an edge passes it
         )
     return view

@@ -70,7 +70,7 @@ def test_a_save_through_the_api_writes_what_the_orms_way_writes(
     about = {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"}
     for instance in (fast, slow):  # the first step through the whole pipeline (an email: identity may link)
         complete(client, headers, instance, "about_you", about, channel="mobile")
-    saves = client.app.state.journeys.saves  # type: ignore[attr-defined]
+    saves = client.app.state.journeys.saves  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
     commits = saves.commits
     fields = {"property_value": 450000, "loan_amount": 300000}
     url = f"/v1/journeys/{fast}/steps/property/draft"
@@ -80,7 +80,7 @@ def test_a_save_through_the_api_writes_what_the_orms_way_writes(
     assert given == {"property_value": 450000, "loan_amount": 300000, "term_years": None}
     assert steps_by_key(answer)["property"]["fields"][0]["given"]["device"] == "laptop"
 
-    pipeline: Pipeline = client.app.state.profiles.identity  # type: ignore[attr-defined]
+    pipeline: Pipeline = client.app.state.profiles.identity  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
     with unit_of_work(engine) as session:  # the ORM's way, for the other customer
         actions.save(session, pipeline, slow, "property", fields, actions.Actor("web", "laptop"), complete=False)
     assert _entries(engine, fast) == _entries(engine, slow)
@@ -113,8 +113,8 @@ def test_a_save_whose_journey_changed_since_it_was_read_writes_nothing(
     load_demo_definitions(engine)
     headers = journey_key(engine)
     instance = start(client, headers, "apply_for_mortgage", user_id="u-cy", channel="web")["instance_id"]
-    pipeline: Pipeline = client.app.state.profiles.identity  # type: ignore[attr-defined]
-    sources = client.app.state.profiles.source_names.get()  # type: ignore[attr-defined]
+    pipeline: Pipeline = client.app.state.profiles.identity  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
+    sources = client.app.state.profiles.source_names.get()  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
     actor = actions.Actor("web", "phone")
     planned = []
     for amount in (1, 2):  # both planned on the same state, as two requests at the same moment would be

@@ -25,7 +25,7 @@ def test_the_overview_and_its_tables_for_a_reports_key_only(engine: Engine, sett
     dashboards = build(engine, tmp_path)
     reader, other = _key(engine, "bi", "reports:read"), _key(engine, "crm", "profiles:read")
     with TestClient(create_app(settings)) as client:
-        client.app.state.dashboards = dashboards  # type: ignore[attr-defined]
+        client.app.state.dashboards = dashboards  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
         assert client.get("/v1/reports/overview").status_code == 401
         assert client.get("/v1/reports/overview", headers=other).status_code == 403
         answer = client.get("/v1/reports/overview", headers=reader, params=DECEMBER.as_query())

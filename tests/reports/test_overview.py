@@ -55,7 +55,7 @@ def test_every_tile_from_the_store(engine: Engine, tmp_path: Path) -> None:
     ]
     assert all(t.available for t in board.tiles)
     assert records(board, "feedback", "trend") == []  # nobody answered a survey in this world
-    assert dict(board.tile("repeated_identification").figures)["most in one day"] == "0"  # type: ignore[union-attr]
+    assert dict(board.tile("repeated_identification").figures)["most in one day"] == "0"  # type: ignore[union-attr]  # the board built above has this tile
     missing = ReportEntry("x", "X", "/console/reports/overview", OVERVIEW.permission, "", (TileSlot("x", "X", None),))
     assert not dashboards.compute(missing, DECEMBER, "analyst").tiles[0].available  # "not available"
 

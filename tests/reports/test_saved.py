@@ -118,12 +118,12 @@ def test_a_scheduled_report_is_emailed_through_the_outbox_by_the_worker_schedule
     assert sorted(m["To"] for m in reports) == ["Head.Of.CX@bank.example", "cx-team@bank.example"]
     message = reports[0]
     assert message["Subject"] == "CX weekly: CX overview, 2026-12-06"
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]  # the message sent above has this part
     assert "email | 5 | 4 | 1" in text  # volumes by channel: messages, sent, held
     assert "marketing | email | 1 | 2 | 2 | 20.0%" in text  # consent coverage
     assert "CSAT, NPS and CES" in text
     assert "week | survey | score | answers" in text  # the survey scores (none answered in this world)
-    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]  # the message sent above has this part
     assert '<td style="padding: 2px 6px">75.0%</td>' in html
     with unit_of_work(engine, write=False) as session:
         [again] = service.saved_report(session, ann, saved).schedules

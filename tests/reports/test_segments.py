@@ -84,9 +84,9 @@ def test_the_overview_of_a_customer_segment(engine: Engine, tmp_path: Path) -> N
         "failure_rate": 0.0,
     }  # fmt: skip
     assert (rates["paper"]["delivery_rate"], rates["paper"]["failure_rate"]) == (0.5, 0.5)  # s3 came back
-    assert dict(board.tile("feedback").figures)["CSAT %"] == "50 (2 answers)"  # type: ignore[union-attr]
+    assert dict(board.tile("feedback").figures)["CSAT %"] == "50 (2 answers)"  # type: ignore[union-attr]  # the board built above has this tile
     everyone = dashboards.compute(OVERVIEW, DECEMBER, "analyst")
-    assert dict(everyone.tile("feedback").figures)["CSAT %"] == "66.7 (3 answers)"  # type: ignore[union-attr]
+    assert dict(everyone.tile("feedback").figures)["CSAT %"] == "66.7 (3 answers)"  # type: ignore[union-attr]  # the board built above has this tile
     supports = {t.key: "segment" in t.supports for t in board.tiles}
     assert supports == {
         "volumes": True, "effectiveness": True, "feedback": True, "journeys": False, "errors": False,
@@ -94,7 +94,7 @@ def test_the_overview_of_a_customer_segment(engine: Engine, tmp_path: Path) -> N
     }  # fmt: skip
     nobody = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, segment="royals"), "analyst")
     assert records(nobody, "volumes", "by_channel") == []
-    assert dict(nobody.tile("feedback").figures)["CSAT %"] == "—"  # type: ignore[union-attr]
+    assert dict(nobody.tile("feedback").figures)["CSAT %"] == "—"  # type: ignore[union-attr]  # the board built above has this tile
     split = dashboards.compute(OVERVIEW, Filters(DECEMBER.since, DECEMBER.until, segment="premier", split="product"),
                                "analyst")  # fmt: skip
     assert {r["product"] for r in records(split, "effectiveness", "by_channel")} == {"(no product)"}
@@ -110,7 +110,7 @@ def test_the_api_and_its_exports_take_the_segment(engine: Engine, settings: Sett
     dashboards = segmented(engine, tmp_path)
     reader = _key(engine)
     with TestClient(create_app(settings)) as client:
-        client.app.state.dashboards = dashboards  # type: ignore[attr-defined]
+        client.app.state.dashboards = dashboards  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
         answer = client.get("/v1/reports/overview", headers=reader, params=PREMIER.as_query())
         assert answer.status_code == 200
         assert answer.json()["filters"]["segment"] == "premier"
@@ -130,7 +130,7 @@ def test_the_api_and_its_exports_take_the_segment(engine: Engine, settings: Sett
 def test_the_console_filters_saves_and_exports_by_segment(
     console: TestClient, sign_in: SignIn, engine: Engine, tmp_path: Path
 ) -> None:
-    console.app.state.dashboards = segmented(engine, tmp_path)  # type: ignore[attr-defined]
+    console.app.state.dashboards = segmented(engine, tmp_path)  # type: ignore[attr-defined]  # TestClient.app is typed as a bare ASGI app, without Starlette's state
     token = sign_in("analyst")
     page = console.get("/console/reports/overview", params=PREMIER.as_query()).text
     assert '<option value="premier" selected>Premier customers</option>' in page

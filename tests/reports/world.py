@@ -58,7 +58,7 @@ def build(engine: Engine, tmp_path: Path, config: ReportsConfig | None = None) -
     with unit_of_work(engine) as session:
         session.add_all([Profile(id=i, created_at=T, updated_at=T) for i in range(1, 7)])
         session.flush()
-        session.get(Profile, 6).merged_into_id = 1  # type: ignore[union-attr]
+        session.get(Profile, 6).merged_into_id = 1  # type: ignore[union-attr]  # profile 6 is created above
         marketing = {"purpose": "marketing", "channel": "email"}
         session.add_all([
             _choice(1, T, "granted", **marketing),

@@ -85,9 +85,9 @@ def test_a_send_window_moves_a_step_to_the_next_opening() -> None:
                       "Europe/London}\n", "w.yaml")  # fmt: skip
     window = rule.steps[0].window
     late = START.replace(hour=21)  # 21:00 UTC = 21:00 in London in winter
-    moved = in_window(late, window, window.zone)  # type: ignore[union-attr,arg-type]
+    moved = in_window(late, window, window.zone)  # type: ignore[union-attr,arg-type]  # the rule parsed above has a window with a zone
     assert (moved - late, moved.hour) == (timedelta(hours=12), 9)
-    assert in_window(START, window, window.zone) == START  # type: ignore[union-attr,arg-type]
+    assert in_window(START, window, window.zone) == START  # type: ignore[union-attr,arg-type]  # the rule parsed above has a window with a zone
 
 
 def test_a_folder_with_a_bad_file_keeps_the_running_rules(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 # A parameter nobody gave costs no pydantic adapter (see there); a Typer release without the private names it
 # replaces keeps its own coercion.
 with contextlib.suppress(ImportError, AttributeError):
-    from seamline.cli import coercion  # noqa: F401
+    from seamline.cli import coercion  # noqa: F401  # imported for its effect: it replaces Typer's coercion
 
 
 class Entry(NamedTuple):

@@ -146,8 +146,8 @@ def create_db_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: i
             _give_back(dbapi_connection)
 
     # The engine's own dialect instance (create_engine makes one per engine): no event runs after the driver's commit.
-    dialect.do_commit = _commit  # type: ignore[method-assign]
-    dialect.do_rollback = _rollback  # type: ignore[method-assign]
+    dialect.do_commit = _commit  # type: ignore[method-assign]  # this engine's own dialect instance, patched on purpose (above)
+    dialect.do_rollback = _rollback  # type: ignore[method-assign]  # this engine's own dialect instance, patched on purpose (above)
 
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:

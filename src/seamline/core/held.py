@@ -78,7 +78,7 @@ class HeldWriter:
             return
         try:
             if self._is_sqlite and not self._flush:
-                proxied.driver_connection.execute(  # type: ignore[union-attr]
+                proxied.driver_connection.execute(  # type: ignore[union-attr]  # a pooled connection always holds its driver connection
                     f"PRAGMA synchronous={proxied.info.get(SYNCHRONOUS, 'FULL')}"
                 )
         finally:
@@ -99,7 +99,7 @@ class HeldWriter:
         if self._proxied is None:
             proxied = self._engine.raw_connection()
             if self._is_sqlite and not self._flush:
-                proxied.driver_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+                proxied.driver_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]  # a pooled connection always holds its driver connection
             self._proxied = proxied
         return self._proxied
 
@@ -171,7 +171,7 @@ class HeldReader:
             proxied = self._engine.raw_connection()
             if not self._is_sqlite:
                 proxied.rollback()  # out of any transaction before switching
-                proxied.driver_connection.autocommit = True  # type: ignore[union-attr]
+                proxied.driver_connection.autocommit = True  # type: ignore[union-attr]  # a pooled connection always holds its driver connection
             self._proxied = proxied
         driver: Any = self._proxied.driver_connection
         if self._is_sqlite:

@@ -228,6 +228,6 @@ def erase(session: Session, profile_ids: Sequence[int]) -> int:
     session.execute(delete(_Q).where(_Q.c.answer_id.in_(answers)))  # parts of the answers, counted with them
     for table in (_A, _I):
         doomed = table.c.profile_id.in_(profile_ids) | table.c.origin_profile_id.in_(profile_ids)
-        erased += int(session.execute(delete(table).where(doomed)).rowcount)  # type: ignore[attr-defined]
+        erased += int(session.execute(delete(table).where(doomed)).rowcount)  # type: ignore[attr-defined]  # Result's stubs lack rowcount; a DELETE returns a CursorResult, which has it
     session.execute(delete(_C).where(_C.c.profile_id.in_(profile_ids)))
     return erased
