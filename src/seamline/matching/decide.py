@@ -15,7 +15,7 @@ The rules, in order:
     no household shares. Otherwise it goes to review. Without the id's weight (`id_weight` not given) it goes to
     review;
   - **one typo apart, not in sequence** (one character changed, added or dropped, or two adjacent ones swapped,
-    elsewhere than at the end of the number): no household is issued such ids, and two people hold them by
+    moving the number by ten or more): no household is issued such ids, and two people hold them by
     chance about as rarely as the model's typo level says, so the level counts like any other evidence: the pair
     merges on its score unless the household guard holds it;
   - **different outright, not in sequence**: weighed like any other field (the score counts their difference at
