@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seamline.matching.decide import ScoredPair, decide
+from seamline.matching.decide import ScoredPair, decide, is_in_sequence
 from seamline.matching.prepare import prepare
 from seamline.matching.scoring import probability
 
@@ -187,3 +187,93 @@ def test_ids_one_typo_apart_with_a_birth_date_missing_merge_when_certain_on_name
     for doubtful in (run(3.0), run(None)):  # names alone not certain (a namesake at one address), or not asked
         assert not doubtful.merges
         assert [(p.left, p.right) for p in doubtful.reviews] == [("a", "h")]
+
+
+def test_ids_in_sequence_are_told_from_typos_by_where_and_how_far_they_differ() -> None:
+    assert is_in_sequence("900006007", "900006008")  # the next id issued: a relative's
+    assert is_in_sequence("900001209", "900001210")  # a carry into the digit before
+    assert is_in_sequence("123456789", "123456798")  # the last two swapped, a step apart: either
+    assert is_in_sequence("AB123456C", "AB123457C")
+    assert not is_in_sequence("2428295", "2438295")  # a digit mistyped inside the number
+    assert not is_in_sequence("7328160", "7328106")  # the last two swapped, 54 apart
+    assert not is_in_sequence("5927014", "5927024")  # ten apart: no longer the last digit
+    assert not is_in_sequence("123456789", "12345678")  # a digit dropped
+    assert not is_in_sequence("AB123456C", "XY123457C")
+    assert not is_in_sequence("ABC", "ABD")
+    assert not is_in_sequence("900006007", "900006007")
+
+
+def _typo_pair(left: dict[str, str], right: dict[str, str], weight: float = 20.0, id_weight: float = 12.0) -> object:
+    records = {
+        "l": prepare({"last_name": "Webb", "street": "18 Richards St", **left}),
+        "r": prepare({"last_name": "Webb", "street": "18 Richards St", **right}),
+    }
+    return decide(
+        [ScoredPair("l", "r", probability(weight), weight)],
+        records,
+        merge_threshold=0.99,
+        review_threshold=0.5,
+        id_weight=lambda _l, _r: id_weight,
+    )
+
+
+def test_ids_one_typo_apart_and_not_in_sequence_merge_on_the_score() -> None:
+    # a first name replaced in one silo, the same birth date, ids with a digit mistyped inside: no family is issued
+    # such ids, so the typo level counts like any other evidence (the pair is certain only with it: 20 - 12 bits)
+    replaced = _typo_pair(
+        {"first_name": "Talyaj", "date_of_birth": "1916-07-29", "national_id": "7328160"},
+        {"first_name": "Taylah", "date_of_birth": "1916-07-29", "national_id": "7328106"},
+    )
+    assert [(p.left, p.right) for p in replaced.merges] == [("l", "r")]
+    assert [(p.left, p.right) for p in replaced.id_typos] == [("l", "r")]
+    # a birth date that differs, or one missing, beside the same first name: the same
+    for born in ({"date_of_birth": "1930-12-06"}, {}):
+        other = _typo_pair(
+            {"first_name": "Imogen", "date_of_birth": "1936-12-18", "national_id": "4817613"},
+            {"first_name": "Imogen", "national_id": "4816613", **born},
+        )
+        assert [(p.left, p.right) for p in other.merges] == [("l", "r")]
+    # the household guard does not hold such a pair (first names differ, one birth date missing)...
+    unguarded = _typo_pair(
+        {"first_name": "Ethan", "national_id": "3397372"},
+        {"first_name": "Spencer", "date_of_birth": "1949-05-22", "national_id": "3397732"},
+    )
+    assert [(p.left, p.right) for p in unguarded.merges] == [("l", "r")]
+    assert unguarded.guarded == 0
+    # ... and a score short of the merge threshold stays a person's to judge
+    grey = _typo_pair(
+        {"first_name": "Imogen", "date_of_birth": "1936-12-18", "national_id": "4817613"},
+        {"first_name": "Imogen", "date_of_birth": "1930-12-06", "national_id": "4816613"},
+        weight=3.0,
+    )
+    assert not grey.merges
+    assert [(p.left, p.right) for p in grey.reviews] == [("l", "r")]
+
+
+def test_ids_in_sequence_keep_relatives_at_one_address_for_review() -> None:
+    # the bank's relatives: ids issued one after the other, one birth date missing or differing, certain only with
+    # the address and landline; the id's typo level must not vouch for them
+    for left, right in (
+        ({"first_name": "Priya", "date_of_birth": "1962-04-16"}, {"first_name": "Priya"}),
+        ({"first_name": "Noah", "date_of_birth": "1948-02-16"}, {"first_name": "Noah", "date_of_birth": "1984-03-18"}),
+        ({"first_name": "Jorge", "date_of_birth": "1944-03-14"}, {"first_name": "Rafael"}),
+    ):
+        held = _typo_pair({**left, "national_id": "900003800"}, {**right, "national_id": "900003801"})
+        assert not held.merges
+        assert [(p.left, p.right) for p in held.reviews] == [("l", "r")]
+        assert [(p.left, p.right) for p in held.id_typos] == [("l", "r")]
+    # ids in sequence across a carry differ in two digits: still a relative's, not weighed as ids replaced outright
+    carried = _typo_pair(
+        {"first_name": "Priya", "date_of_birth": "1962-04-16", "national_id": "900003809"},
+        {"first_name": "Priya", "national_id": "900003810"},
+        id_weight=-1.0,
+    )
+    assert not carried.merges
+    assert [(p.left, p.right) for p in carried.id_differs] == [("l", "r")]
+    # the same person with a last digit mistyped: everything personal agrees and the pair is certain without the id
+    same = _typo_pair(
+        {"first_name": "Priya", "date_of_birth": "1962-04-16", "national_id": "900003800"},
+        {"first_name": "Priya", "date_of_birth": "1962-04-16", "national_id": "900003801"},
+        weight=30.0,
+    )
+    assert [(p.left, p.right) for p in same.merges] == [("l", "r")]

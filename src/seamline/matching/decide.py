@@ -3,28 +3,36 @@ make. Pure: pairs and records in, decisions out.
 
 The rules, in order:
 - A pair a reviewer rejected stays apart, and so do two clusters holding different national ids (one person has
-  one national id) — except ids that differ by one typo (one character, or two adjacent ones swapped), each
-  cluster holding one. Such a pair is a duplicate with a data-quality problem when everything else says so: it
-  **merges automatically when it is certain without the national id** (its match probability with the id's
-  comparison taken out is at or above the merge threshold, the two ids are the pair's own (not on other records of
-  its clusters), both first names and birth dates are there and agree (first names not plainly different, birth
-  dates exact, one digit off or day and month swapped; or, with a first name or a birth date missing and the
-  other not contradicting, when the pair is certain on the prior, names and birth date alone, which no household
-  shares), and the household guard does not hold it), and goes to review otherwise. Ids that differ outright
-  are weighed like any other field (the pair's score counts their difference at the weight training learned for
-  it): such a pair merges on its score when it holds the two ids
-  itself and neither first name nor birth date contradicts it where both sides have them (at least one of the two
-  present), else it goes to review. Either way it is a data-quality finding (`id_typos`, `id_differs`): one of
-  the two source systems holds a wrong id. The merged cluster holds both ids (the identity graph keeps the
-  absorbed one and records it as an `id_typo` conflict); a third id is a conflict as before.
-  Without the id's weight (`id_weight` not given) every typo pair goes to review.
+  one national id) — except where the pair holds the two ids itself, each cluster holding one. Then what the two
+  ids' difference says decides, by how it arose:
+  - **issued in sequence** (`is_in_sequence`: read as numbers, fewer than ten apart — a change in the last digit,
+    a carry into the one before, the last two swapped when a step apart): a family's ids issued together, twins'
+    ids, look so. The ids are no evidence of one person, so the pair merges only when it is certain without the
+    ids' support (its probability with the id's weight taken out where that weight is positive is at or above the
+    merge threshold) and both first names and birth dates are there and agree (first names not plainly
+    different, birth dates exact, one digit off or day and month swapped) — or, with a first name or a birth date
+    missing and the other not contradicting, when it is certain on the prior, names and birth date alone, which
+    no household shares. Otherwise it goes to review. Without the id's weight (`id_weight` not given) it goes to
+    review;
+  - **one typo apart, not in sequence** (one character changed, added or dropped, or two adjacent ones swapped,
+    moving the number by ten or more): no household is issued such ids, and two people hold them by
+    chance about as rarely as the model's typo level says, so the level counts like any other evidence: the pair
+    merges on its score unless the household guard holds it;
+  - **different outright, not in sequence**: weighed like any other field (the score counts their difference at
+    the weight training learned for it): the pair merges on its score when neither first name nor birth date
+    contradicts it where both sides have them (at least one of the two present), else it goes to review. A first
+    name that plainly differs beside one birth date and two unrelated ids is what twins look like.
+  Each is a data-quality finding (`id_typos` for ids one typo apart, `id_differs` for the rest): one of the two
+  source systems holds a wrong id. The merged cluster holds both ids (the identity graph keeps the absorbed one
+  and records it as an `id_typo` conflict); a third id is a conflict as before.
 - Household guard: a household shares an address, a landline and usually a last name, which Fellegi-Sunter
   counts as independent evidence. It is kept apart by what tells its members apart: first names that plainly
   differ (not a typo, a nickname, a sound-alike or the names swapped) beside birth dates that differ (at most the
   same year: partners, parents and children) or are missing, or beside one birth date and one phone (twins at
   home).
   Such a pair never merges automatically, whatever its score (at most it goes to review), unless it agrees on
-  something no household shares: a national id or an email address. One personal field alone does not hold a
+  something no household shares: a national id or an email address, or national ids one typo apart that are not
+  in sequence (one id mistyped: relatives are not issued such ids). One personal field alone does not hold a
   pair: a mistyped birth date beside the same name, or a first name replaced in one silo beside the same birth
   date, street and surname and no shared phone, is a duplicate far more often than a relative, and the score
   weighs it.
@@ -35,6 +43,7 @@ The rules, in order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -51,11 +60,14 @@ PERSONAL_FIELDS: Final = ("first_name", "date_of_birth")
 PERSONAL_EVIDENCE: Final = ("first_name", "last_name", "date_of_birth")
 # Values no household shares: their agreement lifts the guard.
 PERSONAL_IDS: Final = ("national_id", "email")
+# Ids closer than this, read as numbers, may have been issued in sequence: to one family in one visit, to twins.
+SEQUENCE_SPAN: Final = 10
 _GUARDED = {c.field: (c, [predicate(level) for level in c.levels]) for c in COMPARISONS if c.field in PERSONAL_FIELDS}
 # Levels at or past these say the field contradicts the pair: no first-name level met (plainly different), or
 # birth dates past "one digit off or day and month swapped" (the last level).
 _FIRST_NAME_DIFFERS = len(_GUARDED["first_name"][0].levels)
 _BIRTH_DATE_DIFFERS = len(_GUARDED["date_of_birth"][0].levels) - 1
+_DIGITS, _NOT_DIGITS = re.compile(r"[0-9]"), re.compile(r"[^0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,15 @@ def is_id_typo(a: str, b: str) -> bool:
     """Whether two different ids differ by one typo: one character changed, added or dropped, or two adjacent
     characters swapped."""
     return a != b and jellyfish.damerau_levenshtein_distance(a, b) <= 1
+
+
+def is_in_sequence(a: str, b: str) -> bool:
+    """Whether two different ids could have been issued one after the other: the same letters in the same places,
+    and their digits, read as one number, fewer than `SEQUENCE_SPAN` apart."""
+    if a == b or len(a) != len(b) or _DIGITS.sub("", a) != _DIGITS.sub("", b):
+        return False
+    left, right = _NOT_DIGITS.sub("", a), _NOT_DIGITS.sub("", b)
+    return bool(left) and abs(int(left) - int(right)) < SEQUENCE_SPAN
 
 
 def _differing_ids_personal_levels(
@@ -124,11 +145,15 @@ def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> b
 def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | None:
     """Why two prepared records look like two members of one household ("first_name and date_of_birth": the first
     names plainly differ and the birth dates differ or are missing; "first_name beside one birth date and phone":
-    twins), or None (also when something no household shares agrees)."""
+    twins), or None (also when something no household shares agrees, or national ids one typo apart that no
+    sequence explains: one id mistyped, not two relatives')."""
     for unique in PERSONAL_IDS:
         value = left.get(unique)
         if value is not None and value == right.get(unique):
             return None
+    a, b = left.get("national_id"), right.get("national_id")
+    if isinstance(a, str) and isinstance(b, str) and is_id_typo(a, b) and not is_in_sequence(a, b):
+        return None
     first, first_tests = _GUARDED["first_name"]
     level = level_of(first, first_tests, left, right)
     if level is None or level < len(first.levels):
@@ -142,6 +167,33 @@ def differs_plainly(left: Mapping[str, Any], right: Mapping[str, Any]) -> str | 
     if phone is not None and phone == right.get("phone"):
         return "first_name beside one birth date and phone"
     return None
+
+
+def _conflict_may_merge(
+    pair: ScoredPair,
+    left: Mapping[str, Any],
+    right: Mapping[str, Any],
+    merge_threshold: float,
+    id_weight: Callable[[Mapping[str, Any], Mapping[str, Any]], float] | None,
+    personal_weight: Callable[[Mapping[str, Any], Mapping[str, Any]], float] | None,
+) -> bool:
+    """Whether a certain pair between two clusters holding different national ids (one each) may merge, by how the
+    pair's own two ids differ (see the module's rules); False when the ids are not the pair's own."""
+    a, b = left.get("national_id"), right.get("national_id")
+    if not (isinstance(a, str) and isinstance(b, str) and a != b):
+        return False
+    if not is_in_sequence(a, b):
+        # One typo away and not in sequence: the model weighed the typo level, as rare among two people as it says.
+        return is_id_typo(a, b) or _differing_pair_may_merge(left, right)
+    # Possibly relatives' ids issued in sequence: the ids must not vouch for the pair, the rest must make it certain.
+    if id_weight is None or probability(pair.weight - max(id_weight(left, right), 0.0)) < merge_threshold:
+        return False
+    return _typo_pair_may_merge(left, right) or (
+        # a first name or birth date missing: certain on what no household shares (names, birth date)
+        personal_weight is not None
+        and _differing_pair_may_merge(left, right)
+        and probability(personal_weight(left, right)) >= merge_threshold
+    )
 
 
 class _Clusters:
@@ -233,9 +285,9 @@ def decide(
 ) -> Decisions:
     """Outcomes for pairs scoring at least `review_threshold`; lower pairs were never asked for. `id_weight`
     gives the national id comparison's part in a pair's match weight (the model's), to judge a pair whose ids
-    differ by a typo on the rest of its evidence; `personal_weight` the prior and the names' and birth date's parts
-    (`PERSONAL_EVIDENCE`), to judge such a pair whose first name or birth date is missing on what no household
-    shares."""
+    may have been issued in sequence on the rest of its evidence; `personal_weight` the prior and the names' and
+    birth date's parts (`PERSONAL_EVIDENCE`), to judge such a pair whose first name or birth date is missing on
+    what no household shares."""
     out = Decisions()
     refused = {frozenset(pair) for pair in rejected}
     clusters = _Clusters(lambda uid: records[uid].get("national_id"), refused, out)
@@ -263,21 +315,7 @@ def decide(
                 out.apart += 1
                 continue
             left, right = records[pair.left], records[pair.right]
-            # A typo'd id must not vouch for itself: the pair is judged without the id's weight. Ids that differ
-            # outright are weighed like any other field: the pair's score already counts them.
-            typo = finding is out.id_typos
-            if typo:
-                may_merge = _typo_pair_may_merge(left, right) or (
-                    # a first name or birth date missing: certain on what no household shares (names, birth date)
-                    personal_weight is not None
-                    and _differing_pair_may_merge(left, right)
-                    and probability(personal_weight(left, right)) >= merge_threshold
-                )
-            else:
-                may_merge = _differing_pair_may_merge(left, right)
-            if not may_merge or (
-                typo and (id_weight is None or probability(pair.weight - id_weight(left, right)) < merge_threshold)
-            ):
+            if not _conflict_may_merge(pair, left, right, merge_threshold, id_weight, personal_weight):
                 maybe.append(pair)
                 continue
             finding.append(pair)
