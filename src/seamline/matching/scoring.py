@@ -116,7 +116,9 @@ class Scorer:
             index = level_of(comparison, tests, left, right)
             shown_left, shown_right = _shown(comparison, left), _shown(comparison, right)
             if index is None:
-                fields.append(FieldScore(comparison.field, shown_left, shown_right, "missing", 0.0))
+                fields.append(
+                    FieldScore(comparison.field, shown_left, shown_right, _null_label(comparison, left, right), 0.0)
+                )
                 continue
             level = params[index]
             factor = level.m / level.u
@@ -142,6 +144,13 @@ class Scorer:
     ) -> float:
         """One comparison's part in the pair's match weight (0 when a value is missing)."""
         return next(f.weight for f in self.score(left, right, tf).fields if f.field == field)
+
+
+def _null_label(comparison: Comparison, left: Mapping[str, Any], right: Mapping[str, Any]) -> str:
+    column, elsewhere = comparison.missing_when, comparison.counted_elsewhere
+    if elsewhere is None or left.get(column) is None or right.get(column) is None:
+        return "missing"
+    return f"{elsewhere.label} (counted in another comparison)"
 
 
 def _larger(a: float | None, b: float | None) -> float | None:
