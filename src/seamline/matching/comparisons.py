@@ -165,8 +165,12 @@ TRAINING_BLOCKS: Final[tuple[tuple[str, ...], ...]] = (
     ("first_name_metaphone", "last_name_metaphone", "phone"),
     ("first_name_metaphone", "last_name_metaphone"),
     # Without an address, phone or email the blocks above leave one comparison free each, which EM cannot learn
-    # from: these leave two of names and birth date free (an initial is no column of a name's comparison).
-    ("date_of_birth", "last_initial"),
+    # from: these leave two of names and birth date free (an initial is no column of a name's comparison). The
+    # names are learned first from the birth date alone: a block on a name's initial or sound holds no true pair
+    # whose name was replaced or swapped, and taught FEBRL's names and birth dates that a surname differing costs
+    # -7 bits (-4.9 from the birth date) and a swap +5 (+12). At a million records it holds ~14M pairs, as
+    # Splink's own examples do; with an address it is never chosen (the blocks above learn the names twice).
+    ("date_of_birth",),
     ("last_name_metaphone", "first_initial"),
     ("first_name_metaphone", "last_initial"),
 )
