@@ -91,3 +91,12 @@ def test_levels_training_never_saw_count_for_a_match_not_against_it(trained_mode
     field = next(f for f in scorer.score(same, same).fields if f.field == "email")
     assert field.level == "exact"
     assert field.weight > 15
+
+
+def test_a_model_trained_on_other_levels_asks_to_be_retrained(trained_model: TrainedModel) -> None:
+    """A model file from before the names-swapped level left the last name's comparison (one level more there)."""
+    settings = json.loads(json.dumps(trained_model.settings))
+    last = next(c for c in settings["comparisons"] if c["output_column_name"] == "last_name")
+    last["comparison_levels"].insert(2, dict(last["comparison_levels"][2]))
+    with pytest.raises(ValueError, match="retrain"):
+        Scorer(settings)

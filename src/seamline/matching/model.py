@@ -264,7 +264,10 @@ def for_dialect(settings: Mapping[str, Any], dialect: str) -> dict[str, Any]:
         if target["output_column_name"] != trained["output_column_name"] or len(target["comparison_levels"]) != len(
             trained["comparison_levels"]
         ):
-            raise ValueError(f"the model's {trained['output_column_name']} comparison is not this version's")
+            raise ValueError(
+                f"the model's {trained['output_column_name']} comparison is not this version's: "
+                "retrain it (seamline match train)"
+            )
         for level, learned in zip(target["comparison_levels"], trained["comparison_levels"], strict=True):
             for key in ("m_probability", "u_probability"):
                 if key in learned:

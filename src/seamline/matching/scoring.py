@@ -95,7 +95,10 @@ class Scorer:
         for comparison in COMPARISONS:
             levels = [lv for lv in by_name[comparison.field]["comparison_levels"] if not lv.get("is_null_level")]
             if len(levels) != len(comparison.levels) + 1:
-                raise ValueError(f"the model's {comparison.field} levels do not match this version's comparisons")
+                raise ValueError(
+                    f"the model's {comparison.field} levels do not match this version's comparisons: "
+                    "retrain it (seamline match train)"
+                )
             params = [
                 _LevelParams(
                     label=str(lv.get("label_for_charts", "")),
