@@ -25,6 +25,42 @@ def test_python_and_splink_agree_on_every_blocked_pair(trained_model: TrainedMod
         assert scorer.score(by_id[left], by_id[right], tf).weight == pytest.approx(weight, abs=1e-9)
 
 
+def test_swapped_names_count_once_in_python_and_in_splink(trained_model: TrainedModel) -> None:
+    """First and last names swapped is one event: the first name's comparison weighs it and the last name's adds
+    nothing, in the SQL as in Python; first names that are equal keep both comparisons' evidence."""
+    raw = [
+        ("a", "Matthew", "Ryan"),
+        ("b", "Ryan", "Matthew"),  # a's names swapped
+        ("c", "Rian", "Mathew"),  # swapped, one typo each way
+        ("d", "Ann", "Ann"),
+        ("e", "Ann", "Anne"),  # first names equal: exact, not a swap
+    ]
+    prepared = [
+        {"unique_id": uid, **prepare({"first_name": first, "last_name": last, "date_of_birth": "1980-01-02"})}
+        for uid, first, last in raw
+    ]
+    by_id = {r["unique_id"]: r for r in prepared}
+    pairs = predict_pairs(records_frame(prepared), trained_model.settings, DuckDBAPI(), 0.0)
+    scorer, tf = Scorer(trained_model.settings), term_frequencies(prepared)
+    weights = {
+        frozenset((left, right)): weight
+        for left, right, weight in zip(pairs.unique_id_l, pairs.unique_id_r, pairs.match_weight, strict=True)
+    }
+    assert {frozenset("ab"), frozenset("ac"), frozenset("de")} <= weights.keys()
+    for pair, weight in weights.items():
+        left, right = sorted(pair)
+        assert scorer.score(by_id[left], by_id[right], tf).weight == pytest.approx(weight, abs=1e-9)
+    for left, right in ("ab", "ac"):
+        fields = {f.field: f for f in scorer.score(by_id[left], by_id[right], tf).fields}
+        assert fields["first_name"].level == "first and last names swapped"
+        assert fields["first_name"].weight > 0
+        assert fields["last_name"].weight == 0
+    kept = {f.field: f for f in scorer.score(by_id["d"], by_id["e"], tf).fields}
+    assert kept["first_name"].level == "exact"
+    assert kept["last_name"].level == "one typo"
+    assert kept["last_name"].weight > 0
+
+
 def test_each_field_explains_its_part(trained_model: TrainedModel) -> None:
     scorer = Scorer(trained_model.settings)
     left = prepare({"first_name": "William", "last_name": "Hartwell", "date_of_birth": "1970-03-14"})
@@ -55,3 +91,12 @@ def test_levels_training_never_saw_count_for_a_match_not_against_it(trained_mode
     field = next(f for f in scorer.score(same, same).fields if f.field == "email")
     assert field.level == "exact"
     assert field.weight > 15
+
+
+def test_a_model_trained_on_other_levels_asks_to_be_retrained(trained_model: TrainedModel) -> None:
+    """A model file from before the names-swapped level left the last name's comparison (one level more there)."""
+    settings = json.loads(json.dumps(trained_model.settings))
+    last = next(c for c in settings["comparisons"] if c["output_column_name"] == "last_name")
+    last["comparison_levels"].insert(2, dict(last["comparison_levels"][2]))
+    with pytest.raises(ValueError, match="retrain"):
+        Scorer(settings)

@@ -56,7 +56,7 @@ logging.getLogger("splink").setLevel(logging.WARNING)
 
 class _SwappedLevel(ComparisonLevelCreator):
     """Each side's `column` within `edits` of the other side's `other`, both ways (first and last names swapped),
-    in the backend's own Damerau-Levenshtein function."""
+    the two `column` values not equal, in the backend's own Damerau-Levenshtein function."""
 
     def __init__(self, column: str, other: str, edits: int) -> None:
         self.column, self.other, self.edits = column, other, edits
@@ -64,7 +64,7 @@ class _SwappedLevel(ComparisonLevelCreator):
     def create_sql(self, sql_dialect: SplinkDialect) -> str:
         distance = sql_dialect.damerau_levenshtein_function_name
         a, b, n = self.column, self.other, self.edits
-        return f"{distance}({a}_l, {b}_r) <= {n} AND {distance}({b}_l, {a}_r) <= {n}"
+        return f"{a}_l <> {a}_r AND {distance}({a}_l, {b}_r) <= {n} AND {distance}({b}_l, {a}_r) <= {n}"
 
     def create_label_for_charts(self) -> str:
         return f"{self.column} and {self.other} swapped"
@@ -93,11 +93,22 @@ def _splink_level(level: Level) -> ComparisonLevelCreator:
     return built.configure(label_for_charts=level.label)
 
 
+def _null_level(comparison: Comparison) -> ComparisonLevelCreator:
+    """A value missing on either side; or the pair at a level another comparison counts (names swapped)."""
+    missing = cll.NullLevel(comparison.missing_when)
+    elsewhere = comparison.counted_elsewhere
+    if elsewhere is None:
+        return missing
+    return cll.Or(missing, _splink_level(elsewhere)).configure(
+        is_null_level=True, label_for_charts=f"missing, or {elsewhere.label} (counted in another comparison)"
+    )
+
+
 def _splink_comparison(comparison: Comparison) -> Any:
     return cl.CustomComparison(
         output_column_name=comparison.field,
         comparison_levels=[
-            cll.NullLevel(comparison.missing_when),
+            _null_level(comparison),
             *(_splink_level(level) for level in comparison.levels),
             cll.ElseLevel().configure(label_for_charts="differs"),
         ],
@@ -253,7 +264,10 @@ def for_dialect(settings: Mapping[str, Any], dialect: str) -> dict[str, Any]:
         if target["output_column_name"] != trained["output_column_name"] or len(target["comparison_levels"]) != len(
             trained["comparison_levels"]
         ):
-            raise ValueError(f"the model's {trained['output_column_name']} comparison is not this version's")
+            raise ValueError(
+                f"the model's {trained['output_column_name']} comparison is not this version's: "
+                "retrain it (seamline match train)"
+            )
         for level, learned in zip(target["comparison_levels"], trained["comparison_levels"], strict=True):
             for key in ("m_probability", "u_probability"):
                 if key in learned:

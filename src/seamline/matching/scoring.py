@@ -95,7 +95,10 @@ class Scorer:
         for comparison in COMPARISONS:
             levels = [lv for lv in by_name[comparison.field]["comparison_levels"] if not lv.get("is_null_level")]
             if len(levels) != len(comparison.levels) + 1:
-                raise ValueError(f"the model's {comparison.field} levels do not match this version's comparisons")
+                raise ValueError(
+                    f"the model's {comparison.field} levels do not match this version's comparisons: "
+                    "retrain it (seamline match train)"
+                )
             params = [
                 _LevelParams(
                     label=str(lv.get("label_for_charts", "")),
@@ -116,7 +119,9 @@ class Scorer:
             index = level_of(comparison, tests, left, right)
             shown_left, shown_right = _shown(comparison, left), _shown(comparison, right)
             if index is None:
-                fields.append(FieldScore(comparison.field, shown_left, shown_right, "missing", 0.0))
+                fields.append(
+                    FieldScore(comparison.field, shown_left, shown_right, _null_label(comparison, left, right), 0.0)
+                )
                 continue
             level = params[index]
             factor = level.m / level.u
@@ -142,6 +147,13 @@ class Scorer:
     ) -> float:
         """One comparison's part in the pair's match weight (0 when a value is missing)."""
         return next(f.weight for f in self.score(left, right, tf).fields if f.field == field)
+
+
+def _null_label(comparison: Comparison, left: Mapping[str, Any], right: Mapping[str, Any]) -> str:
+    column, elsewhere = comparison.missing_when, comparison.counted_elsewhere
+    if elsewhere is None or left.get(column) is None or right.get(column) is None:
+        return "missing"
+    return f"{elsewhere.label} (counted in another comparison)"
 
 
 def _larger(a: float | None, b: float | None) -> float | None:
