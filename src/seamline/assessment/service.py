@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 from sqlalchemy import Engine
@@ -50,27 +50,33 @@ class Bottlenecks:
     steps: tuple[bottlenecks.JourneyStep, ...] = ()  # journeys' steps, slowest first
 
 
-# Where collection points outside trait provenance come from: a function of a read session returning rows of
-# (journey, step, field, asked, already_held, disagreed) — `seamline.journeys.service.collection_counts`, wired
-# in by the app when journeys exist.
-CollectionCounts = Callable[[Session], Sequence[Any]]
+class CollectedField(Protocol):
+    """How often one step of a journey asked for one field (journeys' `CollectionCount` is one)."""
+
+    @property
+    def journey(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def asked(self) -> int: ...
+    @property
+    def already_held(self) -> int: ...
+    @property
+    def disagreed(self) -> int: ...
+
+
+# Where collection points outside trait provenance come from: a function of a read session —
+# `seamline.journeys.service.collection_counts`, wired in by the app when journeys exist.
+CollectionCounts = Callable[[Session], Sequence[CollectedField]]
 # How long journey steps take and where people stop, completions in a period (since, until): a function of a read
 # session — `seamline.journeys.steptimes.step_times`, wired in by the app as the collection counts are.
 StepTimes = Callable[[Session, datetime | None, datetime | None], Sequence[bottlenecks.StepTiming]]
 
 
-def collection_points(rows: Sequence[Any]) -> list[redundancy.CollectionPoint]:
-    """Rows of (journey, step, field, asked, already_held, disagreed), or objects with those attributes."""
-    out = []
-    for row in rows:
-        values = (
-            [getattr(row, k) for k in ("journey", "step", "field", "asked", "already_held", "disagreed")]
-            if hasattr(row, "already_held")
-            else list(row)
-        )
-        j, s, f, asked, held, disagreed = (str(v) for v in values)
-        out.append(redundancy.CollectionPoint(j, s, f, int(asked), int(held), int(disagreed)))
-    return out
+def collection_points(rows: Sequence[CollectedField]) -> list[redundancy.CollectionPoint]:
+    return [redundancy.CollectionPoint(r.journey, r.step, r.field, r.asked, r.already_held, r.disagreed) for r in rows]
 
 
 @dataclass
