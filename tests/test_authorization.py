@@ -181,6 +181,7 @@ for _method, _path in (
     ("GET", "/v1/decisions/model"),
     ("GET", "/v1/matching/reviews"),
     ("GET", "/v1/matching/export"),
+    ("GET", "/v1/matching/findings"),
     ("GET", "/v1/matching/reviews/{review_id}"),
     ("POST", "/v1/matching/reviews/{review_id}/decision"),
     ("POST", "/v1/journeys"),

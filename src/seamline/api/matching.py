@@ -16,6 +16,7 @@ from seamline.audit.service import record, record_async
 from seamline.core.db import unit_of_work
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
+from seamline.matching import findings as id_findings
 from seamline.matching.readback import export_page, import_sources, render
 from seamline.matching.realtime import Matcher, match_record
 from seamline.matching.service import decide_review, get_review, list_reviews
@@ -140,6 +141,38 @@ def get_export(
                 if page.profile_ids:
                     record(session, principal, "read", "profile", "readback", {"profiles": page.profile_ids})
             yield render(page.rows, format, header=first).encode()
+            first = False
+            after = page.next_after
+
+    return StreamingResponse(pages(), media_type=_MEDIA[format])
+
+
+@router.get(
+    "/matching/findings",
+    responses=errors(400, 401, 403, 404),
+    summary="Data-quality findings: matched records holding national ids that differ, with where each id is held",
+    response_class=StreamingResponse,
+)
+def get_findings(
+    principal: Reader,
+    ctx: Ctx,
+    format: Annotated[Literal["csv", "jsonl"], Query(description="csv (one line per id) or jsonl")] = "jsonl",
+    system: Annotated[str | None, Query(description="Only findings with an id held by this import source")] = None,
+) -> StreamingResponse:
+    with unit_of_work(ctx.engine, write=False) as session:
+        import_sources(session, system)  # an unknown system is 404 before the stream starts
+        sources = import_sources(session)
+
+    def pages() -> Iterator[bytes]:
+        after: int | None = 0
+        first = True
+        while after is not None:
+            with unit_of_work(ctx.engine) as session:  # one page per transaction, audited with the read
+                page = id_findings.findings_page(session, sources, system=system, after=after)
+                if page.findings:
+                    detail = {"findings": [f.match_id for f in page.findings], "profiles": page.profile_ids}
+                    record(session, principal, "read", "profile", "id-findings", detail)
+            yield id_findings.render(page.findings, format, header=first).encode()
             first = False
             after = page.next_after
 

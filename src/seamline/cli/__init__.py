@@ -154,6 +154,9 @@ GROUPS: dict[str, dict[str, Sub]] = {
         "reject": Sub("Reject a pair: keep the two apart in later runs."),
         "find": Sub("Candidate profiles for a record, tolerant of typos and nicknames (the real-time matcher)."),
         "export": Sub("Which active profile each imported source record ended in, with the evidence of every join."),
+        "findings": Sub(
+            "Data-quality findings: matched records holding national ids that differ, with the systems holding each id."
+        ),
     },
     "events": {"quarantine": Sub("Events set aside after failing repeatedly, with why.")},
     "outbox": {

@@ -17,6 +17,7 @@ from seamline.cli.session import engine_for, load_settings, transaction
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
+from seamline.matching import findings as id_findings
 from seamline.matching.readback import FORMATS, export_page, import_sources, render
 from seamline.matching.realtime import build_index, match_record
 from seamline.matching.records import MatchingContext
@@ -228,6 +229,44 @@ def export(
                 if page.profile_ids:
                     record(session, operator, "read", "profile", "readback", {"profiles": page.profile_ids})
             text = render(page.rows, fmt, header=first)
+            first = False
+            if target is not None:
+                target.write(text)
+            else:
+                typer.echo(text, nl=False)
+            after = page.next_after
+    finally:
+        engine.dispose()
+        if target is not None:
+            target.close()
+
+
+@app.command("findings")
+def findings(
+    fmt: Annotated[str, typer.Option("--format", help="csv (one line per id) or jsonl (one line per finding)")] = "csv",
+    system: Annotated[str | None, typer.Option(help="Only findings with an id held by this import source.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Data-quality findings: matched records holding national ids that differ, with the systems holding each id."""
+    if fmt not in id_findings.FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(id_findings.FORMATS)}", param_hint="--format")
+    settings = load_settings()
+    operator = _operator()
+    with transaction(settings) as session:
+        import_sources(session, system)  # an unknown system is an error before anything is written
+        sources = import_sources(session)
+    engine = engine_for(settings)
+    target = out.open("w", encoding="utf-8", newline="") if out is not None else None
+    try:
+        after: int | None = 0
+        first = True
+        while after is not None:
+            with unit_of_work(engine) as session:  # one page per transaction, audited with the read
+                page = id_findings.findings_page(session, sources, system=system, after=after)
+                if page.findings:
+                    detail = {"findings": [f.match_id for f in page.findings], "profiles": page.profile_ids}
+                    record(session, operator, "read", "profile", "id-findings", detail)
+            text = id_findings.render(page.findings, fmt, header=first)
             first = False
             if target is not None:
                 target.write(text)

@@ -261,6 +261,8 @@ def erased_profiles(session: Session, profile_ids: Sequence[int]) -> set[int]:
 
 # (type, value) of every identifier (or every one of these types) each of these profiles holds.
 identifiers_by_profile = repository.identifiers_of
+# (profile, type, value, source, first event) of every identifier these profiles hold.
+links_with_origin = repository.links_with_origin
 
 
 def person_keys(session: Session, profile_ids: Sequence[int]) -> dict[int, tuple[str, str]]:

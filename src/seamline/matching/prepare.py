@@ -209,5 +209,10 @@ def prepare(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]:
         out["email_local"] = normal.split("@", 1)[0]
     national_id = _text(record.get("national_id"))
     if national_id is not None:
-        out["national_id"] = re.sub(r"[^0-9A-Z]", "", national_id.upper()) or None
+        out["national_id"] = national_id_form(national_id)
     return out
+
+
+def national_id_form(value: str) -> str | None:
+    """A national id as matching compares it: letters and digits only, upper case (None when nothing is left)."""
+    return re.sub(r"[^0-9A-Z]", "", value.upper()) or None

@@ -71,3 +71,11 @@ def pairs_by_id(session: Session, pair_ids: Sequence[int]) -> dict[int, MatchPai
             (p.id, p) for p in session.scalars(select(MatchPair).where(MatchPair.id.in_(ids[start : start + 900])))
         )
     return out
+
+
+def pairs_with_differing_ids(session: Session, *, after_id: int, limit: int) -> list[MatchPair]:
+    """Pairs whose two records, as compared, hold national ids that differ (each a data-quality finding), by id
+    after `after_id`. An erased side holds no values, so its pairs are not among them."""
+    left, right = MatchPair.left_values["national_id"].as_string(), MatchPair.right_values["national_id"].as_string()
+    query = select(MatchPair).where(MatchPair.id > after_id, left.is_not(None), right.is_not(None), left != right)
+    return list(session.scalars(query.order_by(MatchPair.id).limit(limit)))
