@@ -35,7 +35,6 @@ from seamline.matching.models import MatchPair
 from seamline.matching.records import MatchingContext
 from seamline.sources.service import list_sources
 
-IMPORT_KIND: Final = "import"
 MATCH_RULE: Final = "match"
 PAGE: Final = 200  # active profiles per page (each page is one read of each table and one audit entry)
 MAX_HOPS: Final = 64  # a record's joins are a short chain; a longer one is a loop in damaged data
@@ -81,10 +80,12 @@ class ExportPage:
 
 
 def import_sources(session: Session, system: str | None = None) -> dict[int, str]:
-    """Import sources by id (only `system` when given); NotFound when `system` names no import source."""
-    found = {s.id: s.name for s in list_sources(session) if s.kind == IMPORT_KIND and system in (None, s.name)}
+    """The sources records may have been imported into, by id (only `system` when given); NotFound when `system`
+    names no source. Any source can take an import (`kind import` is the usual, a silo's own `core-system` source
+    as well): a record is told from other traffic by its anonymous id, `SOURCE:KEY` as the import wrote it."""
+    found = {s.id: s.name for s in list_sources(session) if system in (None, s.name)}
     if system is not None and not found:
-        raise NotFound(f"no import source named {system!r}")
+        raise NotFound(f"no source named {system!r}")
     return found
 
 
