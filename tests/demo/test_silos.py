@@ -10,7 +10,10 @@ from sqlalchemy import text
 from seamline.console.search import find_customers
 from seamline.core.db import unit_of_work
 from seamline.demo.bank import DEMO_SEED, demo_people
-from seamline.demo.silos import COLUMNS, SILOS, silo_rows
+from seamline.demo.silos import COLUMNS, SILOS, mistype_one_national_id, silo_rows
+from seamline.matching.findings import findings_page
+from seamline.matching.prepare import national_id_form
+from seamline.matching.readback import import_sources
 from seamline.matching.realtime import Matcher, MatchIndex
 from seamline.matching.records import MatchingContext
 from seamline.pipeline.registry import Pipeline
@@ -69,3 +72,26 @@ def test_demo_customers_show_products_canonical_traits_and_are_found_by_their_ph
                 not_found.append((profile_id, phone))
     assert checked > 500
     assert not_found == []
+
+
+def test_the_demo_mistypes_one_national_id_and_matching_lists_it_as_a_finding(played_demo: PlayedDemo) -> None:
+    records = generate_silo_records(demo_people(), DEMO_SEED)
+    mistyped = mistype_one_national_id(records)
+    changed = [(a, b) for a, b in zip(records, mistyped, strict=True) if a != b]
+    assert len(changed) == 1
+    before, after = changed[0]
+    assert before.system == "cards"
+    assert sum(a != b for a, b in zip(str(before.national_id), str(after.national_id), strict=True)) == 1
+    with unit_of_work(played_demo.engine, write=False) as session:
+        page = findings_page(session, import_sources(session))
+    record = f"cards-system:{after.record_key}"  # the demo's silos import into their own systems' sources
+    found = [f for f in page.findings if record in {r for h in f.ids for r in h.records}]
+    assert len(found) == 1
+    assert found[0].kind == "id_typo"
+    assert {h.value for h in found[0].ids} == {
+        national_id_form(str(before.national_id)),
+        national_id_form(str(after.national_id)),
+    }
+    held = {h.value: h for h in found[0].ids}
+    assert held[national_id_form(str(after.national_id))].systems == ["cards-system"]
+    assert "cards-system" not in held[national_id_form(str(before.national_id))].systems

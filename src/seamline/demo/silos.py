@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -95,10 +95,39 @@ def silo_rows(silo: Silo, records: Sequence[SiloRecord], people: Sequence[Person
     return rows
 
 
+def mistype_one_national_id(records: Sequence[SiloRecord]) -> list[SiloRecord]:
+    """The demo's one mistyped national id: on the first customer (by record key) whose cards record and one other
+    record agree on names and birth date and hold the same id, the cards clerk typed one digit in the middle of
+    the number wrong (the fifth digit one higher). The two records no longer join at import; matching merges them
+    and `seamline match findings` lists the two ids with the systems holding each. Every other record is as
+    generated."""
+    by_person: dict[str, list[SiloRecord]] = {}
+    for record in records:
+        by_person.setdefault(record.person_key, []).append(record)
+    for record in sorted(records, key=lambda r: r.record_key):
+        if record.system != "cards" or record.national_id is None or record.email is not None:
+            continue
+        same = [
+            other
+            for other in by_person[record.person_key]
+            if other is not record
+            and (other.national_id, other.first_name, other.last_name, other.date_of_birth)
+            == (record.national_id, record.first_name, record.last_name, record.date_of_birth)
+        ]
+        if len(same) != 1:
+            continue
+        # The middle of the number: no sequence of issue explains the change.
+        at = [i for i, c in enumerate(record.national_id) if c.isdigit()][4]
+        digit = str((int(record.national_id[at]) + 1) % 10)
+        mistyped = replace(record, national_id=record.national_id[:at] + digit + record.national_id[at + 1 :])
+        return [mistyped if r is record else r for r in records]
+    return list(records)
+
+
 def import_silos(engine: Engine, people: Sequence[Person], seed: int, folder: Path) -> int:
     """Write each silo's export and its mapping into `folder`, then import them; returns the rows imported."""
     folder.mkdir(parents=True, exist_ok=True)
-    records = generate_silo_records(list(people), seed)
+    records = mistype_one_national_id(generate_silo_records(list(people), seed))
     imported = 0
     for silo in SILOS:
         data, mapping = folder / f"{silo.system}.csv", folder / f"{silo.system}.mapping.yaml"
