@@ -104,6 +104,7 @@ def test_play_resolves_the_traffic_then_opens_the_conversations(played_demo: Pla
     assert f"{workspace.silo_rows:,} silo records imported and {len(workspace.traffic):,} web, app" in summary
     assert merges  # silo records of one customer joined by matching, through the identity graph
     assert f"matching merged {merged_pairs} pairs and sent {to_review} to review" in summary
+    assert "with national ids that differ: `seamline match findings`" in summary  # the demo's mistyped id
     assert f"; {cases} customer conversations" in summary
     assert cases == len(CONVERSATIONS)  # each conversation found a customer the bank knows by email
     assert escalated == sum(1 for c in CONVERSATIONS if c.escalation)

@@ -151,8 +151,8 @@ def play(workspace: DemoWorkspace, base_url: str, engine: Engine, settings: Sett
     printed = import_print_log(engine, IdentityContext(settings.identity), print_send_log(workspace.people, utcnow()))
     return (
         f"demo: {workspace.silo_rows:,} silo records imported and {accepted:,} web, app, call-center and product "
-        f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review, with "
-        f"{matched.id_typos + matched.id_differs} national id mismatch to correct (`seamline match findings`); "
+        f"events resolved; matching merged {matched.merges} pairs and sent {matched.reviews} to review "
+        f"({matched.id_typos + matched.id_differs} of them with national ids that differ: `seamline match findings`); "
         f"{cases} customer conversations; {journeys} customers part-way through a journey (console: Journeys); "
         f"{requests} data-subject requests waiting (`seamline privacy list`); "
         f"{errors} communication errors reported (/console/errors); "
