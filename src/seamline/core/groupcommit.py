@@ -220,11 +220,19 @@ class GroupCommitter(Generic[T, Tx]):
             weight, stopping = self._take_queued(group, self._weigh(first.item))
             wanted = self._gaps.wanted()
             while not stopping and weight < self._max_items and len(group) < wanted:
-                # Woken by the next hand-off, so the group closes as soon as it holds what was expected rather
-                # than when the window ends: the same wake-ups as one sleep, and no wait past the last item.
                 wait = self._gaps.wait_for_more(first.arrived, time.monotonic())
                 if wait <= 0:
                     break
+                missing = wanted - len(group)
+                if missing > 1:
+                    # Many still to come (a high rate): sleep until about the last but one is due, so the writer
+                    # is not woken by every hand-off meanwhile, then take what came.
+                    # (At least an eighth of the window at a time: a few wake-ups, never a spin.)
+                    time.sleep(min(wait, max((missing - 1) * self._gaps.average, self._gaps.window / 8)))
+                    weight, stopping = self._take_queued(group, weight)
+                    continue
+                # One more to come: woken by its hand-off, the group closes as soon as it holds what was expected
+                # rather than when the window ends (the same wake-ups as a sleep, and no wait past the last item).
                 try:
                     pending = self._queue.get(timeout=wait)
                 except queue.Empty:
