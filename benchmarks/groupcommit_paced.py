@@ -19,7 +19,8 @@ import time
 from contextlib import nullcontext
 from typing import Any
 
-from seamline.core.db import create_db_engine
+from sqlalchemy import create_engine
+
 from seamline.core.groupcommit import GroupCommitter
 
 
@@ -27,7 +28,7 @@ async def paced(window_ms: float, commit_ms: float, rate: int, seconds: float) -
     def write(_transaction: Any, _items: list[int]) -> None:
         time.sleep(commit_ms / 1000)
 
-    engine = create_db_engine("sqlite://")  # unused: the commits begin nothing (`nullcontext`)
+    engine = create_engine("sqlite://")  # unused: the commits begin nothing (`nullcontext`)
     writer = GroupCommitter(engine, write, name="paced", max_items=1000, begin=nullcontext, gather=window_ms / 1000)
     writer.start()
     loop = asyncio.get_running_loop()
