@@ -229,13 +229,28 @@ def test_a_lone_arrival_never_waits_for_company() -> None:
 
 
 def test_frequent_arrivals_hold_a_group_open_until_one_window_after_its_first_item() -> None:
-    gaps = ArrivalGaps(0.001)
+    gaps = ArrivalGaps(0.002)
     for n in range(20):
-        gaps.arrived(10.0 + n * 0.0008)  # 1,250/s: within 1.5 windows of each other
-    first = 10.0 + 19 * 0.0008
-    assert gaps.wait_for_more(first, first) == pytest.approx(0.001)
-    assert gaps.wait_for_more(first, first + 0.0004) == pytest.approx(0.0006)
-    assert gaps.wait_for_more(first, first + 0.002) == 0.0  # it already waited in the queue that long
+        gaps.arrived(10.0 + n * 0.001)  # 1,000/s: one more expected well within the 2 ms window
+    first = 10.0 + 19 * 0.001
+    assert gaps.wait_for_more(first, first) == pytest.approx(0.002)
+    assert gaps.wait_for_more(first, first + 0.0004) == pytest.approx(0.0016)
+    assert gaps.wait_for_more(first, first + 0.003) == 0.0  # it already waited in the queue that long
+
+
+def test_a_group_waits_for_the_items_expected_within_its_window_with_half_a_gap_to_spare() -> None:
+    def wanted(window: float, gap: float) -> int:
+        gaps = ArrivalGaps(window)
+        for n in range(100):
+            gaps.arrived(n * gap)
+        return gaps.wanted()
+
+    assert wanted(0.002, 0.001) == 2  # 1,000/s, 2 ms: the next one, due after 1 ms
+    assert wanted(0.002, 0.0005) == 4  # 2,000/s: three more, the last due 0.5 ms before the window ends
+    assert wanted(0.002, 0.0014) == 1  # 714/s: the next one would be due too close to the window's end
+    assert wanted(0.001, 0.001) == 1  # a window of one gap: waiting would be a coin toss, so none
+    assert wanted(0.002, 0.0) == 1_000_000  # all at once: the group's weight limit decides
+    assert wanted(0.0, 0.001) == 1  # no window: never waits
 
 
 def test_one_long_pause_ends_the_waiting_at_once() -> None:
@@ -292,3 +307,25 @@ def test_what_one_turn_of_the_loop_submits_reaches_the_writer_together(engine: E
         writer.stop()
     assert target.groups == [["first", "second"], ["alone"]]
     assert count(engine) == 3
+
+
+@pytest.mark.usefixtures("probe_table")
+def test_a_group_closes_once_it_holds_the_items_its_window_was_expected_to_bring(engine: Engine) -> None:
+    # Items 90 ms apart, a 200 ms window: one more is expected within it (the one after would leave too little to
+    # spare), so a group commits as soon as its second item comes rather than waiting out the window for a third.
+    target = Probe()
+    writer = committer(engine, target, gather=0.2)
+
+    async def scenario() -> None:
+        tasks = []
+        for n in range(9):
+            tasks.append(asyncio.create_task(writer.submit(f"item-{n}")))
+            await asyncio.sleep(0.09)
+        await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        writer.stop()
+    assert sum(len(group) for group in target.groups) == 9
+    assert max(len(group) for group in target.groups) == 2  # waiting out the window would have brought three
