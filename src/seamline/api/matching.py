@@ -3,7 +3,6 @@ Server keys with scopes matching:read / matching:write; every read and change of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,7 +16,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.matching import findings as id_findings
-from seamline.matching.readback import export_page, import_sources, render
+from seamline.matching.readback import Audit, export_stream, import_sources
 from seamline.matching.realtime import Matcher, match_record
 from seamline.matching.service import decide_review, get_review, list_reviews
 
@@ -131,20 +130,8 @@ def get_export(
 ) -> StreamingResponse:
     with unit_of_work(ctx.engine, write=False) as session:
         sources = import_sources(session, system)  # an unknown system is 404 before the stream starts
-
-    def pages() -> Iterator[bytes]:
-        after: int | None = 0
-        first = True
-        while after is not None:
-            with unit_of_work(ctx.engine) as session:  # one page per transaction, audited with the read
-                page = export_page(session, matching.ctx, sources, after=after)
-                if page.profile_ids:
-                    record(session, principal, "read", "profile", "readback", {"profiles": page.profile_ids})
-            yield render(page.rows, format, header=first).encode()
-            first = False
-            after = page.next_after
-
-    return StreamingResponse(pages(), media_type=_MEDIA[format])
+    stream = export_stream(ctx.engine, matching.ctx, sources, format, _audited(principal, "readback"))
+    return StreamingResponse((text.encode() for text in stream), media_type=_MEDIA[format])
 
 
 @router.get(
@@ -162,18 +149,10 @@ def get_findings(
     with unit_of_work(ctx.engine, write=False) as session:
         import_sources(session, system)  # an unknown system is 404 before the stream starts
         sources = import_sources(session)
+    stream = id_findings.findings_stream(ctx.engine, sources, system, format, _audited(principal, "id-findings"))
+    return StreamingResponse((text.encode() for text in stream), media_type=_MEDIA[format])
 
-    def pages() -> Iterator[bytes]:
-        after: int | None = 0
-        first = True
-        while after is not None:
-            with unit_of_work(ctx.engine) as session:  # one page per transaction, audited with the read
-                page = id_findings.findings_page(session, sources, system=system, after=after)
-                if page.findings:
-                    detail = {"findings": [f.match_id for f in page.findings], "profiles": page.profile_ids}
-                    record(session, principal, "read", "profile", "id-findings", detail)
-            yield id_findings.render(page.findings, format, header=first).encode()
-            first = False
-            after = page.next_after
 
-    return StreamingResponse(pages(), media_type=_MEDIA[format])
+def _audited(principal: Principal, subject: str) -> Audit:
+    """Each page's read recorded as the key's read of the profiles it names."""
+    return lambda session, detail: record(session, principal, "read", "profile", subject, detail)

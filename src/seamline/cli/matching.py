@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
 from seamline.audit.service import record
 from seamline.cli.output import console
 from seamline.cli.params import id_argument
 from seamline.cli.session import engine_for, load_settings, transaction
 from seamline.config import Settings
-from seamline.core.db import unit_of_work
 from seamline.core.principal import Principal
 from seamline.matching import findings as id_findings
-from seamline.matching.readback import FORMATS, export_page, import_sources, render
+from seamline.matching.readback import FORMATS, Audit, export_stream, import_sources
 from seamline.matching.realtime import build_index, match_record
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import (
@@ -215,30 +216,9 @@ def export(
         raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
     settings = load_settings()
     ctx = _context(settings)
-    operator = _operator()
     with transaction(settings) as session:
         sources = import_sources(session, system)
-    engine = engine_for(settings)
-    target = out.open("w", encoding="utf-8", newline="") if out is not None else None
-    try:
-        after: int | None = 0
-        first = True
-        while after is not None:
-            with unit_of_work(engine) as session:  # one page per transaction, audited with the read
-                page = export_page(session, ctx, sources, after=after)
-                if page.profile_ids:
-                    record(session, operator, "read", "profile", "readback", {"profiles": page.profile_ids})
-            text = render(page.rows, fmt, header=first)
-            first = False
-            if target is not None:
-                target.write(text)
-            else:
-                typer.echo(text, nl=False)
-            after = page.next_after
-    finally:
-        engine.dispose()
-        if target is not None:
-            target.close()
+    _write(settings, out, lambda engine: export_stream(engine, ctx, sources, fmt, _audited("readback")))
 
 
 @app.command("findings")
@@ -251,28 +231,29 @@ def findings(
     if fmt not in id_findings.FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(id_findings.FORMATS)}", param_hint="--format")
     settings = load_settings()
-    operator = _operator()
     with transaction(settings) as session:
         import_sources(session, system)  # an unknown system is an error before anything is written
         sources = import_sources(session)
+    audit = _audited("id-findings")
+    _write(settings, out, lambda engine: id_findings.findings_stream(engine, sources, system, fmt, audit))
+
+
+def _audited(subject: str) -> Audit:
+    """Each page's read recorded as the operator's read of the profiles it names."""
+    operator = _operator()
+    return lambda session, detail: record(session, operator, "read", "profile", subject, detail)
+
+
+def _write(settings: Settings, out: Path | None, stream: Callable[[Engine], Iterator[str]]) -> None:
+    """The stream's text to `out`, else to standard output, as it comes."""
     engine = engine_for(settings)
     target = out.open("w", encoding="utf-8", newline="") if out is not None else None
     try:
-        after: int | None = 0
-        first = True
-        while after is not None:
-            with unit_of_work(engine) as session:  # one page per transaction, audited with the read
-                page = id_findings.findings_page(session, sources, system=system, after=after)
-                if page.findings:
-                    detail = {"findings": [f.match_id for f in page.findings], "profiles": page.profile_ids}
-                    record(session, operator, "read", "profile", "id-findings", detail)
-            text = id_findings.render(page.findings, fmt, header=first)
-            first = False
+        for text in stream(engine):
             if target is not None:
                 target.write(text)
             else:
                 typer.echo(text, nl=False)
-            after = page.next_after
     finally:
         engine.dispose()
         if target is not None:

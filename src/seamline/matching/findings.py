@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
 import orjson
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from seamline.core.paging import stream_pages
 from seamline.identity.service import links_with_origin, roots_of
 from seamline.matching import repository
 from seamline.matching.decide import is_id_typo
 from seamline.matching.message import ANONYMOUS_ID
 from seamline.matching.models import MatchPair
 from seamline.matching.prepare import national_id_form
+from seamline.matching.readback import Audit
 
 NATIONAL_ID: Final = "national_id"
 PAGE: Final = 200  # pairs read per page (one read of pairs, roots and links, and one audit entry, per page)
@@ -145,3 +148,21 @@ def render(findings: Sequence[IdFinding], fmt: str, *, header: bool = False) -> 
             writer.writerow([f.match_id, f.kind, f.status, f.found_at.isoformat(), held.value,
                              ";".join(held.systems), ";".join(held.records), held.profile_id])  # fmt: skip
     return out.getvalue()
+
+
+def findings_stream(
+    engine: Engine, sources: Mapping[int, str], system: str | None, fmt: str, audit: Audit
+) -> Iterator[str]:
+    """Every finding (of `system` only when given), rendered page by page (one transaction each, audited with its
+    read)."""
+
+    def beside(session: Session, page: FindingsPage) -> None:
+        if page.findings:
+            audit(session, {"findings": [f.match_id for f in page.findings], "profiles": page.profile_ids})
+
+    return stream_pages(
+        engine,
+        lambda session, after: findings_page(session, sources, system=system, after=after),
+        beside,
+        lambda page, first: render(page.findings, fmt, header=first),
+    )

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
 import orjson
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from seamline.core.errors import NotFound
+from seamline.core.paging import stream_pages
 from seamline.identity.service import EventInput, RecordHomes, read_identifiers, record_homes
 from seamline.ingestion.service import load_events
 from seamline.matching import repository
@@ -241,3 +243,24 @@ def render(rows: Sequence[RecordRow], fmt: str, *, header: bool = False) -> str:
         kinds = ";".join(_kind(j) for j in r.joins)
         writer.writerow([r.system, r.record_key, r.profile_id, len(r.joins), kinds, orjson.dumps(r.joins).decode()])
     return out.getvalue()
+
+
+# What an edge does beside each page's read, in its transaction: its audit entry (the detail names what was read).
+Audit = Callable[[Session, dict[str, Any]], None]
+
+
+def export_stream(
+    engine: Engine, ctx: MatchingContext, sources: Mapping[int, str], fmt: str, audit: Audit
+) -> Iterator[str]:
+    """The whole read-back, rendered page by page (one transaction each, audited with its read)."""
+
+    def beside(session: Session, page: ExportPage) -> None:
+        if page.profile_ids:
+            audit(session, {"profiles": page.profile_ids})
+
+    return stream_pages(
+        engine,
+        lambda session, after: export_page(session, ctx, sources, after=after),
+        beside,
+        lambda page, first: render(page.rows, fmt, header=first),
+    )
