@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from seamline.matching.comparisons import BLOCKING_KEYS
+from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS, conditions
 from seamline.matching.config import MatchingConfig
 from seamline.matching.model import (
     TrainedModel,
@@ -27,6 +27,7 @@ from seamline.matching.training import (
     PERSONAL_COMPARISONS,
     TrainingRefused,
     learns,
+    m_from_unconditioned_blocks,
     training_blocks,
     without_true_matches,
 )
@@ -97,6 +98,41 @@ def test_blocks_are_chosen_so_every_comparison_is_learned_where_it_is_free() -> 
         training_blocks({"first_name", "last_name"}, _pairs_without("date_of_birth", "postcode", "phone"))
     with pytest.raises(TrainingRefused, match="no pairs to learn from"):
         training_blocks(everything, lambda keys: 0)
+
+
+def _levels(field: str, m: Sequence[float | None]) -> dict[str, Any]:
+    return {
+        "output_column_name": field,
+        "comparison_levels": [{"is_null_level": True}, *({"m_probability": v} if v is not None else {} for v in m)],
+    }
+
+
+def test_a_names_m_is_taken_from_blocks_that_leave_it_unconditioned() -> None:
+    """A block on a name's initial holds only true pairs whose names share an initial: its "name differs" is far
+    too rare, and averaged in (Splink's median of two is their mean) it halved what a replaced name costs."""
+    by_field = {c.field: c for c in COMPARISONS}
+    assert conditions(("last_name_metaphone", "first_initial"), by_field["first_name"])
+    assert conditions(("date_of_birth", "initials"), by_field["last_name"])
+    assert not conditions(("date_of_birth",), by_field["first_name"])
+    assert not conditions(("first_name_metaphone", "last_initial"), by_field["date_of_birth"])
+    # levels of first_name: exact, swapped, nickname, one typo, sounds alike, similar spelling, differs
+    splink_median = [0.775, 0.09, 0.016, 0.12, 0.0096, 0.0031, 0.044]
+    dob_block = [0.714, 0.092, None, 0.109, None, None, 0.084]
+    initial_block = [0.835, None, 0.016, 0.133, 0.0096, 0.0031, 0.0036]
+    dob_m = [0.92, 0.003, None, None, 0.077]
+    settings = {"comparisons": [_levels("first_name", splink_median), _levels("date_of_birth", dob_m)]}
+    m_from_unconditioned_blocks(
+        settings,
+        [
+            (("date_of_birth",), {"first_name": dob_block}),
+            (("last_name_metaphone", "first_initial"), {"first_name": initial_block, "date_of_birth": dob_m}),
+        ],
+    )
+    first = [lv.get("m_probability") for lv in settings["comparisons"][0]["comparison_levels"][1:]]
+    # from the birth-date block where it saw the level; Splink's median where it did not (absence is no measure)
+    assert first == [0.714, 0.092, 0.016, 0.109, 0.0096, 0.0031, 0.084]
+    # a comparison only the initial's block estimates, and leaves unconditioned, keeps its values
+    assert [lv.get("m_probability") for lv in settings["comparisons"][1]["comparison_levels"][1:]] == dob_m
 
 
 def test_names_and_birth_dates_alone_train_a_model_that_finds_pairs() -> None:

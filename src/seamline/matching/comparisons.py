@@ -41,6 +41,10 @@ class Comparison:
     # Pairs meeting this level carry no evidence here (the null level) because another comparison counts the same
     # event: first and last names swapped is one event, counted once, in the first name's comparison.
     counted_elsewhere: Level | None = None
+    # Prepared columns derived from this field that no level reads: a training block on one of them (a name's
+    # initial) holds only pairs agreeing on part of the field, so EM in it learns the field's m conditioned on that
+    # agreement (too few true pairs differing) and training takes this comparison's m from other blocks.
+    derived: tuple[str, ...] = ()
 
     @property
     def missing_when(self) -> str:
@@ -61,6 +65,7 @@ COMPARISONS: Final = (
             Level("sounds alike", "exact", "first_name_metaphone"),
             Level("similar spelling (Jaro-Winkler >= 0.88)", "jaro_winkler", "first_name", 0.88),
         ),
+        derived=("first_initial", "initials", "name_sounds"),
     ),
     # A swap is one event: counted in both name comparisons it weighed twice (2 x 13-15 bits on FEBRL) and merged
     # different people whose names are each other's swapped ("ryan matthew" / "matthew ryan"). The first name's
@@ -76,6 +81,7 @@ COMPARISONS: Final = (
             Level("similar spelling (Jaro-Winkler >= 0.88)", "jaro_winkler", "last_name", 0.88),
         ),
         counted_elsewhere=NAMES_SWAPPED,
+        derived=("last_initial", "initials", "name_sounds"),
     ),
     Comparison(
         "date_of_birth",
@@ -186,6 +192,12 @@ def columns_of(comparison: Comparison) -> frozenset[str]:
     """Every prepared column the comparison reads (a training block using one of them cannot learn it)."""
     levels = (*comparison.levels, *((comparison.counted_elsewhere,) if comparison.counted_elsewhere else ()))
     return frozenset({comparison.missing_when, *(lv.column for lv in levels), *(lv.other for lv in levels if lv.other)})
+
+
+def conditions(keys: Sequence[str], comparison: Comparison) -> bool:
+    """Whether a block on these columns holds only pairs agreeing on some of the comparison's field (a column it
+    reads, or one derived from it), so that EM in the block cannot learn how often true matches differ on it."""
+    return not columns_of(comparison).union(comparison.derived).isdisjoint(keys)
 
 
 def _exact(left: Any, right: Any) -> bool:

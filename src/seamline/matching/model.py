@@ -37,8 +37,10 @@ from seamline.matching.scoring import fill_untrained
 from seamline.matching.table import records_frame as records_frame  # re-exported: the frame is the model's input
 from seamline.matching.training import (
     PERSONAL_COMPARISONS,
+    SessionM,
     check_trained,
     estimated_prior,
+    m_from_unconditioned_blocks,
     measured_prior,
     pairs_in_block,
     present_fields,
@@ -210,14 +212,28 @@ def train_settings(
     prior = estimated_prior(records)
     linker = Linker(records, settings_creator(prior), db_api=db_api or duckdb_api(), set_up_basic_logging=False)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for keys in blocks:
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))
-    trained = linker.misc.save_model_to_json()
+    sessions = [
+        (keys, _session_m(linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys))))
+        for keys in blocks
+    ]
+    trained = m_from_unconditioned_blocks(linker.misc.save_model_to_json(), sessions)
     trained["probability_two_random_records_match"] = measured_prior(records, trained) or prior
     # Names and birth date always; every comparison when asked (see PERSONAL_COMPARISONS for why not by default).
     without_true_matches(trained, len(records), u_max_pairs, None if u_without_true_matches else PERSONAL_COMPARISONS)
     check_trained(trained, present, len(records))
     return fill_untrained(trained, u_max_pairs)
+
+
+def _session_m(session: Any) -> SessionM:
+    """The m one EM session estimated for each comparison it left free (None for a level its block never held), as
+    Splink records them for its median: an estimate of 0 is an estimate (the session's `as_dict` drops it)."""
+    estimated: dict[str, list[float | None]] = {}
+    for comparison in session.core_model_settings.comparisons:
+        estimated[comparison.output_column_name] = [
+            float(level._m_probability) if isinstance(level._m_probability, int | float) else None
+            for level in comparison._comparison_levels_excluding_null
+        ]
+    return estimated
 
 
 def apply_labels(settings: dict[str, Any], level_counts: Sequence[Sequence[int]]) -> dict[str, Any]:

@@ -10,12 +10,13 @@ per data set, and a degenerate model is refused with the reason and what to map.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import pandas as pd
 
-from seamline.matching.comparisons import COMPARISONS, DETERMINISTIC_KEYS, TRAINING_BLOCKS, columns_of
+from seamline.matching.comparisons import COMPARISONS, DETERMINISTIC_KEYS, TRAINING_BLOCKS, columns_of, conditions
 
 # A field is "present" when at least this share of records has it: below it, a comparison has too little data to
 # learn from and adds little to any pair.
@@ -87,6 +88,39 @@ def training_blocks(present: set[str], pairs: Callable[[Sequence[str]], int]) ->
             "the names"
         )
     return chosen
+
+
+# One EM session's m of each comparison it estimated: per level (null level excluded, "differs" last), None where
+# the block held no pair at that level.
+SessionM = Mapping[str, Sequence[float | None]]
+
+
+def m_from_unconditioned_blocks(
+    settings: dict[str, Any], sessions: Sequence[tuple[Sequence[str], SessionM]]
+) -> dict[str, Any]:
+    """Each comparison's m taken, in place, from the EM sessions whose blocks leave it unconditioned: per level, the
+    median of those sessions' estimates (Splink's own combination), where any of them saw the level.
+
+    Splink leaves a comparison out of a block's EM only when the block reads one of its columns, and takes the
+    median over every block that estimated it. A block on a name's initial reads none of the name's columns, but
+    holds only true pairs whose names share an initial, so its "name differs" is far too rare (FEBRL's names and
+    birth dates: first name differs m 0.004 there, 0.084 from the birth date alone) and, averaged in, halved the
+    cost of a replaced name. Such a block still helps EM tell matches from non-matches; only its m of the name it
+    conditions is left out. A level none of the unconditioned blocks saw keeps Splink's median (their absence is
+    no measurement), and a comparison no unconditioned block estimated keeps Splink's values."""
+    for comparison in settings["comparisons"]:
+        field = comparison["output_column_name"]
+        if field not in _BY_FIELD:
+            continue
+        free = [m[field] for keys, m in sessions if field in m and not conditions(keys, _BY_FIELD[field])]
+        if not free:
+            continue
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for index, level in enumerate(levels):
+            seen = [values[index] for values in free if values[index] is not None]
+            if seen:
+                level["m_probability"] = statistics.median(v for v in seen if v is not None)
+    return settings
 
 
 def estimated_prior(records: pd.DataFrame, recall: float = 0.8) -> float:
