@@ -81,13 +81,13 @@ class Settings(BaseSettings):
     )
 
     read_audit_gather_ms: float = Field(
-        default=2.0,
+        default=3.0,
         ge=0,
         le=100,
         description=(
             "The longest the audit writer holds a commit open for the read entries expected to follow its first "
             "one, so they share its commit (and its flush): it waits while another entry is due at least half a "
-            "gap before this many milliseconds have passed (at 2: from 750 reads/s), and commits as soon as the "
+            "gap before this many milliseconds have passed (at 3: from 500 reads/s), and commits as soon as the "
             "expected entries came; a lone read is committed at once. 0: every entry commits as soon as the "
             "writer is free."
         ),

@@ -33,9 +33,11 @@ _SUBJECT_TYPE_LENGTH = 32
 _SUBJECT_ID_LENGTH = 200
 # The longest a group of read entries waits for the entries expected to follow it (see core.groupcommit): on a quiet
 # machine every answer otherwise had a commit of its own, whose fixed cost was most of an audited read's extra CPU.
-# 2 ms: at 1,000/s a group waits for its second entry (~1 ms) and closes when it comes; with 1 ms the second came
-# at the window's very end, so half the groups closed without it. Below 750/s (gaps over 2/1.5 ms) nothing waits.
-GATHER_SECONDS = 0.002
+# 3 ms: at 1,000/s a group waits for the two entries due within it and closes when they came (~2 ms); below 500/s
+# (gaps over 3/1.5 ms) nothing waits. Measured quiet, 1M profiles, 1,000/s (benchmarks/readpath.py, docs/benchmarks.md
+# "sixth pass"): against 2 ms, 7-10 % less CPU per answer (lookup 351-357 -> 325-335 us) for p99 ~3 -> ~4 ms, under
+# the 5 ms goal; with 1 ms the second entry came at the window's very end and half the groups closed without it.
+GATHER_SECONDS = 0.003
 
 
 @dataclass(frozen=True, slots=True)
