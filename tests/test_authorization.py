@@ -87,6 +87,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/console/customers/{profile_id}/actions/{action}/outcome"): PEOPLE,
     ("POST", "/console/merges/{merge_id}/unmerge"): frozenset({"supervisor"}),
     ("GET", "/console/matches"): frozenset({"supervisor"}),
+    ("GET", "/console/matches/findings"): frozenset({"supervisor"}),
     ("GET", "/console/matches/{match_id}"): frozenset({"supervisor"}),
     ("POST", "/console/matches/{match_id}/decision"): frozenset({"supervisor"}),
     ("GET", "/console/cases"): PEOPLE,

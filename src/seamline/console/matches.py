@@ -25,6 +25,8 @@ from seamline.core.db import unit_of_work
 from seamline.core.errors import FieldError, InvalidInput
 from seamline.core.ids import Id, parse_id
 from seamline.identity.service import roots_of
+from seamline.matching import findings as id_findings
+from seamline.matching.readback import import_sources
 from seamline.matching.service import (
     DECISIONS,
     STATUSES,
@@ -148,6 +150,38 @@ async def queue(
         has_model=has_model,
         review_threshold=config.review_threshold,
         merge_threshold=config.merge_threshold,
+    )
+
+
+@router.get("/matches/findings", include_in_schema=False)
+async def findings(request: Request, user: Reviewer, ctx: Ctx, after: str = "") -> Response:
+    """Data-quality findings: compared records whose national ids differ, each id with the systems and records
+    holding it (masked, as everywhere in the console), for their owners to correct at the source."""
+    with unit_of_work(ctx.engine, write=False) as session:
+        page = id_findings.findings_page(
+            session, import_sources(session), after=parse_id("after", after) or 0, limit=PAGE_SIZE
+        )
+        names = display_names(session, page.profile_ids)
+    by_profile: dict[int, list[int]] = {}
+    for finding in page.findings:
+        for held in finding.ids:
+            by_profile.setdefault(held.profile_id, []).append(finding.match_id)
+    principal = user.user.principal
+    await asyncio.gather(
+        *(
+            record_async(ctx.audit, principal, "read", "profile", pid, {"view": "console_findings", "matches": ids})
+            for pid, ids in by_profile.items()
+        )
+    )
+    return render(
+        request,
+        "match_findings.html",
+        user,
+        findings=page.findings,
+        names=names,
+        masked={h.value: mask(h.value) for f in page.findings for h in f.ids},
+        next_after=page.next_after,
+        is_first_page=not after,
     )
 
 
