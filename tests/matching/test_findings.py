@@ -20,7 +20,7 @@ from seamline.audit.service import entries
 from seamline.cli import app
 from seamline.config import Settings
 from seamline.core.db import unit_of_work
-from seamline.matching.findings import IdFinding, finding_of, findings_page
+from seamline.matching.findings import IdFinding, finding_of, findings_page, holders_of
 from seamline.matching.model import TrainedModel
 from seamline.matching.models import MatchPair
 from seamline.matching.readback import import_sources
@@ -122,7 +122,7 @@ def test_ids_that_differ_outright_are_their_own_kind() -> None:
         left_values={"national_id": "900123456"}, right_values={"national_id": "511222333"},
     )  # fmt: skip
     links = [(1, "national_id", "900-12-3456", 3, 10), (1, "anonymous_id", "crm:C1", 3, 10)]
-    finding = finding_of(pair, {1: 1, 2: 2}, links, {3: "crm"})
+    finding = finding_of(pair, {1: 1, 2: 2}, holders_of(links, {3: "crm"}))
     assert finding.kind == "id_differs"
     assert [(h.value, h.profile_id, h.systems, h.records) for h in finding.ids] == [
         ("900123456", 1, ["crm"], ["crm:C1"]),  # the link's own form (dashes) is read as matching compares it

@@ -8,7 +8,8 @@ for a reviewer, accepted or rejected). For each of the two ids the finding names
 that hold it now (the identifiers of the active profiles the pair's two profiles live in), so the owner of each
 system can correct it at the source.
 
-`finding_of` is pure (a pair and the identity links in, a finding out); `findings_page` reads one page.
+`holders_of` and `finding_of` are pure (identity links in, where each id is held; a pair in, a finding out);
+`findings_page` reads one page.
 """
 
 from __future__ import annotations
@@ -78,30 +79,37 @@ class IdFinding:
         }
 
 
-def finding_of(
-    pair: MatchPair, roots: Mapping[int, int], links: Sequence[Link], sources: Mapping[int, str]
-) -> IdFinding:
-    """The finding of one pair whose records hold different national ids (pure): `roots` maps each profile to the
-    active profile it lives in now, `links` are the identifier links of those active profiles, `sources` names the
-    import sources by id. An id is held where a national id link of the same form is; its record is the
-    source record (an anonymous id `SYSTEM:KEY`) that arrived in the same event."""
+def holders_of(links: Sequence[Link], sources: Mapping[int, str]) -> dict[tuple[int, str], tuple[set[str], set[str]]]:
+    """Per (active profile, national id in matching's form), the systems that sent it and the source records that
+    carried it, from the identifier links of those profiles (pure): a record is the anonymous id `SYSTEM:KEY` of a
+    source that arrived in the same event as the id. Read once per page, for all its pairs."""
     records_of_event: dict[int, list[str]] = {}
     for _profile, kind, value, source, event in links:
         if kind == ANONYMOUS_ID and event is not None and source in sources:
             records_of_event.setdefault(event, []).append(value)
+    holders: dict[tuple[int, str], tuple[set[str], set[str]]] = {}
+    for profile, kind, value, source, event in links:
+        form = national_id_form(value) if kind == NATIONAL_ID else None
+        if form is None:
+            continue
+        systems, records = holders.setdefault((profile, form), (set(), set()))
+        if source is not None and source in sources:
+            systems.add(sources[source])
+        if event is not None:
+            records.update(records_of_event.get(event, []))
+    return holders
+
+
+def finding_of(
+    pair: MatchPair, roots: Mapping[int, int], holders: Mapping[tuple[int, str], tuple[set[str], set[str]]]
+) -> IdFinding:
+    """The finding of one pair whose records hold different national ids (pure): `roots` maps each profile to the
+    active profile it lives in now, `holders` is `holders_of` those active profiles' links."""
     left, right = str(pair.left_values[NATIONAL_ID]), str(pair.right_values[NATIONAL_ID])
     held = []
     for value, profile in ((left, pair.left_profile_id), (right, pair.right_profile_id)):
         root = roots.get(profile, profile)
-        systems: set[str] = set()
-        records: set[str] = set()
-        for linked, kind, linked_value, source, event in links:
-            if linked != root or kind != NATIONAL_ID or national_id_form(linked_value) != value:
-                continue
-            if source is not None and source in sources:
-                systems.add(sources[source])
-            if event is not None:
-                records.update(records_of_event.get(event, []))
+        systems, records = holders.get((root, value), (set(), set()))
         held.append(HeldId(value, root, sorted(systems), sorted(records)))
     kind = "id_typo" if is_id_typo(left, right) else "id_differs"
     return IdFinding(pair.id, kind, pair.status, pair.created_at, (held[0], held[1]))
@@ -124,8 +132,8 @@ def findings_page(
         return FindingsPage([], [], None)
     roots = roots_of(session, [p for pair in pairs for p in (pair.left_profile_id, pair.right_profile_id)])
     active = sorted(set(roots.values()))
-    links: list[Link] = list(links_with_origin(session, active))
-    found = [finding_of(pair, roots, links, sources) for pair in pairs]
+    holders = holders_of(links_with_origin(session, active), sources)
+    found = [finding_of(pair, roots, holders) for pair in pairs]
     if system is not None:
         found = [f for f in found if system in f.systems()]
     next_after = pairs[-1].id if len(pairs) == limit else None
