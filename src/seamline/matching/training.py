@@ -117,9 +117,9 @@ def m_from_unconditioned_blocks(
             continue
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         for index, level in enumerate(levels):
-            seen = [values[index] for values in free if values[index] is not None]
+            seen = [m for values in free if (m := values[index]) is not None]
             if seen:
-                level["m_probability"] = statistics.median(v for v in seen if v is not None)
+                level["m_probability"] = statistics.median(seen)
     return settings
 
 
