@@ -133,3 +133,18 @@ def test_a_profile_holding_a_tolerated_pair_still_takes_its_events_but_not_a_thi
     third = resolve(ids("email:a@x.io", "national_id:111222333"), graph, RULES, LIMITS)
     assert third.profile_id is None
     assert [(str(c.identifier), c.reason) for c in third.conflicts] == [("email:a@x.io", "limit:national_id")]
+
+
+def test_a_match_declaring_every_id_of_both_profiles_joins_a_third_to_a_tolerated_pair() -> None:
+    graph = Graph(
+        {
+            1: ["email:a@x.io", "national_id:900123456", "national_id:900123465"],
+            2: ["email:b@x.io", "national_id:900124456"],
+        }
+    )
+    declared = {"national_id": frozenset({"900123456", "900123465", "900124456"})}
+    result = resolve(ids("email:a@x.io", "email:b@x.io"), graph, RULES, LIMITS, declared)
+    assert [(m[0], m[2]) for m in result.merges] == [(2, "shared_identifier")]
+    assert [(str(c.identifier), c.other_profile, c.reason) for c in result.conflicts] == [
+        ("national_id:900124456", 2, "id_typo")
+    ]

@@ -17,6 +17,7 @@ from seamline.matching.records import MatchingContext
 from seamline.matching.service import RunSummary, decide_review, get_review, list_reviews, run_batch
 from seamline.pipeline import replay
 from seamline.pipeline.registry import Pipeline
+from seamline.synthetic.silos import SiloRecord
 from tests.matching.people import (
     BILL,
     HANDMADE,
@@ -205,3 +206,33 @@ def test_national_ids_one_typo_apart_merge_when_certain_without_the_id_keeping_b
     assert len(findings) == 1
     assert findings[0][0] in {"900123456", "900123465"}
     assert findings[0][1] in {left, right} - {survivor}
+
+
+def test_a_person_whose_id_two_sources_mistyped_ends_in_one_profile_holding_all_three(
+    engine: Engine, settings: Settings, trained_model: TrainedModel, tmp_path: Path
+) -> None:
+    """Sources mistype one person's id independently: a later run joins a third id to the profile that already
+    holds two, and the identity graph takes all three as one person's (each absorbed one a finding)."""
+
+    def ada(system: str, key: str, national_id: str) -> SiloRecord:
+        return silo(system, key, "Ada", "Lovelace", "1815-12-10", "12 Elm Street", "94107", national_id=national_id)
+
+    checking, cards = ada("checking", "CHK-T9", "900123456"), ada("cards", "CRD-T9", "900123465")
+    import_silos(engine, settings, [checking, cards, *background()], tmp_path / "first")
+    ctx = matching_context(settings, trained_model)
+    assert _run(engine, ctx).id_typos == 1
+    drain(engine, settings)
+    # a third system, imported later, holds the id with another digit changed (a thousand away: no sequence)
+    mortgage = ada("mortgage", "MTG-T9", "900124456")
+    import_silos(engine, settings, [mortgage], tmp_path / "second")
+    assert _run(engine, ctx).id_typos == 1
+    drain(engine, settings)
+    survivor = _profile(engine, checking.record_key, "checking")
+    assert survivor == _profile(engine, cards.record_key, "cards") == _profile(engine, mortgage.record_key, "mortgage")
+    with engine.connect() as conn:
+        held = conn.execute(
+            text("SELECT value FROM identifiers WHERE type = 'national_id' AND profile_id = :p"), {"p": survivor}
+        ).scalars()
+        assert set(held) == {"900123456", "900123465", "900124456"}
+        findings = conn.execute(text("SELECT count(*) FROM identity_conflicts WHERE reason = 'id_typo'")).scalar_one()
+    assert findings == 2

@@ -89,14 +89,16 @@ def test_ids_that_differ_outright_merge_on_the_score_when_nothing_personal_contr
     assert [(p.left, p.right) for p in missing.id_differs] == [("a", "c")]
     no_first_name = _outright({"date_of_birth": "1980-01-02"})
     assert [(p.left, p.right) for p in no_first_name.merges] == [("a", "c")]
-    # a first name that plainly differs, or a birth date that does, beside another id: a person decides
-    for contradicting in (
-        {"first_name": "Bob", "date_of_birth": "1980-01-02"},
-        {"first_name": "Ann", "date_of_birth": "1951-07-30"},
-    ):
+    # a birth date that differs beside another id: a father and son of one name; a person decides
+    for contradicting in ({"first_name": "Ann", "date_of_birth": "1951-07-30"}, {"date_of_birth": "1951-07-30"}):
         held = _outright(contradicting)
         assert not held.merges
         assert [(p.left, p.right) for p in held.reviews] == [("a", "c")]
+    # a first name that plainly differs beside one birth date is weighed by the score, as it is without ids: the
+    # score counted the ids' difference too (twins with two ids lose ~10 bits where sources never replace ids)
+    replaced = _outright({"first_name": "Bob", "date_of_birth": "1980-01-02"})
+    assert [(p.left, p.right) for p in replaced.merges] == [("a", "c")]
+    assert [(p.left, p.right) for p in replaced.id_differs] == [("a", "c")]
     # nothing personal to judge by at all (names and birth date both missing on one side): a person decides
     bare = _outright({})
     assert not bare.merges
@@ -135,11 +137,44 @@ def test_national_ids_one_typo_apart_merge_when_the_pair_is_certain_without_the_
     elsewhere = decide(chain, RECORDS, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 0.0)
     assert [(p.left, p.right) for p in elsewhere.merges] == [("a", "b")]
     assert [(p.left, p.right) for p in elsewhere.reviews] == [("b", "g")]
-    # a third, different id never joins the merged pair
-    pairs = [ScoredPair("a", "g", probability(20.0), 20.0), ScoredPair("g", "c", probability(19.0), 19.0)]
-    three = decide(pairs, RECORDS, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 1.0)
-    assert len(three.merges) == 1
+    # a third id that differs outright joins the merged pair only through a pair holding it, which weighed it
+    pairs = [ScoredPair("a", "g", probability(20.0), 20.0), ScoredPair("b", "c", probability(19.0), 19.0)]
+    three = decide(
+        [*pairs, ScoredPair("a", "b", probability(25.0), 25.0)],
+        RECORDS,
+        merge_threshold=0.99,
+        review_threshold=0.5,
+        id_weight=lambda _l, _r: 1.0,
+    )
     assert three.clusters.get("c", "c") != three.clusters["a"]
+
+
+def _person_in(*ids: str) -> dict[str, dict[str, object]]:
+    """One person's records in several sources, each holding the id as given."""
+    person = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1980-01-02"}
+    return {f"r{i}": prepare({**person, "national_id": value}) for i, value in enumerate(ids)}
+
+
+def test_a_cluster_holding_a_mistyped_id_takes_a_third_by_the_ids_the_pair_holds() -> None:
+    # the true id, one source with two digits swapped, another with a digit changed a thousand away
+    records = _person_in("123456789", "123456798", "123457789")
+    pairs = [ScoredPair("r0", "r1", probability(30.0), 30.0), ScoredPair("r1", "r2", probability(29.0), 29.0)]
+    out = decide(pairs, records, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 6.0)
+    assert len(out.merges) == 2
+    assert len({out.clusters[r] for r in records}) == 1
+    # the pair r1-r2 holds ids two typos apart: weighed as ids that differ, a finding of that kind
+    assert [(p.left, p.right) for p in out.id_typos] == [("r0", "r1")]
+    assert [(p.left, p.right) for p in out.id_differs] == [("r1", "r2")]
+
+
+def test_a_third_id_in_sequence_with_one_the_cluster_holds_is_a_relatives_and_goes_to_review() -> None:
+    # r2's id is nine before r0's (issued together, to a relative), though the pair r1-r2 holds ids 18 apart
+    records = _person_in("123456789", "123456798", "123456780")
+    pairs = [ScoredPair("r0", "r1", probability(30.0), 30.0), ScoredPair("r1", "r2", probability(29.0), 29.0)]
+    out = decide(pairs, records, merge_threshold=0.99, review_threshold=0.5, id_weight=lambda _l, _r: 6.0)
+    assert [(p.left, p.right) for p in out.merges] == [("r0", "r1")]
+    assert [(p.left, p.right) for p in out.reviews] == [("r1", "r2")]
+    assert out.clusters.get("r2", "r2") != out.clusters["r0"]
 
 
 def test_household_guard_holds_plainly_different_people_for_review_unless_an_email_agrees() -> None:

@@ -54,3 +54,11 @@ def test_the_identity_graph_honours_declared_national_ids_one_typo_apart_or_mark
     weighed = tolerated_values(event({"values": ["2534242", "5860195"], "differs": True}), RULES)
     assert weighed == {"national_id": frozenset({"2534242", "5860195"})}
     assert tolerated_values(event({"values": ["2534242", "2534242"], "differs": True}), RULES) is None
+    # a person whose id two sources mistyped: every value one typo from another, or weighed as differing
+    three = ["900123456", "900123465", "900124456"]
+    assert tolerated_values(event({"values": three}), RULES) == {"national_id": frozenset(three)}
+    unlinked = ["900123456", "900123465", "111222333"]
+    assert tolerated_values(event({"values": unlinked}), RULES) is None
+    assert tolerated_values(event({"values": unlinked, "differs": True}), RULES) == {"national_id": frozenset(unlinked)}
+    assert tolerated_values(event({"values": ["900123456"], "differs": True}), RULES) is None
+    assert tolerated_values(event({"values": ["900123456", 900123465], "differs": True}), RULES) is None

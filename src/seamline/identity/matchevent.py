@@ -3,7 +3,7 @@ one-per-person identifier type it says belong to one person (two national ids on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import jellyfish
@@ -18,11 +18,21 @@ def is_match(payload: Mapping[str, Any]) -> bool:
     return match is not None and isinstance(match, Mapping)
 
 
+def typo_linked(values: Collection[str]) -> bool:
+    """Whether every one of these values is one typo (one character changed, added or dropped, or two adjacent ones
+    swapped) from another of them: one id mistyped by each source that holds a wrong one."""
+    distinct = set(values)
+    return len(distinct) >= 2 and all(
+        any(jellyfish.damerau_levenshtein_distance(v, w) <= 1 for w in distinct if w != v) for v in distinct
+    )
+
+
 def tolerated_values(payload: Mapping[str, Any], rules: Mapping[str, Any]) -> dict[str, frozenset[str]] | None:
     """The values of a one-per-person type an accepted match declares are one person's: `context.match.id_typo`
-    `{"type": "national_id", "values": [a, b]}`, honoured for two values one typo apart (one character changed,
-    or two adjacent ones swapped) of a type that allows one value per profile, and for any two values when it
-    says `"differs": true` (the matcher weighed the ids' difference as evidence, or a reviewer accepted it)."""
+    `{"type": "national_id", "values": [a, b, …]}` (every value the two profiles hold), honoured for values each
+    one typo from another (`typo_linked`) of a type that allows one value per profile, and for any two or more
+    values when it says `"differs": true` (the matcher weighed the ids' difference as evidence, or a reviewer
+    accepted it)."""
     if not is_match(payload):
         return None
     declared = payload["context"]["match"].get("id_typo")
@@ -32,11 +42,10 @@ def tolerated_values(payload: Mapping[str, Any], rules: Mapping[str, Any]) -> di
     if not isinstance(type_, str):
         return None
     rule = rules.get(type_)
-    if rule is None or rule.max_per_profile != 1 or not isinstance(values, list) or len(values) != 2:
+    if rule is None or rule.max_per_profile != 1 or not isinstance(values, list):
         return None
-    a, b = values
-    if not isinstance(a, str) or not isinstance(b, str) or a == b:
+    if not all(isinstance(v, str) for v in values) or len(set(values)) < 2 or len(set(values)) != len(values):
         return None
-    if declared.get("differs") is not True and jellyfish.damerau_levenshtein_distance(a, b) > 1:
+    if declared.get("differs") is not True and not typo_linked(values):
         return None
-    return {type_: frozenset((a, b))}
+    return {type_: frozenset(values)}

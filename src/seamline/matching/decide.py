@@ -19,12 +19,19 @@ The rules, in order:
     chance about as rarely as the model's typo level says, so the level counts like any other evidence: the pair
     merges on its score unless the household guard holds it;
   - **different outright, not in sequence**: weighed like any other field (the score counts their difference at
-    the weight training learned for it): the pair merges on its score when neither first name nor birth date
-    contradicts it where both sides have them (at least one of the two present), else it goes to review. A first
-    name that plainly differs beside one birth date and two unrelated ids is what twins look like.
+    the weight training learned for it): the pair merges on its score when its birth dates do not contradict it
+    (exact, one digit off or day and month swapped) and at least one of first name and birth date is there, else
+    it goes to review. A first name that plainly differs is weighed by the score too, as it is without ids: twins
+    (one birth date, two first names) with two unrelated ids lose the ids' learned weight besides the first
+    name's, about 10 bits where sources never replace an id, so they stay below the merge threshold; where
+    sources often replace ids (about -1 bit) the ids say little either way.
   Each is a data-quality finding (`id_typos` for ids one typo apart, `id_differs` for the rest): one of the two
   source systems holds a wrong id. The merged cluster holds both ids (the identity graph keeps the absorbed one
-  and records it as an `id_typo` conflict); a third id is a conflict as before.
+  and records it as an `id_typo` conflict).
+- A cluster that already holds several ids (one of them mistyped or replaced in a source) is judged the same way,
+  by the ids the pair itself holds (one from each side), as long as no other id of one side could have been
+  issued in sequence with an id of the other (a relative's): then a person decides. Sources that mistype or
+  replace ids independently leave one person with three ids or more (a person in five silos).
 - Household guard: a household shares an address, a landline and usually a last name, which Fellegi-Sunter
   counts as independent evidence. It is kept apart by what tells its members apart: first names that plainly
   differ (not a typo, a nickname, a sound-alike or the names swapped) beside birth dates that differ (at most the
@@ -117,17 +124,22 @@ def _differing_ids_personal_levels(
     return level_of(first, first_tests, left, right), level_of(dob, dob_tests, left, right)
 
 
-def _differing_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
-    """Whether a pair whose national ids differ outright may merge on its score, which has counted the ids'
-    difference at the weight training learned for it: the pair itself holds the two ids, and neither personal field
-    contradicts it where both sides have it (first names not plainly different; birth dates exact, one digit off or
-    day and month swapped). A missing birth date or first name is no evidence either way: the score weighs the rest,
-    and where duplicates never carry another id (the synthetic bank) the learned difference costs ~10 bits."""
+def _differing_pair_may_merge(
+    left: Mapping[str, Any], right: Mapping[str, Any], *, first_name_may_differ: bool = False
+) -> bool:
+    """Whether a pair whose national ids differ may merge on its score, which has counted the ids' difference at
+    the weight training learned for it: the pair itself holds the two ids, at least one of first name and birth
+    date is there on both sides, and neither contradicts it where both sides have it (birth dates exact, one digit
+    off or day and month swapped; first names not plainly different, unless `first_name_may_differ`: the score
+    weighs a replaced first name as it does without ids). A missing birth date or first name is no evidence either
+    way: the score weighs the rest, and where duplicates never carry another id (the synthetic bank) the learned
+    difference costs ~10 bits."""
     levels = _differing_ids_personal_levels(left, right)
     if levels is None or levels == (None, None):
         return False
     named, born = levels
-    return (named is None or named < _FIRST_NAME_DIFFERS) and (born is None or born < _BIRTH_DATE_DIFFERS)
+    first_name_agrees = first_name_may_differ or named is None or named < _FIRST_NAME_DIFFERS
+    return first_name_agrees and (born is None or born < _BIRTH_DATE_DIFFERS)
 
 
 def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -184,7 +196,7 @@ def _conflict_may_merge(
         return False
     if not is_in_sequence(a, b):
         # One typo away and not in sequence: the model weighed the typo level, as rare among two people as it says.
-        return is_id_typo(a, b) or _differing_pair_may_merge(left, right)
+        return is_id_typo(a, b) or _differing_pair_may_merge(left, right, first_name_may_differ=True)
     # Possibly relatives' ids issued in sequence: the ids must not vouch for the pair, the rest must make it certain.
     if id_weight is None or probability(pair.weight - max(id_weight(left, right), 0.0)) < merge_threshold:
         return False
@@ -239,15 +251,23 @@ class _Clusters:
 
     def id_finding(self, a: str, b: str, left: Mapping[str, Any], right: Mapping[str, Any]) -> list[ScoredPair] | None:
         """Where a pair between clusters a and b in conflict is a data-quality finding (`out.id_typos` or
-        `out.id_differs`), or None when they stay apart: a reviewer rejected them, a cluster holds two ids, or the
-        ids differ outright and the pair does not hold them itself (its score has not weighed them)."""
+        `out.id_differs`), or None when they stay apart: a reviewer rejected them, or the pair does not hold an id
+        of each side itself (its score has not weighed them; clusters of one id each one typo apart excepted)."""
         held_a, held_b = self.held(a), self.held(b)
-        if self.is_refused(a, b) or len(held_a) != 1 or len(held_b) != 1 or held_a == held_b:
+        if self.is_refused(a, b) or not held_a or not held_b or held_a == held_b:
             return None
-        if self.id_typo(a, b):
+        if len(held_a) == 1 and len(held_b) == 1 and self.id_typo(a, b):
             return self.out.id_typos
-        ids = {left.get("national_id"), right.get("national_id")}
-        return self.out.id_differs if ids == held_a | held_b else None
+        own_a, own_b = left.get("national_id"), right.get("national_id")
+        if own_a not in held_a or own_b not in held_b or own_a == own_b:
+            return None
+        return self.out.id_typos if is_id_typo(own_a, own_b) else self.out.id_differs
+
+    def related(self, a: str, b: str, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+        """Whether an id of cluster a, other than the pair's own, could have been issued in sequence with one of
+        cluster b (or the other way): a relative's id, which the pair's score never weighed."""
+        own = (left.get("national_id"), right.get("national_id"))
+        return any((x, y) != own and is_in_sequence(x, y) for x in self.held(a) for y in self.held(b))
 
     def conflict(self, a: str, b: str) -> bool:
         """Whether clusters a and b hold different national ids, or a pair a reviewer rejected."""
@@ -315,7 +335,9 @@ def decide(
                 out.apart += 1
                 continue
             left, right = records[pair.left], records[pair.right]
-            if not _conflict_may_merge(pair, left, right, merge_threshold, id_weight, personal_weight):
+            if clusters.related(a, b, left, right) or not _conflict_may_merge(
+                pair, left, right, merge_threshold, id_weight, personal_weight
+            ):
                 maybe.append(pair)
                 continue
             finding.append(pair)

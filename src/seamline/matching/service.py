@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from seamline.core.clock import utcnow
 from seamline.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from seamline.core.views import view_of
+from seamline.identity.matchevent import typo_linked
 from seamline.identity.service import identifiers_by_profile, root_of, roots_of
 from seamline.ingestion.service import append_messages
 from seamline.ingestion.wire import Limits
 from seamline.matching import repository
 from seamline.matching.comparisons import COMPARISONS, level_of, predicate
-from seamline.matching.decide import PERSONAL_EVIDENCE, ScoredPair, decide, is_id_typo
+from seamline.matching.decide import PERSONAL_EVIDENCE, ScoredPair, decide
 from seamline.matching.message import chosen_identifier, match_message
 from seamline.matching.model import (
     TrainedModel,
@@ -344,9 +345,10 @@ def merge_message(
     if typo is not None:
         # The identity graph holds one national id per person: the match declares the two are one person's, one of
         # them mistyped (or replaced) in a source, and the graph records the absorbed one as a data-quality finding
-        # (`id_typo`). `differs` says they are more than one typo apart: weighed by the model, or by a reviewer.
+        # (`id_typo`). `differs` says one is more than one typo from the others: weighed by the model, or by a
+        # reviewer.
         declared: dict[str, Any] = {"type": NATIONAL_ID, "values": list(typo)}
-        if not is_id_typo(*typo):
+        if not typo_linked(typo):
             declared["differs"] = True
         match["id_typo"] = declared
     message = match_message(match, left_id, right_id, rules, anonymous)
@@ -369,14 +371,15 @@ def _unique_conflict(
     return types
 
 
-def national_id_values(left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
-    """The two national ids when each profile holds one and they differ, else None. The decisions (decide.py)
-    sent the pair only when its score or a reviewer weighed the difference."""
-    a = sorted(v for t, v in left if t == NATIONAL_ID)
-    b = sorted(v for t, v in right if t == NATIONAL_ID)
-    if len(a) != 1 or len(b) != 1 or a == b:
+def national_id_values(left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]]) -> tuple[str, ...] | None:
+    """Every national id the two profiles hold, when each holds one or more and neither holds all of the other's
+    (two, or more where an earlier match already joined a mistyped one), else None. The decisions (decide.py) sent
+    the pair only when its score or a reviewer weighed the difference."""
+    a = {v for t, v in left if t == NATIONAL_ID}
+    b = {v for t, v in right if t == NATIONAL_ID}
+    if not a or not b or a <= b or b <= a:
         return None
-    return a[0], b[0]
+    return tuple(sorted(a | b))
 
 
 def send_messages(session: Session, ctx: MatchingContext, messages: Sequence[dict[str, Any]]) -> None:
