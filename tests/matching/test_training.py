@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from seamline.matching.comparisons import BLOCKING_KEYS, COMPARISONS, conditions
@@ -28,6 +29,7 @@ from seamline.matching.training import (
     TrainingRefused,
     learns,
     m_from_unconditioned_blocks,
+    measured_prior,
     training_blocks,
     without_true_matches,
 )
@@ -175,6 +177,24 @@ def test_by_default_u_is_corrected_for_what_no_household_shares() -> None:
     without_true_matches(settings, 1_000, 2e6, PERSONAL_COMPARISONS)
     assert born["u_probability"] == pytest.approx((0.001 - 0.0009) / 0.999)
     assert lives["u_probability"] == 0.001
+
+
+def _exact(field: str, m: float) -> dict[str, Any]:
+    return {"output_column_name": field, "comparison_levels": [{"is_null_level": True}, {"m_probability": m}]}
+
+
+def test_the_prior_counts_only_the_pairs_that_could_agree_on_full_name_and_birth_date() -> None:
+    """A level's m is its share among true pairs holding the field on both sides, so the pairs agreeing exactly on
+    full name and birth date are a share (the product of the exact levels' m) of the true pairs among records that
+    hold all three: a record missing one can agree with none, and counting its pairs put the prior too low."""
+    people = [("ann", "lee", "1980-01-02"), ("bob", "ray", "1970-03-04"), ("cy", "orr", "1960-05-06")]
+    rows = [*people, *people, ("dan", None, "1950-07-08"), ("eve", "fox", None), (None, "gil", "1940-09-10")]
+    records = pd.DataFrame(rows, columns=["first_name", "last_name", "date_of_birth"])
+    settings = {"comparisons": [_exact("first_name", 0.8), _exact("last_name", 0.9), _exact("date_of_birth", 0.75)]}
+    # 3 pairs agree, 0.54 of true pairs do: 5.6 true pairs among the 6 complete records' 15 pairs (not all 36)
+    assert measured_prior(records, settings) == pytest.approx(3 / 0.54 / 15)
+    settings["comparisons"][2] = _exact("date_of_birth", 0.05)
+    assert measured_prior(records, settings) == 0.5  # a prior is at most one pair in two
 
 
 def test_birth_dates_imported_as_text_are_refused_with_what_to_map() -> None:
