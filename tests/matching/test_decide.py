@@ -99,6 +99,11 @@ def test_ids_that_differ_outright_merge_on_the_score_when_nothing_personal_contr
     replaced = _outright({"first_name": "Bob", "date_of_birth": "1980-01-02"})
     assert [(p.left, p.right) for p in replaced.merges] == [("a", "c")]
     assert [(p.left, p.right) for p in replaced.id_differs] == [("a", "c")]
+    # one first name and one birth year: a date mistyped in two places, not another generation nor a partner
+    one_year = _outright({"first_name": "Ann", "date_of_birth": "1980-11-23"})
+    assert [(p.left, p.right) for p in one_year.merges] == [("a", "c")]
+    # without the first name to say so, one birth year beside two ids is a person's to decide
+    assert not _outright({"date_of_birth": "1980-11-23"}).merges
     # nothing personal to judge by at all (names and birth date both missing on one side): a person decides
     bare = _outright({})
     assert not bare.merges

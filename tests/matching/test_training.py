@@ -72,6 +72,15 @@ def test_any_two_strongly_agreeing_fields_are_compared(pair: tuple[str, str]) ->
         assert _blocked(prepare(same), prepare(swapped)), pair
 
 
+def test_names_swapped_with_a_typo_that_changes_a_sound_meet_at_one_postcode() -> None:
+    """First and last name swapped in one source, one of them mistyped so its sound changes, and the birth date
+    mistyped too: the two still share both initials, in either order, and the postcode."""
+    left = prepare({"first_name": "Lauren", "last_name": "Frahn", "date_of_birth": "1918-07-01", "postcode": "2570"})
+    right = prepare({"first_name": "Frahn", "last_name": "Laurex", "date_of_birth": "1981-07-01", "postcode": "2570"})
+    assert left["first_name_metaphone"] != right["last_name_metaphone"]  # lauren / laurex: LRN / LRKS
+    assert _blocked(left, right)
+
+
 def _pairs_without(*absent: str) -> Callable[[Sequence[str]], int]:
     """Pairs per block when the data lacks these columns: none in a block using one, some in any other."""
     return lambda keys: 0 if set(absent) & set(keys) else 10

@@ -150,7 +150,7 @@ BLOCKING_KEYS: Final[tuple[tuple[str, ...], ...]] = (
     ("name_sounds", "postcode"),
     ("name_sounds", "city"),
     ("name_sounds", "birth_year"),
-    ("first_initial", "last_initial", "postcode"),
+    ("initials", "postcode"),
     ("first_name", "last_initial", "city"),
     ("first_name", "last_name"),
     ("phone",),

@@ -20,8 +20,9 @@ The rules, in order:
     merges on its score unless the household guard holds it;
   - **different outright, not in sequence**: weighed like any other field (the score counts their difference at
     the weight training learned for it): the pair merges on its score when its birth dates do not contradict it
-    (exact, one digit off or day and month swapped) and at least one of first name and birth date is there, else
-    it goes to review. A first name that plainly differs is weighed by the score too, as it is without ids: twins
+    (exact, one digit off or day and month swapped, or in one year beside one first name: no father and son nor
+    partners share both) and at least one of first name and birth date is there, else it goes to review. A first
+    name that plainly differs is weighed by the score too, as it is without ids: twins
     (one birth date, two first names) with two unrelated ids lose the ids' learned weight besides the first
     name's, about 10 bits where sources never replace an id, so they stay below the merge threshold; where
     sources often replace ids (about -1 bit) the ids say little either way.
@@ -74,6 +75,8 @@ _GUARDED = {c.field: (c, [predicate(level) for level in c.levels]) for c in COMP
 # birth dates past "one digit off or day and month swapped" (the last level).
 _FIRST_NAME_DIFFERS = len(_GUARDED["first_name"][0].levels)
 _BIRTH_DATE_DIFFERS = len(_GUARDED["date_of_birth"][0].levels) - 1
+# The birth-date level of two dates in one year: past a typo, short of another generation.
+_SAME_YEAR = _BIRTH_DATE_DIFFERS
 _DIGITS, _NOT_DIGITS = re.compile(r"[0-9]"), re.compile(r"[^0-9]")
 
 
@@ -124,22 +127,25 @@ def _differing_ids_personal_levels(
     return level_of(first, first_tests, left, right), level_of(dob, dob_tests, left, right)
 
 
-def _differing_pair_may_merge(
-    left: Mapping[str, Any], right: Mapping[str, Any], *, first_name_may_differ: bool = False
-) -> bool:
+def _differing_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any], *, outright: bool = False) -> bool:
     """Whether a pair whose national ids differ may merge on its score, which has counted the ids' difference at
     the weight training learned for it: the pair itself holds the two ids, at least one of first name and birth
-    date is there on both sides, and neither contradicts it where both sides have it (birth dates exact, one digit
-    off or day and month swapped; first names not plainly different, unless `first_name_may_differ`: the score
-    weighs a replaced first name as it does without ids). A missing birth date or first name is no evidence either
-    way: the score weighs the rest, and where duplicates never carry another id (the synthetic bank) the learned
-    difference costs ~10 bits."""
+    date is there on both sides, and neither contradicts it where both sides have it: birth dates exact, one digit
+    off or day and month swapped; first names not plainly different.
+
+    For ids that differ `outright` (not in sequence: not a family's) the score weighs a replaced first name, as it
+    does without ids, and birth dates of one year beside one first name do not contradict (a date mistyped in two
+    places; no father and son, no partners, share a first name and a birth year). A missing birth date or first
+    name is no evidence either way: the score weighs the rest, and where duplicates never carry another id (the
+    synthetic bank) the learned difference costs ~10 bits."""
     levels = _differing_ids_personal_levels(left, right)
     if levels is None or levels == (None, None):
         return False
     named, born = levels
-    first_name_agrees = first_name_may_differ or named is None or named < _FIRST_NAME_DIFFERS
-    return first_name_agrees and (born is None or born < _BIRTH_DATE_DIFFERS)
+    one_first_name = named is not None and named < _FIRST_NAME_DIFFERS
+    if not (outright or named is None or one_first_name):
+        return False
+    return born is None or born < _BIRTH_DATE_DIFFERS or (outright and one_first_name and born == _SAME_YEAR)
 
 
 def _typo_pair_may_merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -196,7 +202,7 @@ def _conflict_may_merge(
         return False
     if not is_in_sequence(a, b):
         # One typo away and not in sequence: the model weighed the typo level, as rare among two people as it says.
-        return is_id_typo(a, b) or _differing_pair_may_merge(left, right, first_name_may_differ=True)
+        return is_id_typo(a, b) or _differing_pair_may_merge(left, right, outright=True)
     # Possibly relatives' ids issued in sequence: the ids must not vouch for the pair, the rest must make it certain.
     if id_weight is None or probability(pair.weight - max(id_weight(left, right), 0.0)) < merge_threshold:
         return False
