@@ -22,10 +22,10 @@ The rules, in order:
     the weight training learned for it): the pair merges on its score when its birth dates do not contradict it
     (exact, one digit off or day and month swapped, or in one year beside one first name: no father and son nor
     partners share both) and at least one of first name and birth date is there, else it goes to review. A first
-    name that plainly differs is weighed by the score too, as it is without ids: twins
-    (one birth date, two first names) with two unrelated ids lose the ids' learned weight besides the first
-    name's, about 10 bits where sources never replace an id, so they stay below the merge threshold; where
-    sources often replace ids (about -1 bit) the ids say little either way.
+    name that plainly differs is weighed by the score too, as it is without ids: twins (one birth date, two first
+    names) with two unrelated ids lose the ids' learned weight besides the first name's, about 10 bits where
+    sources never replace an id, so they stay below the merge threshold; where sources often replace ids (about
+    -1 bit) the ids say little either way.
   Each is a data-quality finding (`id_typos` for ids one typo apart, `id_differs` for the rest): one of the two
   source systems holds a wrong id. The merged cluster holds both ids (the identity graph keeps the absorbed one
   and records it as an `id_typo` conflict).
