@@ -10,8 +10,8 @@ from sqlalchemy import text
 from seamline.console.search import find_customers
 from seamline.core.db import unit_of_work
 from seamline.demo.bank import DEMO_SEED, demo_people
-from seamline.demo.silos import COLUMNS, SILOS, mistype_one_national_id, silo_rows
-from seamline.matching.findings import findings_page
+from seamline.demo.silos import COLUMNS, SILOS, mistype_national_ids, silo_rows
+from seamline.matching.findings import HeldId, findings_page
 from seamline.matching.prepare import national_id_form
 from seamline.matching.readback import import_sources
 from seamline.matching.realtime import Matcher, MatchIndex
@@ -74,24 +74,27 @@ def test_demo_customers_show_products_canonical_traits_and_are_found_by_their_ph
     assert not_found == []
 
 
-def test_the_demo_mistypes_one_national_id_and_matching_lists_it_as_a_finding(played_demo: PlayedDemo) -> None:
+def test_the_demo_mistypes_one_customers_id_in_two_systems_and_matching_joins_all_three(
+    played_demo: PlayedDemo,
+) -> None:
     records = generate_silo_records(demo_people(), DEMO_SEED)
-    mistyped = mistype_one_national_id(records)
+    mistyped = mistype_national_ids(records)
     changed = [(a, b) for a, b in zip(records, mistyped, strict=True) if a != b]
-    assert len(changed) == 1
-    before, after = changed[0]
-    assert before.system == "cards"
-    assert sum(a != b for a, b in zip(str(before.national_id), str(after.national_id), strict=True)) == 1
+    assert sorted(before.system for before, _after in changed) == ["cards", "checking"]
+    assert len({before.person_key for before, _after in changed}) == 1
+    true_id = national_id_form(str(changed[0][0].national_id))
     with unit_of_work(played_demo.engine, write=False) as session:
         page = findings_page(session, import_sources(session))
-    record = f"cards-system:{after.record_key}"  # the demo's silos import into their own systems' sources
-    found = [f for f in page.findings if record in {r for h in f.ids for r in h.records}]
-    assert len(found) == 1
-    assert found[0].kind == "id_typo"
-    assert {h.value for h in found[0].ids} == {
-        national_id_form(str(before.national_id)),
-        national_id_form(str(after.national_id)),
-    }
-    held = {h.value: h for h in found[0].ids}
-    assert held[national_id_form(str(after.national_id))].systems == ["cards-system"]
-    assert "cards-system" not in held[national_id_form(str(before.national_id))].systems
+    wrong = {national_id_form(str(after.national_id)): after for _before, after in changed}
+    assert len(wrong) == 2
+    assert true_id not in wrong
+    held: dict[str, HeldId] = {h.value: h for f in page.findings for h in f.ids if h.value in {true_id, *wrong}}
+    assert set(held) == {true_id, *wrong}
+    # one profile holds all three ids: the true one and each system's mistyped one
+    assert len({h.profile_id for h in held.values()}) == 1
+    source_of = {silo.system: silo.source for silo in SILOS}  # each demo silo imports into its own source
+    for value, after in wrong.items():
+        system = source_of[after.system]
+        assert held[value].systems == [system]
+        assert held[value].records == [f"{system}:{after.record_key}"]
+        assert system not in held[true_id].systems

@@ -95,39 +95,50 @@ def silo_rows(silo: Silo, records: Sequence[SiloRecord], people: Sequence[Person
     return rows
 
 
-def mistype_one_national_id(records: Sequence[SiloRecord]) -> list[SiloRecord]:
-    """The demo's one mistyped national id: on the first customer (by record key) whose cards record and one other
-    record agree on names and birth date and hold the same id, the cards clerk typed one digit in the middle of
-    the number wrong (the fifth digit one higher). The two records no longer join at import; matching merges them
-    and `seamline match findings` lists the two ids with the systems holding each. Every other record is as
-    generated."""
+def _digit_raised(national_id: str, nth: int) -> str:
+    """The id with its nth digit (from 0) one higher: a clerk's slip in the middle of the number, which no sequence
+    of issue explains."""
+    at = [i for i, c in enumerate(national_id) if c.isdigit()][nth]
+    return national_id[:at] + str((int(national_id[at]) + 1) % 10) + national_id[at + 1 :]
+
+
+def mistype_national_ids(records: Sequence[SiloRecord]) -> list[SiloRecord]:
+    """The demo's mistyped national ids: on the first customer (by cards record key) whose cards record and two
+    other records agree on names, birth date and id, the cards clerk typed the fifth digit one higher and the clerk
+    of the first other system (by record key) the third. The cards record and that one carry no email (an email
+    would join them at import whatever their ids). None of the three join at import; matching merges them into one
+    profile holding all three ids, and `seamline match findings` lists both mistyped ids with the system holding
+    each. Every other record is as generated."""
     by_person: dict[str, list[SiloRecord]] = {}
     for record in records:
         by_person.setdefault(record.person_key, []).append(record)
     for record in sorted(records, key=lambda r: r.record_key):
         if record.system != "cards" or record.national_id is None or record.email is not None:
             continue
-        same = [
-            other
-            for other in by_person[record.person_key]
-            if other is not record
-            and (other.national_id, other.first_name, other.last_name, other.date_of_birth)
-            == (record.national_id, record.first_name, record.last_name, record.date_of_birth)
-        ]
-        if len(same) != 1:
+        same = sorted(
+            (
+                other
+                for other in by_person[record.person_key]
+                if other is not record
+                and (other.national_id, other.first_name, other.last_name, other.date_of_birth)
+                == (record.national_id, record.first_name, record.last_name, record.date_of_birth)
+            ),
+            key=lambda r: r.record_key,
+        )
+        if len(same) != 2 or same[0].email is not None:
             continue
-        # The middle of the number: no sequence of issue explains the change.
-        at = [i for i, c in enumerate(record.national_id) if c.isdigit()][4]
-        digit = str((int(record.national_id[at]) + 1) % 10)
-        mistyped = replace(record, national_id=record.national_id[:at] + digit + record.national_id[at + 1 :])
-        return [mistyped if r is record else r for r in records]
+        changed = {
+            id(record): replace(record, national_id=_digit_raised(record.national_id, 4)),
+            id(same[0]): replace(same[0], national_id=_digit_raised(record.national_id, 2)),
+        }
+        return [changed.get(id(r), r) for r in records]
     return list(records)
 
 
 def import_silos(engine: Engine, people: Sequence[Person], seed: int, folder: Path) -> int:
     """Write each silo's export and its mapping into `folder`, then import them; returns the rows imported."""
     folder.mkdir(parents=True, exist_ok=True)
-    records = mistype_one_national_id(generate_silo_records(list(people), seed))
+    records = mistype_national_ids(generate_silo_records(list(people), seed))
     imported = 0
     for silo in SILOS:
         data, mapping = folder / f"{silo.system}.csv", folder / f"{silo.system}.mapping.yaml"
