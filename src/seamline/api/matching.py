@@ -16,7 +16,7 @@ from seamline.core.db import unit_of_work
 from seamline.core.ids import Id
 from seamline.core.principal import Principal
 from seamline.matching import findings as id_findings
-from seamline.matching.readback import Audit, export_stream, import_sources
+from seamline.matching.readback import Audit, export_stream, import_sources, known_system
 from seamline.matching.realtime import Matcher, match_record
 from seamline.matching.service import decide_review, get_review, list_reviews
 
@@ -147,8 +147,8 @@ def get_findings(
     system: Annotated[str | None, Query(description="Only findings with an id held by this import source")] = None,
 ) -> StreamingResponse:
     with unit_of_work(ctx.engine, write=False) as session:
-        import_sources(session, system)  # an unknown system is 404 before the stream starts
         sources = import_sources(session)
+    known_system(sources, system)  # an unknown system is 404 before the stream starts
     stream = id_findings.findings_stream(ctx.engine, sources, system, format, _audited(principal, "id-findings"))
     return StreamingResponse((text.encode() for text in stream), media_type=_MEDIA[format])
 

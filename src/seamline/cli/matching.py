@@ -19,7 +19,7 @@ from seamline.cli.session import engine_for, load_settings, transaction
 from seamline.config import Settings
 from seamline.core.principal import Principal
 from seamline.matching import findings as id_findings
-from seamline.matching.readback import FORMATS, Audit, export_stream, import_sources
+from seamline.matching.readback import FORMATS, Audit, export_stream, import_sources, known_system
 from seamline.matching.realtime import build_index, match_record
 from seamline.matching.records import MatchingContext
 from seamline.matching.service import (
@@ -232,8 +232,8 @@ def findings(
         raise typer.BadParameter(f"must be one of {', '.join(id_findings.FORMATS)}", param_hint="--format")
     settings = load_settings()
     with transaction(settings) as session:
-        import_sources(session, system)  # an unknown system is an error before anything is written
         sources = import_sources(session)
+    known_system(sources, system)  # an unknown system is an error before anything is written
     audit = _audited("id-findings")
     _write(settings, out, lambda engine: id_findings.findings_stream(engine, sources, system, fmt, audit))
 

@@ -85,10 +85,15 @@ def import_sources(session: Session, system: str | None = None) -> dict[int, str
     """The sources records may have been imported into, by id (only `system` when given); NotFound when `system`
     names no source. Any source can take an import (`kind import` is the usual, a silo's own `core-system` source
     as well): a record is told from other traffic by its anonymous id, `SOURCE:KEY` as the import wrote it."""
-    found = {s.id: s.name for s in list_sources(session) if system in (None, s.name)}
-    if system is not None and not found:
+    every = {s.id: s.name for s in list_sources(session)}
+    known_system(every, system)
+    return every if system is None else {i: name for i, name in every.items() if name == system}
+
+
+def known_system(sources: Mapping[int, str], system: str | None) -> None:
+    """NotFound when `system` is given and names none of these sources."""
+    if system is not None and system not in sources.values():
         raise NotFound(f"no source named {system!r}")
-    return found
 
 
 def _identifier_join(merge: MergeRow) -> dict[str, Any]:
